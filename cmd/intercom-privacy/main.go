@@ -1,0 +1,64 @@
+// Command intercom-privacy answers GDPR and CCPA requests for the personal data a
+// company keeps in Intercom and in its own copies of Intercom data.
+//
+// Every sub-command reads its configuration from flags, then the environment, then
+// the YAML file; defaults are written in each command's --help.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := newRootCmd()
+	if err := root.ExecuteContext(ctx); err != nil {
+		// Errors produced by the project never carry personal data or secrets
+		// (see ARCHITECTURE.md, "Errors and logging"), so they can be printed.
+		fmt.Fprintln(os.Stderr, "intercom-privacy:", err)
+		var ec interface{ ExitCode() int }
+		if errors.As(err, &ec) {
+			os.Exit(ec.ExitCode())
+		}
+		os.Exit(1)
+	}
+}
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "intercom-privacy",
+		Short: "GDPR and CCPA requests, retention and redaction for Intercom data",
+		Long: `intercom-privacy answers access and erasure requests for people in an Intercom
+workspace, keeps personal data out of logs, enforces retention on cached Intercom
+data, syncs only the fields that are needed, and keeps a tamper-evident audit trail.
+
+Configuration: flags override the environment, the environment overrides the
+config file. Secrets (INTERCOM_ACCESS_TOKEN, INTERCOM_CLIENT_SECRET,
+INTERCOM_PRIVACY_MASTER_KEY) are never printed or logged.`,
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	for _, add := range commands {
+		root.AddCommand(add())
+	}
+	return root
+}
+
+// commands holds the constructors of the sub-commands; each lives in its own file
+// (cmd_<name>.go) and registers itself there, so the files of separate workflows
+// do not have to touch this one.
+var commands []func() *cobra.Command
+
+func register(f func() *cobra.Command) { commands = append(commands, f) }
