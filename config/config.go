@@ -1,0 +1,191 @@
+// Package config reads the project's YAML configuration file: what to sync, what an
+// erasure deletes, the Art. 15 supplementary information an access package carries, and
+// the classes of custom attributes. The retention policy has its own section, parsed by
+// package retention.
+//
+// Precedence is flags, then environment, then this file; this package handles the file
+// and the environment, the command line handles flags.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// EnvFile names the environment variable that points at the configuration file.
+const EnvFile = "INTERCOM_PRIVACY_CONFIG"
+
+// Config is the whole configuration. The zero value is not useful; use Default or Load.
+type Config struct {
+	// Sync says which contact fields the minimal sync keeps.
+	Sync Sync `yaml:"sync"`
+	// Erasure says what an erasure request deletes in Intercom.
+	Erasure Erasure `yaml:"erasure"`
+	// Access is the Art. 15 supplementary information put in every access package.
+	Access Access `yaml:"access"`
+	// CustomAttributes assigns a class to named custom attributes ("pii", "content",
+	// "system"); attributes not named are scanned as content.
+	CustomAttributes map[string]string `yaml:"custom_attributes"`
+	// Retention is the raw retention section, parsed by package retention.
+	Retention yaml.Node `yaml:"retention"`
+	// Schedule is the raw schedule section, parsed by package retention.
+	Schedule yaml.Node `yaml:"schedule"`
+}
+
+// Sync is the allow-list of the minimal contact sync.
+type Sync struct {
+	// CustomAttributes are the custom attributes kept (default: plan).
+	CustomAttributes []string `yaml:"custom_attributes"`
+	// PII are personal fields kept, encrypted with blind indexes: any of email, name,
+	// phone. Default: none.
+	PII []string `yaml:"pii"`
+}
+
+// Erasure configures what an erasure deletes besides the contacts themselves.
+type Erasure struct {
+	// DeleteTickets deletes the person's tickets (default true).
+	DeleteTickets bool `yaml:"delete_tickets"`
+	// DeleteConversations deletes the person's conversations explicitly (Intercom
+	// also removes them with the contact). Default false.
+	DeleteConversations bool `yaml:"delete_conversations"`
+	// RetainMetrics keeps Intercom's reporting data when deleting conversations
+	// (default true; false needs the delete_conversations_and_metrics scope).
+	RetainMetrics bool `yaml:"retain_metrics"`
+}
+
+// Access is the supplementary information GDPR Art. 15(1)-(2) requires with a copy.
+type Access struct {
+	Controller         string      `yaml:"controller"`
+	ContactDPO         string      `yaml:"contact_dpo"`
+	Purposes           []string    `yaml:"purposes"`
+	Categories         []string    `yaml:"categories"`
+	Recipients         []Recipient `yaml:"recipients"`
+	Retention          string      `yaml:"retention"`
+	Source             string      `yaml:"source"`
+	Rights             []string    `yaml:"rights"`
+	Complaint          string      `yaml:"complaint"`
+	AutomatedDecisions string      `yaml:"automated_decisions"`
+	Transfers          string      `yaml:"transfers"`
+}
+
+// Recipient is a recipient or category of recipients of the personal data.
+type Recipient struct {
+	Name    string `yaml:"name"`
+	Role    string `yaml:"role"`
+	Country string `yaml:"country"`
+}
+
+// Error is a configuration error; it names the file and the field, never a secret.
+type Error struct {
+	File  string
+	Field string
+	Err   error
+}
+
+func (e *Error) Error() string {
+	where := e.File
+	if e.Field != "" {
+		where += ": " + e.Field
+	}
+	return "config " + where + ": " + e.Err.Error()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// ErrInvalid is wrapped by every validation error.
+var ErrInvalid = errors.New("invalid value")
+
+var piiFields = []string{"email", "name", "phone"}
+var attributeClasses = []string{"pii", "content", "system"}
+
+// Default returns the built-in configuration.
+func Default() *Config {
+	return &Config{
+		Sync:    Sync{CustomAttributes: []string{"plan"}},
+		Erasure: Erasure{DeleteTickets: true, RetainMetrics: true},
+		Access: Access{
+			Controller: "the organisation operating this Intercom workspace",
+			Purposes: []string{
+				"customer support and messaging through Intercom",
+				"answering requests about personal data (legal obligation, GDPR Art. 6(1)(c))",
+			},
+			Categories: []string{"contact details", "identifiers", "conversation content",
+				"tickets", "product usage events", "company affiliations", "subscription preferences"},
+			Recipients: []Recipient{{Name: "Intercom, Inc. and its sub-processors", Role: "processor (service provider)", Country: "US/EU/AU per workspace region"}},
+			Retention:  "Intercom data is kept while the customer relationship lasts; local caches are kept 30 days (contacts) and 90 days (conversations); request records are kept 7 years.",
+			Source:     "provided by you through Intercom Messenger, email and our products, and observed from your use of them",
+			Rights: []string{"rectification (Art. 16)", "erasure (Art. 17)", "restriction (Art. 18)",
+				"portability (Art. 20)", "objection (Art. 21)", "withdraw consent at any time"},
+			Complaint:          "You may lodge a complaint with a supervisory authority, in particular in the EU member state of your residence, place of work or of the alleged infringement (GDPR Art. 77).",
+			AutomatedDecisions: "No decisions with legal or similarly significant effects are made solely by automated means.",
+			Transfers:          "Transfers outside the EEA rely on the safeguards in the processing agreement with Intercom (Art. 46).",
+		},
+		CustomAttributes: map[string]string{},
+	}
+}
+
+// Path returns the configuration file to read: explicit if set, else $INTERCOM_PRIVACY_CONFIG,
+// else "" (built-in defaults).
+func Path(explicit string) string {
+	if explicit != "" {
+		return explicit
+	}
+	return os.Getenv(EnvFile)
+}
+
+// Load reads the file at path over the defaults. An empty path returns Default().
+func Load(path string) (*Config, error) {
+	if path == "" {
+		return Default(), nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &Error{File: path, Err: err}
+	}
+	defer f.Close()
+	return Parse(path, f)
+}
+
+// Parse reads a configuration from r over the defaults. name is used in errors only.
+// Unknown keys are errors, so a misspelt setting is never silently ignored.
+func Parse(name string, r io.Reader) (*Config, error) {
+	data, err := io.ReadAll(io.LimitReader(r, 4<<20))
+	if err != nil {
+		return nil, &Error{File: name, Err: err}
+	}
+	cfg := Default()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return nil, &Error{File: name, Err: err}
+	}
+	if err := cfg.validate(); err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			e.File = name
+		}
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func (c *Config) validate() error {
+	for _, f := range c.Sync.PII {
+		if !slices.Contains(piiFields, f) {
+			return &Error{Field: "sync.pii", Err: fmt.Errorf("%w: %q is not a personal field the sync can keep (valid: %s)", ErrInvalid, f, strings.Join(piiFields, ", "))}
+		}
+	}
+	for name, class := range c.CustomAttributes {
+		if !slices.Contains(attributeClasses, class) {
+			return &Error{Field: "custom_attributes." + name, Err: fmt.Errorf("%w: class %q (valid: %s)", ErrInvalid, class, strings.Join(attributeClasses, ", "))}
+		}
+	}
+	return nil
+}
