@@ -1,0 +1,387 @@
+// Package deadline computes the legal clocks of privacy requests: when a
+// GDPR or CCPA access or erasure request must be acknowledged and answered,
+// how far it may be extended, and whether it is on track, due soon or
+// overdue.
+//
+// # GDPR (Art. 12(3))
+//
+// The answer is due one calendar month after receipt, not 30 days. The
+// period follows Regulation (EEC, Euratom) No 1182/71 Art. 3: the day of
+// receipt starts the clock and the month ends at the end of the day with the
+// same date in the following month, or at the end of that month's last day
+// when it has no such date (received 31 January, due 28 February, or 29 in a
+// leap year; received 15 March, due 15 April). EDPB Guidelines 01/2022
+// give the same reading (received 5 March, due 5 April).
+//
+// Art. 3(4) of that Regulation moves a period that ends on a Saturday,
+// Sunday or public holiday to the end of the following working day. That
+// rule is an option: set [Calculator.GDPRHolidays] to a calendar of the
+// controller's member state (for example a [HolidayList], or [Weekdays] for
+// weekends only). Off by default, because the earlier date is always safe.
+//
+// The controller may extend the period once by up to two further months
+// (counted from receipt, so the longest clock ends three months after
+// receipt), only while the first month runs and with a reason given to the
+// person. GDPR sets no acknowledgement deadline; [Calculator.GDPRAckDays]
+// adds one if the organisation wants it.
+//
+// # CCPA (Cal. Civ. Code §1798.130, CCPA Regulations §7021)
+//
+// Receipt must be confirmed within 10 business days after the day the
+// request arrived (the day of receipt is not counted). The answer is due
+// within 45 calendar days; the regulations say that period "begins on the
+// day that the business receives the request", so this package counts the
+// day of receipt as day 1 and day 45 is receipt + 44 days (the earlier,
+// conservative reading). The business may extend once by up to 45 further
+// days (90 in total) with notice and a reason given before day 45 ends.
+// Business days exclude weekends and the holidays of the configured
+// [BusinessCalendar]; the default is [USFederal] (US federal holidays
+// computed for each year, observed dates).
+//
+// All deadlines are the last instant of the last day in the request's time
+// zone (see [Date.EndOfDay]), so they are right across DST changes.
+package deadline
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Jurisdiction is the law whose clock a request runs on.
+type Jurisdiction string
+
+// The supported jurisdictions.
+const (
+	GDPR Jurisdiction = "gdpr"
+	CCPA Jurisdiction = "ccpa"
+)
+
+// ParseJurisdiction parses "gdpr" or "ccpa" (case-insensitive, surrounding
+// spaces ignored).
+func ParseJurisdiction(s string) (Jurisdiction, error) {
+	switch j := Jurisdiction(strings.ToLower(strings.TrimSpace(s))); j {
+	case GDPR, CCPA:
+		return j, nil
+	}
+	return "", fmt.Errorf("%w: want gdpr or ccpa", ErrUnknownJurisdiction)
+}
+
+// Errors returned by this package. Each is also reachable with errors.Is
+// through the *ExtensionError that carries the details.
+var (
+	// ErrUnknownJurisdiction: the jurisdiction is neither GDPR nor CCPA.
+	ErrUnknownJurisdiction = errors.New("deadline: unknown jurisdiction")
+	// ErrExtensionTooLate: the extension notice comes after the first
+	// period (GDPR: one month; CCPA: 45 days) has ended.
+	ErrExtensionTooLate = errors.New("deadline: extension is only allowed before the original due date")
+	// ErrAlreadyExtended: the clock has been extended once already; the law
+	// allows a single extension.
+	ErrAlreadyExtended = errors.New("deadline: request already extended once")
+	// ErrReasonRequired: an extension needs a reason to give the person.
+	ErrReasonRequired = errors.New("deadline: extension needs a reason")
+	// ErrExtensionTooLong: more than the law allows (GDPR: 2 months;
+	// CCPA: 45 days).
+	ErrExtensionTooLong = errors.New("deadline: extension longer than the law allows")
+	// ErrInvalidExtension: the extension is zero or negative.
+	ErrInvalidExtension = errors.New("deadline: extension must be at least 1")
+	// ErrNoBusinessDay: the business calendar declares no business day in
+	// the next ten years, so a business-day deadline cannot be computed.
+	ErrNoBusinessDay = errors.New("deadline: business calendar has no business days")
+)
+
+// ExtensionError explains why Extend refused. It unwraps to one of the
+// ErrExtension*/ErrAlreadyExtended/ErrReasonRequired/ErrInvalidExtension
+// sentinels.
+type ExtensionError struct {
+	Jurisdiction Jurisdiction
+	Requested    int       // the extension asked for, in Unit
+	Max          int       // the most the law allows, in Unit
+	Unit         string    // "months" (GDPR) or "days" (CCPA)
+	Deadline     time.Time // the original due date (for ErrExtensionTooLate)
+	Err          error
+}
+
+// Error describes the refusal; it holds no personal data.
+func (e *ExtensionError) Error() string {
+	switch {
+	case errors.Is(e.Err, ErrExtensionTooLong), errors.Is(e.Err, ErrInvalidExtension):
+		return fmt.Sprintf("%v: %s extension of %d %s (allowed: 1 to %d %s)", e.Err, strings.ToUpper(string(e.Jurisdiction)), e.Requested, e.Unit, e.Max, e.Unit)
+	case errors.Is(e.Err, ErrExtensionTooLate):
+		return fmt.Sprintf("%v: %s original due date %s has passed", e.Err, strings.ToUpper(string(e.Jurisdiction)), e.Deadline.Format(time.RFC3339))
+	}
+	return fmt.Sprintf("%v (%s)", e.Err, strings.ToUpper(string(e.Jurisdiction)))
+}
+
+// Unwrap returns the sentinel error.
+func (e *ExtensionError) Unwrap() error { return e.Err }
+
+// Limits of the law, exported for display and for callers' validation.
+const (
+	GDPRMonths            = 1  // answer within one calendar month
+	GDPRMaxExtensionMonth = 2  // extendable by up to two further months
+	CCPAAckBusinessDays   = 10 // acknowledge within 10 business days
+	CCPADays              = 45 // answer within 45 calendar days
+	CCPAMaxExtensionDays  = 45 // extendable by up to 45 further days
+)
+
+// Clock is the legal timetable of one request. All times are in the
+// request's time zone and mark the last instant of the last allowed day.
+// A Clock is plain data: store it, and call Extend and Status on it later.
+type Clock struct {
+	Jurisdiction Jurisdiction `json:"jurisdiction"`
+	// Received is when the request arrived, in the request's time zone.
+	Received time.Time `json:"received"`
+	// AckDue is when receipt must have been confirmed; zero when the law
+	// sets no acknowledgement deadline (GDPR unless configured).
+	AckDue time.Time `json:"ack_due,omitzero"`
+	// Due is when the answer is due now (after any extension).
+	Due time.Time `json:"due"`
+	// OriginalDue is the due date before any extension; an extension must
+	// be given before it passes.
+	OriginalDue time.Time `json:"original_due"`
+	// MaxExtendedDue is the latest Due the full extension would give.
+	MaxExtendedDue time.Time `json:"max_extended_due"`
+	// Extended is true once the single allowed extension has been used.
+	Extended bool `json:"extended,omitempty"`
+	// ExtendedBy is the extension in months (GDPR) or days (CCPA).
+	ExtendedBy int `json:"extended_by,omitempty"`
+	// ExtendedAt is when the extension was decided.
+	ExtendedAt time.Time `json:"extended_at,omitzero"`
+	// ExtensionReason is the reason given to the person.
+	ExtensionReason string `json:"extension_reason,omitempty"`
+	// WorkingDayRule is true when GDPR due dates were moved off weekends
+	// and holidays (Regulation 1182/71 Art. 3(4)).
+	WorkingDayRule bool `json:"working_day_rule,omitempty"`
+}
+
+// Calculator holds the configurable parts of the rules. The zero value
+// applies the defaults: US federal holidays for CCPA business days, no GDPR
+// acknowledgement deadline, no GDPR working-day rule, a 7-day due-soon
+// threshold.
+type Calculator struct {
+	// Calendar decides CCPA business days (nil: USFederal{}).
+	Calendar BusinessCalendar
+	// GDPRHolidays, when set, turns on the Regulation 1182/71 Art. 3(4)
+	// rule: a GDPR period ending on a non-business day of this calendar
+	// ends at the end of the next business day instead.
+	GDPRHolidays BusinessCalendar
+	// GDPRAckDays, when positive, sets a GDPR acknowledgement deadline that
+	// many business days (of Calendar, or GDPRHolidays when set) after
+	// receipt. The GDPR itself sets none.
+	GDPRAckDays int
+	// DueSoon is the threshold below which Status reports DueSoon
+	// (0: DefaultDueSoon).
+	DueSoon time.Duration
+}
+
+// DefaultDueSoon is the default due-soon threshold: seven days.
+const DefaultDueSoon = 7 * 24 * time.Hour
+
+// Compute returns the clock of a request of jurisdiction j received at
+// received, counted in loc (nil: UTC), with cal deciding CCPA business days
+// (nil: USFederal{}). It uses the defaults of a zero Calculator otherwise.
+func Compute(j Jurisdiction, received time.Time, loc *time.Location, cal BusinessCalendar) (Clock, error) {
+	return Calculator{Calendar: cal}.Compute(j, received, loc)
+}
+
+// Extend applies the single extension allowed by law with the default
+// Calculator; see Calculator.Extend.
+func Extend(c Clock, now time.Time, by int, reason string) (Clock, error) {
+	return Calculator{}.Extend(c, now, by, reason)
+}
+
+func (k Calculator) calendar() BusinessCalendar {
+	if k.Calendar == nil {
+		return USFederal{}
+	}
+	return k.Calendar
+}
+
+// Compute returns the clock of a request of jurisdiction j received at
+// received, counted in loc (nil: UTC).
+func (k Calculator) Compute(j Jurisdiction, received time.Time, loc *time.Location) (Clock, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	received = received.In(loc)
+	day := DateOf(received)
+	c := Clock{Jurisdiction: j, Received: received}
+	switch j {
+	case GDPR:
+		c.WorkingDayRule = k.GDPRHolidays != nil
+		due, err := k.gdprDue(day, GDPRMonths)
+		if err != nil {
+			return Clock{}, err
+		}
+		maxDue, err := k.gdprDue(day, GDPRMonths+GDPRMaxExtensionMonth)
+		if err != nil {
+			return Clock{}, err
+		}
+		c.Due, c.OriginalDue, c.MaxExtendedDue = due.EndOfDay(loc), due.EndOfDay(loc), maxDue.EndOfDay(loc)
+		if k.GDPRAckDays > 0 {
+			cal := k.GDPRHolidays
+			if cal == nil {
+				cal = k.calendar()
+			}
+			ack, ok := addBusinessDays(cal, day, k.GDPRAckDays)
+			if !ok {
+				return Clock{}, ErrNoBusinessDay
+			}
+			c.AckDue = ack.EndOfDay(loc)
+		}
+	case CCPA:
+		ack, ok := addBusinessDays(k.calendar(), day, CCPAAckBusinessDays)
+		if !ok {
+			return Clock{}, ErrNoBusinessDay
+		}
+		c.AckDue = ack.EndOfDay(loc)
+		c.Due = day.AddDays(CCPADays - 1).EndOfDay(loc)
+		c.OriginalDue = c.Due
+		c.MaxExtendedDue = day.AddDays(CCPADays + CCPAMaxExtensionDays - 1).EndOfDay(loc)
+	default:
+		return Clock{}, fmt.Errorf("%w %q: want gdpr or ccpa", ErrUnknownJurisdiction, truncate(string(j), 16))
+	}
+	return c, nil
+}
+
+// gdprDue returns the last day of a period of months months from day,
+// moved to the next working day when the Art. 3(4) rule is on.
+func (k Calculator) gdprDue(day Date, months int) (Date, error) {
+	due := day.addMonths(months)
+	if k.GDPRHolidays != nil {
+		d, ok := nextBusinessDayOnOrAfter(k.GDPRHolidays, due)
+		if !ok {
+			return Date{}, ErrNoBusinessDay
+		}
+		due = d
+	}
+	return due, nil
+}
+
+// Extend applies the single extension the law allows: by months for GDPR
+// (1 or 2) or by days for CCPA (1 to 45), decided at now, for reason (given
+// to the person; required). It refuses with an *ExtensionError when the
+// clock was already extended, when now is after the original due date, when
+// the reason is blank, or when by is out of range. The GDPR extension is
+// counted from the date of receipt (received 31 January, extended by two
+// months: due 30 April), so month-end clamping does not compound.
+func (k Calculator) Extend(c Clock, now time.Time, by int, reason string) (Clock, error) {
+	max, unit := 0, ""
+	switch c.Jurisdiction {
+	case GDPR:
+		max, unit = GDPRMaxExtensionMonth, "months"
+	case CCPA:
+		max, unit = CCPAMaxExtensionDays, "days"
+	default:
+		return c, fmt.Errorf("%w %q: want gdpr or ccpa", ErrUnknownJurisdiction, truncate(string(c.Jurisdiction), 16))
+	}
+	fail := func(err error) (Clock, error) {
+		return c, &ExtensionError{Jurisdiction: c.Jurisdiction, Requested: by, Max: max, Unit: unit, Deadline: c.OriginalDue, Err: err}
+	}
+	switch {
+	case c.Extended:
+		return fail(ErrAlreadyExtended)
+	case strings.TrimSpace(reason) == "":
+		return fail(ErrReasonRequired)
+	case by < 1:
+		return fail(ErrInvalidExtension)
+	case by > max:
+		return fail(ErrExtensionTooLong)
+	case now.After(c.OriginalDue):
+		return fail(ErrExtensionTooLate)
+	}
+	loc := c.Received.Location()
+	day := DateOf(c.Received)
+	out := c
+	switch c.Jurisdiction {
+	case GDPR:
+		kk := k
+		if c.WorkingDayRule && kk.GDPRHolidays == nil {
+			kk.GDPRHolidays = Weekdays{}
+		} else if !c.WorkingDayRule {
+			kk.GDPRHolidays = nil
+		}
+		due, err := kk.gdprDue(day, GDPRMonths+by)
+		if err != nil {
+			return c, err
+		}
+		out.Due = due.EndOfDay(loc)
+	case CCPA:
+		out.Due = day.AddDays(CCPADays + by - 1).EndOfDay(loc)
+	}
+	out.Extended, out.ExtendedBy, out.ExtendedAt, out.ExtensionReason = true, by, now.In(loc), reason
+	return out, nil
+}
+
+// State is where a request stands against a deadline.
+type State string
+
+// The states a deadline can be in.
+const (
+	// NotApplicable: there is no such deadline (a GDPR acknowledgement).
+	NotApplicable State = "none"
+	// OnTrack: more than the due-soon threshold remains.
+	OnTrack State = "on_track"
+	// DueSoon: the deadline is within the due-soon threshold.
+	DueSoon State = "due_soon"
+	// Overdue: the deadline has passed.
+	Overdue State = "overdue"
+)
+
+// Status is a clock read at one instant.
+type Status struct {
+	// State of the answer deadline (Due).
+	State State `json:"state"`
+	// Remaining until Due; negative when overdue.
+	Remaining time.Duration `json:"remaining"`
+	// Ack is the state of the acknowledgement deadline (NotApplicable when
+	// there is none). A caller that has already acknowledged ignores it.
+	Ack State `json:"ack"`
+	// AckRemaining until AckDue; zero when there is none.
+	AckRemaining time.Duration `json:"ack_remaining,omitempty"`
+}
+
+// Status reads the clock at now with the DefaultDueSoon threshold.
+func (c Clock) Status(now time.Time) Status { return c.StatusWithin(now, DefaultDueSoon) }
+
+// Status reads the clock at now with the calculator's due-soon threshold.
+func (k Calculator) Status(c Clock, now time.Time) Status {
+	t := k.DueSoon
+	if t <= 0 {
+		t = DefaultDueSoon
+	}
+	return c.StatusWithin(now, t)
+}
+
+// StatusWithin reads the clock at now, reporting DueSoon when no more than
+// dueSoon remains (a non-positive dueSoon means DefaultDueSoon).
+func (c Clock) StatusWithin(now time.Time, dueSoon time.Duration) Status {
+	if dueSoon <= 0 {
+		dueSoon = DefaultDueSoon
+	}
+	st := func(due time.Time) (State, time.Duration) {
+		rem := due.Sub(now)
+		switch {
+		case now.After(due):
+			return Overdue, rem
+		case rem <= dueSoon:
+			return DueSoon, rem
+		}
+		return OnTrack, rem
+	}
+	s := Status{Ack: NotApplicable}
+	s.State, s.Remaining = st(c.Due)
+	if !c.AckDue.IsZero() {
+		s.Ack, s.AckRemaining = st(c.AckDue)
+	}
+	return s
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
