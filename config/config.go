@@ -62,24 +62,24 @@ type Erasure struct {
 
 // Access is the supplementary information GDPR Art. 15(1)-(2) requires with a copy.
 type Access struct {
-	Controller         string      `yaml:"controller"`
-	ContactDPO         string      `yaml:"contact_dpo"`
-	Purposes           []string    `yaml:"purposes"`
-	Categories         []string    `yaml:"categories"`
-	Recipients         []Recipient `yaml:"recipients"`
-	Retention          string      `yaml:"retention"`
-	Source             string      `yaml:"source"`
-	Rights             []string    `yaml:"rights"`
-	Complaint          string      `yaml:"complaint"`
-	AutomatedDecisions string      `yaml:"automated_decisions"`
-	Transfers          string      `yaml:"transfers"`
+	Controller         string      `yaml:"controller" json:"controller"`
+	ContactDPO         string      `yaml:"contact_dpo" json:"contact_dpo"`
+	Purposes           []string    `yaml:"purposes" json:"purposes"`
+	Categories         []string    `yaml:"categories" json:"categories"`
+	Recipients         []Recipient `yaml:"recipients" json:"recipients"`
+	Retention          string      `yaml:"retention" json:"retention"`
+	Source             string      `yaml:"source" json:"source"`
+	Rights             []string    `yaml:"rights" json:"rights"`
+	Complaint          string      `yaml:"complaint" json:"complaint"`
+	AutomatedDecisions string      `yaml:"automated_decisions" json:"automated_decisions"`
+	Transfers          string      `yaml:"transfers" json:"transfers"`
 }
 
 // Recipient is a recipient or category of recipients of the personal data.
 type Recipient struct {
-	Name    string `yaml:"name"`
-	Role    string `yaml:"role"`
-	Country string `yaml:"country"`
+	Name    string `yaml:"name" json:"name"`
+	Role    string `yaml:"role" json:"role"`
+	Country string `yaml:"country" json:"country"`
 }
 
 // Error is a configuration error; it names the file and the field, never a secret.

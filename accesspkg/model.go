@@ -1,0 +1,136 @@
+// Package accesspkg builds the package a person receives in answer to an access
+// request (GDPR Art. 15 and 20, CCPA right to know): a zip holding
+//
+//   - data.json, the complete data, versioned, with the data the person provided marked
+//     apart from the data observed about them and the data derived from it (Art. 20
+//     portability covers what was provided);
+//   - data.schema.json, the JSON Schema data.json follows;
+//   - one CSV file per kind of record, for spreadsheets;
+//   - report.html, a self-contained report a non-engineer can read (no external fonts,
+//     scripts, images or requests of any kind);
+//   - supplementary.json, the Art. 15(1)-(2) information (purposes, recipients,
+//     retention, source, rights, complaint route, transfers);
+//   - manifest.json, the SHA-256 and size of every other file.
+//
+// The package knows nothing about Intercom's API or the store: the access workflow
+// fills a Package and calls Build. Third-party redaction happens before, in the
+// workflow, with the PII engine.
+package accesspkg
+
+import (
+	"time"
+
+	"github.com/intercom-privacy/intercom-privacy/config"
+)
+
+// SchemaVersion is the version of data.json's layout; it changes when a field changes
+// meaning or is removed (additions keep it).
+const SchemaVersion = "1.0"
+
+// Record is one Intercom object as JSON, after redaction of other people's data.
+type Record = map[string]any
+
+// Package is everything an access package holds.
+type Package struct {
+	SchemaVersion string    `json:"schema_version"`
+	RequestID     string    `json:"request_id"`
+	Jurisdiction  string    `json:"jurisdiction"`
+	ReceivedAt    time.Time `json:"received_at"`
+	GeneratedAt   time.Time `json:"generated_at"`
+	// Identifiers are the identifiers the person gave with the request.
+	Identifiers []Identifier `json:"identifiers"`
+	// Contacts are the Intercom contacts found for the person.
+	Contacts []Contact `json:"contacts"`
+	// Local is what this installation's own store held about the person.
+	Local LocalData `json:"local_store"`
+	// Notices explain limits of the answer (events older than 90 days, conversations
+	// longer than 500 parts, archived contacts found only by id, redactions).
+	Notices []Notice `json:"notices"`
+	// Supplementary is the Art. 15 information.
+	Supplementary config.Access `json:"supplementary_information"`
+}
+
+// Identifier is one identifier the person gave (kind: email, phone, external_id,
+// contact_id).
+type Identifier struct {
+	Kind  string `json:"kind"`
+	Value string `json:"value"`
+}
+
+// Contact is one Intercom contact of the person, with everything attached to it.
+type Contact struct {
+	ID   string `json:"id"`
+	Role string `json:"role"`
+	// Status is "active", "archived" or "merged".
+	Status string `json:"status"`
+	// MergedInto is the canonical contact a merged contact now lives in.
+	MergedInto string `json:"merged_into,omitempty"`
+	// MatchedBy says why the contact belongs to the person, e.g. "email", "contact_id".
+	MatchedBy []string `json:"matched_by"`
+	// Provided are the profile fields the person gave (name, email, phone, custom
+	// attributes they entered); Observed are recorded from their use (location,
+	// devices, last seen); Derived are inferred (segments, tags, scores).
+	Provided Record `json:"provided"`
+	Observed Record `json:"observed"`
+	Derived  Record `json:"derived"`
+
+	Companies     []Record       `json:"companies"`
+	Tags          []Record       `json:"tags"`
+	Segments      []Record       `json:"segments"`
+	Notes         []Record       `json:"notes"`
+	Subscriptions []Record       `json:"subscriptions"`
+	Events        []Record       `json:"events"`
+	EventSummary  []Record       `json:"event_summary"`
+	Conversations []Conversation `json:"conversations"`
+	Tickets       []Record       `json:"tickets"`
+}
+
+// Conversation is one conversation with all the parts Intercom returned.
+type Conversation struct {
+	ID        string    `json:"id"`
+	Title     string    `json:"title,omitempty"`
+	State     string    `json:"state,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	// PartsTotal is how many parts the conversation has; PartsIncluded how many
+	// Intercom returned (at most the 500 most recent).
+	PartsTotal    int       `json:"parts_total"`
+	PartsIncluded int       `json:"parts_included"`
+	Messages      []Message `json:"messages"`
+	// Raw is the conversation object without its parts, for completeness.
+	Raw Record `json:"raw,omitempty"`
+}
+
+// Message is the opening message or one part of a conversation or ticket.
+type Message struct {
+	ID string `json:"id"`
+	// Author is who wrote it: the person ("you"), a teammate by name, a bot, or
+	// another person whose identity is redacted.
+	Author string `json:"author"`
+	// AuthorRole is "subject", "teammate", "bot" or "other".
+	AuthorRole string    `json:"author_role"`
+	Kind       string    `json:"kind"`
+	CreatedAt  time.Time `json:"created_at"`
+	// Body is the message as HTML, with other people's personal data redacted.
+	Body string `json:"body"`
+	// Text is Body as plain text.
+	Text string `json:"text"`
+	// ProvidedBySubject marks messages the person wrote (portable under Art. 20).
+	ProvidedBySubject bool `json:"provided_by_subject"`
+	Redacted          bool `json:"redacted_by_intercom,omitempty"`
+}
+
+// LocalData is what the local store held about the person, decrypted for the package.
+type LocalData struct {
+	Contacts      []Record `json:"contacts"`
+	Conversations []Record `json:"conversations"`
+	WebhookEvents []Record `json:"webhook_events"`
+}
+
+// Notice explains a limit or a choice made in answering.
+type Notice struct {
+	// Code is stable, e.g. "events_90_days", "conversation_truncated",
+	// "archived_by_id_only", "third_party_redacted", "nothing_found".
+	Code string `json:"code"`
+	Text string `json:"text"`
+}
