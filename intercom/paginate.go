@@ -1,0 +1,266 @@
+package intercom
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"iter"
+	"net/url"
+	"strconv"
+)
+
+// Page sizes.
+const (
+	// MaxPerPage is the largest per_page Intercom accepts on cursor-paginated lists.
+	MaxPerPage = 150
+	// DefaultPerPage is what the iterators ask for when ListOptions.PerPage is zero.
+	DefaultPerPage = 150
+)
+
+// ListOptions tunes an iterator.
+type ListOptions struct {
+	// PerPage is the page size sent as per_page (default 150, at most 150). Always sent,
+	// since Intercom's own defaults differ from its documentation.
+	PerPage int
+}
+
+func (o ListOptions) perPage(def int) int {
+	switch {
+	case o.PerPage <= 0:
+		return def
+	case o.PerPage > MaxPerPage:
+		return MaxPerPage
+	}
+	return o.PerPage
+}
+
+// pages is the "pages" object of every paginated answer. Next is an object with a
+// starting_after cursor (cursor style) or a full URL (pages_link and events styles).
+type pages struct {
+	Next json.RawMessage `json:"next"`
+}
+
+// next returns the cursor or the URL of the next page; both empty at the end.
+func (p pages) next() (cursor, link string, err error) {
+	raw := bytes.TrimSpace(p.Next)
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", "", nil
+	}
+	switch raw[0] {
+	case '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", "", err
+		}
+		return "", s, nil
+	case '{':
+		var n struct {
+			StartingAfter String `json:"starting_after"`
+		}
+		if err := json.Unmarshal(raw, &n); err != nil {
+			return "", "", err
+		}
+		return string(n.StartingAfter), "", nil
+	}
+	return "", "", fmt.Errorf("pages.next is neither an object nor a URL")
+}
+
+// page is one fetched page: its items and where the next one is.
+type page[T any] struct {
+	items  []T
+	cursor string
+	link   string
+}
+
+// walk turns a page fetcher into an iterator holding one page at a time. fetch is
+// called with the cursor or the link of the previous page (both empty for the first).
+// The walk ends on an empty cursor and link, stops without another request when the
+// caller breaks, and yields a single error as its last element.
+func walk[T any](fetch func(cursor, link string) (page[T], error)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		cursor, link := "", ""
+		seen := map[string]bool{}
+		for {
+			p, err := fetch(cursor, link)
+			if err != nil {
+				yield(zero, err)
+				return
+			}
+			for i := range p.items {
+				if !yield(p.items[i], nil) {
+					return
+				}
+				var z T
+				p.items[i] = z // let the page's items be collected as the caller moves on
+			}
+			if p.cursor == "" && p.link == "" {
+				return
+			}
+			key := p.cursor + "\x00" + p.link
+			if seen[key] {
+				yield(zero, fmt.Errorf("%w: pagination did not advance (the same next page twice)", ErrMalformedResponse))
+				return
+			}
+			seen[key] = true
+			cursor, link = p.cursor, p.link
+		}
+	}
+}
+
+// followLink resolves a "next" URL against the base URL and refuses any other host,
+// so the token is only ever sent to the API it was configured for. per_page is added
+// when the link lacks it.
+func (c *Client) followLink(link string, perPage int) (*url.URL, error) {
+	u, err := c.cfg.base.Parse(link)
+	if err != nil {
+		return nil, fmt.Errorf("%w: the next-page link is not a URL", ErrMalformedResponse)
+	}
+	if err := c.sameHost(u); err != nil {
+		return nil, err
+	}
+	if perPage > 0 {
+		q := u.Query()
+		if q.Get("per_page") == "" {
+			q.Set("per_page", strconv.Itoa(perPage))
+			u.RawQuery = q.Encode()
+		}
+	}
+	return u, nil
+}
+
+// sameHost checks that u has the base URL's scheme and host.
+func (c *Client) sameHost(u *url.URL) error {
+	if u.Scheme != c.cfg.base.Scheme || u.Host != c.cfg.base.Host || u.User != nil {
+		return fmt.Errorf("%w: %s://%s is not the configured API host", ErrForeignHost, u.Scheme, u.Host)
+	}
+	return nil
+}
+
+// listPages fetches a GET list whose cursor travels in the query string, or whose
+// next page is a full URL.
+func listPages[T any](ctx context.Context, c *Client, path string, query url.Values, perPage int,
+	extract func(data []byte, status int, ct string, cl *call) ([]T, pages, error)) iter.Seq2[T, error] {
+	return walk(func(cursor, link string) (page[T], error) {
+		cl := &call{method: "GET", path: path, idempotent: true}
+		if link != "" {
+			u, err := c.followLink(link, perPage)
+			if err != nil {
+				return page[T]{}, err
+			}
+			cl.abs = u
+		} else {
+			q := url.Values{}
+			for k, v := range query {
+				q[k] = v
+			}
+			q.Set("per_page", strconv.Itoa(perPage))
+			if cursor != "" {
+				q.Set("starting_after", cursor)
+			}
+			cl.query = q
+		}
+		resp, err := c.send(ctx, cl)
+		if err != nil {
+			return page[T]{}, err
+		}
+		data, err := c.readBody(resp, cl)
+		if err != nil {
+			return page[T]{}, err
+		}
+		items, pg, err := extract(data, resp.StatusCode, resp.Header.Get("Content-Type"), cl)
+		if err != nil {
+			return page[T]{}, err
+		}
+		nc, nl, err := pg.next()
+		if err != nil {
+			return page[T]{}, &MalformedResponseError{Method: cl.method, Path: cl.opName(), Status: resp.StatusCode,
+				ContentType: resp.Header.Get("Content-Type"), Size: int64(len(data)), Reason: err.Error()}
+		}
+		return page[T]{items: items, cursor: nc, link: nl}, nil
+	})
+}
+
+// searchBody is the body of a search request; the cursor travels in pagination.
+type searchBody struct {
+	Query      Query            `json:"query"`
+	Pagination searchPagination `json:"pagination"`
+	Sort       *Sort            `json:"sort,omitempty"`
+}
+
+type searchPagination struct {
+	PerPage       int    `json:"per_page"`
+	StartingAfter string `json:"starting_after,omitempty"`
+}
+
+// Sort orders contact search results.
+type Sort struct {
+	Field string `json:"field"`
+	// Order is "ascending" or "descending".
+	Order string `json:"order"`
+}
+
+// SearchOptions tunes a search iterator.
+type SearchOptions struct {
+	// PerPage is the page size (default 150, at most 150).
+	PerPage int
+	// Sort orders the results (contacts only).
+	Sort *Sort
+}
+
+// searchPages walks a search endpoint, the cursor in the body.
+func searchPages[T any](ctx context.Context, c *Client, path string, q Query, opts SearchOptions, def int,
+	extract func(data []byte, status int, ct string, cl *call) ([]T, pages, error)) iter.Seq2[T, error] {
+	if err := ValidateQuery(q); err != nil {
+		return errSeq[T](err)
+	}
+	if opts.Sort != nil && opts.Sort.Order != "ascending" && opts.Sort.Order != "descending" {
+		return errSeq[T](fmt.Errorf("%w: sort order %q is not ascending or descending", ErrValidation, opts.Sort.Order))
+	}
+	perPage := ListOptions{PerPage: opts.PerPage}.perPage(def)
+	return walk(func(cursor, link string) (page[T], error) {
+		if link != "" {
+			return page[T]{}, fmt.Errorf("%w: a search answered with a next-page URL instead of a cursor", ErrMalformedResponse)
+		}
+		body := searchBody{Query: q, Pagination: searchPagination{PerPage: perPage, StartingAfter: cursor}, Sort: opts.Sort}
+		cl := &call{method: "POST", path: path, body: body, idempotent: true}
+		resp, err := c.send(ctx, cl)
+		if err != nil {
+			return page[T]{}, err
+		}
+		data, err := c.readBody(resp, cl)
+		if err != nil {
+			return page[T]{}, err
+		}
+		items, pg, err := extract(data, resp.StatusCode, resp.Header.Get("Content-Type"), cl)
+		if err != nil {
+			return page[T]{}, err
+		}
+		nc, nl, err := pg.next()
+		if err != nil || nl != "" {
+			return page[T]{}, &MalformedResponseError{Method: cl.method, Path: cl.opName(), Status: resp.StatusCode,
+				ContentType: resp.Header.Get("Content-Type"), Size: int64(len(data)), Reason: "pages.next is not a cursor"}
+		}
+		return page[T]{items: items, cursor: nc}, nil
+	})
+}
+
+// errSeq is an iterator yielding only err.
+func errSeq[T any](err error) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		yield(zero, err)
+	}
+}
+
+// extractor builds an extract function for a list envelope type E.
+func extractor[E any, T any](items func(*E) []T, pg func(*E) pages) func([]byte, int, string, *call) ([]T, pages, error) {
+	return func(data []byte, status int, ct string, cl *call) ([]T, pages, error) {
+		var env E
+		if err := decodeJSON(data, status, ct, cl, &env); err != nil {
+			return nil, pages{}, err
+		}
+		return items(&env), pg(&env), nil
+	}
+}

@@ -1,0 +1,221 @@
+package intercom
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// limiter is the rate-limit budget shared by all goroutines of one Client.
+//
+// Until the first response has told it the limit, it lets one request through at a
+// time (a probe), so a burst of goroutines cannot overrun an unknown budget. Once the
+// limit is known it spaces calls evenly, window/(limit*share) apart, and stops all
+// calls until the reset when Intercom reports that the share of the window has been
+// spent (by this client or by other integrations of the workspace). A 429 stops all
+// calls until the reset plus jitter.
+type limiter struct {
+	share      float64
+	cfgWindow  time.Duration
+	now        func() time.Time
+	mu         sync.Mutex
+	limit      int           // per window, 0 while unknown
+	learnt     time.Duration // window length learnt from successive resets
+	lastReset  int64
+	next       time.Time // earliest start of the next paced call
+	blocked    time.Time // no call starts before this
+	probing    bool
+	probed     bool
+	probeDone  chan struct{}
+	throttleNs int64 // total time callers spent waiting, for Stats
+}
+
+func newLimiter(share float64, window time.Duration) *limiter {
+	return &limiter{share: share, cfgWindow: window, now: time.Now}
+}
+
+// window returns the rate-limit window length in use.
+func (l *limiter) window() time.Duration {
+	if l.learnt > 0 && l.learnt < l.cfgWindow {
+		return l.learnt
+	}
+	return l.cfgWindow
+}
+
+// budget returns the calls per window this client allows itself (0 while unknown).
+func (l *limiter) budget() int {
+	if l.limit <= 0 {
+		return 0
+	}
+	return max(1, int(math.Floor(float64(l.limit)*l.share)))
+}
+
+// acquire waits until a call may start. The returned function must be called with
+// the response headers (nil when there was no response) once the call is answered.
+func (l *limiter) acquire(ctx context.Context) (func(http.Header, int), error) {
+	start := l.now()
+	defer func() {
+		l.mu.Lock()
+		l.throttleNs += int64(l.now().Sub(start))
+		l.mu.Unlock()
+	}()
+	for {
+		l.mu.Lock()
+		now := l.now()
+		if !l.probed && l.limit == 0 {
+			if l.probing {
+				ch := l.probeDone
+				l.mu.Unlock()
+				select {
+				case <-ch:
+					continue
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				}
+			}
+			l.probing = true
+			l.probeDone = make(chan struct{})
+			l.mu.Unlock()
+			return l.releaseProbe, nil
+		}
+		if now.Before(l.blocked) {
+			d := l.blocked.Sub(now)
+			l.mu.Unlock()
+			if err := sleep(ctx, d); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		var d time.Duration
+		if b := l.budget(); b > 0 {
+			interval := l.window() / time.Duration(b)
+			slot := l.next
+			if slot.Before(now) {
+				slot = now
+			}
+			l.next = slot.Add(interval)
+			d = slot.Sub(now)
+		}
+		l.mu.Unlock()
+		if d > 0 {
+			if err := sleep(ctx, d); err != nil {
+				return nil, err
+			}
+		}
+		return l.observe, nil
+	}
+}
+
+func (l *limiter) releaseProbe(h http.Header, status int) {
+	l.observe(h, status)
+	l.mu.Lock()
+	if l.probing {
+		l.probing = false
+		// Stop serialising once a response arrived, with or without headers (a
+		// server that sends none is not rate limited by them); after a transport
+		// error the next caller probes again.
+		if h != nil {
+			l.probed = true
+		}
+		close(l.probeDone)
+	}
+	l.mu.Unlock()
+}
+
+// observe learns from the rate-limit headers of a response.
+func (l *limiter) observe(h http.Header, status int) {
+	if h == nil {
+		return
+	}
+	limit, okL := headerInt(h, "X-RateLimit-Limit")
+	remaining, okR := headerInt(h, "X-RateLimit-Remaining")
+	reset, okReset := headerInt(h, "X-RateLimit-Reset")
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if okL && limit > 0 {
+		l.limit = int(min(limit, 1<<30))
+	}
+	if !okReset || reset <= 0 {
+		return
+	}
+	if l.lastReset > 0 && reset > l.lastReset {
+		if d := time.Duration(reset-l.lastReset) * time.Second; l.learnt == 0 || d < l.learnt {
+			l.learnt = d
+		}
+	}
+	if reset > l.lastReset {
+		l.lastReset = reset
+	}
+	resetAt := time.Unix(reset, 0)
+	spent := okR && okL && limit > 0 && int(limit-remaining) >= l.budget()
+	if status == http.StatusTooManyRequests || spent {
+		until := resetAt.Add(l.jitter())
+		if until.After(l.blocked) {
+			l.blocked = until
+		}
+	}
+}
+
+// block stops new calls for d (used on a 429 without a reset header).
+func (l *limiter) block(d time.Duration) {
+	l.mu.Lock()
+	if until := l.now().Add(d); until.After(l.blocked) {
+		l.blocked = until
+	}
+	l.mu.Unlock()
+}
+
+// jitter is a random delay of up to a tenth of the window (at most one second), so
+// that the clients of a workspace do not all resume at the same instant.
+func (l *limiter) jitter() time.Duration {
+	j := min(l.window()/10, time.Second)
+	if j <= 0 {
+		return 0
+	}
+	return time.Duration(rand.Int64N(int64(j))) + time.Millisecond
+}
+
+func (l *limiter) throttled() time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return time.Duration(l.throttleNs)
+}
+
+func headerInt(h http.Header, key string) (int64, bool) {
+	v := h.Get(key)
+	if v == "" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	return n, true
+}
+
+// sleep waits for d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// backoff returns the delay before retry n (0-based): exponential from 250ms, capped
+// at 10s, with jitter in [d/2, d].
+func backoff(n int) time.Duration {
+	d := 250 * time.Millisecond << min(n, 6)
+	d = min(d, 10*time.Second)
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
