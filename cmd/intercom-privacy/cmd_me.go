@@ -16,10 +16,10 @@ func init() { register(newMeCmd) }
 // admin's id; never the token.
 func newMeCmd() *cobra.Command {
 	var (
-		apiURL  string
-		region  string
+		apiURL     string
+		region     string
 		apiVersion string
-		timeout time.Duration
+		timeout    time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "me",
