@@ -1,0 +1,151 @@
+package vault
+
+import (
+	"encoding/hex"
+	"errors"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// IndexKind says what kind of identifier a value is; it chooses the normalisation and
+// separates the domains of blind indexes and subject references, so the same string
+// indexed as an email and as a name gives unrelated results.
+type IndexKind string
+
+// The kinds of identifier the vault indexes.
+const (
+	// KindEmail: trimmed, lower-cased (Unicode) email address.
+	KindEmail IndexKind = "email"
+	// KindPhone: digits only, with a leading "+" kept (a leading "00" is read as
+	// "+", and a "(0)" trunk prefix after a country code is dropped); everything
+	// from the first letter on (an extension such as "ext. 12") is ignored. Numbers
+	// written without a country code stay national: "+44 20 7946 0958" and
+	// "020 7946 0958" index differently.
+	KindPhone IndexKind = "phone"
+	// KindExternalID: the integrator's external_id, trimmed, case kept.
+	KindExternalID IndexKind = "external_id"
+	// KindName: NFKC-normalised, lower-cased, white space trimmed and collapsed.
+	KindName IndexKind = "name"
+	// KindContactID: an Intercom contact id, trimmed.
+	KindContactID IndexKind = "contact_id"
+)
+
+// Output sizes.
+const (
+	// BlindIndexSize is the length of a blind index in bytes.
+	BlindIndexSize = 32
+	// pseudonymSize is the length of a log pseudonym in bytes before hex.
+	pseudonymSize = 8
+)
+
+// Normalize returns the canonical form of value for kind (see the IndexKind
+// constants). It returns ErrUnknownKind, ErrInvalidValue (not UTF-8) or ErrEmptyValue;
+// errors never contain the value.
+func Normalize(kind IndexKind, value string) (string, error) {
+	if !utf8.ValidString(value) {
+		return "", ErrInvalidValue
+	}
+	var out string
+	switch kind {
+	case KindEmail:
+		out = strings.ToLower(strings.TrimSpace(value))
+	case KindPhone:
+		out = normalizePhone(value)
+	case KindExternalID, KindContactID:
+		out = strings.TrimSpace(value)
+	case KindName:
+		out = strings.Join(strings.Fields(strings.ToLower(norm.NFKC.String(value))), " ")
+	default:
+		return "", ErrUnknownKind
+	}
+	if out == "" || out == "+" {
+		return "", ErrEmptyValue
+	}
+	return out, nil
+}
+
+func normalizePhone(value string) string {
+	s := strings.TrimSpace(norm.NFKC.String(value)) // full-width digits become ASCII
+	plus := false
+	switch {
+	case strings.HasPrefix(s, "+"):
+		plus, s = true, s[1:]
+	case strings.HasPrefix(s, "00"):
+		plus, s = true, s[2:]
+	}
+	if plus {
+		s = strings.Replace(s, "(0)", "", 1)
+	}
+	var b strings.Builder
+	if plus {
+		b.WriteByte('+')
+	}
+	for _, r := range s {
+		if unicode.IsLetter(r) {
+			break
+		}
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// BlindIndex returns the blind index of value for kind: HMAC-SHA256 (the "index"
+// keyset, Tink PRF) over a length-prefixed encoding of a domain label, the kind and
+// the normalised value; 32 bytes. Equal identifiers give equal indexes, so the store
+// can find a person's rows without decrypting anything; without the key nothing can
+// be learnt from an index, not even by trying likely addresses.
+//
+// The "index" keyset is not rotated by `keys rotate`: an index can only be
+// recomputed from the plaintext, and the suppression list keeps no plaintext, so a
+// new index key would silently stop erased people from being recognised. To replace
+// it, re-index every cached row from its decrypted value and accept that the
+// suppression list starts over; the package offers no command for that.
+func (v *Vault) BlindIndex(kind IndexKind, value string) ([]byte, error) {
+	return v.prfOf(v.index, "intercom-privacy/blind-index/v1", kind, value, BlindIndexSize)
+}
+
+// SubjectRef returns the subject reference of an identifier: the lower-case hex (64
+// characters) of a keyed HMAC-SHA256 ("index" keyset) over the normalised value,
+// domain-separated from BlindIndex. Audit records, the suppression list and person key
+// ids use it; it is never a plain or unsalted hash.
+func (v *Vault) SubjectRef(kind IndexKind, value string) (string, error) {
+	b, err := v.prfOf(v.index, "intercom-privacy/subject-ref/v1", kind, value, 32)
+	if err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// Pseudonym returns a short pseudonym of an identifier for log lines: 16 lower-case
+// hex characters of a keyed HMAC-SHA256 under the "pseudonym" keyset, separate from
+// the "index" keyset so that logs cannot be joined with the store or the audit trail.
+// With 64 bits, two people may share a pseudonym once in about four billion pairs:
+// good enough to follow one person through a log, not an identifier.
+func (v *Vault) Pseudonym(kind IndexKind, value string) (string, error) {
+	b, err := v.prfOf(v.pseudonym, "intercom-privacy/pseudonym/v1", kind, value, pseudonymSize)
+	if err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}
+
+type prfComputer interface {
+	ComputePrimaryPRF(input []byte, outputLength uint32) ([]byte, error)
+}
+
+func (v *Vault) prfOf(p prfComputer, domain string, kind IndexKind, value string, size uint32) ([]byte, error) {
+	n, err := Normalize(kind, value)
+	if err != nil {
+		return nil, err
+	}
+	out, err := p.ComputePrimaryPRF(encodeParts(domain, string(kind), n), size)
+	if err != nil {
+		return nil, errors.New("vault: computing the keyed hash failed")
+	}
+	return out, nil
+}
