@@ -226,3 +226,9 @@ func errOnly(err error) error {
 	}
 	return err
 }
+
+// MarshalJSON encodes a fixed placeholder, never the token.
+func (Token) MarshalJSON() ([]byte, error) { return []byte(`"[REDACTED]"`), nil }
+
+// MarshalText encodes a fixed placeholder, never the token.
+func (Token) MarshalText() ([]byte, error) { return []byte("[REDACTED]"), nil }
