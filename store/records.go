@@ -1,0 +1,311 @@
+package store
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Every time the store returns is in UTC and truncated to the microsecond, the
+// precision both backends keep (times are stored as Unix microseconds). A zero
+// time.Time means "not set" and is stored as NULL.
+
+// CachedContact is the minimal local copy of one Intercom contact. Every field
+// that holds personal data is ciphertext made by the vault (suffix Enc) or a blind
+// index (suffix Idx, a keyed HMAC of the normalised value); the store never sees
+// the plaintext.
+type CachedContact struct {
+	// IntercomID is Intercom's contact id, the primary key.
+	IntercomID string
+	// PersonKeyID names the per-person data key the Enc fields are encrypted under.
+	PersonKeyID string
+	// Role is Intercom's role: "user" or "lead".
+	Role          string
+	ExternalIDEnc []byte
+	ExternalIDIdx []byte
+	EmailEnc      []byte
+	EmailIdx      []byte
+	NameEnc       []byte
+	PhoneEnc      []byte
+	PhoneIdx      []byte
+	// AttributesEnc is the encrypted JSON of the allow-listed custom attributes.
+	AttributesEnc []byte
+	// LastSeenAt is Intercom's last_seen_at (not personal data on its own).
+	LastSeenAt time.Time
+	// RemoteUpdatedAt is Intercom's updated_at, the cursor of incremental sync.
+	RemoteUpdatedAt time.Time
+	// CreatedAt is when the local copy was first made; retention ages it from
+	// here. Upsert keeps the first value. Set by the store when zero.
+	CreatedAt time.Time
+	// UpdatedAt is when the local copy last changed; set by the store.
+	UpdatedAt time.Time
+}
+
+// IndexKind names a blind index column of CachedContact.
+type IndexKind string
+
+// The blind indexes FindContacts can search.
+const (
+	IndexEmail      IndexKind = "email"
+	IndexPhone      IndexKind = "phone"
+	IndexExternalID IndexKind = "external_id"
+)
+
+// SyncState is a named cursor of an incremental sync (for instance the highest
+// Intercom updated_at seen by "sync contacts").
+type SyncState struct {
+	Name      string
+	Cursor    string
+	UpdatedAt time.Time
+}
+
+// CachedConversation is the local copy of one Intercom conversation.
+type CachedConversation struct {
+	// ID is Intercom's conversation id.
+	ID string
+	// ContactIDs are the Intercom contact ids taking part; the store indexes them
+	// so a person's conversations can be listed and purged.
+	ContactIDs  []string
+	PersonKeyID string
+	SubjectEnc  []byte
+	// CreatedAt is when the local copy was first made (kept by upserts).
+	CreatedAt       time.Time
+	RemoteUpdatedAt time.Time
+}
+
+// CachedPart is one part (message, note, action) of a cached conversation. Parts
+// are deleted with their conversation.
+type CachedPart struct {
+	ConversationID string
+	PartID         string
+	// AuthorType is Intercom's author.type: "user", "lead", "admin", "bot", "team".
+	AuthorType string
+	BodyEnc    []byte
+	CreatedAt  time.Time
+}
+
+// WebhookEvent is one Intercom webhook notification as received, minimised:
+// the payload is encrypted, and the contact it concerns is kept for purges.
+type WebhookEvent struct {
+	// NotificationID is Intercom's notification id; it is unique, so a
+	// redelivered notification is recognised.
+	NotificationID string
+	Topic          string
+	ContactID      string
+	PayloadEnc     []byte
+	PersonKeyID    string
+	// ReceivedAt is set by the store when zero; it is also the row's creation time.
+	ReceivedAt time.Time
+	// ProcessedAt is zero until MarkWebhookProcessed.
+	ProcessedAt time.Time
+}
+
+// BlobKind says what a blob is; it decides its retention category.
+type BlobKind string
+
+// The kinds of blob the store keeps.
+const (
+	BlobExportFile    BlobKind = "export_file"
+	BlobAccessPackage BlobKind = "access_package"
+)
+
+// Blob describes one encrypted file kept in the store (an export file or an
+// access package). The content is stored in chunks and read as a stream.
+type Blob struct {
+	// ID is set by PutBlob when empty ("blob_" + 128 random bits).
+	ID          string
+	Kind        BlobKind
+	RequestID   string
+	PersonKeyID string
+	// Name is a file name without personal data (e.g. "access-package.zip").
+	Name string
+	// Size and SHA256 describe the stored ciphertext; PutBlob computes them.
+	Size      int64
+	SHA256    []byte
+	CreatedAt time.Time
+	// ExpiresAt is when the blob should no longer be served (zero: never).
+	ExpiresAt time.Time
+}
+
+// RequestType is the kind of privacy request.
+type RequestType string
+
+// Request types.
+const (
+	RequestAccess        RequestType = "access"
+	RequestErasure       RequestType = "erasure"
+	RequestAccessErasure RequestType = "access+erasure"
+)
+
+// Jurisdictions a request is handled under.
+const (
+	JurisdictionGDPR = "gdpr"
+	JurisdictionCCPA = "ccpa"
+)
+
+// RequestState is where a privacy request is in its state machine:
+// received → verified → in_progress → completed | denied | cancelled.
+type RequestState string
+
+// Request states.
+const (
+	StateReceived   RequestState = "received"
+	StateVerified   RequestState = "verified"
+	StateInProgress RequestState = "in_progress"
+	StateCompleted  RequestState = "completed"
+	StateDenied     RequestState = "denied"
+	StateCancelled  RequestState = "cancelled"
+)
+
+// Request is one privacy request (access, erasure or both).
+type Request struct {
+	// ID is set by CreateRequest when empty ("req_" + 128 random bits, hex).
+	ID           string
+	Type         RequestType
+	Jurisdiction string
+	// Channel says how the request was made (email, web form, API, ...).
+	Channel string
+	State   RequestState
+	// IdentifiersEnc is the encrypted JSON of the identifiers given.
+	IdentifiersEnc []byte
+	// SubjectRef is the keyed HMAC of the person's normalised identifier.
+	SubjectRef      string
+	ReceivedAt      time.Time
+	AckDueAt        time.Time
+	DueAt           time.Time
+	ExtendedDueAt   time.Time
+	ExtensionReason string
+	AcknowledgedAt  time.Time
+	CompletedAt     time.Time
+	DenialReason    string
+	// Outcome is JSON without personal data (counts, ids); nil when unset.
+	Outcome   json.RawMessage
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// RequestFilter selects requests for ListRequests; its zero value selects all.
+type RequestFilter struct {
+	// States, when non-empty, keeps requests in one of these states.
+	States []RequestState
+	// DueBefore, when set, keeps requests whose effective due date (the extended
+	// one if set, else DueAt) is before it.
+	DueBefore time.Time
+	// Limit caps the result (0: 1000). Results are ordered by ReceivedAt, ID.
+	Limit int
+}
+
+// StepState is the state of one step of a request.
+type StepState string
+
+// Step states.
+const (
+	StepPending StepState = "pending"
+	StepDone    StepState = "done"
+	StepFailed  StepState = "failed"
+	StepSkipped StepState = "skipped"
+)
+
+// Step is one step of a request's workflow (resolve, collect, delete, ...).
+type Step struct {
+	RequestID string
+	Name      string
+	State     StepState
+	Attempts  int
+	// Detail is JSON without personal data; nil when unset.
+	Detail     json.RawMessage
+	StartedAt  time.Time
+	FinishedAt time.Time
+}
+
+// Suppression is one entry of the suppression list: a person erased who must not
+// come back through sync or webhooks.
+type Suppression struct {
+	// Ref is a keyed HMAC of a normalised identifier, made by the vault.
+	Ref []byte
+	// Kind is the identifier kind (email, phone, external_id, contact_id).
+	Kind      string
+	CreatedAt time.Time
+}
+
+// LegalHold stops retention from deleting a person's or a request's data.
+// Exactly one of SubjectRef (matched against PersonKeyID columns) and RequestID
+// is set.
+type LegalHold struct {
+	// ID is set by AddLegalHold when empty ("hold_" + 128 random bits).
+	ID         string
+	SubjectRef string
+	RequestID  string
+	// Reason must not contain personal data.
+	Reason     string
+	CreatedAt  time.Time
+	ReleasedAt time.Time
+}
+
+// RetentionRun records one run of the retention policy.
+type RetentionRun struct {
+	// ID is set by InsertRetentionRun when empty ("ret_" + 128 random bits).
+	ID         string
+	StartedAt  time.Time
+	FinishedAt time.Time
+	DryRun     bool
+	// State is free text chosen by the retention workflow ("running", "done", "failed").
+	State string
+	// Counts maps a category to the rows deleted (or, on a dry run, that would be).
+	Counts map[string]int64
+}
+
+// ExportJob is one Intercom content Data Export job, recorded so that a restart
+// resumes polling the same job.
+type ExportJob struct {
+	// JobIdentifier is Intercom's job_identifier.
+	JobIdentifier string
+	Since, Until  time.Time
+	// State is Intercom's status ("pending", "in_progress", "completed", ...) or
+	// the workflow's own ("downloaded", "cancelled", "failed").
+	State       string
+	DownloadURL string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	// Outcome is JSON without personal data; nil when unset.
+	Outcome json.RawMessage
+}
+
+// Category is a retention category: a kind of stored data with its own maximum age.
+type Category string
+
+// The categories DeleteExpired and CountExpired understand. Audit records are not
+// a category: nothing in the store deletes them.
+const (
+	CategoryContactCache      Category = "contact_cache"
+	CategoryConversationCache Category = "conversation_cache"
+	CategoryWebhookEvents     Category = "webhook_events"
+	CategoryExportFiles       Category = "export_files"
+	CategoryAccessPackages    Category = "access_packages"
+)
+
+// Categories lists every retention category, for validation and display.
+func Categories() []Category {
+	return []Category{CategoryContactCache, CategoryConversationCache, CategoryWebhookEvents,
+		CategoryExportFiles, CategoryAccessPackages}
+}
+
+// PurgeTarget names a person's data to purge: by per-person key id and by
+// Intercom contact id (either may be empty).
+type PurgeTarget struct {
+	PersonKeyIDs []string
+	ContactIDs   []string
+}
+
+// PurgeCounts says how many rows of each kind PurgePerson deleted.
+type PurgeCounts struct {
+	Contacts      int64 `json:"contacts"`
+	Conversations int64 `json:"conversations"`
+	Parts         int64 `json:"parts"`
+	WebhookEvents int64 `json:"webhook_events"`
+	Blobs         int64 `json:"blobs"`
+}
+
+// Total is the sum of all counts.
+func (c PurgeCounts) Total() int64 {
+	return c.Contacts + c.Conversations + c.Parts + c.WebhookEvents + c.Blobs
+}

@@ -1,0 +1,253 @@
+// Package sqlite is the embedded SQLite backend of package store, through the
+// pure-Go driver modernc.org/sqlite (no cgo, nothing to install).
+//
+// Importing the package registers the "sqlite" URL scheme with store.Open:
+// sqlite:///absolute/path.db or sqlite://relative/path.db. The database runs in
+// WAL mode with foreign keys on and a busy timeout; every transaction begins
+// IMMEDIATE, so writers queue for the one write lock instead of failing when a
+// read transaction tries to upgrade, and the audit chain head needs no row lock.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/intercom-privacy/intercom-privacy/store"
+	"github.com/intercom-privacy/intercom-privacy/store/internal/sqlcore"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// BusyTimeoutMillis is how long a statement waits for another connection's
+// write lock before failing with SQLITE_BUSY.
+const BusyTimeoutMillis = 10000
+
+func init() {
+	store.Register(func(ctx context.Context, u string, o store.Options) (store.Store, error) {
+		return Open(ctx, u, o)
+	}, "sqlite", "sqlite3")
+}
+
+// Store is a store.Store on one SQLite file.
+type Store struct {
+	*sqlcore.DB
+	db   *sql.DB
+	path string
+}
+
+var _ store.Store = (*Store)(nil)
+
+// PathFromURL returns the file path in a sqlite:// URL:
+// sqlite:///abs/path.db gives /abs/path.db, sqlite://rel.db gives rel.db.
+func PathFromURL(rawURL string) (string, error) {
+	scheme, rest, ok := strings.Cut(rawURL, ":")
+	if !ok || (strings.ToLower(scheme) != "sqlite" && strings.ToLower(scheme) != "sqlite3") {
+		return "", fmt.Errorf("%w: not a sqlite URL", store.ErrUnsupportedURL)
+	}
+	p := strings.TrimPrefix(rest, "//")
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		p = p[:i]
+	}
+	if dec, err := url.PathUnescape(p); err == nil {
+		p = dec
+	}
+	if p == "" || p == "/" {
+		return "", &store.OpenError{Cause: store.ErrUnsupportedURL, Detail: "the sqlite URL names no file",
+			Remedy: "use sqlite:///absolute/path.db or sqlite://relative/path.db"}
+	}
+	if strings.Contains(p, ":memory:") || strings.HasPrefix(p, "file:") {
+		return "", &store.OpenError{Cause: store.ErrUnsupportedURL, Detail: "in-memory SQLite is not supported",
+			Remedy: "use a file (tests: a file in t.TempDir())"}
+	}
+	return p, nil
+}
+
+// Open opens (creating if needed) the SQLite file named by a sqlite:// URL,
+// checks that it is ours, and applies pending migrations unless o.NoMigrate.
+func Open(ctx context.Context, rawURL string, o store.Options) (*Store, error) {
+	p, err := PathFromURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	return OpenFile(ctx, p, o)
+}
+
+// OpenFile is Open for a file path.
+func OpenFile(ctx context.Context, path string, o store.Options) (*Store, error) {
+	migs, err := sqlcore.LoadMigrations(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	return openWith(ctx, path, o, migs)
+}
+
+// openWith is OpenFile with a given migration list (tests use it to simulate a
+// failing migration).
+func openWith(ctx context.Context, path string, o store.Options, migs []sqlcore.Migration) (*Store, error) {
+	where := "sqlite file " + filepath.Base(path)
+	if dir := filepath.Dir(path); dir != "" {
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return nil, &store.OpenError{Cause: store.ErrConnect, Where: where,
+				Detail: "its directory does not exist", Remedy: "create the directory or fix DATABASE_URL"}
+		}
+	}
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeoutMillis))
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, classifyOpen(where, err)
+	}
+	s := &Store{db: db, path: path}
+	b := &backend{db: db}
+	s.DB = sqlcore.NewDB("sqlite", b, dialect, migs,
+		`SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1`)
+	if err := s.check(ctx, where); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if !o.NoMigrate {
+		if _, _, err := s.Migrate(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// check tells a corrupt or foreign file, or a too-new schema, apart from ours.
+func (s *Store) check(ctx context.Context, where string) error {
+	var n int64
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master`).Scan(&n)
+	if err != nil {
+		return classifyOpen(where, err)
+	}
+	v, err := s.SchemaVersion(ctx)
+	if err != nil {
+		return classifyOpen(where, err)
+	}
+	if v == 0 && n > 0 {
+		return &store.OpenError{Cause: store.ErrForeignDatabase, Where: where,
+			Detail: "the file holds tables but no schema_migrations table",
+			Remedy: "point DATABASE_URL at a new file; intercom-privacy will not touch another application's database"}
+	}
+	_, err = s.CheckVersion(ctx)
+	return err
+}
+
+func classifyOpen(where string, err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT:
+			return &store.OpenError{Cause: store.ErrNotDatabase, Where: where, Err: err,
+				Detail: "the file is corrupt or not a SQLite database",
+				Remedy: "restore it from a backup, or point DATABASE_URL at a new file"}
+		case sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_AUTH:
+			return &store.OpenError{Cause: store.ErrConnect, Where: where, Err: err,
+				Detail: "the file cannot be opened for writing",
+				Remedy: "check the path and its permissions, or fix DATABASE_URL"}
+		case sqlite3.SQLITE_FULL:
+			return &store.OpenError{Cause: store.ErrDiskFull, Where: where, Err: err,
+				Remedy: "free disk space and retry"}
+		}
+	}
+	return &store.OpenError{Cause: store.ErrConnect, Where: where, Err: err, Detail: err.Error(),
+		Remedy: "check DATABASE_URL"}
+}
+
+// Path returns the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// ExecRaw runs a statement outside the store's API. It exists for tests (of
+// this and other packages, e.g. tampering with audit rows to prove that
+// verification notices) and for operators' tooling; applications use the Store
+// methods.
+func (s *Store) ExecRaw(ctx context.Context, query string, args ...any) (int64, error) {
+	return s.Ops.Q.Exec(ctx, query, args...)
+}
+
+var dialect = &sqlcore.Dialect{
+	Name:      "sqlite",
+	ForUpdate: "",
+	IsUniqueViolation: func(err error) bool {
+		var se *sqlite.Error
+		return errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE ||
+			se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
+	},
+	IsDiskFull: func(err error) bool {
+		var se *sqlite.Error
+		return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_FULL
+	},
+}
+
+// backend adapts database/sql to sqlcore.Backend.
+type backend struct{ db *sql.DB }
+
+func (b *backend) Pool() sqlcore.Querier { return querier{b.db} }
+
+func (b *backend) Begin(ctx context.Context) (sqlcore.BackendTx, error) {
+	tx, err := b.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE through _txlock=immediate
+	if err != nil {
+		return nil, err
+	}
+	return sqlTx{querier{tx}, tx}, nil
+}
+
+// Retryable: with BEGIN IMMEDIATE and a busy timeout, SQLite transactions do not
+// deadlock; a busy error after the timeout is reported, not retried blindly.
+func (b *backend) Retryable(error) bool { return false }
+
+func (b *backend) LockMigrations(context.Context, sqlcore.Querier) error { return nil }
+
+func (b *backend) Close() error { return b.db.Close() }
+
+type execQuerier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+type querier struct{ q execQuerier }
+
+func (q querier) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	r, err := q.q.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return r.RowsAffected()
+}
+
+func (q querier) Query(ctx context.Context, query string, args ...any) (sqlcore.Rows, error) {
+	r, err := q.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return rows{r}, nil
+}
+
+type rows struct{ *sql.Rows }
+
+func (r rows) Close() { _ = r.Rows.Close() }
+
+type sqlTx struct {
+	querier
+	tx *sql.Tx
+}
+
+func (t sqlTx) Commit(context.Context) error   { return t.tx.Commit() }
+func (t sqlTx) Rollback(context.Context) error { return t.tx.Rollback() }

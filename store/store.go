@@ -1,0 +1,188 @@
+// Package store is the durable storage of intercom-privacy: cached Intercom data
+// (encrypted), privacy requests and their steps, webhook events, export files and
+// access packages, the suppression list, legal holds, retention runs, the vault's
+// keys and the audit chain.
+//
+// The package defines the interfaces (Store, Tx, Ops), the domain records and the
+// errors; the backends live in store/sqlite (the embedded default) and
+// store/postgres (for teams and several workers). A backend registers itself when
+// its package is imported, and Open picks one by the URL's scheme:
+//
+//	import (
+//		"github.com/intercom-privacy/intercom-privacy/store"
+//		_ "github.com/intercom-privacy/intercom-privacy/store/postgres"
+//		_ "github.com/intercom-privacy/intercom-privacy/store/sqlite"
+//	)
+//
+//	st, err := store.Open(ctx, os.Getenv("DATABASE_URL"))
+//
+// Both backends pass the one shared suite in store/storetest.
+//
+// The store holds ciphertext and blind indexes as opaque bytes made by the vault;
+// it never sees personal data in clear, and its errors never contain a stored value.
+package store
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/intercom-privacy/intercom-privacy/audit"
+	"github.com/intercom-privacy/intercom-privacy/vault"
+)
+
+// DefaultURL is the database used when DATABASE_URL is not set: a SQLite file
+// in the working directory.
+const DefaultURL = "sqlite://intercom-privacy.db"
+
+// Ops are the operations available both on a Store (each call in its own
+// transaction) and inside a Tx (all calls commit or roll back together).
+//
+// Methods that find nothing return an error matching ErrNotFound (and, for the
+// vault.KeyStore methods, vault.ErrNotFound).
+type Ops interface {
+	vault.KeyStore
+
+	// UpsertContact inserts or replaces a cached contact (keyed by IntercomID);
+	// CreatedAt keeps its first value.
+	UpsertContact(ctx context.Context, c CachedContact) error
+	// GetContact returns the cached contact with this Intercom id.
+	GetContact(ctx context.Context, intercomID string) (CachedContact, error)
+	// FindContacts returns the cached contacts whose blind index of this kind
+	// equals idx (several contacts may share an email).
+	FindContacts(ctx context.Context, kind IndexKind, idx []byte) ([]CachedContact, error)
+	// DeleteContact deletes one cached contact; it reports whether one existed.
+	DeleteContact(ctx context.Context, intercomID string) (bool, error)
+	// GetSyncState returns the named sync cursor.
+	GetSyncState(ctx context.Context, name string) (SyncState, error)
+	// PutSyncState inserts or replaces the named sync cursor.
+	PutSyncState(ctx context.Context, s SyncState) error
+
+	// UpsertConversation inserts or replaces a cached conversation and its
+	// contact links.
+	UpsertConversation(ctx context.Context, c CachedConversation) error
+	// UpsertPart inserts or replaces one part; its conversation must exist.
+	UpsertPart(ctx context.Context, p CachedPart) error
+	// ConversationsByContact lists the cached conversations a contact takes part
+	// in, ordered by ID.
+	ConversationsByContact(ctx context.Context, contactID string) ([]CachedConversation, error)
+	// Parts lists the parts of a conversation, ordered by CreatedAt, PartID.
+	Parts(ctx context.Context, conversationID string) ([]CachedPart, error)
+	// DeleteConversationsByContact deletes the conversations a contact takes part
+	// in, with their parts, and returns how many of each it deleted.
+	DeleteConversationsByContact(ctx context.Context, contactID string) (conversations, parts int64, err error)
+
+	// InsertWebhookEvent stores an event unless one with the same NotificationID
+	// exists; inserted is false for such a duplicate (no error, no second row).
+	InsertWebhookEvent(ctx context.Context, e WebhookEvent) (inserted bool, err error)
+	// MarkWebhookProcessed sets ProcessedAt of an event.
+	MarkWebhookProcessed(ctx context.Context, notificationID string, at time.Time) error
+	// UnprocessedWebhookEvents lists up to limit events not yet processed, oldest first.
+	UnprocessedWebhookEvents(ctx context.Context, limit int) ([]WebhookEvent, error)
+	// DeleteWebhookEventsByContact deletes the events of a contact.
+	DeleteWebhookEventsByContact(ctx context.Context, contactID string) (int64, error)
+
+	// PutBlob stores the ciphertext read from r in chunks (so that a large file
+	// never becomes one giant parameter) and returns b with ID, Size, SHA256 and
+	// CreatedAt filled in.
+	PutBlob(ctx context.Context, b Blob, r io.Reader) (Blob, error)
+	// GetBlob returns a blob's description.
+	GetBlob(ctx context.Context, id string) (Blob, error)
+	// OpenBlob streams a blob's content, one chunk in memory at a time; the reader
+	// checks the SHA-256 at the end and fails with ErrCorrupt on a mismatch.
+	OpenBlob(ctx context.Context, id string) (io.ReadCloser, error)
+	// BlobsByRequest lists the blobs of a request, ordered by CreatedAt, ID.
+	BlobsByRequest(ctx context.Context, requestID string) ([]Blob, error)
+	// DeleteBlob deletes a blob and its content; it reports whether one existed.
+	DeleteBlob(ctx context.Context, id string) (bool, error)
+
+	// CreateRequest inserts a new request (ID generated when empty, State
+	// "received" when empty) and returns it as stored. A duplicate ID fails with
+	// ErrDuplicate.
+	CreateRequest(ctx context.Context, r Request) (Request, error)
+	// GetRequest returns one request.
+	GetRequest(ctx context.Context, id string) (Request, error)
+	// ListRequests lists requests matching f.
+	ListRequests(ctx context.Context, f RequestFilter) ([]Request, error)
+	// UpdateRequest replaces the mutable fields of r (all but ID, Type,
+	// Jurisdiction, Channel, ReceivedAt, CreatedAt) if the stored state is still
+	// expected; otherwise it fails with a *StateConflictError (ErrStateConflict).
+	UpdateRequest(ctx context.Context, r Request, expected RequestState) (Request, error)
+	// UpsertStep inserts or replaces the step (RequestID, Name).
+	UpsertStep(ctx context.Context, s Step) error
+	// Steps lists a request's steps in the order they were first recorded.
+	Steps(ctx context.Context, requestID string) ([]Step, error)
+
+	// AddSuppression adds an entry; added is false if the Ref was already there.
+	AddSuppression(ctx context.Context, s Suppression) (added bool, err error)
+	// Suppressed reports whether any of refs is on the suppression list.
+	Suppressed(ctx context.Context, refs ...[]byte) (bool, error)
+
+	// AddLegalHold records a hold and returns it with ID and CreatedAt set.
+	AddLegalHold(ctx context.Context, h LegalHold) (LegalHold, error)
+	// ReleaseLegalHold ends a hold; it reports whether an active hold was released.
+	ReleaseLegalHold(ctx context.Context, id string, at time.Time) (bool, error)
+	// ActiveLegalHolds lists the holds not released, oldest first.
+	ActiveLegalHolds(ctx context.Context) ([]LegalHold, error)
+
+	// InsertRetentionRun records the start of a run and returns it with ID set.
+	InsertRetentionRun(ctx context.Context, r RetentionRun) (RetentionRun, error)
+	// UpdateRetentionRun replaces FinishedAt, State and Counts of a run.
+	UpdateRetentionRun(ctx context.Context, r RetentionRun) error
+	// RecentRetentionRuns lists up to limit runs, newest first.
+	RecentRetentionRuns(ctx context.Context, limit int) ([]RetentionRun, error)
+
+	// PutExportJob inserts or replaces an export job (CreatedAt kept).
+	PutExportJob(ctx context.Context, j ExportJob) error
+	// GetExportJob returns one export job.
+	GetExportJob(ctx context.Context, jobIdentifier string) (ExportJob, error)
+	// ExportJobs lists export jobs in one of states (all when none), oldest first.
+	ExportJobs(ctx context.Context, states ...string) ([]ExportJob, error)
+
+	// CountExpired counts the rows of a category created before before that
+	// DeleteExpired would delete (legal holds honoured).
+	CountExpired(ctx context.Context, category Category, before time.Time) (int64, error)
+
+	// PurgePerson deletes everything cached about a person: cached contacts,
+	// their conversations and parts, webhook events and blobs (packages), found by
+	// person key id or contact id. On a Store it runs in one transaction; inside a
+	// Tx it commits with the erasure's audit record.
+	PurgePerson(ctx context.Context, t PurgeTarget) (PurgeCounts, error)
+}
+
+// Tx is a short read-write transaction: its Ops and the audit chain operations
+// commit or roll back together. A Tx must not be used after the function given
+// to InTx returns, nor from several goroutines at once, and the function must not
+// wait on the network while holding it.
+type Tx interface {
+	Ops
+	audit.Tx
+}
+
+// Store is an open database. It is safe for concurrent use.
+type Store interface {
+	Ops
+	audit.Reader
+
+	// InTx runs fn in a read-write transaction and commits if fn returns nil.
+	// On PostgreSQL a serialization failure or deadlock re-runs fn (a bounded
+	// number of times), so fn must have no effect outside the transaction.
+	InTx(ctx context.Context, fn func(Tx) error) error
+
+	// DeleteExpired deletes at most limit rows of category created before
+	// before, skipping rows under an active legal hold, in its own short
+	// transaction, and returns how many it deleted. Callers loop until it returns
+	// fewer than limit.
+	DeleteExpired(ctx context.Context, category Category, before time.Time, limit int) (int64, error)
+
+	// SchemaVersion returns the highest migration applied (0 for an empty database).
+	SchemaVersion(ctx context.Context) (int, error)
+	// Migrate applies the migrations not yet applied, each in its own transaction,
+	// and returns the version before and after.
+	Migrate(ctx context.Context) (before, after int, err error)
+
+	// Backend names the backend: "sqlite" or "postgres".
+	Backend() string
+	// Close releases the database.
+	Close() error
+}
