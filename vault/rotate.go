@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -41,7 +42,8 @@ type RotateResult struct {
 //
 // Old KEK keys stay in the keyset (enabled): backups and processes still holding the
 // previous keyset keep working, and Rotate never deletes key material. progress, if
-// not nil, is called after each batch with the number of keys examined so far. ks nil
+// not nil, is called after each batch with the number of keys examined so far in the
+// current pass (the resume pass, then the re-wrap pass). ks nil
 // means the KeyStore given to Open.
 //
 // Only the "kek" keyset is rotated; for "index" see BlindIndex. Rotate is serialised
@@ -59,6 +61,10 @@ func (v *Vault) Rotate(ctx context.Context, ks KeyStore, batch int, progress fun
 	defer v.rotateMu.Unlock()
 
 	var res RotateResult
+	orig, err := ks.LoadKeyset(ctx, KeysetKEK)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return res, &KeysetError{Keyset: KeysetKEK, Err: fmt.Errorf("loading from the store: %w", err)}
+	}
 	h, err := loadKeyset(ctx, ks, v.master, KeysetKEK)
 	if err != nil {
 		return res, err
@@ -91,6 +97,11 @@ func (v *Vault) Rotate(ctx context.Context, ks KeyStore, batch int, progress fun
 	nh, err := m.Handle()
 	if err != nil {
 		return res, fmt.Errorf("vault: building the KEK keyset: %w", err)
+	}
+	// Narrow the window for a lost update (the KeyStore has no compare-and-swap):
+	// save only if the stored keyset is still the one this run started from.
+	if cur, err := ks.LoadKeyset(ctx, KeysetKEK); err != nil || !bytes.Equal(cur, orig) {
+		return res, errKEKChanged
 	}
 	if err := saveKeyset(ctx, ks, v.master, KeysetKEK, nh); err != nil {
 		return res, err
@@ -140,6 +151,13 @@ func (v *Vault) rewrapAll(ctx context.Context, ks KeyStore, kek *kekState, batch
 			if pk.KEKVersion == kek.primary {
 				continue
 			}
+			if !kek.has(pk.KEKVersion) {
+				// Wrapped by a KEK key this run does not know: if the stored keyset
+				// has changed, another rotation is running; stop before doing harm.
+				if err := checkPrimary(ctx, ks, v.master, kek.primary); err != nil {
+					return err
+				}
+			}
 			h, err := unwrapPersonKey(pk, kek.aead)
 			if err != nil {
 				res.Unreadable++
@@ -175,7 +193,9 @@ func checkPrimary(ctx context.Context, ks KeyStore, master MasterKey, primary ui
 	}
 	p, err := h.Primary()
 	if err != nil || p.KeyID() != primary {
-		return fmt.Errorf("%w: the stored key-encryption keyset changed during the rotation (another `keys rotate` running?)", ErrRotationInterrupted)
+		return errKEKChanged
 	}
 	return nil
 }
+
+var errKEKChanged = fmt.Errorf("%w: the stored key-encryption keyset changed during the rotation (another `keys rotate` running?): run it again once the other has finished", ErrRotationInterrupted)
