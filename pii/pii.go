@@ -31,29 +31,29 @@ type Type uint8
 // The detected types. Known* types come from values supplied at run time
 // through NewKnown; all others come from the content detectors.
 const (
-	TypeEmail            Type = iota // e-mail address
-	TypePhone                        // phone number valid in a configured region
-	TypeCard                         // payment card number (IIN, length, Luhn)
-	TypeIBAN                         // IBAN (country length, mod-97)
-	TypeSSN                          // US social security number
-	TypeIPv4                         // IPv4 address
-	TypeIPv6                         // IPv6 address
-	TypeUKNINO                       // UK national insurance number
-	TypeDETaxID                      // German Steuer-ID (ISO 7064 MOD 11,10)
-	TypeFRNIR                        // French NIR / INSEE number (mod-97 key)
-	TypeESDNI                        // Spanish DNI or NIE (mod-23 letter)
-	TypeITFiscalCode                 // Italian codice fiscale (mod-26 check char)
-	TypeNLBSN                        // Dutch BSN (11-proof, with context)
-	TypeDateOfBirth                  // a date next to a date-of-birth context word
-	TypeSecret                       // API token, private key, JWT
-	TypePassword                     // a password written after "password:" and similar
-	TypeURLSecret                    // credentials or secret query values inside a URL
-	TypeKnownName                    // the person's own name (supplied)
-	TypeKnownEmail                   // the person's own e-mail (supplied)
-	TypeKnownPhone                   // the person's own phone (supplied, matched by digits)
-	TypeKnownAddress                 // the person's own address (supplied)
-	TypeKnownExternalID              // the person's external id (supplied)
-	NumTypes                         // number of types; not a type
+	TypeEmail           Type = iota // e-mail address
+	TypePhone                       // phone number valid in a configured region
+	TypeCard                        // payment card number (IIN, length, Luhn)
+	TypeIBAN                        // IBAN (country length, mod-97)
+	TypeSSN                         // US social security number
+	TypeIPv4                        // IPv4 address
+	TypeIPv6                        // IPv6 address
+	TypeUKNINO                      // UK national insurance number
+	TypeDETaxID                     // German Steuer-ID (ISO 7064 MOD 11,10)
+	TypeFRNIR                       // French NIR / INSEE number (mod-97 key)
+	TypeESDNI                       // Spanish DNI or NIE (mod-23 letter)
+	TypeITFiscalCode                // Italian codice fiscale (mod-26 check char)
+	TypeNLBSN                       // Dutch BSN (11-proof, with context)
+	TypeDateOfBirth                 // a date next to a date-of-birth context word
+	TypeSecret                      // API token, private key, JWT
+	TypePassword                    // a password written after "password:" and similar
+	TypeURLSecret                   // credentials or secret query values inside a URL
+	TypeKnownName                   // the person's own name (supplied)
+	TypeKnownEmail                  // the person's own e-mail (supplied)
+	TypeKnownPhone                  // the person's own phone (supplied, matched by digits)
+	TypeKnownAddress                // the person's own address (supplied)
+	TypeKnownExternalID             // the person's external id (supplied)
+	NumTypes                        // number of types; not a type
 )
 
 var typeNames = [NumTypes]string{

@@ -1,0 +1,238 @@
+package pii
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// Engine runs the detectors. It is immutable after NewEngine and safe for
+// concurrent use; a nil *Engine finds nothing.
+type Engine struct {
+	on         [NumTypes]bool
+	privateIPs bool
+	regions    regionSet
+}
+
+// regionSet says which national phone formats are accepted.
+type regionSet struct {
+	trunk0   []string // regions whose national numbers start with a 0 trunk prefix (or 0 area codes)
+	nanp     []string // US, CA
+	es, it   bool
+	in, br   bool
+	anyPhone bool
+}
+
+// ErrBadRegion is returned (wrapped) by NewEngine for a phone region that
+// libphonenumber does not know.
+var ErrBadRegion = errors.New("pii: unknown phone region")
+
+// ErrBadType is returned (wrapped) by NewEngine and NewRedactor for a Type
+// value out of range.
+var ErrBadType = errors.New("pii: type out of range")
+
+// NewEngine returns an Engine configured by opts.
+func NewEngine(opts Options) (*Engine, error) {
+	e := &Engine{privateIPs: opts.PrivateIPs}
+	if opts.Types == nil {
+		for t := range e.on {
+			e.on[t] = true
+		}
+	}
+	for _, t := range opts.Types {
+		if t >= NumTypes {
+			return nil, fmt.Errorf("%w: %d", ErrBadType, uint8(t))
+		}
+		e.on[t] = true
+	}
+	regions := opts.PhoneRegions
+	if regions == nil {
+		regions = DefaultPhoneRegions
+	}
+	supported := phonenumbers.GetSupportedRegions()
+	for _, r := range regions {
+		r = strings.ToUpper(strings.TrimSpace(r))
+		if r == "UK" {
+			r = "GB"
+		}
+		if !supported[r] {
+			if len(r) > 8 {
+				r = r[:8]
+			}
+			return nil, fmt.Errorf("%w %q: use ISO 3166 two-letter codes such as US or GB", ErrBadRegion, r)
+		}
+		switch r {
+		case "US", "CA":
+			e.regions.nanp = append(e.regions.nanp, r)
+		case "ES":
+			e.regions.es = true
+		default:
+			e.regions.trunk0 = append(e.regions.trunk0, r)
+			switch r {
+			case "IT":
+				e.regions.it = true
+			case "IN":
+				e.regions.in = true
+			case "BR":
+				e.regions.br = true
+			}
+		}
+	}
+	e.regions.anyPhone = e.on[TypePhone]
+	return e, nil
+}
+
+// Enabled reports whether e detects t.
+func (e *Engine) Enabled(t Type) bool { return e != nil && t < NumTypes && e.on[t] }
+
+// FindString is Find for a string; it returns a new slice.
+func (e *Engine) FindString(s string, known *Known) []Finding {
+	return e.Find([]byte(s), known, nil)
+}
+
+// Find appends the findings in text to dst and returns the extended slice.
+// The appended findings are sorted by Start and do not overlap: where two
+// candidates overlap, the longer one wins, then the more confident one.
+// Find does not allocate when nothing is found and dst has capacity for
+// what is found. known may be nil.
+func (e *Engine) Find(text []byte, known *Known, dst []Finding) []Finding {
+	if e == nil || len(text) == 0 {
+		return dst
+	}
+	base := len(dst)
+	s := scanner{e: e, t: text, out: dst, ipv6Until: -1, pemEnd: -2}
+	for k := range s.ctx {
+		s.ctx[k] = -1 << 40
+	}
+	s.run()
+	s.emails()
+	if known != nil {
+		s.known(known)
+	}
+	return resolve(s.out, base)
+}
+
+// resolve sorts out[base:] by Start and removes overlaps in place.
+func resolve(out []Finding, base int) []Finding {
+	fs := out[base:]
+	if len(fs) < 2 {
+		return out
+	}
+	slices.SortFunc(fs, func(a, b Finding) int {
+		if a.Start != b.Start {
+			return a.Start - b.Start
+		}
+		return (b.End - b.Start) - (a.End - a.Start)
+	})
+	w := 0
+	for _, f := range fs {
+		if w > 0 && f.Start < fs[w-1].End {
+			p := fs[w-1]
+			fl, pl := f.End-f.Start, p.End-p.Start
+			if fl > pl || fl == pl && f.Confidence > p.Confidence {
+				fs[w-1] = f
+			}
+			continue
+		}
+		fs[w] = f
+		w++
+	}
+	return out[:base+w]
+}
+
+// Context kinds: a keyword of the kind seen recently enables the detectors
+// that need context.
+const (
+	ctxDOB = iota
+	ctxSSN
+	ctxBSN
+	ctxPhone
+	ctxCard
+	ctxTax
+	numCtx
+)
+
+// ctxWindow is how far (in bytes) after a context keyword its value may start.
+const ctxWindow = 48
+
+type span struct{ s, e int }
+
+const maxGroups = 12
+
+// scanner holds the state of one Find call; it lives on the stack.
+type scanner struct {
+	e         *Engine
+	t         []byte
+	out       []Finding
+	ctx       [numCtx]int
+	ipv6Until int
+	pemEnd    int // position of the next "-----END " at or after pemFrom; -1 none; -2 not searched
+	pemFrom   int
+	g         [maxGroups]span // digit groups of the current numeric run
+	ng        int
+	sep       [maxGroups]span // separator before each group (sep[0] unused)
+}
+
+func (s *scanner) emit(t Type, start, end int, conf float32, validator string) {
+	if !s.e.on[t] || end <= start {
+		return
+	}
+	s.out = append(s.out, Finding{Type: t, Start: start, End: end, Confidence: conf, Validator: validator})
+}
+
+func (s *scanner) hasCtx(k, pos int) bool {
+	d := pos - s.ctx[k]
+	return d >= 0 && d <= ctxWindow
+}
+
+// run is the main pass: it walks the input word by word (a word is a run of
+// letters, digits, '_' and non-ASCII bytes) and dispatches on the shape of
+// each word.
+func (s *scanner) run() {
+	t := s.t
+	n := len(t)
+	i := 0
+	for i < n {
+		if class[t[i]]&cWord == 0 {
+			i++
+			continue
+		}
+		f := class[t[i]]
+		j := i + 1
+		for j < n {
+			c := class[t[j]]
+			if c&cWord == 0 {
+				break
+			}
+			f |= c
+			j++
+		}
+		i = s.word(i, j, f)
+	}
+}
+
+func (s *scanner) word(i, j int, f uint8) int {
+	t := s.t
+	c0 := t[i]
+	if i >= s.ipv6Until && f&(cHexNot|cUnder|cHigh) == 0 && j-i <= 4 &&
+		(j < len(t) && t[j] == ':' || i >= 2 && t[i-1] == ':' && t[i-2] == ':') {
+		s.ipv6(i)
+	}
+	if isDigit(c0) {
+		return s.numeric(i, j, f)
+	}
+	if !isLetter(c0) {
+		return j
+	}
+	next := j
+	if f&(cDigit|cUnder|cUpper) != 0 {
+		next = s.token(i, j, f)
+	}
+	if wl := j - i; wl < 32 && kwLen[lower(c0)]&(1<<wl) != 0 {
+		s.keyword(i, j)
+	}
+	return next
+}

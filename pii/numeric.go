@@ -1,0 +1,442 @@
+package pii
+
+import (
+	"net/netip"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+func isSepByte(c byte) bool {
+	switch c {
+	case ' ', '-', '.', '(', ')', '/':
+		return true
+	}
+	return false
+}
+
+func isJoiner(c byte) bool {
+	return c == '-' || c == '_' || c == '.' || c == '/'
+}
+
+// numeric handles a word that starts with a digit: it gathers the run of
+// digit groups joined by single separators and evaluates the sub-runs.
+func (s *scanner) numeric(i, j int, f uint8) int {
+	t := s.t
+	n := len(t)
+	if f&(cUnder|cHigh) != 0 {
+		return j
+	}
+	if f&cLetter != 0 {
+		s.digitsLetters(i, j)
+		return j
+	}
+	// Left edge: an optional '+' or '(' (or "+(") before the first group.
+	start := i
+	plus := false
+	if i > 0 && (t[i-1] == '+' || t[i-1] == '(') {
+		start = i - 1
+		if t[start] == '(' && start > 0 && t[start-1] == '+' {
+			start--
+		}
+		plus = t[start] == '+'
+	}
+	joined := start >= 2 && isJoiner(t[start-1]) && isAlnum(t[start-2])
+	if start >= 1 && (t[start-1] == '@' || t[start-1] == '#' && start >= 2 && isAlnum(t[start-2])) {
+		joined = true
+	}
+	s.g[0] = span{i, j}
+	ng := 1
+	k := j
+	for {
+		m := k
+		for m < n && m-k < 2 && isSepByte(t[m]) {
+			m++
+		}
+		if m == k || m >= n || !isDigit(t[m]) {
+			break
+		}
+		e := m + 1
+		for e < n && isDigit(t[e]) {
+			e++
+		}
+		if e < n && isWordByte(t[e]) {
+			break // the next group is part of a word such as "12ms"
+		}
+		if ng == maxGroups {
+			// Too long to be one value: consume it and evaluate nothing.
+			joined = true
+			for k < n && (isDigit(t[k]) || isSepByte(t[k])) {
+				k++
+			}
+			break
+		}
+		s.sep[ng] = span{k, m}
+		s.g[ng] = span{m, e}
+		ng++
+		k = e
+	}
+	end := k
+	if end < n {
+		c := t[end]
+		if isWordByte(c) || isJoiner(c) && end+1 < n && isAlnum(t[end+1]) {
+			joined = true
+		}
+	}
+	if joined || end-start > 64 {
+		return end
+	}
+	// DNI with a separated letter: "12345678-Z", "12345678 Z".
+	if ng == 1 && j-i == 8 && j+2 <= n && (t[j] == '-' || t[j] == ' ') && isUpper(t[j+1]) && (j+2 == n || !isWordByte(t[j+2])) {
+		var b [9]byte
+		copy(b[:], t[i:j])
+		b[8] = t[j+1]
+		if esDNI(b[:]) {
+			s.emit(TypeESDNI, i, j+2, 0.9, "mod23")
+			return j + 2
+		}
+	}
+	s.ng = ng
+	for a := 0; a < ng && a < 4; a++ {
+		for b := ng; b > a; b-- {
+			if s.eval(a, b, start, plus) {
+				a = b - 1
+				break
+			}
+		}
+	}
+	return end
+}
+
+// digitsLetters handles a word that starts with a digit and holds letters:
+// a compact DNI ("12345678Z") or a compact Corsican NIR ("2..2A.....").
+func (s *scanner) digitsLetters(i, j int) {
+	w := s.t[i:j]
+	switch len(w) {
+	case 9:
+		if esDNI(w) {
+			s.emit(TypeESDNI, i, j, 0.9, "mod23")
+		}
+	case 15:
+		if frNIR(w) {
+			s.emit(TypeFRNIR, i, j, 0.95, "mod97-key")
+		}
+	}
+}
+
+// eval evaluates the sub-run of groups [a,b) and emits at most one finding.
+func (s *scanner) eval(a, b, runStart int, plus bool) bool {
+	t := s.t
+	var buf [48]byte
+	nd := 0
+	for g := a; g < b; g++ {
+		seg := t[s.g[g].s:s.g[g].e]
+		if nd+len(seg) > len(buf) {
+			return false
+		}
+		nd += copy(buf[nd:], seg)
+	}
+	d := buf[:nd]
+	ngr := b - a
+	start := s.g[a].s
+	if a == 0 {
+		start = runStart
+		if t[start] == '(' && ngr == 1 {
+			start = s.g[0].s
+		}
+	} else {
+		plus = false
+	}
+	end := s.g[b-1].e
+	if nd < 7 && ngr < 3 {
+		return false
+	}
+	// Separator summary.
+	uniform := true
+	var sep0 span
+	if ngr > 1 {
+		sep0 = s.sep[a+1]
+		for g := a + 2; g < b; g++ {
+			sp := s.sep[g]
+			if sp.e-sp.s != sep0.e-sep0.s || string(t[sp.s:sp.e]) != string(t[sep0.s:sep0.e]) {
+				uniform = false
+				break
+			}
+		}
+	}
+	sepc := byte(0)
+	if ngr > 1 && uniform && sep0.e-sep0.s == 1 {
+		sepc = t[sep0.s]
+	}
+	glen := func(g int) int { return s.g[a+g].e - s.g[a+g].s }
+
+	// IPv4: four dot-separated octets, not inside a longer dotted run.
+	if ngr == 4 && sepc == '.' && !plus {
+		if (a == 0 || t[s.sep[a].s] != '.') && !s.nextSepDot(b) {
+			if s.ipv4(start, end, a) {
+				return true
+			}
+		}
+	}
+	if plus && t[start] == '+' && nd >= 8 && nd <= 15 {
+		return s.phone(start, end, d, true, ngr, uniform)
+	}
+	switch {
+	case nd >= 13 && nd <= 19 && (ngr == 1 || sepc == ' ' || sepc == '-'):
+		if s.card(start, end, d, a, ngr) {
+			return true
+		}
+	}
+	switch nd {
+	case 15:
+		if (ngr == 1 || (sepc == ' ' && ngr == 7) || (ngr == 2 && glen(0) == 13)) && frNIR(d) {
+			s.emit(TypeFRNIR, start, end, 0.95, "mod97-key")
+			return true
+		}
+	case 11:
+		ctx := s.hasCtx(ctxTax, start)
+		grouped := ngr == 4 && sepc == ' ' && glen(0) == 2 && glen(1) == 3 && glen(2) == 3
+		if (ctx && (ngr == 1 || uniform)) || grouped {
+			if deTaxID(d) {
+				s.emit(TypeDETaxID, start, end, 0.9, "iso7064")
+				return true
+			}
+		}
+	case 9:
+		if s.hasCtx(ctxBSN, start) && (ngr == 1 || uniform && (sepc == '.' || sepc == ' ' || sepc == '-')) {
+			if nlBSN(d) {
+				s.emit(TypeNLBSN, start, end, 0.85, "11-proof+context")
+				return true
+			}
+		}
+		if ngr == 3 && (sepc == '-' || sepc == ' ') && glen(0) == 3 && glen(1) == 2 {
+			if ssnValid(d) {
+				s.emit(TypeSSN, start, end, 0.85, "ssn-format")
+			}
+			return true // SSN-shaped: never a phone
+		} else if ngr == 1 && s.hasCtx(ctxSSN, start) && ssnValid(d) {
+			s.emit(TypeSSN, start, end, 0.75, "ssn-context")
+			return true
+		}
+	}
+	if ngr >= 3 && ngr <= 3 && isDateShape(t, s.g[a:b], sepc) {
+		if s.hasCtx(ctxDOB, start) && plausibleDOB(t, s.g[a:b]) {
+			s.emit(TypeDateOfBirth, start, end, 0.8, "date+context")
+			return true
+		}
+		return false
+	}
+	if nd >= 7 && nd <= 13 && s.e.regions.anyPhone {
+		return s.phone(start, end, d, false, ngr, uniform)
+	}
+	return false
+}
+
+// nextSepDot reports whether group b of the current run exists and is
+// joined to the one before it by a dot.
+func (s *scanner) nextSepDot(b int) bool {
+	return b < s.ng && s.t[s.sep[b].s] == '.'
+}
+
+// isDateShape reports whether three groups form d[d]/m[m]/yy[yy] or yyyy-mm-dd.
+func isDateShape(t []byte, g []span, sepc byte) bool {
+	if sepc != '.' && sepc != '/' && sepc != '-' {
+		return false
+	}
+	l0, l1, l2 := g[0].e-g[0].s, g[1].e-g[1].s, g[2].e-g[2].s
+	return (l0 <= 2 && l1 <= 2 && (l2 == 4 || l2 == 2)) || (l0 == 4 && l1 <= 2 && l2 <= 2)
+}
+
+func atoi(b []byte) int {
+	n := 0
+	for _, c := range b {
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+func plausibleDOB(t []byte, g []span) bool {
+	v0, v1, v2 := atoi(t[g[0].s:g[0].e]), atoi(t[g[1].s:g[1].e]), atoi(t[g[2].s:g[2].e])
+	var y, m, d int
+	if g[0].e-g[0].s == 4 {
+		y, m, d = v0, v1, v2
+	} else {
+		y = v2
+		d, m = v0, v1
+		if m > 12 && d <= 12 { // US order m/d/y
+			d, m = m, d
+		}
+		if g[2].e-g[2].s == 2 {
+			y += 1900
+		}
+	}
+	return y >= 1900 && y <= 2030 && m >= 1 && m <= 12 && d >= 1 && d <= 31
+}
+
+// ipv4 validates four octets and applies the private-address policy.
+func (s *scanner) ipv4(start, end, a int) bool {
+	t := s.t
+	var o [4]byte
+	for k := 0; k < 4; k++ {
+		g := s.g[a+k]
+		if g.e-g.s > 3 || g.e-g.s > 1 && t[g.s] == '0' {
+			return false
+		}
+		v := atoi(t[g.s:g.e])
+		if v > 255 {
+			return false
+		}
+		o[k] = byte(v)
+	}
+	if isVersionContext(t, start) {
+		return true // consumed: a version number, not an address
+	}
+	addr := netip.AddrFrom4(o)
+	if !s.e.privateIPs && !publicAddr(addr) {
+		return true
+	}
+	s.emit(TypeIPv4, start, end, 0.9, "netip")
+	return true
+}
+
+// publicAddr reports whether addr is a routable unicast address.
+func publicAddr(a netip.Addr) bool {
+	if a.Is4In6() {
+		a = a.Unmap()
+	}
+	if a.IsPrivate() || a.IsLoopback() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() ||
+		a.IsInterfaceLocalMulticast() || a.IsMulticast() || a.IsUnspecified() {
+		return false
+	}
+	if a.Is4() && a.As4() == [4]byte{255, 255, 255, 255} {
+		return false
+	}
+	return true
+}
+
+// isVersionContext reports whether the dotted quad at start follows a word
+// such as "version" or "v".
+func isVersionContext(t []byte, start int) bool {
+	k := start
+	for m := 0; m < 3 && k > 0 && (t[k-1] == ' ' || t[k-1] == ':' || t[k-1] == '=' || t[k-1] == '\t'); m++ {
+		k--
+	}
+	we := k
+	for k > 0 && we-k < 12 && isLetter(t[k-1]) {
+		k--
+	}
+	w := t[k:we]
+	if len(w) == 0 || k > 0 && isWordByte(t[k-1]) {
+		return false
+	}
+	for _, v := range [...]string{"v", "ver", "version", "release", "build", "firmware", "fw", "os", "app", "sdk", "agent", "chrome", "firefox", "safari"} {
+		if len(w) == len(v) && hasPrefixFold(w, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// card validates a payment card candidate.
+func (s *scanner) card(start, end int, d []byte, a, ngr int) bool {
+	if !luhn(d) || !cardIIN(d) {
+		return false
+	}
+	nd := len(d)
+	if ngr == 1 {
+		if nd > 16 && !s.hasCtx(ctxCard, start) {
+			return false
+		}
+	} else {
+		ok := true
+		lens := [8]int{}
+		if ngr > len(lens) {
+			return false
+		}
+		for g := 0; g < ngr; g++ {
+			lens[g] = s.g[a+g].e - s.g[a+g].s
+		}
+		switch {
+		case ngr == 3 && lens[0] == 4 && lens[1] == 6 && (lens[2] == 5 || lens[2] == 4):
+		default:
+			for g := 0; g < ngr-1; g++ {
+				if lens[g] != 4 {
+					ok = false
+				}
+			}
+			if lens[ngr-1] < 1 || lens[ngr-1] > 4 || ngr < 3 {
+				ok = false
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	s.emit(TypeCard, start, end, 0.95, "luhn+iin")
+	return true
+}
+
+// phone validates a phone candidate with libphonenumber. It is reached only
+// by digit runs whose shape fits a phone number, so the parse cost (about
+// 16 µs and some allocations) is never paid on text without candidates.
+func (s *scanner) phone(start, end int, d []byte, plus bool, ngr int, uniform bool) bool {
+	if !s.e.on[TypePhone] {
+		return false
+	}
+	ctx := s.hasCtx(ctxPhone, start)
+	if !plus && ngr == 1 && !ctx {
+		return false // a bare digit run is an id more often than a phone
+	}
+	if !plus && ngr > 1 && !ctx && !uniform && ngr > 4 {
+		return false
+	}
+	t := s.t
+	if plus {
+		num, err := phonenumbers.Parse(string(t[start:end]), "ZZ")
+		if err == nil && phonenumbers.IsValidNumber(num) {
+			s.emit(TypePhone, start, end, 0.9, "libphonenumber")
+			return true
+		}
+		return false
+	}
+	r := &s.e.regions
+	nd := len(d)
+	try := func(region string) bool {
+		num, err := phonenumbers.Parse(string(t[start:end]), region)
+		if err == nil && phonenumbers.IsValidNumberForRegion(num, region) {
+			s.emit(TypePhone, start, end, 0.85, "libphonenumber")
+			return true
+		}
+		return false
+	}
+	switch {
+	case d[0] == '0':
+		for _, reg := range r.trunk0 {
+			if try(reg) {
+				return true
+			}
+		}
+	case (nd == 10 && d[0] >= '2' && d[3] >= '2') || (nd == 11 && d[0] == '1' && d[1] >= '2'):
+		for _, reg := range r.nanp {
+			if try(reg) {
+				return true
+			}
+		}
+		if nd == 10 && r.in && d[0] >= '6' && try("IN") {
+			return true
+		}
+		if r.br && try("BR") {
+			return true
+		}
+	case nd == 9 && d[0] >= '6' && r.es:
+		if try("ES") {
+			return true
+		}
+	}
+	if d[0] == '3' && nd >= 9 && nd <= 10 && r.it && try("IT") {
+		return true
+	}
+	if d[0] != '0' && (nd == 10 || nd == 11) && r.br && t[start] == '(' && try("BR") {
+		return true
+	}
+	return false
+}

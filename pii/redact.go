@@ -1,0 +1,251 @@
+package pii
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Errors returned (wrapped) by NewRedactor.
+var (
+	// ErrNoEngine: the engine is nil.
+	ErrNoEngine = errors.New("pii: redactor needs an engine")
+	// ErrHMACKey: an HMAC operator is configured without a key of at least 16 bytes.
+	ErrHMACKey = errors.New("pii: HMAC operator needs Policy.HMACKey of at least 16 bytes")
+	// ErrOperator: an operator kind or mask character is not valid.
+	ErrOperator = errors.New("pii: invalid operator")
+)
+
+// Redactor applies a Policy to the findings of an Engine. It is immutable
+// and safe for concurrent use.
+type Redactor struct {
+	e     *Engine
+	ops   [NumTypes]Operator
+	key   []byte
+	finds sync.Pool // *[]Finding
+	macs  sync.Pool // hash.Hash
+}
+
+// NewRedactor returns a Redactor that finds with e and redacts by p.
+func NewRedactor(e *Engine, p Policy) (*Redactor, error) {
+	if e == nil {
+		return nil, ErrNoEngine
+	}
+	r := &Redactor{e: e}
+	needKey := false
+	for t := Type(0); t < NumTypes; t++ {
+		op := p.Default
+		if o, ok := p.PerType[t]; ok {
+			op = o
+		}
+		if op.Kind > Keep {
+			return nil, fmt.Errorf("%w: kind %d for %s", ErrOperator, uint8(op.Kind), t)
+		}
+		if op.MaskChar == 0 {
+			op.MaskChar = '*'
+		}
+		if op.MaskChar < 0 || !utf8.ValidRune(op.MaskChar) || unicode.IsLetter(op.MaskChar) || unicode.IsDigit(op.MaskChar) ||
+			unicode.IsSpace(op.MaskChar) || op.MaskChar == '[' || op.MaskChar == ']' || op.MaskChar == utf8.RuneError {
+			return nil, fmt.Errorf("%w: mask character for %s must be a symbol such as '*' (letters, digits, spaces and brackets would be detected again)", ErrOperator, t)
+		}
+		if op.KeepLast < 0 {
+			return nil, fmt.Errorf("%w: negative KeepLast for %s", ErrOperator, t)
+		}
+		if op.Kind == HMAC {
+			needKey = true
+		}
+		r.ops[t] = op
+	}
+	for t := range p.PerType {
+		if t >= NumTypes {
+			return nil, fmt.Errorf("%w: %d", ErrBadType, uint8(t))
+		}
+	}
+	if needKey {
+		if len(p.HMACKey) < 16 {
+			return nil, ErrHMACKey
+		}
+		r.key = append([]byte(nil), p.HMACKey...)
+		r.macs.New = func() any { return hmac.New(sha256.New, r.key) }
+	}
+	r.finds.New = func() any { s := make([]Finding, 0, 16); return &s }
+	return r, nil
+}
+
+// Engine returns the engine r finds with.
+func (r *Redactor) Engine() *Engine { return r.e }
+
+// RedactString is Redact for strings.
+func (r *Redactor) RedactString(s string, known *Known) string {
+	return string(r.Redact(make([]byte, 0, len(s)+16), []byte(s), known, nil))
+}
+
+// Redact appends text with every finding redacted to dst and returns the
+// extended slice. Invalid UTF-8 is replaced by U+FFFD. counts, if not nil,
+// is incremented per finding type.
+func (r *Redactor) Redact(dst, text []byte, known *Known, counts *Counts) []byte {
+	fp := r.finds.Get().(*[]Finding)
+	fs := r.e.Find(text, known, (*fp)[:0])
+	last := 0
+	for _, f := range fs {
+		dst = appendValid(dst, text[last:f.Start])
+		dst = r.apply(dst, f.Type, text[f.Start:f.End])
+		if counts != nil {
+			counts[f.Type]++
+		}
+		last = f.End
+	}
+	dst = appendValid(dst, text[last:])
+	if cap(fs) <= 4096 {
+		*fp = fs[:0]
+		r.finds.Put(fp)
+	}
+	return dst
+}
+
+// appendValid appends b to dst, replacing invalid UTF-8 with U+FFFD.
+func appendValid(dst, b []byte) []byte {
+	if utf8.Valid(b) {
+		return append(dst, b...)
+	}
+	for len(b) > 0 {
+		c, size := utf8.DecodeRune(b)
+		if c == utf8.RuneError && size == 1 {
+			dst = append(dst, "\uFFFD"...)
+		} else {
+			dst = append(dst, b[:size]...)
+		}
+		b = b[size:]
+	}
+	return dst
+}
+
+func (r *Redactor) apply(dst []byte, t Type, v []byte) []byte {
+	op := r.ops[t]
+	switch op.Kind {
+	case Keep:
+		return appendValid(dst, v)
+	case Remove:
+		return dst
+	case Mask:
+		return mask(dst, t, v, op)
+	case HMAC:
+		return r.pseudonym(dst, t, v)
+	}
+	dst = append(dst, '[')
+	dst = append(dst, typeNames[t]...)
+	return append(dst, ']')
+}
+
+// mask overwrites letters and digits (every character for secrets) with
+// the mask character, keeping the last op.KeepLast letters or digits.
+func mask(dst []byte, t Type, v []byte, op Operator) []byte {
+	all := t == TypeSecret || t == TypePassword || t == TypeURLSecret
+	total := 0
+	for i := 0; i < len(v); {
+		c, size := utf8.DecodeRune(v[i:])
+		if all || unicode.IsLetter(c) || unicode.IsDigit(c) {
+			total++
+		}
+		i += size
+	}
+	keepFrom := total - op.KeepLast
+	if all {
+		keepFrom = total // secrets are never partly shown
+	}
+	var mb [4]byte
+	m := mb[:utf8.EncodeRune(mb[:], op.MaskChar)]
+	idx := 0
+	for i := 0; i < len(v); {
+		c, size := utf8.DecodeRune(v[i:])
+		if all || unicode.IsLetter(c) || unicode.IsDigit(c) {
+			if idx >= keepFrom {
+				dst = append(dst, v[i:i+size]...)
+			} else {
+				dst = append(dst, m...)
+			}
+			idx++
+		} else if c == utf8.RuneError && size == 1 {
+			dst = append(dst, "\uFFFD"...)
+		} else {
+			dst = append(dst, v[i:i+size]...)
+		}
+		i += size
+	}
+	return dst
+}
+
+// pseudonymAlphabet has 16 consonants, so a token is a lower-case word
+// that no detector matches.
+const pseudonymAlphabet = "bcdfghjklmnpqrst"
+
+// family maps known-value types to the content type they share tokens
+// with, so the same address gets the same pseudonym either way.
+func family(t Type) Type {
+	switch t {
+	case TypeKnownEmail:
+		return TypeEmail
+	case TypeKnownPhone:
+		return TypePhone
+	case TypeIPv6:
+		return TypeIPv4
+	}
+	return t
+}
+
+// normalise writes the canonical form of v that the HMAC is computed over:
+// e-mail and names lower-case; numbers digits only; IBAN and ids upper-case
+// without separators.
+func normalise(dst []byte, t Type, v []byte) []byte {
+	switch family(t) {
+	case TypeEmail, TypeKnownName, TypeKnownAddress, TypeIPv4:
+		for i := range v {
+			dst = append(dst, foldAt(v, i))
+		}
+		return dst
+	case TypePhone, TypeCard, TypeSSN, TypeDETaxID, TypeNLBSN:
+		for _, c := range v {
+			if isDigit(c) {
+				dst = append(dst, c)
+			}
+		}
+		return dst
+	case TypeIBAN, TypeUKNINO, TypeESDNI, TypeITFiscalCode, TypeFRNIR:
+		for _, c := range v {
+			if isAlnum(c) {
+				if c >= 'a' && c <= 'z' {
+					c -= 32
+				}
+				dst = append(dst, c)
+			}
+		}
+		return dst
+	}
+	return append(dst, v...)
+}
+
+// pseudonym writes "[TAG:xxxxxxxxxxxxxxxx]", where x is the first 64 bits
+// of HMAC-SHA256(key, family || normalised value) in a consonant alphabet.
+func (r *Redactor) pseudonym(dst []byte, t Type, v []byte) []byte {
+	var nb [256]byte
+	norm := normalise(nb[:0], t, v)
+	h := r.macs.Get().(hash.Hash)
+	h.Reset()
+	h.Write([]byte{byte(family(t))})
+	h.Write(norm)
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	r.macs.Put(h)
+	dst = append(dst, '[')
+	dst = append(dst, typeNames[t]...)
+	dst = append(dst, ':')
+	for _, b := range sum[:8] {
+		dst = append(dst, pseudonymAlphabet[b>>4], pseudonymAlphabet[b&15])
+	}
+	return append(dst, ']')
+}

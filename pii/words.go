@@ -1,0 +1,734 @@
+package pii
+
+import (
+	"bytes"
+	"encoding/base64"
+	"net/netip"
+)
+
+// Keyword kinds.
+const (
+	kwCtx      = iota + 1 // sets a context (kw.ctx)
+	kwPassword            // a password follows after ':', '=' or "is"
+	kwPasse               // "passe" of "mot de passe"
+	kwScheme              // a URL scheme when followed by "://"
+	kwSlack               // xox?- Slack token prefix
+)
+
+type kw struct {
+	kind uint8
+	ctx  uint8
+}
+
+var keywords = map[string]kw{}
+
+// kwLen[c] has bit n set when some keyword starts with c and has n bytes.
+var kwLen [256]uint32
+
+func init() {
+	add := func(k kw, words ...string) {
+		for _, w := range words {
+			keywords[w] = k
+			kwLen[w[0]] |= 1 << len(w)
+			if c := w[0]; c >= 'a' && c <= 'z' {
+				kwLen[c-32] |= 1 << len(w)
+			}
+		}
+	}
+	add(kw{kwCtx, ctxDOB}, "dob", "birth", "born", "birthday", "birthdate", "geb", "geboren", "geburtsdatum",
+		"geburtstag", "n\u00e9", "n\u00e9e", "naissance", "nacimiento", "nascita", "nato", "nata",
+		"geboortedatum", "cumplea\u00f1os")
+	add(kw{kwCtx, ctxSSN}, "ssn", "social", "ss")
+	add(kw{kwCtx, ctxBSN}, "bsn", "burgerservicenummer", "sofinummer", "sofi")
+	add(kw{kwCtx, ctxPhone}, "phone", "telephone", "tel", "mobile", "cell", "call", "fax", "whatsapp", "sms",
+		"telefon", "telefonnummer", "handy", "mobil", "t\u00e9l\u00e9phone", "portable", "tel\u00e9fono",
+		"telefono", "m\u00f3vil", "movil", "cellulare", "telefoon", "mobiel", "nummer", "numero",
+		"n\u00famero", "rufnummer", "reach", "contact", "phonenumber")
+	add(kw{kwCtx, ctxCard}, "card", "visa", "mastercard", "amex", "cc", "credit", "debit", "kreditkarte",
+		"karte", "carte", "tarjeta", "carta", "kaart", "pan")
+	add(kw{kwCtx, ctxTax}, "steuer", "steuerid", "steuernummer", "steueridentifikationsnummer", "idnr", "tin",
+		"tax", "identifikationsnummer")
+	add(kw{kind: kwPassword}, "password", "passwort", "passwd", "pwd", "pass", "passcode", "passphrase", "pw",
+		"contrase\u00f1a", "contrasena", "wachtwoord", "senha", "mdp", "kennwort")
+	add(kw{kind: kwPasse}, "passe")
+	add(kw{kind: kwScheme}, "http", "https", "ftp", "ftps", "sftp", "ws", "wss", "postgres", "postgresql",
+		"mysql", "redis", "rediss", "amqp", "amqps", "mongodb", "smtp", "smtps", "ldap", "ldaps", "ssh")
+	add(kw{kind: kwSlack}, "xoxb", "xoxp", "xoxa", "xoxo", "xoxs", "xoxr", "xoxe")
+}
+
+// keyword looks the word t[i:j] up in the keyword table and acts on it.
+func (s *scanner) keyword(i, j int) {
+	t := s.t
+	var buf [32]byte
+	lw := buf[:j-i]
+	for k, c := range t[i:j] {
+		lw[k] = lower(c)
+	}
+	k, ok := keywords[string(lw)]
+	if !ok {
+		return
+	}
+	switch k.kind {
+	case kwCtx:
+		s.ctx[k.ctx] = j
+	case kwPassword:
+		s.password(j)
+	case kwPasse:
+		if i >= 7 && hasSuffixFold(t[:i], "mot de ") {
+			s.password(j)
+		}
+	case kwScheme:
+		if j+3 <= len(t) && t[j] == ':' && t[j+1] == '/' && t[j+2] == '/' {
+			s.url(i, j+3)
+		}
+	case kwSlack:
+		if j < len(t) && t[j] == '-' {
+			e := j
+			for e < len(t) && (isAlnum(t[e]) || t[e] == '-') && e-i < 256 {
+				e++
+			}
+			if e-i >= 20 && (e == len(t) || !isWordByte(t[e])) {
+				s.emit(TypeSecret, i, e, 0.9, "slack-prefix")
+			}
+		}
+	}
+}
+
+var passwordNegatives = map[string]bool{}
+
+func init() {
+	for _, w := range []string{"reset", "forgot", "forgotten", "change", "changed", "changes", "expired", "expires",
+		"required", "incorrect", "wrong", "invalid", "updated", "update", "policy", "manager", "field", "hint",
+		"strength", "weak", "strong", "too", "not", "is", "was", "missing", "empty", "null", "none", "nil",
+		"undefined", "redacted", "hidden", "protected", "ok", "okay", "correct", "the", "a", "an", "my", "your",
+		"their", "same", "different", "mismatch", "true", "false", "yes", "no", "set", "sent", "please", "length",
+		"zur\u00fccksetzen", "vergessen", "falsch", "ge\u00e4ndert", "oubli\u00e9", "r\u00e9initialiser",
+		"incorrect", "olvid\u00e9", "restablecer", "incorrecta", "dimenticata", "sbagliata", "vergeten", "onjuist",
+		"abgelaufen", "expir\u00e9", "caducada", "scaduta", "verlopen", "erforderlich", "obligatoire", "requerida"} {
+		passwordNegatives[w] = true
+	}
+}
+
+// password looks for a value after a password keyword that ends at j:
+// `password: v`, `password=v`, `"password":"v"`, `my password is v`.
+func (s *scanner) password(j int) {
+	t := s.t
+	n := len(t)
+	k := j
+	if k < n && (t[k] == '"' || t[k] == '\'') {
+		k++
+	}
+	for m := 0; m < 3 && k < n && (t[k] == ' ' || t[k] == '\t'); m++ {
+		k++
+	}
+	sep := false
+	if k < n && (t[k] == ':' || t[k] == '=') {
+		k++
+		sep = true
+		if k < n && t[k] == '=' {
+			k++
+		}
+	} else {
+		we := k
+		for we < n && we-k < 8 && (isLetter(t[we]) || t[we] >= 0x80) {
+			we++
+		}
+		w := t[k:we]
+		for _, v := range [...]string{"is", "ist", "est", "es", "\u00e8", "was", "lautet", "era", "e", "isch"} {
+			if len(w) == len(v) && hasPrefixFold(w, v) {
+				sep = true
+				k = we
+				if k < n && t[k] == ':' {
+					k++
+				}
+				break
+			}
+		}
+	}
+	if !sep {
+		return
+	}
+	for m := 0; m < 3 && k < n && (t[k] == ' ' || t[k] == '\t'); m++ {
+		k++
+	}
+	var quote byte
+	if k < n && (t[k] == '"' || t[k] == '\'' || t[k] == '`') {
+		quote = t[k]
+		k++
+	}
+	start := k
+	e := k
+	for e < n && e-start < 128 {
+		c := t[e]
+		if quote != 0 {
+			if c == quote || c == '\n' || c == '\r' {
+				break
+			}
+		} else if isSpace(c) || c == '"' || c == '\'' || c == '<' || c == ',' || c == ';' || c == '&' {
+			break
+		}
+		e++
+	}
+	e = runeBoundary(t, e)
+	if quote == 0 {
+		for e > start && (t[e-1] == '.' || t[e-1] == '!' || t[e-1] == '?' || t[e-1] == ')' || t[e-1] == ':') {
+			e--
+		}
+	}
+	v := t[start:e]
+	if len(v) < 4 || v[0] == '[' {
+		return
+	}
+	if len(v) <= 24 {
+		var buf [24]byte
+		lv := buf[:len(v)]
+		for i, c := range v {
+			lv[i] = lower(c)
+		}
+		if passwordNegatives[string(lv)] {
+			return
+		}
+	}
+	s.emit(TypePassword, start, e, 0.7, "keyword")
+}
+
+// runeBoundary moves e back to the start of a UTF-8 sequence if it falls
+// inside one.
+func runeBoundary(t []byte, e int) int {
+	for m := 0; m < 3 && e < len(t) && e > 0 && t[e]&0xC0 == 0x80; m++ {
+		e--
+	}
+	return e
+}
+
+var sensitiveParams = map[string]bool{}
+
+func init() {
+	for _, k := range []string{"token", "access_token", "refresh_token", "id_token", "code", "key", "api_key",
+		"apikey", "api-key", "sig", "signature", "x-amz-signature", "x-amz-credential", "x-amz-security-token",
+		"x-goog-signature", "x-goog-credential", "password", "passwd", "pwd", "pass", "secret", "client_secret",
+		"session", "sessionid", "session_id", "auth", "authorization", "jwt", "otp", "reset_token",
+		"private_token", "auth_token", "oauth_token", "oauth_verifier", "ticket", "sid", "state_token",
+		"magic", "magic_token", "login_token", "invite_token", "token_hash"} {
+		sensitiveParams[k] = true
+	}
+}
+
+func urlByte(c byte) bool {
+	return c > ' ' && c != '"' && c != '\'' && c != '<' && c != '>' && c != '`' && c != 0x7f
+}
+
+// url inspects a URL whose authority starts at a: userinfo and the values
+// of sensitive query parameters become findings; scheme, host and path stay.
+func (s *scanner) url(i, a int) {
+	t := s.t
+	n := len(t)
+	end := a
+	for end < n && end-i < 8192 && urlByte(t[end]) {
+		end++
+	}
+	end = runeBoundary(t, end)
+	for end > a && (t[end-1] == '.' || t[end-1] == ',' || t[end-1] == ')' || t[end-1] == ';' || t[end-1] == ':' || t[end-1] == '!' || t[end-1] == '?') {
+		end--
+	}
+	ae := a
+	for ae < end && t[ae] != '/' && t[ae] != '?' && t[ae] != '#' {
+		ae++
+	}
+	if at := bytes.LastIndexByte(t[a:ae], '@'); at > 0 {
+		ui := t[a : a+at]
+		ss := a
+		if c := bytes.IndexByte(ui, ':'); c >= 0 {
+			ss = a + c + 1
+		}
+		if ss < a+at && t[ss] != '[' {
+			s.emit(TypeURLSecret, ss, a+at, 0.9, "url-userinfo")
+		}
+	}
+	// Webhook URLs carry their secret in the path.
+	host := t[a:ae]
+	if hasSuffixFold(host, "hooks.slack.com") && ae+10 <= end && hasPrefixFold(t[ae:end], "/services/") {
+		if ae+10 < end && t[ae+10] != '[' {
+			s.emit(TypeURLSecret, ae+10, pathEnd(t, ae+10, end), 0.9, "webhook-path")
+		}
+	} else if (hasSuffixFold(host, "discord.com") || hasSuffixFold(host, "discordapp.com")) && hasPrefixFold(t[ae:end], "/api/webhooks/") {
+		p := ae + len("/api/webhooks/")
+		if p < end && t[p] != '[' {
+			s.emit(TypeURLSecret, p, pathEnd(t, p, end), 0.9, "webhook-path")
+		}
+	}
+	q := bytes.IndexByte(t[ae:end], '?')
+	if q < 0 {
+		return
+	}
+	p := ae + q + 1
+	for p < end {
+		if t[p] == '#' {
+			break
+		}
+		ke := p
+		for ke < end && t[ke] != '=' && t[ke] != '&' && t[ke] != ';' && t[ke] != '#' {
+			ke++
+		}
+		if ke < end && t[ke] == '=' {
+			vs := ke + 1
+			ve := vs
+			for ve < end && t[ve] != '&' && t[ve] != ';' && t[ve] != '#' {
+				ve++
+			}
+			if ve > vs && t[vs] != '[' && ke-p < 32 {
+				var buf [32]byte
+				lk := buf[:ke-p]
+				for m, c := range t[p:ke] {
+					lk[m] = lower(c)
+				}
+				if sensitiveParams[string(lk)] {
+					s.emit(TypeURLSecret, vs, ve, 0.9, "url-param")
+				}
+			}
+			ke = ve
+		}
+		p = ke + 1
+	}
+}
+
+func pathEnd(t []byte, p, end int) int {
+	for p < end && t[p] != '?' && t[p] != '#' {
+		p++
+	}
+	return p
+}
+
+// token handles a word that starts with a letter and holds digits,
+// upper-case letters or '_': secrets, IBAN, NINO, codice fiscale, NIE.
+func (s *scanner) token(i, j int, f uint8) int {
+	t := s.t
+	w := t[i:j]
+	wl := len(w)
+	switch {
+	case wl >= 4 && w[0] == 'g' && w[1] == 'h' && w[3] == '_' && (w[2] == 'p' || w[2] == 'o' || w[2] == 'u' || w[2] == 's' || w[2] == 'r'):
+		if wl == 40 && tokenCRC(w[4:]) {
+			s.emit(TypeSecret, i, j, 0.99, "github-crc32")
+		}
+		return j
+	case wl >= 40 && hasPrefixFold(w, "github_pat_") && w[0] == 'g':
+		s.emit(TypeSecret, i, j, 0.9, "github-pat-format")
+		return j
+	case wl == 40 && string(w[:4]) == "npm_":
+		if tokenCRC(w[4:]) {
+			s.emit(TypeSecret, i, j, 0.99, "npm-crc32")
+		}
+		return j
+	case wl >= 24 && (string(w[:8]) == "sk_live_" || string(w[:8]) == "rk_live_"):
+		s.emit(TypeSecret, i, j, 0.95, "stripe-prefix")
+		return j
+	case wl == 20 && (string(w[:4]) == "AKIA" || string(w[:4]) == "ASIA") && f&(cLower|cUnder) == 0:
+		s.emit(TypeSecret, i, j, 0.9, "aws-key-id")
+		return j
+	case wl >= 4 && string(w[:4]) == "AIza":
+		e := i
+		for e < len(t) && (isAlnum(t[e]) || t[e] == '_' || t[e] == '-') && e-i < 64 {
+			e++
+		}
+		if e-i == 39 {
+			s.emit(TypeSecret, i, e, 0.9, "google-api-key")
+			return e
+		}
+		return j
+	case wl >= 3 && w[0] == 'e' && w[1] == 'y' && w[2] == 'J':
+		return s.jwt(i, j)
+	case wl == 5 && string(w) == "BEGIN" && i >= 5 && string(t[i-5:i]) == "-----":
+		return s.pem(i-5, j)
+	}
+	if f&cUpper == 0 {
+		return j
+	}
+	if wl >= 4 && isUpper(w[0]) && isUpper(w[1]) && isDigit(w[2]) && isDigit(w[3]) {
+		s.iban(i, j)
+		return j
+	}
+	switch wl {
+	case 2:
+		if isUpper(w[0]) && isUpper(w[1]) && j+2 < len(t) && t[j] == ' ' && isDigit(t[j+1]) {
+			s.ninoGrouped(i, j)
+		}
+	case 9:
+		if w[0] == 'X' || w[0] == 'Y' || w[0] == 'Z' {
+			if esDNI(w) {
+				s.emit(TypeESDNI, i, j, 0.9, "mod23")
+				return j
+			}
+		}
+		if ninoValid(w) {
+			s.emit(TypeUKNINO, i, j, 0.8, "nino-format")
+		}
+	case 16:
+		if itFiscalCode(w) {
+			s.emit(TypeITFiscalCode, i, j, 0.95, "mod26")
+		}
+	}
+	return j
+}
+
+// ninoValid applies the UK NINO format rules to 9 characters.
+func ninoValid(w []byte) bool {
+	if len(w) != 9 || !ninoPrefix(w[0], w[1]) {
+		return false
+	}
+	for _, c := range w[2:8] {
+		if !isDigit(c) {
+			return false
+		}
+	}
+	return w[8] >= 'A' && w[8] <= 'D'
+}
+
+func ninoPrefix(a, b byte) bool {
+	if !isUpper(a) || !isUpper(b) {
+		return false
+	}
+	switch a {
+	case 'D', 'F', 'I', 'Q', 'U', 'V':
+		return false
+	}
+	switch b {
+	case 'D', 'F', 'I', 'O', 'Q', 'U', 'V':
+		return false
+	}
+	switch string([]byte{a, b}) {
+	case "BG", "GB", "KN", "NK", "NT", "TN", "ZZ":
+		return false
+	}
+	return true
+}
+
+// ninoGrouped matches "AB 12 34 56 C".
+func (s *scanner) ninoGrouped(i, j int) {
+	t := s.t
+	if len(t)-i < 13 {
+		return
+	}
+	w := t[i : i+13]
+	var b [9]byte
+	b[0], b[1] = w[0], w[1]
+	for g := 0; g < 3; g++ {
+		p := 2 + g*3
+		if w[p] != ' ' {
+			return
+		}
+		b[2+g*2], b[3+g*2] = w[p+1], w[p+2]
+	}
+	if w[11] != ' ' {
+		return
+	}
+	b[8] = w[12]
+	if i+13 < len(t) && isWordByte(t[i+13]) {
+		return
+	}
+	if ninoValid(b[:]) {
+		s.emit(TypeUKNINO, i, i+13, 0.8, "nino-format")
+	}
+}
+
+// iban matches a compact or 4-grouped IBAN starting at the word t[i:j].
+func (s *scanner) iban(i, j int) {
+	t := s.t
+	L := int(ibanLengths[uint16(t[i])<<8|uint16(t[i+1])])
+	if L == 0 {
+		return
+	}
+	var buf [40]byte
+	if j-i == L {
+		copy(buf[:], t[i:j])
+		if ibanMod97(buf[:L]) {
+			s.emit(TypeIBAN, i, j, 0.98, "mod97")
+		}
+		return
+	}
+	if j-i != 4 {
+		return
+	}
+	nb := copy(buf[:], t[i:j])
+	k := j
+	for nb < L {
+		if k+1 >= len(t) || t[k] != ' ' || !isAlnum(t[k+1]) {
+			return
+		}
+		e := k + 1
+		for e < len(t) && isAlnum(t[e]) {
+			e++
+		}
+		if e-k-1 > 4 || nb+e-k-1 > L {
+			return
+		}
+		for _, c := range t[k+1 : e] {
+			if !isDigit(c) && !isUpper(c) {
+				return
+			}
+			buf[nb] = c
+			nb++
+		}
+		k = e
+	}
+	if k < len(t) && isWordByte(t[k]) {
+		return
+	}
+	if ibanMod97(buf[:L]) {
+		s.emit(TypeIBAN, i, k, 0.98, "mod97")
+	}
+}
+
+func isB64URL(c byte) bool { return isAlnum(c) || c == '-' || c == '_' }
+
+// jwt matches header.payload.signature where the header decodes to JSON
+// with an "alg" member.
+func (s *scanner) jwt(i, j int) int {
+	t := s.t
+	e := i
+	dots := 0
+	var d1 int
+	for e < len(t) && e-i < 16384 && (isB64URL(t[e]) || t[e] == '.') {
+		if t[e] == '.' {
+			if dots == 0 {
+				d1 = e
+			}
+			dots++
+		}
+		e++
+	}
+	for e > i && t[e-1] == '.' && dots > 2 {
+		e--
+		dots--
+	}
+	if dots != 2 || d1-i > 512 {
+		return j
+	}
+	var hb [400]byte
+	nb, err := base64.RawURLEncoding.Decode(hb[:], t[i:d1])
+	if err != nil {
+		return j
+	}
+	h := bytes.TrimSpace(hb[:nb])
+	if len(h) < 2 || h[0] != '{' || !bytes.Contains(h, []byte(`"alg"`)) {
+		return j
+	}
+	s.emit(TypeSecret, i, e, 0.95, "jwt-header")
+	return e
+}
+
+// pem matches a PEM private key block whose "-----BEGIN" is at h; j is the
+// end of the word "BEGIN".
+func (s *scanner) pem(h, j int) int {
+	t := s.t
+	n := len(t)
+	lim := min(n, j+64)
+	c := bytes.Index(t[j:lim], []byte("-----"))
+	if c < 0 {
+		return j
+	}
+	label := t[j : j+c]
+	if !hasSuffixFold(label, "private key") {
+		return j
+	}
+	body := j + c + 5
+	if s.pemEnd == -2 || s.pemEnd >= 0 && s.pemEnd < body {
+		if x := bytes.Index(t[body:], []byte("-----END ")); x >= 0 {
+			s.pemEnd = body + x
+		} else {
+			s.pemEnd = -1
+		}
+	}
+	if s.pemEnd >= 0 {
+		lim := min(n, s.pemEnd+80)
+		if x := bytes.Index(t[s.pemEnd+9:lim], []byte("-----")); x >= 0 {
+			end := s.pemEnd + 9 + x + 5
+			s.emit(TypeSecret, h, end, 0.99, "pem-private-key")
+			return end
+		}
+	}
+	// No END line: redact the base64 body that follows.
+	e := body
+	for e < n && (isAlnum(t[e]) || t[e] == '+' || t[e] == '/' || t[e] == '=' || isSpace(t[e]) || t[e] == ':' || t[e] == ',') {
+		e++
+	}
+	s.emit(TypeSecret, h, e, 0.9, "pem-private-key")
+	return e
+}
+
+func isHex(c byte) bool { return isDigit(c) || (c|0x20) >= 'a' && (c|0x20) <= 'f' }
+
+// ipv6 tries an IPv6 address that contains the hex word at i.
+func (s *scanner) ipv6(i int) {
+	t := s.t
+	n := len(t)
+	start := i
+	for start > 0 && i-start < 45 && (isHex(t[start-1]) || t[start-1] == ':' || t[start-1] == '.') {
+		start--
+	}
+	if start > 0 && isWordByte(t[start-1]) {
+		s.ipv6Until = i + 1
+		return
+	}
+	e := i
+	for e < n && e-start < 46 && (isHex(t[e]) || t[e] == ':' || t[e] == '.') {
+		e++
+	}
+	s.ipv6Until = e
+	for e > start && t[e-1] == '.' {
+		e--
+	}
+	if e < n && (isWordByte(t[e]) || t[e] == ':') {
+		return
+	}
+	if e > start+1 && t[e-1] == ':' && t[e-2] != ':' {
+		e--
+	}
+	// Shape: hex groups of at most 4, at most one "::", 8 groups without it.
+	groups, dc, hasDigit, dots := 0, 0, false, 0
+	gl := 0
+	for k := start; k < e; k++ {
+		c := t[k]
+		switch {
+		case c == ':':
+			if k+1 < e && t[k+1] == ':' {
+				dc++
+				k++
+			}
+			if gl > 0 {
+				groups++
+			}
+			gl = 0
+		case c == '.':
+			dots++
+			gl = 0
+		default:
+			if isDigit(c) {
+				hasDigit = true
+			}
+			gl++
+			if gl > 4 {
+				return
+			}
+		}
+	}
+	if gl > 0 {
+		groups++
+	}
+	if dc > 1 || !hasDigit || dc == 0 && groups != 8 && !(dots == 3 && groups == 10) || groups > 10 {
+		return
+	}
+	addr, err := netip.ParseAddr(string(t[start:e]))
+	if err != nil || !addr.Is6() {
+		return
+	}
+	if !s.e.privateIPs && !publicAddr(addr) {
+		return
+	}
+	s.emit(TypeIPv6, start, e, 0.9, "netip")
+}
+
+// emails finds e-mail addresses anchored on '@' (and on the HTML escapes
+// "&#64;" and "&#x40;").
+func (s *scanner) emails() {
+	if !s.e.on[TypeEmail] {
+		return
+	}
+	t := s.t
+	for off := 0; off < len(t); {
+		k := bytes.IndexByte(t[off:], '@')
+		if k < 0 {
+			break
+		}
+		p := off + k
+		off = p + 1
+		s.email(p, p+1)
+	}
+	for off := 0; off < len(t); {
+		k := bytes.IndexByte(t[off:], '&')
+		if k < 0 {
+			break
+		}
+		p := off + k
+		off = p + 1
+		if p+5 <= len(t) && string(t[p:p+5]) == "&#64;" {
+			s.email(p, p+5)
+		} else if p+6 <= len(t) && (string(t[p:p+6]) == "&#x40;" || string(t[p:p+6]) == "&#X40;") {
+			s.email(p, p+6)
+		}
+	}
+}
+
+// email validates the address around the '@' (or its escape) at t[p:q].
+func (s *scanner) email(p, q int) {
+	t := s.t
+	n := len(t)
+	ls := p
+	for ls > 0 && p-ls < 64 && class[t[ls-1]]&cLocal != 0 {
+		ls--
+	}
+	if ls > 0 && class[t[ls-1]]&cLocal != 0 {
+		return // local part too long
+	}
+	for ls < p && (t[ls] == '.' || t[ls] == '\'' || t[ls] == '-' || t[ls] == '+' || t[ls] == '%') {
+		ls++
+	}
+	if ls == p || t[p-1] == '.' {
+		return
+	}
+	de := q
+	for de < n && de-q <= 253 && class[t[de]]&cDomain != 0 {
+		de++
+	}
+	for de > q && (t[de-1] == '.' || t[de-1] == '-') {
+		de--
+	}
+	if de < n && (isWordByte(t[de]) || t[de] == '@') {
+		return
+	}
+	// Domain labels: at least two, each 1..63 bytes, no edge hyphens, an
+	// alphabetic TLD of 2..24 letters.
+	dom := t[q:de]
+	labels, ll, tldAlpha := 0, 0, true
+	for k := 0; k <= len(dom); k++ {
+		if k == len(dom) || dom[k] == '.' {
+			if ll == 0 || ll > 63 || dom[k-ll] == '-' || dom[k-1] == '-' {
+				return
+			}
+			labels++
+			tldAlpha = true
+			for _, c := range dom[k-ll : k] {
+				if !isLetter(c) {
+					tldAlpha = false
+				}
+			}
+			ll = 0
+			continue
+		}
+		ll++
+	}
+	tld := len(dom) - bytes.LastIndexByte(dom, '.') - 1
+	if labels < 2 || !tldAlpha || tld < 2 || tld > 24 {
+		return
+	}
+	// git@host:path (scp-style remotes) are not addresses.
+	if de+1 < n && t[de] == ':' && !isSpace(t[de+1]) {
+		return
+	}
+	if ls > 0 && (t[ls-1] == ':' || t[ls-1] == '/') {
+		// userinfo of a URL ("https://user@host")?
+		for b := ls - 1; b >= 2 && ls-b < 256 && !isSpace(t[b]); b-- {
+			if t[b] == '/' && t[b-1] == '/' && t[b-2] == ':' {
+				return
+			}
+		}
+	}
+	if ls > 0 && t[ls-1] == '<' && de < n && t[de] == '>' {
+		lo := max(0, ls-48)
+		if bytes.Contains(bytes.ToLower(t[lo:ls]), []byte("message-id")) ||
+			bytes.Contains(bytes.ToLower(t[lo:ls]), []byte("in-reply-to")) ||
+			bytes.Contains(bytes.ToLower(t[lo:ls]), []byte("references")) {
+			return
+		}
+	}
+	s.emit(TypeEmail, ls, de, 0.9, "email-syntax")
+}
