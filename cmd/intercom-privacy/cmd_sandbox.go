@@ -1,0 +1,70 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/intercom-privacy/intercom-privacy/sandbox"
+)
+
+func init() { register(newSandboxCmd) }
+
+func newSandboxCmd() *cobra.Command {
+	var (
+		addr              string
+		opts              sandbox.Options
+		dropRate          float64
+		export, exportFmt string
+	)
+	cmd := &cobra.Command{
+		Use:   "sandbox",
+		Short: "Serve an imitation Intercom workspace for development, tests and demos",
+		Long: `sandbox generates a deterministic Intercom workspace (contacts, conversations with
+personal data in free text, tickets, notes, events) and serves Intercom's REST API for it.
+
+The first two lines of output are INTERCOM_API_URL=... and INTERCOM_ACCESS_TOKEN=..., so
+a shell can pick them up:
+
+  eval "$(intercom-privacy sandbox --contacts 1000 | head -n 2)"
+
+It then serves until interrupted. All the data is synthetic.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.DropRate = dropRate
+			opts.ExportStatus = sandbox.ExportStatus(export)
+			opts.ExportFormat = sandbox.ExportFormat(exportFmt)
+			l, err := sandbox.Listen(addr, opts)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "INTERCOM_API_URL=%s\n", l.URL)
+			fmt.Fprintf(out, "INTERCOM_ACCESS_TOKEN=%s\n", l.Server.Token())
+			p := l.Server.SamplePerson()
+			fmt.Fprintf(cmd.ErrOrStderr(), "sandbox: %d contacts (seed %d); sample person has %d contacts and %d conversations; Ctrl-C to stop\n",
+				len(l.Server.Workspace().Contacts()), opts.Seed, len(p.ContactIDs), len(p.ConversationIDs))
+			return l.Serve(cmd.Context())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&addr, "addr", envString("INTERCOM_SANDBOX_ADDR", "127.0.0.1:8081"), "address to listen on (env INTERCOM_SANDBOX_ADDR)")
+	f.IntVar(&opts.Contacts, "contacts", envInt("INTERCOM_SANDBOX_CONTACTS", sandbox.DefaultContacts), "number of generated contacts")
+	f.Int64Var(&opts.Seed, "seed", 1, "generator seed (the same seed and size give the same workspace)")
+	f.StringVar(&opts.Token, "token", "", "access token to accept (random when empty; prefer INTERCOM_SANDBOX_TOKEN)")
+	f.DurationVar(&opts.Latency, "latency", 0, "delay added to every answer")
+	f.DurationVar(&opts.LatencyJitter, "latency-jitter", 0, "random extra delay, uniform in [0, jitter)")
+	f.Float64Var(&opts.ErrorRate, "error-rate", 0, "share of requests answered 500/502/503 (0..1)")
+	f.Float64Var(&dropRate, "drop-rate", 0, "share of connections dropped without an answer (0..1)")
+	f.IntVar(&opts.RateLimit, "rate-limit", sandbox.DefaultRateLimit, "requests allowed per window (negative: unlimited)")
+	f.DurationVar(&opts.Window, "window", sandbox.DefaultWindow, "rate-limit window")
+	f.DurationVar(&opts.ExportDuration, "export-duration", sandbox.DefaultExportDuration, "time a content export job takes")
+	f.StringVar(&export, "export-status", "", `finished export status: "" (alternate complete/completed), completed, complete, failed`)
+	f.StringVar(&exportFmt, "export-format", "", `download container: "" (tar.gz), zip, csv.gz`)
+	cmd.PreRun = func(*cobra.Command, []string) {
+		if opts.Token == "" {
+			opts.Token = envString("INTERCOM_SANDBOX_TOKEN", "")
+		}
+	}
+	return cmd
+}
