@@ -1,0 +1,170 @@
+package audit
+
+import (
+	"slices"
+	"time"
+)
+
+// Action is what an audit record reports. The set is closed: Validate refuses
+// any other value. Add a constant (and list it in actions) to extend it.
+type Action string
+
+// The actions. The prefix names the area (request, erasure, access, ...).
+const (
+	ActionRequestReceived     Action = "request.received"
+	ActionRequestAcknowledged Action = "request.acknowledged"
+	ActionRequestVerified     Action = "request.verified"
+	ActionRequestStep         Action = "request.step"
+	ActionRequestCompleted    Action = "request.completed"
+	ActionRequestDenied       Action = "request.denied"
+	ActionRequestCancelled    Action = "request.cancelled"
+	ActionRequestExtended     Action = "request.extended"
+	ActionRequestPaused       Action = "request.paused"
+	ActionRequestResumed      Action = "request.resumed"
+	ActionRequestApproved     Action = "request.approved"
+	ActionRequestNotified     Action = "request.notified"
+
+	ActionErasureIntercomDeleted Action = "erasure.intercom_deleted"
+	ActionErasureLocalPurged     Action = "erasure.local_purged"
+	ActionErasureKeyDestroyed    Action = "erasure.key_destroyed"
+	ActionErasureSuppressed      Action = "erasure.suppressed"
+	ActionErasureVerified        Action = "erasure.verified"
+	ActionErasureRedacted        Action = "erasure.redacted"
+
+	ActionAccessPackageCreated    Action = "access.package_created"
+	ActionAccessPackageDownloaded Action = "access.package_downloaded"
+	ActionAccessPackageExpired    Action = "access.package_expired"
+
+	ActionRecipientsNotified Action = "recipients.notified"
+	ActionLegalHoldAdded     Action = "legal_hold.added"
+	ActionLegalHoldReleased  Action = "legal_hold.released"
+	ActionRetentionRun       Action = "retention.run"
+	ActionExportJob          Action = "export.job"
+	ActionWebhookApplied     Action = "webhook.applied"
+	ActionSyncRun            Action = "sync.run"
+	ActionKeysInitialised    Action = "keys.initialised"
+	ActionKeysRotated        Action = "keys.rotated"
+	ActionStoreMigrated      Action = "store.migrated"
+	ActionAuditExported      Action = "audit.exported"
+)
+
+var actions = []Action{
+	ActionRequestReceived, ActionRequestAcknowledged, ActionRequestVerified,
+	ActionRequestStep, ActionRequestCompleted, ActionRequestDenied,
+	ActionRequestCancelled, ActionRequestExtended, ActionRequestPaused,
+	ActionRequestResumed, ActionRequestApproved, ActionRequestNotified,
+	ActionErasureIntercomDeleted, ActionErasureLocalPurged, ActionErasureKeyDestroyed,
+	ActionErasureSuppressed, ActionErasureVerified, ActionErasureRedacted,
+	ActionAccessPackageCreated, ActionAccessPackageDownloaded, ActionAccessPackageExpired,
+	ActionRecipientsNotified, ActionLegalHoldAdded, ActionLegalHoldReleased,
+	ActionRetentionRun, ActionExportJob, ActionWebhookApplied, ActionSyncRun,
+	ActionKeysInitialised, ActionKeysRotated, ActionStoreMigrated, ActionAuditExported,
+}
+
+var actionSet = func() map[Action]struct{} {
+	m := make(map[Action]struct{}, len(actions))
+	for _, a := range actions {
+		m[a] = struct{}{}
+	}
+	return m
+}()
+
+// Valid reports whether a is one of the Action constants.
+func (a Action) Valid() bool { _, ok := actionSet[a]; return ok }
+
+// Actions returns every valid Action, in declaration order.
+func Actions() []Action { return slices.Clone(actions) }
+
+// Outcome is how an action ended.
+type Outcome string
+
+// The outcomes.
+const (
+	OutcomeSuccess Outcome = "success" // it did what it set out to do
+	OutcomeFailure Outcome = "failure" // it did nothing, or what it did was rolled back
+	OutcomePartial Outcome = "partial" // some of it was done (Counts say how much)
+	OutcomeNoop    Outcome = "noop"    // there was nothing to do (e.g. already erased)
+)
+
+// Valid reports whether o is one of the Outcome constants.
+func (o Outcome) Valid() bool {
+	switch o {
+	case OutcomeSuccess, OutcomeFailure, OutcomePartial, OutcomeNoop:
+		return true
+	}
+	return false
+}
+
+// Record is one entry of the audit trail. Append sets Seq, Time, PrevHash and
+// Hash; the caller sets the rest. Every string field is checked for personal
+// data before it is written (see Checker), so put counts and Intercom object
+// ids in Counts and ObjectIDs, and never a name, e-mail, phone or message.
+type Record struct {
+	// Seq is the record's position in the chain, from 1, without gaps.
+	Seq int64
+	// Time is when the record was appended, in UTC, to the microsecond.
+	Time time.Time
+	// Actor is who acted: "cli:<os user>", "worker", "webhook", "server", ...
+	// (never an e-mail address).
+	Actor string
+	// Action is what happened.
+	Action Action
+	// RequestID is the privacy request the record belongs to, if any.
+	RequestID string
+	// SubjectRef is the keyed HMAC-SHA256 (64 lower-case hex digits, from the
+	// vault) of the person's normalised identifier, if the record is about
+	// one person.
+	SubjectRef string
+	// Counts are object counts by kind, e.g. {"contacts_deleted": 2}.
+	Counts map[string]int64
+	// ObjectIDs are the Intercom object ids the action touched.
+	ObjectIDs []string
+	// Outcome is how the action ended.
+	Outcome Outcome
+	// Reason is a short explanation (an error class, a legal basis, ...).
+	Reason string
+
+	// RequestDate is when the request was received (CCPA §7101: date of request).
+	RequestDate time.Time
+	// RequestNature is what was asked, e.g. "access" or "deletion" (§7101).
+	RequestNature string
+	// RequestMethod is how the request was made, e.g. "email", "web_form",
+	// "intercom_ticket" (§7101).
+	RequestMethod string
+	// ResponseDate is when the request was answered (§7101).
+	ResponseDate time.Time
+	// ResponseNature is what the answer was, e.g. "package delivered" (§7101).
+	ResponseNature string
+	// DenialReason is why the request was denied, in whole or part (§7101),
+	// e.g. a legal basis such as "GDPR Art. 17(3)(e)".
+	DenialReason string
+
+	// PrevHash is the Hash of record Seq-1 (nil for Seq 1).
+	PrevHash []byte
+	// Hash is SHA-256(RecordHashPrefix || body).
+	Hash []byte
+}
+
+// Stored returns the row a store keeps for r: body is r's canonical
+// encoding (AppendBody) and r.Hash its hash.
+func (r *Record) stored(body []byte) StoredRecord {
+	return StoredRecord{
+		Seq:        r.Seq,
+		Time:       r.Time,
+		Action:     string(r.Action),
+		RequestID:  r.RequestID,
+		SubjectRef: r.SubjectRef,
+		Body:       body,
+		PrevHash:   r.PrevHash,
+		Hash:       r.Hash,
+	}
+}
+
+// normTime returns t in UTC truncated to the microsecond, the precision both
+// databases keep.
+func normTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}

@@ -1,0 +1,307 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"iter"
+	"strconv"
+)
+
+// Verifier checks checkpoint signatures. Keyring implements it.
+type Verifier interface {
+	// VerifySignature reports whether sig is a valid signature of msg by the
+	// key named keyID.
+	VerifySignature(keyID string, msg, sig []byte) bool
+}
+
+// PublicKey is one checkpoint-signing public key and its id.
+type PublicKey struct {
+	KeyID string
+	Key   ed25519.PublicKey
+}
+
+// Keyring is the set of public keys checkpoints may be signed with (the
+// current key and the keys it was rotated from). It implements Verifier.
+type Keyring []PublicKey
+
+// VerifySignature implements Verifier with Ed25519 (RFC 8032).
+func (k Keyring) VerifySignature(keyID string, msg, sig []byte) bool {
+	for _, pk := range k {
+		if pk.KeyID == keyID && len(pk.Key) == ed25519.PublicKeySize {
+			return ed25519.Verify(pk.Key, msg, sig)
+		}
+	}
+	return false
+}
+
+// BreakKind says how the chain was broken.
+type BreakKind string
+
+// The kinds of broken link.
+const (
+	// Edited: a record's body, hash or stored columns were changed, or the
+	// chain was rewritten after a checkpoint signed it.
+	Edited BreakKind = "edited"
+	// Deleted: a record is missing from the middle of the chain.
+	Deleted BreakKind = "deleted"
+	// Inserted: a record that was never appended sits in the chain.
+	Inserted BreakKind = "inserted"
+	// Reordered: the records are all there but in the wrong order.
+	Reordered BreakKind = "reordered"
+	// Truncated: records a checkpoint signed are missing at the end.
+	Truncated BreakKind = "truncated"
+	// BadSignature: a checkpoint's signature does not verify (forged, altered
+	// or signed by an unknown key).
+	BadSignature BreakKind = "bad_signature"
+)
+
+// Break is the first broken link Verify found. It is an error matching
+// ErrBroken. Its text holds sequence numbers and kinds only.
+type Break struct {
+	// Seq is the sequence number where the chain first breaks.
+	Seq int64
+	// Kind is how it breaks.
+	Kind BreakKind
+	// Detail says what was seen, in a sentence.
+	Detail string
+}
+
+// Error implements error.
+func (b *Break) Error() string {
+	return "audit: chain broken at record " + strconv.FormatInt(b.Seq, 10) + " (" + string(b.Kind) + "): " + b.Detail
+}
+
+// Unwrap returns ErrBroken.
+func (b *Break) Unwrap() error { return ErrBroken }
+
+// Report is the result of Verify.
+type Report struct {
+	// Records is the number of records read.
+	Records int64 `json:"records"`
+	// LastSeq is the Seq of the last record read (0 for an empty chain).
+	LastSeq int64 `json:"last_seq"`
+	// LastHash is the recomputed hash of that record.
+	LastHash []byte `json:"last_hash,omitempty"`
+	// Checkpoints is the number of checkpoints read.
+	Checkpoints int64 `json:"checkpoints"`
+	// LastCheckpoint is the Seq of the last checkpoint whose signature and
+	// hash both verified (0 when none did).
+	LastCheckpoint int64 `json:"last_checkpoint"`
+	// Unsigned is the number of records after LastCheckpoint: they are
+	// protected by the hash chain only, so appending or cutting off records
+	// there is visible only as a different count.
+	Unsigned int64 `json:"unsigned"`
+	// Break is the first broken link, nil when the chain is whole.
+	Break *Break `json:"break,omitempty"`
+}
+
+// OK reports whether the chain verified.
+func (r *Report) OK() bool { return r.Break == nil }
+
+// Err returns Break as an error, or nil when the chain verified.
+func (r *Report) Err() error {
+	if r.Break == nil {
+		return nil
+	}
+	return r.Break
+}
+
+// finding is a candidate first break, some of whose kinds are settled only
+// by what comes later in the chain.
+type finding struct {
+	seq    int64
+	kind   BreakKind
+	detail string
+	// lookFor, when non-zero, is a body seq whose later appearance changes
+	// the kind to ifFound (with seq and detail replaced).
+	lookFor   int64
+	ifFound   BreakKind
+	foundSeq  int64
+	foundText string
+	// ifLast, when set, is the kind if seq turns out to be the last record.
+	ifLast     BreakKind
+	ifLastText string
+}
+
+// Verify walks the whole chain and every checkpoint once. It recomputes each
+// record's hash from its body, checks that the body's seq and prev and the
+// stored columns agree with the row and with the record before it, that the
+// sequence numbers run from 1 without gaps, that every checkpoint's
+// signature verifies and that the record at its seq has the hash it signed,
+// and that the record of the last checkpoint exists (truncation).
+//
+// It returns an error only when the chain cannot be read; a broken chain is
+// reported in Report.Break (see Report.Err). Verify keeps O(1) memory.
+func Verify(ctx context.Context, r Reader, v Verifier) (Report, error) {
+	var (
+		rep      Report
+		first    *finding
+		expect   = int64(1)
+		prev     []byte // recomputed hash of the previous record
+		prevBuf  [sha256.Size]byte
+		hbuf     [sha256.Size]byte
+		hexBuf   [2 * sha256.Size]byte
+		tbuf     [len(TimeLayout)]byte
+		view     bodyView
+		h        = sha256.New()
+		msgBuf   []byte
+		goodCPAt = int64(-1) // seq of a checkpoint that verified at the previous row
+	)
+	flag := func(f finding) {
+		if first == nil {
+			first = &f
+		}
+	}
+	nextCP, stopCP := iter.Pull2(r.Checkpoints(ctx))
+	defer stopCP()
+	cp, cpErr, haveCP := nextCP()
+	lastCPSeq := int64(0)
+	checkCP := func(rowSeq int64, rowHash []byte) error {
+		for haveCP && (cpErr != nil || cp.Seq <= rowSeq) {
+			if cpErr != nil {
+				return fmt.Errorf("audit: reading checkpoints: %w", cpErr)
+			}
+			rep.Checkpoints++
+			switch {
+			case cp.Seq < 1 || cp.Seq < lastCPSeq:
+				flag(finding{seq: max(cp.Seq, 0), kind: BadSignature, detail: "a checkpoint is out of order or names no record"})
+			case cp.Seq < rowSeq:
+				flag(finding{seq: cp.Seq, kind: Deleted, detail: "the record checkpoint " + itoa(cp.Seq) + " signed is missing"})
+			default: // cp.Seq == rowSeq
+				msgBuf = appendCheckpointMessage(msgBuf[:0], &cp)
+				switch {
+				case !v.VerifySignature(cp.KeyID, msgBuf, cp.Signature):
+					flag(finding{seq: cp.Seq, kind: BadSignature, detail: "checkpoint " + itoa(cp.Seq) + " has a signature that does not verify with the key it names (forged, altered, or signed by an unknown key)"})
+				case !bytes.Equal(cp.Hash, rowHash):
+					flag(finding{seq: cp.Seq, kind: Edited, detail: "records after checkpoint " + itoa(rep.LastCheckpoint) + " up to " + itoa(cp.Seq) + " were rewritten: record " + itoa(cp.Seq) + " no longer has the hash its signed checkpoint holds"})
+				default:
+					if first == nil {
+						rep.LastCheckpoint = cp.Seq
+					}
+					goodCPAt = cp.Seq
+				}
+			}
+			lastCPSeq = max(lastCPSeq, cp.Seq)
+			cp, cpErr, haveCP = nextCP()
+		}
+		return nil
+	}
+
+	for row, err := range r.Records(ctx, 1) {
+		if err != nil {
+			return rep, fmt.Errorf("audit: reading records: %w", err)
+		}
+		rep.Records++
+		s := row.Seq
+		switch {
+		case s < expect:
+			flag(finding{seq: s, kind: Inserted, detail: "two records have sequence number " + itoa(s) + ", or they are out of order"})
+		case s > expect:
+			flag(finding{seq: expect, kind: Deleted, detail: "records " + span(expect, s-1) + " are missing"})
+		}
+		hsum := hashBody(h, row.Body, hbuf[:0])
+		hashOK := bytes.Equal(hsum, row.Hash)
+		if !hashOK {
+			flag(finding{seq: s, kind: Edited, detail: "record " + itoa(s) + " does not match its stored hash (its body or its hash was changed)"})
+		}
+		if err := parseBody(row.Body, &view); err != nil {
+			flag(finding{seq: s, kind: Edited, detail: "record " + itoa(s) + " is not a canonical record body"})
+		} else {
+			b := view.seq
+			if first != nil && first.lookFor != 0 && first.foundSeq == 0 && b == first.lookFor && hashOK {
+				first.foundSeq = s
+			}
+			prevHex := hex.AppendEncode(hexBuf[:0], prev)
+			switch {
+			case b > s:
+				flag(finding{seq: s, kind: Deleted, detail: "record " + itoa(s) + " is missing: the record stored under " + itoa(s) + " was appended as " + itoa(b),
+					lookFor: s, ifFound: Reordered, foundText: "records were reordered: the record stored under " + itoa(s) + " was appended as " + itoa(b)})
+			case b < s:
+				if b >= 1 && b < expect {
+					flag(finding{seq: b, kind: Inserted, detail: "a record was inserted: the record appended as " + itoa(b) + " is stored under " + itoa(s) + ", after another record " + itoa(b)})
+				} else {
+					flag(finding{seq: s, kind: Reordered, detail: "records were reordered: the record stored under " + itoa(s) + " was appended as " + itoa(b)})
+				}
+			case !bytes.Equal(view.str[kPrev], prevHex):
+				f := finding{lookFor: s, ifFound: Inserted, foundText: "a record was inserted at " + itoa(s) + ": the record appended as " + itoa(s) + " comes later"}
+				if goodCPAt == s-1 || s == 1 {
+					f.seq, f.kind, f.detail = s, Edited, "record "+itoa(s)+" does not link to the record before it: it was rewritten"
+					f.ifLast, f.ifLastText = Inserted, "record "+itoa(s)+", the last, does not link to the chain: it was added by someone else"
+				} else {
+					f.seq, f.kind, f.detail = s-1, Edited, "record "+itoa(s)+" does not link to record "+itoa(s-1)+": record "+itoa(s-1)+" (or "+itoa(s)+") was rewritten and rehashed"
+				}
+				flag(f)
+			default:
+				if col := columnMismatch(&row, &view, prev, tbuf[:0]); col != "" {
+					flag(finding{seq: s, kind: Edited, detail: "the stored " + col + " of record " + itoa(s) + " differs from its body"})
+				}
+			}
+		}
+		if err := checkCP(s, hsum); err != nil {
+			return rep, err
+		}
+		prev = append(prevBuf[:0], hsum...)
+		expect = max(expect, s+1)
+		rep.LastSeq = s
+	}
+	// Checkpoints past the last record: the records they signed are gone.
+	for ; haveCP; cp, cpErr, haveCP = nextCP() {
+		if cpErr != nil {
+			return rep, fmt.Errorf("audit: reading checkpoints: %w", cpErr)
+		}
+		rep.Checkpoints++
+		lastCPSeq = max(lastCPSeq, cp.Seq)
+	}
+	if lastCPSeq > rep.LastSeq {
+		flag(finding{seq: rep.LastSeq + 1, kind: Truncated, detail: "records " + span(rep.LastSeq+1, lastCPSeq) + " are missing at the end: checkpoint " + itoa(lastCPSeq) + " signed them"})
+	}
+	if rep.LastSeq > 0 {
+		rep.LastHash = bytes.Clone(prev)
+	}
+	rep.Unsigned = rep.LastSeq - rep.LastCheckpoint
+	if first != nil {
+		b := &Break{Seq: first.seq, Kind: first.kind, Detail: first.detail}
+		if first.ifLast != "" && first.seq == rep.LastSeq && first.foundSeq == 0 {
+			b.Kind, b.Detail = first.ifLast, first.ifLastText
+		}
+		if first.foundSeq != 0 {
+			b.Kind, b.Detail = first.ifFound, first.foundText
+			if first.ifFound == Inserted {
+				b.Seq = first.lookFor
+			}
+		}
+		rep.Break = b
+	}
+	return rep, nil
+}
+
+// columnMismatch names the first stored column of row that disagrees with
+// its body, or returns "".
+func columnMismatch(row *StoredRecord, v *bodyView, prev, tbuf []byte) string {
+	switch {
+	case !bytes.Equal(row.PrevHash, prev):
+		return "previous hash"
+	case !bytes.Equal(row.Time.UTC().AppendFormat(tbuf, TimeLayout), v.str[kTime]):
+		return "time"
+	case !rawEqual(v.str[kAction], row.Action):
+		return "action"
+	case !rawEqual(v.str[kRequestID], row.RequestID):
+		return "request id"
+	case !rawEqual(v.str[kSubjectRef], row.SubjectRef):
+		return "subject reference"
+	}
+	return ""
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func span(a, b int64) string {
+	if a == b {
+		return itoa(a)
+	}
+	return itoa(a) + " to " + itoa(b)
+}
