@@ -333,15 +333,12 @@ func (o *Ops) DeleteConversationsByContact(ctx context.Context, contactID string
 }
 
 // deleteConversationsWhere deletes the conversations matching cond (over
-// cached_conversations, column id), their parts and contact links.
+// cached_conversations, column id) and their parts; the contact links go by
+// ON DELETE CASCADE (cond may read them, so they must outlive the DELETE).
 func (o *Ops) deleteConversationsWhere(ctx context.Context, cond string, args ...any) (convs, parts int64, err error) {
 	parts, err = o.exec(ctx, `DELETE FROM cached_parts WHERE conversation_id IN
 		(SELECT id FROM cached_conversations WHERE `+cond+`)`, args...)
 	if err != nil {
-		return 0, 0, err
-	}
-	if _, err = o.exec(ctx, `DELETE FROM conversation_contacts WHERE conversation_id IN
-		(SELECT id FROM cached_conversations WHERE `+cond+`)`, args...); err != nil {
 		return 0, 0, err
 	}
 	convs, err = o.exec(ctx, `DELETE FROM cached_conversations WHERE `+cond, args...)

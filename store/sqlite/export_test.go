@@ -1,0 +1,26 @@
+package sqlite
+
+import (
+	"context"
+	"io/fs"
+
+	"github.com/intercom-privacy/intercom-privacy/store"
+	"github.com/intercom-privacy/intercom-privacy/store/internal/sqlcore"
+)
+
+// MigrationFiles are the embedded migrations, for the shared migration tests.
+var MigrationFiles, _ = fs.Sub(migrationFS, "migrations")
+
+// OpenWithMigrations opens a store with another migration list, to simulate a
+// failing migration.
+func OpenWithMigrations(ctx context.Context, url string, o store.Options, fsys fs.FS) (store.Store, error) {
+	migs, err := sqlcore.LoadMigrations(fsys, ".")
+	if err != nil {
+		return nil, err
+	}
+	p, err := PathFromURL(url)
+	if err != nil {
+		return nil, err
+	}
+	return openWith(ctx, p, o, migs)
+}
