@@ -44,6 +44,11 @@ func (s *scanner) numeric(i, j int, f uint8) int {
 	if start >= 1 && (t[start-1] == '@' || t[start-1] == '#' && start >= 2 && isAlnum(t[start-2])) {
 		joined = true
 	}
+	// The digits after a grouped IBAN's first block ("DE89 3704 ...")
+	// belong to that IBAN, valid or not.
+	if start >= 5 && t[start-1] == ' ' && ibanHead(t[start-5:start-1]) && (start == 5 || !isWordByte(t[start-6])) {
+		joined = true
+	}
 	s.g[0] = span{i, j}
 	ng := 1
 	k := j
@@ -105,6 +110,22 @@ func (s *scanner) numeric(i, j int, f uint8) int {
 		}
 	}
 	return end
+}
+
+// ibanHead reports whether w is the first or a later 4-character block of a
+// grouped IBAN: upper-case letters and digits with at least one letter.
+func ibanHead(w []byte) bool {
+	letters := 0
+	for _, c := range w {
+		switch {
+		case isUpper(c):
+			letters++
+		case isDigit(c):
+		default:
+			return false
+		}
+	}
+	return letters > 0
 }
 
 // digitsLetters handles a word that starts with a digit and holds letters:
@@ -225,8 +246,47 @@ func (s *scanner) eval(a, b, runStart int, plus bool) bool {
 		}
 		return false
 	}
-	if nd >= 7 && nd <= 13 && s.e.regions.anyPhone {
+	if nd >= 7 && nd <= 13 && s.e.regions.anyPhone && s.phoneShape(a, b, end) {
 		return s.phone(start, end, d, false, ngr, uniform)
+	}
+	return false
+}
+
+// phoneShape rejects sub-runs that are pieces of something else: cut out
+// of a dotted or hyphenated run, holding a date, or followed by a time.
+func (s *scanner) phoneShape(a, b, end int) bool {
+	t := s.t
+	if a > 0 && !bytesHasSpace(t[s.sep[a].s:s.sep[a].e]) {
+		return false
+	}
+	if b < s.ng && !bytesHasSpace(t[s.sep[b].s:s.sep[b].e]) {
+		return false
+	}
+	if end+1 < len(t) && t[end] == ':' && isDigit(t[end+1]) {
+		return false
+	}
+	for g := a; g+3 <= b; g++ {
+		sp1, sp2 := s.sep[g+1], s.sep[g+2]
+		if sp1.e-sp1.s != 1 || sp2.e-sp2.s != 1 || t[sp1.s] != t[sp2.s] {
+			continue
+		}
+		c := t[sp1.s]
+		if c != '-' && c != '/' && c != '.' {
+			continue
+		}
+		l0, l1, l2 := s.g[g].e-s.g[g].s, s.g[g+1].e-s.g[g+1].s, s.g[g+2].e-s.g[g+2].s
+		if (l0 <= 2 && l1 <= 2 && l2 == 4) || (l0 == 4 && l1 <= 2 && l2 <= 2) {
+			return false
+		}
+	}
+	return true
+}
+
+func bytesHasSpace(b []byte) bool {
+	for _, c := range b {
+		if c == ' ' {
+			return true
+		}
 	}
 	return false
 }

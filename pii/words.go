@@ -145,7 +145,7 @@ func (s *scanner) password(j int) {
 			}
 		}
 	}
-	if !sep {
+	if !sep && (k == j || k >= n) {
 		return
 	}
 	for m := 0; m < 3 && k < n && (t[k] == ' ' || t[k] == '\t'); m++ {
@@ -164,14 +164,14 @@ func (s *scanner) password(j int) {
 			if c == quote || c == '\n' || c == '\r' {
 				break
 			}
-		} else if isSpace(c) || c == '"' || c == '\'' || c == '<' || c == ',' || c == ';' || c == '&' {
+		} else if isSpace(c) || c == '"' || c == '\'' || c == '<' || c == ',' || c == ';' {
 			break
 		}
 		e++
 	}
 	e = runeBoundary(t, e)
 	if quote == 0 {
-		for e > start && (t[e-1] == '.' || t[e-1] == '!' || t[e-1] == '?' || t[e-1] == ')' || t[e-1] == ':') {
+		for e > start && (t[e-1] == '.' || t[e-1] == '?' || t[e-1] == ')' || t[e-1] == ':') {
 			e--
 		}
 	}
@@ -189,7 +189,32 @@ func (s *scanner) password(j int) {
 			return
 		}
 	}
+	if !sep && !passwordLike(v) {
+		return // "password" followed by an ordinary word
+	}
 	s.emit(TypePassword, start, e, 0.7, "keyword")
+}
+
+// passwordLike reports whether v mixes at least two character classes
+// (lower, upper, digit, symbol) and has at least six bytes.
+func passwordLike(v []byte) bool {
+	if len(v) < 6 {
+		return false
+	}
+	var lo, up, dg, sy int
+	for _, c := range v {
+		switch {
+		case c-'a' < 26:
+			lo = 1
+		case c-'A' < 26:
+			up = 1
+		case isDigit(c):
+			dg = 1
+		default:
+			sy = 1
+		}
+	}
+	return lo+up+dg+sy >= 2 && !(up == 1 && lo == 1 && dg+sy == 0)
 }
 
 // runeBoundary moves e back to the start of a UTF-8 sequence if it falls
@@ -343,8 +368,7 @@ func (s *scanner) token(i, j int, f uint8) int {
 	if f&cUpper == 0 {
 		return j
 	}
-	if wl >= 4 && isUpper(w[0]) && isUpper(w[1]) && isDigit(w[2]) && isDigit(w[3]) {
-		s.iban(i, j)
+	if wl >= 4 && isUpper(w[0]) && isUpper(w[1]) && isDigit(w[2]) && isDigit(w[3]) && s.iban(i, j) {
 		return j
 	}
 	switch wl {
@@ -431,39 +455,40 @@ func (s *scanner) ninoGrouped(i, j int) {
 }
 
 // iban matches a compact or 4-grouped IBAN starting at the word t[i:j].
-func (s *scanner) iban(i, j int) {
+func (s *scanner) iban(i, j int) bool {
 	t := s.t
 	L := int(ibanLengths[uint16(t[i])<<8|uint16(t[i+1])])
 	if L == 0 {
-		return
+		return false
 	}
 	var buf [40]byte
 	if j-i == L {
 		copy(buf[:], t[i:j])
 		if ibanMod97(buf[:L]) {
 			s.emit(TypeIBAN, i, j, 0.98, "mod97")
+			return true
 		}
-		return
+		return false
 	}
 	if j-i != 4 {
-		return
+		return false
 	}
 	nb := copy(buf[:], t[i:j])
 	k := j
 	for nb < L {
 		if k+1 >= len(t) || t[k] != ' ' || !isAlnum(t[k+1]) {
-			return
+			return false
 		}
 		e := k + 1
 		for e < len(t) && isAlnum(t[e]) {
 			e++
 		}
 		if e-k-1 > 4 || nb+e-k-1 > L {
-			return
+			return false
 		}
 		for _, c := range t[k+1 : e] {
 			if !isDigit(c) && !isUpper(c) {
-				return
+				return false
 			}
 			buf[nb] = c
 			nb++
@@ -471,11 +496,13 @@ func (s *scanner) iban(i, j int) {
 		k = e
 	}
 	if k < len(t) && isWordByte(t[k]) {
-		return
+		return false
 	}
 	if ibanMod97(buf[:L]) {
 		s.emit(TypeIBAN, i, k, 0.98, "mod97")
+		return true
 	}
+	return false
 }
 
 func isB64URL(c byte) bool { return isAlnum(c) || c == '-' || c == '_' }
