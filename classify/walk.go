@@ -103,7 +103,12 @@ func (r *Redactor) child(s slot, key []byte) slot {
 }
 
 // genericChild classifies a member by the key rules alone.
+// A key that is itself a redaction tag ("[EMAIL]", left by an earlier
+// pass over a map keyed by e-mail address) names no field.
 func (r *Redactor) genericChild(key []byte) slot {
+	if isTag(key) {
+		return slot{mode: modeGeneric}
+	}
 	if l, ok := r.keys.matchBytes(key); ok {
 		return slot{mode: modeLeaf, f: personal(l)}
 	}
