@@ -455,7 +455,53 @@ var logTemplates = []string{
 	"2024-05-01T12:00:«SS»Z DEBUG config loaded token=«SECRET» build=4.18.2",
 }
 
+// negSlots generate random hard negatives: near misses that must not be
+// found (their text is not labelled).
+var negSlots = map[string]func(g *gen) string{
+	"N16":  func(g *gen) string { return g.digits(16) },                             // Luhn fails 90%; IIN often fails
+	"N19":  func(g *gen) string { return "1" + g.digits(18) },                       // 19-digit ids
+	"N19X": func(g *gen) string { return g.digits(19) },                             // 19-digit runs of any prefix
+	"N10":  func(g *gen) string { return fmt.Sprint(1+g.r.IntN(9)) + g.digits(9) },  // 10-digit ticket numbers
+	"N11":  func(g *gen) string { return fmt.Sprint(1+g.r.IntN(9)) + g.digits(10) }, // 11-digit ids
+	"N9":   func(g *gen) string { return fmt.Sprint(1+g.r.IntN(9)) + g.digits(8) },  // 9-digit ids
+	"UUID": func(g *gen) string {
+		return fmt.Sprintf("%08x-%04x-4%03x-a%03x-%012x", g.r.Uint32(), g.r.IntN(1<<16), g.r.IntN(1<<12), g.r.IntN(1<<12), g.r.Uint64()&(1<<48-1))
+	},
+	"HEX40": func(g *gen) string { return fmt.Sprintf("%016x%016x%08x", g.r.Uint64(), g.r.Uint64(), g.r.Uint32()) },
+	"CODE16": func(g *gen) string {
+		return g.letters(6) + g.digits(2) + g.letters(1) + g.digits(2) + g.letters(1) + g.digits(3) + g.letters(1)
+	}, // CF shape, check char random
+	"NIEX": func(g *gen) string { return g.pick("X", "Y", "Z") + g.digits(7) + g.letters(1) },
+	"IBANX": func(g *gen) string {
+		s := strings.ReplaceAll(g.iban(), " ", "")
+		b := []byte(s)
+		i := 4 + g.r.IntN(len(b)-4)
+		if isDigit(b[i]) {
+			b[i] = '0' + (b[i]-'0'+1)%10
+		} else {
+			b[i] = 'A' + (b[i]-'A'+1)%26
+		}
+		return string(b)
+	},
+	"PRICE": func(g *gen) string {
+		return fmt.Sprintf("$%d,%03d.%02d", 1+g.r.IntN(99), g.r.IntN(1000), g.r.IntN(100))
+	},
+	"TS": func(g *gen) string {
+		return fmt.Sprintf("2024-%02d-%02dT%02d:%02d:%02d.%03dZ", 1+g.r.IntN(12), 1+g.r.IntN(28), g.r.IntN(24), g.r.IntN(60), g.r.IntN(60), g.r.IntN(1000))
+	},
+	"VER": func(g *gen) string {
+		return fmt.Sprintf("%d.%d.%d.%d", g.r.IntN(20), g.r.IntN(50), g.r.IntN(5000), g.r.IntN(300))
+	},
+}
+
 var negativeTemplates = []string{
+	"ticket «N10» escalated, please contact the customer about order «N11»",
+	"card number field invalid: «N16» (failed validation)",
+	"batch «N19X» and «N19» processed, tax reference «N9»",
+	"request «UUID» commit «HEX40» took 35 ms",
+	"voucher code «CODE16» and reference «NIEX» expired",
+	"bank ref «IBANX» rejected by the clearing house, total «PRICE»",
+	"at «TS» client version «VER» connected",
 	"2024-05-01T12:00:«SS».123Z INFO GET /api/v2/orders/100234 200 12ms request_id=9f1c2e7a-5b3d-4c1e-8f2a-6d7e8f9a0b1c",
 	"order ORD-2024-00012345 created at 2024-03-15 10:22:33, total $1,299.99 (tax 45,00 EUR)",
 	"app version 1.2.3.4 released; chrome 120.0.6099.109; build 2024.05.01",
@@ -505,6 +551,10 @@ func buildCorpus(seed uint64, n int) []sample {
 			case "N3":
 				b.lit(g.digits(3))
 			default:
+				if ng, ok := negSlots[name]; ok {
+					b.lit(ng(g))
+					continue
+				}
 				sl, ok := slots[name]
 				if !ok {
 					panic("corpus: unknown slot " + name)
