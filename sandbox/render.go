@@ -172,7 +172,7 @@ type partJSON struct {
 	CreatedAt   int64      `json:"created_at"`
 	UpdatedAt   int64      `json:"updated_at"`
 	NotifiedAt  int64      `json:"notified_at"`
-	AssignedTo  *refJSON   `json:"assigned_to"`
+	AssignedTo  *refJSON   `json:"assigned_to,omitempty"`
 	Author      authorJSON `json:"author"`
 	Attachments []any      `json:"attachments"`
 	ExternalID  *string    `json:"external_id"`

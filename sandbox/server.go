@@ -207,7 +207,7 @@ func (s *Server) faultIntn(n int) int {
 // serve is the middleware every request passes: latency, drops, authentication, rate
 // limit, injected errors, version check, then the endpoint.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	h, pattern := s.mux.Handler(r)
+	_, pattern := s.mux.Handler(r)
 	key := routeKey(pattern, requestWithPattern(s.mux, r))
 	reqID := newRequestID()
 	buf := &buffer{h: http.Header{}}
@@ -238,7 +238,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	s.handle(buf, r, h, key)
+	s.handle(buf, r, key)
 
 	if dropAfter {
 		s.stats.endpoint(key, func(e *EndpointStats) { e.Calls++; e.Dropped++ })
@@ -277,7 +277,7 @@ func abort(w http.ResponseWriter) {
 	panic(http.ErrAbortHandler)
 }
 
-func (s *Server) handle(w *buffer, r *http.Request, h http.Handler, key string) {
+func (s *Server) handle(w *buffer, r *http.Request, key string) {
 	const bearer = "Bearer "
 	auth := r.Header.Get("Authorization")
 	if len(auth) <= len(bearer) || !strings.EqualFold(auth[:len(bearer)], bearer) ||
@@ -323,7 +323,7 @@ func (s *Server) handle(w *buffer, r *http.Request, h http.Handler, key string) 
 		}
 	}
 	r = r.WithContext(context.WithValue(r.Context(), ctxVersion, v))
-	h.ServeHTTP(w, r)
+	s.mux.ServeHTTP(w, r) // sets the path values
 }
 
 // rateLimit counts the request against the current window and sets the
