@@ -1,0 +1,82 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/intercom-privacy/intercom-privacy/store"
+	"github.com/intercom-privacy/intercom-privacy/store/postgres"
+	"github.com/intercom-privacy/intercom-privacy/store/storetest"
+)
+
+func TestSuite(t *testing.T) { storetest.RunBackend(t, storetest.RequirePostgres(t)) }
+
+func TestMigrations(t *testing.T) {
+	storetest.RunMigrations(t, storetest.RequirePostgres(t), postgres.OpenWithMigrations, postgres.MigrationFiles)
+}
+
+func TestForeignSchema(t *testing.T) {
+	b := storetest.RequirePostgres(t)
+	u := b.NewURL(t)
+	st, err := store.Open(context.Background(), u, store.WithoutMigrate())
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.ExecRaw(t, st, `CREATE TABLE invoices (id BIGINT PRIMARY KEY, customer TEXT)`)
+	st.Close()
+	_, err = store.Open(context.Background(), u)
+	if !errors.Is(err, store.ErrForeignDatabase) || !strings.Contains(err.Error(), "search_path") {
+		t.Fatalf("open of a schema holding other tables: %v, want ErrForeignDatabase with a remedy", err)
+	}
+}
+
+func TestConcurrentFirstOpenMigratesOnce(t *testing.T) {
+	u := storetest.RequirePostgres(t).NewURL(t)
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			st, err := store.Open(context.Background(), u)
+			if err == nil {
+				st.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatalf("concurrent first open: %v", err)
+		}
+	}
+}
+
+// TestConnectErrors needs no server: nothing listens on port 1.
+func TestConnectErrors(t *testing.T) {
+	const secret = "s3cret-Pa55word"
+	u := "postgres://alice:" + secret + "@127.0.0.1:1/privacy?sslmode=disable&connect_timeout=2"
+	_, err := store.Open(context.Background(), u)
+	if !errors.Is(err, store.ErrConnect) {
+		t.Fatalf("open with nothing listening: %v, want ErrConnect", err)
+	}
+	for e := error(err); e != nil; e = errors.Unwrap(e) {
+		if strings.Contains(e.Error(), secret) {
+			t.Fatalf("an error in the chain shows the password: %v", e)
+		}
+	}
+	if !strings.Contains(err.Error(), "127.0.0.1:1") || !strings.Contains(err.Error(), "running") {
+		t.Fatalf("the error names no server or remedy: %v", err)
+	}
+	_, err = store.Open(context.Background(), "postgres://alice:"+secret+"@[::1/x")
+	if err == nil || strings.Contains(err.Error(), secret) {
+		t.Fatalf("open of an unparsable URL: %v", err)
+	}
+}
+
+func TestMissingDatabase(t *testing.T) {
+	storetest.RequirePostgres(t)
+	_, err := store.Open(context.Background(), "postgres://postgres@127.0.0.1:5432/no_such_db_storetest?sslmode=disable")
+	if !errors.Is(err, store.ErrConnect) || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("open of a missing database: %v", err)
+	}
+}
