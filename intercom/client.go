@@ -177,7 +177,7 @@ func (c *Client) send(ctx context.Context, cl *call) (*http.Response, error) {
 		case status == http.StatusTooManyRequests:
 			c.stats.rateLimited.Add(1)
 			apiErr := c.readError(resp, cl, attempt)
-			if limited >= c.cfg.max429 {
+			if limited >= c.cfg.max429 || jobLimit(resp.Header, apiErr) {
 				return nil, apiErr
 			}
 			limited++
@@ -284,6 +284,17 @@ func (l *limiter) isBlocked() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.now().Before(l.blocked)
+}
+
+// jobLimit reports whether a 429 is a job limit (one content export at a time, five
+// reporting exports) rather than the call-rate window: the window still has calls
+// left, or the message names pending jobs. Waiting for the window would not help.
+func jobLimit(h http.Header, err error) bool {
+	if rem, ok := headerInt(h, "X-RateLimit-Remaining"); ok && rem > 0 {
+		return true
+	}
+	var ae *Error
+	return errors.As(err, &ae) && strings.Contains(strings.ToLower(ae.Message), "pending")
 }
 
 // retryAfter parses a Retry-After header (seconds or HTTP date).

@@ -371,12 +371,28 @@ func TestRateLimited429WaitsForResetAndRetriesEvenMerge(t *testing.T) {
 func TestRateLimitRetriesRunOut(t *testing.T) {
 	f := newFake(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
 		w.Header().Set("Retry-After", "0")
-		writeJSON(w, 429, errorBody("rate_limit_exceeded", "Exceeded rate limit of 1 pending message data export jobs"))
+		w.Header().Set("X-RateLimit-Remaining", "0")
+		writeJSON(w, 429, errorBody("rate_limit_exceeded", "Exceeded rate limit of 167 in 10_seconds"))
 	})
 	c := f.client(t, func(c *Config) { c.MaxRateLimitRetries = 2 })
-	_, err := c.CreateContentExport(ctx(t), time.Unix(1e9, 0), time.Unix(1e9+1, 0))
+	_, err := c.GetContact(ctx(t), "c1")
 	if !errors.Is(err, ErrRateLimited) || f.count() != 3 {
 		t.Fatalf("got %v after %d requests", err, f.count())
+	}
+}
+
+func TestExportJobLimitNotWaitedOut(t *testing.T) {
+	for _, remaining := range []string{"", "150"} {
+		f := newFake(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
+			if remaining != "" {
+				w.Header().Set("X-RateLimit-Remaining", remaining)
+			}
+			writeJSON(w, 429, errorBody("rate_limit_exceeded", "Exceeded rate limit of 1 pending message data export jobs"))
+		})
+		_, err := f.client(t).CreateContentExport(ctx(t), time.Unix(1e9, 0), time.Unix(1e9+1, 0))
+		if !errors.Is(err, ErrRateLimited) || f.count() != 1 {
+			t.Fatalf("got %v after %d requests", err, f.count())
+		}
 	}
 }
 
@@ -407,19 +423,23 @@ func TestPerRequestTimeout(t *testing.T) {
 func TestRedactAlreadyRedacted(t *testing.T) {
 	var n atomic.Int32
 	f := newFake(t, func(w http.ResponseWriter, r *http.Request, body []byte) {
+		if r.Method == "GET" && r.URL.Path == "/conversations/77" {
+			writeJSON(w, 200, `{"type":"conversation","id":"77","source":{"id":"s1","redacted":true},"conversation_parts":{"conversation_parts":[{"id":"5","redacted":true},{"id":"6","redacted":false}]}}`)
+			return
+		}
 		var b map[string]string
 		_ = json.Unmarshal(body, &b)
-		if b["type"] == "source" && b["source_id"] == "" || b["conversation_id"] != "77" {
-			writeJSON(w, 500, "bad body")
+		if b["conversation_id"] != "77" {
+			writeJSON(w, 400, errorBody("parameter_invalid", "bad body"))
 			return
 		}
 		switch n.Add(1) {
 		case 1:
 			writeJSON(w, 200, `{"type":"conversation","id":"77","conversation_parts":{"conversation_parts":[{"id":"5","body":"<p><i>This message was deleted</i></p>","redacted":true}]}}`)
 		case 2:
-			writeJSON(w, 400, errorBody("bad_request", "already redacted"))
+			writeJSON(w, 400, errorBody("conversation_part_not_redactable", "The conversation part has already been redacted"))
 		default:
-			writeJSON(w, 400, errorBody("conversation_part_not_redactable", "not redactable"))
+			writeJSON(w, 400, errorBody("bad_request", "Bad request"))
 		}
 	})
 	c := f.client(t)
@@ -427,13 +447,21 @@ func TestRedactAlreadyRedacted(t *testing.T) {
 	if err != nil || r.AlreadyRedacted || r.Conversation == nil || !bool(r.Conversation.ConversationParts.ConversationParts[0].Redacted) {
 		t.Fatalf("first: %+v %v", r, err)
 	}
-	r, err = c.RedactConversationSource(ctx(t), "77", "s1")
+	r, err = c.RedactConversationPart(ctx(t), "77", "5")
 	if err != nil || !r.AlreadyRedacted {
-		t.Fatalf("second: %+v %v", r, err)
+		t.Fatalf("second (message says so): %+v %v", r, err)
+	}
+	before := f.count()
+	r, err = c.RedactConversationSource(ctx(t), "77", "s1")
+	if err != nil || !r.AlreadyRedacted || f.count() != before+2 {
+		t.Fatalf("source (checked by a GET): %+v %v", r, err)
 	}
 	_, err = c.RedactConversationPart(ctx(t), "77", "6")
 	if !errors.Is(err, ErrValidation) {
-		t.Fatalf("not redactable: %v", err)
+		t.Fatalf("part 6 is not redacted, the 400 must surface: %v", err)
+	}
+	if _, err = c.RedactConversationPart(ctx(t), "78", "6"); !errors.Is(err, ErrValidation) {
+		t.Fatalf("parameter error: %v", err)
 	}
 }
 

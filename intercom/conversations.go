@@ -77,7 +77,7 @@ func (c *Client) RedactConversationPart(ctx context.Context, conversationID, par
 	if err := needID("conversation part id", partID); err != nil {
 		return RedactResult{}, err
 	}
-	return c.redact(ctx, struct {
+	return c.redact(ctx, conversationID, partID, false, struct {
 		Type           string `json:"type"`
 		ConversationID string `json:"conversation_id"`
 		PartID         string `json:"conversation_part_id"`
@@ -93,36 +93,54 @@ func (c *Client) RedactConversationSource(ctx context.Context, conversationID, s
 	if err := needID("source id", sourceID); err != nil {
 		return RedactResult{}, err
 	}
-	return c.redact(ctx, struct {
+	return c.redact(ctx, conversationID, sourceID, true, struct {
 		Type           string `json:"type"`
 		ConversationID string `json:"conversation_id"`
 		SourceID       string `json:"source_id"`
 	}{"source", conversationID, sourceID})
 }
 
-func (c *Client) redact(ctx context.Context, body any) (RedactResult, error) {
+func (c *Client) redact(ctx context.Context, conversationID, itemID string, source bool, body any) (RedactResult, error) {
 	var cv Conversation
 	err := c.do(ctx, &call{method: "POST", path: "/conversations/redact", body: body}, &cv)
-	if err != nil {
-		var ae *Error
-		if errors.As(err, &ae) && alreadyRedacted(ae) {
-			return RedactResult{AlreadyRedacted: true}, nil
+	if err == nil {
+		return RedactResult{Conversation: &cv}, nil
+	}
+	var ae *Error
+	if !errors.As(err, &ae) || !maybeAlreadyRedacted(ae) {
+		return RedactResult{}, err
+	}
+	if strings.Contains(strings.ToLower(ae.Message), "already") {
+		return RedactResult{AlreadyRedacted: true}, nil
+	}
+	// Intercom documents only the status of a second redaction (400), so look at
+	// the item itself before calling it done.
+	got, gerr := c.GetConversation(ctx, conversationID, GetConversationOptions{})
+	if gerr != nil {
+		return RedactResult{}, err
+	}
+	if source {
+		if string(got.Source.ID) == itemID && bool(got.Source.Redacted) {
+			return RedactResult{AlreadyRedacted: true, Conversation: &got}, nil
 		}
 		return RedactResult{}, err
 	}
-	return RedactResult{Conversation: &cv}, nil
+	for _, p := range got.ConversationParts.ConversationParts {
+		if string(p.ID) == itemID && bool(p.Redacted) {
+			return RedactResult{AlreadyRedacted: true, Conversation: &got}, nil
+		}
+	}
+	return RedactResult{}, err
 }
 
-// alreadyRedacted reports whether a 400 from the redact endpoint means the item was
-// redacted before. Intercom documents only the status (intercom-ruby PR #544), so
-// the 400s that mean something else are excluded by code.
-func alreadyRedacted(e *Error) bool {
+// maybeAlreadyRedacted reports whether a 400 from the redact endpoint may mean the
+// item was redacted before (parameter and version errors cannot).
+func maybeAlreadyRedacted(e *Error) bool {
 	if e.Status != 400 {
 		return false
 	}
 	switch {
-	case e.Code == "conversation_part_not_redactable",
-		e.Code == "intercom_version_invalid",
+	case e.Code == "intercom_version_invalid",
 		strings.HasPrefix(e.Code, "parameter_"),
 		e.Code == "type_mismatch", e.Code == "data_invalid":
 		return false
