@@ -100,9 +100,9 @@ func TestShapes(t *testing.T) {
 		}
 	}
 	bad := []struct {
-		field string
+		field    string
 		sentinel error
-		edit  func(*audit.Record)
+		edit     func(*audit.Record)
 	}{
 		{"actor", audit.ErrInvalidRecord, func(r *audit.Record) { r.Actor = "" }},
 		{"actor", audit.ErrInvalidRecord, func(r *audit.Record) { r.Actor = "cli:jane@example.com" }},
