@@ -121,7 +121,7 @@ func connectError(where, password string, err error) error {
 	case errors.Is(err, context.DeadlineExceeded):
 		detail = "no answer within " + ConnectTimeout.String()
 	}
-	msg := err.Error()
+	msg := strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
 	if password != "" {
 		msg = strings.ReplaceAll(msg, password, "xxxxx")
 	}
