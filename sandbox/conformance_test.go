@@ -69,6 +69,7 @@ func conformanceEndpoints(t *testing.T) {
 	e.want(e.do("GET", "/contacts/find_by_external_id/nobody", nil), 404)
 	e.want(e.do("GET", "/contacts/"+p.MergedIDs[0]+"/tags", nil), 410)
 	e.want(e.do("GET", "/contacts/nobody/tags", nil), 404)
+	e.want(e.do("GET", "/no/such/path", nil), 404)
 	e.want(e.do("POST", "/contacts/search", `{"query":{"field":"email","operator":"=","value":"x"},"sort":{"field":"created_at","order":"up"}}`), 400)
 	e.want(e.do("POST", "/conversations/search", `{"query":{"field":"nope","operator":"=","value":"x"}}`), 400)
 	e.want(e.do("GET", "/conversations/1", nil), 404)

@@ -38,8 +38,10 @@ type deviation struct {
 	Path   string // a description template or, for paths it lacks, a pattern; "" for any
 	Status int    // 0 for any
 	// When narrows the deviation to answers it describes (nil: all).
-	When   func(status int, h http.Header, body []byte) bool
-	Reason string
+	When func(status int, h http.Header, body []byte) bool
+	// NoRoute limits the deviation to requests for paths the description lacks.
+	NoRoute bool
+	Reason  string
 }
 
 func errorCode(code string) func(int, http.Header, []byte) bool {
@@ -99,6 +101,8 @@ var deviations = []deviation{
 		Reason: "an unknown or expired export answers 404 'The requested resource does not exist.' (notes §10)"},
 	{Name: "download-406", Path: "/download/content/data/{job_identifier}", Status: 406, When: errorCode("not_acceptable"),
 		Reason: "the download requires Accept: application/octet-stream (notes §10); the status for a missing header is the sandbox's choice (unverified)"},
+	{Name: "unknown-path-404", NoRoute: true, Status: 404, When: errorCode("not_found"),
+		Reason: "a path no operation has answers 404 not_found in Intercom's envelope"},
 	{Name: "download-messages-path", Method: "GET", Path: "/download/messages/data/{id}",
 		Reason: "the live API hands out download_urls under /download/messages/data/, which no description contains (notes §10)"},
 	{Name: "rate-limit-429", Status: 429, When: errorCode("rate_limit_exceeded"),
@@ -166,6 +170,9 @@ func (c *conformance) check(req *http.Request, reqBody []byte, status int, h htt
 			continue
 		}
 		if d.Path != "" && d.Path != template && !(template == "" && matchTemplate(d.Path, req.URL.Path)) {
+			continue
+		}
+		if d.NoRoute && template != "" {
 			continue
 		}
 		if d.When != nil && !d.When(status, h, body) {
