@@ -116,7 +116,7 @@ func TestSearchCursorInBody(t *testing.T) {
 	}
 	var b map[string]any
 	_ = json.Unmarshal(f.requests()[1].Body, &b)
-	want := `{"pagination":{"per_page":3,"starting_after":"cur3"},"query":{"operator":"AND","value":[{"field":"email","operator":"=","value":"ann@example.com"},{"operator":"OR","value":[{"field":"role","operator":"=","value":"user"},{"field":"role","operator":"=","value":"lead"}]}]},"sort":{"field":"created_at","order":"ascending"}}`
+	want := `{"pagination":{"per_page":3,"starting_after":"cur3"},"query":{"operator":"AND","value":[{"operator":"AND","value":[{"field":"email","operator":"=","value":"ann@example.com"}]},{"operator":"OR","value":[{"field":"role","operator":"=","value":"user"},{"field":"role","operator":"=","value":"lead"}]}]},"sort":{"field":"created_at","order":"ascending"}}`
 	got, _ := json.Marshal(b)
 	if string(got) != want {
 		t.Fatalf("body\n got %s\nwant %s", got, want)

@@ -152,12 +152,28 @@ func (g Group) validate() error {
 	return nil
 }
 
-// MarshalJSON encodes {"operator", "value": [...]}.
+// MarshalJSON encodes {"operator", "value": [...]}. Intercom's description lets a
+// group hold either filters or groups, not both (multiple_filter_search_request), so a
+// group mixing them is sent with its filters wrapped in one group of the same operator:
+// AND[a, OR[b, c]] is sent as AND[AND[a], OR[b, c]], which means the same and adds no
+// nesting level (the sibling group is at least as deep).
 func (g Group) MarshalJSON() ([]byte, error) {
+	var filters, groups []Query
+	for _, q := range g.Value {
+		if _, ok := q.(Filter); ok {
+			filters = append(filters, q)
+		} else {
+			groups = append(groups, q)
+		}
+	}
+	value := g.Value
+	if len(filters) > 0 && len(groups) > 0 {
+		value = append([]Query{Group{Operator: g.Operator, Value: filters}}, groups...)
+	}
 	return json.Marshal(struct {
 		Operator string  `json:"operator"`
 		Value    []Query `json:"value"`
-	}{g.Operator, g.Value})
+	}{g.Operator, value})
 }
 
 // ValidateQuery checks the limits Intercom enforces on searches: at most 2 levels of
