@@ -68,25 +68,39 @@ func Normalize(kind IndexKind, value string) (string, error) {
 }
 
 func normalizePhone(value string) string {
-	s := strings.TrimSpace(norm.NFKC.String(value)) // full-width digits become ASCII
-	plus := false
-	switch {
-	case strings.HasPrefix(s, "+"):
-		plus, s = true, s[1:]
-	case strings.HasPrefix(s, "00"):
-		plus, s = true, s[2:]
+	s := norm.NFKC.String(value) // full-width digits and plus become ASCII
+	if i := strings.IndexFunc(s, unicode.IsLetter); i >= 0 {
+		s = s[:i] // an extension ("ext. 12", "x12") is not part of the number
 	}
-	if plus {
-		s = strings.Replace(s, "(0)", "", 1)
+	first := strings.IndexFunc(s, func(r rune) bool { return r == '+' || (r >= '0' && r <= '9') })
+	if first < 0 {
+		return ""
 	}
-	var b strings.Builder
-	if plus {
-		b.WriteByte('+')
+	digits := keepDigits(s)
+	plus := s[first] == '+'
+	if !plus && strings.HasPrefix(digits, "00") {
+		plus = true // the international call prefix used in most countries
+		digits = digits[2:]
 	}
-	for _, r := range s {
-		if unicode.IsLetter(r) {
-			break
+	if plus && strings.Contains(s, "(0)") {
+		// "+44 (0)20 ...": the trunk prefix in parentheses is not dialled from abroad.
+		d := keepDigits(strings.Replace(s, "(0)", "", 1))
+		switch {
+		case s[first] == '+':
+			digits = d
+		case strings.HasPrefix(d, "00"):
+			digits = d[2:]
 		}
+	}
+	if plus {
+		return "+" + digits
+	}
+	return digits
+}
+
+func keepDigits(s string) string {
+	var b strings.Builder
+	for _, r := range s {
 		if r >= '0' && r <= '9' {
 			b.WriteRune(r)
 		}
