@@ -1,0 +1,501 @@
+// Package redactstream is the parallel, order-keeping stream filter behind
+// `intercom-privacy redact`: it reads lines, redacts each, and writes them
+// in their original order.
+//
+// Each line is either JSON or plain text. A JSON line is redacted
+// structurally first (classify.KindGeneric: values under sensitive keys
+// such as "email" or "password" are replaced whole, the same key rules as
+// the redacting log handler) and then by content (every string and number
+// is scanned by the pii engine). A text line is scanned by content. With
+// FormatAuto a line is JSON when it starts with '{' (after blanks) and
+// parses as one JSON value; a line that claims to be JSON but does not
+// parse is redacted as text, never passed through.
+//
+// The input is cut into batches of whole lines (BatchBytes each) that
+// Workers goroutines redact in parallel; a single writer emits them in
+// order. At most InFlight batches exist at once, so memory stays flat
+// however long the input is.
+//
+// A line longer than MaxLine is not held whole: it is redacted as plain
+// text, in windows of MaxLine bytes that overlap by Overlap bytes, by the
+// reading goroutine (so it stays in order). A window is cut before any
+// finding that crosses its cut point and, when possible, after a blank, so
+// a value shorter than Overlap/2 is never split between windows. Key-based
+// redaction does not apply to such lines, and a detector whose context
+// word is more than a window away will not see it. Output is valid UTF-8.
+package redactstream
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/intercom-privacy/intercom-privacy/classify"
+	"github.com/intercom-privacy/intercom-privacy/pii"
+)
+
+// Format selects how lines are interpreted.
+type Format uint8
+
+// Formats.
+const (
+	FormatAuto Format = iota // per line: JSON when it parses as a JSON object, else text
+	FormatJSON               // every line is JSON; a line that does not parse is redacted as text
+	FormatText               // every line is plain text
+)
+
+// ErrUnknownFormat is returned by ParseFormat.
+var ErrUnknownFormat = errors.New("redactstream: unknown format (want auto, json or text)")
+
+// ParseFormat parses "auto", "json" or "text".
+func ParseFormat(s string) (Format, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "auto", "":
+		return FormatAuto, nil
+	case "json", "jsonl", "ndjson":
+		return FormatJSON, nil
+	case "text", "plain":
+		return FormatText, nil
+	}
+	if len(s) > 16 {
+		s = s[:16] + "..."
+	}
+	return 0, fmt.Errorf("%w: %q", ErrUnknownFormat, s)
+}
+
+// String returns "auto", "json" or "text".
+func (f Format) String() string {
+	switch f {
+	case FormatAuto:
+		return "auto"
+	case FormatJSON:
+		return "json"
+	case FormatText:
+		return "text"
+	}
+	return fmt.Sprintf("Format(%d)", uint8(f))
+}
+
+// Defaults for the zero Options.
+const (
+	DefaultBatchBytes = 256 << 10
+	DefaultMaxLine    = 1 << 20
+	DefaultOverlap    = 8 << 10
+)
+
+// Options configures Run. The zero value detects the format per line,
+// uses GOMAXPROCS workers and the default engine and key rules.
+type Options struct {
+	// Format says how lines are interpreted.
+	Format Format
+	// Workers is the number of redacting goroutines; zero means GOMAXPROCS.
+	Workers int
+	// BatchBytes is the target size of a batch of lines; zero means
+	// DefaultBatchBytes.
+	BatchBytes int
+	// InFlight caps the batches held at once (reading, redacting, waiting
+	// to be written); zero means 2*Workers+2.
+	InFlight int
+	// MaxLine is the longest line held whole; longer lines are redacted in
+	// windows. Zero means DefaultMaxLine.
+	MaxLine int
+	// Overlap is the overlap between the windows of a long line; zero means
+	// DefaultOverlap. It must be smaller than MaxLine.
+	Overlap int
+	// Engine finds the cut points of long lines; Content redacts. Nil means
+	// the defaults (classify.DefaultContentRedactor and an engine with
+	// default options).
+	Engine  *pii.Engine
+	Content *pii.Redactor
+	// Known are values of one person to find exactly (nil for none).
+	Known *pii.Known
+	// Keys are the key rules for JSON lines; nil means the defaults.
+	Keys *classify.KeyRules
+}
+
+// Stats summarises a run. It holds counts, never values.
+type Stats struct {
+	// Lines is the number of lines read; JSONLines and TextLines split it
+	// by how each was redacted; LongLines counts lines over MaxLine.
+	Lines, JSONLines, TextLines, LongLines int64
+	// BytesIn and BytesOut are the sizes of the input and output.
+	BytesIn, BytesOut int64
+	// Counts are the findings per pii type and the fields redacted by key.
+	Counts classify.Counts
+}
+
+func (s *Stats) add(o *Stats) {
+	s.Lines += o.Lines
+	s.JSONLines += o.JSONLines
+	s.TextLines += o.TextLines
+	s.LongLines += o.LongLines
+	s.BytesIn += o.BytesIn
+	s.BytesOut += o.BytesOut
+	s.Counts.Add(&o.Counts)
+}
+
+// batch is a run of whole lines and, once done is closed, their redaction.
+type batch struct {
+	in    []byte
+	out   []byte
+	stats Stats
+	done  chan struct{}
+}
+
+// filter holds what the workers share; it is read-only during a run.
+type filter struct {
+	opts    Options
+	engine  *pii.Engine
+	content *pii.Redactor
+	structr *classify.Redactor
+}
+
+// ErrConfig reports unusable Options.
+var ErrConfig = errors.New("redactstream: invalid options")
+
+func newFilter(opts Options) (*filter, error) {
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.BatchBytes <= 0 {
+		opts.BatchBytes = DefaultBatchBytes
+	}
+	if opts.InFlight <= 0 {
+		opts.InFlight = 2*opts.Workers + 2
+	}
+	if opts.MaxLine <= 0 {
+		opts.MaxLine = DefaultMaxLine
+	}
+	if opts.Overlap <= 0 {
+		opts.Overlap = DefaultOverlap
+	}
+	if opts.Overlap >= opts.MaxLine {
+		return nil, fmt.Errorf("%w: Overlap (%d) must be smaller than MaxLine (%d)", ErrConfig, opts.Overlap, opts.MaxLine)
+	}
+	if opts.Format > FormatText {
+		return nil, fmt.Errorf("%w: unknown format %d", ErrConfig, opts.Format)
+	}
+	f := &filter{opts: opts, engine: opts.Engine, content: opts.Content}
+	var err error
+	if f.engine == nil {
+		if f.engine, err = pii.NewEngine(pii.Options{}); err != nil {
+			return nil, fmt.Errorf("redactstream: building the pii engine: %w", err)
+		}
+	}
+	if f.content == nil {
+		if f.content, err = classify.DefaultContentRedactor(); err != nil {
+			return nil, fmt.Errorf("redactstream: building the pii redactor: %w", err)
+		}
+	}
+	if f.structr, err = classify.New(classify.Options{Content: f.content, Keys: opts.Keys}); err != nil {
+		return nil, fmt.Errorf("redactstream: %w", err)
+	}
+	return f, nil
+}
+
+// Run reads lines from r, redacts them and writes them to w in order,
+// until r is exhausted, ctx is cancelled or a write fails. It returns the
+// statistics of what was written.
+func Run(ctx context.Context, r io.Reader, w io.Writer, opts Options) (Stats, error) {
+	f, err := newFilter(opts)
+	if err != nil {
+		return Stats{}, err
+	}
+	return f.run(ctx, r, w)
+}
+
+func (f *filter) run(ctx context.Context, r io.Reader, w io.Writer) (Stats, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	order := make(chan *batch, f.opts.InFlight)
+	jobs := make(chan *batch, f.opts.InFlight)
+	pool := sync.Pool{New: func() any { return &batch{} }}
+	// slots bounds the batches that exist at once.
+	slots := make(chan struct{}, f.opts.InFlight)
+
+	var wg sync.WaitGroup
+	for i := 0; i < f.opts.Workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var scratch []byte
+			for b := range jobs {
+				scratch = f.redactBatch(b, scratch)
+				close(b.done)
+			}
+		}()
+	}
+
+	var readErr error
+	go func() {
+		defer close(order)
+		defer close(jobs)
+		readErr = f.read(ctx, r, func(b *batch, prebuilt bool) bool {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return false
+			}
+			order <- b
+			if !prebuilt {
+				jobs <- b
+			}
+			return true
+		}, func() *batch {
+			b := pool.Get().(*batch)
+			b.in, b.out, b.stats = b.in[:0], b.out[:0], Stats{}
+			b.done = make(chan struct{})
+			return b
+		})
+	}()
+
+	var total Stats
+	var writeErr error
+	for b := range order {
+		<-b.done
+		if writeErr == nil {
+			if _, err := w.Write(b.out); err != nil {
+				writeErr = fmt.Errorf("redactstream: writing output: %w", err)
+				cancel()
+			} else {
+				total.add(&b.stats)
+			}
+		}
+		if cap(b.in) <= 4*f.opts.BatchBytes && cap(b.out) <= 8*f.opts.BatchBytes {
+			pool.Put(b)
+		}
+		<-slots
+	}
+	wg.Wait()
+	switch {
+	case writeErr != nil:
+		return total, writeErr
+	case readErr != nil:
+		return total, readErr
+	}
+	return total, ctx.Err()
+}
+
+// read splits r into batches of whole lines and hands them to emit; long
+// lines are redacted here, in order, as prebuilt batches.
+func (f *filter) read(ctx context.Context, r io.Reader, emit func(*batch, bool) bool, get func() *batch) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	cur := get()
+	flush := func() bool {
+		if len(cur.in) == 0 {
+			return true
+		}
+		ok := emit(cur, false)
+		cur = get()
+		return ok
+	}
+	var long []byte // a line being accumulated past the reader's buffer
+	for {
+		if ctx.Err() != nil {
+			return nil
+		}
+		chunk, err := br.ReadSlice('\n')
+		switch {
+		case err == bufio.ErrBufferFull:
+			long = append(long, chunk...)
+			if len(long) > f.opts.MaxLine {
+				if !flush() {
+					return nil
+				}
+				var lerr error
+				long, lerr = f.longLine(ctx, br, long, emit, get)
+				if lerr != nil {
+					return lerr
+				}
+			}
+			continue
+		case err != nil && err != io.EOF:
+			return fmt.Errorf("redactstream: reading input: %w", err)
+		}
+		if len(long) > 0 {
+			cur.in = append(cur.in, long...)
+			long = long[:0]
+		}
+		cur.in = append(cur.in, chunk...)
+		if len(cur.in) >= f.opts.BatchBytes || err == io.EOF {
+			if !flush() {
+				return nil
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+	}
+}
+
+// longLine redacts a line longer than MaxLine in overlapping windows. win
+// holds the start of the line; the rest is read from br up to and
+// including its newline. It returns the buffer for reuse.
+func (f *filter) longLine(ctx context.Context, br *bufio.Reader, win []byte, emit func(*batch, bool) bool, get func() *batch) ([]byte, error) {
+	var findings []pii.Finding
+	for {
+		// Fill the window to MaxLine + Overlap bytes or to the end of the line.
+		end := false
+		for len(win) < f.opts.MaxLine+f.opts.Overlap {
+			chunk, err := br.ReadSlice('\n')
+			win = append(win, chunk...)
+			if err == nil || err == io.EOF {
+				end = true
+				break
+			}
+			if err != bufio.ErrBufferFull {
+				return win[:0], fmt.Errorf("redactstream: reading input: %w", err)
+			}
+		}
+		b := get()
+		b.stats.BytesIn = 0
+		if end {
+			body, nl := splitEOL(win)
+			b.stats.BytesIn += int64(len(win))
+			b.out = f.content.Redact(b.out, body, f.opts.Known, &b.stats.Counts.Findings)
+			b.out = validUTF8(b.out, 0)
+			b.out = append(b.out, nl...)
+			b.stats.Lines, b.stats.TextLines, b.stats.LongLines = 1, 1, 1
+			b.stats.BytesOut = int64(len(b.out))
+			close(b.done)
+			if !emit(b, true) {
+				return win[:0], nil
+			}
+			return win[:0], nil
+		}
+		cut := f.cutPoint(win, &findings)
+		b.out = f.content.Redact(b.out, win[:cut], f.opts.Known, &b.stats.Counts.Findings)
+		b.stats.BytesIn = int64(cut)
+		b.stats.BytesOut = int64(len(b.out))
+		b.out = validUTF8(b.out, 0)
+		close(b.done)
+		if !emit(b, true) || ctx.Err() != nil {
+			return win[:0], nil
+		}
+		n := copy(win, win[cut:])
+		win = win[:n]
+	}
+}
+
+// cutPoint chooses where to cut a full window of a long line: at most
+// len(win)-Overlap, before any finding that crosses that point, after a
+// blank where one is near, and on a UTF-8 boundary. It is always > 0.
+func (f *filter) cutPoint(win []byte, findings *[]pii.Finding) int {
+	cut := len(win) - f.opts.Overlap
+	// Prefer to cut after a blank in the last half of the overlap before cut.
+	if i := bytes.LastIndexAny(win[cut-f.opts.Overlap/2:cut], " \t"); i >= 0 {
+		cut = cut - f.opts.Overlap/2 + i + 1
+	}
+	*findings = f.engine.Find(win, f.opts.Known, (*findings)[:0])
+	for moved := true; moved; {
+		moved = false
+		for _, fd := range *findings {
+			if fd.Start < cut && cut < fd.End {
+				cut = fd.Start
+				moved = true
+			}
+		}
+	}
+	if cut <= 0 {
+		// A finding covers the start of the window: cut after it.
+		cut = 0
+		for _, fd := range *findings {
+			if fd.Start == 0 && fd.End > cut {
+				cut = fd.End
+			}
+		}
+		if cut <= 0 || cut > len(win) {
+			cut = len(win) - f.opts.Overlap
+		}
+	}
+	for cut > 0 && cut < len(win) && !utf8.RuneStart(win[cut]) {
+		cut--
+	}
+	if cut <= 0 {
+		cut = len(win) - f.opts.Overlap
+	}
+	return cut
+}
+
+// splitEOL splits a line into its body and its "\n" or "\r\n" ending.
+func splitEOL(line []byte) (body, eol []byte) {
+	n := len(line)
+	if n > 0 && line[n-1] == '\n' {
+		n--
+		if n > 0 && line[n-1] == '\r' {
+			n--
+		}
+	}
+	return line[:n], line[n:]
+}
+
+// validUTF8 makes buf[start:] valid UTF-8, replacing invalid bytes with
+// U+FFFD. The pii redactor already promises valid output; this is the
+// stream's own guarantee.
+func validUTF8(buf []byte, start int) []byte {
+	if utf8.Valid(buf[start:]) {
+		return buf
+	}
+	fixed := bytes.ToValidUTF8(buf[start:], []byte("\uFFFD"))
+	return append(buf[:start], fixed...)
+}
+
+// redactBatch redacts every line of b into b.out.
+func (f *filter) redactBatch(b *batch, scratch []byte) []byte {
+	in := b.in
+	b.stats.BytesIn = int64(len(in))
+	for len(in) > 0 {
+		i := bytes.IndexByte(in, '\n')
+		var line []byte
+		if i < 0 {
+			line, in = in, nil
+		} else {
+			line, in = in[:i+1], in[i+1:]
+		}
+		body, eol := splitEOL(line)
+		b.stats.Lines++
+		start := len(b.out)
+		if f.isJSON(body) {
+			out, err := f.structr.AppendRedact(b.out, body, classify.KindGeneric, f.opts.Known, &b.stats.Counts)
+			if err == nil {
+				b.out = out
+				b.stats.JSONLines++
+				b.out = append(b.out, eol...)
+				continue
+			}
+		}
+		b.stats.TextLines++
+		b.out = f.content.Redact(b.out, body, f.opts.Known, &b.stats.Counts.Findings)
+		b.out = validUTF8(b.out, start)
+		b.out = append(b.out, eol...)
+	}
+	b.stats.BytesOut = int64(len(b.out))
+	return scratch
+}
+
+// isJSON reports whether a line should be tried as JSON.
+func (f *filter) isJSON(body []byte) bool {
+	switch f.opts.Format {
+	case FormatText:
+		return false
+	case FormatJSON:
+		return len(bytes.TrimSpace(body)) > 0
+	}
+	for _, c := range body {
+		switch c {
+		case ' ', '\t':
+			continue
+		case '{':
+			return true
+		}
+		return false
+	}
+	return false
+}
