@@ -17,7 +17,8 @@
 // Memory is bounded: gzip, tar and CSV are streamed, one row at a time,
 // with a cap on each row (Options.MaxRowBytes) and on each field
 // (Options.MaxFieldBytes). A zip cannot be streamed (its directory is at
-// the end), so it is buffered whole: in memory up to Options.MaxZipBytes
+// the end), so unless r is an *os.File, *bytes.Reader or *strings.Reader
+// (read through io.ReaderAt in place) it is buffered whole: in memory up to Options.MaxZipBytes
 // (256 MiB by default), or, when Options.TempDir is set, in a temporary
 // file there (mode 0600, removed by Archive.Close; it holds personal data
 // in clear while it exists, so point TempDir at an encrypted volume).
@@ -143,6 +144,7 @@ func Open(r io.Reader) (*Archive, error) { return OpenWith(r, Options{}) }
 func OpenWith(r io.Reader, o Options) (*Archive, error) {
 	o = o.withDefaults()
 	a := &Archive{opts: o}
+	ra, raSize, random := readerAt(r) // before any read moves r
 	br := bufio.NewReaderSize(r, 4096)
 	head, err := br.Peek(512)
 	if len(head) == 0 {
@@ -176,6 +178,14 @@ func OpenWith(r io.Reader, o Options) (*Archive, error) {
 		}
 		return a, nil
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")) || bytes.HasPrefix(head, []byte("PK\x05\x06")):
+		if random {
+			// Random access already: no buffering needed.
+			a.Format = FormatZip
+			if err := a.zipFrom(ra, raSize); err != nil {
+				return nil, err
+			}
+			return a, nil
+		}
 		if err := a.openZip(br); err != nil {
 			a.Close()
 			return nil, err
@@ -218,6 +228,32 @@ func (a *Archive) openZip(r io.Reader) error {
 	if size > limit {
 		return &Error{Err: ErrTooLarge, Detail: fmt.Sprintf("zip larger than %d bytes (Options.MaxZipBytes)", limit)}
 	}
+	return a.zipFrom(ra, size)
+}
+
+// readerAt returns r as random-access input when it offers it at offset 0
+// (a *bytes.Reader or *strings.Reader not yet read, an *os.File at its
+// start), so a zip need not be buffered.
+func readerAt(r io.Reader) (io.ReaderAt, int64, bool) {
+	switch v := r.(type) {
+	case *bytes.Reader:
+		return v, v.Size(), v.Len() == int(v.Size())
+	case *strings.Reader:
+		return v, v.Size(), v.Len() == int(v.Size())
+	case *os.File:
+		fi, err := v.Stat()
+		if err != nil || !fi.Mode().IsRegular() {
+			return nil, 0, false
+		}
+		if pos, err := v.Seek(0, io.SeekCurrent); err != nil || pos != 0 {
+			return nil, 0, false
+		}
+		return v, fi.Size(), true
+	}
+	return nil, 0, false
+}
+
+func (a *Archive) zipFrom(ra io.ReaderAt, size int64) error {
 	zr, err := zip.NewReader(ra, size)
 	if err != nil {
 		// A zip's directory is at its end: a download cut short has local

@@ -108,8 +108,13 @@ type result struct {
 // readAll drains an archive, returning the first error.
 func readAll(t testing.TB, data []byte, o Options) (result, error) {
 	t.Helper()
+	return readFrom(t, struct{ io.Reader }{bytes.NewReader(data)}, o) // a stream: no io.ReaderAt
+}
+
+func readFrom(t testing.TB, r io.Reader, o Options) (result, error) {
+	t.Helper()
 	res := result{rows: map[string]int{}}
-	a, err := OpenWith(bytes.NewReader(data), o)
+	a, err := OpenWith(r, o)
 	if err != nil {
 		return res, err
 	}
@@ -384,10 +389,45 @@ func TestContainerErrors(t *testing.T) {
 	}
 }
 
+func TestZipRandomAccess(t *testing.T) {
+	data := zipOf(t, entry{name: "receipts.csv", body: receiptsCSV(2000)})
+	// A *bytes.Reader is read in place: MaxZipBytes does not apply.
+	res, err := readFrom(t, bytes.NewReader(data), Options{MaxZipBytes: 10})
+	if err != nil || len(res.records) != 2000 {
+		t.Fatalf("bytes.Reader: %d records, %v", len(res.records), err)
+	}
+	path := filepath.Join(t.TempDir(), "export.zip")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if res, err := readFrom(t, f, Options{}); err != nil || len(res.records) != 2000 {
+		t.Fatalf("os.File: %d records, %v", len(res.records), err)
+	}
+	if _, err := readFrom(t, bytes.NewReader(data[:len(data)-30]), Options{}); !errors.Is(err, ErrTruncated) {
+		t.Errorf("truncated in place: %v", err)
+	}
+	c := bytes.Clone(data)
+	c[len(c)/2] ^= 0xff
+	if _, err := readFrom(t, strings.NewReader(string(c)), Options{}); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("corrupt in place: %v", err)
+	}
+	// A reader already advanced is not used in place.
+	br := bytes.NewReader(append([]byte("xx"), data...))
+	br.Seek(2, io.SeekStart)
+	if res, err := readFrom(t, br, Options{}); err != nil || len(res.records) != 2000 {
+		t.Errorf("advanced reader: %d, %v", len(res.records), err)
+	}
+}
+
 func TestZipTempFile(t *testing.T) {
 	dir := t.TempDir()
 	data := zipOf(t, entry{name: "receipts.csv", body: receiptsCSV(10)})
-	a, err := OpenWith(bytes.NewReader(data), Options{TempDir: dir})
+	a, err := OpenWith(io.MultiReader(bytes.NewReader(data)), Options{TempDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -420,7 +460,7 @@ func TestZipTempFile(t *testing.T) {
 		t.Errorf("temp file left behind")
 	}
 	// A failed open removes it too.
-	if _, err := OpenWith(bytes.NewReader(data[:len(data)-30]), Options{TempDir: dir}); !errors.Is(err, ErrTruncated) {
+	if _, err := OpenWith(io.MultiReader(bytes.NewReader(data[:len(data)-30])), Options{TempDir: dir}); !errors.Is(err, ErrTruncated) {
 		t.Fatal(err)
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
@@ -554,7 +594,11 @@ func FuzzOpenRows(f *testing.F) {
 	f.Add([]byte("user_id,\"email\nx"))
 	f.Add([]byte("\ufeffa,b\n\"1\"\"\",2\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		a, err := OpenWith(bytes.NewReader(data), Options{MaxRowBytes: 4096, MaxFieldBytes: 1024, MaxZipBytes: 1 << 20, MaxFiles: 20})
+		var r io.Reader = bytes.NewReader(data) // zip read in place
+		if len(data)%2 == 1 {
+			r = struct{ io.Reader }{r} // zip buffered
+		}
+		a, err := OpenWith(r, Options{MaxRowBytes: 4096, MaxFieldBytes: 1024, MaxZipBytes: 1 << 20, MaxFiles: 20})
 		if err != nil {
 			var e *Error
 			if !errors.As(err, &e) {
