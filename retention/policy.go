@@ -19,7 +19,9 @@
 //	batch_size: 1000           # rows per delete batch, 1 to 100000
 //
 // Ages are written as described on Age ("30d", "12w", "24mo", "7y", "36h",
-// or "off"). Unknown keys and unknown categories are errors, reported with
+// or "off"). Zero and negative ages are always errors; "off" disables
+// automatic removal for a cache category and is refused for audit, which
+// must be kept at least 24 months and then removed. Unknown keys and unknown categories are errors, reported with
 // the line and the field, so a typo can never silently keep data longer.
 package retention
 

@@ -99,6 +99,25 @@ func TestCutoffMonthEnds(t *testing.T) {
 	}
 }
 
+func TestCutoffAcrossDST(t *testing.T) {
+	p, err := Parse([]byte("retention: {contact_cache: 7d, webhook_events: 168h}\nschedule: {timezone: America/New_York}\n"))
+	if err != nil {
+		t.Skipf("zone data: %v", err)
+	}
+	ny := p.Schedule.Location
+	// 3 a.m. on Tuesday 10 March 2026, two days after the spring-forward.
+	now := time.Date(2026, 3, 10, 3, 0, 0, 0, ny)
+	if got, want := p.Cutoff(ContactCache, now.UTC()), time.Date(2026, 3, 3, 3, 0, 0, 0, ny); !got.Equal(want) {
+		t.Errorf("7d cutoff %v, want %v (calendar days, local clock time)", got, want)
+	}
+	if got, want := p.Cutoff(WebhookEvents, now), now.Add(-168*time.Hour); !got.Equal(want) {
+		t.Errorf("168h cutoff %v, want %v (exact hours)", got, want)
+	}
+	if d := p.Cutoff(WebhookEvents, now).Sub(p.Cutoff(ContactCache, now)); d != time.Hour {
+		t.Errorf("7d and 168h differ by %v across DST, want 1h", d)
+	}
+}
+
 func TestParseAge(t *testing.T) {
 	good := map[string]Age{"30d": {30, Days}, "12w": {12, Weeks}, "24mo": {24, Months}, "7y": {7, Years}, "36h": {36, Hours}, " OFF ": Off, "5MO": {5, Months}}
 	for in, want := range good {
