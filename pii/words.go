@@ -20,16 +20,43 @@ type kw struct {
 	ctx  uint8
 }
 
-var keywords = map[string]kw{}
+type kwSlot struct {
+	w string
+	k kw
+}
+
+// kwTable is an open-addressing hash table of the keywords, keyed by
+// kwHash of the lower-case word; cheaper than a map on the hot path.
+var kwTable [1024]kwSlot
+
+func kwHash(h uint32) uint32 { return (h ^ h>>10) & (uint32(len(kwTable)) - 1) }
+
+func kwInsert(w string, k kw) {
+	var h uint32
+	for i := 0; i < len(w); i++ {
+		h = h*31 + uint32(w[i])
+	}
+	for p := kwHash(h); ; p = (p + 1) & (uint32(len(kwTable)) - 1) {
+		if kwTable[p].w == "" || kwTable[p].w == w {
+			kwTable[p] = kwSlot{w, k}
+			return
+		}
+	}
+}
 
 // kwLen[c] has bit n set when some keyword starts with c and has n bytes.
 var kwLen [256]uint32
 
+// kw2[a][b] has bit n set when some keyword starts with the bytes a, b
+// (folded to lower case) and has n bytes; a cheap filter before the map.
+var kw2 [128][256]uint32
+
 func init() {
 	add := func(k kw, words ...string) {
 		for _, w := range words {
-			keywords[w] = k
+			kwInsert(w, k)
 			kwLen[w[0]] |= 1 << len(w)
+			kw2[w[0]][w[1]] |= 1 << len(w)
 			if c := w[0]; c >= 'a' && c <= 'z' {
 				kwLen[c-32] |= 1 << len(w)
 			}
@@ -59,14 +86,27 @@ func init() {
 // keyword looks the word t[i:j] up in the keyword table and acts on it.
 func (s *scanner) keyword(i, j int) {
 	t := s.t
+	if j-i < 2 || kw2[lower(t[i])&0x7f][lower(t[i+1])]&(1<<(j-i)) == 0 {
+		return
+	}
 	var buf [32]byte
 	lw := buf[:j-i]
+	var h uint32
 	for k, c := range t[i:j] {
-		lw[k] = lower(c)
+		c = lower(c)
+		lw[k] = c
+		h = h*31 + uint32(c)
 	}
-	k, ok := keywords[string(lw)]
-	if !ok {
-		return
+	var k kw
+	for p := kwHash(h); ; p = (p + 1) & (uint32(len(kwTable)) - 1) {
+		e := &kwTable[p]
+		if e.w == "" {
+			return
+		}
+		if e.w == string(lw) {
+			k = e.k
+			break
+		}
 	}
 	switch k.kind {
 	case kwCtx:
