@@ -103,6 +103,7 @@ func conformanceEndpoints(t *testing.T) {
 	e.want(e.do("GET", "/download/content/data/"+id, nil), 406)
 	e.want(e.do("GET", "/download/content/data/nope", nil, "Accept", "application/octet-stream"), 404)
 	e.want(e.do("GET", "/export/content/data/nope", nil), 404)
+	e.want(e.do("POST", "/export/content/data", `{"created_at_after":5}`), 400)
 	job2 := e.want(e.do("POST", "/export/content/data", map[string]int64{"created_at_after": now - 400*day, "created_at_before": now}), 200).m(t)
 	e.clock.Add(2 * time.Minute)
 	st2 := e.want(e.do("GET", "/export/content/data/"+job2["job_identifier"].(string), nil), 200).m(t)

@@ -95,6 +95,8 @@ var deviations = []deviation{
 	}, Reason: "a failed job is answered with HTTP 504 and status failed (notes §10)"},
 	{Name: "export-429", Method: "POST", Path: "/export/content/data", Status: 429, When: errorCode("rate_limit_exceeded"),
 		Reason: "one content export at a time; a second answers 429 (notes §4, §10)"},
+	{Name: "export-400", Method: "POST", Path: "/export/content/data", Status: 400, When: validErrorList,
+		Reason: "a create without both dates, or with after > before, answers 400 (notes §10: both are required); undocumented"},
 	{Name: "export-404", Path: "/export/content/data/{job_identifier}", Status: 404, When: errorCode("not_found"),
 		Reason: "an unknown job answers 404 not_found (notes §10)"},
 	{Name: "download-404", Path: "/download/content/data/{job_identifier}", Status: 404, When: errorCode("not_found"),

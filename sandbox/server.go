@@ -331,7 +331,9 @@ func (s *Server) handle(w *buffer, r *http.Request, key string) {
 // a forced burst is running.
 func (s *Server) rateLimit(w *buffer, r *http.Request) bool {
 	limit := s.opts.RateLimit
-	if limit < 0 {
+	b := s.opts.Burst429
+	bursts := b.Every > 0 && b.Length > 0
+	if limit < 0 && !bursts {
 		return true
 	}
 	now := s.opts.Now()
@@ -344,23 +346,27 @@ func (s *Server) rateLimit(w *buffer, r *http.Request) bool {
 	s.rlCount++
 	count := s.rlCount
 	forced := false
-	if b := s.opts.Burst429; b.Every > 0 && b.Length > 0 {
+	if bursts {
 		s.burstCount++
 		forced = (s.burstCount-1)%(b.Every+b.Length) >= b.Every
 	}
 	s.rlMu.Unlock()
+	shown := limit
+	if limit < 0 { // bursts only: report a budget that the bursts pretend to exhaust
+		shown, count = b.Every, 0
+	}
 	resetNs := (idx + 1) * win
 	reset := (resetNs + int64(time.Second) - 1) / int64(time.Second)
-	remaining := max(limit-count, 0)
+	remaining := max(shown-count, 0)
 	if forced {
 		remaining = 0
 	}
-	w.h.Set("X-RateLimit-Limit", strconv.Itoa(limit))
+	w.h.Set("X-RateLimit-Limit", strconv.Itoa(shown))
 	w.h.Set("X-RateLimit-Remaining", strconv.Itoa(remaining))
 	w.h.Set("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
-	if count > limit || forced {
+	if (limit >= 0 && count > limit) || forced {
 		writeError(w, r, http.StatusTooManyRequests, "rate_limit_exceeded",
-			fmt.Sprintf("Exceeded rate limit of %d in %s", limit, windowText(s.opts.Window)))
+			fmt.Sprintf("Exceeded rate limit of %d in %s", shown, windowText(s.opts.Window)))
 		return false
 	}
 	return true
