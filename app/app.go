@@ -1,0 +1,162 @@
+// Package app assembles intercom-privacy from its configuration: the store, the
+// vault, the audit chain, the Intercom client, the PII redactor and the workflows.
+// The command line, the server and the tests build an App instead of wiring the
+// parts themselves, so there is one place that decides how they fit together.
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/intercom-privacy/intercom-privacy/audit"
+	"github.com/intercom-privacy/intercom-privacy/config"
+	"github.com/intercom-privacy/intercom-privacy/dsar"
+	"github.com/intercom-privacy/intercom-privacy/intercom"
+	"github.com/intercom-privacy/intercom-privacy/pii"
+	"github.com/intercom-privacy/intercom-privacy/store"
+	_ "github.com/intercom-privacy/intercom-privacy/store/postgres" // registers postgres://
+	_ "github.com/intercom-privacy/intercom-privacy/store/sqlite"   // registers sqlite://
+	"github.com/intercom-privacy/intercom-privacy/vault"
+)
+
+// Settings say where everything is. Zero values take the documented defaults.
+type Settings struct {
+	// DatabaseURL chooses the store (store.DefaultURL when empty).
+	DatabaseURL string
+	// MasterKey decrypts the vault's keysets (required).
+	MasterKey vault.MasterKey
+	// InitKeys creates the keysets when the store has none (the demo and the
+	// sandbox; a real installation runs `keys init` once, deliberately).
+	InitKeys bool
+	// Intercom configures the client; a zero Token leaves Intercom unconfigured
+	// (commands that need it then fail with a clear error).
+	Intercom intercom.Config
+	// Config is the YAML configuration (config.Default() when nil).
+	Config *config.Config
+	// Actor names who acts in audit records.
+	Actor string
+	// Logger is the project's redacting logger (discarding when nil).
+	Logger *slog.Logger
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// CheckpointEvery is the audit checkpoint interval (audit's default when 0).
+	CheckpointEvery int
+}
+
+// App is the assembled application. Close it when done.
+type App struct {
+	Settings Settings
+	Config   *config.Config
+	Store    store.Store
+	Vault    *vault.Vault
+	Chain    *audit.Chain
+	// Intercom is nil when no token was configured.
+	Intercom *intercom.Client
+	Engine   *pii.Engine
+	Redactor *pii.Redactor
+	DSAR     *dsar.Service
+	Logger   *slog.Logger
+}
+
+// ErrNoIntercom reports a command that needs Intercom when no token is configured.
+var ErrNoIntercom = errors.New("no Intercom access token: set INTERCOM_ACCESS_TOKEN (or INTERCOM_TOKEN_FILE) and INTERCOM_API_URL or INTERCOM_REGION; for a local imitation run `intercom-privacy sandbox`")
+
+// Open assembles the application: it opens (and migrates) the store, opens the vault
+// under the master key, and builds the audit chain, the Intercom client, the PII
+// engine and the workflows.
+func Open(ctx context.Context, s Settings) (*App, error) {
+	if s.DatabaseURL == "" {
+		s.DatabaseURL = store.DefaultURL
+	}
+	if s.Config == nil {
+		s.Config = config.Default()
+	}
+	if s.Logger == nil {
+		s.Logger = slog.New(slog.DiscardHandler)
+	}
+	if s.Actor == "" {
+		s.Actor = "cli"
+	}
+	if s.MasterKey == nil {
+		return nil, vault.ErrNoMasterKey
+	}
+	st, err := store.Open(ctx, s.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Settings: s, Config: s.Config, Store: st, Logger: s.Logger}
+	ok := false
+	defer func() {
+		if !ok {
+			st.Close()
+		}
+	}()
+	if s.InitKeys {
+		if err := vault.Init(ctx, st, s.MasterKey); err != nil && !errors.Is(err, vault.ErrAlreadyInitialised) {
+			return nil, err
+		}
+	}
+	a.Vault, err = vault.Open(ctx, st, s.MasterKey)
+	if err != nil {
+		return nil, err
+	}
+	a.Chain, err = audit.NewChain(a.Vault.AuditSigner(), audit.Options{CheckpointEvery: s.CheckpointEvery, Now: s.Now})
+	if err != nil {
+		return nil, err
+	}
+	a.Engine, err = pii.NewEngine(pii.Options{})
+	if err != nil {
+		return nil, err
+	}
+	a.Redactor, err = pii.NewRedactor(a.Engine, pii.Policy{})
+	if err != nil {
+		return nil, err
+	}
+	if s.Intercom.Token != "" || s.Intercom.TokenFile != "" {
+		if s.Intercom.Logger == nil {
+			s.Intercom.Logger = s.Logger
+		}
+		a.Intercom, err = intercom.New(s.Intercom)
+		if err != nil {
+			return nil, err
+		}
+	}
+	a.DSAR = &dsar.Service{
+		Store: st, Vault: a.Vault, Chain: a.Chain, Intercom: a.Intercom, Redactor: a.Redactor,
+		Config: s.Config, Actor: s.Actor, Logger: s.Logger, Now: s.Now,
+	}
+	ok = true
+	return a, nil
+}
+
+// RequireIntercom returns ErrNoIntercom when no client is configured.
+func (a *App) RequireIntercom() error {
+	if a.Intercom == nil {
+		return ErrNoIntercom
+	}
+	return nil
+}
+
+// Close releases the store.
+func (a *App) Close() error {
+	if a.Store == nil {
+		return nil
+	}
+	return a.Store.Close()
+}
+
+// Checkpoint writes a signed audit checkpoint (every run calls it at its end).
+func (a *App) Checkpoint(ctx context.Context) error {
+	return a.Store.InTx(ctx, func(tx store.Tx) error {
+		_, _, err := a.Chain.Checkpoint(ctx, tx)
+		return err
+	})
+}
+
+// VerifyAudit walks the whole audit chain and its checkpoints.
+func (a *App) VerifyAudit(ctx context.Context) (audit.Report, error) {
+	pub, id := a.Vault.AuditPublicKey()
+	return audit.Verify(ctx, a.Store, audit.Keyring{{KeyID: id, Key: pub}})
+}

@@ -1,0 +1,388 @@
+// Package dsar runs data subject requests: it files a request with its legal clock,
+// moves it through its states (received → verified → in progress → completed, or
+// denied with a reason, or cancelled), resolves the person to their Intercom
+// contacts, and records every change and its audit record in one transaction.
+//
+// The access and erasure work itself lives in the files access.go and erasure.go;
+// the River workers that run them durably in worker.go. Nothing here speaks HTTP
+// except through the intercom client, and nothing here writes SQL except through the
+// store.
+package dsar
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/intercom-privacy/intercom-privacy/audit"
+	"github.com/intercom-privacy/intercom-privacy/config"
+	"github.com/intercom-privacy/intercom-privacy/deadline"
+	"github.com/intercom-privacy/intercom-privacy/intercom"
+	"github.com/intercom-privacy/intercom-privacy/pii"
+	"github.com/intercom-privacy/intercom-privacy/store"
+	"github.com/intercom-privacy/intercom-privacy/vault"
+)
+
+// Service runs privacy requests. All fields but Logger, Now, Location and Calculator
+// are required.
+type Service struct {
+	Store    store.Store
+	Vault    *vault.Vault
+	Chain    *audit.Chain
+	Intercom *intercom.Client
+	// Redactor removes other people's personal data from conversations and notes.
+	Redactor *pii.Redactor
+	Config   *config.Config
+	// Actor names who acts in audit records ("cli:<user>", "worker", "server").
+	Actor string
+	// Logger receives progress; it must be the project's redacting logger.
+	Logger *slog.Logger
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// Location is the time zone deadlines are computed in (UTC when nil).
+	Location *time.Location
+	// Calculator holds the deadline rules (zero value: the defaults).
+	Calculator deadline.Calculator
+	// Parallelism bounds concurrent Intercom calls of one request (default 8); the
+	// client's shared rate budget bounds the rate.
+	Parallelism int
+	// PackageTTL is how long an access package is kept (default 7 days, the export
+	// retention).
+	PackageTTL time.Duration
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (s *Service) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// Submission is a new request as a privacy team receives it.
+type Submission struct {
+	Type         store.RequestType
+	Identifiers  Identifiers
+	Jurisdiction deadline.Jurisdiction
+	// Channel says how the request was made: "email", "web_form", "api",
+	// "intercom_ticket", "phone", "mail" (CCPA §7101: how the request was made).
+	Channel string
+	// ReceivedAt is when the request arrived (now when zero); the legal clock
+	// starts there.
+	ReceivedAt time.Time
+}
+
+// Errors returned by the request lifecycle. Messages never carry identifiers.
+var (
+	ErrInvalidRequest = errors.New("dsar: invalid request")
+	ErrNotFound       = errors.New("dsar: no such request")
+	ErrFinished       = errors.New("dsar: the request is already finished")
+	ErrWrongState     = errors.New("dsar: the request is not in a state that allows this")
+)
+
+const (
+	tableRequests  = "requests"
+	colIdentifiers = "identifiers"
+)
+
+// requestKeyID is the person key under which a request's identifiers are encrypted.
+// Destroying it (at the end of an erasure, or when the request's data expires) makes
+// the identifiers unreadable while the request record itself is kept for the
+// record-keeping period.
+func requestKeyID(requestID string) string { return "request:" + requestID }
+
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return "req_" + hex.EncodeToString(b[:])
+}
+
+// Submit files a request: it validates the identifiers, encrypts them under a key of
+// the request's own, computes the legal clock, and stores the request with its
+// audit record (the §7101 date, nature and method of the request) in one
+// transaction.
+func (s *Service) Submit(ctx context.Context, sub Submission) (store.Request, error) {
+	switch sub.Type {
+	case store.RequestAccess, store.RequestErasure, store.RequestAccessErasure:
+	default:
+		return store.Request{}, fmt.Errorf("%w: type must be access, erasure or access+erasure", ErrInvalidRequest)
+	}
+	ids, err := sub.Identifiers.Normalized()
+	if err != nil {
+		return store.Request{}, err
+	}
+	if sub.Jurisdiction == "" {
+		sub.Jurisdiction = deadline.GDPR
+	}
+	if sub.Channel == "" {
+		sub.Channel = "api"
+	}
+	if !validChannel(sub.Channel) {
+		return store.Request{}, fmt.Errorf("%w: channel must be one of %v", ErrInvalidRequest, channels)
+	}
+	received := sub.ReceivedAt
+	if received.IsZero() {
+		received = s.now()
+	}
+	clock, err := s.Calculator.Compute(sub.Jurisdiction, received, s.location())
+	if err != nil {
+		return store.Request{}, fmt.Errorf("%w: %v", ErrInvalidRequest, err)
+	}
+	ref, err := ids.SubjectRef(s.Vault)
+	if err != nil {
+		return store.Request{}, err
+	}
+	id := newRequestID()
+	plain, err := json.Marshal(ids)
+	if err != nil {
+		return store.Request{}, err
+	}
+	var created store.Request
+	err = s.Store.InTx(ctx, func(tx store.Tx) error {
+		v := s.Vault.With(tx)
+		enc, err := v.Encrypt(ctx, requestKeyID(id), vault.AAD{Table: tableRequests, Column: colIdentifiers, Row: id}, plain)
+		if err != nil {
+			return err
+		}
+		created, err = tx.CreateRequest(ctx, store.Request{
+			ID: id, Type: sub.Type, Jurisdiction: string(sub.Jurisdiction), Channel: sub.Channel,
+			State: store.StateReceived, IdentifiersEnc: enc, SubjectRef: ref,
+			ReceivedAt: received.UTC(), AckDueAt: clock.AckDue.UTC(), DueAt: clock.Due.UTC(),
+		})
+		if err != nil {
+			return err
+		}
+		_, err = s.Chain.Append(ctx, tx, audit.Record{
+			Actor: s.Actor, Action: audit.ActionRequestReceived, RequestID: id, SubjectRef: ref,
+			Outcome: audit.OutcomeSuccess, RequestDate: received.UTC(), RequestNature: requestNature(sub.Type),
+			RequestMethod: sub.Channel, Counts: map[string]int64{"identifiers": int64(ids.Count())},
+		})
+		return err
+	})
+	if err != nil {
+		return store.Request{}, fmt.Errorf("dsar: file request: %w", err)
+	}
+	s.logger().Info("request filed", "request_id", created.ID, "type", string(created.Type), "due", created.DueAt)
+	return created, nil
+}
+
+var channels = []string{"email", "web_form", "api", "intercom_ticket", "phone", "mail", "in_person", "cli"}
+
+func validChannel(c string) bool {
+	for _, v := range channels {
+		if v == c {
+			return true
+		}
+	}
+	return false
+}
+
+// requestNature is the §7101 "nature of the request".
+func requestNature(t store.RequestType) string {
+	switch t {
+	case store.RequestAccess:
+		return "access"
+	case store.RequestErasure:
+		return "deletion"
+	default:
+		return "access and deletion"
+	}
+}
+
+func (s *Service) location() *time.Location {
+	if s.Location != nil {
+		return s.Location
+	}
+	return time.UTC
+}
+
+// Identifiers decrypts the identifiers a request was filed with. It fails with
+// vault.ErrShredded once the request's key was destroyed.
+func (s *Service) Identifiers(ctx context.Context, r store.Request) (Identifiers, error) {
+	plain, err := s.Vault.With(s.Store).Decrypt(ctx, requestKeyID(r.ID), vault.AAD{Table: tableRequests, Column: colIdentifiers, Row: r.ID}, r.IdentifiersEnc)
+	if err != nil {
+		return Identifiers{}, fmt.Errorf("dsar: identifiers of %s: %w", r.ID, err)
+	}
+	var ids Identifiers
+	if err := json.Unmarshal(plain, &ids); err != nil {
+		return Identifiers{}, fmt.Errorf("dsar: identifiers of %s: %w", r.ID, err)
+	}
+	return ids, nil
+}
+
+// Get returns a request.
+func (s *Service) Get(ctx context.Context, id string) (store.Request, error) {
+	r, err := s.Store.GetRequest(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return r, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	return r, err
+}
+
+// Clock rebuilds a request's legal clock (with its extension, if any).
+func (s *Service) Clock(r store.Request) (deadline.Clock, error) {
+	j, err := deadline.ParseJurisdiction(r.Jurisdiction)
+	if err != nil {
+		return deadline.Clock{}, err
+	}
+	c, err := s.Calculator.Compute(j, r.ReceivedAt, s.location())
+	if err != nil {
+		return c, err
+	}
+	if !r.ExtendedDueAt.IsZero() {
+		c.Extended = true
+		c.Due = r.ExtendedDueAt.In(s.location())
+		c.ExtensionReason = r.ExtensionReason
+	}
+	return c, nil
+}
+
+// Status reads a request's clock now.
+func (s *Service) Status(r store.Request) (deadline.Status, error) {
+	c, err := s.Clock(r)
+	if err != nil {
+		return deadline.Status{}, err
+	}
+	return s.Calculator.Status(c, s.now()), nil
+}
+
+// Finished reports whether a request is in a final state.
+func Finished(st store.RequestState) bool {
+	return st == store.StateCompleted || st == store.StateDenied || st == store.StateCancelled
+}
+
+// transition moves a request from one state to another and appends rec, in one
+// transaction. mutate may change other fields of the request.
+func (s *Service) transition(ctx context.Context, id string, allowed []store.RequestState, to store.RequestState, rec audit.Record, mutate func(*store.Request) error) (store.Request, error) {
+	var out store.Request
+	err := s.Store.InTx(ctx, func(tx store.Tx) error {
+		r, err := tx.GetRequest(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("%w: %s", ErrNotFound, id)
+		}
+		if err != nil {
+			return err
+		}
+		if Finished(r.State) {
+			return fmt.Errorf("%w: %s is %s", ErrFinished, id, r.State)
+		}
+		ok := len(allowed) == 0
+		for _, a := range allowed {
+			ok = ok || a == r.State
+		}
+		if !ok {
+			return fmt.Errorf("%w: %s is %s", ErrWrongState, id, r.State)
+		}
+		from := r.State
+		if to != "" {
+			r.State = to
+		}
+		if mutate != nil {
+			if err := mutate(&r); err != nil {
+				return err
+			}
+		}
+		r.UpdatedAt = s.now()
+		out, err = tx.UpdateRequest(ctx, r, from)
+		if err != nil {
+			return err
+		}
+		rec.Actor, rec.RequestID, rec.SubjectRef = s.Actor, id, r.SubjectRef
+		if rec.Outcome == "" {
+			rec.Outcome = audit.OutcomeSuccess
+		}
+		_, err = s.Chain.Append(ctx, tx, rec)
+		return err
+	})
+	return out, err
+}
+
+// Verify records that the requester's identity was verified (proportionately, by
+// the privacy team: GDPR Art. 12(6)), which allows the work to start.
+func (s *Service) Verify(ctx context.Context, id, method string) (store.Request, error) {
+	if method == "" {
+		method = "unspecified"
+	}
+	return s.transition(ctx, id, []store.RequestState{store.StateReceived}, store.StateVerified,
+		audit.Record{Action: audit.ActionRequestVerified, Reason: "verified by " + method}, nil)
+}
+
+// Extend applies the single extension the law allows (GDPR: up to two months, before
+// the first month ends; CCPA: 45 days, before day 45), with the reason given to the
+// person.
+func (s *Service) Extend(ctx context.Context, id string, by int, reason string) (store.Request, error) {
+	return s.transition(ctx, id, nil, "", audit.Record{Action: audit.ActionRequestExtended, Reason: "extension notified to the requester"},
+		func(r *store.Request) error {
+			c, err := s.Clock(*r)
+			if err != nil {
+				return err
+			}
+			if by == 0 {
+				by = 2
+				if c.Jurisdiction == deadline.CCPA {
+					by = 45
+				}
+			}
+			c2, err := s.Calculator.Extend(c, s.now(), by, reason)
+			if err != nil {
+				return err
+			}
+			r.ExtendedDueAt, r.ExtensionReason = c2.Due.UTC(), reason
+			return nil
+		})
+}
+
+// Deny ends a request with a reason (a legal basis, e.g. "GDPR Art. 12(5)
+// manifestly unfounded"); the reason is recorded as the §7101 denial reason and must
+// not contain personal data.
+func (s *Service) Deny(ctx context.Context, id, reason string) (store.Request, error) {
+	if reason == "" {
+		return store.Request{}, fmt.Errorf("%w: a denial needs a reason (the legal basis); it is shown to the requester", ErrInvalidRequest)
+	}
+	now := s.now()
+	return s.transition(ctx, id, []store.RequestState{store.StateReceived, store.StateVerified, store.StateInProgress}, store.StateDenied,
+		audit.Record{Action: audit.ActionRequestDenied, DenialReason: reason, ResponseDate: now, ResponseNature: "denied", Outcome: audit.OutcomeSuccess},
+		func(r *store.Request) error { r.DenialReason, r.CompletedAt = reason, now; return nil })
+}
+
+// Cancel withdraws a request that has not started work (the requester withdrew it).
+func (s *Service) Cancel(ctx context.Context, id string) (store.Request, error) {
+	now := s.now()
+	return s.transition(ctx, id, []store.RequestState{store.StateReceived, store.StateVerified}, store.StateCancelled,
+		audit.Record{Action: audit.ActionRequestCancelled, ResponseDate: now, ResponseNature: "cancelled"},
+		func(r *store.Request) error { r.CompletedAt = now; return nil })
+}
+
+// List lists requests with their clock status.
+func (s *Service) List(ctx context.Context, f store.RequestFilter) ([]Listed, error) {
+	rs, err := s.Store.ListRequests(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Listed, 0, len(rs))
+	for _, r := range rs {
+		l := Listed{Request: r}
+		if st, err := s.Status(r); err == nil {
+			l.Status = st
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// Listed is a request with its clock read now.
+type Listed struct {
+	store.Request
+	Status deadline.Status
+}
