@@ -1,0 +1,171 @@
+package vault_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/intercom-privacy/intercom-privacy/store"
+	"github.com/intercom-privacy/intercom-privacy/store/storetest"
+	"github.com/intercom-privacy/intercom-privacy/vault"
+)
+
+// These tests run the vault on the real stores: SQLite always, PostgreSQL when
+// TEST_DATABASE_URL is set. Two stores opened on one database stand for two
+// processes.
+
+var errRollback = errors.New("roll back")
+
+func TestVaultOnStores(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			url := b.NewURL(t)
+			st1, st2 := storetest.OpenURL(t, url), storetest.OpenURL(t, url)
+			text, err := vault.GenerateMasterKey()
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, _ := vault.ParseMasterKey(text)
+			if _, err := vault.Open(ctx, st1, m); !errors.Is(err, vault.ErrNotInitialised) {
+				t.Fatalf("Open before Init: %v", err)
+			}
+			if err := vault.Init(ctx, st1, m); err != nil {
+				t.Fatal(err)
+			}
+			if err := vault.Init(ctx, st2, m); !errors.Is(err, vault.ErrAlreadyInitialised) {
+				t.Fatalf("second Init: %v", err)
+			}
+			v1, err := vault.Open(ctx, st1, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v2, err := vault.Open(ctx, st2, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			other, _ := vault.GenerateMasterKey()
+			om, _ := vault.ParseMasterKey(other)
+			if _, err := vault.Open(ctx, st2, om); !errors.Is(err, vault.ErrWrongMasterKey) {
+				t.Fatalf("wrong master key: %v", err)
+			}
+
+			t.Run("concurrent creation", func(t *testing.T) {
+				var wg sync.WaitGroup
+				cts := make([][]byte, 8)
+				for i := range cts {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						v := v1
+						if i%2 == 1 {
+							v = v2
+						}
+						ct, err := v.Encrypt(ctx, "shared-person", vault.AAD{"contacts", "email", "r1"}, []byte(fmt.Sprint(i)))
+						if err != nil {
+							t.Error(err)
+						}
+						cts[i] = ct
+					}()
+				}
+				wg.Wait()
+				for i, ct := range cts {
+					for _, v := range []*vault.Vault{v1, v2} {
+						if pt, err := v.Decrypt(ctx, "shared-person", vault.AAD{"contacts", "email", "r1"}, ct); err != nil || string(pt) != fmt.Sprint(i) {
+							t.Fatalf("ciphertext %d: %q, %v", i, pt, err)
+						}
+					}
+				}
+			})
+
+			t.Run("destroy in a transaction", func(t *testing.T) {
+				aad := vault.AAD{"contacts", "email", "r2"}
+				ct, err := v1.Encrypt(ctx, "erased-person", aad, []byte("x"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				// Rolled back: the key survives.
+				err = st1.InTx(ctx, func(tx store.Tx) error {
+					if ok, err := v1.DestroyPersonKey(ctx, tx, "erased-person"); err != nil || !ok {
+						t.Fatalf("destroy in tx: %v, %v", ok, err)
+					}
+					return errRollback
+				})
+				if !errors.Is(err, errRollback) {
+					t.Fatal(err)
+				}
+				if _, err := v1.Decrypt(ctx, "erased-person", aad, ct); err != nil {
+					t.Fatalf("after a rolled-back destroy: %v", err)
+				}
+				// Committed: shredded, in this process and in the other.
+				if err := st1.InTx(ctx, func(tx store.Tx) error {
+					_, err := v1.DestroyPersonKey(ctx, tx, "erased-person")
+					return err
+				}); err != nil {
+					t.Fatal(err)
+				}
+				for _, v := range []*vault.Vault{v1, v2} {
+					if _, err := v.Decrypt(ctx, "erased-person", aad, ct); !errors.Is(err, vault.ErrShredded) {
+						t.Fatalf("after destroy: %v", err)
+					}
+				}
+			})
+
+			t.Run("rotation resumed after a crash", func(t *testing.T) {
+				cts := map[string][]byte{}
+				for i := range 25 {
+					id := fmt.Sprintf("rot-%02d", i)
+					ct, err := v1.Encrypt(ctx, id, vault.AAD{"contacts", "email", id}, []byte(id))
+					if err != nil {
+						t.Fatal(err)
+					}
+					cts[id] = ct
+				}
+				crashing := &crashAfter{Store: st1}
+				crashing.n.Store(9)
+				res, err := v1.Rotate(ctx, crashing, 4, nil)
+				if !errors.Is(err, vault.ErrRotationInterrupted) || res.Rewrapped != 9 {
+					t.Fatalf("crashing rotation: %+v, %v", res, err)
+				}
+				res2, err := v2.Rotate(ctx, st2, 4, nil)
+				if err != nil || !res2.Resumed || res2.KEKVersion != res.KEKVersion {
+					t.Fatalf("resumed rotation: %+v, %v", res2, err)
+				}
+				fresh, err := vault.Open(ctx, st2, m)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for id, ct := range cts {
+					if pt, err := fresh.Decrypt(ctx, id, vault.AAD{"contacts", "email", id}, ct); err != nil || string(pt) != id {
+						t.Fatalf("%s after rotation: %q, %v", id, pt, err)
+					}
+				}
+				keys, err := st1.PersonKeys(ctx, "", 1000)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, k := range keys {
+					if k.KEKVersion != res.KEKVersion {
+						t.Fatalf("a key left on KEK %d", k.KEKVersion)
+					}
+				}
+			})
+		})
+	}
+}
+
+// crashAfter fails UpdatePersonKey after n successful calls.
+type crashAfter struct {
+	store.Store
+	n atomic.Int64
+}
+
+func (c *crashAfter) UpdatePersonKey(ctx context.Context, k vault.PersonKey) error {
+	if c.n.Add(-1) < 0 {
+		return errors.New("simulated crash")
+	}
+	return c.Store.UpdatePersonKey(ctx, k)
+}
