@@ -89,6 +89,9 @@ func (s *scanner) keyword(i, j int) {
 	if j-i < 2 || kw2[lower(t[i])&0x7f][lower(t[i+1])]&(1<<(j-i)) == 0 {
 		return
 	}
+	if i > 0 && t[i-1] == '[' {
+		return // a redaction tag such as "[PASSWORD]" or "[PASSWORD:…]"
+	}
 	var buf [32]byte
 	lw := buf[:j-i]
 	var h uint32
@@ -144,7 +147,7 @@ func init() {
 		"their", "same", "different", "mismatch", "true", "false", "yes", "no", "set", "sent", "please", "length",
 		"zur\u00fccksetzen", "vergessen", "falsch", "ge\u00e4ndert", "oubli\u00e9", "r\u00e9initialiser",
 		"incorrect", "olvid\u00e9", "restablecer", "incorrecta", "dimenticata", "sbagliata", "vergeten", "onjuist",
-		"abgelaufen", "expir\u00e9", "caducada", "scaduta", "verlopen", "erforderlich", "obligatoire", "requerida"} {
+		"abgelaufen", "expir\u00e9", "password", "passwort", "passwd", "pwd", "pass", "wachtwoord", "senha", "kennwort", "caducada", "scaduta", "verlopen", "erforderlich", "obligatoire", "requerida"} {
 		passwordNegatives[w] = true
 	}
 }
