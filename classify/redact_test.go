@@ -29,7 +29,8 @@ const contactDoc = `{
     "ssn": "078-05-1120",
     "plan_note": "reach me at jane.alt@example.org please",
     "nested": {"deep": ["mail jane.deep@example.net"], "email": "x"},
-    "seats": 4
+    "seats": 4,
+    "loyalty_card": 4111111111111111
   },
   "mystery_field": "contact jane.mystery@example.com",
   "social_profiles": {"type": "list", "data": [{"type": "social_profile", "name": "Twitter", "url": "https://twitter.com/janeroe"}]}
@@ -55,20 +56,21 @@ func TestRedactContact(t *testing.T) {
 		t.Fatalf("output is not JSON: %s", out)
 	}
 	for _, leak := range []string{"jane.roe@", "4155550123", "Jane Roe", "jane.png", "Dublin", "Ireland",
-		"078-05-1120", "jane.alt@", "jane.deep@", "jane.mystery@", "twitter.com/janeroe", "chrome"} {
+		"078-05-1120", "jane.alt@", "jane.deep@", "jane.mystery@", "twitter.com/janeroe", "chrome", "4111111111111111"} {
 		if bytes.Contains(out, []byte(leak)) {
 			t.Errorf("output still contains %q:\n%s", leak, out)
 		}
 	}
 	for _, keep := range []string{`"id": "6329bd9ffe4e2e91dac76188"`, `"external_id": "user-2291"`,
 		`"created_at": 1663597223`, `"type": "location"`, `"seats": 4`, `"email": "[EMAIL]"`,
-		`"name": "[NAME]"`, `"ssn": "[NATIONAL_ID]"`, `"city": "[LOCATION]"`} {
+		`"name": "[NAME]"`, `"ssn": "[NATIONAL_ID]"`, `"city": "[LOCATION]"`, `"loyalty_card": "[CARD]"`} {
 		if !bytes.Contains(out, []byte(keep)) {
 			t.Errorf("output lacks %s:\n%s", keep, out)
 		}
 	}
-	if counts.Fields[LabelEmail] != 2 || counts.Fields[LabelName] != 1 || counts.Fields[LabelLocation] != 3 {
-		t.Errorf("field counts = %v", counts.Fields)
+	if counts.Fields[LabelEmail] != 2 || counts.Fields[LabelName] != 1 || counts.Fields[LabelLocation] != 3 ||
+		counts.Findings[pii.TypeCard] != 1 || counts.Findings[pii.TypeEmail] != 3 {
+		t.Errorf("counts = %+v", counts)
 	}
 	// The layout (whitespace, order) is kept.
 	if strings.Count(string(out), "\n") != strings.Count(contactDoc, "\n") {

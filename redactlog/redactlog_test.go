@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -81,6 +82,11 @@ var leaks = []leak{
 	{"WithGroup", func(l *slog.Logger) {
 		l.WithGroup("req").With("authorization", "Basic Zm9vOmJhcg==").WithGroup("grp.user@example.com").Info("x", "note", "in.group@example.com")
 	}, []string{"Zm9vOmJhcg==", "grp.user@example.com", "in.group@example.com"}},
+	{"card as an int", func(l *slog.Logger) { l.Info("x", "n", 4111111111111111, "u", uint64(4111111111111111)) }, []string{"4111111111111111"}},
+	{"phone and password in message", func(l *slog.Logger) { l.Warn("call +44 20 7946 0958, password: hunter2") }, []string{"7946", "hunter2"}},
+	{"IBAN in an error", func(l *slog.Logger) { l.Error("x", "err", errors.New("payout to DE89370400440532013000 failed")) }, []string{"DE89370400440532013000"}},
+	{"IP as a Stringer", func(l *slog.Logger) { l.Info("x", "peer", netip.MustParseAddr("8.8.8.8")) }, []string{"8.8.8.8"}},
+	{"card in a float", func(l *slog.Logger) { l.Info("x", "f", float64(4111111111111111)) }, []string{"4111111111111111", "4.111111111111111e+15"}},
 	{"channel (fmt fallback)", func(l *slog.Logger) {
 		l.Info("x", "c", struct {
 			C    chan int
