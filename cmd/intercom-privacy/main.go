@@ -50,6 +50,7 @@ INTERCOM_PRIVACY_MASTER_KEY) are never printed or logged.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	addLoggingFlags(root)
 	for _, add := range commands {
 		root.AddCommand(add())
 	}
