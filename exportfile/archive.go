@@ -347,7 +347,7 @@ func (a *Archive) Files() iter.Seq2[*File, error] {
 					return
 				}
 				name := safeName(h.Name)
-				if !a.wanted(name, h.Typeflag == tar.TypeReg || h.Typeflag == tar.TypeRegA) {
+				if !a.wanted(name, h.Typeflag == tar.TypeReg) {
 					continue
 				}
 				if tooMany() || !next(name, a.tr) {

@@ -176,7 +176,12 @@ func Parse(body []byte) (Notification, error) {
 	}
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {
-		return n, &ParseError{Err: ErrMalformedJSON}
+		pe := &ParseError{Err: ErrMalformedJSON}
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			pe.Detail = fmt.Sprintf("syntax error at byte %d", se.Offset)
+		}
+		return n, pe
 	}
 	typ, err := str(env.Type, "type")
 	if err != nil {
