@@ -8,9 +8,9 @@ import (
 // Date is a civil date (no time of day, no zone). Deadlines are counted in
 // whole days, so calendars and business-day arithmetic work on Dates.
 type Date struct {
-	Year  int
-	Month time.Month
-	Day   int
+	Year  int        // e.g. 2026
+	Month time.Month // January = 1
+	Day   int        // 1 to 31
 }
 
 // DateOf returns the civil date of t in t's own location.
@@ -145,9 +145,9 @@ func IsUSFederalHoliday(d Date) bool {
 // Holiday is one public holiday: its name, its legal date and the date it
 // is observed as a day off.
 type Holiday struct {
-	Name     string
-	Date     Date
-	Observed Date
+	Name     string // e.g. "Independence Day"
+	Date     Date   // the legal date
+	Observed Date   // the day off (moved off a weekend)
 }
 
 // USFederalHolidays returns the US federal holidays of year y in calendar

@@ -95,12 +95,12 @@ var (
 // ErrExtension*/ErrAlreadyExtended/ErrReasonRequired/ErrInvalidExtension
 // sentinels.
 type ExtensionError struct {
-	Jurisdiction Jurisdiction
+	Jurisdiction Jurisdiction // the clock's law
 	Requested    int       // the extension asked for, in Unit
 	Max          int       // the most the law allows, in Unit
 	Unit         string    // "months" (GDPR) or "days" (CCPA)
 	Deadline     time.Time // the original due date (for ErrExtensionTooLate)
-	Err          error
+	Err          error     // the sentinel
 }
 
 // Error describes the refusal; it holds no personal data.
@@ -130,6 +130,7 @@ const (
 // request's time zone and mark the last instant of the last allowed day.
 // A Clock is plain data: store it, and call Extend and Status on it later.
 type Clock struct {
+	// Jurisdiction is the law the clock runs on.
 	Jurisdiction Jurisdiction `json:"jurisdiction"`
 	// Received is when the request arrived, in the request's time zone.
 	Received time.Time `json:"received"`

@@ -105,9 +105,9 @@ func (o Options) withDefaults() Options {
 // Warning is something odd but not fatal: an unexpected column, a
 // documented column missing, an entry skipped. It holds names only.
 type Warning struct {
-	File    string
-	Column  string
-	Message string
+	File    string // the file's name inside the archive
+	Column  string // the column's header name, if the warning is about one
+	Message string // what is odd
 }
 
 // String formats the warning for display.

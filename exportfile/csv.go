@@ -274,7 +274,9 @@ func (r Row) Extra() map[string]string {
 }
 
 // Record is a row with the documented columns decoded. Absent columns give
-// zero values. Ids stay strings (Intercom ids are opaque).
+// zero values. Ids stay strings (Intercom ids are opaque). Each field is
+// the column of the same name (ColUserID, ColEmail, ...); Email, Name and
+// the user ids identify the recipient and are personal data.
 type Record struct {
 	UserID         string
 	UserExternalID string

@@ -78,8 +78,8 @@ var ReceiptColumns = []string{
 // have. A missing Required column is an error; a missing Known column is a
 // warning; a column in neither list is kept and reported as a warning.
 type Schema struct {
-	Required []string
-	Known    []string
+	Required []string // columns that must be present
+	Known    []string // columns that are expected (Required included)
 }
 
 // SchemaFor returns the schema applied to a kind of file.

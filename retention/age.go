@@ -34,8 +34,8 @@ const (
 // and negative ages are errors: an age of zero would delete everything at
 // once, so "keep forever" must be said with "off".
 type Age struct {
-	N    int
-	Unit Unit
+	N    int  // how many Units; 0 means Off
+	Unit Unit // the unit of N
 }
 
 // Off is the Age that disables automatic removal.

@@ -105,8 +105,10 @@ func (s Schedule) Next(t time.Time) time.Time {
 // Default. The zero Policy deletes nothing (every Cutoff is the zero time)
 // and never runs.
 type Policy struct {
-	ages      map[Category]Age
-	Schedule  Schedule
+	ages map[Category]Age
+	// Schedule is when the retention job runs.
+	Schedule Schedule
+	// BatchSize is how many rows one delete batch removes.
 	BatchSize int
 }
 
