@@ -96,11 +96,11 @@ var (
 // sentinels.
 type ExtensionError struct {
 	Jurisdiction Jurisdiction // the clock's law
-	Requested    int       // the extension asked for, in Unit
-	Max          int       // the most the law allows, in Unit
-	Unit         string    // "months" (GDPR) or "days" (CCPA)
-	Deadline     time.Time // the original due date (for ErrExtensionTooLate)
-	Err          error     // the sentinel
+	Requested    int          // the extension asked for, in Unit
+	Max          int          // the most the law allows, in Unit
+	Unit         string       // "months" (GDPR) or "days" (CCPA)
+	Deadline     time.Time    // the original due date (for ErrExtensionTooLate)
+	Err          error        // the sentinel
 }
 
 // Error describes the refusal; it holds no personal data.
