@@ -87,14 +87,22 @@ func (n *Int) UnmarshalJSON(b []byte) error {
 // string, or null). The zero value means "not set".
 type Timestamp int64
 
-// UnmarshalJSON accepts what Int accepts.
+// UnmarshalJSON accepts what Int accepts, and an RFC 3339 string (event summaries
+// send "2014-02-13T18:32:03.000Z").
 func (t *Timestamp) UnmarshalJSON(b []byte) error {
 	var n Int
-	if err := n.UnmarshalJSON(b); err != nil {
-		return err
+	if err := n.UnmarshalJSON(b); err == nil {
+		*t = Timestamp(n)
+		return nil
 	}
-	*t = Timestamp(n)
-	return nil
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		if tm, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			*t = Timestamp(tm.Unix())
+			return nil
+		}
+	}
+	return errors.New("intercom: value is neither UNIX seconds nor an RFC 3339 time")
 }
 
 // Time returns the time in UTC, or the zero time.Time when unset.
