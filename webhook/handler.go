@@ -48,6 +48,12 @@ type HandlerOptions struct {
 	// Sink receives accepted notifications. Without it every request is
 	// refused with 500.
 	Sink Sink
+	// AppID, when set, is the workspace's id_code (GET /me app.id_code).
+	// Webhook subscriptions belong to an app, and an app installed in
+	// several workspaces receives all their notifications: one whose
+	// app_id differs is acknowledged with 200 {"status":"ignored"} and
+	// never reaches the sink (a 4xx would only make Intercom retry).
+	AppID string
 	// Logger receives one line per request: outcome, topic, notification
 	// id, never the body (nil: no logging).
 	Logger *slog.Logger
@@ -64,7 +70,8 @@ type HandlerOptions struct {
 //   - 400 when the body cannot be read or is not a valid notification;
 //   - 500 when no secret or sink is configured or the sink fails, so that
 //     Intercom redelivers;
-//   - 200 when the sink accepted the notification, or already had it.
+//   - 200 when the sink accepted the notification, or already had it;
+//   - 200 {"status":"ignored"} when AppID is set and differs.
 //
 // Only a verified, well-formed notification reaches the sink; every
 // rejection has no side effect.
@@ -138,6 +145,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n, err := Parse(body)
 	if err != nil {
 		h.reject(w, r, http.StatusBadRequest, "not a valid notification", err)
+		return
+	}
+	if h.opts.AppID != "" && n.AppID != h.opts.AppID {
+		h.log.WarnContext(r.Context(), "webhook ignored: notification for another workspace", slog.String("topic", string(n.Topic)), slog.String("id", n.ID))
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"status":"ignored"}`+"\n")
 		return
 	}
 	dup, err := h.opts.Sink.Accept(r.Context(), n, body)

@@ -385,6 +385,24 @@ func TestHandlerSinkFailureAndMisconfiguration(t *testing.T) {
 	}
 }
 
+func TestHandlerOtherWorkspace(t *testing.T) {
+	sink := &webhooktest.MemorySink{}
+	h := webhook.Handler(webhook.HandlerOptions{Secret: secret, Sink: sink, AppID: "abc123"})
+	for _, tc := range []struct {
+		app, want string
+		calls     int
+	}{{"abc123", `"accepted"`, 1}, {"zzz999", `"ignored"`, 1}} {
+		body := bytes.Replace(contactBody("notif_"+tc.app, "contact.deleted"), []byte(`"app_id":"abc123"`), []byte(`"app_id":"`+tc.app+`"`), 1)
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, webhook.Path, bytes.NewReader(body))
+		req.Header.Set(webhook.SignatureHeader, webhook.Sign(secret, body))
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 || !strings.Contains(rec.Body.String(), tc.want) || sink.Calls() != tc.calls {
+			t.Errorf("app %s: %d %q calls %d", tc.app, rec.Code, rec.Body.String(), sink.Calls())
+		}
+	}
+}
+
 func BenchmarkVerifyParse(b *testing.B) {
 	body := contactBody("notif_bench", "contact.user.updated")
 	sig := webhook.Sign(secret, body)
