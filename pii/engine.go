@@ -169,6 +169,9 @@ type scanner struct {
 	out       []Finding
 	ctx       [numCtx]int
 	ipv6Until int
+	urlUntil  int // a scheme before this offset is inside a URL already inspected
+	jwtUntil  int // an "eyJ" before this offset is inside a run already inspected
+	slkUntil  int // the same for Slack tokens
 	pemEnd    int // position of the next "-----END " at or after pemFrom; -1 none; -2 not searched
 	pemFrom   int
 	g         [maxGroups]span // digit groups of the current numeric run

@@ -121,15 +121,16 @@ func (s *scanner) keyword(i, j int) {
 			s.password(j)
 		}
 	case kwScheme:
-		if j+3 <= len(t) && t[j] == ':' && t[j+1] == '/' && t[j+2] == '/' {
+		if i >= s.urlUntil && j+3 <= len(t) && t[j] == ':' && t[j+1] == '/' && t[j+2] == '/' {
 			s.url(i, j+3)
 		}
 	case kwSlack:
-		if j < len(t) && t[j] == '-' {
+		if i >= s.slkUntil && j < len(t) && t[j] == '-' {
 			e := j
 			for e < len(t) && (isAlnum(t[e]) || t[e] == '-') && e-i < 256 {
 				e++
 			}
+			s.slkUntil = e
 			if e-i >= 20 && (e == len(t) || !isWordByte(t[e])) {
 				s.emit(TypeSecret, i, e, 0.9, "slack-prefix")
 			}
@@ -296,6 +297,7 @@ func (s *scanner) url(i, a int) {
 		end++
 	}
 	end = runeBoundary(t, end)
+	s.urlUntil = end
 	for end > a && (t[end-1] == '.' || t[end-1] == ',' || t[end-1] == ')' || t[end-1] == ';' || t[end-1] == ':' || t[end-1] == '!' || t[end-1] == '?') {
 		end--
 	}
@@ -403,7 +405,7 @@ func (s *scanner) token(i, j int, f uint8) int {
 			return e
 		}
 		return j
-	case wl >= 3 && w[0] == 'e' && w[1] == 'y' && w[2] == 'J':
+	case wl >= 3 && w[0] == 'e' && w[1] == 'y' && w[2] == 'J' && i >= s.jwtUntil:
 		return s.jwt(i, j)
 	case wl == 5 && string(w) == "BEGIN" && i >= 5 && string(t[i-5:i]) == "-----":
 		return s.pem(i-5, j)
@@ -566,6 +568,7 @@ func (s *scanner) jwt(i, j int) int {
 		}
 		e++
 	}
+	s.jwtUntil = e
 	for e > i && t[e-1] == '.' && dots > 2 {
 		e--
 		dots--

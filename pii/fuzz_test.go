@@ -1,0 +1,165 @@
+package pii
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+func fuzzSeeds(f *testing.F) {
+	for _, s := range redactInputs()[:60] {
+		f.Add([]byte(s))
+	}
+	for _, s := range []string{"", "@", "a@b.co", "::", "1.2.3.4", "+", "(", "-----BEGIN PRIVATE KEY-----", "eyJ.eyJ.x",
+		"https://a:b@c", "password:", "DE89", "AB 12 34 56", "\xff\xfe\x00", "<a href='mailto:x@y.io'>", "&#64;",
+		"4111 1111 1111 1111", "xoxb-", "ghp_", strings.Repeat("1 ", 40)} {
+		f.Add([]byte(s))
+	}
+}
+
+// checkFindings verifies the Find contract: in range, sorted, no overlap.
+func checkFindings(t *testing.T, in []byte, fs []Finding) {
+	t.Helper()
+	prev := 0
+	for _, f := range fs {
+		if f.Start < prev || f.End <= f.Start || f.End > len(in) || f.Type >= NumTypes {
+			t.Fatalf("bad finding %+v (prev end %d, len %d)", f, prev, len(in))
+		}
+		prev = f.End
+	}
+}
+
+func FuzzFind(f *testing.F) {
+	fuzzSeeds(f)
+	e, _ := NewEngine(Options{PrivateIPs: true})
+	k := NewKnown([]KnownValue{{TypeKnownName, "Jane Doe"}, {TypeKnownPhone, "+44 20 7946 0958"}, {TypeKnownEmail, "x@y.io"}})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		checkFindings(t, in, e.Find(in, k, nil))
+	})
+}
+
+func FuzzRedact(f *testing.F) {
+	fuzzSeeds(f)
+	e, _ := NewEngine(Options{})
+	r, _ := NewRedactor(e, Policy{})
+	h, _ := NewRedactor(e, Policy{Default: Operator{Kind: HMAC}, HMACKey: hmacKey})
+	k := NewKnown([]KnownValue{{TypeKnownName, "Jane Doe"}, {TypeKnownEmail, "x@y.io"}})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		for _, red := range []*Redactor{r, h} {
+			out := red.Redact(nil, in, k, nil)
+			if !utf8.Valid(out) {
+				t.Fatalf("invalid UTF-8 output %q", out)
+			}
+			// No detected value survives: every finding's text is gone
+			// from the output (short values can recur by chance).
+			for _, fd := range e.Find(in, k, nil) {
+				v := in[fd.Start:fd.End]
+				if len(v) >= 8 && utf8.Valid(v) && bytes.Contains(out, v) && !bytes.Contains(in[fd.End:], v) && !bytes.Contains(in[:fd.Start], v) {
+					t.Fatalf("%v value %q survived: %q", fd.Type, v, out)
+				}
+			}
+		}
+	})
+}
+
+func FuzzRedactHTML(f *testing.F) {
+	fuzzSeeds(f)
+	f.Add([]byte(`<p title="jane@example.com">x<b>y</p><script>a<b</script><!-- 8.8.8.8 -->`))
+	f.Add([]byte(`<a href=mailto:jane@example.com>jane&#x40;example.com</a><<>><div <p`))
+	e, _ := NewEngine(Options{})
+	r, _ := NewRedactor(e, Policy{})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		out := r.RedactHTML(nil, in, nil, nil)
+		checkWellFormed(t, out)
+		again := r.RedactHTML(nil, out, nil, nil)
+		checkWellFormed(t, again)
+	})
+}
+
+// TestBadInput: huge lines, NUL bytes, invalid UTF-8, HTML soup and
+// adversarial near-misses finish quickly and linearly, without panics.
+func TestBadInput(t *testing.T) {
+	e, _ := NewEngine(Options{PrivateIPs: true})
+	r, _ := NewRedactor(e, Policy{})
+	k := NewKnown([]KnownValue{{TypeKnownName, "aaaa"}, {TypeKnownPhone, "1111111111"}})
+	patterns := map[string]string{
+		"digits19":   "1234567890123456789 ",
+		"digits":     "1",
+		"spaced":     "1 ",
+		"at":         "a@",
+		"ats":        "@",
+		"dots":       "1.",
+		"colons":     "1:",
+		"dcolon":     "::",
+		"pem":        "-----BEGIN RSA PRIVATE KEY-----\n",
+		"urls":       "http://",
+		"query":      "https://x.io/?token=",
+		"password":   "password: ",
+		"iban":       "DE89 3704 0044 0532 0130 01 ",
+		"jwt":        "eyJhbGciOiJIUzI1NiJ9.",
+		"nul":        "\x00",
+		"invalid":    "\xff\xc3",
+		"soup":       "<p <a href='x@y.io' <b>>",
+		"known":      "aaaa",
+		"phonelike":  "+1 (202) ",
+		"plusparen":  "+(",
+		"entity":     "&#64;",
+		"dob":        "born 01/02/1990 ",
+		"highbytes":  "né ",
+		"nearIBAN":   "GB82WEST1234569876543 ",
+		"nearCard":   "4111-1111-1111-1112 ",
+		"nearSSN":    "000-12-3456 ",
+		"slack":      "xoxb-",
+		"mailto":     "mailto:",
+		"msgid":      "Message-ID: <a@b.c> ",
+		"git":        "git@github.com:x ",
+		"versionIP":  "version 1.2.3.4 ",
+		"ipv6garble": "fe80:1:2:3:4:5:6:7:8:9 ",
+	}
+	size := 1 << 20
+	if testing.Short() {
+		size = 1 << 18
+	}
+	for name, p := range patterns {
+		small := []byte(strings.Repeat(p, size/4/len(p)+1))
+		big := []byte(strings.Repeat(p, size/len(p)+1))
+		t0 := time.Now()
+		e.Find(small, k, nil)
+		ds := time.Since(t0)
+		t0 = time.Now()
+		e.Find(big, k, nil)
+		out := r.Redact(nil, big, k, nil)
+		db := time.Since(t0)
+		t.Logf("%-10s %v %v", name, ds, db)
+		if !utf8.Valid(out) {
+			t.Errorf("%s: invalid UTF-8 output", name)
+		}
+		// Linear: 4x the input may cost ~8x (the redact pass and noise),
+		// never 16x as a quadratic path would.
+		if db > 20*ds+200*time.Millisecond {
+			t.Errorf("%s: %d bytes took %v, %d bytes took %v: not linear", name, len(small), ds, len(big), db)
+		}
+		h := r.RedactHTML(nil, big[:min(len(big), 1<<16)], k, nil)
+		checkWellFormed(t, h)
+	}
+}
+
+// TestLongLine runs a single 16 MB line (the 100 MB case is in
+// docs/bench/pii.md) with PII at both ends.
+func TestLongLine(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long line skipped in -short mode")
+	}
+	e, _ := NewEngine(Options{})
+	r, _ := NewRedactor(e, Policy{})
+	line := []byte("jane@example.com " + strings.Repeat("lorem ipsum 12345 dolor ", (16<<20)/24) + " 4111111111111111")
+	t0 := time.Now()
+	out := r.Redact(nil, line, nil, nil)
+	d := time.Since(t0)
+	if bytes.Contains(out, []byte("jane@")) || bytes.Contains(out, []byte("4111111111111111")) {
+		t.Fatal("PII at the ends of a long line survived")
+	}
+	t.Logf("16 MB line redacted in %v", d)
+}
