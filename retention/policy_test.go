@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	_ "time/tzdata" // zone data for the tests, independent of the machine
 )
 
 func TestDefaults(t *testing.T) {
