@@ -16,6 +16,8 @@ import "strings"
 type KeyRules struct {
 	exact  map[string]Label
 	suffix []suffixRule
+	// byLast indexes suffix by the suffix's last byte.
+	byLast [256][]suffixRule
 }
 
 type suffixRule struct {
@@ -91,6 +93,10 @@ func NewKeyRules(extra map[string]Label) *KeyRules {
 			r.suffix[j], r.suffix[j-1] = r.suffix[j-1], r.suffix[j]
 		}
 	}
+	for _, sr := range r.suffix {
+		last := sr.s[len(sr.s)-1]
+		r.byLast[last] = append(r.byLast[last], sr)
+	}
 	return r
 }
 
@@ -100,11 +106,18 @@ func (r *KeyRules) Match(key string) (Label, bool) {
 		r = defaultKeyRules
 	}
 	var buf [64]byte
-	n := normalizeKey(buf[:0], key)
+	return r.matchNormalized(normalizeKey(buf[:0], key))
+}
+
+// matchNormalized matches a normalised key.
+func (r *KeyRules) matchNormalized(n []byte) (Label, bool) {
+	if len(n) == 0 {
+		return 0, false
+	}
 	if l, ok := r.exact[string(n)]; ok {
 		return l, true
 	}
-	for _, s := range r.suffix {
+	for _, s := range r.byLast[n[len(n)-1]] {
 		if len(n) >= len(s.s) && string(n[len(n)-len(s.s):]) == s.s {
 			return s.l, true
 		}

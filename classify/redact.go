@@ -144,6 +144,7 @@ type Redactor struct {
 	idMode   IdentifierMode
 	key      []byte
 	hmacPool sync.Pool
+	walkers  sync.Pool
 	attrs    map[string]Field
 	keys     *KeyRules
 	maxDepth int
@@ -251,15 +252,37 @@ func (r *Redactor) Redact(doc []byte, kind ObjectKind) ([]byte, error) {
 // dst is returned unchanged (truncated to its original length) with the
 // error.
 func (r *Redactor) AppendRedact(dst, doc []byte, kind ObjectKind, known *pii.Known, counts *Counts) ([]byte, error) {
-	w := walker{r: r, in: doc, out: dst, known: known, counts: counts}
-	if w.counts == nil {
-		w.counts = &w.localCounts
-	}
+	w := r.getWalker(doc, dst, known, counts)
+	defer r.putWalker(w)
 	start := len(dst)
 	if err := w.document(kind); err != nil {
 		return dst[:start], err
 	}
 	return w.out, nil
+}
+
+// getWalker returns a walker from the pool, set up for one document, so
+// that its scratch buffers are reused across calls.
+func (r *Redactor) getWalker(doc, dst []byte, known *pii.Known, counts *Counts) *walker {
+	w, _ := r.walkers.Get().(*walker)
+	if w == nil {
+		w = &walker{}
+	}
+	w.r, w.in, w.pos, w.out, w.known = r, doc, 0, dst, known
+	w.counts = counts
+	if counts == nil {
+		w.localCounts = Counts{}
+		w.counts = &w.localCounts
+	}
+	return w
+}
+
+func (r *Redactor) putWalker(w *walker) {
+	w.in, w.out, w.known, w.counts = nil, nil, nil, nil
+	if cap(w.sbuf)+cap(w.rbuf)+cap(w.kbuf) > 1<<20 {
+		return // do not keep buffers grown by one huge value
+	}
+	r.walkers.Put(w)
 }
 
 // operate applies the PII operator of label l to value v, appending the

@@ -28,11 +28,9 @@ func (r *Redactor) RedactValue(v any, kind ObjectKind) (any, error) {
 // RedactValueKnown is RedactValue with the person's known values and a
 // counter (both may be nil).
 func (r *Redactor) RedactValueKnown(v any, kind ObjectKind, known *pii.Known, counts *Counts) (any, error) {
-	vw := walker{r: r, known: known, counts: counts}
-	if vw.counts == nil {
-		vw.counts = &vw.localCounts
-	}
-	return vw.walkValue(v, rootSlot(kind), 0)
+	w := r.getWalker(nil, nil, known, counts)
+	defer r.putWalker(w)
+	return w.walkValue(v, rootSlot(kind), 0)
 }
 
 func (w *walker) walkValue(v any, s slot, depth int) (any, error) {

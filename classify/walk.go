@@ -210,15 +210,7 @@ func (r *KeyRules) matchBytes(key []byte) (Label, bool) {
 			n = append(n, c+('a'-'A'))
 		}
 	}
-	if l, ok := r.exact[string(n)]; ok {
-		return l, true
-	}
-	for _, s := range r.suffix {
-		if len(n) >= len(s.s) && string(n[len(n)-len(s.s):]) == s.s {
-			return s.l, true
-		}
-	}
-	return 0, false
+	return r.matchNormalized(n)
 }
 
 // appendJSONString appends s as a JSON string literal. Invalid UTF-8 is

@@ -250,6 +250,10 @@ func (f *filter) run(ctx context.Context, r io.Reader, w io.Writer) (Stats, erro
 			return true
 		}, func() *batch {
 			b := pool.Get().(*batch)
+			if cap(b.in) < f.opts.BatchBytes+64<<10 {
+				b.in = make([]byte, 0, f.opts.BatchBytes+64<<10)
+				b.out = make([]byte, 0, f.opts.BatchBytes+f.opts.BatchBytes/4)
+			}
 			b.in, b.out, b.stats = b.in[:0], b.out[:0], Stats{}
 			b.done = make(chan struct{})
 			return b
