@@ -134,6 +134,10 @@ type Clock struct {
 	Jurisdiction Jurisdiction `json:"jurisdiction"`
 	// Received is when the request arrived, in the request's time zone.
 	Received time.Time `json:"received"`
+	// Zone is the IANA name of the request's time zone. A time.Time that
+	// went through JSON or SQL keeps only its UTC offset; Extend reloads
+	// the zone by this name so later days get their own DST offset.
+	Zone string `json:"zone,omitempty"`
 	// AckDue is when receipt must have been confirmed; zero when the law
 	// sets no acknowledgement deadline (GDPR unless configured).
 	AckDue time.Time `json:"ack_due,omitzero"`
@@ -208,7 +212,7 @@ func (k Calculator) Compute(j Jurisdiction, received time.Time, loc *time.Locati
 	}
 	received = received.In(loc)
 	day := DateOf(received)
-	c := Clock{Jurisdiction: j, Received: received}
+	c := Clock{Jurisdiction: j, Received: received, Zone: loc.String()}
 	switch j {
 	case GDPR:
 		c.WorkingDayRule = k.GDPRHolidays != nil
@@ -294,7 +298,12 @@ func (k Calculator) Extend(c Clock, now time.Time, by int, reason string) (Clock
 		return fail(ErrExtensionTooLate)
 	}
 	loc := c.Received.Location()
-	day := DateOf(c.Received)
+	if c.Zone != "" && loc.String() != c.Zone {
+		if l, err := time.LoadLocation(c.Zone); err == nil {
+			loc = l
+		}
+	}
+	day := DateOf(c.Received.In(loc))
 	out := c
 	switch c.Jurisdiction {
 	case GDPR:

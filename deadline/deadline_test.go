@@ -1,6 +1,7 @@
 package deadline
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -313,6 +314,37 @@ func TestExtend(t *testing.T) {
 				t.Errorf("bad format: %v", err)
 			}
 		})
+	}
+}
+
+func TestExtendAfterJSONRoundTrip(t *testing.T) {
+	berlin := mustLoc(t, "Europe/Berlin")
+	// Received in winter (CET, +01:00); the extended due date is in summer.
+	c, err := Compute(GDPR, time.Date(2026, 2, 10, 9, 0, 0, 0, berlin), berlin, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Clock
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Received.Location().String() == "Europe/Berlin" {
+		t.Fatal("test premise: JSON should lose the zone name")
+	}
+	want, _ := Extend(c, c.Received, 2, "volume")
+	got, err := Extend(back, c.Received, 2, "volume")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Due.Equal(want.Due) || !got.Due.Equal(time.Date(2026, 5, 10, 23, 59, 59, 999999999, berlin)) {
+		t.Errorf("after round trip due %v, want %v", got.Due, want.Due)
+	}
+	if s := back.Status(c.Received); s.State != OnTrack {
+		t.Errorf("status after round trip %+v", s)
 	}
 }
 
