@@ -355,17 +355,39 @@ func isLowerHex(b []byte) bool {
 	return true
 }
 
-// canonicalTime reports whether b is a time in TimeLayout that formats back
-// to itself.
+// canonicalTime reports whether b is a valid time in TimeLayout (so that it
+// formats back to itself). It does not allocate.
 func canonicalTime(b []byte) bool {
 	if len(b) != len(TimeLayout) {
 		return false
 	}
-	t, err := time.Parse(TimeLayout, string(b))
-	if err != nil {
+	num := func(i, n int) (int, bool) {
+		v := 0
+		for _, c := range b[i : i+n] {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v, true
+	}
+	for i, c := range []byte(TimeLayout) {
+		if (c < '0' || c > '9') && b[i] != c {
+			return false
+		}
+	}
+	y, ok1 := num(0, 4)
+	mo, ok2 := num(5, 2)
+	d, ok3 := num(8, 2)
+	h, ok4 := num(11, 2)
+	mi, ok5 := num(14, 2)
+	sec, ok6 := num(17, 2)
+	us, ok7 := num(20, 6)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) {
 		return false
 	}
-	var buf [len(TimeLayout)]byte
+	t := time.Date(y, time.Month(mo), d, h, mi, sec, us*1000, time.UTC)
+	var buf [timeBufLen]byte
 	return bytes.Equal(t.AppendFormat(buf[:0], TimeLayout), b)
 }
 
@@ -639,10 +661,16 @@ func HashBody(body []byte) []byte {
 	return hashBody(h, body, nil)
 }
 
+var recordHashPrefix = []byte(RecordHashPrefix)
+
+// timeBufLen is the scratch size for formatting a time in TimeLayout:
+// AppendFormat writes nine fractional digits before cutting them to six.
+const timeBufLen = len(TimeLayout) + 8
+
 // hashBody is HashBody with a reusable hash and output buffer.
 func hashBody(h hash.Hash, body, dst []byte) []byte {
 	h.Reset()
-	h.Write([]byte(RecordHashPrefix))
+	h.Write(recordHashPrefix)
 	h.Write(body)
 	return h.Sum(dst[:0])
 }

@@ -151,3 +151,17 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+// TestVerifyAllocations: Verify allocates a constant amount, not per record
+// (the 5-second target for a million records depends on it).
+func TestVerifyAllocations(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	m, s := chainOf(t, 3000, 1000)
+	k := s.Keyring()
+	n := testing.AllocsPerRun(3, func() { _, _ = audit.Verify(context.Background(), m, k) })
+	if n > 100 {
+		t.Fatalf("%v allocations to verify 3000 records, want a constant under 100", n)
+	}
+}
