@@ -183,7 +183,8 @@ func (c *Client) send(ctx context.Context, cl *call) (*http.Response, error) {
 			limited++
 			if ra, ok := retryAfter(resp.Header); ok {
 				c.limiter.block(ra)
-			} else if _, ok := headerInt(resp.Header, "X-RateLimit-Reset"); !ok || !c.limiter.isBlocked() {
+			} else if !c.limiter.blockForReset(resp.Header) {
+				// No usable reset (none sent, or a clock skew puts it in the past).
 				c.limiter.block(backoff(limited - 1))
 			}
 			c.cfg.logger.DebugContext(ctx, "intercom: rate limited, waiting for the window to reset", "method", cl.method, "path", cl.opName(), "attempt", attempt)

@@ -126,8 +126,9 @@ func (l *limiter) releaseProbe(h http.Header, status int) {
 	l.mu.Unlock()
 }
 
-// observe learns from the rate-limit headers of a response.
-func (l *limiter) observe(h http.Header, status int) {
+// observe learns from the rate-limit headers of a response, and stops new calls
+// until the reset once the response says this client's share of the window is spent.
+func (l *limiter) observe(h http.Header, _ int) {
 	if h == nil {
 		return
 	}
@@ -150,13 +151,31 @@ func (l *limiter) observe(h http.Header, status int) {
 	if reset > l.lastReset {
 		l.lastReset = reset
 	}
-	resetAt := time.Unix(reset, 0)
-	spent := okR && okL && limit > 0 && int(limit-remaining) >= l.budget()
-	if status == http.StatusTooManyRequests || spent {
-		until := resetAt.Add(l.jitter())
-		if until.After(l.blocked) {
-			l.blocked = until
-		}
+	if okR && okL && limit > 0 && int(limit-remaining) >= l.budget() {
+		l.blockUntilLocked(time.Unix(reset, 0).Add(l.jitter()))
+	}
+}
+
+// blockForReset stops new calls until the window reset a 429 names, plus jitter. It
+// reports false when the answer names no reset in the future.
+func (l *limiter) blockForReset(h http.Header) bool {
+	reset, ok := headerInt(h, "X-RateLimit-Reset")
+	if !ok {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	at := time.Unix(reset, 0)
+	if !at.After(l.now()) {
+		return false
+	}
+	l.blockUntilLocked(at.Add(l.jitter()))
+	return true
+}
+
+func (l *limiter) blockUntilLocked(until time.Time) {
+	if until.After(l.blocked) {
+		l.blocked = until
 	}
 }
 
