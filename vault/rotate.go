@@ -36,7 +36,8 @@ type RotateResult struct {
 // if there were any, it stops there (Resumed). Otherwise it adds a new AES-256-GCM
 // primary key to "kek", saves the keyset (from then on old and new keys are both
 // usable, so a crash at any point loses nothing) and re-wraps every person key in
-// batches of batch (DefaultRotateBatch if <= 0), one UpdatePersonKey per key. The
+// batches of batch (DefaultRotateBatch if <= 0), one UpdatePersonKey per key, or one
+// UpdatePersonKeys per batch when ks implements PersonKeyBatchUpdater. The
 // KEKVersion of each key records its progress, so running Rotate again after a crash
 // continues where it stopped.
 //
@@ -146,6 +147,7 @@ func (v *Vault) rewrapAll(ctx context.Context, ks KeyStore, kek *kekState, batch
 				return err
 			}
 		}
+		var pending []PersonKey
 		for _, pk := range keys {
 			res.Scanned++
 			if pk.KEKVersion == kek.primary {
@@ -167,21 +169,54 @@ func (v *Vault) rewrapAll(ctx context.Context, ks KeyStore, kek *kekState, batch
 			if err != nil {
 				return fmt.Errorf("%w: %w", ErrRotationInterrupted, err)
 			}
-			err = ks.UpdatePersonKey(ctx, PersonKey{ID: pk.ID, Wrapped: wrapped, KEKVersion: kek.primary, CreatedAt: pk.CreatedAt})
-			switch {
-			case errors.Is(err, ErrNotFound):
-				res.Vanished++
-				continue
-			case err != nil:
-				return fmt.Errorf("%w: saving a re-wrapped key: %w", ErrRotationInterrupted, err)
-			}
-			res.Rewrapped++
+			pending = append(pending, PersonKey{ID: pk.ID, Wrapped: wrapped, KEKVersion: kek.primary, CreatedAt: pk.CreatedAt})
+		}
+		if err := savePersonKeys(ctx, ks, pending, res); err != nil {
+			return err
 		}
 		after = keys[len(keys)-1].ID
 		if progress != nil {
 			progress(res.Scanned)
 		}
 	}
+}
+
+// PersonKeyBatchUpdater is an optional extension of KeyStore: a store that can
+// replace several wrapped keys in one transaction implements it, and Rotate then
+// saves each batch with one call (one commit) instead of one UpdatePersonKey (one
+// commit) per key.
+type PersonKeyBatchUpdater interface {
+	// UpdatePersonKeys applies UpdatePersonKey to every key, all or nothing; keys
+	// that no longer exist are skipped. It returns how many keys it updated.
+	UpdatePersonKeys(ctx context.Context, keys []PersonKey) (int, error)
+}
+
+// savePersonKeys stores re-wrapped keys, in one call when ks supports it.
+func savePersonKeys(ctx context.Context, ks KeyStore, keys []PersonKey, res *RotateResult) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	if b, ok := ks.(PersonKeyBatchUpdater); ok {
+		n, err := b.UpdatePersonKeys(ctx, keys)
+		if err != nil {
+			return fmt.Errorf("%w: saving re-wrapped keys: %w", ErrRotationInterrupted, err)
+		}
+		res.Rewrapped += n
+		res.Vanished += len(keys) - n
+		return nil
+	}
+	for _, k := range keys {
+		err := ks.UpdatePersonKey(ctx, k)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			res.Vanished++
+		case err != nil:
+			return fmt.Errorf("%w: saving a re-wrapped key: %w", ErrRotationInterrupted, err)
+		default:
+			res.Rewrapped++
+		}
+	}
+	return nil
 }
 
 // checkPrimary verifies that the stored "kek" keyset still has primary as its

@@ -222,3 +222,42 @@ func TestRotateUnreadableKeyIsReported(t *testing.T) {
 	}
 	checkAll(t, ks, m, cts)
 }
+
+// batchingKeyStore implements PersonKeyBatchUpdater over a MemoryKeyStore, all or
+// nothing, and can fail the call after a number of batches.
+type batchingKeyStore struct {
+	*MemoryKeyStore
+	calls, failAfter int
+}
+
+func (b *batchingKeyStore) UpdatePersonKeys(ctx context.Context, keys []PersonKey) (int, error) {
+	b.calls++
+	if b.failAfter > 0 && b.calls > b.failAfter {
+		return 0, errCrash
+	}
+	n := 0
+	for _, k := range keys {
+		if err := b.MemoryKeyStore.UpdatePersonKey(ctx, k); err == nil {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func TestRotateBatchUpdater(t *testing.T) {
+	ctx := context.Background()
+	v, mem, m := newTestVault(t)
+	cts := seedPeople(t, v, 23)
+	bks := &batchingKeyStore{MemoryKeyStore: mem, failAfter: 2}
+	res, err := v.Rotate(ctx, bks, 5, nil)
+	if !errors.Is(err, ErrRotationInterrupted) || res.Rewrapped != 10 || bks.calls != 3 {
+		t.Fatalf("crashing batched rotation: %+v, %v, %d calls", res, err, bks.calls)
+	}
+	checkAll(t, mem, m, cts)
+	bks.failAfter, bks.calls = 0, 0
+	res, err = v.Rotate(ctx, bks, 5, nil)
+	if err != nil || !res.Resumed || res.Rewrapped != 13 || bks.calls != 3 {
+		t.Fatalf("resumed batched rotation: %+v, %v, %d calls", res, err, bks.calls)
+	}
+	checkAll(t, mem, m, cts)
+}
