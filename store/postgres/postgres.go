@@ -121,7 +121,7 @@ func connectError(where, password string, err error) error {
 	case errors.Is(err, context.DeadlineExceeded):
 		detail = "no answer within " + ConnectTimeout.String()
 	}
-	msg := strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
+	msg := strings.Join(strings.Fields(strings.NewReplacer(":\n", ": ", "\n", "; ").Replace(err.Error())), " ")
 	if password != "" {
 		msg = strings.ReplaceAll(msg, password, "xxxxx")
 	}
@@ -141,6 +141,16 @@ func (r redacted) Unwrap() error { return r.err }
 // check refuses a schema holding other applications' tables and a schema
 // newer than this binary.
 func (s *Store) check(ctx context.Context, where string) error {
+	var schema *string
+	if err := s.pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		return &store.OpenError{Cause: store.ErrConnect, Where: where, Detail: "cannot read the current schema", Err: err,
+			Remedy: "check that the user may use the database"}
+	}
+	if schema == nil {
+		return &store.OpenError{Cause: store.ErrConnect, Where: where,
+			Detail: "no schema of the search_path exists",
+			Remedy: "create the schema (CREATE SCHEMA name) or fix search_path in DATABASE_URL"}
+	}
 	var n int64
 	if err := s.pool.QueryRow(ctx, `SELECT COUNT(*) FROM information_schema.tables
 		WHERE table_schema = current_schema()`).Scan(&n); err != nil {

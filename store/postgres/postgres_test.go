@@ -80,3 +80,11 @@ func TestMissingDatabase(t *testing.T) {
 		t.Fatalf("open of a missing database: %v", err)
 	}
 }
+
+func TestMissingSchema(t *testing.T) {
+	storetest.RequirePostgres(t)
+	_, err := store.Open(context.Background(), "postgres://postgres@127.0.0.1:5432/test?sslmode=disable&search_path=no_such_schema_storetest")
+	if !errors.Is(err, store.ErrConnect) || !strings.Contains(err.Error(), "CREATE SCHEMA") {
+		t.Fatalf("open with a missing schema: %v", err)
+	}
+}
