@@ -134,9 +134,9 @@ func newKeysRotateCmd() *cobra.Command {
 		Use:   "rotate",
 		Short: "Add a new key-encryption key and re-wrap every person's data key with it",
 		Long: `rotate adds a new primary key to the key-encryption keyset ("kek") and re-wraps
-every person's data key with it, in batches of --batch keys, one short write per
-key. The keyset is saved before any key is re-wrapped, so old and new keys both
-work at every moment; if the run stops (crash, Ctrl-C), run it again: it finishes
+every person's data key with it, in batches of --batch keys (one short transaction
+per batch). The keyset is saved before any key is re-wrapped, so old and new keys
+both work at every moment; if the run stops (crash, Ctrl-C), run it again: it finishes
 the interrupted rotation where it stopped instead of adding yet another key, and a
 further run starts a new rotation. Old KEK keys are kept so backups stay readable.
 
@@ -159,7 +159,7 @@ audit-signing key is not rotated either. The run is recorded in the audit trail.
 			if term.IsTerminal(int(os.Stderr.Fd())) {
 				progress = func(done int) { fmt.Fprintf(os.Stderr, "\rperson keys examined: %d", done) }
 			}
-			res, rerr := v.Rotate(ctx, st, batch, progress)
+			res, rerr := v.Rotate(ctx, batchKeyStore{st}, batch, progress)
 			if term.IsTerminal(int(os.Stderr.Fd())) {
 				fmt.Fprintln(os.Stderr)
 			}
@@ -191,6 +191,31 @@ audit-signing key is not rotated either. The run is recorded in the audit trail.
 	f.add(cmd)
 	cmd.Flags().IntVar(&batch, "batch", vault.DefaultRotateBatch, "person keys per batch")
 	return cmd
+}
+
+// batchKeyStore lets Rotate save each batch of re-wrapped keys in one short
+// transaction (vault.PersonKeyBatchUpdater) instead of one commit per key: on
+// PostgreSQL that is tens of times faster.
+type batchKeyStore struct{ store.Store }
+
+// UpdatePersonKeys implements vault.PersonKeyBatchUpdater.
+func (b batchKeyStore) UpdatePersonKeys(ctx context.Context, keys []vault.PersonKey) (int, error) {
+	n := 0
+	err := b.InTx(ctx, func(tx store.Tx) error {
+		n = 0 // InTx may run the function again after a serialization failure
+		for _, k := range keys {
+			switch err := tx.UpdatePersonKey(ctx, k); {
+			case errors.Is(err, vault.ErrNotFound):
+				// destroyed meanwhile by an erasure: nothing to re-wrap
+			case err != nil:
+				return err
+			default:
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
 }
 
 // rotateRecord describes a rotation run for the audit trail.
