@@ -28,6 +28,7 @@ type Redactor struct {
 	ops   [NumTypes]Operator
 	key   []byte
 	finds sync.Pool // *[]Finding
+	bufs  sync.Pool // *[]byte
 	macs  sync.Pool // hash.Hash
 }
 
@@ -74,6 +75,7 @@ func NewRedactor(e *Engine, p Policy) (*Redactor, error) {
 		r.macs.New = func() any { return hmac.New(sha256.New, r.key) }
 	}
 	r.finds.New = func() any { s := make([]Finding, 0, 16); return &s }
+	r.bufs.New = func() any { var b []byte; return &b }
 	return r, nil
 }
 
@@ -88,13 +90,56 @@ func (r *Redactor) RedactString(s string, known *Known) string {
 // Redact appends text with every finding redacted to dst and returns the
 // extended slice. Invalid UTF-8 is replaced by U+FFFD. counts, if not nil,
 // is incremented per finding type.
+//
+// Redaction is idempotent: when a redaction changes what surrounds a
+// value (a tag now stands where digits stood), the result is scanned again
+// until nothing more is found (at most maxRounds passes; text without
+// findings is scanned once).
 func (r *Redactor) Redact(dst, text []byte, known *Known, counts *Counts) []byte {
+	base := len(dst)
+	bp := r.bufs.Get().(*[]byte)
+	tmp := (*bp)[:0]
+	defer func() {
+		if cap(tmp) <= 1<<20 {
+			*bp = tmp[:0]
+			r.bufs.Put(bp)
+		}
+	}()
+	if !utf8.Valid(text) {
+		// Detect on the text as it will be written, so that a second
+		// pass sees exactly what the first one saw.
+		tmp = appendValid(tmp, text)
+		text = tmp
+		tmp = nil
+	}
+	dst, n := r.redactOnce(dst, text, known, counts)
+	if n == 0 {
+		return dst
+	}
+	for round := 1; round < maxRounds; round++ {
+		tmp, n = r.redactOnce(tmp[:0], dst[base:], known, counts)
+		if n == 0 {
+			break
+		}
+		dst = append(dst[:base], tmp...)
+	}
+	return dst
+}
+
+const maxRounds = 4
+
+func (r *Redactor) redactOnce(dst, text []byte, known *Known, counts *Counts) ([]byte, int) {
 	fp := r.finds.Get().(*[]Finding)
 	fs := r.e.Find(text, known, (*fp)[:0])
+	n := 0
 	last := 0
 	for _, f := range fs {
 		dst = appendValid(dst, text[last:f.Start])
+		before := len(dst)
 		dst = r.apply(dst, f.Type, text[f.Start:f.End])
+		if string(dst[before:]) != string(text[f.Start:f.End]) {
+			n++ // Keep, or a mask that is already masked, changes nothing
+		}
 		if counts != nil {
 			counts[f.Type]++
 		}
@@ -105,7 +150,7 @@ func (r *Redactor) Redact(dst, text []byte, known *Known, counts *Counts) []byte
 		*fp = fs[:0]
 		r.finds.Put(fp)
 	}
-	return dst
+	return dst, n
 }
 
 // appendValid appends b to dst, replacing invalid UTF-8 with U+FFFD.
