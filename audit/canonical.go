@@ -221,8 +221,9 @@ type bodyView struct {
 	present [numKeys]bool
 	str     [numKeys][]byte // raw string members
 	seq     int64
-	counts  []byte // raw "{...}" of counts, validated
-	objects []byte // raw "[...]" of object_ids, validated
+	time    time.Time // the "time" member
+	counts  []byte    // raw "{...}" of counts, validated
+	objects []byte    // raw "[...]" of object_ids, validated
 	nCounts int
 	nObjs   int
 }
@@ -315,8 +316,12 @@ func parseBody(body []byte, v *bodyView) error {
 			p = np
 			switch k {
 			case kTime, kRequestDate, kResponseDate:
-				if !canonicalTime(v.str[k]) {
+				t, ok := canonicalTime(v.str[k])
+				if !ok {
 					return malformed(s, "time not in the canonical layout")
+				}
+				if k == kTime {
+					v.time = t
 				}
 			case kPrev:
 				if e-s != 0 && (e-s != 2*sha256.Size || !isLowerHex(v.str[k])) {
@@ -346,49 +351,69 @@ func lookupKey(b []byte) int {
 	return -1
 }
 
+// byteClass marks, for each byte, whether it is a lower-case hex digit and
+// whether it may appear unescaped in a canonical string (printable ASCII
+// other than '"' and '\\').
+var byteClass = func() (t [256]uint8) {
+	for c := 0x20; c < 0x7f; c++ {
+		if c != '"' && c != '\\' {
+			t[c] |= plainByte
+		}
+	}
+	for _, c := range "0123456789abcdef" {
+		t[c] |= hexByte
+	}
+	return t
+}()
+
+const (
+	plainByte = 1 << iota
+	hexByte
+)
+
 func isLowerHex(b []byte) bool {
 	for _, c := range b {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+		if byteClass[c]&hexByte == 0 {
 			return false
 		}
 	}
 	return true
 }
 
-// canonicalTime reports whether b is a valid time in TimeLayout (so that it
-// formats back to itself). It does not allocate.
-func canonicalTime(b []byte) bool {
+// canonicalTime parses b as a time in TimeLayout and reports whether it is
+// valid (a real date, hours below 24, minutes and seconds below 60), which
+// makes it format back to exactly b. It does not allocate.
+func canonicalTime(b []byte) (time.Time, bool) {
 	if len(b) != len(TimeLayout) {
-		return false
+		return time.Time{}, false
 	}
-	num := func(i, n int) (int, bool) {
+	for i := range len(TimeLayout) {
+		c := TimeLayout[i]
+		if c >= '0' && c <= '9' {
+			if b[i] < '0' || b[i] > '9' {
+				return time.Time{}, false
+			}
+		} else if b[i] != c {
+			return time.Time{}, false
+		}
+	}
+	num := func(i, n int) int {
 		v := 0
 		for _, c := range b[i : i+n] {
-			if c < '0' || c > '9' {
-				return 0, false
-			}
 			v = v*10 + int(c-'0')
 		}
-		return v, true
+		return v
 	}
-	for i, c := range []byte(TimeLayout) {
-		if (c < '0' || c > '9') && b[i] != c {
-			return false
-		}
-	}
-	y, ok1 := num(0, 4)
-	mo, ok2 := num(5, 2)
-	d, ok3 := num(8, 2)
-	h, ok4 := num(11, 2)
-	mi, ok5 := num(14, 2)
-	sec, ok6 := num(17, 2)
-	us, ok7 := num(20, 6)
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) {
-		return false
+	y, mo, d := num(0, 4), num(5, 2), num(8, 2)
+	h, mi, sec, us := num(11, 2), num(14, 2), num(17, 2), num(20, 6)
+	if mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59 {
+		return time.Time{}, false
 	}
 	t := time.Date(y, time.Month(mo), d, h, mi, sec, us*1000, time.UTC)
-	var buf [timeBufLen]byte
-	return bytes.Equal(t.AppendFormat(buf[:0], TimeLayout), b)
+	if t.Day() != d { // 30 February and the like roll over
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 // scanString scans a canonical JSON string starting at body[p] == '"'. It
@@ -401,6 +426,10 @@ func scanString(body []byte, p int) (start, end, next int, err error) {
 	start = p
 	for p < len(body) {
 		c := body[p]
+		if byteClass[c]&plainByte != 0 {
+			p++
+			continue
+		}
 		switch {
 		case c == '"':
 			return start, p, p + 1, nil
@@ -610,7 +639,7 @@ func DecodeBody(body []byte) (Record, error) {
 		if !v.present[k] {
 			return time.Time{}
 		}
-		t, _ := time.Parse(TimeLayout, string(v.str[k])) // validated by parseBody
+		t, _ := canonicalTime(v.str[k]) // validated by parseBody
 		return t
 	}
 	r := Record{
@@ -662,10 +691,6 @@ func HashBody(body []byte) []byte {
 }
 
 var recordHashPrefix = []byte(RecordHashPrefix)
-
-// timeBufLen is the scratch size for formatting a time in TimeLayout:
-// AppendFormat writes nine fractional digits before cutting them to six.
-const timeBufLen = len(TimeLayout) + 8
 
 // hashBody is HashBody with a reusable hash and output buffer.
 func hashBody(h hash.Hash, body, dst []byte) []byte {

@@ -145,7 +145,6 @@ func Verify(ctx context.Context, r Reader, v Verifier) (Report, error) {
 		prevBuf  [sha256.Size]byte
 		hbuf     [sha256.Size]byte
 		hexBuf   [2 * sha256.Size]byte
-		tbuf     [timeBufLen]byte
 		view     bodyView
 		h        = sha256.New()
 		msgBuf   []byte
@@ -236,7 +235,7 @@ func Verify(ctx context.Context, r Reader, v Verifier) (Report, error) {
 				}
 				flag(f)
 			default:
-				if col := columnMismatch(row, &view, prev, tbuf[:0]); col != "" {
+				if col := columnMismatch(row, &view, prev); col != "" {
 					flag(finding{seq: s, kind: Edited, detail: "the stored " + col + " of record " + itoa(s) + " differs from its body"})
 				}
 			}
@@ -281,11 +280,11 @@ func Verify(ctx context.Context, r Reader, v Verifier) (Report, error) {
 
 // columnMismatch names the first stored column of row that disagrees with
 // its body, or returns "".
-func columnMismatch(row StoredRecord, v *bodyView, prev, tbuf []byte) string {
+func columnMismatch(row StoredRecord, v *bodyView, prev []byte) string {
 	switch {
 	case !bytes.Equal(row.PrevHash, prev):
 		return "previous hash"
-	case !bytes.Equal(row.Time.UTC().AppendFormat(tbuf, TimeLayout), v.str[kTime]):
+	case !row.Time.Equal(v.time):
 		return "time"
 	case !rawEqual(v.str[kAction], row.Action):
 		return "action"
