@@ -76,7 +76,10 @@ type call struct {
 	method string
 	// path is relative to the base URL ("/contacts/abc"); or, when abs is set, abs is
 	// the full URL to GET (a "next" link or a download URL, already host-checked).
-	path  string
+	path string
+	// op is the path template named in errors and logs ("/contacts/{contact_id}"), so
+	// that no identifier (an external_id may be an e-mail address) reaches them.
+	op    string
 	abs   *url.URL
 	query url.Values
 	body  any
@@ -110,10 +113,13 @@ func (c *Client) target(cl *call) (*url.URL, error) {
 // seg escapes one path segment (an id), so an id can never add path elements.
 func seg(id string) string { return url.PathEscape(id) }
 
-// opName is the path used in errors: the template path without the query string.
+// opName is the operation named in errors and logs: a path template, never ids.
 func (cl *call) opName() string {
-	if cl.abs != nil {
-		return cl.abs.Path
+	switch {
+	case cl.op != "":
+		return cl.op
+	case cl.abs != nil:
+		return "{url}"
 	}
 	return cl.path
 }

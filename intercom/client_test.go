@@ -561,3 +561,21 @@ func TestEventsValidation(t *testing.T) {
 		t.Fatal("invalid selector sent a request")
 	}
 }
+
+func TestErrorsNameNoIdentifiers(t *testing.T) {
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		writeJSON(w, 404, errorBody("not_found", "User Not Found"))
+	})
+	c := f.client(t)
+	_, err := c.FindContactByExternalID(ctx(t), "ann.lee@example.com")
+	if !errors.Is(err, ErrNotFound) || strings.Contains(err.Error(), "ann.lee") || !strings.Contains(err.Error(), "{external_id}") {
+		t.Fatalf("error %q", err)
+	}
+	var last error
+	for _, err := range c.ListEvents(ctx(t), EventsOf{Email: "ann.lee@example.com"}, ListOptions{}) {
+		last = err
+	}
+	if last == nil || strings.Contains(last.Error(), "ann.lee") {
+		t.Fatalf("error %v", last)
+	}
+}

@@ -33,7 +33,7 @@ func (c *Client) GetContact(ctx context.Context, id string) (Contact, error) {
 	if err := needID("contact id", id); err != nil {
 		return ct, err
 	}
-	err := c.do(ctx, &call{method: "GET", path: "/contacts/" + seg(id), idempotent: true}, &ct)
+	err := c.do(ctx, &call{method: "GET", path: "/contacts/" + seg(id), op: "/contacts/{contact_id}", idempotent: true}, &ct)
 	return ct, err
 }
 
@@ -44,7 +44,7 @@ func (c *Client) FindContactByExternalID(ctx context.Context, externalID string)
 	if err := needID("external id", externalID); err != nil {
 		return ct, err
 	}
-	err := c.do(ctx, &call{method: "GET", path: "/contacts/find_by_external_id/" + seg(externalID), idempotent: true}, &ct)
+	err := c.do(ctx, &call{method: "GET", path: "/contacts/find_by_external_id/" + seg(externalID), op: "/contacts/find_by_external_id/{external_id}", idempotent: true}, &ct)
 	return ct, err
 }
 
@@ -58,7 +58,7 @@ var contactExtract = extractor(func(e *contactList) []Contact { return e.Data },
 // ListContacts walks every contact of the workspace (merged ones excluded, archived
 // ones absent), one page at a time.
 func (c *Client) ListContacts(ctx context.Context, opts ListOptions) iter.Seq2[Contact, error] {
-	return listPages(ctx, c, "/contacts", nil, opts.perPage(DefaultPerPage), contactExtract)
+	return listPages(ctx, c, "/contacts", "/contacts", nil, opts.perPage(DefaultPerPage), contactExtract)
 }
 
 // SearchContacts walks the contacts matching q. Recently created contacts may take a
@@ -74,7 +74,7 @@ func (c *Client) DeleteContact(ctx context.Context, id string) (ContactDeleted, 
 	if err := needID("contact id", id); err != nil {
 		return d, err
 	}
-	err := c.do(ctx, &call{method: "DELETE", path: "/contacts/" + seg(id), idempotent: true}, &d)
+	err := c.do(ctx, &call{method: "DELETE", path: "/contacts/" + seg(id), op: "/contacts/{contact_id}", idempotent: true}, &d)
 	return d, err
 }
 
@@ -85,7 +85,7 @@ func (c *Client) ArchiveContact(ctx context.Context, id string) (ContactArchived
 	if err := needID("contact id", id); err != nil {
 		return a, err
 	}
-	err := c.do(ctx, &call{method: "POST", path: "/contacts/" + seg(id) + "/archive", idempotent: true}, &a)
+	err := c.do(ctx, &call{method: "POST", path: "/contacts/" + seg(id) + "/archive", op: "/contacts/{contact_id}/archive", idempotent: true}, &a)
 	return a, err
 }
 
@@ -95,7 +95,7 @@ func (c *Client) UnarchiveContact(ctx context.Context, id string) (ContactArchiv
 	if err := needID("contact id", id); err != nil {
 		return a, err
 	}
-	err := c.do(ctx, &call{method: "POST", path: "/contacts/" + seg(id) + "/unarchive", idempotent: true}, &a)
+	err := c.do(ctx, &call{method: "POST", path: "/contacts/" + seg(id) + "/unarchive", op: "/contacts/{contact_id}/unarchive", idempotent: true}, &a)
 	return a, err
 }
 
@@ -134,7 +134,7 @@ func (c *Client) ContactTags(ctx context.Context, contactID string) ([]Tag, erro
 	if err := needID("contact id", contactID); err != nil {
 		return nil, err
 	}
-	err := c.do(ctx, &call{method: "GET", path: "/contacts/" + seg(contactID) + "/tags", idempotent: true}, &l)
+	err := c.do(ctx, &call{method: "GET", path: "/contacts/" + seg(contactID) + "/tags", op: "/contacts/{contact_id}/tags", idempotent: true}, &l)
 	return l.Data, err
 }
 
@@ -146,7 +146,7 @@ func (c *Client) ContactSegments(ctx context.Context, contactID string) ([]Segme
 	if err := needID("contact id", contactID); err != nil {
 		return nil, err
 	}
-	err := c.do(ctx, &call{method: "GET", path: "/contacts/" + seg(contactID) + "/segments", idempotent: true}, &l)
+	err := c.do(ctx, &call{method: "GET", path: "/contacts/" + seg(contactID) + "/segments", op: "/contacts/{contact_id}/segments", idempotent: true}, &l)
 	return l.Data, err
 }
 
@@ -159,7 +159,7 @@ func (c *Client) ContactSubscriptions(ctx context.Context, contactID string) ([]
 	if err := needID("contact id", contactID); err != nil {
 		return nil, err
 	}
-	err := c.do(ctx, &call{method: "GET", path: "/contacts/" + seg(contactID) + "/subscriptions", idempotent: true}, &l)
+	err := c.do(ctx, &call{method: "GET", path: "/contacts/" + seg(contactID) + "/subscriptions", op: "/contacts/{contact_id}/subscriptions", idempotent: true}, &l)
 	return l.Data, err
 }
 
@@ -178,7 +178,7 @@ func (c *Client) ContactCompanies(ctx context.Context, contactID string, opts Li
 		return errSeq[Company](err)
 	}
 	per := opts.perPage(50)
-	return listPages(ctx, c, "/contacts/"+seg(contactID)+"/companies", nil, per,
+	return listPages(ctx, c, "/contacts/"+seg(contactID)+"/companies", "/contacts/{contact_id}/companies", nil, per,
 		extractor(func(e *companyList) []Company {
 			if len(e.Data) > 0 {
 				return e.Data
@@ -197,6 +197,6 @@ func (c *Client) ContactNotes(ctx context.Context, contactID string, opts ListOp
 	if err := needID("contact id", contactID); err != nil {
 		return errSeq[Note](err)
 	}
-	return listPages(ctx, c, "/contacts/"+seg(contactID)+"/notes", nil, opts.perPage(50),
+	return listPages(ctx, c, "/contacts/"+seg(contactID)+"/notes", "/contacts/{contact_id}/notes", nil, opts.perPage(50),
 		extractor(func(e *noteList) []Note { return e.Data }, func(e *noteList) pages { return e.Pages }))
 }

@@ -35,7 +35,7 @@ func (c *Client) GetConversation(ctx context.Context, id string, opts GetConvers
 	if err := needID("conversation id", id); err != nil {
 		return cv, err
 	}
-	cl := &call{method: "GET", path: "/conversations/" + seg(id), idempotent: true}
+	cl := &call{method: "GET", path: "/conversations/" + seg(id), op: "/conversations/{conversation_id}", idempotent: true}
 	if opts.Plaintext {
 		cl.query = url.Values{"display_as": {"plaintext"}}
 	}
@@ -57,7 +57,7 @@ func (c *Client) DeleteConversation(ctx context.Context, id string, opts DeleteC
 	if err := needID("conversation id", id); err != nil {
 		return d, err
 	}
-	cl := &call{method: "DELETE", path: "/conversations/" + seg(id), idempotent: true}
+	cl := &call{method: "DELETE", path: "/conversations/" + seg(id), op: "/conversations/{conversation_id}", idempotent: true}
 	if opts.RetainMetrics != nil {
 		cl.query = url.Values{"retain_metrics": {strconv.FormatBool(*opts.RetainMetrics)}}
 	}

@@ -51,7 +51,8 @@ const maxMessageLen = 200
 // Error is an error answered by Intercom: the HTTP status and the first entry of the
 // error.list envelope. It never holds the token or the response body.
 type Error struct {
-	// Method and Path name the operation (path without query string, with ids).
+	// Method and Path name the operation; Path is the path template
+	// ("/contacts/{contact_id}"), never the ids, which may be personal data.
 	Method, Path string
 	// Status is the HTTP status code.
 	Status int

@@ -51,7 +51,7 @@ func (c *Client) ListEvents(ctx context.Context, of EventsOf, opts ListOptions) 
 	if err != nil {
 		return errSeq[DataEvent](err)
 	}
-	return listPages(ctx, c, "/events", q, opts.perPage(DefaultPerPage),
+	return listPages(ctx, c, "/events", "/events", q, opts.perPage(DefaultPerPage),
 		extractor(func(e *eventList) []DataEvent { return e.Events }, func(e *eventList) pages { return e.Pages }))
 }
 

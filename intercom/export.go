@@ -38,7 +38,7 @@ func (c *Client) GetContentExport(ctx context.Context, jobID string) (DataExport
 	if err := needID("export job id", jobID); err != nil {
 		return d, err
 	}
-	cl := &call{method: "GET", path: "/export/content/data/" + seg(jobID), idempotent: true, keep504: true}
+	cl := &call{method: "GET", path: "/export/content/data/" + seg(jobID), op: "/export/content/data/{job_identifier}", idempotent: true, keep504: true}
 	resp, err := c.send(ctx, cl)
 	if err != nil {
 		return d, err
@@ -64,7 +64,7 @@ func (c *Client) CancelContentExport(ctx context.Context, jobID string) (DataExp
 	if err := needID("export job id", jobID); err != nil {
 		return d, err
 	}
-	err := c.do(ctx, &call{method: "POST", path: "/export/cancel/" + seg(jobID), idempotent: true}, &d)
+	err := c.do(ctx, &call{method: "POST", path: "/export/cancel/" + seg(jobID), op: "/export/cancel/{job_identifier}", idempotent: true}, &d)
 	return d, err
 }
 
@@ -85,7 +85,7 @@ func (c *Client) DownloadExport(ctx context.Context, downloadURL string) (io.Rea
 	if err := c.sameHost(u); err != nil {
 		return nil, err
 	}
-	cl := &call{method: "GET", abs: u, idempotent: true, stream: true, accept: "application/octet-stream"}
+	cl := &call{method: "GET", abs: u, op: "{download_url}", idempotent: true, stream: true, accept: "application/octet-stream"}
 	resp, err := c.send(ctx, cl)
 	if err != nil {
 		return nil, err

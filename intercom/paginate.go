@@ -140,10 +140,10 @@ func (c *Client) sameHost(u *url.URL) error {
 
 // listPages fetches a GET list whose cursor travels in the query string, or whose
 // next page is a full URL.
-func listPages[T any](ctx context.Context, c *Client, path string, query url.Values, perPage int,
+func listPages[T any](ctx context.Context, c *Client, path, op string, query url.Values, perPage int,
 	extract func(data []byte, status int, ct string, cl *call) ([]T, pages, error)) iter.Seq2[T, error] {
 	return walk(func(cursor, link string) (page[T], error) {
-		cl := &call{method: "GET", path: path, idempotent: true}
+		cl := &call{method: "GET", path: path, op: op, idempotent: true}
 		if link != "" {
 			u, err := c.followLink(link, perPage)
 			if err != nil {

@@ -23,7 +23,7 @@ func (c *Client) GetTicket(ctx context.Context, id string) (Ticket, error) {
 	if err := needID("ticket id", id); err != nil {
 		return t, err
 	}
-	err := c.do(ctx, &call{method: "GET", path: "/tickets/" + seg(id), idempotent: true}, &t)
+	err := c.do(ctx, &call{method: "GET", path: "/tickets/" + seg(id), op: "/tickets/{ticket_id}", idempotent: true}, &t)
 	return t, err
 }
 
@@ -33,6 +33,6 @@ func (c *Client) DeleteTicket(ctx context.Context, id string) (Deleted, error) {
 	if err := needID("ticket id", id); err != nil {
 		return d, err
 	}
-	err := c.do(ctx, &call{method: "DELETE", path: "/tickets/" + seg(id), idempotent: true}, &d)
+	err := c.do(ctx, &call{method: "DELETE", path: "/tickets/" + seg(id), op: "/tickets/{ticket_id}", idempotent: true}, &d)
 	return d, err
 }
