@@ -23,8 +23,7 @@ func (r *Redactor) RedactHTML(dst, src []byte, known *Known, counts *Counts) []b
 		case html.ErrorToken:
 			return dst
 		case html.TextToken:
-			txt := z.Text()
-			buf = r.Redact(buf[:0], txt, known, counts)
+			buf = r.Redact(buf[:0], noNUL(z.Text()), known, counts)
 			if rawText {
 				// script, style and similar: no entities; keep the text
 				// as is apart from redaction and NUL.
@@ -55,7 +54,7 @@ func (r *Redactor) RedactHTML(dst, src []byte, known *Known, counts *Counts) []b
 				dst = append(dst, ' ')
 				dst = append(dst, k...)
 				dst = append(dst, '=', '"')
-				buf = r.Redact(buf[:0], val, known, counts)
+				buf = r.Redact(buf[:0], noNUL(val), known, counts)
 				dst = appendEscaped(dst, buf)
 				dst = append(dst, '"')
 			}
@@ -77,7 +76,7 @@ func (r *Redactor) RedactHTML(dst, src []byte, known *Known, counts *Counts) []b
 				dst = append(dst, '>')
 			}
 		case html.CommentToken:
-			buf = r.Redact(buf[:0], z.Text(), known, counts)
+			buf = r.Redact(buf[:0], noNUL(z.Text()), known, counts)
 			c := strings.ReplaceAll(string(buf), ">", "&gt;")
 			for strings.Contains(c, "--") {
 				c = strings.ReplaceAll(c, "--", "- -")
@@ -93,6 +92,15 @@ func (r *Redactor) RedactHTML(dst, src []byte, known *Known, counts *Counts) []b
 			dst = append(dst, '>')
 		}
 	}
+}
+
+// noNUL replaces NUL bytes with U+FFFD before detection, as the output
+// will, so that a second pass sees the same text.
+func noNUL(b []byte) []byte {
+	if bytes.IndexByte(b, 0) < 0 {
+		return b
+	}
+	return bytes.ReplaceAll(b, []byte{0}, []byte("\uFFFD"))
 }
 
 // cleanName keeps the bytes of a tag or attribute name that are safe to
