@@ -42,6 +42,7 @@ const DefaultURL = "sqlite://intercom-privacy.db"
 // vault.KeyStore methods, vault.ErrNotFound).
 type Ops interface {
 	vault.KeyStore
+	vault.PersonKeyBatchUpdater
 
 	// UpsertContact inserts or replaces a cached contact (keyed by IntercomID);
 	// CreatedAt keeps its first value.

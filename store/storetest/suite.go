@@ -145,6 +145,18 @@ func keyStoreChecks(t *testing.T, ks vault.KeyStore) {
 	if !slices.Equal(ids, []string{"p1", "p2", "p3", "p4", "p5"}) {
 		t.Fatalf("PersonKeys walk = %v", ids)
 	}
+	if bu, ok := ks.(vault.PersonKeyBatchUpdater); ok {
+		n, err := bu.UpdatePersonKeys(bg, []vault.PersonKey{{ID: "p2", Wrapped: []byte("p2b"), KEKVersion: 3},
+			{ID: "gone", Wrapped: []byte("x")}, {ID: "p3", Wrapped: []byte("p3b"), KEKVersion: 3}})
+		if err != nil || n != 2 {
+			t.Fatalf("UpdatePersonKeys = %d, %v; want 2 (missing keys skipped)", n, err)
+		}
+		if k, _ := ks.LoadPersonKey(bg, "p3"); string(k.Wrapped) != "p3b" || k.KEKVersion != 3 {
+			t.Fatalf("after UpdatePersonKeys: %+v", k)
+		}
+	} else {
+		t.Errorf("%T does not implement vault.PersonKeyBatchUpdater", ks)
+	}
 	if ok, err := ks.DestroyPersonKey(bg, "p1"); !ok || err != nil {
 		t.Fatalf("DestroyPersonKey = %v, %v", ok, err)
 	}

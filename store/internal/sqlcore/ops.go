@@ -92,6 +92,25 @@ func (o *Ops) UpdatePersonKey(ctx context.Context, k vault.PersonKey) error {
 	return nil
 }
 
+// UpdatePersonKeys implements vault.PersonKeyBatchUpdater: all keys in one
+// transaction; keys that no longer exist are skipped.
+func (o *Ops) UpdatePersonKeys(ctx context.Context, keys []vault.PersonKey) (int, error) {
+	var n int
+	err := o.Atomic(ctx, func(t *Ops) error {
+		n = 0
+		for _, k := range keys {
+			c, err := t.exec(ctx, `UPDATE person_keys SET wrapped = $2, kek_version = $3 WHERE id = $1`,
+				k.ID, bval(k.Wrapped), int64(k.KEKVersion))
+			if err != nil {
+				return err
+			}
+			n += int(c)
+		}
+		return nil
+	})
+	return n, err
+}
+
 // DestroyPersonKey implements vault.KeyStore.
 func (o *Ops) DestroyPersonKey(ctx context.Context, id string) (bool, error) {
 	n, err := o.exec(ctx, `DELETE FROM person_keys WHERE id = $1`, id)
