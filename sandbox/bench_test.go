@@ -17,7 +17,7 @@ func BenchmarkGenerate(b *testing.B) {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
 			var convs, parts int
 			for i := 0; i < b.N; i++ {
-				w := generate(int64(i), n, now)
+				w := generate(int64(i), n, now, false)
 				convs = len(w.convs)
 				parts = w.seq.part
 			}
@@ -25,6 +25,11 @@ func BenchmarkGenerate(b *testing.B) {
 			b.ReportMetric(float64(parts), "parts")
 		})
 	}
+	b.Run("100000-contacts-only", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			generate(int64(i), 100000, now, true)
+		}
+	})
 }
 
 func benchServer(b *testing.B, n int) (*Server, http.Handler) {

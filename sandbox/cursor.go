@@ -16,12 +16,11 @@ type cursor struct {
 	SortN int64  `json:"n,omitempty"`
 }
 
-// ErrBadCursor is what decodeCursor reports for a starting_after the sandbox did not
-// hand out.
-type ErrBadCursor struct{}
+// CursorError reports a starting_after the sandbox did not hand out.
+type CursorError struct{}
 
 // Error implements error.
-func (ErrBadCursor) Error() string {
+func (CursorError) Error() string {
 	return "sandbox: starting_after is not a cursor this workspace handed out"
 }
 
@@ -32,15 +31,15 @@ func encodeCursor(c cursor) string {
 
 func decodeCursor(s, kind string) (cursor, error) {
 	if len(s) > 4096 {
-		return cursor{}, ErrBadCursor{}
+		return cursor{}, CursorError{}
 	}
 	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
 	if err != nil {
-		return cursor{}, ErrBadCursor{}
+		return cursor{}, CursorError{}
 	}
 	var c cursor
 	if err := json.Unmarshal(b, &c); err != nil || c.Kind != kind || c.Page < 1 || c.ID == "" {
-		return cursor{}, ErrBadCursor{}
+		return cursor{}, CursorError{}
 	}
 	return c, nil
 }

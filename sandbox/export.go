@@ -25,6 +25,7 @@ type exportJob struct {
 	before     int64
 	canceledAt time.Time
 	canceled   bool
+	noData     bool // no receipts in the range: the job finishes as no_data
 }
 
 type exportJSON struct {
@@ -36,8 +37,9 @@ type exportJSON struct {
 
 func timeUTC(t int64) time.Time { return time.Unix(t, 0).UTC() }
 
-// state is the job's status at now: pending for the first half of ExportDuration,
-// in_progress for the second, then completed (or failed, per Options.ExportStatus).
+// jobState is the job's status at now: pending for the first half of ExportDuration,
+// in_progress for the second, then completed or complete (per Options.ExportStatus),
+// no_data when no message was sent in the range, or failed.
 func (s *Server) jobState(j *exportJob, now time.Time) (status string, done time.Time) {
 	if j.canceled {
 		return "canceled", time.Time{}
@@ -51,6 +53,9 @@ func (s *Server) jobState(j *exportJob, now time.Time) (status string, done time
 		return "in_progress", time.Time{}
 	}
 	done = j.created.Add(d)
+	if j.noData && s.opts.ExportStatus != ExportFailed {
+		return "no_data", done
+	}
 	switch s.opts.ExportStatus {
 	case ExportFailed:
 		return "failed", done
@@ -120,7 +125,8 @@ func (s *Server) createExport(w http.ResponseWriter, r *http.Request) {
 	h := fnv.New64a()
 	h.Write([]byte(ws.appID + strconv.Itoa(ws.exportSeq)))
 	id := strings.ToLower(strconv.FormatUint(h.Sum64(), 36))
-	j := &exportJob{id: id, n: ws.exportSeq, created: now, after: *req.After, before: *req.Before}
+	j := &exportJob{id: id, n: ws.exportSeq, created: now, after: *req.After, before: *req.Before,
+		noData: len(ws.receipts(*req.After, *req.Before)) == 0}
 	ws.exports[id] = j
 	ws.mu.Unlock()
 	s.stats.effect(EffectExportCreated, id)

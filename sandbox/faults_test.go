@@ -209,6 +209,15 @@ func TestExport(t *testing.T) {
 	if n := e.s.Stats().Effect(EffectExportCanceled, job3.JobIdentifier); n != 1 {
 		t.Fatal(n)
 	}
+	// A range without messages finishes as no_data and has nothing to download.
+	ck.Add(time.Hour)
+	var empty exportJSON
+	e.want(e.do("POST", "/export/content/data", map[string]int64{"created_at_after": 1000, "created_at_before": 2000}), 200).json(t, &empty)
+	ck.Add(time.Hour)
+	e.want(e.do("GET", "/export/content/data/"+empty.JobIdentifier, nil), 200).json(t, &empty)
+	if empty.Status != "no_data" || empty.DownloadURL != "" {
+		t.Fatalf("empty range: %+v", empty)
+	}
 	for _, bad := range []string{`{}`, `{"created_at_after":"x","created_at_before":1}`, `{"created_at_after":5,"created_at_before":1}`} {
 		e.want(e.do("POST", "/export/content/data", bad), 400)
 	}

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -47,7 +48,7 @@ type generator struct {
 	now int64
 }
 
-func generate(seed int64, n int, now time.Time) *Workspace {
+func generate(seed int64, n int, now time.Time, contactsOnly bool) *Workspace {
 	w := newWorkspace(seed, now)
 	g := &generator{w: w, r: newRNG(seed, uint64(n)), now: now.Unix()}
 	g.fixtures()
@@ -74,13 +75,26 @@ func generate(seed int64, n int, now time.Time) *Workspace {
 			p.externalID = "usr_" + strconv.Itoa(100000+i)
 		}
 		c := g.contact(p, role, g.now-int64(1+g.r.intn(700))*day+int64(g.r.intn(day)))
-		g.w.addContact(c)
+		// Appended unsorted and sorted once below: inserting in order would be
+		// quadratic for large workspaces.
+		g.w.contacts[c.ID] = c
+		g.w.contactOrder = append(g.w.contactOrder, c)
 		if role == "user" {
 			users = append(users, c)
 		} else {
 			leads = append(leads, c)
 		}
-		g.activity(c, p, pool)
+		if !contactsOnly {
+			g.activity(c, p, pool)
+		}
+	}
+	slices.SortFunc(w.contactOrder, cmpContact)
+	for _, c := range w.contactOrder {
+		if c.Role == "user" && c.ExternalID != "" {
+			if _, taken := w.byExternal[c.ExternalID]; !taken {
+				w.byExternal[c.ExternalID] = c
+			}
+		}
 	}
 	// Soft-delete some contacts, and merge some leads into users.
 	for _, c := range g.w.contactOrder {

@@ -86,6 +86,10 @@ type Options struct {
 	// the same workspace.
 	Seed     int64
 	Contacts int
+	// ContactsOnly generates contacts without conversations, tickets, notes or events
+	// (for walking very large contact lists cheaply). SamplePerson and AddPerson still
+	// get their full data.
+	ContactsOnly bool
 	// Token is the access token the sandbox accepts; a random one is generated when empty.
 	Token string
 	// Latency delays every answer; LatencyJitter adds a uniform random extra in [0, jitter).

@@ -50,7 +50,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{
 		opts:     o,
-		ws:       generate(o.Seed, o.Contacts, o.Now().Truncate(time.Second)),
+		ws:       generate(o.Seed, o.Contacts, o.Now().Truncate(time.Second), o.ContactsOnly),
 		stats:    newStatsRec(),
 		faultRNG: newRNG(o.Seed, 0xfa17),
 	}

@@ -23,12 +23,14 @@ func newSandboxCmd() *cobra.Command {
 		Long: `sandbox generates a deterministic Intercom workspace (contacts, conversations with
 personal data in free text, tickets, notes, events) and serves Intercom's REST API for it.
 
-The first two lines of output are INTERCOM_API_URL=... and INTERCOM_ACCESS_TOKEN=..., so
-a shell can pick them up:
+The first two lines of standard output are INTERCOM_API_URL=... and
+INTERCOM_ACCESS_TOKEN=..., so a shell can pick them up while it keeps serving:
 
-  eval "$(intercom-privacy sandbox --contacts 1000 | head -n 2)"
+  intercom-privacy sandbox --contacts 1000 > sandbox.env &
+  sleep 1; eval "$(head -n 2 sandbox.env)"; export INTERCOM_API_URL INTERCOM_ACCESS_TOKEN
 
-It then serves until interrupted. All the data is synthetic.`,
+It then serves until interrupted. All the data is synthetic. A summary goes to
+standard error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.DropRate = dropRate
@@ -42,14 +44,14 @@ It then serves until interrupted. All the data is synthetic.`,
 			fmt.Fprintf(out, "INTERCOM_API_URL=%s\n", l.URL)
 			fmt.Fprintf(out, "INTERCOM_ACCESS_TOKEN=%s\n", l.Server.Token())
 			p := l.Server.SamplePerson()
-			fmt.Fprintf(cmd.ErrOrStderr(), "sandbox: %d contacts (seed %d); sample person has %d contacts and %d conversations; Ctrl-C to stop\n",
-				len(l.Server.Workspace().Contacts()), opts.Seed, len(p.ContactIDs), len(p.ConversationIDs))
+			fmt.Fprintf(cmd.ErrOrStderr(), "sandbox: %d generated contacts (seed %d); the sample person has %d contacts and %d conversations; Ctrl-C to stop\n",
+				opts.Contacts, opts.Seed, len(p.ContactIDs), len(p.ConversationIDs))
 			return l.Serve(cmd.Context())
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&addr, "addr", envString("INTERCOM_SANDBOX_ADDR", "127.0.0.1:8081"), "address to listen on (env INTERCOM_SANDBOX_ADDR)")
-	f.IntVar(&opts.Contacts, "contacts", envInt("INTERCOM_SANDBOX_CONTACTS", sandbox.DefaultContacts), "number of generated contacts")
+	f.IntVar(&opts.Contacts, "contacts", envInt("INTERCOM_SANDBOX_CONTACTS", sandbox.DefaultContacts), "number of generated contacts (env INTERCOM_SANDBOX_CONTACTS)")
 	f.Int64Var(&opts.Seed, "seed", 1, "generator seed (the same seed and size give the same workspace)")
 	f.StringVar(&opts.Token, "token", "", "access token to accept (random when empty; prefer INTERCOM_SANDBOX_TOKEN)")
 	f.DurationVar(&opts.Latency, "latency", 0, "delay added to every answer")
@@ -61,6 +63,7 @@ It then serves until interrupted. All the data is synthetic.`,
 	f.DurationVar(&opts.ExportDuration, "export-duration", sandbox.DefaultExportDuration, "time a content export job takes")
 	f.StringVar(&export, "export-status", "", `finished export status: "" (alternate complete/completed), completed, complete, failed`)
 	f.StringVar(&exportFmt, "export-format", "", `download container: "" (tar.gz), zip, csv.gz`)
+	f.BoolVar(&opts.ContactsOnly, "contacts-only", false, "generate contacts without conversations, tickets, notes or events")
 	cmd.PreRun = func(*cobra.Command, []string) {
 		if opts.Token == "" {
 			opts.Token = envString("INTERCOM_SANDBOX_TOKEN", "")
