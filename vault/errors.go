@@ -29,6 +29,11 @@ var (
 	ErrAlreadyInitialised = errors.New("vault: keysets already initialised; nothing was changed" +
 		" (use `intercom-privacy keys rotate` to add a new key-encryption key)")
 
+	// ErrKeysetLost: Init found a keyset missing while person keys exist, so data
+	// was encrypted with the lost keyset; it refuses to create a new one.
+	ErrKeysetLost = errors.New("vault: keyset missing while person keys exist: a new one would make existing data or indexes unusable;" +
+		" restore the keysets from a backup")
+
 	// ErrCorruptKeyset: a stored keyset decrypted but is not a keyset of the expected
 	// kind, or its encrypted form cannot be parsed.
 	ErrCorruptKeyset = errors.New("vault: stored keyset is damaged or of the wrong kind: restore the keysets from a backup")

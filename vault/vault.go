@@ -101,8 +101,9 @@ type kekState struct {
 // replace keysets: when all are present it returns ErrAlreadyInitialised and changes
 // nothing. When only some are present (an Init that crashed half way), it checks that
 // master decrypts them and creates the missing ones, unless person keys already
-// exist: then a missing keyset means lost key material, and Init refuses rather than
-// create a key that would make existing indexes or data unreadable.
+// exist: then a missing keyset means lost key material, and Init refuses
+// (ErrKeysetLost) rather than create a key that would make existing indexes or data
+// unusable.
 //
 // Init takes no lock: run it once, from one process (the `keys init` command).
 func Init(ctx context.Context, ks KeyStore, master MasterKey) error {
@@ -132,8 +133,7 @@ func Init(ctx context.Context, ks KeyStore, master MasterKey) error {
 			return fmt.Errorf("vault: listing person keys: %w", err)
 		}
 		if len(people) > 0 {
-			return &KeysetError{Keyset: keysetSpecs[missing[0]].name, Err: fmt.Errorf(
-				"%w, but it is missing while person keys exist: a new key would make existing data or indexes unusable; restore the keysets from a backup", ErrAlreadyInitialised)}
+			return &KeysetError{Keyset: keysetSpecs[missing[0]].name, Err: ErrKeysetLost}
 		}
 	}
 	for _, i := range missing {

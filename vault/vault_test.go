@@ -226,7 +226,7 @@ func TestInitInterrupted(t *testing.T) {
 	}
 	delete(mem.keysets, KeysetIndex)
 	err = Init(ctx, mem, m)
-	if !errors.Is(err, ErrAlreadyInitialised) || !strings.Contains(err.Error(), "backup") {
+	if !errors.Is(err, ErrKeysetLost) || !strings.Contains(err.Error(), "backup") || !strings.Contains(err.Error(), `"index"`) {
 		t.Fatalf("Init with a missing keyset and person keys = %v", err)
 	}
 }
