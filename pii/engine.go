@@ -213,6 +213,15 @@ func (s *scanner) run() {
 			f |= c
 			j++
 		}
+		// Fast path for the commonest word: lower-case ASCII letters, not
+		// all hex digits. Only a keyword can matter.
+		if f&(cWord|cHexNot) == cLower|cHexNot {
+			if wl := j - i; wl < 32 && kwLen[t[i]]&(1<<wl) != 0 {
+				s.keyword(i, j)
+			}
+			i = j
+			continue
+		}
 		i = s.word(i, j, f)
 	}
 }
