@@ -1,0 +1,283 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/intercom-privacy/intercom-privacy/audit"
+	"github.com/intercom-privacy/intercom-privacy/store"
+	"github.com/intercom-privacy/intercom-privacy/vault"
+)
+
+func init() { register(newAuditCmd) }
+
+// auditFlags are the flags shared by the audit sub-commands.
+type auditFlags struct {
+	databaseURL string
+	masterFile  string
+	publicKeys  []string
+}
+
+func (f *auditFlags) add(cmd *cobra.Command) {
+	databaseURLFlag(cmd, &f.databaseURL)
+	fl := cmd.Flags()
+	fl.StringVar(&f.masterFile, "master-key-file", envString(vault.EnvMasterKeyFile, ""),
+		"file holding the base64 master key (env "+vault.EnvMasterKeyFile+"), used to read the signing public key when no --public-key is given; the key itself is read from "+vault.EnvMasterKey+", never from a flag")
+	fl.StringArrayVar(&f.publicKeys, "public-key", nil,
+		"Ed25519 public key (base64, 32 bytes) that signed the checkpoints, optionally as KEYID=BASE64; repeat for rotated keys. With it, no master key is needed")
+}
+
+// keyring returns the checkpoint keys: the --public-key values, or else the
+// vault's current audit signing key (which needs the master key).
+func (f *auditFlags) keyring(ctx context.Context, st store.Store) (audit.Keyring, error) {
+	if len(f.publicKeys) > 0 {
+		var ring audit.Keyring
+		for i, v := range f.publicKeys {
+			v = strings.TrimSpace(v)
+			id := ""
+			raw, err := base64.StdEncoding.DecodeString(v)
+			if err != nil || len(raw) != ed25519.PublicKeySize {
+				// KEYID=BASE64
+				var b64 string
+				id, b64, _ = strings.Cut(v, "=")
+				raw, err = base64.StdEncoding.DecodeString(b64)
+			}
+			if err != nil || len(raw) != ed25519.PublicKeySize {
+				return nil, fmt.Errorf("--public-key #%d is not a base64 Ed25519 public key of %d bytes, optionally as KEYID=BASE64 (the export header's \"public_key\")", i+1, ed25519.PublicKeySize)
+			}
+			if id == "" {
+				id = vault.KeyIDForPublicKey(raw)
+			}
+			ring = append(ring, audit.PublicKey{KeyID: id, Key: raw})
+		}
+		return ring, nil
+	}
+	master, err := vault.LoadMasterKey(os.Getenv(vault.EnvMasterKey), f.masterFile)
+	if err != nil {
+		return nil, fmt.Errorf("%w\n(or pass the signing public key with --public-key, e.g. from an earlier `audit export` header)", err)
+	}
+	v, err := vault.Open(ctx, st, master)
+	if err != nil {
+		return nil, err
+	}
+	pub, id := v.AuditPublicKey()
+	return audit.Keyring{{KeyID: id, Key: pub}}, nil
+}
+
+// openStore opens the database without migrating it: verifying and
+// exporting only read.
+func (f *auditFlags) openStore(ctx context.Context) (store.Store, error) {
+	return store.Open(ctx, f.databaseURL, store.WithoutMigrate())
+}
+
+func newAuditCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "audit",
+		Short: "Verify and export the tamper-evident audit trail",
+		Long: `The audit trail is an append-only chain of records: each holds the SHA-256
+hash of the one before it, and Ed25519-signed checkpoints are written at the
+end of every run and every 1000 records. Records hold no personal data: the
+person is a keyed HMAC reference, objects are Intercom ids and counts.
+
+  audit verify   walk the whole chain and every checkpoint; report the first
+                 broken link (edited, deleted, inserted, reordered, truncated
+                 record, or bad checkpoint signature)
+  audit export   write the chain as JSON lines for an auditor, with the public
+                 key needed to check the signatures
+
+Audit records are never removed by anything automatic before the configured
+audit retention (7 years by default, never less than 24 months).`,
+	}
+	cmd.AddCommand(newAuditVerifyCmd(), newAuditExportCmd())
+	return cmd
+}
+
+// brokenChainError is returned when verification finds a broken link; the
+// process exits with status 2 so scripts can tell it from a failure to run.
+type brokenChainError struct{ b *audit.Break }
+
+func (e brokenChainError) Error() string { return e.b.Error() }
+func (e brokenChainError) Unwrap() error { return e.b }
+func (e brokenChainError) ExitCode() int { return 2 }
+
+// reportJSON is the --json form of a verification report.
+type reportJSON struct {
+	OK             bool         `json:"ok"`
+	Records        int64        `json:"records"`
+	LastSeq        int64        `json:"last_seq"`
+	LastHash       string       `json:"last_hash,omitempty"`
+	Checkpoints    int64        `json:"checkpoints"`
+	LastCheckpoint int64        `json:"last_checkpoint"`
+	Unsigned       int64        `json:"unsigned"`
+	Keys           []string     `json:"key_ids"`
+	Break          *audit.Break `json:"break,omitempty"`
+}
+
+func newAuditVerifyCmd() *cobra.Command {
+	var (
+		f      auditFlags
+		asJSON bool
+	)
+	cmd := &cobra.Command{
+		Use:   "verify",
+		Short: "Walk the audit chain and its signed checkpoints and report the first broken link",
+		Long: `verify reads every audit record and checkpoint once. It recomputes each
+record's hash, checks that each links to the one before, that sequence numbers
+run from 1 without gaps, that every checkpoint's Ed25519 signature verifies and
+matches the record it signs, and that no signed record is missing at the end.
+
+It reports the first broken link, or how many records follow the last
+checkpoint (those are protected by the hash chain only: run a checkpoint,
+which every run does at its end, to sign them).
+
+The signing public key comes from --public-key (no secrets needed: an auditor
+can use the key from an export header) or else from the vault, which needs
+` + vault.EnvMasterKey + ` or --master-key-file.
+
+Exit status: 0 when the chain verifies, 2 when it is broken, 1 on any other error.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			st, err := f.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			keys, err := f.keyring(ctx, st)
+			if err != nil {
+				return err
+			}
+			rep, err := audit.Verify(ctx, st, keys)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				j := reportJSON{OK: rep.OK(), Records: rep.Records, LastSeq: rep.LastSeq, Checkpoints: rep.Checkpoints,
+					LastCheckpoint: rep.LastCheckpoint, Unsigned: rep.Unsigned, Break: rep.Break}
+				if len(rep.LastHash) > 0 {
+					j.LastHash = hex.EncodeToString(rep.LastHash)
+				}
+				for _, k := range keys {
+					j.Keys = append(j.Keys, k.KeyID)
+				}
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(j); err != nil {
+					return err
+				}
+			} else {
+				printReport(out, &rep)
+			}
+			if rep.Break != nil {
+				return brokenChainError{rep.Break}
+			}
+			return nil
+		},
+	}
+	f.add(cmd)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	return cmd
+}
+
+func printReport(w io.Writer, rep *audit.Report) {
+	if rep.Break != nil {
+		fmt.Fprintf(w, "audit chain BROKEN at record %d: %s\n  %s\n", rep.Break.Seq, rep.Break.Kind, rep.Break.Detail)
+		fmt.Fprintf(w, "read %d records and %d checkpoints; the last checkpoint that verified is at record %d\n",
+			rep.Records, rep.Checkpoints, rep.LastCheckpoint)
+		return
+	}
+	if rep.Records == 0 {
+		fmt.Fprintln(w, "audit chain OK: empty (no records yet)")
+		return
+	}
+	fmt.Fprintf(w, "audit chain OK: %d records, %d checkpoints, last record %d (hash %x)\n",
+		rep.Records, rep.Checkpoints, rep.LastSeq, rep.LastHash)
+	if rep.Unsigned > 0 {
+		fmt.Fprintf(w, "%d records after the last checkpoint (record %d) are not signed yet: they are protected by the hash chain only\n",
+			rep.Unsigned, rep.LastCheckpoint)
+	} else {
+		fmt.Fprintf(w, "every record is covered by a signed checkpoint (last at record %d)\n", rep.LastCheckpoint)
+	}
+}
+
+func newAuditExportCmd() *cobra.Command {
+	var (
+		f   auditFlags
+		out string
+	)
+	cmd := &cobra.Command{
+		Use:   "export",
+		Short: "Write the audit chain as JSON lines for an auditor, with the signing public key",
+		Long: `export writes the audit trail as JSON lines: a header with the Ed25519 public
+key(s) (base64) and key id(s) and how hashes and signatures are computed, then
+every record (its canonical body byte for byte, with its hash) followed by the
+checkpoints that sign it. An auditor can check the file with SHA-256 and
+Ed25519 alone, or with ` + "`intercom-privacy audit verify --public-key`" + ` against the database.
+
+Records hold no personal data, so neither does the export. export does not
+verify: run ` + "`audit verify`" + ` for that. The file is created with mode 0600;
+an existing file is replaced only when the export completes.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			st, err := f.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			keys, err := f.keyring(ctx, st)
+			if err != nil {
+				return err
+			}
+			if out == "" || out == "-" {
+				return audit.Export(ctx, st, cmd.OutOrStdout(), keys)
+			}
+			return exportToFile(ctx, st, out, keys)
+		},
+	}
+	f.add(cmd)
+	cmd.Flags().StringVar(&out, "out", "", "file to write (default: standard output)")
+	return cmd
+}
+
+// exportToFile writes the export to a temporary file next to path and
+// renames it into place, so a failed export never leaves a partial file.
+func exportToFile(ctx context.Context, st store.Store, path string, keys audit.Keyring) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("audit export: creating the output file: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err := tmp.Chmod(0o600); err != nil {
+		return fmt.Errorf("audit export: %w", err)
+	}
+	if err := audit.Export(ctx, st, tmp, keys); err != nil {
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("audit export: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("audit export: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("audit export: %w", err)
+	}
+	return nil
+}
