@@ -21,6 +21,8 @@ var fuzzSeeds = []string{
 	`"x@y.com"`,
 	`{"password":{"nested":["s3cr3t"]}}`,
 	`{"a@b.co":{"c@d.co":1}}`,
+	`{"a":"+44 20","b":"7946 0958","c":4111111111111111,"d":"DE89 3704 0044 0532 0130 00"}`,
+	`{"msg":"password: hunter2","ip":"8.8.8.8","t":"call +1 415 555 0123"}`,
 }
 
 func fuzzRedactor(t *testing.T) (*Redactor, *pii.Engine) {

@@ -21,6 +21,10 @@ type walker struct {
 	kbuf        []byte // decoded key
 	sbuf        []byte // decoded string value
 	rbuf        []byte // redacted value
+	findings    []pii.Finding
+	// skipContent is set when a scan of the whole document found nothing,
+	// so values need no content scan of their own.
+	skipContent bool
 }
 
 func (w *walker) syntax(reason string) error {

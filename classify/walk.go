@@ -157,7 +157,7 @@ func (w *walker) redactScalar(s slot, v []byte) ([]byte, bool) {
 		w.rbuf = r.operate(w.rbuf[:0], f.Label, v)
 		return w.rbuf, !bytes.Equal(w.rbuf, v)
 	default:
-		if len(v) == 0 {
+		if len(v) == 0 || w.skipContent {
 			return v, false
 		}
 		if f.HTML {
@@ -172,7 +172,7 @@ func (w *walker) redactScalar(s slot, v []byte) ([]byte, bool) {
 // redactKey scans an object key as content: maps keyed by e-mail address
 // exist. It returns the replacement and whether it changed.
 func (w *walker) redactKey(k []byte) ([]byte, bool) {
-	if len(k) == 0 || (w.known == nil && plainASCIIKey(k)) {
+	if len(k) == 0 || w.skipContent || (w.known == nil && plainASCIIKey(k)) {
 		return k, false
 	}
 	w.rbuf = w.r.content.Redact(w.rbuf[:0], k, w.known, &w.counts.Findings)
