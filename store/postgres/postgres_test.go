@@ -88,3 +88,7 @@ func TestMissingSchema(t *testing.T) {
 		t.Fatalf("open with a missing schema: %v", err)
 	}
 }
+
+func BenchmarkContactWrites(b *testing.B) {
+	storetest.BenchmarkContactWrites(b, storetest.RequirePostgres(b).Open)
+}

@@ -105,3 +105,7 @@ func FuzzPathFromURL(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkContactWrites(b *testing.B) {
+	storetest.BenchmarkContactWrites(b, storetest.SQLite().Open)
+}
