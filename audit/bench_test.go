@@ -21,6 +21,7 @@ func benchAppend(b *testing.B, checker audit.Checker, parallel bool) {
 		return m.Update(ctx, func(tx audit.Tx) error { _, err := c.Append(ctx, tx, rec); return err })
 	}
 	b.ReportAllocs()
+	cpu0 := cpuTime()
 	b.ResetTimer()
 	if parallel {
 		b.SetParallelism(8 / max(1, testingProcs())) // about 8 writers in all
@@ -41,6 +42,7 @@ func benchAppend(b *testing.B, checker audit.Checker, parallel bool) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/append")
 	if m.Len() != b.N {
 		b.Fatalf("%d records for %d appends", m.Len(), b.N)
 	}

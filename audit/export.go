@@ -131,12 +131,9 @@ func Export(ctx context.Context, r Reader, w io.Writer, keys Keyring) error {
 }
 
 func writeJSONLine(w *bufio.Writer, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("audit: export: encoding: %w", err)
-	}
-	b = append(b, '\n')
-	if _, err := w.Write(b); err != nil {
+	enc := json.NewEncoder(w) // writes a newline after the value
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		return fmt.Errorf("audit: export: writing: %w", err)
 	}
 	return nil

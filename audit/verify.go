@@ -63,11 +63,11 @@ const (
 // ErrBroken. Its text holds sequence numbers and kinds only.
 type Break struct {
 	// Seq is the sequence number where the chain first breaks.
-	Seq int64
+	Seq int64 `json:"seq"`
 	// Kind is how it breaks.
-	Kind BreakKind
+	Kind BreakKind `json:"kind"`
 	// Detail says what was seen, in a sentence.
-	Detail string
+	Detail string `json:"detail"`
 }
 
 // Error implements error.
@@ -89,11 +89,11 @@ type Report struct {
 	// Checkpoints is the number of checkpoints read.
 	Checkpoints int64 `json:"checkpoints"`
 	// LastCheckpoint is the Seq of the last checkpoint whose signature and
-	// hash both verified (0 when none did).
+	// hash both verified before the first broken link (0 when none did).
 	LastCheckpoint int64 `json:"last_checkpoint"`
 	// Unsigned is the number of records after LastCheckpoint: they are
 	// protected by the hash chain only, so appending or cutting off records
-	// there is visible only as a different count.
+	// there is visible only as a different count. It is 0 when Break is set.
 	Unsigned int64 `json:"unsigned"`
 	// Break is the first broken link, nil when the chain is whole.
 	Break *Break `json:"break,omitempty"`
@@ -261,7 +261,9 @@ func Verify(ctx context.Context, r Reader, v Verifier) (Report, error) {
 	if rep.LastSeq > 0 {
 		rep.LastHash = bytes.Clone(prev)
 	}
-	rep.Unsigned = rep.LastSeq - rep.LastCheckpoint
+	if first == nil {
+		rep.Unsigned = rep.LastSeq - rep.LastCheckpoint
+	}
 	if first != nil {
 		b := &Break{Seq: first.seq, Kind: first.kind, Detail: first.detail}
 		if first.ifLast != "" && first.seq == rep.LastSeq && first.foundSeq == 0 {

@@ -106,7 +106,9 @@ audit retention (7 years by default, never less than 24 months).`,
 // process exits with status 2 so scripts can tell it from a failure to run.
 type brokenChainError struct{ b *audit.Break }
 
-func (e brokenChainError) Error() string { return e.b.Error() }
+func (e brokenChainError) Error() string {
+	return fmt.Sprintf("audit chain broken at record %d (%s)", e.b.Seq, e.b.Kind)
+}
 func (e brokenChainError) Unwrap() error { return e.b }
 func (e brokenChainError) ExitCode() int { return 2 }
 
@@ -193,8 +195,12 @@ Exit status: 0 when the chain verifies, 2 when it is broken, 1 on any other erro
 func printReport(w io.Writer, rep *audit.Report) {
 	if rep.Break != nil {
 		fmt.Fprintf(w, "audit chain BROKEN at record %d: %s\n  %s\n", rep.Break.Seq, rep.Break.Kind, rep.Break.Detail)
-		fmt.Fprintf(w, "read %d records and %d checkpoints; the last checkpoint that verified is at record %d\n",
-			rep.Records, rep.Checkpoints, rep.LastCheckpoint)
+		fmt.Fprintf(w, "read %d records and %d checkpoints; ", rep.Records, rep.Checkpoints)
+		if rep.LastCheckpoint > 0 {
+			fmt.Fprintf(w, "the last checkpoint that verified before the break is at record %d\n", rep.LastCheckpoint)
+		} else {
+			fmt.Fprintln(w, "no checkpoint verified before the break")
+		}
 		return
 	}
 	if rep.Records == 0 {
