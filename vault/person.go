@@ -126,7 +126,8 @@ func (v *Vault) Decrypt(ctx context.Context, personKeyID string, aad AAD, cipher
 }
 
 // CreatePersonKey makes sure the person key personKeyID exists in ks (nil means the
-// KeyStore given to Open), creating it if needed. Concurrent calls for one id, from
+// KeyStore given to Open), creating it if needed. A key made through a non-nil ks is
+// not put in the shared cache (ks may be a transaction that rolls back). Concurrent calls for one id, from
 // goroutines or processes, end with one key (KeyStore.CreatePersonKey returns the
 // key that won). Encrypt creates keys on first use, so calling this is optional; it
 // lets a workflow create the key inside its own store transaction.
@@ -135,7 +136,9 @@ func (v *Vault) CreatePersonKey(ctx context.Context, ks KeyStore, personKeyID st
 		return err
 	}
 	view := v
-	if ks != nil && ks != v.ks {
+	if ks != nil {
+		// Not compared with v.ks: comparing interfaces can panic on dynamic
+		// types that are not comparable.
 		view = v.With(ks)
 	}
 	_, _, err := view.personAEAD(ctx, personKeyID, true)
