@@ -231,12 +231,8 @@ func (c *core) value(v slog.Value, depth int) slog.Value {
 	switch v.Kind() {
 	case slog.KindString:
 		return slog.StringValue(c.scan(v.String()))
-	case slog.KindInt64:
-		return c.number(v, strconv.FormatInt(v.Int64(), 10))
-	case slog.KindUint64:
-		return c.number(v, strconv.FormatUint(v.Uint64(), 10))
-	case slog.KindFloat64:
-		return c.number(v, strconv.FormatFloat(v.Float64(), 'f', -1, 64))
+	case slog.KindInt64, slog.KindUint64, slog.KindFloat64:
+		return c.number(v)
 	case slog.KindBool, slog.KindDuration, slog.KindTime:
 		return v
 	case slog.KindGroup:
@@ -257,10 +253,27 @@ func (c *core) value(v slog.Value, depth int) slog.Value {
 	}
 }
 
-func (c *core) number(v slog.Value, text string) slog.Value {
-	if red := c.scan(text); red != text {
-		return slog.StringValue(red)
+// number scans the decimal text of a number: a card or phone number logged
+// as an integer is still personal data. A number that held some becomes a
+// string.
+func (c *core) number(v slog.Value) slog.Value {
+	if c.r == nil {
+		return slog.StringValue(placeholderUnscannable)
 	}
+	b := c.bufs.Get().(*buffers)
+	switch v.Kind() {
+	case slog.KindInt64:
+		b.in = strconv.AppendInt(b.in[:0], v.Int64(), 10)
+	case slog.KindUint64:
+		b.in = strconv.AppendUint(b.in[:0], v.Uint64(), 10)
+	default:
+		b.in = strconv.AppendFloat(b.in[:0], v.Float64(), 'f', -1, 64)
+	}
+	b.out = c.r.Redact(b.out[:0], b.in, c.known, nil)
+	if !bytes.Equal(b.out, b.in) {
+		v = slog.StringValue(string(b.out))
+	}
+	c.bufs.Put(b)
 	return v
 }
 
