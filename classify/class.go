@@ -23,7 +23,10 @@
 // same list the redacting log handler uses) apply as well.
 package classify
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Class is the privacy class of a field. The zero value is ClassContent, so
 // an unclassified field is scanned rather than kept.
@@ -47,6 +50,18 @@ func (c Class) String() string {
 		return classNames[c]
 	}
 	return fmt.Sprintf("Class(%d)", uint8(c))
+}
+
+// ParseClass returns the Class whose String form is s ("pii", "content",
+// "identifier", "custom_attribute", "system"), case-insensitively; it is
+// meant for configuration files that classify custom attributes.
+func ParseClass(s string) (Class, error) {
+	for c := Class(0); c < numClasses; c++ {
+		if strings.EqualFold(s, classNames[c]) {
+			return c, nil
+		}
+	}
+	return 0, fmt.Errorf("%w %q (valid: %s)", ErrUnknownClass, truncate(s, 40), strings.Join(classNames[:], ", "))
 }
 
 // Label names the kind of personal data a PII field holds. Its String form
@@ -94,6 +109,24 @@ func (l Label) String() string {
 		return labelNames[l]
 	}
 	return fmt.Sprintf("Label(%d)", uint8(l))
+}
+
+// ParseLabel returns the Label whose String form is s ("EMAIL", "ADDRESS",
+// ...), case-insensitively.
+func ParseLabel(s string) (Label, error) {
+	for l := Label(0); l < NumLabels; l++ {
+		if strings.EqualFold(s, labelNames[l]) {
+			return l, nil
+		}
+	}
+	return 0, fmt.Errorf("%w %q (valid: %s)", ErrUnknownLabel, truncate(s, 40), strings.Join(labelNames[:], ", "))
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
 }
 
 // ObjectKind is the kind of Intercom object a document holds. It selects
@@ -154,10 +187,7 @@ func ParseKind(s string) (ObjectKind, error) {
 			return k, nil
 		}
 	}
-	if len(s) > 40 {
-		s = s[:40] + "..."
-	}
-	return 0, fmt.Errorf("%w %q", ErrUnknownKind, s)
+	return 0, fmt.Errorf("%w %q", ErrUnknownKind, truncate(s, 40))
 }
 
 // Field is the classification of one field path of an object kind.
@@ -179,9 +209,9 @@ type Field struct {
 
 // FieldInfo is one row of the table, as returned by Fields.
 type FieldInfo struct {
-	// Path is the field's dotted path inside its object; array indices are
-	// not part of paths ("conversation_parts.conversation_parts.body" is
-	// not how parts are reached: they are a Ref to KindConversationPart).
+	// Path is the field's dotted path inside its object, without array
+	// indices. Fields only lists a kind's own rows; Lookup also follows
+	// paths into referenced kinds ("source.author.email").
 	Path string
 	Field
 }

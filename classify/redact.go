@@ -24,6 +24,10 @@ var (
 	ErrTooDeep = errors.New("classify: document nested too deeply")
 	// ErrUnknownKind is returned by ParseKind.
 	ErrUnknownKind = errors.New("classify: unknown object kind")
+	// ErrUnknownClass is returned by ParseClass.
+	ErrUnknownClass = errors.New("classify: unknown class")
+	// ErrUnknownLabel is returned by ParseLabel.
+	ErrUnknownLabel = errors.New("classify: unknown label")
 	// ErrConfig is returned by New for an unusable configuration.
 	ErrConfig = errors.New("classify: invalid configuration")
 	// ErrUnsupportedValue is returned by RedactValue for a value that

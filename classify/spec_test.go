@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"sort"
@@ -137,5 +138,32 @@ func TestLookup(t *testing.T) {
 	}
 	if len(Fields(KindContact)) < 40 {
 		t.Errorf("Fields(KindContact) has %d rows", len(Fields(KindContact)))
+	}
+}
+
+func TestParse(t *testing.T) {
+	for c := Class(0); c < numClasses; c++ {
+		if got, err := ParseClass(strings.ToUpper(c.String())); err != nil || got != c {
+			t.Errorf("ParseClass(%s) = %v, %v", c, got, err)
+		}
+	}
+	for l := Label(0); l < NumLabels; l++ {
+		if got, err := ParseLabel(strings.ToLower(l.String())); err != nil || got != l {
+			t.Errorf("ParseLabel(%s) = %v, %v", l, got, err)
+		}
+	}
+	for _, k := range Kinds() {
+		if got, err := ParseKind(k.String()); err != nil || got != k {
+			t.Errorf("ParseKind(%s) = %v, %v", k, got, err)
+		}
+	}
+	if _, err := ParseClass("secretish"); !errors.Is(err, ErrUnknownClass) {
+		t.Errorf("ParseClass: %v", err)
+	}
+	if _, err := ParseLabel("x"); !errors.Is(err, ErrUnknownLabel) {
+		t.Errorf("ParseLabel: %v", err)
+	}
+	if _, err := ParseKind("x"); !errors.Is(err, ErrUnknownKind) {
+		t.Errorf("ParseKind: %v", err)
 	}
 }
