@@ -2,6 +2,8 @@ package pii
 
 import (
 	"bytes"
+	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -168,4 +170,27 @@ func TestLongLine(t *testing.T) {
 		t.Fatal("PII at the ends of a long line survived")
 	}
 	t.Logf("16 MB line redacted in %v", d)
+}
+
+// TestHugeLine redacts one 100 MB line when PII_HUGE=1 (figures in
+// docs/bench/pii.md); normal runs use TestLongLine's 16 MB.
+func TestHugeLine(t *testing.T) {
+	if os.Getenv("PII_HUGE") != "1" {
+		t.Skip("set PII_HUGE=1 to redact a 100 MB line")
+	}
+	e, _ := NewEngine(Options{})
+	r, _ := NewRedactor(e, Policy{})
+	line := []byte("jane@example.com " + strings.Repeat("lorem ipsum 12345 dolor ", (100<<20)/24) + " 4111111111111111")
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	t0 := time.Now()
+	out := r.Redact(make([]byte, 0, len(line)), line, nil, nil)
+	d := time.Since(t0)
+	runtime.ReadMemStats(&after)
+	if bytes.Contains(out, []byte("jane@")) || bytes.Contains(out, []byte("4111111111111111")) {
+		t.Fatal("PII at the ends of a 100 MB line survived")
+	}
+	t.Logf("%d MB line redacted in %v (%.0f MB/s), heap allocated during the call: %d MB",
+		len(line)>>20, d, float64(len(line))/d.Seconds()/1e6, (after.TotalAlloc-before.TotalAlloc)>>20)
 }

@@ -112,12 +112,12 @@ func (r *Redactor) Redact(dst, text []byte, known *Known, counts *Counts) []byte
 		text = tmp
 		tmp = nil
 	}
-	dst, n := r.redactOnce(dst, text, known, counts)
+	dst, n := r.redactOnce(dst, text, known, counts, true)
 	if n == 0 {
 		return dst
 	}
 	for round := 1; round < maxRounds; round++ {
-		tmp, n = r.redactOnce(tmp[:0], dst[base:], known, counts)
+		tmp, n = r.redactOnce(tmp[:0], dst[base:], known, counts, false)
 		if n == 0 {
 			break
 		}
@@ -128,7 +128,11 @@ func (r *Redactor) Redact(dst, text []byte, known *Known, counts *Counts) []byte
 
 const maxRounds = 4
 
-func (r *Redactor) redactOnce(dst, text []byte, known *Known, counts *Counts) ([]byte, int) {
+// redactOnce redacts the findings of one pass and returns how many
+// changed the text. The first pass counts every finding; later passes
+// count only new redactions, so values a mask leaves unchanged are not
+// counted twice.
+func (r *Redactor) redactOnce(dst, text []byte, known *Known, counts *Counts, first bool) ([]byte, int) {
 	fp := r.finds.Get().(*[]Finding)
 	fs := r.e.Find(text, known, (*fp)[:0])
 	n := 0
@@ -137,10 +141,11 @@ func (r *Redactor) redactOnce(dst, text []byte, known *Known, counts *Counts) ([
 		dst = appendValid(dst, text[last:f.Start])
 		before := len(dst)
 		dst = r.apply(dst, f.Type, text[f.Start:f.End])
-		if string(dst[before:]) != string(text[f.Start:f.End]) {
+		changed := string(dst[before:]) != string(text[f.Start:f.End])
+		if changed {
 			n++ // Keep, or a mask that is already masked, changes nothing
 		}
-		if counts != nil {
+		if counts != nil && (first || changed) {
 			counts[f.Type]++
 		}
 		last = f.End
