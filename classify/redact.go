@@ -43,6 +43,7 @@ type SyntaxError struct {
 	Reason string
 }
 
+// Error describes the problem and its offset, never the document's text.
 func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("classify: invalid JSON at byte %d: %s", e.Offset, e.Reason)
 }
@@ -58,6 +59,7 @@ type DepthError struct {
 	Offset int
 }
 
+// Error gives the limit and where it was crossed.
 func (e *DepthError) Error() string {
 	return fmt.Sprintf("classify: document nested deeper than %d levels (at byte %d); raise Options.MaxDepth if this is legitimate", e.Limit, e.Offset)
 }
