@@ -1,0 +1,650 @@
+package dsar
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/intercom-privacy/intercom-privacy/audit"
+	"github.com/intercom-privacy/intercom-privacy/config"
+	"github.com/intercom-privacy/intercom-privacy/intercom"
+	"github.com/intercom-privacy/intercom-privacy/store"
+	"github.com/intercom-privacy/intercom-privacy/vault"
+)
+
+// RecoveryWindowNotice is recorded with every completed erasure: Intercom keeps a
+// deleted contact recoverable for 7 days before it is gone for good.
+const RecoveryWindowNotice = "Intercom keeps deleted contacts recoverable for 7 days before permanent removal"
+
+// VerificationError reports an erasure whose verification still found the person in
+// Intercom. It names Intercom object ids only. The step is not marked done; the job
+// retries it.
+type VerificationError struct {
+	// Remaining are the Intercom contact ids still answering or still found by a
+	// search for one of the person's identifiers.
+	Remaining []string
+	// Other counts tickets or conversations that still answer.
+	Other int
+}
+
+func (e *VerificationError) Error() string {
+	return fmt.Sprintf("dsar: erasure verification failed: %d contact(s) still present in Intercom (%s) and %d other object(s) still answering; the verify step will be retried",
+		len(e.Remaining), strings.Join(capIDs(e.Remaining), ", "), e.Other)
+}
+
+// deleteProgress is the Detail of a step that deletes Intercom objects one by one.
+// Targets are fixed when the step first runs; Done grows as each DELETE returns, so
+// a resumed step sends no DELETE for an object already done.
+type deleteProgress struct {
+	Planned bool     `json:"planned"`
+	Targets []string `json:"targets"`
+	Done    []string `json:"done"`
+	// Kept are objects shared with other people, left in place (Intercom removes the
+	// person from them when the contact is deleted).
+	Kept []string `json:"kept,omitempty"`
+	// Skipped says why a step did nothing ("not_configured").
+	Skipped string           `json:"skipped,omitempty"`
+	Counts  map[string]int64 `json:"counts"`
+}
+
+func (s *Service) config() *config.Config {
+	if s.Config != nil {
+		return s.Config
+	}
+	return config.Default()
+}
+
+// personContacts is the set of the person's Intercom contact ids (every match,
+// whatever its status, and the canonical contacts of merged ones).
+func (r *runner) personContacts() map[string]bool {
+	set := map[string]bool{}
+	for _, m := range r.res.Matches {
+		set[m.ContactID] = true
+		if m.MergedInto != "" {
+			set[m.MergedInto] = true
+		}
+	}
+	return set
+}
+
+// orderedContacts lists the person's contact ids: merged-away ones first, then
+// archived ones, then live ones (so the canonical contact goes last).
+func (r *runner) orderedContacts() []string {
+	var out []string
+	for _, pass := range []string{StatusMerged, StatusNotRetrievable, StatusActive} {
+		for _, m := range r.res.Matches {
+			if m.Status == pass && !slices.Contains(out, m.ContactID) {
+				out = append(out, m.ContactID)
+			}
+		}
+	}
+	for _, m := range r.res.Matches {
+		if m.MergedInto != "" && !slices.Contains(out, m.MergedInto) {
+			out = append(out, m.MergedInto)
+		}
+	}
+	return out
+}
+
+// onlyPerson reports whether every participant is one of the person's contacts.
+func onlyPerson(refs []intercom.ContactRef, person map[string]bool) bool {
+	for _, c := range refs {
+		if !person[string(c.ID)] {
+			return false
+		}
+	}
+	return true
+}
+
+// deleteTickets deletes the person's tickets (Config.Erasure.DeleteTickets).
+func (r *runner) deleteTickets(ctx context.Context) error {
+	if !r.s.config().Erasure.DeleteTickets {
+		return r.recordStep(ctx, StepDeleteTickets, deleteProgress{Skipped: "not_configured", Counts: map[string]int64{}},
+			audit.Record{Action: audit.ActionErasureIntercomDeleted, Outcome: audit.OutcomeNoop, Reason: "ticket deletion not configured"}, nil)
+	}
+	plan := func(ctx context.Context, p *deleteProgress) error {
+		person := r.personContacts()
+		seen := map[string]bool{}
+		for _, cid := range r.orderedContacts() {
+			for t, err := range r.s.Intercom.SearchTickets(ctx, intercom.Field("contact_ids").Eq(cid), intercom.SearchOptions{}) {
+				if err != nil {
+					return fmt.Errorf("search tickets: %w", err)
+				}
+				id := string(t.ID)
+				if seen[id] {
+					continue
+				}
+				seen[id] = true
+				if onlyPerson(t.Contacts.Contacts, person) {
+					p.Targets = append(p.Targets, id)
+				} else {
+					p.Kept = append(p.Kept, id)
+				}
+			}
+		}
+		return nil
+	}
+	del := func(ctx context.Context, id string) error {
+		_, err := r.s.Intercom.DeleteTicket(ctx, id)
+		return err
+	}
+	return r.deleteObjects(ctx, StepDeleteTickets, "tickets", plan, del)
+}
+
+// deleteConversations deletes the person's conversations when configured
+// (Config.Erasure.DeleteConversations, with its retain_metrics choice).
+// Conversations shared with other customers are kept: deleting them would erase
+// other people's data; Intercom removes the person from them with the contact.
+func (r *runner) deleteConversations(ctx context.Context) error {
+	cfg := r.s.config().Erasure
+	if !cfg.DeleteConversations {
+		return r.recordStep(ctx, StepDeleteConversations, deleteProgress{Skipped: "not_configured", Counts: map[string]int64{}},
+			audit.Record{Action: audit.ActionErasureIntercomDeleted, Outcome: audit.OutcomeNoop,
+				Reason: "explicit conversation deletion not configured; Intercom deletes the conversations with the contact"}, nil)
+	}
+	plan := func(ctx context.Context, p *deleteProgress) error {
+		person := r.personContacts()
+		seen := map[string]bool{}
+		for _, cid := range r.orderedContacts() {
+			for c, err := range r.s.Intercom.SearchConversations(ctx, intercom.Field("contact_ids").Eq(cid), intercom.SearchOptions{}) {
+				if err != nil {
+					return fmt.Errorf("search conversations: %w", err)
+				}
+				id := string(c.ID)
+				if seen[id] {
+					continue
+				}
+				seen[id] = true
+				if onlyPerson(c.Contacts.Contacts, person) {
+					p.Targets = append(p.Targets, id)
+				} else {
+					p.Kept = append(p.Kept, id)
+				}
+			}
+		}
+		return nil
+	}
+	retain := cfg.RetainMetrics
+	del := func(ctx context.Context, id string) error {
+		_, err := r.s.Intercom.DeleteConversation(ctx, id, intercom.DeleteConversationOptions{RetainMetrics: &retain})
+		return err
+	}
+	return r.deleteObjects(ctx, StepDeleteConversations, "conversations", plan, del)
+}
+
+// deleteContacts deletes every contact of the person: live, archived (deleted by
+// id directly) and merged-away ones (a 410 or 404 means their data lives in the
+// canonical contact, which is deleted too).
+func (r *runner) deleteContacts(ctx context.Context) error {
+	plan := func(ctx context.Context, p *deleteProgress) error {
+		p.Targets = r.orderedContacts()
+		return nil
+	}
+	del := func(ctx context.Context, id string) error {
+		_, err := r.s.Intercom.DeleteContact(ctx, id)
+		if errors.Is(err, intercom.ErrMerged) {
+			return intercom.ErrNotFound // the canonical contact is among the targets
+		}
+		return err
+	}
+	return r.deleteObjects(ctx, StepDeleteContacts, "contacts", plan, del)
+}
+
+// deleteObjects runs one deleting step: it plans the targets once (recorded before
+// the first DELETE), deletes each target not yet done, records each as done as soon
+// as its DELETE returns, and marks the step done with its audit record. A DELETE
+// answering 404 counts as already gone: it was deleted by an earlier attempt whose
+// answer was lost, or by someone else, and no second effect happened.
+func (r *runner) deleteObjects(ctx context.Context, step, kind string,
+	plan func(context.Context, *deleteProgress) error, del func(context.Context, string) error) error {
+	var p deleteProgress
+	if _, err := r.loadProgress(ctx, step, &p); err != nil {
+		return err
+	}
+	if p.Counts == nil {
+		p.Counts = map[string]int64{}
+	}
+	if !p.Planned {
+		p = deleteProgress{Planned: true, Targets: []string{}, Done: []string{}, Counts: map[string]int64{}}
+		if err := plan(ctx, &p); err != nil {
+			return err
+		}
+		p.Counts[kind+"_planned"] = int64(len(p.Targets))
+		if len(p.Kept) > 0 {
+			p.Counts[kind+"_shared_kept"] = int64(len(p.Kept))
+		}
+		if err := r.saveProgress(ctx, step, p); err != nil {
+			return err
+		}
+	}
+	done := map[string]bool{}
+	for _, id := range p.Done {
+		done[id] = true
+	}
+	r.progress(step, "object", len(p.Done), len(p.Targets))
+	for _, id := range p.Targets {
+		if done[id] {
+			continue
+		}
+		err := del(ctx, id)
+		switch {
+		case err == nil:
+			p.Counts[kind+"_deleted"]++
+		case errors.Is(err, intercom.ErrNotFound):
+			p.Counts[kind+"_already_gone"]++
+		default:
+			return fmt.Errorf("delete %s %s: %w", strings.TrimSuffix(kind, "s"), id, err)
+		}
+		p.Done = append(p.Done, id)
+		done[id] = true
+		if err := r.saveProgress(ctx, step, p); err != nil {
+			return err
+		}
+		r.progress(step, "object", len(p.Done), len(p.Targets))
+	}
+	outcome := audit.OutcomeSuccess
+	if len(p.Targets) == 0 {
+		outcome = audit.OutcomeNoop
+	}
+	return r.recordStep(ctx, step, p, audit.Record{Action: audit.ActionErasureIntercomDeleted, Outcome: outcome,
+		Counts: p.Counts, ObjectIDs: capIDs(p.Done), Reason: kind + " deleted in Intercom"}, nil)
+}
+
+// purgeDetail is the Detail of the purge_local and destroy_keys steps.
+type purgeDetail struct {
+	Counts map[string]int64 `json:"counts"`
+}
+
+// purgeLocal purges the local store and destroys the person's data keys in one
+// transaction, with both audit records: the person keys are found through the
+// cached rows that the purge deletes, so the two cannot be separated safely.
+func (r *runner) purgeLocal(ctx context.Context) error {
+	contactIDs := r.orderedContacts()
+	type lookup struct {
+		kind store.IndexKind
+		idx  []byte
+	}
+	var lookups []lookup
+	var ierr error
+	r.ids.each(func(kind vault.IndexKind, v string) {
+		var sk store.IndexKind
+		switch kind {
+		case vault.KindEmail:
+			sk = store.IndexEmail
+		case vault.KindPhone:
+			sk = store.IndexPhone
+		case vault.KindExternalID:
+			sk = store.IndexExternalID
+		default:
+			return
+		}
+		idx, err := r.s.Vault.BlindIndex(kind, v)
+		if err != nil {
+			ierr = err
+			return
+		}
+		lookups = append(lookups, lookup{sk, idx})
+	})
+	if ierr != nil {
+		return ierr
+	}
+	var destroyed []string
+	var purged store.PurgeCounts
+	var keysDestroyed int64
+	now := r.s.now()
+	err := r.guarded(ctx, func(tx store.Tx) error {
+		if cur, found, err := stepOf(ctx, tx, r.id, StepDestroyKeys); err != nil {
+			return err
+		} else if found && cur.State == store.StepDone {
+			return nil
+		}
+		keys := map[string]bool{}
+		contacts := slices.Clone(contactIDs)
+		for _, id := range contactIDs {
+			c, err := tx.GetContact(ctx, id)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if c.PersonKeyID != "" {
+				keys[c.PersonKeyID] = true
+			}
+		}
+		for _, l := range lookups {
+			cs, err := tx.FindContacts(ctx, l.kind, l.idx)
+			if err != nil {
+				return err
+			}
+			for _, c := range cs {
+				if c.PersonKeyID != "" {
+					keys[c.PersonKeyID] = true
+				}
+				if !slices.Contains(contacts, c.IntercomID) {
+					contacts = append(contacts, c.IntercomID)
+				}
+			}
+		}
+		keyIDs := make([]string, 0, len(keys))
+		for k := range keys {
+			keyIDs = append(keyIDs, k)
+		}
+		slices.Sort(keyIDs)
+		purged = store.PurgeCounts{}
+		if len(keyIDs) > 0 || len(contacts) > 0 {
+			var err error
+			if purged, err = tx.PurgePerson(ctx, store.PurgeTarget{PersonKeyIDs: keyIDs, ContactIDs: contacts}); err != nil {
+				return err
+			}
+		}
+		keysDestroyed = 0
+		for _, k := range keyIDs {
+			existed, err := r.s.Vault.DestroyPersonKey(ctx, tx, k)
+			if err != nil {
+				return err
+			}
+			if existed {
+				keysDestroyed++
+			}
+		}
+		destroyed = keyIDs
+		pc := map[string]int64{
+			"cached_contacts": purged.Contacts, "cached_conversations": purged.Conversations,
+			"cached_parts": purged.Parts, "webhook_events": purged.WebhookEvents, "blobs": purged.Blobs,
+		}
+		kc := map[string]int64{"person_keys_destroyed": keysDestroyed}
+		for _, st := range []struct {
+			name   string
+			counts map[string]int64
+			action audit.Action
+			reason string
+		}{
+			{StepPurgeLocal, pc, audit.ActionErasureLocalPurged, "local store purged: cached contacts, conversations, webhook events, packages"},
+			{StepDestroyKeys, kc, audit.ActionErasureKeyDestroyed, "the person's data keys destroyed (crypto-shredding)"},
+		} {
+			b, _ := json.Marshal(purgeDetail{Counts: st.counts})
+			if err := tx.UpsertStep(ctx, store.Step{RequestID: r.id, Name: st.name, State: store.StepDone, Attempts: 1,
+				Detail: b, StartedAt: now, FinishedAt: now}); err != nil {
+				return err
+			}
+			outcome := audit.OutcomeSuccess
+			var total int64
+			for _, n := range st.counts {
+				total += n
+			}
+			if total == 0 {
+				outcome = audit.OutcomeNoop
+			}
+			if _, err := r.s.Chain.Append(ctx, tx, audit.Record{Actor: r.s.Actor, Action: st.action, RequestID: r.id,
+				SubjectRef: r.req.SubjectRef, Counts: st.counts, Outcome: outcome, Reason: st.reason}); err != nil {
+				return err
+			}
+		}
+		return r.resumeIfPaused(ctx, tx)
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range destroyed {
+		r.s.Vault.Forget(k)
+	}
+	return r.loadSteps(ctx)
+}
+
+// suppressDetail is the Detail of the suppress step.
+type suppressDetail struct {
+	Counts map[string]int64 `json:"counts"`
+}
+
+// suppress adds the keyed HMAC (blind index) of each identifier given and of each
+// contact id found to the suppression list, so later syncs and webhooks do not
+// bring the person back.
+func (r *runner) suppress(ctx context.Context) error {
+	type entry struct {
+		kind vault.IndexKind
+		ref  []byte
+	}
+	var entries []entry
+	var ierr error
+	add := func(kind vault.IndexKind, v string) {
+		ref, err := r.s.Vault.BlindIndex(kind, v)
+		if err != nil {
+			ierr = err
+			return
+		}
+		entries = append(entries, entry{kind, ref})
+	}
+	r.ids.each(add)
+	for _, id := range r.orderedContacts() {
+		if !slices.Contains(r.ids.ContactIDs, id) {
+			add(vault.KindContactID, id)
+		}
+	}
+	if ierr != nil {
+		return ierr
+	}
+	counts := map[string]int64{}
+	rec := audit.Record{Action: audit.ActionErasureSuppressed, Counts: counts,
+		Reason: "keyed HMAC of each identifier added to the suppression list"}
+	return r.recordStep(ctx, StepSuppress, &suppressDetail{Counts: counts}, rec, func(tx store.Tx) error {
+		clear(counts)
+		now := r.s.now()
+		for _, e := range entries {
+			added, err := tx.AddSuppression(ctx, store.Suppression{Ref: e.ref, Kind: string(e.kind), CreatedAt: now})
+			if err != nil {
+				return err
+			}
+			if added {
+				counts["suppressed_"+string(e.kind)]++
+			} else {
+				counts["already_suppressed"]++
+			}
+		}
+		return nil
+	})
+}
+
+// VerifyDetail is the Detail of the verify step: what was checked, and the SHA-256
+// of the evidence (one line per check: the object id or the identifier's kind and
+// position, and the answer), so the check can be shown later without keeping data.
+type VerifyDetail struct {
+	Counts         map[string]int64 `json:"counts"`
+	EvidenceSHA256 string           `json:"evidence_sha256"`
+}
+
+// verify re-queries Intercom: every contact of the person answers 404 (a merged-away
+// id may answer 410 pointing at a canonical contact that answers 404), every deleted
+// ticket and conversation answers 404, and a search by each email, phone and
+// external id finds nothing.
+func (r *runner) verify(ctx context.Context) error {
+	var evidence strings.Builder
+	counts := map[string]int64{}
+	var remaining []string
+	other := 0
+	person := r.personContacts()
+	for _, id := range r.orderedContacts() {
+		_, err := r.s.Intercom.GetContact(ctx, id)
+		var merged *intercom.MergedError
+		switch {
+		case errors.Is(err, intercom.ErrNotFound):
+			fmt.Fprintf(&evidence, "contact %s: 404\n", id)
+		case errors.As(err, &merged) && person[merged.CanonicalID]:
+			fmt.Fprintf(&evidence, "contact %s: 410 merged into %s\n", id, merged.CanonicalID)
+		case err == nil, errors.As(err, &merged):
+			remaining = append(remaining, id)
+			fmt.Fprintf(&evidence, "contact %s: still present\n", id)
+		default:
+			return fmt.Errorf("verify contact %s: %w", id, err)
+		}
+		counts["contacts_checked"]++
+	}
+	for _, step := range []string{StepDeleteTickets, StepDeleteConversations} {
+		var p deleteProgress
+		if err := json.Unmarshal(r.steps[step].Detail, &p); err != nil {
+			continue
+		}
+		for _, id := range p.Done {
+			var err error
+			if step == StepDeleteTickets {
+				_, err = r.s.Intercom.GetTicket(ctx, id)
+			} else {
+				_, err = r.s.Intercom.GetConversation(ctx, id, intercom.GetConversationOptions{})
+			}
+			switch {
+			case errors.Is(err, intercom.ErrNotFound):
+				fmt.Fprintf(&evidence, "%s %s: 404\n", step, id)
+			case err == nil:
+				other++
+				fmt.Fprintf(&evidence, "%s %s: still present\n", step, id)
+			default:
+				return fmt.Errorf("verify %s: %w", step, err)
+			}
+			counts[strings.TrimPrefix(step, "delete_")+"_checked"]++
+		}
+	}
+	pos := map[vault.IndexKind]int{}
+	var serr error
+	r.ids.each(func(kind vault.IndexKind, v string) {
+		if serr != nil {
+			return
+		}
+		var field string
+		switch kind {
+		case vault.KindEmail:
+			field = "email"
+		case vault.KindPhone:
+			field = "phone"
+		case vault.KindExternalID:
+			field = "external_id"
+		default:
+			return
+		}
+		pos[kind]++
+		n := 0
+		for c, err := range r.s.Intercom.SearchContacts(ctx, intercom.Field(field).Eq(v), intercom.SearchOptions{}) {
+			if err != nil {
+				serr = fmt.Errorf("verify: search contacts by %s: %w", field, err)
+				return
+			}
+			n++
+			if !slices.Contains(remaining, string(c.ID)) {
+				remaining = append(remaining, string(c.ID))
+			}
+		}
+		fmt.Fprintf(&evidence, "search %s #%d: %d found\n", field, pos[kind], n)
+		counts["searches"]++
+	})
+	if serr != nil {
+		return serr
+	}
+	if len(remaining) > 0 || other > 0 {
+		return &VerificationError{Remaining: remaining, Other: other}
+	}
+	sum := sha256.Sum256([]byte(evidence.String()))
+	d := VerifyDetail{Counts: counts, EvidenceSHA256: hex.EncodeToString(sum[:])}
+	return r.recordStep(ctx, StepVerify, d, audit.Record{Action: audit.ActionErasureVerified, Counts: counts,
+		Reason: "re-queried Intercom: every contact answers 404 and no search finds the person; evidence digest in the verify step"}, nil)
+}
+
+// Outcome is the JSON a completed request keeps as its outcome: counts and notices,
+// never data.
+type Outcome struct {
+	Type    store.RequestType `json:"type"`
+	Result  string            `json:"result"` // "completed" or "nothing_found"
+	Counts  map[string]int64  `json:"counts"`
+	Systems []string          `json:"systems_purged,omitempty"`
+	Notices []Notice          `json:"notices,omitempty"`
+	// EvidenceSHA256 is the verification digest of an erasure.
+	EvidenceSHA256 string `json:"evidence_sha256,omitempty"`
+}
+
+// complete ends the request: state completed with the §7101 response date and
+// nature, the outcome, and (for an erasure) the request's own key destroyed so the
+// identifiers it was filed with become unreadable, all in one transaction.
+func (r *runner) complete(ctx context.Context) error {
+	erasure := r.req.Type != store.RequestAccess
+	out := Outcome{Type: r.req.Type, Result: "completed", Counts: map[string]int64{}, Notices: r.res.Notices}
+	if r.nothingFound() {
+		out.Result = "nothing_found"
+	}
+	for _, name := range Plan(r.req.Type) {
+		var d struct {
+			Counts         map[string]int64 `json:"counts"`
+			EvidenceSHA256 string           `json:"evidence_sha256"`
+		}
+		if st, ok := r.steps[name]; ok && len(st.Detail) > 0 && json.Unmarshal(st.Detail, &d) == nil {
+			for k, v := range d.Counts {
+				out.Counts[k] += v
+			}
+			if d.EvidenceSHA256 != "" {
+				out.EvidenceSHA256 = d.EvidenceSHA256
+			}
+		}
+	}
+	out.Counts["contacts_found"] = int64(len(r.res.Matches))
+	nature := "access package prepared"
+	reason := "request answered"
+	if erasure {
+		out.Systems = []string{"intercom", "local_store", "vault_person_keys"}
+		nature = "personal data deleted"
+		if r.req.Type == store.RequestAccessErasure {
+			nature = "access package prepared and personal data deleted"
+		}
+		reason = RecoveryWindowNotice
+	}
+	if r.nothingFound() {
+		nature = "no personal data found in Intercom"
+		if erasure {
+			reason = "nothing found in Intercom; local store checked and identifiers suppressed; " + RecoveryWindowNotice
+		} else {
+			reason = "nothing found in Intercom"
+		}
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return err
+	}
+	now := r.s.now()
+	destroyRequestKey := erasure && r.destroyRequestKeyAtEnd()
+	outcome := audit.OutcomeSuccess
+	if r.nothingFound() {
+		outcome = audit.OutcomeNoop
+	}
+	err = r.recordStep(ctx, StepComplete, map[string]any{"result": out.Result}, audit.Record{
+		Action: audit.ActionRequestCompleted, Counts: out.Counts, ResponseDate: now, ResponseNature: nature,
+		Reason: reason, Outcome: outcome,
+		RequestDate: r.req.ReceivedAt, RequestNature: requestNature(r.req.Type), RequestMethod: r.req.Channel,
+	}, func(tx store.Tx) error {
+		cur, err := tx.GetRequest(ctx, r.id)
+		if err != nil {
+			return err
+		}
+		if cur.State != store.StateInProgress {
+			return fmt.Errorf("%w: %s is %s", ErrWrongState, r.id, cur.State)
+		}
+		cur.State, cur.CompletedAt, cur.UpdatedAt, cur.Outcome = store.StateCompleted, now, now, b
+		if _, err := tx.UpdateRequest(ctx, cur, store.StateInProgress); err != nil {
+			return err
+		}
+		if destroyRequestKey {
+			if _, err := r.s.Vault.DestroyPersonKey(ctx, tx, requestKeyID(r.id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if destroyRequestKey {
+		r.s.Vault.Forget(requestKeyID(r.id))
+	}
+	r.s.logger().Info("request completed", "request_id", r.id, "type", string(r.req.Type), "result", out.Result)
+	return nil
+}

@@ -1,0 +1,257 @@
+package dsar_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/intercom-privacy/intercom-privacy/audit"
+	"github.com/intercom-privacy/intercom-privacy/deadline"
+	"github.com/intercom-privacy/intercom-privacy/dsar"
+	"github.com/intercom-privacy/intercom-privacy/sandbox"
+	"github.com/intercom-privacy/intercom-privacy/store"
+	"github.com/intercom-privacy/intercom-privacy/store/storetest"
+	"github.com/intercom-privacy/intercom-privacy/vault"
+)
+
+// personIdentifiers is how a privacy team files a request for p: the email, and
+// the ids of the contacts search cannot find (archived and merged-away ones).
+func personIdentifiers(p sandbox.Person) dsar.Identifiers {
+	ids := dsar.Identifiers{Emails: []string{p.Email}}
+	ids.ContactIDs = append(ids.ContactIDs, p.ArchivedIDs...)
+	ids.ContactIDs = append(ids.ContactIDs, p.MergedIDs...)
+	return ids
+}
+
+// cached is what seedCache wrote for a person: the ciphertext of the email of one
+// cached contact and how to open it.
+type cached struct {
+	keyID, row string
+	ct         []byte
+}
+
+// seedCache puts a cached copy of each live contact of p in the local store, as the
+// sync does: the email encrypted under a per-person key, with its blind index.
+func seedCache(t *testing.T, h *harness, p sandbox.Person) cached {
+	t.Helper()
+	ctx := context.Background()
+	v := h.app.Vault
+	keyID, err := v.SubjectRef(vault.KindEmail, p.Email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyID = "person:" + keyID
+	idx, err := v.BlindIndex(vault.KindEmail, p.Email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out cached
+	for _, id := range p.LiveContactIDs {
+		aad := vault.AAD{Table: "cached_contacts", Column: "email", Row: id}
+		ct, err := v.Encrypt(ctx, keyID, aad, []byte(p.Email))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.app.Store.UpsertContact(ctx, store.CachedContact{IntercomID: id, PersonKeyID: keyID, Role: "user", EmailEnc: ct, EmailIdx: idx}); err != nil {
+			t.Fatal(err)
+		}
+		out = cached{keyID: keyID, row: id, ct: ct}
+	}
+	return out
+}
+
+// file submits and verifies a request.
+func file(t *testing.T, h *harness, typ store.RequestType, ids dsar.Identifiers) store.Request {
+	t.Helper()
+	ctx := context.Background()
+	r, err := h.app.DSAR.Submit(ctx, dsar.Submission{Type: typ, Jurisdiction: deadline.GDPR, Channel: "email", Identifiers: ids})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err = h.app.DSAR.Verify(ctx, r.ID, "email_reply"); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// checkErased asserts that nothing of p is left in the sandbox or the store, and
+// that every effect happened at most once.
+func checkErased(t *testing.T, h *harness, p sandbox.Person, c cached) {
+	t.Helper()
+	ctx := context.Background()
+	ws := h.sb.Workspace()
+	for _, id := range p.ContactIDs {
+		if _, ok := ws.Contact(id); ok {
+			t.Errorf("contact %s still in the workspace", id)
+		}
+	}
+	for _, id := range p.TicketIDs {
+		if _, ok := ws.Ticket(id); ok {
+			t.Errorf("ticket %s still in the workspace", id)
+		}
+	}
+	for _, id := range p.ConversationIDs {
+		if cv, ok := ws.Conversation(id); ok {
+			for _, cid := range cv.ContactIDs {
+				if slices.Contains(p.ContactIDs, cid) {
+					t.Errorf("conversation %s still lists the person's contact %s", id, cid)
+				}
+			}
+		}
+	}
+	st := h.sb.Stats()
+	for _, e := range []sandbox.Effect{sandbox.EffectContactDeleted, sandbox.EffectTicketDeleted, sandbox.EffectConversationDeleted} {
+		if rep := st.Repeated(e); len(rep) > 0 {
+			t.Errorf("%s happened more than once to %v", e, rep)
+		}
+	}
+	if c.keyID != "" {
+		if _, err := h.app.Store.GetContact(ctx, c.row); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("cached contact still in the store: %v", err)
+		}
+		other := h.open("reader") // a fresh process: no key cache
+		_, err := other.Vault.Decrypt(ctx, c.keyID, vault.AAD{Table: "cached_contacts", Column: "email", Row: c.row}, c.ct)
+		if !errors.Is(err, vault.ErrShredded) {
+			t.Errorf("old ciphertext after erasure: %v, want ErrShredded", err)
+		}
+	}
+	ref, _ := h.app.Vault.BlindIndex(vault.KindEmail, p.Email)
+	if ok, err := h.app.Store.Suppressed(ctx, ref); err != nil || !ok {
+		t.Errorf("email not on the suppression list: %v %v", ok, err)
+	}
+	for _, id := range p.ContactIDs {
+		ref, _ := h.app.Vault.BlindIndex(vault.KindContactID, id)
+		if ok, _ := h.app.Store.Suppressed(ctx, ref); !ok {
+			t.Errorf("contact id %s not on the suppression list", id)
+		}
+	}
+	checkAudit(t, h, p)
+}
+
+// checkAudit verifies the chain and searches its export for the person's data.
+func checkAudit(t *testing.T, h *harness, p sandbox.Person) {
+	t.Helper()
+	ctx := context.Background()
+	rep, err := h.app.VerifyAudit(ctx)
+	if err != nil || !rep.OK() {
+		t.Fatalf("audit verify: %+v %v", rep, err)
+	}
+	var buf bytes.Buffer
+	pub, id := h.app.Vault.AuditPublicKey()
+	if err := audit.Export(ctx, h.app.Store, &buf, audit.Keyring{{KeyID: id, Key: pub}}); err != nil {
+		t.Fatal(err)
+	}
+	low := strings.ToLower(buf.String())
+	for _, v := range []string{p.Email, p.Name, p.Phone, p.ExternalID} {
+		if v != "" && strings.Contains(low, strings.ToLower(v)) {
+			t.Errorf("the audit export holds a plaintext identifier of the person")
+		}
+	}
+}
+
+func outcome(t *testing.T, r store.Request) dsar.Outcome {
+	t.Helper()
+	var o dsar.Outcome
+	if err := json.Unmarshal(r.Outcome, &o); err != nil {
+		t.Fatalf("outcome %q: %v", r.Outcome, err)
+	}
+	return o
+}
+
+func TestErasureEndToEnd(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			h := newHarness(t, b, sandbox.Options{})
+			h.app.Config.Erasure.DeleteConversations = true
+			ctx := context.Background()
+			p := h.sb.SamplePerson()
+			c := seedCache(t, h, p)
+			r := file(t, h, store.RequestErasure, personIdentifiers(p))
+			if err := h.app.DSAR.Run(ctx, r.ID); err != nil {
+				t.Fatal(err)
+			}
+			r, err := h.app.DSAR.Get(ctx, r.ID)
+			if err != nil || r.State != store.StateCompleted || r.CompletedAt.IsZero() {
+				t.Fatalf("after run: %s %v", r.State, err)
+			}
+			o := outcome(t, r)
+			if o.Result != "completed" || o.Counts["contacts_deleted"]+o.Counts["contacts_already_gone"] != int64(len(p.ContactIDs)) ||
+				o.Counts["tickets_deleted"] != int64(len(p.TicketIDs)) || o.EvidenceSHA256 == "" {
+				t.Errorf("outcome %+v for person %d contacts %d tickets", o, len(p.ContactIDs), len(p.TicketIDs))
+			}
+			t.Logf("outcome %s", r.Outcome)
+			checkErased(t, h, p, c)
+			// The request's own key is gone: its identifiers can no longer be read.
+			if _, err := h.open("reader").DSAR.Identifiers(ctx, r); !errors.Is(err, vault.ErrShredded) {
+				t.Errorf("identifiers after erasure: %v, want ErrShredded", err)
+			}
+			steps, err := h.app.Store.Steps(ctx, r.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, s := range steps {
+				if !strings.HasPrefix(s.Name, "_") {
+					if s.State != store.StepDone {
+						t.Errorf("step %s is %s", s.Name, s.State)
+					}
+					names = append(names, s.Name)
+				}
+				if strings.Contains(strings.ToLower(string(s.Detail)), strings.ToLower(p.Email)) {
+					t.Errorf("step %s detail holds the email", s.Name)
+				}
+			}
+			if !slices.Equal(names, dsar.Plan(store.RequestErasure)) {
+				t.Errorf("steps %v, want %v", names, dsar.Plan(store.RequestErasure))
+			}
+
+			// Idempotency: running again does nothing, sends nothing.
+			before := h.sb.Stats().Total(func(e sandbox.EndpointStats) int { return e.Calls })
+			if err := h.app.DSAR.Run(ctx, r.ID); err != nil {
+				t.Fatal(err)
+			}
+			if after := h.sb.Stats().Total(func(e sandbox.EndpointStats) int { return e.Calls }); after != before {
+				t.Errorf("a second run of a completed request sent %d requests", after-before)
+			}
+		})
+	}
+}
+
+func TestErasureNothingFound(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
+	ctx := context.Background()
+	r := file(t, h, store.RequestErasure, dsar.Identifiers{Emails: []string{"nobody-here@example.org"}})
+	if err := h.app.DSAR.Run(ctx, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	r, _ = h.app.DSAR.Get(ctx, r.ID)
+	if r.State != store.StateCompleted || outcome(t, r).Result != "nothing_found" {
+		t.Fatalf("state %s outcome %s", r.State, r.Outcome)
+	}
+	if n := h.sb.Stats().Total(func(e sandbox.EndpointStats) int { return e.Status[200] }); n == 0 {
+		t.Error("no request reached the sandbox")
+	}
+	ref, _ := h.app.Vault.BlindIndex(vault.KindEmail, "nobody-here@example.org")
+	if ok, _ := h.app.Store.Suppressed(ctx, ref); !ok {
+		t.Error("an erasure that found nothing still suppresses the identifier")
+	}
+}
+
+func TestRunRefusesUnverified(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
+	ctx := context.Background()
+	r, err := h.app.DSAR.Submit(ctx, dsar.Submission{Type: store.RequestErasure, Identifiers: dsar.Identifiers{Emails: []string{"a@example.com"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.app.DSAR.Run(ctx, r.ID); !errors.Is(err, dsar.ErrNotVerified) {
+		t.Fatalf("run of a received request: %v", err)
+	}
+	if n := h.sb.Stats().Total(func(e sandbox.EndpointStats) int { return e.Calls }); n != 0 {
+		t.Errorf("an unverified request sent %d requests to Intercom", n)
+	}
+}

@@ -1,0 +1,634 @@
+package dsar
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/intercom-privacy/intercom-privacy/audit"
+	"github.com/intercom-privacy/intercom-privacy/intercom"
+	"github.com/intercom-privacy/intercom-privacy/store"
+)
+
+// The steps of a request, in the order they run. Access runs resolve → package →
+// complete; erasure runs resolve → delete_tickets → delete_conversations →
+// delete_contacts → purge_local → destroy_keys → suppress → verify → complete;
+// access+erasure runs the package step after resolve and then the erasure steps.
+const (
+	StepResolve             = "resolve"
+	StepPackage             = "package"
+	StepDeleteTickets       = "delete_tickets"
+	StepDeleteConversations = "delete_conversations"
+	StepDeleteContacts      = "delete_contacts"
+	StepPurgeLocal          = "purge_local"
+	StepDestroyKeys         = "destroy_keys"
+	StepSuppress            = "suppress"
+	StepVerify              = "verify"
+	StepComplete            = "complete"
+)
+
+// Bookkeeping rows kept next to the steps (their names start with "_", and `dsar
+// show` hides them): the lease of the worker running the request, and whether the
+// request is paused.
+const (
+	stepLease = "_lease"
+	stepPause = "_pause"
+)
+
+// PauseUnauthorized is the reason recorded when Intercom refuses the access token.
+const PauseUnauthorized = "intercom_unauthorized"
+
+// DefaultLeaseTTL is how long a worker's claim on a request lasts without renewal.
+const DefaultLeaseTTL = 2 * time.Minute
+
+// Errors of Run. None carries an identifier.
+var (
+	// ErrNotVerified: the request is still "received"; verify the requester first.
+	ErrNotVerified = errors.New("dsar: the request is not verified yet: verify the requester's identity first")
+	// ErrLeaseHeld: another worker is running this request now.
+	ErrLeaseHeld = errors.New("dsar: another worker is running this request")
+	// ErrLeaseLost: this worker's claim expired and another worker took the request
+	// over; this worker stopped before committing anything more.
+	ErrLeaseLost = errors.New("dsar: the claim on this request was lost to another worker")
+	// ErrNoIntercom: the service has no Intercom client.
+	ErrNoIntercom = errors.New("dsar: no Intercom client configured")
+)
+
+// PausedError reports a request paused until an outside problem is fixed (the
+// access token was revoked). The worker retries later; the request resumes on its
+// own once Intercom accepts the token again.
+type PausedError struct {
+	// Reason is stable: PauseUnauthorized.
+	Reason string
+	// Err is the Intercom error.
+	Err error
+}
+
+func (e *PausedError) Error() string {
+	return "dsar: request paused (" + e.Reason + "): Intercom refused the access token; fix INTERCOM_ACCESS_TOKEN and the request resumes on the next retry: " + e.Err.Error()
+}
+
+func (e *PausedError) Unwrap() error { return e.Err }
+
+// RunOptions tune one Run.
+type RunOptions struct {
+	// Owner names the worker in its lease (default: a random id per Run). A worker
+	// process restarted under the same Owner takes its own lease back at once.
+	Owner string
+	// LeaseTTL is how long the claim lasts without renewal (DefaultLeaseTTL when 0).
+	// A heartbeat renews it every LeaseTTL/3 while the run lasts.
+	LeaseTTL time.Duration
+	// Progress, when set, is told each step as it starts and ends (for a terminal
+	// display). done and total count the objects of a step with objects.
+	Progress func(p Progress)
+}
+
+// Progress is one report of a running request.
+type Progress struct {
+	RequestID string
+	Step      string
+	// State is "started", "object" (one object handled) or "done".
+	State string
+	// Done and Total count the step's objects (0 when the step has none).
+	Done, Total int
+}
+
+// Run runs a request to its end from wherever it stopped, with default options.
+func (s *Service) Run(ctx context.Context, requestID string) error {
+	return s.RunWith(ctx, requestID, RunOptions{})
+}
+
+// RunWith runs a request to its end from wherever it stopped. Each step is
+// recorded as done, with its audit record, in one transaction before the next step
+// starts; steps already done are skipped, and a step with many objects records
+// each object as it is handled, so a resumed step repeats no external effect that
+// succeeded. A request in a final state is left alone (nil). A received request
+// fails with ErrNotVerified. Another worker's live claim fails with ErrLeaseHeld.
+// Intercom refusing the token pauses the request (*PausedError).
+func (s *Service) RunWith(ctx context.Context, requestID string, opts RunOptions) (err error) {
+	req, err := s.Get(ctx, requestID)
+	if err != nil {
+		return err
+	}
+	if Finished(req.State) {
+		return nil
+	}
+	if req.State == store.StateReceived {
+		return fmt.Errorf("%w (%s)", ErrNotVerified, requestID)
+	}
+	if s.Intercom == nil {
+		return ErrNoIntercom
+	}
+	if opts.Owner == "" {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		opts.Owner = "run_" + hex.EncodeToString(b[:])
+	}
+	if opts.LeaseTTL <= 0 {
+		opts.LeaseTTL = DefaultLeaseTTL
+	}
+	r := &runner{s: s, id: req.ID, req: req, opts: opts}
+	if err := r.claim(ctx); err != nil {
+		return err
+	}
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stopBeat := r.heartbeat(runCtx, cancel)
+	defer func() {
+		stopBeat()
+		// Release the claim so another worker need not wait for it to expire.
+		// context.WithoutCancel: the release must happen even when ctx ended.
+		_ = r.release(context.WithoutCancel(ctx))
+		if cause := context.Cause(runCtx); err != nil && errors.Is(cause, ErrLeaseLost) {
+			err = fmt.Errorf("%w: %w", ErrLeaseLost, err)
+		}
+	}()
+	return r.run(runCtx)
+}
+
+// runner is one Run of one request.
+type runner struct {
+	s *Service
+	// id is the request's id; unlike req it never changes, so the heartbeat
+	// goroutine may read it.
+	id    string
+	req   store.Request
+	opts  RunOptions
+	ids   Identifiers
+	steps map[string]store.Step
+	res   Resolution
+}
+
+func (r *runner) progress(step, state string, done, total int) {
+	if r.opts.Progress != nil {
+		r.opts.Progress(Progress{RequestID: r.req.ID, Step: step, State: state, Done: done, Total: total})
+	}
+}
+
+// Plan returns the steps a request of type t runs, in order.
+func Plan(t store.RequestType) []string {
+	switch t {
+	case store.RequestAccess:
+		return []string{StepResolve, StepPackage, StepComplete}
+	case store.RequestErasure:
+		return []string{StepResolve, StepDeleteTickets, StepDeleteConversations, StepDeleteContacts,
+			StepPurgeLocal, StepDestroyKeys, StepSuppress, StepVerify, StepComplete}
+	default:
+		return []string{StepResolve, StepPackage, StepDeleteTickets, StepDeleteConversations, StepDeleteContacts,
+			StepPurgeLocal, StepDestroyKeys, StepSuppress, StepVerify, StepComplete}
+	}
+}
+
+func (r *runner) run(ctx context.Context) error {
+	if err := r.loadSteps(ctx); err != nil {
+		return err
+	}
+	if r.req.State == store.StateVerified {
+		if err := r.start(ctx); err != nil {
+			return err
+		}
+	}
+	ids, err := r.s.Identifiers(ctx, r.req)
+	if err != nil {
+		return err
+	}
+	r.ids = ids
+	for _, step := range Plan(r.req.Type) {
+		if r.done(step) {
+			if step == StepResolve {
+				if err := r.loadResolution(); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		r.progress(step, "started", 0, 0)
+		if err := r.runStep(ctx, step); err != nil {
+			return r.failed(ctx, step, err)
+		}
+		r.progress(step, "done", 0, 0)
+	}
+	return nil
+}
+
+func (r *runner) runStep(ctx context.Context, step string) error {
+	switch step {
+	case StepResolve:
+		return r.resolve(ctx)
+	case StepPackage:
+		return r.buildPackage(ctx)
+	case StepDeleteTickets:
+		return r.deleteTickets(ctx)
+	case StepDeleteConversations:
+		return r.deleteConversations(ctx)
+	case StepDeleteContacts:
+		return r.deleteContacts(ctx)
+	case StepPurgeLocal, StepDestroyKeys:
+		return r.purgeLocal(ctx)
+	case StepSuppress:
+		return r.suppress(ctx)
+	case StepVerify:
+		return r.verify(ctx)
+	case StepComplete:
+		return r.complete(ctx)
+	}
+	return fmt.Errorf("dsar: unknown step %q", step)
+}
+
+// failed turns a step's error into Run's error: a refused token pauses the request
+// (recorded once); everything else is returned for the job to retry with backoff.
+func (r *runner) failed(ctx context.Context, step string, err error) error {
+	if errors.Is(err, intercom.ErrUnauthorized) {
+		if perr := r.pause(context.WithoutCancel(ctx), PauseUnauthorized); perr != nil {
+			return errors.Join(err, perr)
+		}
+		return &PausedError{Reason: PauseUnauthorized, Err: err}
+	}
+	return fmt.Errorf("dsar: step %s of %s: %w", step, r.req.ID, err)
+}
+
+func (r *runner) loadSteps(ctx context.Context) error {
+	steps, err := r.s.Store.Steps(ctx, r.req.ID)
+	if err != nil {
+		return err
+	}
+	r.steps = make(map[string]store.Step, len(steps))
+	for _, st := range steps {
+		r.steps[st.Name] = st
+	}
+	return nil
+}
+
+func (r *runner) done(step string) bool {
+	st, ok := r.steps[step]
+	return ok && (st.State == store.StepDone || st.State == store.StepSkipped)
+}
+
+// ---- transactions guarded by the lease ----
+
+// leaseDetail is the Detail of the _lease row.
+type leaseDetail struct {
+	Owner string    `json:"owner"`
+	Until time.Time `json:"until"`
+}
+
+// guarded runs fn in a transaction that first takes the audit chain's head lock
+// (which serialises every transaction that appends to the audit trail, on both
+// backends and across processes), then checks that this runner still holds the
+// request's lease and renews it. A runner whose lease another worker took commits
+// nothing more.
+func (r *runner) guarded(ctx context.Context, fn func(tx store.Tx) error) error {
+	return r.s.Store.InTx(ctx, func(tx store.Tx) error {
+		if _, _, err := tx.Head(ctx); err != nil {
+			return err
+		}
+		if err := r.holdLease(ctx, tx, false); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+}
+
+// holdLease checks and renews the lease inside tx. With claim, a lease that
+// expired or is free is taken; without, it must be ours already.
+func (r *runner) holdLease(ctx context.Context, tx store.Tx, claim bool) error {
+	now := r.s.now()
+	cur, found, err := stepOf(ctx, tx, r.id, stepLease)
+	if err != nil {
+		return err
+	}
+	var d leaseDetail
+	if found && len(cur.Detail) > 0 {
+		if err := json.Unmarshal(cur.Detail, &d); err != nil {
+			return fmt.Errorf("dsar: lease of %s is unreadable: %w", r.id, err)
+		}
+	}
+	mine := d.Owner == r.opts.Owner
+	live := d.Owner != "" && d.Until.After(now)
+	switch {
+	case mine:
+	case live && claim:
+		return fmt.Errorf("%w (%s, claimed until %s)", ErrLeaseHeld, r.id, d.Until.Format(time.RFC3339))
+	case !claim:
+		return fmt.Errorf("%w (%s)", ErrLeaseLost, r.id)
+	}
+	d = leaseDetail{Owner: r.opts.Owner, Until: now.Add(r.opts.LeaseTTL)}
+	b, _ := json.Marshal(d)
+	attempts := cur.Attempts
+	if claim {
+		attempts++
+	}
+	return tx.UpsertStep(ctx, store.Step{RequestID: r.id, Name: stepLease, State: store.StepPending,
+		Attempts: attempts, Detail: b, StartedAt: now})
+}
+
+// stepOf reads one step row inside a transaction.
+func stepOf(ctx context.Context, ops store.Ops, requestID, name string) (store.Step, bool, error) {
+	steps, err := ops.Steps(ctx, requestID)
+	if err != nil {
+		return store.Step{}, false, err
+	}
+	for _, st := range steps {
+		if st.Name == name {
+			return st, true, nil
+		}
+	}
+	return store.Step{}, false, nil
+}
+
+func (r *runner) claim(ctx context.Context) error {
+	return r.s.Store.InTx(ctx, func(tx store.Tx) error {
+		if _, _, err := tx.Head(ctx); err != nil {
+			return err
+		}
+		return r.holdLease(ctx, tx, true)
+	})
+}
+
+// release gives the lease up (if still ours) so another worker can start at once.
+func (r *runner) release(ctx context.Context) error {
+	return r.s.Store.InTx(ctx, func(tx store.Tx) error {
+		if _, _, err := tx.Head(ctx); err != nil {
+			return err
+		}
+		cur, found, err := stepOf(ctx, tx, r.id, stepLease)
+		if err != nil || !found {
+			return err
+		}
+		var d leaseDetail
+		if json.Unmarshal(cur.Detail, &d) != nil || d.Owner != r.opts.Owner {
+			return nil
+		}
+		b, _ := json.Marshal(leaseDetail{})
+		cur.Detail, cur.State, cur.FinishedAt = b, store.StepDone, r.s.now()
+		return tx.UpsertStep(ctx, cur)
+	})
+}
+
+// heartbeat renews the lease every TTL/3 until stopped; when the lease is lost it
+// cancels the run with ErrLeaseLost.
+func (r *runner) heartbeat(ctx context.Context, cancel context.CancelCauseFunc) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(r.opts.LeaseTTL / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				err := r.guarded(ctx, func(store.Tx) error { return nil })
+				if errors.Is(err, ErrLeaseLost) {
+					cancel(ErrLeaseLost)
+					return
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+// ---- recording steps ----
+
+// recordStep marks step done with detail and appends rec, in one guarded
+// transaction. If another run already marked it done, nothing is written.
+// extra, when set, runs in the same transaction first; it may fill detail (a
+// pointer) and rec.Counts (a map), which are encoded after it.
+func (r *runner) recordStep(ctx context.Context, step string, detail any, rec audit.Record, extra func(tx store.Tx) error) error {
+	now := r.s.now()
+	var b []byte
+	err := r.guarded(ctx, func(tx store.Tx) error {
+		cur, found, err := stepOf(ctx, tx, r.id, step)
+		if err != nil {
+			return err
+		}
+		if found && cur.State == store.StepDone {
+			b = cur.Detail
+			return nil
+		}
+		if extra != nil {
+			if err := extra(tx); err != nil {
+				return err
+			}
+		}
+		// Marshalled after extra, which may fill detail (and rec.Counts).
+		if b, err = json.Marshal(detail); err != nil {
+			return err
+		}
+		started := cur.StartedAt
+		if started.IsZero() {
+			started = now
+		}
+		if err := tx.UpsertStep(ctx, store.Step{RequestID: r.req.ID, Name: step, State: store.StepDone,
+			Attempts: cur.Attempts + 1, Detail: b, StartedAt: started, FinishedAt: now}); err != nil {
+			return err
+		}
+		if err := r.resumeIfPaused(ctx, tx); err != nil {
+			return err
+		}
+		rec.Actor, rec.RequestID, rec.SubjectRef = r.s.Actor, r.req.ID, r.req.SubjectRef
+		if rec.Action == "" {
+			rec.Action = audit.ActionRequestStep
+		}
+		if rec.Outcome == "" {
+			rec.Outcome = audit.OutcomeSuccess
+		}
+		if rec.Reason == "" {
+			rec.Reason = "step " + step + " done"
+		}
+		_, err = r.s.Chain.Append(ctx, tx, rec)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	r.steps[step] = store.Step{RequestID: r.req.ID, Name: step, State: store.StepDone, Detail: b}
+	return nil
+}
+
+// saveProgress records a step's per-object progress (state pending) without an
+// audit record: the step's audit record, written when it is done, lists the
+// objects. A step already done elsewhere is not touched.
+func (r *runner) saveProgress(ctx context.Context, step string, detail any) error {
+	b, err := json.Marshal(detail)
+	if err != nil {
+		return err
+	}
+	return r.guarded(ctx, func(tx store.Tx) error {
+		cur, found, err := stepOf(ctx, tx, r.req.ID, step)
+		if err != nil {
+			return err
+		}
+		if found && cur.State == store.StepDone {
+			return nil
+		}
+		started := cur.StartedAt
+		if started.IsZero() {
+			started = r.s.now()
+		}
+		return tx.UpsertStep(ctx, store.Step{RequestID: r.req.ID, Name: step, State: store.StepPending,
+			Attempts: cur.Attempts, Detail: b, StartedAt: started})
+	})
+}
+
+// loadProgress decodes a step's saved detail into v; it reports whether any was saved.
+func (r *runner) loadProgress(ctx context.Context, step string, v any) (bool, error) {
+	cur, found, err := stepOf(ctx, r.s.Store, r.req.ID, step)
+	if err != nil || !found || len(cur.Detail) == 0 {
+		return false, err
+	}
+	if err := json.Unmarshal(cur.Detail, v); err != nil {
+		return false, fmt.Errorf("dsar: progress of step %s of %s is unreadable: %w", step, r.req.ID, err)
+	}
+	return true, nil
+}
+
+// start moves a verified request to in_progress with its audit record.
+func (r *runner) start(ctx context.Context) error {
+	return r.guarded(ctx, func(tx store.Tx) error {
+		cur, err := tx.GetRequest(ctx, r.req.ID)
+		if err != nil {
+			return err
+		}
+		if cur.State != store.StateVerified {
+			r.req = cur
+			return nil
+		}
+		cur.State, cur.UpdatedAt = store.StateInProgress, r.s.now()
+		upd, err := tx.UpdateRequest(ctx, cur, store.StateVerified)
+		if err != nil {
+			return err
+		}
+		r.req = upd
+		_, err = r.s.Chain.Append(ctx, tx, audit.Record{Actor: r.s.Actor, Action: audit.ActionRequestStep,
+			RequestID: r.req.ID, SubjectRef: r.req.SubjectRef, Outcome: audit.OutcomeSuccess, Reason: "work started"})
+		return err
+	})
+}
+
+// pause records request.paused once (until the next resume).
+func (r *runner) pause(ctx context.Context, reason string) error {
+	return r.guarded(ctx, func(tx store.Tx) error {
+		cur, found, err := stepOf(ctx, tx, r.req.ID, stepPause)
+		if err != nil {
+			return err
+		}
+		if found && cur.State == store.StepPending {
+			return nil
+		}
+		b, _ := json.Marshal(map[string]string{"reason": reason})
+		if err := tx.UpsertStep(ctx, store.Step{RequestID: r.req.ID, Name: stepPause, State: store.StepPending,
+			Attempts: cur.Attempts + 1, Detail: b, StartedAt: r.s.now()}); err != nil {
+			return err
+		}
+		r.s.logger().Warn("request paused", "request_id", r.req.ID, "reason", reason)
+		_, err = r.s.Chain.Append(ctx, tx, audit.Record{Actor: r.s.Actor, Action: audit.ActionRequestPaused,
+			RequestID: r.req.ID, SubjectRef: r.req.SubjectRef, Outcome: audit.OutcomeSuccess, Reason: reason})
+		return err
+	})
+}
+
+// resumeIfPaused records request.resumed inside tx if the request was paused.
+func (r *runner) resumeIfPaused(ctx context.Context, tx store.Tx) error {
+	cur, found, err := stepOf(ctx, tx, r.req.ID, stepPause)
+	if err != nil || !found || cur.State != store.StepPending {
+		return err
+	}
+	cur.State, cur.FinishedAt = store.StepDone, r.s.now()
+	if err := tx.UpsertStep(ctx, cur); err != nil {
+		return err
+	}
+	_, err = r.s.Chain.Append(ctx, tx, audit.Record{Actor: r.s.Actor, Action: audit.ActionRequestResumed,
+		RequestID: r.req.ID, SubjectRef: r.req.SubjectRef, Outcome: audit.OutcomeSuccess, Reason: "intercom accepted the token again"})
+	return err
+}
+
+// ---- resolve ----
+
+// resolvedContact is one match as the resolve step records it: Intercom ids and
+// reasons only, never a value.
+type resolvedContact struct {
+	ID         string   `json:"id"`
+	Role       string   `json:"role,omitempty"`
+	Status     string   `json:"status"`
+	MergedInto string   `json:"merged_into,omitempty"`
+	MatchedBy  []string `json:"matched_by"`
+}
+
+// ResolveDetail is the Detail of the resolve step.
+type ResolveDetail struct {
+	Contacts []resolvedContact `json:"contacts"`
+	Notices  []string          `json:"notices"`
+}
+
+func (r *runner) resolve(ctx context.Context) error {
+	res, err := r.s.Resolve(ctx, r.ids)
+	if err != nil {
+		return err
+	}
+	r.res = res
+	d := ResolveDetail{Contacts: []resolvedContact{}, Notices: []string{}}
+	counts := map[string]int64{"contacts_found": int64(len(res.Matches))}
+	for _, m := range res.Matches {
+		d.Contacts = append(d.Contacts, resolvedContact{ID: m.ContactID, Role: m.Role, Status: m.Status, MergedInto: m.MergedInto, MatchedBy: m.MatchedBy})
+		counts["contacts_"+m.Status]++
+	}
+	for _, n := range res.Notices {
+		d.Notices = append(d.Notices, n.Code)
+	}
+	return r.recordStep(ctx, StepResolve, d, audit.Record{Counts: counts, ObjectIDs: capIDs(res.ContactIDs())}, nil)
+}
+
+// loadResolution rebuilds the resolution from the resolve step's detail (without
+// the contacts' data, which is never stored).
+func (r *runner) loadResolution() error {
+	var d ResolveDetail
+	if err := json.Unmarshal(r.steps[StepResolve].Detail, &d); err != nil {
+		return fmt.Errorf("dsar: resolve step of %s is unreadable: %w", r.req.ID, err)
+	}
+	r.res = Resolution{}
+	for _, c := range d.Contacts {
+		r.res.Matches = append(r.res.Matches, Match{ContactID: c.ID, Role: c.Role, Status: c.Status, MergedInto: c.MergedInto, MatchedBy: c.MatchedBy})
+	}
+	for _, code := range d.Notices {
+		n := Notice{Code: code}
+		if code == NoticeArchivedByID.Code {
+			n = NoticeArchivedByID
+		} else if code == "nothing_found" {
+			n.Text = "No Intercom contact matched the identifiers given."
+		}
+		r.res.Notices = append(r.res.Notices, n)
+	}
+	return nil
+}
+
+// maxAuditIDs caps the object ids one audit record lists (the counts stay exact).
+const maxAuditIDs = 500
+
+func capIDs(ids []string) []string {
+	if len(ids) > maxAuditIDs {
+		return slices.Clone(ids[:maxAuditIDs])
+	}
+	return slices.Clone(ids)
+}
+
+// nothingFound reports whether the resolution found no contact.
+func (r *runner) nothingFound() bool { return len(r.res.Matches) == 0 }
+
+// hasNotice reports whether the resolution carries the notice code.
+func (r *runner) hasNotice(code string) bool {
+	return slices.ContainsFunc(r.res.Notices, func(n Notice) bool { return n.Code == code })
+}
+
+// isStepName reports whether name is a workflow step (not a bookkeeping row).
+func isStepName(name string) bool { return !strings.HasPrefix(name, "_") }

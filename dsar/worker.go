@@ -1,0 +1,137 @@
+package dsar
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/intercom-privacy/intercom-privacy/jobs"
+	"github.com/intercom-privacy/intercom-privacy/store"
+)
+
+// JobKind is the River job kind that runs a privacy request.
+const JobKind = "privacy_request"
+
+// RequestArgs are the arguments of a privacy_request job: the request's id only
+// (River stores job arguments in clear; no identifier ever goes there).
+type RequestArgs struct {
+	RequestID string `json:"request_id"`
+}
+
+// Kind implements river.JobArgs.
+func (RequestArgs) Kind() string { return JobKind }
+
+// liveStates are River's non-final job states: a request has at most one job in
+// them at a time.
+var liveStates = []rivertype.JobState{
+	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
+	rivertype.JobStateRunning, rivertype.JobStateScheduled,
+}
+
+// InsertOpts makes privacy_request jobs unique by their arguments across River's
+// non-final states, so one request never has two live jobs.
+func (RequestArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: liveStates}}
+}
+
+// Snooze intervals of the worker.
+const (
+	// SnoozePaused is how long a paused request (token refused) waits before the
+	// next try.
+	SnoozePaused = time.Minute
+	// SnoozeNotVerified is how long a request waiting for verification waits.
+	SnoozeNotVerified = 5 * time.Minute
+)
+
+// requestWorker runs privacy_request jobs.
+type requestWorker struct {
+	river.WorkerDefaults[RequestArgs]
+	s    *Service
+	opts RunOptions
+}
+
+// Work runs the request from where it stopped. A paused request, one another
+// worker holds, and one not yet verified are snoozed (they do not use up retries);
+// a request that does not exist is cancelled; any other error is retried with
+// River's backoff, and the steps already done stay done.
+func (w *requestWorker) Work(ctx context.Context, job *river.Job[RequestArgs]) error {
+	err := w.s.RunWith(ctx, job.Args.RequestID, w.opts)
+	var paused *PausedError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrNotFound):
+		return river.JobCancel(err)
+	case errors.As(err, &paused):
+		return river.JobSnooze(SnoozePaused)
+	case errors.Is(err, ErrLeaseHeld):
+		ttl := w.opts.LeaseTTL
+		if ttl <= 0 {
+			ttl = DefaultLeaseTTL
+		}
+		return river.JobSnooze(ttl / 2)
+	case errors.Is(err, ErrNotVerified):
+		return river.JobSnooze(SnoozeNotVerified)
+	}
+	w.s.logger().Warn("request attempt failed; it will be retried", "request_id", job.Args.RequestID, "attempt", job.Attempt, "error", err.Error())
+	return err
+}
+
+// RegisterWorkers adds the privacy_request worker, running requests with s, to
+// workers.
+func RegisterWorkers(workers *river.Workers, s *Service) {
+	RegisterWorkersWith(workers, s, RunOptions{})
+}
+
+// RegisterWorkersWith is RegisterWorkers with run options (the worker's lease owner
+// name and TTL, a progress callback).
+func RegisterWorkersWith(workers *river.Workers, s *Service, opts RunOptions) {
+	river.AddWorker(workers, &requestWorker{s: s, opts: opts})
+}
+
+// Enqueue inserts the job that runs a request. If the request already has a live
+// job, nothing is inserted and inserted is false.
+func Enqueue(ctx context.Context, q *jobs.Queue, requestID string) (inserted bool, err error) {
+	if requestID == "" {
+		return false, fmt.Errorf("%w: empty request id", ErrInvalidRequest)
+	}
+	res, err := q.Insert(ctx, RequestArgs{RequestID: requestID}, nil)
+	if err != nil {
+		return false, fmt.Errorf("dsar: enqueue %s: %w", requestID, err)
+	}
+	return !res.UniqueSkippedAsDuplicate, nil
+}
+
+// EnqueuePending (re)inserts a job for every request that is received, verified or
+// in progress. Workers call it when they start, so a crash between filing a
+// request and enqueueing its job (or a job River gave up on) loses nothing;
+// requests that already have a live job are left as they are. It returns how many
+// jobs it inserted.
+func (s *Service) EnqueuePending(ctx context.Context, q *jobs.Queue) (int, error) {
+	n := 0
+	const page = 1000
+	rs, err := s.Store.ListRequests(ctx, store.RequestFilter{
+		States: []store.RequestState{store.StateReceived, store.StateVerified, store.StateInProgress},
+		Limit:  page,
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range rs {
+		ok, err := Enqueue(ctx, q, r.ID)
+		if err != nil {
+			return n, err
+		}
+		if ok {
+			n++
+		}
+	}
+	if len(rs) == page {
+		s.logger().Warn("more open requests than one reconciliation pass handles; the rest are enqueued on the next worker start", "handled", page)
+	}
+	return n, nil
+}
