@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/intercom-privacy/intercom-privacy/store"
@@ -91,4 +92,46 @@ func TestMissingSchema(t *testing.T) {
 
 func BenchmarkContactWrites(b *testing.B) {
 	storetest.BenchmarkContactWrites(b, storetest.RequirePostgres(b).Open)
+}
+
+// TestDeadlockRetried makes two transactions lock two rows in opposite orders;
+// PostgreSQL aborts one with a deadlock error, and InTx re-runs it.
+func TestDeadlockRetried(t *testing.T) {
+	st := storetest.RequirePostgres(t).Open(t)
+	ctx := context.Background()
+	for _, id := range []string{"a", "b"} {
+		if err := st.UpsertContact(ctx, store.CachedContact{IntercomID: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var (
+		barrier  sync.WaitGroup
+		mu       sync.Mutex
+		attempts int
+	)
+	barrier.Add(2)
+	first := [2]sync.Once{}
+	run := func(w int, order [2]string) error {
+		return st.InTx(ctx, func(tx store.Tx) error {
+			mu.Lock()
+			attempts++
+			mu.Unlock()
+			if err := tx.UpsertContact(ctx, store.CachedContact{IntercomID: order[0], Role: "user"}); err != nil {
+				return err
+			}
+			first[w].Do(func() { barrier.Done(); barrier.Wait() }) // both hold their first row
+			return tx.UpsertContact(ctx, store.CachedContact{IntercomID: order[1], Role: "lead"})
+		})
+	}
+	errs := make(chan error, 2)
+	go func() { errs <- run(0, [2]string{"a", "b"}) }()
+	go func() { errs <- run(1, [2]string{"b", "a"}) }()
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatalf("a deadlocked transaction was not retried: %v", err)
+		}
+	}
+	if attempts < 3 {
+		t.Fatalf("%d attempts: the deadlock did not happen, the test proves nothing", attempts)
+	}
 }

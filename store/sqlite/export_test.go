@@ -22,5 +22,15 @@ func OpenWithMigrations(ctx context.Context, url string, o store.Options, fsys f
 	if err != nil {
 		return nil, err
 	}
-	return openWith(ctx, p, o, migs)
+	return openWith(ctx, p, o, migs, nil)
+}
+
+// OpenWithPragmas opens a store with extra pragmas (e.g. max_page_count, to
+// simulate a full disk).
+func OpenWithPragmas(ctx context.Context, path string, pragmas ...string) (store.Store, error) {
+	migs, err := sqlcore.LoadMigrations(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	return openWith(ctx, path, store.Options{}, migs, pragmas)
 }

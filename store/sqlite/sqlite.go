@@ -89,12 +89,12 @@ func OpenFile(ctx context.Context, path string, o store.Options) (*Store, error)
 	if err != nil {
 		return nil, err
 	}
-	return openWith(ctx, path, o, migs)
+	return openWith(ctx, path, o, migs, nil)
 }
 
-// openWith is OpenFile with a given migration list (tests use it to simulate a
-// failing migration).
-func openWith(ctx context.Context, path string, o store.Options, migs []sqlcore.Migration) (*Store, error) {
+// openWith is OpenFile with a given migration list and extra pragmas (tests use
+// them to simulate a failing migration and a full disk).
+func openWith(ctx context.Context, path string, o store.Options, migs []sqlcore.Migration, pragmas []string) (*Store, error) {
 	where := "sqlite file " + filepath.Base(path)
 	if dir := filepath.Dir(path); dir != "" {
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
@@ -106,7 +106,10 @@ func openWith(ctx context.Context, path string, o store.Options, migs []sqlcore.
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeoutMillis))
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "synchronous(FULL)") // a commit the caller saw survives a power loss
+	for _, p := range pragmas {
+		q.Add("_pragma", p)
+	}
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 	db, err := sql.Open("sqlite", dsn)

@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -108,4 +109,53 @@ func FuzzPathFromURL(f *testing.F) {
 
 func BenchmarkContactWrites(b *testing.B) {
 	storetest.BenchmarkContactWrites(b, storetest.SQLite().Open)
+}
+
+func TestPragmas(t *testing.T) {
+	st := storetest.SQLite().Open(t)
+	ctx := context.Background()
+	// Every connection of the pool must have the settings, not only the first.
+	for range 4 {
+		err := st.InTx(ctx, func(tx store.Tx) error {
+			// A foreign key violation proves foreign_keys=ON on this connection.
+			if err := tx.UpsertPart(ctx, store.CachedPart{ConversationID: "missing", PartID: "p"}); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("UpsertPart without a conversation: %v", err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw := st.(*sqlite.Store)
+	if _, err := raw.ExecRaw(ctx, `INSERT INTO cached_parts (conversation_id, part_id, created_at) VALUES ('none', 'p', 0)`); err == nil {
+		t.Fatal("foreign keys are not enforced")
+	}
+	if _, err := os.Stat(raw.Path() + "-wal"); err != nil {
+		t.Fatalf("no WAL file next to the database: %v", err)
+	}
+}
+
+// TestDiskFull caps the database at a few hundred KiB (max_page_count) and
+// writes more: the error says the disk is full and what to do, and nothing of
+// the failed write remains.
+func TestDiskFull(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.OpenWithPragmas(ctx, filepath.Join(t.TempDir(), "full.db"), "max_page_count(120)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	big := bytes.Repeat([]byte{0x5a}, 3<<20)
+	_, err = st.PutBlob(ctx, store.Blob{Kind: store.BlobExportFile, RequestID: "req_full"}, bytes.NewReader(big))
+	if !errors.Is(err, store.ErrDiskFull) || !strings.Contains(err.Error(), "free disk space") {
+		t.Fatalf("write past the size limit: %v, want ErrDiskFull with a remedy", err)
+	}
+	if blobs, err := st.BlobsByRequest(ctx, "req_full"); err != nil || len(blobs) != 0 {
+		t.Fatalf("a partial blob remains after the failed write: %d, %v", len(blobs), err)
+	}
+	// The store keeps working for writes that fit.
+	if err := st.UpsertContact(ctx, store.CachedContact{IntercomID: "c1"}); err != nil {
+		t.Fatalf("small write after a full-disk error: %v", err)
+	}
 }
