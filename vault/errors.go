@@ -8,6 +8,10 @@ import (
 // Sentinel errors. Match them with errors.Is; the errors returned wrap them with
 // context but never with a key, a plaintext or an identifier of a person.
 var (
+	// ErrNotOpen: a method was called on a Vault that Open did not return (a zero
+	// Vault, or a nil *Vault).
+	ErrNotOpen = errors.New("vault: the Vault was not opened: get one from vault.Open")
+
 	// ErrNoMasterKey: no master key was configured.
 	ErrNoMasterKey = errors.New("vault: no master key configured: set " + EnvMasterKey +
 		" to 32 random bytes in base64 (generate one with `intercom-privacy keys generate-master`" +

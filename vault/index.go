@@ -120,7 +120,7 @@ func keepDigits(s string) string {
 // it, re-index every cached row from its decrypted value and accept that the
 // suppression list starts over; the package offers no command for that.
 func (v *Vault) BlindIndex(kind IndexKind, value string) ([]byte, error) {
-	return v.prfOf(v.index, "intercom-privacy/blind-index/v1", kind, value, BlindIndexSize)
+	return v.prfOf(v.indexPRF(), "intercom-privacy/blind-index/v1", kind, value, BlindIndexSize)
 }
 
 // SubjectRef returns the subject reference of an identifier: the lower-case hex (64
@@ -128,7 +128,7 @@ func (v *Vault) BlindIndex(kind IndexKind, value string) ([]byte, error) {
 // domain-separated from BlindIndex. Audit records, the suppression list and person key
 // ids use it; it is never a plain or unsalted hash.
 func (v *Vault) SubjectRef(kind IndexKind, value string) (string, error) {
-	b, err := v.prfOf(v.index, "intercom-privacy/subject-ref/v1", kind, value, 32)
+	b, err := v.prfOf(v.indexPRF(), "intercom-privacy/subject-ref/v1", kind, value, 32)
 	if err != nil {
 		return "", err
 	}
@@ -141,11 +141,25 @@ func (v *Vault) SubjectRef(kind IndexKind, value string) (string, error) {
 // With 64 bits, two people may share a pseudonym once in about four billion pairs:
 // good enough to follow one person through a log, not an identifier.
 func (v *Vault) Pseudonym(kind IndexKind, value string) (string, error) {
-	b, err := v.prfOf(v.pseudonym, "intercom-privacy/pseudonym/v1", kind, value, pseudonymSize)
+	b, err := v.prfOf(v.pseudonymPRF(), "intercom-privacy/pseudonym/v1", kind, value, pseudonymSize)
 	if err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(b), nil
+}
+
+func (v *Vault) indexPRF() prfComputer {
+	if !v.opened() {
+		return nil
+	}
+	return v.index
+}
+
+func (v *Vault) pseudonymPRF() prfComputer {
+	if !v.opened() {
+		return nil
+	}
+	return v.pseudonym
 }
 
 type prfComputer interface {
@@ -153,6 +167,9 @@ type prfComputer interface {
 }
 
 func (v *Vault) prfOf(p prfComputer, domain string, kind IndexKind, value string, size uint32) ([]byte, error) {
+	if !v.opened() {
+		return nil, ErrNotOpen
+	}
 	n, err := Normalize(kind, value)
 	if err != nil {
 		return nil, err

@@ -72,6 +72,9 @@ func validateKeyID(id string) error {
 // a plain identifier. The ciphertext is AES-256-GCM in Tink's format (a 5-byte key
 // prefix, a 12-byte nonce, the ciphertext and a 16-byte tag).
 func (v *Vault) Encrypt(ctx context.Context, personKeyID string, aad AAD, plaintext []byte) ([]byte, error) {
+	if !v.opened() {
+		return nil, ErrNotOpen
+	}
 	if err := validateKeyID(personKeyID); err != nil {
 		return nil, err
 	}
@@ -94,6 +97,9 @@ func (v *Vault) Encrypt(ctx context.Context, personKeyID string, aad AAD, plaint
 // the ciphertext was altered or belongs to another table, column, row or person. It
 // never creates a key.
 func (v *Vault) Decrypt(ctx context.Context, personKeyID string, aad AAD, ciphertext []byte) ([]byte, error) {
+	if !v.opened() {
+		return nil, ErrNotOpen
+	}
 	if err := validateKeyID(personKeyID); err != nil {
 		return nil, err
 	}
@@ -132,6 +138,9 @@ func (v *Vault) Decrypt(ctx context.Context, personKeyID string, aad AAD, cipher
 // key that won). Encrypt creates keys on first use, so calling this is optional; it
 // lets a workflow create the key inside its own store transaction.
 func (v *Vault) CreatePersonKey(ctx context.Context, ks KeyStore, personKeyID string) error {
+	if !v.opened() {
+		return ErrNotOpen
+	}
 	if err := validateKeyID(personKeyID); err != nil {
 		return err
 	}
@@ -154,6 +163,9 @@ func (v *Vault) CreatePersonKey(ctx context.Context, ks KeyStore, personKeyID st
 // Other processes that had the key cached may keep using it for up to the cache TTL
 // (WithCacheTTL); if the transaction rolls back, the key is simply read again.
 func (v *Vault) DestroyPersonKey(ctx context.Context, ks KeyStore, personKeyID string) (bool, error) {
+	if !v.opened() {
+		return false, ErrNotOpen
+	}
 	if err := validateKeyID(personKeyID); err != nil {
 		return false, err
 	}
@@ -173,7 +185,11 @@ func (v *Vault) DestroyPersonKey(ctx context.Context, ks KeyStore, personKeyID s
 // Forget drops personKeyID from this process's person-key cache, so that the next use
 // reads it from the store. Call it after committing a transaction that destroyed the
 // key through another view, or when told another process did.
-func (v *Vault) Forget(personKeyID string) { v.evict(personKeyID) }
+func (v *Vault) Forget(personKeyID string) {
+	if v.opened() {
+		v.evict(personKeyID)
+	}
+}
 
 func (v *Vault) evict(id string) {
 	v.cache.evict(id)

@@ -52,6 +52,9 @@ type RotateResult struct {
 // has no compare-and-swap: two concurrent rotations could each save a keyset without
 // the other's new key, and Rotate stops with an error when it notices that).
 func (v *Vault) Rotate(ctx context.Context, ks KeyStore, batch int, progress func(done int)) (RotateResult, error) {
+	if !v.opened() {
+		return RotateResult{}, ErrNotOpen
+	}
 	if ks == nil {
 		ks = v.ks
 	}

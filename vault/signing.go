@@ -25,6 +25,9 @@ type AuditSigner struct {
 
 // Sign returns the Ed25519 signature of data.
 func (s *AuditSigner) Sign(data []byte) ([]byte, error) {
+	if s == nil || s.signer == nil {
+		return nil, ErrNotOpen
+	}
 	sig, err := s.signer.Sign(data)
 	if err != nil {
 		return nil, errors.New("vault: signing failed")
@@ -35,17 +38,36 @@ func (s *AuditSigner) Sign(data []byte) ([]byte, error) {
 // KeyID names the signing key: the lower-case hex of the first 8 bytes of the
 // SHA-256 of the raw 32-byte public key. An auditor can recompute it from the public
 // key.
-func (s *AuditSigner) KeyID() string { return s.keyID }
+func (s *AuditSigner) KeyID() string {
+	if s == nil {
+		return ""
+	}
+	return s.keyID
+}
 
 // PublicKey returns a copy of the raw 32-byte Ed25519 public key.
-func (s *AuditSigner) PublicKey() ed25519.PublicKey { return slices.Clone(s.pub) }
+func (s *AuditSigner) PublicKey() ed25519.PublicKey {
+	if s == nil {
+		return nil
+	}
+	return slices.Clone(s.pub)
+}
 
-// AuditSigner returns the signer of audit checkpoints.
-func (v *Vault) AuditSigner() *AuditSigner { return v.signer }
+// AuditSigner returns the signer of audit checkpoints (nil for a Vault that was not
+// opened).
+func (v *Vault) AuditSigner() *AuditSigner {
+	if !v.opened() {
+		return nil
+	}
+	return v.signer
+}
 
 // AuditPublicKey returns the raw 32-byte Ed25519 public key that verifies audit
 // checkpoints, and its key id.
 func (v *Vault) AuditPublicKey() (ed25519.PublicKey, string) {
+	if !v.opened() {
+		return nil, ""
+	}
 	return v.signer.PublicKey(), v.signer.keyID
 }
 

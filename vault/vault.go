@@ -200,12 +200,24 @@ func Open(ctx context.Context, ks KeyStore, master MasterKey, opts ...Option) (*
 // never committed must not outlive it in v's cache. Use a view for one transaction
 // and drop it.
 func (v *Vault) With(ks KeyStore) *Vault {
+	if !v.opened() {
+		return v
+	}
 	return &Vault{shared: v.shared, ks: ks, local: newPersonCache(v.opts.cacheSize, v.opts.cacheTTL, v.opts.now)}
 }
 
 // KEKVersion returns the key id of the "kek" keyset's primary key: the KEKVersion new
-// person keys are wrapped with.
-func (v *Vault) KEKVersion() uint32 { return v.kek.Load().primary }
+// person keys are wrapped with (0 for a Vault that was not opened).
+func (v *Vault) KEKVersion() uint32 {
+	if !v.opened() {
+		return 0
+	}
+	return v.kek.Load().primary
+}
+
+// opened reports whether v came from Open (or With); methods of any other Vault
+// return ErrNotOpen instead of panicking.
+func (v *Vault) opened() bool { return v != nil && v.shared != nil && v.ks != nil }
 
 func newKEKState(h *keyset.Handle) (*kekState, error) {
 	a, err := aead.New(h)

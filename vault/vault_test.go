@@ -575,3 +575,43 @@ func TestContextCancelled(t *testing.T) {
 		t.Fatalf("Encrypt with a cancelled context = %v", err)
 	}
 }
+
+func TestZeroVaultDoesNotPanic(t *testing.T) {
+	ctx := context.Background()
+	for _, v := range []*Vault{nil, {}} {
+		if _, err := v.Encrypt(ctx, "p", aadEmail, nil); !errors.Is(err, ErrNotOpen) {
+			t.Errorf("Encrypt: %v", err)
+		}
+		if _, err := v.Decrypt(ctx, "p", aadEmail, nil); !errors.Is(err, ErrNotOpen) {
+			t.Errorf("Decrypt: %v", err)
+		}
+		if _, err := v.BlindIndex(KindEmail, "a@b.c"); !errors.Is(err, ErrNotOpen) {
+			t.Errorf("BlindIndex: %v", err)
+		}
+		if _, err := v.SubjectRef(KindEmail, "a@b.c"); !errors.Is(err, ErrNotOpen) {
+			t.Errorf("SubjectRef: %v", err)
+		}
+		if _, err := v.Pseudonym(KindEmail, "a@b.c"); !errors.Is(err, ErrNotOpen) {
+			t.Errorf("Pseudonym: %v", err)
+		}
+		if err := v.CreatePersonKey(ctx, nil, "p"); !errors.Is(err, ErrNotOpen) {
+			t.Errorf("CreatePersonKey: %v", err)
+		}
+		if _, err := v.DestroyPersonKey(ctx, nil, "p"); !errors.Is(err, ErrNotOpen) {
+			t.Errorf("DestroyPersonKey: %v", err)
+		}
+		if _, err := v.Rotate(ctx, nil, 1, nil); !errors.Is(err, ErrNotOpen) {
+			t.Errorf("Rotate: %v", err)
+		}
+		v.Forget("p")
+		if v.KEKVersion() != 0 || v.AuditSigner() != nil || v.With(&MemoryKeyStore{}) != v {
+			t.Error("accessors of an unopened vault")
+		}
+		if pub, id := v.AuditPublicKey(); pub != nil || id != "" {
+			t.Error("AuditPublicKey of an unopened vault")
+		}
+		if _, err := v.AuditSigner().Sign([]byte("x")); !errors.Is(err, ErrNotOpen) {
+			t.Errorf("Sign: %v", err)
+		}
+	}
+}
