@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -83,4 +84,42 @@ func BenchmarkEndpoints(b *testing.B) {
 			serveBench(b, h, "GET", "/contacts?per_page=150", "")
 		}
 	})
+}
+
+// BenchmarkWalkContacts walks every page of GET /contacts (per_page=150) on a
+// 100,000-contact workspace through the handler: the sandbox's side of the client's
+// "walk 100,000 contacts" benchmark.
+func BenchmarkWalkContacts(b *testing.B) {
+	s, err := New(Options{Seed: 1, Contacts: 100000, ContactsOnly: true, RateLimit: -1, Token: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := s.Handler()
+	b.ResetTimer()
+	pages := 0
+	for i := 0; i < b.N; i++ {
+		after := ""
+		pages = 0
+		for {
+			req := httptest.NewRequest("GET", "/contacts?per_page=150"+after, nil)
+			req.Header.Set("Authorization", "Bearer bench")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != 200 {
+				b.Fatal(rec.Code)
+			}
+			pages++
+			var p struct {
+				Pages cursorPages `json:"pages"`
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
+				b.Fatal(err)
+			}
+			if p.Pages.Next == nil {
+				break
+			}
+			after = "&starting_after=" + p.Pages.Next.StartingAfter
+		}
+	}
+	b.ReportMetric(float64(pages), "pages")
 }

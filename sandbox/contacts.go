@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"sort"
 	"strings"
 )
 
@@ -154,16 +155,35 @@ func (s *Server) listContacts(w http.ResponseWriter, r *http.Request) {
 	ws := s.ws
 	ws.mu.RLock()
 	defer ws.mu.RUnlock()
-	items := make([]*Contact, 0, len(ws.contactOrder))
-	for _, c := range ws.contactOrder {
-		if !ws.deleted[c.ID] && live(c) {
-			items = append(items, c)
-		}
+	// contactOrder is sorted by (created_at, id), the list's order: find the cursor by
+	// binary search and collect one page, so a walk is linear in the list's length.
+	isLive := func(c *Contact) bool { return !ws.deleted[c.ID] && live(c) }
+	total := ws.liveCount
+	start, pageNo := 0, 1
+	if cur != nil {
+		pageNo = cur.Page + 1
+		start = sort.Search(len(ws.contactOrder), func(i int) bool {
+			c := ws.contactOrder[i]
+			return cmpKey("", c.CreatedAt, c.ID, "", cur.SortN, cur.ID) > 0
+		})
 	}
-	pg, pages := page(items, perPage, cur, "contacts", contactKey, contactID, false)
-	out := contactList{Type: "list", Data: make([]contactJSON, 0, len(pg)), TotalCount: len(items), Pages: pages}
-	for _, c := range pg {
+	out := contactList{Type: "list", Data: make([]contactJSON, 0, perPage), TotalCount: total,
+		Pages: cursorPages{Type: "pages", Page: pageNo, PerPage: perPage, TotalPages: max(1, (total+perPage-1)/perPage)}}
+	var last *Contact
+	more := false
+	for _, c := range ws.contactOrder[start:] {
+		if !isLive(c) {
+			continue
+		}
+		if len(out.Data) == perPage {
+			more = true
+			break
+		}
 		out.Data = append(out.Data, ws.renderContact(c, false))
+		last = c
+	}
+	if more {
+		out.Pages.Next = &pagesNext{PerPage: perPage, StartingAfter: encodeCursor(cursor{Kind: "contacts", Page: pageNo, ID: last.ID, SortN: last.CreatedAt})}
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -361,6 +381,9 @@ func (s *Server) deleteContact(w http.ResponseWriter, r *http.Request) {
 }
 
 func (ws *Workspace) deleteContactLocked(c *Contact) {
+	if live(c) {
+		ws.liveCount--
+	}
 	delete(ws.contacts, c.ID)
 	ws.deleted[c.ID] = true
 	if ws.byExternal[c.ExternalID] == c {
@@ -399,7 +422,15 @@ func (s *Server) setArchived(w http.ResponseWriter, r *http.Request, archived bo
 		return
 	}
 	changed := c.Archived != archived
+	wasLive := live(c)
 	c.Archived = archived
+	if wasLive != live(c) {
+		if wasLive {
+			ws.liveCount--
+		} else {
+			ws.liveCount++
+		}
+	}
 	item := contactItem(c)
 	ext := c.ExternalID
 	ws.mu.Unlock()
@@ -451,6 +482,7 @@ func (s *Server) mergeContacts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	from.MergedInto = into.ID
+	ws.liveCount--
 	for _, cid := range ws.convsOf[from.ID] {
 		if conv, ok := ws.convs[cid]; ok {
 			for i, x := range conv.ContactIDs {

@@ -466,6 +466,7 @@ func TestArchived(t *testing.T) {
 	if _, ok := e.s.Workspace().Contact(id); ok || !e.s.Workspace().ContactDeleted(id) {
 		t.Fatal("the archived contact is still stored")
 	}
+	liveCountMatches(t, e)
 }
 
 func TestMerged(t *testing.T) {
@@ -507,6 +508,7 @@ func TestMerged(t *testing.T) {
 	if got := e.s.Stats().Effect(EffectContactMerged, lead); got != 1 {
 		t.Fatalf("merge effect counted %d", got)
 	}
+	liveCountMatches(t, e)
 }
 
 func TestVersions(t *testing.T) {

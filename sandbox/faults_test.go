@@ -377,6 +377,24 @@ func TestConcurrent(t *testing.T) {
 	if r := st.Repeated(EffectPartRedacted); len(r) != 0 {
 		t.Fatalf("sources redacted twice: %v", r)
 	}
+	liveCountMatches(t, e)
+}
+
+// liveCountMatches checks the list's total_count (kept incrementally) against the
+// stored contacts.
+func liveCountMatches(t *testing.T, e *env) {
+	t.Helper()
+	n := 0
+	for _, c := range e.s.Workspace().Contacts() {
+		if !c.Archived && c.MergedInto == "" {
+			n++
+		}
+	}
+	var l contactList
+	e.want(e.do("GET", "/contacts?per_page=1", nil), 200).json(t, &l)
+	if l.TotalCount != n {
+		t.Fatalf("total_count %d, %d live contacts stored", l.TotalCount, n)
+	}
 }
 
 func TestListenAndServe(t *testing.T) {

@@ -111,6 +111,7 @@ func generate(seed int64, n int, now time.Time, contactsOnly bool) *Workspace {
 		}
 	}
 	w.seq.person = n
+	w.recount()
 	return w
 }
 

@@ -113,6 +113,7 @@ func (w *Workspace) addPerson(spec PersonSpec, now int64) Person {
 	for i := 0; i < spec.OldEvents; i++ {
 		g.event(all[0], now-int64(120+i*30)*day)
 	}
+	w.recount()
 	out.Events = spec.Events + spec.OldEvents
 	out.RecentEvents = spec.Events
 	return out

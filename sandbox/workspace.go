@@ -27,6 +27,7 @@ type Workspace struct {
 	contactOrder []*Contact          // by (CreatedAt, ID); deleted contacts are skipped on read
 	byExternal   map[string]*Contact
 	deleted      map[string]bool // ids of deleted contacts
+	liveCount    int             // contacts neither deleted, archived nor merged
 
 	convs     map[string]*Conversation
 	convOrder []*Conversation
@@ -266,3 +267,14 @@ func (w *Workspace) addConversation(c *Conversation) {
 
 // live reports whether c answers GET: neither archived nor merged.
 func live(c *Contact) bool { return !c.Archived && c.MergedInto == "" }
+
+// recount recomputes liveCount. The caller holds mu (or owns w exclusively).
+func (w *Workspace) recount() {
+	n := 0
+	for _, c := range w.contactOrder {
+		if !w.deleted[c.ID] && live(c) {
+			n++
+		}
+	}
+	w.liveCount = n
+}
