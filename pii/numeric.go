@@ -81,6 +81,23 @@ func (s *scanner) numeric(i, j int, f uint8) int {
 		k = e
 	}
 	end := k
+	// DNI with a separated letter: "12345678-Z", "12345678 Z".
+	if ng == 1 && j-i == 8 && !joined && j+2 <= n && (t[j] == '-' || t[j] == ' ') && isUpper(t[j+1]) && (j+2 == n || !isWordByte(t[j+2])) {
+		var b [9]byte
+		copy(b[:], t[i:j])
+		b[8] = t[j+1]
+		if esDNI(b[:]) {
+			s.emit(TypeESDNI, i, j+2, 0.9, "mod23")
+			return j + 2
+		}
+	}
+	// A date of birth written with a month name: "3 March 1985", "3. März 1985".
+	if ng == 1 && j-i <= 2 && !joined && s.hasCtx(ctxDOB, i) {
+		if e := s.textDate(i, j); e > 0 {
+			s.emit(TypeDateOfBirth, i, e, 0.8, "date+context")
+			return e
+		}
+	}
 	if end < n {
 		c := t[end]
 		if isWordByte(c) || isJoiner(c) && end+1 < n && isAlnum(t[end+1]) {
@@ -89,16 +106,6 @@ func (s *scanner) numeric(i, j int, f uint8) int {
 	}
 	if joined || end-start > 64 {
 		return end
-	}
-	// DNI with a separated letter: "12345678-Z", "12345678 Z".
-	if ng == 1 && j-i == 8 && j+2 <= n && (t[j] == '-' || t[j] == ' ') && isUpper(t[j+1]) && (j+2 == n || !isWordByte(t[j+2])) {
-		var b [9]byte
-		copy(b[:], t[i:j])
-		b[8] = t[j+1]
-		if esDNI(b[:]) {
-			s.emit(TypeESDNI, i, j+2, 0.9, "mod23")
-			return j + 2
-		}
 	}
 	s.ng = ng
 	for a := 0; a < ng && a < 4; a++ {
@@ -200,6 +207,9 @@ func (s *scanner) eval(a, b, runStart int, plus bool) bool {
 	}
 	if plus && t[start] == '+' && nd >= 8 && nd <= 15 {
 		return s.phone(start, end, d, true, ngr, uniform)
+	}
+	if !plus && nd >= 10 && nd <= 17 && d[0] == '0' && d[1] == '0' && d[2] != '0' && s.phoneShape(a, b, end) {
+		return s.phone(start, end, d, true, ngr, uniform) // 00 international prefix
 	}
 	switch {
 	case nd >= 13 && nd <= 19 && (ngr == 1 || sepc == ' ' || sepc == '-'):
@@ -451,7 +461,11 @@ func (s *scanner) phone(start, end int, d []byte, plus bool, ngr int, uniform bo
 	}
 	t := s.t
 	if plus {
-		num, err := phonenumbers.Parse(string(t[start:end]), "ZZ")
+		str := string(t[start:end])
+		if t[start] != '+' {
+			str = "+" + string(d[2:])
+		}
+		num, err := phonenumbers.Parse(str, "ZZ")
 		if err == nil && phonenumbers.IsValidNumber(num) {
 			s.emit(TypePhone, start, end, 0.9, "libphonenumber")
 			return true
@@ -499,4 +513,75 @@ func (s *scanner) phone(start, end int, d []byte, plus bool, ngr int, uniform bo
 		return true
 	}
 	return false
+}
+
+var monthNames = map[string]bool{}
+
+func init() {
+	for _, m := range []string{
+		"january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december",
+		"jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+		"januar", "februar", "m\u00e4rz", "maerz", "mai", "juni", "juli", "oktober", "dezember",
+		"janvier", "f\u00e9vrier", "mars", "avril", "juin", "juillet", "ao\u00fbt", "septembre", "octobre", "novembre", "d\u00e9cembre",
+		"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre",
+		"gennaio", "febbraio", "aprile", "maggio", "giugno", "luglio", "settembre", "ottobre", "dicembre",
+		"januari", "februari", "maart", "mei", "augustus",
+	} {
+		monthNames[m] = true
+	}
+}
+
+// textDate matches "<day>[.] [de ]<month>[ de] <year>" where the day is the
+// word t[i:j]; it returns the end of the date or 0.
+func (s *scanner) textDate(i, j int) int {
+	t := s.t
+	n := len(t)
+	k := j
+	if k < n && t[k] == '.' {
+		k++
+	}
+	if k >= n || t[k] != ' ' {
+		return 0
+	}
+	k++
+	if k+3 <= n && (hasPrefixFold(t[k:], "de ") || hasPrefixFold(t[k:], "di ")) {
+		k += 3
+	}
+	ms := k
+	for k < n && k-ms < 12 && (isLetter(t[k]) || t[k] >= 0x80) {
+		k++
+	}
+	if k-ms < 3 || k-ms > 12 {
+		return 0
+	}
+	var buf [12]byte
+	mw := buf[:k-ms]
+	for m, c := range t[ms:k] {
+		mw[m] = lower(c)
+	}
+	if !monthNames[string(mw)] {
+		return 0
+	}
+	if k < n && t[k] == '.' {
+		k++
+	}
+	if k+4 <= n && hasPrefixFold(t[k:], " de ") {
+		k += 3
+	}
+	if k >= n || t[k] != ' ' {
+		return 0
+	}
+	k++
+	ys := k
+	for k < n && isDigit(t[k]) {
+		k++
+	}
+	if k-ys != 4 || (k < n && isWordByte(t[k])) {
+		return 0
+	}
+	day, year := atoi(t[i:j]), atoi(t[ys:k])
+	if day < 1 || day > 31 || year < 1900 || year > 2030 {
+		return 0
+	}
+	return k
 }

@@ -13,6 +13,7 @@ const (
 	kwPasse               // "passe" of "mot de passe"
 	kwScheme              // a URL scheme when followed by "://"
 	kwSlack               // xox?- Slack token prefix
+	kwBearer              // "Bearer <token>"
 )
 
 type kw struct {
@@ -70,7 +71,7 @@ func init() {
 	add(kw{kwCtx, ctxPhone}, "phone", "telephone", "tel", "mobile", "cell", "call", "fax", "whatsapp", "sms",
 		"telefon", "telefonnummer", "handy", "mobil", "t\u00e9l\u00e9phone", "portable", "tel\u00e9fono",
 		"telefono", "m\u00f3vil", "movil", "cellulare", "telefoon", "mobiel", "nummer", "numero",
-		"n\u00famero", "rufnummer", "reach", "contact", "phonenumber")
+		"n\u00famero", "rufnummer", "reach", "contact", "phonenumber", "number")
 	add(kw{kwCtx, ctxCard}, "card", "visa", "mastercard", "amex", "cc", "credit", "debit", "kreditkarte",
 		"karte", "carte", "tarjeta", "carta", "kaart", "pan")
 	add(kw{kwCtx, ctxTax}, "steuer", "steuerid", "steuernummer", "steueridentifikationsnummer", "idnr", "tin",
@@ -80,6 +81,7 @@ func init() {
 	add(kw{kind: kwPasse}, "passe")
 	add(kw{kind: kwScheme}, "http", "https", "ftp", "ftps", "sftp", "ws", "wss", "postgres", "postgresql",
 		"mysql", "redis", "rediss", "amqp", "amqps", "mongodb", "smtp", "smtps", "ldap", "ldaps", "ssh")
+	add(kw{kind: kwBearer}, "bearer")
 	add(kw{kind: kwSlack}, "xoxb", "xoxp", "xoxa", "xoxo", "xoxs", "xoxr", "xoxe")
 }
 
@@ -124,6 +126,8 @@ func (s *scanner) keyword(i, j int) {
 		if i >= s.urlUntil && j+3 <= len(t) && t[j] == ':' && t[j+1] == '/' && t[j+2] == '/' {
 			s.url(i, j+3)
 		}
+	case kwBearer:
+		s.bearer(j)
 	case kwSlack:
 		if i >= s.slkUntil && j < len(t) && t[j] == '-' {
 			e := j
@@ -259,6 +263,23 @@ func passwordLike(v []byte) bool {
 		}
 	}
 	return lo+up+dg+sy >= 2 && !(up == 1 && lo == 1 && dg+sy == 0)
+}
+
+// bearer matches the token of "Bearer <token>" (an Authorization header
+// pasted into a log or a chat): at least 16 token68 characters.
+func (s *scanner) bearer(j int) {
+	t := s.t
+	if j >= len(t) || t[j] != ' ' {
+		return
+	}
+	k := j + 1
+	e := k
+	for e < len(t) && e-k < 4096 && (isB64URL(t[e]) || t[e] == '.' || t[e] == '~' || t[e] == '+' || t[e] == '/' || t[e] == '=') {
+		e++
+	}
+	if e-k >= 16 && (e == len(t) || !isWordByte(t[e])) && t[k] != '[' {
+		s.emit(TypeSecret, k, e, 0.85, "bearer")
+	}
 }
 
 // runeBoundary moves e back to the start of a UTF-8 sequence if it falls
@@ -411,6 +432,9 @@ func (s *scanner) token(i, j int, f uint8) int {
 		return s.pem(i-5, j)
 	}
 	if f&cUpper == 0 {
+		if f&cDigit != 0 && f&cUnder == 0 && (wl == 9 || wl == 16 || wl >= 15 && wl <= 34) {
+			s.lowerIDs(i, j)
+		}
 		return j
 	}
 	if wl >= 4 && isUpper(w[0]) && isUpper(w[1]) && isDigit(w[2]) && isDigit(w[3]) && s.iban(i, j) {
@@ -437,6 +461,28 @@ func (s *scanner) token(i, j int, f uint8) int {
 		}
 	}
 	return j
+}
+
+// lowerIDs tries the identifiers that are usually upper case on a
+// lower-case word: a compact IBAN, a NINO, a codice fiscale.
+func (s *scanner) lowerIDs(i, j int) {
+	var buf [34]byte
+	u := buf[:j-i]
+	for k, c := range s.t[i:j] {
+		if c-'a' < 26 {
+			c -= 32
+		}
+		u[k] = c
+	}
+	switch {
+	case len(u) == 9 && ninoValid(u):
+		s.emit(TypeUKNINO, i, j, 0.7, "nino-format")
+	case len(u) == 16 && itFiscalCode(u):
+		s.emit(TypeITFiscalCode, i, j, 0.9, "mod26")
+	case isUpper(u[0]) && isUpper(u[1]) && isDigit(u[2]) && isDigit(u[3]) &&
+		int(ibanLengths[uint16(u[0])<<8|uint16(u[1])]) == len(u) && ibanMod97(u):
+		s.emit(TypeIBAN, i, j, 0.95, "mod97")
+	}
 }
 
 // ninoValid applies the UK NINO format rules to 9 characters.
@@ -727,6 +773,18 @@ func (s *scanner) emails() {
 			s.email(p, p+5)
 		} else if p+6 <= len(t) && (string(t[p:p+6]) == "&#x40;" || string(t[p:p+6]) == "&#X40;") {
 			s.email(p, p+6)
+		}
+	}
+	// Percent-encoded (a query string or a mailto: link): "jane%40example.com".
+	for off := 0; off < len(t); {
+		k := bytes.IndexByte(t[off:], '%')
+		if k < 0 {
+			break
+		}
+		p := off + k
+		off = p + 1
+		if p+3 <= len(t) && t[p+1] == '4' && t[p+2] == '0' {
+			s.email(p, p+3)
 		}
 	}
 }
