@@ -1,0 +1,238 @@
+package dsar_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/intercom-privacy/intercom-privacy/app"
+	"github.com/intercom-privacy/intercom-privacy/audit"
+	"github.com/intercom-privacy/intercom-privacy/dsar"
+	"github.com/intercom-privacy/intercom-privacy/intercom"
+	"github.com/intercom-privacy/intercom-privacy/sandbox"
+	"github.com/intercom-privacy/intercom-privacy/store"
+	"github.com/intercom-privacy/intercom-privacy/store/storetest"
+)
+
+// switchable serves the sandbox, or a fault while a switch is on: 401 (the token
+// revoked) or 503 (an outage).
+type switchable struct {
+	next          http.Handler
+	revoked, down atomic.Bool
+}
+
+func (s *switchable) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	switch {
+	case s.revoked.Load():
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte(`{"type":"error.list","request_id":"t","errors":[{"code":"unauthorized","message":"Access Token Invalid"}]}`))
+	case s.down.Load():
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(`{"type":"error.list","request_id":"t","errors":[{"code":"service_unavailable","message":"Service Unavailable"}]}`))
+	default:
+		s.next.ServeHTTP(w, r)
+	}
+}
+
+// openVia opens an App on the harness's store whose Intercom client talks to url,
+// with few retries so that tests of outages stay short.
+func openVia(t *testing.T, h *harness, url string) *app.App {
+	t.Helper()
+	a, err := app.Open(context.Background(), app.Settings{
+		DatabaseURL: h.dbURL, MasterKey: h.master, InitKeys: true, Actor: "test",
+		Intercom: intercom.Config{Token: intercom.Token(h.sb.Token()), BaseURL: url, Timeout: 5 * time.Second, MaxRetries: 1},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return a
+}
+
+// runUntilDone runs a request again and again, as River would after each failed
+// attempt, and fails the test after max attempts.
+func runUntilDone(t *testing.T, s *dsar.Service, id string, max int) int {
+	t.Helper()
+	for i := 1; i <= max; i++ {
+		err := s.Run(context.Background(), id)
+		if err == nil {
+			return i
+		}
+		if strings.Contains(strings.ToLower(err.Error()), "@") {
+			t.Errorf("error carries something like an email: %v", err)
+		}
+	}
+	t.Fatalf("request %s not done after %d attempts", id, max)
+	return 0
+}
+
+func TestErasureUnderFaults(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{
+		ErrorRate: 0.08, DropRate: 0.08, Burst429: sandbox.Burst{Every: 15, Length: 2}, Window: 200 * time.Millisecond,
+		Seed: 7,
+	})
+	h.app.Config.Erasure.DeleteConversations = true
+	p := h.sb.SamplePerson()
+	c := seedCache(t, h, p)
+	r := file(t, h, store.RequestErasure, personIdentifiers(p))
+	n := runUntilDone(t, h.app.DSAR, r.ID, 50)
+	t.Logf("completed after %d attempts; sandbox: %d dropped, %d 5xx, %d 429", n,
+		h.sb.Stats().Total(func(e sandbox.EndpointStats) int { return e.Dropped }),
+		h.sb.Stats().Total(func(e sandbox.EndpointStats) int { return e.ServerErrors }),
+		h.sb.Stats().Total(func(e sandbox.EndpointStats) int { return e.RateLimited }))
+	checkErased(t, h, p, c)
+	for _, id := range p.LiveContactIDs {
+		if got := h.sb.Stats().Effect(sandbox.EffectContactDeleted, id); got != 1 {
+			t.Errorf("contact %s deleted %d times", id, got)
+		}
+	}
+}
+
+func TestOutageMarksNothingDone(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
+	sw := &switchable{next: h.sb.Handler()}
+	srv := httptest.NewServer(sw)
+	t.Cleanup(srv.Close)
+	a := openVia(t, h, srv.URL)
+	ctx := context.Background()
+	p := h.sb.SamplePerson()
+	r := file(t, h, store.RequestErasure, personIdentifiers(p))
+	sw.down.Store(true)
+	for range 3 {
+		err := a.DSAR.Run(ctx, r.ID)
+		if !errors.Is(err, intercom.ErrServer) {
+			t.Fatalf("run during an outage: %v", err)
+		}
+	}
+	steps, _ := a.Store.Steps(ctx, r.ID)
+	for _, s := range steps {
+		if !strings.HasPrefix(s.Name, "_") && s.State == store.StepDone {
+			t.Errorf("step %s marked done during an outage", s.Name)
+		}
+	}
+	cur, _ := a.DSAR.Get(ctx, r.ID)
+	if cur.State != store.StateInProgress {
+		t.Errorf("state during an outage: %s", cur.State)
+	}
+	sw.down.Store(false)
+	if err := a.DSAR.Run(ctx, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	checkErased(t, h, p, cached{})
+}
+
+func TestRevokedTokenPausesAndResumes(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
+	// The token is revoked after the resolve step: every request from then on is
+	// refused until it is restored.
+	sw := &switchable{next: h.sb.Handler()}
+	srv := httptest.NewServer(sw)
+	t.Cleanup(srv.Close)
+	a := openVia(t, h, srv.URL)
+	ctx := context.Background()
+	p := h.sb.SamplePerson()
+	r := file(t, h, store.RequestErasure, personIdentifiers(p))
+	var runs atomic.Int32
+	err := a.DSAR.RunWith(ctx, r.ID, dsar.RunOptions{Progress: func(pr dsar.Progress) {
+		if pr.Step == dsar.StepResolve && pr.State == "done" {
+			sw.revoked.Store(true)
+		}
+		runs.Add(1)
+	}})
+	var paused *dsar.PausedError
+	if !errors.As(err, &paused) || paused.Reason != dsar.PauseUnauthorized || !errors.Is(err, intercom.ErrUnauthorized) {
+		t.Fatalf("run with a revoked token: %v", err)
+	}
+	// Retries while revoked record nothing more.
+	for range 3 {
+		if err := a.DSAR.Run(ctx, r.ID); !errors.As(err, &paused) {
+			t.Fatalf("retry while revoked: %v", err)
+		}
+	}
+	sw.revoked.Store(false)
+	if err := a.DSAR.Run(ctx, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	var pausedN, resumedN int
+	for rec, err := range a.Store.Records(ctx, 1) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch audit.Action(rec.Action) {
+		case audit.ActionRequestPaused:
+			pausedN++
+			if !strings.Contains(string(rec.Body), dsar.PauseUnauthorized) {
+				t.Error("pause record without its reason")
+			}
+		case audit.ActionRequestResumed:
+			resumedN++
+		}
+	}
+	if pausedN != 1 || resumedN != 1 {
+		t.Errorf("paused recorded %d times, resumed %d times; want 1 and 1", pausedN, resumedN)
+	}
+	checkErased(t, h, p, cached{})
+}
+
+func TestLeaseKeepsSecondRunnerOut(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
+	ctx := context.Background()
+	p := h.sb.SamplePerson()
+	r := file(t, h, store.RequestErasure, personIdentifiers(p))
+	second := h.open("worker-2")
+	var inner error
+	err := h.app.DSAR.RunWith(ctx, r.ID, dsar.RunOptions{Owner: "w1", Progress: func(pr dsar.Progress) {
+		if pr.Step == dsar.StepDeleteContacts && pr.State == "started" && inner == nil {
+			inner = second.DSAR.RunWith(ctx, r.ID, dsar.RunOptions{Owner: "w2"})
+			if inner == nil {
+				inner = errors.New("second runner ran")
+			}
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(inner, dsar.ErrLeaseHeld) {
+		t.Fatalf("second runner while the first holds the lease: %v", inner)
+	}
+	checkErased(t, h, p, cached{})
+}
+
+func TestExpiredLeaseIsTakenOverAndOldRunnerStops(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
+	ctx := context.Background()
+	p := h.sb.SamplePerson()
+	r := file(t, h, store.RequestErasure, personIdentifiers(p))
+	now := time.Now()
+	clock := func() time.Time { return now }
+	h.app.DSAR.Now = clock
+	second := h.open("worker-2")
+	var inner error
+	err := h.app.DSAR.RunWith(ctx, r.ID, dsar.RunOptions{Owner: "w1", LeaseTTL: time.Hour, Progress: func(pr dsar.Progress) {
+		if pr.Step == dsar.StepDeleteTickets && pr.State == "started" && inner == nil {
+			// w1 stalls past its lease; w2 takes over and finishes the request.
+			second.DSAR.Now = func() time.Time { return now.Add(2 * time.Hour) }
+			inner = second.DSAR.RunWith(ctx, r.ID, dsar.RunOptions{Owner: "w2"})
+			if inner == nil {
+				inner = errors.New("ok")
+			}
+		}
+	}})
+	if inner == nil || inner.Error() != "ok" {
+		t.Fatalf("takeover run: %v", inner)
+	}
+	if !errors.Is(err, dsar.ErrLeaseLost) {
+		t.Fatalf("the stalled runner after a takeover: %v, want ErrLeaseLost", err)
+	}
+	checkErased(t, h, p, cached{})
+	cur, _ := h.app.DSAR.Get(ctx, r.ID)
+	if cur.State != store.StateCompleted {
+		t.Fatalf("state %s", cur.State)
+	}
+}
