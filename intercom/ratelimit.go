@@ -14,7 +14,8 @@ import (
 //
 // Until the first response has told it the limit, it lets one request through at a
 // time (a probe), so a burst of goroutines cannot overrun an unknown budget. Once the
-// limit is known it spaces calls evenly, window/(limit*share) apart, and stops all
+// limit is known it spaces calls evenly, window/(limit*share) apart (slots missed
+// by slow callers may be made up, a tenth of the budget at most), and stops all
 // calls until the reset when Intercom reports that the share of the window has been
 // spent (by this client or by other integrations of the workspace). A 429 stops all
 // calls until the reset plus jitter.
@@ -93,12 +94,15 @@ func (l *limiter) acquire(ctx context.Context) (func(http.Header, int), error) {
 		var d time.Duration
 		if b := l.budget(); b > 0 {
 			interval := l.window() / time.Duration(b)
+			// Slots missed while callers were slow (or the machine busy) may be made
+			// up, at most a tenth of the budget at once; the share-spent check in
+			// observe still bounds each window.
 			slot := l.next
-			if slot.Before(now) {
-				slot = now
+			if floor := now.Add(-interval * time.Duration(max(1, b/10))); slot.Before(floor) {
+				slot = floor
 			}
 			l.next = slot.Add(interval)
-			d = slot.Sub(now)
+			d = max(slot.Sub(now), 0)
 		}
 		l.mu.Unlock()
 		if d > 0 {
