@@ -36,14 +36,30 @@ import (
 const DefaultURL = "sqlite://intercom-privacy.db"
 
 // Ops are the operations available both on a Store (each call in its own
-// transaction) and inside a Tx (all calls commit or roll back together).
+// transaction) and inside a Tx (all calls commit or roll back together). They
+// are grouped in small interfaces so that a caller can ask for only what it
+// uses (a webhook receiver needs WebhookEvents, not Requests).
 //
 // Methods that find nothing return an error matching ErrNotFound (and, for the
 // vault.KeyStore methods, vault.ErrNotFound).
 type Ops interface {
 	vault.KeyStore
 	vault.PersonKeyBatchUpdater
+	Contacts
+	Conversations
+	WebhookEvents
+	Blobs
+	Requests
+	Suppressions
+	LegalHolds
+	RetentionRuns
+	ExportJobs
+	Retention
+	Purger
+}
 
+// Contacts is the cache of Intercom contacts and the sync cursors.
+type Contacts interface {
 	// UpsertContact inserts or replaces a cached contact (keyed by IntercomID);
 	// CreatedAt keeps its first value.
 	UpsertContact(ctx context.Context, c CachedContact) error
@@ -58,7 +74,10 @@ type Ops interface {
 	GetSyncState(ctx context.Context, name string) (SyncState, error)
 	// PutSyncState inserts or replaces the named sync cursor.
 	PutSyncState(ctx context.Context, s SyncState) error
+}
 
+// Conversations is the cache of Intercom conversations and their parts.
+type Conversations interface {
 	// UpsertConversation inserts or replaces a cached conversation and its
 	// contact links.
 	UpsertConversation(ctx context.Context, c CachedConversation) error
@@ -72,7 +91,10 @@ type Ops interface {
 	// DeleteConversationsByContact deletes the conversations a contact takes part
 	// in, with their parts, and returns how many of each it deleted.
 	DeleteConversationsByContact(ctx context.Context, contactID string) (conversations, parts int64, err error)
+}
 
+// WebhookEvents keeps received webhook notifications, de-duplicated.
+type WebhookEvents interface {
 	// InsertWebhookEvent stores an event unless one with the same NotificationID
 	// exists; inserted is false for such a duplicate (no error, no second row).
 	InsertWebhookEvent(ctx context.Context, e WebhookEvent) (inserted bool, err error)
@@ -82,7 +104,10 @@ type Ops interface {
 	UnprocessedWebhookEvents(ctx context.Context, limit int) ([]WebhookEvent, error)
 	// DeleteWebhookEventsByContact deletes the events of a contact.
 	DeleteWebhookEventsByContact(ctx context.Context, contactID string) (int64, error)
+}
 
+// Blobs keeps encrypted files (export files, access packages) in chunks.
+type Blobs interface {
 	// PutBlob stores the ciphertext read from r in chunks (so that a large file
 	// never becomes one giant parameter) and returns b with ID, Size, SHA256 and
 	// CreatedAt filled in.
@@ -96,7 +121,10 @@ type Ops interface {
 	BlobsByRequest(ctx context.Context, requestID string) ([]Blob, error)
 	// DeleteBlob deletes a blob and its content; it reports whether one existed.
 	DeleteBlob(ctx context.Context, id string) (bool, error)
+}
 
+// Requests keeps privacy requests and their steps.
+type Requests interface {
 	// CreateRequest inserts a new request (ID generated when empty, State
 	// "received" when empty) and returns it as stored. A duplicate ID fails with
 	// ErrDuplicate.
@@ -113,37 +141,55 @@ type Ops interface {
 	UpsertStep(ctx context.Context, s Step) error
 	// Steps lists a request's steps in the order they were first recorded.
 	Steps(ctx context.Context, requestID string) ([]Step, error)
+}
 
+// Suppressions is the list of erased people who must not come back.
+type Suppressions interface {
 	// AddSuppression adds an entry; added is false if the Ref was already there.
 	AddSuppression(ctx context.Context, s Suppression) (added bool, err error)
 	// Suppressed reports whether any of refs is on the suppression list.
 	Suppressed(ctx context.Context, refs ...[]byte) (bool, error)
+}
 
+// LegalHolds keeps the holds that stop retention from deleting data.
+type LegalHolds interface {
 	// AddLegalHold records a hold and returns it with ID and CreatedAt set.
 	AddLegalHold(ctx context.Context, h LegalHold) (LegalHold, error)
 	// ReleaseLegalHold ends a hold; it reports whether an active hold was released.
 	ReleaseLegalHold(ctx context.Context, id string, at time.Time) (bool, error)
 	// ActiveLegalHolds lists the holds not released, oldest first.
 	ActiveLegalHolds(ctx context.Context) ([]LegalHold, error)
+}
 
+// RetentionRuns records the runs of the retention policy.
+type RetentionRuns interface {
 	// InsertRetentionRun records the start of a run and returns it with ID set.
 	InsertRetentionRun(ctx context.Context, r RetentionRun) (RetentionRun, error)
 	// UpdateRetentionRun replaces FinishedAt, State and Counts of a run.
 	UpdateRetentionRun(ctx context.Context, r RetentionRun) error
 	// RecentRetentionRuns lists up to limit runs, newest first.
 	RecentRetentionRuns(ctx context.Context, limit int) ([]RetentionRun, error)
+}
 
+// ExportJobs records Intercom Data Export jobs so a restart resumes them.
+type ExportJobs interface {
 	// PutExportJob inserts or replaces an export job (CreatedAt kept).
 	PutExportJob(ctx context.Context, j ExportJob) error
 	// GetExportJob returns one export job.
 	GetExportJob(ctx context.Context, jobIdentifier string) (ExportJob, error)
 	// ExportJobs lists export jobs in one of states (all when none), oldest first.
 	ExportJobs(ctx context.Context, states ...string) ([]ExportJob, error)
+}
 
+// Retention counts what the retention policy would delete.
+type Retention interface {
 	// CountExpired counts the rows of a category created before before that
 	// DeleteExpired would delete (legal holds honoured).
 	CountExpired(ctx context.Context, category Category, before time.Time) (int64, error)
+}
 
+// Purger deletes everything cached about one person (erasure).
+type Purger interface {
 	// PurgePerson deletes everything cached about a person: cached contacts,
 	// their conversations and parts, webhook events and blobs (packages), found by
 	// person key id or contact id. On a Store it runs in one transaction; inside a

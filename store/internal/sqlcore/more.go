@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"iter"
 	"time"
@@ -113,16 +114,13 @@ func (o *Ops) OpenBlob(ctx context.Context, id string) (io.ReadCloser, error) {
 // blobReader reads a blob one chunk (one query) at a time, so no transaction or
 // cursor stays open between reads, and checks size and hash at the end.
 type blobReader struct {
-	ctx  context.Context
-	o    *Ops
-	b    store.Blob
-	next int64
-	buf  []byte
-	read int64
-	h    interface {
-		Write([]byte) (int, error)
-		Sum([]byte) []byte
-	}
+	ctx    context.Context
+	o      *Ops
+	b      store.Blob
+	next   int64
+	buf    []byte
+	read   int64
+	h      hash.Hash
 	done   bool
 	closed bool
 	err    error
