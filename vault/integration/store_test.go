@@ -1,4 +1,4 @@
-package vault_test
+package integration_test
 
 import (
 	"context"
