@@ -63,9 +63,22 @@ func (s *Server) searchConversations(w http.ResponseWriter, r *http.Request) {
 	ws.mu.RLock()
 	defer ws.mu.RUnlock()
 	var items []*Conversation
-	for _, c := range ws.convOrder {
-		if _, ok := ws.convs[c.ID]; ok && match(sr.query, c, conversationFields, conversationDates) {
-			items = append(items, c)
+	if contacts, ok := indexedValues(sr.query, "contact_ids"); ok {
+		// The usual DSAR query (contact_ids = X): scan only X's conversations.
+		seen := map[string]bool{}
+		for _, cid := range contacts {
+			for _, id := range ws.convsOf[cid] {
+				if c, ok := ws.convs[id]; ok && !seen[id] && match(sr.query, c, conversationFields, conversationDates) {
+					seen[id] = true
+					items = append(items, c)
+				}
+			}
+		}
+	} else {
+		for _, c := range ws.convOrder {
+			if _, ok := ws.convs[c.ID]; ok && match(sr.query, c, conversationFields, conversationDates) {
+				items = append(items, c)
+			}
 		}
 	}
 	field := sr.sortField

@@ -40,6 +40,21 @@ func TestSearchConversations(t *testing.T) {
 			t.Fatal("search results carry conversation_parts")
 		}
 	}
+	// The indexed path (contact_ids = X) and a full scan (the same filter inside OR)
+	// agree, for every contact of a sample of them.
+	for _, c := range ws.Contacts()[:40] {
+		var viaIndex, viaScan conversationList
+		e.want(e.do("POST", "/conversations/search", fmt.Sprintf(`{"query":{"field":"contact_ids","operator":"=","value":%q},"pagination":{"per_page":150}}`, c.ID)), 200).json(t, &viaIndex)
+		e.want(e.do("POST", "/conversations/search", fmt.Sprintf(`{"query":{"operator":"OR","value":[{"field":"contact_ids","operator":"=","value":%q}]},"pagination":{"per_page":150}}`, c.ID)), 200).json(t, &viaScan)
+		if len(viaIndex.Conversations) != len(viaScan.Conversations) || viaIndex.TotalCount != viaScan.TotalCount {
+			t.Fatalf("contact %s: index found %d, scan %d", c.ID, len(viaIndex.Conversations), len(viaScan.Conversations))
+		}
+		for i := range viaIndex.Conversations {
+			if viaIndex.Conversations[i].ID != viaScan.Conversations[i].ID {
+				t.Fatalf("contact %s: order differs at %d", c.ID, i)
+			}
+		}
+	}
 	// Whole-word match on source.body; dates with "or equal" on conversations.
 	c, _ := ws.Conversation(p.ConversationIDs[0])
 	word := strings.FieldsFunc(stripTags(c.Source.Body), notWordRune)[0]

@@ -566,3 +566,29 @@ func compareValues(a, b []value) int {
 	}
 	return 0
 }
+
+// indexedValues reports the values a query requires field to equal: the query is
+// field = v, field IN [...], or an AND group with such a filter among its children.
+// Only then can a search scan an index instead of every object.
+func indexedValues(f *filter, field string) ([]string, bool) {
+	switch {
+	case f.field == field && f.op == "=" && f.val.kind == 's':
+		return []string{f.val.s}, true
+	case f.field == field && f.op == "IN":
+		out := make([]string, 0, len(f.list))
+		for _, v := range f.list {
+			if v.kind != 's' {
+				return nil, false
+			}
+			out = append(out, v.s)
+		}
+		return out, true
+	case f.op == "AND":
+		for _, c := range f.children {
+			if v, ok := indexedValues(c, field); ok {
+				return v, true
+			}
+		}
+	}
+	return nil, false
+}

@@ -208,7 +208,7 @@ func (s *Server) faultIntn(n int) int {
 // limit, injected errors, version check, then the endpoint.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	_, pattern := s.mux.Handler(r)
-	key := routeKey(pattern, requestWithPattern(s.mux, r))
+	key := routeKey(pattern, withContactPathValues(r))
 	reqID := newRequestID()
 	buf := &buffer{h: http.Header{}}
 	buf.h.Set("X-Request-Id", reqID)
@@ -423,9 +423,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(b)
 }
 
-// requestWithPattern returns r with its path values set as the mux will set them, so
-// routeKey can read them before the handler runs.
-func requestWithPattern(mux *http.ServeMux, r *http.Request) *http.Request {
+// withContactPathValues returns r with the path values of GET /contacts/{id}/{sub} set
+// as the mux will set them, so routeKey can name the endpoint before the handler runs.
+func withContactPathValues(r *http.Request) *http.Request {
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	if len(parts) == 3 && parts[0] == "contacts" && r.Method == http.MethodGet {
 		r2 := new(http.Request)

@@ -25,8 +25,9 @@ const (
 type EndpointStats struct {
 	// Calls counts every request routed to the endpoint, whatever its answer.
 	Calls int
-	// RateLimited counts 429 answers, ServerErrors injected 5xx answers and Dropped
-	// connections closed without an answer.
+	// RateLimited counts 429 answers, ServerErrors injected 5xx answers, and Dropped
+	// requests that got no answer: connections the sandbox closed (DropRate) and
+	// requests the client abandoned while the sandbox delayed them (Latency).
 	RateLimited, ServerErrors, Dropped int
 	// Status counts answers by HTTP status.
 	Status map[int]int
