@@ -64,7 +64,7 @@ func TestVaultOnStores(t *testing.T) {
 						if i%2 == 1 {
 							v = v2
 						}
-						ct, err := v.Encrypt(ctx, "shared-person", vault.AAD{"contacts", "email", "r1"}, []byte(fmt.Sprint(i)))
+						ct, err := v.Encrypt(ctx, "shared-person", vault.AAD{Table: "contacts", Column: "email", Row: "r1"}, []byte(fmt.Sprint(i)))
 						if err != nil {
 							t.Error(err)
 						}
@@ -74,7 +74,7 @@ func TestVaultOnStores(t *testing.T) {
 				wg.Wait()
 				for i, ct := range cts {
 					for _, v := range []*vault.Vault{v1, v2} {
-						if pt, err := v.Decrypt(ctx, "shared-person", vault.AAD{"contacts", "email", "r1"}, ct); err != nil || string(pt) != fmt.Sprint(i) {
+						if pt, err := v.Decrypt(ctx, "shared-person", vault.AAD{Table: "contacts", Column: "email", Row: "r1"}, ct); err != nil || string(pt) != fmt.Sprint(i) {
 							t.Fatalf("ciphertext %d: %q, %v", i, pt, err)
 						}
 					}
@@ -82,7 +82,7 @@ func TestVaultOnStores(t *testing.T) {
 			})
 
 			t.Run("destroy in a transaction", func(t *testing.T) {
-				aad := vault.AAD{"contacts", "email", "r2"}
+				aad := vault.AAD{Table: "contacts", Column: "email", Row: "r2"}
 				ct, err := v1.Encrypt(ctx, "erased-person", aad, []byte("x"))
 				if err != nil {
 					t.Fatal(err)
@@ -119,7 +119,7 @@ func TestVaultOnStores(t *testing.T) {
 					cts := map[string][]byte{}
 					for i := range 25 {
 						id := fmt.Sprintf("rot-%s-%02d", mode, i)
-						ct, err := v1.Encrypt(ctx, id, vault.AAD{"contacts", "email", id}, []byte(id))
+						ct, err := v1.Encrypt(ctx, id, vault.AAD{Table: "contacts", Column: "email", Row: id}, []byte(id))
 						if err != nil {
 							t.Fatal(err)
 						}
@@ -148,7 +148,7 @@ func TestVaultOnStores(t *testing.T) {
 						t.Fatal(err)
 					}
 					for id, ct := range cts {
-						if pt, err := fresh.Decrypt(ctx, id, vault.AAD{"contacts", "email", id}, ct); err != nil || string(pt) != id {
+						if pt, err := fresh.Decrypt(ctx, id, vault.AAD{Table: "contacts", Column: "email", Row: id}, ct); err != nil || string(pt) != id {
 							t.Fatalf("%s after rotation: %q, %v", id, pt, err)
 						}
 					}
