@@ -1,0 +1,705 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/intercom-privacy/intercom-privacy/app"
+	"github.com/intercom-privacy/intercom-privacy/deadline"
+	"github.com/intercom-privacy/intercom-privacy/dsar"
+	"github.com/intercom-privacy/intercom-privacy/jobs"
+	"github.com/intercom-privacy/intercom-privacy/store"
+)
+
+func init() { register(newDsarCmd) }
+
+// newDsarCmd builds `intercom-privacy dsar`: file, follow and answer data subject
+// requests.
+func newDsarCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "dsar",
+		Short: "File, run and follow access and erasure requests (GDPR Art. 15/17, CCPA)",
+		Long: `dsar handles data subject requests: 'access' and 'erase' file a request (and
+record the requester's identity as verified), 'list' and 'show' follow them with
+their legal deadlines, 'extend', 'deny' and 'cancel' change them, and 'package'
+writes out an access package.
+
+Requests run as durable jobs: run 'intercom-privacy worker' next to them, or give
+--wait to run the request in this process. A request resumes where it stopped after
+a crash, and never repeats a deletion that succeeded.
+
+No command prints the person's identifiers: requests are shown by id, with counts
+and Intercom contact ids.`,
+	}
+	cmd.AddCommand(newDsarFileCmd("access"), newDsarFileCmd("erase"), newDsarListCmd(), newDsarShowCmd(),
+		newDsarExtendCmd(), newDsarDenyCmd(), newDsarCancelCmd())
+	if c := newDsarPackageCmd(); c != nil {
+		cmd.AddCommand(c)
+	}
+	return cmd
+}
+
+// ---- access / erase ----
+
+func newDsarFileCmd(kind string) *cobra.Command {
+	var (
+		af                                    appFlags
+		emails, phones, externalIDs, contacts []string
+		jurisdiction, channel, verifiedBy     string
+		both, wait, asJSON                    bool
+		timeout                               time.Duration
+	)
+	what := map[string]string{
+		"access": "an access request (GDPR Art. 15 copy, CCPA right to know): builds the access package",
+		"erase":  "an erasure request (GDPR Art. 17, CCPA delete): deletes the person in Intercom and here",
+	}[kind]
+	cmd := &cobra.Command{
+		Use:   kind + " (--email E | --phone P | --external-id X | --contact-id ID)...",
+		Short: "File " + what,
+		Long: "File " + what + `.
+
+The identifiers are repeatable and may be mixed. Archived Intercom contacts cannot
+be found by search: give their Intercom id with --contact-id.
+
+The request is stored with its legal clock, its identifiers encrypted, the
+requester's identity recorded as verified (--verified-by says how), and queued for
+a worker. With --wait this process runs it to its end and shows progress.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			typ := store.RequestAccess
+			if kind == "erase" {
+				typ = store.RequestErasure
+			}
+			if both {
+				typ = store.RequestAccessErasure
+			}
+			j, err := deadline.ParseJurisdiction(jurisdiction)
+			if err != nil {
+				return fmt.Errorf("--jurisdiction: %w", err)
+			}
+			a, err := af.open(ctx, cliActor())
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			if wait {
+				if err := a.RequireIntercom(); err != nil {
+					return err
+				}
+			}
+			r, err := a.DSAR.Submit(ctx, dsar.Submission{Type: typ, Jurisdiction: j, Channel: channel,
+				Identifiers: dsar.Identifiers{Emails: emails, Phones: phones, ExternalIDs: externalIDs, ContactIDs: contacts}})
+			if err != nil {
+				return err
+			}
+			if r, err = a.DSAR.Verify(ctx, r.ID, verifiedBy); err != nil {
+				return fmt.Errorf("request %s filed but not verified: %w", r.ID, err)
+			}
+			q, err := jobs.Open(ctx, a.Settings.DatabaseURL, jobs.Options{Logger: a.Logger})
+			if err != nil {
+				return fmt.Errorf("request %s filed; queueing it failed (a worker queues it on start): %w", r.ID, err)
+			}
+			_, err = dsar.Enqueue(ctx, q, r.ID)
+			q.Close()
+			if err != nil {
+				return fmt.Errorf("request %s filed; queueing it failed (a worker queues it on start): %w", r.ID, err)
+			}
+			out := cmd.OutOrStdout()
+			if !wait {
+				if asJSON {
+					return writeJSON(out, requestView(a, r))
+				}
+				fmt.Fprintf(out, "filed %s: %s, %s, due %s; identity verified by %s\n", r.ID, r.Type, r.Jurisdiction,
+					r.DueAt.Format("2006-01-02"), verifiedBy)
+				fmt.Fprintln(out, "queued: run `intercom-privacy worker` to process it, or file with --wait")
+				return nil
+			}
+			if !asJSON {
+				fmt.Fprintf(cmd.ErrOrStderr(), "filed %s (%s, %s, due %s); running it now\n", r.ID, r.Type, r.Jurisdiction, r.DueAt.Format("2006-01-02"))
+			}
+			if timeout > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, timeout)
+				defer cancel()
+			}
+			if err := runInProcess(ctx, a, []string{r.ID}, cmd.ErrOrStderr()); err != nil {
+				return err
+			}
+			r, err = a.DSAR.Get(ctx, r.ID)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(out, requestView(a, r))
+			}
+			return printShow(ctx, out, a, r)
+		},
+	}
+	af.add(cmd)
+	f := cmd.Flags()
+	f.StringArrayVar(&emails, "email", nil, "the person's email address (repeatable)")
+	f.StringArrayVar(&phones, "phone", nil, "the person's phone number (repeatable)")
+	f.StringArrayVar(&externalIDs, "external-id", nil, "the person's external id, your own user id in Intercom (repeatable)")
+	f.StringArrayVar(&contacts, "contact-id", nil, "an Intercom contact id; the only way to find archived contacts (repeatable)")
+	f.StringVar(&jurisdiction, "jurisdiction", "gdpr", "gdpr (one calendar month, +2) or ccpa (10 business days to acknowledge, 45 days, +45)")
+	f.StringVar(&channel, "channel", "email", "how the request was made: email, web_form, api, intercom_ticket, phone, mail, in_person, cli")
+	f.StringVar(&verifiedBy, "verified-by", "operator", "how the requester's identity was verified (recorded in the audit trail; no personal data)")
+	other := map[string]string{"access": "erasure", "erase": "access"}[kind]
+	f.BoolVar(&both, "both", false, "file access and erasure together: the access package is built first, then the person is erased (the "+other+" part)")
+	f.BoolVar(&wait, "wait", false, "run the request in this process until it ends, showing progress on a terminal")
+	f.BoolVar(&asJSON, "json", false, "print the request as JSON")
+	f.DurationVar(&timeout, "timeout", 0, "with --wait, give up waiting after this long (0: no limit; the request keeps its progress)")
+	return cmd
+}
+
+// runInProcess runs River workers in this process until every request in ids is
+// finished (or ctx ends), showing progress on w when w is a terminal and one line
+// per step otherwise.
+func runInProcess(ctx context.Context, a *app.App, ids []string, w io.Writer) error {
+	if err := a.RequireIntercom(); err != nil {
+		return err
+	}
+	p := newProgressPrinter(w)
+	workers := river.NewWorkers()
+	dsar.RegisterWorkersWith(workers, a.DSAR, dsar.RunOptions{Progress: p.report})
+	q, err := jobs.Open(ctx, a.Settings.DatabaseURL, jobs.Options{Workers: workers, MaxWorkers: 2,
+		FetchPollInterval: 100 * time.Millisecond, Logger: a.Logger})
+	if err != nil {
+		return err
+	}
+	defer q.Close()
+	events, cancelSub := q.Subscribe(river.EventKindJobFailed, river.EventKindJobSnoozed)
+	defer cancelSub()
+	for _, id := range ids {
+		if _, err := dsar.Enqueue(ctx, q, id); err != nil {
+			return err
+		}
+	}
+	if err := q.Start(ctx); err != nil {
+		return err
+	}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		_ = q.Stop(stopCtx)
+	}()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		open := 0
+		for _, id := range ids {
+			r, err := a.DSAR.Get(ctx, id)
+			if err != nil {
+				return err
+			}
+			if !dsar.Finished(r.State) {
+				open++
+			}
+		}
+		if open == 0 {
+			p.finish()
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			p.finish()
+			return fmt.Errorf("stopped waiting (%w); the requests keep their progress and a worker finishes them", context.Cause(ctx))
+		case ev := <-events:
+			if ev != nil && ev.Job != nil && len(ev.Job.Errors) > 0 {
+				last := ev.Job.Errors[len(ev.Job.Errors)-1]
+				p.note(fmt.Sprintf("attempt %d failed, River retries it: %s", ev.Job.Attempt, last.Error))
+			} else if ev != nil && ev.Kind == river.EventKindJobSnoozed {
+				p.note("request waiting (paused or held by another worker); it is retried shortly")
+			}
+		case <-tick.C:
+		}
+	}
+}
+
+// progressPrinter shows run progress: one rewritten line on a terminal, one line
+// per finished step otherwise.
+type progressPrinter struct {
+	mu       sync.Mutex
+	w        io.Writer
+	terminal bool
+	dirty    bool
+}
+
+func newProgressPrinter(w io.Writer) *progressPrinter {
+	p := &progressPrinter{w: w}
+	if f, ok := w.(*os.File); ok {
+		p.terminal = term.IsTerminal(int(f.Fd()))
+	}
+	return p
+}
+
+func (p *progressPrinter) report(pr dsar.Progress) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.terminal {
+		line := fmt.Sprintf("%s  %-22s %s", pr.RequestID, pr.Step, pr.State)
+		if pr.Total > 0 {
+			line = fmt.Sprintf("%s  %-22s %d/%d", pr.RequestID, pr.Step, pr.Done, pr.Total)
+		}
+		fmt.Fprintf(p.w, "\r\033[K%s", line)
+		p.dirty = true
+		return
+	}
+	if pr.State == "done" {
+		fmt.Fprintf(p.w, "%s  step %s done\n", pr.RequestID, pr.Step)
+	}
+}
+
+func (p *progressPrinter) note(s string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.dirty {
+		fmt.Fprintln(p.w)
+		p.dirty = false
+	}
+	fmt.Fprintln(p.w, s)
+}
+
+func (p *progressPrinter) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.dirty {
+		fmt.Fprintln(p.w)
+		p.dirty = false
+	}
+}
+
+// ---- views ----
+
+// stepView is one step as printed: no personal data, only states, counts and
+// Intercom ids.
+type stepView struct {
+	Name       string          `json:"name"`
+	State      string          `json:"state"`
+	Attempts   int             `json:"attempts"`
+	StartedAt  *time.Time      `json:"started_at,omitempty"`
+	FinishedAt *time.Time      `json:"finished_at,omitempty"`
+	Detail     json.RawMessage `json:"detail,omitempty"`
+}
+
+// requestJSON is a request as --json prints it. The identifiers (encrypted) and the
+// subject reference are left out.
+type requestJSON struct {
+	ID              string           `json:"id"`
+	Type            string           `json:"type"`
+	Jurisdiction    string           `json:"jurisdiction"`
+	Channel         string           `json:"channel"`
+	State           string           `json:"state"`
+	ReceivedAt      time.Time        `json:"received_at"`
+	AckDueAt        *time.Time       `json:"ack_due_at,omitempty"`
+	DueAt           time.Time        `json:"due_at"`
+	ExtendedDueAt   *time.Time       `json:"extended_due_at,omitempty"`
+	ExtensionReason string           `json:"extension_reason,omitempty"`
+	CompletedAt     *time.Time       `json:"completed_at,omitempty"`
+	DenialReason    string           `json:"denial_reason,omitempty"`
+	Deadline        *deadline.Status `json:"deadline,omitempty"`
+	Paused          string           `json:"paused,omitempty"`
+	Outcome         json.RawMessage  `json:"outcome,omitempty"`
+	Steps           []stepView       `json:"steps,omitempty"`
+}
+
+func tp(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func requestView(a *app.App, r store.Request) requestJSON {
+	v := requestJSON{
+		ID: r.ID, Type: string(r.Type), Jurisdiction: r.Jurisdiction, Channel: r.Channel, State: string(r.State),
+		ReceivedAt: r.ReceivedAt, AckDueAt: tp(r.AckDueAt), DueAt: r.DueAt, ExtendedDueAt: tp(r.ExtendedDueAt),
+		ExtensionReason: r.ExtensionReason, CompletedAt: tp(r.CompletedAt), DenialReason: r.DenialReason, Outcome: r.Outcome,
+	}
+	if !dsar.Finished(r.State) {
+		if st, err := a.DSAR.Status(r); err == nil {
+			v.Deadline = &st
+		}
+	}
+	return v
+}
+
+// withSteps adds the request's steps (bookkeeping rows hidden) and its pause state.
+func withSteps(ctx context.Context, a *app.App, v requestJSON) (requestJSON, error) {
+	steps, err := a.Store.Steps(ctx, v.ID)
+	if err != nil {
+		return v, err
+	}
+	for _, s := range steps {
+		if s.Name == "_pause" && s.State == store.StepPending {
+			var d struct{ Reason string }
+			_ = json.Unmarshal(s.Detail, &d)
+			v.Paused = d.Reason
+		}
+		if strings.HasPrefix(s.Name, "_") {
+			continue
+		}
+		v.Steps = append(v.Steps, stepView{Name: s.Name, State: string(s.State), Attempts: s.Attempts,
+			StartedAt: tp(s.StartedAt), FinishedAt: tp(s.FinishedAt), Detail: s.Detail})
+	}
+	return v, nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// flag returns "OVERDUE", "due soon" or "" for a request still open.
+func flag(v requestJSON) string {
+	if v.Deadline == nil {
+		return ""
+	}
+	switch v.Deadline.State {
+	case deadline.Overdue:
+		return "OVERDUE"
+	case deadline.DueSoon:
+		return "due soon"
+	}
+	return ""
+}
+
+func due(v requestJSON) time.Time {
+	if v.ExtendedDueAt != nil {
+		return *v.ExtendedDueAt
+	}
+	return v.DueAt
+}
+
+// printShow prints one request with its steps, deadline and outcome.
+func printShow(ctx context.Context, w io.Writer, a *app.App, r store.Request) error {
+	v, err := withSteps(ctx, a, requestView(a, r))
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "request\t%s\n", v.ID)
+	fmt.Fprintf(tw, "type\t%s (%s, via %s)\n", v.Type, v.Jurisdiction, v.Channel)
+	fmt.Fprintf(tw, "state\t%s\n", v.State)
+	if v.Paused != "" {
+		fmt.Fprintf(tw, "paused\t%s: Intercom refuses the access token; fix it and the request resumes on its next retry\n", v.Paused)
+	}
+	fmt.Fprintf(tw, "received\t%s\n", v.ReceivedAt.Format(time.RFC3339))
+	if v.AckDueAt != nil {
+		fmt.Fprintf(tw, "acknowledge by\t%s\n", v.AckDueAt.Format(time.RFC3339))
+	}
+	dueLine := due(v).Format(time.RFC3339)
+	if v.ExtendedDueAt != nil {
+		dueLine += " (extended from " + v.DueAt.Format("2006-01-02") + ": " + v.ExtensionReason + ")"
+	}
+	if f := flag(v); f != "" {
+		dueLine += "  " + f
+	}
+	fmt.Fprintf(tw, "due\t%s\n", dueLine)
+	if v.CompletedAt != nil {
+		fmt.Fprintf(tw, "finished\t%s\n", v.CompletedAt.Format(time.RFC3339))
+	}
+	if v.DenialReason != "" {
+		fmt.Fprintf(tw, "denied\t%s\n", v.DenialReason)
+	}
+	tw.Flush()
+	if len(v.Steps) > 0 {
+		fmt.Fprintln(w, "\nsteps:")
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, s := range v.Steps {
+			fin := ""
+			if s.FinishedAt != nil {
+				fin = s.FinishedAt.Format("15:04:05")
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", s.Name, s.State, fin, countsOf(s.Detail))
+		}
+		tw.Flush()
+	}
+	if len(v.Outcome) > 0 {
+		var o dsar.Outcome
+		if json.Unmarshal(v.Outcome, &o) == nil {
+			fmt.Fprintf(w, "\noutcome: %s\n", o.Result)
+			fmt.Fprintf(w, "  %s\n", formatCounts(o.Counts))
+			if len(o.Systems) > 0 {
+				fmt.Fprintf(w, "  systems purged: %s\n", strings.Join(o.Systems, ", "))
+			}
+			if o.EvidenceSHA256 != "" {
+				fmt.Fprintf(w, "  verification evidence sha256: %s\n", o.EvidenceSHA256)
+			}
+			for _, n := range o.Notices {
+				if n.Text != "" {
+					fmt.Fprintf(w, "  note: %s\n", n.Text)
+				}
+			}
+			if o.Type != store.RequestAccess {
+				fmt.Fprintf(w, "  note: %s\n", dsar.RecoveryWindowNotice)
+			}
+		}
+	}
+	return nil
+}
+
+// countsOf renders the "counts" of a step's detail.
+func countsOf(detail json.RawMessage) string {
+	var d struct {
+		Counts   map[string]int64 `json:"counts"`
+		Contacts []json.RawMessage
+		Skipped  string `json:"skipped"`
+	}
+	if json.Unmarshal(detail, &d) != nil {
+		return ""
+	}
+	if d.Skipped != "" {
+		return "skipped: " + d.Skipped
+	}
+	if d.Counts == nil && d.Contacts != nil {
+		return fmt.Sprintf("contacts=%d", len(d.Contacts))
+	}
+	return formatCounts(d.Counts)
+}
+
+func formatCounts(c map[string]int64) string {
+	keys := make([]string, 0, len(c))
+	for k, v := range c {
+		if v != 0 {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, k+"="+strconv.FormatInt(c[k], 10))
+	}
+	return strings.Join(parts, " ")
+}
+
+// ---- list ----
+
+func newDsarListCmd() *cobra.Command {
+	var (
+		af        appFlags
+		states    []string
+		dueWithin string
+		asJSON    bool
+		limit     int
+	)
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List requests with their due dates, flagging those due soon or overdue",
+		Long: `list prints each request's id, type, state, jurisdiction, receipt and due date
+(the extended one if extended), and flags open requests that are due within seven
+days ("due soon") or past their deadline ("OVERDUE").`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			f := store.RequestFilter{Limit: limit}
+			for _, s := range states {
+				st := store.RequestState(s)
+				switch st {
+				case store.StateReceived, store.StateVerified, store.StateInProgress, store.StateCompleted, store.StateDenied, store.StateCancelled:
+				default:
+					return fmt.Errorf("--state %q: use received, verified, in_progress, completed, denied or cancelled", s)
+				}
+				f.States = append(f.States, st)
+			}
+			if dueWithin != "" {
+				d, err := parseDays(dueWithin)
+				if err != nil {
+					return fmt.Errorf("--due-within: %w", err)
+				}
+				f.DueBefore = time.Now().Add(d)
+			}
+			a, err := af.open(ctx, cliActor())
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			ls, err := a.DSAR.List(ctx, f)
+			if err != nil {
+				return err
+			}
+			views := make([]requestJSON, 0, len(ls))
+			for _, l := range ls {
+				views = append(views, requestView(a, l.Request))
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				return writeJSON(out, views)
+			}
+			if len(views) == 0 {
+				fmt.Fprintln(out, "no requests")
+				return nil
+			}
+			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tTYPE\tSTATE\tLAW\tRECEIVED\tDUE\t")
+			for _, v := range views {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.ID, v.Type, v.State, v.Jurisdiction,
+					v.ReceivedAt.Format("2006-01-02"), due(v).Format("2006-01-02"), flag(v))
+			}
+			return tw.Flush()
+		},
+	}
+	af.add(cmd)
+	cmd.Flags().StringArrayVar(&states, "state", nil, "only requests in this state (repeatable): received, verified, in_progress, completed, denied, cancelled")
+	cmd.Flags().StringVar(&dueWithin, "due-within", "", "only requests due within this long, e.g. 7d or 72h")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().IntVar(&limit, "limit", 1000, "at most this many requests")
+	return cmd
+}
+
+// parseDays parses a Go duration or a number of days ("7d").
+func parseDays(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		d, err := strconv.Atoi(n)
+		if err != nil || d < 0 || d > 3650 {
+			return 0, fmt.Errorf("%q: use a number of days like 7d, or a duration like 72h", s)
+		}
+		return time.Duration(d) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q: use a number of days like 7d, or a duration like 72h", s)
+	}
+	return d, nil
+}
+
+// ---- show / extend / deny / cancel ----
+
+func newDsarShowCmd() *cobra.Command {
+	var (
+		af     appFlags
+		asJSON bool
+	)
+	cmd := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show a request: its steps, deadline and outcome",
+		Long: `show prints a request's state, deadline, steps (with counts and Intercom ids) and
+outcome. It never prints the identifiers the request was filed with.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			a, err := af.open(ctx, cliActor())
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			r, err := a.DSAR.Get(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				v, err := withSteps(ctx, a, requestView(a, r))
+				if err != nil {
+					return err
+				}
+				return writeJSON(cmd.OutOrStdout(), v)
+			}
+			return printShow(ctx, cmd.OutOrStdout(), a, r)
+		},
+	}
+	af.add(cmd)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+// changeCmd builds a sub-command that changes one request and prints it.
+func changeCmd(use, short, long string, flags func(*cobra.Command), run func(ctx context.Context, a *app.App, id string) (store.Request, error)) *cobra.Command {
+	var (
+		af     appFlags
+		asJSON bool
+	)
+	cmd := &cobra.Command{
+		Use: use, Short: short, Long: long,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			a, err := af.open(ctx, cliActor())
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			r, err := run(ctx, a, args[0])
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), requestView(a, r))
+			}
+			v := requestView(a, r)
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s, due %s\n", r.ID, r.State, due(v).Format("2006-01-02"))
+			return nil
+		},
+	}
+	af.add(cmd)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the request as JSON")
+	if flags != nil {
+		flags(cmd)
+	}
+	return cmd
+}
+
+func newDsarExtendCmd() *cobra.Command {
+	var (
+		reason string
+		by     int
+	)
+	return changeCmd("extend ID --reason R", "Extend a request's deadline once, with the reason given to the person",
+		`extend applies the single extension the law allows: GDPR up to two further months
+(--by 1 or 2), only before the first month ends; CCPA 45 more days, before day 45.
+The reason is recorded and must be told to the person; it must not contain
+personal data.`,
+		func(cmd *cobra.Command) {
+			cmd.Flags().StringVar(&reason, "reason", "", "why the request needs more time (required; told to the person)")
+			cmd.Flags().IntVar(&by, "by", 0, "months (GDPR, default 2) or days (CCPA, default 45)")
+		},
+		func(ctx context.Context, a *app.App, id string) (store.Request, error) {
+			if strings.TrimSpace(reason) == "" {
+				return store.Request{}, errors.New("--reason is required: the person must be told why")
+			}
+			return a.DSAR.Extend(ctx, id, by, reason)
+		})
+}
+
+func newDsarDenyCmd() *cobra.Command {
+	var reason string
+	return changeCmd("deny ID --reason R", "Deny a request with its legal basis",
+		`deny ends a request with a reason, the legal basis (for example "GDPR Art.
+12(5) manifestly unfounded"), recorded as the CCPA §7101 denial reason. The reason
+must not contain personal data.`,
+		func(cmd *cobra.Command) {
+			cmd.Flags().StringVar(&reason, "reason", "", "the legal basis of the denial (required)")
+		},
+		func(ctx context.Context, a *app.App, id string) (store.Request, error) {
+			return a.DSAR.Deny(ctx, id, reason)
+		})
+}
+
+func newDsarCancelCmd() *cobra.Command {
+	return changeCmd("cancel ID", "Cancel a request the person withdrew (before work started)",
+		`cancel withdraws a request that is received or verified; a request already in
+progress cannot be cancelled (an erasure half-done must finish).`, nil,
+		func(ctx context.Context, a *app.App, id string) (store.Request, error) {
+			return a.DSAR.Cancel(ctx, id)
+		})
+}
+
+// ---- package ----
+
+// newDsarPackageCmd builds `dsar package` (added once access packages exist).
+func newDsarPackageCmd() *cobra.Command { return nil }

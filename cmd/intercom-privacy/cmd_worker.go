@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/spf13/cobra"
+
+	"github.com/intercom-privacy/intercom-privacy/app"
+	"github.com/intercom-privacy/intercom-privacy/dsar"
+	"github.com/intercom-privacy/intercom-privacy/jobs"
+)
+
+func init() { register(newWorkerCmd) }
+
+// workerHook lets another workflow (exports, retention) add its River workers and
+// periodic jobs to `worker` from its own file:
+//
+//	func init() { registerWorkerHook(func(a *app.App, w *river.Workers) ([]*river.PeriodicJob, error) { ... }) }
+type workerHook func(a *app.App, workers *river.Workers) ([]*river.PeriodicJob, error)
+
+var workerHooks []workerHook
+
+// registerWorkerHook adds a hook run by `worker` (and `serve`, if it uses
+// startWorkers) before the queue starts.
+func registerWorkerHook(h workerHook) { workerHooks = append(workerHooks, h) }
+
+// workerOptions configure startWorkers.
+type workerOptions struct {
+	Concurrency int
+	ID          string
+	LeaseTTL    time.Duration
+	JobTimeout  time.Duration
+}
+
+// startWorkers opens River on the application's database with the privacy-request
+// worker and every registered hook, re-enqueues open requests, and starts working.
+// Stop the returned queue, then Close it.
+func startWorkers(ctx context.Context, a *app.App, o workerOptions) (*jobs.Queue, int, error) {
+	if err := a.RequireIntercom(); err != nil {
+		return nil, 0, err
+	}
+	workers := river.NewWorkers()
+	dsar.RegisterWorkersWith(workers, a.DSAR, dsar.RunOptions{Owner: o.ID, LeaseTTL: o.LeaseTTL})
+	var periodic []*river.PeriodicJob
+	for _, h := range workerHooks {
+		p, err := h(a, workers)
+		if err != nil {
+			return nil, 0, err
+		}
+		periodic = append(periodic, p...)
+	}
+	q, err := jobs.Open(ctx, a.Settings.DatabaseURL, jobs.Options{Workers: workers, PeriodicJobs: periodic,
+		MaxWorkers: o.Concurrency, ID: o.ID, JobTimeout: o.JobTimeout, Logger: a.Logger})
+	if err != nil {
+		return nil, 0, err
+	}
+	n, err := a.DSAR.EnqueuePending(ctx, q)
+	if err != nil {
+		q.Close()
+		return nil, 0, err
+	}
+	if err := q.Start(ctx); err != nil {
+		q.Close()
+		return nil, 0, err
+	}
+	return q, n, nil
+}
+
+// defaultWorkerID names this process in River's tables and in request leases.
+func defaultWorkerID() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		h = "worker"
+	}
+	return h + "-" + strconv.Itoa(os.Getpid())
+}
+
+// newWorkerCmd builds `intercom-privacy worker`: run the durable jobs only.
+func newWorkerCmd() *cobra.Command {
+	var (
+		af       appFlags
+		o        workerOptions
+		stopWait time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "worker",
+		Short: "Run the job workers: privacy requests (and the other durable jobs) until interrupted",
+		Long: `worker runs River job workers on the database of DATABASE_URL until it is
+interrupted (Ctrl-C or SIGTERM), then lets running jobs finish.
+
+At start it queues every request that is received, verified or in progress and
+has no live job, so nothing filed is lost if a process died between filing and
+queueing. Several workers may share one PostgreSQL database: River gives each job
+to one worker, and a lease on each request keeps a second worker out of a request
+that is running; a worker that dies loses its lease after --lease-ttl and its job
+is picked up again. Steps already done are never repeated.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			a, err := af.open(ctx, "worker")
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			q, n, err := startWorkers(ctx, a, o)
+			if err != nil {
+				return err
+			}
+			defer q.Close()
+			fmt.Fprintf(cmd.ErrOrStderr(), "worker %s: running on %s with %d concurrent jobs; %d open request(s) queued; Ctrl-C to stop\n",
+				o.ID, q.Backend(), o.Concurrency, n)
+			<-ctx.Done()
+			fmt.Fprintln(cmd.ErrOrStderr(), "worker: stopping; waiting for running jobs to finish")
+			stopCtx, cancel := context.WithTimeout(context.Background(), stopWait)
+			defer cancel()
+			if err := q.Stop(stopCtx); err != nil {
+				return fmt.Errorf("worker: stop: %w (unfinished jobs are retried by the next worker)", err)
+			}
+			return nil
+		},
+	}
+	af.add(cmd)
+	f := cmd.Flags()
+	f.IntVar(&o.Concurrency, "concurrency", envInt("INTERCOM_PRIVACY_WORKERS", 4), "jobs run at once by this process (env INTERCOM_PRIVACY_WORKERS)")
+	f.StringVar(&o.ID, "id", envString("INTERCOM_PRIVACY_WORKER_ID", defaultWorkerID()), "name of this worker in River and in request leases (env INTERCOM_PRIVACY_WORKER_ID; default host-pid)")
+	f.DurationVar(&o.LeaseTTL, "lease-ttl", dsar.DefaultLeaseTTL, "how long a request stays claimed by a worker that stopped renewing it")
+	f.DurationVar(&o.JobTimeout, "job-timeout", 30*time.Minute, "longest run of one attempt of a job")
+	f.DurationVar(&stopWait, "stop-timeout", time.Minute, "how long to wait for running jobs on interrupt")
+	return cmd
+}
