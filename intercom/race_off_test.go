@@ -1,0 +1,6 @@
+//go:build !race
+
+package intercom_test
+
+// raceEnabled skips measurements the race detector distorts (heap, long walks).
+const raceEnabled = false
