@@ -161,7 +161,9 @@ func (v *Vault) CreatePersonKey(ctx context.Context, ks KeyStore, personKeyID st
 // ciphertext was copied. It reports whether a key existed.
 //
 // Other processes that had the key cached may keep using it for up to the cache TTL
-// (WithCacheTTL); if the transaction rolls back, the key is simply read again.
+// (WithCacheTTL); if the transaction rolls back, the key is simply read again. If
+// the same person later gets a new key (Encrypt creates one on first use), old
+// ciphertexts fail with ErrDecrypt instead of ErrShredded: they stay unreadable.
 func (v *Vault) DestroyPersonKey(ctx context.Context, ks KeyStore, personKeyID string) (bool, error) {
 	if !v.opened() {
 		return false, ErrNotOpen

@@ -181,13 +181,10 @@ audit-signing key is not rotated either. The run is recorded in the audit trail.
 			fmt.Fprintf(out, "KEK version: %d\n", res.KEKVersion)
 			fmt.Fprintf(out, "person keys examined: %d, re-wrapped: %d, destroyed meanwhile: %d, unreadable: %d\n",
 				res.Scanned, res.Rewrapped, res.Vanished, res.Unreadable)
-			if rerr != nil {
-				return rerr
-			}
 			if aerr != nil {
-				return fmt.Errorf("rotation done, but recording it in the audit trail failed: %w", aerr)
+				aerr = fmt.Errorf("recording the rotation in the audit trail failed: %w", aerr)
 			}
-			return nil
+			return errors.Join(rerr, aerr)
 		},
 	}
 	f.add(cmd)
