@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -319,5 +320,34 @@ func TestExportAgainstSandbox(t *testing.T) {
 				t.Fatalf("gzip body: %d bytes, %v", n, err)
 			}
 		})
+	}
+}
+
+// TestVersionBehaviour pins older versions: a merged contact answers 404 before 2.16
+// (410 with the canonical id from 2.16), and an endpoint the version lacks answers
+// ErrVersionInvalid.
+func TestVersionBehaviour(t *testing.T) {
+	s, c16 := startSandbox(t, sandbox.Options{Seed: 2, Contacts: 10}, nil)
+	p := s.AddPerson(sandbox.PersonSpec{Users: 1, Merged: 1, Tickets: 1})
+	cx := context.Background()
+	_, err := c16.GetContact(cx, p.MergedIDs[0])
+	var me *intercom.MergedError
+	if !errors.As(err, &me) || me.CanonicalID != p.LiveContactIDs[0] {
+		t.Fatalf("2.16 merged: %v", err)
+	}
+	c14, err := intercom.New(intercom.Config{Token: intercom.Token(s.Token()), BaseURL: c16.BaseURL(), Version: "2.14"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c14.GetContact(cx, p.MergedIDs[0]); !errors.Is(err, intercom.ErrNotFound) || errors.Is(err, intercom.ErrMerged) {
+		t.Fatalf("2.14 merged: %v", err)
+	}
+	c12, _ := intercom.New(intercom.Config{Token: intercom.Token(s.Token()), BaseURL: c16.BaseURL(), Version: "2.12"})
+	if _, err := c12.DeleteTicket(cx, p.TicketIDs[0]); !errors.Is(err, intercom.ErrVersionInvalid) || errors.Is(err, intercom.ErrValidation) {
+		t.Fatalf("2.12 delete ticket: %v", err)
+	}
+	bad, _ := intercom.New(intercom.Config{Token: "wrong-token", BaseURL: c16.BaseURL()})
+	if _, err := bad.Me(cx); !errors.Is(err, intercom.ErrUnauthorized) || strings.Contains(err.Error(), "wrong-token") {
+		t.Fatalf("bad token: %v", err)
 	}
 }
