@@ -615,3 +615,20 @@ func TestZeroVaultDoesNotPanic(t *testing.T) {
 		}
 	}
 }
+
+func TestForget(t *testing.T) {
+	ctx := context.Background()
+	v, ks, m := newTestVault(t)
+	ct, _ := v.Encrypt(ctx, "kai", aadEmail, []byte("x"))
+	other, _ := Open(ctx, ks, m)
+	if _, err := other.DestroyPersonKey(ctx, nil, "kai"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Decrypt(ctx, "kai", aadEmail, ct); err != nil {
+		t.Fatalf("cached key before Forget: %v", err)
+	}
+	v.Forget("kai")
+	if _, err := v.Decrypt(ctx, "kai", aadEmail, ct); !errors.Is(err, ErrShredded) {
+		t.Fatalf("after Forget: %v", err)
+	}
+}
