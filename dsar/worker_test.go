@@ -1,0 +1,117 @@
+package dsar_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/intercom-privacy/intercom-privacy/dsar"
+	"github.com/intercom-privacy/intercom-privacy/jobs"
+	"github.com/intercom-privacy/intercom-privacy/sandbox"
+	"github.com/intercom-privacy/intercom-privacy/store"
+	"github.com/intercom-privacy/intercom-privacy/store/storetest"
+)
+
+// openQueue opens River on the harness's database, with the request worker when
+// work is set.
+func openQueue(t *testing.T, h *harness, s *dsar.Service, work bool) *jobs.Queue {
+	t.Helper()
+	opts := jobs.Options{FetchPollInterval: 50 * time.Millisecond}
+	if work {
+		w := river.NewWorkers()
+		dsar.RegisterWorkers(w, s)
+		opts.Workers = w
+	}
+	q, err := jobs.Open(context.Background(), h.dbURL, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(q.Close)
+	return q
+}
+
+// waitFinished waits until every request is in a final state.
+func waitFinished(t *testing.T, s *dsar.Service, ids []string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		open := 0
+		for _, id := range ids {
+			r, err := s.Get(context.Background(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !dsar.Finished(r.State) {
+				open++
+			}
+		}
+		if open == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d request(s) still open after %s", open, within)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestWorkerRunsRequestsAsUniqueJobs(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			h := newHarness(t, b, sandbox.Options{})
+			ctx := context.Background()
+			p := h.sb.SamplePerson()
+			c := seedCache(t, h, p)
+			r := file(t, h, store.RequestErasure, personIdentifiers(p))
+			// A request filed by a process that died before enqueueing it.
+			lost := file(t, h, store.RequestErasure, personIdentifiers(h.sb.AddPerson(sandbox.PersonSpec{Users: 1, Tickets: 1})))
+
+			ins := openQueue(t, h, h.app.DSAR, false)
+			if ok, err := dsar.Enqueue(ctx, ins, r.ID); err != nil || !ok {
+				t.Fatalf("enqueue: %v %v", ok, err)
+			}
+			if ok, err := dsar.Enqueue(ctx, ins, r.ID); err != nil || ok {
+				t.Fatalf("a second live job for one request was inserted: %v %v", ok, err)
+			}
+			q := openQueue(t, h, h.app.DSAR, true)
+			n, err := h.app.DSAR.EnqueuePending(ctx, q)
+			if err != nil || n != 1 {
+				t.Fatalf("EnqueuePending inserted %d (want 1: only the lost request): %v", n, err)
+			}
+			if err := q.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = q.Stop(context.Background()) })
+			waitFinished(t, h.app.DSAR, []string{r.ID, lost.ID}, 30*time.Second)
+			for _, id := range []string{r.ID, lost.ID} {
+				got, _ := h.app.DSAR.Get(ctx, id)
+				if got.State != store.StateCompleted {
+					t.Errorf("%s: %s", id, got.State)
+				}
+			}
+			checkErased(t, h, p, c)
+			if n, err := h.app.DSAR.EnqueuePending(ctx, q); err != nil || n != 0 {
+				t.Errorf("EnqueuePending after everything finished inserted %d: %v", n, err)
+			}
+		})
+	}
+}
+
+func TestJobArgsCarryNoIdentifier(t *testing.T) {
+	args := dsar.RequestArgs{RequestID: "req_1"}
+	if args.Kind() != "privacy_request" {
+		t.Fatal(args.Kind())
+	}
+	o := args.InsertOpts()
+	if !o.UniqueOpts.ByArgs || len(o.UniqueOpts.ByState) == 0 {
+		t.Fatalf("insert opts %+v", o)
+	}
+	for _, st := range o.UniqueOpts.ByState {
+		if strings.Contains(string(st), "completed") || strings.Contains(string(st), "cancelled") || strings.Contains(string(st), "discarded") {
+			t.Errorf("unique across the final state %s: a finished request could never be re-run", st)
+		}
+	}
+}
