@@ -247,8 +247,18 @@ func (s *Server) searchContacts(w http.ResponseWriter, r *http.Request) {
 	ws := s.ws
 	ws.mu.RLock()
 	defer ws.mu.RUnlock()
+	candidates := ws.contactOrder
+	if emails, ok := indexedValues(sr.query, "email"); ok {
+		// The usual DSAR query (email = X): scan only the contacts with that email.
+		candidates = nil
+		for _, e := range emails {
+			candidates = append(candidates, ws.byEmail[strings.ToLower(e)]...)
+		}
+		slices.SortFunc(candidates, cmpContact)
+		candidates = slices.CompactFunc(candidates, func(a, b *Contact) bool { return a == b })
+	}
 	var items []*Contact
-	for _, c := range ws.contactOrder {
+	for _, c := range candidates {
 		if !ws.deleted[c.ID] && live(c) && match(sr.query, c, contactFields, contactDates) {
 			items = append(items, c)
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -305,6 +306,17 @@ func TestSearchContacts(t *testing.T) {
 	r = search(t, e, "/contacts/search", fmt.Sprintf(`{"operator":"AND","value":[{"field":"email","operator":"=","value":%q},{"field":"role","operator":"NIN","value":["lead"]}]}`, p.Email), "")
 	if len(r.Data) != 1 || r.Data[0].Role != "user" {
 		t.Errorf("NIN lead: %d results", len(r.Data))
+	}
+	// The email index and a full scan agree (upper case too: email = is case-insensitive).
+	for _, c := range e.s.Workspace().Contacts()[:60] {
+		viaIndex := search(t, e, "/contacts/search", fmt.Sprintf(`{"field":"email","operator":"=","value":%q}`, strings.ToUpper(c.Email)), `,"pagination":{"per_page":150}`)
+		viaScan := search(t, e, "/contacts/search", fmt.Sprintf(`{"operator":"OR","value":[{"field":"email","operator":"=","value":%q}]}`, c.Email), `,"pagination":{"per_page":150}`)
+		if fmt.Sprint(ids2(viaIndex)) != fmt.Sprint(ids2(viaScan)) {
+			t.Fatalf("email %s: index %v, scan %v", c.Email, ids2(viaIndex), ids2(viaScan))
+		}
+		if live := !c.Archived && c.MergedInto == ""; live != slices.Contains(ids2(viaIndex), c.ID) {
+			t.Fatalf("contact %s (live %v) found by its email: %v", c.ID, live, !live)
+		}
 	}
 	r = search(t, e, "/contacts/search", fmt.Sprintf(`{"field":"external_id","operator":"=","value":%q}`, p.ExternalID), "")
 	if len(r.Data) != 1 || r.Data[0].ID != p.LiveContactIDs[0] {
@@ -629,3 +641,11 @@ func TestSubResources(t *testing.T) {
 }
 
 func mustRE(s string) *regexpT { return regexpMust(s) }
+
+func ids2(l contactList) []string {
+	var out []string
+	for _, c := range l.Data {
+		out = append(out, c.ID)
+	}
+	return out
+}

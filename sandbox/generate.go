@@ -78,6 +78,7 @@ func generate(seed int64, n int, now time.Time, contactsOnly bool) *Workspace {
 		// Appended unsorted and sorted once below: inserting in order would be
 		// quadratic for large workspaces.
 		g.w.contacts[c.ID] = c
+		g.w.indexEmail(c)
 		g.w.contactOrder = append(g.w.contactOrder, c)
 		if role == "user" {
 			users = append(users, c)

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -26,8 +27,9 @@ type Workspace struct {
 	contacts     map[string]*Contact // every contact still stored: live, archived, merged
 	contactOrder []*Contact          // by (CreatedAt, ID); deleted contacts are skipped on read
 	byExternal   map[string]*Contact
-	deleted      map[string]bool // ids of deleted contacts
-	liveCount    int             // contacts neither deleted, archived nor merged
+	byEmail      map[string][]*Contact // lower-cased email -> contacts ever stored with it
+	deleted      map[string]bool       // ids of deleted contacts
+	liveCount    int                   // contacts neither deleted, archived nor merged
 
 	convs     map[string]*Conversation
 	convOrder []*Conversation
@@ -55,6 +57,7 @@ func newWorkspace(seed int64, anchor time.Time) *Workspace {
 		comps:      map[string]*Company{},
 		contacts:   map[string]*Contact{},
 		byExternal: map[string]*Contact{},
+		byEmail:    map[string][]*Contact{},
 		deleted:    map[string]bool{},
 		convs:      map[string]*Conversation{},
 		convsOf:    map[string][]string{},
@@ -232,6 +235,7 @@ func (w *Workspace) Admins() []Admin {
 // addContact stores c and indexes it. The caller holds mu (or owns w exclusively).
 func (w *Workspace) addContact(c *Contact) {
 	w.contacts[c.ID] = c
+	w.indexEmail(c)
 	i, _ := slices.BinarySearchFunc(w.contactOrder, c, cmpContact)
 	w.contactOrder = slices.Insert(w.contactOrder, i, c)
 	if c.Role == "user" && c.ExternalID != "" && c.MergedInto == "" {
@@ -277,4 +281,13 @@ func (w *Workspace) recount() {
 		}
 	}
 	w.liveCount = n
+}
+
+// indexEmail adds c to the email index. Entries are never removed: searches re-check
+// every candidate, so a deleted or changed contact found through it is filtered out.
+func (w *Workspace) indexEmail(c *Contact) {
+	if c.Email != "" {
+		k := strings.ToLower(c.Email)
+		w.byEmail[k] = append(w.byEmail[k], c)
+	}
 }
