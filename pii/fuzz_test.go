@@ -133,20 +133,25 @@ func TestBadInput(t *testing.T) {
 	for name, p := range patterns {
 		small := []byte(strings.Repeat(p, size/4/len(p)+1))
 		big := []byte(strings.Repeat(p, size/len(p)+1))
-		t0 := time.Now()
-		e.Find(small, k, nil)
-		ds := time.Since(t0)
-		t0 = time.Now()
-		e.Find(big, k, nil)
-		out := r.Redact(nil, big, k, nil)
-		db := time.Since(t0)
+		// Best of three, to see through a busy machine.
+		ds, db := time.Hour, time.Hour
+		var out []byte
+		for range 3 {
+			t0 := time.Now()
+			e.Find(small, k, nil)
+			ds = min(ds, time.Since(t0))
+			t0 = time.Now()
+			e.Find(big, k, nil)
+			out = r.Redact(out[:0], big, k, nil)
+			db = min(db, time.Since(t0))
+		}
 		t.Logf("%-10s %v %v", name, ds, db)
 		if !utf8.Valid(out) {
 			t.Errorf("%s: invalid UTF-8 output", name)
 		}
 		// Linear: 4x the input may cost ~8x (the redact pass and noise),
 		// never 16x as a quadratic path would.
-		if db > 20*ds+200*time.Millisecond {
+		if db > 20*ds+500*time.Millisecond {
 			t.Errorf("%s: %d bytes took %v, %d bytes took %v: not linear", name, len(small), ds, len(big), db)
 		}
 		h := r.RedactHTML(nil, big[:min(len(big), 1<<16)], k, nil)

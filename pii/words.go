@@ -396,6 +396,13 @@ func (s *scanner) token(i, j int, f uint8) int {
 	t := s.t
 	w := t[i:j]
 	wl := len(w)
+	// Cheap exits for the common identifier shapes that cannot match.
+	if f&(cDigit|cUpper) == 0 && wl < 40 {
+		return j // snake_case words: no token prefix, no id
+	}
+	if f&(cDigit|cLower|cUnder) == 0 && wl != 2 && wl != 5 {
+		return j // upper-case words such as INFO: only "AB 12 34 56 C" and BEGIN matter
+	}
 	switch {
 	case wl >= 4 && w[0] == 'g' && w[1] == 'h' && w[3] == '_' && (w[2] == 'p' || w[2] == 'o' || w[2] == 'u' || w[2] == 's' || w[2] == 'r'):
 		if wl == 40 && tokenCRC(w[4:]) {
