@@ -333,17 +333,30 @@ func transportError(err error) error {
 	return fmt.Errorf("connection failed: %w", err)
 }
 
+// safeContentType keeps the media type of a Content-Type header (no parameters),
+// capped in length, for error messages.
+func safeContentType(ct string) string {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		mt = "unparsable"
+	}
+	if len(mt) > 64 {
+		mt = mt[:64]
+	}
+	return mt
+}
+
 // readBody reads a response body up to the size cap and closes it.
 func (c *Client) readBody(resp *http.Response, cl *call) ([]byte, error) {
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.maxBody+1))
 	if int64(len(data)) > c.cfg.maxBody {
 		return nil, &MalformedResponseError{Method: cl.method, Path: cl.opName(), Status: resp.StatusCode,
-			ContentType: resp.Header.Get("Content-Type"), Size: int64(len(data)), TooLarge: true}
+			ContentType: safeContentType(resp.Header.Get("Content-Type")), Size: int64(len(data)), TooLarge: true}
 	}
 	if err != nil {
 		return nil, &MalformedResponseError{Method: cl.method, Path: cl.opName(), Status: resp.StatusCode,
-			ContentType: resp.Header.Get("Content-Type"), Size: int64(len(data)), Reason: "body cut short: " + transportError(err).Error()}
+			ContentType: safeContentType(resp.Header.Get("Content-Type")), Size: int64(len(data)), Reason: "body cut short: " + transportError(err).Error()}
 	}
 	return data, nil
 }
@@ -412,7 +425,7 @@ func (c *Client) decode(resp *http.Response, cl *call, out any) error {
 func decodeJSON(data []byte, status int, contentType string, cl *call, out any) error {
 	bad := func(reason string) error {
 		return &MalformedResponseError{Method: cl.method, Path: cl.opName(), Status: status,
-			ContentType: contentType, Size: int64(len(data)), Reason: reason}
+			ContentType: safeContentType(contentType), Size: int64(len(data)), Reason: reason}
 	}
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) == 0 {

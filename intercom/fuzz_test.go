@@ -38,7 +38,7 @@ func FuzzDecode(f *testing.F) {
 			if !errors.Is(err, ErrMalformedResponse) {
 				t.Fatalf("untyped error %v", err)
 			}
-			if len(data) >= 12 && strings.Contains(err.Error(), string(data)) {
+			if len(data) >= 12 && strings.Contains(err.Error(), string(data)) && !strings.Contains(ct, string(data)) {
 				t.Fatalf("error quotes the body: %v", err)
 			}
 		}

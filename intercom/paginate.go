@@ -81,7 +81,6 @@ func walk[T any](fetch func(cursor, link string) (page[T], error)) iter.Seq2[T, 
 	return func(yield func(T, error) bool) {
 		var zero T
 		cursor, link := "", ""
-		seen := map[string]bool{}
 		for {
 			p, err := fetch(cursor, link)
 			if err != nil {
@@ -98,12 +97,12 @@ func walk[T any](fetch func(cursor, link string) (page[T], error)) iter.Seq2[T, 
 			if p.cursor == "" && p.link == "" {
 				return
 			}
-			key := p.cursor + "\x00" + p.link
-			if seen[key] {
+			// Only the previous position is kept (memory stays at one page): a server
+			// that hands back the page it was asked for would loop forever.
+			if p.cursor == cursor && p.link == link {
 				yield(zero, fmt.Errorf("%w: pagination did not advance (the same next page twice)", ErrMalformedResponse))
 				return
 			}
-			seen[key] = true
 			cursor, link = p.cursor, p.link
 		}
 	}
@@ -176,7 +175,7 @@ func listPages[T any](ctx context.Context, c *Client, path, op string, query url
 		nc, nl, err := pg.next()
 		if err != nil {
 			return page[T]{}, &MalformedResponseError{Method: cl.method, Path: cl.opName(), Status: resp.StatusCode,
-				ContentType: resp.Header.Get("Content-Type"), Size: int64(len(data)), Reason: err.Error()}
+				ContentType: safeContentType(resp.Header.Get("Content-Type")), Size: int64(len(data)), Reason: err.Error()}
 		}
 		return page[T]{items: items, cursor: nc, link: nl}, nil
 	})
@@ -240,7 +239,7 @@ func searchPages[T any](ctx context.Context, c *Client, path string, q Query, op
 		nc, nl, err := pg.next()
 		if err != nil || nl != "" {
 			return page[T]{}, &MalformedResponseError{Method: cl.method, Path: cl.opName(), Status: resp.StatusCode,
-				ContentType: resp.Header.Get("Content-Type"), Size: int64(len(data)), Reason: "pages.next is not a cursor"}
+				ContentType: safeContentType(resp.Header.Get("Content-Type")), Size: int64(len(data)), Reason: "pages.next is not a cursor"}
 		}
 		return page[T]{items: items, cursor: nc}, nil
 	})
