@@ -1,0 +1,214 @@
+package dsar
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/intercom-privacy/intercom-privacy/accesspkg"
+	"github.com/intercom-privacy/intercom-privacy/audit"
+	"github.com/intercom-privacy/intercom-privacy/store"
+	"github.com/intercom-privacy/intercom-privacy/vault"
+)
+
+// Errors of access packages. Messages never carry personal data.
+var (
+	// ErrNoPackage: the request has no access package (it was never built, or it
+	// was deleted by an erasure or by retention).
+	ErrNoPackage = errors.New("dsar: the request has no access package; run the access request first")
+	// ErrPackageExpired: the package is past its expiry (the export retention); build
+	// a new one by running the access request again.
+	ErrPackageExpired = errors.New("dsar: the access package has expired")
+)
+
+// DefaultPackageTTL is how long an access package is kept when Service.PackageTTL is
+// zero: the export retention.
+const DefaultPackageTTL = 7 * 24 * time.Hour
+
+const (
+	tableBlobs        = "blobs"
+	colBlobContent    = "content"
+	accessPackageName = "access-package.zip"
+)
+
+// PackageInfo describes a stored access package. SHA256 is the digest of the
+// plaintext zip (what the person receives); Size its length.
+type PackageInfo struct {
+	BlobID    string
+	Size      int64
+	SHA256    string
+	Files     int
+	ExpiresAt time.Time
+	Counts    map[string]int64
+}
+
+func (s *Service) packageTTL() time.Duration {
+	if s.PackageTTL > 0 {
+		return s.PackageTTL
+	}
+	return DefaultPackageTTL
+}
+
+// BuildPackage collects everything held about the person whose contacts res lists,
+// builds the access package, stores it encrypted with an expiry, and records
+// access.package_created in the audit trail (same transaction as the blob).
+// Idempotent: if the request already has a package blob, it returns it unchanged.
+func (s *Service) BuildPackage(ctx context.Context, req store.Request, ids Identifiers, res Resolution) (PackageInfo, error) {
+	if b, ok, err := s.packageBlob(ctx, req.ID); err != nil || ok {
+		if err != nil {
+			return PackageInfo{}, err
+		}
+		return s.describe(ctx, b)
+	}
+	p := &accesspkg.Package{
+		SchemaVersion: accesspkg.SchemaVersion, RequestID: req.ID, Jurisdiction: req.Jurisdiction,
+		ReceivedAt: req.ReceivedAt.UTC(), GeneratedAt: s.now().Truncate(time.Second),
+	}
+	if s.Config != nil {
+		p.Supplementary = s.Config.Access
+	}
+	for _, n := range res.Notices {
+		p.Notices = append(p.Notices, accesspkg.Notice{Code: n.Code, Text: n.Text})
+	}
+	for _, m := range res.Matches {
+		p.Contacts = append(p.Contacts, accesspkg.Contact{ID: m.ContactID, Role: m.Role, Status: m.Status, MergedInto: m.MergedInto, MatchedBy: m.MatchedBy})
+	}
+	var zip bytes.Buffer
+	man, err := accesspkg.Build(p, &zip)
+	if err != nil {
+		return PackageInfo{}, fmt.Errorf("dsar: build access package: %w", err)
+	}
+	counts := map[string]int64{"contacts": int64(len(p.Contacts))}
+	return s.storePackage(ctx, req, zip.Bytes(), len(man.Files)+1, counts)
+}
+
+// storePackage encrypts the zip under the request's key, stores it and appends
+// access.package_created in one transaction.
+func (s *Service) storePackage(ctx context.Context, req store.Request, zip []byte, files int, counts map[string]int64) (PackageInfo, error) {
+	sum := sha256.Sum256(zip)
+	info := PackageInfo{Size: int64(len(zip)), SHA256: hex.EncodeToString(sum[:]), Files: files, ExpiresAt: s.now().Add(s.packageTTL()), Counts: counts}
+	err := s.Store.InTx(ctx, func(tx store.Tx) error {
+		existing, err := tx.BlobsByRequest(ctx, req.ID)
+		if err != nil {
+			return err
+		}
+		for _, b := range existing {
+			if b.Kind == store.BlobAccessPackage {
+				return errPackageExists
+			}
+		}
+		id := store.NewID("blob")
+		enc, err := s.Vault.With(tx).Encrypt(ctx, requestKeyID(req.ID), vault.AAD{Table: tableBlobs, Column: colBlobContent, Row: id}, zip)
+		if err != nil {
+			return err
+		}
+		b, err := tx.PutBlob(ctx, store.Blob{ID: id, Kind: store.BlobAccessPackage, RequestID: req.ID, PersonKeyID: requestKeyID(req.ID), Name: accessPackageName, ExpiresAt: info.ExpiresAt}, bytes.NewReader(enc))
+		if err != nil {
+			return err
+		}
+		info.BlobID = b.ID
+		_, err = s.Chain.Append(ctx, tx, audit.Record{
+			Actor: s.Actor, Action: audit.ActionAccessPackageCreated, RequestID: req.ID, SubjectRef: req.SubjectRef,
+			Outcome: audit.OutcomeSuccess, Counts: counts, ObjectIDs: []string{b.ID},
+		})
+		return err
+	})
+	if errors.Is(err, errPackageExists) {
+		b, _, err := s.packageBlob(ctx, req.ID)
+		if err != nil {
+			return PackageInfo{}, err
+		}
+		return s.describe(ctx, b)
+	}
+	if err != nil {
+		return PackageInfo{}, fmt.Errorf("dsar: store access package: %w", err)
+	}
+	return info, nil
+}
+
+var errPackageExists = errors.New("dsar: access package already stored")
+
+// packageBlob returns the request's access package blob, if any.
+func (s *Service) packageBlob(ctx context.Context, requestID string) (store.Blob, bool, error) {
+	bs, err := s.Store.BlobsByRequest(ctx, requestID)
+	if err != nil {
+		return store.Blob{}, false, fmt.Errorf("dsar: list blobs of %s: %w", requestID, err)
+	}
+	for _, b := range bs {
+		if b.Kind == store.BlobAccessPackage {
+			return b, true, nil
+		}
+	}
+	return store.Blob{}, false, nil
+}
+
+// readPackage decrypts a package blob.
+func (s *Service) readPackage(ctx context.Context, b store.Blob) ([]byte, error) {
+	rc, err := s.Store.OpenBlob(ctx, b.ID)
+	if err != nil {
+		return nil, fmt.Errorf("dsar: open access package: %w", err)
+	}
+	defer rc.Close()
+	enc, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, fmt.Errorf("dsar: read access package: %w", err)
+	}
+	plain, err := s.Vault.With(s.Store).Decrypt(ctx, b.PersonKeyID, vault.AAD{Table: tableBlobs, Column: colBlobContent, Row: b.ID}, enc)
+	if err != nil {
+		return nil, fmt.Errorf("dsar: decrypt access package: %w", err)
+	}
+	return plain, nil
+}
+
+func (s *Service) describe(ctx context.Context, b store.Blob) (PackageInfo, error) {
+	plain, err := s.readPackage(ctx, b)
+	if err != nil {
+		return PackageInfo{}, err
+	}
+	sum := sha256.Sum256(plain)
+	return PackageInfo{BlobID: b.ID, Size: int64(len(plain)), SHA256: hex.EncodeToString(sum[:]), ExpiresAt: b.ExpiresAt}, nil
+}
+
+// WritePackage writes a request's stored package (decrypted) to w; typed errors when
+// expired/absent (ErrPackageExpired, ErrNoPackage).
+func (s *Service) WritePackage(ctx context.Context, requestID string, w io.Writer) (PackageInfo, error) {
+	req, err := s.Get(ctx, requestID)
+	if err != nil {
+		return PackageInfo{}, err
+	}
+	b, ok, err := s.packageBlob(ctx, requestID)
+	if err != nil {
+		return PackageInfo{}, err
+	}
+	if !ok {
+		return PackageInfo{}, fmt.Errorf("%w (request %s)", ErrNoPackage, requestID)
+	}
+	if !b.ExpiresAt.IsZero() && !s.now().Before(b.ExpiresAt) {
+		return PackageInfo{}, fmt.Errorf("%w (request %s, expired %s)", ErrPackageExpired, requestID, b.ExpiresAt.Format(time.RFC3339))
+	}
+	plain, err := s.readPackage(ctx, b)
+	if err != nil {
+		return PackageInfo{}, err
+	}
+	sum := sha256.Sum256(plain)
+	info := PackageInfo{BlobID: b.ID, Size: int64(len(plain)), SHA256: hex.EncodeToString(sum[:]), ExpiresAt: b.ExpiresAt}
+	if _, err := w.Write(plain); err != nil {
+		return info, fmt.Errorf("dsar: write access package: %w", err)
+	}
+	err = s.Store.InTx(ctx, func(tx store.Tx) error {
+		_, err := s.Chain.Append(ctx, tx, audit.Record{
+			Actor: s.Actor, Action: audit.ActionAccessPackageDownloaded, RequestID: req.ID, SubjectRef: req.SubjectRef,
+			Outcome: audit.OutcomeSuccess, ObjectIDs: []string{b.ID},
+		})
+		return err
+	})
+	if err != nil {
+		return info, fmt.Errorf("dsar: record package download: %w", err)
+	}
+	return info, nil
+}
