@@ -1,0 +1,276 @@
+package dsar_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/intercom-privacy/intercom-privacy/app"
+	"github.com/intercom-privacy/intercom-privacy/dsar"
+	"github.com/intercom-privacy/intercom-privacy/intercom"
+	"github.com/intercom-privacy/intercom-privacy/sandbox"
+	"github.com/intercom-privacy/intercom-privacy/store"
+	"github.com/intercom-privacy/intercom-privacy/vault"
+)
+
+// The crash test re-executes this test binary as a worker process. These
+// environment variables tell TestMain to be that worker.
+const (
+	envCrashChild    = "DSAR_CRASH_CHILD"
+	envCrashDB       = "DSAR_CRASH_DATABASE_URL"
+	envCrashKey      = "DSAR_CRASH_MASTER_KEY"
+	envCrashAPI      = "DSAR_CRASH_API_URL"
+	envCrashToken    = "DSAR_CRASH_TOKEN"
+	envCrashRequests = "DSAR_CRASH_REQUESTS"
+	envCrashOwner    = "DSAR_CRASH_OWNER"
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv(envCrashChild) == "1" {
+		os.Exit(crashChild())
+	}
+	os.Exit(m.Run())
+}
+
+// crashChild is the worker process: it opens the application on the database and
+// the sandbox given in the environment and runs each request until it finishes,
+// retrying failed attempts as River would. It exits 0 when all are finished.
+func crashChild() int {
+	ctx := context.Background()
+	master, err := vault.ParseMasterKey(os.Getenv(envCrashKey))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		return 3
+	}
+	a, err := app.Open(ctx, app.Settings{
+		DatabaseURL: os.Getenv(envCrashDB), MasterKey: master, Actor: "worker",
+		Intercom: intercom.Config{Token: intercom.Token(os.Getenv(envCrashToken)), BaseURL: os.Getenv(envCrashAPI),
+			Timeout: 5 * time.Second, MaxRetries: 1},
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		return 3
+	}
+	defer a.Close()
+	a.Config.Erasure.DeleteConversations = true
+	owner := os.Getenv(envCrashOwner)
+	if owner == "" {
+		owner = "crash-child"
+	}
+	for _, id := range strings.Split(os.Getenv(envCrashRequests), ",") {
+		var err error
+		for attempt := 0; attempt < 100; attempt++ {
+			err = a.DSAR.RunWith(ctx, id, dsar.RunOptions{Owner: owner, LeaseTTL: 2 * time.Second})
+			if err == nil {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "child: request", id, "not finished:", err)
+			return 4
+		}
+	}
+	return 0
+}
+
+// crashWorld is one sandbox and one database, and the worker process the test
+// kills: the sandbox is served through a handler that SIGKILLs the worker when it
+// sends its Nth request, either before the request reaches the sandbox or after
+// the sandbox carried it out (the answer is then lost with the process).
+type crashWorld struct {
+	t       *testing.T
+	h       *harness
+	keyText string
+
+	mu     sync.Mutex
+	child  *exec.Cmd
+	killAt int64
+	after  bool
+	count  atomic.Int64
+	killed atomic.Bool
+}
+
+func newCrashWorld(t *testing.T) *crashWorld {
+	t.Helper()
+	sb, err := sandbox.New(sandbox.Options{Contacts: 20, RateLimit: -1, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	w := &crashWorld{t: t}
+	srv := httptest.NewServer(http.HandlerFunc(w.serve))
+	t.Cleanup(srv.Close)
+	text, err := vault.GenerateMasterKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	master, err := vault.ParseMasterKey(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.keyText = text
+	w.h = &harness{t: t, sb: sb, srv: srv, master: master,
+		dbURL: "sqlite://" + filepath.Join(t.TempDir(), "crash.db")}
+	w.h.app = w.h.open("operator")
+	return w
+}
+
+func (w *crashWorld) serve(rw http.ResponseWriter, r *http.Request) {
+	n := w.count.Add(1)
+	w.mu.Lock()
+	at, after := w.killAt, w.after
+	w.mu.Unlock()
+	if at == 0 || n != at {
+		w.h.sb.Handler().ServeHTTP(rw, r)
+		return
+	}
+	if after {
+		// The effect happens; the worker never hears of it.
+		w.h.sb.Handler().ServeHTTP(httptest.NewRecorder(), r)
+	}
+	w.kill()
+	if hj, ok := rw.(http.Hijacker); ok {
+		if c, _, err := hj.Hijack(); err == nil {
+			c.Close()
+		}
+	}
+}
+
+func (w *crashWorld) kill() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.child != nil && w.child.Process != nil {
+		w.killed.Store(true)
+		_ = w.child.Process.Kill() // SIGKILL
+	}
+}
+
+// runChild starts the worker process for the requests and waits for it. killAt 0
+// lets it run to the end. It reports whether the process was killed.
+func (w *crashWorld) runChild(killAt int64, after bool, ids ...string) bool {
+	w.t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(),
+		envCrashChild+"=1", envCrashDB+"="+w.h.dbURL, envCrashKey+"="+w.keyText,
+		envCrashAPI+"="+w.h.srv.URL, envCrashToken+"="+w.h.sb.Token(), envCrashRequests+"="+strings.Join(ids, ","))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	w.count.Store(0)
+	w.killed.Store(false)
+	w.mu.Lock()
+	w.killAt, w.after, w.child = killAt, after, cmd
+	w.mu.Unlock()
+	if err := cmd.Start(); err != nil {
+		w.t.Fatal(err)
+	}
+	err := cmd.Wait()
+	w.mu.Lock()
+	w.child, w.killAt = nil, 0
+	w.mu.Unlock()
+	if w.killed.Load() {
+		return true
+	}
+	if err != nil {
+		w.t.Fatalf("worker process failed: %v\n%s", err, stderr.String())
+	}
+	return false
+}
+
+// crashCase is one kind of request the sweep kills at every request it sends.
+type crashCase struct {
+	typ store.RequestType
+	// check asserts the end state of the world.
+	check func(t *testing.T, w *crashWorld, p sandbox.Person, c cached, id string)
+}
+
+func checkErasureWorld(t *testing.T, w *crashWorld, p sandbox.Person, c cached, id string) {
+	t.Helper()
+	checkErased(t, w.h, p, c)
+	st := w.h.sb.Stats()
+	for _, cid := range p.ContactIDs {
+		if n := st.Effect(sandbox.EffectContactDeleted, cid); n != 1 {
+			t.Errorf("contact %s deleted %d times, want exactly 1", cid, n)
+		}
+	}
+	for _, tid := range p.TicketIDs {
+		if n := st.Effect(sandbox.EffectTicketDeleted, tid); n != 1 {
+			t.Errorf("ticket %s deleted %d times, want exactly 1", tid, n)
+		}
+	}
+}
+
+// crashSweep files a request, measures how many Intercom requests running it
+// takes, then, for each kill point N (every stride-th request), builds a fresh
+// world, kills the worker at its Nth request (before or after the sandbox acts on
+// it), restarts it until the request completes, and checks the end state.
+func crashSweep(t *testing.T, cc crashCase, stride int, variants []bool) (points int) {
+	setup := func() (*crashWorld, sandbox.Person, cached, string) {
+		w := newCrashWorld(t)
+		p := w.h.sb.SamplePerson()
+		c := seedCache(t, w.h, p)
+		r := file(t, w.h, cc.typ, personIdentifiers(p))
+		return w, p, c, r.ID
+	}
+	w, p, c, id := setup()
+	w.runChild(0, false, id)
+	total := w.count.Load()
+	cc.check(t, w, p, c, id)
+	t.Logf("%s: %d Intercom requests in an uninterrupted run", cc.typ, total)
+	if total == 0 {
+		t.Fatal("the request sent nothing to Intercom")
+	}
+	for n := int64(1); n <= total; n += int64(stride) {
+		for _, after := range variants {
+			if t.Failed() {
+				return points
+			}
+			w, p, c, id := setup()
+			killed := w.runChild(n, after, id)
+			if !killed {
+				t.Fatalf("kill point %d was never reached", n)
+			}
+			for restarts := 0; ; restarts++ {
+				if restarts > 5 {
+					t.Fatalf("kill point %d: request not finished after %d restarts", n, restarts)
+				}
+				if !w.runChild(0, false, id) {
+					break
+				}
+			}
+			r, err := w.h.app.DSAR.Get(context.Background(), id)
+			if err != nil || r.State != store.StateCompleted {
+				t.Fatalf("kill point %d (after=%v): state %s, %v", n, after, r.State, err)
+			}
+			cc.check(t, w, p, c, id)
+			if t.Failed() {
+				t.Logf("failed at kill point %d (after the effect: %v)", n, after)
+			}
+			points++
+		}
+	}
+	return points
+}
+
+func TestCrashErasure(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash sweep skipped in -short mode")
+	}
+	start := time.Now()
+	n := crashSweep(t, crashCase{typ: store.RequestErasure, check: checkErasureWorld}, 1, []bool{false, true})
+	t.Logf("erasure: %d kill points (each request killed before and after its effect) in %s", n, time.Since(start).Round(time.Millisecond))
+}
+
+// errUnused keeps errors imported for helpers added with the access sweep.
+var _ = errors.New
