@@ -7,7 +7,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/audit/audittest"
 )
 
-func memBackend(t *testing.T) audittest.Backend {
+func memBackend(t testing.TB) audittest.Backend {
 	m := audit.NewMemoryLog()
 	return audittest.Backend{Reader: m, Update: m.Update, Mutator: audit.MemMutator{M: m}}
 }

@@ -44,9 +44,9 @@ type Backend struct {
 	Mutator Mutator
 }
 
-// Opener returns a fresh, empty Backend for one test; it registers any
-// cleanup with t.Cleanup.
-type Opener func(t *testing.T) Backend
+// Opener returns a fresh, empty Backend for one test or benchmark; it
+// registers any cleanup with t.Cleanup.
+type Opener func(t testing.TB) Backend
 
 // Signer is an Ed25519 audit.Signer over a fixed key, for tests.
 type Signer struct {
