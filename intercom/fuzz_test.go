@@ -38,7 +38,10 @@ func FuzzDecode(f *testing.F) {
 			if !errors.Is(err, ErrMalformedResponse) {
 				t.Fatalf("untyped error %v", err)
 			}
-			if len(data) >= 12 && strings.Contains(err.Error(), string(data)) && !strings.Contains(ct, string(data)) {
+			// The error names the response's media type (a header); the body must
+			// not appear anywhere else.
+			msg := strings.Replace(err.Error(), safeContentType(ct), "", 1)
+			if len(data) >= 12 && strings.Contains(msg, string(data)) {
 				t.Fatalf("error quotes the body: %v", err)
 			}
 		}
