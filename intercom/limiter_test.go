@@ -149,3 +149,35 @@ func TestLimiterBlocksWhenShareSpent(t *testing.T) {
 		t.Fatalf("79 used should not block; budget %d", l2.budget())
 	}
 }
+
+func TestLimiterLearnsWindowOnlyFromRefills(t *testing.T) {
+	l := newLimiter(0.8, 10*time.Second)
+	base := int64(1_700_000_000)
+	obs := func(reset, remaining int64) {
+		h := http.Header{}
+		h.Set("X-RateLimit-Limit", "100")
+		h.Set("X-RateLimit-Remaining", strconv.FormatInt(remaining, 10))
+		h.Set("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
+		l.observe(h, 200)
+	}
+	// A reset that wobbles by a second within one window (remaining keeps falling).
+	obs(base+10, 90)
+	obs(base+11, 80)
+	obs(base+12, 70)
+	if l.window() != 10*time.Second {
+		t.Fatalf("window shrank to %v on a wobbling reset", l.window())
+	}
+	// Two refilled windows two seconds apart: a 2 s window.
+	l2 := newLimiter(0.8, 10*time.Second)
+	l = l2
+	obs(base+2, 10)
+	obs(base+4, 99)
+	if l.window() != 10*time.Second {
+		t.Fatal("adopted a window after one refill")
+	}
+	obs(base+4, 50)
+	obs(base+6, 99)
+	if l.window() != 2*time.Second {
+		t.Fatalf("window %v, want 2s", l.window())
+	}
+}

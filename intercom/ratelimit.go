@@ -20,19 +20,21 @@ import (
 // spent (by this client or by other integrations of the workspace). A 429 stops all
 // calls until the reset plus jitter.
 type limiter struct {
-	share      float64
-	cfgWindow  time.Duration
-	now        func() time.Time
-	mu         sync.Mutex
-	limit      int           // per window, 0 while unknown
-	learnt     time.Duration // window length learnt from successive resets
-	lastReset  int64
-	next       time.Time // earliest start of the next paced call
-	blocked    time.Time // no call starts before this
-	probing    bool
-	probed     bool
-	probeDone  chan struct{}
-	throttleNs int64 // total time callers spent waiting, for Stats
+	share         float64
+	cfgWindow     time.Duration
+	now           func() time.Time
+	mu            sync.Mutex
+	limit         int           // per window, 0 while unknown
+	learnt        time.Duration // window length learnt from successive resets
+	lastReset     int64
+	lastRemaining int64
+	candidate     time.Duration // last distance between resets of refilled windows
+	next          time.Time     // earliest start of the next paced call
+	blocked       time.Time     // no call starts before this
+	probing       bool
+	probed        bool
+	probeDone     chan struct{}
+	throttleNs    int64 // total time callers spent waiting, for Stats
 }
 
 func newLimiter(share float64, window time.Duration) *limiter {
@@ -147,13 +149,23 @@ func (l *limiter) observe(h http.Header, _ int) {
 	if !okReset || reset <= 0 {
 		return
 	}
-	if l.lastReset > 0 && reset > l.lastReset {
-		if d := time.Duration(reset-l.lastReset) * time.Second; l.learnt == 0 || d < l.learnt {
-			l.learnt = d
-		}
-	}
 	if reset > l.lastReset {
+		// A new window: the reset moved on and the counter was refilled. The distance
+		// between resets is a candidate window length, adopted once seen twice in a
+		// row, so a reset that merely wobbles by a second cannot shrink the window.
+		if l.lastReset > 0 && okR && remaining > l.lastRemaining {
+			d := time.Duration(reset-l.lastReset) * time.Second
+			if d == l.candidate {
+				if l.learnt == 0 || d < l.learnt {
+					l.learnt = d
+				}
+			}
+			l.candidate = d
+		}
 		l.lastReset = reset
+	}
+	if okR {
+		l.lastRemaining = remaining
 	}
 	if okR && okL && limit > 0 && int(limit-remaining) >= l.budget() {
 		// The share is spent; calls resume at the reset. The jitter is smaller than
