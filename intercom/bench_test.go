@@ -29,7 +29,11 @@ const (
 
 func benchSandbox(b *testing.B) (*sandbox.Server, *intercom.Client, []string) {
 	s, c := startSandbox(b, sandbox.Options{Seed: 3, Contacts: 600, Latency: benchLatency, RateLimit: benchLimit, Window: benchWindow},
-		func(cfg *intercom.Config) { cfg.RateWindow = benchWindow })
+		func(cfg *intercom.Config) {
+			if getenv("BENCH_LEARN_WINDOW") == "" {
+				cfg.RateWindow = benchWindow
+			}
+		})
 	var ids []string
 	for _, cv := range s.Workspace().Conversations() {
 		ids = append(ids, cv.ID)
