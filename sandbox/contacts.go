@@ -312,12 +312,13 @@ func (s *Server) getContact(w http.ResponseWriter, r *http.Request) {
 	if !s.lookup(w, r, c, "User Not Found") {
 		return
 	}
-	writeJSON(w, http.StatusOK, ws.renderContact(c, true))
+	writeJSON(w, http.StatusOK, s.withMergeHistory(r, c, ws.renderContact(c, true)))
 }
 
 var contactSubs = map[string]func(*Server, http.ResponseWriter, *http.Request){
 	"tags": (*Server).contactTags, "segments": (*Server).contactSegments, "companies": (*Server).contactCompanies,
 	"notes": (*Server).contactNotes, "subscriptions": (*Server).contactSubscriptions,
+	"merge_history": (*Server).mergeHistory,
 }
 
 // routeKey names the endpoint a request was routed to, for Stats and version checks.
@@ -357,7 +358,7 @@ func (s *Server) findByExternalID(w http.ResponseWriter, r *http.Request) {
 	if !s.lookup(w, r, c, "User Not Found") {
 		return
 	}
-	writeJSON(w, http.StatusOK, ws.renderContact(c, true))
+	writeJSON(w, http.StatusOK, s.withMergeHistory(r, c, ws.renderContact(c, true)))
 }
 
 type contactReference struct {
@@ -491,7 +492,7 @@ func (s *Server) mergeContacts(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusBadRequest, "invalid_merge", "The contacts are not duplicates (no matching email or phone)")
 		return
 	}
-	from.MergedInto = into.ID
+	ws.merge(from, into, s.opts.Now().Unix())
 	ws.liveCount--
 	for _, cid := range ws.convsOf[from.ID] {
 		if conv, ok := ws.convs[cid]; ok {
@@ -626,4 +627,90 @@ func (s *Server) contactSubscriptions(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"type": "list", "data": out})
+}
+
+type mergeHistoryItem struct {
+	Type              string `json:"type"`
+	SourceContactID   string `json:"source_contact_id"`
+	SourceContactRole string `json:"source_contact_role"`
+	MergedAt          int64  `json:"merged_at"`
+}
+
+// mergeHistoryOf lists the contacts merged into c, newest first. The caller holds the
+// read lock.
+func (ws *Workspace) mergeHistoryOf(c *Contact) []mergeHistoryItem {
+	out := []mergeHistoryItem{}
+	for _, id := range ws.mergedFrom[c.ID] {
+		if src, ok := ws.contacts[id]; ok && src.MergedInto == c.ID {
+			out = append(out, mergeHistoryItem{Type: "merge_history", SourceContactID: id, SourceContactRole: src.Role, MergedAt: src.MergedAt})
+		}
+	}
+	slices.SortFunc(out, func(a, b mergeHistoryItem) int {
+		if a.MergedAt != b.MergedAt {
+			return int(b.MergedAt - a.MergedAt)
+		}
+		return strings.Compare(a.SourceContactID, b.SourceContactID)
+	})
+	return out
+}
+
+// mergeHistory is GET /contacts/{id}/merge_history (2.16+): the contacts merged into a
+// user, newest first (order=asc reverses), paged with cursor/next_cursor/has_more;
+// 404 for leads.
+func (s *Server) mergeHistory(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	perPage := 50
+	if v := q.Get("per_page"); v != "" {
+		n, err := parsePerPage(v)
+		if err != nil {
+			writeErrorField(w, r, http.StatusBadRequest, "parameter_invalid", "per_page must be an integer between 1 and 150", "per_page")
+			return
+		}
+		perPage = n
+	}
+	offset := 0
+	if v := q.Get("cursor"); v != "" {
+		c, err := decodeCursor(v, "merge_history")
+		if err != nil {
+			writeErrorField(w, r, http.StatusBadRequest, "parameter_invalid", "cursor is not a valid cursor", "cursor")
+			return
+		}
+		offset = c.Page
+	}
+	order := q.Get("order")
+	if order != "" && order != "asc" && order != "desc" {
+		writeErrorField(w, r, http.StatusBadRequest, "parameter_invalid", "order must be asc or desc", "order")
+		return
+	}
+	ws := s.ws
+	ws.mu.RLock()
+	defer ws.mu.RUnlock()
+	c, ok := s.contactFor(w, r)
+	if !ok {
+		return
+	}
+	if c.Role != "user" {
+		writeError(w, r, http.StatusNotFound, "not_found", "User Not Found")
+		return
+	}
+	items := ws.mergeHistoryOf(c)
+	if order == "asc" {
+		slices.Reverse(items)
+	}
+	offset = min(offset, len(items))
+	end := min(offset+perPage, len(items))
+	out := map[string]any{"type": "list", "data": items[offset:end], "has_more": end < len(items), "next_cursor": nil}
+	if end < len(items) {
+		out["next_cursor"] = encodeCursor(cursor{Kind: "merge_history", Page: end, ID: c.ID})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// withMergeHistory adds merge_history to a user's JSON when the request asks for it
+// with include_merge_history=true. The caller holds the read lock.
+func (s *Server) withMergeHistory(r *http.Request, c *Contact, j contactJSON) contactJSON {
+	if c.Role == "user" && r.URL.Query().Get("include_merge_history") == "true" {
+		j.MergeHistory = s.ws.mergeHistoryOf(c)
+	}
+	return j
 }

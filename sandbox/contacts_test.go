@@ -649,3 +649,55 @@ func ids2(l contactList) []string {
 	}
 	return out
 }
+
+func TestMergeHistory(t *testing.T) {
+	e := newEnv(t, Options{Seed: 30, Contacts: 40})
+	p := e.s.AddPerson(PersonSpec{Users: 1, Leads: 1, Merged: 3})
+	user := p.LiveContactIDs[0]
+	var h struct {
+		Type       string             `json:"type"`
+		Data       []mergeHistoryItem `json:"data"`
+		NextCursor *string            `json:"next_cursor"`
+		HasMore    bool               `json:"has_more"`
+	}
+	var got []string
+	cursor := ""
+	for {
+		h.Data, h.NextCursor = nil, nil
+		e.want(e.do("GET", "/contacts/"+user+"/merge_history?per_page=2"+cursor, nil), 200).json(t, &h)
+		for i, it := range h.Data {
+			got = append(got, it.SourceContactID)
+			if it.SourceContactRole != "lead" || (i > 0 && it.MergedAt > h.Data[i-1].MergedAt) {
+				t.Fatalf("item %+v (want leads, newest first)", it)
+			}
+		}
+		if !h.HasMore {
+			break
+		}
+		cursor = "&cursor=" + *h.NextCursor
+	}
+	if len(got) != 3 || !slices.Contains(got, p.MergedIDs[0]) || !slices.Contains(got, p.MergedIDs[2]) {
+		t.Fatalf("merge history %v, want %v", got, p.MergedIDs)
+	}
+	// Merge one more through the API: it shows up first.
+	e.want(e.do("POST", "/contacts/merge", map[string]string{"from": p.LiveContactIDs[1], "into": user}), 200)
+	e.want(e.do("GET", "/contacts/"+user+"/merge_history", nil), 200).json(t, &h)
+	if len(h.Data) != 4 || h.Data[0].SourceContactID != p.LiveContactIDs[1] {
+		t.Fatalf("after an API merge: %+v", h.Data)
+	}
+	var c contactJSON
+	e.want(e.do("GET", "/contacts/"+user+"?include_merge_history=true", nil), 200).json(t, &c)
+	if len(c.MergeHistory) != 4 {
+		t.Fatalf("include_merge_history: %d items", len(c.MergeHistory))
+	}
+	c = contactJSON{}
+	e.want(e.do("GET", "/contacts/"+user, nil), 200).json(t, &c)
+	if c.MergeHistory != nil {
+		t.Fatal("merge_history without include_merge_history=true")
+	}
+	e.want(e.do("GET", "/contacts/"+user+"/merge_history", nil, "Intercom-Version", "2.15"), 400)
+	e.want(e.do("GET", "/contacts/"+p.LiveContactIDs[1]+"/merge_history", nil), 410) // merged away now
+	lead := e.s.AddPerson(PersonSpec{Leads: 1}).LiveContactIDs[0]
+	e.want(e.do("GET", "/contacts/"+lead+"/merge_history", nil), 404)
+	e.want(e.do("GET", "/contacts/"+user+"/merge_history?order=sideways", nil), 400)
+}

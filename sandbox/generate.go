@@ -107,7 +107,8 @@ func generate(seed int64, n int, now time.Time, contactsOnly bool) *Workspace {
 		if len(users) > 0 && !l.Archived && g.r.chance(0.02) {
 			u := users[g.r.intn(len(users))]
 			if live(u) {
-				l.MergedInto = u.ID
+				t := max(l.CreatedAt, u.CreatedAt)
+				w.merge(l, u, t+int64(g.r.intn(int(max(1, g.now-t)))))
 			}
 		}
 	}

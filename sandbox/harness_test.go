@@ -76,6 +76,8 @@ var deviations = []deviation{
 		Reason: "ticket search refuses bad queries (notes §11: same grammar); undocumented"},
 	{Name: "list-400", Method: "GET", Path: "/contacts", Status: 400, When: validErrorList,
 		Reason: "a bad per_page or starting_after on a list answers 400 parameter_invalid (notes §2); undocumented"},
+	{Name: "merge-history-400", Method: "GET", Path: "/contacts/{id}/merge_history", Status: 400, When: errorCode("parameter_invalid"),
+		Reason: "an order outside the description's enum (asc, desc), a bad per_page or cursor answers 400 parameter_invalid; undocumented (sandbox's choice)"},
 	{Name: "ticket-404", Method: "GET", Path: "/tickets/{ticket_id}", Status: 404, When: errorCode("ticket_not_found"),
 		Reason: "an unknown ticket answers 404 ticket_not_found (notes §11)"},
 	{Name: "conversation-delete-404", Method: "DELETE", Path: "/conversations/{conversation_id}", Status: 404, When: errorCode("not_found"),

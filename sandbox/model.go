@@ -28,8 +28,10 @@ type Contact struct {
 	Subscriptions []SubscriptionState
 	// Archived is true for a soft-deleted contact: it answers 404 and is not searchable.
 	Archived bool
-	// MergedInto is the id of the contact this one was merged into ("" if none).
+	// MergedInto is the id of the contact this one was merged into ("" if none), and
+	// MergedAt when (unix seconds).
 	MergedInto string
+	MergedAt   int64
 }
 
 // SubscriptionState is one explicit consent of a contact to a subscription type.

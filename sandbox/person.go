@@ -77,11 +77,11 @@ func (w *Workspace) addPerson(spec PersonSpec, now int64) Person {
 	}
 	for i := 0; i < spec.Merged; i++ {
 		c := mk("lead", "")
+		into := all[0]
 		if len(users) > 0 {
-			c.MergedInto = users[0].ID
-		} else {
-			c.MergedInto = all[0].ID
+			into = users[0]
 		}
+		w.merge(c, into, now-int64(10+i)*day)
 		all = append(all, c)
 		out.MergedIDs = append(out.MergedIDs, c.ID)
 	}

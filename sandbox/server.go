@@ -150,13 +150,14 @@ func requestIDOf(r *http.Request) string {
 
 // minVersion is the first version that has an endpoint (200 = 2.0).
 var minVersion = map[string]version{
-	"GET /me":                         100,
-	"GET /events":                     100,
-	"DELETE /conversations/{id}":      213,
-	"DELETE /tickets/{id}":            213,
-	"GET /contacts/{id}/segments":     200,
-	"POST /contacts/{id}/unarchive":   200,
-	"GET /download/content/data/{id}": 200,
+	"GET /me":                          100,
+	"GET /events":                      100,
+	"DELETE /conversations/{id}":       213,
+	"GET /contacts/{id}/merge_history": 216,
+	"DELETE /tickets/{id}":             213,
+	"GET /contacts/{id}/segments":      200,
+	"POST /contacts/{id}/unarchive":    200,
+	"GET /download/content/data/{id}":  200,
 }
 
 func newRequestID() string {

@@ -30,6 +30,7 @@ type Workspace struct {
 	byEmail      map[string][]*Contact // lower-cased email -> contacts ever stored with it
 	deleted      map[string]bool       // ids of deleted contacts
 	liveCount    int                   // contacts neither deleted, archived nor merged
+	mergedFrom   map[string][]string   // contact id -> ids of the contacts merged into it
 
 	convs     map[string]*Conversation
 	convOrder []*Conversation
@@ -58,6 +59,7 @@ func newWorkspace(seed int64, anchor time.Time) *Workspace {
 		contacts:   map[string]*Contact{},
 		byExternal: map[string]*Contact{},
 		byEmail:    map[string][]*Contact{},
+		mergedFrom: map[string][]string{},
 		deleted:    map[string]bool{},
 		convs:      map[string]*Conversation{},
 		convsOf:    map[string][]string{},
@@ -290,4 +292,10 @@ func (w *Workspace) indexEmail(c *Contact) {
 		k := strings.ToLower(c.Email)
 		w.byEmail[k] = append(w.byEmail[k], c)
 	}
+}
+
+// merge records that from was merged into into at t. The caller holds mu.
+func (w *Workspace) merge(from, into *Contact, t int64) {
+	from.MergedInto, from.MergedAt = into.ID, t
+	w.mergedFrom[into.ID] = append(w.mergedFrom[into.ID], from.ID)
 }
