@@ -255,6 +255,10 @@ func (r *runner) deleteObjects(ctx context.Context, step, kind string,
 		Counts: p.Counts, ObjectIDs: capIDs(p.Done), Reason: kind + " deleted in Intercom"}, nil)
 }
 
+// maxListRequests bounds how many requests the purge looks through for earlier
+// requests of the same person.
+const maxListRequests = 100000
+
 // purgeDetail is the Detail of the purge_local and destroy_keys steps.
 type purgeDetail struct {
 	Counts map[string]int64 `json:"counts"`
@@ -331,6 +335,19 @@ func (r *runner) purgeLocal(ctx context.Context) error {
 				}
 			}
 		}
+		// Earlier finished requests of the same person: their packages and the
+		// identifiers they were filed with go too (their records stay).
+		others, err := tx.ListRequests(ctx, store.RequestFilter{Limit: maxListRequests})
+		if err != nil {
+			return err
+		}
+		var earlier int64
+		for _, o := range others {
+			if o.ID != r.id && o.SubjectRef == r.req.SubjectRef && Finished(o.State) {
+				keys[requestKeyID(o.ID)] = true
+				earlier++
+			}
+		}
 		keyIDs := make([]string, 0, len(keys))
 		for k := range keys {
 			keyIDs = append(keyIDs, k)
@@ -358,7 +375,7 @@ func (r *runner) purgeLocal(ctx context.Context) error {
 			"cached_contacts": purged.Contacts, "cached_conversations": purged.Conversations,
 			"cached_parts": purged.Parts, "webhook_events": purged.WebhookEvents, "blobs": purged.Blobs,
 		}
-		kc := map[string]int64{"person_keys_destroyed": keysDestroyed}
+		kc := map[string]int64{"person_keys_destroyed": keysDestroyed, "earlier_requests_shredded": earlier}
 		for _, st := range []struct {
 			name   string
 			counts map[string]int64
@@ -606,12 +623,15 @@ func (r *runner) complete(ctx context.Context) error {
 			reason = "nothing found in Intercom"
 		}
 	}
+	destroyRequestKey := erasure && r.destroyRequestKeyAtEnd()
+	if erasure && !destroyRequestKey {
+		out.Notices = append(slices.Clone(out.Notices), NoticeRequestKeyKept)
+	}
 	b, err := json.Marshal(out)
 	if err != nil {
 		return err
 	}
 	now := r.s.now()
-	destroyRequestKey := erasure && r.destroyRequestKeyAtEnd()
 	outcome := audit.OutcomeSuccess
 	if r.nothingFound() {
 		outcome = audit.OutcomeNoop

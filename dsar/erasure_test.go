@@ -255,3 +255,76 @@ func TestRunRefusesUnverified(t *testing.T) {
 		t.Errorf("an unverified request sent %d requests to Intercom", n)
 	}
 }
+
+func TestAccessRunBuildsPackage(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
+	ctx := context.Background()
+	p := h.sb.SamplePerson()
+	r := file(t, h, store.RequestAccess, personIdentifiers(p))
+	if err := h.app.DSAR.Run(ctx, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	r, _ = h.app.DSAR.Get(ctx, r.ID)
+	if r.State != store.StateCompleted {
+		t.Fatalf("state %s", r.State)
+	}
+	var buf bytes.Buffer
+	if _, err := h.app.DSAR.WritePackage(ctx, r.ID, &buf); err != nil || buf.Len() == 0 {
+		t.Fatalf("package: %d bytes, %v", buf.Len(), err)
+	}
+	if st := h.sb.Stats(); len(st.Effects) != 0 {
+		t.Errorf("an access request changed the workspace: %v", st.Effects)
+	}
+	// The identifiers stay readable: an access request keeps its key.
+	if _, err := h.app.DSAR.Identifiers(ctx, r); err != nil {
+		t.Errorf("identifiers after access: %v", err)
+	}
+	checkAudit(t, h, p)
+}
+
+func TestAccessAndErasureTogether(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
+	ctx := context.Background()
+	p := h.sb.SamplePerson()
+	c := seedCache(t, h, p)
+	// An earlier access request of the same person: its package goes with the erasure.
+	earlier := file(t, h, store.RequestAccess, personIdentifiers(p))
+	if err := h.app.DSAR.Run(ctx, earlier.ID); err != nil {
+		t.Fatal(err)
+	}
+	r := file(t, h, store.RequestAccessErasure, personIdentifiers(p))
+	if err := h.app.DSAR.Run(ctx, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	r, _ = h.app.DSAR.Get(ctx, r.ID)
+	if r.State != store.StateCompleted {
+		t.Fatalf("state %s", r.State)
+	}
+	all, _ := h.app.Store.Steps(ctx, r.ID)
+	var steps []string
+	for _, s := range all {
+		if !strings.HasPrefix(s.Name, "_") {
+			steps = append(steps, s.Name)
+		}
+	}
+	if !slices.Equal(steps, dsar.Plan(store.RequestAccessErasure)) || steps[1] != dsar.StepPackage {
+		t.Fatalf("steps %v: the package must be built right after resolve, before any deletion", steps)
+	}
+	checkErased(t, h, p, c)
+	// The person's copy survives the erasure until it expires.
+	var buf bytes.Buffer
+	if _, err := h.app.DSAR.WritePackage(ctx, r.ID, &buf); err != nil {
+		t.Fatalf("package of access+erasure after the erasure: %v", err)
+	}
+	if o := outcome(t, r); !slices.ContainsFunc(o.Notices, func(n dsar.Notice) bool { return n.Code == dsar.NoticeRequestKeyKept.Code }) {
+		t.Errorf("outcome does not say the request key is kept for the package: %+v", o.Notices)
+	}
+	// The earlier request's package and identifiers are gone; its record stays.
+	if _, err := h.app.DSAR.WritePackage(ctx, earlier.ID, &buf); !errors.Is(err, dsar.ErrNoPackage) {
+		t.Errorf("earlier package after erasure: %v", err)
+	}
+	earlier, _ = h.app.DSAR.Get(ctx, earlier.ID)
+	if _, err := h.open("reader").DSAR.Identifiers(ctx, earlier); !errors.Is(err, vault.ErrShredded) {
+		t.Errorf("earlier request's identifiers after erasure: %v", err)
+	}
+}

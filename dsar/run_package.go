@@ -2,12 +2,49 @@ package dsar
 
 import (
 	"context"
-	"errors"
+	"time"
+
+	"github.com/intercom-privacy/intercom-privacy/audit"
+	"github.com/intercom-privacy/intercom-privacy/store"
 )
 
-// buildPackage is replaced once access.go provides BuildPackage.
-func (r *runner) buildPackage(ctx context.Context) error {
-	return errors.New("dsar: access packages are not available yet")
+// PackageDetail is the Detail of the package step: the stored package's blob id,
+// size, digest, expiry and counts (never its content).
+type PackageDetail struct {
+	BlobID    string           `json:"blob_id"`
+	Size      int64            `json:"size"`
+	SHA256    string           `json:"sha256"`
+	Files     int              `json:"files"`
+	ExpiresAt time.Time        `json:"expires_at"`
+	Counts    map[string]int64 `json:"counts"`
 }
 
-func (r *runner) destroyRequestKeyAtEnd() bool { return true }
+// buildPackage runs the package step: BuildPackage is idempotent (a package already
+// stored for the request is returned as it is), so a crash between building and
+// recording the step builds nothing twice.
+func (r *runner) buildPackage(ctx context.Context) error {
+	info, err := r.s.BuildPackage(ctx, r.req, r.ids, r.res)
+	if err != nil {
+		return err
+	}
+	counts := map[string]int64{}
+	for k, v := range info.Counts {
+		counts["package_"+k] = v
+	}
+	counts["package_files"] = int64(info.Files)
+	d := PackageDetail{BlobID: info.BlobID, Size: info.Size, SHA256: info.SHA256, Files: info.Files, ExpiresAt: info.ExpiresAt, Counts: counts}
+	return r.recordStep(ctx, StepPackage, d, audit.Record{Counts: counts, ObjectIDs: []string{info.BlobID},
+		Reason: "access package stored encrypted until it expires"}, nil)
+}
+
+// NoticeRequestKeyKept is added to the outcome of an access+erasure request: its
+// access package is encrypted under the request's key, so that key (and with it the
+// identifiers the request was filed with) is kept until the package is deleted.
+var NoticeRequestKeyKept = Notice{"request_key_kept_for_package", "The access package of this request stays available until it expires; the request's own key, which also protects the identifiers it was filed with, is destroyed when the package is deleted."}
+
+// destroyRequestKeyAtEnd reports whether completing the request destroys its own
+// key: an erasure does, unless the request also carries an access package the
+// person has yet to receive (access+erasure), which that key protects.
+func (r *runner) destroyRequestKeyAtEnd() bool {
+	return r.req.Type == store.RequestErasure
+}
