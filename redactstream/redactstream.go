@@ -397,12 +397,16 @@ func (f *filter) cutPoint(win []byte, findings *[]pii.Finding) int {
 	if i := bytes.LastIndexAny(win[cut-f.opts.Overlap/2:cut], " \t"); i >= 0 {
 		cut = cut - f.opts.Overlap/2 + i + 1
 	}
-	*findings = f.engine.Find(win, f.opts.Known, (*findings)[:0])
+	// Only findings near the cut matter: scan from one overlap before it
+	// to the end of the window, not the whole window, so the detectors run
+	// on the window's bytes about once, not twice.
+	lo := max(0, cut-f.opts.Overlap)
+	*findings = f.engine.Find(win[lo:], f.opts.Known, (*findings)[:0])
 	for moved := true; moved; {
 		moved = false
 		for _, fd := range *findings {
-			if fd.Start < cut && cut < fd.End {
-				cut = fd.Start
+			if s, e := lo+fd.Start, lo+fd.End; s < cut && cut < e {
+				cut = s
 				moved = true
 			}
 		}
