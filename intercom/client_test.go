@@ -2,6 +2,7 @@ package intercom
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -577,5 +578,62 @@ func TestErrorsNameNoIdentifiers(t *testing.T) {
 	}
 	if last == nil || strings.Contains(last.Error(), "ann.lee") {
 		t.Fatalf("error %v", last)
+	}
+}
+
+func TestDownloadStreamOutlivesTimeout(t *testing.T) {
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.WriteHeader(200)
+		for i := 0; i < 5; i++ {
+			_, _ = w.Write([]byte("chunk"))
+			w.(http.Flusher).Flush()
+			time.Sleep(60 * time.Millisecond)
+		}
+	})
+	c := f.client(t, func(c *Config) { c.Timeout = 100 * time.Millisecond })
+	rc, err := c.DownloadExport(ctx(t), f.srv.URL+"/download/content/data/j")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(rc); err != nil || buf.Len() != 25 {
+		t.Fatalf("read %d bytes: %v", buf.Len(), err)
+	}
+}
+
+func TestIteratorStopsOnContextCancel(t *testing.T) {
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		writeJSON(w, 200, `{"type":"list","data":[{"id":"1"},{"id":"2"}],"pages":{"next":{"starting_after":"`+strconv.Itoa(int(time.Now().UnixNano()))+`"}}}`)
+	})
+	c := f.client(t)
+	cx, cancel := context.WithCancel(ctx(t))
+	defer cancel()
+	var last error
+	n := 0
+	for _, err := range c.ListContacts(cx, ListOptions{}) {
+		if err != nil {
+			last = err
+			break
+		}
+		n++
+		if n == 3 {
+			cancel()
+		}
+	}
+	if !errors.Is(last, context.Canceled) || f.count() != 2 {
+		t.Fatalf("err %v after %d requests", last, f.count())
+	}
+}
+
+func TestAPIURLOverridesRegion(t *testing.T) {
+	t.Setenv(EnvAccessToken, testToken)
+	t.Setenv(EnvRegion, "eu")
+	t.Setenv(EnvAPIURL, "http://127.0.0.1:8081/")
+	t.Setenv(EnvVersion, "2.15")
+	c, err := New(ConfigFromEnv())
+	if err != nil || c.BaseURL() != "http://127.0.0.1:8081" || c.Version() != "2.15" {
+		t.Fatalf("%v %v", c, err)
 	}
 }

@@ -214,6 +214,9 @@ func searchPages[T any](ctx context.Context, c *Client, path string, q Query, op
 	if err := ValidateQuery(q); err != nil {
 		return errSeq[T](err)
 	}
+	if opts.Sort != nil && path != "/contacts/search" {
+		return errSeq[T](fmt.Errorf("%w: only contact search takes a sort", ErrValidation))
+	}
 	if opts.Sort != nil && opts.Sort.Order != "ascending" && opts.Sort.Order != "descending" {
 		return errSeq[T](fmt.Errorf("%w: sort order %q is not ascending or descending", ErrValidation, opts.Sort.Order))
 	}
