@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -112,3 +113,138 @@ func TestExportIsCheckableByAnAuditor(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func exportOf(t testing.TB, m *audit.MemoryLog, keys audit.Keyring) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	if err := audit.Export(context.Background(), m, &out, keys); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// TestVerifyExport: an export verifies on its own, with the same report as
+// the store it came from, and edits to the file are detected.
+func TestVerifyExport(t *testing.T) {
+	ctx := context.Background()
+	m, s := chainOf(t, 30, 10)
+	want, _ := audit.Verify(ctx, m, s.Keyring())
+	data := exportOf(t, m, s.Keyring())
+
+	f, err := audit.OpenExport(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := f.Keyring()
+	if err != nil || len(keys) != 1 || keys[0].KeyID != s.ID {
+		t.Fatalf("header keys %v, %v", keys, err)
+	}
+	got, err := audit.Verify(ctx, f, s.Keyring())
+	if err != nil || !got.OK() || got.Records != want.Records || got.LastCheckpoint != want.LastCheckpoint ||
+		!bytes.Equal(got.LastHash, want.LastHash) || got.Checkpoints != want.Checkpoints {
+		t.Fatalf("export verifies as %+v (%v), store as %+v", got, err, want)
+	}
+
+	edits := map[string]struct {
+		from, to string
+		kind     audit.BreakKind
+	}{
+		"record body":   {`"outcome":"success","prev"`, `"outcome":"failure","prev"`, audit.Edited},
+		"record line":   {"{\"type\":\"record\",\"seq\":5,", "{\"type\":\"skipped\",\"seq\":5,", audit.Deleted},
+		"checkpoint id": {`"key_id":"` + s.ID + `","signature"`, `"key_id":"other","signature"`, audit.BadSignature},
+	}
+	for name, e := range edits {
+		bad := bytes.Replace(data, []byte(e.from), []byte(e.to), 1)
+		if bytes.Equal(bad, data) {
+			t.Fatalf("%s: edit did not apply", name)
+		}
+		f, err := audit.OpenExport(bytes.NewReader(bad), int64(len(bad)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := audit.Verify(ctx, f, s.Keyring())
+		if err != nil || rep.Break == nil || rep.Break.Kind != e.kind {
+			t.Errorf("%s: report %+v, %v; want %s", name, rep.Break, err, e.kind)
+		}
+	}
+	// Cutting the file drops the later checkpoints with the records: from
+	// the file alone it is a shorter chain with an unsigned tail. (Known
+	// limit: the auditor compares LastSeq and LastHash with the head they
+	// obtained separately, e.g. from `audit verify`.)
+	cut := data[:bytes.Index(data, []byte(`{"type":"record","seq":25,`))]
+	f, _ = audit.OpenExport(bytes.NewReader(cut), int64(len(cut)))
+	if rep, _ := audit.Verify(ctx, f, s.Keyring()); !rep.OK() || rep.LastSeq != 24 || rep.Unsigned != 4 || bytes.Equal(rep.LastHash, want.LastHash) {
+		t.Errorf("truncated export: %+v", rep)
+	}
+	// Not an export at all.
+	for _, junk := range []string{"", "hello\n", `{"type":"header","format":"something-else"}` + "\n"} {
+		if _, err := audit.OpenExport(strings.NewReader(junk), int64(len(junk))); !errors.Is(err, audit.ErrExportFormat) {
+			t.Errorf("OpenExport(%q) = %v", junk, err)
+		}
+	}
+}
+
+// FuzzVerifyExport: whatever the file holds, OpenExport and Verify never
+// panic, and a file that differs from a real export in a record or
+// checkpoint line never verifies as the same chain.
+func FuzzVerifyExport(f *testing.F) {
+	// A deterministic chain (fixed clock), so every fuzz worker process
+	// builds the same bytes.
+	s := audittest.NewSigner("verify")
+	c, err := audit.NewChain(s, audit.Options{CheckpointEvery: 3, Checker: &audit.StrictChecker{},
+		Now: func() time.Time { return time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		f.Fatal(err)
+	}
+	m := audit.NewMemoryLog()
+	b := audittest.Backend{Reader: m, Update: m.Update}
+	audittest.AppendN(f, b, c, 0, 8)
+	audittest.Checkpoint(f, b, c)
+	data := exportOf(f, m, s.Keyring())
+	f.Add(data)
+	f.Add(data[:len(data)/2])
+	f.Add([]byte(`{"type":"header","format":"intercom-privacy-audit-export/v1","keys":[]}` + "\n" + `{"type":"record","seq":1,"hash":"zz","record":"x"}`))
+	keys := s.Keyring()
+	f.Fuzz(func(t *testing.T, file []byte) {
+		ef, err := audit.OpenExport(bytes.NewReader(file), int64(len(file)))
+		if err != nil {
+			return
+		}
+		_, _ = ef.Keyring()
+		rep, err := audit.Verify(context.Background(), ef, keys)
+		if err == nil && rep.OK() && rep.LastCheckpoint == 8 && rep.LastSeq == 8 && !bytes.Equal(file, data) {
+			// Same signed chain from a different file: only formatting
+			// outside the signed bytes may differ (e.g. the header).
+			if !sameSignedLines(file, data) {
+				t.Fatalf("a modified export verified as the original chain")
+			}
+		}
+	})
+}
+
+// sameSignedLines compares the record and checkpoint lines of two exports.
+func sameSignedLines(a, b []byte) bool {
+	pick := func(d []byte) [][]byte {
+		var out [][]byte
+		for _, l := range bytes.Split(d, []byte("\n")) {
+			if bytes.HasPrefix(l, []byte(`{"type":"record"`)) {
+				var r struct {
+					Record json.RawMessage `json:"record"`
+				}
+				_ = json.Unmarshal(l, &r)
+				out = append(out, r.Record)
+			}
+		}
+		return out
+	}
+	pa, pb := pick(a), pick(b)
+	if len(pa) != len(pb) {
+		return false
+	}
+	for i := range pa {
+		if !bytes.Equal(pa[i], pb[i]) {
+			return false
+		}
+	}
+	return true
+}
