@@ -1,8 +1,11 @@
 package main
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/intercom-privacy/intercom-privacy/accesspkg"
 	"github.com/intercom-privacy/intercom-privacy/app"
 	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/config"
@@ -35,7 +39,12 @@ type demoReport struct {
 		Sandbox   string `json:"sandbox"`
 	} `json:"throwaway"`
 	Person struct {
-		Contacts, Live, Archived, Merged, Conversations, Tickets int
+		Contacts      int `json:"contacts"`
+		Live          int `json:"live"`
+		Archived      int `json:"archived"`
+		Merged        int `json:"merged"`
+		Conversations int `json:"conversations"`
+		Tickets       int `json:"tickets"`
 	} `json:"sample_person"`
 	Requests []demoRequest `json:"requests"`
 	Audit    audit.Report  `json:"audit"`
@@ -169,7 +178,6 @@ func runDemo(ctx context.Context, out, errw io.Writer, both, asJSON, keep bool, 
 	if both {
 		types = []store.RequestType{store.RequestAccessErasure}
 	}
-	var reqIDs []string
 	for _, t := range types {
 		r, err := a.DSAR.Submit(ctx, dsar.Submission{Type: t, Jurisdiction: deadline.GDPR, Channel: "email", Identifiers: ids})
 		if err != nil {
@@ -178,7 +186,6 @@ func runDemo(ctx context.Context, out, errw io.Writer, both, asJSON, keep bool, 
 		if _, err := a.DSAR.Verify(ctx, r.ID, "demo"); err != nil {
 			return err
 		}
-		reqIDs = append(reqIDs, r.ID)
 		// The access request must finish before the erasure deletes the person.
 		progress := errw
 		if asJSON {
@@ -187,9 +194,9 @@ func runDemo(ctx context.Context, out, errw io.Writer, both, asJSON, keep bool, 
 		if err := runInProcess(ctx, a, []string{r.ID}, progress); err != nil {
 			return err
 		}
-	}
-	for _, id := range reqIDs {
-		dr, err := demoRequestOf(ctx, a, id)
+		// Read the results now: the erasure that follows also removes the person's
+		// earlier access package from the store.
+		dr, err := demoRequestOf(ctx, a, r.ID)
 		if err != nil {
 			return err
 		}
@@ -231,12 +238,17 @@ func demoRequestOf(ctx context.Context, a *app.App, id string) (demoRequest, err
 		switch s.Name {
 		case dsar.StepResolve:
 			var d struct {
-				Contacts []demoMatch `json:"contacts"`
+				Contacts []struct {
+					ID         string   `json:"id"`
+					Role       string   `json:"role"`
+					Status     string   `json:"status"`
+					MergedInto string   `json:"merged_into"`
+					MatchedBy  []string `json:"matched_by"`
+				} `json:"contacts"`
 			}
 			if err := json.Unmarshal(s.Detail, &d); err == nil {
 				for _, c := range d.Contacts {
-					c.ContactID = strings.TrimSpace(c.ContactID)
-					dr.Found = append(dr.Found, c)
+					dr.Found = append(dr.Found, demoMatch{ContactID: c.ID, Role: c.Role, Status: c.Status, MergedInto: c.MergedInto, MatchedBy: c.MatchedBy})
 				}
 			}
 		case dsar.StepVerify:
@@ -303,8 +315,35 @@ func printDemoRequest(out io.Writer, dr demoRequest) {
 	}
 }
 
-// demoPackageFiles lists the access package's files (filled in once access
-// packages exist).
+// demoPackageFiles lists the access package's files from its manifest.
 func demoPackageFiles(ctx context.Context, a *app.App, r store.Request) ([]demoFile, error) {
-	return nil, nil
+	var buf bytes.Buffer
+	if _, err := a.DSAR.WritePackage(ctx, r.ID, &buf); err != nil {
+		return nil, err
+	}
+	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		return nil, fmt.Errorf("demo: the access package is not a zip: %w", err)
+	}
+	for _, f := range zr.File {
+		if f.Name != "manifest.json" {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return nil, err
+		}
+		var m accesspkg.Manifest
+		err = json.NewDecoder(rc).Decode(&m)
+		rc.Close()
+		if err != nil {
+			return nil, fmt.Errorf("demo: manifest.json: %w", err)
+		}
+		out := []demoFile{{Name: "manifest.json", Size: int64(f.UncompressedSize64)}}
+		for _, e := range m.Files {
+			out = append(out, demoFile{Name: e.Name, Size: int64(e.Size), SHA256: e.SHA256})
+		}
+		return out, nil
+	}
+	return nil, errors.New("demo: the access package has no manifest.json")
 }

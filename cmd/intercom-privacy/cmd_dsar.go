@@ -47,9 +47,7 @@ and Intercom contact ids.`,
 	}
 	cmd.AddCommand(newDsarFileCmd("access"), newDsarFileCmd("erase"), newDsarListCmd(), newDsarShowCmd(),
 		newDsarExtendCmd(), newDsarDenyCmd(), newDsarCancelCmd())
-	if c := newDsarPackageCmd(); c != nil {
-		cmd.AddCommand(c)
-	}
+	cmd.AddCommand(newDsarPackageCmd())
 	return cmd
 }
 
@@ -701,5 +699,58 @@ progress cannot be cancelled (an erasure half-done must finish).`, nil,
 
 // ---- package ----
 
-// newDsarPackageCmd builds `dsar package` (added once access packages exist).
-func newDsarPackageCmd() *cobra.Command { return nil }
+// newDsarPackageCmd builds `dsar package ID --out FILE`.
+func newDsarPackageCmd() *cobra.Command {
+	var (
+		af      appFlags
+		outPath string
+		force   bool
+		asJSON  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "package ID --out FILE",
+		Short: "Write a request's access package (a zip) to a file",
+		Long: `package decrypts a request's access package and writes it to FILE (mode 0600),
+for delivery to the person through a secure channel. The download is recorded in
+the audit trail. A package is kept only until it expires (7 days by default);
+after that, run the access request again.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			ctx := cmd.Context()
+			if outPath == "" {
+				return errors.New("--out FILE is required (the package holds personal data: it is never written to standard output)")
+			}
+			a, err := af.open(ctx, cliActor())
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+			if force {
+				flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+			}
+			f, err := os.OpenFile(outPath, flags, 0o600)
+			if err != nil {
+				return fmt.Errorf("--out: %w (use --force to overwrite)", err)
+			}
+			info, err := a.DSAR.WritePackage(ctx, args[0], f)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				_ = os.Remove(outPath)
+				return err
+			}
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), info)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: %d bytes, sha256 %s, expires %s\n", outPath, info.Size, info.SHA256, info.ExpiresAt.Format(time.RFC3339))
+			return nil
+		},
+	}
+	af.add(cmd)
+	cmd.Flags().StringVar(&outPath, "out", "", "file to write the zip to (required; created with mode 0600)")
+	cmd.Flags().BoolVar(&force, "force", false, "overwrite FILE if it exists")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the package's description as JSON")
+	return cmd
+}
