@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -38,7 +39,7 @@ func (f *auditFlags) add(cmd *cobra.Command) {
 }
 
 // keyring returns the checkpoint keys: the --public-key values, or else the
-// vault's current audit signing key (which needs the master key).
+// vault's current audit signing key (which needs the master key and st).
 func (f *auditFlags) keyring(ctx context.Context, st store.Store) (audit.Keyring, error) {
 	if len(f.publicKeys) > 0 {
 		var ring audit.Keyring
@@ -61,6 +62,9 @@ func (f *auditFlags) keyring(ctx context.Context, st store.Store) (audit.Keyring
 			ring = append(ring, audit.PublicKey{KeyID: id, Key: raw})
 		}
 		return ring, nil
+	}
+	if st == nil {
+		return nil, errors.New("audit: pass the signing public key with --public-key")
 	}
 	master, err := vault.LoadMasterKey(os.Getenv(vault.EnvMasterKey), f.masterFile)
 	if err != nil {
@@ -129,6 +133,7 @@ func newAuditVerifyCmd() *cobra.Command {
 	var (
 		f      auditFlags
 		asJSON bool
+		file   string
 	)
 	cmd := &cobra.Command{
 		Use:   "verify",
@@ -146,20 +151,58 @@ The signing public key comes from --public-key (no secrets needed: an auditor
 can use the key from an export header) or else from the vault, which needs
 ` + vault.EnvMasterKey + ` or --master-key-file.
 
+With --file, verify checks an export written by ` + "`audit export`" + ` instead of the
+database (no database and no master key needed). Pin the key with --public-key:
+without it, the signatures are checked against the key written in the file
+itself, which proves only that the file is consistent with itself. A file cut
+short at a checkpoint reads as a shorter chain: compare the last record and hash
+printed here with the head you obtained separately.
+
 Exit status: 0 when the chain verifies, 2 when it is broken, 1 on any other error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			st, err := f.openStore(ctx)
-			if err != nil {
-				return err
+			var (
+				src  audit.Reader
+				keys audit.Keyring
+			)
+			if file != "" {
+				fh, err := os.Open(file)
+				if err != nil {
+					return fmt.Errorf("audit verify: %w", err)
+				}
+				defer fh.Close()
+				fi, err := fh.Stat()
+				if err != nil {
+					return fmt.Errorf("audit verify: %w", err)
+				}
+				ef, err := audit.OpenExport(fh, fi.Size())
+				if err != nil {
+					return err
+				}
+				if len(f.publicKeys) > 0 {
+					if keys, err = f.keyring(ctx, nil); err != nil {
+						return err
+					}
+				} else {
+					if keys, err = ef.Keyring(); err != nil {
+						return err
+					}
+					fmt.Fprintln(cmd.ErrOrStderr(), "warning: checking signatures against the public key written in the file itself; pass --public-key to pin the deployment's key")
+				}
+				src = ef
+			} else {
+				st, err := f.openStore(ctx)
+				if err != nil {
+					return err
+				}
+				defer st.Close()
+				if keys, err = f.keyring(ctx, st); err != nil {
+					return err
+				}
+				src = st
 			}
-			defer st.Close()
-			keys, err := f.keyring(ctx, st)
-			if err != nil {
-				return err
-			}
-			rep, err := audit.Verify(ctx, st, keys)
+			rep, err := audit.Verify(ctx, src, keys)
 			if err != nil {
 				return err
 			}
@@ -189,6 +232,7 @@ Exit status: 0 when the chain verifies, 2 when it is broken, 1 on any other erro
 	}
 	f.add(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	cmd.Flags().StringVar(&file, "file", "", "verify this export file (from `audit export`) instead of the database")
 	return cmd
 }
 
