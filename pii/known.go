@@ -48,7 +48,9 @@ func foldAt(t []byte, i int) byte {
 }
 
 // NewKnown compiles values into one automaton. Values shorter than two
-// bytes or not valid UTF-8 are ignored. Phone values (TypeKnownPhone or
+// bytes or not valid UTF-8 are ignored, and so is a value that would take
+// the automaton's alphabet past 255 distinct bytes (only possible with
+// values made of unusual binary-looking text). Phone values (TypeKnownPhone or
 // TypePhone) are also matched by digits.
 func NewKnown(values []KnownValue) *Known {
 	k := &Known{}
@@ -68,15 +70,25 @@ func NewKnown(values []KnownValue) *Known {
 			}
 		}
 		b := []byte(val)
+		// The alphabet holds at most 255 distinct (folded) bytes; a value
+		// that would overflow it is skipped rather than cut short.
+		extra := 0
+		var seen [256]bool
+		for i := range b {
+			if c := foldAt(b, i); k.cls[c] == 0 && !seen[c] {
+				seen[c] = true
+				extra++
+			}
+		}
+		if k.ncls+extra > 255 {
+			continue
+		}
 		st := int32(0)
 		for i := range b {
 			c := foldAt(b, i)
 			if k.cls[c] == 0 {
 				k.ncls++
 				k.cls[c] = uint8(k.ncls)
-				if k.ncls == 255 {
-					break // alphabet full; the value is cut short below
-				}
 			}
 			nx, ok := nodes[st].next[c]
 			if !ok {

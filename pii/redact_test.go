@@ -257,3 +257,61 @@ func checkWellFormed(t testing.TB, out []byte) {
 		}
 	}
 }
+
+func TestKnownAlphabetOverflow(t *testing.T) {
+	var vals []KnownValue
+	for c := 0; c < 256; c += 2 {
+		vals = append(vals, KnownValue{TypeKnownExternalID, string([]byte{byte(c), byte(c + 1), 'x'})})
+	}
+	var all []byte
+	for c := 0; c < 256; c++ {
+		all = append(all, byte(c))
+	}
+	vals = append(vals, KnownValue{TypeKnownExternalID, string(all)})
+	k := NewKnown(vals)
+	e, _ := NewEngine(Options{})
+	fs := e.Find(all, k, nil)
+	checkFindingsT(t, all, fs)
+}
+
+func checkFindingsT(t *testing.T, in []byte, fs []Finding) {
+	t.Helper()
+	prev := 0
+	for _, f := range fs {
+		if f.Start < prev || f.End <= f.Start || f.End > len(in) {
+			t.Fatalf("bad finding %+v", f)
+		}
+		prev = f.End
+	}
+}
+
+// TestConcurrentUse redacts from many goroutines with one Redactor and one
+// Known (run with -race).
+func TestConcurrentUse(t *testing.T) {
+	r := mustRedactor(t, Policy{Default: Operator{Kind: HMAC}, HMACKey: hmacKey})
+	k := NewKnown([]KnownValue{{TypeKnownName, "Jane Doe"}, {TypeKnownPhone, "+44 20 7946 0958"}})
+	inputs := redactInputs()
+	want := make([]string, len(inputs))
+	for i, in := range inputs {
+		want[i] = string(r.Redact(nil, []byte(in), k, nil))
+	}
+	done := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		go func() {
+			var c Counts
+			for i, in := range inputs {
+				if got := string(r.Redact(nil, []byte(in), k, &c)); got != want[i] {
+					done <- errors.New("concurrent result differs for input " + strings.Repeat("#", i%3))
+					return
+				}
+				_ = r.RedactHTML(nil, []byte("<p>"+in+"</p>"), k, &c)
+			}
+			done <- nil
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
