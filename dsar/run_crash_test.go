@@ -188,6 +188,9 @@ func (w *crashWorld) runChild(killAt int64, after bool, ids ...string) bool {
 	return false
 }
 
+// maxKillPoints bounds the kill points of a sampled sweep, to keep CI time bounded.
+const maxKillPoints = 40
+
 // crashCase is one kind of request the sweep kills at every request it sends.
 type crashCase struct {
 	typ store.RequestType
@@ -231,6 +234,12 @@ func crashSweep(t *testing.T, cc crashCase, stride int, variants []bool) (points
 	if total == 0 {
 		t.Fatal("the request sent nothing to Intercom")
 	}
+	if stride <= 0 {
+		// At most maxKillPoints points per variant: every request of a short run,
+		// an even sample of a long one.
+		stride = int((total + maxKillPoints - 1) / maxKillPoints)
+	}
+	t.Logf("%s: killing at every %d. request (%d points per variant)", cc.typ, stride, (total+int64(stride)-1)/int64(stride))
 	for n := int64(1); n <= total; n += int64(stride) {
 		for _, after := range variants {
 			if t.Failed() {
@@ -268,9 +277,56 @@ func TestCrashErasure(t *testing.T) {
 		t.Skip("crash sweep skipped in -short mode")
 	}
 	start := time.Now()
-	n := crashSweep(t, crashCase{typ: store.RequestErasure, check: checkErasureWorld}, 1, []bool{false, true})
+	n := crashSweep(t, crashCase{typ: store.RequestErasure, check: checkErasureWorld}, 0, []bool{false, true})
 	t.Logf("erasure: %d kill points (each request killed before and after its effect) in %s", n, time.Since(start).Round(time.Millisecond))
 }
 
-// errUnused keeps errors imported for helpers added with the access sweep.
+func checkAccessWorld(t *testing.T, w *crashWorld, p sandbox.Person, c cached, id string) {
+	t.Helper()
+	ctx := context.Background()
+	if st := w.h.sb.Stats(); len(st.Effects) != 0 {
+		t.Errorf("an access request changed the workspace: %v", st.Effects)
+	}
+	blobs, err := w.h.app.Store.BlobsByRequest(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, b := range blobs {
+		if b.Kind == store.BlobAccessPackage {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d access packages stored for one request, want exactly 1", n)
+	}
+	var buf bytes.Buffer
+	if _, err := w.h.app.DSAR.WritePackage(ctx, id, &buf); err != nil || buf.Len() == 0 {
+		t.Errorf("package after crashes: %v", err)
+	}
+	created := 0
+	for rec, err := range w.h.app.Store.Records(ctx, 1) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Action == "access.package_created" && rec.RequestID == id {
+			created++
+		}
+	}
+	if created != 1 {
+		t.Errorf("access.package_created recorded %d times, want 1", created)
+	}
+	checkAudit(t, w.h, p)
+}
+
+func TestCrashAccess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash sweep skipped in -short mode")
+	}
+	start := time.Now()
+	n := crashSweep(t, crashCase{typ: store.RequestAccess, check: checkAccessWorld}, 0, []bool{false, true})
+	t.Logf("access: %d kill points in %s", n, time.Since(start).Round(time.Millisecond))
+}
+
+// errUnused keeps errors imported.
 var _ = errors.New
