@@ -268,11 +268,15 @@ func (w *Workspace) renderConversation(c *Conversation, withParts bool) conversa
 		Teammates:        teammatesJSON{Type: "admin.list", Teammates: []refJSON{}},
 		CustomAttributes: map[string]string{},
 	}
+	var tagger *string
+	if len(c.TeammateIDs) > 0 {
+		tagger = ptr(c.TeammateIDs[0])
+	}
 	for _, id := range c.TagIDs {
 		if t, ok := w.tags[id]; ok {
 			at := c.CreatedAt
 			j.Tags.Tags = append(j.Tags.Tags, tagJSON{Type: "tag", ID: t.ID, Name: t.Name, AppliedAt: &at,
-				AppliedBy: &refJSON{Type: "admin", ID: ptr(c.TeammateIDs[0])}})
+				AppliedBy: &refJSON{Type: "admin", ID: tagger}})
 		}
 	}
 	for _, id := range c.TeammateIDs {
