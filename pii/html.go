@@ -88,7 +88,11 @@ func (r *Redactor) RedactHTML(dst, src []byte, known *Known, counts *Counts) []b
 			dst = append(dst, "-->"...)
 		case html.DoctypeToken:
 			dst = append(dst, "<!DOCTYPE "...)
-			dst = append(dst, cleanName(z.Text())...)
+			for _, c := range z.Text() {
+				if isAlnum(c) || c == ' ' || c == '"' || c == '/' || c == '.' || c == ':' || c == '-' || c == '_' {
+					dst = append(dst, c)
+				}
+			}
 			dst = append(dst, '>')
 		}
 	}

@@ -137,7 +137,8 @@ type Finding struct {
 // skips private and loopback IP addresses and validates phones against the
 // default regions.
 type Options struct {
-	// Types lists the types to detect; nil means all.
+	// Types lists the types to detect; nil means all (an empty, non-nil
+	// slice means none).
 	Types []Type
 	// PrivateIPs reports private, loopback, link-local and unspecified
 	// addresses too.

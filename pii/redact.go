@@ -88,8 +88,9 @@ func (r *Redactor) RedactString(s string, known *Known) string {
 }
 
 // Redact appends text with every finding redacted to dst and returns the
-// extended slice. Invalid UTF-8 is replaced by U+FFFD. counts, if not nil,
-// is incremented per finding type.
+// extended slice; dst must not overlap text. Invalid UTF-8 is replaced by
+// U+FFFD. counts, if not nil, is incremented per finding type. Redact does
+// not allocate when text has no findings and dst has room for it.
 //
 // Redaction is idempotent: when a redaction changes what surrounds a
 // value (a tag now stands where digits stood), the result is scanned again

@@ -315,3 +315,14 @@ func TestConcurrentUse(t *testing.T) {
 		}
 	}
 }
+
+func TestRedactHTMLDoctypeAndRaw(t *testing.T) {
+	r := mustRedactor(t, Policy{})
+	in := `<!DOCTYPE html PUBLIC "-//W3C//DTD HTML 4.01//EN"><title>a &amp; jane@example.com</title><style>p{color:red}</style><textarea>x&lt;y 8.8.8.8</textarea>`
+	got := string(r.RedactHTML(nil, []byte(in), nil, nil))
+	want := `<!DOCTYPE html PUBLIC "-//W3C//DTD HTML 4.01//EN"><title>a &amp; [EMAIL]</title><style>p{color:red}</style><textarea>x&lt;y [IP_ADDRESS]</textarea>`
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	checkWellFormed(t, []byte(got))
+}
