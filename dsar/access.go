@@ -1,10 +1,12 @@
 package dsar
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -65,25 +67,18 @@ func (s *Service) BuildPackage(ctx context.Context, req store.Request, ids Ident
 		}
 		return s.describe(ctx, b)
 	}
-	p := &accesspkg.Package{
-		SchemaVersion: accesspkg.SchemaVersion, RequestID: req.ID, Jurisdiction: req.Jurisdiction,
-		ReceivedAt: req.ReceivedAt.UTC(), GeneratedAt: s.now().Truncate(time.Second),
-	}
-	if s.Config != nil {
-		p.Supplementary = s.Config.Access
-	}
-	for _, n := range res.Notices {
-		p.Notices = append(p.Notices, accesspkg.Notice{Code: n.Code, Text: n.Text})
-	}
-	for _, m := range res.Matches {
-		p.Contacts = append(p.Contacts, accesspkg.Contact{ID: m.ContactID, Role: m.Role, Status: m.Status, MergedInto: m.MergedInto, MatchedBy: m.MatchedBy})
+	p, built, err := s.assemble(ctx, req, ids, res)
+	if err != nil {
+		return PackageInfo{}, err
 	}
 	var zip bytes.Buffer
 	man, err := accesspkg.Build(p, &zip)
 	if err != nil {
 		return PackageInfo{}, fmt.Errorf("dsar: build access package: %w", err)
 	}
-	counts := map[string]int64{"contacts": int64(len(p.Contacts))}
+	counts := countsOf(p)
+	counts["redactions"] = built["redactions"]
+	counts["files"] = int64(len(man.Files) + 1)
 	return s.storePackage(ctx, req, zip.Bytes(), len(man.Files)+1, counts)
 }
 
@@ -170,8 +165,62 @@ func (s *Service) describe(ctx context.Context, b store.Blob) (PackageInfo, erro
 	if err != nil {
 		return PackageInfo{}, err
 	}
+	return s.inspect(b, plain)
+}
+
+// inspect verifies a decrypted package against its manifest and describes it.
+func (s *Service) inspect(b store.Blob, plain []byte) (PackageInfo, error) {
+	man, err := accesspkg.Verify(plain)
+	if err != nil {
+		return PackageInfo{}, fmt.Errorf("dsar: access package %s: %w", b.ID, err)
+	}
 	sum := sha256.Sum256(plain)
-	return PackageInfo{BlobID: b.ID, Size: int64(len(plain)), SHA256: hex.EncodeToString(sum[:]), ExpiresAt: b.ExpiresAt}, nil
+	info := PackageInfo{BlobID: b.ID, Size: int64(len(plain)), SHA256: hex.EncodeToString(sum[:]), Files: len(man.Files) + 1, ExpiresAt: b.ExpiresAt}
+	if p, err := readData(plain); err == nil {
+		info.Counts = countsOf(p)
+		info.Counts["files"] = int64(info.Files)
+	}
+	return info, nil
+}
+
+// readData decodes data.json of a package zip.
+func readData(pkg []byte) (*accesspkg.Package, error) {
+	zr, err := zip.NewReader(bytes.NewReader(pkg), int64(len(pkg)))
+	if err != nil {
+		return nil, err
+	}
+	f, err := zr.Open("data.json")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var p accesspkg.Package
+	if err := json.NewDecoder(f).Decode(&p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// countsOf counts the records of a package per kind (for the audit trail and the
+// command's summary; never values).
+func countsOf(p *accesspkg.Package) map[string]int64 {
+	c := map[string]int64{"contacts": int64(len(p.Contacts)), "notices": int64(len(p.Notices)),
+		"local_contacts": int64(len(p.Local.Contacts)), "local_conversations": int64(len(p.Local.Conversations)),
+		"local_webhook_events": int64(len(p.Local.WebhookEvents))}
+	for _, pc := range p.Contacts {
+		c["companies"] += int64(len(pc.Companies))
+		c["tags"] += int64(len(pc.Tags))
+		c["segments"] += int64(len(pc.Segments))
+		c["notes"] += int64(len(pc.Notes))
+		c["subscriptions"] += int64(len(pc.Subscriptions))
+		c["events"] += int64(len(pc.Events))
+		c["conversations"] += int64(len(pc.Conversations))
+		c["tickets"] += int64(len(pc.Tickets))
+		for _, cv := range pc.Conversations {
+			c["messages"] += int64(len(cv.Messages))
+		}
+	}
+	return c
 }
 
 // WritePackage writes a request's stored package (decrypted) to w; typed errors when
@@ -195,8 +244,10 @@ func (s *Service) WritePackage(ctx context.Context, requestID string, w io.Write
 	if err != nil {
 		return PackageInfo{}, err
 	}
-	sum := sha256.Sum256(plain)
-	info := PackageInfo{BlobID: b.ID, Size: int64(len(plain)), SHA256: hex.EncodeToString(sum[:]), ExpiresAt: b.ExpiresAt}
+	info, err := s.inspect(b, plain)
+	if err != nil {
+		return PackageInfo{}, err
+	}
 	if _, err := w.Write(plain); err != nil {
 		return info, fmt.Errorf("dsar: write access package: %w", err)
 	}
