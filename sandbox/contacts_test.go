@@ -701,3 +701,18 @@ func TestMergeHistory(t *testing.T) {
 	e.want(e.do("GET", "/contacts/"+lead+"/merge_history", nil), 404)
 	e.want(e.do("GET", "/contacts/"+user+"/merge_history?order=sideways", nil), 400)
 }
+
+func TestContactsOnly(t *testing.T) {
+	s, err := New(Options{Seed: 31, Contacts: 500, ContactsOnly: true, Now: newClock().Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := s.Workspace()
+	p := s.SamplePerson()
+	if n := len(ws.Contacts()); n != 500+len(p.ContactIDs) {
+		t.Fatalf("%d contacts", n)
+	}
+	if n := len(ws.Conversations()); n != len(p.ConversationIDs) {
+		t.Fatalf("%d conversations, want only the sample person's %d", n, len(p.ConversationIDs))
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"sort"
 	"strconv"
+	"strings"
 )
 
 // eventWindow is how far back GET /events lists events (summaries count all).
@@ -62,7 +63,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("email"); v != "" {
 		n++
 		for _, x := range ws.contactOrder {
-			if x.Role == "user" && live(x) && !ws.deleted[x.ID] && x.Email == v {
+			if x.Role == "user" && live(x) && !ws.deleted[x.ID] && strings.EqualFold(x.Email, v) {
 				c = x
 				break
 			}
