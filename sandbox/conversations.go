@@ -94,7 +94,8 @@ func (s *Server) searchConversations(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// getConversation is GET /conversations/{id}, with at most the 500 most recent parts.
+// getConversation is GET /conversations/{id}, with at most the 500 most recent parts;
+// display_as=plaintext strips the HTML from the bodies.
 func (s *Server) getConversation(w http.ResponseWriter, r *http.Request) {
 	ws := s.ws
 	ws.mu.RLock()
@@ -104,7 +105,17 @@ func (s *Server) getConversation(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusNotFound, "not_found", "Resource Not Found")
 		return
 	}
-	writeJSON(w, http.StatusOK, ws.renderConversation(c, true))
+	j := ws.renderConversation(c, true)
+	if r.URL.Query().Get("display_as") == "plaintext" {
+		j.Source.Body = strings.TrimSpace(stripTags(j.Source.Body))
+		for i := range j.ConversationParts.ConversationParts {
+			if b := j.ConversationParts.ConversationParts[i].Body; b != nil {
+				plain := strings.TrimSpace(stripTags(*b))
+				j.ConversationParts.ConversationParts[i].Body = &plain
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, j)
 }
 
 type deletedJSON struct {

@@ -24,6 +24,13 @@ func TestConversationPartsLimit(t *testing.T) {
 	if c.ConversationParts.TotalCount != 620 {
 		t.Errorf("total_count %d, want 620", c.ConversationParts.TotalCount)
 	}
+	var plain conversationJSON
+	e.want(e.do("GET", "/conversations/"+id+"?display_as=plaintext", nil), 200).json(t, &plain)
+	for _, pt := range plain.ConversationParts.ConversationParts {
+		if pt.Body != nil && strings.ContainsAny(*pt.Body, "<>") {
+			t.Fatalf("plaintext body holds HTML: %q", *pt.Body)
+		}
+	}
 }
 
 func TestSearchConversations(t *testing.T) {
