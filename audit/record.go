@@ -145,7 +145,7 @@ type Record struct {
 	Hash []byte
 }
 
-// Stored returns the row a store keeps for r: body is r's canonical
+// stored returns the row a store keeps for r: body is r's canonical
 // encoding (AppendBody) and r.Hash its hash.
 func (r *Record) stored(body []byte) StoredRecord {
 	return StoredRecord{

@@ -82,6 +82,11 @@ func (b *Break) Unwrap() error { return ErrBroken }
 type Report struct {
 	// Records is the number of records read.
 	Records int64 `json:"records"`
+	// FirstSeq is the Seq of the first record (0 for an empty chain). It is
+	// above 1 only when the records before it were removed at the end of
+	// their retention, and a valid checkpoint at FirstSeq-1 signs the hash
+	// the first record links to; any other missing beginning is a break.
+	FirstSeq int64 `json:"first_seq"`
 	// LastSeq is the Seq of the last record read (0 for an empty chain).
 	LastSeq int64 `json:"last_seq"`
 	// LastHash is the recomputed hash of that record.
@@ -196,6 +201,20 @@ func Verify(ctx context.Context, r Reader, v Verifier) (Report, error) {
 		}
 		rep.Records++
 		s := row.Seq
+		if rep.Records == 1 {
+			rep.FirstSeq = s
+			if s > 1 {
+				// A pruned beginning is accepted only at a signed checkpoint.
+				anchor, err := prunedAnchor(&cp, &cpErr, &haveCP, nextCP, v, s, row.Body, &msgBuf, &rep)
+				if err != nil {
+					return rep, err
+				}
+				if anchor != nil {
+					expect, prev = s, append(prevBuf[:0], anchor...)
+					rep.LastCheckpoint, goodCPAt, lastCPSeq = s-1, s-1, s-1
+				}
+			}
+		}
 		switch {
 		case s < expect:
 			flag(finding{seq: s, kind: Inserted, detail: "two records have sequence number " + itoa(s) + ", or they are out of order"})
@@ -278,6 +297,33 @@ func Verify(ctx context.Context, r Reader, v Verifier) (Report, error) {
 		rep.Break = b
 	}
 	return rep, nil
+}
+
+// prunedAnchor handles a chain whose first record is first > 1: it skips the
+// checkpoints of removed records and returns the hash signed by a valid
+// checkpoint at first-1 if that is the hash the first record links to, or
+// nil (Verify then reports the missing records as deleted).
+func prunedAnchor(cp *Checkpoint, cpErr *error, haveCP *bool, next func() (Checkpoint, error, bool),
+	v Verifier, first int64, body []byte, msgBuf *[]byte, rep *Report) ([]byte, error) {
+	var anchor []byte
+	for *haveCP && (*cpErr != nil || cp.Seq < first) {
+		if *cpErr != nil {
+			return nil, fmt.Errorf("audit: reading checkpoints: %w", *cpErr)
+		}
+		rep.Checkpoints++
+		if cp.Seq == first-1 {
+			*msgBuf = appendCheckpointMessage((*msgBuf)[:0], cp)
+			if v.VerifySignature(cp.KeyID, *msgBuf, cp.Signature) {
+				anchor = bytes.Clone(cp.Hash)
+			}
+		}
+		*cp, *cpErr, *haveCP = next()
+	}
+	var view bodyView
+	if anchor == nil || parseBody(body, &view) != nil || !bytes.Equal(view.str[kPrev], hex.AppendEncode(nil, anchor)) {
+		return nil, nil
+	}
+	return anchor, nil
 }
 
 // columnMismatch names the first stored column of row that disagrees with

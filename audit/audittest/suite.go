@@ -160,7 +160,7 @@ func RunTamperSuite(t *testing.T, open Opener) {
 	t.Run("intact", func(t *testing.T) {
 		b, _, s := setup(t)
 		rep := verify(t, b, s)
-		if !rep.OK() || rep.Records != suiteRecords || rep.LastSeq != suiteRecords ||
+		if !rep.OK() || rep.Records != suiteRecords || rep.FirstSeq != 1 || rep.LastSeq != suiteRecords ||
 			rep.Checkpoints != 3 || rep.LastCheckpoint != suiteRecords || rep.Unsigned != 0 {
 			t.Fatalf("intact chain: %+v", rep)
 		}
@@ -282,6 +282,26 @@ func RunTamperSuite(t *testing.T, open Opener) {
 		if rep := verify(t, b, s); !rep.OK() || rep.Unsigned != 1 || rep.LastSeq != 26 {
 			t.Fatalf("after cutting the unsigned tail: %+v", rep)
 		}
+	})
+	t.Run("retention_prune_at_checkpoint", func(t *testing.T) {
+		// Removing the oldest records up to a checkpoint (what audit
+		// retention does after 7 years) leaves a chain that verifies from
+		// the checkpoint on.
+		b, _, s := setup(t)
+		for seq := int64(1); seq <= 10; seq++ {
+			must(t, b.Mutator.DeleteRecord(ctx, seq))
+		}
+		rep := verify(t, b, s)
+		if !rep.OK() || rep.FirstSeq != 11 || rep.Records != 15 || rep.LastCheckpoint != 25 {
+			t.Fatalf("after pruning 1-10 at checkpoint 10: %+v", rep)
+		}
+	})
+	t.Run("delete_beginning", func(t *testing.T) {
+		b, _, s := setup(t)
+		for seq := int64(1); seq <= 7; seq++ {
+			must(t, b.Mutator.DeleteRecord(ctx, seq))
+		}
+		wantBreak(t, verify(t, b, s), 1, audit.Deleted)
 	})
 	t.Run("forge_checkpoint_other_key", func(t *testing.T) {
 		b, _, s := setup(t)
