@@ -138,7 +138,7 @@ func (s *Server) listContacts(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("per_page"); v != "" {
 		n, err := parsePerPage(v)
 		if err != nil {
-			writeErrorField(w, r, http.StatusBadRequest, "parameter_invalid", err.(*SearchError).Message, "per_page")
+			writeErrorField(w, r, http.StatusBadRequest, "parameter_invalid", err.(*searchError).Message, "per_page")
 			return
 		}
 		perPage = n
@@ -189,7 +189,7 @@ func (s *Server) listContacts(w http.ResponseWriter, r *http.Request) {
 }
 
 func writeSearchError(w http.ResponseWriter, r *http.Request, err error) {
-	var se *SearchError
+	var se *searchError
 	if errors.As(err, &se) {
 		writeError(w, r, http.StatusBadRequest, se.Code, se.Message)
 		return

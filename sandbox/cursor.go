@@ -16,11 +16,11 @@ type cursor struct {
 	SortN int64  `json:"n,omitempty"`
 }
 
-// CursorError reports a starting_after the sandbox did not hand out.
-type CursorError struct{}
+// cursorError reports a starting_after the sandbox did not hand out.
+type cursorError struct{}
 
 // Error implements error.
-func (CursorError) Error() string {
+func (cursorError) Error() string {
 	return "sandbox: starting_after is not a cursor this workspace handed out"
 }
 
@@ -31,15 +31,15 @@ func encodeCursor(c cursor) string {
 
 func decodeCursor(s, kind string) (cursor, error) {
 	if len(s) > 4096 {
-		return cursor{}, CursorError{}
+		return cursor{}, cursorError{}
 	}
 	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
 	if err != nil {
-		return cursor{}, CursorError{}
+		return cursor{}, cursorError{}
 	}
 	var c cursor
 	if err := json.Unmarshal(b, &c); err != nil || c.Kind != kind || c.Page < 1 || c.ID == "" {
-		return cursor{}, CursorError{}
+		return cursor{}, cursorError{}
 	}
 	return c, nil
 }

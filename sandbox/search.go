@@ -15,18 +15,18 @@ const (
 	maxBodyBytes    = 1 << 20
 )
 
-// SearchError reports a search body the sandbox refuses, with Intercom's error code.
+// searchError reports a search body the sandbox refuses, with Intercom's error code.
 // Its message names fields and operators, never the values searched for.
-type SearchError struct {
+type searchError struct {
 	Code    string // parameter_invalid, invalid_sort_order, ...
 	Message string
 }
 
 // Error implements error.
-func (e *SearchError) Error() string { return "sandbox: search: " + e.Code + ": " + e.Message }
+func (e *searchError) Error() string { return "sandbox: search: " + e.Code + ": " + e.Message }
 
-func searchErr(code, format string, args ...any) *SearchError {
-	return &SearchError{Code: code, Message: fmt.Sprintf(format, args...)}
+func searchErr(code, format string, args ...any) *searchError {
+	return &searchError{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
 // value is a decoded filter value or a field's value.
