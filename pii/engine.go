@@ -97,7 +97,9 @@ func (e *Engine) FindString(s string, known *Known) []Finding {
 // The appended findings are sorted by Start and do not overlap: where two
 // candidates overlap, the longer one wins, then the more confident one.
 // Find does not allocate when nothing is found and dst has capacity for
-// what is found. known may be nil.
+// what is found; only candidates that reach libphonenumber (a digit run of
+// phone shape) or an IPv6 parse allocate. known may be nil. Find runs in
+// time linear in len(text) and uses memory proportional to the findings.
 func (e *Engine) Find(text []byte, known *Known, dst []Finding) []Finding {
 	if e == nil || len(text) == 0 {
 		return dst
