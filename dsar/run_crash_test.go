@@ -37,8 +37,11 @@ const (
 )
 
 func TestMain(m *testing.M) {
-	if os.Getenv(envCrashChild) == "1" {
+	switch os.Getenv(envCrashChild) {
+	case "1":
 		os.Exit(crashChild())
+	case "river":
+		os.Exit(riverChild())
 	}
 	os.Exit(m.Run())
 }
@@ -104,7 +107,13 @@ type crashWorld struct {
 
 func newCrashWorld(t *testing.T) *crashWorld {
 	t.Helper()
-	sb, err := sandbox.New(sandbox.Options{Contacts: 20, RateLimit: -1, Seed: 3})
+	return newWorld(t, "sqlite://"+filepath.Join(t.TempDir(), "crash.db"), sandbox.Options{Contacts: 20, RateLimit: -1, Seed: 3})
+}
+
+// newWorld builds a world on the database at dbURL.
+func newWorld(t *testing.T, dbURL string, opts sandbox.Options) *crashWorld {
+	t.Helper()
+	sb, err := sandbox.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,8 +130,7 @@ func newCrashWorld(t *testing.T) *crashWorld {
 		t.Fatal(err)
 	}
 	w.keyText = text
-	w.h = &harness{t: t, sb: sb, srv: srv, master: master,
-		dbURL: "sqlite://" + filepath.Join(t.TempDir(), "crash.db")}
+	w.h = &harness{t: t, sb: sb, srv: srv, master: master, dbURL: dbURL}
 	w.h.app = w.h.open("operator")
 	return w
 }
@@ -157,14 +165,21 @@ func (w *crashWorld) kill() {
 	}
 }
 
+// command prepares a worker process of the given mode ("1": runs the requests
+// directly; "river": a River worker) for the requests.
+func (w *crashWorld) command(mode, owner string, ids []string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(),
+		envCrashChild+"="+mode, envCrashDB+"="+w.h.dbURL, envCrashKey+"="+w.keyText, envCrashOwner+"="+owner,
+		envCrashAPI+"="+w.h.srv.URL, envCrashToken+"="+w.h.sb.Token(), envCrashRequests+"="+strings.Join(ids, ","))
+	return cmd
+}
+
 // runChild starts the worker process for the requests and waits for it. killAt 0
 // lets it run to the end. It reports whether the process was killed.
 func (w *crashWorld) runChild(killAt int64, after bool, ids ...string) bool {
 	w.t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(),
-		envCrashChild+"=1", envCrashDB+"="+w.h.dbURL, envCrashKey+"="+w.keyText,
-		envCrashAPI+"="+w.h.srv.URL, envCrashToken+"="+w.h.sb.Token(), envCrashRequests+"="+strings.Join(ids, ","))
+	cmd := w.command("1", "crash-child", ids)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	w.count.Store(0)

@@ -54,10 +54,20 @@ func startWorkers(ctx context.Context, a *app.App, o workerOptions) (*jobs.Queue
 		}
 		periodic = append(periodic, p...)
 	}
-	q, err := jobs.Open(ctx, a.Settings.DatabaseURL, jobs.Options{Workers: workers, PeriodicJobs: periodic,
-		MaxWorkers: o.Concurrency, ID: o.ID, JobTimeout: o.JobTimeout, Logger: a.Logger})
-	if err != nil {
-		return nil, 0, err
+	var q *jobs.Queue
+	var err error
+	for attempt := 1; ; attempt++ {
+		q, err = jobs.Open(ctx, a.Settings.DatabaseURL, jobs.Options{Workers: workers, PeriodicJobs: periodic,
+			MaxWorkers: o.Concurrency, ID: o.ID, JobTimeout: o.JobTimeout, Logger: a.Logger})
+		if err == nil {
+			break
+		}
+		// Workers started together on an empty database race to create River's
+		// tables; the loser succeeds once the winner has.
+		if attempt == 3 || ctx.Err() != nil {
+			return nil, 0, err
+		}
+		time.Sleep(time.Duration(attempt) * 500 * time.Millisecond)
 	}
 	n, err := a.DSAR.EnqueuePending(ctx, q)
 	if err != nil {
