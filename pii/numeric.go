@@ -585,3 +585,40 @@ func (s *scanner) textDate(i, j int) int {
 	}
 	return k
 }
+
+// phoneE164 returns v in E.164 form ("+442079460958") if v is a valid
+// international number or a valid national number of one of the engine's
+// regions (tried in the order they were configured), else "".
+func (e *Engine) phoneE164(v []byte) string {
+	str := string(v)
+	digits := 0
+	for _, c := range v {
+		if isDigit(c) {
+			digits++
+		}
+	}
+	if digits < 6 {
+		return ""
+	}
+	try := func(region string) string {
+		num, err := phonenumbers.Parse(str, region)
+		if err != nil || !phonenumbers.IsValidNumber(num) {
+			return ""
+		}
+		return phonenumbers.Format(num, phonenumbers.E164)
+	}
+	if len(v) > 0 && v[0] == '+' {
+		return try("ZZ")
+	}
+	for _, list := range [][]string{e.regions.nanp, e.regions.trunk0} {
+		for _, reg := range list {
+			if s := try(reg); s != "" {
+				return s
+			}
+		}
+	}
+	if e.regions.es {
+		return try("ES")
+	}
+	return ""
+}

@@ -250,8 +250,9 @@ func family(t Type) Type {
 }
 
 // normalise writes the canonical form of v that the HMAC is computed over:
-// e-mail and names lower-case; numbers digits only; IBAN and ids upper-case
-// without separators.
+// e-mail and names lower-case; numbers digits only (phones E.164 where
+// libphonenumber can place them); IBAN and ids upper-case without
+// separators.
 func normalise(dst []byte, t Type, v []byte) []byte {
 	switch family(t) {
 	case TypeEmail, TypeKnownName, TypeKnownAddress, TypeIPv4:
@@ -285,6 +286,11 @@ func normalise(dst []byte, t Type, v []byte) []byte {
 func (r *Redactor) pseudonym(dst []byte, t Type, v []byte) []byte {
 	var nb [256]byte
 	norm := normalise(nb[:0], t, v)
+	if family(t) == TypePhone {
+		if e164 := r.e.phoneE164(v); e164 != "" {
+			norm = append(nb[:0], e164...) // "+442079460958" for any written form
+		}
+	}
 	h := r.macs.Get().(hash.Hash)
 	h.Reset()
 	h.Write([]byte{byte(family(t))})

@@ -89,6 +89,12 @@ func TestOperators(t *testing.T) {
 	if strings.Contains(a, "jane") {
 		t.Error("hmac token contains the value")
 	}
+	// Phones: the same number written two ways gets one token.
+	p1 := h.RedactString("call +44 20 7946 0958", nil)
+	p2 := h.RedactString("call 020 7946 0958", nil)
+	if p1 != p2 || !strings.HasPrefix(p1, "call [PHONE:") {
+		t.Errorf("phone tokens differ: %q vs %q", p1, p2)
+	}
 	// Known e-mail and detected e-mail share tokens.
 	k := NewKnown([]KnownValue{{TypeKnownEmail, "jane@example.com"}})
 	ka := h.RedactString("x jane@example.com", k)
