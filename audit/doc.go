@@ -49,6 +49,15 @@
 // the hash chain only, so a tail appended or cut off by someone who can write
 // to the database shows only as a different Report.Unsigned count.
 //
+// An export (see Export) can be verified without the database: OpenExport
+// reads it as a Reader.
+//
+// # Retention
+//
 // Nothing in this package deletes a record: there is no API for it. Audit
-// retention (7 years by default, never less than 24 months) is a store matter.
+// retention (7 years by default, never less than 24 months) is the store's
+// job; RetentionCutoff and PrunePoint say how far it may go so that what
+// remains still verifies: Verify accepts a chain whose beginning was removed
+// only when a valid checkpoint signs the hash its first record links to
+// (Report.FirstSeq).
 package audit
