@@ -236,3 +236,38 @@ func TestExpiredLeaseIsTakenOverAndOldRunnerStops(t *testing.T) {
 		t.Fatalf("state %s", cur.State)
 	}
 }
+
+func TestHeartbeatKeepsLeaseDuringLongRun(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{Latency: 15 * time.Millisecond})
+	ctx := context.Background()
+	p := h.sb.SamplePerson()
+	r := file(t, h, store.RequestErasure, personIdentifiers(p))
+	second := h.open("worker-2")
+	const ttl = 90 * time.Millisecond
+	done := make(chan error, 1)
+	go func() { done <- h.app.DSAR.RunWith(ctx, r.ID, dsar.RunOptions{Owner: "w1", LeaseTTL: ttl}) }()
+	time.Sleep(20 * time.Millisecond)
+	tries, held := 0, 0
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tries < 3 || held != tries {
+				t.Fatalf("while the first runner ran (longer than its lease TTL), the second got in %d of %d tries", tries-held, tries)
+			}
+			checkErased(t, h, p, cached{})
+			return
+		case <-time.After(ttl):
+			tries++
+			err := second.DSAR.RunWith(ctx, r.ID, dsar.RunOptions{Owner: "w2", LeaseTTL: ttl})
+			if errors.Is(err, dsar.ErrLeaseHeld) {
+				held++
+			} else if err == nil {
+				// The first runner finished between the two checks.
+				tries--
+			}
+		}
+	}
+}
