@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
@@ -167,16 +168,12 @@ Exit status: 0 when the chain verifies, 2 when it is broken, 1 on any other erro
 				keys audit.Keyring
 			)
 			if file != "" {
-				fh, err := os.Open(file)
+				ra, size, closeFile, err := openExportFile(cmd.InOrStdin(), file)
 				if err != nil {
-					return fmt.Errorf("audit verify: %w", err)
+					return err
 				}
-				defer fh.Close()
-				fi, err := fh.Stat()
-				if err != nil {
-					return fmt.Errorf("audit verify: %w", err)
-				}
-				ef, err := audit.OpenExport(fh, fi.Size())
+				defer closeFile()
+				ef, err := audit.OpenExport(ra, size)
 				if err != nil {
 					return err
 				}
@@ -232,8 +229,38 @@ Exit status: 0 when the chain verifies, 2 when it is broken, 1 on any other erro
 	}
 	f.add(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
-	cmd.Flags().StringVar(&file, "file", "", "verify this export file (from `audit export`) instead of the database")
+	cmd.Flags().StringVar(&file, "file", "", "verify this export file (from `audit export`; - for standard input) instead of the database")
 	return cmd
+}
+
+// openExportFile opens an export for random access: a regular file as it
+// is, standard input ("-") or a pipe read into memory.
+func openExportFile(stdin io.Reader, name string) (io.ReaderAt, int64, func(), error) {
+	if name == "-" {
+		b, err := io.ReadAll(stdin)
+		if err != nil {
+			return nil, 0, nil, fmt.Errorf("audit verify: reading standard input: %w", err)
+		}
+		return bytes.NewReader(b), int64(len(b)), func() {}, nil
+	}
+	fh, err := os.Open(name)
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("audit verify: %w", err)
+	}
+	fi, err := fh.Stat()
+	if err != nil {
+		fh.Close()
+		return nil, 0, nil, fmt.Errorf("audit verify: %w", err)
+	}
+	if fi.Mode().IsRegular() {
+		return fh, fi.Size(), func() { fh.Close() }, nil
+	}
+	b, err := io.ReadAll(fh)
+	fh.Close()
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("audit verify: reading %s: %w", name, err)
+	}
+	return bytes.NewReader(b), int64(len(b)), func() {}, nil
 }
 
 func printReport(w io.Writer, rep *audit.Report) {
