@@ -135,3 +135,7 @@ func TestDeadlockRetried(t *testing.T) {
 		t.Fatalf("%d attempts: the deadlock did not happen, the test proves nothing", attempts)
 	}
 }
+
+func BenchmarkAuditRecords(b *testing.B) {
+	storetest.BenchmarkAuditRecords(b, storetest.RequirePostgres(b).Open, 200000)
+}

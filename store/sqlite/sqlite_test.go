@@ -159,3 +159,7 @@ func TestDiskFull(t *testing.T) {
 		t.Fatalf("small write after a full-disk error: %v", err)
 	}
 }
+
+func BenchmarkAuditRecords(b *testing.B) {
+	storetest.BenchmarkAuditRecords(b, storetest.SQLite().Open, 200000)
+}
