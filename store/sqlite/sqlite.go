@@ -175,6 +175,10 @@ func classifyOpen(where string, err error) error {
 		Remedy: "check DATABASE_URL"}
 }
 
+// SQLDB returns the database/sql handle, for packages that share the database
+// file (River's riversqlite driver). Its connections have the store's pragmas.
+func (s *Store) SQLDB() *sql.DB { return s.db }
+
 // Path returns the database file's path.
 func (s *Store) Path() string { return s.path }
 
