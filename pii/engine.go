@@ -218,9 +218,17 @@ func (s *scanner) run() {
 		// Fast path for the commonest word: lower-case ASCII letters, not
 		// all hex digits. Only a keyword can matter.
 		if f&(cWord|cHexNot) == cLower|cHexNot {
-			if wl := j - i; wl < 32 && kwLen[t[i]]&(1<<wl) != 0 {
+			if wl := j - i; wl < 32 && wl >= 2 && kw2[t[i]][t[i+1]]&(1<<wl) != 0 {
 				s.keyword(i, j)
 			}
+			i = j
+			continue
+		}
+		// Fast path for short digit runs that stand alone ("200", "12" of
+		// "12:34"): nothing starts with them unless a separator, a sign or
+		// a date-of-birth context joins them to more.
+		if f&cWord == cDigit && j-i < 7 && (j == n || !isSepByte(t[j]) && t[j] != ':') &&
+			(i == 0 || t[i-1] != '+' && t[i-1] != '(' && t[i-1] != ':') && !s.hasCtx(ctxDOB, i) {
 			i = j
 			continue
 		}
