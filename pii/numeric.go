@@ -249,7 +249,7 @@ func (s *scanner) eval(a, b, runStart int, plus bool) bool {
 			return true
 		}
 	}
-	if ngr >= 3 && ngr <= 3 && isDateShape(t, s.g[a:b], sepc) {
+	if ngr == 3 && isDateShape(t, s.g[a:b], sepc) {
 		if s.hasCtx(ctxDOB, start) && plausibleDOB(t, s.g[a:b]) {
 			s.emit(TypeDateOfBirth, start, end, 0.8, "date+context")
 			return true
