@@ -218,8 +218,8 @@ func TestParseFormat(t *testing.T) {
 }
 
 // FuzzRun checks, for any input, that the line structure is kept, the
-// output is valid UTF-8, and in text mode no value the engine detects
-// survives on any output line.
+// output is valid UTF-8, redacting it again changes nothing, and in text
+// mode no value the engine detects survives on any output line.
 func FuzzRun(f *testing.F) {
 	f.Add([]byte("hello a@example.com\n{\"email\":\"x\"}\n"), uint8(0))
 	f.Add([]byte("\xff\x00{\"a\":[1,{\"b\":\"c@d.io\"}]}\r\n\n"), uint8(1))
@@ -239,6 +239,13 @@ func FuzzRun(f *testing.F) {
 		}
 		if bytes.Count(out.Bytes(), []byte("\n")) != bytes.Count(in, []byte("\n")) {
 			t.Fatalf("line count changed")
+		}
+		var again bytes.Buffer
+		if _, err := Run(context.Background(), bytes.NewReader(out.Bytes()), &again, opts); err != nil {
+			t.Fatalf("second Run: %v", err)
+		}
+		if !bytes.Equal(again.Bytes(), out.Bytes()) {
+			t.Fatalf("not idempotent:\n%q\n%q", out.Bytes(), again.Bytes())
 		}
 		if opts.Format == FormatText {
 			for _, line := range bytes.Split(out.Bytes(), []byte("\n")) {
