@@ -1,0 +1,152 @@
+package export
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/intercom-privacy/intercom-privacy/store"
+	"github.com/intercom-privacy/intercom-privacy/vault"
+)
+
+// Job is an export job as recorded in the store, with its outcome decoded. It holds
+// no personal data.
+type Job struct {
+	Job       string     `json:"job_identifier"`
+	Since     string     `json:"since"`
+	Until     string     `json:"until"`
+	State     string     `json:"state"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
+	Status    string     `json:"intercom_status,omitempty"`
+	Reason    string     `json:"reason,omitempty"`
+	Dir       string     `json:"dir,omitempty"`
+	Files     []FileInfo `json:"files,omitempty"`
+	Rows      int64      `json:"rows"`
+	ExpiresAt time.Time  `json:"expires_at,omitzero"`
+	Warnings  []string   `json:"warnings,omitempty"`
+}
+
+func jobOf(j store.ExportJob) Job {
+	o := decodeOutcome(j.Outcome)
+	return Job{Job: j.JobIdentifier, Since: j.Since.UTC().Format(time.DateOnly), Until: j.Until.UTC().Format(time.DateOnly),
+		State: j.State, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt, Status: o.IntercomStatus, Reason: o.Reason,
+		Dir: o.Dir, Files: o.Files, Rows: o.Rows, ExpiresAt: o.ExpiresAt, Warnings: o.Warnings}
+}
+
+// Jobs lists the recorded export jobs, oldest first.
+func (s *Service) Jobs(ctx context.Context) ([]Job, error) {
+	js, err := s.Store.ExportJobs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Job, 0, len(js))
+	for _, j := range js {
+		out = append(out, jobOf(j))
+	}
+	return out, nil
+}
+
+// Get returns one recorded job.
+func (s *Service) Get(ctx context.Context, job string) (Job, error) {
+	j, err := s.Store.GetExportJob(ctx, job)
+	if errors.Is(err, store.ErrNotFound) {
+		return Job{}, fmt.Errorf("%w: export job %s", ErrNotFound, job)
+	}
+	if err != nil {
+		return Job{}, err
+	}
+	return jobOf(j), nil
+}
+
+// OpenKept opens a kept file (by its blob id) and returns its CSV as a stream,
+// decrypted segment by segment; the stream fails with ErrSealed if the file was
+// altered or cut short. An expired file (past its expiry, even if retention has
+// not deleted it yet) is refused with ErrNotKept. The content is personal data.
+func (s *Service) OpenKept(ctx context.Context, blobID string) (io.ReadCloser, error) {
+	b, err := s.Store.GetBlob(ctx, blobID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%w: kept file %s (deleted by retention, or never kept)", ErrNotKept, blobID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if b.Kind != store.BlobExportFile {
+		return nil, fmt.Errorf("%w: blob %s is not an export file", ErrNotKept, blobID)
+	}
+	if !b.ExpiresAt.IsZero() && !s.now().Before(b.ExpiresAt) {
+		return nil, fmt.Errorf("%w: kept file %s expired at %s", ErrNotKept, blobID, b.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	rc, err := s.Store.OpenBlob(ctx, blobID)
+	if err != nil {
+		return nil, err
+	}
+	keyID := b.PersonKeyID
+	u := newUnsealReader(rc, blobID, func(aad vault.AAD, ct []byte) ([]byte, error) {
+		return s.Vault.Decrypt(ctx, keyID, aad, ct)
+	})
+	u.closeFn = rc.Close
+	return u, nil
+}
+
+// WriteKept writes the kept files of a job to outDir, in the job's directory
+// (DirName), all at once like Run does. It returns the directory's path.
+func (s *Service) WriteKept(ctx context.Context, job, outDir string) (string, error) {
+	j, err := s.Store.GetExportJob(ctx, job)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", fmt.Errorf("%w: export job %s", ErrNotFound, job)
+	}
+	if err != nil {
+		return "", err
+	}
+	o := decodeOutcome(j.Outcome)
+	kept := false
+	for _, f := range o.Files {
+		kept = kept || f.BlobID != ""
+	}
+	if !kept {
+		return "", fmt.Errorf("%w: export job %s is %s and has no files in the store", ErrNotKept, job, j.State)
+	}
+	name := DirName(j.JobIdentifier, j.Since.UTC(), j.Until.UTC())
+	ds, err := newDirSink(outDir, name)
+	if err != nil {
+		return "", err
+	}
+	for _, f := range o.Files {
+		if err := s.copyKept(ctx, ds, f); err != nil {
+			ds.abort()
+			return "", err
+		}
+	}
+	m := Manifest{JobIdentifier: j.JobIdentifier, Since: j.Since.UTC().Format(time.DateOnly), Until: j.Until.UTC().Format(time.DateOnly),
+		WrittenAt: s.now().UTC(), Files: o.Files, Warnings: o.Warnings, Note: manifestNote}
+	if _, err := ds.commit(m); err != nil {
+		return "", err
+	}
+	return ds.final, nil
+}
+
+func (s *Service) copyKept(ctx context.Context, ds *dirSink, f FileInfo) error {
+	rc, err := s.OpenKept(ctx, f.BlobID)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	w, err := ds.begin(f.Name)
+	if err != nil {
+		return err
+	}
+	cw := newCountingWriter(w)
+	if _, err := io.Copy(cw, rc); err != nil {
+		return err
+	}
+	if err := ds.end(); err != nil {
+		return err
+	}
+	if cw.sum() != f.SHA256 {
+		return fmt.Errorf("%w: %s does not match the digest recorded when it was kept", ErrSealed, f.Name)
+	}
+	return nil
+}
