@@ -10,9 +10,13 @@ import "strings"
 // and every character other than a letter or digit is dropped, so
 // "User-Email", "user_email" and "userEmail" all match the suffix "email".
 //
-// The zero value and a nil *KeyRules use DefaultSensitiveKeys and
-// DefaultSensitiveSuffixes. KeyRules is immutable after construction and
-// safe for concurrent use.
+// The default rules match exact names (name, first_name, username, ip,
+// dob, address, zip, location, user_agent, ssn, passport, tax_id, iban,
+// card_number, cvv, ...) and suffixes (email, phone, mobile, token,
+// password, secret, api_key, private_key, authorization, cookie, session,
+// credentials, signature, ...); the full lists are in keys.go. The zero
+// value and a nil *KeyRules use the defaults. KeyRules is immutable after
+// construction and safe for concurrent use.
 type KeyRules struct {
 	exact  map[string]Label
 	suffix []suffixRule
@@ -25,9 +29,9 @@ type suffixRule struct {
 	l Label
 }
 
-// DefaultSensitiveKeys are the key names (normalised) whose values are
+// defaultSensitiveKeys are the key names (normalised) whose values are
 // redacted whole, with their label.
-var DefaultSensitiveKeys = map[string]Label{
+var defaultSensitiveKeys = map[string]Label{
 	"name": LabelName, "firstname": LabelName, "lastname": LabelName, "fullname": LabelName,
 	"givenname": LabelName, "familyname": LabelName, "surname": LabelName,
 	"displayname": LabelName, "username": LabelName, "realname": LabelName,
@@ -55,9 +59,9 @@ var DefaultSensitiveKeys = map[string]Label{
 	"auth": LabelSecret, "tel": LabelPhone,
 }
 
-// DefaultSensitiveSuffixes are the normalised key suffixes whose values are
+// defaultSensitiveSuffixes are the normalised key suffixes whose values are
 // redacted whole: "contact_email", "x-api-key", "refresh_token".
-var DefaultSensitiveSuffixes = map[string]Label{
+var defaultSensitiveSuffixes = map[string]Label{
 	"email": LabelEmail, "emailaddress": LabelEmail, "mail": LabelEmail,
 	"phone": LabelPhone, "phonenumber": LabelPhone, "mobile": LabelPhone, "telephone": LabelPhone,
 	"token": LabelSecret, "password": LabelSecret, "passwd": LabelSecret, "pwd": LabelSecret,
@@ -76,14 +80,14 @@ var defaultKeyRules = NewKeyRules(nil)
 // with its label (normalised like the keys they match). A nil map adds
 // nothing.
 func NewKeyRules(extra map[string]Label) *KeyRules {
-	r := &KeyRules{exact: make(map[string]Label, len(DefaultSensitiveKeys)+len(extra))}
-	for k, l := range DefaultSensitiveKeys {
+	r := &KeyRules{exact: make(map[string]Label, len(defaultSensitiveKeys)+len(extra))}
+	for k, l := range defaultSensitiveKeys {
 		r.exact[k] = l
 	}
 	for k, l := range extra {
 		r.exact[string(normalizeKey(nil, k))] = l
 	}
-	for s, l := range DefaultSensitiveSuffixes {
+	for s, l := range defaultSensitiveSuffixes {
 		r.suffix = append(r.suffix, suffixRule{s, l})
 	}
 	// Longest suffix first, so that "emailaddress" wins over "address".
@@ -139,10 +143,10 @@ func normalizeKey(dst []byte, key string) []byte {
 	return dst
 }
 
-// DefaultSensitiveAttributes are the custom attribute names (normalised like
+// defaultSensitiveAttributes are the custom attribute names (normalised like
 // key names) that are PII by default. Every other custom attribute is
 // scanned as Content unless Options.CustomAttributes says otherwise.
-var DefaultSensitiveAttributes = map[string]Label{
+var defaultSensitiveAttributes = map[string]Label{
 	"address": LabelAddress, "streetaddress": LabelAddress, "homeaddress": LabelAddress,
 	"postcode": LabelAddress, "zipcode": LabelAddress, "zip": LabelAddress,
 	"ssn": LabelNationalID, "socialsecuritynumber": LabelNationalID,
@@ -165,7 +169,7 @@ func attributeClass(cfg map[string]Field, name string) Field {
 	if f, ok := cfg[string(n)]; ok {
 		return f
 	}
-	if l, ok := DefaultSensitiveAttributes[string(n)]; ok {
+	if l, ok := defaultSensitiveAttributes[string(n)]; ok {
 		return personal(l)
 	}
 	return text
