@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/config"
@@ -226,26 +227,15 @@ func (r *runner) deleteObjects(ctx context.Context, step, kind string,
 	for _, id := range p.Done {
 		done[id] = true
 	}
-	r.progress(step, "object", len(p.Done), len(p.Targets))
+	var todo []string
 	for _, id := range p.Targets {
-		if done[id] {
-			continue
+		if !done[id] {
+			todo = append(todo, id)
 		}
-		err := del(ctx, id)
-		switch {
-		case err == nil:
-			p.Counts[kind+"_deleted"]++
-		case errors.Is(err, intercom.ErrNotFound):
-			p.Counts[kind+"_already_gone"]++
-		default:
-			return fmt.Errorf("delete %s %s: %w", strings.TrimSuffix(kind, "s"), id, err)
-		}
-		p.Done = append(p.Done, id)
-		done[id] = true
-		if err := r.saveProgress(ctx, step, p); err != nil {
-			return err
-		}
-		r.progress(step, "object", len(p.Done), len(p.Targets))
+	}
+	r.progress(step, "object", len(p.Done), len(p.Targets))
+	if err := r.deleteEach(ctx, step, kind, &p, todo, del); err != nil {
+		return err
 	}
 	outcome := audit.OutcomeSuccess
 	if len(p.Targets) == 0 {
@@ -258,6 +248,77 @@ func (r *runner) deleteObjects(ctx context.Context, step, kind string,
 // maxListRequests bounds how many requests the purge looks through for earlier
 // requests of the same person.
 const maxListRequests = 100000
+
+// deleteEach sends the DELETEs of todo, at most Service.Parallelism at a time (the
+// client's shared rate budget bounds the rate), and records each object in p as
+// soon as its DELETE returns. On the first failure it stops sending new DELETEs,
+// still records those in flight that succeed, and returns the failure.
+func (r *runner) deleteEach(ctx context.Context, step, kind string, p *deleteProgress, todo []string, del func(context.Context, string) error) error {
+	par := r.s.Parallelism
+	if par <= 0 {
+		par = defaultParallelism
+	}
+	par = min(par, len(todo))
+	if par == 0 {
+		return nil
+	}
+	sendCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		work = make(chan string)
+	)
+	fail := func(err error) { cancel(err) }
+	for range par {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range work {
+				err := del(sendCtx, id)
+				mu.Lock()
+				switch {
+				case err == nil:
+					p.Counts[kind+"_deleted"]++
+				case errors.Is(err, intercom.ErrNotFound):
+					p.Counts[kind+"_already_gone"]++
+				default:
+					mu.Unlock()
+					fail(fmt.Errorf("delete %s %s: %w", strings.TrimSuffix(kind, "s"), id, err))
+					continue
+				}
+				p.Done = append(p.Done, id)
+				// ctx, not sendCtx: a success is recorded even after another
+				// DELETE failed.
+				if err := r.saveProgress(ctx, step, *p); err != nil {
+					mu.Unlock()
+					fail(err)
+					continue
+				}
+				r.progress(step, "object", len(p.Done), len(p.Targets))
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for _, id := range todo {
+		select {
+		case work <- id:
+		case <-sendCtx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	if err := context.Cause(sendCtx); err != nil {
+		return err
+	}
+	return nil
+}
+
+// defaultParallelism bounds concurrent Intercom calls of one request when
+// Service.Parallelism is 0.
+const defaultParallelism = 8
 
 // purgeDetail is the Detail of the purge_local and destroy_keys steps.
 type purgeDetail struct {

@@ -74,7 +74,7 @@ func runUntilDone(t *testing.T, s *dsar.Service, id string, max int) int {
 
 func TestErasureUnderFaults(t *testing.T) {
 	h := newHarness(t, storetest.SQLite(), sandbox.Options{
-		ErrorRate: 0.08, DropRate: 0.08, Burst429: sandbox.Burst{Every: 15, Length: 2}, Window: 200 * time.Millisecond,
+		ErrorRate: 0.08, DropRate: 0.08, Burst429: sandbox.Burst{Every: 15, Length: 2}, RateLimit: 500, Window: time.Second,
 		Seed: 7,
 	})
 	h.app.Config.Erasure.DeleteConversations = true
