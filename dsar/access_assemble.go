@@ -75,10 +75,6 @@ func (s *Service) engine() (*pii.Engine, error) {
 
 // assemble collects everything about the person and builds the package content.
 func (s *Service) assemble(ctx context.Context, req store.Request, ids Identifiers, res Resolution) (*accesspkg.Package, map[string]int64, error) {
-	col, err := s.collect(ctx, res)
-	if err != nil {
-		return nil, nil, err
-	}
 	eng, err := s.engine()
 	if err != nil {
 		return nil, nil, fmt.Errorf("dsar: PII engine: %w", err)
@@ -87,6 +83,15 @@ func (s *Service) assemble(ctx context.Context, req store.Request, ids Identifie
 	if err != nil {
 		return nil, nil, fmt.Errorf("dsar: redactor: %w", err)
 	}
+	t0 := time.Now()
+	col, err := s.collect(ctx, res, red)
+	if err != nil {
+		return nil, nil, err
+	}
+	collectTook := time.Since(t0)
+	defer func() {
+		s.logger().Debug("access package assembled", "request_id", req.ID, "collect", collectTook, "total", time.Since(t0))
+	}()
 	a := &assembler{s: s, col: col, red: red, own: map[string]bool{}, counts: map[string]int64{}}
 	for _, m := range res.Matches {
 		a.own[m.ContactID] = true
@@ -297,7 +302,7 @@ func (a *assembler) author(au intercom.Author) (name, role string, subject bool)
 
 func (a *assembler) message(id, kind string, created intercom.Timestamp, au intercom.Author, body string, redacted bool) accesspkg.Message {
 	name, role, subject := a.author(au)
-	h, text := a.red.html(body)
+	h, text := a.red.finish(body) // pass 1 ran when the object arrived (collect)
 	return accesspkg.Message{ID: id, Author: name, AuthorRole: role, Kind: kind, CreatedAt: created.Time().UTC(),
 		Body: h, Text: text, ProvidedBySubject: subject, Redacted: redacted}
 }
@@ -315,6 +320,7 @@ func (a *assembler) conversation(cv intercom.Conversation) accesspkg.Conversatio
 	if src := cv.Source; src.Body != "" || src.Subject != "" {
 		body := src.Body
 		if src.Subject != "" {
+			// The subject went through pass 1 as text in collect.
 			body = "<p>" + htmlEscape(src.Subject) + "</p>" + body
 		}
 		kind := "opening message"
@@ -416,7 +422,7 @@ func (a *assembler) contactObjects(pc *accesspkg.Contact, d *contactData) {
 		pc.Companies = append(pc.Companies, toRecord(v))
 	}
 	for _, n := range sortBy(d.notes, func(t intercom.Note) string { return fmt.Sprintf("%020d/%s", int64(t.CreatedAt), t.ID) }) {
-		h, text := a.red.html(n.Body)
+		h, text := a.red.finish(n.Body) // pass 1 ran in collect
 		rec := accesspkg.Record{"id": string(n.ID), "body": h, "text": text}
 		if n.Author != nil {
 			rec["author"] = n.Author.Name

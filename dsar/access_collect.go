@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -78,7 +79,12 @@ func (f *fetcher) run(task func(ctx context.Context) error) {
 // objects, its data events, and the conversations and tickets it takes part in
 // (found by search, then each retrieved in full). Conversations and tickets are
 // retrieved once even when several of the person's contacts take part.
-func (s *Service) collect(ctx context.Context, res Resolution) (*collected, error) {
+//
+// The bodies of conversation and ticket parts go through the first pass of the
+// third-party redaction (red.first) as soon as they arrive, on at most GOMAXPROCS
+// goroutines outside the fetch slots, so that this CPU work overlaps the wait for
+// the rate budget instead of following it.
+func (s *Service) collect(ctx context.Context, res Resolution, red *redaction) (*collected, error) {
 	c := &collected{
 		contacts: map[string]*contactData{}, convsOf: map[string][]string{}, ticketsOf: map[string][]string{},
 		convs: map[string]intercom.Conversation{}, tickets: map[string]intercom.Ticket{},
@@ -87,6 +93,20 @@ func (s *Service) collect(ctx context.Context, res Resolution) (*collected, erro
 	f := &fetcher{g: g, ctx: gctx, sem: make(chan struct{}, s.parallelism())}
 	ic := s.Intercom
 	seenConv, seenTicket := map[string]bool{}, map[string]bool{}
+	cpu := make(chan struct{}, runtime.GOMAXPROCS(0))
+	// prepare runs pass 1 of the redaction over a fetched object, then stores it.
+	prepare := func(work func()) {
+		g.Go(func() error {
+			select {
+			case cpu <- struct{}{}:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			defer func() { <-cpu }()
+			work()
+			return nil
+		})
+	}
 
 	for _, m := range res.Matches {
 		cid := m.ContactID
@@ -113,9 +133,12 @@ func (s *Service) collect(ctx context.Context, res Resolution) (*collected, erro
 						if err != nil {
 							return fmt.Errorf("dsar: retrieve conversation %s: %w", id, err)
 						}
-						c.mu.Lock()
-						c.convs[id] = full
-						c.mu.Unlock()
+						prepare(func() {
+							firstPassConversation(red, &full)
+							c.mu.Lock()
+							c.convs[id] = full
+							c.mu.Unlock()
+						})
 						return nil
 					})
 				}
@@ -142,9 +165,12 @@ func (s *Service) collect(ctx context.Context, res Resolution) (*collected, erro
 						if err != nil {
 							return fmt.Errorf("dsar: retrieve ticket %s: %w", id, err)
 						}
-						c.mu.Lock()
-						c.tickets[id] = full
-						c.mu.Unlock()
+						prepare(func() {
+							firstPassTicket(red, &full)
+							c.mu.Lock()
+							c.tickets[id] = full
+							c.mu.Unlock()
+						})
 						return nil
 					})
 				}
@@ -220,6 +246,9 @@ func (s *Service) collect(ctx context.Context, res Resolution) (*collected, erro
 				}
 				out = append(out, v)
 			}
+			for i := range out {
+				out[i].Body = red.first(out[i].Body)
+			}
 			c.mu.Lock()
 			d.notes = out
 			c.mu.Unlock()
@@ -253,4 +282,27 @@ func (s *Service) collect(ctx context.Context, res Resolution) (*collected, erro
 		return nil, err
 	}
 	return c, nil
+}
+
+// firstPassConversation runs pass 1 of the redaction over the bodies of a
+// conversation (a copy: the parts slice is replaced, not modified in place).
+func firstPassConversation(red *redaction, cv *intercom.Conversation) {
+	cv.Source.Body = red.first(cv.Source.Body)
+	if cv.Source.Subject != "" {
+		cv.Source.Subject = red.text(cv.Source.Subject)
+	}
+	parts := append([]intercom.ConversationPart(nil), cv.ConversationParts.ConversationParts...)
+	for i := range parts {
+		parts[i].Body = red.first(parts[i].Body)
+	}
+	cv.ConversationParts.ConversationParts = parts
+}
+
+// firstPassTicket runs pass 1 of the redaction over the bodies of a ticket's parts.
+func firstPassTicket(red *redaction, t *intercom.Ticket) {
+	parts := append([]intercom.ConversationPart(nil), t.TicketParts.TicketParts...)
+	for i := range parts {
+		parts[i].Body = red.first(parts[i].Body)
+	}
+	t.TicketParts.TicketParts = parts
 }

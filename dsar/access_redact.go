@@ -125,17 +125,36 @@ func (r *redaction) otherKnown() *pii.Known {
 	return r.otherK
 }
 
-// html redacts an HTML body and returns it with its plain text.
+// html redacts an HTML body (both passes) and returns it with its plain text.
 func (r *redaction) html(body string) (string, string) {
+	return r.finish(r.first(body))
+}
+
+// first runs pass 1 (every detector, the person's own values kept) over an HTML
+// body. It does not depend on the other customers' names, so it can run while the
+// rest of the person's data is still being fetched.
+func (r *redaction) first(body string) string {
+	if body == "" {
+		return ""
+	}
+	var c1 pii.Counts
+	out := r.keepOwn.RedactHTML(nil, []byte(body), r.own, &c1)
+	r.account(&c1, nil)
+	return string(out)
+}
+
+// finish runs pass 2 (the other customers' names) over a body that went through
+// first, and returns it with its plain text.
+func (r *redaction) finish(body string) (string, string) {
 	if body == "" {
 		return "", ""
 	}
-	var c1, c2 pii.Counts
-	out := r.keepOwn.RedactHTML(nil, []byte(body), r.own, &c1)
+	out := []byte(body)
 	if k := r.otherKnown(); k.Len() > 0 {
+		var c2 pii.Counts
 		out = r.names.RedactHTML(nil, out, k, &c2)
+		r.account(nil, &c2)
 	}
-	r.account(&c1, &c2)
 	s := string(out)
 	return s, htmlText(s)
 }
@@ -177,24 +196,22 @@ func (r *redaction) value(v any) any {
 }
 
 // account adds the redactions made (every non-Known finding of pass 1, every
-// finding of pass 2).
+// finding of pass 2); either may be nil.
 func (r *redaction) account(c1, c2 *pii.Counts) {
-	var n int64
-	for t := range pii.NumTypes {
-		if !isKnownType(pii.Type(t)) {
-			n += c1[t]
-		}
-	}
-	n += c2.Total()
 	r.mu.Lock()
-	r.changed += n
-	for t := range pii.NumTypes {
-		if !isKnownType(pii.Type(t)) {
-			r.counts[t] += c1[t]
+	defer r.mu.Unlock()
+	if c1 != nil {
+		for t := range pii.NumTypes {
+			if !isKnownType(pii.Type(t)) {
+				r.counts[t] += c1[t]
+				r.changed += c1[t]
+			}
 		}
 	}
-	r.counts[pii.TypeKnownName] += c2.Total()
-	r.mu.Unlock()
+	if c2 != nil {
+		r.counts[pii.TypeKnownName] += c2.Total()
+		r.changed += c2.Total()
+	}
 }
 
 // total is the number of values redacted so far.
