@@ -222,7 +222,11 @@ func externalReferences(doc string) []string {
 			}
 			for _, a := range tok.Attr {
 				switch a.Key {
-				case "src", "href", "action", "srcset", "poster", "background":
+				case "href":
+					if !strings.HasPrefix(a.Val, "#") { // links within the page are fine
+						problems = append(problems, a.Key+"=")
+					}
+				case "src", "action", "srcset", "poster", "background":
 					problems = append(problems, a.Key+"=")
 				case "style":
 					if strings.Contains(a.Val, "url(") {

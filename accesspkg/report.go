@@ -6,44 +6,104 @@ import (
 	"fmt"
 	"html/template"
 	"sort"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 //go:embed report.html.tmpl
 var reportTemplate string
 
 var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
-	"fields": fields,
-	"date":   formatDate,
-	"join": func(s []string) string {
-		out := ""
-		for i, v := range s {
-			if i > 0 {
-				out += ", "
-			}
-			out += v
-		}
-		return out
-	},
-	"count": func(c Contact) int { return len(c.Conversations) },
+	"fields":  fields,
+	"date":    formatDate,
+	"join":    func(s []string) string { return strings.Join(s, ", ") },
+	"count":   func(c Contact) int { return len(c.Conversations) },
+	"summary": summarize,
+	"str":     func(r Record, k string) string { v, _ := r[k].(string); return v },
+	"msgs":    recordMessages,
+	"without": without,
+	"status":  statusText,
+	"display": displayValue,
+	"label":   label,
+	"reasons": reasons,
 }).Parse(reportTemplate))
 
-// field is one key and value of a record, for display.
+// field is one key and value of a record, for display: Key is a label a person
+// can read ("Last seen"), Value the value with dates written out.
 type field struct{ Key, Value string }
 
-// fields lists a record's leaves, sorted by key, nested keys dotted.
+// fields lists a record's leaves for display, sorted by label, empty ones left out.
 func fields(r Record) []field {
 	flat := map[string]string{}
 	flattenInto(flat, "", r)
 	out := make([]field, 0, len(flat))
 	for k, v := range flat {
-		if v == "" {
+		if v == "" || v == "null" || v == "[]" || v == "{}" {
 			continue
 		}
-		out = append(out, field{k, v})
+		out = append(out, field{label(k), displayValue(v)})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Key != out[j].Key {
+			return out[i].Key < out[j].Key
+		}
+		return out[i].Value < out[j].Value
+	})
 	return out
+}
+
+// labels names the fields people meet most often.
+var labels = map[string]string{
+	"email": "E-mail address", "phone": "Phone number", "name": "Name", "role": "Kind of record",
+	"external_id": "Your user id with us", "id": "Intercom id", "created_at": "Created",
+	"updated_at": "Last updated", "signed_up_at": "Signed up", "last_seen_at": "Last seen",
+	"last_replied_at": "Last replied", "last_contacted_at": "Last contacted by us",
+	"last_email_opened_at": "Last opened one of our e-mails", "last_email_clicked_at": "Last clicked a link in one of our e-mails",
+	"unsubscribed_from_emails": "Unsubscribed from e-mails", "marked_email_as_spam": "Marked our e-mail as spam",
+	"has_hard_bounced": "E-mails to you bounced", "language_override": "Language you chose",
+	"browser_language": "Browser language", "email_domain": "E-mail domain", "formatted_phone": "Phone number (formatted)",
+	"owner_id": "Teammate responsible", "workspace_id": "Intercom workspace", "event_name": "Event",
+	"intercom_user_id": "Intercom id", "user_id": "Your user id with us", "applied_at": "Applied",
+	"consent_type": "Consent", "state": "State", "ticket_id": "Ticket number", "category": "Category",
+	"your_contact_ids": "Your Intercom records in it", "contact_id": "Intercom contact id", "other_participants": "Other people in it",
+}
+
+// label turns a dotted field path into a label: known names from labels, custom
+// attributes by their own name, others with underscores as spaces.
+func label(path string) string {
+	path = strings.TrimPrefix(path, "custom_attributes.")
+	if l, ok := labels[path]; ok {
+		return l
+	}
+	parts := strings.Split(path, ".")
+	for i, p := range parts {
+		if l, ok := labels[p]; ok && i == len(parts)-1 {
+			parts[i] = l
+			continue
+		}
+		parts[i] = strings.ReplaceAll(p, "_", " ")
+	}
+	s := strings.Join(parts, " › ")
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:]
+}
+
+// displayValue writes RFC 3339 times as dates and booleans as yes or no.
+func displayValue(v string) string {
+	switch v {
+	case "true":
+		return "Yes"
+	case "false":
+		return "No"
+	}
+	if len(v) >= 20 && len(v) <= 35 && v[4] == '-' {
+		if t, err := time.Parse(time.RFC3339, v); err == nil {
+			return formatDate(t)
+		}
+	}
+	return v
 }
 
 func formatDate(t time.Time) string {
@@ -51,6 +111,95 @@ func formatDate(t time.Time) string {
 		return "—"
 	}
 	return t.UTC().Format("2 January 2006, 15:04 UTC")
+}
+
+// reasons says why a contact matched, in words.
+func reasons(why []string) string {
+	words := map[string]string{"email": "your e-mail address", "phone": "your phone number", "external_id": "your user id",
+		"contact_id": "the Intercom id given", "merged_from": "a record merged into it"}
+	out := make([]string, 0, len(why))
+	for _, w := range why {
+		if t, ok := words[w]; ok {
+			out = append(out, t)
+		} else {
+			out = append(out, w)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// statusText explains a contact's status.
+func statusText(s string) string {
+	switch s {
+	case "active":
+		return "active"
+	case "archived":
+		return "archived or deleted: Intercom keeps only its conversations and tickets available"
+	case "merged":
+		return "merged into another of your records"
+	}
+	return s
+}
+
+// glance is the summary at the top of the report.
+type glance struct {
+	Records, Conversations, Messages, Tickets, Notes, Events int
+}
+
+func summarize(p *Package) glance {
+	var g glance
+	g.Records = len(p.Contacts)
+	for _, c := range p.Contacts {
+		g.Conversations += len(c.Conversations)
+		for _, cv := range c.Conversations {
+			g.Messages += len(cv.Messages)
+		}
+		g.Tickets += len(c.Tickets)
+		g.Notes += len(c.Notes)
+		g.Events += len(c.Events)
+	}
+	return g
+}
+
+// reportMessage is a message of a ticket record, for display.
+type reportMessage struct {
+	Author, Role, Text string
+	When               time.Time
+	You                bool
+}
+
+// recordMessages reads the "messages" list of a ticket record.
+func recordMessages(r Record) []reportMessage {
+	list, _ := r["messages"].([]any)
+	var out []reportMessage
+	for _, x := range list {
+		m, ok := x.(map[string]any)
+		if !ok {
+			continue
+		}
+		var rm reportMessage
+		rm.Author, _ = m["author"].(string)
+		rm.Role, _ = m["author_role"].(string)
+		rm.Text, _ = m["text"].(string)
+		rm.You, _ = m["provided_by_subject"].(bool)
+		if s, ok := m["created_at"].(string); ok {
+			rm.When, _ = time.Parse(time.RFC3339, s)
+		}
+		out = append(out, rm)
+	}
+	return out
+}
+
+// without returns a copy of r without the keys given.
+func without(r Record, keys ...string) Record {
+	out := make(Record, len(r))
+	for k, v := range r {
+		out[k] = v
+	}
+	for _, k := range keys {
+		delete(out, k)
+	}
+	return out
 }
 
 // renderReport renders report.html: one self-contained file, inline CSS only, no

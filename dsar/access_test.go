@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -407,6 +408,11 @@ func TestAccessPackage(t *testing.T) {
 				t.Error("unexpected notice")
 			}
 			checkSelfContained(t, u.files["report.html"])
+			if out := os.Getenv("ACCESS_REPORT_OUT"); out != "" && b.Name == "sqlite" {
+				if err := os.WriteFile(out, u.files["report.html"], 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
 
 			// Idempotent: the second call returns the stored package unchanged.
 			again, err := h.app.DSAR.BuildPackage(ctx, r, accessIDs(p), res)
