@@ -109,26 +109,16 @@ func (r *runner) deleteTickets(ctx context.Context) error {
 			audit.Record{Action: audit.ActionErasureIntercomDeleted, Outcome: audit.OutcomeNoop, Reason: "ticket deletion not configured"}, nil)
 	}
 	plan := func(ctx context.Context, p *deleteProgress) error {
-		person := r.personContacts()
-		seen := map[string]bool{}
-		for _, cid := range r.orderedContacts() {
+		return r.planShared(ctx, p, func(ctx context.Context, cid string) ([]sharedObject, error) {
+			var out []sharedObject
 			for t, err := range r.s.Intercom.SearchTickets(ctx, intercom.Field("contact_ids").Eq(cid), intercom.SearchOptions{}) {
 				if err != nil {
-					return fmt.Errorf("search tickets: %w", err)
+					return nil, fmt.Errorf("search tickets: %w", err)
 				}
-				id := string(t.ID)
-				if seen[id] {
-					continue
-				}
-				seen[id] = true
-				if onlyPerson(t.Contacts.Contacts, person) {
-					p.Targets = append(p.Targets, id)
-				} else {
-					p.Kept = append(p.Kept, id)
-				}
+				out = append(out, sharedObject{string(t.ID), t.Contacts.Contacts})
 			}
-		}
-		return nil
+			return out, nil
+		})
 	}
 	del := func(ctx context.Context, id string) error {
 		_, err := r.s.Intercom.DeleteTicket(ctx, id)
@@ -149,26 +139,16 @@ func (r *runner) deleteConversations(ctx context.Context) error {
 				Reason: "explicit conversation deletion not configured; Intercom deletes the conversations with the contact"}, nil)
 	}
 	plan := func(ctx context.Context, p *deleteProgress) error {
-		person := r.personContacts()
-		seen := map[string]bool{}
-		for _, cid := range r.orderedContacts() {
+		return r.planShared(ctx, p, func(ctx context.Context, cid string) ([]sharedObject, error) {
+			var out []sharedObject
 			for c, err := range r.s.Intercom.SearchConversations(ctx, intercom.Field("contact_ids").Eq(cid), intercom.SearchOptions{}) {
 				if err != nil {
-					return fmt.Errorf("search conversations: %w", err)
+					return nil, fmt.Errorf("search conversations: %w", err)
 				}
-				id := string(c.ID)
-				if seen[id] {
-					continue
-				}
-				seen[id] = true
-				if onlyPerson(c.Contacts.Contacts, person) {
-					p.Targets = append(p.Targets, id)
-				} else {
-					p.Kept = append(p.Kept, id)
-				}
+				out = append(out, sharedObject{string(c.ID), c.Contacts.Contacts})
 			}
-		}
-		return nil
+			return out, nil
+		})
 	}
 	retain := cfg.RetainMetrics
 	del := func(ctx context.Context, id string) error {
@@ -176,6 +156,82 @@ func (r *runner) deleteConversations(ctx context.Context) error {
 		return err
 	}
 	return r.deleteObjects(ctx, StepDeleteConversations, "conversations", plan, del)
+}
+
+// sharedObject is a ticket or conversation found for one of the person's contacts.
+type sharedObject struct {
+	id           string
+	participants []intercom.ContactRef
+}
+
+// planShared searches the objects of each of the person's contacts (in parallel)
+// and plans to delete those that only the person takes part in; objects shared
+// with someone else are kept.
+func (r *runner) planShared(ctx context.Context, p *deleteProgress, search func(context.Context, string) ([]sharedObject, error)) error {
+	contacts := r.orderedContacts()
+	found := make([][]sharedObject, len(contacts))
+	if err := r.forEach(ctx, len(contacts), func(ctx context.Context, i int) error {
+		var err error
+		found[i], err = search(ctx, contacts[i])
+		return err
+	}); err != nil {
+		return err
+	}
+	person := r.personContacts()
+	seen := map[string]bool{}
+	for _, objs := range found {
+		for _, o := range objs {
+			if seen[o.id] {
+				continue
+			}
+			seen[o.id] = true
+			if onlyPerson(o.participants, person) {
+				p.Targets = append(p.Targets, o.id)
+			} else {
+				p.Kept = append(p.Kept, o.id)
+			}
+		}
+	}
+	return nil
+}
+
+// forEach calls fn for 0..n-1 with at most Service.Parallelism calls at a time and
+// returns the first error (the calls not yet started are then skipped).
+func (r *runner) forEach(ctx context.Context, n int, fn func(context.Context, int) error) error {
+	par := r.s.Parallelism
+	if par <= 0 {
+		par = defaultParallelism
+	}
+	par = min(par, n)
+	if par == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range par {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := fn(ctx, i); err != nil {
+					cancel(err)
+				}
+			}
+		}()
+	}
+feed:
+	for i := range n {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	return context.Cause(ctx)
 }
 
 // deleteContacts deletes every contact of the person: live, archived (deleted by
@@ -546,21 +602,10 @@ func (r *runner) verify(ctx context.Context) error {
 	var remaining []string
 	other := 0
 	person := r.personContacts()
+	type check struct{ kind, id string }
+	var checks []check
 	for _, id := range r.orderedContacts() {
-		_, err := r.s.Intercom.GetContact(ctx, id)
-		var merged *intercom.MergedError
-		switch {
-		case errors.Is(err, intercom.ErrNotFound):
-			fmt.Fprintf(&evidence, "contact %s: 404\n", id)
-		case errors.As(err, &merged) && person[merged.CanonicalID]:
-			fmt.Fprintf(&evidence, "contact %s: 410 merged into %s\n", id, merged.CanonicalID)
-		case err == nil, errors.As(err, &merged):
-			remaining = append(remaining, id)
-			fmt.Fprintf(&evidence, "contact %s: still present\n", id)
-		default:
-			return fmt.Errorf("verify contact %s: %w", id, err)
-		}
-		counts["contacts_checked"]++
+		checks = append(checks, check{"contact", id})
 	}
 	for _, step := range []string{StepDeleteTickets, StepDeleteConversations} {
 		var p deleteProgress
@@ -568,23 +613,54 @@ func (r *runner) verify(ctx context.Context) error {
 			continue
 		}
 		for _, id := range p.Done {
-			var err error
-			if step == StepDeleteTickets {
-				_, err = r.s.Intercom.GetTicket(ctx, id)
-			} else {
-				_, err = r.s.Intercom.GetConversation(ctx, id, intercom.GetConversationOptions{})
-			}
+			checks = append(checks, check{step, id})
+		}
+	}
+	// The GETs run in parallel; the evidence is written in the checks' order.
+	results := make([]error, len(checks))
+	err := r.forEach(ctx, len(checks), func(ctx context.Context, i int) error {
+		c := checks[i]
+		switch c.kind {
+		case "contact":
+			_, results[i] = r.s.Intercom.GetContact(ctx, c.id)
+		case StepDeleteTickets:
+			_, results[i] = r.s.Intercom.GetTicket(ctx, c.id)
+		default:
+			_, results[i] = r.s.Intercom.GetConversation(ctx, c.id, intercom.GetConversationOptions{})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i, c := range checks {
+		err := results[i]
+		var merged *intercom.MergedError
+		if c.kind == "contact" {
 			switch {
 			case errors.Is(err, intercom.ErrNotFound):
-				fmt.Fprintf(&evidence, "%s %s: 404\n", step, id)
-			case err == nil:
-				other++
-				fmt.Fprintf(&evidence, "%s %s: still present\n", step, id)
+				fmt.Fprintf(&evidence, "contact %s: 404\n", c.id)
+			case errors.As(err, &merged) && person[merged.CanonicalID]:
+				fmt.Fprintf(&evidence, "contact %s: 410 merged into %s\n", c.id, merged.CanonicalID)
+			case err == nil, errors.As(err, &merged):
+				remaining = append(remaining, c.id)
+				fmt.Fprintf(&evidence, "contact %s: still present\n", c.id)
 			default:
-				return fmt.Errorf("verify %s: %w", step, err)
+				return fmt.Errorf("verify contact %s: %w", c.id, err)
 			}
-			counts[strings.TrimPrefix(step, "delete_")+"_checked"]++
+			counts["contacts_checked"]++
+			continue
 		}
+		switch {
+		case errors.Is(err, intercom.ErrNotFound):
+			fmt.Fprintf(&evidence, "%s %s: 404\n", c.kind, c.id)
+		case err == nil:
+			other++
+			fmt.Fprintf(&evidence, "%s %s: still present\n", c.kind, c.id)
+		default:
+			return fmt.Errorf("verify %s: %w", c.kind, err)
+		}
+		counts[strings.TrimPrefix(c.kind, "delete_")+"_checked"]++
 	}
 	pos := map[vault.IndexKind]int{}
 	var serr error
