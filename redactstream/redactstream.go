@@ -155,6 +155,9 @@ type filter struct {
 	engine  *pii.Engine
 	content *pii.Redactor
 	structr *classify.Redactor
+	// batchHook, when set (by tests), is called by a worker before and
+	// after it redacts a batch.
+	batchHook func(start bool)
 }
 
 // ErrConfig reports unusable Options.
@@ -227,7 +230,13 @@ func (f *filter) run(ctx context.Context, r io.Reader, w io.Writer) (Stats, erro
 			defer wg.Done()
 			var scratch []byte
 			for b := range jobs {
+				if f.batchHook != nil {
+					f.batchHook(true)
+				}
 				scratch = f.redactBatch(b, scratch)
+				if f.batchHook != nil {
+					f.batchHook(false)
+				}
 				close(b.done)
 			}
 		}()

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/intercom-privacy/intercom-privacy/pii"
@@ -274,4 +276,41 @@ func FuzzParseKnown(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestWorkersRunConcurrently checks that batches are redacted by several
+// workers at once, and never by more than Workers.
+func TestWorkersRunConcurrently(t *testing.T) {
+	for _, workers := range []int{1, 2, 3} {
+		f, err := newFilter(Options{Workers: workers, BatchBytes: 64})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var active, peak atomic.Int32
+		f.batchHook = func(start bool) {
+			if !start {
+				active.Add(-1)
+				return
+			}
+			n := active.Add(1)
+			for {
+				p := peak.Load()
+				if n <= p || peak.CompareAndSwap(p, n) {
+					break
+				}
+			}
+			time.Sleep(2 * time.Millisecond) // hold the batch so that others overlap
+		}
+		in := strings.Repeat("some line with a@example.com in it\n", 200)
+		var out bytes.Buffer
+		if _, err := f.run(context.Background(), strings.NewReader(in), &out); err != nil {
+			t.Fatal(err)
+		}
+		if got := peak.Load(); got != int32(workers) {
+			t.Errorf("workers=%d: at most %d batches were redacted at once", workers, got)
+		}
+		if strings.Count(out.String(), "[EMAIL]") != 200 {
+			t.Errorf("workers=%d: output lost lines", workers)
+		}
+	}
 }
