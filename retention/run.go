@@ -110,6 +110,14 @@ type RunOptions struct {
 	// when zero). A scheduled run passes its scheduled time, so a retried
 	// job computes the same cutoffs.
 	Now time.Time
+	// Pause is how long the run waits between two delete batches so that
+	// writers waiting for the database get their turn. Zero chooses by
+	// backend: on SQLite, where one transaction writes at a time and a
+	// waiting writer polls with growing sleeps (1 ms up to 100 ms), a pause
+	// as long as the sleep of a writer that has waited one batch (see
+	// sqlitePause); on PostgreSQL, which lets other writers through while a
+	// batch deletes, none. Negative: no pause.
+	Pause time.Duration
 }
 
 // CategoryResult is what a run did to one category.
@@ -258,7 +266,7 @@ func (r *Runner) Run(ctx context.Context, p Policy, o RunOptions) (RunResult, er
 	log.Info("retention run started", "dry_run", o.DryRun, "batch_size", limit)
 
 	hb := newHeartbeat(r, res)
-	runErr := r.work(ctx, &res, limit, hb)
+	runErr := r.work(ctx, &res, limit, o.Pause, hb)
 	hb.stop()
 	if errors.Is(runErr, errKilled) {
 		return res, runErr // a test standing in for a killed process: record nothing
@@ -376,7 +384,7 @@ func (r *Runner) start(ctx context.Context, p Policy, dry bool, limit int, now t
 var errKilled = errors.New("retention: run stopped by a test hook")
 
 // work deletes (or counts) category by category.
-func (r *Runner) work(ctx context.Context, res *RunResult, limit int, hb *heartbeat) error {
+func (r *Runner) work(ctx context.Context, res *RunResult, limit int, pauseOpt time.Duration, hb *heartbeat) error {
 	for i := range res.Categories {
 		cr := &res.Categories[i]
 		cat, ok := storeCategory[cr.Category]
@@ -397,10 +405,12 @@ func (r *Runner) work(ctx context.Context, res *RunResult, limit int, hb *heartb
 			if err := ctx.Err(); err != nil {
 				return fmt.Errorf("retention: run %s stopped in %s: %w", res.RunID, cat, err)
 			}
+			began := time.Now()
 			n, err := r.Store.DeleteExpired(ctx, cat, cr.Cutoff, limit)
 			if err != nil {
 				return fmt.Errorf("retention: run %s: delete %s: %w", res.RunID, cat, err)
 			}
+			took := time.Since(began)
 			cr.Batches++
 			cr.Deleted += n
 			res.Total += n
@@ -413,9 +423,52 @@ func (r *Runner) work(ctx context.Context, res *RunResult, limit int, hb *heartb
 			if n < int64(limit) {
 				break
 			}
+			if d := pause(r.Store.Backend(), took, pauseOpt); d > 0 {
+				select {
+				case <-ctx.Done():
+				case <-time.After(d):
+				}
+			}
 		}
 	}
 	return nil
+}
+
+// busyDelays and busyTotals are the retry schedule of SQLite's busy handler
+// (sqliteDefaultBusyCallback, kept by modernc.org/sqlite): the n-th retry
+// sleeps busyDelays[n] ms after busyTotals[n] ms of waiting; from the last
+// entry on, every retry sleeps 100 ms.
+var (
+	busyDelays = [...]time.Duration{1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100}
+	busyTotals = [...]time.Duration{0, 1, 3, 8, 18, 33, 53, 78, 103, 128, 178, 228}
+)
+
+// sqlitePause is the pause after a batch that took took on SQLite: the sleep
+// a writer that began waiting when the batch began is in when it ends (plus
+// 1 ms), so that writer, and every writer that began waiting later, wakes
+// inside the pause and takes the lock before the next batch does.
+func sqlitePause(took time.Duration) time.Duration {
+	d := busyDelays[len(busyDelays)-1]
+	for i := len(busyTotals) - 1; i >= 0; i-- {
+		if took >= busyTotals[i]*time.Millisecond {
+			d = busyDelays[i]
+			break
+		}
+	}
+	return d*time.Millisecond + time.Millisecond
+}
+
+// pause is the wait between two batches (see RunOptions.Pause).
+func pause(backend string, took, opt time.Duration) time.Duration {
+	switch {
+	case opt < 0:
+		return 0
+	case opt > 0:
+		return opt
+	case backend == "sqlite":
+		return sqlitePause(took)
+	}
+	return 0
 }
 
 // finish records the end of the run: its row and an audit record with the
