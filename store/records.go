@@ -290,7 +290,13 @@ func Categories() []Category {
 }
 
 // PurgeTarget names a person's data to purge: by per-person key id and by
-// Intercom contact id (either may be empty).
+// Intercom contact id (either may be empty, not both).
+//
+// By key id: cached contacts, conversations, webhook events and blobs carrying
+// the key, plus the conversations and events of the contacts found. By contact
+// id: that contact, its conversations (all conversations it takes part in) and
+// its webhook events. Blobs carry no contact id, so only key ids reach them:
+// erasure passes both.
 type PurgeTarget struct {
 	PersonKeyIDs []string
 	ContactIDs   []string
