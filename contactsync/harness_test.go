@@ -1,0 +1,177 @@
+package contactsync_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/intercom-privacy/intercom-privacy/app"
+	"github.com/intercom-privacy/intercom-privacy/audit"
+	"github.com/intercom-privacy/intercom-privacy/config"
+	"github.com/intercom-privacy/intercom-privacy/contactsync"
+	"github.com/intercom-privacy/intercom-privacy/intercom"
+	"github.com/intercom-privacy/intercom-privacy/sandbox"
+	"github.com/intercom-privacy/intercom-privacy/store"
+	"github.com/intercom-privacy/intercom-privacy/store/storetest"
+	"github.com/intercom-privacy/intercom-privacy/vault"
+	"github.com/intercom-privacy/intercom-privacy/webhook"
+)
+
+// clock is a settable clock shared by the sandbox and the syncer.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// harness is a sandbox workspace served over HTTP on 127.0.0.1 and the
+// application assembled against it on one store backend.
+type harness struct {
+	t      *testing.T
+	clock  *clock
+	sb     *sandbox.Server
+	srv    *httptest.Server
+	app    *app.App
+	dbURL  string
+	master vault.MasterKey
+}
+
+func newHarness(t *testing.T, b storetest.Backend, opts sandbox.Options) *harness {
+	t.Helper()
+	if opts.Contacts == 0 {
+		opts.Contacts = 60
+	}
+	if opts.RateLimit == 0 {
+		opts.RateLimit = -1
+	}
+	opts.ContactsOnly = true
+	ck := &clock{t: time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)}
+	if opts.Now == nil {
+		opts.Now = ck.Now
+	}
+	sb, err := sandbox.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sb.Handler())
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { sb.Close() })
+	text, err := vault.GenerateMasterKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	master, err := vault.ParseMasterKey(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, clock: ck, sb: sb, srv: srv, dbURL: b.NewURL(t), master: master}
+	h.app = h.open()
+	return h
+}
+
+// open assembles an App on the harness's store (another process).
+func (h *harness) open() *app.App {
+	h.t.Helper()
+	a, err := app.Open(context.Background(), app.Settings{
+		DatabaseURL: h.dbURL, MasterKey: h.master, InitKeys: true, Actor: "test",
+		Intercom: intercom.Config{Token: intercom.Token(h.sb.Token()), BaseURL: h.srv.URL, Timeout: 10 * time.Second},
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(func() { a.Close() })
+	return a
+}
+
+// syncer builds a Syncer on a with the sync section of cfg (default when nil).
+func (h *harness) syncer(a *app.App, cfg *config.Config) *contactsync.Syncer {
+	if cfg == nil {
+		cfg = config.Default()
+	}
+	return &contactsync.Syncer{Store: a.Store, Vault: a.Vault, Chain: a.Chain, Intercom: a.Intercom,
+		Config: cfg.Sync, Actor: "sync-test", Now: h.clock.Now}
+}
+
+// liveContacts returns the sandbox's live contacts (what GET /contacts lists).
+func (h *harness) liveContacts() []sandbox.Contact {
+	var out []sandbox.Contact
+	for _, c := range h.sb.Workspace().Contacts() {
+		if !c.Archived && c.MergedInto == "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// auditActions counts the audit records by action, and checks the chain.
+func (h *harness) auditActions() map[string]int {
+	h.t.Helper()
+	ctx := context.Background()
+	out := map[string]int{}
+	for r, err := range h.app.Store.Records(ctx, 1) {
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		out[r.Action]++
+	}
+	if _, err := h.app.VerifyAudit(ctx); err != nil {
+		h.t.Fatalf("audit chain does not verify: %v", err)
+	}
+	return out
+}
+
+// notification builds a signed notification body.
+func notification(id, topic string, item map[string]any) []byte {
+	b, _ := json.Marshal(map[string]any{"type": "notification_event", "id": id, "topic": topic, "app_id": "app1",
+		"created_at": 1700000000, "data": map[string]any{"type": "notification_event_data", "item": item}})
+	return b
+}
+
+const secret = "test-client-secret"
+
+// deliver posts body to h through the handler (no network) and returns the status.
+func deliver(t testing.TB, h http.Handler, body []byte, sig string) int {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, webhook.Path, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if sig != "" {
+		req.Header.Set(webhook.SignatureHeader, sig)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Code
+}
+
+// cached returns the cached contact or ok false.
+func cached(t testing.TB, st store.Store, id string) (store.CachedContact, bool) {
+	t.Helper()
+	c, err := st.GetContact(context.Background(), id)
+	if err != nil {
+		if errorsIsNotFound(err) {
+			return c, false
+		}
+		t.Fatal(err)
+	}
+	return c, true
+}
+
+func errorsIsNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+
+var _ = audit.ActionSyncRun
