@@ -139,4 +139,3 @@ func envDurB(name string, def time.Duration) time.Duration {
 	}
 	return def
 }
-

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
 	"github.com/intercom-privacy/intercom-privacy/accesspkg"
 	"github.com/intercom-privacy/intercom-privacy/deadline"
 	"github.com/intercom-privacy/intercom-privacy/dsar"
@@ -408,6 +410,7 @@ func TestAccessPackage(t *testing.T) {
 				t.Error("unexpected notice")
 			}
 			checkSelfContained(t, u.files["report.html"])
+			checkSchema(t, u)
 			if out := os.Getenv("ACCESS_REPORT_OUT"); out != "" && b.Name == "sqlite" {
 				if err := os.WriteFile(out, u.files["report.html"], 0o600); err != nil {
 					t.Fatal(err)
@@ -439,6 +442,30 @@ func TestAccessPackage(t *testing.T) {
 			checkAudit(t, h, sandbox.Person{Email: p.Email, Name: p.Name, Phone: p.Phone, ExternalID: p.ExternalID})
 			t.Logf("package: %d bytes, %d files, counts %v", info.Size, info.Files, info.Counts)
 		})
+	}
+}
+
+// checkSchema validates data.json against the data.schema.json of the same package.
+func checkSchema(t *testing.T, u unpacked) {
+	t.Helper()
+	schemaDoc, err := jsonschema.UnmarshalJSON(bytes.NewReader(u.files["data.schema.json"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("data.schema.json", schemaDoc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile("data.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(u.files["data.json"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(inst); err != nil {
+		t.Errorf("data.json does not follow data.schema.json: %v", err)
 	}
 }
 
@@ -485,6 +512,7 @@ func TestAccessNothingFound(t *testing.T) {
 		t.Error("the report does not say that nothing was found")
 	}
 	checkSelfContained(t, u.files["report.html"])
+	checkSchema(t, u)
 }
 
 func TestAccessLongConversation(t *testing.T) {
