@@ -567,3 +567,65 @@ func TestWritePackageErrors(t *testing.T) {
 		t.Error("error holds the e-mail")
 	}
 }
+
+// TestAccessUnderFaults builds a package while the sandbox answers 5xx and drops
+// connections: the client retries, and the package is as complete as without faults.
+func TestAccessUnderFaults(t *testing.T) {
+	h := newHarness(t, storetest.Backends(t)[0], sandbox.Options{Contacts: 10, ErrorRate: 0.15, DropRate: 0.05})
+	ctx := context.Background()
+	p := h.sb.AddPerson(sandbox.PersonSpec{Users: 1, Leads: 1, Conversations: 30, SharedConversations: 2, Tickets: 3, Notes: 3, Events: 5})
+	ids := dsar.Identifiers{Emails: []string{p.Email}}
+	var r store.Request
+	var res dsar.Resolution
+	for attempt := 0; ; attempt++ { // resolution itself may meet a fault that outlasts the retries
+		var err error
+		r, err = h.app.DSAR.Submit(ctx, dsar.Submission{Type: store.RequestAccess, Identifiers: ids})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res, err = h.app.DSAR.Resolve(ctx, ids); err == nil {
+			break
+		} else if attempt == 5 {
+			t.Fatal(err)
+		}
+	}
+	var info dsar.PackageInfo
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		if info, err = h.app.DSAR.BuildPackage(ctx, r, ids, res); err == nil {
+			break
+		}
+		t.Logf("attempt %d: %v", attempt, err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Counts["conversations"] != int64(len(p.ConversationIDs)) || info.Counts["tickets"] != int64(len(p.TicketIDs)) {
+		t.Errorf("counts %v, want %d conversations and %d tickets", info.Counts, len(p.ConversationIDs), len(p.TicketIDs))
+	}
+	if st := h.app.Intercom.Stats(); st.Retries == 0 {
+		t.Errorf("no retries: the faults did not happen (%+v)", st)
+	}
+}
+
+// TestAccessCancelled cancels the context while the data is being fetched: the call
+// returns the context's error promptly and stores nothing.
+func TestAccessCancelled(t *testing.T) {
+	h := newHarness(t, storetest.Backends(t)[0], sandbox.Options{Contacts: 5, Latency: 20 * time.Millisecond})
+	p := h.sb.AddPerson(sandbox.PersonSpec{Conversations: 200})
+	ids := dsar.Identifiers{Emails: []string{p.Email}}
+	r, res := fileAccess(t, h, ids)
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := h.app.DSAR.BuildPackage(ctx, r, ids, res)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want the context's error", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("cancellation took %s", d)
+	}
+	if blobs, _ := h.app.Store.BlobsByRequest(context.Background(), r.ID); len(blobs) != 0 {
+		t.Errorf("%d blobs stored after cancellation", len(blobs))
+	}
+}
