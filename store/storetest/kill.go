@@ -26,9 +26,11 @@ const (
 
 // KillMidBatch starts a child process (this test binary, re-executed with
 // -test.run selecting the calling test) that writes cached contacts in batch
-// transactions of 200, SIGKILLs it while it writes, reopens the database and
-// checks that every batch is there entirely or not at all, and that every batch
-// the child reported committed is there.
+// transactions of 200, SIGKILLs it when it has written every row of its fourth
+// batch and not yet committed (the child waits there, so the kill always lands
+// inside the transaction), reopens the database and checks that every batch is there
+// entirely or not at all, that the three committed batches are there, and that
+// nothing of the killed batch is.
 //
 // The calling test must reach KillMidBatch in the child too: it is the child
 // when STORETEST_KILL_CHILD_URL is set, and then it never returns.
@@ -52,7 +54,7 @@ func KillMidBatch(t *testing.T, b Backend) {
 	out, err := cmd.StdoutPipe()
 	must(t, err)
 	must(t, cmd.Start())
-	committed := -1
+	committed, killedIn := -1, -1
 	sc := bufio.NewScanner(out)
 	deadline := time.AfterFunc(60*time.Second, func() { _ = cmd.Process.Kill() })
 	defer deadline.Stop()
@@ -60,17 +62,18 @@ func KillMidBatch(t *testing.T, b Backend) {
 		line := sc.Text()
 		if n, ok := strings.CutPrefix(line, "committed "); ok {
 			committed, _ = strconv.Atoi(n)
-			if committed >= 3 {
-				// Let the next batch get under way, then kill without warning.
-				time.Sleep(time.Duration(3+committed%5) * time.Millisecond)
-				must(t, cmd.Process.Signal(syscall.SIGKILL))
-				break
-			}
+		}
+		// The child has written all of batch 3 inside its transaction and is
+		// about to commit: kill it without warning.
+		if n, ok := strings.CutPrefix(line, "inbatch "); ok && n == "3" {
+			killedIn = 3
+			must(t, cmd.Process.Signal(syscall.SIGKILL))
+			break
 		}
 	}
 	_ = cmd.Wait()
-	if committed < 3 {
-		t.Fatalf("the child committed %d batches before it stopped; see its output above", committed+1)
+	if killedIn != 3 || committed != 2 {
+		t.Fatalf("the child stopped after %d committed batches without reaching batch 3; see its output above", committed+1)
 	}
 	st := OpenURL(t, u)
 	partial := 0
@@ -93,7 +96,10 @@ func KillMidBatch(t *testing.T, b Backend) {
 			t.Errorf("batch %d was reported committed but has %d contacts", batch, n)
 		}
 	}
-	t.Logf("killed after %d committed batches; no partial batch found", committed+1)
+	if n, _ := st.CountExpired(bg, store.CategoryContactCache, time.Now().Add(time.Hour)); n != int64(3*killBatch) {
+		t.Errorf("%d contacts after the kill, want the %d of the three committed batches", n, 3*killBatch)
+	}
+	t.Logf("killed inside batch 3 after %d committed batches; batch 3 left no row", committed+1)
 }
 
 func regexpQuote(s string) string {
@@ -121,6 +127,12 @@ func killChild(u string) {
 				if err := tx.UpsertContact(ctx, sampleContact(fmt.Sprintf("b%d-%d", batch, i), "k")); err != nil {
 					return err
 				}
+			}
+			if batch == 3 {
+				// Every row of the batch is written, the commit has not
+				// happened: the parent kills us here.
+				fmt.Printf("inbatch %d\n", batch)
+				time.Sleep(time.Minute)
 			}
 			return nil
 		})
