@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/deadline"
@@ -327,4 +328,34 @@ func TestAccessAndErasureTogether(t *testing.T) {
 	if _, err := h.open("reader").DSAR.Identifiers(ctx, earlier); !errors.Is(err, vault.ErrShredded) {
 		t.Errorf("earlier request's identifiers after erasure: %v", err)
 	}
+}
+
+func TestShredAfterPackageExpires(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
+	ctx := context.Background()
+	p := h.sb.SamplePerson()
+	r := file(t, h, store.RequestAccessErasure, personIdentifiers(p))
+	if err := h.app.DSAR.Run(ctx, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := h.app.DSAR.ShredExpiredErasures(ctx); err != nil || n != 0 {
+		t.Fatalf("shred before the package expired: %d %v", n, err)
+	}
+	later := time.Now().Add(dsar.DefaultPackageTTL + time.Hour)
+	h.app.DSAR.Now = func() time.Time { return later }
+	if n, err := h.app.DSAR.ShredExpiredErasures(ctx); err != nil || n != 1 {
+		t.Fatalf("shred after expiry: %d %v", n, err)
+	}
+	if n, err := h.app.DSAR.ShredExpiredErasures(ctx); err != nil || n != 0 {
+		t.Fatalf("second shred: %d %v", n, err)
+	}
+	r, _ = h.app.DSAR.Get(ctx, r.ID)
+	if _, err := h.open("reader").DSAR.Identifiers(ctx, r); !errors.Is(err, vault.ErrShredded) {
+		t.Errorf("identifiers after the shred: %v", err)
+	}
+	var buf bytes.Buffer
+	if _, err := h.app.DSAR.WritePackage(ctx, r.ID, &buf); !errors.Is(err, dsar.ErrNoPackage) {
+		t.Errorf("package after the shred: %v", err)
+	}
+	checkAudit(t, h, p)
 }

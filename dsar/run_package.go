@@ -40,7 +40,7 @@ func (r *runner) buildPackage(ctx context.Context) error {
 // NoticeRequestKeyKept is added to the outcome of an access+erasure request: its
 // access package is encrypted under the request's key, so that key (and with it the
 // identifiers the request was filed with) is kept until the package is deleted.
-var NoticeRequestKeyKept = Notice{"request_key_kept_for_package", "The access package of this request stays available until it expires; the request's own key, which also protects the identifiers it was filed with, is destroyed when the package is deleted."}
+var NoticeRequestKeyKept = Notice{"request_key_kept_for_package", "The access package of this request stays available until it expires; then the workers delete it and destroy the request's own key, which also protects the identifiers the request was filed with (ShredExpiredErasures)."}
 
 // destroyRequestKeyAtEnd reports whether completing the request destroys its own
 // key: an erasure does, unless the request also carries an access package the

@@ -81,8 +81,8 @@ func (w *requestWorker) Work(ctx context.Context, job *river.Job[RequestArgs]) e
 	return err
 }
 
-// RegisterWorkers adds the privacy_request worker, running requests with s, to
-// workers.
+// RegisterWorkers adds the privacy_request worker, running requests with s, and the
+// worker of the shred job (see PeriodicJobs) to workers.
 func RegisterWorkers(workers *river.Workers, s *Service) {
 	RegisterWorkersWith(workers, s, RunOptions{})
 }
@@ -91,6 +91,7 @@ func RegisterWorkers(workers *river.Workers, s *Service) {
 // name and TTL, a progress callback).
 func RegisterWorkersWith(workers *river.Workers, s *Service, opts RunOptions) {
 	river.AddWorker(workers, &requestWorker{s: s, opts: opts})
+	river.AddWorker(workers, &shredWorker{s: s})
 }
 
 // Enqueue inserts the job that runs a request. If the request already has a live

@@ -46,7 +46,7 @@ func startWorkers(ctx context.Context, a *app.App, o workerOptions) (*jobs.Queue
 	}
 	workers := river.NewWorkers()
 	dsar.RegisterWorkersWith(workers, a.DSAR, dsar.RunOptions{Owner: o.ID, LeaseTTL: o.LeaseTTL})
-	var periodic []*river.PeriodicJob
+	periodic := dsar.PeriodicJobs()
 	for _, h := range workerHooks {
 		p, err := h(a, workers)
 		if err != nil {
