@@ -166,7 +166,7 @@ var storeCategory = map[Category]store.Category{
 }
 
 // auditNote is why the audit category is never processed.
-const auditNote = "never removed automatically (kept at least 24 months; pruning is a deliberate, separate act)"
+const auditNote = "never removed automatically (legal minimum 24 months)"
 
 func (r *Runner) now() time.Time {
 	if r.Clock != nil {
@@ -272,7 +272,7 @@ func (r *Runner) Run(ctx context.Context, p Policy, o RunOptions) (RunResult, er
 		return res, runErr // a test standing in for a killed process: record nothing
 	}
 
-	res.FinishedAt = r.now().UTC()
+	res.FinishedAt = r.now().UTC().Truncate(time.Microsecond)
 	switch {
 	case runErr == nil:
 		res.State = StateDone

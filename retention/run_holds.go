@@ -103,7 +103,7 @@ func (r *Runner) AddHold(ctx context.Context, t HoldTarget, reason string) (Hold
 	}
 	rec := audit.Record{Actor: r.actor(), Action: audit.ActionLegalHoldAdded, Outcome: audit.OutcomeSuccess, Reason: reason}
 	if err := r.Chain.Validate(&rec); err != nil {
-		return Hold{}, fmt.Errorf("%w: %v", ErrHoldReason, err)
+		return Hold{}, reasonError(err)
 	}
 	var out Hold
 	err := r.Store.InTx(ctx, func(tx store.Tx) error {
@@ -162,7 +162,7 @@ func (r *Runner) ReleaseHold(ctx context.Context, id, reason string) (Hold, erro
 	rec := audit.Record{Actor: r.actor(), Action: audit.ActionLegalHoldReleased, Outcome: audit.OutcomeSuccess,
 		Reason: reason, ObjectIDs: []string{id}}
 	if err := r.Chain.Validate(&rec); err != nil {
-		return Hold{}, fmt.Errorf("%w: %v", ErrHoldReason, err)
+		return Hold{}, reasonError(err)
 	}
 	var out Hold
 	err := r.Store.InTx(ctx, func(tx store.Tx) error {
@@ -222,6 +222,16 @@ func (r *Runner) Holds(ctx context.Context) ([]Hold, error) {
 		out = append(out, holdOf(h))
 	}
 	return out, nil
+}
+
+// reasonError explains why the audit trail refuses a reason, without
+// quoting it.
+func reasonError(err error) error {
+	var fe *audit.FieldError
+	if errors.As(err, &fe) && fe.Field == string(audit.FieldReason) {
+		return fmt.Errorf("%w: it %s; say why without personal data (e.g. \"litigation hold, case 2026-17\")", ErrHoldReason, fe.Problem)
+	}
+	return fmt.Errorf("%w: %w", ErrHoldReason, err)
 }
 
 func holdOf(h store.LegalHold) Hold {

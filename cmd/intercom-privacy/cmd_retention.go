@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/intercom-privacy/intercom-privacy/app"
+	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/retention"
 	"github.com/intercom-privacy/intercom-privacy/store"
 )
@@ -27,7 +28,7 @@ const envRetentionBatchSize = "INTERCOM_PRIVACY_RETENTION_BATCH_SIZE"
 // the policy comes from the configuration file's retention and schedule
 // sections; a policy error stops the worker from starting.
 func retentionWorkerHook(a *app.App, workers *river.Workers) ([]*river.PeriodicJob, error) {
-	p, err := retentionPolicy(a, envInt(envRetentionBatchSize, 0))
+	p, err := retentionPolicy(a, config.Path(""), envInt(envRetentionBatchSize, retention.DefaultBatchSize))
 	if err != nil {
 		return nil, err
 	}
@@ -35,19 +36,21 @@ func retentionWorkerHook(a *app.App, workers *river.Workers) ([]*river.PeriodicJ
 	return retention.RegisterPeriodic(workers, p, r)
 }
 
-// retentionPolicy reads the policy from the application's configuration and
-// applies a batch size given on the command line or in the environment.
-func retentionPolicy(a *app.App, batch int) (retention.Policy, error) {
+// retentionPolicy reads the policy from the application's configuration
+// (read from path) and applies the batch size of the command line or the
+// environment.
+func retentionPolicy(a *app.App, path string, batch int) (retention.Policy, error) {
 	p, err := retention.FromConfig(a.Config)
 	if err != nil {
-		return retention.Policy{}, fmt.Errorf("configuration file: %w", err)
-	}
-	if batch != 0 {
-		if batch < 1 || batch > retention.MaxBatchSize {
-			return retention.Policy{}, fmt.Errorf("--batch-size %d: want a whole number from 1 to %d", batch, retention.MaxBatchSize)
+		if path == "" {
+			path = "configuration"
 		}
-		p.BatchSize = batch
+		return retention.Policy{}, fmt.Errorf("%s: %w", path, err)
 	}
+	if batch < 1 || batch > retention.MaxBatchSize {
+		return retention.Policy{}, fmt.Errorf("--batch-size (or %s) %d: want a whole number from 1 to %d", envRetentionBatchSize, batch, retention.MaxBatchSize)
+	}
+	p.BatchSize = batch
 	return p, nil
 }
 
@@ -118,7 +121,7 @@ interrupted and deletes what it left.`,
 				return err
 			}
 			defer a.Close()
-			p, err := retentionPolicy(a, batch)
+			p, err := retentionPolicy(a, config.Path(af.configPath), batch)
 			if err != nil {
 				return err
 			}
@@ -226,7 +229,7 @@ func newRetentionShowCmd() *cobra.Command {
 				return err
 			}
 			defer a.Close()
-			p, err := retentionPolicy(a, 0)
+			p, err := retentionPolicy(a, config.Path(af.configPath), envInt(envRetentionBatchSize, retention.DefaultBatchSize))
 			if err != nil {
 				return err
 			}
