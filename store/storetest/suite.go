@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"SyncState", testSyncState},
 		{"Conversations", testConversations},
 		{"WebhookEvents", testWebhookEvents},
+		{"WebhookEventListAndClaim", testWebhookListClaim},
 		{"Blobs", testBlobs},
 		{"Requests", testRequests},
 		{"RequestOptimisticConcurrency", testRequestConcurrency},
@@ -357,6 +358,56 @@ func testWebhookEvents(t *testing.T, st store.Store) {
 	must(t, err)
 	if n != 2 {
 		t.Fatalf("DeleteWebhookEventsByContact = %d, want 2", n)
+	}
+}
+
+func testWebhookListClaim(t *testing.T, st store.Store) {
+	lister, ok1 := st.(store.WebhookEventLister)
+	claimer, ok2 := st.(store.WebhookEventClaimer)
+	if !ok1 || !ok2 {
+		t.Fatalf("%T does not implement WebhookEventLister and WebhookEventClaimer", st)
+	}
+	for i, id := range []string{"n2", "n1", "n3"} {
+		_, err := st.InsertWebhookEvent(bg, store.WebhookEvent{NotificationID: id, ContactID: map[bool]string{true: "c1", false: "c2"}[i < 2],
+			ReceivedAt: ts("2026-04-01T00:00:00Z").Add(time.Duration(i) * time.Second)})
+		must(t, err)
+	}
+	evs, err := lister.WebhookEventsByContact(bg, "c1")
+	must(t, err)
+	if len(evs) != 2 || evs[0].NotificationID != "n2" || evs[1].NotificationID != "n1" {
+		t.Fatalf("WebhookEventsByContact = %+v", evs)
+	}
+	if _, err := lister.WebhookEventsByContact(bg, ""); !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("WebhookEventsByContact(\"\"): %v", err)
+	}
+	if _, err := claimer.ClaimWebhookEvent(bg, "nope", time.Time{}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("claim of a missing event: %v", err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	claims := 0
+	for range 6 {
+		wg.Go(func() {
+			err := st.InTx(bg, func(tx store.Tx) error {
+				ok, err := tx.(store.WebhookEventClaimer).ClaimWebhookEvent(bg, "n3", time.Time{})
+				if ok {
+					mu.Lock()
+					claims++
+					mu.Unlock()
+				}
+				return err
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if claims != 1 {
+		t.Fatalf("6 concurrent claims of one event: %d succeeded, want 1", claims)
+	}
+	if un, _ := st.UnprocessedWebhookEvents(bg, 10); len(un) != 2 {
+		t.Fatalf("after the claim %d events are unprocessed, want 2", len(un))
 	}
 }
 
