@@ -145,8 +145,15 @@ func (s *Service) RunWith(ctx context.Context, requestID string, opts RunOptions
 		// Release the claim so another worker need not wait for it to expire.
 		// context.WithoutCancel: the release must happen even when ctx ended.
 		_ = r.release(context.WithoutCancel(ctx))
-		if cause := context.Cause(runCtx); err != nil && errors.Is(cause, ErrLeaseLost) {
+		cause := context.Cause(runCtx)
+		if err != nil && errors.Is(cause, ErrLeaseLost) {
 			err = fmt.Errorf("%w: %w", ErrLeaseLost, err)
+		}
+		if err != nil && (errors.Is(err, ErrFinished) || errors.Is(cause, ErrFinished)) {
+			// Denied (or finished by another worker) while this run went on: the
+			// request needs nothing more.
+			s.logger().Info("request finished elsewhere while running; stopped", "request_id", requestID)
+			err = nil
 		}
 	}()
 	return r.run(runCtx)
@@ -291,6 +298,14 @@ func (r *runner) guarded(ctx context.Context, fn func(tx store.Tx) error) error 
 		if err := r.holdLease(ctx, tx, false); err != nil {
 			return err
 		}
+		// A request denied while it runs stops here: nothing more is recorded.
+		cur, err := tx.GetRequest(ctx, r.id)
+		if err != nil {
+			return err
+		}
+		if Finished(cur.State) {
+			return fmt.Errorf("%w: %s is %s", ErrFinished, r.id, cur.State)
+		}
 		return fn(tx)
 	})
 }
@@ -388,8 +403,8 @@ func (r *runner) heartbeat(ctx context.Context, cancel context.CancelCauseFunc) 
 				return
 			case <-t.C:
 				err := r.guarded(ctx, func(store.Tx) error { return nil })
-				if errors.Is(err, ErrLeaseLost) {
-					cancel(ErrLeaseLost)
+				if errors.Is(err, ErrLeaseLost) || errors.Is(err, ErrFinished) {
+					cancel(err)
 					return
 				}
 			}

@@ -238,7 +238,7 @@ func TestExpiredLeaseIsTakenOverAndOldRunnerStops(t *testing.T) {
 }
 
 func TestHeartbeatKeepsLeaseDuringLongRun(t *testing.T) {
-	h := newHarness(t, storetest.SQLite(), sandbox.Options{Latency: 15 * time.Millisecond})
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{Latency: 80 * time.Millisecond})
 	ctx := context.Background()
 	p := h.sb.SamplePerson()
 	r := file(t, h, store.RequestErasure, personIdentifiers(p))
@@ -270,4 +270,31 @@ func TestHeartbeatKeepsLeaseDuringLongRun(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestDenyWhileRunningStopsTheRun(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
+	ctx := context.Background()
+	p := h.sb.SamplePerson()
+	r := file(t, h, store.RequestErasure, personIdentifiers(p))
+	err := h.app.DSAR.RunWith(ctx, r.ID, dsar.RunOptions{Progress: func(pr dsar.Progress) {
+		if pr.Step == dsar.StepDeleteTickets && pr.State == "done" {
+			if _, err := h.app.DSAR.Deny(ctx, r.ID, "GDPR Art. 17(3)(e) legal claims"); err != nil {
+				t.Error(err)
+			}
+		}
+	}})
+	if err != nil {
+		t.Fatalf("run after a denial: %v", err)
+	}
+	cur, _ := h.app.DSAR.Get(ctx, r.ID)
+	if cur.State != store.StateDenied {
+		t.Fatalf("state %s", cur.State)
+	}
+	for _, id := range p.LiveContactIDs {
+		if n := h.sb.Stats().Effect(sandbox.EffectContactDeleted, id); n != 0 {
+			t.Errorf("contact %s deleted after the request was denied", id)
+		}
+	}
+	checkAudit(t, h, p)
 }
