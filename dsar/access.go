@@ -18,14 +18,34 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/vault"
 )
 
+// The access half of privacy requests (GDPR Art. 15 and 20, CCPA right to know).
+//
+// BuildPackage runs in three phases, none of which holds a transaction across a
+// network call:
+//
+//  1. collect (access_collect.go): every Intercom call, in parallel under the
+//     client's shared rate budget (Service.Parallelism calls in flight);
+//  2. assemble (access_assemble.go, access_profile.go, access_redact.go,
+//     access_local.go): the profile split into provided / observed / derived, the
+//     third-party redaction, the local store's rows decrypted, the notices, all
+//     sorted so the package is reproducible;
+//  3. store: the zip (accesspkg.Build) encrypted under the request's key and kept
+//     as a blob with its expiry, with access.package_created appended in the same
+//     transaction.
+//
+// A process killed before phase 3 commits leaves nothing behind (reading Intercom
+// has no effect to repeat); killed after, the next call finds the blob and returns
+// it.
+
 // Errors of access packages. Messages never carry personal data.
 var (
 	// ErrNoPackage: the request has no access package (it was never built, or it
 	// was deleted by an erasure or by retention).
 	ErrNoPackage = errors.New("dsar: the request has no access package; run the access request first")
-	// ErrPackageExpired: the package is past its expiry (the export retention); build
-	// a new one by running the access request again.
-	ErrPackageExpired = errors.New("dsar: the access package has expired")
+	// ErrPackageExpired: the package is past its expiry (the export retention) and is
+	// no longer served; retention deletes it. File a new access request for a fresh
+	// copy.
+	ErrPackageExpired = errors.New("dsar: the access package has expired; file a new access request for a fresh copy")
 )
 
 // DefaultPackageTTL is how long an access package is kept when Service.PackageTTL is
@@ -41,12 +61,19 @@ const (
 // PackageInfo describes a stored access package. SHA256 is the digest of the
 // plaintext zip (what the person receives); Size its length.
 type PackageInfo struct {
-	BlobID    string
-	Size      int64
-	SHA256    string
-	Files     int
+	// BlobID is the stored blob (kind access_package) holding the encrypted zip.
+	BlobID string
+	// Size and SHA256 (lower-case hex) describe the plaintext zip.
+	Size   int64
+	SHA256 string
+	// Files is the number of files in the zip, manifest.json included.
+	Files int
+	// ExpiresAt is when the package stops being served (creation + PackageTTL).
 	ExpiresAt time.Time
-	Counts    map[string]int64
+	// Counts are the records per kind ("contacts", "conversations", "messages",
+	// "tickets", "notes", "events", "local_contacts", ...; "redactions" only when
+	// this call built the package). Never values.
+	Counts map[string]int64
 }
 
 func (s *Service) packageTTL() time.Duration {
@@ -71,22 +98,22 @@ func (s *Service) BuildPackage(ctx context.Context, req store.Request, ids Ident
 	if err != nil {
 		return PackageInfo{}, err
 	}
-	var zip bytes.Buffer
-	man, err := accesspkg.Build(p, &zip)
+	var buf bytes.Buffer
+	man, err := accesspkg.Build(p, &buf)
 	if err != nil {
 		return PackageInfo{}, fmt.Errorf("dsar: build access package: %w", err)
 	}
 	counts := countsOf(p)
 	counts["redactions"] = built["redactions"]
 	counts["files"] = int64(len(man.Files) + 1)
-	return s.storePackage(ctx, req, zip.Bytes(), len(man.Files)+1, counts)
+	return s.storePackage(ctx, req, buf.Bytes(), len(man.Files)+1, counts)
 }
 
 // storePackage encrypts the zip under the request's key, stores it and appends
 // access.package_created in one transaction.
-func (s *Service) storePackage(ctx context.Context, req store.Request, zip []byte, files int, counts map[string]int64) (PackageInfo, error) {
-	sum := sha256.Sum256(zip)
-	info := PackageInfo{Size: int64(len(zip)), SHA256: hex.EncodeToString(sum[:]), Files: files, ExpiresAt: s.now().Add(s.packageTTL()), Counts: counts}
+func (s *Service) storePackage(ctx context.Context, req store.Request, pkg []byte, files int, counts map[string]int64) (PackageInfo, error) {
+	sum := sha256.Sum256(pkg)
+	info := PackageInfo{Size: int64(len(pkg)), SHA256: hex.EncodeToString(sum[:]), Files: files, ExpiresAt: s.now().Add(s.packageTTL()), Counts: counts}
 	err := s.Store.InTx(ctx, func(tx store.Tx) error {
 		existing, err := tx.BlobsByRequest(ctx, req.ID)
 		if err != nil {
@@ -98,7 +125,7 @@ func (s *Service) storePackage(ctx context.Context, req store.Request, zip []byt
 			}
 		}
 		id := store.NewID("blob")
-		enc, err := s.Vault.With(tx).Encrypt(ctx, requestKeyID(req.ID), vault.AAD{Table: tableBlobs, Column: colBlobContent, Row: id}, zip)
+		enc, err := s.Vault.With(tx).Encrypt(ctx, requestKeyID(req.ID), vault.AAD{Table: tableBlobs, Column: colBlobContent, Row: id}, pkg)
 		if err != nil {
 			return err
 		}
