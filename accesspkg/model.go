@@ -118,6 +118,19 @@ type Message struct {
 	// ProvidedBySubject marks messages the person wrote (portable under Art. 20).
 	ProvidedBySubject bool `json:"provided_by_subject"`
 	Redacted          bool `json:"redacted_by_intercom,omitempty"`
+	// Attachments are the files attached to the message.
+	Attachments []Attachment `json:"attachments,omitempty"`
+}
+
+// Attachment is a file attached to a message. For the person's own messages and the
+// staff's, Name and URL (Intercom's download link, which expires) are given; a file
+// another person attached is listed as Withheld, with its type and size only.
+type Attachment struct {
+	Name        string `json:"name,omitempty"`
+	ContentType string `json:"content_type,omitempty"`
+	Size        int64  `json:"size,omitempty"`
+	URL         string `json:"url,omitempty"`
+	Withheld    bool   `json:"withheld,omitempty"`
 }
 
 // LocalData is what the local store held about the person, decrypted for the package.

@@ -81,11 +81,15 @@ func TestVerify(t *testing.T) {
 			}
 			return d
 		}, nil),
-		"unlisted file":    rezip(t, pkg, keep, map[string][]byte{"extra.txt": []byte("x")}),
-		"no manifest":      rezip(t, pkg, func(name string, d []byte) []byte { return map[bool][]byte{true: nil, false: d}[name == "manifest.json"] }, nil),
-		"manifest garbled": rezip(t, pkg, func(name string, d []byte) []byte { return map[bool][]byte{true: []byte("{"), false: d}[name == "manifest.json"] }, nil),
-		"not a zip":        []byte("PK but not really"),
-		"truncated":        pkg[:len(pkg)/2],
+		"unlisted file": rezip(t, pkg, keep, map[string][]byte{"extra.txt": []byte("x")}),
+		"no manifest": rezip(t, pkg, func(name string, d []byte) []byte {
+			return map[bool][]byte{true: nil, false: d}[name == "manifest.json"]
+		}, nil),
+		"manifest garbled": rezip(t, pkg, func(name string, d []byte) []byte {
+			return map[bool][]byte{true: []byte("{"), false: d}[name == "manifest.json"]
+		}, nil),
+		"not a zip": []byte("PK but not really"),
+		"truncated": pkg[:len(pkg)/2],
 	}
 	for name, bad := range cases {
 		if _, err := Verify(bad); !errors.Is(err, ErrCorruptPackage) {

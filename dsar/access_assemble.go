@@ -300,11 +300,23 @@ func (a *assembler) author(au intercom.Author) (name, role string, subject bool)
 	return "Another person", "other", false
 }
 
-func (a *assembler) message(id, kind string, created intercom.Timestamp, au intercom.Author, body string, redacted bool) accesspkg.Message {
+func (a *assembler) message(id, kind string, created intercom.Timestamp, au intercom.Author, body string, redacted bool, files []intercom.Attachment) accesspkg.Message {
 	name, role, subject := a.author(au)
 	h, text := a.red.finish(body) // pass 1 ran when the object arrived (collect)
-	return accesspkg.Message{ID: id, Author: name, AuthorRole: role, Kind: kind, CreatedAt: created.Time().UTC(),
+	m := accesspkg.Message{ID: id, Author: name, AuthorRole: role, Kind: kind, CreatedAt: created.Time().UTC(),
 		Body: h, Text: text, ProvidedBySubject: subject, Redacted: redacted}
+	for _, f := range files {
+		att := accesspkg.Attachment{ContentType: f.ContentType, Size: int64(f.Filesize)}
+		if role == "other" {
+			// Another person's file: its name may name them, its content is theirs.
+			att.Withheld = true
+		} else {
+			att.Name, att.URL = a.red.text(f.Name), f.URL
+		}
+		m.Attachments = append(m.Attachments, att)
+	}
+	a.count("attachments", int64(len(files)))
+	return m
 }
 
 // conversation converts a retrieved conversation: the opening message and every part
@@ -327,10 +339,10 @@ func (a *assembler) conversation(cv intercom.Conversation) accesspkg.Conversatio
 		if src.DeliveredAs != "" {
 			kind = "opening message (" + src.DeliveredAs + ")"
 		}
-		out.Messages = append(out.Messages, a.message(string(src.ID), kind, cv.CreatedAt, src.Author, body, bool(src.Redacted)))
+		out.Messages = append(out.Messages, a.message(string(src.ID), kind, cv.CreatedAt, src.Author, body, bool(src.Redacted), src.Attachments))
 	}
 	for _, p := range parts {
-		out.Messages = append(out.Messages, a.message(string(p.ID), p.PartType, p.CreatedAt, p.Author, p.Body, bool(p.Redacted)))
+		out.Messages = append(out.Messages, a.message(string(p.ID), p.PartType, p.CreatedAt, p.Author, p.Body, bool(p.Redacted), p.Attachments))
 	}
 	sortMessages(out.Messages[min(1, len(out.Messages)):])
 	yours, others := a.participants(cv.Contacts.Contacts)
@@ -393,13 +405,19 @@ func (a *assembler) ticket(t intercom.Ticket) accesspkg.Record {
 	rec["your_contact_ids"], rec["other_participants"] = yours, others
 	var msgs []accesspkg.Message
 	for _, p := range t.TicketParts.TicketParts {
-		msgs = append(msgs, a.message(string(p.ID), p.PartType, p.CreatedAt, p.Author, p.Body, bool(p.Redacted)))
+		msgs = append(msgs, a.message(string(p.ID), p.PartType, p.CreatedAt, p.Author, p.Body, bool(p.Redacted), p.Attachments))
 	}
 	sortMessages(msgs)
 	ms := []any{}
 	for _, m := range msgs {
-		ms = append(ms, map[string]any{"id": m.ID, "author": m.Author, "author_role": m.AuthorRole, "kind": m.Kind,
-			"created_at": m.CreatedAt.Format(time.RFC3339), "text": m.Text, "provided_by_subject": m.ProvidedBySubject})
+		rec := map[string]any{"id": m.ID, "author": m.Author, "author_role": m.AuthorRole, "kind": m.Kind,
+			"created_at": m.CreatedAt.Format(time.RFC3339), "text": m.Text, "provided_by_subject": m.ProvidedBySubject}
+		if len(m.Attachments) > 0 {
+			rec["attachments"] = toRecord(struct {
+				A []accesspkg.Attachment `json:"list"`
+			}{m.Attachments})["list"]
+		}
+		ms = append(ms, rec)
 	}
 	rec["messages"] = ms
 	a.count("tickets", 1)

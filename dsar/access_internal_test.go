@@ -5,6 +5,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/intercom-privacy/intercom-privacy/intercom"
 	"github.com/intercom-privacy/intercom-privacy/pii"
 )
 
@@ -116,4 +117,40 @@ func FuzzAccessText(f *testing.F) {
 			t.Fatalf("own e-mail lost: %q -> %q", s, out)
 		}
 	})
+}
+
+func TestConversationAuthorsAndAttachments(t *testing.T) {
+	r := testRedaction(t)
+	a := &assembler{red: r, own: map[string]bool{"me1": true}, counts: map[string]int64{}}
+	cv := intercom.Conversation{ID: "c1", CreatedAt: 1700000000, Contacts: intercom.ConversationContacts{Contacts: []intercom.ContactRef{{ID: "me1"}, {ID: "stranger"}}},
+		Source: intercom.Source{ID: "s1", Body: "<p>Hello</p>", Author: intercom.Author{Type: "user", ID: "me1", Name: "Saoirse Ní Bhriain"},
+			Attachments: []intercom.Attachment{{Name: "my-invoice.pdf", URL: "https://files.example/1", ContentType: "application/pdf", Filesize: 1234}}}}
+	cv.ConversationParts.ConversationParts = []intercom.ConversationPart{
+		{ID: "p1", PartType: "comment", CreatedAt: 1700000100, Body: "<p>I'm Tomasz, see my scan</p>",
+			Author:      intercom.Author{Type: "user", ID: "stranger", Name: "Tomasz Kowalski", Email: "tomasz.k@firma-poczta.pl"},
+			Attachments: []intercom.Attachment{{Name: "tomasz-kowalski-passport.jpg", URL: "https://files.example/2", ContentType: "image/jpeg"}}},
+		{ID: "p2", PartType: "comment", CreatedAt: 1700000200, Body: "<p>Thanks both</p>", Author: intercom.Author{Type: "admin", ID: "a1", Name: "Priya Raman"}},
+	}
+	cv.ConversationParts.TotalCount = 2
+	out := a.conversation(cv)
+	if len(out.Messages) != 3 {
+		t.Fatalf("%d messages", len(out.Messages))
+	}
+	you, other, staff := out.Messages[0], out.Messages[1], out.Messages[2]
+	if you.Author != "You" || !you.ProvidedBySubject || len(you.Attachments) != 1 || you.Attachments[0].Name != "my-invoice.pdf" || you.Attachments[0].URL == "" {
+		t.Errorf("own message %+v", you)
+	}
+	if other.Author != "Another person" || other.AuthorRole != "other" || len(other.Attachments) != 1 || !other.Attachments[0].Withheld ||
+		other.Attachments[0].Name != "" || other.Attachments[0].URL != "" {
+		t.Errorf("other customer's message %+v", other)
+	}
+	if staff.Author != "Priya Raman" || staff.AuthorRole != "teammate" {
+		t.Errorf("teammate's message %+v", staff)
+	}
+	if out.Raw["other_participants"] != 1 {
+		t.Errorf("raw %v", out.Raw)
+	}
+	if strings.Contains(out.Raw["your_contact_ids"].([]any)[0].(string), "stranger") {
+		t.Error("another person's contact id disclosed")
+	}
 }
