@@ -587,16 +587,151 @@ func (r *runner) suppress(ctx context.Context) error {
 // VerifyDetail is the Detail of the verify step: what was checked, and the SHA-256
 // of the evidence (one line per check: the object id or the identifier's kind and
 // position, and the answer), so the check can be shown later without keeping data.
+// LateContacts are contacts the verification's searches found that the person's
+// resolution did not list (created meanwhile); they are deleted too, each recorded
+// in LateDone as its DELETE returns, and purged locally once (LatePurged).
 type VerifyDetail struct {
 	Counts         map[string]int64 `json:"counts"`
-	EvidenceSHA256 string           `json:"evidence_sha256"`
+	EvidenceSHA256 string           `json:"evidence_sha256,omitempty"`
+	LateContacts   []string         `json:"late_contacts,omitempty"`
+	LateDone       []string         `json:"late_done,omitempty"`
+	LatePurged     bool             `json:"late_purged,omitempty"`
 }
+
+// maxLateRounds bounds how often one verify step deletes contacts found late
+// before it gives up and lets the job retry.
+const maxLateRounds = 3
 
 // verify re-queries Intercom: every contact of the person answers 404 (a merged-away
 // id may answer 410 pointing at a canonical contact that answers 404), every deleted
 // ticket and conversation answers 404, and a search by each email, phone and
-// external id finds nothing.
+// external id finds nothing. A contact that a search still finds and that the
+// resolution did not list was created after it: it is deleted, purged and
+// suppressed like the others, and the verification runs again. A listed contact
+// that still answers (Intercom's search index lags behind deletions) fails the step
+// with a *VerificationError, and the job retries it later.
 func (r *runner) verify(ctx context.Context) error {
+	var d VerifyDetail
+	if _, err := r.loadProgress(ctx, StepVerify, &d); err != nil {
+		return err
+	}
+	for round := 0; ; round++ {
+		if err := r.eraseLate(ctx, &d); err != nil {
+			return err
+		}
+		evidence, counts, remaining, other, err := r.verifyOnce(ctx, d.LateContacts)
+		if err != nil {
+			return err
+		}
+		person := r.personContacts()
+		var fresh []string
+		for _, id := range remaining {
+			if !person[id] && !slices.Contains(d.LateContacts, id) {
+				fresh = append(fresh, id)
+			}
+		}
+		if len(fresh) > 0 && round < maxLateRounds {
+			d.LateContacts = append(d.LateContacts, fresh...)
+			d.LatePurged = false
+			if err := r.saveProgress(ctx, StepVerify, d); err != nil {
+				return err
+			}
+			continue
+		}
+		if len(remaining) > 0 || other > 0 {
+			return &VerificationError{Remaining: remaining, Other: other}
+		}
+		if len(d.LateContacts) > 0 {
+			counts["late_contacts_deleted"] = int64(len(d.LateDone))
+		}
+		sum := sha256.Sum256([]byte(evidence))
+		d.Counts, d.EvidenceSHA256 = counts, hex.EncodeToString(sum[:])
+		return r.recordStep(ctx, StepVerify, d, audit.Record{Action: audit.ActionErasureVerified, Counts: counts,
+			Reason: "re-queried Intercom: every contact answers 404 and no search finds the person; evidence digest in the verify step"}, nil)
+	}
+}
+
+// eraseLate deletes the late contacts not yet done (a 404 or 410 is done), then, in
+// one transaction, purges their local copies, destroys their person keys, adds
+// their ids to the suppression list and records it.
+func (r *runner) eraseLate(ctx context.Context, d *VerifyDetail) error {
+	if len(d.LateContacts) == 0 || d.LatePurged {
+		return nil
+	}
+	for _, id := range d.LateContacts {
+		if slices.Contains(d.LateDone, id) {
+			continue
+		}
+		_, err := r.s.Intercom.DeleteContact(ctx, id)
+		if err != nil && !errors.Is(err, intercom.ErrNotFound) && !errors.Is(err, intercom.ErrMerged) {
+			return fmt.Errorf("delete contact %s found by the verification: %w", id, err)
+		}
+		d.LateDone = append(d.LateDone, id)
+		if err := r.saveProgress(ctx, StepVerify, *d); err != nil {
+			return err
+		}
+	}
+	refs := make([][]byte, 0, len(d.LateContacts))
+	for _, id := range d.LateContacts {
+		ref, err := r.s.Vault.BlindIndex(vault.KindContactID, id)
+		if err != nil {
+			return err
+		}
+		refs = append(refs, ref)
+	}
+	var keys []string
+	err := r.guarded(ctx, func(tx store.Tx) error {
+		keys = keys[:0]
+		for _, id := range d.LateContacts {
+			c, err := tx.GetContact(ctx, id)
+			if err == nil && c.PersonKeyID != "" && !slices.Contains(keys, c.PersonKeyID) {
+				keys = append(keys, c.PersonKeyID)
+			} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+		purged, err := tx.PurgePerson(ctx, store.PurgeTarget{PersonKeyIDs: keys, ContactIDs: d.LateContacts})
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if _, err := r.s.Vault.DestroyPersonKey(ctx, tx, k); err != nil {
+				return err
+			}
+		}
+		for _, ref := range refs {
+			if _, err := tx.AddSuppression(ctx, store.Suppression{Ref: ref, Kind: string(vault.KindContactID), CreatedAt: r.s.now()}); err != nil {
+				return err
+			}
+		}
+		d.LatePurged = true
+		b, err := json.Marshal(d)
+		if err != nil {
+			return err
+		}
+		if err := tx.UpsertStep(ctx, store.Step{RequestID: r.id, Name: StepVerify, State: store.StepPending, Detail: b, StartedAt: r.s.now()}); err != nil {
+			return err
+		}
+		_, err = r.s.Chain.Append(ctx, tx, audit.Record{Actor: r.s.Actor, Action: audit.ActionErasureIntercomDeleted,
+			RequestID: r.id, SubjectRef: r.req.SubjectRef, Outcome: audit.OutcomeSuccess, ObjectIDs: capIDs(d.LateContacts),
+			Counts: map[string]int64{"late_contacts_deleted": int64(len(d.LateDone)), "cached_contacts": purged.Contacts,
+				"person_keys_destroyed": int64(len(keys)), "suppressed_contact_id": int64(len(refs))},
+			Reason: "contacts matching the person's identifiers created after the resolution, found by the verification: deleted, purged and suppressed"})
+		return err
+	})
+	if err != nil {
+		d.LatePurged = false
+		return err
+	}
+	for _, k := range keys {
+		r.s.Vault.Forget(k)
+	}
+	return nil
+}
+
+// verifyOnce runs the checks once and returns the evidence text, the counts, the
+// contacts still present and how many other objects still answer.
+func (r *runner) verifyOnce(ctx context.Context, late []string) (string, map[string]int64, []string, int, error) {
 	var evidence strings.Builder
 	counts := map[string]int64{}
 	var remaining []string
@@ -604,7 +739,7 @@ func (r *runner) verify(ctx context.Context) error {
 	person := r.personContacts()
 	type check struct{ kind, id string }
 	var checks []check
-	for _, id := range r.orderedContacts() {
+	for _, id := range append(r.orderedContacts(), late...) {
 		checks = append(checks, check{"contact", id})
 	}
 	for _, step := range []string{StepDeleteTickets, StepDeleteConversations} {
@@ -631,7 +766,7 @@ func (r *runner) verify(ctx context.Context) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return "", nil, nil, 0, err
 	}
 	for i, c := range checks {
 		err := results[i]
@@ -646,7 +781,7 @@ func (r *runner) verify(ctx context.Context) error {
 				remaining = append(remaining, c.id)
 				fmt.Fprintf(&evidence, "contact %s: still present\n", c.id)
 			default:
-				return fmt.Errorf("verify contact %s: %w", c.id, err)
+				return "", nil, nil, 0, fmt.Errorf("verify contact %s: %w", c.id, err)
 			}
 			counts["contacts_checked"]++
 			continue
@@ -658,7 +793,7 @@ func (r *runner) verify(ctx context.Context) error {
 			other++
 			fmt.Fprintf(&evidence, "%s %s: still present\n", c.kind, c.id)
 		default:
-			return fmt.Errorf("verify %s: %w", c.kind, err)
+			return "", nil, nil, 0, fmt.Errorf("verify %s: %w", c.kind, err)
 		}
 		counts[strings.TrimPrefix(c.kind, "delete_")+"_checked"]++
 	}
@@ -695,15 +830,9 @@ func (r *runner) verify(ctx context.Context) error {
 		counts["searches"]++
 	})
 	if serr != nil {
-		return serr
+		return "", nil, nil, 0, serr
 	}
-	if len(remaining) > 0 || other > 0 {
-		return &VerificationError{Remaining: remaining, Other: other}
-	}
-	sum := sha256.Sum256([]byte(evidence.String()))
-	d := VerifyDetail{Counts: counts, EvidenceSHA256: hex.EncodeToString(sum[:])}
-	return r.recordStep(ctx, StepVerify, d, audit.Record{Action: audit.ActionErasureVerified, Counts: counts,
-		Reason: "re-queried Intercom: every contact answers 404 and no search finds the person; evidence digest in the verify step"}, nil)
+	return evidence.String(), counts, remaining, other, nil
 }
 
 // Outcome is the JSON a completed request keeps as its outcome: counts and notices,

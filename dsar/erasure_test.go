@@ -359,3 +359,36 @@ func TestShredAfterPackageExpires(t *testing.T) {
 	}
 	checkAudit(t, h, p)
 }
+
+func TestVerifyDeletesContactCreatedDuringErasure(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
+	ctx := context.Background()
+	p := h.sb.SamplePerson()
+	r := file(t, h, store.RequestErasure, personIdentifiers(p))
+	var late sandbox.Person
+	err := h.app.DSAR.RunWith(ctx, r.ID, dsar.RunOptions{Progress: func(pr dsar.Progress) {
+		if pr.Step == dsar.StepDeleteContacts && pr.State == "done" {
+			// The person writes in again while the erasure runs: a new lead.
+			late = h.sb.AddPerson(sandbox.PersonSpec{Email: p.Email, Leads: 1})
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(late.ContactIDs) != 1 {
+		t.Fatalf("late person %+v", late)
+	}
+	id := late.ContactIDs[0]
+	if n := h.sb.Stats().Effect(sandbox.EffectContactDeleted, id); n != 1 {
+		t.Errorf("contact created during the erasure deleted %d times", n)
+	}
+	ref, _ := h.app.Vault.BlindIndex(vault.KindContactID, id)
+	if ok, _ := h.app.Store.Suppressed(ctx, ref); !ok {
+		t.Error("late contact not suppressed")
+	}
+	r, _ = h.app.DSAR.Get(ctx, r.ID)
+	if o := outcome(t, r); o.Counts["late_contacts_deleted"] != 1 || r.State != store.StateCompleted {
+		t.Errorf("state %s outcome counts %v", r.State, o.Counts)
+	}
+	checkErased(t, h, p, cached{})
+}
