@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/intercom-privacy/intercom-privacy/app"
+	"github.com/intercom-privacy/intercom-privacy/contactsync"
+	"github.com/intercom-privacy/intercom-privacy/dsar"
+	"github.com/intercom-privacy/intercom-privacy/jobs"
+	"github.com/intercom-privacy/intercom-privacy/server"
+	"github.com/intercom-privacy/intercom-privacy/store"
+	"github.com/intercom-privacy/intercom-privacy/webhook"
+)
+
+func init() { register(newServeCmd) }
+
+// Environment variables of `serve`.
+const (
+	envServeAddr = "INTERCOM_PRIVACY_ADDR"
+	envAppID     = "INTERCOM_APP_ID"
+)
+
+// maxOpenRequestsCounted caps the privacy requests /metrics counts per state.
+const maxOpenRequestsCounted = 100000
+
+// newServeCmd builds `intercom-privacy serve`.
+func newServeCmd() *cobra.Command {
+	var (
+		af            appFlags
+		o             workerOptions
+		addr          string
+		appID         string
+		maxBody       int64
+		noWorkers     bool
+		applyInterval time.Duration
+		stopWait      time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the HTTP server (Intercom webhooks, health, metrics) and the job workers",
+		Long: `serve listens on --addr and answers:
+
+  POST /webhooks/intercom  Intercom webhook notifications, signed with the app's
+                           client secret (INTERCOM_CLIENT_SECRET, required: the
+                           server refuses to start without it)
+  GET  /healthz            200 "ok" while the database answers, else 503
+  GET  /metrics            counters in the Prometheus text format: notifications
+                           accepted, duplicate and rejected by reason, HTTP
+                           requests by route and status, webhook events applied,
+                           open privacy requests by state
+
+A notification is verified (X-Hub-Signature, constant time), stored minimised
+(notification id, topic and contact id; the payload is dropped) and
+de-duplicated by its id. contact.deleted and contact.archived purge the contact
+from the local store at once; contact created, updated, unarchived and merged
+topics are applied in the background: the contact is fetched from Intercom and
+its allow-listed copy (see ` + "`sync contacts`" + `) updated, unless the person is
+suppressed. Other topics are stored and acknowledged.
+
+serve also runs the job workers of ` + "`worker`" + ` (privacy requests, the retention
+schedule and every other registered job) unless --no-workers is given.
+Ctrl-C or SIGTERM stops accepting connections, lets running requests and jobs
+finish (up to --stop-timeout), and exits.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			secret := os.Getenv(server.EnvClientSecret)
+			if strings.TrimSpace(secret) == "" {
+				return server.ErrNoSecret
+			}
+			ctx := cmd.Context()
+			a, err := af.open(ctx, "server")
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			if err := a.RequireIntercom(); err != nil {
+				return err
+			}
+			syncer := newSyncer(a, "webhook")
+			applier := contactsync.NewApplier(syncer)
+			applier.Interval = applyInterval
+			srv, err := server.New(server.Options{
+				Secret: []byte(secret), AppID: appID, MaxBody: maxBody, Logger: a.Logger,
+				Sink:            &contactsync.WebhookSink{Syncer: syncer, Wake: applier.Wake},
+				Health:          func(ctx context.Context) error { _, err := a.Store.SchemaVersion(ctx); return err },
+				Gauges:          requestGauges(a),
+				ShutdownTimeout: stopWait,
+			})
+			if err != nil {
+				return err
+			}
+			m := srv.Metrics()
+			applier.OnResult = func(r contactsync.ApplyResult, _ error) {
+				for _, c := range []struct {
+					label string
+					n     int
+				}{{"stored", r.Stored}, {"purged", r.Purged}, {"skipped", r.Skipped}, {"failed", r.Failed}, {"deferred", r.Deferred}} {
+					if c.n > 0 {
+						m.Add(server.MetricWebhookApplied, int64(c.n), [2]string{"result", c.label})
+					}
+				}
+			}
+			errw := cmd.ErrOrStderr()
+			var q *jobs.Queue
+			if !noWorkers {
+				queue, n, err := startWorkers(ctx, a, o)
+				if err != nil {
+					return err
+				}
+				q = queue
+				defer queue.Close()
+				fmt.Fprintf(errw, "serve: workers running on %s (%d concurrent jobs, %d open request(s) queued)\n", queue.Backend(), o.Concurrency, n)
+			}
+			var wg sync.WaitGroup
+			actx, stopApplier := context.WithCancel(ctx)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_ = applier.Run(actx)
+			}()
+			serveErr := srv.ListenAndServe(ctx, addr, func(bound net.Addr) {
+				fmt.Fprintf(errw, "serve: listening on http://%s (webhooks at %s); Ctrl-C to stop\n", bound, webhook.Path)
+			})
+			stopApplier()
+			wg.Wait()
+			var stopErr error
+			if q != nil {
+				fmt.Fprintln(errw, "serve: stopping; waiting for running jobs to finish")
+				sctx, cancel := context.WithTimeout(context.Background(), stopWait)
+				if err := q.Stop(sctx); err != nil {
+					stopErr = fmt.Errorf("serve: stop the workers: %w (unfinished jobs are retried by the next worker)", err)
+				}
+				cancel()
+			}
+			if serveErr != nil {
+				return serveErr
+			}
+			if stopErr != nil {
+				return stopErr
+			}
+			fmt.Fprintln(errw, "serve: stopped")
+			return nil
+		},
+	}
+	af.add(cmd)
+	f := cmd.Flags()
+	f.StringVar(&addr, "addr", envString(envServeAddr, "127.0.0.1:8080"), "host:port to listen on (env "+envServeAddr+"); port 0 picks a free one")
+	f.StringVar(&appID, "app-id", envString(envAppID, ""), "the workspace's id_code (GET /me app.id_code; env "+envAppID+"): notifications for another workspace are acknowledged and ignored; empty accepts every app_id")
+	f.Int64Var(&maxBody, "max-body", webhook.DefaultMaxBody, "largest notification body accepted, in bytes (larger: 413)")
+	f.BoolVar(&noWorkers, "no-workers", false, "serve HTTP only; run the job workers elsewhere (`intercom-privacy worker`)")
+	f.DurationVar(&applyInterval, "apply-interval", contactsync.DefaultApplyInterval, "how often stored webhook events that could not be applied yet are retried")
+	f.IntVar(&o.Concurrency, "concurrency", envInt("INTERCOM_PRIVACY_WORKERS", 4), "jobs run at once by this process (env INTERCOM_PRIVACY_WORKERS)")
+	f.StringVar(&o.ID, "id", envString("INTERCOM_PRIVACY_WORKER_ID", defaultWorkerID()), "name of this worker in River and in request leases (env INTERCOM_PRIVACY_WORKER_ID; default host-pid)")
+	f.DurationVar(&o.LeaseTTL, "lease-ttl", dsar.DefaultLeaseTTL, "how long a request stays claimed by a worker that stopped renewing it")
+	f.DurationVar(&o.JobTimeout, "job-timeout", 30*time.Minute, "longest run of one attempt of a job")
+	f.DurationVar(&stopWait, "stop-timeout", time.Minute, "how long to wait for running HTTP requests and jobs on interrupt")
+	return cmd
+}
+
+// requestGauges counts the open privacy requests by state for /metrics.
+func requestGauges(a *app.App) func(context.Context) ([]server.Gauge, error) {
+	return func(ctx context.Context) ([]server.Gauge, error) {
+		var out []server.Gauge
+		for _, st := range []store.RequestState{store.StateReceived, store.StateVerified, store.StateInProgress} {
+			rs, err := a.Store.ListRequests(ctx, store.RequestFilter{States: []store.RequestState{st}, Limit: maxOpenRequestsCounted})
+			if err != nil {
+				return nil, errors.Join(errors.New("count privacy requests"), err)
+			}
+			out = append(out, server.Gauge{Name: "intercom_privacy_requests_open",
+				Help:   "Open privacy requests by state (counted up to 100000 per state).",
+				Labels: [][2]string{{"state", string(st)}}, Value: int64(len(rs))})
+		}
+		return out, nil
+	}
+}

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/intercom-privacy/intercom-privacy/contactsync"
+	"github.com/intercom-privacy/intercom-privacy/sandbox"
+	"github.com/intercom-privacy/intercom-privacy/server"
+	"github.com/intercom-privacy/intercom-privacy/vault"
+	"github.com/intercom-privacy/intercom-privacy/webhook"
+)
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// serveEnv sets up a sandbox, a SQLite store with keys and the environment.
+func serveEnv(t *testing.T) *sandbox.Server {
+	t.Helper()
+	sb, err := sandbox.New(sandbox.Options{Contacts: 30, ContactsOnly: true, RateLimit: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	api := httptest.NewServer(sb.Handler())
+	t.Cleanup(api.Close)
+	key, err := vault.GenerateMasterKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(vault.EnvMasterKey, key)
+	t.Setenv("DATABASE_URL", "sqlite://"+filepath.Join(t.TempDir(), "serve.db"))
+	t.Setenv("INTERCOM_ACCESS_TOKEN", sb.Token())
+	t.Setenv("INTERCOM_API_URL", api.URL)
+	if _, err := dsarCLI(t, "keys", "init"); err != nil {
+		t.Fatal(err)
+	}
+	return sb
+}
+
+func TestServeRefusesWithoutSecret(t *testing.T) {
+	serveEnv(t)
+	t.Setenv(server.EnvClientSecret, "")
+	_, err := dsarCLI(t, "serve", "--addr", "127.0.0.1:0")
+	if err == nil || !strings.Contains(err.Error(), server.EnvClientSecret) {
+		t.Fatalf("err = %v, want a refusal naming %s", err, server.EnvClientSecret)
+	}
+}
+
+func TestSyncContactsCommand(t *testing.T) {
+	sb := serveEnv(t)
+	out, err := dsarCLI(t, "sync", "contacts", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res contactsync.Result
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("--json output: %v %q", err, out)
+	}
+	live := 0
+	for _, c := range sb.Workspace().Contacts() {
+		if !c.Archived && c.MergedInto == "" {
+			live++
+			if c.Email != "" && strings.Contains(out, c.Email) {
+				t.Fatal("sync output holds an email address")
+			}
+		}
+	}
+	if res.Mode != "full" || res.Stored != int64(live) {
+		t.Fatalf("result %+v, want %d stored", res, live)
+	}
+	out, err = dsarCLI(t, "sync", "contacts")
+	if err != nil || !strings.Contains(out, "contact sync (incremental)") {
+		t.Fatalf("second run: %v %q", err, out)
+	}
+}
+
+// TestServeStartsAndStops runs `serve` with its workers, checks health, metrics
+// and one signed notification over 127.0.0.1, then stops it with the context
+// (what Ctrl-C does).
+func TestServeStartsAndStops(t *testing.T) {
+	serveEnv(t)
+	const secret = "cli-serve-secret"
+	t.Setenv(server.EnvClientSecret, secret)
+	root := newRootCmd()
+	var out bytes.Buffer
+	errb := &syncBuffer{}
+	root.SetOut(&out)
+	root.SetErr(errb)
+	root.SetArgs([]string{"serve", "--addr", "127.0.0.1:0", "--stop-timeout", "10s"})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx) }()
+	re := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
+	var base string
+	deadline := time.Now().Add(30 * time.Second)
+	for base == "" {
+		if m := re.FindStringSubmatch(errb.String()); m != nil {
+			base = m[1]
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve exited early: %v\n%s", err, errb.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start:\n%s", errb.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(errb.String(), "workers running") {
+		t.Fatalf("workers not started:\n%s", errb.String())
+	}
+	resp, err := http.Get(base + server.PathHealth)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	body, _ := json.Marshal(map[string]any{"type": "notification_event", "id": "notif_cli_1", "topic": "contact.deleted",
+		"app_id": "x", "data": map[string]any{"type": "notification_event_data", "item": map[string]any{"type": "contact", "id": "nope"}}})
+	req, _ := http.NewRequest(http.MethodPost, base+webhook.Path, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(webhook.SignatureHeader, webhook.Sign([]byte(secret), body))
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("webhook: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	resp, err = http.Get(base + server.PathMetrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`intercom_privacy_webhook_notifications_total{result="accepted"} 1`, `intercom_privacy_requests_open{state="received"} 0`} {
+		if !strings.Contains(string(text), want) {
+			t.Fatalf("metrics lack %q:\n%s", want, text)
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve stopped with %v\n%s", err, errb.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	if !strings.Contains(errb.String(), "serve: stopped") {
+		t.Fatalf("no clean stop:\n%s", errb.String())
+	}
+	if _, err := http.Get(base + server.PathHealth); err == nil {
+		t.Fatal("server still answering after stop")
+	}
+}
