@@ -254,7 +254,7 @@ func crashSweep(t *testing.T, cc crashCase, stride int, variants []bool) (points
 		// an even sample of a long one.
 		stride = int((total + maxKillPoints - 1) / maxKillPoints)
 	}
-	t.Logf("%s: killing at every %d. request (%d points per variant)", cc.typ, stride, (total+int64(stride)-1)/int64(stride))
+	t.Logf("%s: killing at requests 1, 1+%d, 1+2×%d, ... (%d points per variant)", cc.typ, stride, stride, (total+int64(stride)-1)/int64(stride))
 	for n := int64(1); n <= total; n += int64(stride) {
 		for _, after := range variants {
 			if t.Failed() {
