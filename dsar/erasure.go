@@ -33,6 +33,7 @@ type VerificationError struct {
 	Other int
 }
 
+// Error names the contacts still present (Intercom ids only).
 func (e *VerificationError) Error() string {
 	return fmt.Sprintf("dsar: erasure verification failed: %d contact(s) still present in Intercom (%s) and %d other object(s) still answering; the verify step will be retried",
 		len(e.Remaining), strings.Join(capIDs(e.Remaining), ", "), e.Other)

@@ -70,10 +70,12 @@ type PausedError struct {
 	Err error
 }
 
+// Error says why the request is paused and how to resume it.
 func (e *PausedError) Error() string {
 	return "dsar: request paused (" + e.Reason + "): Intercom refused the access token; fix INTERCOM_ACCESS_TOKEN and the request resumes on the next retry: " + e.Err.Error()
 }
 
+// Unwrap returns the Intercom error.
 func (e *PausedError) Unwrap() error { return e.Err }
 
 // RunOptions tune one Run.
