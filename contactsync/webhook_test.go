@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/intercom-privacy/intercom-privacy/contactsync"
@@ -260,5 +262,56 @@ func TestWebhookOtherTopics(t *testing.T) {
 	evs := events(t, h.app.Store, target.ID)
 	if len(evs) != 1 || evs[0].Topic != "contact.tag.created" || evs[0].PayloadEnc != nil {
 		t.Fatalf("events %+v", evs)
+	}
+}
+
+// TestApplyPendingConcurrent: several processes applying the same pending
+// events apply each exactly once (one record each, no double count).
+func TestApplyPendingConcurrent(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			h := newHarness(t, b, sandbox.Options{Seed: 27, Contacts: 30})
+			ctx := context.Background()
+			hd := handlerFor(h.syncer(h.app, nil), nil)
+			live := h.liveContacts()
+			for i, c := range live[:20] {
+				body := notification("notif_c"+strconv.Itoa(i), "contact.user.updated", map[string]any{"type": "contact", "id": c.ID})
+				if code := deliver(t, hd, body, webhook.Sign([]byte(secret), body)); code != http.StatusOK {
+					t.Fatalf("status %d", code)
+				}
+			}
+			const procs = 4
+			results := make([]contactsync.ApplyResult, procs)
+			errs := make([]error, procs)
+			syncers := make([]*contactsync.Syncer, procs)
+			for i := range syncers {
+				syncers[i] = h.syncer(h.open(), nil)
+			}
+			var wg sync.WaitGroup
+			for i := range syncers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					results[i], errs[i] = syncers[i].ApplyPending(ctx, 0)
+				}()
+			}
+			wg.Wait()
+			stored := 0
+			for i := range results {
+				if errs[i] != nil {
+					t.Fatalf("process %d: %v", i, errs[i])
+				}
+				stored += results[i].Stored
+			}
+			if stored != 20 {
+				t.Fatalf("stored %d times in total, want 20 (once per event)", stored)
+			}
+			if n := h.auditActions()["webhook.applied"]; n != 20 {
+				t.Fatalf("%d webhook.applied records, want 20", n)
+			}
+			if n := len(unprocessed(t, h.app.Store)); n != 0 {
+				t.Fatalf("%d events left unprocessed", n)
+			}
+		})
 	}
 }
