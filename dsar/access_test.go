@@ -17,6 +17,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/intercom-privacy/intercom-privacy/accesspkg"
+	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/deadline"
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/sandbox"
@@ -635,5 +636,52 @@ func TestAccessCancelled(t *testing.T) {
 	}
 	if blobs, _ := h.app.Store.BlobsByRequest(context.Background(), r.ID); len(blobs) != 0 {
 		t.Errorf("%d blobs stored after cancellation", len(blobs))
+	}
+}
+
+// TestAccessPackageReproducible builds the package twice for the same person at the
+// same instant: although the calls complete in a different order each time, data.json
+// and report.html are identical but for the request id.
+func TestAccessPackageReproducible(t *testing.T) {
+	h := newHarness(t, storetest.Backends(t)[0], sandbox.Options{Contacts: 10})
+	ctx := context.Background()
+	p := h.sb.AddPerson(sandbox.PersonSpec{Users: 2, Leads: 1, Conversations: 40, SharedConversations: 3, Tickets: 4, Notes: 4, Events: 6, OldEvents: 2})
+	ids := dsar.Identifiers{Emails: []string{p.Email}}
+	at := time.Now().UTC().Truncate(time.Second)
+	svc := *h.app.DSAR
+	svc.Now = func() time.Time { return at }
+	var data, report [2]string
+	for i := range 2 {
+		r, res := fileAccess(t, h, ids)
+		if _, err := svc.BuildPackage(ctx, r, ids, res); err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		if _, err := svc.WritePackage(ctx, r.ID, &out); err != nil {
+			t.Fatal(err)
+		}
+		u := unpack(t, out.Bytes())
+		data[i] = strings.ReplaceAll(string(u.files["data.json"]), r.ID, "REQ")
+		report[i] = strings.ReplaceAll(string(u.files["report.html"]), r.ID, "REQ")
+		data[i] = regexp.MustCompile(`"received_at": "[^"]*"`).ReplaceAllString(data[i], "")
+		report[i] = regexp.MustCompile(`received [^·]*·`).ReplaceAllString(report[i], "")
+	}
+	if data[0] != data[1] {
+		t.Error("data.json differs between two builds of the same data")
+	}
+	if report[0] != report[1] {
+		t.Error("report.html differs between two builds of the same data")
+	}
+	// Each download is in the audit trail.
+	var buf bytes.Buffer
+	pub, kid := h.app.Vault.AuditPublicKey()
+	if err := audit.Export(ctx, h.app.Store, &buf, audit.Keyring{{KeyID: kid, Key: pub}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(buf.String(), string(audit.ActionAccessPackageDownloaded)); n != 2 {
+		t.Errorf("%d download records, want 2", n)
+	}
+	if n := strings.Count(buf.String(), string(audit.ActionAccessPackageCreated)); n != 2 {
+		t.Errorf("%d package records, want 2", n)
 	}
 }
