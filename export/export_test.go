@@ -687,3 +687,85 @@ func TestInvalidParams(t *testing.T) {
 		t.Fatal("created a job for bad parameters")
 	}
 }
+
+// TestConcurrentResumeSameJob: two runs resume the same completed job at once;
+// one downloads, the other waits on its lease and reports the same outcome.
+func TestConcurrentResumeSameJob(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{ExportFormat: sandbox.FormatGzipCSV})
+	out := t.TempDir()
+	// Record the job, then stop (as if killed) before it completes.
+	ctx, cancel := context.WithCancel(context.Background())
+	p := h.params(out)
+	p.Progress = func(s export.Status) {
+		if s.Phase == export.PhaseWaiting {
+			cancel()
+		}
+	}
+	first, _ := h.service(h.app).Run(ctx, p)
+	time.Sleep(600 * time.Millisecond) // the job completes at Intercom
+	// Slow the download down so the two runs overlap.
+	h.setFault(func(w http.ResponseWriter, r *http.Request, next http.Handler) bool {
+		if strings.HasPrefix(r.URL.Path, "/download/") {
+			time.Sleep(300 * time.Millisecond)
+		}
+		return false
+	})
+	p.Progress = nil
+	var wg sync.WaitGroup
+	results := make([]export.Result, 2)
+	errs := make([]error, 2)
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = h.service(h.open()).Run(context.Background(), p)
+		}()
+	}
+	wg.Wait()
+	for i := range 2 {
+		if errs[i] != nil || results[i].Job != first.Job || results[i].Outcome != export.OutcomeDownloaded {
+			t.Fatalf("run %d: %v %+v", i, errs[i], results[i])
+		}
+	}
+	if n := h.downloads.Load(); n != 1 {
+		t.Fatalf("%d downloads", n)
+	}
+	if h.created() != 1 {
+		t.Fatalf("%d created", h.created())
+	}
+	checkDir(t, results[0])
+	h.verifyAudit()
+}
+
+// TestLeaseLapses: a run killed mid-download holds the lease; the next run waits
+// for it to lapse, then takes the download over.
+func TestLeaseLapses(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{ExportFormat: sandbox.FormatGzipCSV})
+	out := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	p := h.params(out)
+	p.Progress = func(s export.Status) {
+		if s.Phase == export.PhaseWaiting {
+			cancel()
+		}
+	}
+	first, _ := h.service(h.app).Run(ctx, p)
+	// Plant a live lease of a process that died, as the store would hold it.
+	j, err := h.app.Store.GetExportJob(context.Background(), first.Job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Outcome = []byte(`{"lease":{"owner":"run_dead","until":"` + h.clock.Now().Add(500*time.Millisecond).UTC().Format(time.RFC3339Nano) + `"}}`)
+	if err := h.app.Store.PutExportJob(context.Background(), j); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(600 * time.Millisecond)
+	_ = j
+	p.Progress = nil
+	start := time.Now()
+	res, err := h.service(h.open()).Run(context.Background(), p)
+	if err != nil || res.Outcome != export.OutcomeDownloaded || res.Job != first.Job {
+		t.Fatalf("%v %+v", err, res)
+	}
+	_ = start
+}

@@ -44,7 +44,7 @@ type fault func(w http.ResponseWriter, r *http.Request, next http.Handler) bool
 // harness is a sandbox served over HTTP through an optional fault, and an App on
 // a store backend.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	sb    *sandbox.Server
 	srv   *httptest.Server
 	app   *app.App
@@ -58,7 +58,7 @@ type harness struct {
 	downloads atomic.Int64
 }
 
-func newHarness(t *testing.T, b storetest.Backend, opts sandbox.Options) *harness {
+func newHarness(t testing.TB, b storetest.Backend, opts sandbox.Options) *harness {
 	t.Helper()
 	if opts.Contacts == 0 {
 		opts.Contacts = 60

@@ -177,6 +177,9 @@ type Service struct {
 	Retention *retention.Policy
 	// DownloadAttempts bounds download retries (DefaultDownloadAttempts when 0).
 	DownloadAttempts int
+	// Lease is how long a download may go without renewal before another run
+	// takes it over (DefaultLease when 0).
+	Lease time.Duration
 	Logger           *slog.Logger
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
@@ -285,6 +288,10 @@ type run struct {
 	job     store.ExportJob
 	resumed bool
 	last    intercom.DataExport
+	// owner identifies this run in the download lease; leasedAt is when it last
+	// took or renewed it.
+	owner    string
+	leasedAt time.Time
 }
 
 func (r *run) report(st Status) {
@@ -322,7 +329,7 @@ func (s *Service) Run(ctx context.Context, p Params) (Result, error) {
 	if err := p.validate(s.now()); err != nil {
 		return Result{}, err
 	}
-	r := &run{s: s, p: p, start: s.now()}
+	r := &run{s: s, p: p, start: s.now(), owner: store.NewID("run_")}
 	if err := r.findOrCreate(ctx); err != nil {
 		return r.result(), err
 	}
@@ -557,6 +564,10 @@ func (r *run) transition(ctx context.Context, state string, o outcome, auditOut 
 			finished = true
 			return nil
 		}
+		if cur.State == state {
+			// Another run recorded the same change already: nothing to do.
+			return nil
+		}
 		if extra != nil {
 			if err := extra(tx); err != nil {
 				return err
@@ -718,6 +729,25 @@ func (r *run) download(ctx context.Context, d intercom.DataExport) (Result, erro
 		}
 		return r.finalResult()
 	}
+	// Another run resuming the same job may be downloading it: wait for it to
+	// finish, or for its lease to lapse (it was killed).
+	for {
+		held, finished, err := r.claim(ctx)
+		if err != nil {
+			return r.result(), err
+		}
+		if finished {
+			return r.finalResult()
+		}
+		if !held {
+			break
+		}
+		r.report(Status{Phase: PhaseQueued, Behind: r.job.JobIdentifier})
+		if err := sleep(ctx, r.p.PollInterval); err != nil {
+			return r.result(), err
+		}
+	}
+	defer r.release(ctx)
 	attempts := s.DownloadAttempts
 	if attempts <= 0 {
 		attempts = DefaultDownloadAttempts
@@ -823,9 +853,16 @@ func (r *run) fetchOnce(ctx context.Context, d intercom.DataExport) (res Result,
 		return Result{}, false, err
 	}
 	defer arch.Close()
+	var renewErr error
 	infos, warnings, err := decode(ctx, arch, sinks, func(files int, rows int64) {
+		if renewErr == nil {
+			renewErr = r.renew(ctx)
+		}
 		r.report(Status{Phase: PhaseDownloading, Files: files, Rows: rows})
 	})
+	if err == nil && renewErr != nil {
+		err = renewErr
+	}
 	if err != nil {
 		sinks.abort()
 		return Result{}, false, err
