@@ -108,7 +108,9 @@ has no live job, so nothing filed is lost if a process died between filing and
 queueing. Several workers may share one PostgreSQL database: River gives each job
 to one worker, and a lease on each request keeps a second worker out of a request
 that is running; a worker that dies loses its lease after --lease-ttl and its job
-is picked up again. Steps already done are never repeated.`,
+is picked up again after --job-timeout plus 5 minutes (River's rescue). Steps
+already done are never repeated, and within a step no deletion that succeeded is
+sent again.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -139,7 +141,7 @@ is picked up again. Steps already done are never repeated.`,
 	f.IntVar(&o.Concurrency, "concurrency", envInt("INTERCOM_PRIVACY_WORKERS", 4), "jobs run at once by this process (env INTERCOM_PRIVACY_WORKERS)")
 	f.StringVar(&o.ID, "id", envString("INTERCOM_PRIVACY_WORKER_ID", defaultWorkerID()), "name of this worker in River and in request leases (env INTERCOM_PRIVACY_WORKER_ID; default host-pid)")
 	f.DurationVar(&o.LeaseTTL, "lease-ttl", dsar.DefaultLeaseTTL, "how long a request stays claimed by a worker that stopped renewing it")
-	f.DurationVar(&o.JobTimeout, "job-timeout", 30*time.Minute, "longest run of one attempt of a job")
+	f.DurationVar(&o.JobTimeout, "job-timeout", 10*time.Minute, "longest run of one attempt of a job; a longer request goes on in the next attempt from where it stopped, and a job left by a worker that died is taken up again after this plus 5 minutes")
 	f.DurationVar(&stopWait, "stop-timeout", time.Minute, "how long to wait for running jobs on interrupt")
 	return cmd
 }
