@@ -392,3 +392,31 @@ func TestVerifyDeletesContactCreatedDuringErasure(t *testing.T) {
 	}
 	checkErased(t, h, p, cached{})
 }
+
+func TestAccessRunNothingFound(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
+	ctx := context.Background()
+	r := file(t, h, store.RequestAccess, dsar.Identifiers{Emails: []string{"unknown-person@example.net"}, Phones: []string{"+1 202 555 0100"}})
+	if err := h.app.DSAR.Run(ctx, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	r, _ = h.app.DSAR.Get(ctx, r.ID)
+	if o := outcome(t, r); r.State != store.StateCompleted || o.Result != "nothing_found" {
+		t.Fatalf("state %s outcome %+v", r.State, o)
+	}
+	completed := 0
+	for rec, err := range h.app.Store.Records(ctx, 1) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Action == string(audit.ActionRequestCompleted) && rec.RequestID == r.ID {
+			completed++
+			if !strings.Contains(string(rec.Body), "noop") || !strings.Contains(string(rec.Body), "no personal data found") {
+				t.Errorf("completion record does not say nothing was found")
+			}
+		}
+	}
+	if completed != 1 {
+		t.Errorf("%d completion records", completed)
+	}
+}
