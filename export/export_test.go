@@ -741,31 +741,38 @@ func TestConcurrentResumeSameJob(t *testing.T) {
 // for it to lapse, then takes the download over.
 func TestLeaseLapses(t *testing.T) {
 	h := newHarness(t, storetest.SQLite(), sandbox.Options{ExportFormat: sandbox.FormatGzipCSV})
-	out := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
-	p := h.params(out)
+	p := h.params(t.TempDir())
 	p.Progress = func(s export.Status) {
 		if s.Phase == export.PhaseWaiting {
 			cancel()
 		}
 	}
 	first, _ := h.service(h.app).Run(ctx, p)
-	// Plant a live lease of a process that died, as the store would hold it.
+	time.Sleep(600 * time.Millisecond) // the job completes at Intercom
+	// Plant the live lease of a process that died while downloading.
 	j, err := h.app.Store.GetExportJob(context.Background(), first.Job)
 	if err != nil {
 		t.Fatal(err)
 	}
-	j.Outcome = []byte(`{"lease":{"owner":"run_dead","until":"` + h.clock.Now().Add(500*time.Millisecond).UTC().Format(time.RFC3339Nano) + `"}}`)
+	lapse := h.clock.Now().Add(time.Second)
+	j.State = export.StateCompleted
+	j.Outcome = []byte(`{"lease":{"owner":"run_dead","until":"` + lapse.UTC().Format(time.RFC3339Nano) + `"}}`)
 	if err := h.app.Store.PutExportJob(context.Background(), j); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(600 * time.Millisecond)
-	_ = j
-	p.Progress = nil
-	start := time.Now()
+	var waited bool
+	p.Progress = func(s export.Status) {
+		waited = waited || (s.Phase == export.PhaseQueued && s.Behind == first.Job)
+	}
 	res, err := h.service(h.open()).Run(context.Background(), p)
 	if err != nil || res.Outcome != export.OutcomeDownloaded || res.Job != first.Job {
 		t.Fatalf("%v %+v", err, res)
 	}
-	_ = start
+	if !waited || h.clock.Now().Before(lapse) {
+		t.Fatalf("did not wait for the lease to lapse (waited=%v)", waited)
+	}
+	if h.downloads.Load() != 1 || h.created() != 1 {
+		t.Fatalf("%d downloads, %d created", h.downloads.Load(), h.created())
+	}
 }

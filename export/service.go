@@ -179,8 +179,8 @@ type Service struct {
 	DownloadAttempts int
 	// Lease is how long a download may go without renewal before another run
 	// takes it over (DefaultLease when 0).
-	Lease time.Duration
-	Logger           *slog.Logger
+	Lease  time.Duration
+	Logger *slog.Logger
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
@@ -382,33 +382,28 @@ func (r *run) findOrCreate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		var other *store.ExportJob
-		for i := range open {
-			j := open[i]
+		var others []store.ExportJob
+		for _, j := range open {
 			if j.Since.Equal(r.p.Since) && j.Until.Equal(r.p.Until) {
 				r.job, r.resumed = j, true
 				s.logger().InfoContext(ctx, "export: resuming the job recorded for this range", "job", j.JobIdentifier, "state", j.State)
 				return nil
 			}
-			if other == nil && j.State != StateCompleted {
-				other = &open[i]
+			if j.State != StateCompleted {
+				others = append(others, j)
 			}
 		}
-		if other != nil {
-			// Another run of this tool has a job open: wait while Intercom still
-			// reports it unfinished (a stale row whose job ended does not block).
-			d, err := s.Intercom.GetContentExport(ctx, other.JobIdentifier)
-			switch {
-			case err == nil && !d.Finished():
-				if err := r.queueWait(ctx, queueDeadline, other.JobIdentifier); err != nil {
-					return err
-				}
-				continue
-			case err != nil && ctx.Err() != nil:
-				return ctx.Err()
-			case err != nil && !errors.Is(err, intercom.ErrNotFound):
+		// Other runs of this tool have jobs open: wait while Intercom still
+		// reports one unfinished (a stale row whose job ended does not block).
+		busy, err := r.busy(ctx, others)
+		if err != nil {
+			return err
+		}
+		if busy != "" {
+			if err := r.queueWait(ctx, queueDeadline, busy); err != nil {
 				return err
 			}
+			continue
 		}
 		d, err := s.Intercom.CreateContentExport(ctx, r.p.Since, r.p.Until.Add(24*time.Hour-time.Second))
 		switch {
@@ -427,6 +422,22 @@ func (r *run) findOrCreate(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// busy returns the first of jobs Intercom reports unfinished, or "".
+func (r *run) busy(ctx context.Context, jobs []store.ExportJob) (string, error) {
+	for _, j := range jobs {
+		d, err := r.s.Intercom.GetContentExport(ctx, j.JobIdentifier)
+		switch {
+		case err == nil && !d.Finished():
+			return j.JobIdentifier, nil
+		case err != nil && ctx.Err() != nil:
+			return "", ctx.Err()
+		case err != nil && !errors.Is(err, intercom.ErrNotFound) && !isGone(err):
+			return "", err
+		}
+	}
+	return "", nil
 }
 
 func (r *run) queueWait(ctx context.Context, deadline time.Time, behind string) error {
