@@ -115,16 +115,26 @@ func (s *Service) storePackage(ctx context.Context, req store.Request, pkg []byt
 	sum := sha256.Sum256(pkg)
 	info := PackageInfo{Size: int64(len(pkg)), SHA256: hex.EncodeToString(sum[:]), Files: files, ExpiresAt: s.now().Add(s.packageTTL()), Counts: counts}
 	err := s.Store.InTx(ctx, func(tx store.Tx) error {
+		id := store.NewID("blob")
+		// The audit record is appended first: Append locks the chain's head (on
+		// PostgreSQL a row lock), so two workers storing a package for the same
+		// request at once are serialised here, and the second one's check below
+		// sees the first one's blob.
+		if _, err := s.Chain.Append(ctx, tx, audit.Record{
+			Actor: s.Actor, Action: audit.ActionAccessPackageCreated, RequestID: req.ID, SubjectRef: req.SubjectRef,
+			Outcome: audit.OutcomeSuccess, Counts: counts, ObjectIDs: []string{id},
+		}); err != nil {
+			return err
+		}
 		existing, err := tx.BlobsByRequest(ctx, req.ID)
 		if err != nil {
 			return err
 		}
 		for _, b := range existing {
 			if b.Kind == store.BlobAccessPackage {
-				return errPackageExists
+				return errPackageExists // rolls the audit record back
 			}
 		}
-		id := store.NewID("blob")
 		enc, err := s.Vault.With(tx).Encrypt(ctx, requestKeyID(req.ID), vault.AAD{Table: tableBlobs, Column: colBlobContent, Row: id}, pkg)
 		if err != nil {
 			return err
@@ -134,11 +144,7 @@ func (s *Service) storePackage(ctx context.Context, req store.Request, pkg []byt
 			return err
 		}
 		info.BlobID = b.ID
-		_, err = s.Chain.Append(ctx, tx, audit.Record{
-			Actor: s.Actor, Action: audit.ActionAccessPackageCreated, RequestID: req.ID, SubjectRef: req.SubjectRef,
-			Outcome: audit.OutcomeSuccess, Counts: counts, ObjectIDs: []string{b.ID},
-		})
-		return err
+		return nil
 	})
 	if errors.Is(err, errPackageExists) {
 		b, _, err := s.packageBlob(ctx, req.ID)

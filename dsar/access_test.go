@@ -685,3 +685,56 @@ func TestAccessPackageReproducible(t *testing.T) {
 		t.Errorf("%d package records, want 2", n)
 	}
 }
+
+// TestAccessPackageConcurrentBuilds runs BuildPackage for one request from several
+// goroutines at once (two workers that both picked the request): one package is
+// stored and audited, and every caller gets it.
+func TestAccessPackageConcurrentBuilds(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			h := newHarness(t, b, sandbox.Options{Contacts: 5})
+			ctx := context.Background()
+			p := h.sb.AddPerson(sandbox.PersonSpec{Conversations: 5, Tickets: 1, Notes: 1})
+			ids := dsar.Identifiers{Emails: []string{p.Email}}
+			r, res := fileAccess(t, h, ids)
+			other := h.open("second-worker").DSAR
+			const n = 4
+			infos := make([]dsar.PackageInfo, n)
+			errs := make([]error, n)
+			done := make(chan int)
+			for i := range n {
+				svc := h.app.DSAR
+				if i%2 == 1 {
+					svc = other
+				}
+				go func() {
+					infos[i], errs[i] = svc.BuildPackage(ctx, r, ids, res)
+					done <- i
+				}()
+			}
+			for range n {
+				<-done
+			}
+			for i := range n {
+				if errs[i] != nil {
+					t.Fatalf("build %d: %v", i, errs[i])
+				}
+				if infos[i].BlobID != infos[0].BlobID || infos[i].SHA256 != infos[0].SHA256 {
+					t.Errorf("build %d returned another package: %+v vs %+v", i, infos[i], infos[0])
+				}
+			}
+			blobs, err := h.app.Store.BlobsByRequest(ctx, r.ID)
+			if err != nil || len(blobs) != 1 {
+				t.Errorf("%d blobs stored (%v), want 1", len(blobs), err)
+			}
+			var buf bytes.Buffer
+			pub, kid := h.app.Vault.AuditPublicKey()
+			if err := audit.Export(ctx, h.app.Store, &buf, audit.Keyring{{KeyID: kid, Key: pub}}); err != nil {
+				t.Fatal(err)
+			}
+			if c := strings.Count(buf.String(), string(audit.ActionAccessPackageCreated)); c != 1 {
+				t.Errorf("%d package records in the audit trail, want 1", c)
+			}
+		})
+	}
+}
