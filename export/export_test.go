@@ -776,3 +776,53 @@ func TestLeaseLapses(t *testing.T) {
 		t.Fatalf("%d downloads, %d created", h.downloads.Load(), h.created())
 	}
 }
+
+// TestWarningsHoldNoData: a file without a header makes its first row the column
+// names; the warnings recorded must not repeat them.
+func TestWarningsHoldNoData(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
+	h.setFault(replaceDownload(func([]byte) []byte {
+		var b bytes.Buffer
+		w := gzip.NewWriter(&b)
+		w.Name = "odd_file.csv"
+		io.WriteString(w, "c1,someone@example.com,Some One\nc2,other@example.com,Other Person\n")
+		w.Close()
+		return b.Bytes()
+	}))
+	res, err := h.service(h.app).Run(context.Background(), h.params(t.TempDir()))
+	if err != nil || res.Outcome != export.OutcomeDownloaded || len(res.Warnings) == 0 {
+		t.Fatalf("%v %+v", err, res)
+	}
+	j, _ := h.service(h.app).Get(context.Background(), res.Job)
+	all := strings.Join(append(res.Warnings, j.Warnings...), "|")
+	if strings.Contains(all, "example.com") || strings.Contains(all, "Some One") {
+		t.Fatalf("warnings repeat data: %s", all)
+	}
+	m := readManifest(t, res.Dir)
+	if b, _ := json.Marshal(m); bytes.Contains(b, []byte("example.com")) {
+		t.Fatalf("manifest repeats data: %s", b)
+	}
+}
+
+// TestCanceledElsewhere: someone cancels the job in Intercom while this run polls.
+func TestCanceledElsewhere(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{ExportDuration: time.Hour})
+	var once sync.Once
+	p := h.params(t.TempDir())
+	p.Progress = func(s export.Status) {
+		if s.Phase == export.PhaseWaiting {
+			once.Do(func() {
+				if _, err := h.app.Intercom.CancelContentExport(context.Background(), s.Job); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+	}
+	res, err := h.service(h.app).Run(context.Background(), p)
+	if !errors.Is(err, export.ErrJobCanceled) || res.Outcome != export.OutcomeCanceled {
+		t.Fatalf("%v %+v", err, res)
+	}
+	if h.canceled() != 1 {
+		t.Fatalf("%d cancels", h.canceled())
+	}
+}
