@@ -31,7 +31,8 @@
 // one store transaction, with its audit record (sync.run, counts only). A run
 // that stops half way leaves every committed page in place; an incremental
 // run also moves the cursor with each page (the search is sorted by
-// updated_at), a full run only at its end.
+// updated_at; if Intercom ever returned them out of order the cursor would
+// wait for the end of the run), a full run only at its end.
 //
 // # Suppression
 //
@@ -224,7 +225,11 @@ func (s *Syncer) Sync(ctx context.Context, o Options) (res Result, err error) {
 	res.Started = s.now()
 	prev, have, err := s.Cursor(ctx)
 	if err != nil {
-		return res, err
+		if !o.Full {
+			return res, err
+		}
+		// --full starts over and replaces the unreadable cursor at its end.
+		prev, have = time.Time{}, false
 	}
 	res.PreviousCursor = prev
 	full := o.Full || !have
@@ -248,6 +253,10 @@ func (s *Syncer) Sync(ctx context.Context, o Options) (res Result, err error) {
 	var (
 		batch   []prepared
 		maxSeen time.Time
+		// sorted stays true while the search returns contacts in updated_at
+		// order; only then may the cursor move with each page.
+		sorted = true
+		lastUp time.Time
 		// marks[0] is a time before the page of every contact in the current
 		// batch was fetched (see guardSince).
 		marks = [2]time.Time{res.Started, res.Started}
@@ -271,7 +280,7 @@ func (s *Syncer) Sync(ctx context.Context, o Options) (res Result, err error) {
 			return nil
 		}
 		var cur *time.Time
-		if !full {
+		if !full && sorted {
 			c := cursorFor(maxSeen)
 			cur = &c
 		}
@@ -296,6 +305,10 @@ func (s *Syncer) Sync(ctx context.Context, o Options) (res Result, err error) {
 		}
 		res.Fetched++
 		up := c.UpdatedAt.Time().UTC()
+		if up.Before(lastUp) {
+			sorted = false
+		}
+		lastUp = up
 		if up.After(maxSeen) {
 			maxSeen = up
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -354,4 +355,25 @@ func FuzzParseCursor(f *testing.F) {
 			t.Fatalf("round trip of %q", s)
 		}
 	})
+}
+
+// TestSyncUnreadableCursor: a damaged cursor stops an incremental run with an
+// error saying what to do; --full starts over and replaces it.
+func TestSyncUnreadableCursor(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{Seed: 13, Contacts: 10})
+	ctx := context.Background()
+	if err := h.app.Store.PutSyncState(ctx, store.SyncState{Name: contactsync.CursorName, Cursor: "not-a-time"}); err != nil {
+		t.Fatal(err)
+	}
+	s := h.syncer(h.app, nil)
+	if _, err := s.Sync(ctx, contactsync.Options{}); !errors.Is(err, contactsync.ErrCursor) || !strings.Contains(err.Error(), "--full") {
+		t.Fatalf("err = %v, want ErrCursor advising --full", err)
+	}
+	res, err := s.Sync(ctx, contactsync.Options{Full: true})
+	if err != nil || res.Mode != "full" {
+		t.Fatalf("--full: %+v %v", res, err)
+	}
+	if _, ok, err := s.Cursor(ctx); err != nil || !ok {
+		t.Fatalf("cursor not replaced: %v", err)
+	}
 }
