@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -368,7 +369,33 @@ func TestCrashAccess(t *testing.T) {
 		t.Skip("crash sweep skipped in -short mode")
 	}
 	start := time.Now()
-	n := crashSweep(t, crashCase{typ: store.RequestAccess, check: checkAccessWorld}, 0, []bool{false, true})
+	// The first (uninterrupted) run sets the baseline: every run killed and resumed
+	// must build a package with the same contents.
+	var baseline string
+	check := func(t *testing.T, w *crashWorld, p sandbox.Person, c cached, id string) {
+		t.Helper()
+		checkAccessWorld(t, w, p, c, id)
+		steps, err := w.h.app.Store.Steps(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range steps {
+			if s.Name != dsar.StepPackage {
+				continue
+			}
+			var d dsar.PackageDetail
+			if err := json.Unmarshal(s.Detail, &d); err != nil {
+				t.Fatal(err)
+			}
+			got := fmt.Sprint(d.Counts)
+			if baseline == "" {
+				baseline = got
+			} else if got != baseline {
+				t.Errorf("package after a crash differs from an uninterrupted run's:\n got %s\nwant %s", got, baseline)
+			}
+		}
+	}
+	n := crashSweep(t, crashCase{typ: store.RequestAccess, check: check}, 0, []bool{false, true})
 	t.Logf("access: %d kill points in %s", n, time.Since(start).Round(time.Millisecond))
 }
 

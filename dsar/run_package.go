@@ -2,7 +2,11 @@ package dsar
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
+
+	"github.com/intercom-privacy/intercom-privacy/intercom"
 
 	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/store"
@@ -23,6 +27,9 @@ type PackageDetail struct {
 // stored for the request is returned as it is), so a crash between building and
 // recording the step builds nothing twice.
 func (r *runner) buildPackage(ctx context.Context) error {
+	if err := r.refetchContacts(ctx); err != nil {
+		return err
+	}
 	info, err := r.s.BuildPackage(ctx, r.req, r.ids, r.res)
 	if err != nil {
 		return err
@@ -35,6 +42,30 @@ func (r *runner) buildPackage(ctx context.Context) error {
 	d := PackageDetail{BlobID: info.BlobID, Size: info.Size, SHA256: info.SHA256, Files: info.Files, ExpiresAt: info.ExpiresAt, Counts: counts}
 	return r.recordStep(ctx, StepPackage, d, audit.Record{Counts: counts, ObjectIDs: []string{info.BlobID},
 		Reason: "access package stored encrypted until it expires"}, nil)
+}
+
+// refetchContacts retrieves the profile of each active contact whose data is not in
+// memory: the resolve step stores ids only, so a run resumed after it has none.
+// A contact that now answers 404 stays without data.
+func (r *runner) refetchContacts(ctx context.Context) error {
+	var need []int
+	for i, m := range r.res.Matches {
+		if m.Status == StatusActive && m.Contact == nil {
+			need = append(need, i)
+		}
+	}
+	return r.forEach(ctx, len(need), func(ctx context.Context, k int) error {
+		m := &r.res.Matches[need[k]]
+		c, err := r.s.Intercom.GetContact(ctx, m.ContactID)
+		switch {
+		case err == nil:
+			m.Contact = &c
+		case errors.Is(err, intercom.ErrNotFound), errors.Is(err, intercom.ErrMerged):
+		default:
+			return fmt.Errorf("retrieve contact %s: %w", m.ContactID, err)
+		}
+		return nil
+	})
 }
 
 // NoticeRequestKeyKept is added to the outcome of an access+erasure request: its
