@@ -112,6 +112,13 @@ func TestRunFormatsAndSpellings(t *testing.T) {
 					if h.created() != 1 {
 						t.Fatalf("%d jobs created", h.created())
 					}
+					// One audit record per recorded state: created, in progress,
+					// completed, downloaded (with counts).
+					reasons := h.exportAudit(res.Job)
+					if len(reasons) != 4 || !strings.HasPrefix(reasons[0], "created") || reasons[1] != "status in_progress" ||
+						!strings.HasPrefix(reasons[2], "completed at Intercom") || !strings.HasPrefix(reasons[3], "downloaded") {
+						t.Fatalf("audit reasons %q", reasons)
+					}
 					h.verifyAudit()
 				})
 			}

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/app"
+	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/export"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
 	"github.com/intercom-privacy/intercom-privacy/sandbox"
@@ -177,6 +179,28 @@ func entries(t *testing.T, dir string) []string {
 			for _, s := range sub {
 				out = append(out, e.Name()+"/"+s.Name())
 			}
+		}
+	}
+	return out
+}
+
+// exportAudit returns the export.job records' reasons, in order, for job.
+func (h *harness) exportAudit(job string) []string {
+	h.t.Helper()
+	var out []string
+	for sr, err := range h.app.Store.Records(context.Background(), 1) {
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if sr.Action != string(audit.ActionExportJob) {
+			continue
+		}
+		r, err := audit.DecodeBody(sr.Body)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if job == "" || slices.Contains(r.ObjectIDs, job) {
+			out = append(out, r.Reason)
 		}
 	}
 	return out
