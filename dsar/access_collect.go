@@ -47,7 +47,6 @@ type collected struct {
 	ticketsOf map[string][]string
 	convs     map[string]intercom.Conversation
 	tickets   map[string]intercom.Ticket
-	calls     int64
 }
 
 // fetcher runs Intercom calls in parallel: at most parallelism calls (or list walks)
