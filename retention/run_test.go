@@ -795,3 +795,33 @@ func FuzzFromConfig(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFromConfigFields fuzzes the values of a well-formed configuration:
+// the result is a valid policy or a *Error whose line lies inside the file.
+func FuzzFromConfigFields(f *testing.F) {
+	f.Add("30d", "7y", "0 3 * * *", "UTC")
+	f.Add("0d", "12mo", "* * *", "Local")
+	f.Add("off", "off", "TZ=UTC 0 3 * * *", "Europe/Dublin")
+	f.Add("24m", "731d", "0 3 31 2 *", "Mars/Olympus")
+	f.Fuzz(func(t *testing.T, contact, aud, cron, tz string) {
+		yml := fmt.Sprintf("sync:\n  pii: []\nretention:\n  contact_cache: %q\n  audit: %q\nschedule:\n  cron: %q\n  timezone: %q\n", contact, aud, cron, tz)
+		cfg, err := config.Parse("f.yaml", strings.NewReader(yml))
+		if err != nil {
+			return
+		}
+		p, err := FromConfig(cfg)
+		if err != nil {
+			var pe *Error
+			if !errors.As(err, &pe) {
+				t.Fatalf("untyped error %T: %v", err, err)
+			}
+			if pe.Line < 0 || pe.Line > strings.Count(yml, "\n") {
+				t.Fatalf("line %d outside the file: %v", pe.Line, err)
+			}
+			return
+		}
+		if !p.Age(Audit).covers(AuditMinimumMonths) || p.Schedule.Next(now).IsZero() && p.Schedule.Next(now.AddDate(1, 0, 0)).IsZero() {
+			t.Fatalf("accepted %q: %s", yml, p)
+		}
+	})
+}
