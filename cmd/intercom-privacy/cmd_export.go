@@ -136,7 +136,7 @@ what happened.
 			} else if err == nil {
 				printExportResult(cmd.OutOrStdout(), res)
 			}
-			return exportRunError(err)
+			return exportRunError(err, res)
 		},
 	}
 	af.add(cmd)
@@ -197,11 +197,17 @@ func exportService(a *app.App) (*export.Service, error) {
 		Actor: a.Settings.Actor, Retention: &pol, Logger: a.Logger, Now: a.Settings.Now}, nil
 }
 
-// exportRunError gives job outcomes exit status 3.
-func exportRunError(err error) error {
+// exportRunError gives job outcomes exit status 3, and says how to resume a job
+// that was left open.
+func exportRunError(err error, res export.Result) error {
 	var ee *export.Error
-	if errors.As(err, &ee) {
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ee):
 		return exportError{err}
+	case res.Job != "" && res.Outcome == "":
+		return fmt.Errorf("%w; job %s stays recorded: run the same command (same --since and --until) to resume it", err, res.Job)
 	}
 	return err
 }
