@@ -50,8 +50,9 @@ func newServeCmd() *cobra.Command {
 		Long: `serve listens on --addr and answers:
 
   POST /webhooks/intercom  Intercom webhook notifications, signed with the app's
-                           client secret (INTERCOM_CLIENT_SECRET, required: the
-                           server refuses to start without it)
+                           client secret (INTERCOM_CLIENT_SECRET, or a file named
+                           by INTERCOM_CLIENT_SECRET_FILE; required: the server
+                           refuses to start without it)
   GET  /healthz            200 "ok" while the database answers, else 503
   GET  /metrics            counters in the Prometheus text format: notifications
                            accepted, duplicate and rejected by reason, HTTP
@@ -72,9 +73,9 @@ Ctrl-C or SIGTERM stops accepting connections, lets running requests and jobs
 finish (up to --stop-timeout), and exits.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			secret := os.Getenv(server.EnvClientSecret)
-			if strings.TrimSpace(secret) == "" {
-				return server.ErrNoSecret
+			secret, err := clientSecret()
+			if err != nil {
+				return err
 			}
 			ctx := cmd.Context()
 			a, err := af.open(ctx, "server")
@@ -164,6 +165,32 @@ finish (up to --stop-timeout), and exits.`,
 	f.DurationVar(&o.JobTimeout, "job-timeout", 30*time.Minute, "longest run of one attempt of a job")
 	f.DurationVar(&stopWait, "stop-timeout", time.Minute, "how long to wait for running HTTP requests and jobs on interrupt")
 	return cmd
+}
+
+// envClientSecretFile names a file holding the client secret (secret mounts).
+const envClientSecretFile = "INTERCOM_CLIENT_SECRET_FILE"
+
+// clientSecret reads the webhook signing secret from INTERCOM_CLIENT_SECRET or
+// the file named by INTERCOM_CLIENT_SECRET_FILE (surrounding white space
+// ignored). It never returns the secret in an error.
+func clientSecret() (string, error) {
+	v, file := strings.TrimSpace(os.Getenv(server.EnvClientSecret)), os.Getenv(envClientSecretFile)
+	switch {
+	case v != "" && file != "":
+		return "", fmt.Errorf("both %s and %s are set: set only one", server.EnvClientSecret, envClientSecretFile)
+	case v != "":
+		return v, nil
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", envClientSecretFile, err)
+		}
+		if v = strings.TrimSpace(string(b)); v == "" {
+			return "", fmt.Errorf("%s names an empty file: %w", envClientSecretFile, server.ErrNoSecret)
+		}
+		return v, nil
+	}
+	return "", fmt.Errorf("%w (or %s to a file holding it)", server.ErrNoSecret, envClientSecretFile)
 }
 
 // requestGauges counts the open privacy requests by state for /metrics.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -66,6 +67,7 @@ func serveEnv(t *testing.T) *sandbox.Server {
 func TestServeRefusesWithoutSecret(t *testing.T) {
 	serveEnv(t)
 	t.Setenv(server.EnvClientSecret, "")
+	t.Setenv(envClientSecretFile, "")
 	_, err := dsarCLI(t, "serve", "--addr", "127.0.0.1:0")
 	if err == nil || !strings.Contains(err.Error(), server.EnvClientSecret) {
 		t.Fatalf("err = %v, want a refusal naming %s", err, server.EnvClientSecret)
@@ -178,5 +180,38 @@ func TestServeStartsAndStops(t *testing.T) {
 	}
 	if _, err := http.Get(base + server.PathHealth); err == nil {
 		t.Fatal("server still answering after stop")
+	}
+}
+
+func TestClientSecret(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "secret")
+	if err := os.WriteFile(file, []byte("  from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(dir, "empty")
+	if err := os.WriteFile(empty, []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		env, file, want string
+		wantErr         bool
+	}{
+		{"env-secret", "", "env-secret", false},
+		{"", file, "from-file", false},
+		{"", "", "", true},
+		{"x", file, "", true},
+		{"", empty, "", true},
+		{"", filepath.Join(dir, "missing"), "", true},
+	} {
+		t.Setenv(server.EnvClientSecret, tc.env)
+		t.Setenv(envClientSecretFile, tc.file)
+		got, err := clientSecret()
+		if (err != nil) != tc.wantErr || got != tc.want {
+			t.Errorf("env %q file %q: got %q, %v", tc.env, tc.file, got, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "from-file") {
+			t.Errorf("error reveals the secret: %v", err)
+		}
 	}
 }
