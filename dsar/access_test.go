@@ -18,6 +18,8 @@ import (
 
 	"github.com/intercom-privacy/intercom-privacy/accesspkg"
 	"github.com/intercom-privacy/intercom-privacy/audit"
+	"github.com/intercom-privacy/intercom-privacy/config"
+	"github.com/intercom-privacy/intercom-privacy/contactsync"
 	"github.com/intercom-privacy/intercom-privacy/deadline"
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/sandbox"
@@ -736,5 +738,46 @@ func TestAccessPackageConcurrentBuilds(t *testing.T) {
 				t.Errorf("%d package records in the audit trail, want 1", c)
 			}
 		})
+	}
+}
+
+// TestAccessIncludesContactSyncCopies runs the real minimal sync (with e-mail, name
+// and phone configured to be kept) and checks that the access package holds the
+// decrypted local copies of the person's contacts, found by id and by blind index.
+func TestAccessIncludesContactSyncCopies(t *testing.T) {
+	h := newHarness(t, storetest.Backends(t)[0], sandbox.Options{Contacts: 10})
+	ctx := context.Background()
+	p := h.sb.AddPerson(sandbox.PersonSpec{Users: 1, Leads: 1, Conversations: 2})
+	syncer := &contactsync.Syncer{Store: h.app.Store, Vault: h.app.Vault, Chain: h.app.Chain, Intercom: h.app.Intercom,
+		Config: config.Sync{PII: []string{"email", "name", "phone"}, CustomAttributes: []string{"plan"}}}
+	if _, err := syncer.Sync(ctx, contactsync.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	ids := dsar.Identifiers{Emails: []string{p.Email}}
+	r, res := fileAccess(t, h, ids)
+	if _, err := h.app.DSAR.BuildPackage(ctx, r, ids, res); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if _, err := h.app.DSAR.WritePackage(ctx, r.ID, &out); err != nil {
+		t.Fatal(err)
+	}
+	u := unpack(t, out.Bytes())
+	got := map[string]accesspkg.Record{}
+	for _, c := range u.data.Local.Contacts {
+		got[c["intercom_id"].(string)] = c
+	}
+	for _, id := range p.LiveContactIDs {
+		c, ok := got[id]
+		if !ok {
+			t.Errorf("synced contact %s not in the package", id)
+			continue
+		}
+		if c["email"] != p.Email || c["name"] != p.Name {
+			t.Errorf("synced contact %s not decrypted: %v", id, c)
+		}
+	}
+	if u.notice(dsar.NoticeLocalUnreadable) {
+		t.Error("some synced values could not be opened")
 	}
 }
