@@ -41,8 +41,13 @@ const (
 	stepPause = "_pause"
 )
 
-// PauseUnauthorized is the reason recorded when Intercom refuses the access token.
-const PauseUnauthorized = "intercom_unauthorized"
+// Pause reasons: Intercom refuses the access token (401), or the token lacks a
+// scope the request needs (403, e.g. deleting conversations with
+// retain_metrics=false needs delete_conversations_and_metrics).
+const (
+	PauseUnauthorized = "intercom_unauthorized"
+	PauseForbidden    = "intercom_forbidden"
+)
 
 // DefaultLeaseTTL is how long a worker's claim on a request lasts without renewal.
 const DefaultLeaseTTL = 2 * time.Minute
@@ -61,10 +66,10 @@ var (
 )
 
 // PausedError reports a request paused until an outside problem is fixed (the
-// access token was revoked). The worker retries later; the request resumes on its
+// access token was revoked, or lacks a scope). The worker retries later; the request resumes on its
 // own once Intercom accepts the token again.
 type PausedError struct {
-	// Reason is stable: PauseUnauthorized.
+	// Reason is stable: PauseUnauthorized or PauseForbidden.
 	Reason string
 	// Err is the Intercom error.
 	Err error
@@ -72,7 +77,11 @@ type PausedError struct {
 
 // Error says why the request is paused and how to resume it.
 func (e *PausedError) Error() string {
-	return "dsar: request paused (" + e.Reason + "): Intercom refused the access token; fix INTERCOM_ACCESS_TOKEN and the request resumes on the next retry: " + e.Err.Error()
+	fix := "Intercom refused the access token; fix INTERCOM_ACCESS_TOKEN"
+	if e.Reason == PauseForbidden {
+		fix = "the access token lacks a scope this request needs; grant it to the Intercom app"
+	}
+	return "dsar: request paused (" + e.Reason + "): " + fix + " and the request resumes on the next retry: " + e.Err.Error()
 }
 
 // Unwrap returns the Intercom error.
@@ -250,14 +259,22 @@ func (r *runner) runStep(ctx context.Context, step string) error {
 	return fmt.Errorf("dsar: unknown step %q", step)
 }
 
-// failed turns a step's error into Run's error: a refused token pauses the request
-// (recorded once); everything else is returned for the job to retry with backoff.
+// failed turns a step's error into Run's error: a refused token or a missing scope
+// pauses the request (recorded once until it resumes); everything else is returned
+// for the job to retry with backoff.
 func (r *runner) failed(ctx context.Context, step string, err error) error {
-	if errors.Is(err, intercom.ErrUnauthorized) {
-		if perr := r.pause(context.WithoutCancel(ctx), PauseUnauthorized); perr != nil {
+	reason := ""
+	switch {
+	case errors.Is(err, intercom.ErrUnauthorized):
+		reason = PauseUnauthorized
+	case errors.Is(err, intercom.ErrForbidden):
+		reason = PauseForbidden
+	}
+	if reason != "" {
+		if perr := r.pause(context.WithoutCancel(ctx), reason); perr != nil {
 			return errors.Join(err, perr)
 		}
-		return &PausedError{Reason: PauseUnauthorized, Err: err}
+		return &PausedError{Reason: reason, Err: err}
 	}
 	return fmt.Errorf("dsar: step %s of %s: %w", step, r.req.ID, err)
 }

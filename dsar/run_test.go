@@ -24,6 +24,9 @@ import (
 type switchable struct {
 	next          http.Handler
 	revoked, down atomic.Bool
+	// forbidDeleteConversations answers 403 to DELETE /conversations/{id} (a token
+	// without the delete_conversations_and_metrics scope).
+	forbidDeleteConversations atomic.Bool
 }
 
 func (s *switchable) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -32,6 +35,9 @@ func (s *switchable) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case s.revoked.Load():
 		w.WriteHeader(http.StatusUnauthorized)
 		_, _ = w.Write([]byte(`{"type":"error.list","request_id":"t","errors":[{"code":"unauthorized","message":"Access Token Invalid"}]}`))
+	case s.forbidDeleteConversations.Load() && r.Method == http.MethodDelete && strings.HasPrefix(r.URL.Path, "/conversations/"):
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = w.Write([]byte(`{"type":"error.list","request_id":"t","errors":[{"code":"api_plan_restricted","message":"Missing scope"}]}`))
 	case s.down.Load():
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, _ = w.Write([]byte(`{"type":"error.list","request_id":"t","errors":[{"code":"service_unavailable","message":"Service Unavailable"}]}`))
@@ -297,4 +303,33 @@ func TestDenyWhileRunningStopsTheRun(t *testing.T) {
 		}
 	}
 	checkAudit(t, h, p)
+}
+
+func TestMissingScopePausesAndResumes(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
+	sw := &switchable{next: h.sb.Handler()}
+	sw.forbidDeleteConversations.Store(true)
+	srv := httptest.NewServer(sw)
+	t.Cleanup(srv.Close)
+	a := openVia(t, h, srv.URL)
+	a.Config.Erasure.DeleteConversations = true
+	a.Config.Erasure.RetainMetrics = false
+	ctx := context.Background()
+	p := h.sb.SamplePerson()
+	r := file(t, h, store.RequestErasure, personIdentifiers(p))
+	err := a.DSAR.Run(ctx, r.ID)
+	var paused *dsar.PausedError
+	if !errors.As(err, &paused) || paused.Reason != dsar.PauseForbidden || !strings.Contains(err.Error(), "scope") {
+		t.Fatalf("run without the scope: %v", err)
+	}
+	for _, id := range p.LiveContactIDs {
+		if n := h.sb.Stats().Effect(sandbox.EffectContactDeleted, id); n != 0 {
+			t.Fatalf("contact %s deleted while conversation deletion was refused", id)
+		}
+	}
+	sw.forbidDeleteConversations.Store(false)
+	if err := a.DSAR.Run(ctx, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	checkErased(t, h, p, cached{})
 }
