@@ -420,3 +420,24 @@ func TestAccessRunNothingFound(t *testing.T) {
 		t.Errorf("%d completion records", completed)
 	}
 }
+
+func TestErasureHundredsOfContacts(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
+	ctx := context.Background()
+	p := h.sb.AddPerson(sandbox.PersonSpec{Users: 150, Leads: 150, Archived: 10, Merged: 10, Tickets: 5, Conversations: 20})
+	r := file(t, h, store.RequestErasure, personIdentifiers(p))
+	if err := h.app.DSAR.Run(ctx, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	r, _ = h.app.DSAR.Get(ctx, r.ID)
+	o := outcome(t, r)
+	if r.State != store.StateCompleted || o.Counts["contacts_deleted"] != int64(len(p.ContactIDs)) {
+		t.Fatalf("state %s: %d of %d contacts deleted", r.State, o.Counts["contacts_deleted"], len(p.ContactIDs))
+	}
+	checkErased(t, h, p, cached{})
+	for _, id := range p.ContactIDs {
+		if n := h.sb.Stats().Effect(sandbox.EffectContactDeleted, id); n != 1 {
+			t.Fatalf("contact %s deleted %d times", id, n)
+		}
+	}
+}
