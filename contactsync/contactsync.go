@@ -258,15 +258,20 @@ func (s *Syncer) Sync(ctx context.Context, o Options) (res Result, err error) {
 		sorted = true
 		lastUp time.Time
 		// marks[0] is a time before the page of every contact in the current
-		// batch was fetched (see guardSince).
+		// batch was fetched (see storeBatch).
 		marks = [2]time.Time{res.Started, res.Started}
 	)
 	// cursorFor returns the cursor after contacts up to seen were stored: the
-	// next run takes contacts updated at or after it. Every contact updated at
-	// seen was returned, and every change made after the run started is dated
-	// at or after limit, hence seen+1s, but never past limit.
-	cursorFor := func(seen time.Time) time.Time {
-		c := seen.Add(time.Second)
+	// next run takes contacts updated at or after it. At the end of a run
+	// every contact updated at seen was returned, and every change made after
+	// the run started is dated at or after limit, hence seen+1s, but never
+	// past limit. In the middle of a run (final false) more contacts of the
+	// same second may follow on the next page, so the cursor stays at seen.
+	cursorFor := func(seen time.Time, final bool) time.Time {
+		c := seen
+		if final {
+			c = seen.Add(time.Second)
+		}
 		if seen.IsZero() || c.After(limit) {
 			c = limit
 		}
@@ -281,7 +286,7 @@ func (s *Syncer) Sync(ctx context.Context, o Options) (res Result, err error) {
 		}
 		var cur *time.Time
 		if !full && sorted {
-			c := cursorFor(maxSeen)
+			c := cursorFor(maxSeen, false)
 			cur = &c
 		}
 		pc, err := s.storeBatch(ctx, batch, marks[0], cur, cfg)
@@ -348,7 +353,7 @@ func (s *Syncer) Sync(ctx context.Context, o Options) (res Result, err error) {
 		return res, fmt.Errorf("contactsync: %s sync stopped after %d contacts (%d pages committed; run it again to continue): %w",
 			res.Mode, res.Fetched, res.Pages, walkErr)
 	}
-	res.Cursor = cursorFor(maxSeen)
+	res.Cursor = cursorFor(maxSeen, true)
 	if err := s.finish(ctx, res, true); err != nil {
 		return res, err
 	}

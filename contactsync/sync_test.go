@@ -377,3 +377,36 @@ func TestSyncUnreadableCursor(t *testing.T) {
 		t.Fatalf("cursor not replaced: %v", err)
 	}
 }
+
+// TestSyncIncrementalResumes: an incremental run stopped after its first page
+// keeps the cursor where no changed contact is lost, even when every changed
+// contact has the same updated_at second and they span several pages.
+func TestSyncIncrementalResumes(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{Seed: 15, Contacts: 60})
+	s := h.syncer(h.app, nil)
+	h.clock.Advance(time.Hour)
+	if _, err := s.Sync(context.Background(), contactsync.Options{ClockSkew: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Advance(48 * time.Hour)
+	var changed []string
+	for _, c := range h.liveContacts()[:25] {
+		h.sb.UpdateContact(c.ID, map[string]string{"plan": "resumed"})
+		changed = append(changed, c.ID)
+	}
+	h.clock.Advance(24 * time.Hour)
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err := s.Sync(ctx, contactsync.Options{PerPage: 10, ClockSkew: time.Second, Progress: func(contactsync.Result) { cancel() }})
+	if err == nil {
+		t.Fatal("stopped run reported success")
+	}
+	if _, err := s.Sync(context.Background(), contactsync.Options{PerPage: 10, ClockSkew: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range changed {
+		c, _ := cached(t, h.app.Store, id)
+		if got, err := open(t, h, c, contactsync.ColAttributes, c.AttributesEnc); err != nil || got != `{"plan":"resumed"}` {
+			t.Fatalf("contact %s lost its update after a resumed run: %q %v", id, got, err)
+		}
+	}
+}
