@@ -357,7 +357,7 @@ func (a *assembler) conversation(cv intercom.Conversation) accesspkg.Conversatio
 		raw["team_assignee_id"] = string(cv.TeamAssigneeID)
 	}
 	if len(cv.CustomAttributes) > 0 {
-		raw["custom_attributes"] = a.red.value(map[string]any(cv.CustomAttributes))
+		raw["custom_attributes"] = a.attributes(cv.CustomAttributes)
 	}
 	putTime(raw, "created_at", cv.CreatedAt.Time())
 	putTime(raw, "updated_at", cv.UpdatedAt.Time())
@@ -391,7 +391,7 @@ func sortMessages(ms []accesspkg.Message) {
 func (a *assembler) ticket(t intercom.Ticket) accesspkg.Record {
 	rec := accesspkg.Record{"id": string(t.ID), "ticket_id": string(t.TicketID), "category": t.Category, "open": bool(t.Open)}
 	if len(t.TicketAttributes) > 0 {
-		rec["ticket_attributes"] = a.red.value(map[string]any(t.TicketAttributes))
+		rec["ticket_attributes"] = a.attributes(t.TicketAttributes)
 	}
 	for k, raw := range map[string]json.RawMessage{"ticket_state": t.TicketState, "ticket_type": t.TicketType} {
 		var v any
@@ -420,9 +420,24 @@ func (a *assembler) ticket(t intercom.Ticket) accesspkg.Record {
 		ms = append(ms, rec)
 	}
 	rec["messages"] = ms
+	humanTimes(rec)
 	a.count("tickets", 1)
 	a.count("messages", int64(len(msgs)))
 	return rec
+}
+
+// attributes redacts a ticket's or conversation's attributes; a value holding HTML
+// (ticket descriptions do) is redacted as HTML and kept as its plain text.
+func (a *assembler) attributes(attrs map[string]any) any {
+	out := make(map[string]any, len(attrs))
+	for k, v := range attrs {
+		if s, ok := v.(string); ok && strings.Contains(s, "<") && strings.Contains(s, ">") {
+			_, out[k] = a.red.html(s)
+			continue
+		}
+		out[k] = a.red.value(v)
+	}
+	return out
 }
 
 // contactObjects fills the objects attached to a contact.
