@@ -600,7 +600,22 @@ func (h *heartbeat) beat() {
 	run.Counts = counts
 	ctx, cancel := context.WithTimeout(context.Background(), h.r.staleAfter()/4)
 	defer cancel()
-	if err := h.r.Store.UpdateRetentionRun(ctx, run); err != nil {
+	// Beat only while the row still says running: a run that stalled past
+	// StaleAfter (a paused VM) and was marked interrupted by another run must
+	// not flip the row back; it finishes its work and records its own end.
+	err := h.r.Store.InTx(ctx, func(tx store.Tx) error {
+		runs, err := tx.RecentRetentionRuns(ctx, recentScan)
+		if err != nil {
+			return err
+		}
+		for _, x := range runs {
+			if x.ID == run.ID && x.State == StateRunning {
+				return tx.UpdateRetentionRun(ctx, run)
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		h.r.logger().Warn("retention run heartbeat failed", "run_id", run.ID, "error", err)
 	}
 }

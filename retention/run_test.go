@@ -825,3 +825,52 @@ func FuzzFromConfigFields(f *testing.F) {
 		}
 	})
 }
+
+func TestStalledRunMarkedInterruptedStaysMarked(t *testing.T) {
+	a := openApp(t, storetest.SQLite().NewURL(t), newMaster(t))
+	seed(t, a.Store, 6, "")
+	stalled := runnerFor(a)
+	stalled.StaleAfter = 200 * time.Millisecond
+	release, blocked := make(chan struct{}), make(chan struct{})
+	stalled.afterBatch = func(cat store.Category, batch int) error {
+		if cat == store.CategoryContactCache && batch == 1 {
+			close(blocked)
+			<-release
+		}
+		return nil
+	}
+	done := make(chan RunResult, 1)
+	go func() {
+		res, err := stalled.Run(bg, Default(), RunOptions{Now: now, BatchSize: 2})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- res
+	}()
+	<-blocked
+	// Another runner whose clock is ten minutes ahead takes the stalled run
+	// for dead.
+	other := runnerFor(a)
+	other.StaleAfter = 200 * time.Millisecond
+	other.Clock = func() time.Time { return time.Now().Add(10 * time.Minute) }
+	res2, err := other.Run(bg, Default(), RunOptions{Now: now, BatchSize: 2})
+	must(t, err)
+	if len(res2.Interrupted) != 1 {
+		t.Fatalf("interrupted %v", res2.Interrupted)
+	}
+	time.Sleep(300 * time.Millisecond) // several heartbeats of the stalled run
+	runs, err := other.Runs(bg, 5)
+	must(t, err)
+	if runs[1].ID != res2.Interrupted[0] || runs[1].State != StateInterrupted {
+		t.Fatalf("the stalled run's heartbeat flipped its row back: %+v", runs[1])
+	}
+	close(release)
+	res1 := <-done
+	if res1.State != StateDone || res1.RunID != res2.Interrupted[0] {
+		t.Fatalf("stalled run %+v", res1)
+	}
+	if counts(res1)[ContactCache]+counts(res2)[ContactCache] != 6 {
+		t.Fatalf("contacts deleted %d + %d, want 6", counts(res1)[ContactCache], counts(res2)[ContactCache])
+	}
+	verifyChain(t, a)
+}
