@@ -68,7 +68,7 @@ func BenchmarkDecode(b *testing.B) {
 					}
 					s = ds
 				} else {
-					ks = newKeepSink(context.Background(), v, "export:bench", b.TempDir())
+					ks = newKeepSink(context.Background(), v, "export:bench", "bench", b.TempDir())
 					s = ks
 				}
 				infos, _, err := decode(context.Background(), a, s, nil)

@@ -236,6 +236,7 @@ type keepSink struct {
 	v       *vault.Vault
 	keyID   string
 	tmpDir  string
+	prefix  string
 	files   []keptTemp
 	cur     *os.File
 	sealer  *sealWriter
@@ -246,12 +247,25 @@ type keptTemp struct {
 	blobID, name, path string
 }
 
-func newKeepSink(ctx context.Context, v *vault.Vault, keyID, tmpDir string) *keepSink {
-	return &keepSink{ctx: ctx, v: v, keyID: keyID, tmpDir: tmpDir}
+// newKeepSink prepares to seal files for job. Sealed files a killed run left in
+// tmpDir for the same job (ciphertext only) are removed first; the caller holds
+// the job's download lease, so no live run is writing them.
+func newKeepSink(ctx context.Context, v *vault.Vault, keyID, job, tmpDir string) *keepSink {
+	k := &keepSink{ctx: ctx, v: v, keyID: keyID, tmpDir: tmpDir, prefix: ".intercom-export-" + job + "-"}
+	dir := tmpDir
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	if stale, err := filepath.Glob(filepath.Join(dir, k.prefix+"*.sealed")); err == nil {
+		for _, f := range stale {
+			_ = os.Remove(f)
+		}
+	}
+	return k
 }
 
 func (k *keepSink) begin(name string) (io.Writer, error) {
-	f, err := os.CreateTemp(k.tmpDir, ".intercom-export-*.sealed")
+	f, err := os.CreateTemp(k.tmpDir, k.prefix+"*.sealed")
 	if err != nil {
 		return nil, fmt.Errorf("%w: temporary file: %v", ErrOutDir, pathless(err))
 	}

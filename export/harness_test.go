@@ -53,6 +53,8 @@ type harness struct {
 	clock *clock
 	dbURL string
 	key   vault.MasterKey
+	// keyText is the master key's text, for child processes.
+	keyText string
 
 	mu    sync.Mutex
 	fault fault
@@ -97,6 +99,7 @@ func newHarness(t testing.TB, b storetest.Backend, opts sandbox.Options) *harnes
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.keyText = text
 	h.key, err = vault.ParseMasterKey(text)
 	if err != nil {
 		t.Fatal(err)

@@ -848,7 +848,7 @@ func (r *run) fetchOnce(ctx context.Context, d intercom.DataExport) (res Result,
 		if keep := s.KeepFor(now); keep > 0 {
 			expires = now.Add(keep)
 		}
-		ks = newKeepSink(ctx, s.Vault, keyID(r.job.JobIdentifier), r.p.TempDir)
+		ks = newKeepSink(ctx, s.Vault, keyID(r.job.JobIdentifier), r.job.JobIdentifier, r.p.TempDir)
 		sinks = append(sinks, ks)
 		defer ks.cleanup()
 	}
