@@ -58,6 +58,7 @@ func newDsarFileCmd(kind string) *cobra.Command {
 		af                                    appFlags
 		emails, phones, externalIDs, contacts []string
 		jurisdiction, channel, verifiedBy     string
+		receivedAt                            string
 		both, wait, asJSON                    bool
 		timeout                               time.Duration
 	)
@@ -100,7 +101,11 @@ a worker. With --wait this process runs it to its end and shows progress.`,
 					return err
 				}
 			}
-			r, err := a.DSAR.Submit(ctx, dsar.Submission{Type: typ, Jurisdiction: j, Channel: channel,
+			received, err := parseReceived(receivedAt, time.Now())
+			if err != nil {
+				return fmt.Errorf("--received-at: %w", err)
+			}
+			r, err := a.DSAR.Submit(ctx, dsar.Submission{Type: typ, Jurisdiction: j, Channel: channel, ReceivedAt: received,
 				Identifiers: dsar.Identifiers{Emails: emails, Phones: phones, ExternalIDs: externalIDs, ContactIDs: contacts}})
 			if err != nil {
 				return err
@@ -156,6 +161,7 @@ a worker. With --wait this process runs it to its end and shows progress.`,
 	f.StringArrayVar(&contacts, "contact-id", nil, "an Intercom contact id; the only way to find archived contacts (repeatable)")
 	f.StringVar(&jurisdiction, "jurisdiction", "gdpr", "gdpr (one calendar month, +2) or ccpa (10 business days to acknowledge, 45 days, +45)")
 	f.StringVar(&channel, "channel", "email", "how the request was made: email, web_form, api, intercom_ticket, phone, mail, in_person, cli")
+	f.StringVar(&receivedAt, "received-at", "", "when the request reached you, if not now: 2006-01-02 or RFC 3339; the legal clock starts there")
 	f.StringVar(&verifiedBy, "verified-by", "operator", "how the requester's identity was verified (recorded in the audit trail; no personal data)")
 	other := map[string]string{"access": "erasure", "erase": "access"}[kind]
 	f.BoolVar(&both, "both", false, "file access and erasure together: the access package is built first, then the person is erased (the "+other+" part)")
@@ -485,6 +491,27 @@ func formatCounts(c map[string]int64) string {
 		parts = append(parts, k+"="+strconv.FormatInt(c[k], 10))
 	}
 	return strings.Join(parts, " ")
+}
+
+// parseReceived parses --received-at: empty means now (zero), a date means the
+// start of that day in UTC, or an RFC 3339 time. It refuses the future.
+func parseReceived(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		if t, err = time.Parse("2006-01-02", s); err != nil {
+			return time.Time{}, fmt.Errorf("%q: use a date like 2026-01-31 or a time like 2026-01-31T09:30:00Z", s)
+		}
+	}
+	if t.After(now) {
+		return time.Time{}, fmt.Errorf("%q is in the future", s)
+	}
+	if t.Year() < 2000 {
+		return time.Time{}, fmt.Errorf("%q is too far in the past", s)
+	}
+	return t.UTC(), nil
 }
 
 // ---- list ----

@@ -93,6 +93,17 @@ func TestDsarCommandsEndToEnd(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &queued); err != nil || queued.State != "verified" {
 		t.Fatalf("erase --json: %v %q", err, out)
 	}
+	// A request received 40 days ago is past its GDPR month: list flags it.
+	old := time.Now().AddDate(0, 0, -40).Format("2006-01-02")
+	if _, err := dsarCLI(t, "dsar", "access", "--external-id", "u-404", "--received-at", old); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := dsarCLI(t, "dsar", "list", "--state", "verified"); err != nil || !strings.Contains(out, "OVERDUE") {
+		t.Errorf("list of an overdue request: %v\n%s", err, out)
+	}
+	if _, err := dsarCLI(t, "dsar", "access", "--external-id", "u-1", "--received-at", "2999-01-01"); err == nil {
+		t.Error("a receipt date in the future was accepted")
+	}
 	for _, args := range [][]string{
 		{"dsar", "list"}, {"dsar", "list", "--json"}, {"dsar", "list", "--state", "verified", "--due-within", "40d"},
 		{"dsar", "show", access.ID}, {"dsar", "show", queued.ID, "--json"},
@@ -161,6 +172,22 @@ func FuzzParseDays(f *testing.F) {
 		}
 		if err != nil && s != "" && strings.Contains(err.Error(), "\n") {
 			t.Fatalf("multi-line error for %q", s)
+		}
+	})
+}
+
+func FuzzParseReceived(f *testing.F) {
+	for _, s := range []string{"", "2026-01-31", "2026-01-31T09:30:00Z", "2026-01-31T09:30:00+02:00", "9999-12-31", "1999-01-01", "2026-02-30", "x"} {
+		f.Add(s)
+	}
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := parseReceived(s, now)
+		if err != nil {
+			return
+		}
+		if s == "" != got.IsZero() || got.After(now) || (!got.IsZero() && got.Location() != time.UTC) {
+			t.Fatalf("%q parsed to %v", s, got)
 		}
 	})
 }
