@@ -44,7 +44,7 @@ func (c *clock) Advance(d time.Duration) {
 // harness is a sandbox workspace served over HTTP on 127.0.0.1 and the
 // application assembled against it on one store backend.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	clock  *clock
 	sb     *sandbox.Server
 	srv    *httptest.Server
@@ -53,7 +53,7 @@ type harness struct {
 	master vault.MasterKey
 }
 
-func newHarness(t *testing.T, b storetest.Backend, opts sandbox.Options) *harness {
+func newHarness(t testing.TB, b storetest.Backend, opts sandbox.Options) *harness {
 	t.Helper()
 	if opts.Contacts == 0 {
 		opts.Contacts = 60
