@@ -31,4 +31,3 @@ func BenchmarkSyncFull(b *testing.B) {
 		})
 	}
 }
-
