@@ -118,6 +118,9 @@ type RunOptions struct {
 	// sqlitePause); on PostgreSQL, which lets other writers through while a
 	// batch deletes, none. Negative: no pause.
 	Pause time.Duration
+	// Progress, if set, is called after each batch (and each count of a dry
+	// run) with the category and the rows deleted in it so far.
+	Progress func(c Category, deleted int64)
 }
 
 // CategoryResult is what a run did to one category.
@@ -266,7 +269,7 @@ func (r *Runner) Run(ctx context.Context, p Policy, o RunOptions) (RunResult, er
 	log.Info("retention run started", "dry_run", o.DryRun, "batch_size", limit)
 
 	hb := newHeartbeat(r, res)
-	runErr := r.work(ctx, &res, limit, o.Pause, hb)
+	runErr := r.work(ctx, &res, limit, o.Pause, o.Progress, hb)
 	hb.stop()
 	if errors.Is(runErr, errKilled) {
 		return res, runErr // a test standing in for a killed process: record nothing
@@ -384,7 +387,7 @@ func (r *Runner) start(ctx context.Context, p Policy, dry bool, limit int, now t
 var errKilled = errors.New("retention: run stopped by a test hook")
 
 // work deletes (or counts) category by category.
-func (r *Runner) work(ctx context.Context, res *RunResult, limit int, pauseOpt time.Duration, hb *heartbeat) error {
+func (r *Runner) work(ctx context.Context, res *RunResult, limit int, pauseOpt time.Duration, progress func(Category, int64), hb *heartbeat) error {
 	for i := range res.Categories {
 		cr := &res.Categories[i]
 		cat, ok := storeCategory[cr.Category]
@@ -399,6 +402,9 @@ func (r *Runner) work(ctx context.Context, res *RunResult, limit int, pauseOpt t
 			cr.Deleted = n
 			res.Total += n
 			hb.set(cr.Category, n)
+			if progress != nil {
+				progress(cr.Category, n)
+			}
 			continue
 		}
 		for {
@@ -415,6 +421,9 @@ func (r *Runner) work(ctx context.Context, res *RunResult, limit int, pauseOpt t
 			cr.Deleted += n
 			res.Total += n
 			hb.set(cr.Category, cr.Deleted)
+			if progress != nil {
+				progress(cr.Category, cr.Deleted)
+			}
 			if r.afterBatch != nil {
 				if err := r.afterBatch(cat, cr.Batches); err != nil {
 					return errKilled
@@ -566,7 +575,7 @@ type heartbeat struct {
 func newHeartbeat(r *Runner, res RunResult) *heartbeat {
 	h := &heartbeat{r: r, counts: map[string]int64{}, done: make(chan struct{}),
 		run: store.RetentionRun{ID: res.RunID, StartedAt: res.StartedAt, DryRun: res.DryRun, State: StateRunning}}
-	every := r.staleAfter() / 4
+	every := max(r.staleAfter()/4, time.Millisecond)
 	h.wg.Go(func() {
 		t := time.NewTicker(every)
 		defer t.Stop()
@@ -598,7 +607,7 @@ func (h *heartbeat) beat() {
 	counts[heartbeatKey] = h.r.now().UnixMicro()
 	run := h.run
 	run.Counts = counts
-	ctx, cancel := context.WithTimeout(context.Background(), h.r.staleAfter()/4)
+	ctx, cancel := context.WithTimeout(context.Background(), max(h.r.staleAfter()/4, time.Second))
 	defer cancel()
 	// Beat only while the row still says running: a run that stalled past
 	// StaleAfter (a paused VM) and was marked interrupted by another run must

@@ -312,8 +312,19 @@ func TestDryRunDeletesNothing(t *testing.T) {
 			if end := recs[len(recs)-1]; end.Action != audit.ActionRetentionRun || !strings.Contains(end.Reason, "dry run") || end.Counts["export_files"] != n {
 				t.Fatalf("dry run audit record %+v", end)
 			}
-			real, err := r.Run(bg, Default(), RunOptions{Now: now})
+			seen := map[Category]int64{}
+			real, err := r.Run(bg, Default(), RunOptions{Now: now, BatchSize: 2, Progress: func(c Category, n int64) {
+				if n < seen[c] {
+					t.Errorf("progress of %s went back from %d to %d", c, seen[c], n)
+				}
+				seen[c] = n
+			}})
 			must(t, err)
+			for c, n := range counts(real) {
+				if c != Audit && seen[c] != n {
+					t.Errorf("progress of %s ended at %d, the run deleted %d", c, seen[c], n)
+				}
+			}
 			if fmt.Sprint(counts(real)) != fmt.Sprint(counts(dry)) {
 				t.Fatalf("the run deleted %v, the dry run said %v", counts(real), counts(dry))
 			}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"text/tabwriter"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/intercom-privacy/intercom-privacy/app"
 	"github.com/intercom-privacy/intercom-privacy/config"
@@ -125,9 +127,26 @@ interrupted and deletes what it left.`,
 			if err != nil {
 				return err
 			}
+			if staleAfter < time.Second {
+				return fmt.Errorf("--stale-after %v: want at least 1s (the default is %v)", staleAfter, retention.DefaultStaleAfter)
+			}
 			r := newRetentionRunner(a, cliActor())
 			r.StaleAfter = staleAfter
-			res, err := r.Run(ctx, p, retention.RunOptions{DryRun: dry})
+			opts := retention.RunOptions{DryRun: dry}
+			clearProgress := func() {}
+			if f, ok := cmd.ErrOrStderr().(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+				// Progress on a terminal only, overwritten in place.
+				last := time.Time{}
+				opts.Progress = func(c retention.Category, n int64) {
+					if time.Since(last) >= 200*time.Millisecond {
+						last = time.Now()
+						fmt.Fprintf(f, "\r\033[K%s: %s rows", c, retention.FormatCount(n))
+					}
+				}
+				clearProgress = func() { fmt.Fprint(f, "\r\033[K") }
+			}
+			res, err := r.Run(ctx, p, opts)
+			clearProgress()
 			if res.RunID != "" {
 				if asJS {
 					if werr := writeJSON(cmd.OutOrStdout(), res); werr != nil && err == nil {
