@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/audit"
@@ -658,11 +657,3 @@ func capIDs(ids []string) []string {
 
 // nothingFound reports whether the resolution found no contact.
 func (r *runner) nothingFound() bool { return len(r.res.Matches) == 0 }
-
-// hasNotice reports whether the resolution carries the notice code.
-func (r *runner) hasNotice(code string) bool {
-	return slices.ContainsFunc(r.res.Notices, func(n Notice) bool { return n.Code == code })
-}
-
-// isStepName reports whether name is a workflow step (not a bookkeeping row).
-func isStepName(name string) bool { return !strings.HasPrefix(name, "_") }
