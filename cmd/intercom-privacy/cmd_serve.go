@@ -157,7 +157,7 @@ finish (up to --stop-timeout), and exits.`,
 	f.StringVar(&addr, "addr", envString(envServeAddr, "127.0.0.1:8080"), "host:port to listen on (env "+envServeAddr+"); port 0 picks a free one")
 	f.StringVar(&appID, "app-id", envString(envAppID, ""), "the workspace's id_code (GET /me app.id_code; env "+envAppID+"): notifications for another workspace are acknowledged and ignored; empty accepts every app_id")
 	f.Int64Var(&maxBody, "max-body", webhook.DefaultMaxBody, "largest notification body accepted, in bytes (larger: 413)")
-	f.BoolVar(&noWorkers, "no-workers", false, "serve HTTP only; run the job workers elsewhere (`intercom-privacy worker`)")
+	f.BoolVar(&noWorkers, "no-workers", false, "serve HTTP only; run the job workers elsewhere (intercom-privacy worker)")
 	f.DurationVar(&applyInterval, "apply-interval", contactsync.DefaultApplyInterval, "how often stored webhook events that could not be applied yet are retried")
 	f.IntVar(&o.Concurrency, "concurrency", envInt("INTERCOM_PRIVACY_WORKERS", 4), "jobs run at once by this process (env INTERCOM_PRIVACY_WORKERS)")
 	f.StringVar(&o.ID, "id", envString("INTERCOM_PRIVACY_WORKER_ID", defaultWorkerID()), "name of this worker in River and in request leases (env INTERCOM_PRIVACY_WORKER_ID; default host-pid)")
