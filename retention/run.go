@@ -125,6 +125,7 @@ type RunOptions struct {
 
 // CategoryResult is what a run did to one category.
 type CategoryResult struct {
+	// Category is the policy category.
 	Category Category `json:"category"`
 	// Age is the policy's maximum age for the category.
 	Age string `json:"age"`
@@ -142,11 +143,17 @@ type CategoryResult struct {
 
 // RunResult is the outcome of one Run.
 type RunResult struct {
-	RunID      string           `json:"run_id"`
-	DryRun     bool             `json:"dry_run"`
-	State      string           `json:"state"`
-	StartedAt  time.Time        `json:"started_at"`
-	FinishedAt time.Time        `json:"finished_at"`
+	// RunID is the run's id in the store and the audit trail ("ret_...").
+	RunID string `json:"run_id"`
+	// DryRun is set when the run only counted.
+	DryRun bool `json:"dry_run"`
+	// State is StateDone, StateFailed or StateCancelled (StateRunning only
+	// in the result of a run stopped by a test hook).
+	State      string    `json:"state"`
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+	// Categories are the per-category results, in Categories() order,
+	// audit included (never processed).
 	Categories []CategoryResult `json:"categories"`
 	// Total is the sum of Deleted over the categories.
 	Total int64 `json:"total"`
