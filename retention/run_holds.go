@@ -63,9 +63,12 @@ func validID(s string) bool {
 // HoldKey returns the key a legal hold on a contact is matched by: the
 // person key id of the contact's cached copy when the store has one, else
 // the vault's subject reference of the contact id (a keyed HMAC, never the id
-// itself). Cached rows are matched by their PersonKeyID column, so a hold
-// covers the contact's cached profile and every conversation, webhook event
-// and file kept under the same person key.
+// itself), which is the person key id the contact sync and the webhook
+// receiver store the contact's rows under (contactsync.PersonKeyID), so a
+// hold placed before the contact is synced covers it too. Rows are matched by
+// their PersonKeyID column: a hold covers the contact's cached profile and
+// every conversation, webhook event and file kept under the same person key.
+// Access packages are kept under their request's key: hold the request.
 func (r *Runner) HoldKey(ctx context.Context, ops store.Ops, contactID string) (key, subjectRef string, err error) {
 	if r.Vault == nil {
 		return "", "", fmt.Errorf("%w: a hold on a contact needs the Vault", ErrNotConfigured)

@@ -14,6 +14,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/app"
 	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/config"
+	"github.com/intercom-privacy/intercom-privacy/contactsync"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/store/storetest"
 	"github.com/intercom-privacy/intercom-privacy/vault"
@@ -471,6 +472,11 @@ func TestHoldBadInput(t *testing.T) {
 	ref, _ := a.Vault.SubjectRef(vault.KindContactID, "6650f0aa0b1c2d3e4f5a6b7c")
 	if h.SubjectRef != ref || strings.Contains(h.SubjectRef, "6650f0aa") {
 		t.Fatalf("uncached contact held by %q", h.SubjectRef)
+	}
+	// It is the key the contact sync and the webhook receiver store the
+	// contact's rows under, so the hold covers what they write later.
+	if k, err := contactsync.PersonKeyID(a.Vault, "6650f0aa0b1c2d3e4f5a6b7c"); err != nil || k != h.SubjectRef {
+		t.Fatalf("the hold key %q is not contactsync's person key id %q (%v)", h.SubjectRef, k, err)
 	}
 }
 
