@@ -184,7 +184,7 @@ type runner struct {
 
 func (r *runner) progress(step, state string, done, total int) {
 	if r.opts.Progress != nil {
-		r.opts.Progress(Progress{RequestID: r.req.ID, Step: step, State: state, Done: done, Total: total})
+		r.opts.Progress(Progress{RequestID: r.id, Step: step, State: state, Done: done, Total: total})
 	}
 }
 
@@ -275,11 +275,11 @@ func (r *runner) failed(ctx context.Context, step string, err error) error {
 		}
 		return &PausedError{Reason: reason, Err: err}
 	}
-	return fmt.Errorf("dsar: step %s of %s: %w", step, r.req.ID, err)
+	return fmt.Errorf("dsar: step %s of %s: %w", step, r.id, err)
 }
 
 func (r *runner) loadSteps(ctx context.Context) error {
-	steps, err := r.s.Store.Steps(ctx, r.req.ID)
+	steps, err := r.s.Store.Steps(ctx, r.id)
 	if err != nil {
 		return err
 	}
@@ -462,14 +462,14 @@ func (r *runner) recordStep(ctx context.Context, step string, detail any, rec au
 		if started.IsZero() {
 			started = now
 		}
-		if err := tx.UpsertStep(ctx, store.Step{RequestID: r.req.ID, Name: step, State: store.StepDone,
+		if err := tx.UpsertStep(ctx, store.Step{RequestID: r.id, Name: step, State: store.StepDone,
 			Attempts: cur.Attempts + 1, Detail: b, StartedAt: started, FinishedAt: now}); err != nil {
 			return err
 		}
 		if err := r.resumeIfPaused(ctx, tx); err != nil {
 			return err
 		}
-		rec.Actor, rec.RequestID, rec.SubjectRef = r.s.Actor, r.req.ID, r.req.SubjectRef
+		rec.Actor, rec.RequestID, rec.SubjectRef = r.s.Actor, r.id, r.req.SubjectRef
 		if rec.Action == "" {
 			rec.Action = audit.ActionRequestStep
 		}
@@ -485,7 +485,7 @@ func (r *runner) recordStep(ctx context.Context, step string, detail any, rec au
 	if err != nil {
 		return err
 	}
-	r.steps[step] = store.Step{RequestID: r.req.ID, Name: step, State: store.StepDone, Detail: b}
+	r.steps[step] = store.Step{RequestID: r.id, Name: step, State: store.StepDone, Detail: b}
 	return nil
 }
 
@@ -498,7 +498,7 @@ func (r *runner) saveProgress(ctx context.Context, step string, detail any) erro
 		return err
 	}
 	return r.guarded(ctx, func(tx store.Tx) error {
-		cur, found, err := stepOf(ctx, tx, r.req.ID, step)
+		cur, found, err := stepOf(ctx, tx, r.id, step)
 		if err != nil {
 			return err
 		}
@@ -509,19 +509,19 @@ func (r *runner) saveProgress(ctx context.Context, step string, detail any) erro
 		if started.IsZero() {
 			started = r.s.now()
 		}
-		return tx.UpsertStep(ctx, store.Step{RequestID: r.req.ID, Name: step, State: store.StepPending,
+		return tx.UpsertStep(ctx, store.Step{RequestID: r.id, Name: step, State: store.StepPending,
 			Attempts: cur.Attempts, Detail: b, StartedAt: started})
 	})
 }
 
 // loadProgress decodes a step's saved detail into v; it reports whether any was saved.
 func (r *runner) loadProgress(ctx context.Context, step string, v any) (bool, error) {
-	cur, found, err := stepOf(ctx, r.s.Store, r.req.ID, step)
+	cur, found, err := stepOf(ctx, r.s.Store, r.id, step)
 	if err != nil || !found || len(cur.Detail) == 0 {
 		return false, err
 	}
 	if err := json.Unmarshal(cur.Detail, v); err != nil {
-		return false, fmt.Errorf("dsar: progress of step %s of %s is unreadable: %w", step, r.req.ID, err)
+		return false, fmt.Errorf("dsar: progress of step %s of %s is unreadable: %w", step, r.id, err)
 	}
 	return true, nil
 }
@@ -529,7 +529,7 @@ func (r *runner) loadProgress(ctx context.Context, step string, v any) (bool, er
 // start moves a verified request to in_progress with its audit record.
 func (r *runner) start(ctx context.Context) error {
 	return r.guarded(ctx, func(tx store.Tx) error {
-		cur, err := tx.GetRequest(ctx, r.req.ID)
+		cur, err := tx.GetRequest(ctx, r.id)
 		if err != nil {
 			return err
 		}
@@ -544,7 +544,7 @@ func (r *runner) start(ctx context.Context) error {
 		}
 		r.req = upd
 		_, err = r.s.Chain.Append(ctx, tx, audit.Record{Actor: r.s.Actor, Action: audit.ActionRequestStep,
-			RequestID: r.req.ID, SubjectRef: r.req.SubjectRef, Outcome: audit.OutcomeSuccess, Reason: "work started"})
+			RequestID: r.id, SubjectRef: r.req.SubjectRef, Outcome: audit.OutcomeSuccess, Reason: "work started"})
 		return err
 	})
 }
@@ -552,7 +552,7 @@ func (r *runner) start(ctx context.Context) error {
 // pause records request.paused once (until the next resume).
 func (r *runner) pause(ctx context.Context, reason string) error {
 	return r.guarded(ctx, func(tx store.Tx) error {
-		cur, found, err := stepOf(ctx, tx, r.req.ID, stepPause)
+		cur, found, err := stepOf(ctx, tx, r.id, stepPause)
 		if err != nil {
 			return err
 		}
@@ -560,20 +560,20 @@ func (r *runner) pause(ctx context.Context, reason string) error {
 			return nil
 		}
 		b, _ := json.Marshal(map[string]string{"reason": reason})
-		if err := tx.UpsertStep(ctx, store.Step{RequestID: r.req.ID, Name: stepPause, State: store.StepPending,
+		if err := tx.UpsertStep(ctx, store.Step{RequestID: r.id, Name: stepPause, State: store.StepPending,
 			Attempts: cur.Attempts + 1, Detail: b, StartedAt: r.s.now()}); err != nil {
 			return err
 		}
-		r.s.logger().Warn("request paused", "request_id", r.req.ID, "reason", reason)
+		r.s.logger().Warn("request paused", "request_id", r.id, "reason", reason)
 		_, err = r.s.Chain.Append(ctx, tx, audit.Record{Actor: r.s.Actor, Action: audit.ActionRequestPaused,
-			RequestID: r.req.ID, SubjectRef: r.req.SubjectRef, Outcome: audit.OutcomeSuccess, Reason: reason})
+			RequestID: r.id, SubjectRef: r.req.SubjectRef, Outcome: audit.OutcomeSuccess, Reason: reason})
 		return err
 	})
 }
 
 // resumeIfPaused records request.resumed inside tx if the request was paused.
 func (r *runner) resumeIfPaused(ctx context.Context, tx store.Tx) error {
-	cur, found, err := stepOf(ctx, tx, r.req.ID, stepPause)
+	cur, found, err := stepOf(ctx, tx, r.id, stepPause)
 	if err != nil || !found || cur.State != store.StepPending {
 		return err
 	}
@@ -582,7 +582,7 @@ func (r *runner) resumeIfPaused(ctx context.Context, tx store.Tx) error {
 		return err
 	}
 	_, err = r.s.Chain.Append(ctx, tx, audit.Record{Actor: r.s.Actor, Action: audit.ActionRequestResumed,
-		RequestID: r.req.ID, SubjectRef: r.req.SubjectRef, Outcome: audit.OutcomeSuccess, Reason: "intercom accepted the token again"})
+		RequestID: r.id, SubjectRef: r.req.SubjectRef, Outcome: audit.OutcomeSuccess, Reason: "intercom accepted the token again"})
 	return err
 }
 
@@ -627,7 +627,7 @@ func (r *runner) resolve(ctx context.Context) error {
 func (r *runner) loadResolution() error {
 	var d ResolveDetail
 	if err := json.Unmarshal(r.steps[StepResolve].Detail, &d); err != nil {
-		return fmt.Errorf("dsar: resolve step of %s is unreadable: %w", r.req.ID, err)
+		return fmt.Errorf("dsar: resolve step of %s is unreadable: %w", r.id, err)
 	}
 	r.res = Resolution{}
 	for _, c := range d.Contacts {
