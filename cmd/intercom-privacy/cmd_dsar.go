@@ -76,7 +76,20 @@ be found by search: give their Intercom id with --contact-id.
 
 The request is stored with its legal clock, its identifiers encrypted, the
 requester's identity recorded as verified (--verified-by says how), and queued for
-a worker. With --wait this process runs it to its end and shows progress.`,
+a worker. With --wait this process runs it to its end and shows progress.` + map[string]string{
+			"access": `
+
+The access package (a zip: data.json with its schema, CSV files, report.html,
+supplementary.json, manifest.json) is stored encrypted for 7 days; write it out
+with 'dsar package ID --out FILE'.`,
+			"erase": `
+
+An erasure deletes the person's tickets (erasure.delete_tickets, default true), their
+conversations where configured (erasure.delete_conversations, with
+erasure.retain_metrics), and every contact in Intercom; purges this tool's store;
+destroys the person's keys; adds keyed hashes of the identifiers to the
+suppression list; and verifies by asking Intercom again. Intercom keeps deleted
+contacts recoverable for 7 days before they are gone for good.`}[kind],
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
