@@ -105,7 +105,15 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Queue, error)
 		if err != nil {
 			return nil, fmt.Errorf("jobs: connect to PostgreSQL: %w", redactURLError(err))
 		}
+		// Several worker processes may start at once on an empty database; River's
+		// migrator does not serialise itself, so hold an advisory lock around it.
+		unlock, err := lockMigrations(ctx, pool)
+		if err != nil {
+			pool.Close()
+			return nil, err
+		}
 		q, err := build(ctx, "postgres", riverpgxv5.New(pool), cfg)
+		unlock()
 		if err != nil {
 			pool.Close()
 			return nil, err
@@ -210,6 +218,27 @@ func (q *Queue) Close() {
 	if q.close != nil {
 		q.close()
 	}
+}
+
+// migrationLockKey is the PostgreSQL advisory lock held while River's tables are
+// migrated (an arbitrary constant: "ip-river" in ASCII).
+const migrationLockKey = 0x69702d7269766572
+
+// lockMigrations takes the migration advisory lock on a connection of its own and
+// returns the function that releases it.
+func lockMigrations(ctx context.Context, pool *pgxpool.Pool) (func(), error) {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: connect to PostgreSQL: %w", redactURLError(err))
+	}
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", int64(migrationLockKey)); err != nil {
+		conn.Release()
+		return nil, fmt.Errorf("jobs: lock River's migrations: %w", redactURLError(err))
+	}
+	return func() {
+		_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", int64(migrationLockKey))
+		conn.Release()
+	}, nil
 }
 
 // sqlitePath extracts the file path from sqlite://PATH or sqlite:///ABS/PATH.

@@ -209,3 +209,28 @@ func TestCronInZone(t *testing.T) {
 		t.Fatal("invalid minute accepted")
 	}
 }
+
+// Several worker processes starting at once on an empty PostgreSQL database migrate
+// River's tables once, without racing.
+func TestConcurrentOpenMigratesOnce(t *testing.T) {
+	if os.Getenv("TEST_DATABASE_URL") == "" {
+		t.Skip("needs PostgreSQL: set TEST_DATABASE_URL")
+	}
+	ctx := context.Background()
+	schema := pgSchema(t)
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			q, err := Open(ctx, os.Getenv("TEST_DATABASE_URL"), Options{Schema: schema})
+			if err == nil {
+				q.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatalf("concurrent open: %v", err)
+		}
+	}
+}
