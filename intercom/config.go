@@ -161,7 +161,9 @@ func (c Config) resolve() (resolved, error) {
 	}
 	base, err := url.Parse(strings.TrimRight(raw, "/"))
 	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" {
-		return r, fmt.Errorf("%w: base URL %q is not an absolute http(s) URL", ErrConfig, raw)
+		// The URL is not quoted: it may carry credentials or a token in its
+		// user info or query, and the error is printed and logged.
+		return r, fmt.Errorf("%w: base URL is not an absolute http(s) URL like https://api.intercom.io", ErrConfig)
 	}
 	if base.User != nil || base.RawQuery != "" || base.Fragment != "" {
 		return r, fmt.Errorf("%w: base URL must not carry credentials, a query or a fragment", ErrConfig)
