@@ -73,7 +73,7 @@ func TestSIGKILL(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			phase := tc.phase
-			h := newHarness(t, storetest.SQLite(), sandbox.Options{ExportDuration: 400 * time.Millisecond})
+			h := newHarness(t, storetest.SQLite(), sandbox.Options{ExportDuration: 1500 * time.Millisecond})
 			// Slow the download: half of it, a pause, the rest, so the kill lands
 			// while the child writes.
 			h.setFault(func(w http.ResponseWriter, r *http.Request, next http.Handler) bool {

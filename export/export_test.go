@@ -270,7 +270,7 @@ func TestTimeoutCancels(t *testing.T) {
 func TestResumeAfterCrash(t *testing.T) {
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
-			h := newHarness(t, b, sandbox.Options{ExportDuration: 600 * time.Millisecond})
+			h := newHarness(t, b, sandbox.Options{ExportDuration: 2 * time.Second})
 			out := t.TempDir()
 			ctx, cancel := context.WithCancel(context.Background())
 			p := h.params(out)
@@ -367,7 +367,7 @@ func TestResumeAfterCrashMidDownload(t *testing.T) {
 // TestQueuedSecondJob: two exports of different ranges at once through this tool;
 // the second waits, queued behind the first, and both complete.
 func TestQueuedSecondJob(t *testing.T) {
-	h := newHarness(t, storetest.SQLite(), sandbox.Options{ExportDuration: 400 * time.Millisecond})
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{ExportDuration: 1500 * time.Millisecond})
 	out := t.TempDir()
 	started := make(chan string, 1)
 	pa := h.params(out)
@@ -421,7 +421,7 @@ func TestQueuedSecondJob(t *testing.T) {
 // TestQueuedBehindForeignJob: a job this tool does not know (another integration)
 // holds the slot: create answers 429, and the run waits and retries.
 func TestQueuedBehindForeignJob(t *testing.T) {
-	h := newHarness(t, storetest.SQLite(), sandbox.Options{ExportDuration: 300 * time.Millisecond})
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{ExportDuration: time.Second})
 	now := h.clock.Now()
 	if _, err := h.app.Intercom.CreateContentExport(context.Background(), now.AddDate(0, -1, 0), now); err != nil {
 		t.Fatal(err)
@@ -476,7 +476,7 @@ func hijackAfter(method, path string) fault {
 }
 
 func TestCreateOutcomeUnknown(t *testing.T) {
-	h := newHarness(t, storetest.SQLite(), sandbox.Options{ExportDuration: 300 * time.Millisecond})
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{ExportDuration: time.Second})
 	h.setFault(hijackAfter("POST", "/export/content/data"))
 	p := h.params(t.TempDir())
 	res, err := h.service(h.app).Run(context.Background(), p)
@@ -635,7 +635,7 @@ func TestUnexpectedColumnsWarn(t *testing.T) {
 
 func TestExpiredDownload(t *testing.T) {
 	t.Run("past-download-expires-at", func(t *testing.T) {
-		h := newHarness(t, storetest.SQLite(), sandbox.Options{})
+		h := newHarness(t, storetest.SQLite(), sandbox.Options{ExportDuration: 2 * time.Second})
 		ctx, cancel := context.WithCancel(context.Background())
 		p := h.params(t.TempDir())
 		p.Progress = func(s export.Status) {
@@ -698,7 +698,7 @@ func TestInvalidParams(t *testing.T) {
 // TestConcurrentResumeSameJob: two runs resume the same completed job at once;
 // one downloads, the other waits on its lease and reports the same outcome.
 func TestConcurrentResumeSameJob(t *testing.T) {
-	h := newHarness(t, storetest.SQLite(), sandbox.Options{ExportFormat: sandbox.FormatGzipCSV})
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{ExportFormat: sandbox.FormatGzipCSV, ExportDuration: 2 * time.Second})
 	out := t.TempDir()
 	// Record the job, then stop (as if killed) before it completes.
 	ctx, cancel := context.WithCancel(context.Background())
@@ -709,7 +709,7 @@ func TestConcurrentResumeSameJob(t *testing.T) {
 		}
 	}
 	first, _ := h.service(h.app).Run(ctx, p)
-	time.Sleep(600 * time.Millisecond) // the job completes at Intercom
+	h.clock.Advance(2 * time.Second) // the job completes at Intercom
 	// Slow the download down so the two runs overlap.
 	h.setFault(func(w http.ResponseWriter, r *http.Request, next http.Handler) bool {
 		if strings.HasPrefix(r.URL.Path, "/download/") {
@@ -747,7 +747,7 @@ func TestConcurrentResumeSameJob(t *testing.T) {
 // TestLeaseLapses: a run killed mid-download holds the lease; the next run waits
 // for it to lapse, then takes the download over.
 func TestLeaseLapses(t *testing.T) {
-	h := newHarness(t, storetest.SQLite(), sandbox.Options{ExportFormat: sandbox.FormatGzipCSV})
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{ExportFormat: sandbox.FormatGzipCSV, ExportDuration: 2 * time.Second})
 	ctx, cancel := context.WithCancel(context.Background())
 	p := h.params(t.TempDir())
 	p.Progress = func(s export.Status) {
@@ -756,7 +756,7 @@ func TestLeaseLapses(t *testing.T) {
 		}
 	}
 	first, _ := h.service(h.app).Run(ctx, p)
-	time.Sleep(600 * time.Millisecond) // the job completes at Intercom
+	h.clock.Advance(2 * time.Second) // the job completes at Intercom
 	// Plant the live lease of a process that died while downloading.
 	j, err := h.app.Store.GetExportJob(context.Background(), first.Job)
 	if err != nil {

@@ -71,7 +71,7 @@ func newHarness(t testing.TB, b storetest.Backend, opts sandbox.Options) *harnes
 		opts.RateLimit = -1
 	}
 	if opts.ExportDuration == 0 {
-		opts.ExportDuration = 500 * time.Millisecond
+		opts.ExportDuration = time.Second
 	}
 	h := &harness{t: t, clock: &clock{}}
 	opts.Now = h.clock.Now
