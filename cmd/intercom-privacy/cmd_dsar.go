@@ -19,6 +19,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/intercom-privacy/intercom-privacy/app"
+	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/deadline"
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/jobs"
@@ -103,6 +104,14 @@ contacts recoverable for 7 days before they are gone for good.`}[kind],
 			j, err := deadline.ParseJurisdiction(jurisdiction)
 			if err != nil {
 				return fmt.Errorf("--jurisdiction: %w", err)
+			}
+			// Checked before anything is filed: a value the audit trail refuses
+			// would leave a request filed but not verified.
+			if err := checkAuditText("--verified-by", audit.FieldReason, verifiedBy); err != nil {
+				return err
+			}
+			if _, err := parseReceived(receivedAt, time.Now()); err != nil {
+				return fmt.Errorf("--received-at: %w", err)
 			}
 			a, err := af.open(ctx, cliActor())
 			if err != nil {
@@ -515,14 +524,14 @@ func parseReceived(s string, now time.Time) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
 		if t, err = time.Parse("2006-01-02", s); err != nil {
-			return time.Time{}, fmt.Errorf("%q: use a date like 2026-01-31 or a time like 2026-01-31T09:30:00Z", s)
+			return time.Time{}, fmt.Errorf("%s: use a date like 2026-01-31 or a time like 2026-01-31T09:30:00Z", shownArg(s))
 		}
 	}
 	if t.After(now) {
-		return time.Time{}, fmt.Errorf("%q is in the future", s)
+		return time.Time{}, fmt.Errorf("%s is in the future", shownArg(s))
 	}
 	if t.Year() < 2000 {
-		return time.Time{}, fmt.Errorf("%q is too far in the past", s)
+		return time.Time{}, fmt.Errorf("%s is too far in the past", shownArg(s))
 	}
 	return t.UTC(), nil
 }
@@ -546,13 +555,16 @@ days ("due soon") or past their deadline ("OVERDUE").`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			if limit < 1 {
+				return fmt.Errorf("--limit %d: want at least 1 (the default is 1000)", limit)
+			}
 			f := store.RequestFilter{Limit: limit}
 			for _, s := range states {
 				st := store.RequestState(s)
 				switch st {
 				case store.StateReceived, store.StateVerified, store.StateInProgress, store.StateCompleted, store.StateDenied, store.StateCancelled:
 				default:
-					return fmt.Errorf("--state %q: use received, verified, in_progress, completed, denied or cancelled", s)
+					return fmt.Errorf("--state %s: use received, verified, in_progress, completed, denied or cancelled", shownArg(s))
 				}
 				f.States = append(f.States, st)
 			}
@@ -606,13 +618,13 @@ func parseDays(s string) (time.Duration, error) {
 	if n, ok := strings.CutSuffix(s, "d"); ok {
 		d, err := strconv.Atoi(n)
 		if err != nil || d < 0 || d > 3650 {
-			return 0, fmt.Errorf("%q: use a number of days like 7d, or a duration like 72h", s)
+			return 0, fmt.Errorf("%s: use a number of days like 7d (at most 3650d), or a duration like 72h", shownArg(s))
 		}
 		return time.Duration(d) * 24 * time.Hour, nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d < 0 {
-		return 0, fmt.Errorf("%q: use a number of days like 7d, or a duration like 72h", s)
+		return 0, fmt.Errorf("%s: use a number of days like 7d (at most 3650d), or a duration like 72h", shownArg(s))
 	}
 	return d, nil
 }
@@ -629,7 +641,7 @@ func newDsarShowCmd() *cobra.Command {
 		Short: "Show a request: its steps, deadline and outcome",
 		Long: `show prints a request's state, deadline, steps (with counts and Intercom ids) and
 outcome. It never prints the identifiers the request was filed with.`,
-		Args: cobra.ExactArgs(1),
+		Args: requestIDArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			a, err := af.open(ctx, cliActor())
@@ -664,7 +676,7 @@ func changeCmd(use, short, long string, flags func(*cobra.Command), run func(ctx
 	)
 	cmd := &cobra.Command{
 		Use: use, Short: short, Long: long,
-		Args: cobra.ExactArgs(1),
+		Args: requestIDArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			a, err := af.open(ctx, cliActor())
@@ -754,7 +766,7 @@ func newDsarPackageCmd() *cobra.Command {
 for delivery to the person through a secure channel. The download is recorded in
 the audit trail. A package is kept only until it expires (7 days by default);
 after that, run the access request again.`,
-		Args: cobra.ExactArgs(1),
+		Args: requestIDArg,
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			ctx := cmd.Context()
 			if outPath == "" {

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/intercom-privacy/intercom-privacy/audit"
+)
+
+// maxShownArg is the longest argument an error message repeats.
+const maxShownArg = 40
+
+// shapeChecker applies the audit trail's shape rules (printable ASCII, no '@',
+// no run of more than 8 digits) without the PII scanner: cheap, and enough to
+// decide whether a mistyped argument can be repeated in an error.
+var shapeChecker audit.StrictChecker
+
+// shownArg returns s quoted when it is safe to repeat in an error message (a
+// short value that cannot be an e-mail address, a phone or card number), and a
+// neutral placeholder otherwise. Errors are printed and may be logged or pasted
+// into a ticket, and an operator may put the wrong value in the wrong flag (an
+// e-mail address in --received-at), so a value that fails to parse is repeated
+// only when it cannot be personal data.
+func shownArg(s string) string {
+	if s == "" {
+		return `""`
+	}
+	if len(s) > maxShownArg || shapeChecker.CheckField(audit.FieldReason, s) != nil {
+		return "(the value given; not repeated as it may be personal data)"
+	}
+	return strconv.Quote(s)
+}
+
+// errBadRequestID says a request id argument does not have the shape of one.
+var errBadRequestID = errors.New("not a request id (like req_0123abcd...; see 'intercom-privacy dsar list')")
+
+// checkRequestID refuses an argument that cannot be a request id before it
+// reaches the store: an id that is not found is repeated in the error, and an
+// argument in the wrong place may be the person's e-mail address or phone
+// number. A request id is 1 to 128 of [A-Za-z0-9_.:-] (the audit trail's
+// request_id shape) with no long digit run.
+func checkRequestID(id string) error {
+	if shapeChecker.CheckField(audit.FieldRequestID, id) != nil || shapeChecker.CheckField(audit.FieldReason, id) != nil {
+		return fmt.Errorf("request id %s: %w", shownArg(id), errBadRequestID)
+	}
+	return nil
+}
+
+// requestIDArg is a cobra.PositionalArgs for commands taking one request id.
+func requestIDArg(cmd *cobra.Command, args []string) error {
+	if err := cobra.ExactArgs(1)(cmd, args); err != nil {
+		return err
+	}
+	return checkRequestID(args[0])
+}
+
+// checkAuditText refuses, before anything is written, a flag value that is
+// recorded in the audit trail and that the trail would refuse (personal data,
+// non-ASCII, too long), so that a command does not stop half way (a request
+// filed but not verified). The value itself is never repeated.
+func checkAuditText(flag string, f audit.Field, v string) error {
+	c, err := audit.NewStrictChecker()
+	if err != nil {
+		return err
+	}
+	if err := c.CheckField(f, v); err != nil {
+		return fmt.Errorf("%s: %w", flag, err)
+	}
+	return nil
+}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/intercom-privacy/intercom-privacy/vault"
+)
+
+// cliEnv points the commands at a fresh SQLite store with keys, and at an
+// Intercom that is never called (nothing here runs a request).
+func cliEnv(t *testing.T) {
+	t.Helper()
+	key, err := vault.GenerateMasterKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(vault.EnvMasterKey, key)
+	t.Setenv("DATABASE_URL", "sqlite://"+filepath.Join(t.TempDir(), "t.db"))
+	t.Setenv("INTERCOM_ACCESS_TOKEN", "test-token")
+	t.Setenv("INTERCOM_API_URL", "http://127.0.0.1:1")
+	if _, err := dsarCLI(t, "keys", "init"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBadArgumentsAreNotRepeated: a value put in the wrong flag or argument
+// (an e-mail address, a phone number) is refused without being repeated in the
+// error, which is printed and may be logged; a harmless typo is repeated.
+func TestBadArgumentsAreNotRepeated(t *testing.T) {
+	cliEnv(t)
+	const email, phone, digits = "alice.smith@example.com", "+44 20 7946 0958", "442079460958"
+	cases := [][]string{
+		{"dsar", "access", "--email", email, "--received-at", email},
+		{"dsar", "access", "--email", email, "--received-at", phone},
+		{"dsar", "list", "--due-within", email},
+		{"dsar", "list", "--state", email},
+		{"dsar", "list", "--state", phone},
+		{"dsar", "show", email},
+		{"dsar", "show", digits},
+		{"dsar", "cancel", email},
+		{"dsar", "extend", phone, "--reason", "complex request"},
+		{"dsar", "deny", email, "--reason", "manifestly unfounded"},
+		{"dsar", "package", email, "--out", filepath.Join(t.TempDir(), "p.zip")},
+	}
+	for _, args := range cases {
+		_, err := dsarCLI(t, args...)
+		if err == nil {
+			t.Errorf("%v: accepted", args[:2])
+			continue
+		}
+		for _, v := range []string{email, phone, digits, "7946"} {
+			if strings.Contains(err.Error(), v) {
+				t.Errorf("%v: the error repeats the value: %v", args[:2], err)
+			}
+		}
+	}
+	// A typo that cannot be personal data is repeated, to help.
+	_, err := dsarCLI(t, "dsar", "list", "--due-within", "7x")
+	if err == nil || !strings.Contains(err.Error(), `"7x"`) {
+		t.Errorf("--due-within 7x: %v", err)
+	}
+	_, err = dsarCLI(t, "dsar", "show", "req_doesnotexist")
+	if err == nil || !strings.Contains(err.Error(), "no such request") {
+		t.Errorf("show of an unknown well-formed id: %v", err)
+	}
+	if _, err := dsarCLI(t, "dsar", "list", "--limit", "0"); err == nil {
+		t.Error("--limit 0 accepted")
+	}
+}
+
+// TestVerifiedByCheckedBeforeFiling: a --verified-by the audit trail would
+// refuse stops the command before the request is filed, instead of leaving a
+// request filed but not verified.
+func TestVerifiedByCheckedBeforeFiling(t *testing.T) {
+	cliEnv(t)
+	for _, v := range []string{"passport of alice@example.com", "call to 020 7946 0958"} {
+		_, err := dsarCLI(t, "dsar", "access", "--email", "alice@example.com", "--verified-by", v)
+		if err == nil || !strings.Contains(err.Error(), "--verified-by") {
+			t.Fatalf("--verified-by %q: %v", v, err)
+		}
+		if strings.Contains(err.Error(), "alice") || strings.Contains(err.Error(), "7946") {
+			t.Errorf("the error repeats the value: %v", err)
+		}
+		if strings.Contains(err.Error(), "filed") {
+			t.Errorf("the request was filed: %v", err)
+		}
+	}
+	out, err := dsarCLI(t, "dsar", "list", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ls []json.RawMessage
+	if err := json.Unmarshal([]byte(out), &ls); err != nil || len(ls) != 0 {
+		t.Fatalf("requests filed: %v %s", err, out)
+	}
+	if _, err := dsarCLI(t, "dsar", "access", "--email", "alice@example.com", "--verified-by", "photo id checked"); err != nil {
+		t.Fatalf("a clean --verified-by: %v", err)
+	}
+}
+
+func TestShownArg(t *testing.T) {
+	for in, want := range map[string]bool{
+		"2026-13-01": true, "7x": true, "bogus": true, "": true,
+		"a@b.c": false, "+44 20 7946 0958": false, "4111111111111111": false,
+		strings.Repeat("a", 41): false, "naïve": false,
+	} {
+		got := strings.HasPrefix(shownArg(in), `"`)
+		if got != want {
+			t.Errorf("shownArg(%q) = %s", in, shownArg(in))
+		}
+	}
+}
