@@ -496,18 +496,22 @@ func (r *run) recordCreated(ctx context.Context, d intercom.DataExport) error {
 	}
 	j := store.ExportJob{JobIdentifier: d.JobIdentifier, Since: r.p.Since, Until: r.p.Until, State: st, CreatedAt: r.s.now(),
 		Outcome: mustJSON(outcome{IntercomStatus: safeStatus(d.Status)})}
-	err := r.s.Store.InTx(ctx, func(tx store.Tx) error {
-		if err := tx.PutExportJob(ctx, j); err != nil {
+	// The job now exists at Intercom: record it even if ctx was just cancelled
+	// (an interrupt right after the create must not orphan the job).
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	err := r.s.Store.InTx(rctx, func(tx store.Tx) error {
+		if err := tx.PutExportJob(rctx, j); err != nil {
 			return err
 		}
-		return r.appendAudit(ctx, tx, j.JobIdentifier, audit.OutcomeSuccess, "created; status "+safeStatus(d.Status), nil)
+		return r.appendAudit(rctx, tx, j.JobIdentifier, audit.OutcomeSuccess, "created; status "+safeStatus(d.Status), nil)
 	})
 	if err != nil {
 		// The job exists at Intercom but is not recorded: say so, with its id, so
 		// an operator can cancel it. Nothing else can be done safely.
 		return fmt.Errorf("export job %s was created at Intercom but could not be recorded (cancel it or let it expire): %w", d.JobIdentifier, err)
 	}
-	got, err := r.s.Store.GetExportJob(ctx, j.JobIdentifier)
+	got, err := r.s.Store.GetExportJob(rctx, j.JobIdentifier)
 	if err != nil {
 		return err
 	}
@@ -520,11 +524,13 @@ func (r *run) recordCreateUnknown(ctx context.Context) error {
 	id := store.NewID("unknown_")
 	j := store.ExportJob{JobIdentifier: id, Since: r.p.Since, Until: r.p.Until, State: StateCreateUnknown, CreatedAt: r.s.now(),
 		Outcome: mustJSON(outcome{Reason: "create request sent, no answer; a job may exist at Intercom with an identifier never received"})}
-	err := r.s.Store.InTx(ctx, func(tx store.Tx) error {
-		if err := tx.PutExportJob(ctx, j); err != nil {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	err := r.s.Store.InTx(rctx, func(tx store.Tx) error {
+		if err := tx.PutExportJob(rctx, j); err != nil {
 			return err
 		}
-		return r.appendAudit(ctx, tx, "", audit.OutcomePartial, "create outcome unknown; not retried", nil)
+		return r.appendAudit(rctx, tx, id, audit.OutcomePartial, "create outcome unknown; not retried", nil)
 	})
 	if err != nil {
 		return errors.Join(&Error{Err: ErrCreateUnknown}, err)
@@ -533,6 +539,10 @@ func (r *run) recordCreateUnknown(ctx context.Context) error {
 	return &Error{Job: id, State: StateCreateUnknown, Err: ErrCreateUnknown,
 		Reason: "Intercom may be running a job whose identifier never arrived; run again later: the new run waits while it holds the slot"}
 }
+
+// recordTimeout bounds the recording of a job Intercom has just created, which
+// runs even when the run's context is cancelled.
+const recordTimeout = 30 * time.Second
 
 func isFinal(st string) bool {
 	switch st {
