@@ -4,10 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/intercom-privacy/intercom-privacy/audit"
+	"github.com/intercom-privacy/intercom-privacy/dsar"
+	"github.com/intercom-privacy/intercom-privacy/webhook"
 )
 
 // maxShownArg is the longest argument an error message repeats.
@@ -70,4 +73,62 @@ func checkAuditText(flag string, f audit.Field, v string) error {
 		return fmt.Errorf("%s: %w", flag, err)
 	}
 	return nil
+}
+
+// Bounds of the numeric flags the CLI checks itself: the packages behind them
+// treat zero or a negative value as "use the default", which would make a
+// mistyped flag silently mean something else than what was printed.
+const (
+	maxConcurrency = 1000
+	minLeaseTTL    = time.Second
+	minJobTimeout  = time.Second
+)
+
+// workerIDShape is the shape of a worker name: it is stored in River's tables
+// and in request leases, and shown by `dsar show`.
+func workerIDOK(id string) bool {
+	if id == "" || len(id) > 255 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// validate checks the flags of `worker` and `serve` that start job workers.
+func (o workerOptions) validate() error {
+	switch {
+	case o.Concurrency < 1 || o.Concurrency > maxConcurrency:
+		return fmt.Errorf("--concurrency (or INTERCOM_PRIVACY_WORKERS) %d: want 1 to %d", o.Concurrency, maxConcurrency)
+	case !workerIDOK(o.ID):
+		return errors.New("--id (or INTERCOM_PRIVACY_WORKER_ID): want 1 to 255 of A-Z a-z 0-9 _ . - (a host or process name, never a person's)")
+	case o.LeaseTTL < minLeaseTTL:
+		return fmt.Errorf("--lease-ttl %v: want at least %v (the default is %v)", o.LeaseTTL, minLeaseTTL, dsar.DefaultLeaseTTL)
+	case o.JobTimeout < minJobTimeout:
+		return fmt.Errorf("--job-timeout %v: want at least %v", o.JobTimeout, minJobTimeout)
+	}
+	return nil
+}
+
+// checkPositive refuses a zero or negative duration flag.
+func checkPositive(flag string, d time.Duration) error {
+	if d <= 0 {
+		return fmt.Errorf("%s %v: want a positive duration such as 30s", flag, d)
+	}
+	return nil
+}
+
+// checkServeFlags checks the numeric flags of `serve`.
+func checkServeFlags(maxBody int64, applyInterval, stopWait time.Duration) error {
+	if maxBody < 1 {
+		return fmt.Errorf("--max-body %d: want a positive number of bytes (the default is %d)", maxBody, webhook.DefaultMaxBody)
+	}
+	if err := checkPositive("--apply-interval", applyInterval); err != nil {
+		return err
+	}
+	return checkPositive("--stop-timeout", stopWait)
 }

@@ -113,3 +113,58 @@ func TestShownArg(t *testing.T) {
 		}
 	}
 }
+
+// TestNumericFlagsRefused: zero or negative values that the packages behind
+// the flags would silently replace by their defaults are refused by name,
+// before anything runs (keys rotate would otherwise add a key).
+func TestNumericFlagsRefused(t *testing.T) {
+	cliEnv(t)
+	t.Setenv("INTERCOM_CLIENT_SECRET", "test-secret")
+	before := auditRecords(t)
+	cases := map[string][]string{
+		"--concurrency":    {"worker", "--concurrency", "0"},
+		"--lease-ttl":      {"worker", "--lease-ttl", "0s"},
+		"--job-timeout":    {"worker", "--job-timeout", "-1s"},
+		"--id":             {"worker", "--id", "alice@example.com"},
+		"--stop-timeout":   {"worker", "--stop-timeout", "0s"},
+		"--max-body":       {"serve", "--addr", "127.0.0.1:0", "--max-body", "-1"},
+		"--apply-interval": {"serve", "--addr", "127.0.0.1:0", "--apply-interval", "-1s", "--no-workers"},
+		"--concurrency ":   {"serve", "--addr", "127.0.0.1:0", "--concurrency", "-2"},
+		"--batch":          {"keys", "rotate", "--batch", "0"},
+		"--clock-skew":     {"sync", "contacts", "--clock-skew", "-5m"},
+		"--workers":        {"redact", "--workers", "-1"},
+		"--max-line":       {"redact", "--max-line", "5"},
+	}
+	for flag, args := range cases {
+		_, err := dsarCLI(t, args...)
+		if err == nil || !strings.Contains(err.Error(), strings.TrimSpace(flag)) {
+			t.Errorf("%v: want an error naming %s, got %v", args, flag, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "alice") {
+			t.Errorf("%v: the error repeats the value: %v", args, err)
+		}
+	}
+	// Nothing ran: the audit trail holds what keys init wrote, no more.
+	if got := auditRecords(t); got != before {
+		t.Errorf("audit records: %d before, %d after refused commands", before, got)
+	}
+	for _, id := range []string{"vm-6711", "worker_1.example.com-123", strings.Repeat("h", 255)} {
+		if !workerIDOK(id) {
+			t.Errorf("worker id %q refused", id)
+		}
+	}
+}
+
+// auditRecords returns the number of records in the audit trail.
+func auditRecords(t *testing.T) int {
+	t.Helper()
+	out, err := dsarCLI(t, "audit", "verify", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct{ Records int }
+	if err := json.Unmarshal([]byte(out), &r); err != nil || r.Records == 0 {
+		t.Fatalf("audit verify --json: %v %s", err, out)
+	}
+	return r.Records
+}

@@ -145,6 +145,11 @@ suppression list cannot be recomputed without the plaintext identifiers. The
 audit-signing key is not rotated either. The run is recorded in the audit trail.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if batch < 1 {
+				// vault.Rotate would take it for the default; refuse it before a
+				// new key is added.
+				return fmt.Errorf("--batch %d: want at least 1 (the default is %d)", batch, vault.DefaultRotateBatch)
+			}
 			ctx := cmd.Context()
 			m, st, err := f.open(ctx)
 			if err != nil {

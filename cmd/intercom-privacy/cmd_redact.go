@@ -49,6 +49,12 @@ to stderr.`,
 			if err != nil {
 				return err
 			}
+			if workers < 0 {
+				return fmt.Errorf("--workers %d: want 0 (one per core) or more", workers)
+			}
+			if maxLine <= redactstream.DefaultOverlap {
+				return fmt.Errorf("--max-line %d: want more than %d bytes (the window overlap)", maxLine, redactstream.DefaultOverlap)
+			}
 			opts := redactstream.Options{Format: f, Workers: workers, MaxLine: maxLine}
 			if knownFile != "" {
 				fh, err := os.Open(knownFile)

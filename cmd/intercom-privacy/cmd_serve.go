@@ -73,6 +73,14 @@ Ctrl-C or SIGTERM stops accepting connections, lets running requests and jobs
 finish (up to --stop-timeout), and exits.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkServeFlags(maxBody, applyInterval, stopWait); err != nil {
+				return err
+			}
+			if !noWorkers {
+				if err := o.validate(); err != nil {
+					return err
+				}
+			}
 			secret, err := clientSecret()
 			if err != nil {
 				return err

@@ -41,6 +41,9 @@ type workerOptions struct {
 // worker and every registered hook, re-enqueues open requests, and starts working.
 // Stop the returned queue, then Close it.
 func startWorkers(ctx context.Context, a *app.App, o workerOptions) (*jobs.Queue, int, error) {
+	if err := o.validate(); err != nil {
+		return nil, 0, err
+	}
 	if err := a.RequireIntercom(); err != nil {
 		return nil, 0, err
 	}
@@ -113,6 +116,12 @@ already done are never repeated, and within a step no deletion that succeeded is
 sent again.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.validate(); err != nil {
+				return err
+			}
+			if err := checkPositive("--stop-timeout", stopWait); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			a, err := af.open(ctx, "worker")
 			if err != nil {
