@@ -284,7 +284,7 @@ func TestResumeAfterCrash(t *testing.T) {
 				t.Fatalf("first run: %v %+v", err, first)
 			}
 			j, err := h.service(h.app).Get(context.Background(), first.Job)
-			if err != nil || !export.Open(j.State) {
+			if err != nil || !export.Resumable(j.State) {
 				t.Fatalf("after the crash the job is %+v %v", j, err)
 			}
 			p.Progress = nil

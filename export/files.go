@@ -43,13 +43,20 @@ const manifestName = "manifest.json"
 
 // Manifest is written as manifest.json in every export directory.
 type Manifest struct {
-	JobIdentifier string     `json:"job_identifier"`
-	Since         string     `json:"since"`
-	Until         string     `json:"until"`
-	WrittenAt     time.Time  `json:"written_at"`
-	Format        string     `json:"format,omitempty"`
-	Files         []FileInfo `json:"files"`
-	Warnings      []string   `json:"warnings,omitempty"`
+	// JobIdentifier is Intercom's job_identifier.
+	JobIdentifier string `json:"job_identifier"`
+	// Since and Until are the range's first and last day (YYYY-MM-DD, UTC).
+	Since string `json:"since"`
+	Until string `json:"until"`
+	// WrittenAt is when the directory was written.
+	WrittenAt time.Time `json:"written_at"`
+	// Format is the container Intercom sent (csv.gz, tar.gz, zip, ...).
+	Format string `json:"format,omitempty"`
+	// Files are the CSV files in the directory.
+	Files []FileInfo `json:"files"`
+	// Warnings are decoding oddities that did not stop the export (unexpected
+	// or absent columns, skipped entries), without data.
+	Warnings []string `json:"warnings,omitempty"`
 	// Note says what the files are, for whoever finds the directory.
 	Note string `json:"note"`
 }

@@ -14,19 +14,32 @@ import (
 // Job is an export job as recorded in the store, with its outcome decoded. It holds
 // no personal data.
 type Job struct {
-	Job       string     `json:"job_identifier"`
-	Since     string     `json:"since"`
-	Until     string     `json:"until"`
-	State     string     `json:"state"`
-	CreatedAt time.Time  `json:"created_at"`
-	UpdatedAt time.Time  `json:"updated_at"`
-	Status    string     `json:"intercom_status,omitempty"`
-	Reason    string     `json:"reason,omitempty"`
-	Dir       string     `json:"dir,omitempty"`
-	Files     []FileInfo `json:"files,omitempty"`
-	Rows      int64      `json:"rows"`
-	ExpiresAt time.Time  `json:"expires_at,omitzero"`
-	Warnings  []string   `json:"warnings,omitempty"`
+	// Job is Intercom's job_identifier (or "unknown_..." for a create whose
+	// outcome is unknown).
+	Job string `json:"job_identifier"`
+	// Since and Until are the range's first and last day (YYYY-MM-DD, UTC).
+	Since string `json:"since"`
+	Until string `json:"until"`
+	// State is the recorded state (State* constants).
+	State string `json:"state"`
+	// CreatedAt is when the job was recorded; UpdatedAt its last change.
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	// Status is Intercom's last status, as spelled by Intercom.
+	Status string `json:"intercom_status,omitempty"`
+	// Reason says why a job ended without files (a class, no data).
+	Reason string `json:"reason,omitempty"`
+	// Dir is the name of the directory the files were written to, inside the
+	// output directory given then.
+	Dir string `json:"dir,omitempty"`
+	// Files are the job's files; those with a BlobID are kept in the store.
+	Files []FileInfo `json:"files,omitempty"`
+	// Rows counts the data rows of all files.
+	Rows int64 `json:"rows"`
+	// ExpiresAt is when kept files expire (zero: not kept, or retention off).
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	// Warnings are decoding oddities, without data.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 func jobOf(j store.ExportJob) Job {

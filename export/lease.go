@@ -36,7 +36,7 @@ func (r *run) claim(ctx context.Context) (held, finished bool, err error) {
 		if err != nil {
 			return err
 		}
-		if !Open(j.State) {
+		if !Resumable(j.State) {
 			finished = true
 			r.job = j
 			return nil
@@ -93,7 +93,7 @@ func (r *run) release(ctx context.Context) {
 	defer cancel()
 	_ = r.s.Store.InTx(ctx, func(tx store.Tx) error {
 		j, err := tx.GetExportJob(ctx, r.job.JobIdentifier)
-		if err != nil || !Open(j.State) {
+		if err != nil || !Resumable(j.State) {
 			return err
 		}
 		var raw map[string]json.RawMessage

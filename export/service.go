@@ -59,8 +59,9 @@ const (
 // same range resumes it.
 var openStates = []string{StatePending, StateInProgress, StateCompleted}
 
-// Open reports whether a recorded state is one a later run resumes.
-func Open(state string) bool {
+// Resumable reports whether a recorded state is one a later run resumes (the job
+// is not finished: pending, in_progress, or completed but not yet fetched).
+func Resumable(state string) bool {
 	for _, s := range openStates {
 		if s == state {
 			return true
@@ -491,7 +492,7 @@ func (r *run) recordCreated(ctx context.Context, d intercom.DataExport) error {
 	}
 	r.last = d
 	st := stateOf(d)
-	if !Open(st) && !isFinal(st) {
+	if !Resumable(st) && !isFinal(st) {
 		st = StatePending
 	}
 	j := store.ExportJob{JobIdentifier: d.JobIdentifier, Since: r.p.Since, Until: r.p.Until, State: st, CreatedAt: r.s.now(),
@@ -581,7 +582,7 @@ func (r *run) transition(ctx context.Context, state string, o outcome, auditOut 
 		if err != nil {
 			return err
 		}
-		if !Open(cur.State) {
+		if !Resumable(cur.State) {
 			finished = true
 			return nil
 		}
@@ -612,7 +613,7 @@ func (r *run) transition(ctx context.Context, state string, o outcome, auditOut 
 // poll follows the job to its end.
 func (r *run) poll(ctx context.Context) (Result, error) {
 	s := r.s
-	if !Open(r.job.State) {
+	if !Resumable(r.job.State) {
 		return r.finalResult()
 	}
 	jobDeadline := r.job.CreatedAt.Add(r.p.Timeout)
@@ -660,7 +661,7 @@ func (r *run) poll(ctx context.Context) (Result, error) {
 			}
 			return r.finalResult()
 		}
-		if st != r.job.State && Open(st) {
+		if st != r.job.State && Resumable(st) {
 			if done, err := r.transition(ctx, st, outcome{IntercomStatus: d.Status}, audit.OutcomeSuccess, "status "+st, nil, nil); err != nil || done {
 				if err != nil {
 					return r.result(), err
