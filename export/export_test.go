@@ -179,6 +179,9 @@ func TestKeepAndWriteKept(t *testing.T) {
 	}
 	res.Dir = dir
 	checkDir(t, res)
+	if reasons := h.exportAudit(res.Job); reasons[len(reasons)-1] != "kept files written out" {
+		t.Fatalf("writing kept files out is not audited: %q", reasons)
+	}
 	// Past its expiry a kept file is refused even before retention deletes it.
 	h.clock.Advance(8 * 24 * time.Hour)
 	if _, err := svc.OpenKept(context.Background(), res.Files[0].BlobID); !errors.Is(err, export.ErrNotKept) {

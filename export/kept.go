@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/vault"
 )
@@ -137,6 +138,20 @@ func (s *Service) WriteKept(ctx context.Context, job, outDir string) (string, er
 		WrittenAt: s.now().UTC(), Files: o.Files, Warnings: o.Warnings, Note: manifestNote}
 	if _, err := ds.commit(m); err != nil {
 		return "", err
+	}
+	// Writing personal data out of the store is recorded. The files exist
+	// already if this fails; the error says so.
+	var rows int64
+	for _, f := range o.Files {
+		rows += f.Rows
+	}
+	err = s.Store.InTx(ctx, func(tx store.Tx) error {
+		_, err := s.Chain.Append(ctx, tx, audit.Record{Actor: s.actor(), Action: audit.ActionExportJob, Outcome: audit.OutcomeSuccess,
+			Reason: "kept files written out", ObjectIDs: []string{j.JobIdentifier}, Counts: map[string]int64{"files": int64(len(o.Files)), "rows": rows}})
+		return err
+	})
+	if err != nil {
+		return ds.final, fmt.Errorf("files written, but recording it in the audit trail failed: %w", err)
 	}
 	return ds.final, nil
 }
