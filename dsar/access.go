@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/accesspkg"
@@ -29,18 +30,30 @@ import (
 //     access_local.go): the profile split into provided / observed / derived, the
 //     third-party redaction, the local store's rows decrypted, the notices, all
 //     sorted so the package is reproducible;
-//  3. store: the zip (accesspkg.Build) encrypted under the request's key and kept
-//     as a blob with its expiry, with access.package_created appended in the same
-//     transaction.
+//  3. store: the zip (accesspkg.Build) encrypted under a key of the package's own
+//     (packageKeyID: "package:<request id>/<blob id>", associated data
+//     blobs/content/<blob id>) and kept as a blob with its expiry, the key, the
+//     blob and access.package_created committed in one transaction.
 //
 // A process killed before phase 3 commits leaves nothing behind (reading Intercom
 // has no effect to repeat); killed after, the next call finds the blob and returns
 // it.
+//
+// Why a key of the package's own: the request's key ("request:<id>") protects the
+// identifiers the request was filed with, and an erasure destroys it when it
+// completes. The person is still owed their copy until it expires, so the package
+// must not depend on that key. The package key lives exactly as long as the
+// package: ShredExpiredPackages (worker_shred.go) deletes an expired package with
+// its key, and destroys the key of a package that retention or an erasure's purge
+// deleted. Packages stored before this design are encrypted under the request's
+// key; their blob names it (Blob.PersonKeyID), so they stay readable until they
+// expire.
 
 // Errors of access packages. Messages never carry personal data.
 var (
 	// ErrNoPackage: the request has no access package (it was never built, or it
-	// was deleted by an erasure or by retention).
+	// was deleted: by a later erasure of the person, by retention, or by the
+	// workers once it expired).
 	ErrNoPackage = errors.New("dsar: the request has no access package; run the access request first")
 	// ErrPackageExpired: the package is past its expiry (the export retention) and is
 	// no longer served; retention deletes it. File a new access request for a fresh
@@ -109,8 +122,9 @@ func (s *Service) BuildPackage(ctx context.Context, req store.Request, ids Ident
 	return s.storePackage(ctx, req, buf.Bytes(), len(man.Files)+1, counts)
 }
 
-// storePackage encrypts the zip under the request's key, stores it and appends
-// access.package_created in one transaction.
+// storePackage encrypts the zip under a new key of the package's own, stores it and
+// appends access.package_created in one transaction (the key is created in it
+// too, so a key exists exactly when its blob was committed).
 func (s *Service) storePackage(ctx context.Context, req store.Request, pkg []byte, files int, counts map[string]int64) (PackageInfo, error) {
 	sum := sha256.Sum256(pkg)
 	info := PackageInfo{Size: int64(len(pkg)), SHA256: hex.EncodeToString(sum[:]), Files: files, ExpiresAt: s.now().Add(s.packageTTL()), Counts: counts}
@@ -135,11 +149,12 @@ func (s *Service) storePackage(ctx context.Context, req store.Request, pkg []byt
 				return errPackageExists // rolls the audit record back
 			}
 		}
-		enc, err := s.Vault.With(tx).Encrypt(ctx, requestKeyID(req.ID), vault.AAD{Table: tableBlobs, Column: colBlobContent, Row: id}, pkg)
+		key := packageKeyID(req.ID, id)
+		enc, err := s.Vault.With(tx).Encrypt(ctx, key, vault.AAD{Table: tableBlobs, Column: colBlobContent, Row: id}, pkg)
 		if err != nil {
 			return err
 		}
-		b, err := tx.PutBlob(ctx, store.Blob{ID: id, Kind: store.BlobAccessPackage, RequestID: req.ID, PersonKeyID: requestKeyID(req.ID), Name: accessPackageName, ExpiresAt: info.ExpiresAt}, bytes.NewReader(enc))
+		b, err := tx.PutBlob(ctx, store.Blob{ID: id, Kind: store.BlobAccessPackage, RequestID: req.ID, PersonKeyID: key, Name: accessPackageName, ExpiresAt: info.ExpiresAt}, bytes.NewReader(enc))
 		if err != nil {
 			return err
 		}
@@ -161,6 +176,40 @@ func (s *Service) storePackage(ctx context.Context, req store.Request, pkg []byt
 
 var errPackageExists = errors.New("dsar: access package already stored")
 
+// packageKeyPrefix starts the id of every access package's key.
+const packageKeyPrefix = "package:"
+
+// packageKeyID is the person key an access package is encrypted under: one key per
+// package blob, never reused, named after its request so that the workers can
+// record which request a key belonged to after the blob is gone.
+func packageKeyID(requestID, blobID string) string {
+	return packageKeyPrefix + requestID + "/" + blobID
+}
+
+// parsePackageKeyID splits a key id made by packageKeyID; ok is false for any other
+// id (another kind of key, or a malformed one).
+func parsePackageKeyID(id string) (requestID, blobID string, ok bool) {
+	rest, found := strings.CutPrefix(id, packageKeyPrefix)
+	if !found {
+		return "", "", false
+	}
+	requestID, blobID, found = strings.Cut(rest, "/")
+	if !found || requestID == "" || blobID == "" || strings.Contains(blobID, "/") {
+		return "", "", false
+	}
+	return requestID, blobID, true
+}
+
+// packageKeyOf is the key a package blob is encrypted under: the one its row names
+// (a package key, or the request's key for a package stored before packages had
+// keys of their own), else the request's key.
+func packageKeyOf(b store.Blob) string {
+	if b.PersonKeyID != "" {
+		return b.PersonKeyID
+	}
+	return requestKeyID(b.RequestID)
+}
+
 // packageBlob returns the request's access package blob, if any.
 func (s *Service) packageBlob(ctx context.Context, requestID string) (store.Blob, bool, error) {
 	bs, err := s.Store.BlobsByRequest(ctx, requestID)
@@ -175,7 +224,7 @@ func (s *Service) packageBlob(ctx context.Context, requestID string) (store.Blob
 	return store.Blob{}, false, nil
 }
 
-// readPackage decrypts a package blob.
+// readPackage decrypts a package blob (under packageKeyOf).
 func (s *Service) readPackage(ctx context.Context, b store.Blob) ([]byte, error) {
 	rc, err := s.Store.OpenBlob(ctx, b.ID)
 	if err != nil {
@@ -186,7 +235,7 @@ func (s *Service) readPackage(ctx context.Context, b store.Blob) ([]byte, error)
 	if err != nil {
 		return nil, fmt.Errorf("dsar: read access package: %w", err)
 	}
-	plain, err := s.Vault.With(s.Store).Decrypt(ctx, b.PersonKeyID, vault.AAD{Table: tableBlobs, Column: colBlobContent, Row: b.ID}, enc)
+	plain, err := s.Vault.With(s.Store).Decrypt(ctx, packageKeyOf(b), vault.AAD{Table: tableBlobs, Column: colBlobContent, Row: b.ID}, enc)
 	if err != nil {
 		return nil, fmt.Errorf("dsar: decrypt access package: %w", err)
 	}

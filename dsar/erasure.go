@@ -454,7 +454,9 @@ func (r *runner) purgeLocal(ctx context.Context) error {
 			}
 		}
 		// Earlier finished requests of the same person: their packages and the
-		// identifiers they were filed with go too (their records stay).
+		// identifiers they were filed with go too (their records stay). A package
+		// is purged through its own key (or, stored before packages had keys of
+		// their own, through the request's), and that key is destroyed with it.
 		others, err := tx.ListRequests(ctx, store.RequestFilter{Limit: maxListRequests})
 		if err != nil {
 			return err
@@ -464,6 +466,15 @@ func (r *runner) purgeLocal(ctx context.Context) error {
 			if o.ID != r.id && o.SubjectRef == r.req.SubjectRef && Finished(o.State) {
 				keys[requestKeyID(o.ID)] = true
 				earlier++
+				blobs, err := tx.BlobsByRequest(ctx, o.ID)
+				if err != nil {
+					return err
+				}
+				for _, b := range blobs {
+					if b.Kind == store.BlobAccessPackage {
+						keys[packageKeyOf(b)] = true
+					}
+				}
 			}
 		}
 		keyIDs := make([]string, 0, len(keys))
@@ -849,8 +860,12 @@ type Outcome struct {
 }
 
 // complete ends the request: state completed with the §7101 response date and
-// nature, the outcome, and (for an erasure) the request's own key destroyed so the
-// identifiers it was filed with become unreadable, all in one transaction.
+// nature, the outcome, and (for every erasure, access+erasure included) the
+// request's own key destroyed so the identifiers it was filed with become
+// unreadable, all in one transaction. The access package of an access+erasure
+// request is encrypted under a key of its own and stays available until it
+// expires; only a package stored before packages had keys of their own keeps the
+// request's key alive until then (keepRequestKeyForPackage).
 func (r *runner) complete(ctx context.Context) error {
 	erasure := r.req.Type != store.RequestAccess
 	out := Outcome{Type: r.req.Type, Result: "completed", Counts: map[string]int64{}, Notices: r.res.Notices}
@@ -890,9 +905,19 @@ func (r *runner) complete(ctx context.Context) error {
 			reason = "nothing found in Intercom"
 		}
 	}
-	destroyRequestKey := erasure && r.destroyRequestKeyAtEnd()
-	if erasure && !destroyRequestKey {
-		out.Notices = append(slices.Clone(out.Notices), NoticeRequestKeyKept)
+	destroyRequestKey := erasure
+	if erasure {
+		keep, err := r.keepRequestKeyForPackage(ctx)
+		if err != nil {
+			return err
+		}
+		destroyRequestKey = !keep
+		switch {
+		case keep:
+			out.Notices = append(slices.Clone(out.Notices), NoticeRequestKeyKept)
+		case r.req.Type == store.RequestAccessErasure:
+			out.Notices = append(slices.Clone(out.Notices), NoticePackageKept)
+		}
 	}
 	b, err := json.Marshal(out)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/intercom-privacy/intercom-privacy/accesspkg"
 	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/deadline"
 	"github.com/intercom-privacy/intercom-privacy/dsar"
@@ -293,6 +294,7 @@ func TestAccessAndErasureTogether(t *testing.T) {
 	if err := h.app.DSAR.Run(ctx, earlier.ID); err != nil {
 		t.Fatal(err)
 	}
+	earlierBlob := packageBlobOf(t, h, earlier.ID)
 	r := file(t, h, store.RequestAccessErasure, personIdentifiers(p))
 	if err := h.app.DSAR.Run(ctx, r.ID); err != nil {
 		t.Fatal(err)
@@ -312,52 +314,128 @@ func TestAccessAndErasureTogether(t *testing.T) {
 		t.Fatalf("steps %v: the package must be built right after resolve, before any deletion", steps)
 	}
 	checkErased(t, h, p, c)
-	// The person's copy survives the erasure until it expires.
+	// The identifiers the request was filed with are shredded when it completes
+	// (a fresh process: no key cache), while the person's copy survives the
+	// erasure, verified against its manifest, until it expires.
+	reader := h.open("reader")
+	if _, err := reader.DSAR.Identifiers(ctx, r); !errors.Is(err, vault.ErrShredded) {
+		t.Errorf("identifiers of the completed access+erasure: %v, want ErrShredded", err)
+	}
 	var buf bytes.Buffer
-	if _, err := h.app.DSAR.WritePackage(ctx, r.ID, &buf); err != nil {
+	info, err := reader.DSAR.WritePackage(ctx, r.ID, &buf)
+	if err != nil {
 		t.Fatalf("package of access+erasure after the erasure: %v", err)
 	}
-	if o := outcome(t, r); !slices.ContainsFunc(o.Notices, func(n dsar.Notice) bool { return n.Code == dsar.NoticeRequestKeyKept.Code }) {
-		t.Errorf("outcome does not say the request key is kept for the package: %+v", o.Notices)
+	if _, err := accesspkg.Verify(buf.Bytes()); err != nil || int64(buf.Len()) != info.Size {
+		t.Errorf("package written after the erasure does not verify: %v (%d bytes, info %d)", err, buf.Len(), info.Size)
 	}
-	// The earlier request's package and identifiers are gone; its record stays.
+	blob := packageBlobOf(t, h, r.ID)
+	if !strings.HasPrefix(blob.PersonKeyID, "package:") {
+		t.Errorf("package stored under key %q, want a key of its own", blob.PersonKeyID)
+	}
+	if _, err := h.app.Store.LoadPersonKey(ctx, blob.PersonKeyID); err != nil {
+		t.Errorf("the package's key after the erasure: %v", err)
+	}
+	o := outcome(t, r)
+	if !slices.ContainsFunc(o.Notices, func(n dsar.Notice) bool { return n.Code == dsar.NoticePackageKept.Code }) {
+		t.Errorf("outcome does not say the package stays until it expires: %+v", o.Notices)
+	}
+	if slices.ContainsFunc(o.Notices, func(n dsar.Notice) bool { return n.Code == dsar.NoticeRequestKeyKept.Code }) {
+		t.Errorf("outcome says the request key was kept: %+v", o.Notices)
+	}
+	// The earlier request's package, its key and its identifiers are gone; its
+	// record stays.
 	if _, err := h.app.DSAR.WritePackage(ctx, earlier.ID, &buf); !errors.Is(err, dsar.ErrNoPackage) {
 		t.Errorf("earlier package after erasure: %v", err)
 	}
+	if _, err := h.app.Store.LoadPersonKey(ctx, earlierBlob.PersonKeyID); !errors.Is(err, vault.ErrNotFound) {
+		t.Errorf("earlier package's key after erasure: %v, want ErrNotFound", err)
+	}
 	earlier, _ = h.app.DSAR.Get(ctx, earlier.ID)
-	if _, err := h.open("reader").DSAR.Identifiers(ctx, earlier); !errors.Is(err, vault.ErrShredded) {
+	if _, err := reader.DSAR.Identifiers(ctx, earlier); !errors.Is(err, vault.ErrShredded) {
 		t.Errorf("earlier request's identifiers after erasure: %v", err)
 	}
 }
 
-func TestShredAfterPackageExpires(t *testing.T) {
-	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
-	ctx := context.Background()
-	p := h.sb.SamplePerson()
-	r := file(t, h, store.RequestAccessErasure, personIdentifiers(p))
-	if err := h.app.DSAR.Run(ctx, r.ID); err != nil {
+// packageBlobOf returns the access package blob of a request.
+func packageBlobOf(t *testing.T, h *harness, requestID string) store.Blob {
+	t.Helper()
+	bs, err := h.app.Store.BlobsByRequest(context.Background(), requestID)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if n, err := h.app.DSAR.ShredExpiredErasures(ctx); err != nil || n != 0 {
-		t.Fatalf("shred before the package expired: %d %v", n, err)
+	for _, b := range bs {
+		if b.Kind == store.BlobAccessPackage {
+			return b
+		}
 	}
-	later := time.Now().Add(dsar.DefaultPackageTTL + time.Hour)
-	h.app.DSAR.Now = func() time.Time { return later }
-	if n, err := h.app.DSAR.ShredExpiredErasures(ctx); err != nil || n != 1 {
-		t.Fatalf("shred after expiry: %d %v", n, err)
+	t.Fatalf("request %s has no package blob", requestID)
+	return store.Blob{}
+}
+
+func TestShredAfterPackageExpires(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			h := newHarness(t, b, sandbox.Options{})
+			ctx := context.Background()
+			p := h.sb.SamplePerson()
+			r := file(t, h, store.RequestAccessErasure, personIdentifiers(p))
+			if err := h.app.DSAR.Run(ctx, r.ID); err != nil {
+				t.Fatal(err)
+			}
+			blob := packageBlobOf(t, h, r.ID)
+			if res, err := h.app.DSAR.ShredExpiredPackages(ctx); err != nil || res != (dsar.ShredResult{}) {
+				t.Fatalf("shred before the package expired: %+v %v", res, err)
+			}
+			var buf bytes.Buffer
+			if _, err := h.app.DSAR.WritePackage(ctx, r.ID, &buf); err != nil {
+				t.Fatalf("package before expiry: %v", err)
+			}
+			later := time.Now().Add(dsar.DefaultPackageTTL + time.Hour)
+			h.app.DSAR.Now = func() time.Time { return later }
+			res, err := h.app.DSAR.ShredExpiredPackages(ctx)
+			if err != nil || res != (dsar.ShredResult{PackagesDeleted: 1, PackageKeysDestroyed: 1}) {
+				t.Fatalf("shred after expiry: %+v %v", res, err)
+			}
+			if res, err := h.app.DSAR.ShredExpiredPackages(ctx); err != nil || res.Total() != 0 {
+				t.Fatalf("second shred: %+v %v", res, err)
+			}
+			if _, err := h.app.Store.LoadPersonKey(ctx, blob.PersonKeyID); !errors.Is(err, vault.ErrNotFound) {
+				t.Errorf("package key after expiry: %v, want ErrNotFound", err)
+			}
+			if _, err := h.app.Store.GetBlob(ctx, blob.ID); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("package blob after expiry: %v, want ErrNotFound", err)
+			}
+			r, _ = h.app.DSAR.Get(ctx, r.ID)
+			if _, err := h.open("reader").DSAR.Identifiers(ctx, r); !errors.Is(err, vault.ErrShredded) {
+				t.Errorf("identifiers after the shred: %v", err)
+			}
+			if _, err := h.app.DSAR.WritePackage(ctx, r.ID, &buf); !errors.Is(err, dsar.ErrNoPackage) {
+				t.Errorf("package after the shred: %v", err)
+			}
+			expired := 0
+			for rec, err := range h.app.Store.Records(ctx, 1) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if rec.Action != string(audit.ActionAccessPackageExpired) {
+					continue
+				}
+				d, err := audit.DecodeBody(rec.Body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d.RequestID == r.ID && d.SubjectRef == r.SubjectRef && slices.Equal(d.ObjectIDs, []string{blob.ID}) &&
+					d.Counts["packages_deleted"] == 1 && d.Counts["package_keys_destroyed"] == 1 {
+					expired++
+				}
+			}
+			if expired != 1 {
+				t.Errorf("%d access.package_expired records for the package, want 1", expired)
+			}
+			checkAudit(t, h, p)
+		})
 	}
-	if n, err := h.app.DSAR.ShredExpiredErasures(ctx); err != nil || n != 0 {
-		t.Fatalf("second shred: %d %v", n, err)
-	}
-	r, _ = h.app.DSAR.Get(ctx, r.ID)
-	if _, err := h.open("reader").DSAR.Identifiers(ctx, r); !errors.Is(err, vault.ErrShredded) {
-		t.Errorf("identifiers after the shred: %v", err)
-	}
-	var buf bytes.Buffer
-	if _, err := h.app.DSAR.WritePackage(ctx, r.ID, &buf); !errors.Is(err, dsar.ErrNoPackage) {
-		t.Errorf("package after the shred: %v", err)
-	}
-	checkAudit(t, h, p)
 }
 
 func TestVerifyDeletesContactCreatedDuringErasure(t *testing.T) {

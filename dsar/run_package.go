@@ -68,14 +68,32 @@ func (r *runner) refetchContacts(ctx context.Context) error {
 	})
 }
 
-// NoticeRequestKeyKept is added to the outcome of an access+erasure request: its
-// access package is encrypted under the request's key, so that key (and with it the
-// identifiers the request was filed with) is kept until the package is deleted.
-var NoticeRequestKeyKept = Notice{"request_key_kept_for_package", "The access package of this request stays available until it expires; then the workers delete it and destroy the request's own key, which also protects the identifiers the request was filed with (ShredExpiredErasures)."}
+// NoticePackageKept is added to the outcome of a completed access+erasure
+// request: the identifiers it was filed with were shredded when it completed, and
+// its access package, under a key of its own, stays available until it expires.
+var NoticePackageKept = Notice{"package_kept_until_expiry", "The identifiers this request was filed with were made unreadable when it completed (its key was destroyed). The access package stays available until it expires, encrypted under a key of its own; then the workers delete it and destroy that key (ShredExpiredPackages)."}
 
-// destroyRequestKeyAtEnd reports whether completing the request destroys its own
-// key: an erasure does, unless the request also carries an access package the
-// person has yet to receive (access+erasure), which that key protects.
-func (r *runner) destroyRequestKeyAtEnd() bool {
-	return r.req.Type == store.RequestErasure
+// NoticeRequestKeyKept is added instead of NoticePackageKept to the outcome of an
+// access+erasure request whose access package was stored before packages had keys
+// of their own (it is encrypted under the request's key): that key, and with it
+// the identifiers the request was filed with, is kept until the package expires;
+// then the workers delete the package and destroy the key (ShredExpiredPackages).
+var NoticeRequestKeyKept = Notice{"request_key_kept_for_package", "The access package of this request stays available until it expires; then the workers delete it and destroy the request's own key, which also protects the identifiers the request was filed with (ShredExpiredPackages)."}
+
+// keepRequestKeyForPackage reports whether completing an erasure must keep the
+// request's own key: only when the request's access package is still stored and
+// encrypted under that key (a package stored before packages had keys of their
+// own), which the person is owed until it expires. Every other erasure, access+
+// erasure included, destroys the request's key when it completes. A read outside
+// the completing transaction is enough: a package blob never changes its key, and
+// one deleted meanwhile only leaves the key to ShredExpiredPackages.
+func (r *runner) keepRequestKeyForPackage(ctx context.Context) (bool, error) {
+	if r.req.Type != store.RequestAccessErasure {
+		return false, nil
+	}
+	b, ok, err := r.s.packageBlob(ctx, r.id)
+	if err != nil || !ok {
+		return false, err
+	}
+	return packageKeyOf(b) == requestKeyID(r.id), nil
 }
