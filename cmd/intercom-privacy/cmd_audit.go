@@ -229,7 +229,7 @@ Exit status: 0 when the chain verifies, 2 when it is broken, 1 on any other erro
 	}
 	f.add(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
-	cmd.Flags().StringVar(&file, "file", "", "verify this export file (from `audit export`; - for standard input) instead of the database")
+	cmd.Flags().StringVar(&file, "file", "", "verify this export file (written by audit export; - for standard input) instead of the database")
 	return cmd
 }
 

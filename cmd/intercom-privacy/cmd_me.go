@@ -20,6 +20,7 @@ func newMeCmd() *cobra.Command {
 		region     string
 		apiVersion string
 		timeout    time.Duration
+		asJSON     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "me",
@@ -44,6 +45,10 @@ The token is read from INTERCOM_ACCESS_TOKEN or the file named by INTERCOM_TOKEN
 				return err
 			}
 			out := cmd.OutOrStdout()
+			if asJSON {
+				return writeJSON(out, meJSON{Workspace: me.App.Name, Region: me.App.Region, AppID: me.App.IDCode,
+					AdminID: string(me.ID), APIURL: c.BaseURL(), IntercomVersion: c.Version()})
+			}
 			fmt.Fprintf(out, "workspace: %s\n", me.App.Name)
 			fmt.Fprintf(out, "region:    %s\n", me.App.Region)
 			fmt.Fprintf(out, "app id:    %s\n", me.App.IDCode)
@@ -57,5 +62,16 @@ The token is read from INTERCOM_ACCESS_TOKEN or the file named by INTERCOM_TOKEN
 	f.StringVar(&region, "region", envString(intercom.EnvRegion, "us"), "Intercom region: us, eu or au (env "+intercom.EnvRegion+")")
 	f.StringVar(&apiVersion, "intercom-version", envString(intercom.EnvVersion, intercom.DefaultVersion), "Intercom-Version header to pin (env "+intercom.EnvVersion+")")
 	f.DurationVar(&timeout, "timeout", intercom.DefaultTimeout, "timeout of one HTTP request")
+	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd
+}
+
+// meJSON is the --json output of `me`: the workspace, never the token.
+type meJSON struct {
+	Workspace       string `json:"workspace"`
+	Region          string `json:"region"`
+	AppID           string `json:"app_id"`
+	AdminID         string `json:"admin_id"`
+	APIURL          string `json:"api_url"`
+	IntercomVersion string `json:"intercom_version"`
 }

@@ -15,7 +15,10 @@ func init() { register(newMigrateCmd) }
 // newMigrateCmd builds `intercom-privacy migrate`: apply the store's pending
 // schema migrations and print the version before and after.
 func newMigrateCmd() *cobra.Command {
-	var databaseURL string
+	var (
+		databaseURL string
+		asJSON      bool
+	)
 	cmd := &cobra.Command{
 		Use:   "migrate",
 		Short: "Apply pending database migrations and print the schema version before and after",
@@ -41,6 +44,14 @@ The password in a URL is never printed.`,
 			}
 			defer st.Close()
 			out := cmd.OutOrStdout()
+			if asJSON {
+				before, after, err := st.Migrate(ctx)
+				if err != nil {
+					return err
+				}
+				return writeJSON(out, migrateJSON{Database: store.RedactURL(databaseURL), Backend: st.Backend(),
+					Before: before, After: after})
+			}
 			fmt.Fprintf(out, "database: %s (%s)\n", store.RedactURL(databaseURL), st.Backend())
 			before, after, err := st.Migrate(ctx)
 			fmt.Fprintf(out, "schema version before: %d\n", before)
@@ -55,7 +66,16 @@ The password in a URL is never printed.`,
 		},
 	}
 	databaseURLFlag(cmd, &databaseURL)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the database (password masked), backend and schema versions as JSON")
 	return cmd
+}
+
+// migrateJSON is the --json output of `migrate`.
+type migrateJSON struct {
+	Database string `json:"database"`
+	Backend  string `json:"backend"`
+	Before   int    `json:"schema_version_before"`
+	After    int    `json:"schema_version_after"`
 }
 
 // databaseURLFlag adds --database-url, defaulting to DATABASE_URL or
