@@ -99,6 +99,9 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// MaxFileBytes is the largest configuration file Parse accepts.
+const MaxFileBytes = 4 << 20
+
 // ErrInvalid is wrapped by every validation error.
 var ErrInvalid = errors.New("invalid value")
 
@@ -156,15 +159,26 @@ func Load(path string) (*Config, error) {
 // Parse reads a configuration from r over the defaults. name is used in errors only.
 // Unknown keys are errors, so a misspelt setting is never silently ignored.
 func Parse(name string, r io.Reader) (*Config, error) {
-	data, err := io.ReadAll(io.LimitReader(r, 4<<20))
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileBytes+1))
 	if err != nil {
 		return nil, &Error{File: name, Err: err}
+	}
+	if len(data) > MaxFileBytes {
+		// Never parse a prefix: a cut-off file may still be valid YAML and
+		// silently lose the settings after the cut.
+		return nil, &Error{File: name, Err: fmt.Errorf("%w: the file is larger than %d bytes", ErrInvalid, MaxFileBytes)}
 	}
 	cfg := Default()
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
 		return nil, &Error{File: name, Err: err}
+	}
+	// A second YAML document ("---") would be ignored by Decode: refuse it
+	// rather than apply only the first part of the file.
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return nil, &Error{File: name, Err: fmt.Errorf("%w: the file holds more than one YAML document (remove the '---' separators)", ErrInvalid)}
 	}
 	if err := cfg.validate(); err != nil {
 		var e *Error

@@ -1,0 +1,39 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// TestParseRefusesOversizedFile: a file over MaxFileBytes is refused, not
+// parsed up to the limit (a cut-off file can be valid YAML that lost the
+// settings after the cut).
+func TestParseRefusesOversizedFile(t *testing.T) {
+	pad := "# " + strings.Repeat("x", 100) + "\n"
+	body := strings.Repeat(pad, MaxFileBytes/len(pad)+1) + "sync:\n  pii: [email]\n"
+	_, err := Parse("big.yaml", strings.NewReader(body))
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("oversized file: %v", err)
+	}
+	// Just under the limit is fine.
+	small := strings.Repeat(pad, (MaxFileBytes-100)/len(pad)) + "sync:\n  pii: [email]\n"
+	c, err := Parse("ok.yaml", strings.NewReader(small))
+	if err != nil || len(c.Sync.PII) != 1 {
+		t.Fatalf("file under the limit: %v", err)
+	}
+}
+
+// TestParseRefusesSecondDocument: settings after a '---' separator would be
+// silently ignored; the file is refused instead.
+func TestParseRefusesSecondDocument(t *testing.T) {
+	_, err := Parse("two.yaml", strings.NewReader("sync:\n  pii: [email]\n---\nerasure:\n  delete_tickets: false\n"))
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "more than one YAML document") {
+		t.Fatalf("two documents: %v", err)
+	}
+	for _, ok := range []string{"", "---\nsync:\n  pii: [email]\n", "sync:\n  pii: [email]\n...\n", "# only a comment\n"} {
+		if _, err := Parse("one.yaml", strings.NewReader(ok)); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+}
