@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"sort"
@@ -30,8 +31,10 @@ type summaryItem struct {
 }
 
 // listEvents is GET /events?type=user&(intercom_user_id|user_id|email)=…[&summary=true]:
-// events of the last 90 days, newest first, pages.next a full URL with before=; or,
-// with summary=true, counts of all events by name.
+// events of the last 90 days, newest first (ties by id), pages.next a full URL whose
+// before= names the last event listed as "<created_at>_<id>"; or, with summary=true,
+// counts of all events by name. A plain before=<unix seconds> (what Intercom documents)
+// lists the events strictly older than that second.
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if q.Get("type") != "user" {
@@ -98,23 +101,22 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 			"intercom_user_id": c.ID, "user_id": c.ExternalID, "events": out})
 		return
 	}
-	before := int64(1<<62 - 1)
-	if v := q.Get("before"); v != "" {
-		b, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			writeErrorField(w, r, http.StatusBadRequest, "parameter_invalid", "before must be a UNIX timestamp", "before")
-			return
-		}
-		before = b
+	cur, err := parseEventsBefore(q.Get("before"))
+	if err != nil {
+		writeErrorField(w, r, http.StatusBadRequest, "parameter_invalid",
+			"before must be a UNIX timestamp or the before value of a pages.next link", "before")
+		return
 	}
 	since := s.opts.Now().Unix() - eventWindow
 	var list []*Event
-	for i := len(evs) - 1; i >= 0; i-- { // newest first
-		e := evs[i]
-		if e.CreatedAt >= since && e.CreatedAt < before {
+	for _, e := range evs {
+		if e.CreatedAt >= since && cur.admits(e) {
 			list = append(list, e)
 		}
 	}
+	// Newest first, ties broken by id, so that the cursor names one position in a
+	// total order and events sharing a second are neither skipped nor repeated.
+	sort.Slice(list, func(i, j int) bool { return eventAfter(list[j], list[i].CreatedAt, list[i].ID) })
 	more := len(list) > perPage
 	if more {
 		list = list[:perPage]
@@ -131,9 +133,79 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 	base := baseURL(r) + "/events?type=user&intercom_user_id=" + url.QueryEscape(c.ID) + "&per_page=" + strconv.Itoa(perPage)
 	pages := map[string]any{"since": base + "&since=" + strconv.FormatInt(s.opts.Now().Unix(), 10)}
 	if more {
-		pages["next"] = base + "&before=" + strconv.FormatInt(list[len(list)-1].CreatedAt, 10)
+		last := list[len(list)-1]
+		pages["next"] = base + "&before=" + url.QueryEscape(formatEventsBefore(last.CreatedAt, last.ID))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"type": "event.list", "events": out, "pages": pages})
+}
+
+// maxEventIDLen bounds the id part of a before cursor.
+const maxEventIDLen = 64
+
+// eventsCursor is a parsed before= value: a position in the newest-first order of
+// events. With id empty it is a bare timestamp and admits the events strictly older
+// than at; with id set it admits the events after (at, id) in that order.
+type eventsCursor struct {
+	set bool
+	at  int64
+	id  string
+}
+
+// errEventsBefore reports a before= value that is neither a timestamp nor a cursor
+// the sandbox handed out.
+var errEventsBefore = errors.New("sandbox: before is neither a UNIX timestamp nor an events cursor")
+
+// formatEventsBefore is the before= value of the position just after the event
+// (at, id) in the newest-first order.
+func formatEventsBefore(at int64, id string) string {
+	return strconv.FormatInt(at, 10) + "_" + id
+}
+
+// parseEventsBefore reads a before= value: "" (no cursor), "<unix seconds>" or
+// "<unix seconds>_<event id>" (what pages.next carries).
+func parseEventsBefore(v string) (eventsCursor, error) {
+	if v == "" {
+		return eventsCursor{}, nil
+	}
+	ts, id, keyed := strings.Cut(v, "_")
+	at, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return eventsCursor{}, errEventsBefore
+	}
+	if !keyed {
+		return eventsCursor{set: true, at: at}, nil
+	}
+	if id == "" || len(id) > maxEventIDLen {
+		return eventsCursor{}, errEventsBefore
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' || c == '-') {
+			return eventsCursor{}, errEventsBefore
+		}
+	}
+	return eventsCursor{set: true, at: at, id: id}, nil
+}
+
+// admits reports whether e comes after the cursor in the newest-first order.
+func (c eventsCursor) admits(e *Event) bool {
+	switch {
+	case !c.set:
+		return true
+	case c.id == "":
+		return e.CreatedAt < c.at
+	default:
+		return eventAfter(e, c.at, c.id)
+	}
+}
+
+// eventAfter reports whether e comes after the position (at, id) in the order
+// newest first, then id descending.
+func eventAfter(e *Event, at int64, id string) bool {
+	if e.CreatedAt != at {
+		return e.CreatedAt < at
+	}
+	return e.ID < id
 }
 
 func isoTime(t int64) string {

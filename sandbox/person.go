@@ -107,16 +107,36 @@ func (w *Workspace) addPerson(spec PersonSpec, now int64) Person {
 		c := all[i%len(all)]
 		out.NoteIDs = append(out.NoteIDs, g.note(c, p, now-int64(i+1)*day).ID)
 	}
+	// Recent events lie between one day and 89 days ago (a week apart while that
+	// fits, closer together beyond a dozen), so all of them stay inside the 90-day
+	// window GET /events lists, with a day of margin for a test's run time.
+	step := min(7*day, recentEventSpan/max(int64(spec.Events), 1))
 	for i := 0; i < spec.Events; i++ {
-		g.event(all[0], now-int64(1+i*7)*day)
+		g.event(all[0], now-day-int64(i)*step)
 	}
 	for i := 0; i < spec.OldEvents; i++ {
 		g.event(all[0], now-int64(120+i*30)*day)
 	}
 	w.recount()
-	out.Events = spec.Events + spec.OldEvents
-	out.RecentEvents = spec.Events
+	out.Events, out.RecentEvents = w.countEvents(all, now-eventWindow)
 	return out
+}
+
+// recentEventSpan is the span over which addPerson spreads a person's recent events.
+const recentEventSpan = 88 * day
+
+// countEvents counts the events of contacts cs: all of them, and those created at or
+// after since (the ones GET /events lists). The caller holds the lock.
+func (w *Workspace) countEvents(cs []*Contact, since int64) (all, recent int) {
+	for _, c := range cs {
+		for _, e := range w.events[c.ID] {
+			all++
+			if e.CreatedAt >= since {
+				recent++
+			}
+		}
+	}
+	return all, recent
 }
 
 func indexSpace(s string) int {
