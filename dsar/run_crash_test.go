@@ -399,5 +399,61 @@ func TestCrashAccess(t *testing.T) {
 	t.Logf("access: %d kill points in %s", n, time.Since(start).Round(time.Millisecond))
 }
 
+// TestCrashAccessErasure kills an access+erasure at sampled Intercom requests (the
+// package step's reads, the deletions, the verification), before and after each
+// takes effect: every run ends with the person erased, every effect done once, the
+// identifiers shredded (the completing transaction destroys the request's key),
+// and exactly one access package, which the person can still fetch.
+func TestCrashAccessErasure(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash sweep skipped in -short mode")
+	}
+	start := time.Now()
+	check := func(t *testing.T, w *crashWorld, p sandbox.Person, c cached, id string) {
+		t.Helper()
+		ctx := context.Background()
+		checkErasureWorld(t, w, p, c, id)
+		reader := w.h.open("reader") // a fresh process: no key cache
+		r, err := reader.DSAR.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := reader.DSAR.Identifiers(ctx, r); !errors.Is(err, vault.ErrShredded) {
+			t.Errorf("identifiers after the access+erasure: %v, want ErrShredded", err)
+		}
+		blobs, err := reader.Store.BlobsByRequest(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, b := range blobs {
+			if b.Kind == store.BlobAccessPackage {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%d access packages stored for one request, want exactly 1", n)
+		}
+		var buf bytes.Buffer
+		if _, err := reader.DSAR.WritePackage(ctx, id, &buf); err != nil || buf.Len() == 0 {
+			t.Errorf("package after crashes: %v", err)
+		}
+		created := 0
+		for rec, err := range reader.Store.Records(ctx, 1) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec.Action == "access.package_created" && rec.RequestID == id {
+				created++
+			}
+		}
+		if created != 1 {
+			t.Errorf("access.package_created recorded %d times, want 1", created)
+		}
+	}
+	n := crashSweep(t, crashCase{typ: store.RequestAccessErasure, check: check}, 0, []bool{false, true})
+	t.Logf("access+erasure: %d kill points in %s", n, time.Since(start).Round(time.Millisecond))
+}
+
 // errUnused keeps errors imported.
 var _ = errors.New
