@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -43,13 +44,29 @@ var errBadRequestID = errors.New("not a request id (like req_0123abcd...; see 'i
 // checkRequestID refuses an argument that cannot be a request id before it
 // reaches the store: an id that is not found is repeated in the error, and an
 // argument in the wrong place may be the person's e-mail address or phone
-// number. A request id is 1 to 128 of [A-Za-z0-9_.:-] (the audit trail's
-// request_id shape) with no long digit run.
+// number. A request id has the audit trail's request_id shape (1 to 128 of
+// [A-Za-z0-9_.:-]) and is either the project's own form, "req_" and lower-case
+// hex (which may hold long digit runs), or safe to repeat (see shownArg).
 func checkRequestID(id string) error {
-	if shapeChecker.CheckField(audit.FieldRequestID, id) != nil || shapeChecker.CheckField(audit.FieldReason, id) != nil {
+	if shapeChecker.CheckField(audit.FieldRequestID, id) != nil || (!isHexRequestID(id) && !strings.HasPrefix(shownArg(id), `"`)) {
 		return fmt.Errorf("request id %s: %w", shownArg(id), errBadRequestID)
 	}
 	return nil
+}
+
+// isHexRequestID reports whether id is "req_" followed by lower-case hex, the
+// form dsar gives every request.
+func isHexRequestID(id string) bool {
+	h, ok := strings.CutPrefix(id, "req_")
+	if !ok || h == "" {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		if !(h[i] >= '0' && h[i] <= '9' || h[i] >= 'a' && h[i] <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // requestIDArg is a cobra.PositionalArgs for commands taking one request id.

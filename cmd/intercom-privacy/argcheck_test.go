@@ -168,3 +168,82 @@ func auditRecords(t *testing.T) int {
 	}
 	return r.Records
 }
+
+// TestBadEnvironmentValue: an environment variable behind a flag's default
+// that does not parse stops the command (it used to run with the built-in
+// default); giving the flag overrides it; the value is repeated only when it
+// cannot be personal data.
+func TestBadEnvironmentValue(t *testing.T) {
+	resetBadEnv := func() {
+		badEnv.Lock()
+		clear(badEnv.want)
+		badEnv.Unlock()
+	}
+	t.Cleanup(resetBadEnv) // the record is global: leave none to other tests
+	t.Setenv("INTERCOM_PRIVACY_REDACT_WORKERS", "alice@example.com")
+	root := newRootCmd() // flags read the environment when built
+	root.SetArgs([]string{"redact"})
+	root.SetIn(strings.NewReader("x\n"))
+	err := root.Execute()
+	if err == nil || !strings.Contains(err.Error(), "INTERCOM_PRIVACY_REDACT_WORKERS") || !strings.Contains(err.Error(), "--workers") {
+		t.Fatalf("bad env: %v", err)
+	}
+	if strings.Contains(err.Error(), "alice") {
+		t.Errorf("the error repeats the value: %v", err)
+	}
+	root = newRootCmd()
+	root.SetArgs([]string{"redact", "--workers", "1"})
+	root.SetIn(strings.NewReader("x\n"))
+	root.SetOut(new(strings.Builder))
+	if err := root.Execute(); err != nil {
+		t.Fatalf("--workers given: %v", err)
+	}
+	t.Setenv("INTERCOM_PRIVACY_REDACT_WORKERS", "2")
+	resetBadEnv()
+	root = newRootCmd()
+	root.SetArgs([]string{"redact"})
+	root.SetIn(strings.NewReader("x\n"))
+	root.SetOut(new(strings.Builder))
+	if err := root.Execute(); err != nil {
+		t.Fatalf("good env: %v", err)
+	}
+}
+
+// TestCheckRequestID: every id dsar gives is accepted, whatever digit runs
+// its hex holds; values that may be personal data are refused unrepeated.
+func TestCheckRequestID(t *testing.T) {
+	for _, id := range []string{"req_473350208038803c219c20ed5a4d9c0e", "req_00000000000000000000000000000000",
+		"req_6e9e5e9f74496980e31f407c6f23e474", "req_doesnotexist"} {
+		if err := checkRequestID(id); err != nil {
+			t.Errorf("%s: %v", id, err)
+		}
+	}
+	for _, id := range []string{"alice@example.com", "442079460958", "+442079460958", "req_4420 7946 0958", "", strings.Repeat("a", 129)} {
+		err := checkRequestID(id)
+		if err == nil {
+			t.Errorf("%q accepted", id)
+			continue
+		}
+		if id != "" && strings.Contains(err.Error(), id) {
+			t.Errorf("%q repeated: %v", id, err)
+		}
+	}
+}
+
+func FuzzCheckRequestID(f *testing.F) {
+	for _, s := range []string{"req_473350208038803c219c20ed5a4d9c0e", "alice@example.com", "442079460958", "req_", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, id string) {
+		err := checkRequestID(id)
+		if err != nil && len(id) > 8 && strings.Contains(err.Error(), id) && !strings.HasPrefix(shownArg(id), `"`) {
+			t.Fatalf("an unsafe id is repeated: %v", err)
+		}
+		if err == nil && isHexRequestID(id) == false && !strings.HasPrefix(shownArg(id), `"`) {
+			t.Fatalf("an id neither hex nor safe to show was accepted: %q", id)
+		}
+		if s := shownArg(id); strings.HasPrefix(s, `"`) && (strings.Contains(id, "@") || len(id) > maxShownArg) {
+			t.Fatalf("shownArg repeats %q", id)
+		}
+	})
+}

@@ -30,6 +30,9 @@ func addLoggingFlags(root *cobra.Command) {
 	root.PersistentFlags().StringVar(&logging.format, "log-format", envString("INTERCOM_PRIVACY_LOG_FORMAT", "text"), "log format on stderr: text or json (env INTERCOM_PRIVACY_LOG_FORMAT)")
 	root.PersistentFlags().StringVar(&logging.level, "log-level", envString("INTERCOM_PRIVACY_LOG_LEVEL", "warn"), "log level: debug, info, warn or error (env INTERCOM_PRIVACY_LOG_LEVEL)")
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if err := checkEnvFlags(cmd); err != nil {
+			return err
+		}
 		l, err := newLogger()
 		if err != nil {
 			return err
