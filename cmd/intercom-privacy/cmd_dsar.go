@@ -777,20 +777,13 @@ after that, run the access request again.`,
 				return err
 			}
 			defer a.Close()
-			flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
-			if force {
-				flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-			}
-			f, err := os.OpenFile(outPath, flags, 0o600)
+			var info dsar.PackageInfo
+			err = writeOutFile("--out", outPath, force, func(w io.Writer) error {
+				var err error
+				info, err = a.DSAR.WritePackage(ctx, args[0], w)
+				return err
+			})
 			if err != nil {
-				return fmt.Errorf("--out: %w (use --force to overwrite)", err)
-			}
-			info, err := a.DSAR.WritePackage(ctx, args[0], f)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				_ = os.Remove(outPath)
 				return err
 			}
 			if asJSON {
