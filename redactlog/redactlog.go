@@ -113,20 +113,13 @@ func NewLogger(w io.Writer, format string, level slog.Level) (*slog.Logger, erro
 	case "json":
 		next = slog.NewJSONHandler(w, hopts)
 	default:
-		return nil, fmt.Errorf("%w: %q", ErrUnknownFormat, truncate(format, 16))
+		return nil, fmt.Errorf("%w: %s", ErrUnknownFormat, shownOption(format))
 	}
 	r, err := classify.DefaultContentRedactor()
 	if err != nil {
 		return nil, fmt.Errorf("redactlog: building the pii engine: %w", err)
 	}
 	return slog.New(New(next, r, Options{})), nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "..."
-	}
-	return s
 }
 
 // Enabled reports whether the wrapped handler handles records at level.
@@ -304,4 +297,22 @@ func (c *core) anyValue(x any, depth int) slog.Value {
 	}
 	// Fail closed: whatever could not be walked is formatted and scanned.
 	return slog.StringValue(c.scan(fmt.Sprintf("%+v", x)))
+}
+
+// shownOption returns s quoted when it is short and made only of letters, digits,
+// '_', '.' and '-' (a mistyped option name), and a placeholder otherwise: an
+// error is printed and logged, and a value given in the wrong place may be
+// personal data or a secret.
+func shownOption(s string) string {
+	const max = 16
+	if len(s) == 0 || len(s) > max {
+		return "(value not shown)"
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return "(value not shown)"
+		}
+	}
+	return strconv.Quote(s)
 }

@@ -33,6 +33,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -64,10 +65,7 @@ func ParseFormat(s string) (Format, error) {
 	case "text", "plain":
 		return FormatText, nil
 	}
-	if len(s) > 16 {
-		s = s[:16] + "..."
-	}
-	return 0, fmt.Errorf("%w: %q", ErrUnknownFormat, s)
+	return 0, fmt.Errorf("%w: %s", ErrUnknownFormat, shownOption(s))
 }
 
 // String returns "auto", "json" or "text".
@@ -515,4 +513,22 @@ func (f *filter) isJSON(body []byte) bool {
 		return false
 	}
 	return false
+}
+
+// shownOption returns s quoted when it is short and made only of letters, digits,
+// '_', '.' and '-' (a mistyped option name), and a placeholder otherwise: an
+// error is printed and logged, and a value given in the wrong place may be
+// personal data or a secret.
+func shownOption(s string) string {
+	const max = 16
+	if len(s) == 0 || len(s) > max {
+		return "(value not shown)"
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return "(value not shown)"
+		}
+	}
+	return strconv.Quote(s)
 }
