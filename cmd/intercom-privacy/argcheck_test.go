@@ -247,3 +247,34 @@ func FuzzCheckRequestID(f *testing.F) {
 		}
 	})
 }
+
+// TestExtendReasonChecked: dsar stores an extension reason with the request
+// without checking it; the command refuses one holding personal data, and
+// the request stays unextended.
+func TestExtendReasonChecked(t *testing.T) {
+	cliEnv(t)
+	out, err := dsarCLI(t, "dsar", "access", "--email", "alice@example.com", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct{ ID string }
+	if err := json.Unmarshal([]byte(out), &r); err != nil || r.ID == "" {
+		t.Fatalf("%v %s", err, out)
+	}
+	for _, reason := range []string{"alice@example.com asked for more", "called 020 7946 0958"} {
+		_, err := dsarCLI(t, "dsar", "extend", r.ID, "--reason", reason)
+		if err == nil || !strings.Contains(err.Error(), "--reason") || strings.Contains(err.Error(), "alice") {
+			t.Fatalf("--reason %q: %v", reason, err)
+		}
+	}
+	out, err = dsarCLI(t, "dsar", "show", r.ID, "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out, "alice") || strings.Contains(out, "7946") || strings.Contains(out, "extended_due_at") {
+		t.Fatalf("the request was extended or holds the reason: %s", out)
+	}
+	if out, err := dsarCLI(t, "dsar", "extend", r.ID, "--reason", "complex request, several systems", "--json"); err != nil || !strings.Contains(out, "extended_due_at") {
+		t.Fatalf("a clean reason: %v %s", err, out)
+	}
+}

@@ -722,6 +722,11 @@ personal data.`,
 			if strings.TrimSpace(reason) == "" {
 				return store.Request{}, errors.New("--reason is required: the person must be told why")
 			}
+			// dsar stores the extension reason with the request and does not
+			// check it: hold it to the audit trail's rule here.
+			if err := checkAuditText("--reason", audit.FieldReason, reason); err != nil {
+				return store.Request{}, err
+			}
 			return a.DSAR.Extend(ctx, id, by, reason)
 		})
 }
@@ -736,6 +741,11 @@ must not contain personal data.`,
 			cmd.Flags().StringVar(&reason, "reason", "", "the legal basis of the denial (required)")
 		},
 		func(ctx context.Context, a *app.App, id string) (store.Request, error) {
+			if reason != "" {
+				if err := checkAuditText("--reason", audit.FieldDenialReason, reason); err != nil {
+					return store.Request{}, err
+				}
+			}
 			return a.DSAR.Deny(ctx, id, reason)
 		})
 }
