@@ -101,6 +101,12 @@ func (e *Engine) FindString(s string, known *Known) []Finding {
 // phone shape) or an IPv6 parse allocate. known may be nil. Find runs in
 // time linear in len(text) and uses memory proportional to the findings.
 func (e *Engine) Find(text []byte, known *Known, dst []Finding) []Finding {
+	return e.find(text, known, dst, false)
+}
+
+// find is Find; with slow set it sends every word through word, without
+// the fast paths of run, which tests compare against (FuzzFastPaths).
+func (e *Engine) find(text []byte, known *Known, dst []Finding, slow bool) []Finding {
 	if e == nil || len(text) == 0 {
 		return dst
 	}
@@ -109,7 +115,11 @@ func (e *Engine) Find(text []byte, known *Known, dst []Finding) []Finding {
 	for k := range s.ctx {
 		s.ctx[k] = -1 << 40
 	}
-	s.run()
+	if slow {
+		s.runSlow()
+	} else {
+		s.run()
+	}
 	s.emails()
 	if known != nil {
 		s.known(known)
@@ -232,15 +242,76 @@ func (s *scanner) run() {
 			i = j
 			continue
 		}
+		// Fast paths for two more shapes on which word does nothing but
+		// what is done here (the conditions mirror word, numeric and
+		// token; TestFastPathsMatchWord checks them against word):
+		// a word that starts with a digit and holds letters, '_' or
+		// non-ASCII bytes ("01T12", "652ms", "45e1107f"), where only a
+		// 9- or 15-byte DNI/NIR or an IPv6 group can start, and a
+		// snake_case word ("request_id"), where only a keyword can.
+		if wl := j - i; isDigit(t[i]) && f&(cLetter|cUnder|cHigh) != 0 {
+			if (f&(cUnder|cHigh) != 0 || wl != 9 && wl != 15) && !s.ipv6Candidate(i, j, f) {
+				i = j
+				continue
+			}
+		} else if f&cWord == cLower|cUnder && wl < 40 {
+			if wl < 32 && kwLen[t[i]]&(1<<wl) != 0 {
+				s.keyword(i, j)
+			}
+			i = j
+			continue
+		}
 		i = s.word(i, j, f)
 	}
+}
+
+// runSlow is run without its fast paths: every word goes to word. The
+// fast paths must not change any finding (FuzzFastPaths).
+func (s *scanner) runSlow() {
+	t := s.t
+	n := len(t)
+	for i := 0; i < n; {
+		f := class[t[i]]
+		if f&cWord == 0 {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < n && class[t[j]]&cWord != 0 {
+			f |= class[t[j]]
+			j++
+		}
+		i = s.word(i, j, f)
+	}
+}
+
+// ipv6Candidate reports whether the word t[i:j] with class bits f may be
+// a group of an IPv6 address: at most 4 hex digits next to a ':'.
+func (s *scanner) ipv6Candidate(i, j int, f uint8) bool {
+	t := s.t
+	return i >= s.ipv6Until && f&(cHexNot|cUnder|cHigh) == 0 && j-i <= 4 &&
+		(j < len(t) && t[j] == ':' || i >= 2 && t[i-1] == ':' && t[i-2] == ':')
+}
+
+// letterShapeOK reports whether w, ASCII letters with at least one
+// upper-case letter and one letter after 'F', has none of the shapes token
+// looks at: two letters (NINO group), five (BEGIN), 16 (codice fiscale with
+// omocodia letters), 20 (AWS key id), 39 and more, the prefixes "AIza"
+// (Google API key) and "eyJ" (JWT). Letters alone cannot make an IBAN, a
+// DNI or an NINO.
+func letterShapeOK(w []byte) bool {
+	switch len(w) {
+	case 2, 5, 16, 20:
+		return false
+	}
+	return len(w) < 39 && !(len(w) >= 3 && w[0] == 'e' && w[1] == 'y' && w[2] == 'J') &&
+		!(len(w) >= 4 && w[0] == 'A' && w[1] == 'I' && w[2] == 'z' && w[3] == 'a')
 }
 
 func (s *scanner) word(i, j int, f uint8) int {
 	t := s.t
 	c0 := t[i]
-	if i >= s.ipv6Until && f&(cHexNot|cUnder|cHigh) == 0 && j-i <= 4 &&
-		(j < len(t) && t[j] == ':' || i >= 2 && t[i-1] == ':' && t[i-2] == ':') {
+	if s.ipv6Candidate(i, j, f) {
 		s.ipv6(i)
 	}
 	if isDigit(c0) {

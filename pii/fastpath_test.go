@@ -1,0 +1,91 @@
+package pii
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// The fast paths of the main loop (run) and the SWAR block walker must be
+// pure optimisations: sending every word through word (runSlow) finds
+// exactly the same things. These tests compare the two on the accuracy
+// corpus, the benchmark corpora and fuzzed input.
+
+func fastPathEngines(t testing.TB) []*Engine {
+	var es []*Engine
+	for _, o := range []Options{{}, {PrivateIPs: true}, {Types: []Type{TypeEmail, TypeCard, TypeSSN, TypeIPv4}}} {
+		e, err := NewEngine(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		es = append(es, e)
+	}
+	return es
+}
+
+func findingsString(fs []Finding) string {
+	var b strings.Builder
+	for _, f := range fs {
+		fmt.Fprintf(&b, "%v:%d-%d:%.2f:%s ", f.Type, f.Start, f.End, f.Confidence, f.Validator)
+	}
+	return b.String()
+}
+
+func compareFastSlow(t testing.TB, es []*Engine, in []byte, k *Known) {
+	t.Helper()
+	for n, e := range es {
+		fast := findingsString(e.find(in, k, nil, false))
+		slow := findingsString(e.find(in, k, nil, true))
+		if fast != slow {
+			t.Fatalf("engine %d: fast paths change the findings on %q:\n fast %s\n slow %s", n, in, fast, slow)
+		}
+	}
+}
+
+func TestFastPathsMatchWord(t *testing.T) {
+	es := fastPathEngines(t)
+	corpus := buildCorpus(20261128, 3000)
+	if testing.Short() {
+		corpus = corpus[:500]
+	}
+	for _, s := range corpus {
+		var k *Known
+		if s.Known != nil {
+			k = NewKnown(s.Known)
+		}
+		for _, v := range []string{s.Text, strings.ToLower(s.Text), strings.ToUpper(s.Text)} {
+			compareFastSlow(t, es, []byte(v), k)
+		}
+		// Every cut, so that words meet the end of the input and the
+		// edges of the 64-byte blocks at every offset.
+		for c := 1; c < len(s.Text); c += 5 {
+			compareFastSlow(t, es, []byte(s.Text[c:]), nil)
+		}
+	}
+	logs := logCorpus(1 << 20)
+	compareFastSlow(t, es, logs, nil)
+	for _, l := range bytes.SplitAfter(logs[:64<<10], []byte("\n")) {
+		compareFastSlow(t, es, l, nil)
+	}
+	compareFastSlow(t, es, conversationPart(), nil)
+}
+
+func FuzzFastPaths(f *testing.F) {
+	fuzzSeeds(f)
+	for _, s := range []string{"[password]: abcdefgh", "cafe:beef::1 a:b", "INFO GET POST Thanks AIzaSy eyJhbGc",
+		"steueridentifikationsnummer 12345678901", "geburtsdatum 01.02.1990", "telefonnummer 030 1234567",
+		"mot de passe: hunter22", "Bearer abcdefghijklmnopqrstuvwxyz", "xoxb-abcdefghijklmnopqrstu", "request_id=45e1107f dur=652ms",
+		"2024-05-01T12:27:58.719Z", "12345678Z 1ABCDEFGHIJKLMNO 2A", "ab:cd::ef _snake_case __x__ a_b_c_d",
+		"SSN 123456789 PASSWORD=Hunter22 HTTPS://u:p@h.io/?token=abc"} {
+		f.Add([]byte(s))
+	}
+	es := fastPathEngines(f)
+	k := NewKnown([]KnownValue{{TypeKnownName, "Jane Doe"}, {TypeKnownPhone, "+44 20 7946 0958"}})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		compareFastSlow(t, es, in, k)
+		// The same input behind a prefix that moves it across the
+		// block boundaries.
+		compareFastSlow(t, es, append([]byte("padding words before "), in...), nil)
+	})
+}
