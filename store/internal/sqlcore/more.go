@@ -469,40 +469,9 @@ func (o *TxOps) LastCheckpoint(ctx context.Context) (audit.Checkpoint, bool, err
 
 // ---- audit.Reader ----
 
-// ReadBatch is how many audit rows one query of Records or Checkpoints reads.
+// ReadBatch is how many checkpoints one query of Checkpoints reads (Records
+// reads RecordsBatch records per query; see audit_read.go).
 const ReadBatch = 2000
-
-// Records implements audit.Reader: keyset pagination in batches, so no cursor
-// or transaction stays open while the caller handles a record.
-func (o *Ops) Records(ctx context.Context, fromSeq int64) iter.Seq2[audit.StoredRecord, error] {
-	return func(yield func(audit.StoredRecord, error) bool) {
-		next := fromSeq
-		for {
-			var batch []audit.StoredRecord
-			err := o.queryAll(ctx, `SELECT seq, recorded_at, action, request_id, subject_ref, body, prev_hash, hash
-				FROM audit_records WHERE seq >= $1 ORDER BY seq LIMIT $2`, []any{next, int64(ReadBatch)},
-				func(r Rows) error {
-					var x audit.StoredRecord
-					err := r.Scan(&x.Seq, tc(&x.Time), &x.Action, &x.RequestID, &x.SubjectRef, &x.Body, &x.PrevHash, &x.Hash)
-					batch = append(batch, x)
-					return err
-				})
-			if err != nil {
-				yield(audit.StoredRecord{}, err)
-				return
-			}
-			for _, x := range batch {
-				if !yield(x, nil) {
-					return
-				}
-			}
-			if len(batch) < ReadBatch {
-				return
-			}
-			next = batch[len(batch)-1].Seq + 1
-		}
-	}
-}
 
 // Checkpoints implements audit.Reader: ascending Seq (then insertion order).
 func (o *Ops) Checkpoints(ctx context.Context) iter.Seq2[audit.Checkpoint, error] {
