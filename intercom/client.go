@@ -390,7 +390,7 @@ func (c *Client) readError(resp *http.Response, cl *call, attempts int) error {
 		}
 		if len(env.Errors) > 0 {
 			e.Code = capMessage(string(env.Errors[0].Code))
-			e.Message = capMessage(string(env.Errors[0].Message))
+			e.Message = capMessage(scrubMessage(string(env.Errors[0].Message)))
 			e.Field = capMessage(string(env.Errors[0].Field))
 		}
 	}

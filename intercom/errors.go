@@ -58,8 +58,8 @@ type Error struct {
 	Status int
 	// Code is Intercom's error code, for example "not_found" or "contact_merged".
 	Code string
-	// Message is Intercom's message for the code, capped in length. For the codes
-	// Intercom documents it holds no personal data.
+	// Message is Intercom's message for the code, capped in length, with quoted
+	// values, e-mail addresses and long numbers removed (see scrubMessage).
 	Message string
 	// Field is the request field the error is about, when Intercom names one.
 	Field string
