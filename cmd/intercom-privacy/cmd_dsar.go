@@ -113,6 +113,9 @@ contacts recoverable for 7 days before they are gone for good.`}[kind],
 			if _, err := parseReceived(receivedAt, time.Now()); err != nil {
 				return fmt.Errorf("--received-at: %w", err)
 			}
+			if timeout < 0 {
+				return fmt.Errorf("--timeout %v: want 0 (no limit) or a positive duration", timeout)
+			}
 			a, err := af.open(ctx, cliActor())
 			if err != nil {
 				return err
