@@ -1,0 +1,168 @@
+package storetest_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/intercom-privacy/intercom-privacy/audit"
+	"github.com/intercom-privacy/intercom-privacy/store"
+	"github.com/intercom-privacy/intercom-privacy/store/internal/sqlcore"
+	"github.com/intercom-privacy/intercom-privacy/store/storetest"
+)
+
+// failingInserts makes PostgreSQL fail inserts into suppressions with SQLSTATE code:
+// the insert numbered failAt (counting from 1 across transactions), or every
+// insert when failAt is 0. The count lives in a sequence, which a rollback does not
+// undo, so "the second insert ever" stays true across re-runs. Everything is
+// created in the test's own schema.
+//
+// The store runs its transactions at READ COMMITTED, where PostgreSQL raises no
+// serialization failure of its own, and offers no way to choose the isolation
+// level; a PL/pgSQL RAISE with the SQLSTATE is what reaches the client then: the
+// same error frame, code and aborted transaction as a real one.
+func failingInserts(t *testing.T, st store.Store, code string, failAt int) {
+	t.Helper()
+	cond := "TRUE"
+	if failAt > 0 {
+		cond = "nextval('retry_test_calls') = " + strconv.Itoa(failAt)
+	}
+	storetest.ExecRaw(t, st, `CREATE SEQUENCE retry_test_calls`)
+	storetest.ExecRaw(t, st, `CREATE FUNCTION retry_test_fail() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF `+cond+` THEN
+				RAISE EXCEPTION 'retry test: forced failure' USING ERRCODE = '`+code+`';
+			END IF;
+			RETURN NEW;
+		END $$`)
+	storetest.ExecRaw(t, st, `CREATE TRIGGER retry_test_fail BEFORE INSERT ON suppressions
+		FOR EACH ROW EXECUTE FUNCTION retry_test_fail()`)
+}
+
+func ref(s string) []byte {
+	h := sha256.Sum256([]byte(s))
+	return h[:]
+}
+
+// appendAudit adds one record at the head of the chain, as a state change's audit
+// record would be.
+func appendAudit(ctx context.Context, tx store.Tx, action string) error {
+	seq, prev, err := tx.Head(ctx)
+	if err != nil {
+		return err
+	}
+	body := []byte(`{"seq":` + strconv.FormatInt(seq+1, 10) + `,"action":"` + action + `"}`)
+	h := sha256.Sum256(append(append([]byte{}, prev...), body...))
+	return tx.InsertRecord(ctx, audit.StoredRecord{Seq: seq + 1, Time: time.Now().UTC().Truncate(time.Microsecond),
+		Action: action, Body: body, PrevHash: prev, Hash: h[:]})
+}
+
+// attempt is the function given to InTx by the retry tests: an audit record, a
+// marker naming the attempt, then the suppression entry the trigger may refuse.
+func attempt(calls *int) func(store.Tx) error {
+	return func(tx store.Tx) error {
+		*calls++
+		ctx := context.Background()
+		if err := appendAudit(ctx, tx, "attempt."+strconv.Itoa(*calls)); err != nil {
+			return err
+		}
+		if _, err := tx.AddSuppression(ctx, store.Suppression{Ref: ref("marker " + strconv.Itoa(*calls)), Kind: "email"}); err != nil {
+			return err
+		}
+		_, err := tx.AddSuppression(ctx, store.Suppression{Ref: ref("person"), Kind: "email"})
+		return err
+	}
+}
+
+func auditActions(t *testing.T, st store.Store) []string {
+	t.Helper()
+	var out []string
+	for r, err := range st.Records(context.Background(), 1) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r.Action)
+	}
+	return out
+}
+
+func suppressed(t *testing.T, st store.Store, what string) bool {
+	t.Helper()
+	ok, err := st.Suppressed(context.Background(), ref(what))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ok
+}
+
+// TestInTxRetriesSerializationFailure: a transaction that fails with SQLSTATE 40001
+// half way is rolled back and its function run again, and the second run commits,
+// with its audit record and nothing of the first run.
+func TestInTxRetriesSerializationFailure(t *testing.T) {
+	b := storetest.RequirePostgres(t)
+	st := b.Open(t)
+	failingInserts(t, st, "40001", 2) // the first run's second insert
+	calls := 0
+	if err := st.InTx(context.Background(), attempt(&calls)); err != nil {
+		t.Fatalf("InTx: %v", err)
+	}
+	if calls != 2 {
+		t.Fatalf("the function ran %d times, want 2 (one failure, one re-run)", calls)
+	}
+	if !suppressed(t, st, "person") || !suppressed(t, st, "marker 2") {
+		t.Fatal("the second run did not commit")
+	}
+	if suppressed(t, st, "marker 1") {
+		t.Fatal("the first run's write survived its rollback")
+	}
+	if got := auditActions(t, st); len(got) != 1 || got[0] != "attempt.2" {
+		t.Fatalf("audit chain %v, want only the second run's record", got)
+	}
+}
+
+// TestInTxGivesUpOnSerializationFailures: a transaction that fails with 40001 every
+// time is run MaxRetries times, then InTx reports the failure (the code still
+// reachable) and nothing is committed.
+func TestInTxGivesUpOnSerializationFailures(t *testing.T) {
+	b := storetest.RequirePostgres(t)
+	st := b.Open(t)
+	failingInserts(t, st, "40001", 0)
+	calls := 0
+	err := st.InTx(context.Background(), attempt(&calls))
+	var pge *pgconn.PgError
+	if !errors.As(err, &pge) || pge.Code != "40001" || !strings.Contains(err.Error(), "gave up after") {
+		t.Fatalf("InTx: %v, want a serialization failure after the retries", err)
+	}
+	if calls != sqlcore.MaxRetries {
+		t.Fatalf("the function ran %d times, want %d", calls, sqlcore.MaxRetries)
+	}
+	if suppressed(t, st, "person") || len(auditActions(t, st)) != 0 {
+		t.Fatal("a failed transaction left rows behind")
+	}
+}
+
+// TestInTxDoesNotRetryOtherErrors: any other failure (here a check violation raised
+// the same way) ends InTx at once, after one run.
+func TestInTxDoesNotRetryOtherErrors(t *testing.T) {
+	b := storetest.RequirePostgres(t)
+	st := b.Open(t)
+	failingInserts(t, st, "23514", 2)
+	calls := 0
+	err := st.InTx(context.Background(), attempt(&calls))
+	var pge *pgconn.PgError
+	if !errors.As(err, &pge) || pge.Code != "23514" {
+		t.Fatalf("InTx: %v, want the check violation", err)
+	}
+	if calls != 1 {
+		t.Fatalf("the function ran %d times, want 1", calls)
+	}
+	if suppressed(t, st, "marker 1") || len(auditActions(t, st)) != 0 {
+		t.Fatal("a failed transaction left rows behind")
+	}
+}
