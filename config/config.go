@@ -172,7 +172,7 @@ func Parse(name string, r io.Reader) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		return nil, &Error{File: name, Err: err}
+		return nil, &Error{File: name, Err: scrubYAMLError(err)}
 	}
 	// A second YAML document ("---") would be ignored by Decode: refuse it
 	// rather than apply only the first part of the file.

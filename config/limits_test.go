@@ -37,3 +37,25 @@ func TestParseRefusesSecondDocument(t *testing.T) {
 		}
 	}
 }
+
+// TestYAMLErrorsDoNotQuoteValues: a value of the wrong type or an odd key is
+// not repeated in the error (yaml.v3 quotes the first bytes of the value);
+// the line and a plain misspelt key are.
+func TestYAMLErrorsDoNotQuoteValues(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"erasure:\n  delete_tickets: alice@example.com\n", "line 2"},
+		{"erasure:\n  delete_tickets: 'call 020 7946 0958'\n", "line 2"},
+		{"access:\n  contact_dpo: x\n  dpo@example.com: 1\n", "line 3"},
+		{"sync:\n  custom_atributes: [plan]\n", "custom_atributes"},
+	} {
+		_, err := Parse("c.yaml", strings.NewReader(c.in))
+		if err == nil {
+			t.Errorf("%q accepted", c.in)
+			continue
+		}
+		s := err.Error()
+		if strings.Contains(s, "@") || strings.Contains(s, "alice") || strings.Contains(s, "020") || !strings.Contains(s, c.want) {
+			t.Errorf("%q: %s", c.in, s)
+		}
+	}
+}
