@@ -166,3 +166,58 @@ func TestInTxDoesNotRetryOtherErrors(t *testing.T) {
 		t.Fatal("a failed transaction left rows behind")
 	}
 }
+
+// TestInTxRetriesRealDeadlock provokes a real failure: two transactions lock two
+// rows in opposite orders, PostgreSQL aborts one of them with a deadlock (SQLSTATE
+// 40P01, retried like 40001), InTx re-runs it, and both commit.
+func TestInTxRetriesRealDeadlock(t *testing.T) {
+	b := storetest.RequirePostgres(t)
+	st := b.Open(t)
+	ctx := context.Background()
+	for _, name := range []string{"x", "y"} {
+		if err := st.PutSyncState(ctx, store.SyncState{Name: name, Cursor: "0"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	holding := [2]chan struct{}{make(chan struct{}), make(chan struct{})}
+	var calls [2]int
+	run := func(me int, first, second string) error {
+		return st.InTx(ctx, func(tx store.Tx) error {
+			calls[me]++
+			if err := tx.PutSyncState(ctx, store.SyncState{Name: first, Cursor: strconv.Itoa(me)}); err != nil {
+				return err
+			}
+			if calls[me] == 1 { // both hold their first row before either asks for its second
+				close(holding[me])
+				select {
+				case <-holding[1-me]:
+				case <-time.After(30 * time.Second):
+					return errors.New("the other transaction never took its first lock")
+				}
+			}
+			return tx.PutSyncState(ctx, store.SyncState{Name: second, Cursor: strconv.Itoa(me)})
+		})
+	}
+	errs := make(chan error, 2)
+	go func() { errs <- run(0, "x", "y") }()
+	go func() { errs <- run(1, "y", "x") }()
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatalf("InTx: %v", err)
+		}
+	}
+	if calls[0]+calls[1] != 3 {
+		t.Fatalf("the functions ran %d and %d times, want one of them re-run once", calls[0], calls[1])
+	}
+	x, err := st.GetSyncState(ctx, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := st.GetSyncState(ctx, "y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Cursor != y.Cursor {
+		t.Fatalf("x and y were last written by different transactions (%s, %s): one did not commit whole", x.Cursor, y.Cursor)
+	}
+}
