@@ -36,7 +36,7 @@ func newDsarCmd() *cobra.Command {
 		Short: "File, run and follow access and erasure requests (GDPR Art. 15/17, CCPA)",
 		Long: `dsar handles data subject requests: 'access' and 'erase' file a request (and
 record the requester's identity as verified), 'list' and 'show' follow them with
-their legal deadlines, 'extend', 'deny' and 'cancel' change them, and 'package'
+their legal deadlines, 'verify', 'extend', 'deny' and 'cancel' change them, and 'package'
 writes out an access package.
 
 Requests run as durable jobs: run 'intercom-privacy worker' next to them, or give
@@ -48,7 +48,7 @@ and Intercom contact ids.`,
 	}
 	cmd.AddCommand(newDsarFileCmd("access"), newDsarFileCmd("erase"), newDsarListCmd(), newDsarShowCmd(),
 		newDsarExtendCmd(), newDsarDenyCmd(), newDsarCancelCmd())
-	cmd.AddCommand(newDsarPackageCmd())
+	cmd.AddCommand(newDsarPackageCmd(), newDsarVerifyCmd())
 	return cmd
 }
 
@@ -136,7 +136,7 @@ contacts recoverable for 7 days before they are gone for good.`}[kind],
 				return err
 			}
 			if r, err = a.DSAR.Verify(ctx, r.ID, verifiedBy); err != nil {
-				return fmt.Errorf("request %s filed but not verified: %w", r.ID, err)
+				return fmt.Errorf("request %s filed but not verified (record it with 'dsar verify %s --verified-by HOW'): %w", r.ID, r.ID, err)
 			}
 			q, err := jobs.Open(ctx, a.Settings.DatabaseURL, jobs.Options{Logger: a.Logger})
 			if err != nil {
