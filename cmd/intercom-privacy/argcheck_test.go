@@ -279,3 +279,27 @@ func TestExtendReasonChecked(t *testing.T) {
 		t.Fatalf("a clean reason: %v %s", err, out)
 	}
 }
+
+// TestRetentionBatchEnvChecked: the worker's retention schedule and
+// `retention show` read INTERCOM_PRIVACY_RETENTION_BATCH_SIZE outside a flag;
+// an unparsable value is an error there too, not the default.
+func TestRetentionBatchEnvChecked(t *testing.T) {
+	cliEnv(t)
+	t.Cleanup(func() { // the record of bad values is global: leave none to other tests
+		badEnv.Lock()
+		clear(badEnv.want)
+		badEnv.Unlock()
+	})
+	t.Setenv(envRetentionBatchSize, "lots")
+	_, err := dsarCLI(t, "retention", "show")
+	if err == nil || !strings.Contains(err.Error(), envRetentionBatchSize) {
+		t.Fatalf("retention show: %v", err)
+	}
+	if n, err := envIntChecked(envRetentionBatchSize, 7); err == nil || n != 0 {
+		t.Fatalf("envIntChecked: %d %v", n, err)
+	}
+	t.Setenv(envRetentionBatchSize, "")
+	if n, err := envIntChecked(envRetentionBatchSize, 7); err != nil || n != 7 {
+		t.Fatalf("unset: %d %v", n, err)
+	}
+}

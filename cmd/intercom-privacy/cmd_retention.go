@@ -30,7 +30,11 @@ const envRetentionBatchSize = "INTERCOM_PRIVACY_RETENTION_BATCH_SIZE"
 // the policy comes from the configuration file's retention and schedule
 // sections; a policy error stops the worker from starting.
 func retentionWorkerHook(a *app.App, workers *river.Workers) ([]*river.PeriodicJob, error) {
-	p, err := retentionPolicy(a, config.Path(""), envInt(envRetentionBatchSize, retention.DefaultBatchSize))
+	batch, err := envIntChecked(envRetentionBatchSize, retention.DefaultBatchSize)
+	if err != nil {
+		return nil, err
+	}
+	p, err := retentionPolicy(a, config.Path(""), batch)
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +252,11 @@ func newRetentionShowCmd() *cobra.Command {
 				return err
 			}
 			defer a.Close()
-			p, err := retentionPolicy(a, config.Path(af.configPath), envInt(envRetentionBatchSize, retention.DefaultBatchSize))
+			batch, err := envIntChecked(envRetentionBatchSize, retention.DefaultBatchSize)
+			if err != nil {
+				return err
+			}
+			p, err := retentionPolicy(a, config.Path(af.configPath), batch)
 			if err != nil {
 				return err
 			}

@@ -90,3 +90,17 @@ func checkEnvFlags(cmd *cobra.Command) error {
 	sort.Strings(errs)
 	return fmt.Errorf("%s", strings.Join(errs, "; "))
 }
+
+// envIntChecked is envInt for a value read outside a flag (a worker hook): an
+// unparsable value is an error naming the variable, not the default.
+func envIntChecked(key string, def int) (int, error) {
+	v := os.Getenv(key)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s %s is not a whole number: fix it or unset it", key, shownArg(v))
+	}
+	return n, nil
+}
