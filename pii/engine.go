@@ -228,17 +228,20 @@ func (s *scanner) run() {
 		// Fast path for the commonest word: lower-case ASCII letters, not
 		// all hex digits. Only a keyword can matter.
 		if f&(cWord|cHexNot) == cLower|cHexNot {
-			if wl := j - i; wl < 32 && wl >= 2 && kw2[t[i]][t[i+1]]&(1<<wl) != 0 {
+			if wl := j - i; wl < 32 && wl >= 2 && kw2[t[i]][t[i+1]]&(1<<wl) != 0 && kw3Maybe(t[i:j]) {
 				s.keyword(i, j)
 			}
 			i = j
 			continue
 		}
 		// Fast path for short digit runs that stand alone ("200", "12" of
-		// "12:34"): nothing starts with them unless a separator, a sign or
-		// a date-of-birth context joins them to more.
-		if f&cWord == cDigit && j-i < 7 && (j == n || !isSepByte(t[j]) && t[j] != ':') &&
-			(i == 0 || t[i-1] != '+' && t[i-1] != '(' && t[i-1] != ':') && !s.hasCtx(ctxDOB, i) {
+		// "12:34"): with no separator after them they are one group of
+		// fewer than 7 digits, which numeric never reports, so only an
+		// IPv6 address or a date of birth ("3 March 1985") can start here.
+		if f&cWord == cDigit && j-i < 7 && (j == n || !isSepByte(t[j])) && !s.hasCtx(ctxDOB, i) {
+			if s.ipv6Candidate(i, j, f) {
+				s.ipv6(i)
+			}
 			i = j
 			continue
 		}

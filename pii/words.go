@@ -52,12 +52,40 @@ var kwLen [256]uint32
 // (folded to lower case) and has n bytes; a cheap filter before the map.
 var kw2 [128][256]uint32
 
+// kw3 is a Bloom filter of the keywords' first three bytes (folded to
+// lower case; 0 for the third of a two-byte keyword) and lengths. It
+// rejects the ordinary words that pass kw2 ("status" for "steuer",
+// "cache" for "carte", "retry" for "redis", "get" for "geb"), which would
+// otherwise cost a table look-up each.
+var kw3 [64]uint64
+
+func kw3Bit(a, b, c byte, n int) uint32 {
+	return uint32((uint64(a)|uint64(b)<<8|uint64(c)<<16|uint64(n)<<24)*0x9E3779B97F4A7C15>>(64-12)) & (64*64 - 1)
+}
+
+// kw3Maybe reports whether the word w (at least two bytes) may be a
+// keyword, by kw3.
+func kw3Maybe(w []byte) bool {
+	var c byte
+	if len(w) > 2 {
+		c = lower(w[2])
+	}
+	b := kw3Bit(lower(w[0]), lower(w[1]), c, len(w))
+	return kw3[b>>6]&(1<<(b&63)) != 0
+}
+
 func init() {
 	add := func(k kw, words ...string) {
 		for _, w := range words {
 			kwInsert(w, k)
 			kwLen[w[0]] |= 1 << len(w)
 			kw2[w[0]][w[1]] |= 1 << len(w)
+			var c byte
+			if len(w) > 2 {
+				c = w[2]
+			}
+			b := kw3Bit(w[0], w[1], c, len(w))
+			kw3[b>>6] |= 1 << (b & 63)
 			if c := w[0]; c >= 'a' && c <= 'z' {
 				kwLen[c-32] |= 1 << len(w)
 			}
@@ -88,7 +116,7 @@ func init() {
 // keyword looks the word t[i:j] up in the keyword table and acts on it.
 func (s *scanner) keyword(i, j int) {
 	t := s.t
-	if j-i < 2 || kw2[lower(t[i])&0x7f][lower(t[i+1])]&(1<<(j-i)) == 0 {
+	if j-i < 2 || kw2[lower(t[i])&0x7f][lower(t[i+1])]&(1<<(j-i)) == 0 || !kw3Maybe(t[i:j]) {
 		return
 	}
 	if i > 0 && t[i-1] == '[' {
