@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -129,49 +128,6 @@ func TestAuditRecordsRead(t *testing.T) {
 			if !errors.Is(last, context.Canceled) {
 				t.Fatalf("Records with a cancelled context ended with %v", last)
 			}
-		})
-	}
-}
-
-// BenchmarkAuditRecords reads AUDIT_BENCH_N (default 100000) records through
-// Records alone, without verifying them: the store's share of `audit verify`.
-func BenchmarkAuditRecords(b *testing.B) {
-	n := int64(100000)
-	if v, err := strconv.ParseInt(os.Getenv("AUDIT_BENCH_N"), 10, 64); err == nil && v > 0 {
-		n = v
-	}
-	for _, be := range storetest.Backends(b) {
-		b.Run(be.Name, func(b *testing.B) {
-			ctx := context.Background()
-			st := be.Open(b)
-			for from := int64(1); from <= n; from += 5000 {
-				err := st.InTx(ctx, func(tx store.Tx) error {
-					for seq := from; seq < from+5000 && seq <= n; seq++ {
-						if err := tx.InsertRecord(ctx, readRecord(seq)); err != nil {
-							return err
-						}
-					}
-					return nil
-				})
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportAllocs()
-			b.ResetTimer()
-			for range b.N {
-				var got int64
-				for _, err := range st.Records(ctx, 1) {
-					if err != nil {
-						b.Fatal(err)
-					}
-					got++
-				}
-				if got != n {
-					b.Fatalf("read %d records, want %d", got, n)
-				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/record")
 		})
 	}
 }
