@@ -228,8 +228,14 @@ func (s *scanner) run() {
 		// Fast path for the commonest word: lower-case ASCII letters, not
 		// all hex digits. Only a keyword can matter.
 		if f&(cWord|cHexNot) == cLower|cHexNot {
-			if wl := j - i; wl < 32 && wl >= 2 && kw2[t[i]][t[i+1]]&(1<<wl) != 0 && kw3Maybe(t[i:j]) {
-				s.keyword(i, j)
+			if wl := j - i; wl < 32 && wl >= 2 && kw2[t[i]][t[i+1]]&(1<<wl) != 0 {
+				var c2 byte
+				if wl > 2 {
+					c2 = t[i+2]
+				}
+				if b := kw3Bit(t[i], t[i+1], c2, wl); kw3[b>>6]&(1<<(b&63)) != 0 {
+					s.keyword(i, j)
+				}
 			}
 			i = j
 			continue
@@ -257,6 +263,15 @@ func (s *scanner) run() {
 				i = j
 				continue
 			}
+		} else if f&(cWord|cHexNot) == f&cLetter|cUpper|cHexNot && letterShapeOK(t[i:j]) {
+			// ASCII letters with an upper-case letter and one after 'F'
+			// ("INFO", "GET", "Thanks"): token ignores the shape, and
+			// a keyword is all word looks for.
+			if wl < 32 && kwLen[t[i]]&(1<<wl) != 0 {
+				s.keyword(i, j)
+			}
+			i = j
+			continue
 		} else if f&cWord == cLower|cUnder && wl < 40 {
 			if wl < 32 && kwLen[t[i]]&(1<<wl) != 0 {
 				s.keyword(i, j)
