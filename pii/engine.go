@@ -237,7 +237,7 @@ func (s *scanner) run() {
 					s.keyword(i, j)
 				}
 			}
-			i = j
+			i = j + 1 // t[j], if there is one, is not a word byte: skip it too
 			continue
 		}
 		// Fast path for short digit runs that stand alone ("200", "12" of
@@ -248,7 +248,7 @@ func (s *scanner) run() {
 			if s.ipv6Candidate(i, j, f) {
 				s.ipv6(i)
 			}
-			i = j
+			i = j + 1
 			continue
 		}
 		// Fast paths for two more shapes on which word does nothing but
@@ -260,7 +260,7 @@ func (s *scanner) run() {
 		// snake_case word ("request_id"), where only a keyword can.
 		if wl := j - i; isDigit(t[i]) && f&(cLetter|cUnder|cHigh) != 0 {
 			if (f&(cUnder|cHigh) != 0 || wl != 9 && wl != 15) && !s.ipv6Candidate(i, j, f) {
-				i = j
+				i = j + 1
 				continue
 			}
 		} else if f&(cWord|cHexNot) == f&cLetter|cUpper|cHexNot && letterShapeOK(t[i:j]) {
@@ -270,13 +270,13 @@ func (s *scanner) run() {
 			if wl < 32 && kwLen[t[i]]&(1<<wl) != 0 {
 				s.keyword(i, j)
 			}
-			i = j
+			i = j + 1
 			continue
 		} else if f&cWord == cLower|cUnder && wl < 40 {
 			if wl < 32 && kwLen[t[i]]&(1<<wl) != 0 {
 				s.keyword(i, j)
 			}
-			i = j
+			i = j + 1
 			continue
 		}
 		i = s.word(i, j, f)
