@@ -228,12 +228,15 @@ func (s *scanner) run() {
 		// Fast path for the commonest word: lower-case ASCII letters, not
 		// all hex digits. Only a keyword can matter.
 		if f&(cWord|cHexNot) == cLower|cHexNot {
-			if wl := j - i; wl < 32 && wl >= 2 && kw2[t[i]][t[i+1]]&(1<<wl) != 0 {
+			if wl := j - i; wl < 32 && wl >= 2 {
+				// Both filters, one branch: a keyword passes kw2 (first two
+				// bytes, length) and kw3 (first three bytes, length).
 				var c2 byte
 				if wl > 2 {
 					c2 = t[i+2]
 				}
-				if b := kw3Bit(t[i], t[i+1], c2, wl); kw3[b>>6]&(1<<(b&63)) != 0 {
+				b := kw3Bit(t[i], t[i+1], c2, wl)
+				if uint64(kw2[t[i]][t[i+1]])>>wl&(kw3[b>>6]>>(b&63))&1 != 0 {
 					s.keyword(i, j)
 				}
 			}
