@@ -153,3 +153,27 @@ func TestResolveFindsEveryContact(t *testing.T) {
 		t.Fatalf("unknown person: %v %v", res.Matches, err)
 	}
 }
+
+func TestExtendRefusesPersonalDataInReasonAndIDsInErrors(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
+	ctx := context.Background()
+	r, err := h.app.DSAR.Submit(ctx, dsar.Submission{Type: store.RequestAccess, Identifiers: dsar.Identifiers{Emails: []string{"y@example.com"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.app.DSAR.Extend(ctx, r.ID, 2, "y@example.com sent 400 attachments")
+	if err == nil {
+		t.Fatal("an extension reason holding an email was accepted")
+	}
+	if strings.Contains(err.Error(), "y@example.com") {
+		t.Fatalf("error repeats the reason: %v", err)
+	}
+	got, err := h.app.DSAR.Get(ctx, r.ID)
+	if err != nil || !got.ExtendedDueAt.IsZero() || got.ExtensionReason != "" {
+		t.Fatalf("refused extension left a trace: %+v %v", got, err)
+	}
+	_, err = h.app.DSAR.Get(ctx, "someone@example.com")
+	if !errors.Is(err, dsar.ErrNotFound) || strings.Contains(err.Error(), "someone@") {
+		t.Fatalf("lookup by a mistyped identifier: %v", err)
+	}
+}
