@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/audit"
@@ -67,7 +68,7 @@ func (s *Service) Jobs(ctx context.Context) ([]Job, error) {
 func (s *Service) Get(ctx context.Context, job string) (Job, error) {
 	j, err := s.Store.GetExportJob(ctx, job)
 	if errors.Is(err, store.ErrNotFound) {
-		return Job{}, fmt.Errorf("%w: export job %s", ErrNotFound, job)
+		return Job{}, fmt.Errorf("%w: export job %s", ErrNotFound, shownJob(job))
 	}
 	if err != nil {
 		return Job{}, err
@@ -110,7 +111,7 @@ func (s *Service) OpenKept(ctx context.Context, blobID string) (io.ReadCloser, e
 func (s *Service) WriteKept(ctx context.Context, job, outDir string) (string, error) {
 	j, err := s.Store.GetExportJob(ctx, job)
 	if errors.Is(err, store.ErrNotFound) {
-		return "", fmt.Errorf("%w: export job %s", ErrNotFound, job)
+		return "", fmt.Errorf("%w: export job %s", ErrNotFound, shownJob(job))
 	}
 	if err != nil {
 		return "", err
@@ -121,7 +122,7 @@ func (s *Service) WriteKept(ctx context.Context, job, outDir string) (string, er
 		kept = kept || f.BlobID != ""
 	}
 	if !kept {
-		return "", fmt.Errorf("%w: export job %s is %s and has no files in the store", ErrNotKept, job, j.State)
+		return "", fmt.Errorf("%w: export job %s is %s and has no files in the store", ErrNotKept, shownJob(job), j.State)
 	}
 	name := DirName(j.JobIdentifier, j.Since.UTC(), j.Until.UTC())
 	ds, err := newDirSink(outDir, name)
@@ -177,4 +178,16 @@ func (s *Service) copyKept(ctx context.Context, ds *dirSink, f FileInfo) error {
 		return fmt.Errorf("%w: %s does not match the digest recorded when it was kept", ErrSealed, f.Name)
 	}
 	return nil
+}
+
+// shownJob returns a job identifier fit for an error message: Intercom's job
+// identifiers are short runs of letters and digits; anything else (an identifier typed
+// in the wrong place) is withheld.
+func shownJob(job string) string {
+	if job == "" || len(job) > 64 || strings.IndexFunc(job, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-')
+	}) >= 0 {
+		return "(the id given)"
+	}
+	return job
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/audit"
@@ -230,7 +232,11 @@ func day(t time.Time) time.Time {
 func ParseDate(s string) (time.Time, error) {
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%w: date %q is not YYYY-MM-DD", ErrInvalidParams, s)
+		shown := "(the value given)"
+		if len(s) <= 10 && strings.Trim(s, "0123456789-") == "" {
+			shown = strconv.Quote(s)
+		}
+		return time.Time{}, fmt.Errorf("%w: date %s is not YYYY-MM-DD", ErrInvalidParams, shown)
 	}
 	return t, nil
 }

@@ -68,7 +68,7 @@ func ParseAge(s string) (Age, error) {
 		i++
 	}
 	num, unit := s[:i], strings.ToLower(s[i:])
-	quoted := strconv.Quote(truncate(s, 24))
+	quoted := shownAge(s)
 	if num == "" {
 		return Age{}, fmt.Errorf("%w %s: want a number and a unit (h, d, w, mo, y), e.g. 30d, or off", ErrInvalidAge, quoted)
 	}
@@ -157,4 +157,14 @@ func truncate(s string, n int) string {
 		return s[:n] + "…"
 	}
 	return s
+}
+
+// shownAge quotes an age for an error message when it is made only of the
+// characters an age is written with (so it cannot be a name, an e-mail address or a
+// phone number pasted in the wrong place); anything else is withheld.
+func shownAge(s string) string {
+	if len(s) > 12 || strings.Trim(strings.ToLower(s), "0123456789+-hdwmoyf") != "" {
+		return "(the value given)"
+	}
+	return strconv.Quote(s)
 }

@@ -237,3 +237,14 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+func TestAgeErrorsWithholdPersonalData(t *testing.T) {
+	_, err := ParseAge("alice@example.com")
+	if err == nil || strings.Contains(err.Error(), "alice") {
+		t.Fatalf("age error: %v", err)
+	}
+	_, err = ParseAge("30m")
+	if err == nil || !strings.Contains(err.Error(), `"30m"`) {
+		t.Fatalf("a harmless typo should be repeated: %v", err)
+	}
+}
