@@ -205,13 +205,17 @@ func (w *crashWorld) runChild(killAt int64, after bool, ids ...string) bool {
 	cmd.Stderr = &stderr
 	w.count.Store(0)
 	w.killed.Store(false)
+	// Started under the lock: kill, called from the sandbox's handler when the
+	// process sends its Nth request, then waits until cmd.Process is set (the
+	// race detector cannot see that the process's requests follow Start).
 	w.mu.Lock()
 	w.killAt, w.after, w.child = killAt, after, cmd
+	err := cmd.Start()
 	w.mu.Unlock()
-	if err := cmd.Start(); err != nil {
+	if err != nil {
 		w.t.Fatal(err)
 	}
-	err := cmd.Wait()
+	err = cmd.Wait()
 	w.mu.Lock()
 	w.child, w.killAt = nil, 0
 	w.mu.Unlock()
