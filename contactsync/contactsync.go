@@ -135,6 +135,8 @@ type Result struct {
 	Suppressed int64 `json:"suppressed"`
 	// Purged counts the cached contacts of suppressed people deleted.
 	Purged int64 `json:"purged"`
+	// Skipped counts contacts Intercom returned without an id, which cannot be stored.
+	Skipped int64 `json:"skipped"`
 	// DeletedMeanwhile counts contacts not stored because a webhook purged them
 	// after this run fetched them.
 	DeletedMeanwhile int64 `json:"deleted_meanwhile"`
@@ -321,11 +323,17 @@ func (s *Syncer) Sync(ctx context.Context, o Options) (res Result, err error) {
 			res.Unchanged++
 		} else {
 			p, err := s.prepare(c, cfg)
-			if err != nil {
+			switch {
+			case errors.Is(err, errUnusableContact):
+				res.Skipped++
+			case err != nil:
 				walkErr = err
+			default:
+				batch = append(batch, p)
+			}
+			if walkErr != nil {
 				break
 			}
-			batch = append(batch, p)
 		}
 		if res.Fetched%int64(o.PerPage) == 0 {
 			if err := flush(); err != nil {

@@ -53,13 +53,17 @@ type prepared struct {
 	plain map[string][]byte
 }
 
+// errUnusableContact is returned by prepare for a contact that cannot be stored (no
+// id); a sync run skips and counts it rather than stopping at it on every run.
+var errUnusableContact = errors.New("contactsync: Intercom returned a contact without an id")
+
 // prepare reduces c to the allow-list of cfg. Nothing outside the allow-list
 // leaves this function; the blind indexes of email and phone are computed for
 // the suppression check even when those fields are not stored.
 func (s *Syncer) prepare(c intercom.Contact, cfg config.Sync) (prepared, error) {
 	id := strings.TrimSpace(c.ID.String())
 	if id == "" {
-		return prepared{}, errors.New("contactsync: Intercom returned a contact without an id")
+		return prepared{}, errUnusableContact
 	}
 	keyID, err := PersonKeyID(s.Vault, id)
 	if err != nil {
