@@ -89,3 +89,42 @@ func FuzzFastPaths(f *testing.F) {
 		compareFastSlow(t, es, append([]byte("padding words before "), in...), nil)
 	})
 }
+
+// asciiUpper upper-cases the ASCII letters of s only, as the scanner folds
+// ASCII case only.
+func asciiUpper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			b[i] = c - 32
+		}
+	}
+	return string(b)
+}
+
+// TestKeywordFiltersPassEveryKeyword: the filters in front of the keyword
+// table (kwLen, kw2, kw3) must never reject a keyword, in any ASCII case.
+func TestKeywordFiltersPassEveryKeyword(t *testing.T) {
+	n := 0
+	for _, e := range kwTable {
+		if e.w == "" {
+			continue
+		}
+		n++
+		for _, w := range []string{e.w, asciiUpper(e.w[:1]) + e.w[1:], asciiUpper(e.w)} {
+			b := []byte(w)
+			if kwLen[b[0]]&(1<<len(b)) == 0 || kw2[lower(b[0])&0x7f][lower(b[1])]&(1<<len(b)) == 0 || !kw3Maybe(b) {
+				t.Errorf("keyword %q is rejected by a filter", w)
+			}
+		}
+	}
+	if n < 100 {
+		t.Fatalf("only %d keywords in the table", n)
+	}
+	e, _ := NewEngine(Options{})
+	for _, kw := range []string{"ssn", "SSN", "Ssn", "social"} {
+		if fs := e.FindString(kw+" 536221234", nil); len(fs) != 1 || fs[0].Type != TypeSSN {
+			t.Errorf("%q before a bare SSN: %v", kw, fs)
+		}
+	}
+}
