@@ -19,8 +19,9 @@ import (
 // queued by an earlier version still find their worker.
 const ShredJobKind = "privacy_request_key_shred"
 
-// ShredInterval is how often workers run ShredExpiredPackages: a package's key
-// outlives the package's expiry by at most this long.
+// ShredInterval is how often workers run ShredExpiredPackages: while a worker
+// runs, a package's key outlives the package's expiry (or its deletion by
+// retention) by at most this long.
 const ShredInterval = time.Hour
 
 // ShredArgs are the (empty) arguments of the shred job.
