@@ -244,12 +244,12 @@ func TestExpiredLeaseIsTakenOverAndOldRunnerStops(t *testing.T) {
 }
 
 func TestHeartbeatKeepsLeaseDuringLongRun(t *testing.T) {
-	h := newHarness(t, storetest.SQLite(), sandbox.Options{Latency: 80 * time.Millisecond})
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{Latency: 150 * time.Millisecond})
 	ctx := context.Background()
 	p := h.sb.SamplePerson()
 	r := file(t, h, store.RequestErasure, personIdentifiers(p))
 	second := h.open("worker-2")
-	const ttl = 90 * time.Millisecond
+	const ttl = 300 * time.Millisecond
 	done := make(chan error, 1)
 	go func() { done <- h.app.DSAR.RunWith(ctx, r.ID, dsar.RunOptions{Owner: "w1", LeaseTTL: ttl}) }()
 	time.Sleep(20 * time.Millisecond)
