@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/app"
+	"github.com/intercom-privacy/intercom-privacy/app/apptest"
 	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/contactsync"
-	"github.com/intercom-privacy/intercom-privacy/intercom"
 	"github.com/intercom-privacy/intercom-privacy/sandbox"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/store/storetest"
@@ -89,15 +89,7 @@ func newHarness(t testing.TB, b storetest.Backend, opts sandbox.Options) *harnes
 // open assembles an App on the harness's store (another process).
 func (h *harness) open() *app.App {
 	h.t.Helper()
-	a, err := app.Open(context.Background(), app.Settings{
-		DatabaseURL: h.dbURL, MasterKey: h.master, InitKeys: true, Actor: "test",
-		Intercom: intercom.Config{Token: intercom.Token(h.sb.Token()), BaseURL: h.srv.URL, Timeout: 10 * time.Second},
-	})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	h.t.Cleanup(func() { a.Close() })
-	return a
+	return apptest.Open(h.t, apptest.Target{DatabaseURL: h.dbURL, MasterKey: h.master, Token: h.sb.Token(), BaseURL: h.srv.URL, Actor: "test"})
 }
 
 // syncer builds a Syncer on a with the sync section of cfg (default when nil).

@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/app"
+	"github.com/intercom-privacy/intercom-privacy/app/apptest"
 	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/export"
-	"github.com/intercom-privacy/intercom-privacy/intercom"
 	"github.com/intercom-privacy/intercom-privacy/sandbox"
 	"github.com/intercom-privacy/intercom-privacy/store/storetest"
 	"github.com/intercom-privacy/intercom-privacy/vault"
@@ -118,15 +118,8 @@ func (h *harness) setFault(f fault) {
 // open assembles an App on the same store and sandbox (another process).
 func (h *harness) open() *app.App {
 	h.t.Helper()
-	a, err := app.Open(context.Background(), app.Settings{
-		DatabaseURL: h.dbURL, MasterKey: h.key, InitKeys: true, Actor: "test", Now: h.clock.Now,
-		Intercom: intercom.Config{Token: intercom.Token(h.sb.Token()), BaseURL: h.srv.URL, Timeout: 5 * time.Second},
-	})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	h.t.Cleanup(func() { a.Close() })
-	return a
+	return apptest.Open(h.t, apptest.Target{DatabaseURL: h.dbURL, MasterKey: h.key, Token: h.sb.Token(), BaseURL: h.srv.URL,
+		Actor: "test", Now: h.clock.Now, Timeout: 5 * time.Second})
 }
 
 func (h *harness) service(a *app.App) *export.Service {
