@@ -243,6 +243,20 @@ func (s *scanner) run() {
 			i = j + 1 // t[j], if there is one, is not a word byte: skip it too
 			continue
 		}
+		// Fast path for an ISO-8601 UTC timestamp ("2024-05-01T12:27:58.719Z"):
+		// word and numeric find nothing in it (see isoStampEnd) and only
+		// the IPv6 attempt at the minutes leaves state behind, which is
+		// reproduced here. Not after ':' (an IPv6 "::" may end there) and
+		// not in a date-of-birth context.
+		if f&cWord == cDigit && j-i == 4 && j < n && t[j] == '-' && (i == 0 || t[i-1] != ':') && !s.hasCtx(ctxDOB, i) {
+			if e := isoStampEnd(t, i); e >= 0 {
+				if m := i + 14; m >= s.ipv6Until {
+					s.ipv6Until = m + 1 // what ipv6 does at the minutes
+				}
+				i = e + 1 // t[e], if there is one, is not a word byte
+				continue
+			}
+		}
 		// Fast path for short digit runs that stand alone ("200", "12" of
 		// "12:34"): with no separator after them they are one group of
 		// fewer than 7 digits, which numeric never reports, so only an

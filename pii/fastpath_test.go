@@ -80,6 +80,9 @@ func FuzzFastPaths(f *testing.F) {
 		"SSN 123456789 PASSWORD=Hunter22 HTTPS://u:p@h.io/?token=abc"} {
 		f.Add([]byte(s))
 	}
+	for _, v := range timestampVariants() {
+		f.Add([]byte(v))
+	}
 	es := fastPathEngines(f)
 	k := NewKnown([]KnownValue{{TypeKnownName, "Jane Doe"}, {TypeKnownPhone, "+44 20 7946 0958"}})
 	f.Fuzz(func(t *testing.T, in []byte) {
@@ -125,6 +128,68 @@ func TestKeywordFiltersPassEveryKeyword(t *testing.T) {
 	for _, kw := range []string{"ssn", "SSN", "Ssn", "social"} {
 		if fs := e.FindString(kw+" 536221234", nil); len(fs) != 1 || fs[0].Type != TypeSSN {
 			t.Errorf("%q before a bare SSN: %v", kw, fs)
+		}
+	}
+}
+
+// timestampVariants are ISO-8601 timestamps and near misses around the
+// timestamp fast path (isoStampEnd): every fraction length, no 'Z', an
+// offset, letters or digit groups after, '::', '+', '(' or '.' before,
+// context words that enable dates of birth, phones and national ids.
+func timestampVariants() []string {
+	stamps := []string{
+		"2024-05-01T12:27:58Z", "2024-05-01T12:27:58.7Z", "2024-05-01T12:27:58.71Z", "2024-05-01T12:27:58.719Z",
+		"2024-05-01T12:27:58.7190Z", "2024-05-01T12:27:58.71901Z", "2024-05-01T12:27:58.719012Z",
+		"2024-05-01T12:27:58.7190123Z", "2024-05-01T12:27:58.71901234Z", "2024-05-01T12:27:58.719", "2024-05-01T12:27:58",
+		"2024-05-01T12:27:58+02:00", "2024-05-01 12:27:58.719Z", "2024-05-01t12:27:58.719z", "1985-03-02T00:00:00Z",
+		"2024-05-01T12:27:58.Z", "2024-05-01T12:27:58.719ZZ", "2024-05-01T12:27:58.719Z1", "2024-05-01T12:27:58.719Z_",
+		"2024-05-01T12:27:5", "2024-05-01T1a:27:58Z", "9999-99-99T99:99:99.999999Z",
+	}
+	befores := []string{"", " ", "ts=", "::", "fe80::", "+", "(", "+(", ".", "v1.", "a-", "dob ", "born: ", "phone ",
+		"ssn ", "BSN ", "Steuer-ID ", "card ", "cafe:beef:", "[", "\"", "DE89 "}
+	afters := []string{"", " ", " INFO", " 555 1234", ".5", "-1", ":1", "::1", "\n", "é", " 12345678Z", ":", "/x"}
+	var out []string
+	for _, st := range stamps {
+		for _, b := range befores {
+			for _, a := range afters {
+				out = append(out, b+st+a)
+			}
+		}
+	}
+	return out
+}
+
+// TestFastPathTimestamps compares the scanner with and without its fast
+// paths on timestamps and near misses in every context that could change
+// what numeric, token or ipv6 do with them.
+func TestFastPathTimestamps(t *testing.T) {
+	es := fastPathEngines(t)
+	for _, v := range timestampVariants() {
+		compareFastSlow(t, es, []byte(v), nil)
+		compareFastSlow(t, es, []byte(v+" "+v), nil)
+	}
+}
+
+// TestISOStampEnd checks the shapes the timestamp fast path accepts.
+func TestISOStampEnd(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int
+	}{
+		{"2024-05-01T12:27:58Z", 20},
+		{"2024-05-01T12:27:58.719Z rest", 24},
+		{"2024-05-01T12:27:58.719012Z", 27},
+		{"2024-05-01T12:27:58.7190123Z", -1},
+		{"2024-05-01T12:27:58.Z", -1},
+		{"2024-05-01T12:27:58.719", -1},
+		{"2024-05-01T12:27:58.719Za", -1},
+		{"2024-05-01 12:27:58.719Z", -1},
+		{"2024-05-01T12:27:58", -1},
+		{"2024-05-01T12:27:5", -1},
+		{"", -1},
+	} {
+		if got := isoStampEnd([]byte(c.in), 0); got != c.want {
+			t.Errorf("isoStampEnd(%q) = %d, want %d", c.in, got, c.want)
 		}
 	}
 }
