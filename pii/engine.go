@@ -243,30 +243,33 @@ func (s *scanner) run() {
 			i = j + 1 // t[j], if there is one, is not a word byte: skip it too
 			continue
 		}
-		// Fast path for an ISO-8601 UTC timestamp ("2024-05-01T12:27:58.719Z"):
-		// word and numeric find nothing in it (see isoStampEnd) and only
-		// the IPv6 attempt at the minutes leaves state behind, which is
-		// reproduced here. Not after ':' (an IPv6 "::" may end there) and
-		// not in a date-of-birth context.
-		if f&cWord == cDigit && j-i == 4 && j < n && t[j] == '-' && (i == 0 || t[i-1] != ':') && !s.hasCtx(ctxDOB, i) {
-			if e := isoStampEnd(t, i); e >= 0 {
-				if m := i + 14; m >= s.ipv6Until {
-					s.ipv6Until = m + 1 // what ipv6 does at the minutes
+		// Fast paths for short digit runs, outside a date-of-birth context.
+		if f&cWord == cDigit && j-i < 7 && !s.hasCtx(ctxDOB, i) {
+			// A run that stands alone ("200", "12" of "12:34"): with no
+			// separator after it, it is one group of fewer than 7
+			// digits, which numeric never reports, so only an IPv6
+			// address or a date of birth ("3 March 1985") can start here.
+			if j == n || !isSepByte(t[j]) {
+				if s.ipv6Candidate(i, j, f) {
+					s.ipv6(i)
 				}
-				i = e + 1 // t[e], if there is one, is not a word byte
+				i = j + 1
 				continue
 			}
-		}
-		// Fast path for short digit runs that stand alone ("200", "12" of
-		// "12:34"): with no separator after them they are one group of
-		// fewer than 7 digits, which numeric never reports, so only an
-		// IPv6 address or a date of birth ("3 March 1985") can start here.
-		if f&cWord == cDigit && j-i < 7 && (j == n || !isSepByte(t[j])) && !s.hasCtx(ctxDOB, i) {
-			if s.ipv6Candidate(i, j, f) {
-				s.ipv6(i)
+			// An ISO-8601 UTC timestamp ("2024-05-01T12:27:58.719Z"):
+			// word and numeric find nothing in it (see isoStampEnd) and
+			// only the IPv6 attempt at the minutes leaves state behind,
+			// which is reproduced here. Not after ':' (an IPv6 "::" may
+			// end there).
+			if j-i == 4 && t[j] == '-' && (i == 0 || t[i-1] != ':') {
+				if e := isoStampEnd(t, i); e >= 0 {
+					if m := i + 14; m >= s.ipv6Until {
+						s.ipv6Until = m + 1 // what ipv6 does at the minutes
+					}
+					i = e + 1 // t[e], if there is one, is not a word byte
+					continue
+				}
 			}
-			i = j + 1
-			continue
 		}
 		// Fast paths for two more shapes on which word does nothing but
 		// what is done here (the conditions mirror word, numeric and
