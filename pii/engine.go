@@ -261,11 +261,8 @@ func (s *scanner) run() {
 			// only the IPv6 attempt at the minutes leaves state behind,
 			// which is reproduced here. Not after ':' (an IPv6 "::" may
 			// end there).
-			if j-i == 4 && t[j] == '-' && (i == 0 || t[i-1] != ':') {
-				if e := isoStampEnd(t, i); e >= 0 {
-					if m := i + 14; m >= s.ipv6Until {
-						s.ipv6Until = m + 1 // what ipv6 does at the minutes
-					}
+			if j-i == 4 && t[j] == '-' {
+				if e := s.skipStamp(i); e >= 0 {
 					i = e + 1 // t[e], if there is one, is not a word byte
 					continue
 				}

@@ -56,3 +56,21 @@ func isoStampEnd(t []byte, i int) int {
 	}
 	return e
 }
+
+// skipStamp is the timestamp fast path of run for a 4-digit word at i
+// followed by '-': it returns isoStampEnd(s.t, i), or -1 after ':' (an IPv6
+// "::" may end there), and reproduces the state the IPv6 attempt at the
+// minutes leaves behind.
+func (s *scanner) skipStamp(i int) int {
+	t := s.t
+	if i > 0 && t[i-1] == ':' {
+		return -1
+	}
+	e := isoStampEnd(t, i)
+	if e >= 0 {
+		if m := i + 14; m >= s.ipv6Until {
+			s.ipv6Until = m + 1 // what ipv6 does at the minutes
+		}
+	}
+	return e
+}
