@@ -226,23 +226,9 @@ func sortItems[T any](items []T, fields map[string]fieldSpec[T], field string, d
 // searchContacts is POST /contacts/search: live contacts only, the cursor in the body
 // (a starting_after in the query string is ignored, as Intercom ignores it).
 func (s *Server) searchContacts(w http.ResponseWriter, r *http.Request) {
-	body, ok := readBody(w, r)
+	sr, cur, ok := readSearch(w, r, contactFields, contactDates, 50, "contacts.search")
 	if !ok {
 		return
-	}
-	sr, err := parseSearch(body, contactFields, contactDates, 50)
-	if err != nil {
-		writeSearchError(w, r, err)
-		return
-	}
-	var cur *cursor
-	if sr.cursor != "" {
-		c, err := decodeCursor(sr.cursor, "contacts.search")
-		if err != nil {
-			writeSearchError(w, r, err)
-			return
-		}
-		cur = &c
 	}
 	ws := s.ws
 	ws.mu.RLock()

@@ -41,23 +41,9 @@ func convID(c *Conversation) string           { return c.ID }
 // searchConversations is POST /conversations/search. The answer's array is named
 // "conversations" and carries no conversation_parts.
 func (s *Server) searchConversations(w http.ResponseWriter, r *http.Request) {
-	body, ok := readBody(w, r)
+	sr, cur, ok := readSearch(w, r, conversationFields, conversationDates, 20, "conversations.search")
 	if !ok {
 		return
-	}
-	sr, err := parseSearch(body, conversationFields, conversationDates, 20)
-	if err != nil {
-		writeSearchError(w, r, err)
-		return
-	}
-	var cur *cursor
-	if sr.cursor != "" {
-		c, err := decodeCursor(sr.cursor, "conversations.search")
-		if err != nil {
-			writeSearchError(w, r, err)
-			return
-		}
-		cur = &c
 	}
 	ws := s.ws
 	ws.mu.RLock()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 )
@@ -591,4 +592,27 @@ func indexedValues(f *filter, field string) ([]string, bool) {
 		}
 	}
 	return nil, false
+}
+
+// readSearch reads and parses a search request body and its body cursor (kind names
+// the search the cursor must belong to), answering the error itself when it fails.
+func readSearch[T any](w http.ResponseWriter, r *http.Request, fields map[string]fieldSpec[T], dr dateRules, defPerPage int, kind string) (*searchRequest, *cursor, bool) {
+	body, ok := readBody(w, r)
+	if !ok {
+		return nil, nil, false
+	}
+	sr, err := parseSearch(body, fields, dr, defPerPage)
+	if err != nil {
+		writeSearchError(w, r, err)
+		return nil, nil, false
+	}
+	if sr.cursor == "" {
+		return sr, nil, true
+	}
+	c, err := decodeCursor(sr.cursor, kind)
+	if err != nil {
+		writeSearchError(w, r, err)
+		return nil, nil, false
+	}
+	return sr, &c, true
 }

@@ -30,23 +30,9 @@ func ticketID(t *Ticket) string { return t.ID }
 
 // searchTickets is POST /tickets/search; the answer's array is named "tickets".
 func (s *Server) searchTickets(w http.ResponseWriter, r *http.Request) {
-	body, ok := readBody(w, r)
+	sr, cur, ok := readSearch(w, r, ticketFields, ticketDates, 20, "tickets.search")
 	if !ok {
 		return
-	}
-	sr, err := parseSearch(body, ticketFields, ticketDates, 20)
-	if err != nil {
-		writeSearchError(w, r, err)
-		return
-	}
-	var cur *cursor
-	if sr.cursor != "" {
-		c, err := decodeCursor(sr.cursor, "tickets.search")
-		if err != nil {
-			writeSearchError(w, r, err)
-			return
-		}
-		cur = &c
 	}
 	ws := s.ws
 	ws.mu.RLock()
