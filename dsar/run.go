@@ -145,6 +145,9 @@ func (s *Service) RunWith(ctx context.Context, requestID string, opts RunOptions
 	}
 	r := &runner{s: s, id: req.ID, req: req, opts: opts}
 	if err := r.claim(ctx); err != nil {
+		if errors.Is(err, ErrFinished) {
+			return nil // finished by another worker since it was read above
+		}
 		return err
 	}
 	runCtx, cancel := context.WithCancelCause(ctx)
@@ -375,12 +378,27 @@ func stepOf(ctx context.Context, ops store.Ops, requestID, name string) (store.S
 	return store.Step{}, false, nil
 }
 
+// claim takes the request's lease. The request is read again under the lock: a
+// run that read it before another worker finished it and released the lease must
+// not start on a finished request (whose identifiers may already be shredded), so
+// that case fails with ErrFinished and takes nothing.
 func (r *runner) claim(ctx context.Context) error {
 	return r.s.Store.InTx(ctx, func(tx store.Tx) error {
 		if _, _, err := tx.Head(ctx); err != nil {
 			return err
 		}
-		return r.holdLease(ctx, tx, true)
+		cur, err := tx.GetRequest(ctx, r.id)
+		if err != nil {
+			return err
+		}
+		if Finished(cur.State) {
+			return fmt.Errorf("%w: %s is %s", ErrFinished, r.id, cur.State)
+		}
+		if err := r.holdLease(ctx, tx, true); err != nil {
+			return err
+		}
+		r.req = cur
+		return nil
 	})
 }
 
