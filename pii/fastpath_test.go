@@ -193,3 +193,35 @@ func TestISOStampEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestFastPathLowerWords compares the scanner with and without its fast
+// paths on lower-case words of every length from 1 to 20 around the SWAR
+// path's limits (15 letters in two 8-byte loads, 16 bytes left in the
+// input): hex-only letters ("cafe"), letters after 'f', keywords and their
+// prefixes, ended by every class of byte or by the end of the input, at
+// every distance from the end, and followed by a value the keyword reads.
+func TestFastPathLowerWords(t *testing.T) {
+	es := fastPathEngines(t)
+	letters := []string{"abcdefabcdefabcdefab", "ghijklmnopqrstuvwxyz", "acebadfacedcabbagezz", "passwordpasswordpass",
+		"telephonetelephonete", "steueridentifikation", "httpshttpshttpshttps", "ssnggggggggggggggggg", "pwgggggggggggggggggg"}
+	ends := []string{"", " ", "\n", "=", ":", "_", "1", "A", "\u00e9", ".", "-", "@", "://u:p@h.io/x", " 415-555-0132",
+		": Hunter22x", " is Hunter22x", "=0123456789", "-abcdefghijklmnopqrstuvwx",
+		" 536221234", "_x 536221234", "1 536221234", "A 536221234", "\u00e9 536221234", "_: Hunter22x", "9: Hunter22x", "::1", ":beef::1", ":0:0:0:0:0:0:1", ":beef:cafe:dead:beef:cafe:dead:beef", ":beef:cafe::dead"}
+	var in []byte
+	for _, l := range letters {
+		for n := 1; n <= len(l); n++ {
+			for _, e := range ends {
+				for pad := 0; pad <= 17; pad += 17 {
+					in = append(in[:0], strings.Repeat("x ", pad/2)...)
+					in = append(append(in, l[:n]...), e...)
+					compareFastSlow(t, es, in, nil)
+					// Followed by 0 to 16 more bytes, so that the 16 bytes
+					// the SWAR path loads end before, at and after the input.
+					for m := 0; m <= 16; m += 4 {
+						compareFastSlow(t, es, append(in, strings.Repeat(" y", m)[:m]...), nil)
+					}
+				}
+			}
+		}
+	}
+}
