@@ -250,7 +250,7 @@ func (s *scanner) run() {
 						c2 = 0
 					}
 					b := kw3Bit(byte(x), byte(x>>8), c2, k)
-					if uint64(kw2[byte(x)&0x7f][byte(x>>8)])>>k&(kw3[b>>6]>>(b&63))&1 != 0 {
+					if uint64(kw2Bits(byte(x), byte(x>>8)))>>k&(kw3[b>>6]>>(b&63))&1 != 0 {
 						s.keyword(i, j)
 					}
 					i = j + 1
@@ -316,9 +316,18 @@ func (s *scanner) run() {
 		} else if f&(cWord|cHexNot) == f&cLetter|cUpper|cHexNot && letterShapeOK(t[i:j]) {
 			// ASCII letters with an upper-case letter and one after 'F'
 			// ("INFO", "GET", "Thanks"): token ignores the shape, and
-			// a keyword is all word looks for.
-			if wl < 32 && kwLen[t[i]]&(1<<wl) != 0 {
-				s.keyword(i, j)
+			// a keyword is all word looks for. The filters of
+			// lowerKeyword, on the letters folded to lower case
+			// (c|0x20 folds an ASCII letter).
+			if wl < 32 && wl >= 2 {
+				var c2 byte
+				if wl > 2 {
+					c2 = t[i+2] | 0x20
+				}
+				b := kw3Bit(t[i]|0x20, t[i+1]|0x20, c2, wl)
+				if uint64(kw2Bits(t[i], t[i+1]))>>wl&(kw3[b>>6]>>(b&63))&1 != 0 {
+					s.keyword(i, j)
+				}
 			}
 			i = j + 1
 			continue
@@ -346,7 +355,7 @@ func (s *scanner) lowerKeyword(i, wl int) {
 		c2 = t[i+2]
 	}
 	b := kw3Bit(t[i], t[i+1], c2, wl)
-	if uint64(kw2[t[i]][t[i+1]])>>wl&(kw3[b>>6]>>(b&63))&1 != 0 {
+	if uint64(kw2Bits(t[i], t[i+1]))>>wl&(kw3[b>>6]>>(b&63))&1 != 0 {
 		s.keyword(i, i+wl)
 	}
 }
