@@ -331,6 +331,16 @@ func (s *scanner) run() {
 			}
 			i = j + 1
 			continue
+		} else if f&cWord == cLower|cDigit && (wl < 15 && wl != 9 || wl > 34) {
+			// Lower-case letters and digits, starting with a letter
+			// ("v2", "sha256", "e1107f45"): every token prefix needs an
+			// upper-case letter or '_', lowerIDs wants 9 or 15 to 34
+			// bytes, and no keyword has a digit (TestKeywordsHaveNoDigits),
+			// so only an IPv6 group can start here.
+			if !s.ipv6Candidate(i, j, f) {
+				i = j + 1
+				continue
+			}
 		} else if f&cWord == cLower|cUnder && wl < 40 {
 			if wl < 32 && kwLen[t[i]]&(1<<wl) != 0 {
 				s.keyword(i, j)

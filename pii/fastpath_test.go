@@ -225,3 +225,13 @@ func TestFastPathLowerWords(t *testing.T) {
 		}
 	}
 }
+
+// TestKeywordsHaveNoDigits: the main loop's fast path for words of
+// lower-case letters and digits ("sha256") skips the keyword look-up.
+func TestKeywordsHaveNoDigits(t *testing.T) {
+	for _, e := range kwTable {
+		if strings.ContainsAny(e.w, "0123456789") {
+			t.Errorf("keyword %q has a digit: the fast path for lower-case letters and digits in run would miss it", e.w)
+		}
+	}
+}
