@@ -7,6 +7,7 @@ import (
 	"context"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/intercom-privacy/intercom-privacy/audit"
@@ -19,6 +20,22 @@ type execer interface {
 	ExecRaw(ctx context.Context, q string, args ...any) (int64, error)
 }
 
+// unguard drops each backend's append-only triggers (migration 2), as the
+// table owner could, so that the tamper suite can change rows and prove that
+// verification notices.
+var unguard = map[string][]string{
+	"sqlite": {
+		`DROP TRIGGER IF EXISTS audit_records_no_update`, `DROP TRIGGER IF EXISTS audit_records_no_delete`,
+		`DROP TRIGGER IF EXISTS audit_checkpoints_no_update`, `DROP TRIGGER IF EXISTS audit_checkpoints_no_delete`,
+	},
+	"postgres": {
+		`DROP TRIGGER IF EXISTS audit_records_append_only ON audit_records`,
+		`DROP TRIGGER IF EXISTS audit_records_no_truncate ON audit_records`,
+		`DROP TRIGGER IF EXISTS audit_checkpoints_append_only ON audit_checkpoints`,
+		`DROP TRIGGER IF EXISTS audit_checkpoints_no_truncate ON audit_checkpoints`,
+	},
+}
+
 func opener(b storetest.Backend) audittest.Opener {
 	return func(t testing.TB) audittest.Backend {
 		st := b.Open(t)
@@ -27,8 +44,55 @@ func opener(b storetest.Backend) audittest.Opener {
 			Update: func(ctx context.Context, fn func(audit.Tx) error) error {
 				return st.InTx(ctx, func(tx store.Tx) error { return fn(tx) })
 			},
-			Mutator: audittest.SQLMutator{Exec: st.(execer).ExecRaw},
+			Mutator: audittest.SQLMutator{Exec: st.(execer).ExecRaw, Unguard: unguard[b.Name]},
 		}
+	}
+}
+
+// TestAuditRowsAppendOnly: with the store's triggers in place, no UPDATE,
+// DELETE (or, on PostgreSQL, TRUNCATE) of audit records or checkpoints goes
+// through, whoever sends it, and the chain stays intact; appending still works.
+func TestAuditRowsAppendOnly(t *testing.T) {
+	ctx := context.Background()
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			be := opener(b)(t)
+			s := audittest.NewSigner("guard")
+			c := audittest.NewChain(t, s, 5)
+			audittest.AppendN(t, be, c, 0, 12)
+			audittest.Checkpoint(t, be, c)
+			exec := be.Mutator.(audittest.SQLMutator).Exec
+			refused := []string{
+				`UPDATE audit_records SET body = body WHERE seq = 3`,
+				`UPDATE audit_records SET seq = -1 WHERE seq = 12`,
+				`DELETE FROM audit_records WHERE seq = 12`,
+				`DELETE FROM audit_records`,
+				`UPDATE audit_checkpoints SET seq = seq`,
+				`DELETE FROM audit_checkpoints`,
+			}
+			if b.Name == "postgres" {
+				refused = append(refused, `TRUNCATE audit_records`, `TRUNCATE audit_checkpoints`)
+			}
+			for _, q := range refused {
+				n, err := exec(ctx, q)
+				if err == nil {
+					t.Errorf("%s: accepted (%d rows)", q, n)
+					continue
+				}
+				if !strings.Contains(err.Error(), "append-only") {
+					t.Errorf("%s: refused, but not by the append-only guard: %v", q, err)
+				}
+			}
+			audittest.AppendN(t, be, c, 12, 3)
+			rows := audittest.Rows(t, be.Reader)
+			if len(rows) != 15 || rows[14].Seq != 15 {
+				t.Fatalf("after the refused statements and 3 appends: %d rows", len(rows))
+			}
+			rep, err := audit.Verify(ctx, be.Reader, s.Keyring())
+			if err != nil || !rep.OK() || rep.Records != 15 {
+				t.Fatalf("verify after the refused statements: %+v, %v", rep, err)
+			}
+		})
 	}
 }
 
