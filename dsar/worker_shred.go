@@ -58,15 +58,15 @@ func PeriodicJobs() []*river.PeriodicJob {
 // ShredResult counts what one ShredExpiredPackages destroyed.
 type ShredResult struct {
 	// PackagesDeleted are the expired access packages it deleted (with their keys).
-	PackagesDeleted int
+	PackagesDeleted int `json:"packages_deleted"`
 	// PackageKeysDestroyed are the access package keys it destroyed: those of the
 	// packages it deleted, and those of packages deleted earlier by retention or
 	// by an erasure's purge.
-	PackageKeysDestroyed int
+	PackageKeysDestroyed int `json:"package_keys_destroyed"`
 	// RequestKeysDestroyed are the keys of completed access+erasure requests whose
 	// package was stored under the request's key (before packages had keys of
 	// their own) and has now expired or is gone.
-	RequestKeysDestroyed int
+	RequestKeysDestroyed int `json:"request_keys_destroyed"`
 }
 
 // Total is the number of keys destroyed.

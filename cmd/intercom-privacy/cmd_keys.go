@@ -25,7 +25,7 @@ func init() { register(newKeysCmd) }
 func newKeysCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "keys",
-		Short: "Create and rotate the encryption keys; generate a master key; print the audit public key",
+		Short: "Create and rotate the encryption keys; generate a master key; print the audit public key; shred expired keys",
 		Long: `keys manages the vault: the keysets that encrypt personal data, compute blind
 indexes and subject references, and sign the audit trail. The keysets live in the
 database, encrypted under the master key.
@@ -36,7 +36,7 @@ Generate one with 'intercom-privacy keys generate-master' or 'openssl rand -base
 and keep it in a secret manager: without it, nothing in the database can be
 decrypted, and anyone who holds it and the database can read everything.`,
 	}
-	cmd.AddCommand(newKeysInitCmd(), newKeysRotateCmd(), newKeysGenerateMasterCmd(), newKeysPublicCmd())
+	cmd.AddCommand(newKeysInitCmd(), newKeysRotateCmd(), newKeysGenerateMasterCmd(), newKeysPublicCmd(), newKeysShredCmd())
 	return cmd
 }
 

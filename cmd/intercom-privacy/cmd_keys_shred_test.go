@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/intercom-privacy/intercom-privacy/config"
+	"github.com/intercom-privacy/intercom-privacy/sandbox"
+	"github.com/intercom-privacy/intercom-privacy/store"
+	"github.com/intercom-privacy/intercom-privacy/vault"
+)
+
+// TestKeysShred: after a retention-style delete of an access package's blob, `keys
+// shred` destroys the package's key once (the second run destroys nothing), and the
+// package can no longer be downloaded; `audit verify` still passes.
+func TestKeysShred(t *testing.T) {
+	sb, err := sandbox.New(sandbox.Options{Contacts: 20, RateLimit: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	srv := httptest.NewServer(sb.Handler())
+	t.Cleanup(srv.Close)
+	key, err := vault.GenerateMasterKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbURL := "sqlite://" + filepath.Join(t.TempDir(), "t.db")
+	t.Setenv(vault.EnvMasterKey, key)
+	t.Setenv("DATABASE_URL", dbURL)
+	t.Setenv(config.EnvFile, "")
+	t.Setenv("INTERCOM_ACCESS_TOKEN", sb.Token())
+	t.Setenv("INTERCOM_API_URL", srv.URL)
+	if _, err := dsarCLI(t, "keys", "init"); err != nil {
+		t.Fatal(err)
+	}
+	p := sb.SamplePerson()
+	out, err := dsarCLI(t, "dsar", "access", "--email", p.Email, "--wait", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var access struct{ ID, State string }
+	if err := json.Unmarshal([]byte(out), &access); err != nil || access.State != "completed" {
+		t.Fatalf("access --wait --json: %v %q", err, out)
+	}
+
+	shred := func() shredView {
+		t.Helper()
+		out, err := dsarCLI(t, "keys", "shred", "--json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v shredView
+		if err := json.Unmarshal([]byte(out), &v); err != nil {
+			t.Fatalf("keys shred --json: %v\n%s", err, out)
+		}
+		return v
+	}
+	if v := shred(); v != (shredView{}) {
+		t.Fatalf("shred while the package is live: %+v", v)
+	}
+
+	// What a retention run does once the package is past its age: delete the blob
+	// row only.
+	ctx := context.Background()
+	st, err := store.Open(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := st.DeleteExpired(ctx, store.CategoryAccessPackages, time.Now().Add(time.Hour), 100)
+	st.Close()
+	if err != nil || n != 1 {
+		t.Fatalf("deleting the package blob: %d, %v", n, err)
+	}
+	if v := shred(); v.Packages.PackageKeysDestroyed != 1 || v.Packages.PackagesDeleted != 0 || v.Packages.RequestKeysDestroyed != 0 {
+		t.Fatalf("shred after the blob was deleted: %+v", v)
+	}
+	if v := shred(); v != (shredView{Exports: v.Exports}) || v.Exports.Destroyed != 0 {
+		t.Fatalf("second shred: %+v", v)
+	}
+	if _, err := dsarCLI(t, "dsar", "package", access.ID, "--out", filepath.Join(t.TempDir(), "p.zip")); err == nil {
+		t.Error("the package was still downloadable after its key was destroyed")
+	}
+	out, err = dsarCLI(t, "keys", "shred")
+	if err != nil || !strings.Contains(out, "0 package key(s)") {
+		t.Errorf("keys shred (table): %v\n%s", err, out)
+	}
+	if out, err := dsarCLI(t, "audit", "verify"); err != nil {
+		t.Fatalf("audit verify after shredding: %v\n%s", err, out)
+	}
+}
