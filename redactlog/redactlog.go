@@ -13,10 +13,12 @@
 //     number logged as an int is still a card number);
 //   - maps, slices, structs and pointers are redacted structurally by key
 //     and content through classify (KindGeneric), after a JSON encoding;
-//   - anything else, and anything whose encoding fails, is formatted with
-//     fmt and scanned. No value is passed through raw: the handler fails
-//     closed. A method that panics while being formatted yields a
-//     placeholder instead of crashing the program.
+//   - a value that cannot be walked that way (a struct holding a channel or
+//     a func, a map with struct keys, one nested deeper than MaxDepth) is
+//     replaced with a placeholder: its fmt form would show the values of
+//     sensitive fields, which only the key rules catch. No value is passed
+//     through raw: the handler fails closed. A method that panics while
+//     being formatted yields a placeholder instead of crashing the program.
 //
 // Attributes given to WithAttrs are redacted once, when WithAttrs is called.
 package redactlog
@@ -113,7 +115,7 @@ func NewLogger(w io.Writer, format string, level slog.Level) (*slog.Logger, erro
 	case "json":
 		next = slog.NewJSONHandler(w, hopts)
 	default:
-		return nil, fmt.Errorf("%w: %s", ErrUnknownFormat, shownOption(format))
+		return nil, fmt.Errorf("%w: %s", ErrUnknownFormat, ShownOption(format))
 	}
 	r, err := classify.DefaultContentRedactor()
 	if err != nil {
@@ -183,7 +185,7 @@ func (c *core) scan(s string) string {
 }
 
 // scanKey scans an attribute key, skipping the common keys made of
-// lower-case letters, digits, '_' and '.' that no detector matches.
+// lower-case letters, '_', '.' and '-' that no detector matches.
 func (c *core) scanKey(k string) string {
 	if c.known == nil && len(k) <= 40 {
 		plain := true
@@ -284,26 +286,34 @@ func (c *core) anyValue(x any, depth int) slog.Value {
 	case string:
 		return slog.StringValue(c.scan(t))
 	}
-	if c.values != nil {
-		if red, err := c.values.RedactValue(x, classify.KindGeneric); err == nil {
-			switch r := red.(type) {
-			case string:
-				return slog.StringValue(r)
-			case nil:
-				return slog.AnyValue(nil)
-			}
-			return slog.AnyValue(red)
-		}
+	if c.values == nil {
+		return slog.StringValue(placeholderUnscannable)
 	}
-	// Fail closed: whatever could not be walked is formatted and scanned.
-	return slog.StringValue(c.scan(fmt.Sprintf("%+v", x)))
+	red, err := c.values.RedactValue(x, classify.KindGeneric)
+	switch {
+	case errors.Is(err, classify.ErrTooDeep):
+		return slog.StringValue(placeholderTooDeep)
+	case err != nil:
+		// Fail closed: a value that cannot be walked by key is not shown.
+		// Its fmt form would carry the values of sensitive fields (a
+		// struct's Name or Token next to a channel) that only the key
+		// rules catch.
+		return slog.StringValue(placeholderUnscannable)
+	}
+	switch r := red.(type) {
+	case string:
+		return slog.StringValue(r)
+	case nil:
+		return slog.AnyValue(nil)
+	}
+	return slog.AnyValue(red)
 }
 
-// shownOption returns s quoted when it is short and made only of letters, digits,
+// ShownOption returns s quoted when it is short and made only of letters, digits,
 // '_', '.' and '-' (a mistyped option name), and a placeholder otherwise: an
 // error is printed and logged, and a value given in the wrong place may be
-// personal data or a secret.
-func shownOption(s string) string {
+// personal data or a secret. Errors about an option's value use it.
+func ShownOption(s string) string {
 	const max = 16
 	if len(s) == 0 || len(s) > max {
 		return "(value not shown)"

@@ -93,6 +93,28 @@ var leaks = []leak{
 			Note string
 		}{nil, "chan.user@example.com"})
 	}, []string{"chan.user@example.com"}},
+	{"channel next to sensitive fields (no fmt form)", func(l *slog.Logger) {
+		l.Info("x", "c", struct {
+			C     chan int
+			Name  string
+			Token string
+		}{nil, "Chan Roe", "zq81kd0a"})
+	}, []string{"Chan Roe", "zq81kd0a"}},
+	{"struct keys naming a secret (no fmt form)", func(l *slog.Logger) {
+		l.Info("x", "m", map[keyStruct]string{{"password"}: "hunter2x"})
+	}, []string{"hunter2x"}},
+	{"value nested too deeply", func(l *slog.Logger) {
+		d := &deep{Password: "deep-pw-3y"}
+		for range 40 {
+			d = &deep{Next: d}
+		}
+		l.Info("x", "d", d)
+	}, []string{"deep-pw-3y"}},
+}
+
+type deep struct {
+	Next     *deep
+	Password string
 }
 
 func TestLeakyCalls(t *testing.T) {

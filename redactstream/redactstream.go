@@ -33,13 +33,13 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
 
 	"github.com/intercom-privacy/intercom-privacy/classify"
 	"github.com/intercom-privacy/intercom-privacy/pii"
+	"github.com/intercom-privacy/intercom-privacy/redactlog"
 )
 
 // Format selects how lines are interpreted.
@@ -65,7 +65,7 @@ func ParseFormat(s string) (Format, error) {
 	case "text", "plain":
 		return FormatText, nil
 	}
-	return 0, fmt.Errorf("%w: %s", ErrUnknownFormat, shownOption(s))
+	return 0, fmt.Errorf("%w: %s", ErrUnknownFormat, redactlog.ShownOption(s))
 }
 
 // String returns "auto", "json" or "text".
@@ -226,12 +226,11 @@ func (f *filter) run(ctx context.Context, r io.Reader, w io.Writer) (Stats, erro
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var scratch []byte
 			for b := range jobs {
 				if f.batchHook != nil {
 					f.batchHook(true)
 				}
-				scratch = f.redactBatch(b, scratch)
+				f.redactBatch(b)
 				if f.batchHook != nil {
 					f.batchHook(false)
 				}
@@ -366,26 +365,23 @@ func (f *filter) longLine(ctx context.Context, br *bufio.Reader, win []byte, emi
 			}
 		}
 		b := get()
-		b.stats.BytesIn = 0
 		if end {
 			body, nl := splitEOL(win)
-			b.stats.BytesIn += int64(len(win))
+			b.stats.BytesIn = int64(len(win))
 			b.out = f.content.Redact(b.out, body, f.opts.Known, &b.stats.Counts.Findings)
 			b.out = validUTF8(b.out, 0)
 			b.out = append(b.out, nl...)
 			b.stats.Lines, b.stats.TextLines, b.stats.LongLines = 1, 1, 1
 			b.stats.BytesOut = int64(len(b.out))
 			close(b.done)
-			if !emit(b, true) {
-				return win[:0], nil
-			}
+			emit(b, true)
 			return win[:0], nil
 		}
 		cut := f.cutPoint(win, &findings)
 		b.out = f.content.Redact(b.out, win[:cut], f.opts.Known, &b.stats.Counts.Findings)
+		b.out = validUTF8(b.out, 0)
 		b.stats.BytesIn = int64(cut)
 		b.stats.BytesOut = int64(len(b.out))
-		b.out = validUTF8(b.out, 0)
 		close(b.done)
 		if !emit(b, true) || ctx.Err() != nil {
 			return win[:0], nil
@@ -463,7 +459,7 @@ func validUTF8(buf []byte, start int) []byte {
 }
 
 // redactBatch redacts every line of b into b.out.
-func (f *filter) redactBatch(b *batch, scratch []byte) []byte {
+func (f *filter) redactBatch(b *batch) {
 	in := b.in
 	b.stats.BytesIn = int64(len(in))
 	for len(in) > 0 {
@@ -478,6 +474,7 @@ func (f *filter) redactBatch(b *batch, scratch []byte) []byte {
 		b.stats.Lines++
 		start := len(b.out)
 		if f.isJSON(body) {
+			counted := b.stats.Counts
 			out, err := f.structr.AppendRedact(b.out, body, classify.KindGeneric, f.opts.Known, &b.stats.Counts)
 			if err == nil {
 				b.out = out
@@ -485,6 +482,10 @@ func (f *filter) redactBatch(b *batch, scratch []byte) []byte {
 				b.out = append(b.out, eol...)
 				continue
 			}
+			// The line stopped being JSON part-way and is redacted again
+			// as text below: drop what the structural pass counted, or
+			// it would be counted twice.
+			b.stats.Counts = counted
 		}
 		b.stats.TextLines++
 		b.out = f.content.Redact(b.out, body, f.opts.Known, &b.stats.Counts.Findings)
@@ -492,7 +493,6 @@ func (f *filter) redactBatch(b *batch, scratch []byte) []byte {
 		b.out = append(b.out, eol...)
 	}
 	b.stats.BytesOut = int64(len(b.out))
-	return scratch
 }
 
 // isJSON reports whether a line should be tried as JSON.
@@ -513,22 +513,4 @@ func (f *filter) isJSON(body []byte) bool {
 		return false
 	}
 	return false
-}
-
-// shownOption returns s quoted when it is short and made only of letters, digits,
-// '_', '.' and '-' (a mistyped option name), and a placeholder otherwise: an
-// error is printed and logged, and a value given in the wrong place may be
-// personal data or a secret.
-func shownOption(s string) string {
-	const max = 16
-	if len(s) == 0 || len(s) > max {
-		return "(value not shown)"
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
-			return "(value not shown)"
-		}
-	}
-	return strconv.Quote(s)
 }

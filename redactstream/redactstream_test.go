@@ -314,3 +314,16 @@ func TestWorkersRunConcurrently(t *testing.T) {
 		}
 	}
 }
+
+// TestBrokenJSONCountedOnce: a line that starts as JSON and breaks after a
+// value was redacted is redacted again as text; its findings are counted
+// once, by the text pass.
+func TestBrokenJSONCountedOnce(t *testing.T) {
+	out, st := run(t, `{"note":"write to once@example.com", oops`+"\n", Options{})
+	if strings.Contains(out, "once@example.com") || st.JSONLines != 0 || st.TextLines != 1 {
+		t.Fatalf("out %q, stats %+v", out, st)
+	}
+	if n := st.Counts.Findings[pii.TypeEmail]; n != 1 || st.Counts.Total() != 1 {
+		t.Errorf("e-mail counted %d times, total %d; want 1 and 1", n, st.Counts.Total())
+	}
+}
