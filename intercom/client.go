@@ -287,12 +287,6 @@ func (b *cancelBody) Close() error {
 	return err
 }
 
-func (l *limiter) isBlocked() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.now().Before(l.blocked)
-}
-
 // jobLimit reports whether a 429 is a job limit (one content export at a time, five
 // reporting exports) rather than the call-rate window: the window still has calls
 // left, or the message names pending jobs. Waiting for the window would not help.
@@ -351,14 +345,21 @@ func (c *Client) readBody(resp *http.Response, cl *call) ([]byte, error) {
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.maxBody+1))
 	if int64(len(data)) > c.cfg.maxBody {
-		return nil, &MalformedResponseError{Method: cl.method, Path: cl.opName(), Status: resp.StatusCode,
-			ContentType: safeContentType(resp.Header.Get("Content-Type")), Size: int64(len(data)), TooLarge: true}
+		e := malformed(cl, resp.StatusCode, resp.Header.Get("Content-Type"), len(data), "")
+		e.TooLarge = true
+		return nil, e
 	}
 	if err != nil {
-		return nil, &MalformedResponseError{Method: cl.method, Path: cl.opName(), Status: resp.StatusCode,
-			ContentType: safeContentType(resp.Header.Get("Content-Type")), Size: int64(len(data)), Reason: "body cut short: " + transportError(err).Error()}
+		return nil, malformed(cl, resp.StatusCode, resp.Header.Get("Content-Type"), len(data), "body cut short: "+transportError(err).Error())
 	}
 	return data, nil
+}
+
+// malformed describes an unusable response by the operation, status, media type and
+// size, and reason, which must not quote the body.
+func malformed(cl *call, status int, contentType string, size int, reason string) *MalformedResponseError {
+	return &MalformedResponseError{Method: cl.method, Path: cl.opName(), Status: status,
+		ContentType: safeContentType(contentType), Size: int64(size), Reason: reason}
 }
 
 // errorEnvelope is Intercom's error.list.
@@ -423,10 +424,7 @@ func (c *Client) decode(resp *http.Response, cl *call, out any) error {
 
 // decodeJSON decodes data into out, describing any failure without quoting data.
 func decodeJSON(data []byte, status int, contentType string, cl *call, out any) error {
-	bad := func(reason string) error {
-		return &MalformedResponseError{Method: cl.method, Path: cl.opName(), Status: status,
-			ContentType: safeContentType(contentType), Size: int64(len(data)), Reason: reason}
-	}
+	bad := func(reason string) error { return malformed(cl, status, contentType, len(data), reason) }
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) == 0 {
 		return bad("empty body where JSON was expected")

@@ -125,7 +125,7 @@ func TestGetContactDecodesQuirks(t *testing.T) {
 	}
 	if got := f.requests()[0].Path; got != "/contacts/abc/../def" {
 		// The id is one escaped segment: the server sees it unescaped but routed as one.
-		t.Logf("path as received: %q", got)
+		t.Errorf("path as received: %q", got)
 	}
 	if ct.ID != "12345" || ct.ExternalID != "987" || ct.OwnerID != "42" || ct.CreatedAt != 1700000000 {
 		t.Fatalf("ids/timestamps: %+v", ct)

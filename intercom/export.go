@@ -22,12 +22,7 @@ func (c *Client) CreateContentExport(ctx context.Context, from, to time.Time) (D
 		After  int64 `json:"created_at_after"`
 		Before int64 `json:"created_at_before"`
 	}{from.Unix(), to.Unix()}
-	cl := &call{method: "POST", path: "/export/content/data", body: body}
-	resp, err := c.send(ctx, cl)
-	if err != nil {
-		return d, err
-	}
-	err = c.decode(resp, cl, &d)
+	err := c.do(ctx, &call{method: "POST", path: "/export/content/data", body: body}, &d)
 	return d, err
 }
 

@@ -181,3 +181,10 @@ func TestLimiterLearnsWindowOnlyFromRefills(t *testing.T) {
 		t.Fatalf("window %v, want 2s", l.window())
 	}
 }
+
+// isBlocked reports whether new calls are stopped now (a test probe of the limiter).
+func (l *limiter) isBlocked() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.now().Before(l.blocked)
+}

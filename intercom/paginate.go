@@ -160,25 +160,36 @@ func listPages[T any](ctx context.Context, c *Client, path, op string, query url
 			}
 			cl.query = q
 		}
-		resp, err := c.send(ctx, cl)
-		if err != nil {
-			return page[T]{}, err
-		}
-		data, err := c.readBody(resp, cl)
-		if err != nil {
-			return page[T]{}, err
-		}
-		items, pg, err := extract(data, resp.StatusCode, resp.Header.Get("Content-Type"), cl)
-		if err != nil {
-			return page[T]{}, err
-		}
-		nc, nl, err := pg.next()
-		if err != nil {
-			return page[T]{}, &MalformedResponseError{Method: cl.method, Path: cl.opName(), Status: resp.StatusCode,
-				ContentType: safeContentType(resp.Header.Get("Content-Type")), Size: int64(len(data)), Reason: err.Error()}
-		}
-		return page[T]{items: items, cursor: nc, link: nl}, nil
+		return fetchPage(ctx, c, cl, false, extract)
 	})
+}
+
+// fetchPage sends the call for one page, reads and decodes the answer with extract
+// and finds where the next page is. cursorOnly refuses a next page given as a URL
+// (searches carry their cursor in the body).
+func fetchPage[T any](ctx context.Context, c *Client, cl *call, cursorOnly bool,
+	extract func(data []byte, status int, ct string, cl *call) ([]T, pages, error)) (page[T], error) {
+	resp, err := c.send(ctx, cl)
+	if err != nil {
+		return page[T]{}, err
+	}
+	data, err := c.readBody(resp, cl)
+	if err != nil {
+		return page[T]{}, err
+	}
+	ct := resp.Header.Get("Content-Type")
+	items, pg, err := extract(data, resp.StatusCode, ct, cl)
+	if err != nil {
+		return page[T]{}, err
+	}
+	nc, nl, err := pg.next()
+	switch {
+	case cursorOnly && (err != nil || nl != ""):
+		return page[T]{}, malformed(cl, resp.StatusCode, ct, len(data), "pages.next is not a cursor")
+	case err != nil:
+		return page[T]{}, malformed(cl, resp.StatusCode, ct, len(data), err.Error())
+	}
+	return page[T]{items: items, cursor: nc, link: nl}, nil
 }
 
 // searchBody is the body of a search request; the cursor travels in pagination.
@@ -227,24 +238,7 @@ func searchPages[T any](ctx context.Context, c *Client, path string, q Query, op
 		}
 		body := searchBody{Query: q, Pagination: searchPagination{PerPage: perPage, StartingAfter: cursor}, Sort: opts.Sort}
 		cl := &call{method: "POST", path: path, body: body, idempotent: true}
-		resp, err := c.send(ctx, cl)
-		if err != nil {
-			return page[T]{}, err
-		}
-		data, err := c.readBody(resp, cl)
-		if err != nil {
-			return page[T]{}, err
-		}
-		items, pg, err := extract(data, resp.StatusCode, resp.Header.Get("Content-Type"), cl)
-		if err != nil {
-			return page[T]{}, err
-		}
-		nc, nl, err := pg.next()
-		if err != nil || nl != "" {
-			return page[T]{}, &MalformedResponseError{Method: cl.method, Path: cl.opName(), Status: resp.StatusCode,
-				ContentType: safeContentType(resp.Header.Get("Content-Type")), Size: int64(len(data)), Reason: "pages.next is not a cursor"}
-		}
-		return page[T]{items: items, cursor: nc}, nil
+		return fetchPage(ctx, c, cl, true, extract)
 	})
 }
 

@@ -201,9 +201,7 @@ func (l *limiter) blockUntilLocked(until time.Time) {
 // block stops new calls for d (used on a 429 without a reset header).
 func (l *limiter) block(d time.Duration) {
 	l.mu.Lock()
-	if until := l.now().Add(d); until.After(l.blocked) {
-		l.blocked = until
-	}
+	l.blockUntilLocked(l.now().Add(d))
 	l.mu.Unlock()
 }
 
