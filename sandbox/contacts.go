@@ -134,14 +134,9 @@ func contactID(c *Contact) string           { return c.ID }
 // first, 10 a page by default, the cursor in the query.
 func (s *Server) listContacts(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	perPage := 10
-	if v := q.Get("per_page"); v != "" {
-		n, err := parsePerPage(v)
-		if err != nil {
-			writeErrorField(w, r, http.StatusBadRequest, "parameter_invalid", err.(*searchError).Message, "per_page")
-			return
-		}
-		perPage = n
+	perPage, ok := queryPerPage(w, r, q, 10)
+	if !ok {
+		return
 	}
 	var cur *cursor
 	if v := q.Get("starting_after"); v != "" {
@@ -302,8 +297,8 @@ func (s *Server) getContact(w http.ResponseWriter, r *http.Request) {
 }
 
 var contactSubs = map[string]func(*Server, http.ResponseWriter, *http.Request){
-	"tags": (*Server).contactTags, "segments": (*Server).contactSegments, "companies": (*Server).contactCompanies,
-	"notes": (*Server).contactNotes, "subscriptions": (*Server).contactSubscriptions,
+	"tags": ofContact(contactTags), "segments": ofContact(contactSegments), "companies": ofContact(contactCompanies),
+	"notes": ofContact(contactNotes), "subscriptions": ofContact(contactSubscriptions),
 	"merge_history": (*Server).mergeHistory,
 }
 
@@ -499,6 +494,22 @@ func (s *Server) mergeContacts(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// ofContact makes the handler of a sub-resource that lists something of one contact:
+// it takes the read lock, answers 404 or 410 for a contact that cannot be shown
+// (contactFor), and otherwise answers what list returns.
+func ofContact(list func(ws *Workspace, c *Contact) any) func(*Server, http.ResponseWriter, *http.Request) {
+	return func(s *Server, w http.ResponseWriter, r *http.Request) {
+		ws := s.ws
+		ws.mu.RLock()
+		defer ws.mu.RUnlock()
+		c, ok := s.contactFor(w, r)
+		if !ok {
+			return
+		}
+		writeJSON(w, http.StatusOK, list(ws, c))
+	}
+}
+
 // contactFor looks up a live contact for a sub-resource, answering 404 "User Not Found"
 // (or 410 for a merged contact from 2.16). The caller holds the read lock.
 func (s *Server) contactFor(w http.ResponseWriter, r *http.Request) (*Contact, bool) {
@@ -509,14 +520,7 @@ func (s *Server) contactFor(w http.ResponseWriter, r *http.Request) (*Contact, b
 	return c, true
 }
 
-func (s *Server) contactTags(w http.ResponseWriter, r *http.Request) {
-	ws := s.ws
-	ws.mu.RLock()
-	defer ws.mu.RUnlock()
-	c, ok := s.contactFor(w, r)
-	if !ok {
-		return
-	}
+func contactTags(ws *Workspace, c *Contact) any {
 	out := []tagJSON{}
 	for _, id := range c.TagIDs {
 		if t, ok := ws.tags[id]; ok {
@@ -524,17 +528,10 @@ func (s *Server) contactTags(w http.ResponseWriter, r *http.Request) {
 			out = append(out, tagJSON{Type: "tag", ID: t.ID, Name: t.Name, AppliedAt: &at, AppliedBy: &refJSON{Type: "admin", ID: ptr(c.OwnerID)}})
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"type": "list", "data": out})
+	return map[string]any{"type": "list", "data": out}
 }
 
-func (s *Server) contactSegments(w http.ResponseWriter, r *http.Request) {
-	ws := s.ws
-	ws.mu.RLock()
-	defer ws.mu.RUnlock()
-	c, ok := s.contactFor(w, r)
-	if !ok {
-		return
-	}
+func contactSegments(ws *Workspace, c *Contact) any {
 	out := []map[string]any{}
 	for _, id := range c.SegmentIDs {
 		if sg, ok := ws.segments[id]; ok {
@@ -542,17 +539,10 @@ func (s *Server) contactSegments(w http.ResponseWriter, r *http.Request) {
 				"updated_at": sg.UpdatedAt, "person_type": sg.PersonType})
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"type": "list", "data": out})
+	return map[string]any{"type": "list", "data": out}
 }
 
-func (s *Server) contactCompanies(w http.ResponseWriter, r *http.Request) {
-	ws := s.ws
-	ws.mu.RLock()
-	defer ws.mu.RUnlock()
-	c, ok := s.contactFor(w, r)
-	if !ok {
-		return
-	}
+func contactCompanies(ws *Workspace, c *Contact) any {
 	out := []map[string]any{}
 	for _, id := range c.CompanyIDs {
 		if co, ok := ws.comps[id]; ok {
@@ -564,18 +554,11 @@ func (s *Server) contactCompanies(w http.ResponseWriter, r *http.Request) {
 	}
 	// The description names the array "companies"; its example and the live API use
 	// "data" (intercom-api-notes.md §7). The sandbox answers as the live API does.
-	writeJSON(w, http.StatusOK, map[string]any{"type": "list", "data": out, "total_count": len(out),
-		"pages": map[string]any{"type": "pages", "page": 1, "per_page": 50, "total_pages": 1, "next": nil}})
+	return map[string]any{"type": "list", "data": out, "total_count": len(out),
+		"pages": map[string]any{"type": "pages", "page": 1, "per_page": 50, "total_pages": 1, "next": nil}}
 }
 
-func (s *Server) contactNotes(w http.ResponseWriter, r *http.Request) {
-	ws := s.ws
-	ws.mu.RLock()
-	defer ws.mu.RUnlock()
-	c, ok := s.contactFor(w, r)
-	if !ok {
-		return
-	}
+func contactNotes(ws *Workspace, c *Contact) any {
 	out := []map[string]any{}
 	for _, nid := range ws.liveNotes(c.ID) {
 		n := ws.notes[nid]
@@ -589,18 +572,11 @@ func (s *Server) contactNotes(w http.ResponseWriter, r *http.Request) {
 		out = append(out, map[string]any{"type": "note", "id": n.ID, "created_at": n.CreatedAt,
 			"contact": map[string]any{"type": "contact", "id": c.ID}, "author": author, "body": n.Body})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"type": "list", "data": out, "total_count": len(out),
-		"pages": cursorPages{Type: "pages", Page: 1, PerPage: max(len(out), 1), TotalPages: 1}})
+	return map[string]any{"type": "list", "data": out, "total_count": len(out),
+		"pages": cursorPages{Type: "pages", Page: 1, PerPage: max(len(out), 1), TotalPages: 1}}
 }
 
-func (s *Server) contactSubscriptions(w http.ResponseWriter, r *http.Request) {
-	ws := s.ws
-	ws.mu.RLock()
-	defer ws.mu.RUnlock()
-	c, ok := s.contactFor(w, r)
-	if !ok {
-		return
-	}
+func contactSubscriptions(ws *Workspace, c *Contact) any {
 	out := []map[string]any{}
 	for _, st := range c.Subscriptions {
 		for _, t := range ws.subTypes {
@@ -612,7 +588,7 @@ func (s *Server) contactSubscriptions(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"type": "list", "data": out})
+	return map[string]any{"type": "list", "data": out}
 }
 
 type mergeHistoryItem struct {
@@ -645,14 +621,9 @@ func (ws *Workspace) mergeHistoryOf(c *Contact) []mergeHistoryItem {
 // 404 for leads.
 func (s *Server) mergeHistory(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	perPage := 50
-	if v := q.Get("per_page"); v != "" {
-		n, err := parsePerPage(v)
-		if err != nil {
-			writeErrorField(w, r, http.StatusBadRequest, "parameter_invalid", "per_page must be an integer between 1 and 150", "per_page")
-			return
-		}
-		perPage = n
+	perPage, ok := queryPerPage(w, r, q, 50)
+	if !ok {
+		return
 	}
 	offset := 0
 	if v := q.Get("cursor"); v != "" {

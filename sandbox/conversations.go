@@ -35,8 +35,7 @@ type conversationList struct {
 	Pages         cursorPages        `json:"pages"`
 }
 
-func convKey(c *Conversation) (string, int64) { return "", c.CreatedAt }
-func convID(c *Conversation) string           { return c.ID }
+func convID(c *Conversation) string { return c.ID }
 
 // searchConversations is POST /conversations/search. The answer's array is named
 // "conversations" and carries no conversation_parts.

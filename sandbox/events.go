@@ -41,14 +41,9 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 		writeErrorField(w, r, http.StatusBadRequest, "parameter_not_found", "type must be user", "type")
 		return
 	}
-	perPage := 50
-	if v := q.Get("per_page"); v != "" {
-		n, err := parsePerPage(v)
-		if err != nil {
-			writeErrorField(w, r, http.StatusBadRequest, "parameter_invalid", "per_page must be an integer between 1 and 150", "per_page")
-			return
-		}
-		perPage = n
+	perPage, ok := queryPerPage(w, r, q, 50)
+	if !ok {
+		return
 	}
 	ws := s.ws
 	ws.mu.RLock()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -152,14 +153,32 @@ func safeName(s string) string {
 	return s
 }
 
+// perPageMessage is the error message for a per_page that is not a valid page size.
+const perPageMessage = "per_page must be an integer between 1 and 150"
+
 // parsePerPage applies Intercom's page-size rule: at least 1, at most 150 (larger
 // values are capped).
 func parsePerPage(s string) (int, error) {
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 {
-		return 0, searchErr("parameter_invalid", "per_page must be an integer between 1 and 150")
+		return 0, searchErr("parameter_invalid", perPageMessage)
 	}
 	return min(n, 150), nil
+}
+
+// queryPerPage reads the per_page query parameter of a GET list (def when absent),
+// answering the error itself and returning ok=false when it is not a valid page size.
+func queryPerPage(w http.ResponseWriter, r *http.Request, q url.Values, def int) (int, bool) {
+	v := q.Get("per_page")
+	if v == "" {
+		return def, true
+	}
+	n, err := parsePerPage(v)
+	if err != nil {
+		writeErrorField(w, r, http.StatusBadRequest, "parameter_invalid", perPageMessage, "per_page")
+		return 0, false
+	}
+	return n, true
 }
 
 type rawFilter struct {
@@ -545,27 +564,6 @@ func ids(xs []string) []value {
 		out[i] = value{kind: 's', s: x}
 	}
 	return out
-}
-
-// compareValues orders two field values for sorting (null first).
-func compareValues(a, b []value) int {
-	var x, y value
-	if len(a) > 0 {
-		x = a[0]
-	}
-	if len(b) > 0 {
-		y = b[0]
-	}
-	if x.kind == 's' || y.kind == 's' {
-		return strings.Compare(x.s, y.s)
-	}
-	switch {
-	case x.n < y.n:
-		return -1
-	case x.n > y.n:
-		return 1
-	}
-	return 0
 }
 
 // indexedValues reports the values a query requires field to equal: the query is
