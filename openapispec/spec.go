@@ -107,7 +107,13 @@ func LoadFile(path string) (*Spec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("openapispec: router: %w", err)
 	}
-	server, _ := url.Parse(doc.Servers[0].URL)
+	if len(doc.Servers) == 0 {
+		return nil, fmt.Errorf("openapispec: %s lists no servers", path)
+	}
+	server, err := url.Parse(doc.Servers[0].URL)
+	if err != nil {
+		return nil, fmt.Errorf("openapispec: the first server of %s is not a URL: %w", path, err)
+	}
 	return &Spec{Doc: doc, router: router, server: server}, nil
 }
 

@@ -3,6 +3,8 @@ package openapispec
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -45,5 +47,16 @@ func TestValidateResponseRejectsUndocumentedStatus(t *testing.T) {
 	}
 	if err := s.ValidateResponse(req, nil, 200, h, []byte(`{"type":7}`)); err == nil {
 		t.Fatal("admin with a numeric type validated")
+	}
+}
+
+func TestLoadFileWithoutServersFails(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "no-servers.yaml")
+	doc := "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n"
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := LoadFile(path); err == nil {
+		t.Fatalf("a description without servers loaded: %+v", s)
 	}
 }
