@@ -616,6 +616,30 @@ func (r *run) transition(ctx context.Context, state string, o outcome, auditOut 
 	return finished, nil
 }
 
+// settle records a final state (see transition) and returns the run's final
+// result: the recorded state, whether this run or another recorded it.
+func (r *run) settle(ctx context.Context, state string, o outcome, auditOut audit.Outcome, reason string) (Result, error) {
+	if _, err := r.transition(ctx, state, o, auditOut, reason, nil, nil); err != nil {
+		return r.result(), err
+	}
+	return r.finalResult()
+}
+
+// advance records an open state (see transition); stop reports that the run
+// ends here, with res and err final (the transition failed, or another run
+// finished the job).
+func (r *run) advance(ctx context.Context, state string, o outcome, reason string) (res Result, stop bool, err error) {
+	finished, err := r.transition(ctx, state, o, audit.OutcomeSuccess, reason, nil, nil)
+	if err != nil {
+		return r.result(), true, err
+	}
+	if finished {
+		res, err = r.finalResult()
+		return res, true, err
+	}
+	return Result{}, false, nil
+}
+
 // poll follows the job to its end.
 func (r *run) poll(ctx context.Context) (Result, error) {
 	s := r.s
@@ -630,10 +654,7 @@ func (r *run) poll(ctx context.Context) (Result, error) {
 				return r.result(), ctx.Err()
 			}
 			if errors.Is(err, intercom.ErrNotFound) || isGone(err) {
-				if _, terr := r.transition(ctx, StateExpired, outcome{Reason: "job not found at Intercom"}, audit.OutcomeFailure, "job no longer exists at Intercom", nil, nil); terr != nil {
-					return r.result(), terr
-				}
-				return r.finalResult()
+				return r.settle(ctx, StateExpired, outcome{Reason: "job not found at Intercom"}, audit.OutcomeFailure, "job no longer exists at Intercom")
 			}
 			// 401, 5xx after retries, ...: the job stays recorded; a rerun resumes.
 			return r.result(), err
@@ -643,36 +664,21 @@ func (r *run) poll(ctx context.Context) (Result, error) {
 		switch {
 		case d.Completed():
 			if r.job.State != StateCompleted {
-				if done, err := r.transition(ctx, StateCompleted, outcome{IntercomStatus: safeStatus(d.Status)}, audit.OutcomeSuccess, "completed at Intercom; status "+safeStatus(d.Status), nil, nil); err != nil || done {
-					if err != nil {
-						return r.result(), err
-					}
-					return r.finalResult()
+				if res, stop, err := r.advance(ctx, StateCompleted, outcome{IntercomStatus: safeStatus(d.Status)}, "completed at Intercom; status "+safeStatus(d.Status)); stop {
+					return res, err
 				}
 			}
 			return r.download(ctx, d)
 		case st == StateNoData:
-			if _, err := r.transition(ctx, StateNoData, outcome{IntercomStatus: d.Status}, audit.OutcomeNoop, "no data: no message was sent in the range", nil, nil); err != nil {
-				return r.result(), err
-			}
-			return r.finalResult()
+			return r.settle(ctx, StateNoData, outcome{IntercomStatus: d.Status}, audit.OutcomeNoop, "no data: no message was sent in the range")
 		case st == StateFailed:
-			if _, err := r.transition(ctx, StateFailed, outcome{IntercomStatus: d.Status, Reason: "HTTP 504 status failed"}, audit.OutcomeFailure, "failed at Intercom (HTTP 504)", nil, nil); err != nil {
-				return r.result(), err
-			}
-			return r.finalResult()
+			return r.settle(ctx, StateFailed, outcome{IntercomStatus: d.Status, Reason: "HTTP 504 status failed"}, audit.OutcomeFailure, "failed at Intercom (HTTP 504)")
 		case st == StateCanceled:
-			if _, err := r.transition(ctx, StateCanceled, outcome{IntercomStatus: d.Status, Reason: "cancelled outside this run"}, audit.OutcomeFailure, "cancelled at Intercom", nil, nil); err != nil {
-				return r.result(), err
-			}
-			return r.finalResult()
+			return r.settle(ctx, StateCanceled, outcome{IntercomStatus: d.Status, Reason: "cancelled outside this run"}, audit.OutcomeFailure, "cancelled at Intercom")
 		}
 		if st != r.job.State && Resumable(st) {
-			if done, err := r.transition(ctx, st, outcome{IntercomStatus: d.Status}, audit.OutcomeSuccess, "status "+st, nil, nil); err != nil || done {
-				if err != nil {
-					return r.result(), err
-				}
-				return r.finalResult()
+			if res, stop, err := r.advance(ctx, st, outcome{IntercomStatus: d.Status}, "status "+st); stop {
+				return res, err
 			}
 		}
 		now := s.now()
@@ -716,10 +722,7 @@ func (r *run) cancel(ctx context.Context) (Result, error) {
 	} else if d.Status != intercom.ExportCanceled {
 		reason = "timed out after " + r.p.Timeout.String() + "; cancel answered status " + safeStatus(d.Status)
 	}
-	if _, err := r.transition(ctx, StateTimedOut, outcome{IntercomStatus: safeStatus(d.Status), Reason: reason}, audit.OutcomeFailure, reason, nil, nil); err != nil {
-		return r.result(), err
-	}
-	return r.finalResult()
+	return r.settle(ctx, StateTimedOut, outcome{IntercomStatus: safeStatus(d.Status), Reason: reason}, audit.OutcomeFailure, reason)
 }
 
 // finalResult turns a final recorded state into the result and error.
@@ -752,10 +755,7 @@ func (r *run) finalResult() (Result, error) {
 func (r *run) download(ctx context.Context, d intercom.DataExport) (Result, error) {
 	s := r.s
 	if !d.DownloadExpiresAt.IsZero() && !s.now().Before(d.DownloadExpiresAt.Time()) {
-		if _, err := r.transition(ctx, StateExpired, outcome{IntercomStatus: d.Status, Reason: "download_expires_at passed"}, audit.OutcomeFailure, "download expired before it was fetched", nil, nil); err != nil {
-			return r.result(), err
-		}
-		return r.finalResult()
+		return r.settle(ctx, StateExpired, outcome{IntercomStatus: d.Status, Reason: "download_expires_at passed"}, audit.OutcomeFailure, "download expired before it was fetched")
 	}
 	// Another run resuming the same job may be downloading it: wait for it to
 	// finish, or for its lease to lapse (it was killed).
@@ -794,10 +794,7 @@ func (r *run) download(ctx context.Context, d intercom.DataExport) (Result, erro
 		case ctx.Err() != nil:
 			return r.result(), ctx.Err()
 		case errors.Is(err, intercom.ErrNotFound) || isGone(err):
-			if _, terr := r.transition(ctx, StateExpired, outcome{IntercomStatus: d.Status, Reason: "download answered not found"}, audit.OutcomeFailure, "download no longer available at Intercom", nil, nil); terr != nil {
-				return r.result(), terr
-			}
-			return r.finalResult()
+			return r.settle(ctx, StateExpired, outcome{IntercomStatus: d.Status, Reason: "download answered not found"}, audit.OutcomeFailure, "download no longer available at Intercom")
 		case errors.Is(err, ErrOutDir), errors.Is(err, intercom.ErrUnauthorized), errors.Is(err, intercom.ErrForbidden),
 			errors.Is(err, intercom.ErrForeignHost), errors.Is(err, intercom.ErrValidation), isVaultErr(err):
 			// Not the download's fault: the job stays completed; fix and rerun.
@@ -925,19 +922,15 @@ func (r *run) fetchOnce(ctx context.Context, d intercom.DataExport) (res Result,
 			reason = "kept encrypted " + string(arch.Format)
 		}
 	}
-	finished, err := r.transition(ctx, state, o, audit.OutcomeSuccess, reason, counts, func(tx store.Tx) error {
+	// If another run recorded the job first, its record stands: either way the
+	// recorded state is final now.
+	if _, err := r.transition(ctx, state, o, audit.OutcomeSuccess, reason, counts, func(tx store.Tx) error {
 		if ks == nil {
 			return nil
 		}
 		return ks.store(ctx, tx, expires, o.Files)
-	})
-	if err != nil {
+	}); err != nil {
 		return Result{}, false, err
-	}
-	if finished {
-		// Another run recorded the job first; its record stands.
-		res, err := r.finalResult()
-		return res, true, err
 	}
 	res, err = r.finalResult()
 	return res, true, err

@@ -44,20 +44,23 @@ func (s *Service) ShredKeys(ctx context.Context) (ShredResult, error) {
 		after = ids[len(ids)-1]
 		for _, id := range ids {
 			res.Checked++
-			gone, err := s.filesGone(ctx, strings.TrimPrefix(id, prefix))
+			job := strings.TrimPrefix(id, prefix)
+			gone, err := s.filesGone(ctx, job)
 			if err != nil {
 				return res, err
 			}
 			if !gone {
 				continue
 			}
-			job := strings.TrimPrefix(id, prefix)
+			// destroyed is set by the transaction's last attempt (the store may
+			// run it again) and counted only once it has committed.
+			var destroyed bool
 			err = s.Store.InTx(ctx, func(tx store.Tx) error {
-				destroyed, err := s.Vault.DestroyPersonKey(ctx, tx, id)
+				var err error
+				destroyed, err = s.Vault.DestroyPersonKey(ctx, tx, id)
 				if err != nil || !destroyed {
 					return err
 				}
-				res.Destroyed++
 				_, err = s.Chain.Append(ctx, tx, audit.Record{Actor: s.actor(), Action: audit.ActionExportJob,
 					Outcome: audit.OutcomeSuccess, Reason: "key of expired kept files destroyed",
 					ObjectIDs: []string{job}, Counts: map[string]int64{"keys_destroyed": 1}})
@@ -65,6 +68,9 @@ func (s *Service) ShredKeys(ctx context.Context) (ShredResult, error) {
 			})
 			if err != nil {
 				return res, fmt.Errorf("export: shred the key of job %s: %w", shownJob(job), err)
+			}
+			if destroyed {
+				res.Destroyed++
 			}
 		}
 	}

@@ -311,19 +311,7 @@ func (r *Runner) Run(ctx context.Context, p Policy, o RunOptions) (RunResult, er
 // transaction that holds the audit chain head first, so that two runs
 // starting at once on PostgreSQL see each other.
 func (r *Runner) start(ctx context.Context, p Policy, dry bool, limit int, now time.Time) (RunResult, error) {
-	res := RunResult{DryRun: dry}
-	for _, c := range Categories() {
-		cr := CategoryResult{Category: c, Age: p.Age(c).String()}
-		switch {
-		case c == Audit:
-			cr.Note = auditNote
-		case p.Age(c).IsOff():
-			cr.Note = "off: not removed automatically"
-		default:
-			cr.Cutoff = p.Cutoff(c, now).UTC()
-		}
-		res.Categories = append(res.Categories, cr)
-	}
+	res := RunResult{DryRun: dry, Categories: plan(p, now)}
 	err := r.Store.InTx(ctx, func(tx store.Tx) error {
 		res.Interrupted = res.Interrupted[:0]
 		if _, _, err := tx.Head(ctx); err != nil {
@@ -668,26 +656,41 @@ func (r *Runner) Preview(ctx context.Context, p Policy, now time.Time) ([]Catego
 	if now.IsZero() {
 		now = r.now()
 	}
-	var out []CategoryResult
+	out := plan(p, now)
+	for i := range out {
+		cr := &out[i]
+		cat, ok := storeCategory[cr.Category]
+		if !ok || cr.Cutoff.IsZero() {
+			continue // audit, or off
+		}
+		n, err := r.Store.CountExpired(ctx, cat, cr.Cutoff)
+		if err != nil {
+			return nil, fmt.Errorf("retention: count %s: %w", cat, err)
+		}
+		cr.Deleted = n
+	}
+	return out, nil
+}
+
+// plan is what a run at now does to each category, in Categories() order:
+// the cutoff of a category that is processed, or the note saying why it is
+// not (audit never is; an "off" category is not).
+func plan(p Policy, now time.Time) []CategoryResult {
+	out := make([]CategoryResult, 0, len(Categories()))
 	for _, c := range Categories() {
 		cr := CategoryResult{Category: c, Age: p.Age(c).String()}
-		cat, ok := storeCategory[c]
+		_, processed := storeCategory[c]
 		switch {
-		case !ok:
+		case !processed:
 			cr.Note = auditNote
 		case p.Age(c).IsOff():
 			cr.Note = "off: not removed automatically"
 		default:
 			cr.Cutoff = p.Cutoff(c, now).UTC()
-			n, err := r.Store.CountExpired(ctx, cat, cr.Cutoff)
-			if err != nil {
-				return nil, fmt.Errorf("retention: count %s: %w", cat, err)
-			}
-			cr.Deleted = n
 		}
 		out = append(out, cr)
 	}
-	return out, nil
+	return out
 }
 
 // FormatCount formats a count for people ("1,234,567").
