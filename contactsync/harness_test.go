@@ -1,26 +1,22 @@
 package contactsync_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/app"
 	"github.com/intercom-privacy/intercom-privacy/app/apptest"
-	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/contactsync"
 	"github.com/intercom-privacy/intercom-privacy/sandbox"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/store/storetest"
-	"github.com/intercom-privacy/intercom-privacy/vault"
-	"github.com/intercom-privacy/intercom-privacy/webhook"
+	"github.com/intercom-privacy/intercom-privacy/webhook/webhooktest"
 )
 
 // clock is a settable clock shared by the sandbox and the syncer.
@@ -44,13 +40,11 @@ func (c *clock) Advance(d time.Duration) {
 // harness is a sandbox workspace served over HTTP on 127.0.0.1 and the
 // application assembled against it on one store backend.
 type harness struct {
-	t      testing.TB
-	clock  *clock
-	sb     *sandbox.Server
-	srv    *httptest.Server
-	app    *app.App
-	dbURL  string
-	master vault.MasterKey
+	t     testing.TB
+	clock *clock
+	sb    *sandbox.Server
+	app   *app.App
+	ws    *apptest.Workspace
 }
 
 func newHarness(t testing.TB, b storetest.Backend, opts sandbox.Options) *harness {
@@ -58,30 +52,13 @@ func newHarness(t testing.TB, b storetest.Backend, opts sandbox.Options) *harnes
 	if opts.Contacts == 0 {
 		opts.Contacts = 60
 	}
-	if opts.RateLimit == 0 {
-		opts.RateLimit = -1
-	}
 	opts.ContactsOnly = true
 	ck := &clock{t: time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)}
 	if opts.Now == nil {
 		opts.Now = ck.Now
 	}
-	sb, err := sandbox.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sb.Handler())
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() { sb.Close() })
-	text, err := vault.GenerateMasterKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	master, err := vault.ParseMasterKey(text)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &harness{t: t, clock: ck, sb: sb, srv: srv, dbURL: b.NewURL(t), master: master}
+	ws := apptest.New(t, b, apptest.Options{Sandbox: opts})
+	h := &harness{t: t, clock: ck, ws: ws, sb: ws.Sandbox}
 	h.app = h.open()
 	return h
 }
@@ -89,7 +66,7 @@ func newHarness(t testing.TB, b storetest.Backend, opts sandbox.Options) *harnes
 // open assembles an App on the harness's store (another process).
 func (h *harness) open() *app.App {
 	h.t.Helper()
-	return apptest.Open(h.t, apptest.Target{DatabaseURL: h.dbURL, MasterKey: h.master, Token: h.sb.Token(), BaseURL: h.srv.URL, Actor: "test"})
+	return h.ws.Open("test")
 }
 
 // syncer builds a Syncer on a with the sync section of cfg (default when nil).
@@ -141,14 +118,7 @@ const secret = "test-client-secret"
 // deliver posts body to h through the handler (no network) and returns the status.
 func deliver(t testing.TB, h http.Handler, body []byte, sig string) int {
 	t.Helper()
-	req := httptest.NewRequest(http.MethodPost, webhook.Path, bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if sig != "" {
-		req.Header.Set(webhook.SignatureHeader, sig)
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return rec.Code
+	return webhooktest.Post(h, body, sig).Code
 }
 
 // cached returns the cached contact or ok false.
@@ -156,14 +126,10 @@ func cached(t testing.TB, st store.Store, id string) (store.CachedContact, bool)
 	t.Helper()
 	c, err := st.GetContact(context.Background(), id)
 	if err != nil {
-		if errorsIsNotFound(err) {
+		if errors.Is(err, store.ErrNotFound) {
 			return c, false
 		}
 		t.Fatal(err)
 	}
 	return c, true
 }
-
-func errorsIsNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
-
-var _ = audit.ActionSyncRun

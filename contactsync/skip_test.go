@@ -8,9 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/intercom-privacy/intercom-privacy/app"
+	"github.com/intercom-privacy/intercom-privacy/app/apptest"
 	"github.com/intercom-privacy/intercom-privacy/contactsync"
-	"github.com/intercom-privacy/intercom-privacy/intercom"
 	"github.com/intercom-privacy/intercom-privacy/sandbox"
 	"github.com/intercom-privacy/intercom-privacy/store/storetest"
 )
@@ -27,14 +26,8 @@ func TestContactWithoutIDIsSkipped(t *testing.T) {
 			`"pages":{"type":"pages","page":1,"per_page":150,"total_pages":1}}`)
 	}))
 	defer fake.Close()
-	a, err := app.Open(context.Background(), app.Settings{
-		DatabaseURL: h.dbURL, MasterKey: h.master, Actor: "test",
-		Intercom: intercom.Config{Token: "t", BaseURL: fake.URL, Timeout: 5 * time.Second},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := apptest.Open(t, apptest.Target{DatabaseURL: h.ws.DatabaseURL, MasterKey: h.ws.MasterKey, Token: "t", BaseURL: fake.URL,
+		Actor: "test", Timeout: 5 * time.Second})
 	s := &contactsync.Syncer{Store: a.Store, Vault: a.Vault, Chain: a.Chain, Intercom: a.Intercom, Actor: "sync-test", Now: h.clock.Now}
 	res, err := s.Sync(context.Background(), contactsync.Options{Full: true})
 	if err != nil {

@@ -75,36 +75,21 @@ func newHarness(t testing.TB, b storetest.Backend, opts sandbox.Options) *harnes
 	}
 	h := &harness{t: t, clock: &clock{}}
 	opts.Now = h.clock.Now
-	sb, err := sandbox.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.sb = sb
-	inner := sb.Handler()
-	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/download/") {
-			h.downloads.Add(1)
-		}
-		h.mu.Lock()
-		f := h.fault
-		h.mu.Unlock()
-		if f != nil && f(w, r, inner) {
-			return
-		}
-		inner.ServeHTTP(w, r)
-	}))
-	t.Cleanup(h.srv.Close)
-	t.Cleanup(func() { sb.Close() })
-	text, err := vault.GenerateMasterKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.keyText = text
-	h.key, err = vault.ParseMasterKey(text)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.dbURL = b.NewURL(t)
+	ws := apptest.New(t, b, apptest.Options{Sandbox: opts, Wrap: func(inner http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, "/download/") {
+				h.downloads.Add(1)
+			}
+			h.mu.Lock()
+			f := h.fault
+			h.mu.Unlock()
+			if f != nil && f(w, r, inner) {
+				return
+			}
+			inner.ServeHTTP(w, r)
+		})
+	}})
+	h.sb, h.srv, h.dbURL, h.key, h.keyText = ws.Sandbox, ws.Server, ws.DatabaseURL, ws.MasterKey, ws.MasterKeyText
 	h.app = h.open()
 	return h
 }

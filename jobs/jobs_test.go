@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,6 +31,21 @@ func (w *countWorker) Work(ctx context.Context, job *river.Job[countArgs]) error
 	defer w.mu.Unlock()
 	w.runs[job.Args.N]++
 	return nil
+}
+
+// ranOnceEach waits until n distinct jobs have run, then grace for a second run
+// of any of them, and fails for every job that did not run exactly once.
+func (w *countWorker) ranOnceEach(t *testing.T, n int, grace time.Duration) {
+	t.Helper()
+	waitFor(t, func() bool { w.mu.Lock(); defer w.mu.Unlock(); return len(w.runs) == n })
+	time.Sleep(grace)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for job, c := range w.runs {
+		if c != 1 {
+			t.Errorf("job %d ran %d times", job, c)
+		}
+	}
 }
 
 // backend is one database a test runs against.
@@ -111,15 +125,7 @@ func TestJobsRunOnceEach(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			waitFor(t, func() bool { w.mu.Lock(); defer w.mu.Unlock(); return len(w.runs) == 20 })
-			time.Sleep(200 * time.Millisecond)
-			w.mu.Lock()
-			defer w.mu.Unlock()
-			for n, c := range w.runs {
-				if c != 1 {
-					t.Errorf("job %d ran %d times", n, c)
-				}
-			}
+			w.ranOnceEach(t, 20, 200*time.Millisecond)
 		})
 	}
 }
@@ -158,7 +164,6 @@ func TestTwoWorkersShareWork(t *testing.T) {
 	}
 	ctx := context.Background()
 	schema := pgSchema(t)
-	var total atomic.Int64
 	w := &countWorker{runs: map[int]int{}}
 	var queues []*Queue
 	for i := range 2 {
@@ -179,17 +184,8 @@ func TestTwoWorkersShareWork(t *testing.T) {
 		if _, err := queues[i%2].Insert(ctx, countArgs{N: i}, nil); err != nil {
 			t.Fatal(err)
 		}
-		total.Add(1)
 	}
-	waitFor(t, func() bool { w.mu.Lock(); defer w.mu.Unlock(); return len(w.runs) == 100 })
-	time.Sleep(300 * time.Millisecond)
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for n, c := range w.runs {
-		if c != 1 {
-			t.Errorf("job %d ran %d times", n, c)
-		}
-	}
+	w.ranOnceEach(t, 100, 300*time.Millisecond)
 }
 
 func TestCronInZone(t *testing.T) {

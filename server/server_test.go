@@ -35,14 +35,7 @@ func body(id, topic string) []byte {
 
 func post(t *testing.T, h http.Handler, b []byte, sig string) int {
 	t.Helper()
-	req := httptest.NewRequest(http.MethodPost, server.PathWebhook, bytes.NewReader(b))
-	req.Header.Set("Content-Type", "application/json")
-	if sig != "" {
-		req.Header.Set(webhook.SignatureHeader, sig)
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return rec.Code
+	return webhooktest.Post(h, b, sig).Code
 }
 
 func get(t *testing.T, h http.Handler, path string) (int, string) {

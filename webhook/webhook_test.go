@@ -362,10 +362,7 @@ func TestHandlerSinkFailureAndMisconfiguration(t *testing.T) {
 		"no secret": {Sink: &webhooktest.MemorySink{}},
 		"no sink":   {Secret: secret},
 	} {
-		rec := httptest.NewRecorder()
-		req := httptest.NewRequest(http.MethodPost, webhook.Path, bytes.NewReader(body))
-		req.Header.Set(webhook.SignatureHeader, webhook.Sign(secret, body))
-		webhook.Handler(opts).ServeHTTP(rec, req)
+		rec := webhooktest.Post(webhook.Handler(opts), body, webhook.Sign(secret, body))
 		if rec.Code != 500 {
 			t.Errorf("%s: %d, want 500", name, rec.Code)
 		}
@@ -376,10 +373,7 @@ func TestHandlerSinkFailureAndMisconfiguration(t *testing.T) {
 		gotCtx = ctx
 		return false, nil
 	})})
-	rec := httptest.NewRecorder()
-	req := httptest.NewRequest(http.MethodPost, webhook.Path, bytes.NewReader(body))
-	req.Header.Set(webhook.SignatureHeader, webhook.Sign(secret, body))
-	h.ServeHTTP(rec, req)
+	rec := webhooktest.Post(h, body, webhook.Sign(secret, body))
 	if rec.Code != 200 || gotCtx == nil {
 		t.Errorf("SinkFunc: %d", rec.Code)
 	}
@@ -393,10 +387,7 @@ func TestHandlerOtherWorkspace(t *testing.T) {
 		calls     int
 	}{{"abc123", `"accepted"`, 1}, {"zzz999", `"ignored"`, 1}} {
 		body := bytes.Replace(contactBody("notif_"+tc.app, "contact.deleted"), []byte(`"app_id":"abc123"`), []byte(`"app_id":"`+tc.app+`"`), 1)
-		rec := httptest.NewRecorder()
-		req := httptest.NewRequest(http.MethodPost, webhook.Path, bytes.NewReader(body))
-		req.Header.Set(webhook.SignatureHeader, webhook.Sign(secret, body))
-		h.ServeHTTP(rec, req)
+		rec := webhooktest.Post(h, body, webhook.Sign(secret, body))
 		if rec.Code != 200 || !strings.Contains(rec.Body.String(), tc.want) || sink.Calls() != tc.calls {
 			t.Errorf("app %s: %d %q calls %d", tc.app, rec.Code, rec.Body.String(), sink.Calls())
 		}
