@@ -247,6 +247,12 @@ func (c *Client) attempt(ctx context.Context, cl *call, u *url.URL, payload []by
 	req, err := http.NewRequestWithContext(actx, cl.method, u.String(), body)
 	if err != nil {
 		cancel()
+		// A *url.Error quotes the URL, whose path may hold an external id (an e-mail
+		// address) or a download signature: keep only its cause.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return nil, false, fmt.Errorf("%w: cannot build the request: %v", ErrValidation, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+string(c.cfg.token))
