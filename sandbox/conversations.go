@@ -47,25 +47,7 @@ func (s *Server) searchConversations(w http.ResponseWriter, r *http.Request) {
 	ws := s.ws
 	ws.mu.RLock()
 	defer ws.mu.RUnlock()
-	var items []*Conversation
-	if contacts, ok := indexedValues(sr.query, "contact_ids"); ok {
-		// The usual DSAR query (contact_ids = X): scan only X's conversations.
-		seen := map[string]bool{}
-		for _, cid := range contacts {
-			for _, id := range ws.convsOf[cid] {
-				if c, ok := ws.convs[id]; ok && !seen[id] && match(sr.query, c, conversationFields, conversationDates) {
-					seen[id] = true
-					items = append(items, c)
-				}
-			}
-		}
-	} else {
-		for _, c := range ws.convOrder {
-			if _, ok := ws.convs[c.ID]; ok && match(sr.query, c, conversationFields, conversationDates) {
-				items = append(items, c)
-			}
-		}
-	}
+	items := matching(sr.query, conversationFields, conversationDates, ws.convs, ws.convOrder, ws.convsOf, convID)
 	field := sr.sortField
 	if field == "" {
 		field = "created_at"

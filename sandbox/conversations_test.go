@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -252,4 +253,43 @@ func TestEvents(t *testing.T) {
 	e.want(e.do("GET", "/events?intercom_user_id="+id, nil), 400)
 	e.want(e.do("GET", "/events?type=user&intercom_user_id="+id+"&user_id=x", nil), 400)
 	e.want(e.do("GET", "/events?type=user&intercom_user_id=nobody", nil), 404)
+}
+
+// TestContactIndexMatchesScan checks that conversation and ticket searches by
+// contact_ids (answered from the per-contact indexes) find what a full scan finds.
+func TestContactIndexMatchesScan(t *testing.T) {
+	e := newEnv(t, Options{Seed: 21, Contacts: 120})
+	p := e.s.SamplePerson()
+	contacts := slices.Clone(p.ContactIDs)
+	for _, c := range e.s.Workspace().Contacts()[:40] {
+		contacts = append(contacts, c.ID)
+	}
+	tickets := 0
+	for _, cid := range contacts {
+		for _, kind := range []string{"conversations", "tickets"} {
+			found := func(query string) []string {
+				var out struct {
+					Conversations []struct{ ID string } `json:"conversations"`
+					Tickets       []struct{ ID string } `json:"tickets"`
+				}
+				e.want(e.do("POST", "/"+kind+"/search", `{"query":`+query+`,"pagination":{"per_page":150}}`), 200).json(t, &out)
+				var ids []string
+				for _, x := range append(out.Conversations, out.Tickets...) {
+					ids = append(ids, x.ID)
+				}
+				return ids
+			}
+			eq := fmt.Sprintf(`{"field":"contact_ids","operator":"=","value":%q}`, cid)
+			viaIndex, viaScan := found(eq), found(`{"operator":"OR","value":[`+eq+`]}`)
+			if fmt.Sprint(viaIndex) != fmt.Sprint(viaScan) {
+				t.Fatalf("%s of %s: index %v, scan %v", kind, cid, viaIndex, viaScan)
+			}
+			if kind == "tickets" {
+				tickets += len(viaIndex)
+			}
+		}
+	}
+	if tickets < len(p.TicketIDs) {
+		t.Fatalf("found %d tickets in all, want at least the sample person's %d", tickets, len(p.TicketIDs))
+	}
 }

@@ -343,6 +343,9 @@ func (g *generator) ticket(c *Contact, p *persona) *Ticket {
 	}
 	w.tickets[t.ID] = t
 	w.ticketOrder = append(w.ticketOrder, t)
+	for _, id := range t.ContactIDs {
+		w.ticketsOf[id] = append(w.ticketsOf[id], t.ID)
+	}
 	return t
 }
 

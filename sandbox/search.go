@@ -592,6 +592,33 @@ func indexedValues(f *filter, field string) ([]string, bool) {
 	return nil, false
 }
 
+// matching returns the stored objects (those still in byID) that match q. When q
+// requires contact_ids (the usual DSAR query, contact_ids = X), only the objects
+// byContact names for those contacts are tested; otherwise every object of order.
+// The caller holds the read lock and sorts the result.
+func matching[T any](q *filter, fields map[string]fieldSpec[T], dr dateRules, byID map[string]T, order []T,
+	byContact map[string][]string, id func(T) string) []T {
+	var items []T
+	if contacts, ok := indexedValues(q, "contact_ids"); ok {
+		seen := map[string]bool{}
+		for _, cid := range contacts {
+			for _, oid := range byContact[cid] {
+				if x, ok := byID[oid]; ok && !seen[oid] && match(q, x, fields, dr) {
+					seen[oid] = true
+					items = append(items, x)
+				}
+			}
+		}
+		return items
+	}
+	for _, x := range order {
+		if _, ok := byID[id(x)]; ok && match(q, x, fields, dr) {
+			items = append(items, x)
+		}
+	}
+	return items
+}
+
 // readSearch reads and parses a search request body and its body cursor (kind names
 // the search the cursor must belong to), answering the error itself when it fails.
 func readSearch[T any](w http.ResponseWriter, r *http.Request, fields map[string]fieldSpec[T], dr dateRules, defPerPage int, kind string) (*searchRequest, *cursor, bool) {

@@ -37,12 +37,7 @@ func (s *Server) searchTickets(w http.ResponseWriter, r *http.Request) {
 	ws := s.ws
 	ws.mu.RLock()
 	defer ws.mu.RUnlock()
-	var items []*Ticket
-	for _, t := range ws.ticketOrder {
-		if _, ok := ws.tickets[t.ID]; ok && match(sr.query, t, ticketFields, ticketDates) {
-			items = append(items, t)
-		}
-	}
+	items := matching(sr.query, ticketFields, ticketDates, ws.tickets, ws.ticketOrder, ws.ticketsOf, ticketID)
 	field := sr.sortField
 	if field == "" {
 		field = "created_at"

@@ -38,6 +38,7 @@ type Workspace struct {
 
 	tickets     map[string]*Ticket
 	ticketOrder []*Ticket
+	ticketsOf   map[string][]string // contact id -> ids of the tickets stored with it
 
 	notes     map[string]*Note
 	notesOf   map[string][]string // contact id -> note ids
@@ -64,6 +65,7 @@ func newWorkspace(seed int64, anchor time.Time) *Workspace {
 		convs:      map[string]*Conversation{},
 		convsOf:    map[string][]string{},
 		tickets:    map[string]*Ticket{},
+		ticketsOf:  map[string][]string{},
 		notes:      map[string]*Note{},
 		notesOf:    map[string][]string{},
 		events:     map[string][]*Event{},
