@@ -788,14 +788,15 @@ func TestLeaseLapses(t *testing.T) {
 }
 
 // TestWarningsHoldNoData: a file without a header makes its first row the column
-// names; the warnings recorded must not repeat them.
+// names; the warnings recorded must not repeat them (the email twice in that row
+// is a "duplicate column", named by its position).
 func TestWarningsHoldNoData(t *testing.T) {
 	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
 	h.setFault(replaceDownload(func([]byte) []byte {
 		var b bytes.Buffer
 		w := gzip.NewWriter(&b)
 		w.Name = "odd_file.csv"
-		io.WriteString(w, "c1,someone@example.com,Some One\nc2,other@example.com,Other Person\n")
+		io.WriteString(w, "c1,someone@example.com,Some One,someone@example.com\nc2,other@example.com,Other Person,x\n")
 		w.Close()
 		return b.Bytes()
 	}))
@@ -807,6 +808,9 @@ func TestWarningsHoldNoData(t *testing.T) {
 	all := strings.Join(append(res.Warnings, j.Warnings...), "|")
 	if strings.Contains(all, "example.com") || strings.Contains(all, "Some One") {
 		t.Fatalf("warnings repeat data: %s", all)
+	}
+	if !strings.Contains(all, `column "#4"`) {
+		t.Fatalf("no duplicate-column warning naming #4: %s", all)
 	}
 	m := readManifest(t, res.Dir)
 	if b, _ := json.Marshal(m); bytes.Contains(b, []byte("example.com")) {

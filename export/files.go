@@ -453,35 +453,29 @@ func decode(ctx context.Context, a *exportfile.Archive, s sink, progress func(fi
 }
 
 // warningText formats a decoding warning for the store, the manifest and the
-// terminal. Names that do not look like identifiers are not repeated: a file
-// without a header line makes its first data row the "column names", which
-// would put a recipient's email into the job's record.
+// terminal. A file name that does not look like one is not repeated. Column
+// names need no such care: exportfile names a column that does not look like
+// one by its position (a file without a header line makes its first data row
+// the "column names", which would put a recipient's email into the job's
+// record).
 func warningText(w exportfile.Warning) string {
-	file := path.Base(strings.ReplaceAll(w.File, "\\", "/"))
-	if !identifier(file, true) {
-		file = "(a file with an unusual name)"
+	s := path.Base(strings.ReplaceAll(w.File, "\\", "/"))
+	if !plainFileName(s) {
+		s = "(a file with an unusual name)"
 	}
-	s := file
 	if w.Column != "" {
-		if identifier(w.Column, false) {
-			s += fmt.Sprintf(" column %q", w.Column)
-		} else {
-			s += " column (a name that is not an identifier, not repeated)"
-		}
+		s += fmt.Sprintf(" column %q", w.Column)
 	}
 	return s + ": " + w.Message
 }
 
-// identifier reports whether s is a short [A-Za-z0-9_] name (and, for file
-// names, '.' and '-').
-func identifier(s string, file bool) bool {
+// plainFileName reports whether s is a short name of [A-Za-z0-9_.-].
+func plainFileName(s string) bool {
 	if s == "" || len(s) > 64 {
 		return false
 	}
 	for _, r := range s {
-		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' ||
-			file && (r == '.' || r == '-')
-		if !ok {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.' || r == '-') {
 			return false
 		}
 	}

@@ -106,7 +106,7 @@ func (o Options) withDefaults() Options {
 // documented column missing, an entry skipped. It holds names only.
 type Warning struct {
 	File    string // the file's name inside the archive
-	Column  string // the column's header name, if the warning is about one
+	Column  string // the column's header name ("#<position>" when it does not look like one), if the warning is about one
 	Message string // what is odd
 }
 

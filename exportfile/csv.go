@@ -82,7 +82,7 @@ func (f *File) Header() ([]string, error) {
 		}
 		f.header[i] = h
 		if _, dup := f.index[h]; dup {
-			f.warnings = append(f.warnings, Warning{File: f.Name, Column: h, Message: "column appears more than once; the first is used"})
+			f.warnings = append(f.warnings, Warning{File: f.Name, Column: columnLabel(h, i), Message: "column appears more than once; the first is used"})
 			continue
 		}
 		f.index[h] = i
@@ -103,7 +103,7 @@ func (f *File) Header() ([]string, error) {
 	for i, h := range f.header {
 		if f.Kind != KindUnknown && !slices.Contains(sc.Known, h) {
 			f.extra = append(f.extra, i)
-			f.warnings = append(f.warnings, Warning{File: f.Name, Column: h, Message: "unexpected column (kept, see Row.Extra)"})
+			f.warnings = append(f.warnings, Warning{File: f.Name, Column: columnLabel(h, i), Message: "unexpected column (kept, see Row.Extra)"})
 		}
 	}
 	for _, c := range sc.Known {
@@ -149,7 +149,7 @@ func (f *File) Rows() iter.Seq2[Row, error] {
 			f.lim.mark(f.cr.InputOffset())
 			for i, v := range rec {
 				if len(v) > f.a.opts.MaxFieldBytes {
-					yield(Row{}, &Error{File: f.Name, Line: line, Column: f.header[i], Err: ErrFieldTooLarge,
+					yield(Row{}, &Error{File: f.Name, Line: line, Column: columnLabel(f.header[i], i), Err: ErrFieldTooLarge,
 						Detail: fmt.Sprintf("longer than %d bytes", f.a.opts.MaxFieldBytes)})
 					return
 				}
@@ -207,6 +207,23 @@ func (f *File) csvError(err error) error {
 
 // errRowLimit is returned by rowLimiter when one row would exceed the cap.
 var errRowLimit = errors.New("row limit")
+
+// columnLabel is how an Error or a Warning names column i, whose header name is
+// h: h when it looks like a column name (1 to 64 of [A-Za-z0-9_]), else "#"
+// and the column's 1-based position. A file without a header line makes its
+// first data row the "names" (a file of an unknown kind is checked against no
+// schema), and neither an Error nor a Warning holds data.
+func columnLabel(h string, i int) string {
+	ok := h != "" && len(h) <= 64
+	for j := 0; ok && j < len(h); j++ {
+		b := h[j]
+		ok = b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '_'
+	}
+	if ok {
+		return h
+	}
+	return "#" + strconv.Itoa(i+1)
+}
 
 // rowLimiter lets the CSV reader consume at most max bytes (plus one read
 // buffer) beyond the end of the last complete row, so a huge or endless

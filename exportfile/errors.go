@@ -52,7 +52,7 @@ var (
 type Error struct {
 	File   string // the file's name inside the archive ("" for the archive)
 	Line   int    // 1-based CSV line (0 when not applicable)
-	Column string // the column's header name, when known
+	Column string // the column's header name, or "#<position>" when the name does not look like one
 	Err    error  // a sentinel above
 	Detail string // more about what is wrong, without data
 	cause  error  // the underlying error, reachable with errors.Is/As

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -637,4 +638,35 @@ func FuzzOpenRows(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A file of an unknown kind is not checked against a schema, so one without a
+// header line makes its first data row the column names: an error about a
+// column must not repeat such a "name".
+func TestErrorColumnFromHeaderlessFileHoldsNoData(t *testing.T) {
+	data := marker + ",Jane Doe\nu2," + strings.Repeat("a", 100) + "\n"
+	_, err := readAll(t, []byte(data), Options{Name: "misc.csv", MaxFieldBytes: 64})
+	if !errors.Is(err, ErrFieldTooLarge) {
+		t.Fatalf("err = %v, want ErrFieldTooLarge", err)
+	}
+	var e *Error
+	if !errors.As(err, &e) || e.Line != 2 || e.Column != "#2" {
+		t.Errorf("located at %+v, want line 2 column #2", e)
+	}
+	if msg := err.Error(); strings.Contains(msg, marker) || strings.Contains(msg, "Jane") {
+		t.Errorf("error leaks row content: %v", msg)
+	}
+	// The same value twice in that first row is a "duplicate column".
+	res, err := readAll(t, []byte(marker+","+marker+"\nu1,u2\n"), Options{Name: "misc.csv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(res.warnings, func(w string) bool { return strings.Contains(w, `column "#2"`) }) {
+		t.Errorf("no duplicate-column warning naming #2: %q", res.warnings)
+	}
+	for _, w := range res.warnings {
+		if strings.Contains(w, marker) {
+			t.Errorf("warning leaks row content: %s", w)
+		}
+	}
 }
