@@ -35,6 +35,9 @@ type Settings struct {
 	Intercom intercom.Config
 	// Config is the YAML configuration (config.Default() when nil).
 	Config *config.Config
+	// ConfigPath is the file Config was read from ("" for the built-in
+	// defaults); errors about the configuration name it.
+	ConfigPath string
 	// Actor names who acts in audit records.
 	Actor string
 	// Logger is the project's redacting logger (discarding when nil).

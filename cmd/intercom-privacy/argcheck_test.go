@@ -5,26 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/intercom-privacy/intercom-privacy/vault"
 )
-
-// cliEnv points the commands at a fresh SQLite store with keys, and at an
-// Intercom that is never called (nothing here runs a request).
-func cliEnv(t *testing.T) {
-	t.Helper()
-	key, err := vault.GenerateMasterKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv(vault.EnvMasterKey, key)
-	t.Setenv("DATABASE_URL", "sqlite://"+filepath.Join(t.TempDir(), "t.db"))
-	t.Setenv("INTERCOM_ACCESS_TOKEN", "test-token")
-	t.Setenv("INTERCOM_API_URL", "http://127.0.0.1:1")
-	if _, err := dsarCLI(t, "keys", "init"); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // TestBadArgumentsAreNotRepeated: a value put in the wrong flag or argument
 // (an e-mail address, a phone number) is refused without being repeated in the

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -320,41 +319,14 @@ an existing file is replaced only when the export completes.`,
 			if out == "" || out == "-" {
 				return audit.Export(ctx, st, cmd.OutOrStdout(), keys)
 			}
-			return exportToFile(ctx, st, out, keys)
+			// Replaced only once the export is complete: a failed export never
+			// leaves a partial file, nor destroys the one that was there.
+			return writeOutFile("--out", out, true, func(w io.Writer) error {
+				return audit.Export(ctx, st, w, keys)
+			})
 		},
 	}
 	f.add(cmd)
 	cmd.Flags().StringVar(&out, "out", "", "file to write (default: standard output)")
 	return cmd
-}
-
-// exportToFile writes the export to a temporary file next to path and
-// renames it into place, so a failed export never leaves a partial file.
-func exportToFile(ctx context.Context, st store.Store, path string, keys audit.Keyring) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("audit export: creating the output file: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := tmp.Chmod(0o600); err != nil {
-		return fmt.Errorf("audit export: %w", err)
-	}
-	if err := audit.Export(ctx, st, tmp, keys); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("audit export: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("audit export: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("audit export: %w", err)
-	}
-	return nil
 }

@@ -110,7 +110,8 @@ contacts recoverable for 7 days before they are gone for good.`}[kind],
 			if err := checkAuditText("--verified-by", audit.FieldReason, verifiedBy); err != nil {
 				return err
 			}
-			if _, err := parseReceived(receivedAt, time.Now()); err != nil {
+			received, err := parseReceived(receivedAt, time.Now())
+			if err != nil {
 				return fmt.Errorf("--received-at: %w", err)
 			}
 			if timeout < 0 {
@@ -126,10 +127,6 @@ contacts recoverable for 7 days before they are gone for good.`}[kind],
 					return err
 				}
 			}
-			received, err := parseReceived(receivedAt, time.Now())
-			if err != nil {
-				return fmt.Errorf("--received-at: %w", err)
-			}
 			r, err := a.DSAR.Submit(ctx, dsar.Submission{Type: typ, Jurisdiction: j, Channel: channel, ReceivedAt: received,
 				Identifiers: dsar.Identifiers{Emails: emails, Phones: phones, ExternalIDs: externalIDs, ContactIDs: contacts}})
 			if err != nil {
@@ -138,13 +135,7 @@ contacts recoverable for 7 days before they are gone for good.`}[kind],
 			if r, err = a.DSAR.Verify(ctx, r.ID, verifiedBy); err != nil {
 				return fmt.Errorf("request %s filed but not verified (record it with 'dsar verify %s --verified-by HOW'): %w", r.ID, r.ID, err)
 			}
-			q, err := jobs.Open(ctx, a.Settings.DatabaseURL, jobs.Options{Logger: a.Logger})
-			if err != nil {
-				return fmt.Errorf("request %s filed; queueing it failed (a worker queues it on start): %w", r.ID, err)
-			}
-			_, err = dsar.Enqueue(ctx, q, r.ID)
-			q.Close()
-			if err != nil {
+			if err := enqueueRequest(ctx, a, r.ID); err != nil {
 				return fmt.Errorf("request %s filed; queueing it failed (a worker queues it on start): %w", r.ID, err)
 			}
 			out := cmd.OutOrStdout()
@@ -194,6 +185,18 @@ contacts recoverable for 7 days before they are gone for good.`}[kind],
 	f.BoolVar(&asJSON, "json", false, "print the request as JSON")
 	f.DurationVar(&timeout, "timeout", 0, "with --wait, give up waiting after this long (0: no limit; the request keeps its progress)")
 	return cmd
+}
+
+// enqueueRequest queues request id for a worker (River on the application's
+// database).
+func enqueueRequest(ctx context.Context, a *app.App, id string) error {
+	q, err := jobs.Open(ctx, a.Settings.DatabaseURL, jobs.Options{Logger: a.Logger})
+	if err != nil {
+		return err
+	}
+	defer q.Close()
+	_, err = dsar.Enqueue(ctx, q, id)
+	return err
 }
 
 // runInProcess runs River workers in this process until every request in ids is

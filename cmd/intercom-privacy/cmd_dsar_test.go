@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/sandbox"
-	"github.com/intercom-privacy/intercom-privacy/vault"
 )
 
 // dsarCLI executes the command line args and returns standard output.
@@ -31,26 +29,9 @@ func dsarCLI(t *testing.T, args ...string) (string, error) {
 }
 
 func TestDsarCommandsEndToEnd(t *testing.T) {
-	sb, err := sandbox.New(sandbox.Options{Contacts: 20, RateLimit: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
-	srv := httptest.NewServer(sb.Handler())
-	t.Cleanup(srv.Close)
-	key, err := vault.GenerateMasterKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	sb, _ := sandboxEnv(t, sandbox.Options{Contacts: 20, RateLimit: -1})
 	dir := t.TempDir()
-	t.Setenv(vault.EnvMasterKey, key)
-	t.Setenv("DATABASE_URL", "sqlite://"+filepath.Join(dir, "t.db"))
-	t.Setenv("INTERCOM_ACCESS_TOKEN", sb.Token())
-	t.Setenv("INTERCOM_API_URL", srv.URL)
 	p := sb.SamplePerson()
-	if _, err := dsarCLI(t, "keys", "init"); err != nil {
-		t.Fatal(err)
-	}
 	var outs []string
 	// Access first (with the archived contact's id), then erasure.
 	out, err := dsarCLI(t, "dsar", "access", "--email", p.Email, "--contact-id", p.ArchivedIDs[0], "--wait", "--json")
@@ -146,7 +127,11 @@ func TestDemo(t *testing.T) {
 			t.Errorf("demo output lacks %q:\n%s", want, s)
 		}
 	}
-	sb, _ := sandbox.New(sandbox.Options{Contacts: 30, RateLimit: -1})
+	sb, err := sandbox.New(sandbox.Options{Contacts: 30, RateLimit: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
 	p := sb.SamplePerson()
 	if strings.Contains(strings.ToLower(s), strings.ToLower(p.Email)) {
 		t.Error("the demo printed the sample person's email")

@@ -8,8 +8,6 @@ import (
 
 	"github.com/intercom-privacy/intercom-privacy/app"
 	"github.com/intercom-privacy/intercom-privacy/audit"
-	"github.com/intercom-privacy/intercom-privacy/dsar"
-	"github.com/intercom-privacy/intercom-privacy/jobs"
 	"github.com/intercom-privacy/intercom-privacy/store"
 )
 
@@ -40,12 +38,7 @@ data (no names, e-mail addresses or numbers).`,
 			if err != nil {
 				return r, err
 			}
-			q, err := jobs.Open(ctx, a.Settings.DatabaseURL, jobs.Options{Logger: a.Logger})
-			if err != nil {
-				return r, fmt.Errorf("request %s verified; queueing it failed (a worker queues it on start): %w", r.ID, err)
-			}
-			defer q.Close()
-			if _, err := dsar.Enqueue(ctx, q, r.ID); err != nil {
+			if err := enqueueRequest(ctx, a, r.ID); err != nil {
 				return r, fmt.Errorf("request %s verified; queueing it failed (a worker queues it on start): %w", r.ID, err)
 			}
 			return r, nil

@@ -16,7 +16,6 @@ import (
 
 	"github.com/intercom-privacy/intercom-privacy/app"
 	"github.com/intercom-privacy/intercom-privacy/export"
-	"github.com/intercom-privacy/intercom-privacy/retention"
 )
 
 func init() { register(newExportCmd) }
@@ -189,9 +188,9 @@ func exportParams(since, until, out string, keep bool, poll, timeout time.Durati
 // exportService builds the export workflow from the application, with the
 // configured retention for kept files.
 func exportService(a *app.App) (*export.Service, error) {
-	pol, err := retention.FromConfig(a.Config)
+	pol, err := retentionFromConfig(a)
 	if err != nil {
-		return nil, fmt.Errorf("configuration file: %w", err)
+		return nil, err
 	}
 	return &export.Service{Store: a.Store, Vault: a.Vault, Chain: a.Chain, Intercom: a.Intercom,
 		Actor: a.Settings.Actor, Retention: &pol, Logger: a.Logger, Now: a.Settings.Now}, nil

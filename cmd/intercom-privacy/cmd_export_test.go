@@ -1,20 +1,14 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/export"
-	"github.com/intercom-privacy/intercom-privacy/intercom"
 	"github.com/intercom-privacy/intercom-privacy/sandbox"
-	"github.com/intercom-privacy/intercom-privacy/vault"
 )
 
 func TestExportParams(t *testing.T) {
@@ -45,38 +39,11 @@ func TestExportParams(t *testing.T) {
 	}
 }
 
-// runCLI runs the root command with args and returns stdout and the error.
-func runCLI(t *testing.T, args ...string) (string, error) {
-	t.Helper()
-	root := newRootCmd()
-	var out, errOut bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&errOut)
-	root.SetArgs(args)
-	err := root.ExecuteContext(context.Background())
-	return out.String(), err
-}
-
+// cliSandbox is sandboxEnv with a small workspace whose exports take 300ms.
 func cliSandbox(t *testing.T, opts sandbox.Options) {
 	t.Helper()
 	opts.Contacts, opts.RateLimit, opts.ExportDuration = 40, -1, 300*time.Millisecond
-	sb, err := sandbox.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sb.Handler())
-	t.Cleanup(srv.Close)
-	key, err := vault.GenerateMasterKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv(intercom.EnvAPIURL, srv.URL)
-	t.Setenv("INTERCOM_ACCESS_TOKEN", sb.Token())
-	t.Setenv(vault.EnvMasterKey, key)
-	t.Setenv("DATABASE_URL", "sqlite://"+filepath.Join(t.TempDir(), "db.sqlite"))
-	if _, err := runCLI(t, "keys", "init"); err != nil {
-		t.Fatal(err)
-	}
+	sandboxEnv(t, opts)
 }
 
 func TestExportMessagesCommand(t *testing.T) {
@@ -84,7 +51,7 @@ func TestExportMessagesCommand(t *testing.T) {
 	out := t.TempDir()
 	today := time.Now().UTC().Format(time.DateOnly)
 	since := time.Now().UTC().AddDate(-3, 0, 0).Format(time.DateOnly)
-	stdout, err := runCLI(t, "export", "messages", "--since", since, "--until", today, "--out", out, "--keep",
+	stdout, err := dsarCLI(t, "export", "messages", "--since", since, "--until", today, "--out", out, "--keep",
 		"--poll-interval", "50ms", "--json")
 	if err != nil {
 		t.Fatal(err)
@@ -96,12 +63,12 @@ func TestExportMessagesCommand(t *testing.T) {
 	if res.Outcome != export.OutcomeDownloaded || res.Rows == 0 || !strings.HasPrefix(res.Dir, out) {
 		t.Fatalf("%+v", res)
 	}
-	stdout, err = runCLI(t, "export", "list")
+	stdout, err = dsarCLI(t, "export", "list")
 	if err != nil || !strings.Contains(stdout, res.Job) || !strings.Contains(stdout, "downloaded") {
 		t.Fatalf("list: %v\n%s", err, stdout)
 	}
 	again := t.TempDir()
-	stdout, err = runCLI(t, "export", "files", res.Job, "--out", again)
+	stdout, err = dsarCLI(t, "export", "files", res.Job, "--out", again)
 	if err != nil || !strings.Contains(stdout, again) {
 		t.Fatalf("files: %v\n%s", err, stdout)
 	}
@@ -113,12 +80,12 @@ func TestExportMessagesCommand(t *testing.T) {
 func TestExportMessagesCommandFailedExitCode(t *testing.T) {
 	cliSandbox(t, sandbox.Options{ExportStatus: sandbox.ExportFailed})
 	today := time.Now().UTC().Format(time.DateOnly)
-	_, err := runCLI(t, "export", "messages", "--since", today, "--until", today, "--keep", "--poll-interval", "50ms")
+	_, err := dsarCLI(t, "export", "messages", "--since", today, "--until", today, "--keep", "--poll-interval", "50ms")
 	var ec interface{ ExitCode() int }
 	if !errors.Is(err, export.ErrJobFailed) || !errors.As(err, &ec) || ec.ExitCode() != exportExitCode {
 		t.Fatalf("err %v", err)
 	}
-	_, err = runCLI(t, "export", "messages", "--since", "2026-01-02", "--until", "2026-01-01", "--keep")
+	_, err = dsarCLI(t, "export", "messages", "--since", "2026-01-02", "--until", "2026-01-01", "--keep")
 	if !errors.As(err, &ec) || ec.ExitCode() != 2 {
 		t.Fatalf("bad dates: %v", err)
 	}

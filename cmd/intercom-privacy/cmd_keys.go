@@ -70,6 +70,20 @@ func (f *keysFlags) open(ctx context.Context) (vault.MasterKey, store.Store, err
 	return m, st, nil
 }
 
+// openVault opens the store and the vault in it; close the store when done.
+func (f *keysFlags) openVault(ctx context.Context) (*vault.Vault, store.Store, error) {
+	m, st, err := f.open(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := vault.Open(ctx, st, m)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return v, st, nil
+}
+
 func newKeysInitCmd() *cobra.Command {
 	var f keysFlags
 	cmd := &cobra.Command{
@@ -151,15 +165,11 @@ audit-signing key is not rotated either. The run is recorded in the audit trail.
 				return fmt.Errorf("--batch %d: want at least 1 (the default is %d)", batch, vault.DefaultRotateBatch)
 			}
 			ctx := cmd.Context()
-			m, st, err := f.open(ctx)
+			v, st, err := f.openVault(ctx)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			v, err := vault.Open(ctx, st, m)
-			if err != nil {
-				return err
-			}
 			progress := func(int) {}
 			if term.IsTerminal(int(os.Stderr.Fd())) {
 				progress = func(done int) { fmt.Fprintf(os.Stderr, "\rperson keys examined: %d", done) }
@@ -281,15 +291,11 @@ instead (for 'openssl pkeyutl -verify').`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			m, st, err := f.open(ctx)
+			v, st, err := f.openVault(ctx)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			v, err := vault.Open(ctx, st, m)
-			if err != nil {
-				return err
-			}
 			pub, keyID := v.AuditPublicKey()
 			out := cmd.OutOrStdout()
 			if asPEM {

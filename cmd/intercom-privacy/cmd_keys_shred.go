@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
 
+	"github.com/intercom-privacy/intercom-privacy/app"
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/export"
 )
@@ -49,16 +51,20 @@ from cron after 'retention run'.`,
 				return err
 			}
 			defer a.Close()
-			var v shredView
-			if v.Packages, err = a.DSAR.ShredExpiredPackages(ctx); err != nil {
-				return fmt.Errorf("access packages: %w", err)
-			}
+			// Built before anything is destroyed: a configuration error stops
+			// the command before it has done half its work.
 			es, err := exportService(a)
 			if err != nil {
 				return err
 			}
-			if v.Exports, err = es.ShredKeys(ctx); err != nil {
-				return fmt.Errorf("export keys: %w", err)
+			v, err := runShred(ctx, a, es)
+			// Sign what was destroyed, as every run does at its end (also
+			// after a failure or Ctrl-C: the destructions before it committed).
+			if cerr := a.Checkpoint(context.WithoutCancel(ctx)); cerr != nil && err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return err
 			}
 			if asJS {
 				return writeJSON(cmd.OutOrStdout(), v)
@@ -70,6 +76,20 @@ from cron after 'retention run'.`,
 	af.add(cmd)
 	cmd.Flags().BoolVar(&asJS, "json", false, "print the counts as JSON")
 	return cmd
+}
+
+// runShred destroys the keys of expired access packages, then those of deleted
+// export files.
+func runShred(ctx context.Context, a *app.App, es *export.Service) (shredView, error) {
+	var v shredView
+	var err error
+	if v.Packages, err = a.DSAR.ShredExpiredPackages(ctx); err != nil {
+		return v, fmt.Errorf("access packages: %w", err)
+	}
+	if v.Exports, err = es.ShredKeys(ctx); err != nil {
+		return v, fmt.Errorf("export keys: %w", err)
+	}
+	return v, nil
 }
 
 func printShred(w io.Writer, v shredView) {

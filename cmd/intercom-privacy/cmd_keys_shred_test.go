@@ -3,42 +3,20 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/sandbox"
 	"github.com/intercom-privacy/intercom-privacy/store"
-	"github.com/intercom-privacy/intercom-privacy/vault"
 )
 
 // TestKeysShred: after a retention-style delete of an access package's blob, `keys
 // shred` destroys the package's key once (the second run destroys nothing), and the
 // package can no longer be downloaded; `audit verify` still passes.
 func TestKeysShred(t *testing.T) {
-	sb, err := sandbox.New(sandbox.Options{Contacts: 20, RateLimit: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
-	srv := httptest.NewServer(sb.Handler())
-	t.Cleanup(srv.Close)
-	key, err := vault.GenerateMasterKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dbURL := "sqlite://" + filepath.Join(t.TempDir(), "t.db")
-	t.Setenv(vault.EnvMasterKey, key)
-	t.Setenv("DATABASE_URL", dbURL)
-	t.Setenv(config.EnvFile, "")
-	t.Setenv("INTERCOM_ACCESS_TOKEN", sb.Token())
-	t.Setenv("INTERCOM_API_URL", srv.URL)
-	if _, err := dsarCLI(t, "keys", "init"); err != nil {
-		t.Fatal(err)
-	}
+	sb, dbURL := sandboxEnv(t, sandbox.Options{Contacts: 20, RateLimit: -1})
 	p := sb.SamplePerson()
 	out, err := dsarCLI(t, "dsar", "access", "--email", p.Email, "--wait", "--json")
 	if err != nil {
@@ -79,6 +57,12 @@ func TestKeysShred(t *testing.T) {
 	}
 	if v := shred(); v.Packages.PackageKeysDestroyed != 1 || v.Packages.PackagesDeleted != 0 || v.Packages.RequestKeysDestroyed != 0 {
 		t.Fatalf("shred after the blob was deleted: %+v", v)
+	}
+	// The destruction's audit record is signed by the command's checkpoint.
+	out, err = dsarCLI(t, "audit", "verify", "--json")
+	var rep reportJSON
+	if err != nil || json.Unmarshal([]byte(out), &rep) != nil || !rep.OK || rep.Unsigned != 0 {
+		t.Fatalf("audit verify after shredding a key: %v\n%s", err, out)
 	}
 	if v := shred(); v != (shredView{Exports: v.Exports}) || v.Exports.Destroyed != 0 {
 		t.Fatalf("second shred: %+v", v)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -13,7 +14,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/intercom-privacy/intercom-privacy/app"
-	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/retention"
 	"github.com/intercom-privacy/intercom-privacy/store"
 )
@@ -34,7 +34,7 @@ func retentionWorkerHook(a *app.App, workers *river.Workers) ([]*river.PeriodicJ
 	if err != nil {
 		return nil, err
 	}
-	p, err := retentionPolicy(a, config.Path(""), batch)
+	p, err := retentionPolicy(a, batch)
 	if err != nil {
 		return nil, err
 	}
@@ -42,16 +42,26 @@ func retentionWorkerHook(a *app.App, workers *river.Workers) ([]*river.PeriodicJ
 	return retention.RegisterPeriodic(workers, p, r)
 }
 
-// retentionPolicy reads the policy from the application's configuration
-// (read from path) and applies the batch size of the command line or the
-// environment.
-func retentionPolicy(a *app.App, path string, batch int) (retention.Policy, error) {
+// retentionFromConfig reads the retention policy from the application's
+// configuration; an error names the file it was read from.
+func retentionFromConfig(a *app.App) (retention.Policy, error) {
 	p, err := retention.FromConfig(a.Config)
 	if err != nil {
-		if path == "" {
-			path = "configuration"
+		where := a.Settings.ConfigPath
+		if where == "" {
+			where = "configuration"
 		}
-		return retention.Policy{}, fmt.Errorf("%s: %w", path, err)
+		return retention.Policy{}, fmt.Errorf("%s: %w", where, err)
+	}
+	return p, nil
+}
+
+// retentionPolicy reads the policy from the application's configuration and
+// applies the batch size of the command line or the environment.
+func retentionPolicy(a *app.App, batch int) (retention.Policy, error) {
+	p, err := retentionFromConfig(a)
+	if err != nil {
+		return retention.Policy{}, err
 	}
 	if batch < 1 || batch > retention.MaxBatchSize {
 		return retention.Policy{}, fmt.Errorf("--batch-size (or %s) %d: want a whole number from 1 to %d", envRetentionBatchSize, batch, retention.MaxBatchSize)
@@ -121,18 +131,18 @@ is still marked running belonged to a process that died: this run marks it
 interrupted and deletes what it left.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if staleAfter < time.Second {
+				return fmt.Errorf("--stale-after %v: want at least 1s (the default is %v)", staleAfter, retention.DefaultStaleAfter)
+			}
 			ctx := cmd.Context()
 			a, err := af.open(ctx, cliActor())
 			if err != nil {
 				return err
 			}
 			defer a.Close()
-			p, err := retentionPolicy(a, config.Path(af.configPath), batch)
+			p, err := retentionPolicy(a, batch)
 			if err != nil {
 				return err
-			}
-			if staleAfter < time.Second {
-				return fmt.Errorf("--stale-after %v: want at least 1s (the default is %v)", staleAfter, retention.DefaultStaleAfter)
 			}
 			r := newRetentionRunner(a, cliActor())
 			r.StaleAfter = staleAfter
@@ -184,7 +194,7 @@ func printRetentionRun(w io.Writer, res retention.RunResult) {
 	}
 	fmt.Fprintf(w, "retention %s %s: %s (%d active legal hold(s) honoured)\n", kind, res.RunID, res.State, res.ActiveHolds)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "CATEGORY\tMAX AGE\tCUTOFF\t%s\n", retentionUpper(verb))
+	fmt.Fprintf(tw, "CATEGORY\tMAX AGE\tCUTOFF\t%s\n", strings.ToUpper(verb))
 	for _, c := range res.Categories {
 		printRetentionCategory(tw, c)
 	}
@@ -198,16 +208,6 @@ func printRetentionCategory(tw io.Writer, c retention.CategoryResult) {
 		return
 	}
 	fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Category, c.Age, c.Cutoff.Format(time.RFC3339), retention.FormatCount(c.Deleted))
-}
-
-func retentionUpper(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c >= 'a' && c <= 'z' {
-			b[i] = c - 'a' + 'A'
-		}
-	}
-	return string(b)
 }
 
 // retentionShowView is the output of `retention show --json`.
@@ -256,7 +256,7 @@ func newRetentionShowCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			p, err := retentionPolicy(a, config.Path(af.configPath), batch)
+			p, err := retentionPolicy(a, batch)
 			if err != nil {
 				return err
 			}
@@ -327,8 +327,8 @@ func retentionRunOf(x store.RetentionRun) retentionRunView {
 
 func printRetentionShow(w io.Writer, p retention.Policy, v retentionShowView) {
 	fmt.Fprintln(w, "Policy in force:")
-	for _, line := range retentionLines(p.String()) {
-		fmt.Fprintln(w, "  "+line)
+	for line := range strings.Lines(p.String()) {
+		fmt.Fprintln(w, "  "+strings.TrimSuffix(line, "\n"))
 	}
 	fmt.Fprintf(w, "\nNext scheduled run: %s (when a worker or the server is running)\n", v.NextRun.Format(time.RFC3339))
 	fmt.Fprintln(w, "It would delete (rows past their age then, legal holds honoured, as the store is now):")
@@ -359,21 +359,6 @@ func printRetentionShow(w io.Writer, p retention.Policy, v retentionShowView) {
 		fmt.Fprint(w, " (`retention hold list` shows them)")
 	}
 	fmt.Fprintln(w)
-}
-
-func retentionLines(s string) []string {
-	var out []string
-	start := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\n' {
-			out = append(out, s[start:i])
-			start = i + 1
-		}
-	}
-	if start < len(s) {
-		out = append(out, s[start:])
-	}
-	return out
 }
 
 func newRetentionHoldCmd() *cobra.Command {

@@ -19,18 +19,8 @@ import (
 )
 
 func TestRetentionCommands(t *testing.T) {
-	key, err := vault.GenerateMasterKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	dbURL := cliStore(t)
 	dir := t.TempDir()
-	dbURL := "sqlite://" + filepath.Join(dir, "t.db")
-	t.Setenv(vault.EnvMasterKey, key)
-	t.Setenv("DATABASE_URL", dbURL)
-	t.Setenv(config.EnvFile, "")
-	if _, err := dsarCLI(t, "keys", "init"); err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
 	st, err := store.Open(ctx, dbURL)
 	if err != nil {
@@ -120,6 +110,24 @@ func TestRetentionCommands(t *testing.T) {
 	if err != nil {
 		t.Fatalf("audit verify: %v %s", err, out)
 	}
+	// audit export --out writes the file whole, mode 0600, replacing the one
+	// there; the file verifies on its own.
+	exp := filepath.Join(dir, "audit.jsonl")
+	if err := os.WriteFile(exp, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := dsarCLI(t, "audit", "export", "--out", exp); err != nil || out != "" {
+		t.Fatalf("audit export --out: %v %s", err, out)
+	}
+	if st, err := os.Stat(exp); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("audit export file: %v %v", st, err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Fatalf("files left next to the export: %v", ents)
+	}
+	if out, err := dsarCLI(t, "audit", "verify", "--file", exp); err != nil || !strings.Contains(out, "audit chain OK") {
+		t.Fatalf("audit verify --file: %v %s", err, out)
+	}
 
 	// A policy error in the configuration file names the file, the line and
 	// the valid values.
@@ -143,8 +151,12 @@ func TestRetentionWorkerHook(t *testing.T) {
 		t.Fatal(err)
 	}
 	open := func(cfg *config.Config) *app.App {
+		path := ""
+		if cfg != nil {
+			path = "c.yaml"
+		}
 		a, err := app.Open(context.Background(), app.Settings{DatabaseURL: "sqlite://" + filepath.Join(t.TempDir(), "t.db"),
-			MasterKey: master, InitKeys: true, Config: cfg, Actor: "worker"})
+			MasterKey: master, InitKeys: true, Config: cfg, ConfigPath: path, Actor: "worker"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -159,7 +171,8 @@ func TestRetentionWorkerHook(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := retentionWorkerHook(open(cfg), river.NewWorkers()); err == nil || !strings.Contains(err.Error(), "schedule.cron") {
+	if _, err := retentionWorkerHook(open(cfg), river.NewWorkers()); err == nil || !strings.Contains(err.Error(), "schedule.cron") ||
+		!strings.HasPrefix(err.Error(), "c.yaml: ") {
 		t.Fatalf("a bad schedule did not stop the worker: %v", err)
 	}
 	t.Setenv(envRetentionBatchSize, "0")

@@ -14,7 +14,6 @@ import (
 
 	"github.com/intercom-privacy/intercom-privacy/app"
 	"github.com/intercom-privacy/intercom-privacy/contactsync"
-	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/jobs"
 	"github.com/intercom-privacy/intercom-privacy/server"
 	"github.com/intercom-privacy/intercom-privacy/store"
@@ -167,10 +166,7 @@ finish (up to --stop-timeout), and exits.`,
 	f.Int64Var(&maxBody, "max-body", webhook.DefaultMaxBody, "largest notification body accepted, in bytes (larger: 413)")
 	f.BoolVar(&noWorkers, "no-workers", false, "serve HTTP only; run the job workers elsewhere (intercom-privacy worker)")
 	f.DurationVar(&applyInterval, "apply-interval", contactsync.DefaultApplyInterval, "how often stored webhook events that could not be applied yet are retried")
-	f.IntVar(&o.Concurrency, "concurrency", envInt("INTERCOM_PRIVACY_WORKERS", 4), "jobs run at once by this process (env INTERCOM_PRIVACY_WORKERS)")
-	f.StringVar(&o.ID, "id", envString("INTERCOM_PRIVACY_WORKER_ID", defaultWorkerID()), "name of this worker in River and in request leases (env INTERCOM_PRIVACY_WORKER_ID; default host-pid)")
-	f.DurationVar(&o.LeaseTTL, "lease-ttl", dsar.DefaultLeaseTTL, "how long a request stays claimed by a worker that stopped renewing it")
-	f.DurationVar(&o.JobTimeout, "job-timeout", 30*time.Minute, "longest run of one attempt of a job")
+	o.addFlags(cmd, 30*time.Minute, "longest run of one attempt of a job")
 	f.DurationVar(&stopWait, "stop-timeout", time.Minute, "how long to wait for running HTTP requests and jobs on interrupt")
 	return cmd
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,7 +17,6 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/contactsync"
 	"github.com/intercom-privacy/intercom-privacy/sandbox"
 	"github.com/intercom-privacy/intercom-privacy/server"
-	"github.com/intercom-privacy/intercom-privacy/vault"
 	"github.com/intercom-privacy/intercom-privacy/webhook"
 )
 
@@ -40,27 +38,11 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// serveEnv sets up a sandbox, a SQLite store with keys and the environment.
+// serveEnv sets up a sandbox of contacts only, a SQLite store with keys and
+// the environment.
 func serveEnv(t *testing.T) *sandbox.Server {
 	t.Helper()
-	sb, err := sandbox.New(sandbox.Options{Contacts: 30, ContactsOnly: true, RateLimit: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
-	api := httptest.NewServer(sb.Handler())
-	t.Cleanup(api.Close)
-	key, err := vault.GenerateMasterKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv(vault.EnvMasterKey, key)
-	t.Setenv("DATABASE_URL", "sqlite://"+filepath.Join(t.TempDir(), "serve.db"))
-	t.Setenv("INTERCOM_ACCESS_TOKEN", sb.Token())
-	t.Setenv("INTERCOM_API_URL", api.URL)
-	if _, err := dsarCLI(t, "keys", "init"); err != nil {
-		t.Fatal(err)
-	}
+	sb, _ := sandboxEnv(t, sandbox.Options{Contacts: 30, ContactsOnly: true, RateLimit: -1})
 	return sb
 }
 

@@ -84,6 +84,16 @@ func startWorkers(ctx context.Context, a *app.App, o workerOptions) (*jobs.Queue
 	return q, n, nil
 }
 
+// addFlags registers the flags of workerOptions on cmd (`worker` and `serve`);
+// the job timeout's default and usage differ between the two.
+func (o *workerOptions) addFlags(cmd *cobra.Command, jobTimeout time.Duration, jobTimeoutUsage string) {
+	f := cmd.Flags()
+	f.IntVar(&o.Concurrency, "concurrency", envInt("INTERCOM_PRIVACY_WORKERS", 4), "jobs run at once by this process (env INTERCOM_PRIVACY_WORKERS)")
+	f.StringVar(&o.ID, "id", envString("INTERCOM_PRIVACY_WORKER_ID", defaultWorkerID()), "name of this worker in River and in request leases (env INTERCOM_PRIVACY_WORKER_ID; default host-pid)")
+	f.DurationVar(&o.LeaseTTL, "lease-ttl", dsar.DefaultLeaseTTL, "how long a request stays claimed by a worker that stopped renewing it")
+	f.DurationVar(&o.JobTimeout, "job-timeout", jobTimeout, jobTimeoutUsage)
+}
+
 // defaultWorkerID names this process in River's tables and in request leases.
 func defaultWorkerID() string {
 	h, err := os.Hostname()
@@ -147,10 +157,7 @@ sent again.`,
 	}
 	af.add(cmd)
 	f := cmd.Flags()
-	f.IntVar(&o.Concurrency, "concurrency", envInt("INTERCOM_PRIVACY_WORKERS", 4), "jobs run at once by this process (env INTERCOM_PRIVACY_WORKERS)")
-	f.StringVar(&o.ID, "id", envString("INTERCOM_PRIVACY_WORKER_ID", defaultWorkerID()), "name of this worker in River and in request leases (env INTERCOM_PRIVACY_WORKER_ID; default host-pid)")
-	f.DurationVar(&o.LeaseTTL, "lease-ttl", dsar.DefaultLeaseTTL, "how long a request stays claimed by a worker that stopped renewing it")
-	f.DurationVar(&o.JobTimeout, "job-timeout", 10*time.Minute, "longest run of one attempt of a job; a longer request goes on in the next attempt from where it stopped, and a job left by a worker that died is taken up again after this plus 5 minutes")
+	o.addFlags(cmd, 10*time.Minute, "longest run of one attempt of a job; a longer request goes on in the next attempt from where it stopped, and a job left by a worker that died is taken up again after this plus 5 minutes")
 	f.DurationVar(&stopWait, "stop-timeout", time.Minute, "how long to wait for running jobs on interrupt")
 	return cmd
 }

@@ -83,7 +83,8 @@ func (f *appFlags) settings(actor string) (app.Settings, error) {
 	if err != nil {
 		return app.Settings{}, err
 	}
-	cfg, err := config.Load(config.Path(f.configPath))
+	path := config.Path(f.configPath)
+	cfg, err := config.Load(path)
 	if err != nil {
 		return app.Settings{}, err
 	}
@@ -95,7 +96,7 @@ func (f *appFlags) settings(actor string) (app.Settings, error) {
 		ic.Region = f.region
 	}
 	return app.Settings{
-		DatabaseURL: f.databaseURL, MasterKey: master, Config: cfg, Intercom: ic,
+		DatabaseURL: f.databaseURL, MasterKey: master, Config: cfg, ConfigPath: path, Intercom: ic,
 		Actor: actor, Logger: slog.Default(),
 	}, nil
 }
