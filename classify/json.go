@@ -49,14 +49,7 @@ func (w *walker) document(kind ObjectKind) error {
 // ws copies insignificant whitespace.
 func (w *walker) ws() {
 	start := w.pos
-	for w.pos < len(w.in) {
-		switch w.in[w.pos] {
-		case ' ', '\t', '\r', '\n':
-			w.pos++
-			continue
-		}
-		break
-	}
+	w.skipWS()
 	w.out = append(w.out, w.in[start:w.pos]...)
 }
 
@@ -133,23 +126,30 @@ func (w *walker) object(s slot, depth int) error {
 		if err := w.value(w.r.child(s, key), depth); err != nil {
 			return err
 		}
-		w.ws()
-		if w.pos >= len(w.in) {
-			return w.syntax("unterminated object")
-		}
-		switch w.in[w.pos] {
-		case ',':
-			w.out = append(w.out, ',')
-			w.pos++
-			w.ws()
-		case '}':
-			w.out = append(w.out, '}')
-			w.pos++
-			return nil
-		default:
-			return w.syntax("expected ',' or '}' in an object")
+		if end, err := w.next('}', "unterminated object", "expected ',' or '}' in an object"); end || err != nil {
+			return err
 		}
 	}
+}
+
+// next copies what follows a member or an element: a ',' (more follow) or
+// the container's closing byte, which ends it (end is true).
+func (w *walker) next(closing byte, unterminated, unexpected string) (end bool, err error) {
+	w.ws()
+	if w.pos >= len(w.in) {
+		return false, w.syntax(unterminated)
+	}
+	switch c := w.in[w.pos]; c {
+	case ',', closing:
+		w.out = append(w.out, c)
+		w.pos++
+		if c == closing {
+			return true, nil
+		}
+		w.ws()
+		return false, nil
+	}
+	return false, w.syntax(unexpected)
 }
 
 func (w *walker) array(s slot, depth int) error {
@@ -168,21 +168,8 @@ func (w *walker) array(s slot, depth int) error {
 		if err := w.value(s, depth); err != nil {
 			return err
 		}
-		w.ws()
-		if w.pos >= len(w.in) {
-			return w.syntax("unterminated array")
-		}
-		switch w.in[w.pos] {
-		case ',':
-			w.out = append(w.out, ',')
-			w.pos++
-			w.ws()
-		case ']':
-			w.out = append(w.out, ']')
-			w.pos++
-			return nil
-		default:
-			return w.syntax("expected ',' or ']' in an array")
+		if end, err := w.next(']', "unterminated array", "expected ',' or ']' in an array"); end || err != nil {
+			return err
 		}
 	}
 }

@@ -106,6 +106,12 @@ func NewKeyRules(extra map[string]Label) *KeyRules {
 
 // Match reports whether the value under key is sensitive, and its label.
 func (r *KeyRules) Match(key string) (Label, bool) {
+	return match(r, key)
+}
+
+// match is Match for a key held in a string or a byte slice; it does not
+// allocate for keys of up to 64 letters and digits.
+func match[K string | []byte](r *KeyRules, key K) (Label, bool) {
 	if r == nil || r.exact == nil {
 		r = defaultKeyRules
 	}
@@ -130,7 +136,7 @@ func (r *KeyRules) matchNormalized(n []byte) (Label, bool) {
 }
 
 // normalizeKey appends the lower-cased ASCII letters and digits of key to dst.
-func normalizeKey(dst []byte, key string) []byte {
+func normalizeKey[K string | []byte](dst []byte, key K) []byte {
 	for i := 0; i < len(key); i++ {
 		c := key[i]
 		switch {

@@ -81,13 +81,14 @@ func (w *walker) walkValue(v any, s slot, depth int) (any, error) {
 			kb := []byte(k)
 			nk := k
 			if red, changed := w.redactKey(kb); changed || !utf8.ValidString(k) {
-				nk = strings.ToValidUTF8(string(red), "\uFFFD")
+				base := strings.ToValidUTF8(string(red), "\uFFFD")
+				nk = base
 				// Two keys can redact to the same tag; keep both values.
 				for i := 2; ; i++ {
 					if _, dup := out[nk]; !dup {
 						break
 					}
-					nk = strings.ToValidUTF8(string(red), "\uFFFD") + "#" + strconv.Itoa(i)
+					nk = base + "#" + strconv.Itoa(i)
 				}
 			}
 			rv, err := w.walkValue(el, w.r.child(s, kb), depth)

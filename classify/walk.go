@@ -75,11 +75,7 @@ func (r *Redactor) child(s slot, key []byte) slot {
 			if f, ok := tables[s.kind][p]; ok {
 				return fromTable(s.kind, p, f)
 			}
-			if s.f.Class == ClassContent {
-				return r.genericChild(key)
-			}
 			s.path = p
-			return s
 		}
 		if s.f.Class == ClassContent {
 			return r.genericChild(key)
@@ -109,7 +105,7 @@ func (r *Redactor) genericChild(key []byte) slot {
 	if isTag(key) {
 		return slot{mode: modeGeneric}
 	}
-	if l, ok := r.keys.matchBytes(key); ok {
+	if l, ok := match(r.keys, key); ok {
 		return slot{mode: modeLeaf, f: personal(l)}
 	}
 	return slot{mode: modeGeneric}
@@ -126,7 +122,7 @@ func autoSlot(typ []byte) slot {
 	return slot{mode: modeGeneric}
 }
 
-// scalarClass returns the class that applies to a scalar in slot s.
+// scalar returns the class that applies to a scalar in slot s.
 func (s slot) scalar() Field {
 	if s.mode == modeLeaf {
 		return s.f
@@ -193,24 +189,6 @@ func plainASCIIKey(k []byte) bool {
 		}
 	}
 	return true
-}
-
-// matchBytes is Match for a key held in a byte slice, without allocating.
-func (r *KeyRules) matchBytes(key []byte) (Label, bool) {
-	if r == nil || r.exact == nil {
-		r = defaultKeyRules
-	}
-	var buf [64]byte
-	n := buf[:0]
-	for _, c := range key {
-		switch {
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
-			n = append(n, c)
-		case c >= 'A' && c <= 'Z':
-			n = append(n, c+('a'-'A'))
-		}
-	}
-	return r.matchNormalized(n)
 }
 
 // appendJSONString appends s as a JSON string literal. Invalid UTF-8 is
