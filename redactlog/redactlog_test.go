@@ -174,8 +174,12 @@ func TestWithAttrsRedactsOnce(t *testing.T) {
 	rec := &recorder{}
 	h := New(rec, nil, Options{})
 	h2 := h.WithAttrs([]slog.Attr{slog.String("note", "once@example.com"), slog.String("password", "pw")})
-	if got := fmt.Sprint(rec.attrs); strings.Contains(got, "once@example.com") || strings.Contains(got, "pw}") {
+	// fmt.Sprint of []slog.Attr reads "[note=... password=...]".
+	if got := fmt.Sprint(rec.attrs); strings.Contains(got, "once@example.com") || strings.Contains(got, "=pw]") {
 		t.Errorf("WithAttrs passed raw attributes: %s", got)
+	}
+	if len(rec.attrs) != 2 || rec.attrs[1].Key != "password" || rec.attrs[1].Value.String() != "[SECRET]" {
+		t.Errorf("WithAttrs: password not replaced with its tag: %v", rec.attrs)
 	}
 	_ = h2.Handle(context.Background(), slog.NewRecord(time.Now(), slog.LevelInfo, "m", 0))
 	if h.Enabled(context.Background(), slog.LevelDebug) != rec.Enabled(context.Background(), slog.LevelDebug) {
@@ -197,7 +201,8 @@ func (r *recorder) WithAttrs(a []slog.Attr) slog.Handler { r.attrs = append(r.at
 func (r *recorder) WithGroup(string) slog.Handler        { return r }
 
 func TestConcurrentUse(t *testing.T) {
-	l, _ := NewLogger(io.Discard, "json", slog.LevelInfo)
+	var buf bytes.Buffer // the JSON handler serialises its writes
+	l, _ := NewLogger(&buf, "json", slog.LevelInfo)
 	done := make(chan struct{})
 	for i := 0; i < 4; i++ {
 		go func() {
@@ -209,6 +214,10 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	for i := 0; i < 4; i++ {
 		<-done
+	}
+	out := buf.String()
+	if n := strings.Count(out, "\n"); n != 800 || strings.Contains(out, "c@example.com") || strings.Count(out, `"email":"[EMAIL]"`) != 800 {
+		t.Errorf("%d lines; raw e-mail in output: %v; tagged e-mail fields: %d", n, strings.Contains(out, "c@example.com"), strings.Count(out, `"email":"[EMAIL]"`))
 	}
 }
 
