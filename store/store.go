@@ -110,7 +110,8 @@ type WebhookEvents interface {
 type Blobs interface {
 	// PutBlob stores the ciphertext read from r in chunks (so that a large file
 	// never becomes one giant parameter) and returns b with ID, Size, SHA256 and
-	// CreatedAt filled in.
+	// CreatedAt filled in. If its own transaction must run again (see InTx),
+	// an io.Seeker r is read again from where it stood; another r fails then.
 	PutBlob(ctx context.Context, b Blob, r io.Reader) (Blob, error)
 	// GetBlob returns a blob's description.
 	GetBlob(ctx context.Context, id string) (Blob, error)

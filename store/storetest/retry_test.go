@@ -1,9 +1,11 @@
 package storetest_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
+	"io"
 	"strconv"
 	"strings"
 	"testing"
@@ -29,6 +31,12 @@ import (
 // same error frame, code and aborted transaction as a real one.
 func failingInserts(t *testing.T, st store.Store, code string, failAt int) {
 	t.Helper()
+	failingInsertsInto(t, st, "suppressions", code, failAt)
+}
+
+// failingInsertsInto is failingInserts for inserts into table.
+func failingInsertsInto(t *testing.T, st store.Store, table, code string, failAt int) {
+	t.Helper()
 	cond := "TRUE"
 	if failAt > 0 {
 		cond = "nextval('retry_test_calls') = " + strconv.Itoa(failAt)
@@ -41,7 +49,7 @@ func failingInserts(t *testing.T, st store.Store, code string, failAt int) {
 			END IF;
 			RETURN NEW;
 		END $$`)
-	storetest.ExecRaw(t, st, `CREATE TRIGGER retry_test_fail BEFORE INSERT ON suppressions
+	storetest.ExecRaw(t, st, `CREATE TRIGGER retry_test_fail BEFORE INSERT ON `+table+`
 		FOR EACH ROW EXECUTE FUNCTION retry_test_fail()`)
 }
 
@@ -219,5 +227,46 @@ func TestInTxRetriesRealDeadlock(t *testing.T) {
 	}
 	if x.Cursor != y.Cursor {
 		t.Fatalf("x and y were last written by different transactions (%s, %s): one did not commit whole", x.Cursor, y.Cursor)
+	}
+}
+
+// onlyReader hides every method of a reader but Read (no Seek).
+type onlyReader struct{ io.Reader }
+
+// TestPutBlobRetryRereadsContent: PutBlob runs its own transaction, which is
+// re-run after a serialization failure; the re-run must store the whole content
+// (read again from its start), never the rest the failed run left in the reader,
+// and a reader that cannot seek back makes PutBlob fail instead.
+func TestPutBlobRetryRereadsContent(t *testing.T) {
+	ctx := context.Background()
+	content := bytes.Repeat([]byte("0123456789abcdef"), (sqlcore.ChunkSize*5/2)/16) // 2.5 chunks
+	b := storetest.RequirePostgres(t)
+
+	st := b.Open(t)
+	failingInsertsInto(t, st, "blob_chunks", "40001", 2) // the first run's second chunk
+	blob, err := st.PutBlob(ctx, store.Blob{Kind: store.BlobExportFile}, bytes.NewReader(content))
+	if err != nil {
+		t.Fatalf("PutBlob: %v", err)
+	}
+	if blob.Size != int64(len(content)) {
+		t.Fatalf("PutBlob stored %d bytes, want %d", blob.Size, len(content))
+	}
+	rc, err := st.OpenBlob(ctx, blob.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil || !bytes.Equal(got, content) {
+		t.Fatalf("read back %d bytes (%v), want the %d bytes put", len(got), err, len(content))
+	}
+
+	st = b.Open(t)
+	failingInsertsInto(t, st, "blob_chunks", "40001", 2)
+	if _, err := st.PutBlob(ctx, store.Blob{Kind: store.BlobExportFile}, onlyReader{bytes.NewReader(content)}); err == nil {
+		t.Fatal("PutBlob re-ran its transaction on a reader it could not rewind, and succeeded")
+	}
+	if blobs, err := st.BlobsByRequest(ctx, ""); err != nil || len(blobs) != 0 {
+		t.Fatalf("a failed PutBlob left blobs behind: %+v, %v", blobs, err)
 	}
 }

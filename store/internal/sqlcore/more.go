@@ -47,7 +47,24 @@ func (o *Ops) PutBlob(ctx context.Context, b store.Blob, r io.Reader) (store.Blo
 	if b.ExpiresAt.Equal(time.Unix(0, 0).UTC()) {
 		b.ExpiresAt = time.Time{}
 	}
+	// Outside a caller's transaction Atomic may run the function again after a
+	// serialization failure or deadlock (PostgreSQL): the content must then be
+	// read again from its start, never from where the failed attempt stopped,
+	// which would store the blob cut short under a hash that matches.
+	rewind := func() error { return errBlobNotRereadable }
+	if sk, ok := r.(io.Seeker); ok {
+		if pos, err := sk.Seek(0, io.SeekCurrent); err == nil {
+			rewind = func() error { _, err := sk.Seek(pos, io.SeekStart); return err }
+		}
+	}
+	first := true
 	err := o.Atomic(ctx, func(t *Ops) error {
+		if !first {
+			if err := rewind(); err != nil {
+				return fmt.Errorf("store: re-running the transaction of blob %s: %w", b.ID, err)
+			}
+		}
+		first = false
 		if _, err := t.exec(ctx, `INSERT INTO blobs (`+blobCols+`) VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8)`,
 			b.ID, string(b.Kind), b.RequestID, b.PersonKeyID, b.Name, []byte{}, ts(b.CreatedAt), ts(b.ExpiresAt)); err != nil {
 			return err
@@ -84,6 +101,11 @@ func (o *Ops) PutBlob(ctx context.Context, b store.Blob, r io.Reader) (store.Blo
 	}
 	return b, nil
 }
+
+// errBlobNotRereadable: PutBlob's transaction must run again, but its reader
+// cannot seek back to the content's start.
+var errBlobNotRereadable = errors.New("the transaction failed after the content was read, and the reader cannot " +
+	"seek back to its start: put the blob again")
 
 // GetBlob implements store.Ops.
 func (o *Ops) GetBlob(ctx context.Context, id string) (store.Blob, error) {
