@@ -275,14 +275,8 @@ func TestResumeAfterCrash(t *testing.T) {
 		t.Run(b.Name, func(t *testing.T) {
 			h := newHarness(t, b, sandbox.Options{ExportDuration: 2 * time.Second})
 			out := t.TempDir()
-			ctx, cancel := context.WithCancel(context.Background())
 			p := h.params(out)
-			p.Progress = func(s export.Status) {
-				if s.Phase == export.PhaseWaiting {
-					cancel()
-				}
-			}
-			first, err := h.service(h.app).Run(ctx, p)
+			first, err := h.runUntilWaiting(p)
 			if !errors.Is(err, context.Canceled) || first.Job == "" {
 				t.Fatalf("first run: %v %+v", err, first)
 			}
@@ -290,7 +284,6 @@ func TestResumeAfterCrash(t *testing.T) {
 			if err != nil || !export.Resumable(j.State) {
 				t.Fatalf("after the crash the job is %+v %v", j, err)
 			}
-			p.Progress = nil
 			second, err := h.service(h.open()).Run(context.Background(), p)
 			if err != nil {
 				t.Fatal(err)
@@ -639,16 +632,9 @@ func TestUnexpectedColumnsWarn(t *testing.T) {
 func TestExpiredDownload(t *testing.T) {
 	t.Run("past-download-expires-at", func(t *testing.T) {
 		h := newHarness(t, storetest.SQLite(), sandbox.Options{ExportDuration: 2 * time.Second})
-		ctx, cancel := context.WithCancel(context.Background())
 		p := h.params(t.TempDir())
-		p.Progress = func(s export.Status) {
-			if s.Phase == export.PhaseWaiting {
-				cancel()
-			}
-		}
-		first, _ := h.service(h.app).Run(ctx, p)
+		first, _ := h.runUntilWaiting(p)
 		h.clock.Advance(49 * time.Hour)
-		p.Progress = nil
 		res, err := h.service(h.app).Run(context.Background(), p)
 		if !errors.Is(err, export.ErrExpired) || res.Job != first.Job || res.Outcome != export.OutcomeExpired {
 			t.Fatalf("%v %+v", err, res)
@@ -704,14 +690,8 @@ func TestConcurrentResumeSameJob(t *testing.T) {
 	h := newHarness(t, storetest.SQLite(), sandbox.Options{ExportFormat: sandbox.FormatGzipCSV, ExportDuration: 2 * time.Second})
 	out := t.TempDir()
 	// Record the job, then stop (as if killed) before it completes.
-	ctx, cancel := context.WithCancel(context.Background())
 	p := h.params(out)
-	p.Progress = func(s export.Status) {
-		if s.Phase == export.PhaseWaiting {
-			cancel()
-		}
-	}
-	first, _ := h.service(h.app).Run(ctx, p)
+	first, _ := h.runUntilWaiting(p)
 	h.clock.Advance(2 * time.Second) // the job completes at Intercom
 	// Slow the download down so the two runs overlap.
 	h.setFault(func(w http.ResponseWriter, r *http.Request, next http.Handler) bool {
@@ -720,7 +700,6 @@ func TestConcurrentResumeSameJob(t *testing.T) {
 		}
 		return false
 	})
-	p.Progress = nil
 	var wg sync.WaitGroup
 	results := make([]export.Result, 2)
 	errs := make([]error, 2)
@@ -751,14 +730,8 @@ func TestConcurrentResumeSameJob(t *testing.T) {
 // for it to lapse, then takes the download over.
 func TestLeaseLapses(t *testing.T) {
 	h := newHarness(t, storetest.SQLite(), sandbox.Options{ExportFormat: sandbox.FormatGzipCSV, ExportDuration: 2 * time.Second})
-	ctx, cancel := context.WithCancel(context.Background())
 	p := h.params(t.TempDir())
-	p.Progress = func(s export.Status) {
-		if s.Phase == export.PhaseWaiting {
-			cancel()
-		}
-	}
-	first, _ := h.service(h.app).Run(ctx, p)
+	first, _ := h.runUntilWaiting(p)
 	h.clock.Advance(2 * time.Second) // the job completes at Intercom
 	// Plant the live lease of a process that died while downloading.
 	j, err := h.app.Store.GetExportJob(context.Background(), first.Job)

@@ -119,6 +119,20 @@ func (h *harness) params(out string) export.Params {
 		PollInterval: 20 * time.Millisecond, Timeout: 10 * time.Second}
 }
 
+// runUntilWaiting runs an export of p until it first waits for the job at
+// Intercom, then stops it, as if the process were killed there: the job stays
+// recorded and open. The error is context.Canceled.
+func (h *harness) runUntilWaiting(p export.Params) (export.Result, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p.Progress = func(s export.Status) {
+		if s.Phase == export.PhaseWaiting {
+			cancel()
+		}
+	}
+	return h.service(h.app).Run(ctx, p)
+}
+
 func (h *harness) created() int {
 	n := 0
 	for _, c := range h.sb.Stats().Effects[sandbox.EffectExportCreated] {

@@ -20,6 +20,21 @@ type lease struct {
 	Until time.Time `json:"until"`
 }
 
+// leaseOf splits a job's outcome JSON into its fields (nil when it is not a JSON
+// object) and the download lease among them (zero when there is none, or it does
+// not decode).
+func leaseOf(outcome json.RawMessage) (map[string]json.RawMessage, lease) {
+	var raw map[string]json.RawMessage
+	if json.Unmarshal(outcome, &raw) != nil {
+		return nil, lease{}
+	}
+	var l lease
+	if b, ok := raw["lease"]; ok && json.Unmarshal(b, &l) != nil {
+		l = lease{}
+	}
+	return raw, l
+}
+
 func (s *Service) leaseTTL() time.Duration {
 	if s.Lease > 0 {
 		return s.Lease
@@ -41,18 +56,9 @@ func (r *run) claim(ctx context.Context) (held, finished bool, err error) {
 			r.job = j
 			return nil
 		}
-		var raw map[string]json.RawMessage
-		if len(j.Outcome) > 0 {
-			if err := json.Unmarshal(j.Outcome, &raw); err != nil {
-				raw = nil
-			}
-		}
+		raw, l := leaseOf(j.Outcome)
 		if raw == nil {
 			raw = map[string]json.RawMessage{}
-		}
-		var l lease
-		if b, ok := raw["lease"]; ok {
-			_ = json.Unmarshal(b, &l)
 		}
 		if l.Owner != "" && l.Owner != r.owner && now.Before(l.Until) {
 			held = true
@@ -96,12 +102,8 @@ func (r *run) release(ctx context.Context) {
 		if err != nil || !Resumable(j.State) {
 			return err
 		}
-		var raw map[string]json.RawMessage
-		if json.Unmarshal(j.Outcome, &raw) != nil {
-			return nil
-		}
-		var l lease
-		if b, ok := raw["lease"]; !ok || json.Unmarshal(b, &l) != nil || l.Owner != r.owner {
+		raw, l := leaseOf(j.Outcome)
+		if l.Owner != r.owner {
 			return nil
 		}
 		delete(raw, "lease")
