@@ -305,6 +305,16 @@ func testConversations(t *testing.T, st store.Store) {
 		len(convs[0].SubjectEnc) != 40 || !convs[0].RemoteUpdatedAt.Equal(ts("2026-02-01T00:00:00Z")) {
 		t.Fatalf("ConversationsByContact(a) = %+v", convs)
 	}
+	// Several conversations: each gets its own links, all of them.
+	convs, err = st.ConversationsByContact(bg, "b")
+	must(t, err)
+	if len(convs) != 2 || convs[0].ID != "v1" || !slices.Equal(convs[0].ContactIDs, []string{"a", "b"}) ||
+		convs[1].ID != "v2" || !slices.Equal(convs[1].ContactIDs, []string{"b"}) {
+		t.Fatalf("ConversationsByContact(b) = %+v", convs)
+	}
+	if convs, err := st.ConversationsByContact(bg, "nobody"); err != nil || len(convs) != 0 {
+		t.Fatalf("ConversationsByContact(nobody) = %+v, %v", convs, err)
+	}
 	parts, err := st.Parts(bg, "v1")
 	must(t, err)
 	if len(parts) != 3 || parts[0].PartID != "p2" || parts[2].PartID != "p3" || len(parts[1].BodyEnc) != 300 {
@@ -802,6 +812,13 @@ func testPurge(t *testing.T, st store.Store) {
 	must(t, err)
 	if again.Total() != 0 {
 		t.Fatalf("second purge = %+v", again)
+	}
+	// By contact only: that contact's rows go, not what only its person key
+	// names (the blob of y1 is found by key only).
+	byContact, err := st.PurgePerson(bg, store.PurgeTarget{ContactIDs: []string{"y1"}})
+	must(t, err)
+	if want := (store.PurgeCounts{Contacts: 1, Conversations: 1, Parts: 2, WebhookEvents: 1}); byContact != want {
+		t.Fatalf("PurgePerson by contact = %+v, want %+v", byContact, want)
 	}
 }
 

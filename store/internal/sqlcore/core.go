@@ -104,6 +104,31 @@ func (o *Ops) queryAll(ctx context.Context, q string, args []any, scan func(Rows
 	return o.wrap(rows.Err())
 }
 
+// queryList runs a query and returns its rows as scan reads them.
+func queryList[T any](ctx context.Context, o *Ops, q string, args []any, scan func(Rows) (T, error)) ([]T, error) {
+	var out []T
+	err := o.queryAll(ctx, q, args, func(r Rows) error {
+		v, err := scan(r)
+		out = append(out, v)
+		return err
+	})
+	return out, err
+}
+
+// queryOne runs a lookup by key and returns its first row, or a
+// *store.NotFoundError naming what when there is none.
+func queryOne[T any](ctx context.Context, o *Ops, what, q string, args []any, scan func(Rows) (T, error)) (T, error) {
+	out, err := queryList(ctx, o, q, args, scan)
+	if err != nil || len(out) == 0 {
+		var zero T
+		if err == nil {
+			err = store.NotFound(what)
+		}
+		return zero, err
+	}
+	return out[0], nil
+}
+
 func (o *Ops) exec(ctx context.Context, q string, args ...any) (int64, error) {
 	n, err := o.Q.Exec(ctx, q, args...)
 	return n, o.wrap(err)

@@ -92,3 +92,13 @@ func TestWrapClassifies(t *testing.T) {
 		t.Fatalf("wrap is not idempotent: %v", err)
 	}
 }
+
+func TestAnyIn(t *testing.T) {
+	q, args := anyIn(inList{"a", []string{"x", "y"}}, inList{"b", nil}, inList{"c", []string{"z"}})
+	if q != "(a IN ($1, $2) OR c IN ($3))" || len(args) != 3 || args[0] != "x" || args[2] != "z" {
+		t.Fatalf("anyIn = %q, %v", q, args)
+	}
+	if q, args := anyIn(inList{"a", nil}); q != "1 = 0" || args != nil {
+		t.Fatalf("anyIn of no values = %q, %v; want a condition matching nothing", q, args)
+	}
+}

@@ -136,14 +136,13 @@ func (db *DB) runTx(ctx context.Context, fn func(*TxOps) error) (err error) {
 	if err != nil {
 		return db.Ops.wrap(err)
 	}
-	done := false
+	committed := false
 	defer func() {
-		if !done {
-			// A rollback error after a failure adds nothing the caller can act on.
+		// Runs on an error, a failed commit and a panic alike (the panic goes on
+		// with its own stack). A rollback error after a failure adds nothing the
+		// caller can act on.
+		if !committed {
 			_ = tx.Rollback(context.WithoutCancel(ctx))
-		}
-		if p := recover(); p != nil {
-			panic(p)
 		}
 	}()
 	t := &TxOps{Ops: &Ops{Q: tx, D: db.D, Now: db.Now}}
@@ -151,11 +150,10 @@ func (db *DB) runTx(ctx context.Context, fn func(*TxOps) error) (err error) {
 	if err := fn(t); err != nil {
 		return err
 	}
-	done = true
 	if err := tx.Commit(ctx); err != nil {
-		_ = tx.Rollback(context.WithoutCancel(ctx))
 		return db.Ops.wrap(err)
 	}
+	committed = true
 	return nil
 }
 

@@ -9,6 +9,8 @@ import (
 	"hash"
 	"io"
 	"iter"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/audit"
@@ -109,19 +111,7 @@ var errBlobNotRereadable = errors.New("the transaction failed after the content 
 
 // GetBlob implements store.Ops.
 func (o *Ops) GetBlob(ctx context.Context, id string) (store.Blob, error) {
-	var out []store.Blob
-	err := o.queryAll(ctx, `SELECT `+blobCols+` FROM blobs WHERE id = $1`, []any{id}, func(r Rows) error {
-		b, err := scanBlob(r)
-		out = append(out, b)
-		return err
-	})
-	if err != nil {
-		return store.Blob{}, err
-	}
-	if len(out) == 0 {
-		return store.Blob{}, store.NotFound("blob")
-	}
-	return out[0], nil
+	return queryOne(ctx, o, "blob", `SELECT `+blobCols+` FROM blobs WHERE id = $1`, []any{id}, scanBlob)
 }
 
 // OpenBlob implements store.Ops.
@@ -189,14 +179,8 @@ func (r *blobReader) Close() error { r.closed = true; r.buf = nil; return nil }
 
 // BlobsByRequest implements store.Ops.
 func (o *Ops) BlobsByRequest(ctx context.Context, requestID string) ([]store.Blob, error) {
-	var out []store.Blob
-	err := o.queryAll(ctx, `SELECT `+blobCols+` FROM blobs WHERE request_id = $1 ORDER BY created_at, id`,
-		[]any{requestID}, func(r Rows) error {
-			b, err := scanBlob(r)
-			out = append(out, b)
-			return err
-		})
-	return out, err
+	return queryList(ctx, o, `SELECT `+blobCols+` FROM blobs WHERE request_id = $1 ORDER BY created_at, id`,
+		[]any{requestID}, scanBlob)
 }
 
 // DeleteBlob implements store.Ops.
@@ -227,77 +211,74 @@ func (o *Ops) PurgePerson(ctx context.Context, pt store.PurgeTarget) (store.Purg
 	if len(keys) == 0 && len(contacts) == 0 {
 		return c, fmt.Errorf("%w: purge target names no person key and no contact", store.ErrInvalid)
 	}
-	// cond builds "(col IN keys) OR (col2 IN contacts)" with its args.
-	cond := func(keyCol, contactCol string) (string, []any) {
-		var parts []string
-		var args []any
-		if keyCol != "" && len(keys) > 0 {
-			parts = append(parts, keyCol+` IN (`+placeholders(len(args)+1, len(keys))+`)`)
-			for _, k := range keys {
-				args = append(args, k)
-			}
-		}
-		if contactCol != "" && len(contacts) > 0 {
-			parts = append(parts, contactCol+` IN (`+placeholders(len(args)+1, len(contacts))+`)`)
-			for _, k := range contacts {
-				args = append(args, k)
-			}
-		}
-		if len(parts) == 0 {
-			return "1 = 0", nil
-		}
-		s := "(" + parts[0]
-		for _, p := range parts[1:] {
-			s += " OR " + p
-		}
-		return s + ")", args
-	}
+	byKey, keyArgs := anyIn(inList{"person_key_id", keys})
 	err := o.Atomic(ctx, func(t *Ops) error {
 		c = store.PurgeCounts{}
 		// Contacts' ids found by person key, so their conversations and events go too.
-		allContacts := append([]string(nil), contacts...)
+		all := slices.Clone(contacts)
 		if len(keys) > 0 {
-			q, args := cond("person_key_id", "")
-			if err := t.queryAll(ctx, `SELECT intercom_id FROM cached_contacts WHERE `+q, args, func(r Rows) error {
+			if err := t.queryAll(ctx, `SELECT intercom_id FROM cached_contacts WHERE `+byKey, keyArgs, func(r Rows) error {
 				var id string
 				err := r.Scan(&id)
-				allContacts = append(allContacts, id)
+				all = append(all, id)
 				return err
 			}); err != nil {
 				return err
 			}
 		}
-		contactsBefore := contacts
-		contacts = nonEmpty(allContacts)
-		defer func() { contacts = contactsBefore }()
+		all = nonEmpty(all)
 
-		q, args := cond("person_key_id", "intercom_id")
+		q, args := anyIn(inList{"person_key_id", keys}, inList{"intercom_id", all})
 		n, err := t.exec(ctx, `DELETE FROM cached_contacts WHERE `+q, args...)
 		if err != nil {
 			return err
 		}
 		c.Contacts = n
-		q, args = cond("person_key_id", "")
-		q2, args2 := cond("", "contact_id")
-		convCond := `(` + q + ` OR id IN (SELECT conversation_id FROM conversation_contacts WHERE ` +
-			shift(q2, len(args)) + `))`
-		c.Conversations, c.Parts, err = t.deleteConversationsWhere(ctx, convCond, append(args, args2...)...)
+		byContact, contactArgs := anyIn(inList{"contact_id", all})
+		convCond := `(` + byKey + ` OR id IN (SELECT conversation_id FROM conversation_contacts WHERE ` +
+			shift(byContact, len(keyArgs)) + `))`
+		c.Conversations, c.Parts, err = t.deleteConversationsWhere(ctx, convCond, slices.Concat(keyArgs, contactArgs)...)
 		if err != nil {
 			return err
 		}
-		q, args = cond("person_key_id", "contact_id")
+		q, args = anyIn(inList{"person_key_id", keys}, inList{"contact_id", all})
 		if c.WebhookEvents, err = t.exec(ctx, `DELETE FROM webhook_events WHERE `+q, args...); err != nil {
 			return err
 		}
-		q, args = cond("person_key_id", "")
-		if len(args) > 0 {
-			if c.Blobs, err = t.deleteBlobsWhere(ctx, q, args...); err != nil {
+		if len(keys) > 0 {
+			if c.Blobs, err = t.deleteBlobsWhere(ctx, byKey, keyArgs...); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	return c, err
+}
+
+// inList is one "column IN (values)" term of anyIn.
+type inList struct {
+	col  string
+	vals []string
+}
+
+// anyIn builds "(col1 IN ($1, ...) OR col2 IN (...))" over the terms with
+// values, and its arguments; "1 = 0" (matching nothing) when no term has any.
+func anyIn(terms ...inList) (string, []any) {
+	var parts []string
+	var args []any
+	for _, t := range terms {
+		if len(t.vals) == 0 {
+			continue
+		}
+		parts = append(parts, t.col+` IN (`+placeholders(len(args)+1, len(t.vals))+`)`)
+		for _, v := range t.vals {
+			args = append(args, v)
+		}
+	}
+	if len(parts) == 0 {
+		return "1 = 0", nil
+	}
+	return "(" + strings.Join(parts, " OR ") + ")", args
 }
 
 // shift renumbers the $N placeholders of q by adding by.
@@ -476,13 +457,8 @@ func scanCheckpoint(r Rows) (audit.Checkpoint, error) {
 
 // LastCheckpoint implements audit.Tx.
 func (o *TxOps) LastCheckpoint(ctx context.Context) (audit.Checkpoint, bool, error) {
-	var out []audit.Checkpoint
-	err := o.queryAll(ctx, `SELECT `+checkpointCols+` FROM audit_checkpoints ORDER BY seq DESC, id DESC LIMIT 1`, nil,
-		func(r Rows) error {
-			c, err := scanCheckpoint(r)
-			out = append(out, c)
-			return err
-		})
+	out, err := queryList(ctx, o.Ops, `SELECT `+checkpointCols+` FROM audit_checkpoints ORDER BY seq DESC, id DESC LIMIT 1`,
+		nil, scanCheckpoint)
 	if err != nil || len(out) == 0 {
 		return audit.Checkpoint{}, false, err
 	}

@@ -46,19 +46,8 @@ func scanPersonKey(r Rows) (vault.PersonKey, error) {
 
 // LoadPersonKey implements vault.KeyStore.
 func (o *Ops) LoadPersonKey(ctx context.Context, id string) (vault.PersonKey, error) {
-	var out []vault.PersonKey
-	err := o.queryAll(ctx, `SELECT `+personKeyCols+` FROM person_keys WHERE id = $1`, []any{id}, func(r Rows) error {
-		k, err := scanPersonKey(r)
-		out = append(out, k)
-		return err
-	})
-	if err != nil {
-		return vault.PersonKey{}, err
-	}
-	if len(out) == 0 {
-		return vault.PersonKey{}, store.NotFound("person_key")
-	}
-	return out[0], nil
+	return queryOne(ctx, o, "person_key", `SELECT `+personKeyCols+` FROM person_keys WHERE id = $1`, []any{id},
+		scanPersonKey)
 }
 
 // CreatePersonKey implements vault.KeyStore.
@@ -122,14 +111,8 @@ func (o *Ops) PersonKeys(ctx context.Context, afterID string, limit int) ([]vaul
 	if limit <= 0 {
 		limit = 100
 	}
-	var out []vault.PersonKey
-	err := o.queryAll(ctx, `SELECT `+personKeyCols+` FROM person_keys WHERE id > $1 ORDER BY id LIMIT $2`,
-		[]any{afterID, int64(limit)}, func(r Rows) error {
-			k, err := scanPersonKey(r)
-			out = append(out, k)
-			return err
-		})
-	return out, err
+	return queryList(ctx, o, `SELECT `+personKeyCols+` FROM person_keys WHERE id > $1 ORDER BY id LIMIT $2`,
+		[]any{afterID, int64(limit)}, scanPersonKey)
 }
 
 // ---- contacts ----
@@ -170,20 +153,8 @@ func (o *Ops) UpsertContact(ctx context.Context, c store.CachedContact) error {
 
 // GetContact implements store.Ops.
 func (o *Ops) GetContact(ctx context.Context, intercomID string) (store.CachedContact, error) {
-	var out []store.CachedContact
-	err := o.queryAll(ctx, `SELECT `+contactCols+` FROM cached_contacts WHERE intercom_id = $1`, []any{intercomID},
-		func(r Rows) error {
-			c, err := scanContact(r)
-			out = append(out, c)
-			return err
-		})
-	if err != nil {
-		return store.CachedContact{}, err
-	}
-	if len(out) == 0 {
-		return store.CachedContact{}, store.NotFound("contact")
-	}
-	return out[0], nil
+	return queryOne(ctx, o, "contact", `SELECT `+contactCols+` FROM cached_contacts WHERE intercom_id = $1`,
+		[]any{intercomID}, scanContact)
 }
 
 // FindContacts implements store.Ops.
@@ -202,14 +173,8 @@ func (o *Ops) FindContacts(ctx context.Context, kind store.IndexKind, idx []byte
 	if len(idx) == 0 {
 		return nil, fmt.Errorf("%w: empty blind index", store.ErrInvalid)
 	}
-	var out []store.CachedContact
-	err := o.queryAll(ctx, `SELECT `+contactCols+` FROM cached_contacts WHERE `+col+` = $1 ORDER BY intercom_id`,
-		[]any{idx}, func(r Rows) error {
-			c, err := scanContact(r)
-			out = append(out, c)
-			return err
-		})
-	return out, err
+	return queryList(ctx, o, `SELECT `+contactCols+` FROM cached_contacts WHERE `+col+` = $1 ORDER BY intercom_id`,
+		[]any{idx}, scanContact)
 }
 
 // DeleteContact implements store.Ops.
@@ -299,45 +264,50 @@ func (o *Ops) UpsertPart(ctx context.Context, p store.CachedPart) error {
 
 // ConversationsByContact implements store.Ops.
 func (o *Ops) ConversationsByContact(ctx context.Context, contactID string) ([]store.CachedConversation, error) {
-	var out []store.CachedConversation
-	err := o.queryAll(ctx, `SELECT c.id, c.person_key_id, c.subject_enc, c.created_at, c.remote_updated_at
+	out, err := queryList(ctx, o, `SELECT c.id, c.person_key_id, c.subject_enc, c.created_at, c.remote_updated_at
 		FROM cached_conversations c
 		WHERE c.id IN (SELECT conversation_id FROM conversation_contacts WHERE contact_id = $1)
-		ORDER BY c.id`, []any{contactID}, func(r Rows) error {
+		ORDER BY c.id`, []any{contactID}, func(r Rows) (store.CachedConversation, error) {
 		var c store.CachedConversation
 		err := r.Scan(&c.ID, &c.PersonKeyID, &c.SubjectEnc, tc(&c.CreatedAt), tc(&c.RemoteUpdatedAt))
-		out = append(out, c)
-		return err
+		return c, err
+	})
+	if err != nil || len(out) == 0 {
+		return out, err
+	}
+	// The contacts of all those conversations, in one query.
+	at := make(map[string]int, len(out))
+	for i, c := range out {
+		at[c.ID] = i
+	}
+	err = o.queryAll(ctx, `SELECT conversation_id, contact_id FROM conversation_contacts
+		WHERE conversation_id IN (SELECT conversation_id FROM conversation_contacts WHERE contact_id = $1)
+		ORDER BY conversation_id, contact_id`, []any{contactID}, func(r Rows) error {
+		var conv, id string
+		if err := r.Scan(&conv, &id); err != nil {
+			return err
+		}
+		i, ok := at[conv]
+		if !ok { // linked after the first query read the conversations
+			return nil
+		}
+		out[i].ContactIDs = append(out[i].ContactIDs, id)
+		return nil
 	})
 	if err != nil {
 		return nil, err
-	}
-	for i := range out {
-		err := o.queryAll(ctx, `SELECT contact_id FROM conversation_contacts WHERE conversation_id = $1 ORDER BY contact_id`,
-			[]any{out[i].ID}, func(r Rows) error {
-				var id string
-				err := r.Scan(&id)
-				out[i].ContactIDs = append(out[i].ContactIDs, id)
-				return err
-			})
-		if err != nil {
-			return nil, err
-		}
 	}
 	return out, nil
 }
 
 // Parts implements store.Ops.
 func (o *Ops) Parts(ctx context.Context, conversationID string) ([]store.CachedPart, error) {
-	var out []store.CachedPart
-	err := o.queryAll(ctx, `SELECT conversation_id, part_id, author_type, body_enc, created_at FROM cached_parts
-		WHERE conversation_id = $1 ORDER BY created_at, part_id`, []any{conversationID}, func(r Rows) error {
+	return queryList(ctx, o, `SELECT conversation_id, part_id, author_type, body_enc, created_at FROM cached_parts
+		WHERE conversation_id = $1 ORDER BY created_at, part_id`, []any{conversationID}, func(r Rows) (store.CachedPart, error) {
 		var p store.CachedPart
 		err := r.Scan(&p.ConversationID, &p.PartID, &p.AuthorType, &p.BodyEnc, tc(&p.CreatedAt))
-		out = append(out, p)
-		return err
+		return p, err
 	})
-	return out, err
 }
 
 // DeleteConversationsByContact implements store.Ops.
@@ -367,6 +337,13 @@ func (o *Ops) deleteConversationsWhere(ctx context.Context, cond string, args ..
 // ---- webhook events ----
 
 const webhookCols = `notification_id, topic, contact_id, payload_enc, person_key_id, received_at, processed_at`
+
+func scanWebhookEvent(r Rows) (store.WebhookEvent, error) {
+	var e store.WebhookEvent
+	err := r.Scan(&e.NotificationID, &e.Topic, &e.ContactID, &e.PayloadEnc, &e.PersonKeyID,
+		tc(&e.ReceivedAt), tc(&e.ProcessedAt))
+	return e, err
+}
 
 // InsertWebhookEvent implements store.Ops.
 func (o *Ops) InsertWebhookEvent(ctx context.Context, e store.WebhookEvent) (bool, error) {
@@ -400,16 +377,8 @@ func (o *Ops) UnprocessedWebhookEvents(ctx context.Context, limit int) ([]store.
 	if limit <= 0 {
 		limit = 100
 	}
-	var out []store.WebhookEvent
-	err := o.queryAll(ctx, `SELECT `+webhookCols+` FROM webhook_events WHERE processed_at IS NULL
-		ORDER BY received_at, notification_id LIMIT $1`, []any{int64(limit)}, func(r Rows) error {
-		var e store.WebhookEvent
-		err := r.Scan(&e.NotificationID, &e.Topic, &e.ContactID, &e.PayloadEnc, &e.PersonKeyID,
-			tc(&e.ReceivedAt), tc(&e.ProcessedAt))
-		out = append(out, e)
-		return err
-	})
-	return out, err
+	return queryList(ctx, o, `SELECT `+webhookCols+` FROM webhook_events WHERE processed_at IS NULL
+		ORDER BY received_at, notification_id LIMIT $1`, []any{int64(limit)}, scanWebhookEvent)
 }
 
 // DeleteWebhookEventsByContact implements store.Ops.
@@ -471,19 +440,7 @@ func (o *Ops) CreateRequest(ctx context.Context, r store.Request) (store.Request
 
 // GetRequest implements store.Ops.
 func (o *Ops) GetRequest(ctx context.Context, id string) (store.Request, error) {
-	var out []store.Request
-	err := o.queryAll(ctx, `SELECT `+requestCols+` FROM requests WHERE id = $1`, []any{id}, func(r Rows) error {
-		q, err := scanRequest(r)
-		out = append(out, q)
-		return err
-	})
-	if err != nil {
-		return store.Request{}, err
-	}
-	if len(out) == 0 {
-		return store.Request{}, store.NotFound("request")
-	}
-	return out[0], nil
+	return queryOne(ctx, o, "request", `SELECT `+requestCols+` FROM requests WHERE id = $1`, []any{id}, scanRequest)
 }
 
 // ListRequests implements store.Ops.
@@ -506,13 +463,7 @@ func (o *Ops) ListRequests(ctx context.Context, f store.RequestFilter) ([]store.
 	}
 	args = append(args, int64(limit))
 	q += fmt.Sprintf(` ORDER BY received_at, id LIMIT $%d`, len(args))
-	var out []store.Request
-	err := o.queryAll(ctx, q, args, func(r Rows) error {
-		x, err := scanRequest(r)
-		out = append(out, x)
-		return err
-	})
-	return out, err
+	return queryList(ctx, o, q, args, scanRequest)
 }
 
 // UpdateRequest implements store.Ops.
@@ -579,18 +530,15 @@ func (o *Ops) UpsertStep(ctx context.Context, s store.Step) error {
 
 // Steps implements store.Ops.
 func (o *Ops) Steps(ctx context.Context, requestID string) ([]store.Step, error) {
-	var out []store.Step
-	err := o.queryAll(ctx, `SELECT request_id, name, state, attempts, detail, started_at, finished_at
-		FROM request_steps WHERE request_id = $1 ORDER BY step_order`, []any{requestID}, func(r Rows) error {
+	return queryList(ctx, o, `SELECT request_id, name, state, attempts, detail, started_at, finished_at
+		FROM request_steps WHERE request_id = $1 ORDER BY step_order`, []any{requestID}, func(r Rows) (store.Step, error) {
 		var s store.Step
 		var state, detail string
 		var attempts int64
 		err := r.Scan(&s.RequestID, &s.Name, &state, &attempts, &detail, tc(&s.StartedAt), tc(&s.FinishedAt))
 		s.State, s.Attempts, s.Detail = store.StepState(state), int(attempts), jsonOut(detail)
-		out = append(out, s)
-		return err
+		return s, err
 	})
-	return out, err
 }
 
 // ---- suppression list ----
@@ -661,15 +609,12 @@ func (o *Ops) ReleaseLegalHold(ctx context.Context, id string, at time.Time) (bo
 
 // ActiveLegalHolds implements store.Ops.
 func (o *Ops) ActiveLegalHolds(ctx context.Context) ([]store.LegalHold, error) {
-	var out []store.LegalHold
-	err := o.queryAll(ctx, `SELECT id, subject_ref, request_id, reason, created_at, released_at FROM legal_holds
-		WHERE released_at IS NULL ORDER BY created_at, id`, nil, func(r Rows) error {
+	return queryList(ctx, o, `SELECT id, subject_ref, request_id, reason, created_at, released_at FROM legal_holds
+		WHERE released_at IS NULL ORDER BY created_at, id`, nil, func(r Rows) (store.LegalHold, error) {
 		var h store.LegalHold
 		err := r.Scan(&h.ID, &h.SubjectRef, &h.RequestID, &h.Reason, tc(&h.CreatedAt), tc(&h.ReleasedAt))
-		out = append(out, h)
-		return err
+		return h, err
 	})
-	return out, err
 }
 
 // ---- retention runs ----
@@ -784,20 +729,8 @@ func (o *Ops) PutExportJob(ctx context.Context, j store.ExportJob) error {
 
 // GetExportJob implements store.Ops.
 func (o *Ops) GetExportJob(ctx context.Context, id string) (store.ExportJob, error) {
-	var out []store.ExportJob
-	err := o.queryAll(ctx, `SELECT `+exportCols+` FROM export_jobs WHERE job_identifier = $1`, []any{id},
-		func(r Rows) error {
-			j, err := scanExportJob(r)
-			out = append(out, j)
-			return err
-		})
-	if err != nil {
-		return store.ExportJob{}, err
-	}
-	if len(out) == 0 {
-		return store.ExportJob{}, store.NotFound("export_job")
-	}
-	return out[0], nil
+	return queryOne(ctx, o, "export_job", `SELECT `+exportCols+` FROM export_jobs WHERE job_identifier = $1`,
+		[]any{id}, scanExportJob)
 }
 
 // ExportJobs implements store.Ops.
@@ -811,11 +744,5 @@ func (o *Ops) ExportJobs(ctx context.Context, states ...string) ([]store.ExportJ
 		}
 	}
 	q += ` ORDER BY created_at, job_identifier`
-	var out []store.ExportJob
-	err := o.queryAll(ctx, q, args, func(r Rows) error {
-		j, err := scanExportJob(r)
-		out = append(out, j)
-		return err
-	})
-	return out, err
+	return queryList(ctx, o, q, args, scanExportJob)
 }
