@@ -67,18 +67,23 @@ func validateKeyID(id string) error {
 	return nil
 }
 
+// checkField is what Encrypt and Decrypt check before they touch a key.
+func (v *Vault) checkField(personKeyID string, aad AAD) error {
+	if !v.opened() {
+		return ErrNotOpen
+	}
+	if err := validateKeyID(personKeyID); err != nil {
+		return err
+	}
+	return aad.validate()
+}
+
 // Encrypt encrypts plaintext with the data key of the person personKeyID (creating
 // the key on first use) and binds it to aad. personKeyID should be a SubjectRef, never
 // a plain identifier. The ciphertext is AES-256-GCM in Tink's format (a 5-byte key
 // prefix, a 12-byte nonce, the ciphertext and a 16-byte tag).
 func (v *Vault) Encrypt(ctx context.Context, personKeyID string, aad AAD, plaintext []byte) ([]byte, error) {
-	if !v.opened() {
-		return nil, ErrNotOpen
-	}
-	if err := validateKeyID(personKeyID); err != nil {
-		return nil, err
-	}
-	if err := aad.validate(); err != nil {
+	if err := v.checkField(personKeyID, aad); err != nil {
 		return nil, err
 	}
 	a, _, err := v.personAEAD(ctx, personKeyID, true)
@@ -97,13 +102,7 @@ func (v *Vault) Encrypt(ctx context.Context, personKeyID string, aad AAD, plaint
 // the ciphertext was altered or belongs to another table, column, row or person. It
 // never creates a key.
 func (v *Vault) Decrypt(ctx context.Context, personKeyID string, aad AAD, ciphertext []byte) ([]byte, error) {
-	if !v.opened() {
-		return nil, ErrNotOpen
-	}
-	if err := validateKeyID(personKeyID); err != nil {
-		return nil, err
-	}
-	if err := aad.validate(); err != nil {
+	if err := v.checkField(personKeyID, aad); err != nil {
 		return nil, err
 	}
 	ad := aad.Encode()
