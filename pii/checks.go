@@ -109,11 +109,17 @@ func ibanMod97(s []byte) bool {
 // first digit not zero, in the first ten digits exactly one digit repeats
 // (two or three times), and the ISO 7064 MOD 11,10 check digit matches.
 func deTaxID(d []byte) bool {
-	if len(d) != 11 || d[0] == '0' {
+	if len(d) != 11 || d[0] == '0' || !deTaxRepeats(d[:10]) {
 		return false
 	}
+	return iso7064Mod1110(d[:10]) == int(d[10]-'0')
+}
+
+// deTaxRepeats reports whether exactly one digit of d repeats, two or
+// three times, as in the first ten digits of a Steuer-ID.
+func deTaxRepeats(d []byte) bool {
 	var cnt [10]int
-	for _, c := range d[:10] {
+	for _, c := range d {
 		cnt[c-'0']++
 	}
 	rep := 0
@@ -125,10 +131,7 @@ func deTaxID(d []byte) bool {
 			rep++
 		}
 	}
-	if rep != 1 {
-		return false
-	}
-	return iso7064Mod1110(d[:10]) == int(d[10]-'0')
+	return rep == 1
 }
 
 func iso7064Mod1110(d []byte) int {

@@ -203,7 +203,7 @@ func (g *gen) nino() string {
 func (g *gen) deTax() string {
 	for {
 		d := []byte(fmt.Sprint(1+g.r.IntN(9)) + g.digits(9))
-		if !deTaxFreq(d) {
+		if !deTaxRepeats(d) {
 			continue
 		}
 		d = append(d, byte('0'+iso7064Mod1110(d)))
@@ -211,23 +211,6 @@ func (g *gen) deTax() string {
 			return string(d)
 		}
 	}
-}
-
-func deTaxFreq(d []byte) bool {
-	var cnt [10]int
-	for _, c := range d {
-		cnt[c-'0']++
-	}
-	rep := 0
-	for _, n := range cnt {
-		if n > 3 {
-			return false
-		}
-		if n > 1 {
-			rep++
-		}
-	}
-	return rep == 1
 }
 
 func (g *gen) nir() string {

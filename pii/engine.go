@@ -183,11 +183,10 @@ type scanner struct {
 	out       []Finding
 	ctx       [numCtx]int
 	ipv6Until int
-	urlUntil  int // a scheme before this offset is inside a URL already inspected
-	jwtUntil  int // an "eyJ" before this offset is inside a run already inspected
-	slkUntil  int // the same for Slack tokens
-	pemEnd    int // position of the next "-----END " at or after pemFrom; -1 none; -2 not searched
-	pemFrom   int
+	urlUntil  int             // a scheme before this offset is inside a URL already inspected
+	jwtUntil  int             // an "eyJ" before this offset is inside a run already inspected
+	slkUntil  int             // the same for Slack tokens
+	pemEnd    int             // position of the next "-----END " after the last BEGIN line's body; -1 none; -2 not searched
 	g         [maxGroups]span // digit groups of the current numeric run
 	ng        int
 	sep       [maxGroups]span // separator before each group (sep[0] unused)
