@@ -111,22 +111,26 @@ func seed(t testing.TB, st store.Store, n int, prefix string) seeded {
 	return s
 }
 
-func contactExists(t testing.TB, st store.Store, id string) bool {
+// found reports whether a lookup that returned err found its row; an error
+// other than store.ErrNotFound fails the test.
+func found(t testing.TB, err error) bool {
 	t.Helper()
-	_, err := st.GetContact(bg, id)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		t.Fatal(err)
 	}
 	return err == nil
 }
 
+func contactExists(t testing.TB, st store.Store, id string) bool {
+	t.Helper()
+	_, err := st.GetContact(bg, id)
+	return found(t, err)
+}
+
 func blobExists(t testing.TB, st store.Store, id string) bool {
 	t.Helper()
 	_, err := st.GetBlob(bg, id)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		t.Fatal(err)
-	}
-	return err == nil
+	return found(t, err)
 }
 
 func convExists(t testing.TB, st store.Store, contactID string) int {

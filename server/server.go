@@ -222,6 +222,14 @@ func (r *statusRecorder) WriteHeader(code int) {
 	r.ResponseWriter.WriteHeader(code)
 }
 
+// code is the status answered: 200 when the handler wrote none.
+func (r *statusRecorder) code() int {
+	if r.status == 0 {
+		return http.StatusOK
+	}
+	return r.status
+}
+
 func (r *statusRecorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
 		r.status = http.StatusOK
@@ -244,17 +252,15 @@ func (s *Server) instrument(h http.Handler) http.Handler {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
 		h.ServeHTTP(rec, r)
-		if rec.status == 0 {
-			rec.status = http.StatusOK
-		}
+		code := rec.code()
 		rt := route(r)
-		s.metrics.Add(MetricHTTPRequests, 1, [2]string{"route", rt}, [2]string{"code", strconv.Itoa(rec.status)})
+		s.metrics.Add(MetricHTTPRequests, 1, [2]string{"route", rt}, [2]string{"code", strconv.Itoa(code)})
 		level := slog.LevelDebug
-		if rt == PathWebhook || rec.status >= 400 {
+		if rt == PathWebhook || code >= 400 {
 			level = slog.LevelInfo
 		}
 		s.log.Log(r.Context(), level, "http request", slog.String("method", methodLabel(r.Method)), slog.String("route", rt),
-			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
+			slog.Int("status", code), slog.Duration("duration", time.Since(start)))
 	})
 }
 
@@ -279,10 +285,7 @@ func (s *Server) webhookCounter(h http.Handler) http.Handler {
 		r = r.WithContext(context.WithValue(r.Context(), sinkCalledKey{}, called))
 		rec := &statusRecorder{ResponseWriter: w}
 		h.ServeHTTP(rec, r)
-		code := rec.status
-		if code == 0 {
-			code = http.StatusOK
-		}
+		code := rec.code()
 		if code == http.StatusOK {
 			if !*called {
 				s.metrics.Add(MetricWebhookNotifications, 1, [2]string{"result", "ignored"})

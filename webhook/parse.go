@@ -225,11 +225,8 @@ func Parse(body []byte) (Notification, error) {
 	if n.DeliveryAttempts, err = smallInt(env.DeliveryAttempts, "delivery_attempts"); err != nil {
 		return n, err
 	}
-	if isNull(env.Data) {
-		return n, &ParseError{Field: "data", Err: ErrMissingField}
-	}
-	if env.Data[0] != '{' {
-		return n, &ParseError{Field: "data", Err: ErrWrongType, Detail: "want an object"}
+	if err := object(env.Data, "data"); err != nil {
+		return n, err
 	}
 	var data dataEnvelope
 	if err := json.Unmarshal(env.Data, &data); err != nil {
@@ -238,14 +235,22 @@ func Parse(body []byte) (Notification, error) {
 	if n.DataType, err = str(data.Type, "data.type"); err != nil {
 		return n, err
 	}
-	if isNull(data.Item) {
-		return n, &ParseError{Field: "data.item", Err: ErrMissingField}
-	}
-	if data.Item[0] != '{' {
-		return n, &ParseError{Field: "data.item", Err: ErrWrongType, Detail: "want an object"}
+	if err := object(data.Item, "data.item"); err != nil {
+		return n, err
 	}
 	n.Item = data.Item
 	return n, nil
+}
+
+// object checks that a required field is present and a JSON object.
+func object(raw json.RawMessage, field string) error {
+	if isNull(raw) {
+		return &ParseError{Field: field, Err: ErrMissingField}
+	}
+	if raw[0] != '{' {
+		return &ParseError{Field: field, Err: ErrWrongType, Detail: "want an object"}
+	}
+	return nil
 }
 
 func isNull(raw json.RawMessage) bool {
