@@ -358,11 +358,7 @@ func (c Clock) Status(now time.Time) Status { return c.StatusWithin(now, Default
 
 // Status reads the clock at now with the calculator's due-soon threshold.
 func (k Calculator) Status(c Clock, now time.Time) Status {
-	t := k.DueSoon
-	if t <= 0 {
-		t = DefaultDueSoon
-	}
-	return c.StatusWithin(now, t)
+	return c.StatusWithin(now, k.DueSoon) // a zero DueSoon means DefaultDueSoon there
 }
 
 // StatusWithin reads the clock at now, reporting DueSoon when no more than

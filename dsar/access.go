@@ -101,12 +101,25 @@ func (s *Service) packageTTL() time.Duration {
 // access.package_created in the audit trail (same transaction as the blob).
 // Idempotent: if the request already has a package blob, it returns it unchanged.
 func (s *Service) BuildPackage(ctx context.Context, req store.Request, ids Identifiers, res Resolution) (PackageInfo, error) {
-	if b, ok, err := s.packageBlob(ctx, req.ID); err != nil || ok {
-		if err != nil {
-			return PackageInfo{}, err
-		}
-		return s.describe(ctx, b)
+	if info, ok, err := s.storedPackage(ctx, req.ID); err != nil || ok {
+		return info, err
 	}
+	return s.buildNewPackage(ctx, req, ids, res)
+}
+
+// storedPackage describes the request's stored access package; ok is false when it
+// has none.
+func (s *Service) storedPackage(ctx context.Context, requestID string) (PackageInfo, bool, error) {
+	b, ok, err := s.packageBlob(ctx, requestID)
+	if err != nil || !ok {
+		return PackageInfo{}, false, err
+	}
+	info, err := s.describe(ctx, b)
+	return info, true, err
+}
+
+// buildNewPackage is BuildPackage once no stored package was found.
+func (s *Service) buildNewPackage(ctx context.Context, req store.Request, ids Identifiers, res Resolution) (PackageInfo, error) {
 	p, built, err := s.assemble(ctx, req, ids, res)
 	if err != nil {
 		return PackageInfo{}, err
@@ -319,7 +332,7 @@ func (s *Service) WritePackage(ctx context.Context, requestID string, w io.Write
 	if !ok {
 		return PackageInfo{}, fmt.Errorf("%w (request %s)", ErrNoPackage, requestID)
 	}
-	if !b.ExpiresAt.IsZero() && !s.now().Before(b.ExpiresAt) {
+	if s.packageDue(b) {
 		return PackageInfo{}, fmt.Errorf("%w (request %s, expired %s)", ErrPackageExpired, requestID, b.ExpiresAt.Format(time.RFC3339))
 	}
 	plain, err := s.readPackage(ctx, b)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"sort"
 	"strings"
 	"time"
@@ -333,7 +334,7 @@ func (a *assembler) conversation(cv intercom.Conversation) accesspkg.Conversatio
 		body := src.Body
 		if src.Subject != "" {
 			// The subject went through pass 1 as text in collect.
-			body = "<p>" + htmlEscape(src.Subject) + "</p>" + body
+			body = "<p>" + html.EscapeString(src.Subject) + "</p>" + body
 		}
 		kind := "opening message"
 		if src.DeliveredAs != "" {
@@ -517,8 +518,4 @@ func humanTimes(r map[string]any) {
 			}
 		}
 	}
-}
-
-func htmlEscape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;").Replace(s)
 }

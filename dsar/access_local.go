@@ -85,36 +85,16 @@ func (s *Service) localData(ctx context.Context, ids Identifiers, res Resolution
 		}
 		cached = append(cached, c)
 	}
-	var idxErr error
-	ids.each(func(kind vault.IndexKind, v string) {
-		var sk store.IndexKind
-		switch kind {
-		case vault.KindEmail:
-			sk = store.IndexEmail
-		case vault.KindPhone:
-			sk = store.IndexPhone
-		case vault.KindExternalID:
-			sk = store.IndexExternalID
-		default:
-			return
-		}
-		if idxErr != nil {
-			return
-		}
-		idx, err := s.Vault.BlindIndex(kind, v)
+	lookups, err := s.cacheLookups(ids)
+	if err != nil {
+		return l.out, 0, err
+	}
+	for _, lk := range lookups {
+		cs, err := s.Store.FindContacts(ctx, lk.kind, lk.idx)
 		if err != nil {
-			idxErr = err
-			return
-		}
-		cs, err := s.Store.FindContacts(ctx, sk, idx)
-		if err != nil {
-			idxErr = fmt.Errorf("dsar: find cached contacts by %s: %w", kind, err)
-			return
+			return l.out, 0, fmt.Errorf("dsar: find cached contacts by %s: %w", lk.kind, err)
 		}
 		cached = append(cached, cs...)
-	})
-	if idxErr != nil {
-		return l.out, 0, idxErr
 	}
 	for _, c := range cached {
 		if l.seenC[c.IntercomID] {

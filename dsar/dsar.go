@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -268,10 +269,11 @@ func shownID(id string) string {
 	return "(the id given)"
 }
 
+// finishedStates are the final states of a request.
+var finishedStates = []store.RequestState{store.StateCompleted, store.StateDenied, store.StateCancelled}
+
 // Finished reports whether a request is in a final state.
-func Finished(st store.RequestState) bool {
-	return st == store.StateCompleted || st == store.StateDenied || st == store.StateCancelled
-}
+func Finished(st store.RequestState) bool { return slices.Contains(finishedStates, st) }
 
 // transition moves a request from one state to another and appends rec, in one
 // transaction. mutate may change other fields of the request.

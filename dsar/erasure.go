@@ -199,11 +199,7 @@ func (r *runner) planShared(ctx context.Context, p *deleteProgress, search func(
 // forEach calls fn for 0..n-1 with at most Service.Parallelism calls at a time and
 // returns the first error (the calls not yet started are then skipped).
 func (r *runner) forEach(ctx context.Context, n int, fn func(context.Context, int) error) error {
-	par := r.s.Parallelism
-	if par <= 0 {
-		par = defaultParallelism
-	}
-	par = min(par, n)
+	par := min(r.s.parallelism(), n)
 	if par == 0 {
 		return nil
 	}
@@ -311,71 +307,29 @@ const maxListRequests = 100000
 // soon as its DELETE returns. On the first failure it stops sending new DELETEs,
 // still records those in flight that succeed, and returns the failure.
 func (r *runner) deleteEach(ctx context.Context, step, kind string, p *deleteProgress, todo []string, del func(context.Context, string) error) error {
-	par := r.s.Parallelism
-	if par <= 0 {
-		par = defaultParallelism
-	}
-	par = min(par, len(todo))
-	if par == 0 {
-		return nil
-	}
-	sendCtx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	var (
-		mu   sync.Mutex
-		wg   sync.WaitGroup
-		work = make(chan string)
-	)
-	fail := func(err error) { cancel(err) }
-	for range par {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for id := range work {
-				err := del(sendCtx, id)
-				mu.Lock()
-				switch {
-				case err == nil:
-					p.Counts[kind+"_deleted"]++
-				case errors.Is(err, intercom.ErrNotFound):
-					p.Counts[kind+"_already_gone"]++
-				default:
-					mu.Unlock()
-					fail(fmt.Errorf("delete %s %s: %w", strings.TrimSuffix(kind, "s"), id, err))
-					continue
-				}
-				p.Done = append(p.Done, id)
-				// ctx, not sendCtx: a success is recorded even after another
-				// DELETE failed.
-				if err := r.saveProgress(ctx, step, *p); err != nil {
-					mu.Unlock()
-					fail(err)
-					continue
-				}
-				r.progress(step, "object", len(p.Done), len(p.Targets))
-				mu.Unlock()
-			}
-		}()
-	}
-feed:
-	for _, id := range todo {
-		select {
-		case work <- id:
-		case <-sendCtx.Done():
-			break feed
+	var mu sync.Mutex
+	return r.forEach(ctx, len(todo), func(sendCtx context.Context, i int) error {
+		id := todo[i]
+		err := del(sendCtx, id)
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case err == nil:
+			p.Counts[kind+"_deleted"]++
+		case errors.Is(err, intercom.ErrNotFound):
+			p.Counts[kind+"_already_gone"]++
+		default:
+			return fmt.Errorf("delete %s %s: %w", strings.TrimSuffix(kind, "s"), id, err)
 		}
-	}
-	close(work)
-	wg.Wait()
-	if err := context.Cause(sendCtx); err != nil {
-		return err
-	}
-	return nil
+		p.Done = append(p.Done, id)
+		// ctx, not sendCtx: a success is recorded even after another DELETE failed.
+		if err := r.saveProgress(ctx, step, *p); err != nil {
+			return err
+		}
+		r.progress(step, "object", len(p.Done), len(p.Targets))
+		return nil
+	})
 }
-
-// defaultParallelism bounds concurrent Intercom calls of one request when
-// Service.Parallelism is 0.
-const defaultParallelism = 8
 
 // purgeDetail is the Detail of the purge_local and destroy_keys steps.
 type purgeDetail struct {
@@ -387,39 +341,15 @@ type purgeDetail struct {
 // cached rows that the purge deletes, so the two cannot be separated safely.
 func (r *runner) purgeLocal(ctx context.Context) error {
 	contactIDs := r.orderedContacts()
-	type lookup struct {
-		kind store.IndexKind
-		idx  []byte
-	}
-	var lookups []lookup
-	var ierr error
-	r.ids.each(func(kind vault.IndexKind, v string) {
-		var sk store.IndexKind
-		switch kind {
-		case vault.KindEmail:
-			sk = store.IndexEmail
-		case vault.KindPhone:
-			sk = store.IndexPhone
-		case vault.KindExternalID:
-			sk = store.IndexExternalID
-		default:
-			return
-		}
-		idx, err := r.s.Vault.BlindIndex(kind, v)
-		if err != nil {
-			ierr = err
-			return
-		}
-		lookups = append(lookups, lookup{sk, idx})
-	})
-	if ierr != nil {
-		return ierr
+	lookups, err := r.s.cacheLookups(r.ids)
+	if err != nil {
+		return err
 	}
 	var destroyed []string
 	var purged store.PurgeCounts
 	var keysDestroyed int64
 	now := r.s.now()
-	err := r.guarded(ctx, func(tx store.Tx) error {
+	err = r.guarded(ctx, func(tx store.Tx) error {
 		if cur, found, err := stepOf(ctx, tx, r.id, StepDestroyKeys); err != nil {
 			return err
 		} else if found && cur.State == store.StepDone {
@@ -457,7 +387,7 @@ func (r *runner) purgeLocal(ctx context.Context) error {
 		// identifiers they were filed with go too (their records stay). A package
 		// is purged through its own key (or, stored before packages had keys of
 		// their own, through the request's), and that key is destroyed with it.
-		others, err := tx.ListRequests(ctx, store.RequestFilter{Limit: maxListRequests})
+		others, err := tx.ListRequests(ctx, store.RequestFilter{States: finishedStates, Limit: maxListRequests})
 		if err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/vault"
 )
 
@@ -136,4 +137,34 @@ func (ids Identifiers) each(f func(kind vault.IndexKind, value string)) {
 	for _, v := range ids.ContactIDs {
 		f(vault.KindContactID, v)
 	}
+}
+
+// cacheLookup is the blind index of one identifier, as the cached contacts carry it.
+type cacheLookup struct {
+	kind store.IndexKind
+	idx  []byte
+}
+
+// cacheLookups returns the blind index of every identifier the cached contacts are
+// indexed by: emails, phones and external ids (contact ids are the rows' own keys).
+func (s *Service) cacheLookups(ids Identifiers) ([]cacheLookup, error) {
+	var out []cacheLookup
+	for _, g := range []struct {
+		kind   vault.IndexKind
+		column store.IndexKind
+		values []string
+	}{
+		{vault.KindEmail, store.IndexEmail, ids.Emails},
+		{vault.KindPhone, store.IndexPhone, ids.Phones},
+		{vault.KindExternalID, store.IndexExternalID, ids.ExternalIDs},
+	} {
+		for _, v := range g.values {
+			idx, err := s.Vault.BlindIndex(g.kind, v)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, cacheLookup{g.column, idx})
+		}
+	}
+	return out, nil
 }

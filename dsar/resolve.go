@@ -57,6 +57,9 @@ type Notice struct {
 // archived contacts.
 var NoticeArchivedByID = Notice{"archived_by_id_only", "Archived Intercom contacts cannot be found by email, phone or external id; they are only found when their Intercom contact id is given."}
 
+// NoticeNothingFound is part of a resolution that found no contact.
+var NoticeNothingFound = Notice{"nothing_found", "No Intercom contact matched the identifiers given."}
+
 // ContactIDs returns the ids of the matches, in order.
 func (r Resolution) ContactIDs() []string {
 	out := make([]string, 0, len(r.Matches))
@@ -92,7 +95,7 @@ func (s *Service) Resolve(ctx context.Context, ids Identifiers) (Resolution, err
 		return Resolution{}, firstErr
 	}
 	if len(r.res.Matches) == 0 {
-		r.res.Notices = append(r.res.Notices, Notice{"nothing_found", "No Intercom contact matched the identifiers given."})
+		r.res.Notices = append(r.res.Notices, NoticeNothingFound)
 	}
 	return r.res, nil
 }

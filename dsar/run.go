@@ -306,20 +306,34 @@ type leaseDetail struct {
 	Until time.Time `json:"until"`
 }
 
-// guarded runs fn in a transaction that first takes the audit chain's head lock
-// (which serialises every transaction that appends to the audit trail, on both
-// backends and across processes), then checks that this runner still holds the
-// request's lease and renews it. A runner whose lease another worker took commits
-// nothing more.
+// guarded runs fn in a transaction that holds this runner's lease (see leased): a
+// runner whose lease another worker took, or whose request was finished
+// meanwhile, commits nothing more.
 func (r *runner) guarded(ctx context.Context, fn func(tx store.Tx) error) error {
+	return r.leased(ctx, false, func(tx store.Tx, _ store.Request) error { return fn(tx) })
+}
+
+// leased runs fn in a transaction that first takes the audit chain's head lock
+// (which serialises every transaction that appends to the audit trail, on both
+// backends and across processes), then takes (claim) or checks and renews the
+// request's lease, and reads the request again under the lock: a request denied,
+// cancelled or completed meanwhile fails with ErrFinished, and fn is not called.
+// fn gets the request as read.
+//
+// The order of the two checks differs on purpose. A runner holding the lease learns
+// first that it lost it (ErrLeaseLost, even if the worker that took over has
+// finished the request since). A claim learns first that the request is finished
+// (even while the worker that finished it has not released its lease yet).
+func (r *runner) leased(ctx context.Context, claim bool, fn func(tx store.Tx, cur store.Request) error) error {
 	return r.s.Store.InTx(ctx, func(tx store.Tx) error {
 		if _, _, err := tx.Head(ctx); err != nil {
 			return err
 		}
-		if err := r.holdLease(ctx, tx, false); err != nil {
-			return err
+		if !claim {
+			if err := r.holdLease(ctx, tx, false); err != nil {
+				return err
+			}
 		}
-		// A request denied while it runs stops here: nothing more is recorded.
 		cur, err := tx.GetRequest(ctx, r.id)
 		if err != nil {
 			return err
@@ -327,7 +341,12 @@ func (r *runner) guarded(ctx context.Context, fn func(tx store.Tx) error) error 
 		if Finished(cur.State) {
 			return fmt.Errorf("%w: %s is %s", ErrFinished, r.id, cur.State)
 		}
-		return fn(tx)
+		if claim {
+			if err := r.holdLease(ctx, tx, true); err != nil {
+				return err
+			}
+		}
+		return fn(tx, cur)
 	})
 }
 
@@ -378,25 +397,12 @@ func stepOf(ctx context.Context, ops store.Ops, requestID, name string) (store.S
 	return store.Step{}, false, nil
 }
 
-// claim takes the request's lease. The request is read again under the lock: a
+// claim takes the request's lease and keeps the request as read under the lock: a
 // run that read it before another worker finished it and released the lease must
 // not start on a finished request (whose identifiers may already be shredded), so
 // that case fails with ErrFinished and takes nothing.
 func (r *runner) claim(ctx context.Context) error {
-	return r.s.Store.InTx(ctx, func(tx store.Tx) error {
-		if _, _, err := tx.Head(ctx); err != nil {
-			return err
-		}
-		cur, err := tx.GetRequest(ctx, r.id)
-		if err != nil {
-			return err
-		}
-		if Finished(cur.State) {
-			return fmt.Errorf("%w: %s is %s", ErrFinished, r.id, cur.State)
-		}
-		if err := r.holdLease(ctx, tx, true); err != nil {
-			return err
-		}
+	return r.leased(ctx, true, func(_ store.Tx, cur store.Request) error {
 		r.req = cur
 		return nil
 	})
@@ -546,11 +552,7 @@ func (r *runner) loadProgress(ctx context.Context, step string, v any) (bool, er
 
 // start moves a verified request to in_progress with its audit record.
 func (r *runner) start(ctx context.Context) error {
-	return r.guarded(ctx, func(tx store.Tx) error {
-		cur, err := tx.GetRequest(ctx, r.id)
-		if err != nil {
-			return err
-		}
+	return r.leased(ctx, false, func(tx store.Tx, cur store.Request) error {
 		if cur.State != store.StateVerified {
 			r.req = cur
 			return nil
@@ -653,10 +655,11 @@ func (r *runner) loadResolution() error {
 	}
 	for _, code := range d.Notices {
 		n := Notice{Code: code}
-		if code == NoticeArchivedByID.Code {
+		switch code {
+		case NoticeArchivedByID.Code:
 			n = NoticeArchivedByID
-		} else if code == "nothing_found" {
-			n.Text = "No Intercom contact matched the identifiers given."
+		case NoticeNothingFound.Code:
+			n = NoticeNothingFound
 		}
 		r.res.Notices = append(r.res.Notices, n)
 	}

@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/intercom-privacy/intercom-privacy/intercom"
-
 	"github.com/intercom-privacy/intercom-privacy/audit"
+	"github.com/intercom-privacy/intercom-privacy/intercom"
 	"github.com/intercom-privacy/intercom-privacy/store"
 )
 
@@ -23,16 +22,22 @@ type PackageDetail struct {
 	Counts    map[string]int64 `json:"counts"`
 }
 
-// buildPackage runs the package step: BuildPackage is idempotent (a package already
-// stored for the request is returned as it is), so a crash between building and
-// recording the step builds nothing twice.
+// buildPackage runs the package step. Like BuildPackage it returns a package already
+// stored for the request as it is, so a crash between building and recording the
+// step builds nothing twice; the contacts' profiles are retrieved again only for a
+// package still to build.
 func (r *runner) buildPackage(ctx context.Context) error {
-	if err := r.refetchContacts(ctx); err != nil {
-		return err
-	}
-	info, err := r.s.BuildPackage(ctx, r.req, r.ids, r.res)
+	info, ok, err := r.s.storedPackage(ctx, r.id)
 	if err != nil {
 		return err
+	}
+	if !ok {
+		if err := r.refetchContacts(ctx); err != nil {
+			return err
+		}
+		if info, err = r.s.buildNewPackage(ctx, r.req, r.ids, r.res); err != nil {
+			return err
+		}
 	}
 	counts := map[string]int64{}
 	for k, v := range info.Counts {

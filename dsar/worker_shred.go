@@ -114,15 +114,6 @@ func (s *Service) ShredExpiredPackages(ctx context.Context) (ShredResult, error)
 	return res, nil
 }
 
-// ShredExpiredErasures runs ShredExpiredPackages and returns how many keys it
-// destroyed.
-//
-// Deprecated: use ShredExpiredPackages, which also reports what it deleted.
-func (s *Service) ShredExpiredErasures(ctx context.Context) (int, error) {
-	res, err := s.ShredExpiredPackages(ctx)
-	return res.Total(), err
-}
-
 // packageKeyIDs lists the ids of access package keys after afterID: through the
 // store's prefix query when it has one, else by walking every person key.
 func (s *Service) packageKeyIDs(ctx context.Context, afterID string) ([]string, error) {
