@@ -636,8 +636,8 @@ func TestAccessCancelled(t *testing.T) {
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("cancellation took %s", d)
 	}
-	if blobs, _ := h.app.Store.BlobsByRequest(context.Background(), r.ID); len(blobs) != 0 {
-		t.Errorf("%d blobs stored after cancellation", len(blobs))
+	if blobs, err := h.app.Store.BlobsByRequest(context.Background(), r.ID); err != nil || len(blobs) != 0 {
+		t.Errorf("%d blobs stored after cancellation (%v)", len(blobs), err)
 	}
 }
 

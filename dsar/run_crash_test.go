@@ -332,11 +332,19 @@ func TestCrashErasure(t *testing.T) {
 
 func checkAccessWorld(t *testing.T, w *crashWorld, p sandbox.Person, c cached, id string) {
 	t.Helper()
-	ctx := context.Background()
 	if st := w.h.sb.Stats(); len(st.Effects) != 0 {
 		t.Errorf("an access request changed the workspace: %v", st.Effects)
 	}
-	blobs, err := w.h.app.Store.BlobsByRequest(ctx, id)
+	checkOnePackage(t, w.h.app, id)
+	checkAudit(t, w.h, p)
+}
+
+// checkOnePackage checks that exactly one access package is stored for the request,
+// that it can be written out, and that access.package_created was recorded once.
+func checkOnePackage(t *testing.T, a *app.App, id string) {
+	t.Helper()
+	ctx := context.Background()
+	blobs, err := a.Store.BlobsByRequest(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -350,11 +358,11 @@ func checkAccessWorld(t *testing.T, w *crashWorld, p sandbox.Person, c cached, i
 		t.Errorf("%d access packages stored for one request, want exactly 1", n)
 	}
 	var buf bytes.Buffer
-	if _, err := w.h.app.DSAR.WritePackage(ctx, id, &buf); err != nil || buf.Len() == 0 {
+	if _, err := a.DSAR.WritePackage(ctx, id, &buf); err != nil || buf.Len() == 0 {
 		t.Errorf("package after crashes: %v", err)
 	}
 	created := 0
-	for rec, err := range w.h.app.Store.Records(ctx, 1) {
+	for rec, err := range a.Store.Records(ctx, 1) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -365,7 +373,6 @@ func checkAccessWorld(t *testing.T, w *crashWorld, p sandbox.Person, c cached, i
 	if created != 1 {
 		t.Errorf("access.package_created recorded %d times, want 1", created)
 	}
-	checkAudit(t, w.h, p)
 }
 
 func TestCrashAccess(t *testing.T) {
@@ -425,41 +432,10 @@ func TestCrashAccessErasure(t *testing.T) {
 		if _, err := reader.DSAR.Identifiers(ctx, r); !errors.Is(err, vault.ErrShredded) {
 			t.Errorf("identifiers after the access+erasure: %v, want ErrShredded", err)
 		}
-		blobs, err := reader.Store.BlobsByRequest(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := 0
-		for _, b := range blobs {
-			if b.Kind == store.BlobAccessPackage {
-				n++
-			}
-		}
-		if n != 1 {
-			t.Errorf("%d access packages stored for one request, want exactly 1", n)
-		}
-		var buf bytes.Buffer
-		if _, err := reader.DSAR.WritePackage(ctx, id, &buf); err != nil || buf.Len() == 0 {
-			t.Errorf("package after crashes: %v", err)
-		}
-		created := 0
-		for rec, err := range reader.Store.Records(ctx, 1) {
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rec.Action == "access.package_created" && rec.RequestID == id {
-				created++
-			}
-		}
-		if created != 1 {
-			t.Errorf("access.package_created recorded %d times, want 1", created)
-		}
+		checkOnePackage(t, reader, id)
 	}
 	// Every 4th request (about 16 points per variant): the erasure and access
 	// sweeps above cover each step densely; this one covers their combination.
 	n := crashSweep(t, crashCase{typ: store.RequestAccessErasure, check: check}, 4, []bool{false, true})
 	t.Logf("access+erasure: %d kill points in %s", n, time.Since(start).Round(time.Millisecond))
 }
-
-// errUnused keeps errors imported.
-var _ = errors.New

@@ -116,7 +116,10 @@ func TestOutageMarksNothingDone(t *testing.T) {
 			t.Fatalf("run during an outage: %v", err)
 		}
 	}
-	steps, _ := a.Store.Steps(ctx, r.ID)
+	steps, err := a.Store.Steps(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, s := range steps {
 		if !strings.HasPrefix(s.Name, "_") && s.State == store.StepDone {
 			t.Errorf("step %s marked done during an outage", s.Name)
