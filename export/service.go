@@ -356,27 +356,25 @@ func (r *run) result() Result {
 	if res.IntercomStatus == "" {
 		res.IntercomStatus = o.IntercomStatus
 	}
-	switch r.job.State {
-	case StateDownloaded:
-		res.Outcome = OutcomeDownloaded
-	case StateKept:
-		res.Outcome = OutcomeKept
-	case StateNoData:
-		res.Outcome = OutcomeNoData
-	case StateFailed:
-		res.Outcome = OutcomeFailed
-	case StateCanceled:
-		res.Outcome = OutcomeCanceled
-	case StateTimedOut:
-		res.Outcome = OutcomeTimedOut
-	case StateExpired:
-		res.Outcome = OutcomeExpired
-	case StateBadDownload:
-		res.Outcome = OutcomeBad
-	case StateCreateUnknown:
-		res.Outcome = OutcomeUnknown
-	}
+	res.Outcome = finals[r.job.State].outcome // "" while the job is open
 	return res
+}
+
+// finals maps each final recorded state to the run's outcome and, unless it is
+// a success, the sentinel of the run's error.
+var finals = map[string]struct {
+	outcome Outcome
+	err     error
+}{
+	StateDownloaded:    {OutcomeDownloaded, nil},
+	StateKept:          {OutcomeKept, nil},
+	StateNoData:        {OutcomeNoData, nil},
+	StateFailed:        {OutcomeFailed, ErrJobFailed},
+	StateCanceled:      {OutcomeCanceled, ErrJobCanceled},
+	StateTimedOut:      {OutcomeTimedOut, ErrTimeout},
+	StateExpired:       {OutcomeExpired, ErrExpired},
+	StateBadDownload:   {OutcomeBad, ErrBadDownload},
+	StateCreateUnknown: {OutcomeUnknown, ErrCreateUnknown},
 }
 
 // findOrCreate resumes the open job of the same range, or creates one once no
@@ -728,27 +726,14 @@ func (r *run) cancel(ctx context.Context) (Result, error) {
 // finalResult turns a final recorded state into the result and error.
 func (r *run) finalResult() (Result, error) {
 	res := r.result()
-	o := decodeOutcome(r.job.Outcome)
-	mk := func(sentinel error) error {
-		return &Error{Job: r.job.JobIdentifier, State: r.job.State, Reason: o.Reason, Err: sentinel}
-	}
-	switch r.job.State {
-	case StateDownloaded, StateKept, StateNoData:
+	f, ok := finals[r.job.State]
+	switch {
+	case !ok:
+		return res, fmt.Errorf("export job %s is in state %q", r.job.JobIdentifier, r.job.State)
+	case f.err == nil:
 		return res, nil
-	case StateFailed:
-		return res, mk(ErrJobFailed)
-	case StateCanceled:
-		return res, mk(ErrJobCanceled)
-	case StateTimedOut:
-		return res, mk(ErrTimeout)
-	case StateExpired:
-		return res, mk(ErrExpired)
-	case StateBadDownload:
-		return res, mk(ErrBadDownload)
-	case StateCreateUnknown:
-		return res, mk(ErrCreateUnknown)
 	}
-	return res, fmt.Errorf("export job %s is in state %q", r.job.JobIdentifier, r.job.State)
+	return res, &Error{Job: r.job.JobIdentifier, State: r.job.State, Reason: decodeOutcome(r.job.Outcome).Reason, Err: f.err}
 }
 
 // download fetches, decodes and writes or keeps the files of a completed job.
