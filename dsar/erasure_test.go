@@ -262,11 +262,7 @@ func TestAccessRunBuildsPackage(t *testing.T) {
 	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
 	ctx := context.Background()
 	p := h.sb.SamplePerson()
-	r := file(t, h, store.RequestAccess, personIdentifiers(p))
-	if err := h.app.DSAR.Run(ctx, r.ID); err != nil {
-		t.Fatal(err)
-	}
-	r, _ = h.app.DSAR.Get(ctx, r.ID)
+	r := runAccess(t, h, p)
 	if r.State != store.StateCompleted {
 		t.Fatalf("state %s", r.State)
 	}

@@ -46,19 +46,23 @@ func (s *switchable) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// openVia opens an App on the harness's store whose Intercom client talks to url,
-// with few retries so that tests of outages stay short.
-func openVia(t *testing.T, h *harness, url string) *app.App {
+// openSwitchable serves the harness's sandbox behind a switchable and opens an App
+// on the harness's store whose Intercom client talks to it, with few retries so
+// that tests of outages stay short.
+func openSwitchable(t *testing.T, h *harness) (*switchable, *app.App) {
 	t.Helper()
+	sw := &switchable{next: h.sb.Handler()}
+	srv := httptest.NewServer(sw)
+	t.Cleanup(srv.Close)
 	a, err := app.Open(context.Background(), app.Settings{
 		DatabaseURL: h.dbURL, MasterKey: h.master, InitKeys: true, Actor: "test",
-		Intercom: intercom.Config{Token: intercom.Token(h.sb.Token()), BaseURL: url, Timeout: 5 * time.Second, MaxRetries: 1},
+		Intercom: intercom.Config{Token: intercom.Token(h.sb.Token()), BaseURL: srv.URL, Timeout: 5 * time.Second, MaxRetries: 1},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
-	return a
+	return sw, a
 }
 
 // runUntilDone runs a request again and again, as River would after each failed
@@ -102,10 +106,7 @@ func TestErasureUnderFaults(t *testing.T) {
 
 func TestOutageMarksNothingDone(t *testing.T) {
 	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
-	sw := &switchable{next: h.sb.Handler()}
-	srv := httptest.NewServer(sw)
-	t.Cleanup(srv.Close)
-	a := openVia(t, h, srv.URL)
+	sw, a := openSwitchable(t, h)
 	ctx := context.Background()
 	p := h.sb.SamplePerson()
 	r := file(t, h, store.RequestErasure, personIdentifiers(p))
@@ -140,10 +141,7 @@ func TestRevokedTokenPausesAndResumes(t *testing.T) {
 	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
 	// The token is revoked after the resolve step: every request from then on is
 	// refused until it is restored.
-	sw := &switchable{next: h.sb.Handler()}
-	srv := httptest.NewServer(sw)
-	t.Cleanup(srv.Close)
-	a := openVia(t, h, srv.URL)
+	sw, a := openSwitchable(t, h)
 	ctx := context.Background()
 	p := h.sb.SamplePerson()
 	r := file(t, h, store.RequestErasure, personIdentifiers(p))
@@ -318,11 +316,8 @@ func TestDenyWhileRunningStopsTheRun(t *testing.T) {
 
 func TestMissingScopePausesAndResumes(t *testing.T) {
 	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
-	sw := &switchable{next: h.sb.Handler()}
+	sw, a := openSwitchable(t, h)
 	sw.forbidDeleteConversations.Store(true)
-	srv := httptest.NewServer(sw)
-	t.Cleanup(srv.Close)
-	a := openVia(t, h, srv.URL)
 	a.Config.Erasure.DeleteConversations = true
 	a.Config.Erasure.RetainMetrics = false
 	ctx := context.Background()
