@@ -248,8 +248,7 @@ func (s *scanner) run() {
 					if k == 2 {
 						c2 = 0
 					}
-					b := kw3Bit(byte(x), byte(x>>8), c2, k)
-					if uint64(kw2Bits(byte(x), byte(x>>8)))>>k&(kw3[b>>6]>>(b&63))&1 != 0 {
+					if kwMaybe(byte(x), byte(x>>8), c2, k) {
 						s.keyword(i, j)
 					}
 					i = j + 1
@@ -323,8 +322,7 @@ func (s *scanner) run() {
 				if wl > 2 {
 					c2 = t[i+2] | 0x20
 				}
-				b := kw3Bit(t[i]|0x20, t[i+1]|0x20, c2, wl)
-				if uint64(kw2Bits(t[i], t[i+1]))>>wl&(kw3[b>>6]>>(b&63))&1 != 0 {
+				if kwMaybe(t[i]|0x20, t[i+1]|0x20, c2, wl) {
 					s.keyword(i, j)
 				}
 			}
@@ -363,8 +361,7 @@ func (s *scanner) lowerKeyword(i, wl int) {
 	if wl > 2 {
 		c2 = t[i+2]
 	}
-	b := kw3Bit(t[i], t[i+1], c2, wl)
-	if uint64(kw2Bits(t[i], t[i+1]))>>wl&(kw3[b>>6]>>(b&63))&1 != 0 {
+	if kwMaybe(t[i], t[i+1], c2, wl) {
 		s.keyword(i, i+wl)
 	}
 }

@@ -69,6 +69,14 @@ func kw3Bit(a, b, c byte, n int) uint32 {
 	return uint32((uint64(a)|uint64(b)<<8|uint64(c)<<16|uint64(n)<<24)*0x9E3779B97F4A7C15>>(64-12)) & (64*64 - 1)
 }
 
+// kwMaybe is the keyword filters in one branch: whether a word of n bytes
+// whose first three bytes, folded to lower case, are a, b and c (c is 0 for a
+// two-byte word) passes kw2 and kw3. A one-byte word passes no kw2 entry.
+func kwMaybe(a, b, c byte, n int) bool {
+	h := kw3Bit(a, b, c, n)
+	return uint64(kw2Bits(a, b))>>n&(kw3[h>>6]>>(h&63))&1 != 0
+}
+
 // kw3Maybe reports whether the word w (at least two bytes) may be a
 // keyword, by kw3.
 func kw3Maybe(w []byte) bool {
