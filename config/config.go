@@ -30,6 +30,10 @@ type Config struct {
 	Erasure Erasure `yaml:"erasure"`
 	// Access is the Art. 15 supplementary information put in every access package.
 	Access Access `yaml:"access"`
+	// Recipients is the registry of every system and organisation that receives
+	// Intercom data (Art. 15(1)(c), Art. 19, Art. 30); see RecipientEntry. When
+	// empty, access packages name access.recipients.
+	Recipients []RecipientEntry `yaml:"recipients"`
 	// CustomAttributes assigns a class to named custom attributes ("pii", "content",
 	// "system"); attributes not named are scanned as content.
 	CustomAttributes map[string]string `yaml:"custom_attributes"`
@@ -191,6 +195,9 @@ func Parse(name string, r io.Reader) (*Config, error) {
 }
 
 func (c *Config) validate() error {
+	if err := c.validateRecipients(); err != nil {
+		return err
+	}
 	for _, f := range c.Sync.PII {
 		if !slices.Contains(piiFields, f) {
 			return &Error{Field: "sync.pii", Err: fmt.Errorf("%w: %q is not a personal field the sync can keep (valid: %s)", ErrInvalid, f, strings.Join(piiFields, ", "))}
