@@ -123,6 +123,7 @@ const MaxFileBytes = 4 << 20
 var ErrInvalid = errors.New("invalid value")
 
 var piiFields = []string{"email", "name", "phone"}
+
 // attributeClasses are the classes a custom attribute may be given: the three of
 // package classify, and the kinds an access package never discloses.
 var attributeClasses = func() []string {
