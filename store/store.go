@@ -56,6 +56,7 @@ type Ops interface {
 	ExportJobs
 	Retention
 	Purger
+	Notices
 }
 
 // Contacts is the cache of Intercom contacts and the sync cursors.
