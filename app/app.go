@@ -14,6 +14,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
+	"github.com/intercom-privacy/intercom-privacy/notice"
 	"github.com/intercom-privacy/intercom-privacy/pii"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	_ "github.com/intercom-privacy/intercom-privacy/store/postgres" // registers postgres://
@@ -60,7 +61,10 @@ type App struct {
 	Engine   *pii.Engine
 	Redactor *pii.Redactor
 	DSAR     *dsar.Service
-	Logger   *slog.Logger
+	// Notices tells the recipients in the configuration's registry of the
+	// erasures (and, later, corrections and restrictions) the workflows make.
+	Notices *notice.Service
+	Logger  *slog.Logger
 }
 
 // ErrNoIntercom reports a command that needs Intercom when no token is configured.
@@ -130,6 +134,10 @@ func Open(ctx context.Context, s Settings) (*App, error) {
 		Store: st, Vault: a.Vault, Chain: a.Chain, Intercom: a.Intercom, Redactor: a.Redactor,
 		Config: s.Config, Actor: s.Actor, Logger: s.Logger, Now: s.Now,
 	}
+	a.Notices = &notice.Service{
+		Store: st, Chain: a.Chain, Registry: s.Config.Recipients, Actor: s.Actor, Logger: s.Logger, Now: s.Now,
+	}
+	a.DSAR.Notices = a.Notices
 	ok = true
 	return a, nil
 }
