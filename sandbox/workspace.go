@@ -46,7 +46,9 @@ type Workspace struct {
 	exports   map[string]*exportJob
 	exportSeq int
 
-	seq struct{ conv, part, ticket, note, person int }
+	attrs []*DataAttribute // data attributes, oldest first
+
+	seq struct{ conv, part, ticket, note, person, attr, message int }
 	rnd *rng // for AddPerson; guarded by mu
 }
 
