@@ -44,6 +44,9 @@ var (
 	ErrBadIdentifier = errors.New("intercom: missing or malformed identifier in a response")
 	// ErrServer: Intercom answered with a 5xx status (after any retries).
 	ErrServer = errors.New("intercom: server error")
+	// ErrConflict: Intercom answered 409, e.g. creating a user whose email or
+	// external_id another user has.
+	ErrConflict = errors.New("intercom: conflict with an existing object")
 	// ErrConfig: the Config cannot produce a working Client.
 	ErrConfig = errors.New("intercom: invalid configuration")
 	// ErrForeignHost: a download URL points at a host other than the API's, so the
@@ -129,6 +132,8 @@ func (e *Error) Is(target error) bool {
 		return (e.Status == 400 || e.Status == 422) && e.Code != "intercom_version_invalid"
 	case ErrServer:
 		return e.Status >= 500
+	case ErrConflict:
+		return e.Status == 409
 	}
 	return false
 }

@@ -303,3 +303,14 @@ func (w *Workspace) merge(from, into *Contact, t int64) {
 	from.MergedInto, from.MergedAt = into.ID, t
 	w.mergedFrom[into.ID] = append(w.mergedFrom[into.ID], from.ID)
 }
+
+// Tags returns the workspace's tags.
+func (w *Workspace) Tags() []Tag {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	out := make([]Tag, 0, len(w.tagOrder))
+	for _, id := range w.tagOrder {
+		out = append(out, *w.tags[id])
+	}
+	return out
+}
