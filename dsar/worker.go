@@ -9,6 +9,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/intercom-privacy/intercom-privacy/intercom"
 	"github.com/intercom-privacy/intercom-privacy/jobs"
 	"github.com/intercom-privacy/intercom-privacy/store"
 )
@@ -56,7 +57,8 @@ type requestWorker struct {
 
 // Work runs the request from where it stopped. A paused request, one another
 // worker holds, and one not yet verified are snoozed (they do not use up retries);
-// a request that does not exist is cancelled; any other error is retried with
+// a request that does not exist, and one Intercom answers an object without a usable
+// id for (intercom.ErrBadIdentifier, after the client's retries), are cancelled; any other error is retried with
 // River's backoff, and the steps already done stay done.
 func (w *requestWorker) Work(ctx context.Context, job *river.Job[RequestArgs]) error {
 	err := w.s.RunWith(ctx, job.Args.RequestID, w.opts)
@@ -76,6 +78,13 @@ func (w *requestWorker) Work(ctx context.Context, job *river.Job[RequestArgs]) e
 		return river.JobSnooze(ttl / 2)
 	case errors.Is(err, ErrNotVerified):
 		return river.JobSnooze(SnoozeNotVerified)
+	case errors.Is(err, intercom.ErrBadIdentifier):
+		// Intercom answered, after the client's retries, with an object it does not
+		// identify (a ticket without an id): running the step again cannot act on
+		// it. Stop here with the error instead of retrying for days; the request
+		// stays open and is queued again at the next worker start.
+		w.s.logger().Error("request stopped: Intercom answered an object without a usable id", "request_id", job.Args.RequestID, "error", err.Error())
+		return river.JobCancel(err)
 	}
 	w.s.logger().Warn("request attempt failed; it will be retried", "request_id", job.Args.RequestID, "attempt", job.Attempt, "error", err.Error())
 	return err
