@@ -205,3 +205,43 @@ func FuzzReadWitnessLog(f *testing.F) {
 		}
 	})
 }
+
+// TestFileWitnessLatestIncremental: Latest reads only what was appended
+// since its last call, sees other writers' notes, and survives a torn tail
+// completed later.
+func TestFileWitnessLatestIncremental(t *testing.T) {
+	s := audittest.NewSigner("n")
+	keys := s.Keyring()
+	path := filepath.Join(t.TempDir(), "w.log")
+	a, b := audit.NewFileWitness(path), audit.NewFileWitness(path)
+	defer a.Close()
+	defer b.Close()
+	ctx := context.Background()
+	if _, ok, err := a.Latest(ctx, keys); ok || err != nil {
+		t.Fatalf("no file: %v %v", ok, err)
+	}
+	for i, w := range []*audit.FileWitness{a, b, a} {
+		if err := w.Add(ctx, noteOf(t, s, int64(10*(i+1)), 1)); err != nil {
+			t.Fatal(err)
+		}
+		got, ok, err := a.Latest(ctx, keys)
+		if err != nil || !ok || got.Size != int64(10*(i+1)) {
+			t.Fatalf("after note %d: %+v %v %v", i, got, ok, err)
+		}
+	}
+	// A write cut short, then the rest of it: the note counts once complete.
+	n := append(noteOf(t, s, 40, 1), '\n')
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.Write(n[:30])
+	if got, _, err := a.Latest(ctx, keys); err != nil || got.Size != 30 {
+		t.Fatalf("torn: %+v %v", got, err)
+	}
+	f.Write(n[30:])
+	if got, _, err := a.Latest(ctx, keys); err != nil || got.Size != 40 {
+		t.Fatalf("completed: %+v %v", got, err)
+	}
+}
