@@ -5,9 +5,11 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/audit"
@@ -45,8 +47,21 @@ type Settings struct {
 	Logger *slog.Logger
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
-	// CheckpointEvery is the audit checkpoint interval (audit's default when 0).
+	// CheckpointEvery is the most audit records between two signed
+	// checkpoints (the configuration's audit.checkpoint_every, else
+	// DefaultCheckpointEvery, when 0).
 	CheckpointEvery int
+	// CheckpointInterval is how often StartCheckpointer signs the unsigned
+	// tail (the configuration's audit.checkpoint_interval, else
+	// DefaultCheckpointInterval, when 0).
+	CheckpointInterval time.Duration
+	// Witness names where every signed checkpoint is also kept: a file path
+	// or an https:// URL (see audit.Witness). The command line sets it from
+	// INTERCOM_PRIVACY_AUDIT_WITNESS; when empty the configuration's
+	// audit.witness is used; when both are empty there is no witness.
+	Witness string
+	// WitnessClient posts to a URL witness (nil: a client with a timeout).
+	WitnessClient *http.Client
 }
 
 // App is the assembled application. Close it when done.
@@ -65,6 +80,10 @@ type App struct {
 	// erasures (and, later, corrections and restrictions) the workflows make.
 	Notices *notice.Service
 	Logger  *slog.Logger
+	// Publisher sends signed checkpoints to the witness; nil without one.
+	Publisher *audit.Publisher
+
+	checkpointInterval time.Duration
 }
 
 // ErrNoIntercom reports a command that needs Intercom when no token is configured.
@@ -109,8 +128,13 @@ func Open(ctx context.Context, s Settings) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.Chain, err = audit.NewChain(a.Vault.AuditSigner(), audit.Options{CheckpointEvery: s.CheckpointEvery, Now: s.Now})
+	every := cmp.Or(s.CheckpointEvery, s.Config.Audit.CheckpointEvery, DefaultCheckpointEvery)
+	a.checkpointInterval = cmp.Or(s.CheckpointInterval, s.Config.Audit.CheckpointInterval, DefaultCheckpointInterval)
+	a.Chain, err = audit.NewChain(a.Vault.AuditSigner(), audit.Options{CheckpointEvery: every, Now: s.Now})
 	if err != nil {
+		return nil, err
+	}
+	if err := a.openWitness(s); err != nil {
 		return nil, err
 	}
 	a.Engine, err = pii.NewEngine(pii.Options{})
@@ -156,14 +180,6 @@ func (a *App) Close() error {
 		return nil
 	}
 	return a.Store.Close()
-}
-
-// Checkpoint writes a signed audit checkpoint (every run calls it at its end).
-func (a *App) Checkpoint(ctx context.Context) error {
-	return a.Store.InTx(ctx, func(tx store.Tx) error {
-		_, _, err := a.Chain.Checkpoint(ctx, tx)
-		return err
-	})
 }
 
 // VerifyAudit walks the whole audit chain and its checkpoints.

@@ -503,7 +503,12 @@ func (r *runner) recordStep(ctx context.Context, step string, detail any, rec au
 		if rec.Reason == "" {
 			rec.Reason = "step " + step + " done"
 		}
-		_, err = r.s.Chain.Append(ctx, tx, rec)
+		if _, err = r.s.Chain.Append(ctx, tx, rec); err != nil {
+			return err
+		}
+		// A step is a batch: its records are signed when it commits, so the
+		// unsigned tail never holds a finished step.
+		_, _, err = r.s.Chain.Checkpoint(ctx, tx)
 		return err
 	})
 	if err != nil {

@@ -206,6 +206,7 @@ func runInProcess(ctx context.Context, a *app.App, ids []string, w io.Writer) er
 	if err := a.RequireIntercom(); err != nil {
 		return err
 	}
+	defer a.StartCheckpointer(ctx)() // signs and witnesses the audit tail; last checkpoint on return
 	p := newProgressPrinter(w)
 	workers := river.NewWorkers()
 	dsar.RegisterWorkersWith(workers, a.DSAR, dsar.RunOptions{Progress: p.report})

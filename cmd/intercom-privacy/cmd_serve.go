@@ -90,6 +90,7 @@ finish (up to --stop-timeout), and exits.`,
 				return err
 			}
 			defer a.Close()
+			defer a.StartCheckpointer(ctx)() // signs and witnesses the audit tail; last checkpoint on stop
 			if err := a.RequireIntercom(); err != nil {
 				return err
 			}

@@ -138,6 +138,7 @@ sent again.`,
 				return err
 			}
 			defer a.Close()
+			defer a.StartCheckpointer(ctx)() // signs and witnesses the audit tail; last checkpoint on stop
 			q, n, err := startWorkers(ctx, a, o)
 			if err != nil {
 				return err

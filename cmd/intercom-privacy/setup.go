@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/intercom-privacy/intercom-privacy/app"
+	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
 	"github.com/intercom-privacy/intercom-privacy/redactlog"
@@ -97,7 +98,7 @@ func (f *appFlags) settings(actor string) (app.Settings, error) {
 	}
 	return app.Settings{
 		DatabaseURL: f.databaseURL, MasterKey: master, Config: cfg, ConfigPath: path, Intercom: ic,
-		Actor: actor, Logger: slog.Default(),
+		Actor: actor, Logger: slog.Default(), Witness: os.Getenv(audit.EnvWitness),
 	}, nil
 }
 
