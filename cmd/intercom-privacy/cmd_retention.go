@@ -42,18 +42,10 @@ func retentionWorkerHook(a *app.App, workers *river.Workers) ([]*river.PeriodicJ
 	return retention.RegisterPeriodic(workers, p, r)
 }
 
-// retentionFromConfig reads the retention policy from the application's
-// configuration; an error names the file it was read from.
+// retentionFromConfig returns the retention policy of the application's
+// configuration, validated once by app.Open for every command.
 func retentionFromConfig(a *app.App) (retention.Policy, error) {
-	p, err := retention.FromConfig(a.Config)
-	if err != nil {
-		where := a.Settings.ConfigPath
-		if where == "" {
-			where = "configuration"
-		}
-		return retention.Policy{}, fmt.Errorf("%s: %w", where, err)
-	}
-	return p, nil
+	return a.Retention, nil
 }
 
 // retentionPolicy reads the policy from the application's configuration and
