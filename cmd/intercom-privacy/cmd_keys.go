@@ -171,7 +171,7 @@ audit-signing key is not rotated either. The run is recorded in the audit trail.
 			if batch < 1 {
 				// vault.Rotate would take it for the default; refuse it before a
 				// new key is added.
-				return fmt.Errorf("--batch %d: want at least 1 (the default is %d)", batch, vault.DefaultRotateBatch)
+				return usagef("--batch %d: want at least 1 (the default is %d)", batch, vault.DefaultRotateBatch)
 			}
 			ctx := cmd.Context()
 			v, st, err := f.openVault(ctx)

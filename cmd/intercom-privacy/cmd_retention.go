@@ -56,7 +56,7 @@ func retentionPolicy(a *app.App, batch int) (retention.Policy, error) {
 		return retention.Policy{}, err
 	}
 	if batch < 1 || batch > retention.MaxBatchSize {
-		return retention.Policy{}, fmt.Errorf("--batch-size (or %s) %d: want a whole number from 1 to %d", envRetentionBatchSize, batch, retention.MaxBatchSize)
+		return retention.Policy{}, usagef("--batch-size (or %s) %d: want a whole number from 1 to %d", envRetentionBatchSize, batch, retention.MaxBatchSize)
 	}
 	p.BatchSize = batch
 	return p, nil
@@ -124,7 +124,7 @@ interrupted and deletes what it left.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if staleAfter < time.Second {
-				return fmt.Errorf("--stale-after %v: want at least 1s (the default is %v)", staleAfter, retention.DefaultStaleAfter)
+				return usagef("--stale-after %v: want at least 1s (the default is %v)", staleAfter, retention.DefaultStaleAfter)
 			}
 			ctx := cmd.Context()
 			a, err := af.open(ctx, cliActor())
