@@ -18,6 +18,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/intercom"
 	"github.com/intercom-privacy/intercom-privacy/notice"
 	"github.com/intercom-privacy/intercom-privacy/pii"
+	"github.com/intercom-privacy/intercom-privacy/retention"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	_ "github.com/intercom-privacy/intercom-privacy/store/postgres" // registers postgres://
 	_ "github.com/intercom-privacy/intercom-privacy/store/sqlite"   // registers sqlite://
@@ -30,8 +31,10 @@ type Settings struct {
 	DatabaseURL string
 	// MasterKey decrypts the vault's keysets (required).
 	MasterKey vault.MasterKey
-	// InitKeys creates the keysets when the store has none (the demo and the
-	// sandbox; a real installation runs `keys init` once, deliberately).
+	// InitKeys creates the keysets when the store has none, and the database
+	// itself when it does not exist (the demo and the sandbox; a real
+	// installation runs `keys init` once, deliberately). Without it a missing
+	// database is store.ErrNoDatabase.
 	InitKeys bool
 	// Intercom configures the client; a zero Token leaves Intercom unconfigured
 	// (commands that need it then fail with a clear error).
@@ -80,11 +83,27 @@ type App struct {
 	// erasures (and, later, corrections and restrictions) the workflows make.
 	Notices *notice.Service
 	Logger  *slog.Logger
+	// Retention is the retention policy of Config, validated by Open: every
+	// command that assembles the application refuses a configuration whose
+	// retention or schedule section `retention show` would refuse.
+	Retention retention.Policy
 	// Publisher sends signed checkpoints to the witness; nil without one.
 	Publisher *audit.Publisher
 
 	checkpointInterval time.Duration
 }
+
+// ConfigError is a configuration file (or the built-in configuration) that does
+// not validate; Where names the file, Err says which setting and why.
+type ConfigError struct {
+	Where string
+	Err   error
+}
+
+func (e *ConfigError) Error() string { return e.Where + ": " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *ConfigError) Unwrap() error { return e.Err }
 
 // ErrNoIntercom reports a command that needs Intercom when no token is configured.
 var ErrNoIntercom = errors.New("no Intercom access token: set INTERCOM_ACCESS_TOKEN (or INTERCOM_TOKEN_FILE) and INTERCOM_API_URL or INTERCOM_REGION; for a local imitation run `intercom-privacy sandbox`")
@@ -99,6 +118,17 @@ func Open(ctx context.Context, s Settings) (*App, error) {
 	if s.Config == nil {
 		s.Config = config.Default()
 	}
+	// The whole configuration is checked before anything is opened, whatever
+	// the command: a section only some commands read must not be accepted by
+	// the others.
+	policy, err := retention.FromConfig(s.Config)
+	if err != nil {
+		where := s.ConfigPath
+		if where == "" {
+			where = "configuration"
+		}
+		return nil, &ConfigError{Where: where, Err: err}
+	}
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -108,11 +138,17 @@ func Open(ctx context.Context, s Settings) (*App, error) {
 	if s.MasterKey == nil {
 		return nil, vault.ErrNoMasterKey
 	}
-	st, err := store.Open(ctx, s.DatabaseURL)
+	var open []store.Option
+	if s.InitKeys {
+		// Setting up keys is setting up a database: the only case in which a
+		// missing one is created (a typo in DATABASE_URL otherwise stops here).
+		open = append(open, store.WithCreate())
+	}
+	st, err := store.Open(ctx, s.DatabaseURL, open...)
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Settings: s, Config: s.Config, Store: st, Logger: s.Logger}
+	a := &App{Settings: s, Config: s.Config, Store: st, Logger: s.Logger, Retention: policy}
 	ok := false
 	defer func() {
 		if !ok {

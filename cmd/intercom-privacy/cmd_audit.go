@@ -55,7 +55,7 @@ func (f *auditFlags) keyring(ctx context.Context, st store.Store) (audit.Keyring
 				raw, err = base64.StdEncoding.DecodeString(b64)
 			}
 			if err != nil || len(raw) != ed25519.PublicKeySize {
-				return nil, fmt.Errorf("--public-key #%d is not a base64 Ed25519 public key of %d bytes, optionally as KEYID=BASE64 (the export header's \"public_key\")", i+1, ed25519.PublicKeySize)
+				return nil, usagef("--public-key #%d is not a base64 Ed25519 public key of %d bytes, optionally as KEYID=BASE64 (the export header's \"public_key\")", i+1, ed25519.PublicKeySize)
 			}
 			if id == "" {
 				id = vault.KeyIDForPublicKey(raw)
@@ -117,14 +117,14 @@ audit retention (7 years by default, never less than 24 months).`,
 }
 
 // brokenChainError is returned when verification finds a broken link; the
-// process exits with status 2 so scripts can tell it from a failure to run.
+// process exits with exitAuditBroken so scripts can tell it from a failure to run.
 type brokenChainError struct{ b *audit.Break }
 
 func (e brokenChainError) Error() string {
 	return fmt.Sprintf("audit chain broken at record %d (%s)", e.b.Seq, e.b.Kind)
 }
 func (e brokenChainError) Unwrap() error { return e.b }
-func (e brokenChainError) ExitCode() int { return 2 }
+func (e brokenChainError) ExitCode() int { return int(exitAuditBroken) }
 
 // reportJSON is the --json form of a verification report.
 type reportJSON struct {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"os/user"
@@ -46,7 +45,7 @@ func addLoggingFlags(root *cobra.Command) {
 func newLogger() (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(logging.level)); err != nil {
-		return nil, fmt.Errorf("--log-level (or INTERCOM_PRIVACY_LOG_LEVEL) %s: use debug, info, warn or error", shownArg(logging.level))
+		return nil, usagef("--log-level (or INTERCOM_PRIVACY_LOG_LEVEL) %s: use debug, info, warn or error", shownArg(logging.level))
 	}
 	format := logging.format
 	if format == "" {

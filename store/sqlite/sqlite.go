@@ -14,6 +14,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -74,8 +75,9 @@ func PathFromURL(rawURL string) (string, error) {
 	return p, nil
 }
 
-// Open opens (creating if needed) the SQLite file named by a sqlite:// URL,
-// checks that it is ours, and applies pending migrations unless o.NoMigrate.
+// Open opens the SQLite file named by a sqlite:// URL (creating it only with
+// o.Create; a missing file is store.ErrNoDatabase otherwise), checks that it is
+// ours, and applies pending migrations unless o.NoMigrate.
 func Open(ctx context.Context, rawURL string, o store.Options) (*Store, error) {
 	p, err := PathFromURL(rawURL)
 	if err != nil {
@@ -99,8 +101,15 @@ func openWith(ctx context.Context, path string, o store.Options, migs []sqlcore.
 	where := "sqlite file " + filepath.Base(path)
 	if dir := filepath.Dir(path); dir != "" {
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return nil, &store.OpenError{Cause: store.ErrConnect, Where: where,
+			return nil, &store.OpenError{Cause: store.ErrConnect, Where: "sqlite file " + path,
 				Detail: "its directory does not exist", Remedy: "create the directory or fix DATABASE_URL"}
+		}
+	}
+	if !o.Create {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil, &store.OpenError{Cause: store.ErrNoDatabase, Where: "sqlite file " + path,
+				Detail: "the file does not exist, and only `migrate` and `keys init` create a database",
+				Remedy: "check DATABASE_URL (or --database-url) for a typo; to set up a new database on purpose, run `intercom-privacy migrate` or `intercom-privacy keys init`"}
 		}
 	}
 	q := url.Values{}
