@@ -186,6 +186,9 @@ func (c *Committer) Do(ctx context.Context, fn Func) error {
 	return <-u.done // started: its transaction ends soon
 }
 
+// Queued returns how many units wait for the writer (for metrics and tests).
+func (c *Committer) Queued() int { return len(c.q) }
+
 func (c *Committer) overloaded() error {
 	return &OverloadedError{Waiting: len(c.q), RetryAfter: c.o.RetryAfter}
 }
