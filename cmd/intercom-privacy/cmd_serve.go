@@ -17,6 +17,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/jobs"
 	"github.com/intercom-privacy/intercom-privacy/server"
 	"github.com/intercom-privacy/intercom-privacy/store"
+	"github.com/intercom-privacy/intercom-privacy/store/groupcommit"
 	"github.com/intercom-privacy/intercom-privacy/webhook"
 )
 
@@ -42,6 +43,7 @@ func newServeCmd() *cobra.Command {
 		noWorkers     bool
 		applyInterval time.Duration
 		stopWait      time.Duration
+		webhookQueue  int
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -66,6 +68,12 @@ topics are applied in the background: the contact is fetched from Intercom and
 its allow-listed copy (see ` + "`sync contacts`" + `) updated, unless the person is
 suppressed. Other topics are stored and acknowledged.
 
+Notifications arriving together are stored in one transaction (group commit)
+by one writer, and each is acknowledged only once that transaction committed.
+When more than --webhook-queue notifications are waiting to be stored, or one
+waited 2 s without being started, the receiver answers 503 with Retry-After
+(nothing stored; Intercom delivers it again), never 500.
+
 serve also runs the job workers of ` + "`worker`" + ` (privacy requests, the retention
 schedule and every other registered job) unless --no-workers is given.
 Ctrl-C or SIGTERM stops accepting connections, lets running requests and jobs
@@ -74,6 +82,9 @@ finish (up to --stop-timeout), and exits.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkServeFlags(maxBody, applyInterval, stopWait); err != nil {
 				return err
+			}
+			if webhookQueue < 1 {
+				return fmt.Errorf("--webhook-queue %d: want a positive number of notifications (the default is %d)", webhookQueue, groupcommit.DefaultQueueSize)
 			}
 			if !noWorkers {
 				if err := o.validate(); err != nil {
@@ -97,9 +108,10 @@ finish (up to --stop-timeout), and exits.`,
 			syncer := newSyncer(a, "webhook")
 			applier := contactsync.NewApplier(syncer)
 			applier.Interval = applyInterval
+			sink := &contactsync.WebhookSink{Syncer: syncer, Wake: applier.Wake}
 			srv, err := server.New(server.Options{
 				Secret: []byte(secret), AppID: appID, MaxBody: maxBody, Logger: a.Logger,
-				Sink:            &contactsync.WebhookSink{Syncer: syncer, Wake: applier.Wake},
+				Sink:            sink,
 				Health:          func(ctx context.Context) error { _, err := a.Store.SchemaVersion(ctx); return err },
 				Gauges:          requestGauges(a),
 				ShutdownTimeout: stopWait,
@@ -108,6 +120,15 @@ finish (up to --stop-timeout), and exits.`,
 				return err
 			}
 			m := srv.Metrics()
+			sink.Commit = groupcommit.New(a.Store, groupcommit.Options{QueueSize: webhookQueue, OnBatch: func(n int, err error) {
+				result := [2]string{"result", "committed"}
+				if err != nil {
+					result[1] = "failed"
+				}
+				m.Add(server.MetricWebhookBatches, 1, result)
+				m.Add(server.MetricWebhookBatchUnits, int64(n), result)
+			}})
+			defer sink.Commit.Close()
 			applier.OnResult = func(r contactsync.ApplyResult, _ error) {
 				for _, c := range []struct {
 					label string
@@ -139,6 +160,8 @@ finish (up to --stop-timeout), and exits.`,
 			serveErr := srv.ListenAndServe(ctx, addr, func(bound net.Addr) {
 				fmt.Fprintf(errw, "serve: listening on http://%s (webhooks at %s); Ctrl-C to stop\n", bound, webhook.Path)
 			})
+			// Every handler has returned: write what is still queued, then stop.
+			_ = sink.Commit.Close()
 			stopApplier()
 			wg.Wait()
 			var stopErr error
@@ -169,6 +192,7 @@ finish (up to --stop-timeout), and exits.`,
 	f.DurationVar(&applyInterval, "apply-interval", contactsync.DefaultApplyInterval, "how often stored webhook events that could not be applied yet are retried")
 	o.addFlags(cmd, 30*time.Minute, "longest run of one attempt of a job")
 	f.DurationVar(&stopWait, "stop-timeout", time.Minute, "how long to wait for running HTTP requests and jobs on interrupt")
+	f.IntVar(&webhookQueue, "webhook-queue", groupcommit.DefaultQueueSize, "notifications waiting to be stored beyond which webhooks are answered 503 with Retry-After")
 	return cmd
 }
 
