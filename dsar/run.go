@@ -663,6 +663,8 @@ type resolvedContact struct {
 type ResolveDetail struct {
 	Contacts []resolvedContact `json:"contacts"`
 	Notices  []string          `json:"notices"`
+	// Searched counts the identifiers looked up, by kind.
+	Searched map[string]int `json:"searched,omitempty"`
 }
 
 func (r *runner) resolve(ctx context.Context) error {
@@ -671,11 +673,18 @@ func (r *runner) resolve(ctx context.Context) error {
 		return err
 	}
 	r.res = res
-	d := ResolveDetail{Contacts: []resolvedContact{}, Notices: []string{}}
-	counts := map[string]int64{"contacts_found": int64(len(res.Matches))}
+	d := ResolveDetail{Contacts: []resolvedContact{}, Notices: []string{}, Searched: res.Searched}
+	counts := map[string]int64{"contacts_found": int64(res.Found())}
 	for _, m := range res.Matches {
 		d.Contacts = append(d.Contacts, resolvedContact{ID: m.ContactID, Role: m.Role, Status: m.Status, MergedInto: m.MergedInto, MatchedBy: m.MatchedBy})
-		counts["contacts_"+m.Status]++
+		if m.Status == StatusNotRetrievable {
+			counts["contact_ids_not_found_or_archived"]++
+		} else {
+			counts["contacts_"+m.Status]++
+		}
+	}
+	for kind, n := range res.Searched {
+		counts["searched_"+kind] = int64(n)
 	}
 	for _, n := range res.Notices {
 		d.Notices = append(d.Notices, n.Code)
@@ -690,7 +699,7 @@ func (r *runner) loadResolution() error {
 	if err := json.Unmarshal(r.steps[StepResolve].Detail, &d); err != nil {
 		return fmt.Errorf("dsar: resolve step of %s is unreadable: %w", r.id, err)
 	}
-	r.res = Resolution{}
+	r.res = Resolution{Searched: d.Searched}
 	for _, c := range d.Contacts {
 		r.res.Matches = append(r.res.Matches, Match{ContactID: c.ID, Role: c.Role, Status: c.Status, MergedInto: c.MergedInto, MatchedBy: c.MatchedBy})
 	}
@@ -701,6 +710,8 @@ func (r *runner) loadResolution() error {
 			n = NoticeArchivedByID
 		case NoticeNothingFound.Code:
 			n = NoticeNothingFound
+		case NoticeContactIDNotFound.Code:
+			n = NoticeContactIDNotFound
 		}
 		r.res.Notices = append(r.res.Notices, n)
 	}
@@ -717,5 +728,39 @@ func capIDs(ids []string) []string {
 	return slices.Clone(ids)
 }
 
-// nothingFound reports whether the resolution found no contact.
-func (r *runner) nothingFound() bool { return len(r.res.Matches) == 0 }
+// nothingFound reports whether the resolution found no contact Intercom
+// confirmed (a contact id answering 404 is not one), and, for an erasure, that
+// no step erased anything either: a DELETE of such an id that succeeded (an
+// archived contact), a ticket or conversation deleted, a row purged locally, a
+// key destroyed.
+func (r *runner) nothingFound() bool {
+	if r.res.Found() > 0 {
+		return false
+	}
+	for _, name := range []string{StepDeleteTickets, StepDeleteConversations, StepDeleteContacts, StepPurgeLocal, StepDestroyKeys, StepVerify} {
+		var d struct {
+			Counts map[string]int64 `json:"counts"`
+		}
+		st, ok := r.steps[name]
+		if !ok || len(st.Detail) == 0 || json.Unmarshal(st.Detail, &d) != nil {
+			continue
+		}
+		for k, v := range d.Counts {
+			if v > 0 && erasedCount(k) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// erasedCount reports whether a step count records something erased.
+func erasedCount(k string) bool {
+	switch k {
+	case "contacts_deleted", "tickets_deleted", "conversations_deleted", "late_contacts_deleted",
+		"cached_contacts", "cached_conversations", "cached_parts", "webhook_events", "blobs",
+		"person_keys_destroyed", "earlier_requests_shredded":
+		return true
+	}
+	return false
+}
