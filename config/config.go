@@ -32,6 +32,10 @@ type Config struct {
 	Erasure Erasure `yaml:"erasure"`
 	// Access is the Art. 15 supplementary information put in every access package.
 	Access Access `yaml:"access"`
+	// Recipients is the registry of every system and organisation that receives
+	// Intercom data (Art. 15(1)(c), Art. 19, Art. 30); see RecipientEntry. When
+	// empty, access packages name access.recipients.
+	Recipients []RecipientEntry `yaml:"recipients"`
 	// CustomAttributes assigns a class to named custom attributes ("pii", "content",
 	// "system", or one of the kinds an access package never discloses:
 	// "government_id", "financial_account", "credential", "secret", "health_id",
@@ -221,6 +225,9 @@ func Parse(name string, r io.Reader) (*Config, error) {
 }
 
 func (c *Config) validate() error {
+	if err := c.validateRecipients(); err != nil {
+		return err
+	}
 	for _, f := range c.Sync.PII {
 		if !slices.Contains(piiFields, f) {
 			return &Error{Field: "sync.pii", Err: fmt.Errorf("%w: %q is not a personal field the sync can keep (valid: %s)", ErrInvalid, f, strings.Join(piiFields, ", "))}
