@@ -86,6 +86,10 @@ type Erasure struct {
 	// RetainMetrics keeps Intercom's reporting data when deleting conversations
 	// (default true; false needs the delete_conversations_and_metrics scope).
 	RetainMetrics bool `yaml:"retain_metrics"`
+	// SuppressWhenNothingFound adds the identifiers of an erasure that found and
+	// erased nothing to the suppression list all the same (default false: the
+	// list then holds only people who were erased).
+	SuppressWhenNothingFound bool `yaml:"suppress_when_nothing_found"`
 }
 
 // Disclosure configures what access packages may disclose.

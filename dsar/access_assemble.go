@@ -161,8 +161,14 @@ func (s *Service) assemble(ctx context.Context, req store.Request, ids Identifie
 			pc.Status = "merged"
 			merged++
 		default:
-			pc.Status = "archived"
-			archived++
+			// A contact id that answered 404: archived, deleted or never existed.
+			// Only its conversations or tickets prove it is an archived contact.
+			if len(convOwner[m.ContactID])+len(ticketOwner[m.ContactID]) > 0 {
+				pc.Status = "archived"
+				archived++
+			} else {
+				pc.Status = "not_found_or_archived"
+			}
 		}
 		if m.Status == StatusActive && m.Contact != nil {
 			anyActive = true
