@@ -25,7 +25,8 @@ func (s *scanner) idDocument(i, j int) bool {
 			return false
 		}
 	}
-	if digits < 5 || letters > 3 {
+	passport := s.hasCtx(ctxPassport, i) && (!s.hasCtx(ctxDL, i) || s.ctx[ctxPassport] > s.ctx[ctxDL])
+	if passport && (len(w) > 9 || digits == 0) || !passport && (digits < 5 || letters > 3) {
 		return false
 	}
 	if j < len(t) && (isWordByte(t[j]) || t[j] == '@') || i > 0 && (isWordByte(t[i-1]) || t[i-1] == '-' || t[i-1] == '/' || t[i-1] == '.') {

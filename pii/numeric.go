@@ -515,9 +515,6 @@ func (s *scanner) phone(start, end int, d []byte, plus bool, ngr int, uniform bo
 				return true
 			}
 		}
-		if nd == 10 && r.in && d[0] >= '6' && try("IN") {
-			return true
-		}
 		if r.br && try("BR") {
 			return true
 		}
@@ -525,6 +522,9 @@ func (s *scanner) phone(start, end int, d []byte, plus bool, ngr int, uniform bo
 		if try("ES") {
 			return true
 		}
+	}
+	if nd == 10 && r.in && d[0] >= '6' && try("IN") {
+		return true
 	}
 	if d[0] == '3' && nd >= 9 && nd <= 10 && r.it && try("IT") {
 		return true
