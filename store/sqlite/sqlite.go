@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -102,6 +103,11 @@ func openWith(ctx context.Context, path string, o store.Options, migs []sqlcore.
 			return nil, &store.OpenError{Cause: store.ErrConnect, Where: where,
 				Detail: "its directory does not exist", Remedy: "create the directory or fix DATABASE_URL"}
 		}
+	}
+	if err := writableDir(filepath.Dir(path)); err != nil {
+		return nil, &store.OpenError{Cause: store.ErrConnect, Where: where, Err: err,
+			Detail: "its directory is not writable (SQLite writes the database and its -wal and -shm files there)",
+			Remedy: readOnlyRemedy(err)}
 	}
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeoutMillis))
@@ -343,3 +349,24 @@ type sqlTx struct {
 
 func (t *sqlTx) Commit(context.Context) error   { return t.tx.Commit() }
 func (t *sqlTx) Rollback(context.Context) error { return t.tx.Rollback() }
+
+// writableDir checks that a file can be created in dir: SQLite needs to
+// create the database and its -wal and -shm files next to each other.
+func writableDir(dir string) error {
+	f, err := os.CreateTemp(dir, ".intercom-privacy-write-check-*")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
+// readOnlyRemedy says what to do about a directory SQLite cannot write in.
+func readOnlyRemedy(err error) string {
+	if errors.Is(err, syscall.EROFS) {
+		return "the file system is mounted read-only (a container with a read-only root file system?): " +
+			"point DATABASE_URL at a writable volume, e.g. sqlite:///data/intercom-privacy.db with /data mounted, or use PostgreSQL"
+	}
+	return "give this user write permission on the directory, or point DATABASE_URL at a writable one"
+}
