@@ -32,6 +32,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"modernc.org/sqlite"
@@ -129,6 +130,11 @@ func openWith(ctx context.Context, path string, o store.Options, migs []sqlcore.
 				Detail: "the file does not exist, and only `migrate` and `keys init` create a database",
 				Remedy: "check DATABASE_URL (or --database-url) for a typo; to set up a new database on purpose, run `intercom-privacy migrate` or `intercom-privacy keys init`"}
 		}
+	}
+	if err := writableDir(filepath.Dir(path)); err != nil {
+		return nil, &store.OpenError{Cause: store.ErrConnect, Where: where, Err: err,
+			Detail: "its directory is not writable (SQLite writes the database and its -wal and -shm files there)",
+			Remedy: readOnlyRemedy(err)}
 	}
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeoutMillis))
@@ -454,4 +460,25 @@ func (t *sqlTx) Commit(context.Context) error {
 func (t *sqlTx) Rollback(context.Context) error {
 	defer t.once.Do(t.unlock)
 	return t.tx.Rollback()
+}
+
+// writableDir checks that a file can be created in dir: SQLite needs to
+// create the database and its -wal and -shm files next to each other.
+func writableDir(dir string) error {
+	f, err := os.CreateTemp(dir, ".intercom-privacy-write-check-*")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
+// readOnlyRemedy says what to do about a directory SQLite cannot write in.
+func readOnlyRemedy(err error) string {
+	if errors.Is(err, syscall.EROFS) {
+		return "the file system is mounted read-only (a container with a read-only root file system?): " +
+			"point DATABASE_URL at a writable volume, e.g. sqlite:///data/intercom-privacy.db with /data mounted, or use PostgreSQL"
+	}
+	return "give this user write permission on the directory, or point DATABASE_URL at a writable one"
 }
