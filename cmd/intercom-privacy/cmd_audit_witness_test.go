@@ -109,7 +109,7 @@ func TestAuditWitnessEndToEnd(t *testing.T) {
 	}
 	out, err = dsarCLI(t, "audit", "verify")
 	var broken brokenChainError
-	if !errors.As(err, &broken) || broken.ExitCode() != 2 {
+	if !errors.As(err, &broken) || broken.ExitCode() != int(exitAuditBroken) {
 		t.Fatalf("with the witness: %v, want the broken-chain exit\n%s", err, out)
 	}
 	for _, want := range []string{"BROKEN", "truncated", "missing_checkpoint", "the witness holds a checkpoint of " + itoa(rep.LastSeq) + " records"} {
