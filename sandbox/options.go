@@ -119,6 +119,9 @@ type Options struct {
 	ExportFormat ExportFormat
 	// Webhook, when set, receives signed notifications of the sandbox's changes.
 	Webhook *WebhookOptions
+	// Fixtures, when set, are added to the generated workspace (see Fixtures); New
+	// answers a *FixtureError (ErrInvalidFixtures) when they do not fit it.
+	Fixtures *Fixtures
 }
 
 // ErrInvalidOptions is matched (errors.Is) by every error New returns for bad Options.
