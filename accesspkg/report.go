@@ -148,6 +148,8 @@ func statusText(s string) string {
 		return "archived or deleted: Intercom keeps only its conversations and tickets available"
 	case "merged":
 		return "merged into another of your records"
+	case "not_found_or_archived":
+		return "not found: Intercom answers the same for an archived record and for one that does not exist, so we cannot tell which"
 	}
 	return s
 }
@@ -159,8 +161,10 @@ type glance struct {
 
 func summarize(p *Package) glance {
 	var g glance
-	g.Records = len(p.Contacts)
 	for _, c := range p.Contacts {
+		if c.Status != "not_found_or_archived" {
+			g.Records++
+		}
 		g.Conversations += len(c.Conversations)
 		for _, cv := range c.Conversations {
 			g.Messages += len(cv.Messages)

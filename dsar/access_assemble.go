@@ -5,13 +5,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/accesspkg"
+	"github.com/intercom-privacy/intercom-privacy/config"
+	"github.com/intercom-privacy/intercom-privacy/deadline"
 	"github.com/intercom-privacy/intercom-privacy/disclosure"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
+	"github.com/intercom-privacy/intercom-privacy/jurisdiction"
 	"github.com/intercom-privacy/intercom-privacy/pii"
 	"github.com/intercom-privacy/intercom-privacy/store"
 )
@@ -120,6 +124,9 @@ func (s *Service) assemble(ctx context.Context, req store.Request, ids Identifie
 	}
 	if s.Config != nil {
 		p.Supplementary = s.Config.Access
+		// The recipients by name (Art. 15(1)(c)): the registry when there is one.
+		p.Supplementary.Recipients = s.Config.AccessRecipients()
+		p.Supplementary.Rights, p.Supplementary.Complaint = lawText(s.Config.Access, req.Jurisdiction)
 	}
 	for _, v := range ids.Emails {
 		p.Identifiers = append(p.Identifiers, accesspkg.Identifier{Kind: "email", Value: v})
@@ -154,8 +161,14 @@ func (s *Service) assemble(ctx context.Context, req store.Request, ids Identifie
 			pc.Status = "merged"
 			merged++
 		default:
-			pc.Status = "archived"
-			archived++
+			// A contact id that answered 404: archived, deleted or never existed.
+			// Only its conversations or tickets prove it is an archived contact.
+			if len(convOwner[m.ContactID])+len(ticketOwner[m.ContactID]) > 0 {
+				pc.Status = "archived"
+				archived++
+			} else {
+				pc.Status = "not_found_or_archived"
+			}
 		}
 		if m.Status == StatusActive && m.Contact != nil {
 			anyActive = true
@@ -557,4 +570,24 @@ func humanTimes(r map[string]any) {
 			}
 		}
 	}
+}
+
+// lawText returns the rights and the complaint route an access package states: the
+// configured ones when the operator wrote their own, else those of the request's
+// law (a Californian is told of the CCPA's rights and the California Privacy
+// Protection Agency, not of GDPR Art. 77).
+func lawText(a config.Access, j string) (rights []string, complaint string) {
+	rights, complaint = a.Rights, a.Complaint
+	info, err := jurisdiction.For(deadline.Jurisdiction(j))
+	if err != nil {
+		return rights, complaint
+	}
+	def := config.Default().Access
+	if slices.Equal(rights, def.Rights) {
+		rights = info.RightsText()
+	}
+	if complaint == def.Complaint {
+		complaint = info.Authority.Complaint
+	}
+	return rights, complaint
 }

@@ -56,6 +56,15 @@ type Service struct {
 	// PackageTTL is how long an access package is kept (default 7 days, the export
 	// retention).
 	PackageTTL time.Duration
+	// Notices, when set, plans the notices to the recipients of the data in the
+	// transaction that completes an erasure (GDPR Art. 19, CCPA §7022(b)).
+	Notices NoticePlanner
+}
+
+// NoticePlanner writes, inside tx, the notices owed to the recipients of the data
+// for event ("erasure") on a request; package notice provides it.
+type NoticePlanner interface {
+	Plan(ctx context.Context, tx store.Tx, requestID, event string) (int, error)
 }
 
 func (s *Service) now() time.Time {

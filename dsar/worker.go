@@ -46,6 +46,9 @@ const (
 	SnoozePaused = time.Minute
 	// SnoozeNotVerified is how long a request waiting for verification waits.
 	SnoozeNotVerified = 5 * time.Minute
+	// SnoozeHeld is how long an erasure stopped by a legal hold waits before it
+	// checks the holds again.
+	SnoozeHeld = 15 * time.Minute
 )
 
 // requestWorker runs privacy_request jobs.
@@ -68,6 +71,8 @@ func (w *requestWorker) Work(ctx context.Context, job *river.Job[RequestArgs]) e
 		return nil
 	case errors.Is(err, ErrNotFound):
 		return river.JobCancel(err)
+	case errors.As(err, &paused) && paused.Reason == PauseLegalHold:
+		return river.JobSnooze(SnoozeHeld)
 	case errors.As(err, &paused):
 		return river.JobSnooze(SnoozePaused)
 	case errors.Is(err, ErrLeaseHeld):

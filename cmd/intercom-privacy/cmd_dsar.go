@@ -3,10 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -103,7 +103,7 @@ contacts recoverable for 7 days before they are gone for good.`}[kind],
 			}
 			j, err := deadline.ParseJurisdiction(jurisdiction)
 			if err != nil {
-				return fmt.Errorf("--jurisdiction: %w", err)
+				return usagef("--jurisdiction: %w", err)
 			}
 			// Checked before anything is filed: a value the audit trail refuses
 			// would leave a request filed but not verified.
@@ -112,10 +112,10 @@ contacts recoverable for 7 days before they are gone for good.`}[kind],
 			}
 			received, err := parseReceived(receivedAt, time.Now())
 			if err != nil {
-				return fmt.Errorf("--received-at: %w", err)
+				return usagef("--received-at: %w", err)
 			}
 			if timeout < 0 {
-				return fmt.Errorf("--timeout %v: want 0 (no limit) or a positive duration", timeout)
+				return usagef("--timeout %v: want 0 (no limit) or a positive duration", timeout)
 			}
 			a, err := af.open(ctx, cliActor())
 			if err != nil {
@@ -206,6 +206,7 @@ func runInProcess(ctx context.Context, a *app.App, ids []string, w io.Writer) er
 	if err := a.RequireIntercom(); err != nil {
 		return err
 	}
+	defer a.StartCheckpointer(ctx)() // signs and witnesses the audit tail; last checkpoint on return
 	p := newProgressPrinter(w)
 	workers := river.NewWorkers()
 	dsar.RegisterWorkersWith(workers, a.DSAR, dsar.RunOptions{Progress: p.report})
@@ -471,6 +472,14 @@ func printShow(ctx context.Context, w io.Writer, a *app.App, r store.Request) er
 			if len(o.Systems) > 0 {
 				fmt.Fprintf(w, "  systems purged: %s\n", strings.Join(o.Systems, ", "))
 			}
+			if o.Result == "nothing_found" && len(o.Searched) > 0 {
+				kinds := make([]string, 0, len(o.Searched))
+				for k, n := range o.Searched {
+					kinds = append(kinds, fmt.Sprintf("%s ×%d", k, n))
+				}
+				slices.Sort(kinds)
+				fmt.Fprintf(w, "  nothing found; identifiers searched: %s\n", strings.Join(kinds, ", "))
+			}
 			if o.EvidenceSHA256 != "" {
 				fmt.Fprintf(w, "  verification evidence sha256: %s\n", o.EvidenceSHA256)
 			}
@@ -479,7 +488,7 @@ func printShow(ctx context.Context, w io.Writer, a *app.App, r store.Request) er
 					fmt.Fprintf(w, "  note: %s\n", n.Text)
 				}
 			}
-			if o.Type != store.RequestAccess {
+			if o.Type != store.RequestAccess && slices.Contains(o.Systems, "intercom") {
 				fmt.Fprintf(w, "  note: %s\n", dsar.RecoveryWindowNotice)
 			}
 		}
@@ -562,7 +571,7 @@ days ("due soon") or past their deadline ("OVERDUE").`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			if limit < 1 {
-				return fmt.Errorf("--limit %d: want at least 1 (the default is 1000)", limit)
+				return usagef("--limit %d: want at least 1 (the default is 1000)", limit)
 			}
 			f := store.RequestFilter{Limit: limit}
 			for _, s := range states {
@@ -570,14 +579,14 @@ days ("due soon") or past their deadline ("OVERDUE").`,
 				switch st {
 				case store.StateReceived, store.StateVerified, store.StateInProgress, store.StateCompleted, store.StateDenied, store.StateCancelled:
 				default:
-					return fmt.Errorf("--state %s: use received, verified, in_progress, completed, denied or cancelled", shownArg(s))
+					return usagef("--state %s: use received, verified, in_progress, completed, denied or cancelled", shownArg(s))
 				}
 				f.States = append(f.States, st)
 			}
 			if dueWithin != "" {
 				d, err := parseDays(dueWithin)
 				if err != nil {
-					return fmt.Errorf("--due-within: %w", err)
+					return usagef("--due-within: %w", err)
 				}
 				f.DueBefore = time.Now().Add(d)
 			}
@@ -727,7 +736,7 @@ data.`,
 		},
 		func(ctx context.Context, a *app.App, id string) (store.Request, error) {
 			if strings.TrimSpace(reason) == "" {
-				return store.Request{}, errors.New("--reason is required: the person must be told why")
+				return store.Request{}, usagef("--reason is required: the person must be told why")
 			}
 			// dsar stores the extension reason with the request and does not
 			// check it: hold it to the audit trail's rule here.
@@ -787,7 +796,7 @@ after that, run the access request again.`,
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			ctx := cmd.Context()
 			if outPath == "" {
-				return errors.New("--out FILE is required (the package holds personal data: it is never written to standard output)")
+				return usagef("--out FILE is required (the package holds personal data: it is never written to standard output)")
 			}
 			a, err := af.open(ctx, cliActor())
 			if err != nil {

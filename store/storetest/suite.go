@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"RetentionRuns", testRetentionRuns},
 		{"ExportJobs", testExportJobs},
 		{"PurgePerson", testPurge},
+		{"Notices", testNotices},
 		{"TxRollback", testTxRollback},
 		{"AuditChain", testAuditChain},
 		{"AuditConcurrentAppends", testAuditConcurrent},
