@@ -428,6 +428,10 @@ func (r *runner) release(ctx context.Context) error {
 		if _, _, err := tx.Head(ctx); err != nil {
 			return err
 		}
+		// The run's last records (completion, a pause) are signed as it ends.
+		if _, _, err := r.s.Chain.Checkpoint(ctx, tx); err != nil {
+			return err
+		}
 		cur, found, err := stepOf(ctx, tx, r.id, stepLease)
 		if err != nil || !found {
 			return err
