@@ -601,6 +601,7 @@ func (r *runner) resumeIfPaused(ctx context.Context, tx store.Tx) error {
 	if err := tx.UpsertStep(ctx, cur); err != nil {
 		return err
 	}
+	r.s.logger().Warn("request resumed: Intercom accepts the token again", "request_id", r.id)
 	_, err = r.s.Chain.Append(ctx, tx, audit.Record{Actor: r.s.Actor, Action: audit.ActionRequestResumed,
 		RequestID: r.id, SubjectRef: r.req.SubjectRef, Outcome: audit.OutcomeSuccess, Reason: "intercom accepted the token again"})
 	return err

@@ -126,7 +126,7 @@ finish (up to --stop-timeout), and exits.`,
 				}
 				q = queue
 				defer queue.Close()
-				fmt.Fprintf(errw, "serve: workers running on %s (%d concurrent jobs, %d open request(s) queued)\n", queue.Backend(), o.Concurrency, n)
+				fmt.Fprintf(errw, "serve: workers running on %s (%d concurrent jobs, %d job(s) added for open requests that had none)\n", queue.Backend(), o.Concurrency, n)
 			}
 			var wg sync.WaitGroup
 			actx, stopApplier := context.WithCancel(ctx)
