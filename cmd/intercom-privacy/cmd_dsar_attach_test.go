@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"log/slog"
 	"strings"
 	"testing"
 
+	"github.com/intercom-privacy/intercom-privacy/app"
 	"github.com/intercom-privacy/intercom-privacy/dsar"
+	"github.com/intercom-privacy/intercom-privacy/redactlog"
 	"github.com/intercom-privacy/intercom-privacy/sandbox"
 )
 
@@ -108,5 +112,49 @@ func TestWaitStopsOnPause(t *testing.T) {
 	}
 	if access != 1 {
 		t.Fatalf("%d access requests, want 1 (the second run attaches)", access)
+	}
+}
+
+// TestWorkerStartSummary: a worker used to log nothing at its default level and
+// reported "0 open request(s) queued" while paused requests existed. At start it
+// logs what it found: open requests by state, the paused ones with the reason and
+// the fix, through the redacting logger, and no personal data.
+func TestWorkerStartSummary(t *testing.T) {
+	sb, dbURL := sandboxEnv(t, sandbox.Options{Contacts: 10, RateLimit: -1})
+	p := sb.SamplePerson()
+	t.Setenv("INTERCOM_ACCESS_TOKEN", "revoked-token-for-the-test")
+	if _, err := dsarCLI(t, "dsar", "access", "--email", p.Email, "--wait"); exitCodeOf(err, false) != exitPaused {
+		t.Fatalf("setting up a paused request: %v", err)
+	}
+	if _, err := dsarCLI(t, "dsar", "erase", "--external-id", "queued-one"); err != nil {
+		t.Fatal(err)
+	}
+	var buf strings.Builder
+	logger, err := redactlog.NewLogger(&buf, "text", slog.LevelInfo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	af := appFlags{databaseURL: dbURL}
+	s, err := af.settings("worker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Logger = logger
+	a, err := app.Open(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if err := logStartSummary(context.Background(), a, 0); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{"open requests found at start", "verified=1", "in_progress=1", "requests paused", dsar.PauseUnauthorized, "INTERCOM_ACCESS_TOKEN"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("start summary lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(strings.ToLower(out), strings.ToLower(p.Email)) {
+		t.Error("the start summary holds the person's e-mail address")
 	}
 }
