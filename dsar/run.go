@@ -651,6 +651,7 @@ func (r *runner) resumeIfPaused(ctx context.Context, tx store.Tx) error {
 	if json.Unmarshal(cur.Detail, &d) == nil && d.Reason == PauseLegalHold {
 		why = "the legal hold(s) that stopped the erasure were released"
 	}
+	r.s.logger().Warn("request resumed: "+why, "request_id", r.id)
 	_, err = r.s.Chain.Append(ctx, tx, audit.Record{Actor: r.s.Actor, Action: audit.ActionRequestResumed,
 		RequestID: r.id, SubjectRef: r.req.SubjectRef, Outcome: audit.OutcomeSuccess, Reason: why})
 	return err

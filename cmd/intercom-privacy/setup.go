@@ -17,6 +17,10 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/vault"
 )
 
+// annotationLogLevel is the cobra annotation that gives a command its own
+// default log level ("info" for `worker` and `serve`, which run for long).
+const annotationLogLevel = "log-level-default"
+
 // logging holds the global --log-format and --log-level flags.
 var logging struct {
 	format string
@@ -32,6 +36,11 @@ func addLoggingFlags(root *cobra.Command) {
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		if err := checkEnvFlags(cmd); err != nil {
 			return err
+		}
+		// A long-running command may log at a more talkative default level
+		// (its annotation), unless the flag or the environment says otherwise.
+		if def, ok := cmd.Annotations[annotationLogLevel]; ok && !cmd.Flags().Changed("log-level") && os.Getenv("INTERCOM_PRIVACY_LOG_LEVEL") == "" {
+			logging.level = def
 		}
 		l, err := newLogger()
 		if err != nil {
