@@ -28,6 +28,17 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"display": displayValue,
 	"label":   label,
 	"reasons": reasons,
+	"withheldWhere": func(w Withheld) string {
+		switch {
+		case w.Attribute != "":
+			return "Your profile: " + label(w.Attribute)
+		case w.Where == "messages":
+			return "Conversations, tickets and notes"
+		case w.Where == "local_store":
+			return "Our own systems"
+		}
+		return "Your profile"
+	},
 }).Parse(reportTemplate))
 
 // field is one key and value of a record, for display: Key is a label a person
@@ -137,6 +148,8 @@ func statusText(s string) string {
 		return "archived or deleted: Intercom keeps only its conversations and tickets available"
 	case "merged":
 		return "merged into another of your records"
+	case "not_found_or_archived":
+		return "not found: Intercom answers the same for an archived record and for one that does not exist, so we cannot tell which"
 	}
 	return s
 }
@@ -148,8 +161,10 @@ type glance struct {
 
 func summarize(p *Package) glance {
 	var g glance
-	g.Records = len(p.Contacts)
 	for _, c := range p.Contacts {
+		if c.Status != "not_found_or_archived" {
+			g.Records++
+		}
 		g.Conversations += len(c.Conversations)
 		for _, cv := range c.Conversations {
 			g.Messages += len(cv.Messages)

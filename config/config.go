@@ -15,8 +15,11 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/intercom-privacy/intercom-privacy/disclosure"
 )
 
 // EnvFile names the environment variable that points at the configuration file.
@@ -30,13 +33,38 @@ type Config struct {
 	Erasure Erasure `yaml:"erasure"`
 	// Access is the Art. 15 supplementary information put in every access package.
 	Access Access `yaml:"access"`
+	// Recipients is the registry of every system and organisation that receives
+	// Intercom data (Art. 15(1)(c), Art. 19, Art. 30); see RecipientEntry. When
+	// empty, access packages name access.recipients.
+	Recipients []RecipientEntry `yaml:"recipients"`
 	// CustomAttributes assigns a class to named custom attributes ("pii", "content",
-	// "system"); attributes not named are scanned as content.
+	// "system", or one of the kinds an access package never discloses:
+	// "government_id", "financial_account", "credential", "secret", "health_id",
+	// "biometric"); attributes not named are scanned as content.
 	CustomAttributes map[string]string `yaml:"custom_attributes"`
+	// Disclosure lists the custom attributes an operator allowed into access
+	// packages although their class, name or content marks them as never disclosed.
+	Disclosure Disclosure `yaml:"disclosure"`
 	// Retention is the raw retention section, parsed by package retention.
 	Retention yaml.Node `yaml:"retention"`
 	// Schedule is the raw schedule section, parsed by package retention.
 	Schedule yaml.Node `yaml:"schedule"`
+	// Audit configures the audit trail's checkpoints and their witness.
+	Audit Audit `yaml:"audit"`
+}
+
+// Audit configures the audit trail's checkpoints.
+type Audit struct {
+	// Witness is where every signed checkpoint is also kept, outside the
+	// database: a file path or an https:// URL (INTERCOM_PRIVACY_AUDIT_WITNESS
+	// overrides it). Empty: no witness.
+	Witness string `yaml:"witness"`
+	// CheckpointEvery is the most records appended between two signed
+	// checkpoints (default 256).
+	CheckpointEvery int `yaml:"checkpoint_every"`
+	// CheckpointInterval is the longest a record stays unsigned in a running
+	// serve or worker (default 10s).
+	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
 }
 
 // Sync is the allow-list of the minimal contact sync.
@@ -58,6 +86,20 @@ type Erasure struct {
 	// RetainMetrics keeps Intercom's reporting data when deleting conversations
 	// (default true; false needs the delete_conversations_and_metrics scope).
 	RetainMetrics bool `yaml:"retain_metrics"`
+	// SuppressWhenNothingFound adds the identifiers of an erasure that found and
+	// erased nothing to the suppression list all the same (default false: the
+	// list then holds only people who were erased).
+	SuppressWhenNothingFound bool `yaml:"suppress_when_nothing_found"`
+}
+
+// Disclosure configures what access packages may disclose.
+type Disclosure struct {
+	// Allow maps a custom attribute's name to the reason an operator allows it to
+	// be disclosed (e.g. "membership number printed on the card; not a payment
+	// card; reviewed by the DPO 2026-11"). The reason is recorded in the audit
+	// trail with every package that discloses the attribute, so it must not hold
+	// personal data.
+	Allow map[string]string `yaml:"allow"`
 }
 
 // Access is the supplementary information GDPR Art. 15(1)-(2) requires with a copy.
@@ -106,7 +148,16 @@ const MaxFileBytes = 4 << 20
 var ErrInvalid = errors.New("invalid value")
 
 var piiFields = []string{"email", "name", "phone"}
-var attributeClasses = []string{"pii", "content", "system"}
+
+// attributeClasses are the classes a custom attribute may be given: the three of
+// package classify, and the kinds an access package never discloses.
+var attributeClasses = func() []string {
+	out := []string{"pii", "content", "system"}
+	for _, k := range disclosure.Kinds() {
+		out = append(out, string(k))
+	}
+	return out
+}()
 
 // Default returns the built-in configuration.
 func Default() *Config {
@@ -191,6 +242,15 @@ func Parse(name string, r io.Reader) (*Config, error) {
 }
 
 func (c *Config) validate() error {
+	if err := c.validateRecipients(); err != nil {
+		return err
+	}
+	if c.Audit.CheckpointEvery < 0 || c.Audit.CheckpointEvery > 1_000_000 {
+		return &Error{Field: "audit.checkpoint_every", Err: fmt.Errorf("%w: %d (1 to 1000000 records; 0 for the default)", ErrInvalid, c.Audit.CheckpointEvery)}
+	}
+	if c.Audit.CheckpointInterval < 0 || (c.Audit.CheckpointInterval > 0 && c.Audit.CheckpointInterval < 100*time.Millisecond) || c.Audit.CheckpointInterval > 24*time.Hour {
+		return &Error{Field: "audit.checkpoint_interval", Err: fmt.Errorf("%w: %v (100ms to 24h; 0 for the default)", ErrInvalid, c.Audit.CheckpointInterval)}
+	}
 	for _, f := range c.Sync.PII {
 		if !slices.Contains(piiFields, f) {
 			return &Error{Field: "sync.pii", Err: fmt.Errorf("%w: %q is not a personal field the sync can keep (valid: %s)", ErrInvalid, f, strings.Join(piiFields, ", "))}
@@ -199,6 +259,11 @@ func (c *Config) validate() error {
 	for name, class := range c.CustomAttributes {
 		if !slices.Contains(attributeClasses, class) {
 			return &Error{Field: "custom_attributes." + name, Err: fmt.Errorf("%w: class %q (valid: %s)", ErrInvalid, class, strings.Join(attributeClasses, ", "))}
+		}
+	}
+	for name, reason := range c.Disclosure.Allow {
+		if strings.TrimSpace(name) == "" || strings.TrimSpace(reason) == "" {
+			return &Error{Field: "disclosure.allow", Err: fmt.Errorf("%w: every allowed attribute needs a name and a reason", ErrInvalid)}
 		}
 	}
 	return nil

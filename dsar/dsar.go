@@ -56,6 +56,15 @@ type Service struct {
 	// PackageTTL is how long an access package is kept (default 7 days, the export
 	// retention).
 	PackageTTL time.Duration
+	// Notices, when set, plans the notices to the recipients of the data in the
+	// transaction that completes an erasure (GDPR Art. 19, CCPA §7022(b)).
+	Notices NoticePlanner
+}
+
+// NoticePlanner writes, inside tx, the notices owed to the recipients of the data
+// for event ("erasure") on a request; package notice provides it.
+type NoticePlanner interface {
+	Plan(ctx context.Context, tx store.Tx, requestID, event string) (int, error)
 }
 
 func (s *Service) now() time.Time {
@@ -345,10 +354,13 @@ func (s *Service) Extend(ctx context.Context, id string, by int, reason string) 
 				return err
 			}
 			if by == 0 {
-				by = 2
-				if c.Jurisdiction == deadline.CCPA {
-					by = 45
+				// The full extension the request's law allows (GDPR: 2 months;
+				// CCPA and the US states: 45 days; PIPEDA: 30 days).
+				rules, err := deadline.RulesFor(c.Jurisdiction)
+				if err != nil {
+					return err
 				}
+				by = rules.Extension.N
 			}
 			c2, err := s.Calculator.Extend(c, s.now(), by, reason)
 			if err != nil {

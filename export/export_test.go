@@ -813,3 +813,39 @@ func TestCanceledElsewhere(t *testing.T) {
 		t.Fatalf("%d cancels", h.canceled())
 	}
 }
+
+// TestOutDirParentsNotCreated: --out DIR whose parent does not exist is refused
+// before any job is created at Intercom, and nothing is created on disk; a DIR
+// whose parent exists is created with mode 0700, and nothing above it.
+func TestOutDirParentsNotCreated(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
+	base := t.TempDir()
+	typo := filepath.Join(base, "exprots", "2026", "q1")
+	_, err := h.service(h.app).Run(context.Background(), h.params(typo))
+	if !errors.Is(err, export.ErrOutDir) || !strings.Contains(err.Error(), "parent") {
+		t.Fatalf("export into a directory whose parents do not exist: %v, want ErrOutDir naming the parent", err)
+	}
+	if h.created() != 0 {
+		t.Fatal("a job was created at Intercom although the output directory cannot be made")
+	}
+	if left := entries(t, base); len(left) != 0 {
+		t.Fatalf("directories created anyway: %v", left)
+	}
+	out := filepath.Join(base, "exports")
+	res, err := h.service(h.app).Run(context.Background(), h.params(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(out); err != nil || st.Mode().Perm() != 0o700 {
+		t.Fatalf("output directory: %v, %v; want mode 0700", st, err)
+	}
+	checkDir(t, res)
+	// A file where the directory should be is refused too.
+	file := filepath.Join(base, "a-file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.service(h.app).Run(context.Background(), h.params(file)); !errors.Is(err, export.ErrOutDir) {
+		t.Fatalf("export into a file: %v", err)
+	}
+}

@@ -259,6 +259,13 @@ func (p *Params) validate(now time.Time) error {
 	if p.PollInterval < 0 || p.Timeout < 0 {
 		return fmt.Errorf("%w: poll interval and timeout must not be negative", ErrInvalidParams)
 	}
+	if p.OutDir != "" {
+		// Before any job is created at Intercom: a directory that cannot be
+		// made is found now, not after the download.
+		if _, err := checkOutDir(p.OutDir); err != nil {
+			return err
+		}
+	}
 	if p.PollInterval == 0 {
 		p.PollInterval = DefaultPollInterval
 	}

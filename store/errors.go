@@ -31,6 +31,9 @@ var (
 	ErrNotDatabase = errors.New("store: file is not a SQLite database")
 	// ErrForeignDatabase: the database holds tables that are not ours.
 	ErrForeignDatabase = errors.New("store: database belongs to another application")
+	// ErrNoDatabase: the database named does not exist, and the caller did not
+	// ask to create it (store.WithCreate).
+	ErrNoDatabase = errors.New("store: no database at this location")
 	// ErrConnect: the database server cannot be reached or refused the login.
 	ErrConnect = errors.New("store: cannot connect to the database")
 	// ErrMigration: a migration failed; the schema stays at the previous version.

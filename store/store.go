@@ -56,6 +56,7 @@ type Ops interface {
 	ExportJobs
 	Retention
 	Purger
+	Notices
 }
 
 // Contacts is the cache of Intercom contacts and the sync cursors.
@@ -205,12 +206,17 @@ type Purger interface {
 type Tx interface {
 	Ops
 	audit.Tx
+	// RecordHash and DeletePruned serve audit.Chain.Prune, the only way
+	// audit records are removed.
+	audit.PruneTx
 }
 
 // Store is an open database. It is safe for concurrent use.
 type Store interface {
 	Ops
 	audit.Reader
+	audit.HeadReader
+	audit.CheckpointsAfterReader
 
 	// InTx runs fn in a read-write transaction and commits if fn returns nil.
 	// On PostgreSQL a serialization failure or deadlock re-runs fn (a bounded
@@ -225,6 +231,9 @@ type Store interface {
 
 	// SchemaVersion returns the highest migration applied (0 for an empty database).
 	SchemaVersion(ctx context.Context) (int, error)
+	// LatestVersion is the highest migration this binary knows: a SchemaVersion
+	// below it means migrations are pending.
+	LatestVersion() int
 	// Migrate applies the migrations not yet applied, each in its own transaction,
 	// and returns the version before and after.
 	Migrate(ctx context.Context) (before, after int, err error)

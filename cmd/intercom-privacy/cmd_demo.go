@@ -202,7 +202,7 @@ func runDemo(ctx context.Context, out, errw io.Writer, both, asJSON, keep bool, 
 		}
 		rep.Requests = append(rep.Requests, dr)
 	}
-	if err := a.Checkpoint(ctx); err != nil {
+	if err := a.FinishRun(ctx); err != nil {
 		return err
 	}
 	if rep.Audit, err = a.VerifyAudit(ctx); err != nil {
@@ -216,7 +216,7 @@ func runDemo(ctx context.Context, out, errw io.Writer, both, asJSON, keep bool, 
 		printDemoRequest(out, dr)
 	}
 	fmt.Fprintln(out, "\naudit verify:")
-	printReport(out, &rep.Audit)
+	printReport(out, &rep.Audit, time.Now())
 	fmt.Fprintf(out, "\ndone in %s. Next: `intercom-privacy sandbox` serves this workspace for the real commands (dsar access|erase, worker, list, show).\n", rep.Elapsed)
 	if !rep.Audit.OK() {
 		return rep.Audit.Err()

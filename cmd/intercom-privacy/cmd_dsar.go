@@ -3,10 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -103,7 +103,7 @@ contacts recoverable for 7 days before they are gone for good.`}[kind],
 			}
 			j, err := deadline.ParseJurisdiction(jurisdiction)
 			if err != nil {
-				return fmt.Errorf("--jurisdiction: %w", err)
+				return usagef("--jurisdiction: %w", err)
 			}
 			// Checked before anything is filed: a value the audit trail refuses
 			// would leave a request filed but not verified.
@@ -112,10 +112,10 @@ contacts recoverable for 7 days before they are gone for good.`}[kind],
 			}
 			received, err := parseReceived(receivedAt, time.Now())
 			if err != nil {
-				return fmt.Errorf("--received-at: %w", err)
+				return usagef("--received-at: %w", err)
 			}
 			if timeout < 0 {
-				return fmt.Errorf("--timeout %v: want 0 (no limit) or a positive duration", timeout)
+				return usagef("--timeout %v: want 0 (no limit) or a positive duration", timeout)
 			}
 			a, err := af.open(ctx, cliActor())
 			if err != nil {
@@ -175,7 +175,7 @@ contacts recoverable for 7 days before they are gone for good.`}[kind],
 	f.StringArrayVar(&phones, "phone", nil, "the person's phone number (repeatable)")
 	f.StringArrayVar(&externalIDs, "external-id", nil, "the person's external id, your own user id in Intercom (repeatable)")
 	f.StringArrayVar(&contacts, "contact-id", nil, "an Intercom contact id; the only way to find archived contacts (repeatable)")
-	f.StringVar(&jurisdiction, "jurisdiction", "gdpr", "gdpr (one calendar month, +2) or ccpa (10 business days to acknowledge, 45 days, +45)")
+	f.StringVar(&jurisdiction, "jurisdiction", "gdpr", "the law whose clock applies: gdpr or uk_gdpr (one calendar month, +2), ccpa (10 business days to acknowledge, 45 days, +45), a US state us_va, us_co, us_ct, us_ut, us_tx, us_or, us_mt, us_ia (90 days), us_de, us_nh, us_ne, us_nj, us_tn, us_mn, us_md, us_in, us_ky, us_ri (45 days, +45), lgpd (15 days) or pipeda (30 days, +30)")
 	f.StringVar(&channel, "channel", "email", "how the request was made: email, web_form, api, intercom_ticket, phone, mail, in_person, cli")
 	f.StringVar(&receivedAt, "received-at", "", "when the request reached you, if not now: 2006-01-02 or RFC 3339; the legal clock starts there")
 	f.StringVar(&verifiedBy, "verified-by", "operator", "how the requester's identity was verified (recorded in the audit trail; no personal data)")
@@ -206,6 +206,7 @@ func runInProcess(ctx context.Context, a *app.App, ids []string, w io.Writer) er
 	if err := a.RequireIntercom(); err != nil {
 		return err
 	}
+	defer a.StartCheckpointer(ctx)() // signs and witnesses the audit tail; last checkpoint on return
 	p := newProgressPrinter(w)
 	workers := river.NewWorkers()
 	dsar.RegisterWorkersWith(workers, a.DSAR, dsar.RunOptions{Progress: p.report})
@@ -471,6 +472,14 @@ func printShow(ctx context.Context, w io.Writer, a *app.App, r store.Request) er
 			if len(o.Systems) > 0 {
 				fmt.Fprintf(w, "  systems purged: %s\n", strings.Join(o.Systems, ", "))
 			}
+			if o.Result == "nothing_found" && len(o.Searched) > 0 {
+				kinds := make([]string, 0, len(o.Searched))
+				for k, n := range o.Searched {
+					kinds = append(kinds, fmt.Sprintf("%s ×%d", k, n))
+				}
+				slices.Sort(kinds)
+				fmt.Fprintf(w, "  nothing found; identifiers searched: %s\n", strings.Join(kinds, ", "))
+			}
 			if o.EvidenceSHA256 != "" {
 				fmt.Fprintf(w, "  verification evidence sha256: %s\n", o.EvidenceSHA256)
 			}
@@ -479,7 +488,7 @@ func printShow(ctx context.Context, w io.Writer, a *app.App, r store.Request) er
 					fmt.Fprintf(w, "  note: %s\n", n.Text)
 				}
 			}
-			if o.Type != store.RequestAccess {
+			if o.Type != store.RequestAccess && slices.Contains(o.Systems, "intercom") {
 				fmt.Fprintf(w, "  note: %s\n", dsar.RecoveryWindowNotice)
 			}
 		}
@@ -562,7 +571,7 @@ days ("due soon") or past their deadline ("OVERDUE").`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			if limit < 1 {
-				return fmt.Errorf("--limit %d: want at least 1 (the default is 1000)", limit)
+				return usagef("--limit %d: want at least 1 (the default is 1000)", limit)
 			}
 			f := store.RequestFilter{Limit: limit}
 			for _, s := range states {
@@ -570,14 +579,14 @@ days ("due soon") or past their deadline ("OVERDUE").`,
 				switch st {
 				case store.StateReceived, store.StateVerified, store.StateInProgress, store.StateCompleted, store.StateDenied, store.StateCancelled:
 				default:
-					return fmt.Errorf("--state %s: use received, verified, in_progress, completed, denied or cancelled", shownArg(s))
+					return usagef("--state %s: use received, verified, in_progress, completed, denied or cancelled", shownArg(s))
 				}
 				f.States = append(f.States, st)
 			}
 			if dueWithin != "" {
 				d, err := parseDays(dueWithin)
 				if err != nil {
-					return fmt.Errorf("--due-within: %w", err)
+					return usagef("--due-within: %w", err)
 				}
 				f.DueBefore = time.Now().Add(d)
 			}
@@ -716,17 +725,18 @@ func newDsarExtendCmd() *cobra.Command {
 		by     int
 	)
 	return changeCmd("extend ID --reason R", "Extend a request's deadline once, with the reason given to the person",
-		`extend applies the single extension the law allows: GDPR up to two further months
-(--by 1 or 2), only before the first month ends; CCPA 45 more days, before day 45.
-The reason is recorded and must be told to the person; it must not contain
-personal data.`,
+		`extend applies the single extension the law allows, only before the original
+due date: GDPR and UK GDPR up to two further months (--by 1 or 2); CCPA and the US
+state laws up to 45 more days; PIPEDA up to 30 more days; LGPD allows none. The
+reason is recorded and must be told to the person; it must not contain personal
+data.`,
 		func(cmd *cobra.Command) {
 			cmd.Flags().StringVar(&reason, "reason", "", "why the request needs more time (required; told to the person)")
-			cmd.Flags().IntVar(&by, "by", 0, "months (GDPR, default 2) or days (CCPA, default 45)")
+			cmd.Flags().IntVar(&by, "by", 0, "months (GDPR, UK GDPR) or days (the others); default: the most the law allows")
 		},
 		func(ctx context.Context, a *app.App, id string) (store.Request, error) {
 			if strings.TrimSpace(reason) == "" {
-				return store.Request{}, errors.New("--reason is required: the person must be told why")
+				return store.Request{}, usagef("--reason is required: the person must be told why")
 			}
 			// dsar stores the extension reason with the request and does not
 			// check it: hold it to the audit trail's rule here.
@@ -786,7 +796,7 @@ after that, run the access request again.`,
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			ctx := cmd.Context()
 			if outPath == "" {
-				return errors.New("--out FILE is required (the package holds personal data: it is never written to standard output)")
+				return usagef("--out FILE is required (the package holds personal data: it is never written to standard output)")
 			}
 			a, err := af.open(ctx, cliActor())
 			if err != nil {

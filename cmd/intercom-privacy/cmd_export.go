@@ -52,7 +52,7 @@ func newExportCmd() *cobra.Command {
 
 // exportExitCode is the exit status of a run that ended without files for a reason
 // the job's record explains (failed, cancelled, timed out, expired, unusable).
-const exportExitCode = 3
+const exportExitCode = int(exitIncomplete)
 
 // exportError gives job outcomes their own exit status.
 type exportError struct{ err error }
@@ -60,13 +60,6 @@ type exportError struct{ err error }
 func (e exportError) Error() string { return e.err.Error() }
 func (e exportError) Unwrap() error { return e.err }
 func (e exportError) ExitCode() int { return exportExitCode }
-
-// usageError is a bad flag value (exit status 2).
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-func (e usageError) ExitCode() int { return 2 }
 
 func newExportMessagesCmd() *cobra.Command {
 	var (
@@ -125,7 +118,7 @@ what happened.
 			p.Progress = pr.report
 			res, err := svc.Run(ctx, p)
 			pr.finish()
-			if cerr := a.Checkpoint(context.WithoutCancel(ctx)); cerr != nil && err == nil {
+			if cerr := a.FinishRun(context.WithoutCancel(ctx)); cerr != nil && err == nil {
 				err = cerr
 			}
 			if asJSON && res.Job != "" {
@@ -156,31 +149,31 @@ what happened.
 func exportParams(since, until, out string, keep bool, poll, timeout time.Duration, now time.Time) (export.Params, error) {
 	var p export.Params
 	if since == "" || until == "" {
-		return p, errors.New("--since and --until are required (YYYY-MM-DD)")
+		return p, usagef("--since and --until are required (YYYY-MM-DD)")
 	}
 	s, err := export.ParseDate(since)
 	if err != nil {
-		return p, fmt.Errorf("--since: %w", err)
+		return p, usagef("--since: %w", err)
 	}
 	u, err := export.ParseDate(until)
 	if err != nil {
-		return p, fmt.Errorf("--until: %w", err)
+		return p, usagef("--until: %w", err)
 	}
 	if s.After(u) {
-		return p, fmt.Errorf("--since %s is after --until %s", since, until)
+		return p, usagef("--since %s is after --until %s", since, until)
 	}
 	today := now.UTC().Format(time.DateOnly)
 	if until > today {
-		return p, fmt.Errorf("--until %s is in the future (today is %s, UTC)", until, today)
+		return p, usagef("--until %s is in the future (today is %s, UTC)", until, today)
 	}
 	if out == "" && !keep {
 		return p, errors.New("say where the files go: --out DIR, --keep (in the store, encrypted), or both")
 	}
 	if poll <= 0 {
-		return p, fmt.Errorf("--poll-interval %s: must be positive", poll)
+		return p, usagef("--poll-interval %s: must be positive", poll)
 	}
 	if timeout <= 0 {
-		return p, fmt.Errorf("--timeout %s: must be positive", timeout)
+		return p, usagef("--timeout %s: must be positive", timeout)
 	}
 	return export.Params{Since: s, Until: u, OutDir: out, Keep: keep, PollInterval: poll, Timeout: timeout}, nil
 }
@@ -384,7 +377,7 @@ The files are personal data (recipients' emails and names): delete them when don
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
-				return usageError{errors.New("--out DIR is required")}
+				return usageError{usagef("--out DIR is required")}
 			}
 			ctx := cmd.Context()
 			a, err := af.open(ctx, cliActor())

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"os/user"
@@ -11,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/intercom-privacy/intercom-privacy/app"
+	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
 	"github.com/intercom-privacy/intercom-privacy/redactlog"
@@ -45,7 +45,7 @@ func addLoggingFlags(root *cobra.Command) {
 func newLogger() (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(logging.level)); err != nil {
-		return nil, fmt.Errorf("--log-level (or INTERCOM_PRIVACY_LOG_LEVEL) %s: use debug, info, warn or error", shownArg(logging.level))
+		return nil, usagef("--log-level (or INTERCOM_PRIVACY_LOG_LEVEL) %s: use debug, info, warn or error", shownArg(logging.level))
 	}
 	format := logging.format
 	if format == "" {
@@ -97,7 +97,7 @@ func (f *appFlags) settings(actor string) (app.Settings, error) {
 	}
 	return app.Settings{
 		DatabaseURL: f.databaseURL, MasterKey: master, Config: cfg, ConfigPath: path, Intercom: ic,
-		Actor: actor, Logger: slog.Default(),
+		Actor: actor, Logger: slog.Default(), Witness: os.Getenv(audit.EnvWitness),
 	}, nil
 }
 

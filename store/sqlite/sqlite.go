@@ -26,11 +26,13 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"modernc.org/sqlite"
@@ -92,8 +94,9 @@ func PathFromURL(rawURL string) (string, error) {
 	return p, nil
 }
 
-// Open opens (creating if needed) the SQLite file named by a sqlite:// URL,
-// checks that it is ours, and applies pending migrations unless o.NoMigrate.
+// Open opens the SQLite file named by a sqlite:// URL (creating it only with
+// o.Create; a missing file is store.ErrNoDatabase otherwise), checks that it is
+// ours, and applies pending migrations unless o.NoMigrate.
 func Open(ctx context.Context, rawURL string, o store.Options) (*Store, error) {
 	p, err := PathFromURL(rawURL)
 	if err != nil {
@@ -117,9 +120,21 @@ func openWith(ctx context.Context, path string, o store.Options, migs []sqlcore.
 	where := "sqlite file " + filepath.Base(path)
 	if dir := filepath.Dir(path); dir != "" {
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return nil, &store.OpenError{Cause: store.ErrConnect, Where: where,
+			return nil, &store.OpenError{Cause: store.ErrConnect, Where: "sqlite file " + path,
 				Detail: "its directory does not exist", Remedy: "create the directory or fix DATABASE_URL"}
 		}
+	}
+	if !o.Create {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil, &store.OpenError{Cause: store.ErrNoDatabase, Where: "sqlite file " + path,
+				Detail: "the file does not exist, and only `migrate` and `keys init` create a database",
+				Remedy: "check DATABASE_URL (or --database-url) for a typo; to set up a new database on purpose, run `intercom-privacy migrate` or `intercom-privacy keys init`"}
+		}
+	}
+	if err := writableDir(filepath.Dir(path)); err != nil {
+		return nil, &store.OpenError{Cause: store.ErrConnect, Where: where, Err: err,
+			Detail: "its directory is not writable (SQLite writes the database and its -wal and -shm files there)",
+			Remedy: readOnlyRemedy(err)}
 	}
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeoutMillis))
@@ -445,4 +460,25 @@ func (t *sqlTx) Commit(context.Context) error {
 func (t *sqlTx) Rollback(context.Context) error {
 	defer t.once.Do(t.unlock)
 	return t.tx.Rollback()
+}
+
+// writableDir checks that a file can be created in dir: SQLite needs to
+// create the database and its -wal and -shm files next to each other.
+func writableDir(dir string) error {
+	f, err := os.CreateTemp(dir, ".intercom-privacy-write-check-*")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
+// readOnlyRemedy says what to do about a directory SQLite cannot write in.
+func readOnlyRemedy(err error) string {
+	if errors.Is(err, syscall.EROFS) {
+		return "the file system is mounted read-only (a container with a read-only root file system?): " +
+			"point DATABASE_URL at a writable volume, e.g. sqlite:///data/intercom-privacy.db with /data mounted, or use PostgreSQL"
+	}
+	return "give this user write permission on the directory, or point DATABASE_URL at a writable one"
 }
