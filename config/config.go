@@ -142,13 +142,36 @@ var attributeClasses = func() []string {
 	return out
 }()
 
+// PlaceholderController is the controller named by the built-in configuration.
+// An access package is refused with it outside the demo: the person must be told
+// who the controller is (GDPR Art. 15(1), 13(1)(a)).
+const PlaceholderController = "the organisation operating this Intercom workspace"
+
+// DefaultRetentionText is the built-in access.retention sentence. An access
+// package replaces it with the retention policy in force, in words.
+const DefaultRetentionText = "Intercom data is kept while the customer relationship lasts."
+
+// Missing lists the settings an access package needs that are not set: the
+// controller's identity (access.controller, not the placeholder) and the
+// contact of the data protection officer (access.contact_dpo).
+func (a Access) Missing() []string {
+	var out []string
+	if strings.TrimSpace(a.Controller) == "" || a.Controller == PlaceholderController {
+		out = append(out, "access.controller")
+	}
+	if strings.TrimSpace(a.ContactDPO) == "" {
+		out = append(out, "access.contact_dpo")
+	}
+	return out
+}
+
 // Default returns the built-in configuration.
 func Default() *Config {
 	return &Config{
 		Sync:    Sync{CustomAttributes: []string{"plan"}},
 		Erasure: Erasure{DeleteTickets: true, RetainMetrics: true},
 		Access: Access{
-			Controller: "the organisation operating this Intercom workspace",
+			Controller: PlaceholderController,
 			Purposes: []string{
 				"customer support and messaging through Intercom",
 				"answering requests about personal data (legal obligation, GDPR Art. 6(1)(c))",
@@ -156,7 +179,7 @@ func Default() *Config {
 			Categories: []string{"contact details", "identifiers", "conversation content",
 				"tickets", "product usage events", "company affiliations", "subscription preferences"},
 			Recipients: []Recipient{{Name: "Intercom, Inc. and its sub-processors", Role: "processor (service provider)", Country: "US/EU/AU per workspace region"}},
-			Retention:  "Intercom data is kept while the customer relationship lasts; local caches are kept 30 days (contacts) and 90 days (conversations); request records are kept 7 years.",
+			Retention:  DefaultRetentionText,
 			Source:     "provided by you through Intercom Messenger, email and our products, and observed from your use of them",
 			Rights: []string{"rectification (Art. 16)", "erasure (Art. 17)", "restriction (Art. 18)",
 				"portability (Art. 20)", "objection (Art. 21)", "withdraw consent at any time"},
