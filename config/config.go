@@ -15,6 +15,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -73,6 +74,10 @@ type Erasure struct {
 	// erased nothing to the suppression list all the same (default false: the
 	// list then holds only people who were erased).
 	SuppressWhenNothingFound bool `yaml:"suppress_when_nothing_found"`
+	// Grace is the waiting period after an erasure is filed during which it can
+	// still be cancelled: no worker starts it before it ends (e.g. "24h"; default
+	// 0, none; at most MaxGrace).
+	Grace time.Duration `yaml:"grace"`
 }
 
 // Disclosure configures what access packages may disclose.
@@ -126,6 +131,10 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // MaxFileBytes is the largest configuration file Parse accepts.
 const MaxFileBytes = 4 << 20
+
+// MaxGrace is the longest erasure.grace accepted: the waiting period counts
+// against the legal deadline (one month under the GDPR).
+const MaxGrace = 7 * 24 * time.Hour
 
 // ErrInvalid is wrapped by every validation error.
 var ErrInvalid = errors.New("invalid value")
@@ -260,6 +269,9 @@ func (c *Config) validate() error {
 		if !slices.Contains(attributeClasses, class) {
 			return &Error{Field: "custom_attributes." + name, Err: fmt.Errorf("%w: class %q (valid: %s)", ErrInvalid, class, strings.Join(attributeClasses, ", "))}
 		}
+	}
+	if c.Erasure.Grace < 0 || c.Erasure.Grace > MaxGrace {
+		return &Error{Field: "erasure.grace", Err: fmt.Errorf("%w: %v (want a duration from 0 to %v, e.g. 24h)", ErrInvalid, c.Erasure.Grace, MaxGrace)}
 	}
 	for name, reason := range c.Disclosure.Allow {
 		if strings.TrimSpace(name) == "" || strings.TrimSpace(reason) == "" {

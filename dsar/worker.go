@@ -64,11 +64,14 @@ type requestWorker struct {
 func (w *requestWorker) Work(ctx context.Context, job *river.Job[RequestArgs]) error {
 	err := w.s.RunWith(ctx, job.Args.RequestID, w.opts)
 	var paused *PausedError
+	var grace *GraceError
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, ErrNotFound):
 		return river.JobCancel(err)
+	case errors.As(err, &grace):
+		return river.JobSnooze(max(time.Second, grace.Until.Sub(w.s.now())))
 	case errors.As(err, &paused) && paused.Reason == PauseLegalHold:
 		return river.JobSnooze(SnoozeHeld)
 	case errors.As(err, &paused):
