@@ -40,6 +40,11 @@ type Service struct {
 	// Redactor removes other people's personal data from conversations and notes.
 	Redactor *pii.Redactor
 	Config   *config.Config
+	// RetentionText is the retention policy in force, in words, for the Art. 15
+	// information of access packages (retention.Policy.Describe; the command sets
+	// it, since the policy package depends on this one's tests). Empty: only the
+	// configured access.retention.
+	RetentionText string
 	// Actor names who acts in audit records ("cli:<user>", "worker", "server").
 	Actor string
 	// Logger receives progress; it must be the project's redacting logger.

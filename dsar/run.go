@@ -136,6 +136,9 @@ func (s *Service) RunWith(ctx context.Context, requestID string, opts RunOptions
 	if req.State == store.StateReceived {
 		return fmt.Errorf("%w (%s)", ErrNotVerified, requestID)
 	}
+	if err := s.checkGrace(req); err != nil {
+		return err
+	}
 	if s.Intercom == nil {
 		return ErrNoIntercom
 	}

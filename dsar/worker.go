@@ -73,6 +73,7 @@ func (w *requestWorker) Work(ctx context.Context, job *river.Job[RequestArgs]) e
 	log.Info("request attempt started", "request_id", job.Args.RequestID, "attempt", job.Attempt)
 	err := w.s.RunWith(ctx, job.Args.RequestID, w.opts)
 	var paused *PausedError
+	var grace *GraceError
 	switch {
 	case err == nil:
 		if r, gerr := w.s.Get(ctx, job.Args.RequestID); gerr == nil {
@@ -81,6 +82,8 @@ func (w *requestWorker) Work(ctx context.Context, job *river.Job[RequestArgs]) e
 		return nil
 	case errors.Is(err, ErrNotFound):
 		return river.JobCancel(err)
+	case errors.As(err, &grace):
+		return river.JobSnooze(max(time.Second, grace.Until.Sub(w.s.now())))
 	case errors.As(err, &paused) && paused.Reason == PauseLegalHold:
 		return river.JobSnooze(SnoozeHeld)
 	case errors.As(err, &paused):
