@@ -222,6 +222,11 @@ func (s *scanner) keyValue(i, j int, typ Type, bare bool) {
 		}
 	}
 	s.emit(typ, vs, ve, 0.8, "key")
+	if typ == TypePhone {
+		// The value is a phone by its key: the digit runs inside it need
+		// no libphonenumber call (eval reads keyPhone).
+		s.keyPhone = span{vs, ve}
+	}
 }
 
 func hasLetter(v []byte) bool {
