@@ -194,7 +194,7 @@ func init() {
 		"Liebe", "Lieber", "Cher", "Chère", "Querido", "Querida", "Gentile", "Caro", "Cara", "Geachte",
 		"Sehr", "Geehrte", "Geehrter", "Estimado", "Estimada", "Egregio", "Gentilissimo", "Gentilissima",
 		"Mr", "Mrs", "Ms", "Miss", "Dr", "Prof", "Doctor", "Professor", "Herr", "Frau", "Mme", "Mlle",
-		"Sr", "Sra", "Srta", "Sig", "Dhr", "Mevr", "Don", "Dona", "Doña", "Bye", "Goodbye", "Welcome", "Back"} {
+		"Sr", "Sra", "Srta", "Sig", "Dhr", "Mevr", "Don", "Dona", "Doña", "Bye", "Goodbye", "Welcome", "Back", "World", "Again,"} {
 		greetNot[w] = true
 	}
 	for _, w := range []string{"hi", "hello", "hey", "dear", "thanks", "thank you", "cheers", "regards",
@@ -328,9 +328,10 @@ func (s *scanner) names() {
 		ne := s.nameRun(i, false)
 		if ne > i {
 			conf, why := float32(0), ""
-			if c := s.cueBefore(i); c && (lexLookup(t[i:e]) != 0 || ne > e || ne == n || strings.IndexByte(",.!?;:\n\r)", t[ne]) >= 0) {
-				// A cue, and a word the lexicons know, or a name standing
-				// alone ("Hi Zorblax,"); not "Hi, Visa 4111...".
+			if c := s.cueBefore(i); c && (lexLookup(t[i:e]) != 0 || ne == e && (ne == n || strings.IndexByte(",.!?;:\n\r)", t[ne]) >= 0)) {
+				// A cue, and a first word the lexicons know, or a name
+				// standing alone ("Hi Zorblax,"); not "Hi, Visa 4111..."
+				// nor "Hello World Maria".
 				conf, why = 0.85, "cue"
 			} else if s.lexiconName(i, ne) {
 				conf, why = 0.75, "lexicon"
