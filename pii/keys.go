@@ -183,6 +183,9 @@ func (s *scanner) keyValue(i, j int, typ Type, bare bool) {
 				}
 				ve = e
 			}
+			if typ == TypePhone {
+				ve = phoneExt(t, ve) // "phone: 020 7946 0958 x1234"
+			}
 		}
 		for ve > vs && (t[ve-1] == '.' || t[ve-1] == ' ' || t[ve-1] == ':') {
 			ve--
