@@ -15,6 +15,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/app"
 	"github.com/intercom-privacy/intercom-privacy/contactsync"
 	"github.com/intercom-privacy/intercom-privacy/jobs"
+	"github.com/intercom-privacy/intercom-privacy/scan"
 	"github.com/intercom-privacy/intercom-privacy/server"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/webhook"
@@ -66,6 +67,16 @@ topics are applied in the background: the contact is fetched from Intercom and
 its allow-listed copy (see ` + "`sync contacts`" + `) updated, unless the person is
 suppressed. Other topics are stored and acknowledged.
 
+When the configuration's scan.monitor.mode is report, redact or redact+note,
+new customer messages (conversation.user.created, conversation.user.replied;
+teammates' too with scan.monitor.admin_topics) are scanned as they arrive, and a
+message holding a finding of scan.monitor.types (default card, password, secret)
+is redacted in Intercom within seconds; redact+note also posts an internal note
+(written by scan.monitor.note_admin_id) telling the team why the message
+disappeared. ` + scan.DeletedNotice + ` A notification delivered twice
+redacts once. /metrics then also shows findings by type, redactions by outcome
+and the delay from a message's created_at to its redaction.
+
 serve also runs the job workers of ` + "`worker`" + ` (privacy requests, the retention
 schedule and every other registered job) unless --no-workers is given.
 Ctrl-C or SIGTERM stops accepting connections, lets running requests and jobs
@@ -96,9 +107,17 @@ finish (up to --stop-timeout), and exits.`,
 			syncer := newSyncer(a, "webhook")
 			applier := contactsync.NewApplier(syncer)
 			applier.Interval = applyInterval
+			monitor, err := newMonitor(a)
+			if err != nil {
+				return err
+			}
+			var sink webhook.Sink = &contactsync.WebhookSink{Syncer: syncer, Wake: applier.Wake}
+			if monitor != nil {
+				sink = monitor.Wrap(sink)
+			}
 			srv, err := server.New(server.Options{
 				Secret: []byte(secret), AppID: appID, MaxBody: maxBody, Logger: a.Logger,
-				Sink:            &contactsync.WebhookSink{Syncer: syncer, Wake: applier.Wake},
+				Sink:            sink,
 				Health:          func(ctx context.Context) error { _, err := a.Store.SchemaVersion(ctx); return err },
 				Gauges:          requestGauges(a),
 				ShutdownTimeout: stopWait,
@@ -118,6 +137,9 @@ finish (up to --stop-timeout), and exits.`,
 				}
 			}
 			errw := cmd.ErrOrStderr()
+			if monitor != nil {
+				instrumentMonitor(monitor, m)
+			}
 			var q *jobs.Queue
 			if !noWorkers {
 				queue, n, err := startWorkers(ctx, a, o)
@@ -135,6 +157,14 @@ finish (up to --stop-timeout), and exits.`,
 				defer wg.Done()
 				_ = applier.Run(actx)
 			}()
+			if monitor != nil {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_ = monitor.Run(actx)
+				}()
+				fmt.Fprintf(errw, "serve: new messages are scanned (scan.monitor.mode %s)\n", monitor.Mode)
+			}
 			serveErr := srv.ListenAndServe(ctx, addr, func(bound net.Addr) {
 				fmt.Fprintf(errw, "serve: listening on http://%s (webhooks at %s); Ctrl-C to stop\n", bound, webhook.Path)
 			})
