@@ -238,4 +238,3 @@ func TestCrashRedact(t *testing.T) {
 	}
 	t.Logf("%d kill points (every redact request, before and after its effect) in %s", points, time.Since(start).Round(time.Millisecond))
 }
-
