@@ -335,12 +335,22 @@ func (w *walk) one(ctx context.Context, found intercom.Conversation) error {
 	}
 	version := unix(found.UpdatedAt)
 	prev, err := w.sc.ScannedConversation(ctx, id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	sameRun := err == nil && prev.RunID == w.run.ID
 	if err == nil && prev.Status == store.ScanStatusScanned && prev.UpdatedAt.Equal(version) {
+		if sameRun {
+			// Scanned by this run before it was stopped: counted then.
+			w.count(ctx, func(*store.ScanRun) {}, false)
+			return nil
+		}
 		w.count(ctx, func(r *store.ScanRun) { r.Unchanged++ }, false)
 		return nil
 	}
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
+	if sameRun && prev.Status == store.ScanStatusFailed {
+		// Failed in this run before it was stopped: tried again now.
+		w.count(ctx, func(r *store.ScanRun) { r.Failed-- }, false)
 	}
 	c, err := w.s.Intercom.GetConversation(ctx, id, intercom.GetConversationOptions{})
 	switch {
