@@ -480,6 +480,9 @@ func findIn(e *pii.Engine, p part, convID, inbox string, fs []store.ScanFinding,
 	for _, f := range p.fields {
 		*buf = e.Find([]byte(f[1]), nil, (*buf)[:0])
 		for _, x := range *buf {
+			if !plausible(x, f[1]) {
+				continue
+			}
 			fs = append(fs, store.ScanFinding{ConversationID: convID, PartID: p.id, Seq: seq, PartKind: p.kind, AuthorRole: p.role,
 				Type: x.Type.String(), Confidence: float64(x.Confidence), Validator: x.Validator, Field: f[0],
 				PartCreatedAt: p.createdAt, Month: month, Inbox: inbox})
