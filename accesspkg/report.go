@@ -28,6 +28,17 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"display": displayValue,
 	"label":   label,
 	"reasons": reasons,
+	"withheldWhere": func(w Withheld) string {
+		switch {
+		case w.Attribute != "":
+			return "Your profile: " + label(w.Attribute)
+		case w.Where == "messages":
+			return "Conversations, tickets and notes"
+		case w.Where == "local_store":
+			return "Our own systems"
+		}
+		return "Your profile"
+	},
 }).Parse(reportTemplate))
 
 // field is one key and value of a record, for display: Key is a label a person

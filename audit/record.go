@@ -70,6 +70,7 @@ var actions = []Action{
 	ActionRecipientsNotified, ActionLegalHoldAdded, ActionLegalHoldReleased,
 	ActionRetentionRun, ActionExportJob, ActionWebhookApplied, ActionSyncRun,
 	ActionKeysInitialised, ActionKeysRotated, ActionStoreMigrated, ActionAuditExported,
+	ActionAuditPruned,
 	ActionScanRun, ActionScanRedactionIntended, ActionScanRedacted, ActionScanNotePosted,
 }
 

@@ -17,6 +17,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/intercom-privacy/intercom-privacy/disclosure"
 )
 
 // EnvFile names the environment variable that points at the configuration file.
@@ -30,9 +32,18 @@ type Config struct {
 	Erasure Erasure `yaml:"erasure"`
 	// Access is the Art. 15 supplementary information put in every access package.
 	Access Access `yaml:"access"`
+	// Recipients is the registry of every system and organisation that receives
+	// Intercom data (Art. 15(1)(c), Art. 19, Art. 30); see RecipientEntry. When
+	// empty, access packages name access.recipients.
+	Recipients []RecipientEntry `yaml:"recipients"`
 	// CustomAttributes assigns a class to named custom attributes ("pii", "content",
-	// "system"); attributes not named are scanned as content.
+	// "system", or one of the kinds an access package never discloses:
+	// "government_id", "financial_account", "credential", "secret", "health_id",
+	// "biometric"); attributes not named are scanned as content.
 	CustomAttributes map[string]string `yaml:"custom_attributes"`
+	// Disclosure lists the custom attributes an operator allowed into access
+	// packages although their class, name or content marks them as never disclosed.
+	Disclosure Disclosure `yaml:"disclosure"`
 	// Retention is the raw retention section, parsed by package retention.
 	Retention yaml.Node `yaml:"retention"`
 	// Schedule is the raw schedule section, parsed by package retention.
@@ -84,6 +95,16 @@ type Erasure struct {
 	RetainMetrics bool `yaml:"retain_metrics"`
 }
 
+// Disclosure configures what access packages may disclose.
+type Disclosure struct {
+	// Allow maps a custom attribute's name to the reason an operator allows it to
+	// be disclosed (e.g. "membership number printed on the card; not a payment
+	// card; reviewed by the DPO 2026-11"). The reason is recorded in the audit
+	// trail with every package that discloses the attribute, so it must not hold
+	// personal data.
+	Allow map[string]string `yaml:"allow"`
+}
+
 // Access is the supplementary information GDPR Art. 15(1)-(2) requires with a copy.
 type Access struct {
 	Controller         string      `yaml:"controller" json:"controller"`
@@ -130,7 +151,16 @@ const MaxFileBytes = 4 << 20
 var ErrInvalid = errors.New("invalid value")
 
 var piiFields = []string{"email", "name", "phone"}
-var attributeClasses = []string{"pii", "content", "system"}
+
+// attributeClasses are the classes a custom attribute may be given: the three of
+// package classify, and the kinds an access package never discloses.
+var attributeClasses = func() []string {
+	out := []string{"pii", "content", "system"}
+	for _, k := range disclosure.Kinds() {
+		out = append(out, string(k))
+	}
+	return out
+}()
 
 // Default returns the built-in configuration.
 func Default() *Config {
@@ -215,6 +245,9 @@ func Parse(name string, r io.Reader) (*Config, error) {
 }
 
 func (c *Config) validate() error {
+	if err := c.validateRecipients(); err != nil {
+		return err
+	}
 	for _, f := range c.Sync.PII {
 		if !slices.Contains(piiFields, f) {
 			return &Error{Field: "sync.pii", Err: fmt.Errorf("%w: %q is not a personal field the sync can keep (valid: %s)", ErrInvalid, f, strings.Join(piiFields, ", "))}
@@ -223,6 +256,11 @@ func (c *Config) validate() error {
 	for name, class := range c.CustomAttributes {
 		if !slices.Contains(attributeClasses, class) {
 			return &Error{Field: "custom_attributes." + name, Err: fmt.Errorf("%w: class %q (valid: %s)", ErrInvalid, class, strings.Join(attributeClasses, ", "))}
+		}
+	}
+	for name, reason := range c.Disclosure.Allow {
+		if strings.TrimSpace(name) == "" || strings.TrimSpace(reason) == "" {
+			return &Error{Field: "disclosure.allow", Err: fmt.Errorf("%w: every allowed attribute needs a name and a reason", ErrInvalid)}
 		}
 	}
 	if c.Scan.MaxRedactionsPerRun < 0 {

@@ -214,6 +214,13 @@ func (r *redaction) account(c1, c2 *pii.Counts) {
 	}
 }
 
+// countsSnapshot returns the redactions made so far per type.
+func (r *redaction) countsSnapshot() pii.Counts {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.counts
+}
+
 // total is the number of values redacted so far.
 func (r *redaction) total() int64 {
 	r.mu.Lock()

@@ -345,10 +345,13 @@ func (s *Service) Extend(ctx context.Context, id string, by int, reason string) 
 				return err
 			}
 			if by == 0 {
-				by = 2
-				if c.Jurisdiction == deadline.CCPA {
-					by = 45
+				// The full extension the request's law allows (GDPR: 2 months;
+				// CCPA and the US states: 45 days; PIPEDA: 30 days).
+				rules, err := deadline.RulesFor(c.Jurisdiction)
+				if err != nil {
+					return err
 				}
+				by = rules.Extension.N
 			}
 			c2, err := s.Calculator.Extend(c, s.now(), by, reason)
 			if err != nil {

@@ -123,6 +123,7 @@ func (e *Engine) find(text []byte, known *Known, dst []Finding, slow bool) []Fin
 		s.run()
 	}
 	s.emails()
+	s.names()
 	if known != nil {
 		s.known(known)
 	}
@@ -190,6 +191,7 @@ type scanner struct {
 	g         [maxGroups]span // digit groups of the current numeric run
 	ng        int
 	sep       [maxGroups]span // separator before each group (sep[0] unused)
+	idk       int8            // idKey of the current digit run: 0 unknown, 1 yes, 2 no
 }
 
 func (s *scanner) emit(t Type, start, end int, conf float32, validator string) {

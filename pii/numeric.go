@@ -40,7 +40,7 @@ func (s *scanner) numeric(i, j int, f uint8) int {
 		}
 		plus = t[start] == '+'
 	}
-	joined := start >= 2 && isJoiner(t[start-1]) && isAlnum(t[start-2])
+	joined := start >= 2 && isJoiner(t[start-1]) && isWordByte(t[start-2]) // "id-123", "blk_-5195..."
 	if start >= 1 && (t[start-1] == '@' || t[start-1] == '#' && start >= 2 && isAlnum(t[start-2])) {
 		joined = true
 	}
@@ -108,6 +108,7 @@ func (s *scanner) numeric(i, j int, f uint8) int {
 		return end
 	}
 	s.ng = ng
+	s.idk = 0
 	for a := 0; a < ng && a < 4; a++ {
 		for b := ng; b > a; b-- {
 			if s.eval(a, b, start, plus) {
@@ -206,14 +207,14 @@ func (s *scanner) eval(a, b, runStart int, plus bool) bool {
 		}
 	}
 	if plus && t[start] == '+' && nd >= 8 && nd <= 15 {
-		return s.phone(start, end, d, true, ngr, uniform)
+		return !s.idKey(runStart) && s.phone(start, end, d, true, ngr, uniform)
 	}
-	if !plus && nd >= 10 && nd <= 17 && d[0] == '0' && d[1] == '0' && d[2] != '0' && s.phoneShape(a, b, end) {
-		return s.phone(start, end, d, true, ngr, uniform) // 00 international prefix
+	if !plus && nd >= 10 && nd <= 17 && d[0] == '0' && d[1] == '0' && d[2] != '0' && s.phoneShape(a, b, end) && s.phoneSeps(a, b) {
+		return !s.idKey(runStart) && s.phone(start, end, d, true, ngr, uniform) // 00 international prefix
 	}
 	switch {
 	case nd >= 13 && nd <= 19 && (ngr == 1 || sepc == ' ' || sepc == '-'):
-		if s.card(start, end, d, a, ngr) {
+		if !s.idKey(runStart) && s.card(start, end, d, a, ngr) {
 			return true
 		}
 	}
@@ -256,7 +257,8 @@ func (s *scanner) eval(a, b, runStart int, plus bool) bool {
 		}
 		return false
 	}
-	if nd >= 7 && nd <= 13 && s.e.regions.anyPhone && s.phoneShape(a, b, end) {
+	if nd >= 7 && nd <= 13 && s.e.regions.anyPhone && s.phoneShape(a, b, end) &&
+		s.nationalPhoneShape(a, b, s.hasCtx(ctxPhone, start)) && !s.idKey(runStart) {
 		return s.phone(start, end, d, false, ngr, uniform)
 	}
 	return false

@@ -19,6 +19,8 @@ const (
 type kw struct {
 	kind uint8
 	ctx  uint8
+	key  uint8 // 1 + the Type of a value under this word used as a key (keys.go); 0 none
+	bare bool  // the key is the bare "name", whose value must look like a name
 }
 
 type kwSlot struct {
@@ -105,18 +107,18 @@ func init() {
 			}
 		}
 	}
-	add(kw{kwCtx, ctxDOB}, "dob", "birth", "born", "birthday", "birthdate", "geb", "geboren", "geburtsdatum",
+	add(kw{kind: kwCtx, ctx: ctxDOB}, "dob", "birth", "born", "birthday", "birthdate", "geb", "geboren", "geburtsdatum",
 		"geburtstag", "n\u00e9", "n\u00e9e", "naissance", "nacimiento", "nascita", "nato", "nata",
 		"geboortedatum", "cumplea\u00f1os")
-	add(kw{kwCtx, ctxSSN}, "ssn", "social", "ss")
-	add(kw{kwCtx, ctxBSN}, "bsn", "burgerservicenummer", "sofinummer", "sofi")
-	add(kw{kwCtx, ctxPhone}, "phone", "telephone", "tel", "mobile", "cell", "call", "fax", "whatsapp", "sms",
+	add(kw{kind: kwCtx, ctx: ctxSSN}, "ssn", "social", "ss")
+	add(kw{kind: kwCtx, ctx: ctxBSN}, "bsn", "burgerservicenummer", "sofinummer", "sofi")
+	add(kw{kind: kwCtx, ctx: ctxPhone}, "phone", "telephone", "tel", "mobile", "cell", "call", "fax", "whatsapp", "sms",
 		"telefon", "telefonnummer", "handy", "mobil", "t\u00e9l\u00e9phone", "portable", "tel\u00e9fono",
 		"telefono", "m\u00f3vil", "movil", "cellulare", "telefoon", "mobiel", "nummer", "numero",
 		"n\u00famero", "rufnummer", "reach", "contact", "phonenumber", "number")
-	add(kw{kwCtx, ctxCard}, "card", "visa", "mastercard", "amex", "cc", "credit", "debit", "kreditkarte",
+	add(kw{kind: kwCtx, ctx: ctxCard}, "card", "visa", "mastercard", "amex", "cc", "credit", "debit", "kreditkarte",
 		"karte", "carte", "tarjeta", "carta", "kaart", "pan")
-	add(kw{kwCtx, ctxTax}, "steuer", "steuerid", "steuernummer", "steueridentifikationsnummer", "idnr", "tin",
+	add(kw{kind: kwCtx, ctx: ctxTax}, "steuer", "steuerid", "steuernummer", "steueridentifikationsnummer", "idnr", "tin",
 		"tax", "identifikationsnummer")
 	add(kw{kind: kwPassword}, "password", "passwort", "passwd", "pwd", "pass", "passcode", "passphrase", "pw",
 		"contrase\u00f1a", "contrasena", "wachtwoord", "senha", "mdp", "kennwort")
@@ -125,6 +127,28 @@ func init() {
 		"mysql", "redis", "rediss", "amqp", "amqps", "mongodb", "smtp", "smtps", "ldap", "ldaps", "ssh")
 	add(kw{kind: kwBearer}, "bearer")
 	add(kw{kind: kwSlack}, "xoxb", "xoxp", "xoxa", "xoxo", "xoxs", "xoxr", "xoxe")
+	// Sensitive keys: a word already in the table keeps its kind and gains
+	// the key role.
+	for typ, words := range keyTypes {
+		for _, w := range words {
+			var h uint32
+			for i := 0; i < len(w); i++ {
+				h = h*31 + uint32(w[i])
+			}
+			found := false
+			for p := kwHash(h); kwTable[p].w != ""; p = (p + 1) & (uint32(len(kwTable)) - 1) {
+				if kwTable[p].w == w {
+					kwTable[p].k.key = uint8(typ) + 1
+					kwTable[p].k.bare = w == "name"
+					found = true
+					break
+				}
+			}
+			if !found {
+				add(kw{key: uint8(typ) + 1, bare: w == "name"}, w)
+			}
+		}
+	}
 }
 
 // keyword looks the word t[i:j] up in the keyword table and acts on it.
@@ -181,6 +205,9 @@ func (s *scanner) keyword(i, j int) {
 				s.emit(TypeSecret, i, e, 0.9, "slack-prefix")
 			}
 		}
+	}
+	if k.key != 0 {
+		s.keyValue(i, j, Type(k.key-1), k.bare)
 	}
 }
 
@@ -482,11 +509,11 @@ func (s *scanner) token(i, j int, f uint8) int {
 	}
 	if f&cUpper == 0 {
 		if f&cDigit != 0 && f&cUnder == 0 && (wl == 9 || wl == 16 || wl >= 15 && wl <= 34) {
-			s.lowerIDs(i, j)
+			s.lowerIDs(i, j, f)
 		}
 		return j
 	}
-	if wl >= 4 && isUpper(w[0]) && isUpper(w[1]) && isDigit(w[2]) && isDigit(w[3]) && s.iban(i, j) {
+	if wl >= 4 && isUpper(w[0]) && isUpper(w[1]) && isDigit(w[2]) && isDigit(w[3]) && !underIDKey(t, i) && s.iban(i, j) {
 		return j
 	}
 	switch wl {
@@ -514,7 +541,12 @@ func (s *scanner) token(i, j int, f uint8) int {
 
 // lowerIDs tries the identifiers that are usually upper case on a
 // lower-case word: a compact IBAN, a NINO, a codice fiscale.
-func (s *scanner) lowerIDs(i, j int) {
+//
+// A compact lower-case IBAN must hold a letter after 'f': a run of
+// lower-case hex digits ("be71096123456769" of a trace id) is an
+// identifier, and IBANs in the wild are upper-case or grouped. Nor is a
+// value under an id-like key an IBAN.
+func (s *scanner) lowerIDs(i, j int, f uint8) {
 	var buf [34]byte
 	u := buf[:j-i]
 	for k, c := range s.t[i:j] {
@@ -528,8 +560,8 @@ func (s *scanner) lowerIDs(i, j int) {
 		s.emit(TypeUKNINO, i, j, 0.7, "nino-format")
 	case len(u) == 16 && itFiscalCode(u):
 		s.emit(TypeITFiscalCode, i, j, 0.9, "mod26")
-	case isUpper(u[0]) && isUpper(u[1]) && isDigit(u[2]) && isDigit(u[3]) &&
-		int(ibanLengths[uint16(u[0])<<8|uint16(u[1])]) == len(u) && ibanMod97(u):
+	case f&cHexNot != 0 && isUpper(u[0]) && isUpper(u[1]) && isDigit(u[2]) && isDigit(u[3]) &&
+		int(ibanLengths[uint16(u[0])<<8|uint16(u[1])]) == len(u) && ibanMod97(u) && !underIDKey(s.t, i):
 		s.emit(TypeIBAN, i, j, 0.95, "mod97")
 	}
 }

@@ -297,8 +297,8 @@ func (s *Server) getContact(w http.ResponseWriter, r *http.Request) {
 }
 
 var contactSubs = map[string]func(*Server, http.ResponseWriter, *http.Request){
-	"tags": ofContact(contactTags), "segments": ofContact(contactSegments), "companies": ofContact(contactCompanies),
-	"notes": ofContact(contactNotes), "subscriptions": ofContact(contactSubscriptions),
+	"tags": ofContact(contactTags), "segments": ofContact(contactSegments), "companies": numberedOfContact(contactCompanies, false),
+	"notes": numberedOfContact(contactNotes, true), "subscriptions": ofContact(contactSubscriptions),
 	"merge_history": (*Server).mergeHistory,
 }
 
@@ -542,8 +542,8 @@ func contactSegments(ws *Workspace, c *Contact) any {
 	return map[string]any{"type": "list", "data": out}
 }
 
-func contactCompanies(ws *Workspace, c *Contact) any {
-	out := []map[string]any{}
+func contactCompanies(ws *Workspace, c *Contact) []any {
+	out := []any{}
 	for _, id := range c.CompanyIDs {
 		if co, ok := ws.comps[id]; ok {
 			out = append(out, map[string]any{"type": "company", "id": co.ID, "company_id": co.CompanyID, "name": co.Name,
@@ -552,28 +552,29 @@ func contactCompanies(ws *Workspace, c *Contact) any {
 				"plan": map[string]any{"type": "plan", "id": "plan_" + strings.ToLower(co.Plan), "name": co.Plan}})
 		}
 	}
-	// The description names the array "companies"; its example and the live API use
-	// "data" (intercom-api-notes.md §7). The sandbox answers as the live API does.
-	return map[string]any{"type": "list", "data": out, "total_count": len(out),
-		"pages": map[string]any{"type": "pages", "page": 1, "per_page": 50, "total_pages": 1, "next": nil}}
+	return out
 }
 
-func contactNotes(ws *Workspace, c *Contact) any {
-	out := []map[string]any{}
+func contactNotes(ws *Workspace, c *Contact) []any {
+	out := []any{}
 	for _, nid := range ws.liveNotes(c.ID) {
-		n := ws.notes[nid]
-		var author map[string]any
-		for _, a := range ws.admins {
-			if a.ID == n.AuthorID {
-				author = map[string]any{"type": "admin", "id": a.ID, "name": a.Name, "email": a.Email,
-					"away_mode_enabled": false, "away_mode_reassign": false, "has_inbox_seat": true, "team_ids": []int{}}
-			}
-		}
-		out = append(out, map[string]any{"type": "note", "id": n.ID, "created_at": n.CreatedAt,
-			"contact": map[string]any{"type": "contact", "id": c.ID}, "author": author, "body": n.Body})
+		out = append(out, ws.renderNote(ws.notes[nid]))
 	}
-	return map[string]any{"type": "list", "data": out, "total_count": len(out),
-		"pages": cursorPages{Type: "pages", Page: 1, PerPage: max(len(out), 1), TotalPages: 1}}
+	return out
+}
+
+// renderNote is a note as GET /contacts/{id}/notes and POST /contacts/{id}/notes
+// answer it. The caller holds the lock.
+func (ws *Workspace) renderNote(n *Note) map[string]any {
+	var author map[string]any
+	for _, a := range ws.admins {
+		if a.ID == n.AuthorID {
+			author = map[string]any{"type": "admin", "id": a.ID, "name": a.Name, "email": a.Email,
+				"away_mode_enabled": false, "away_mode_reassign": false, "has_inbox_seat": true, "team_ids": []int{}}
+		}
+	}
+	return map[string]any{"type": "note", "id": n.ID, "created_at": n.CreatedAt,
+		"contact": map[string]any{"type": "contact", "id": n.ContactID}, "author": author, "body": n.Body}
 }
 
 func contactSubscriptions(ws *Workspace, c *Contact) any {

@@ -175,7 +175,7 @@ contacts recoverable for 7 days before they are gone for good.`}[kind],
 	f.StringArrayVar(&phones, "phone", nil, "the person's phone number (repeatable)")
 	f.StringArrayVar(&externalIDs, "external-id", nil, "the person's external id, your own user id in Intercom (repeatable)")
 	f.StringArrayVar(&contacts, "contact-id", nil, "an Intercom contact id; the only way to find archived contacts (repeatable)")
-	f.StringVar(&jurisdiction, "jurisdiction", "gdpr", "gdpr (one calendar month, +2) or ccpa (10 business days to acknowledge, 45 days, +45)")
+	f.StringVar(&jurisdiction, "jurisdiction", "gdpr", "the law whose clock applies: gdpr or uk_gdpr (one calendar month, +2), ccpa (10 business days to acknowledge, 45 days, +45), a US state us_va, us_co, us_ct, us_ut, us_tx, us_or, us_mt, us_ia (90 days), us_de, us_nh, us_ne, us_nj, us_tn, us_mn, us_md, us_in, us_ky, us_ri (45 days, +45), lgpd (15 days) or pipeda (30 days, +30)")
 	f.StringVar(&channel, "channel", "email", "how the request was made: email, web_form, api, intercom_ticket, phone, mail, in_person, cli")
 	f.StringVar(&receivedAt, "received-at", "", "when the request reached you, if not now: 2006-01-02 or RFC 3339; the legal clock starts there")
 	f.StringVar(&verifiedBy, "verified-by", "operator", "how the requester's identity was verified (recorded in the audit trail; no personal data)")
@@ -716,13 +716,14 @@ func newDsarExtendCmd() *cobra.Command {
 		by     int
 	)
 	return changeCmd("extend ID --reason R", "Extend a request's deadline once, with the reason given to the person",
-		`extend applies the single extension the law allows: GDPR up to two further months
-(--by 1 or 2), only before the first month ends; CCPA 45 more days, before day 45.
-The reason is recorded and must be told to the person; it must not contain
-personal data.`,
+		`extend applies the single extension the law allows, only before the original
+due date: GDPR and UK GDPR up to two further months (--by 1 or 2); CCPA and the US
+state laws up to 45 more days; PIPEDA up to 30 more days; LGPD allows none. The
+reason is recorded and must be told to the person; it must not contain personal
+data.`,
 		func(cmd *cobra.Command) {
 			cmd.Flags().StringVar(&reason, "reason", "", "why the request needs more time (required; told to the person)")
-			cmd.Flags().IntVar(&by, "by", 0, "months (GDPR, default 2) or days (CCPA, default 45)")
+			cmd.Flags().IntVar(&by, "by", 0, "months (GDPR, UK GDPR) or days (the others); default: the most the law allows")
 		},
 		func(ctx context.Context, a *app.App, id string) (store.Request, error) {
 			if strings.TrimSpace(reason) == "" {

@@ -154,7 +154,11 @@ both work at every moment; if the run stops (crash, Ctrl-C), run it again: it fi
 the interrupted rotation where it stopped instead of adding yet another key, and a
 further run starts a new rotation. Old KEK keys are kept so backups stay readable.
 
-Run one rotate at a time. The blind-index key is not rotated: blind indexes and the
+It is safe to run many at once (cron on several hosts, a retried job): the keyset
+is saved with a compare-and-swap, so of rotations started together one adds a key
+and the others join it and help re-wrap; no saved keyset ever drops a key a person
+key is wrapped with. A person key that does not unwrap is counted and makes the
+command fail. The blind-index key is not rotated: blind indexes and the
 suppression list cannot be recomputed without the plaintext identifiers. The
 audit-signing key is not rotated either. The run is recorded in the audit trail.`,
 		Args: cobra.NoArgs,
@@ -190,6 +194,8 @@ audit-signing key is not rotated either. The run is recorded in the audit trail.
 			switch {
 			case res.Resumed:
 				fmt.Fprintln(out, "finished an interrupted rotation (no new key added; run again to rotate)")
+			case res.Joined:
+				fmt.Fprintln(out, "another rotation running at the same time added a new key first; this run re-wrapped to it")
 			case res.Added:
 				fmt.Fprintln(out, "added a new primary key-encryption key")
 			}
@@ -221,6 +227,9 @@ func rotateRecord(res vault.RotateResult, err error) audit.Record {
 	}
 	if res.Resumed {
 		r.Reason = "interrupted rotation finished, person keys re-wrapped"
+	}
+	if res.Joined {
+		r.Reason = "joined a concurrent rotation, person keys re-wrapped"
 	}
 	if err != nil {
 		r.Outcome, r.Reason = audit.OutcomePartial, "rotation stopped before every person key was re-wrapped"

@@ -16,8 +16,12 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "0.1.0-dev"
+// devVersion is the version of a build that was given none.
+const devVersion = "0.1.0-dev"
+
+// version is set at build time with -ldflags "-X main.version=..."; `version`
+// falls back to the module version (go install ...@vX.Y.Z) when it is not.
+var version = devVersion
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -46,10 +50,11 @@ data, syncs only the fields that are needed, and keeps a tamper-evident audit tr
 Configuration: flags override the environment, the environment overrides the
 config file. Secrets (INTERCOM_ACCESS_TOKEN, INTERCOM_CLIENT_SECRET,
 INTERCOM_PRIVACY_MASTER_KEY) are never printed or logged.`,
-		Version:       version,
+		Version:       readVersion().Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate(versionTemplate())
 	addLoggingFlags(root)
 	for _, add := range commands {
 		root.AddCommand(add())
