@@ -43,6 +43,10 @@ func ParseMode(s string) (Mode, error) {
 	return "", fmt.Errorf("%w: mode must be report, redact or redact+note", ErrInvalidOptions)
 }
 
+// DefaultWorkers is how many redactions the Monitor runs at once: enough for
+// 50 new messages a second at Intercom's latency, well under its rate limit.
+const DefaultWorkers = 16
+
 // DefaultSweepInterval is how often the Monitor looks for redactions left open
 // (by a restart, or a full queue).
 const DefaultSweepInterval = 5 * time.Second
@@ -66,7 +70,7 @@ type Monitor struct {
 	AdminTopics bool
 	// NoteAdminID is the admin who writes the notes of ModeRedactNote.
 	NoteAdminID string
-	// Workers is how many redactions run at once (4 when 0).
+	// Workers is how many redactions run at once (DefaultWorkers when 0).
 	Workers int
 	// SweepInterval: DefaultSweepInterval when 0.
 	SweepInterval time.Duration
@@ -113,10 +117,13 @@ func (m *Monitor) Check() error {
 	if m.Engine == nil {
 		return fmt.Errorf("%w: no PII engine", ErrInvalidOptions)
 	}
+	if m.Redactor == nil {
+		return fmt.Errorf("%w: no redactor (it also records what the Monitor finds)", ErrInvalidOptions)
+	}
 	switch m.Mode {
 	case ModeReport:
 	case ModeRedact, ModeRedactNote:
-		if m.Redactor == nil || m.Intercom == nil {
+		if m.Intercom == nil {
 			return fmt.Errorf("%w: redacting needs the Intercom client", ErrInvalidOptions)
 		}
 		if m.Mode == ModeRedactNote && m.NoteAdminID == "" {
@@ -203,7 +210,10 @@ func (m *Monitor) Accept(ctx context.Context, n webhook.Notification) (duplicate
 			queued = append(queued, x)
 		}
 	}
-	err = m.Store.InTx(ctx, func(tx store.Tx) error {
+	// One transaction (grouped with concurrent notifications): the id, the
+	// findings and, when the mode redacts, the intent to redact with its audit
+	// record, so the worker sends at once and a restart finds the intent.
+	err = m.Redactor.commit(ctx, func(tx store.Tx) error {
 		sc := tx.(store.Scans)
 		ok, err := sc.InsertScanNotification(ctx, n.ID, string(n.Topic), convID, m.now())
 		if err != nil || !ok {
@@ -216,7 +226,7 @@ func (m *Monitor) Accept(ctx context.Context, n webhook.Notification) (duplicate
 			}
 		}
 		for _, x := range queued {
-			if _, err := sc.QueueRedaction(ctx, x); err != nil {
+			if _, err := m.Redactor.intendTx(ctx, tx, x); err != nil {
 				return err
 			}
 		}
@@ -286,7 +296,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 	}
 	n := m.Workers
 	if n <= 0 {
-		n = 4
+		n = DefaultWorkers
 	}
 	var wg sync.WaitGroup
 	for range n {

@@ -31,7 +31,7 @@ const secret = "test-client-secret"
 // part of a sandbox conversation, as Intercom sends it: the conversation with
 // the new part in conversation_parts. The sandbox does not emit these topics
 // yet, so the test builds them from the conversation the sandbox serves.
-func notification(t *testing.T, a *app.App, id, convID, partID string) []byte {
+func notification(t testing.TB, a *app.App, id, convID, partID string) []byte {
 	t.Helper()
 	c, err := a.Intercom.GetConversation(bg, convID, intercom.GetConversationOptions{})
 	if err != nil {
@@ -91,7 +91,7 @@ func (n *noteEndpoint) wrap(h http.Handler) http.Handler {
 	})
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {

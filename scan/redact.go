@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/audit"
@@ -40,6 +41,16 @@ type Redactor struct {
 	Backoff time.Duration
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+
+	group     *committer
+	groupOnce sync.Once
+}
+
+// commit runs fn in a transaction shared with concurrent redactions (group
+// commit: the continuous mode redacts many parts at once).
+func (r *Redactor) commit(ctx context.Context, fn func(store.Tx) error) error {
+	r.groupOnce.Do(func() { r.group = newCommitter(r.Store) })
+	return r.group.do(ctx, fn)
 }
 
 // RedactOptions choose what a run redacts.
@@ -195,31 +206,39 @@ func (r *Redactor) retryFor() time.Duration {
 	return DefaultRetryFor
 }
 
-// intend records that the part is about to be redacted.
+// intend records that the part is about to be redacted, unless a record of
+// that intent is there already (left by a killed run, or written by the
+// Monitor when the message arrived).
 func (r *Redactor) intend(ctx context.Context, t store.Redaction) (store.Redaction, error) {
 	var x store.Redaction
-	err := r.Store.InTx(ctx, func(tx store.Tx) error {
-		sc := tx.(store.Scans)
-		if _, err := sc.QueueRedaction(ctx, t); err != nil {
-			return err
-		}
+	err := r.commit(ctx, func(tx store.Tx) error {
 		var err error
-		x, err = sc.GetRedaction(ctx, t.ConversationID, t.PartID)
-		if err != nil || x.State.Final() {
-			return err
-		}
-		x.State, x.IntendedAt, x.Attempts = store.RedactionIntended, r.now(), x.Attempts+1
-		if t.Types != "" {
-			x.Types = t.Types
-		}
-		if err := sc.PutRedaction(ctx, x); err != nil {
-			return err
-		}
-		_, err = r.Chain.Append(ctx, tx, audit.Record{Actor: r.Actor, Action: audit.ActionScanRedactionIntended,
-			ObjectIDs: []string{x.ConversationID, x.PartID}, Outcome: audit.OutcomeSuccess,
-			Reason: fmt.Sprintf("%s of a %s holding %s, attempt %d", x.PartKind, x.AuthorRole, strings.ToLower(x.Types), x.Attempts)})
+		x, err = r.intendTx(ctx, tx, t)
 		return err
 	})
+	return x, err
+}
+
+// intendTx is intend inside the caller's transaction.
+func (r *Redactor) intendTx(ctx context.Context, tx store.Tx, t store.Redaction) (store.Redaction, error) {
+	sc := tx.(store.Scans)
+	if _, err := sc.QueueRedaction(ctx, t); err != nil {
+		return t, err
+	}
+	x, err := sc.GetRedaction(ctx, t.ConversationID, t.PartID)
+	if err != nil || x.State.Final() || x.State == store.RedactionIntended {
+		return x, err
+	}
+	x.State, x.IntendedAt, x.Attempts = store.RedactionIntended, r.now(), x.Attempts+1
+	if t.Types != "" {
+		x.Types = t.Types
+	}
+	if err := sc.PutRedaction(ctx, x); err != nil {
+		return x, err
+	}
+	_, err = r.Chain.Append(ctx, tx, audit.Record{Actor: r.Actor, Action: audit.ActionScanRedactionIntended,
+		ObjectIDs: []string{x.ConversationID, x.PartID}, Outcome: audit.OutcomeSuccess,
+		Reason: fmt.Sprintf("%s of a %s holding %s, attempt %d", x.PartKind, x.AuthorRole, strings.ToLower(x.Types), x.Attempts)})
 	return x, err
 }
 
@@ -236,7 +255,7 @@ func (r *Redactor) settle(ctx context.Context, x store.Redaction, state store.Re
 	case store.RedactionNotRedactable, store.RedactionFailed:
 		outcome = audit.OutcomeFailure
 	}
-	err := r.Store.InTx(context.WithoutCancel(ctx), func(tx store.Tx) error {
+	err := r.commit(context.WithoutCancel(ctx), func(tx store.Tx) error {
 		if err := tx.(store.Scans).PutRedaction(ctx, x); err != nil {
 			return err
 		}

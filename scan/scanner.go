@@ -173,8 +173,10 @@ func (s *Scanner) Run(ctx context.Context, opts ScanOptions) (Result, error) {
 		return res, s.stop(ctx, sc, &run, err)
 	}
 	run.Total = int64(total)
-	w := &walk{s: s, sc: sc, engine: engine, run: &run, res: &res, start: time.Now(), progress: opts.Progress}
-	if err := w.do(ctx, q); err != nil {
+	w := &walk{s: s, sc: sc, engine: engine, run: &run, res: &res, start: time.Now(), progress: opts.Progress, group: newCommitter(s.Store)}
+	err = w.do(ctx, q)
+	w.group.close()
+	if err != nil {
 		return res, s.stop(ctx, sc, &run, err)
 	}
 	run.State, run.FinishedAt, run.HeartbeatAt = store.ScanDone, s.now(), s.now()
@@ -276,6 +278,7 @@ type walk struct {
 	res      *Result
 	start    time.Time
 	progress func(Progress)
+	group    *committer
 
 	mu          sync.Mutex
 	consecutive int
@@ -366,7 +369,7 @@ func (w *walk) one(ctx context.Context, found intercom.Conversation) error {
 		}
 		w.s.log().Warn("scan: conversation could not be fetched", "error", err)
 		rec := store.ScannedConversation{ConversationID: id, UpdatedAt: version, RunID: w.run.ID, Status: store.ScanStatusFailed, ErrorClass: errorClass(err)}
-		if perr := w.sc.PutScannedConversation(ctx, rec, nil); perr != nil {
+		if perr := w.put(ctx, rec, nil); perr != nil {
 			return perr
 		}
 		if w.count(ctx, func(r *store.ScanRun) { r.Failed++ }, true) {
@@ -376,7 +379,7 @@ func (w *walk) one(ctx context.Context, found intercom.Conversation) error {
 	}
 	rec, fs := scanConversation(w.engine, &c, w.run.ID)
 	rec.UpdatedAt = version // the version the search saw; a newer one is scanned next run
-	if err := w.sc.PutScannedConversation(ctx, rec, fs); err != nil {
+	if err := w.put(ctx, rec, fs); err != nil {
 		return err
 	}
 	w.mu.Lock()
@@ -388,6 +391,11 @@ func (w *walk) one(ctx context.Context, found intercom.Conversation) error {
 	w.mu.Unlock()
 	w.count(ctx, func(r *store.ScanRun) { r.Scanned++ }, false)
 	return nil
+}
+
+// put records a conversation, in a transaction shared with the other workers'.
+func (w *walk) put(ctx context.Context, rec store.ScannedConversation, fs []store.ScanFinding) error {
+	return w.group.do(ctx, func(tx store.Tx) error { return tx.(store.Scans).PutScannedConversation(ctx, rec, fs) })
 }
 
 // count applies f to the run's counters, reports progress, saves the counters
