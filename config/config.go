@@ -53,6 +53,8 @@ type Config struct {
 	Schedule yaml.Node `yaml:"schedule"`
 	// Audit configures the audit trail's checkpoints and their witness.
 	Audit Audit `yaml:"audit"`
+	// Scan configures the workspace scan and its redactions (package scan).
+	Scan Scan `yaml:"scan"`
 }
 
 // Audit configures the audit trail's checkpoints.
@@ -67,6 +69,28 @@ type Audit struct {
 	// CheckpointInterval is the longest a record stays unsigned in a running
 	// serve or worker (default 10s).
 	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
+}
+
+// Scan configures `scan redact` and the continuous mode of `serve`. Type and
+// mode names are checked by package scan when a command uses them.
+type Scan struct {
+	// MaxRedactionsPerRun is the most parts one `scan redact` run redacts
+	// without --yes (0: the default, 100).
+	MaxRedactionsPerRun int `yaml:"max_redactions_per_run"`
+	// Monitor is the continuous mode of serve.
+	Monitor ScanMonitor `yaml:"monitor"`
+}
+
+// ScanMonitor configures the scanning of new messages as their webhooks arrive.
+type ScanMonitor struct {
+	// Mode is off (the default), report, redact or redact+note.
+	Mode string `yaml:"mode"`
+	// Types are redacted (default: card, password, secret).
+	Types []string `yaml:"types"`
+	// AdminTopics scans teammates' messages too (conversation.admin.* topics).
+	AdminTopics bool `yaml:"admin_topics"`
+	// NoteAdminID is the admin who writes the internal notes of redact+note.
+	NoteAdminID string `yaml:"note_admin_id"`
 }
 
 // Sync is the allow-list of the minimal contact sync.
@@ -314,6 +338,17 @@ func (c *Config) validate() error {
 		if strings.TrimSpace(name) == "" || strings.TrimSpace(reason) == "" {
 			return &Error{Field: "disclosure.allow", Err: fmt.Errorf("%w: every allowed attribute needs a name and a reason", ErrInvalid)}
 		}
+	}
+	if c.Scan.MaxRedactionsPerRun < 0 {
+		return &Error{Field: "scan.max_redactions_per_run", Err: fmt.Errorf("%w: must be 0 (the default) or more", ErrInvalid)}
+	}
+	switch c.Scan.Monitor.Mode {
+	case "", "off", "report", "redact", "redact+note":
+	default:
+		return &Error{Field: "scan.monitor.mode", Err: fmt.Errorf("%w: valid: off, report, redact, redact+note", ErrInvalid)}
+	}
+	if c.Scan.Monitor.Mode == "redact+note" && c.Scan.Monitor.NoteAdminID == "" {
+		return &Error{Field: "scan.monitor.note_admin_id", Err: fmt.Errorf("%w: redact+note needs the id of the admin who writes the notes", ErrInvalid)}
 	}
 	return nil
 }
