@@ -46,8 +46,31 @@ type Package struct {
 	// Notices explain limits of the answer (events older than 90 days, conversations
 	// longer than 500 parts, archived contacts found only by id, redactions).
 	Notices []Notice `json:"notices"`
+	// Withheld lists the values held about the person that the package does not
+	// disclose (government ids, financial account and card numbers, passwords and
+	// security answers, secrets, health ids, biometric data): where, of what kind,
+	// and how many. In their place the data holds a sentence saying so.
+	Withheld []Withheld `json:"withheld,omitempty"`
 	// Supplementary is the Art. 15 information.
 	Supplementary config.Access `json:"supplementary_information"`
+}
+
+// Withheld is one kind of value the package does not disclose, in one place.
+type Withheld struct {
+	// Where is "profile", "messages" (conversations, tickets and notes) or
+	// "local_store".
+	Where string `json:"where"`
+	// Attribute names the custom attribute, when the value is one.
+	Attribute string `json:"attribute,omitempty"`
+	// Kind is the disclosure kind ("government_id", "financial_account",
+	// "credential", "secret", "health_id", "biometric").
+	Kind string `json:"kind"`
+	// What says what the value is, for the person ("a US Social Security number").
+	What string `json:"what"`
+	// Basis says what marked it: "configured_class", "attribute_name" or "content".
+	Basis string `json:"basis"`
+	// Count is how many such values.
+	Count int64 `json:"count"`
 }
 
 // Identifier is one identifier the person gave (kind: email, phone, external_id,
@@ -61,7 +84,10 @@ type Identifier struct {
 type Contact struct {
 	ID   string `json:"id"`
 	Role string `json:"role"`
-	// Status is "active", "archived" or "merged".
+	// Status is "active", "archived", "merged" or "not_found_or_archived" (a
+	// contact id given that Intercom answered 404 for, with no conversation or
+	// ticket to show it exists: Intercom does not tell archived contacts from
+	// missing ones).
 	Status string `json:"status"`
 	// MergedInto is the canonical contact a merged contact now lives in.
 	MergedInto string `json:"merged_into,omitempty"`

@@ -172,9 +172,10 @@ func TestMemoryHeadHonoursContext(t *testing.T) {
 	<-done
 }
 
-// TestNoDeleteAPI: retention of audit records is not this package's
-// business, and nothing here can remove one. The exported surface is
-// checked for anything that deletes, truncates or purges.
+// TestNoDeleteAPI: nothing here can remove a record except Chain.Prune,
+// which works only through a store's PruneTx and writes a signed prune
+// record in the same transaction. The exported surface is checked for
+// anything else that deletes, truncates or purges.
 func TestNoDeleteAPI(t *testing.T) {
 	types := []reflect.Type{
 		reflect.TypeOf(&audit.MemoryLog{}), reflect.TypeOf(&audit.Chain{}),
@@ -183,6 +184,9 @@ func TestNoDeleteAPI(t *testing.T) {
 	for _, typ := range types {
 		for i := range typ.NumMethod() {
 			name := strings.ToLower(typ.Method(i).Name)
+			if typ == reflect.TypeOf(&audit.Chain{}) && typ.Method(i).Name == "Prune" {
+				continue
+			}
 			for _, bad := range []string{"delete", "remove", "truncate", "purge", "drop", "prune", "clear", "reset", "replace", "rewrite"} {
 				if strings.Contains(name, bad) {
 					t.Errorf("%v has method %s", typ, typ.Method(i).Name)

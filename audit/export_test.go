@@ -104,3 +104,11 @@ func (m MemMutator) UpdateAction(seq int64, action string) error {
 		return recs, err
 	})
 }
+
+// DeleteCheckpointsAfter deletes every checkpoint above seq.
+func (m MemMutator) DeleteCheckpointsAfter(ctx context.Context, seq int64) error {
+	m.M.mu.Lock()
+	defer m.M.mu.Unlock()
+	m.M.checkpoints = slices.DeleteFunc(slices.Clone(m.M.checkpoints), func(c Checkpoint) bool { return c.Seq > seq })
+	return nil
+}

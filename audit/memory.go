@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"slices"
 	"sort"
 	"sync"
 )
@@ -111,6 +112,43 @@ type memTx struct {
 	done   bool
 	recs   []StoredRecord
 	cps    []Checkpoint
+	prune  *Prune
+}
+
+// RecordHash implements PruneTx.
+func (t *memTx) RecordHash(ctx context.Context, seq int64) ([]byte, bool, error) {
+	if t.done {
+		return nil, false, ErrTxDone
+	}
+	for _, r := range t.recs {
+		if r.Seq == seq {
+			return bytes.Clone(r.Hash), true, nil
+		}
+	}
+	t.m.mu.RLock()
+	defer t.m.mu.RUnlock()
+	i := sort.Search(len(t.m.records), func(i int) bool { return t.m.records[i].Seq >= seq })
+	if i < len(t.m.records) && t.m.records[i].Seq == seq {
+		return bytes.Clone(t.m.records[i].Hash), true, nil
+	}
+	return nil, false, nil
+}
+
+// DeletePruned implements PruneTx: the records are removed at commit.
+func (t *memTx) DeletePruned(ctx context.Context, p Prune) (int64, error) {
+	if t.done {
+		return 0, ErrTxDone
+	}
+	t.prune = &p
+	t.m.mu.RLock()
+	defer t.m.mu.RUnlock()
+	var n int64
+	for _, r := range t.m.records {
+		if r.Seq >= p.FromSeq && r.Seq <= p.ToSeq {
+			n++
+		}
+	}
+	return n, nil
 }
 
 func (t *memTx) Head(ctx context.Context) (int64, []byte, error) {
@@ -170,7 +208,7 @@ func (t *memTx) LastCheckpoint(ctx context.Context) (Checkpoint, bool, error) {
 // commit applies the writes, checking (as a unique key would) that record
 // sequence numbers only grow.
 func (t *memTx) commit() error {
-	if len(t.recs) == 0 && len(t.cps) == 0 {
+	if len(t.recs) == 0 && len(t.cps) == 0 && t.prune == nil {
 		return nil
 	}
 	m := t.m
@@ -187,6 +225,10 @@ func (t *memTx) commit() error {
 		last = r.Seq
 	}
 	m.records = append(m.records, t.recs...)
+	if p := t.prune; p != nil {
+		// A new slice: readers keep the one they hold.
+		m.records = slices.DeleteFunc(slices.Clone(m.records), func(r StoredRecord) bool { return r.Seq >= p.FromSeq && r.Seq <= p.ToSeq })
+	}
 	for _, c := range t.cps {
 		i := sort.Search(len(m.checkpoints), func(i int) bool { return m.checkpoints[i].Seq > c.Seq })
 		if i == len(m.checkpoints) {

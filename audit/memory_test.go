@@ -15,3 +15,5 @@ func memBackend(t testing.TB) audittest.Backend {
 func TestTamperMemory(t *testing.T) { audittest.RunTamperSuite(t, memBackend) }
 
 func TestAppendMemory(t *testing.T) { audittest.RunAppendSuite(t, memBackend) }
+
+func TestWitnessMemory(t *testing.T) { audittest.RunWitnessSuite(t, memBackend) }

@@ -59,6 +59,7 @@ var actions = []Action{
 	ActionRecipientsNotified, ActionLegalHoldAdded, ActionLegalHoldReleased,
 	ActionRetentionRun, ActionExportJob, ActionWebhookApplied, ActionSyncRun,
 	ActionKeysInitialised, ActionKeysRotated, ActionStoreMigrated, ActionAuditExported,
+	ActionAuditPruned,
 }
 
 var actionSet = func() map[Action]struct{} {

@@ -1,18 +1,15 @@
 package audit
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"time"
 )
 
 // Audit retention. Records are kept DefaultRetentionMonths by default and
-// never less than MinRetentionMonths (CCPA §7101 asks for 24 months). This
-// package removes nothing; a store's retention job uses RetentionCutoff and
-// PrunePoint to decide what it may remove, so that the chain still verifies
-// afterwards (Verify accepts a removed beginning only at a signed
-// checkpoint).
+// never less than MinRetentionMonths (CCPA §7101 asks for 24 months). They
+// are removed only by Chain.Prune (see PlanPrune), which writes a signed
+// prune record; nothing removes them automatically.
 const (
 	DefaultRetentionMonths = 7 * 12
 	MinRetentionMonths     = 24
@@ -33,21 +30,4 @@ func RetentionCutoff(now time.Time, months int) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%w: %d months configured", ErrRetentionTooShort, months)
 	}
 	return now.UTC().AddDate(0, -months, 0), nil
-}
-
-// PrunePoint returns the highest seq up to which records may be removed for
-// a retention cutoff: the seq of the last checkpoint written before cutoff
-// (so every record up to it is older than cutoff, and the chain that remains
-// starts at a signed checkpoint). It returns 0 when nothing may be removed.
-func PrunePoint(ctx context.Context, r Reader, cutoff time.Time) (int64, error) {
-	var seq int64
-	for cp, err := range r.Checkpoints(ctx) {
-		if err != nil {
-			return 0, fmt.Errorf("audit: reading checkpoints: %w", err)
-		}
-		if cp.Time.Before(cutoff) && cp.Seq > seq {
-			seq = cp.Seq
-		}
-	}
-	return seq, nil
 }

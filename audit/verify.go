@@ -2,13 +2,16 @@ package audit
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"iter"
+	"slices"
 	"strconv"
+	"time"
 )
 
 // Verifier checks checkpoint signatures. Keyring implements it.
@@ -57,6 +60,16 @@ const (
 	// BadSignature: a checkpoint's signature does not verify (forged, altered
 	// or signed by an unknown key).
 	BadSignature BreakKind = "bad_signature"
+	// Rewritten: the record at a size the witness holds a checkpoint of has
+	// a different hash: the records up to it were changed after they were
+	// witnessed (found only with a witness).
+	Rewritten BreakKind = "rewritten"
+	// MissingCheckpoint: a checkpoint the witness holds is not in the
+	// database (found only with a witness).
+	MissingCheckpoint BreakKind = "missing_checkpoint"
+	// PrunedWithoutRecord: the oldest records are missing and no signed
+	// prune record removed them within the audit retention rule.
+	PrunedWithoutRecord BreakKind = "pruned_without_record"
 )
 
 // Break is the first broken link Verify found. It is an error matching
@@ -100,8 +113,62 @@ type Report struct {
 	// protected by the hash chain only, so appending or cutting off records
 	// there is visible only as a different count. It is 0 when Break is set.
 	Unsigned int64 `json:"unsigned"`
-	// Break is the first broken link, nil when the chain is whole.
+	// UnsignedSince is the time of the first unsigned record (zero when
+	// Unsigned is 0): the age of the unsigned tail.
+	UnsignedSince time.Time `json:"unsigned_since,omitzero"`
+	// Prunes are the signed prune records that removed the records before
+	// FirstSeq (and earlier prunes), in chain order.
+	Prunes []Prune `json:"prunes,omitempty"`
+	// Witness is what the comparison with a witness found; nil when Verify
+	// had no witness.
+	Witness *WitnessReport `json:"witness,omitempty"`
+	// Head is the chain head the store keeps apart from the records (0 when
+	// the store keeps none or the chain is empty).
+	Head int64 `json:"head,omitempty"`
+	// Break is the first broken link, nil when the chain is whole: the
+	// first problem of the hash chain itself, or else the first of Problems.
 	Break *Break `json:"break,omitempty"`
+	// Problems are every distinct problem found, by ascending Seq: the
+	// chain's first broken link and what the audit head, the prune records
+	// and the witness reveal. Each says its kind and the first record
+	// affected.
+	Problems []Break `json:"problems,omitempty"`
+}
+
+// WitnessReport is the comparison of the database with a witness.
+type WitnessReport struct {
+	// Checkpoints is the number of distinct checkpoints the witness holds.
+	Checkpoints int `json:"checkpoints"`
+	// Size is the record count of the latest witnessed checkpoint (0: none).
+	Size int64 `json:"size"`
+	// At is when that checkpoint was signed.
+	At time.Time `json:"at,omitzero"`
+	// Lag is how many signed records the witness has not seen yet: the last
+	// valid checkpoint in the database minus Size (a checkpoint written but
+	// not yet witnessed, e.g. while the witness was unreachable).
+	Lag int64 `json:"lag"`
+	// Unwitnessed is the number of records after Size: protected by the
+	// hash chain and the database's own checkpoints only.
+	Unwitnessed int64 `json:"unwitnessed"`
+	// TornTail is set when the witness file ends in an incomplete note.
+	TornTail bool `json:"torn_tail,omitempty"`
+}
+
+// VerifyOptions add what the database alone cannot prove.
+type VerifyOptions struct {
+	// Witness is the witness's log (ReadWitnessLog); nil verifies the
+	// database against itself only (see NotDetectableWithoutWitness).
+	Witness *WitnessLog
+}
+
+// NotDetectableWithoutWitness lists, in words for an auditor, what someone
+// able to write to the database (the triggers dropped) can do that no
+// verification of the database alone can detect, because the checkpoints
+// that would show it are in the same database. A witness detects each.
+var NotDetectableWithoutWitness = []string{
+	"deleting every checkpoint, then removing, editing or inserting records and re-hashing the chain after them",
+	"rolling the database back to an earlier state: cutting records off at the end together with the checkpoints that signed them (or emptying both tables) and resetting audit_head",
+	"replacing the whole database with an older copy or a different chain",
 }
 
 // OK reports whether the chain verified.
@@ -142,6 +209,40 @@ type finding struct {
 // It returns an error only when the chain cannot be read; a broken chain is
 // reported in Report.Break (see Report.Err). Verify keeps O(1) memory.
 func Verify(ctx context.Context, r Reader, v Verifier) (Report, error) {
+	return VerifyWith(ctx, r, v, VerifyOptions{})
+}
+
+// VerifyWith is Verify with a witness: besides the chain itself it checks
+// that the database holds every record and every checkpoint the witness
+// holds, with the same hash at every witnessed size. Without a witness the
+// report's problems are those the database alone shows (see
+// NotDetectableWithoutWitness for what it cannot show).
+//
+// It also compares the store's head (HeadReader) with the last record, and
+// accepts a missing beginning only under signed prune records (see Prune).
+func VerifyWith(ctx context.Context, r Reader, v Verifier, o VerifyOptions) (Report, error) {
+	var (
+		extra     []Break // problems found besides the chain's first break
+		headSeq   int64
+		headHash  []byte
+		hasHead   bool
+		wit       []WitnessedCheckpoint
+		wi        int
+		pruneNeed *pruneAnchor
+		prunes    []Prune
+		tailStart time.Time
+	)
+	note := func(b Break) { extra = append(extra, b) }
+	if hr, ok := r.(HeadReader); ok {
+		var err error
+		if headSeq, headHash, err = hr.StoredHead(ctx); err != nil {
+			return Report{}, fmt.Errorf("audit: reading the chain head: %w", err)
+		}
+		hasHead = true
+	}
+	if o.Witness != nil {
+		wit = o.Witness.Checkpoints
+	}
 	var (
 		rep      Report
 		first    *finding
@@ -205,13 +306,14 @@ func Verify(ctx context.Context, r Reader, v Verifier) (Report, error) {
 			rep.FirstSeq = s
 			if s > 1 {
 				// A pruned beginning is accepted only at a signed checkpoint.
-				anchor, err := prunedAnchor(&cp, &cpErr, &haveCP, nextCP, v, s, row.Body, &msgBuf, &rep)
+				anchor, at, err := prunedAnchor(&cp, &cpErr, &haveCP, nextCP, v, s, row.Body, &msgBuf, &rep)
 				if err != nil {
 					return rep, err
 				}
 				if anchor != nil {
 					expect, prev = s, append(prevBuf[:0], anchor...)
 					rep.LastCheckpoint, goodCPAt, lastCPSeq = s-1, s-1, s-1
+					pruneNeed = &pruneAnchor{to: s - 1, hash: bytes.Clone(anchor), signedAt: at}
 				}
 			}
 		}
@@ -229,6 +331,14 @@ func Verify(ctx context.Context, r Reader, v Verifier) (Report, error) {
 		if err := parseBody(row.Body, &view); err != nil {
 			flag(finding{seq: s, kind: Edited, detail: "record " + itoa(s) + " is not a canonical record body"})
 		} else {
+			if goodCPAt == s-1 || rep.Records == 1 {
+				tailStart = view.time // the first record after a checkpoint
+			}
+			if rawEqual(view.str[kAction], string(ActionAuditPruned)) && hashOK {
+				if p, ok := parsePrune(row.Body); ok {
+					prunes = append(prunes, p)
+				}
+			}
 			b := view.seq
 			if first != nil && first.lookFor != 0 && first.foundSeq == 0 && b == first.lookFor && hashOK {
 				first.foundSeq = s
@@ -259,6 +369,16 @@ func Verify(ctx context.Context, r Reader, v Verifier) (Report, error) {
 				}
 			}
 		}
+		for wi < len(wit) && wit[wi].Size <= s {
+			if w := wit[wi]; w.Size == s && !w.sameHash(hsum) {
+				note(Break{Seq: s, Kind: Rewritten, Detail: "the witness holds a checkpoint of " + itoa(s) + " records signed on " + w.Time.Format(time.RFC3339) +
+					"; the database's record " + itoa(s) + " has a different hash: records up to " + itoa(s) + " were changed, removed or inserted after they were witnessed"})
+			}
+			wi++
+		}
+		if hasHead && headSeq == s && !bytes.Equal(headHash, hsum) {
+			note(Break{Seq: s, Kind: Edited, Detail: "the store's chain head (audit_head) at record " + itoa(s) + " holds a different hash than that record: the records were rewritten"})
+		}
 		if err := checkCP(s, hsum); err != nil {
 			return rep, err
 		}
@@ -282,6 +402,30 @@ func Verify(ctx context.Context, r Reader, v Verifier) (Report, error) {
 	}
 	if first == nil {
 		rep.Unsigned = rep.LastSeq - rep.LastCheckpoint
+		if rep.Unsigned > 0 {
+			rep.UnsignedSince = tailStart
+		}
+	}
+	if hasHead {
+		rep.Head = headSeq
+		if headSeq > rep.LastSeq {
+			note(Break{Seq: rep.LastSeq + 1, Kind: Truncated, Detail: "the store's chain head (audit_head) says " + itoa(headSeq) +
+				" records were appended; records " + span(rep.LastSeq+1, headSeq) + " are missing at the end"})
+		}
+	}
+	rep.Prunes = acceptedPrunes(prunes, rep.LastCheckpoint)
+	if pruneNeed != nil {
+		if b := pruneNeed.check(rep.Prunes); b != nil {
+			note(*b)
+		}
+	}
+	if o.Witness != nil {
+		wr, problems, err := compareWitness(ctx, r, v, o.Witness, &rep)
+		if err != nil {
+			return rep, err
+		}
+		rep.Witness = wr
+		extra = append(extra, problems...)
 	}
 	if first != nil {
 		b := &Break{Seq: first.seq, Kind: first.kind, Detail: first.detail}
@@ -295,6 +439,20 @@ func Verify(ctx context.Context, r Reader, v Verifier) (Report, error) {
 			}
 		}
 		rep.Break = b
+		rep.Problems = append(rep.Problems, *b)
+	}
+	for _, b := range extra {
+		if !slices.ContainsFunc(rep.Problems, func(p Break) bool { return p.Seq == b.Seq && p.Kind == b.Kind }) {
+			rep.Problems = append(rep.Problems, b)
+		}
+	}
+	slices.SortStableFunc(rep.Problems, func(a, b Break) int { return cmp.Compare(a.Seq, b.Seq) })
+	if rep.Break == nil && len(rep.Problems) > 0 {
+		b := rep.Problems[0]
+		rep.Break = &b
+	}
+	if rep.Break != nil {
+		rep.Unsigned, rep.UnsignedSince = 0, time.Time{}
 	}
 	return rep, nil
 }
@@ -304,26 +462,27 @@ func Verify(ctx context.Context, r Reader, v Verifier) (Report, error) {
 // checkpoint at first-1 if that is the hash the first record links to, or
 // nil (Verify then reports the missing records as deleted).
 func prunedAnchor(cp *Checkpoint, cpErr *error, haveCP *bool, next func() (Checkpoint, error, bool),
-	v Verifier, first int64, body []byte, msgBuf *[]byte, rep *Report) ([]byte, error) {
+	v Verifier, first int64, body []byte, msgBuf *[]byte, rep *Report) ([]byte, time.Time, error) {
 	var anchor []byte
+	var at time.Time
 	for *haveCP && (*cpErr != nil || cp.Seq < first) {
 		if *cpErr != nil {
-			return nil, fmt.Errorf("audit: reading checkpoints: %w", *cpErr)
+			return nil, at, fmt.Errorf("audit: reading checkpoints: %w", *cpErr)
 		}
 		rep.Checkpoints++
 		if cp.Seq == first-1 {
 			*msgBuf = appendCheckpointMessage((*msgBuf)[:0], cp)
 			if v.VerifySignature(cp.KeyID, *msgBuf, cp.Signature) {
-				anchor = bytes.Clone(cp.Hash)
+				anchor, at = bytes.Clone(cp.Hash), cp.Time
 			}
 		}
 		*cp, *cpErr, *haveCP = next()
 	}
 	var view bodyView
 	if anchor == nil || parseBody(body, &view) != nil || !bytes.Equal(view.str[kPrev], hex.AppendEncode(nil, anchor)) {
-		return nil, nil
+		return nil, at, nil
 	}
-	return anchor, nil
+	return anchor, at, nil
 }
 
 // columnMismatch names the first stored column of row that disagrees with

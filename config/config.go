@@ -15,8 +15,11 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/intercom-privacy/intercom-privacy/disclosure"
 )
 
 // EnvFile names the environment variable that points at the configuration file.
@@ -30,13 +33,38 @@ type Config struct {
 	Erasure Erasure `yaml:"erasure"`
 	// Access is the Art. 15 supplementary information put in every access package.
 	Access Access `yaml:"access"`
+	// Recipients is the registry of every system and organisation that receives
+	// Intercom data (Art. 15(1)(c), Art. 19, Art. 30); see RecipientEntry. When
+	// empty, access packages name access.recipients.
+	Recipients []RecipientEntry `yaml:"recipients"`
 	// CustomAttributes assigns a class to named custom attributes ("pii", "content",
-	// "system"); attributes not named are scanned as content.
+	// "system", or one of the kinds an access package never discloses:
+	// "government_id", "financial_account", "credential", "secret", "health_id",
+	// "biometric"); attributes not named are scanned as content.
 	CustomAttributes map[string]string `yaml:"custom_attributes"`
+	// Disclosure lists the custom attributes an operator allowed into access
+	// packages although their class, name or content marks them as never disclosed.
+	Disclosure Disclosure `yaml:"disclosure"`
 	// Retention is the raw retention section, parsed by package retention.
 	Retention yaml.Node `yaml:"retention"`
 	// Schedule is the raw schedule section, parsed by package retention.
 	Schedule yaml.Node `yaml:"schedule"`
+	// Audit configures the audit trail's checkpoints and their witness.
+	Audit Audit `yaml:"audit"`
+}
+
+// Audit configures the audit trail's checkpoints.
+type Audit struct {
+	// Witness is where every signed checkpoint is also kept, outside the
+	// database: a file path or an https:// URL (INTERCOM_PRIVACY_AUDIT_WITNESS
+	// overrides it). Empty: no witness.
+	Witness string `yaml:"witness"`
+	// CheckpointEvery is the most records appended between two signed
+	// checkpoints (default 256).
+	CheckpointEvery int `yaml:"checkpoint_every"`
+	// CheckpointInterval is the longest a record stays unsigned in a running
+	// serve or worker (default 10s).
+	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
 }
 
 // Sync is the allow-list of the minimal contact sync.
@@ -58,6 +86,24 @@ type Erasure struct {
 	// RetainMetrics keeps Intercom's reporting data when deleting conversations
 	// (default true; false needs the delete_conversations_and_metrics scope).
 	RetainMetrics bool `yaml:"retain_metrics"`
+	// SuppressWhenNothingFound adds the identifiers of an erasure that found and
+	// erased nothing to the suppression list all the same (default false: the
+	// list then holds only people who were erased).
+	SuppressWhenNothingFound bool `yaml:"suppress_when_nothing_found"`
+	// Grace is the waiting period after an erasure is filed during which it can
+	// still be cancelled: no worker starts it before it ends (e.g. "24h"; default
+	// 0, none; at most MaxGrace).
+	Grace time.Duration `yaml:"grace"`
+}
+
+// Disclosure configures what access packages may disclose.
+type Disclosure struct {
+	// Allow maps a custom attribute's name to the reason an operator allows it to
+	// be disclosed (e.g. "membership number printed on the card; not a payment
+	// card; reviewed by the DPO 2026-11"). The reason is recorded in the audit
+	// trail with every package that discloses the attribute, so it must not hold
+	// personal data.
+	Allow map[string]string `yaml:"allow"`
 }
 
 // Access is the supplementary information GDPR Art. 15(1)-(2) requires with a copy.
@@ -102,11 +148,47 @@ func (e *Error) Unwrap() error { return e.Err }
 // MaxFileBytes is the largest configuration file Parse accepts.
 const MaxFileBytes = 4 << 20
 
+// MaxGrace is the longest erasure.grace accepted: the waiting period counts
+// against the legal deadline (one month under the GDPR).
+const MaxGrace = 7 * 24 * time.Hour
+
 // ErrInvalid is wrapped by every validation error.
 var ErrInvalid = errors.New("invalid value")
 
 var piiFields = []string{"email", "name", "phone"}
-var attributeClasses = []string{"pii", "content", "system"}
+
+// attributeClasses are the classes a custom attribute may be given: the three of
+// package classify, and the kinds an access package never discloses.
+var attributeClasses = func() []string {
+	out := []string{"pii", "content", "system"}
+	for _, k := range disclosure.Kinds() {
+		out = append(out, string(k))
+	}
+	return out
+}()
+
+// PlaceholderController is the controller named by the built-in configuration.
+// An access package is refused with it outside the demo: the person must be told
+// who the controller is (GDPR Art. 15(1), 13(1)(a)).
+const PlaceholderController = "the organisation operating this Intercom workspace"
+
+// DefaultRetentionText is the built-in access.retention sentence. An access
+// package replaces it with the retention policy in force, in words.
+const DefaultRetentionText = "Intercom data is kept while the customer relationship lasts."
+
+// Missing lists the settings an access package needs that are not set: the
+// controller's identity (access.controller, not the placeholder) and the
+// contact of the data protection officer (access.contact_dpo).
+func (a Access) Missing() []string {
+	var out []string
+	if strings.TrimSpace(a.Controller) == "" || a.Controller == PlaceholderController {
+		out = append(out, "access.controller")
+	}
+	if strings.TrimSpace(a.ContactDPO) == "" {
+		out = append(out, "access.contact_dpo")
+	}
+	return out
+}
 
 // Default returns the built-in configuration.
 func Default() *Config {
@@ -114,7 +196,7 @@ func Default() *Config {
 		Sync:    Sync{CustomAttributes: []string{"plan"}},
 		Erasure: Erasure{DeleteTickets: true, RetainMetrics: true},
 		Access: Access{
-			Controller: "the organisation operating this Intercom workspace",
+			Controller: PlaceholderController,
 			Purposes: []string{
 				"customer support and messaging through Intercom",
 				"answering requests about personal data (legal obligation, GDPR Art. 6(1)(c))",
@@ -122,7 +204,7 @@ func Default() *Config {
 			Categories: []string{"contact details", "identifiers", "conversation content",
 				"tickets", "product usage events", "company affiliations", "subscription preferences"},
 			Recipients: []Recipient{{Name: "Intercom, Inc. and its sub-processors", Role: "processor (service provider)", Country: "US/EU/AU per workspace region"}},
-			Retention:  "Intercom data is kept while the customer relationship lasts; local caches are kept 30 days (contacts) and 90 days (conversations); request records are kept 7 years.",
+			Retention:  DefaultRetentionText,
 			Source:     "provided by you through Intercom Messenger, email and our products, and observed from your use of them",
 			Rights: []string{"rectification (Art. 16)", "erasure (Art. 17)", "restriction (Art. 18)",
 				"portability (Art. 20)", "objection (Art. 21)", "withdraw consent at any time"},
@@ -191,6 +273,15 @@ func Parse(name string, r io.Reader) (*Config, error) {
 }
 
 func (c *Config) validate() error {
+	if err := c.validateRecipients(); err != nil {
+		return err
+	}
+	if c.Audit.CheckpointEvery < 0 || c.Audit.CheckpointEvery > 1_000_000 {
+		return &Error{Field: "audit.checkpoint_every", Err: fmt.Errorf("%w: %d (1 to 1000000 records; 0 for the default)", ErrInvalid, c.Audit.CheckpointEvery)}
+	}
+	if c.Audit.CheckpointInterval < 0 || (c.Audit.CheckpointInterval > 0 && c.Audit.CheckpointInterval < 100*time.Millisecond) || c.Audit.CheckpointInterval > 24*time.Hour {
+		return &Error{Field: "audit.checkpoint_interval", Err: fmt.Errorf("%w: %v (100ms to 24h; 0 for the default)", ErrInvalid, c.Audit.CheckpointInterval)}
+	}
 	for _, f := range c.Sync.PII {
 		if !slices.Contains(piiFields, f) {
 			return &Error{Field: "sync.pii", Err: fmt.Errorf("%w: %q is not a personal field the sync can keep (valid: %s)", ErrInvalid, f, strings.Join(piiFields, ", "))}
@@ -199,6 +290,14 @@ func (c *Config) validate() error {
 	for name, class := range c.CustomAttributes {
 		if !slices.Contains(attributeClasses, class) {
 			return &Error{Field: "custom_attributes." + name, Err: fmt.Errorf("%w: class %q (valid: %s)", ErrInvalid, class, strings.Join(attributeClasses, ", "))}
+		}
+	}
+	if c.Erasure.Grace < 0 || c.Erasure.Grace > MaxGrace {
+		return &Error{Field: "erasure.grace", Err: fmt.Errorf("%w: %v (want a duration from 0 to %v, e.g. 24h)", ErrInvalid, c.Erasure.Grace, MaxGrace)}
+	}
+	for name, reason := range c.Disclosure.Allow {
+		if strings.TrimSpace(name) == "" || strings.TrimSpace(reason) == "" {
+			return &Error{Field: "disclosure.allow", Err: fmt.Errorf("%w: every allowed attribute needs a name and a reason", ErrInvalid)}
 		}
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestDefaults(t *testing.T) {
@@ -38,9 +39,35 @@ func TestParseOverridesAndRejectsUnknown(t *testing.T) {
 	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "sync.pii") {
 		t.Fatalf("bad pii field: %v", err)
 	}
-	_, err = Parse("t.yaml", strings.NewReader("custom_attributes:\n  dob: secret\n"))
+	_, err = Parse("t.yaml", strings.NewReader("custom_attributes:\n  dob: sensitive\n"))
 	if !errors.Is(err, ErrInvalid) {
 		t.Fatalf("bad class: %v", err)
+	}
+	_, err = Parse("t.yaml", strings.NewReader("disclosure:\n  allow:\n    loyalty_pin: \"\"\n"))
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "disclosure.allow") {
+		t.Fatalf("an allowed attribute without a reason: %v", err)
+	}
+}
+
+func TestErasureGrace(t *testing.T) {
+	c, err := Parse("t.yaml", strings.NewReader("erasure:\n  grace: 24h\n"))
+	if err != nil || c.Erasure.Grace != 24*time.Hour {
+		t.Fatalf("grace: %v %v", c, err)
+	}
+	for _, bad := range []string{"-1h", "720h", "soon"} {
+		if _, err := Parse("t.yaml", strings.NewReader("erasure:\n  grace: "+bad+"\n")); err == nil {
+			t.Errorf("grace %q accepted", bad)
+		}
+	}
+}
+
+func TestDisclosureSettings(t *testing.T) {
+	c, err := Parse("t.yaml", strings.NewReader("custom_attributes:\n  tax_ref: government_id\n  plan: system\ndisclosure:\n  allow:\n    loyalty_pin: membership number printed on the card, reviewed by the DPO\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.CustomAttributes["tax_ref"] != "government_id" || c.Disclosure.Allow["loyalty_pin"] == "" {
+		t.Fatalf("%+v", c)
 	}
 }
 

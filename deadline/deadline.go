@@ -38,6 +38,16 @@
 // [BusinessCalendar]; the default is [USFederal] (US federal holidays
 // computed for each year, observed dates).
 //
+// # The other laws
+//
+// Every law is a row of one table ([AllRules], [RulesFor]): UK GDPR (as the
+// GDPR), the US state comprehensive privacy laws (45 days, +45 with notice;
+// Iowa 90 days, +45; appeals answered within the state's period), Brazil's
+// LGPD (15 days, no extension) and Canada's PIPEDA (30 days, +30). Each row
+// names its source, the day the law applied, and its appeal clock
+// ([Calculator.AppealDue]). Calendar-day periods count the day of receipt as
+// day 1, as for the CCPA.
+//
 // All deadlines are the last instant of the last day in the request's time
 // zone (see [Date.EndOfDay]), so they are right across DST changes.
 package deadline
@@ -58,20 +68,21 @@ const (
 	CCPA Jurisdiction = "ccpa"
 )
 
-// ParseJurisdiction parses "gdpr" or "ccpa" (case-insensitive, surrounding
-// spaces ignored).
+// ParseJurisdiction parses the key of a row of the rules table ("gdpr",
+// "ccpa", "uk_gdpr", "us_va", "lgpd", ...; case-insensitive, surrounding
+// spaces ignored, "-" read as "_").
 func ParseJurisdiction(s string) (Jurisdiction, error) {
-	switch j := Jurisdiction(strings.ToLower(strings.TrimSpace(s))); j {
-	case GDPR, CCPA:
-		return j, nil
+	j := Jurisdiction(strings.ReplaceAll(strings.ToLower(strings.TrimSpace(s)), "-", "_"))
+	if _, err := RulesFor(j); err != nil {
+		return "", fmt.Errorf("%w: want one of %s", ErrUnknownJurisdiction, jurisdictionList())
 	}
-	return "", fmt.Errorf("%w: want gdpr or ccpa", ErrUnknownJurisdiction)
+	return j, nil
 }
 
 // Errors returned by this package. Each is also reachable with errors.Is
 // through the *ExtensionError that carries the details.
 var (
-	// ErrUnknownJurisdiction: the jurisdiction is neither GDPR nor CCPA.
+	// ErrUnknownJurisdiction: the jurisdiction is not in the rules table.
 	ErrUnknownJurisdiction = errors.New("deadline: unknown jurisdiction")
 	// ErrExtensionTooLate: the extension notice comes after the first
 	// period (GDPR: one month; CCPA: 45 days) has ended.
@@ -86,6 +97,13 @@ var (
 	ErrExtensionTooLong = errors.New("deadline: extension longer than the law allows")
 	// ErrInvalidExtension: the extension is zero or negative.
 	ErrInvalidExtension = errors.New("deadline: extension must be at least 1")
+	// ErrNoExtension: the law allows no extension (LGPD).
+	ErrNoExtension = errors.New("deadline: this law allows no extension")
+	// ErrNoAppeal: the law has no appeal process (the person goes to the
+	// authority instead).
+	ErrNoAppeal = errors.New("deadline: this law has no appeal process")
+	// ErrNotInForce: the request was received before its law applied.
+	ErrNotInForce = errors.New("deadline: the law was not yet in force")
 	// ErrNoBusinessDay: the business calendar declares no business day in
 	// the next ten years, so a business-day deadline cannot be computed.
 	ErrNoBusinessDay = errors.New("deadline: business calendar has no business days")
@@ -205,48 +223,52 @@ func (k Calculator) calendar() BusinessCalendar {
 }
 
 // Compute returns the clock of a request of jurisdiction j received at
-// received, counted in loc (nil: UTC).
+// received, counted in loc (nil: UTC), by the rules of j's row in the table
+// (see [RulesFor]). It refuses a jurisdiction not in the table and a
+// request received before its law was in force.
 func (k Calculator) Compute(j Jurisdiction, received time.Time, loc *time.Location) (Clock, error) {
+	r, err := RulesFor(j)
+	if err != nil {
+		return Clock{}, err
+	}
 	if loc == nil {
 		loc = time.UTC
 	}
 	received = received.In(loc)
 	day := DateOf(received)
+	if day.Before(r.InForce) {
+		return Clock{}, fmt.Errorf("%w: %s applies to requests from %s, this one was received on %s", ErrNotInForce, r.Name, r.InForce, day)
+	}
 	c := Clock{Jurisdiction: j, Received: received, Zone: loc.String()}
-	switch j {
-	case GDPR:
-		c.WorkingDayRule = k.GDPRHolidays != nil
-		due, err := k.gdprDue(day, GDPRMonths)
+	c.WorkingDayRule = j == GDPR && k.GDPRHolidays != nil
+	due, err := k.end(r, day, r.Answer)
+	if err != nil {
+		return Clock{}, err
+	}
+	maxDue := due
+	if !r.Extension.IsZero() {
+		if maxDue, err = k.end(r, day, Period{r.Answer.N + r.Extension.N, r.Answer.Unit}); err != nil {
+			return Clock{}, err
+		}
+	}
+	c.Due, c.OriginalDue, c.MaxExtendedDue = due.EndOfDay(loc), due.EndOfDay(loc), maxDue.EndOfDay(loc)
+	switch {
+	case !r.Ack.IsZero():
+		ack, err := k.end(r, day, r.Ack)
 		if err != nil {
 			return Clock{}, err
 		}
-		maxDue, err := k.gdprDue(day, GDPRMonths+GDPRMaxExtensionMonth)
-		if err != nil {
-			return Clock{}, err
+		c.AckDue = ack.EndOfDay(loc)
+	case j == GDPR && k.GDPRAckDays > 0:
+		cal := k.GDPRHolidays
+		if cal == nil {
+			cal = k.calendar()
 		}
-		c.Due, c.OriginalDue, c.MaxExtendedDue = due.EndOfDay(loc), due.EndOfDay(loc), maxDue.EndOfDay(loc)
-		if k.GDPRAckDays > 0 {
-			cal := k.GDPRHolidays
-			if cal == nil {
-				cal = k.calendar()
-			}
-			ack, ok := addBusinessDays(cal, day, k.GDPRAckDays)
-			if !ok {
-				return Clock{}, ErrNoBusinessDay
-			}
-			c.AckDue = ack.EndOfDay(loc)
-		}
-	case CCPA:
-		ack, ok := addBusinessDays(k.calendar(), day, CCPAAckBusinessDays)
+		ack, ok := addBusinessDays(cal, day, k.GDPRAckDays)
 		if !ok {
 			return Clock{}, ErrNoBusinessDay
 		}
 		c.AckDue = ack.EndOfDay(loc)
-		c.Due = day.AddDays(CCPADays - 1).EndOfDay(loc)
-		c.OriginalDue = c.Due
-		c.MaxExtendedDue = day.AddDays(CCPADays + CCPAMaxExtensionDays - 1).EndOfDay(loc)
-	default:
-		return Clock{}, fmt.Errorf("%w %q: want gdpr or ccpa", ErrUnknownJurisdiction, truncate(string(j), 16))
 	}
 	return c, nil
 }
@@ -265,27 +287,26 @@ func (k Calculator) gdprDue(day Date, months int) (Date, error) {
 	return due, nil
 }
 
-// Extend applies the single extension the law allows: by months for GDPR
-// (1 or 2) or by days for CCPA (1 to 45), decided at now, for reason (given
-// to the person; required). It refuses with an *ExtensionError when the
+// Extend applies the single extension the law allows (the row's Extension:
+// by months for GDPR and UK GDPR, 1 or 2; by days for the others, e.g. 1 to
+// 45 for CCPA), decided at now, for reason (given to the person; required).
+// It refuses a law without extensions (LGPD) with ErrNoExtension, and with an *ExtensionError when the
 // clock was already extended, when now is after the original due date, when
 // the reason is blank, or when by is out of range. The GDPR extension is
 // counted from the date of receipt (received 31 January, extended by two
 // months: due 30 April), so month-end clamping does not compound.
 func (k Calculator) Extend(c Clock, now time.Time, by int, reason string) (Clock, error) {
-	max, unit := 0, ""
-	switch c.Jurisdiction {
-	case GDPR:
-		max, unit = GDPRMaxExtensionMonth, "months"
-	case CCPA:
-		max, unit = CCPAMaxExtensionDays, "days"
-	default:
-		return c, fmt.Errorf("%w %q: want gdpr or ccpa", ErrUnknownJurisdiction, truncate(string(c.Jurisdiction), 16))
+	r, err := RulesFor(c.Jurisdiction)
+	if err != nil {
+		return c, err
 	}
+	max, unit := r.Extension.N, string(r.Answer.Unit)
 	fail := func(err error) (Clock, error) {
 		return c, &ExtensionError{Jurisdiction: c.Jurisdiction, Requested: by, Max: max, Unit: unit, Deadline: c.OriginalDue, Err: err}
 	}
 	switch {
+	case r.Extension.IsZero():
+		return fail(ErrNoExtension)
 	case c.Extended:
 		return fail(ErrAlreadyExtended)
 	case strings.TrimSpace(reason) == "":
@@ -304,23 +325,18 @@ func (k Calculator) Extend(c Clock, now time.Time, by int, reason string) (Clock
 		}
 	}
 	day := DateOf(c.Received.In(loc))
-	out := c
-	switch c.Jurisdiction {
-	case GDPR:
-		kk := k
-		if c.WorkingDayRule && kk.GDPRHolidays == nil {
-			kk.GDPRHolidays = Weekdays{}
-		} else if !c.WorkingDayRule {
-			kk.GDPRHolidays = nil
-		}
-		due, err := kk.gdprDue(day, GDPRMonths+by)
-		if err != nil {
-			return c, err
-		}
-		out.Due = due.EndOfDay(loc)
-	case CCPA:
-		out.Due = day.AddDays(CCPADays + by - 1).EndOfDay(loc)
+	kk := k
+	if c.WorkingDayRule && kk.GDPRHolidays == nil {
+		kk.GDPRHolidays = Weekdays{}
+	} else if !c.WorkingDayRule {
+		kk.GDPRHolidays = nil
 	}
+	due, err := kk.end(r, day, Period{r.Answer.N + by, r.Answer.Unit})
+	if err != nil {
+		return c, err
+	}
+	out := c
+	out.Due = due.EndOfDay(loc)
 	out.Extended, out.ExtendedBy, out.ExtendedAt, out.ExtensionReason = true, by, now.In(loc), reason
 	return out, nil
 }

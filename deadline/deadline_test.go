@@ -295,7 +295,8 @@ func TestExtend(t *testing.T) {
 		{"ccpa 46 days", c, rec, 46, "r", ErrExtensionTooLong},
 		{"zero", g, rec, 0, "r", ErrInvalidExtension},
 		{"negative", c, rec, -5, "r", ErrInvalidExtension},
-		{"unknown", Clock{Jurisdiction: "lgpd"}, rec, 1, "r", ErrUnknownJurisdiction},
+		{"unknown", Clock{Jurisdiction: "hipaa"}, rec, 1, "r", ErrUnknownJurisdiction},
+		{"no extension in law", Clock{Jurisdiction: LGPD, OriginalDue: rec.Add(time.Hour)}, rec, 1, "r", ErrNoExtension},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -469,8 +470,8 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("ParseJurisdiction(%q) = %q, %v", in, j, err)
 		}
 	}
-	if _, err := ParseJurisdiction("lgpd"); !errors.Is(err, ErrUnknownJurisdiction) {
-		t.Errorf("ParseJurisdiction(lgpd) = %v", err)
+	if _, err := ParseJurisdiction("hipaa"); !errors.Is(err, ErrUnknownJurisdiction) {
+		t.Errorf("ParseJurisdiction(hipaa) = %v", err)
 	}
 }
 

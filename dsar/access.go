@@ -61,6 +61,34 @@ var (
 	ErrPackageExpired = errors.New("dsar: the access package has expired; file a new access request for a fresh copy")
 )
 
+// Art15Error refuses to build an access package without the information GDPR
+// Art. 15(1) and 13(1)(a)-(b) require: who the controller is and how to reach
+// their data protection officer. Missing names the settings to add.
+type Art15Error struct {
+	Missing []string
+}
+
+// Error names the settings to add to the configuration file.
+func (e *Art15Error) Error() string {
+	return "dsar: an access package must name the controller and the data protection officer's contact: set " +
+		strings.Join(e.Missing, " and ") + " in the configuration file (" + "INTERCOM_PRIVACY_CONFIG or --config)"
+}
+
+// Unwrap returns ErrArt15Incomplete.
+func (e *Art15Error) Unwrap() error { return ErrArt15Incomplete }
+
+// ErrArt15Incomplete is wrapped by *Art15Error.
+var ErrArt15Incomplete = errors.New("dsar: the Art. 15 information is incomplete")
+
+// checkArt15 refuses a package while the configuration still holds the
+// placeholder controller or no DPO contact (the demo configures its own).
+func (s *Service) checkArt15() error {
+	if missing := s.config().Access.Missing(); len(missing) > 0 {
+		return &Art15Error{Missing: missing}
+	}
+	return nil
+}
+
 // DefaultPackageTTL is how long an access package is kept when Service.PackageTTL is
 // zero: the export retention.
 const DefaultPackageTTL = 7 * 24 * time.Hour
@@ -120,6 +148,9 @@ func (s *Service) storedPackage(ctx context.Context, requestID string) (PackageI
 
 // buildNewPackage is BuildPackage once no stored package was found.
 func (s *Service) buildNewPackage(ctx context.Context, req store.Request, ids Identifiers, res Resolution) (PackageInfo, error) {
+	if err := s.checkArt15(); err != nil {
+		return PackageInfo{}, err
+	}
 	p, built, err := s.assemble(ctx, req, ids, res)
 	if err != nil {
 		return PackageInfo{}, err
@@ -130,27 +161,44 @@ func (s *Service) buildNewPackage(ctx context.Context, req store.Request, ids Id
 		return PackageInfo{}, fmt.Errorf("dsar: build access package: %w", err)
 	}
 	counts := countsOf(p)
-	counts["redactions"] = built["redactions"]
+	counts["redactions"] = built.counts["redactions"]
 	counts["files"] = int64(len(man.Files) + 1)
-	return s.storePackage(ctx, req, buf.Bytes(), len(man.Files)+1, counts)
+	rec := audit.Record{Actor: s.Actor, Action: audit.ActionAccessPackageCreated, RequestID: req.ID, SubjectRef: req.SubjectRef,
+		Outcome: audit.OutcomeSuccess, Counts: counts}
+	if len(built.allowances) > 0 {
+		// The operator's allowances are recorded with the package that used them.
+		var b strings.Builder
+		b.WriteString("disclosed under the operator's allowance (config disclosure.allow): ")
+		for i, al := range built.allowances {
+			if i > 0 {
+				b.WriteString("; ")
+			}
+			b.WriteString(al.Attribute + ": " + al.Reason)
+		}
+		rec.Reason = b.String()
+		counts["disclosed_under_allowance"] = int64(len(built.allowances))
+		if err := s.Chain.Validate(&rec); err != nil {
+			return PackageInfo{}, fmt.Errorf("dsar: a reason in config disclosure.allow cannot be recorded in the audit trail (it must hold no personal data): %w", err)
+		}
+	}
+	return s.storePackage(ctx, req, buf.Bytes(), len(man.Files)+1, rec)
 }
 
 // storePackage encrypts the zip under a new key of the package's own, stores it and
 // appends access.package_created in one transaction (the key is created in it
 // too, so a key exists exactly when its blob was committed).
-func (s *Service) storePackage(ctx context.Context, req store.Request, pkg []byte, files int, counts map[string]int64) (PackageInfo, error) {
+func (s *Service) storePackage(ctx context.Context, req store.Request, pkg []byte, files int, rec audit.Record) (PackageInfo, error) {
 	sum := sha256.Sum256(pkg)
-	info := PackageInfo{Size: int64(len(pkg)), SHA256: hex.EncodeToString(sum[:]), Files: files, ExpiresAt: s.now().Add(s.packageTTL()), Counts: counts}
+	info := PackageInfo{Size: int64(len(pkg)), SHA256: hex.EncodeToString(sum[:]), Files: files, ExpiresAt: s.now().Add(s.packageTTL()), Counts: rec.Counts}
 	err := s.Store.InTx(ctx, func(tx store.Tx) error {
 		id := store.NewID("blob")
 		// The audit record is appended first: Append locks the chain's head (on
 		// PostgreSQL a row lock), so two workers storing a package for the same
 		// request at once are serialised here, and the second one's check below
 		// sees the first one's blob.
-		if _, err := s.Chain.Append(ctx, tx, audit.Record{
-			Actor: s.Actor, Action: audit.ActionAccessPackageCreated, RequestID: req.ID, SubjectRef: req.SubjectRef,
-			Outcome: audit.OutcomeSuccess, Counts: counts, ObjectIDs: []string{id},
-		}); err != nil {
+		rec := rec
+		rec.ObjectIDs = []string{id}
+		if _, err := s.Chain.Append(ctx, tx, rec); err != nil {
 			return err
 		}
 		existing, err := tx.BlobsByRequest(ctx, req.ID)
@@ -302,6 +350,9 @@ func countsOf(p *accesspkg.Package) map[string]int64 {
 	c := map[string]int64{"contacts": int64(len(p.Contacts)), "notices": int64(len(p.Notices)),
 		"local_contacts": int64(len(p.Local.Contacts)), "local_conversations": int64(len(p.Local.Conversations)),
 		"local_webhook_events": int64(len(p.Local.WebhookEvents))}
+	for _, w := range p.Withheld {
+		c["withheld"] += w.Count
+	}
 	for _, pc := range p.Contacts {
 		c["companies"] += int64(len(pc.Companies))
 		c["tags"] += int64(len(pc.Tags))

@@ -5,12 +5,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/accesspkg"
+	"github.com/intercom-privacy/intercom-privacy/config"
+	"github.com/intercom-privacy/intercom-privacy/deadline"
+	"github.com/intercom-privacy/intercom-privacy/disclosure"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
+	"github.com/intercom-privacy/intercom-privacy/jurisdiction"
 	"github.com/intercom-privacy/intercom-privacy/pii"
 	"github.com/intercom-privacy/intercom-privacy/store"
 )
@@ -33,6 +38,11 @@ type assembler struct {
 	red    *redaction
 	own    map[string]bool // the person's contact ids
 	counts map[string]int64
+	// allowances are the attributes disclosed under an operator's allowance.
+	allowances []Allowance
+	// wh withholds the values a package never discloses (nil: none withheld,
+	// only in unit tests of other parts).
+	wh *withholder
 }
 
 // ownKnown lists the person's own values: the identifiers given and, for every
@@ -74,26 +84,34 @@ func (s *Service) engine() (*pii.Engine, error) {
 	return pii.NewEngine(pii.Options{})
 }
 
+// assembled is what assemble learnt besides the package: counts (never values)
+// and the attributes disclosed under an operator's allowance.
+type assembled struct {
+	counts     map[string]int64
+	allowances []Allowance
+}
+
 // assemble collects everything about the person and builds the package content.
-func (s *Service) assemble(ctx context.Context, req store.Request, ids Identifiers, res Resolution) (*accesspkg.Package, map[string]int64, error) {
+func (s *Service) assemble(ctx context.Context, req store.Request, ids Identifiers, res Resolution) (*accesspkg.Package, assembled, error) {
 	eng, err := s.engine()
 	if err != nil {
-		return nil, nil, fmt.Errorf("dsar: PII engine: %w", err)
+		return nil, assembled{}, fmt.Errorf("dsar: PII engine: %w", err)
 	}
 	red, err := newRedaction(eng, ownKnown(ids, res))
 	if err != nil {
-		return nil, nil, fmt.Errorf("dsar: redactor: %w", err)
+		return nil, assembled{}, fmt.Errorf("dsar: redactor: %w", err)
 	}
 	t0 := time.Now()
 	col, err := s.collect(ctx, res, red)
 	if err != nil {
-		return nil, nil, err
+		return nil, assembled{}, err
 	}
 	collectTook := time.Since(t0)
 	defer func() {
 		s.logger().Debug("access package assembled", "request_id", req.ID, "collect", collectTook, "total", time.Since(t0))
 	}()
-	a := &assembler{s: s, col: col, red: red, own: map[string]bool{}, counts: map[string]int64{}}
+	wh := newWithholder(s, eng, req.Jurisdiction)
+	a := &assembler{s: s, col: col, red: red, own: map[string]bool{}, counts: map[string]int64{}, wh: wh}
 	for _, m := range res.Matches {
 		a.own[m.ContactID] = true
 	}
@@ -104,8 +122,16 @@ func (s *Service) assemble(ctx context.Context, req store.Request, ids Identifie
 		ReceivedAt: req.ReceivedAt.UTC(), GeneratedAt: s.now().Truncate(time.Second),
 		Identifiers: []accesspkg.Identifier{}, Contacts: []accesspkg.Contact{}, Notices: []accesspkg.Notice{},
 	}
-	if s.Config != nil {
-		p.Supplementary = s.Config.Access
+	p.Supplementary = s.config().Access
+	p.Supplementary.Retention = s.retentionText()
+	// The recipients by name (Art. 15(1)(c)): the registry when there is one.
+	p.Supplementary.Recipients = s.config().AccessRecipients()
+	p.Supplementary.Rights, p.Supplementary.Complaint = lawText(s.config().Access, req.Jurisdiction)
+	for _, n := range res.Notices {
+		if n.Code == NoticeArchivedByID.Code {
+			continue // a limit of the search, for the operator (kept in the outcome)
+		}
+		p.Notices = append(p.Notices, accesspkg.Notice{Code: n.Code, Text: n.Text})
 	}
 	for _, v := range ids.Emails {
 		p.Identifiers = append(p.Identifiers, accesspkg.Identifier{Kind: "email", Value: v})
@@ -118,9 +144,6 @@ func (s *Service) assemble(ctx context.Context, req store.Request, ids Identifie
 	}
 	for _, v := range ids.ContactIDs {
 		p.Identifiers = append(p.Identifiers, accesspkg.Identifier{Kind: "contact_id", Value: v})
-	}
-	for _, n := range res.Notices {
-		p.Notices = append(p.Notices, accesspkg.Notice{Code: n.Code, Text: n.Text})
 	}
 
 	convOwner := assignOwners(res, col.convsOf)
@@ -140,8 +163,14 @@ func (s *Service) assemble(ctx context.Context, req store.Request, ids Identifie
 			pc.Status = "merged"
 			merged++
 		default:
-			pc.Status = "archived"
-			archived++
+			// A contact id that answered 404: archived, deleted or never existed.
+			// Only its conversations or tickets prove it is an archived contact.
+			if len(convOwner[m.ContactID])+len(ticketOwner[m.ContactID]) > 0 {
+				pc.Status = "archived"
+				archived++
+			} else {
+				pc.Status = "not_found_or_archived"
+			}
 		}
 		if m.Status == StatusActive && m.Contact != nil {
 			anyActive = true
@@ -153,6 +182,9 @@ func (s *Service) assemble(ctx context.Context, req store.Request, ids Identifie
 			humanTimes(pc.Provided)
 			humanTimes(pc.Observed)
 			humanTimes(pc.Derived)
+			wh.record("profile", pc.Provided)
+			wh.record("profile", pc.Observed)
+			wh.record("profile", pc.Derived)
 			a.count("contacts_active", 1)
 		}
 		if d := col.contacts[m.ContactID]; d != nil {
@@ -190,7 +222,13 @@ func (s *Service) assemble(ctx context.Context, req store.Request, ids Identifie
 
 	local, unopened, err := s.localData(ctx, ids, res, red)
 	if err != nil {
-		return nil, nil, err
+		return nil, assembled{}, err
+	}
+	for _, rec := range local.Contacts {
+		wh.record("local_store", rec)
+	}
+	for _, rec := range local.WebhookEvents {
+		wh.record("local_store", rec)
 	}
 	p.Local = local
 	a.count("local_contacts", int64(len(local.Contacts)))
@@ -216,14 +254,43 @@ func (s *Service) assemble(ctx context.Context, req store.Request, ids Identifie
 		p.Notices = append(p.Notices, accesspkg.Notice{Code: NoticeLocalUnreadable, Text: fmt.Sprintf("%d encrypted value(s) in our own systems could not be opened (their key was destroyed, for example after an earlier deletion) and are not included.", unopened)})
 	}
 	if a.counts["conversations"]+a.counts["tickets"]+a.counts["notes"]+a.counts["local_conversations"] > 0 {
-		p.Notices = append(p.Notices, accesspkg.Notice{Code: NoticeThirdPartyRedacted, Text: fmt.Sprintf("To protect other people, their personal data in conversations, tickets and notes has been replaced by a label such as [EMAIL], [PHONE] or [NAME] (%d value(s) in this copy). Messages written by other customers show the author as \"Another person\". Your own name, e-mail address, phone number and ids are kept, and so are the names of our staff. A value you wrote that is not one of these (a card number, for example) may also have been replaced, since it could belong to someone else.", red.total())})
+		p.Notices = append(p.Notices, accesspkg.Notice{Code: NoticeThirdPartyRedacted, Text: fmt.Sprintf("To protect other people, their personal data in conversations, tickets and notes has been replaced by a label such as [EMAIL], [PHONE] or [NAME] (%d value(s) in this copy). Messages written by other customers show the author as \"Another person\". Your own name, e-mail address, phone number and ids are kept, and so are the names of our staff. Another value you wrote (an address, for example) may also have been replaced, since it could belong to someone else; card numbers, identity numbers, passwords and secret keys are always replaced, yours included, for the reason given below.", red.total())})
 	}
+	wh.fromRedaction(red.countsSnapshot())
+	p.Withheld = wh.list()
+	if n, ok := wh.notice(p.Withheld); ok {
+		p.Notices = append(p.Notices, n)
+	}
+	for _, it := range p.Withheld {
+		a.count("withheld", it.Count)
+	}
+	a.allowances = wh.allowances()
 	a.count("redactions", red.total())
 	a.count("notices", int64(len(p.Notices)))
-	return p, a.counts, nil
+	return p, assembled{counts: a.counts, allowances: a.allowances}, nil
 }
 
 func (a *assembler) count(k string, n int64) { a.counts[k] += n }
+
+// retentionText is the Art. 15(1)(d) sentence: the configured access.retention
+// (unless it is the built-in one) followed by the retention policy in force, in
+// words (Service.RetentionText).
+func (s *Service) retentionText() string {
+	text := strings.TrimSpace(s.config().Access.Retention)
+	if text == config.DefaultRetentionText {
+		text = ""
+	}
+	if d := strings.TrimSpace(s.RetentionText); d != "" {
+		if text != "" {
+			text += " "
+		}
+		text += "Intercom keeps your data while our relationship with you lasts. " + d
+	}
+	if text == "" {
+		text = config.DefaultRetentionText
+	}
+	return text
+}
 
 // assignOwners puts each object under the first of the person's contacts (in
 // resolution order) whose search found it, so that an object shared by two of the
@@ -432,6 +499,13 @@ func (a *assembler) ticket(t intercom.Ticket) accesspkg.Record {
 func (a *assembler) attributes(attrs map[string]any) any {
 	out := make(map[string]any, len(attrs))
 	for k, v := range attrs {
+		if a.wh != nil {
+			if d := a.wh.pol.Attribute(k, v); d.Withhold {
+				out[k] = disclosure.Placeholder(d.Verdict, a.wh.jur)
+				a.wh.note("messages", k, d.Verdict, 1)
+				continue
+			}
+		}
 		if s, ok := v.(string); ok && strings.Contains(s, "<") && strings.Contains(s, ">") {
 			_, out[k] = a.red.html(s)
 			continue
@@ -518,4 +592,24 @@ func humanTimes(r map[string]any) {
 			}
 		}
 	}
+}
+
+// lawText returns the rights and the complaint route an access package states: the
+// configured ones when the operator wrote their own, else those of the request's
+// law (a Californian is told of the CCPA's rights and the California Privacy
+// Protection Agency, not of GDPR Art. 77).
+func lawText(a config.Access, j string) (rights []string, complaint string) {
+	rights, complaint = a.Rights, a.Complaint
+	info, err := jurisdiction.For(deadline.Jurisdiction(j))
+	if err != nil {
+		return rights, complaint
+	}
+	def := config.Default().Access
+	if slices.Equal(rights, def.Rights) {
+		rights = info.RightsText()
+	}
+	if complaint == def.Complaint {
+		complaint = info.Authority.Complaint
+	}
+	return rights, complaint
 }

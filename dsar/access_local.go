@@ -24,7 +24,11 @@ import (
 // used in the AAD are the store's table names ("cached_contacts", ...); the shorter
 // names ("contacts", ...) are accepted too, so that rows written under either
 // convention open. A field that opens under neither (a destroyed key, another
-// convention) is left out and counted, and the package says so in a notice.
+// convention) is left out and counted, and the package says so in a notice. A
+// person key that exists but does not unwrap (damaged, or wrapped by a key-encryption
+// key the keyset lost), or any other failure to read a key, is not a destroyed key:
+// the package is not built, and the error names how many keys failed, so a person
+// never receives a silently thinner package.
 
 // aadTables lists, per kind of cached row, the AAD table names tried in order.
 var aadTables = map[string][]string{
@@ -39,6 +43,10 @@ type localCollector struct {
 	s        *Service
 	v        *vault.Vault
 	unopened int64
+	// broken holds the person keys that exist but did not unwrap (or could not be
+	// read); firstErr is the first such error.
+	broken   map[string]bool
+	firstErr error
 	seenC    map[string]bool
 	seenConv map[string]bool
 	seenHook map[string]bool
@@ -54,11 +62,30 @@ func (l *localCollector) open(ctx context.Context, keyID, kind, column string, r
 	if len(ct) == 0 || keyID == "" {
 		return "", false
 	}
+	if l.broken[keyID] {
+		return "", false
+	}
 	for _, t := range aadTables[kind] {
 		for _, row := range rows {
 			plain, err := l.v.Decrypt(ctx, keyID, vault.AAD{Table: t, Column: column, Row: row}, ct)
-			if err == nil {
+			switch {
+			case err == nil:
 				return string(plain), true
+			case errors.Is(err, vault.ErrShredded):
+				// Destroyed (an earlier erasure): no convention will open it.
+				l.unopened++
+				return "", false
+			case errors.Is(err, vault.ErrDecrypt):
+				// Another AAD convention may open it: try the next.
+			default:
+				if l.broken == nil {
+					l.broken = map[string]bool{}
+				}
+				l.broken[keyID] = true
+				if l.firstErr == nil {
+					l.firstErr = err
+				}
+				return "", false
 			}
 		}
 	}
@@ -190,8 +217,31 @@ func (s *Service) localData(ctx context.Context, ids Identifiers, res Resolution
 			l.out.WebhookEvents = append(l.out.WebhookEvents, rec)
 		}
 	}
+	if len(l.broken) > 0 {
+		return l.out, 0, &LocalKeysError{Keys: len(l.broken), Err: l.firstErr}
+	}
 	return l.out, l.unopened, nil
 }
+
+// LocalKeysError: some of the person's data keys for this installation's own copies
+// exist but could not be used (they do not unwrap with the key-encryption keyset, or
+// could not be read), so the access package was not built: it would have lacked data
+// the person is owed. Err is the first cause (vault.ErrKeyUnwrap when a key does not
+// unwrap); it names no key id.
+type LocalKeysError struct {
+	// Keys counts the person keys that failed.
+	Keys int
+	// Err is the first failure.
+	Err error
+}
+
+func (e *LocalKeysError) Error() string {
+	return fmt.Sprintf("dsar: %d of the person's data key(s) for the local copies could not be used, so no access package was built"+
+		" (it would have left their data out): restore the person keys and keysets from a backup, then run the request again: %v", e.Keys, e.Err)
+}
+
+// Unwrap returns the first cause.
+func (e *LocalKeysError) Unwrap() error { return e.Err }
 
 func putTime(r accesspkg.Record, key string, t time.Time) {
 	if !t.IsZero() {

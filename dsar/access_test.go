@@ -411,13 +411,15 @@ func TestAccessPackage(t *testing.T) {
 				t.Errorf("local webhook events %v", u.data.Local.WebhookEvents)
 			}
 
-			for _, code := range []string{dsar.NoticeArchivedByID.Code, dsar.NoticeEvents90Days, dsar.NoticeThirdPartyRedacted,
+			for _, code := range []string{dsar.NoticeEvents90Days, dsar.NoticeThirdPartyRedacted,
 				dsar.NoticeArchivedNoProfile, dsar.NoticeMergedContacts} {
 				if !u.notice(code) {
 					t.Errorf("notice %s missing", code)
 				}
 			}
-			if u.notice(dsar.NoticeConversationCut) || u.notice("nothing_found") {
+			// The limit of Intercom's search is the operator's note (kept in the
+			// request's outcome), not the person's.
+			if u.notice(dsar.NoticeConversationCut) || u.notice("nothing_found") || u.notice(dsar.NoticeArchivedByID.Code) {
 				t.Error("unexpected notice")
 			}
 			checkSelfContained(t, u.files["report.html"])
@@ -779,5 +781,48 @@ func TestAccessIncludesContactSyncCopies(t *testing.T) {
 	}
 	if u.notice(dsar.NoticeLocalUnreadable) {
 		t.Error("some synced values could not be opened")
+	}
+}
+
+// TestAccessRefusesAPackageMissingUnwrappableKeys: a person key of a synced copy
+// that exists but no longer unwraps (damaged, or wrapped by a key-encryption key the
+// keyset lost) is not a destroyed key: the package is not built, and the error
+// counts the keys, instead of a package silently lacking the local copy.
+func TestAccessRefusesAPackageMissingUnwrappableKeys(t *testing.T) {
+	h := newHarness(t, storetest.Backends(t)[0], sandbox.Options{Contacts: 5})
+	ctx := context.Background()
+	p := h.sb.AddPerson(sandbox.PersonSpec{Users: 1, Leads: 1})
+	syncer := &contactsync.Syncer{Store: h.app.Store, Vault: h.app.Vault, Chain: h.app.Chain, Intercom: h.app.Intercom,
+		Config: config.Sync{PII: []string{"email", "name"}}}
+	if _, err := syncer.Sync(ctx, contactsync.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	damaged := map[string]bool{}
+	for _, id := range p.LiveContactIDs {
+		c, err := h.app.Store.GetContact(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if damaged[c.PersonKeyID] {
+			continue
+		}
+		k, err := h.app.Store.LoadPersonKey(ctx, c.PersonKeyID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prev := bytes.Clone(k.Wrapped)
+		k.Wrapped[len(k.Wrapped)-1] ^= 1
+		if err := h.app.Store.UpdatePersonKey(ctx, k, prev); err != nil {
+			t.Fatal(err)
+		}
+		damaged[c.PersonKeyID] = true
+	}
+	fresh := h.open("fresh") // no person key cached
+	ids := dsar.Identifiers{Emails: []string{p.Email}}
+	r, res := fileAccess(t, h, ids)
+	_, err := fresh.DSAR.BuildPackage(ctx, r, ids, res)
+	var lk *dsar.LocalKeysError
+	if !errors.As(err, &lk) || lk.Keys != len(damaged) || !errors.Is(err, vault.ErrKeyUnwrap) {
+		t.Fatalf("BuildPackage with %d damaged person key(s): %v, want a *dsar.LocalKeysError counting them", len(damaged), err)
 	}
 }

@@ -53,6 +53,9 @@ const (
 	TypeKnownPhone                  // the person's own phone (supplied, matched by digits)
 	TypeKnownAddress                // the person's own address (supplied)
 	TypeKnownExternalID             // the person's external id (supplied)
+	TypePerson                      // a person's name found in text (cue, title, lexicon) or under a name key
+	TypeDriverLicense               // a US driver's licence number next to its cue
+	TypePassport                    // a passport number next to its cue
 	NumTypes                        // number of types; not a type
 )
 
@@ -79,6 +82,9 @@ var typeNames = [NumTypes]string{
 	TypeKnownPhone:      "KNOWN_PHONE",
 	TypeKnownAddress:    "ADDRESS",
 	TypeKnownExternalID: "EXTERNAL_ID",
+	TypePerson:          "PERSON",
+	TypeDriverLicense:   "DRIVER_LICENSE",
+	TypePassport:        "PASSPORT",
 }
 
 // String returns the tag text of t, for example "EMAIL" or "IP_ADDRESS".

@@ -245,6 +245,8 @@ func family(t Type) Type {
 		return TypePhone
 	case TypeIPv6:
 		return TypeIPv4
+	case TypePerson:
+		return TypeKnownName
 	}
 	return t
 }
@@ -255,7 +257,7 @@ func family(t Type) Type {
 // separators.
 func normalise(dst []byte, t Type, v []byte) []byte {
 	switch family(t) {
-	case TypeEmail, TypeKnownName, TypeKnownAddress, TypeIPv4:
+	case TypeEmail, TypeKnownName, TypeKnownAddress, TypeIPv4, TypePerson:
 		for i := range v {
 			dst = append(dst, foldAt(v, i))
 		}
@@ -267,7 +269,7 @@ func normalise(dst []byte, t Type, v []byte) []byte {
 			}
 		}
 		return dst
-	case TypeIBAN, TypeUKNINO, TypeESDNI, TypeITFiscalCode, TypeFRNIR:
+	case TypeIBAN, TypeUKNINO, TypeESDNI, TypeITFiscalCode, TypeFRNIR, TypeDriverLicense, TypePassport:
 		for _, c := range v {
 			if isAlnum(c) {
 				if c >= 'a' && c <= 'z' {

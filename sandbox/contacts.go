@@ -17,6 +17,16 @@ func (s *Server) routes() {
 	})
 	m.HandleFunc("GET /me", s.me)
 	m.HandleFunc("GET /contacts", s.listContacts)
+	m.HandleFunc("POST /contacts", s.createContact)
+	m.HandleFunc("PUT /contacts/{id}", s.updateContact)
+	m.HandleFunc("POST /contacts/{id}/tags", s.tagContact)
+	m.HandleFunc("POST /contacts/{id}/subscriptions", s.setSubscription)
+	m.HandleFunc("POST /contacts/{id}/notes", s.createNote)
+	m.HandleFunc("GET /data_attributes", s.listDataAttributes)
+	m.HandleFunc("POST /data_attributes", s.createDataAttribute)
+	m.HandleFunc("POST /conversations", s.createConversation)
+	m.HandleFunc("POST /conversations/{id}/reply", s.replyConversation)
+	m.HandleFunc("POST /events", s.createEvent)
 	m.HandleFunc("POST /contacts/search", s.searchContacts)
 	m.HandleFunc("GET /contacts/{id}", s.getContact)
 	m.HandleFunc("DELETE /contacts/{id}", s.deleteContact)
@@ -297,8 +307,8 @@ func (s *Server) getContact(w http.ResponseWriter, r *http.Request) {
 }
 
 var contactSubs = map[string]func(*Server, http.ResponseWriter, *http.Request){
-	"tags": ofContact(contactTags), "segments": ofContact(contactSegments), "companies": ofContact(contactCompanies),
-	"notes": ofContact(contactNotes), "subscriptions": ofContact(contactSubscriptions),
+	"tags": ofContact(contactTags), "segments": ofContact(contactSegments), "companies": numberedOfContact(contactCompanies, false),
+	"notes": numberedOfContact(contactNotes, true), "subscriptions": ofContact(contactSubscriptions),
 	"merge_history": (*Server).mergeHistory,
 }
 
@@ -542,8 +552,8 @@ func contactSegments(ws *Workspace, c *Contact) any {
 	return map[string]any{"type": "list", "data": out}
 }
 
-func contactCompanies(ws *Workspace, c *Contact) any {
-	out := []map[string]any{}
+func contactCompanies(ws *Workspace, c *Contact) []any {
+	out := []any{}
 	for _, id := range c.CompanyIDs {
 		if co, ok := ws.comps[id]; ok {
 			out = append(out, map[string]any{"type": "company", "id": co.ID, "company_id": co.CompanyID, "name": co.Name,
@@ -552,28 +562,29 @@ func contactCompanies(ws *Workspace, c *Contact) any {
 				"plan": map[string]any{"type": "plan", "id": "plan_" + strings.ToLower(co.Plan), "name": co.Plan}})
 		}
 	}
-	// The description names the array "companies"; its example and the live API use
-	// "data" (intercom-api-notes.md §7). The sandbox answers as the live API does.
-	return map[string]any{"type": "list", "data": out, "total_count": len(out),
-		"pages": map[string]any{"type": "pages", "page": 1, "per_page": 50, "total_pages": 1, "next": nil}}
+	return out
 }
 
-func contactNotes(ws *Workspace, c *Contact) any {
-	out := []map[string]any{}
+func contactNotes(ws *Workspace, c *Contact) []any {
+	out := []any{}
 	for _, nid := range ws.liveNotes(c.ID) {
-		n := ws.notes[nid]
-		var author map[string]any
-		for _, a := range ws.admins {
-			if a.ID == n.AuthorID {
-				author = map[string]any{"type": "admin", "id": a.ID, "name": a.Name, "email": a.Email,
-					"away_mode_enabled": false, "away_mode_reassign": false, "has_inbox_seat": true, "team_ids": []int{}}
-			}
-		}
-		out = append(out, map[string]any{"type": "note", "id": n.ID, "created_at": n.CreatedAt,
-			"contact": map[string]any{"type": "contact", "id": c.ID}, "author": author, "body": n.Body})
+		out = append(out, ws.renderNote(ws.notes[nid]))
 	}
-	return map[string]any{"type": "list", "data": out, "total_count": len(out),
-		"pages": cursorPages{Type: "pages", Page: 1, PerPage: max(len(out), 1), TotalPages: 1}}
+	return out
+}
+
+// renderNote is a note as GET /contacts/{id}/notes and POST /contacts/{id}/notes
+// answer it. The caller holds the lock.
+func (ws *Workspace) renderNote(n *Note) map[string]any {
+	var author map[string]any
+	for _, a := range ws.admins {
+		if a.ID == n.AuthorID {
+			author = map[string]any{"type": "admin", "id": a.ID, "name": a.Name, "email": a.Email,
+				"away_mode_enabled": false, "away_mode_reassign": false, "has_inbox_seat": true, "team_ids": []int{}}
+		}
+	}
+	return map[string]any{"type": "note", "id": n.ID, "created_at": n.CreatedAt,
+		"contact": map[string]any{"type": "contact", "id": n.ContactID}, "author": author, "body": n.Body}
 }
 
 func contactSubscriptions(ws *Workspace, c *Contact) any {

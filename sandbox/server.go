@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,6 +56,14 @@ func New(opts Options) (*Server, error) {
 		faultRNG: newRNG(o.Seed, 0xfa17),
 	}
 	s.sample = s.ws.addPerson(samplePersonSpec, s.ws.anchor.Unix())
+	if o.Fixtures != nil {
+		if err := o.Fixtures.check(); err != nil {
+			return nil, err
+		}
+		if err := s.ws.addFixtures(o.Fixtures, s.ws.anchor.Unix()); err != nil {
+			return nil, err
+		}
+	}
 	if o.Webhook != nil {
 		s.hooks = newWebhooks(*o.Webhook, s.ws.appID, s.stats, o.Now)
 	}
@@ -323,6 +332,17 @@ func (s *Server) handle(w *buffer, r *http.Request, key string) {
 			return
 		}
 	}
+	if key == "UNMATCHED" || !cleanPath(r.URL.EscapedPath()) {
+		// Answered here rather than by the mux, which would redirect an unclean path
+		// (an empty, non-JSON answer) instead of answering in Intercom's envelope.
+		writeError(w, r, http.StatusNotFound, "not_found", "Resource Not Found")
+		return
+	}
+	if !acceptable(r, key) {
+		mt, _ := produces(key)
+		writeError(w, r, http.StatusNotAcceptable, "not_acceptable", "This endpoint answers "+mt+", which the Accept header excludes")
+		return
+	}
 	r = r.WithContext(context.WithValue(r.Context(), ctxVersion, v))
 	s.mux.ServeHTTP(w, r) // sets the path values
 }
@@ -422,6 +442,19 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
+}
+
+// cleanPath reports whether p is an absolute path without empty, "." or ".."
+// segments (a trailing slash is allowed).
+func cleanPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c == p
 }
 
 // withContactPathValues returns r with the path values of GET /contacts/{id}/{sub} set

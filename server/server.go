@@ -319,6 +319,8 @@ func rejectReason(code int, sinkCalled bool) string {
 		return "signature"
 	case http.StatusBadRequest:
 		return "malformed"
+	case http.StatusServiceUnavailable:
+		return "unavailable"
 	case http.StatusInternalServerError:
 		if sinkCalled {
 			return "store_failed"

@@ -56,6 +56,7 @@ type Ops interface {
 	ExportJobs
 	Retention
 	Purger
+	Notices
 }
 
 // Contacts is the cache of Intercom contacts and the sync cursors.
@@ -205,12 +206,17 @@ type Purger interface {
 type Tx interface {
 	Ops
 	audit.Tx
+	// RecordHash and DeletePruned serve audit.Chain.Prune, the only way
+	// audit records are removed.
+	audit.PruneTx
 }
 
 // Store is an open database. It is safe for concurrent use.
 type Store interface {
 	Ops
 	audit.Reader
+	audit.HeadReader
+	audit.CheckpointsAfterReader
 
 	// InTx runs fn in a read-write transaction and commits if fn returns nil.
 	// On PostgreSQL a serialization failure or deadlock re-runs fn (a bounded

@@ -64,9 +64,9 @@ func FuzzOpenKeyset(f *testing.F) {
 		name := keysetSpecs[int(which)%len(keysetSpecs)].name
 		mem := &MemoryKeyStore{}
 		for k, b := range ks.keysets {
-			mem.SaveKeyset(context.Background(), k, b)
+			setKeyset(mem, k, b)
 		}
-		mem.SaveKeyset(context.Background(), name, data)
+		setKeyset(mem, name, data)
 		_, err := Open(context.Background(), mem, m)
 		if err == nil {
 			// Accepted only if it is a keyset genuinely encrypted under the master
@@ -104,7 +104,7 @@ func FuzzWrappedKey(f *testing.F) {
 	f.Fuzz(func(t *testing.T, wrapped []byte) {
 		mem := &MemoryKeyStore{}
 		for k, b := range ks.keysets {
-			mem.SaveKeyset(ctx, k, b)
+			setKeyset(mem, k, b)
 		}
 		mem.CreatePersonKey(ctx, PersonKey{ID: "fuzz", Wrapped: wrapped, KEKVersion: genuine.KEKVersion})
 		fresh, err := Open(ctx, mem, m)

@@ -11,6 +11,11 @@ import (
 // context they need.
 var ErrNotFound = errors.New("vault: key or keyset not found")
 
+// ErrKeysetChanged is returned by KeyStore.SwapKeyset when the stored keyset is no
+// longer the one the caller read: another process saved a keyset in between. The
+// caller reads it again and decides anew; nothing was written.
+var ErrKeysetChanged = errors.New("vault: the stored keyset changed since it was read (another process saved one)")
+
 // PersonKey is one person's data key as the store keeps it: wrapped (encrypted) by the
 // "kek" keyset, never in clear.
 type PersonKey struct {
@@ -33,17 +38,27 @@ type PersonKey struct {
 type KeyStore interface {
 	// LoadKeyset returns the encrypted keyset saved under name, or ErrNotFound.
 	LoadKeyset(ctx context.Context, name string) ([]byte, error)
-	// SaveKeyset inserts or replaces the encrypted keyset saved under name.
-	SaveKeyset(ctx context.Context, name string, encrypted []byte) error
+	// SwapKeyset saves encrypted under name if, and only if, the keyset stored
+	// under name is still old, byte for byte (old nil: no keyset is stored under
+	// name yet); otherwise it writes nothing and returns ErrKeysetChanged. The
+	// comparison and the write are one atomic step, so of several processes that
+	// read the same keyset and each save a changed copy, exactly one succeeds and
+	// no change is silently lost. The encrypted keyset is its own version: every
+	// save encrypts under a fresh random nonce, so two saves never store equal
+	// bytes and a keyset changed and changed back is still seen as changed.
+	SwapKeyset(ctx context.Context, name string, old, encrypted []byte) error
 	// LoadPersonKey returns the person key with this id, or ErrNotFound (also after
 	// DestroyPersonKey).
 	LoadPersonKey(ctx context.Context, id string) (PersonKey, error)
 	// CreatePersonKey inserts k unless a key with k.ID exists; either way it returns
 	// the key now stored under k.ID, so concurrent creators all end with one key.
 	CreatePersonKey(ctx context.Context, k PersonKey) (PersonKey, error)
-	// UpdatePersonKey replaces the wrapped key and KEK version of an existing key
-	// (rotation); it returns ErrNotFound if the key does not exist.
-	UpdatePersonKey(ctx context.Context, k PersonKey) error
+	// UpdatePersonKey replaces the wrapped key and KEK version of k.ID (rotation) if
+	// the stored key is still wrapped as prev, byte for byte; it returns ErrNotFound
+	// and writes nothing if the key does not exist or was changed meanwhile (by
+	// another rotation, or destroyed and created anew), so a re-wrap never puts an
+	// old data key back over a newer one.
+	UpdatePersonKey(ctx context.Context, k PersonKey, prev []byte) error
 	// DestroyPersonKey deletes the person key; it reports whether one existed.
 	DestroyPersonKey(ctx context.Context, id string) (bool, error)
 	// PersonKeys returns up to limit person keys with ID > afterID, ordered by ID,

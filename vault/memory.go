@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"bytes"
 	"context"
 	"slices"
 	"sort"
@@ -33,13 +34,17 @@ func (m *MemoryKeyStore) LoadKeyset(ctx context.Context, name string) ([]byte, e
 	return slices.Clone(b), nil
 }
 
-// SaveKeyset implements KeyStore.
-func (m *MemoryKeyStore) SaveKeyset(ctx context.Context, name string, encrypted []byte) error {
+// SwapKeyset implements KeyStore.
+func (m *MemoryKeyStore) SwapKeyset(ctx context.Context, name string, old, encrypted []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	cur, ok := m.keysets[name]
+	if ok != (old != nil) || !bytes.Equal(cur, old) {
+		return ErrKeysetChanged
+	}
 	if m.keysets == nil {
 		m.keysets = make(map[string][]byte)
 	}
@@ -83,14 +88,14 @@ func (m *MemoryKeyStore) CreatePersonKey(ctx context.Context, k PersonKey) (Pers
 }
 
 // UpdatePersonKey implements KeyStore. CreatedAt is kept from the stored key.
-func (m *MemoryKeyStore) UpdatePersonKey(ctx context.Context, k PersonKey) error {
+func (m *MemoryKeyStore) UpdatePersonKey(ctx context.Context, k PersonKey, prev []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	existing, ok := m.people[k.ID]
-	if !ok {
+	if !ok || !bytes.Equal(existing.Wrapped, prev) {
 		return ErrNotFound
 	}
 	existing.Wrapped = slices.Clone(k.Wrapped)

@@ -15,8 +15,14 @@ func TestMemoryKeyStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	buf := []byte("enc")
-	if err := m.SaveKeyset(ctx, "kek", buf); err != nil {
+	if err := m.SwapKeyset(ctx, "kek", nil, buf); err != nil {
 		t.Fatal(err)
+	}
+	if err := m.SwapKeyset(ctx, "kek", nil, []byte("other")); !errors.Is(err, ErrKeysetChanged) {
+		t.Fatalf("SwapKeyset over an existing keyset with old nil: %v", err)
+	}
+	if err := m.SwapKeyset(ctx, "kek", []byte("stale"), []byte("other")); !errors.Is(err, ErrKeysetChanged) {
+		t.Fatalf("SwapKeyset with a stale old: %v", err)
 	}
 	buf[0] = 'X' // the store copied it
 	if b, _ := m.LoadKeyset(ctx, "kek"); string(b) != "enc" {
@@ -33,14 +39,17 @@ func TestMemoryKeyStore(t *testing.T) {
 	if string(again.Wrapped) != "w1" || again.KEKVersion != 1 {
 		t.Fatalf("CreatePersonKey replaced an existing key: %+v", again)
 	}
-	if err := m.UpdatePersonKey(ctx, PersonKey{ID: "a", Wrapped: []byte("w3"), KEKVersion: 3}); err != nil {
+	if err := m.UpdatePersonKey(ctx, PersonKey{ID: "a", Wrapped: []byte("w3"), KEKVersion: 3}, []byte("stale")); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("UpdatePersonKey with a stale prev: %v", err)
+	}
+	if err := m.UpdatePersonKey(ctx, PersonKey{ID: "a", Wrapped: []byte("w3"), KEKVersion: 3}, []byte("w1")); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := m.LoadPersonKey(ctx, "a")
 	if string(got.Wrapped) != "w3" || got.KEKVersion != 3 || !got.CreatedAt.Equal(first.CreatedAt) {
 		t.Fatalf("after update: %+v", got)
 	}
-	if err := m.UpdatePersonKey(ctx, PersonKey{ID: "zz"}); !errors.Is(err, ErrNotFound) {
+	if err := m.UpdatePersonKey(ctx, PersonKey{ID: "zz"}, nil); !errors.Is(err, ErrNotFound) {
 		t.Fatal(err)
 	}
 	for i := range 9 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 )
 
@@ -182,28 +183,117 @@ func TestRotateByAnotherProcess(t *testing.T) {
 	}
 }
 
-func TestRotateDetectsConcurrentRotation(t *testing.T) {
+// TestRotateWithConcurrentRotation: while one rotation is half way, another
+// process finishes it and then rotates again (a newer primary). The first adopts the
+// newer primary when it meets keys wrapped by it, passes over the keys again, and
+// ends with every key on the newest primary; nothing is lost on the way.
+func TestRotateWithConcurrentRotation(t *testing.T) {
 	ctx := context.Background()
 	v, ks, m := newTestVault(t)
 	cts := seedPeople(t, v, 30)
 	other, _ := Open(ctx, ks, m)
-	first := true
-	_, err := v.Rotate(ctx, nil, 10, func(int) {
-		if first {
-			first = false
-			if _, err := other.Rotate(ctx, nil, 1000, nil); err != nil {
-				t.Error(err)
-			}
+	var newest uint32
+	updates := 0
+	hooked := &hookUpdate{MemoryKeyStore: ks, before: func(string) {
+		if updates++; updates != 11 { // once the first batch of 10 is re-wrapped
+			return
 		}
-	})
-	if !errors.Is(err, ErrRotationInterrupted) {
-		t.Fatalf("concurrent rotation went unnoticed: %v", err)
+		if r, err := other.Rotate(ctx, nil, 1000, nil); err != nil || !r.Resumed {
+			t.Errorf("the other process's first run: %+v, %v (want it to finish the rotation under way)", r, err)
+		}
+		r, err := other.Rotate(ctx, nil, 1000, nil)
+		if err != nil || !r.Added || r.Rewrapped != 30 {
+			t.Errorf("the other process's second run: %+v, %v", r, err)
+		}
+		newest = r.KEKVersion
+	}}
+	res, err := v.Rotate(ctx, hooked, 10, nil)
+	if err != nil || !res.Added || res.KEKVersion != newest {
+		t.Fatalf("rotation interleaved with another: %+v, %v (newest primary %d)", res, err, newest)
+	}
+	if got := versions(t, ks); got[newest] != 30 || len(got) != 1 {
+		t.Fatalf("KEK versions after both: %v", got)
 	}
 	checkAll(t, ks, m, cts)
-	if res, err := v.Rotate(ctx, nil, 10, nil); err != nil || !res.Added || res.Rewrapped != 30 {
-		t.Fatalf("rotation after the other finished: %+v, %v", res, err)
+}
+
+// TestRotateJoinsARotationSavedFirst: two processes read the same keyset; the second
+// saves its new key first, and the first, whose compare-and-swap then fails, joins
+// that rotation instead of overwriting it.
+func TestRotateJoinsARotationSavedFirst(t *testing.T) {
+	ctx := context.Background()
+	v, mem, m := newTestVault(t)
+	cts := seedPeople(t, v, 12)
+	other, _ := Open(ctx, mem, m)
+	racing := &raceOnSave{MemoryKeyStore: mem, before: func() {
+		if r, err := other.Rotate(ctx, nil, 5, nil); err != nil || !r.Added {
+			t.Errorf("the other rotation: %+v, %v", r, err)
+		}
+	}}
+	res, err := v.Rotate(ctx, racing, 5, nil)
+	if err != nil || res.Added || !res.Joined || res.KEKVersion != other.KEKVersion() {
+		t.Fatalf("rotation that lost the race: %+v, %v (the other's primary %d)", res, err, other.KEKVersion())
 	}
-	checkAll(t, ks, m, cts)
+	if got := versions(t, mem); got[res.KEKVersion] != 12 || len(got) != 1 {
+		t.Fatalf("KEK versions: %v", got)
+	}
+	checkAll(t, mem, m, cts)
+}
+
+// raceOnSave runs before once, just before the first SwapKeyset goes through.
+type raceOnSave struct {
+	*MemoryKeyStore
+	before func()
+	done   bool
+}
+
+func (r *raceOnSave) SwapKeyset(ctx context.Context, name string, old, b []byte) error {
+	if !r.done {
+		r.done = true
+		r.before()
+	}
+	return r.MemoryKeyStore.SwapKeyset(ctx, name, old, b)
+}
+
+// TestRotateDoesNotResurrectADestroyedKey: a person key destroyed and created anew
+// while a rotation holds the old one in a batch is not overwritten with the old key.
+func TestRotateDoesNotResurrectADestroyedKey(t *testing.T) {
+	ctx := context.Background()
+	v, mem, m := newTestVault(t)
+	seedPeople(t, v, 4)
+	slow := &hookUpdate{MemoryKeyStore: mem, before: func(id string) {
+		if id != "person-0002" {
+			return
+		}
+		if _, err := v.DestroyPersonKey(ctx, nil, id); err != nil {
+			t.Error(err)
+		}
+	}}
+	res, err := v.Rotate(ctx, slow, 10, nil)
+	if err != nil || res.Vanished != 1 || res.Rewrapped != 3 {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	// The person comes back: a new key; it must be the one stored.
+	ct, err := v.Encrypt(ctx, "person-0002", aadEmail, []byte("new"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAll(t, mem, m, nil)
+	fresh, _ := Open(ctx, mem, m)
+	if pt, err := fresh.Decrypt(ctx, "person-0002", aadEmail, ct); err != nil || string(pt) != "new" {
+		t.Fatalf("new key after the rotation: %q, %v", pt, err)
+	}
+}
+
+// hookUpdate calls before(id) ahead of each UpdatePersonKey (per-key path).
+type hookUpdate struct {
+	*MemoryKeyStore
+	before func(id string)
+}
+
+func (h *hookUpdate) UpdatePersonKey(ctx context.Context, k PersonKey, prev []byte) error {
+	h.before(k.ID)
+	return h.MemoryKeyStore.UpdatePersonKey(ctx, k, prev)
 }
 
 func TestRotateUnreadableKeyIsReported(t *testing.T) {
@@ -211,8 +301,9 @@ func TestRotateUnreadableKeyIsReported(t *testing.T) {
 	v, ks, m := newTestVault(t)
 	cts := seedPeople(t, v, 6)
 	k, _ := ks.LoadPersonKey(ctx, "person-0003")
+	prev := slices.Clone(k.Wrapped)
 	k.Wrapped[len(k.Wrapped)-1] ^= 1
-	if err := ks.UpdatePersonKey(ctx, k); err != nil {
+	if err := ks.UpdatePersonKey(ctx, k, prev); err != nil {
 		t.Fatal(err)
 	}
 	delete(cts, "person-0003")
@@ -230,14 +321,14 @@ type batchingKeyStore struct {
 	calls, failAfter int
 }
 
-func (b *batchingKeyStore) UpdatePersonKeys(ctx context.Context, keys []PersonKey) (int, error) {
+func (b *batchingKeyStore) UpdatePersonKeys(ctx context.Context, keys []PersonKeyUpdate) (int, error) {
 	b.calls++
 	if b.failAfter > 0 && b.calls > b.failAfter {
 		return 0, errCrash
 	}
 	n := 0
 	for _, k := range keys {
-		if err := b.MemoryKeyStore.UpdatePersonKey(ctx, k); err == nil {
+		if err := b.MemoryKeyStore.UpdatePersonKey(ctx, k.Key, k.Prev); err == nil {
 			n++
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -56,8 +57,9 @@ func TestErrorsCarryNoSecrets(t *testing.T) {
 	add(ParseMasterKey(hex.EncodeToString(raw)))
 	add(nil, Init(ctx, ks, other))
 	pk, _ := ks.LoadPersonKey(ctx, personID)
+	prev := slices.Clone(pk.Wrapped)
 	pk.Wrapped[len(pk.Wrapped)-1] ^= 1
-	_ = ks.UpdatePersonKey(ctx, pk)
+	_ = ks.UpdatePersonKey(ctx, pk, prev)
 	fresh, _ := Open(ctx, ks, m)
 	add(fresh.Decrypt(ctx, personID, aadEmail, ct))
 	add(fresh.Rotate(ctx, nil, 10, nil))

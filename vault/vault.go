@@ -142,7 +142,12 @@ func Init(ctx context.Context, ks KeyStore, master MasterKey) error {
 		if err != nil {
 			return fmt.Errorf("vault: creating keyset %q: %w", spec.name, err)
 		}
-		if err := saveKeyset(ctx, ks, master, spec.name, h); err != nil {
+		// Insert only if still absent: of two Inits racing, one creates the
+		// keyset and the other stops, never replacing a keyset already in use.
+		if err := saveKeyset(ctx, ks, master, spec.name, nil, h); err != nil {
+			if errors.Is(err, ErrKeysetChanged) {
+				return &KeysetError{Keyset: spec.name, Err: fmt.Errorf("%w (another init created it meanwhile)", ErrAlreadyInitialised)}
+			}
 			return err
 		}
 	}
@@ -248,8 +253,13 @@ func keysetAD(name string) []byte {
 	return encodeParts("intercom-privacy/keyset/v1", name)
 }
 
+// keysetLoader is the part of KeyStore loadKeyset needs.
+type keysetLoader interface {
+	LoadKeyset(ctx context.Context, name string) ([]byte, error)
+}
+
 // loadKeyset reads and decrypts one keyset, mapping failures to the sentinel errors.
-func loadKeyset(ctx context.Context, ks KeyStore, master MasterKey, name string) (*keyset.Handle, error) {
+func loadKeyset(ctx context.Context, ks keysetLoader, master MasterKey, name string) (*keyset.Handle, error) {
 	enc, err := ks.LoadKeyset(ctx, name)
 	if errors.Is(err, ErrNotFound) {
 		return nil, &KeysetError{Keyset: name, Err: ErrNotInitialised}
@@ -277,13 +287,18 @@ func loadKeyset(ctx context.Context, ks KeyStore, master MasterKey, name string)
 	return nil, &KeysetError{Keyset: name, Err: ErrCorruptKeyset}
 }
 
-// saveKeyset encrypts h under master and saves it under name.
-func saveKeyset(ctx context.Context, ks KeyStore, master MasterKey, name string, h *keyset.Handle) error {
+// saveKeyset encrypts h under master and saves it under name if the stored keyset
+// is still old (nil: none stored yet); otherwise it returns an error matching
+// ErrKeysetChanged and writes nothing.
+func saveKeyset(ctx context.Context, ks KeyStore, master MasterKey, name string, old []byte, h *keyset.Handle) error {
 	var buf bytes.Buffer
 	if err := h.WriteWithAssociatedData(keyset.NewBinaryWriter(&buf), master, keysetAD(name)); err != nil {
 		return &KeysetError{Keyset: name, Err: fmt.Errorf("encrypting with the master key failed: %w", err)}
 	}
-	if err := ks.SaveKeyset(ctx, name, buf.Bytes()); err != nil {
+	if err := ks.SwapKeyset(ctx, name, old, buf.Bytes()); err != nil {
+		if errors.Is(err, ErrKeysetChanged) {
+			return &KeysetError{Keyset: name, Err: ErrKeysetChanged}
+		}
 		return &KeysetError{Keyset: name, Err: fmt.Errorf("saving to the store: %w", err)}
 	}
 	return nil

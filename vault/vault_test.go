@@ -157,7 +157,7 @@ func TestOpenErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := saveKeyset(ctx, ks, m, KeysetKEK, h); err != nil {
+	if err := saveKeyset(ctx, ks, m, KeysetKEK, ks.keysets[KeysetKEK], h); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Open(ctx, ks, m); !errors.Is(err, ErrCorruptKeyset) {
@@ -165,7 +165,7 @@ func TestOpenErrors(t *testing.T) {
 	}
 }
 
-// failingKeyStore fails SaveKeyset after saves successful saves and
+// failingKeyStore fails SwapKeyset after saves successful saves and
 // UpdatePersonKey after updates successful updates (a simulated crash).
 type failingKeyStore struct {
 	*MemoryKeyStore
@@ -176,7 +176,7 @@ type failingKeyStore struct {
 
 var errCrash = errors.New("simulated crash")
 
-func (f *failingKeyStore) SaveKeyset(ctx context.Context, name string, b []byte) error {
+func (f *failingKeyStore) SwapKeyset(ctx context.Context, name string, old, b []byte) error {
 	f.mu.Lock()
 	if f.failSaves && f.saves == 0 {
 		f.mu.Unlock()
@@ -184,10 +184,10 @@ func (f *failingKeyStore) SaveKeyset(ctx context.Context, name string, b []byte)
 	}
 	f.saves--
 	f.mu.Unlock()
-	return f.MemoryKeyStore.SaveKeyset(ctx, name, b)
+	return f.MemoryKeyStore.SwapKeyset(ctx, name, old, b)
 }
 
-func (f *failingKeyStore) UpdatePersonKey(ctx context.Context, k PersonKey) error {
+func (f *failingKeyStore) UpdatePersonKey(ctx context.Context, k PersonKey, prev []byte) error {
 	f.mu.Lock()
 	if f.failU && f.updates == 0 {
 		f.mu.Unlock()
@@ -195,7 +195,7 @@ func (f *failingKeyStore) UpdatePersonKey(ctx context.Context, k PersonKey) erro
 	}
 	f.updates--
 	f.mu.Unlock()
-	return f.MemoryKeyStore.UpdatePersonKey(ctx, k)
+	return f.MemoryKeyStore.UpdatePersonKey(ctx, k, prev)
 }
 
 func TestInitInterrupted(t *testing.T) {
@@ -528,8 +528,9 @@ func TestKeyWrappedUnderAnotherIDDoesNotUnwrap(t *testing.T) {
 	// data readable after jack's key is destroyed.
 	jack, _ := ks.LoadPersonKey(ctx, "jack")
 	kim, _ := ks.LoadPersonKey(ctx, "kim")
+	prev := kim.Wrapped
 	kim.Wrapped = jack.Wrapped
-	if err := ks.UpdatePersonKey(ctx, kim); err != nil {
+	if err := ks.UpdatePersonKey(ctx, kim, prev); err != nil {
 		t.Fatal(err)
 	}
 	fresh, _ := Open(ctx, ks, m)

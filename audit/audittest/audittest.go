@@ -32,6 +32,15 @@ type Mutator interface {
 	// TruncateAfter deletes every record with a sequence number above seq
 	// (checkpoints stay).
 	TruncateAfter(ctx context.Context, seq int64) error
+	// DeleteCheckpointsAfter deletes every checkpoint above seq (0: all).
+	DeleteCheckpointsAfter(ctx context.Context, seq int64) error
+}
+
+// HeadSetter is a Mutator of a store that keeps the chain head apart from
+// the records (audit.HeadReader); the witness suite moves it as an attacker
+// covering their tracks would.
+type HeadSetter interface {
+	SetHead(ctx context.Context, seq int64, hash []byte) error
 }
 
 // Backend is one fresh, empty audit store under test.

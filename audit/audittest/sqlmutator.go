@@ -80,3 +80,20 @@ func (m SQLMutator) TruncateAfter(ctx context.Context, seq int64) error {
 	}
 	return nil
 }
+
+// DeleteCheckpointsAfter implements Mutator.
+func (m SQLMutator) DeleteCheckpointsAfter(ctx context.Context, seq int64) error {
+	if _, err := m.Exec(ctx, `DELETE FROM audit_checkpoints WHERE seq > $1`, seq); err != nil {
+		return fmt.Errorf("audittest: delete checkpoints: %w", err)
+	}
+	return nil
+}
+
+// SetHead implements HeadSetter on the one-row audit_head table.
+func (m SQLMutator) SetHead(ctx context.Context, seq int64, hash []byte) error {
+	var h any = hash
+	if seq == 0 {
+		h = nil
+	}
+	return m.one(ctx, "set head", `UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`, seq, h)
+}

@@ -57,13 +57,18 @@ func (f *keysFlags) masterKey() (vault.MasterKey, error) {
 	return vault.LoadMasterKey(os.Getenv(vault.EnvMasterKey), f.masterFile)
 }
 
-// open loads the master key, then opens the store.
-func (f *keysFlags) open(ctx context.Context) (vault.MasterKey, store.Store, error) {
+// open loads the master key, then opens the store (creating it only when
+// create: `keys init` sets up a database, the other keys commands never do).
+func (f *keysFlags) open(ctx context.Context, create bool) (vault.MasterKey, store.Store, error) {
 	m, err := f.masterKey()
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := store.Open(ctx, f.databaseURL)
+	var opts []store.Option
+	if create {
+		opts = append(opts, store.WithCreate())
+	}
+	st, err := store.Open(ctx, f.databaseURL, opts...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -72,7 +77,7 @@ func (f *keysFlags) open(ctx context.Context) (vault.MasterKey, store.Store, err
 
 // openVault opens the store and the vault in it; close the store when done.
 func (f *keysFlags) openVault(ctx context.Context) (*vault.Vault, store.Store, error) {
-	m, st, err := f.open(ctx)
+	m, st, err := f.open(ctx, false)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -102,7 +107,7 @@ creates only the missing keysets, as long as no data was encrypted yet.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			m, st, err := f.open(ctx)
+			m, st, err := f.open(ctx, true)
 			if err != nil {
 				return err
 			}
@@ -154,7 +159,11 @@ both work at every moment; if the run stops (crash, Ctrl-C), run it again: it fi
 the interrupted rotation where it stopped instead of adding yet another key, and a
 further run starts a new rotation. Old KEK keys are kept so backups stay readable.
 
-Run one rotate at a time. The blind-index key is not rotated: blind indexes and the
+It is safe to run many at once (cron on several hosts, a retried job): the keyset
+is saved with a compare-and-swap, so of rotations started together one adds a key
+and the others join it and help re-wrap; no saved keyset ever drops a key a person
+key is wrapped with. A person key that does not unwrap is counted and makes the
+command fail. The blind-index key is not rotated: blind indexes and the
 suppression list cannot be recomputed without the plaintext identifiers. The
 audit-signing key is not rotated either. The run is recorded in the audit trail.`,
 		Args: cobra.NoArgs,
@@ -162,7 +171,7 @@ audit-signing key is not rotated either. The run is recorded in the audit trail.
 			if batch < 1 {
 				// vault.Rotate would take it for the default; refuse it before a
 				// new key is added.
-				return fmt.Errorf("--batch %d: want at least 1 (the default is %d)", batch, vault.DefaultRotateBatch)
+				return usagef("--batch %d: want at least 1 (the default is %d)", batch, vault.DefaultRotateBatch)
 			}
 			ctx := cmd.Context()
 			v, st, err := f.openVault(ctx)
@@ -190,6 +199,8 @@ audit-signing key is not rotated either. The run is recorded in the audit trail.
 			switch {
 			case res.Resumed:
 				fmt.Fprintln(out, "finished an interrupted rotation (no new key added; run again to rotate)")
+			case res.Joined:
+				fmt.Fprintln(out, "another rotation running at the same time added a new key first; this run re-wrapped to it")
 			case res.Added:
 				fmt.Fprintln(out, "added a new primary key-encryption key")
 			}
@@ -221,6 +232,9 @@ func rotateRecord(res vault.RotateResult, err error) audit.Record {
 	}
 	if res.Resumed {
 		r.Reason = "interrupted rotation finished, person keys re-wrapped"
+	}
+	if res.Joined {
+		r.Reason = "joined a concurrent rotation, person keys re-wrapped"
 	}
 	if err != nil {
 		r.Outcome, r.Reason = audit.OutcomePartial, "rotation stopped before every person key was re-wrapped"

@@ -18,6 +18,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/jobs"
 	"github.com/intercom-privacy/intercom-privacy/server"
 	"github.com/intercom-privacy/intercom-privacy/store"
+	"github.com/intercom-privacy/intercom-privacy/store/groupcommit"
 	"github.com/intercom-privacy/intercom-privacy/webhook"
 )
 
@@ -43,6 +44,7 @@ func newServeCmd() *cobra.Command {
 		noWorkers     bool
 		applyInterval time.Duration
 		stopWait      time.Duration
+		webhookQueue  int
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -73,6 +75,12 @@ topics are applied in the background: the contact is fetched from Intercom and
 its allow-listed copy (see ` + "`sync contacts`" + `) updated, unless the person is
 suppressed. Other topics are stored and acknowledged.
 
+Notifications arriving together are stored in one transaction (group commit)
+by one writer, and each is acknowledged only once that transaction committed.
+When more than --webhook-queue notifications are waiting to be stored, or one
+waited 2 s without being started, the receiver answers 503 with Retry-After
+(nothing stored; Intercom delivers it again), never 500.
+
 serve also runs the job workers of ` + "`worker`" + ` (privacy requests, the retention
 schedule and every other registered job) unless --no-workers is given.
 
@@ -94,6 +102,9 @@ an orchestrator a grace period longer than --stop-timeout plus 15s.`,
 			if err := checkServeFlags(maxBody, applyInterval, stopWait); err != nil {
 				return err
 			}
+			if webhookQueue < 1 {
+				return fmt.Errorf("--webhook-queue %d: want a positive number of notifications (the default is %d)", webhookQueue, groupcommit.DefaultQueueSize)
+			}
 			if !noWorkers {
 				if err := o.validate(); err != nil {
 					return err
@@ -109,7 +120,7 @@ an orchestrator a grace period longer than --stop-timeout plus 15s.`,
 			}
 			return runServe(cmd.Context(), cmd.ErrOrStderr(), serveOptions{
 				settings: settings, workers: o, secret: secret, addr: addr, appID: appID, maxBody: maxBody,
-				noWorkers: noWorkers, applyInterval: applyInterval, stopWait: stopWait,
+				noWorkers: noWorkers, applyInterval: applyInterval, stopWait: stopWait, webhookQueue: webhookQueue,
 			})
 		},
 	}
@@ -122,6 +133,7 @@ an orchestrator a grace period longer than --stop-timeout plus 15s.`,
 	f.DurationVar(&applyInterval, "apply-interval", contactsync.DefaultApplyInterval, "how often stored webhook events that could not be applied yet are retried")
 	o.addFlags(cmd, 30*time.Minute, "longest run of one attempt of a job")
 	f.DurationVar(&stopWait, "stop-timeout", time.Minute, "how long to wait for running HTTP requests and jobs on interrupt")
+	f.IntVar(&webhookQueue, "webhook-queue", groupcommit.DefaultQueueSize, "notifications waiting to be stored beyond which webhooks are answered 503 with Retry-After")
 	return cmd
 }
 
@@ -178,6 +190,7 @@ type serveOptions struct {
 	noWorkers     bool
 	applyInterval time.Duration
 	stopWait      time.Duration
+	webhookQueue  int
 }
 
 // runServe listens first, then opens the application (waiting for the
@@ -235,6 +248,7 @@ func runServe(ctx context.Context, errw io.Writer, so serveOptions) error {
 	if err := a.RequireIntercom(); err != nil {
 		return fail(err)
 	}
+	defer a.StartCheckpointer(ctx)() // signs and witnesses the audit tail; last checkpoint on stop
 	p.opened(a)
 	syncer := newSyncer(a, "webhook")
 	applier := contactsync.NewApplier(syncer)
@@ -250,7 +264,19 @@ func runServe(ctx context.Context, errw io.Writer, so serveOptions) error {
 			}
 		}
 	}
-	sink.set(&contactsync.WebhookSink{Syncer: syncer, Wake: applier.Wake})
+	ws := &contactsync.WebhookSink{Syncer: syncer, Wake: applier.Wake}
+	// Notifications arriving together are stored in one transaction by one
+	// writer (group commit), each acknowledged once it is committed.
+	ws.Commit = groupcommit.New(a.Store, groupcommit.Options{QueueSize: so.webhookQueue, OnBatch: func(n int, err error) {
+		result := [2]string{"result", "committed"}
+		if err != nil {
+			result[1] = "failed"
+		}
+		m.Add(server.MetricWebhookBatches, 1, result)
+		m.Add(server.MetricWebhookBatchUnits, int64(n), result)
+	}})
+	defer ws.Commit.Close()
+	sink.set(ws)
 	var q *jobs.Queue
 	if !so.noWorkers {
 		wo := so.workers
@@ -262,7 +288,7 @@ func runServe(ctx context.Context, errw io.Writer, so serveOptions) error {
 		q = queue
 		defer queue.Close()
 		p.workersStarted(queue)
-		fmt.Fprintf(errw, "serve: workers running on %s (%d concurrent jobs, %d open request(s) queued)\n", queue.Backend(), wo.Concurrency, n)
+		fmt.Fprintf(errw, "serve: workers running on %s (%d concurrent jobs, %d job(s) added for open requests that had none)\n", queue.Backend(), wo.Concurrency, n)
 	}
 	var wg sync.WaitGroup
 	actx, stopApplier := context.WithCancel(ctx)
@@ -272,6 +298,8 @@ func runServe(ctx context.Context, errw io.Writer, so serveOptions) error {
 		_ = applier.Run(actx)
 	}()
 	serveErr := <-serveDone
+	// Every handler has returned: write what is still queued, then stop.
+	_ = ws.Commit.Close()
 	stopApplier()
 	wg.Wait()
 	var stopErr error

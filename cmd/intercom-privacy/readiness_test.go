@@ -47,7 +47,7 @@ func TestProbesFollowTheProcess(t *testing.T) {
 	}
 
 	// Migrations pending: the database answers, the migrations check fails.
-	raw, err := store.Open(ctx, dbURL, store.WithoutMigrate())
+	raw, err := store.Open(ctx, dbURL, store.WithoutMigrate(), store.WithCreate())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/audit/audittest"
@@ -20,19 +21,22 @@ type execer interface {
 	ExecRaw(ctx context.Context, q string, args ...any) (int64, error)
 }
 
-// unguard drops each backend's append-only triggers (migration 2), as the
+// unguard drops each backend's append-only triggers (migrations 2 and 3), as the
 // table owner could, so that the tamper suite can change rows and prove that
 // verification notices.
 var unguard = map[string][]string{
 	"sqlite": {
 		`DROP TRIGGER audit_records_no_update`, `DROP TRIGGER audit_records_no_delete`,
 		`DROP TRIGGER audit_checkpoints_no_update`, `DROP TRIGGER audit_checkpoints_no_delete`,
+		`DROP TRIGGER audit_head_forward_only`, `DROP TRIGGER audit_head_no_delete`,
 	},
 	"postgres": {
-		`DROP TRIGGER audit_records_append_only ON audit_records`,
+		`DROP TRIGGER audit_records_no_update ON audit_records`,
+		`DROP TRIGGER audit_records_no_delete ON audit_records`,
 		`DROP TRIGGER audit_records_no_truncate ON audit_records`,
 		`DROP TRIGGER audit_checkpoints_append_only ON audit_checkpoints`,
 		`DROP TRIGGER audit_checkpoints_no_truncate ON audit_checkpoints`,
+		`DROP TRIGGER audit_head_forward_only ON audit_head`,
 	},
 }
 
@@ -84,9 +88,13 @@ func TestAuditRowsAppendOnly(t *testing.T) {
 				`DELETE FROM audit_records`,
 				`UPDATE audit_checkpoints SET seq = seq`,
 				`DELETE FROM audit_checkpoints`,
+				`UPDATE audit_head SET seq = 3`,
+				`DELETE FROM audit_head`,
+				`INSERT INTO audit_prunes (record_seq, from_seq, to_seq, hash, recorded_at) VALUES (20, 1, 0, X'00', 0)`,
 			}
 			if b.Name == "postgres" {
-				refused = append(refused, `TRUNCATE audit_records`, `TRUNCATE audit_checkpoints`)
+				refused[len(refused)-1] = `INSERT INTO audit_prunes (record_seq, from_seq, to_seq, hash, recorded_at) VALUES (20, 1, 0, '\x00', 0)`
+				refused = append(refused, `TRUNCATE audit_records`, `TRUNCATE audit_checkpoints`, `TRUNCATE audit_head`)
 			}
 			for _, q := range refused {
 				n, err := exec(ctx, q)
@@ -94,7 +102,7 @@ func TestAuditRowsAppendOnly(t *testing.T) {
 					t.Errorf("%s: accepted (%d rows)", q, n)
 					continue
 				}
-				if !strings.Contains(err.Error(), "append-only") {
+				if !strings.Contains(err.Error(), "append-only") && !strings.Contains(q, "audit_prunes") {
 					t.Errorf("%s: refused, but not by the append-only guard: %v", q, err)
 				}
 			}
@@ -138,5 +146,47 @@ func BenchmarkAuditVerify(b *testing.B) {
 	}
 	for _, be := range storetest.Backends(b) {
 		b.Run(be.Name, func(b *testing.B) { audittest.BenchmarkVerify(b, opener(be), n) })
+	}
+}
+
+func TestAuditWitness(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) { audittest.RunWitnessSuite(t, unguarded(b)) })
+	}
+}
+
+// TestAuditPruneGuard: with the triggers in place, records are deleted only
+// through a prune (a row in audit_prunes, written by Chain.Prune with its
+// signed record); later records stay undeletable.
+func TestAuditPruneGuard(t *testing.T) {
+	ctx := context.Background()
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			ws := audittest.NewWitnessSetup(t, opener(b))
+			exec := ws.Backend.Mutator.(audittest.SQLMutator).Exec
+			now := audittest.Rows(t, ws.Backend.Reader)[24].Time.AddDate(2, 1, 0)
+			plan, err := audit.PlanPrune(ctx, ws.Backend.Reader, ws.Signer.Keyring(), now.AddDate(0, -24, 0), now, 24)
+			if err != nil || plan.ToSeq != 25 {
+				t.Fatalf("plan %+v %v", plan, err)
+			}
+			later, err := audit.NewChain(ws.Signer, audit.Options{Checker: &audit.StrictChecker{}, Now: func() time.Time { return now }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var n int64
+			if err := ws.Backend.Update(ctx, func(tx audit.Tx) error {
+				_, n, err = later.Prune(ctx, tx.(audit.PruneTx), plan, "cli")
+				return err
+			}); err != nil || n != 25 {
+				t.Fatalf("prune: %d records, %v", n, err)
+			}
+			if _, err := exec(ctx, `DELETE FROM audit_records WHERE seq = 26`); err == nil || !strings.Contains(err.Error(), "append-only") {
+				t.Fatalf("deleting the prune record itself: %v", err)
+			}
+			rep, err := audit.VerifyWith(ctx, ws.Backend.Reader, ws.Signer.Keyring(), audit.VerifyOptions{})
+			if err != nil || !rep.OK() || rep.FirstSeq != 26 || len(rep.Prunes) != 1 || rep.Head != 26 {
+				t.Fatalf("after the prune: %+v %v", rep, err)
+			}
+		})
 	}
 }

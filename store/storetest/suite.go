@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"RetentionRuns", testRetentionRuns},
 		{"ExportJobs", testExportJobs},
 		{"PurgePerson", testPurge},
+		{"Notices", testNotices},
 		{"TxRollback", testTxRollback},
 		{"AuditChain", testAuditChain},
 		{"AuditConcurrentAppends", testAuditConcurrent},
@@ -97,8 +98,17 @@ func keyStoreChecks(t *testing.T, ks vault.KeyStore) {
 	if _, err := ks.LoadKeyset(bg, "kek"); !errors.Is(err, vault.ErrNotFound) || !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("LoadKeyset of a missing keyset: %v, want vault.ErrNotFound and store.ErrNotFound", err)
 	}
-	must(t, ks.SaveKeyset(bg, "kek", []byte("one")))
-	must(t, ks.SaveKeyset(bg, "kek", []byte("two")))
+	must(t, ks.SwapKeyset(bg, "kek", nil, []byte("one")))
+	if err := ks.SwapKeyset(bg, "kek", nil, []byte("other")); !errors.Is(err, vault.ErrKeysetChanged) {
+		t.Fatalf("SwapKeyset(old nil) over an existing keyset: %v, want vault.ErrKeysetChanged", err)
+	}
+	if err := ks.SwapKeyset(bg, "kek", []byte("stale"), []byte("other")); !errors.Is(err, vault.ErrKeysetChanged) {
+		t.Fatalf("SwapKeyset with a stale old: %v, want vault.ErrKeysetChanged", err)
+	}
+	if err := ks.SwapKeyset(bg, "index", []byte("one"), []byte("other")); !errors.Is(err, vault.ErrKeysetChanged) {
+		t.Fatalf("SwapKeyset of a missing keyset with old set: %v, want vault.ErrKeysetChanged", err)
+	}
+	must(t, ks.SwapKeyset(bg, "kek", []byte("one"), []byte("two")))
 	if b, err := ks.LoadKeyset(bg, "kek"); err != nil || string(b) != "two" {
 		t.Fatalf("LoadKeyset = %q, %v; want the last saved", b, err)
 	}
@@ -116,11 +126,14 @@ func keyStoreChecks(t *testing.T, ks vault.KeyStore) {
 	if string(again.Wrapped) != "w1" || again.KEKVersion != 7 {
 		t.Fatalf("second CreatePersonKey replaced the key: %+v", again)
 	}
-	must(t, ks.UpdatePersonKey(bg, vault.PersonKey{ID: "p1", Wrapped: []byte("w1b"), KEKVersion: 8}))
+	if err := ks.UpdatePersonKey(bg, vault.PersonKey{ID: "p1", Wrapped: []byte("w1b"), KEKVersion: 8}, []byte("not-w1")); !errors.Is(err, vault.ErrNotFound) {
+		t.Fatalf("UpdatePersonKey with a stale prev: %v, want vault.ErrNotFound (nothing written)", err)
+	}
+	must(t, ks.UpdatePersonKey(bg, vault.PersonKey{ID: "p1", Wrapped: []byte("w1b"), KEKVersion: 8}, []byte("w1")))
 	if k, _ := ks.LoadPersonKey(bg, "p1"); string(k.Wrapped) != "w1b" || k.KEKVersion != 8 || !k.CreatedAt.Equal(k1.CreatedAt) {
 		t.Fatalf("after update: %+v", k)
 	}
-	if err := ks.UpdatePersonKey(bg, vault.PersonKey{ID: "nope", Wrapped: []byte("x")}); !errors.Is(err, vault.ErrNotFound) {
+	if err := ks.UpdatePersonKey(bg, vault.PersonKey{ID: "nope", Wrapped: []byte("x")}, nil); !errors.Is(err, vault.ErrNotFound) {
 		t.Fatalf("UpdatePersonKey missing: %v", err)
 	}
 	for _, id := range []string{"p3", "p2", "p4", "p5"} {
@@ -147,10 +160,16 @@ func keyStoreChecks(t *testing.T, ks vault.KeyStore) {
 		t.Fatalf("PersonKeys walk = %v", ids)
 	}
 	if bu, ok := ks.(vault.PersonKeyBatchUpdater); ok {
-		n, err := bu.UpdatePersonKeys(bg, []vault.PersonKey{{ID: "p2", Wrapped: []byte("p2b"), KEKVersion: 3},
-			{ID: "gone", Wrapped: []byte("x")}, {ID: "p3", Wrapped: []byte("p3b"), KEKVersion: 3}})
+		n, err := bu.UpdatePersonKeys(bg, []vault.PersonKeyUpdate{
+			{Key: vault.PersonKey{ID: "p2", Wrapped: []byte("p2b"), KEKVersion: 3}, Prev: []byte("p2")},
+			{Key: vault.PersonKey{ID: "gone", Wrapped: []byte("x")}, Prev: []byte("x")},
+			{Key: vault.PersonKey{ID: "p4", Wrapped: []byte("p4b"), KEKVersion: 3}, Prev: []byte("changed meanwhile")},
+			{Key: vault.PersonKey{ID: "p3", Wrapped: []byte("p3b"), KEKVersion: 3}, Prev: []byte("p3")}})
 		if err != nil || n != 2 {
-			t.Fatalf("UpdatePersonKeys = %d, %v; want 2 (missing keys skipped)", n, err)
+			t.Fatalf("UpdatePersonKeys = %d, %v; want 2 (missing and changed keys skipped)", n, err)
+		}
+		if k, _ := ks.LoadPersonKey(bg, "p4"); string(k.Wrapped) != "p4" {
+			t.Fatalf("UpdatePersonKeys replaced a key that changed meanwhile: %+v", k)
 		}
 		if k, _ := ks.LoadPersonKey(bg, "p3"); string(k.Wrapped) != "p3b" || k.KEKVersion != 3 {
 			t.Fatalf("after UpdatePersonKeys: %+v", k)
@@ -527,6 +546,18 @@ func testRequests(t *testing.T, st store.Store) {
 	list, _ = st.ListRequests(bg, store.RequestFilter{Limit: 1})
 	if len(list) != 1 {
 		t.Fatalf("ListRequests limit = %d", len(list))
+	}
+	list, _ = st.ListRequests(bg, store.RequestFilter{SubjectRef: "subj1"})
+	if len(list) != 1 || list[0].ID != r.ID {
+		t.Fatalf("ListRequests by subject = %v", list)
+	}
+	list, _ = st.ListRequests(bg, store.RequestFilter{SubjectRef: "subj1", Types: []store.RequestType{store.RequestAccess}})
+	if len(list) != 0 {
+		t.Fatalf("ListRequests by subject and another type = %v", list)
+	}
+	list, _ = st.ListRequests(bg, store.RequestFilter{Types: []store.RequestType{store.RequestAccess, store.RequestErasure}})
+	if len(list) != 1 || list[0].ID != r2.ID {
+		t.Fatalf("ListRequests by type = %v", list)
 	}
 	// A stale expected state is refused, naming the actual state.
 	r.State = store.StateCompleted

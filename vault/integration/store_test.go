@@ -174,11 +174,11 @@ type crashAfter struct {
 	n atomic.Int64
 }
 
-func (c *crashAfter) UpdatePersonKey(ctx context.Context, k vault.PersonKey) error {
+func (c *crashAfter) UpdatePersonKey(ctx context.Context, k vault.PersonKey, prev []byte) error {
 	if c.n.Add(-1) < 0 {
 		return errors.New("simulated crash")
 	}
-	return c.KeyStore.UpdatePersonKey(ctx, k)
+	return c.KeyStore.UpdatePersonKey(ctx, k, prev)
 }
 
 // crashAfterBatches fails UpdatePersonKeys after n successful batches.
@@ -187,7 +187,7 @@ type crashAfterBatches struct {
 	n atomic.Int64
 }
 
-func (c *crashAfterBatches) UpdatePersonKeys(ctx context.Context, keys []vault.PersonKey) (int, error) {
+func (c *crashAfterBatches) UpdatePersonKeys(ctx context.Context, keys []vault.PersonKeyUpdate) (int, error) {
 	if c.n.Add(-1) < 0 {
 		return 0, errors.New("simulated crash")
 	}

@@ -9,6 +9,7 @@ import (
 	"hash"
 	"io"
 	"iter"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -465,7 +466,51 @@ func (o *TxOps) LastCheckpoint(ctx context.Context) (audit.Checkpoint, bool, err
 	return out[0], true, nil
 }
 
+// RecordHash implements audit.PruneTx.
+func (o *TxOps) RecordHash(ctx context.Context, seq int64) ([]byte, bool, error) {
+	var h []byte
+	err := o.queryRow(ctx, `SELECT hash FROM audit_records WHERE seq = $1`, []any{seq}, &h)
+	if errors.Is(err, errNoRows) {
+		return nil, false, nil
+	}
+	return h, err == nil, err
+}
+
+// DeletePruned implements audit.PruneTx: it records the prune in
+// audit_prunes (the append-only guard lets a DELETE through only for records
+// a prune covers) and deletes the records it names.
+func (o *TxOps) DeletePruned(ctx context.Context, p audit.Prune) (int64, error) {
+	if p.FromSeq < 1 || p.ToSeq < p.FromSeq || p.Seq <= p.ToSeq {
+		return 0, fmt.Errorf("%w: prune of records %d to %d by record %d", store.ErrInvalid, p.FromSeq, p.ToSeq, p.Seq)
+	}
+	if _, err := o.exec(ctx, `INSERT INTO audit_prunes (record_seq, from_seq, to_seq, hash, recorded_at) VALUES ($1, $2, $3, $4, $5)`,
+		p.Seq, p.FromSeq, p.ToSeq, bval(p.Hash), ts(p.Time)); err != nil {
+		return 0, err
+	}
+	return o.exec(ctx, `DELETE FROM audit_records WHERE seq >= $1 AND seq <= $2`, p.FromSeq, p.ToSeq)
+}
+
 // ---- audit.Reader ----
+
+// StoredHead implements audit.HeadReader: the audit_head row, unlocked.
+func (o *Ops) StoredHead(ctx context.Context) (int64, []byte, error) {
+	var seq int64
+	var hash []byte
+	err := o.queryRow(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`, nil, &seq, &hash)
+	if errors.Is(err, errNoRows) {
+		return 0, nil, fmt.Errorf("%w: the audit_head row is missing", store.ErrCorrupt)
+	}
+	if seq == 0 {
+		hash = nil
+	}
+	return seq, hash, err
+}
+
+// CheckpointsAfter implements audit.CheckpointsAfterReader: the checkpoints
+// above seq, ascending.
+func (o *Ops) CheckpointsAfter(ctx context.Context, seq int64) iter.Seq2[audit.Checkpoint, error] {
+	return o.checkpointsFrom(ctx, seq, math.MaxInt64)
+}
 
 // ReadBatch is how many checkpoints one query of Checkpoints reads (Records
 // reads RecordsBatch records per query; see audit_read.go).
@@ -473,8 +518,13 @@ const ReadBatch = 2000
 
 // Checkpoints implements audit.Reader: ascending Seq (then insertion order).
 func (o *Ops) Checkpoints(ctx context.Context) iter.Seq2[audit.Checkpoint, error] {
+	return o.checkpointsFrom(ctx, -1, -1)
+}
+
+// checkpointsFrom yields the checkpoints after (afterSeq, afterID) in (seq,
+// id) order, ReadBatch per query.
+func (o *Ops) checkpointsFrom(ctx context.Context, afterSeq, afterID int64) iter.Seq2[audit.Checkpoint, error] {
 	return func(yield func(audit.Checkpoint, error) bool) {
-		var afterSeq, afterID int64 = -1, -1
 		for {
 			var batch []audit.Checkpoint
 			var lastID int64

@@ -23,15 +23,33 @@ func (o *Ops) LoadKeyset(ctx context.Context, name string) ([]byte, error) {
 	return b, err
 }
 
-// SaveKeyset implements vault.KeyStore.
-func (o *Ops) SaveKeyset(ctx context.Context, name string, encrypted []byte) error {
+// SwapKeyset implements vault.KeyStore: one conditional statement, so the
+// comparison and the write are atomic on both backends (an INSERT that does
+// nothing on conflict when old is nil, an UPDATE guarded by the stored bytes
+// otherwise); no row written means another process saved first.
+func (o *Ops) SwapKeyset(ctx context.Context, name string, old, encrypted []byte) error {
 	if name == "" {
 		return fmt.Errorf("%w: keyset name is empty", store.ErrInvalid)
 	}
-	_, err := o.exec(ctx, `INSERT INTO keysets (name, encrypted, updated_at) VALUES ($1, $2, $3)
-		ON CONFLICT (name) DO UPDATE SET encrypted = excluded.encrypted, updated_at = excluded.updated_at`,
-		name, bval(encrypted), o.now().UnixMicro())
-	return err
+	if len(encrypted) == 0 {
+		return fmt.Errorf("%w: keyset is empty", store.ErrInvalid)
+	}
+	var n int64
+	var err error
+	if old == nil {
+		n, err = o.exec(ctx, `INSERT INTO keysets (name, encrypted, updated_at) VALUES ($1, $2, $3)
+			ON CONFLICT (name) DO NOTHING`, name, bval(encrypted), o.now().UnixMicro())
+	} else {
+		n, err = o.exec(ctx, `UPDATE keysets SET encrypted = $3, updated_at = $4 WHERE name = $1 AND encrypted = $2`,
+			name, bval(old), bval(encrypted), o.now().UnixMicro())
+	}
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return vault.ErrKeysetChanged
+	}
+	return nil
 }
 
 const personKeyCols = `id, wrapped, kek_version, created_at`
@@ -68,10 +86,12 @@ func (o *Ops) CreatePersonKey(ctx context.Context, k vault.PersonKey) (vault.Per
 	return o.LoadPersonKey(ctx, k.ID)
 }
 
+// updatePersonKeySQL replaces a wrapped key only if it is still the one read.
+const updatePersonKeySQL = `UPDATE person_keys SET wrapped = $2, kek_version = $3 WHERE id = $1 AND wrapped = $4`
+
 // UpdatePersonKey implements vault.KeyStore.
-func (o *Ops) UpdatePersonKey(ctx context.Context, k vault.PersonKey) error {
-	n, err := o.exec(ctx, `UPDATE person_keys SET wrapped = $2, kek_version = $3 WHERE id = $1`,
-		k.ID, bval(k.Wrapped), int64(k.KEKVersion))
+func (o *Ops) UpdatePersonKey(ctx context.Context, k vault.PersonKey, prev []byte) error {
+	n, err := o.exec(ctx, updatePersonKeySQL, k.ID, bval(k.Wrapped), int64(k.KEKVersion), bval(prev))
 	if err != nil {
 		return err
 	}
@@ -82,14 +102,14 @@ func (o *Ops) UpdatePersonKey(ctx context.Context, k vault.PersonKey) error {
 }
 
 // UpdatePersonKeys implements vault.PersonKeyBatchUpdater: all keys in one
-// transaction; keys that no longer exist are skipped.
-func (o *Ops) UpdatePersonKeys(ctx context.Context, keys []vault.PersonKey) (int, error) {
+// transaction; keys that no longer exist or changed meanwhile are skipped.
+func (o *Ops) UpdatePersonKeys(ctx context.Context, updates []vault.PersonKeyUpdate) (int, error) {
 	var n int
 	err := o.Atomic(ctx, func(t *Ops) error {
 		n = 0
-		for _, k := range keys {
-			c, err := t.exec(ctx, `UPDATE person_keys SET wrapped = $2, kek_version = $3 WHERE id = $1`,
-				k.ID, bval(k.Wrapped), int64(k.KEKVersion))
+		for _, u := range updates {
+			k := u.Key
+			c, err := t.exec(ctx, updatePersonKeySQL, k.ID, bval(k.Wrapped), int64(k.KEKVersion), bval(u.Prev))
 			if err != nil {
 				return err
 			}
@@ -456,6 +476,16 @@ func (o *Ops) ListRequests(ctx context.Context, f store.RequestFilter) ([]store.
 	if !f.DueBefore.IsZero() {
 		args = append(args, f.DueBefore.UnixMicro())
 		q += fmt.Sprintf(` AND COALESCE(extended_due_at, due_at) < $%d`, len(args))
+	}
+	if f.SubjectRef != "" {
+		args = append(args, f.SubjectRef)
+		q += fmt.Sprintf(` AND subject_ref = $%d`, len(args))
+	}
+	if len(f.Types) > 0 {
+		q += ` AND type IN (` + placeholders(len(args)+1, len(f.Types)) + `)`
+		for _, t := range f.Types {
+			args = append(args, string(t))
+		}
 	}
 	limit := f.Limit
 	if limit <= 0 {

@@ -1,0 +1,505 @@
+package pii
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"embed"
+	"encoding/binary"
+	"math/bits"
+	"strings"
+	"sync"
+)
+
+// Person names in free text. A name is a run of one to four capitalised
+// words (with particles such as "van", "de", "di" between them) that
+//
+//   - follows a greeting or signature cue ("Hi", "Dear", "Thanks,",
+//     "Regards,", "Bonjour", "Hallo", "Hola", "Ciao", "Beste", ...) or a
+//     self-introduction ("my name is", "I'm", "this is", "je m'appelle",
+//     "ich heiße", "me llamo", "mi chiamo", "mijn naam is");
+//   - follows a title (Mr, Mrs, Ms, Miss, Dr, Prof, Herr, Frau, Mme, Sr,
+//     Sra, Sig, Dhr, Mevr);
+//   - or, without a cue, is at least two words whose first is in the
+//     first-name lexicon and whose last is in the surname lexicon.
+//
+// Common words that are also names ("May", "Will", "Bill", "Grace",
+// "Mark") are never a name on the lexicon rule alone, and words that
+// follow a greeting without being names ("Hi Team", "Dear Customer") are
+// never one. The lexicons (pii/names) are embedded and decompressed once.
+
+//go:embed names/first.txt.gz names/last.txt.gz
+var nameFiles embed.FS
+
+const (
+	lexFirst = 1 << iota
+	lexLast
+)
+
+var (
+	lexOnce sync.Once
+	lexicon map[string]uint8
+)
+
+func loadLexicon() {
+	m := make(map[string]uint8, 12500)
+	for _, f := range []struct {
+		path string
+		bit  uint8
+	}{{"names/first.txt.gz", lexFirst}, {"names/last.txt.gz", lexLast}} {
+		fh, err := nameFiles.Open(f.path)
+		if err != nil {
+			panic("pii: embedded name lexicon missing: " + f.path) // a build fault, not input
+		}
+		zr, err := gzip.NewReader(fh)
+		if err != nil {
+			panic("pii: embedded name lexicon unreadable: " + f.path)
+		}
+		sc := bufio.NewScanner(zr)
+		for sc.Scan() {
+			if w := sc.Text(); w != "" {
+				m[w] |= f.bit
+			}
+		}
+		if sc.Err() != nil {
+			panic("pii: embedded name lexicon unreadable: " + f.path)
+		}
+		fh.Close()
+	}
+	lexicon = m
+}
+
+func lexLookup(w []byte) uint8 {
+	lexOnce.Do(loadLexicon)
+	if v := lexicon[string(w)]; v != 0 || len(w) > 32 {
+		return v
+	}
+	// "Léa", "Ciarán": the lexicon may hold the name without accents.
+	var buf [32]byte
+	n, folded := 0, false
+	for k := 0; k < len(w); k++ {
+		c := w[k]
+		if c == 0xC3 && k+1 < len(w) {
+			if b := latin1Base(w[k+1]); b != 0 {
+				buf[n] = b
+				n++
+				k++
+				folded = true
+				continue
+			}
+		}
+		buf[n] = c
+		n++
+	}
+	if !folded {
+		return 0
+	}
+	return lexicon[string(buf[:n])]
+}
+
+// latin1Base returns the ASCII base letter of the Latin-1 letter encoded as
+// 0xC3 c in UTF-8 ("é" is C3 A9), or 0.
+func latin1Base(c byte) byte {
+	const upper = "AAAAAAACEEEEIIII\x00NOOOOO\x00OUUUUY"
+	const lower = "aaaaaaaceeeeiiii\x00nooooo\x00ouuuuy"
+	switch {
+	case c >= 0x80 && c < 0x80+byte(len(upper)):
+		return upper[c-0x80]
+	case c >= 0xA0 && c < 0xA0+byte(len(lower)):
+		return lower[c-0xA0]
+	}
+	return 0
+}
+
+// isFirstName reports whether w is in the first-name lexicon and not a
+// common word.
+func isFirstName(w []byte) bool {
+	return lexLookup(w)&lexFirst != 0 && !nameStop[string(w)]
+}
+
+// nameStop are capitalised words that are in the lexicons but are more
+// often ordinary words, month names or words at the start of a sentence.
+var nameStop = map[string]bool{}
+
+// greetNot are capitalised words that follow a greeting or a title cue
+// without being a name.
+var greetNot = map[string]bool{}
+
+// nameCues are the words (folded to lower case) after which a capitalised
+// word is a name; the value says whether a comma may stand between
+// ("Thanks, Jane" and the signature "Regards,\nJane").
+var nameCues = map[string]bool{}
+
+// nameTitles precede a name ("Mr Smith", "Dr. Jane Doe").
+var nameTitles = map[string]bool{}
+
+// nameParticleStart[c] is set when some particle starts with c.
+var nameParticleStart [256]bool
+
+// titleFirst has bit c-'A' set when some title starts with the letter c.
+var titleFirst uint32
+
+// nameParticles may stand between the words of a name.
+var nameParticles = map[string]bool{}
+
+func init() {
+	for _, w := range []string{"May", "Will", "Bill", "Grace", "Mark", "June", "April", "August", "Rose", "Hope",
+		"Joy", "Faith", "Dawn", "Summer", "Sunny", "Art", "Guy", "Pat", "Chase", "Hunter", "Page", "Long", "Young",
+		"King", "White", "Black", "Brown", "Green", "Street", "Hall", "Baker", "Miller", "Price", "Rich", "Love",
+		"Bell", "Wood", "Stone", "Field", "Lane", "Hill", "Park", "Ford", "Case", "Cash", "Sterling", "Golden",
+		"Star", "Sky", "River", "Forest", "Rock", "Glen", "Dale", "Grant", "Sale", "Close", "Best", "Don",
+		"Ben", "Max", "Jack", "Sue", "Drew", "Rob", "Bob", "Ray", "Gene", "Lou", "Pete", "Jean", "Major", "General",
+		"Christian", "Frank", "Earnest", "Ernest", "Royal", "Ivy", "Holly", "Lily", "Jewel", "Crystal", "Amber",
+		"Ruby", "Pearl", "Olive", "Iris", "Violet", "Jasmine", "Daisy", "Heather", "Autumn", "Winter", "Spring",
+		"Angel", "Precious", "Destiny", "Harmony", "Melody", "Unity", "Liberty", "Justice", "Trinity", "Paris",
+		"London", "Berlin", "Madrid", "Roma", "Milano", "Florence", "Austin", "Dallas", "Houston", "Jordan",
+		"Georgia", "Virginia", "Carolina", "Dakota", "Montana", "Nevada", "India", "China", "Israel", "America",
+		"Mercedes", "Porsche", "Tesla", "Apple", "Amazon", "Google", "Microsoft", "Linux", "Windows", "Java",
+		"Ruby", "Python", "Rust", "Go", "Swift", "Kotlin", "Monday", "Tuesday", "Wednesday", "Thursday",
+		"Friday", "Saturday", "Sunday", "January", "February", "March", "July", "September", "October",
+		"November", "December", "Thanks", "Thank", "Hello", "Dear", "Please", "Sorry", "Order", "Account",
+		"Customer", "Support", "Team", "Service", "Manager", "Server", "Error", "Warning", "Info", "Debug",
+		"New", "York", "San", "Santa", "Los", "Las", "Le", "La", "Les", "El", "Il", "De", "Van", "Von", "Der",
+		"Den", "Del", "Della", "Di", "Da", "Du", "Des", "Saint", "St", "North", "South", "East", "West",
+		"Central", "United", "Kingdom", "States", "Bank", "Card", "Visa", "Master", "Express", "Union",
+		"Post", "Office", "Home", "Street", "Road", "Avenue", "Guerra", "Paz", "Luz", "Sol", "Mar", "Cruz",
+		"Reyes", "Santos", "Angeles", "Dolores", "Mercedes", "Pilar", "Rosario", "Consuelo", "Soledad",
+		"Amparo", "Esperanza", "Gloria", "Victoria", "Fortuna", "Bella", "Felice", "Fiore",
+		"Vita", "Speranza", "Prima", "Neve", "Sole", "Serena",
+		"Rosa", "Blanc", "Petit", "Grand", "Blanche", "Claire",
+		"Roi", "Lion", "Mai", "Juli", "Juni", "Sommer", "Winter", "Herbst", "Koch", "Schneider", "Fischer",
+		"Weber", "Wagner", "Becker", "Schulz", "Hoffmann", "Klein", "Wolf", "Neumann", "Schwarz", "Braun",
+		"Lange", "Hahn", "Vogel", "Fuchs", "Berg", "Kaiser", "Herr", "Frau", "Engel", "Jung", "Roth", "Sommer",
+		"Bakker", "Visser", "Smit", "Meijer", "Mulder", "Bos", "Vos", "Dekker", "Brouwer", "Koster", "Prins",
+		"Ok", "Okay", "Yes", "No", "Hi", "Hey", "All", "Everyone", "There", "So", "Much", "Again", "Guys",
+		"Folks", "Sir", "Madam", "Madame", "Monsieur", "Team", "Admin", "Administrator", "User", "Agent",
+		"Unknown", "Anonymous", "Test", "Testing", "Demo", "Example", "Sample", "Default", "Null", "None",
+		"Worker", "Master", "Slave", "Primary", "Secondary", "Main", "Node", "Cluster", "Pod", "Job"} {
+		nameStop[w] = true
+	}
+	for _, w := range []string{"Team", "All", "Everyone", "There", "Guys", "Folks", "Sir", "Madam", "Madame",
+		"Monsieur", "Customer", "Customers", "Client", "Support", "Again", "So", "Much", "For", "You", "In",
+		"Advance", "Again", "Both", "Friends", "Colleagues", "Sirs", "Team,", "Hiring", "Manager", "Valued",
+		"Member", "Members", "User", "Users", "Partner", "Partners", "Tous", "Toutes", "Alle", "Zusammen",
+		"Todos", "Tutti", "Allemaal", "Iedereen", "Kunde", "Kundin", "Cliente", "Klant", "Equipo", "Squadra",
+		"The", "This", "That", "What", "How", "Why", "When", "Where", "Who", "It", "We", "I", "And", "Or",
+		"But", "From", "To", "With", "Your", "My", "Our", "Their", "His", "Her", "A", "An", "Not", "Very",
+		"Good", "Great", "Morning", "Afternoon", "Evening", "Night", "Day", "Week", "Year", "Best", "Kind",
+		"Warm", "Regards", "Thanks", "Thank", "Cheers", "Sincerely", "Happy", "Welcome", "Lots", "Love",
+		"Hello", "Hi", "Hey", "Dear", "Please", "Sorry", "Sure", "Yes", "No", "Ok", "Okay", "Of", "On",
+		"At", "By", "As", "Is", "Are", "Was", "Be", "Can", "Could", "Would", "Should", "Will", "Did", "Do",
+		"Does", "Have", "Has", "Had", "Just", "Also", "Still", "Now", "Then", "Here", "Today", "Tomorrow",
+		"Yesterday", "Again", "Everybody", "Anyone", "Someone", "Nobody", "Merci", "Danke", "Gracias",
+		"Grazie", "Bedankt", "Obrigado", "Obrigada", "Bonjour", "Hallo", "Hola", "Ciao", "Salve", "Beste",
+		"Liebe", "Lieber", "Cher", "Chère", "Querido", "Querida", "Gentile", "Caro", "Cara", "Geachte",
+		"Sehr", "Geehrte", "Geehrter", "Estimado", "Estimada", "Egregio", "Gentilissimo", "Gentilissima",
+		"Mr", "Mrs", "Ms", "Miss", "Dr", "Prof", "Doctor", "Professor", "Herr", "Frau", "Mme", "Mlle",
+		"Sr", "Sra", "Srta", "Sig", "Dhr", "Mevr", "Don", "Dona", "Doña", "Bye", "Goodbye", "Welcome", "Back", "World", "Again,"} {
+		greetNot[w] = true
+	}
+	for _, w := range []string{"hi", "hello", "hey", "dear", "thanks", "thank you", "cheers", "regards",
+		"best", "sincerely", "greetings", "bonjour", "salut", "merci", "cordialement", "hallo", "liebe",
+		"lieber", "danke", "gru\u00df", "gr\u00fc\u00dfe", "hola", "gracias", "saludos", "querido", "querida",
+		"estimado", "estimada", "ciao", "salve", "grazie", "saluti", "cari", "caro", "cara", "gentile",
+		"beste", "geachte", "groeten", "bedankt", "hoi", "is", "am", "im", "i'm", "appelle", "hei\u00dfe",
+		"heisse", "llamo", "chiamo", "ben", "name", "naam", "nombre", "nom", "nome", "from", "by", "signed",
+		"love", "xoxo", "welcome", "congratulations", "bye", "ciao"} {
+		nameCues[w] = true
+	}
+	for _, w := range []string{"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "lady", "lord", "herr", "frau",
+		"mme", "mlle", "m", "sr", "sra", "srta", "sig", "sigra", "signor", "signora", "dott", "dottssa", "dhr",
+		"mevr", "mevrouw", "meneer", "monsieur", "madame", "don", "do\u00f1a", "doctor", "professor"} {
+		nameTitles[w] = true
+		titleFirst |= 1 << (w[0] - 'a')
+	}
+	for _, w := range []string{"van", "de", "der", "den", "von", "di", "da", "del", "della", "la", "le", "du",
+		"dos", "das", "do", "ten", "ter", "y", "zu", "vom", "dei", "degli", "van't", "d'", "bin", "al"} {
+		nameParticles[w] = true
+		nameParticleStart[w[0]] = true
+	}
+}
+
+// capWord returns the end of the capitalised word at i (an upper-case
+// ASCII letter then letters, non-ASCII letters, apostrophes or hyphens)
+// or i when there is none; a word glued to digits, '_', '@', '/', '.'
+// followed by a letter, or '=' is not a name word.
+func capWord(t []byte, i int) int {
+	n := len(t)
+	if i >= n || !isUpper(t[i]) {
+		return i
+	}
+	e := i + 1
+	lowers := 0
+	for e < n && e-i < 24 {
+		c := t[e]
+		switch {
+		case c >= 'a' && c <= 'z':
+			lowers++
+		case c >= 0x80 || c == '\'' || c == '-' && e+1 < n && isUpper(t[e+1]):
+		case isUpper(c) && (t[e-1] == '\'' || e-i == 2 && t[i] == 'M' && t[i+1] == 'c'): // O'Brien, McDonald
+		default:
+			goto done
+		}
+		e++
+	}
+done:
+	if e < n && (isDigit(t[e]) || isUpper(t[e]) || t[e] == '_' || t[e] == '@' || t[e] == '=' || t[e] == '/' ||
+		t[e] == '.' && e+1 < n && isLetter(t[e+1]) || t[e] == ':' && e+1 < n && t[e+1] != ' ') {
+		return i
+	}
+	if e-i < 2 || lowers == 0 || e-i >= 24 {
+		return i
+	}
+	return e
+}
+
+// names finds person names (see the comment at the top of this file). It
+// looks only at upper-case ASCII letters that start a word, so text
+// without them costs one table look-up a byte.
+func (s *scanner) names() {
+	if !s.e.on[TypePerson] {
+		return
+	}
+	t := s.t
+	n := len(t)
+	for i := 0; i < n; i++ {
+		// Eight bytes at a time up to the next upper-case ASCII letter
+		// that follows a blank: most log bytes are neither.
+		for i+8 <= n {
+			x := binary.LittleEndian.Uint64(t[i:])
+			y := x &^ swarHigh
+			up := (y + swarOnes*(0x80-'A')) &^ (y + swarOnes*(0x7f-'Z')) &^ x & swarHigh
+			if up == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(up) >> 3
+			break
+		}
+		if i >= n {
+			break
+		}
+		if !isUpper(t[i]) || i > 0 && (isWordByte(t[i-1]) || t[i-1] == '.' || t[i-1] == '/' || t[i-1] == '-' ||
+			t[i-1] == '_' || t[i-1] == '@' || t[i-1] == '=' || t[i-1] == '$' || t[i-1] == '#') {
+			continue
+		}
+		e := capWord(t, i)
+		if e == i {
+			i = skipWord(t, i)
+			continue
+		}
+		// A title: "Mr Smith", "Dr. Jane Doe", "Herr Müller".
+		if e-i <= 9 && titleFirst&(1<<(t[i]-'A')) != 0 && inFold(nameTitles, t[i:e]) {
+			k := e
+			if k < n && t[k] == '.' {
+				k++
+			}
+			if k+1 < n && t[k] == ' ' {
+				// "Herr de Jong", "Mevr. van den Berg": particles first.
+				p := k + 1
+				for m := 0; m < 2; m++ {
+					pe := p
+					for pe < n && pe-p < 6 && t[pe] >= 'a' && t[pe] <= 'z' {
+						pe++
+					}
+					if pe > p && pe+1 < n && t[pe] == ' ' && nameParticles[string(t[p:pe])] {
+						p = pe + 1
+						continue
+					}
+					break
+				}
+				if p < n && isUpper(t[p]) {
+					if ne := s.nameRun(p, true); ne > p {
+						s.emit(TypePerson, k+1, ne, 0.85, "title")
+						i = ne - 1
+						continue
+					}
+				}
+			}
+			i = e - 1
+			continue
+		}
+		// One word alone needs a cue before it: test that first, it is
+		// cheaper than the look-ups of nameRun.
+		if !(e+1 < n && t[e] == ' ' && (isUpper(t[e+1]) || t[e+1] >= 'a' && t[e+1] <= 'z' && nameParticleStart[t[e+1]])) && !s.cueBefore(i) {
+			i = e - 1
+			continue
+		}
+		ne := s.nameRun(i, false)
+		if ne > i {
+			conf, why := float32(0), ""
+			if c := s.cueBefore(i); c && (lexLookup(t[i:e]) != 0 || ne == e && (ne == n || strings.IndexByte(",.!?;:\n\r)", t[ne]) >= 0)) {
+				// A cue, and a first word the lexicons know, or a name
+				// standing alone ("Hi Zorblax,"); not "Hi, Visa 4111..."
+				// nor "Hello World Maria".
+				conf, why = 0.85, "cue"
+			} else if s.lexiconName(i, ne) {
+				conf, why = 0.75, "lexicon"
+			}
+			if why != "" {
+				s.emit(TypePerson, i, ne, conf, why)
+				i = ne - 1
+				continue
+			}
+		}
+		i = e - 1
+	}
+}
+
+func skipWord(t []byte, i int) int {
+	for i < len(t) && isWordByte(t[i]) {
+		i++
+	}
+	return i
+}
+
+// inFold reports whether the word w, folded to lower case, is in m,
+// without allocating.
+func inFold(m map[string]bool, w []byte) bool {
+	if len(w) > 16 {
+		return false
+	}
+	var buf [16]byte
+	for k, c := range w {
+		buf[k] = lower(c)
+	}
+	return m[string(buf[:len(w)])]
+}
+
+// eqFold reports whether w folded to lower case is v (lower case).
+func eqFold(w []byte, v string) bool { return len(w) == len(v) && hasPrefixFold(w, v) }
+
+// nameRun returns the end of the name that starts with the capitalised word
+// at i: up to four capitalised words separated by one blank, with
+// particles between them; i when the first word cannot start a name. With
+// cued set (after a title or a cue) the words are not checked against the
+// greeting stop list beyond the first.
+func (s *scanner) nameRun(i int, cued bool) int {
+	t := s.t
+	n := len(t)
+	e := capWord(t, i)
+	if e == i || greetNot[string(t[i:e])] {
+		return i
+	}
+	end := e
+	for words := 1; words < 4; {
+		k := end
+		if k+1 >= n || t[k] != ' ' {
+			break
+		}
+		k++
+		// Particles: "van der", "de la", "di".
+		p := k
+		for m := 0; m < 2; m++ {
+			pe := p
+			for pe < n && pe-p < 6 && (t[pe] >= 'a' && t[pe] <= 'z' || t[pe] == '\'') {
+				pe++
+			}
+			if pe > p && pe < n && (t[pe] == ' ' || t[pe-1] == '\'') && nameParticles[string(t[p:pe])] {
+				p = pe
+				if t[p] == ' ' {
+					p++
+				}
+				continue
+			}
+			break
+		}
+		we := capWord(t, p)
+		if we == p || greetNot[string(t[p:we])] || inFold(nameTitles, t[p:we]) {
+			break
+		}
+		end = we
+		words++
+	}
+	_ = cued
+	return end
+}
+
+// cueBefore reports whether a greeting, signature or self-introduction
+// cue stands right before the name at i: "Hi Jane", "Dear Jane",
+// "Thanks, Jane", "Regards,\nJane", "my name is Jane", "I'm Jane".
+func (s *scanner) cueBefore(i int) bool {
+	t := s.t
+	k := i
+	nl := 0
+	for k > 0 && i-k < 8 && (t[k-1] == ' ' || t[k-1] == '\n' || t[k-1] == '\r' || t[k-1] == '\t') {
+		if t[k-1] == '\n' {
+			nl++
+		}
+		k--
+	}
+	if k == i || nl > 1 {
+		return false
+	}
+	comma := false
+	if k > 0 && t[k-1] == ',' {
+		comma = true
+		k--
+	} else if nl > 0 {
+		return false // a line that starts with a capitalised word
+	}
+	e := k
+	for k > 0 && e-k < 16 && (isLetter(t[k-1]) || t[k-1] >= 0x80 || t[k-1] == '\'') {
+		k--
+	}
+	if k == e || k > 0 && isWordByte(t[k-1]) {
+		return false
+	}
+	w := t[k:e]
+	if !inFold(nameCues, w) {
+		return false
+	}
+	switch {
+	case eqFold(w, "is"):
+		// "my name is Jane", "this is Jane": the word before must make
+		// it an introduction.
+		if comma {
+			return false
+		}
+		b := k
+		for b > 0 && t[b-1] == ' ' {
+			b--
+		}
+		pe := b
+		for b > 0 && pe-b < 8 && isLetter(t[b-1]) {
+			b--
+		}
+		pw := t[b:pe]
+		return eqFold(pw, "name") || eqFold(pw, "this") || eqFold(pw, "naam") || eqFold(pw, "here")
+	case eqFold(w, "name") || eqFold(w, "naam") || eqFold(w, "nombre") || eqFold(w, "nom") || eqFold(w, "nome"):
+		return false // "name: X" is the key rule's
+	case eqFold(w, "am") || eqFold(w, "ben"):
+		if comma {
+			return false
+		}
+		b := k
+		for b > 0 && t[b-1] == ' ' {
+			b--
+		}
+		return b > 0 && (t[b-1] == 'I' || t[b-1] == 'k') && (b < 2 || !isWordByte(t[b-2]))
+	case eqFold(w, "im") || eqFold(w, "i'm"):
+		return !comma
+	case eqFold(w, "from") || eqFold(w, "by") || eqFold(w, "signed"):
+		return false
+	}
+	return true
+}
+
+// lexiconName reports whether the capitalised words t[i:e] are a name by
+// the lexicons alone: at least two words, the first a first name that is
+// not a common word, the last a surname or first name.
+func (s *scanner) lexiconName(i, e int) bool {
+	t := s.t
+	w := t[i:e]
+	sp := bytes.IndexByte(w, ' ')
+	if sp < 0 {
+		return false
+	}
+	first := w[:sp]
+	last := w[bytes.LastIndexByte(w, ' ')+1:]
+	if !isFirstName(first) {
+		return false
+	}
+	l := lexLookup(last)
+	return l&lexLast != 0 || l&lexFirst != 0 && !nameStop[string(last)]
+}
