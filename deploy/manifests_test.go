@@ -459,6 +459,13 @@ func TestComposeFile(t *testing.T) {
 	if c.Services["migrate"].DependsOn["postgres"].Condition != "service_healthy" {
 		t.Error("migrate must wait for a healthy PostgreSQL")
 	}
+	for name, port := range map[string]string{"serve": "8080", "worker": "8081"} {
+		hc := c.Services[name].Healthcheck
+		if hc == nil || len(hc.Test) < 3 || hc.Test[1] != "/usr/local/bin/intercom-privacy" || hc.Test[2] != "healthcheck" ||
+			!slices.Contains(hc.Test, "http://127.0.0.1:"+port+health.PathReady) {
+			t.Errorf("%s: a healthcheck running `intercom-privacy healthcheck` on its /readyz (port %s) expected", name, port)
+		}
+	}
 	if cmd := c.Services["serve"].Command; len(cmd) == 0 || cmd[0] != "serve" || !slices.Contains(cmd, "--no-workers") {
 		t.Errorf("serve command %v", cmd)
 	}
