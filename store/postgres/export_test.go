@@ -20,3 +20,6 @@ func OpenWithMigrations(ctx context.Context, url string, o store.Options, fsys f
 	}
 	return openWith(ctx, url, o, migs)
 }
+
+// MigrationLockKey is the advisory lock key migrations hold.
+const MigrationLockKey = migrationLockKey
