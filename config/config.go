@@ -31,6 +31,8 @@ type Config struct {
 	Sync Sync `yaml:"sync"`
 	// Erasure says what an erasure request deletes in Intercom.
 	Erasure Erasure `yaml:"erasure"`
+	// Requests configures the handling of requests common to every type.
+	Requests Requests `yaml:"requests"`
 	// Access is the Art. 15 supplementary information put in every access package.
 	Access Access `yaml:"access"`
 	// Recipients is the registry of every system and organisation that receives
@@ -74,6 +76,15 @@ type Sync struct {
 	// PII are personal fields kept, encrypted with blind indexes: any of email, name,
 	// phone. Default: none.
 	PII []string `yaml:"pii"`
+}
+
+// Requests configures the handling common to every request.
+type Requests struct {
+	// RepeatWindowDays flags a request filed by a person who filed another within
+	// this many days before it (GDPR Art. 12(5): the operator judges whether a
+	// repeat is manifestly unfounded or excessive; nothing is refused
+	// automatically). Default 90; 0 turns the flag off.
+	RepeatWindowDays int `yaml:"repeat_window_days" json:"repeat_window_days"`
 }
 
 // Erasure configures what an erasure deletes besides the contacts themselves.
@@ -193,8 +204,9 @@ func (a Access) Missing() []string {
 // Default returns the built-in configuration.
 func Default() *Config {
 	return &Config{
-		Sync:    Sync{CustomAttributes: []string{"plan"}},
-		Erasure: Erasure{DeleteTickets: true, RetainMetrics: true},
+		Sync:     Sync{CustomAttributes: []string{"plan"}},
+		Requests: Requests{RepeatWindowDays: 90},
+		Erasure:  Erasure{DeleteTickets: true, RetainMetrics: true},
 		Access: Access{
 			Controller: PlaceholderController,
 			Purposes: []string{
@@ -273,6 +285,9 @@ func Parse(name string, r io.Reader) (*Config, error) {
 }
 
 func (c *Config) validate() error {
+	if c.Requests.RepeatWindowDays < 0 || c.Requests.RepeatWindowDays > 3650 {
+		return &Error{Field: "requests.repeat_window_days", Err: fmt.Errorf("%w: want 0 (off) to 3650 days", ErrInvalid)}
+	}
 	if err := c.validateRecipients(); err != nil {
 		return err
 	}
