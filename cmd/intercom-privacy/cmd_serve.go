@@ -282,7 +282,7 @@ func runServe(ctx context.Context, errw io.Writer, so serveOptions) error {
 	ws := &contactsync.WebhookSink{Syncer: syncer, Wake: applier.Wake}
 	// Notifications arriving together are stored in one transaction by one
 	// writer (group commit), each acknowledged once it is committed.
-	ws.Commit = groupcommit.New(a.Store, groupcommit.Options{QueueSize: so.webhookQueue, OnBatch: func(n int, err error) {
+	ws.Commit = groupcommit.New(a.Store, groupcommit.Options{QueueSize: so.webhookQueue, Finish: a.SignBatch, OnBatch: func(n int, err error) {
 		result := [2]string{"result", "committed"}
 		if err != nil {
 			result[1] = "failed"

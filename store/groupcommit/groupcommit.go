@@ -78,6 +78,10 @@ type Options struct {
 	// OnBatch, when set, is called by the writer after each transaction with
 	// its number of units and its outcome (for metrics). It must not block.
 	OnBatch func(units int, err error)
+	// Finish, when set, runs in each batch's transaction after its units:
+	// serve signs the batch's audit records there (an audit checkpoint), so
+	// a committed batch is never left unsigned. Its error fails the batch.
+	Finish Func
 }
 
 // Func is one unit of work. It runs inside a transaction shared with other
@@ -278,6 +282,9 @@ func (c *Committer) runBatch(units []*unit) {
 			if err := u.fn(context.WithoutCancel(u.ctx), tx); err != nil {
 				return &failedUnit{i: i, err: err}
 			}
+		}
+		if c.o.Finish != nil {
+			return c.o.Finish(context.WithoutCancel(c.ctx), tx)
 		}
 		return nil
 	})

@@ -86,6 +86,9 @@ func TestBatchesConcurrentUnits(t *testing.T) {
 				if err == nil {
 					batches = append(batches, n)
 				}
+			}, Finish: func(ctx context.Context, tx store.Tx) error {
+				_, _, err := chain.Checkpoint(ctx, tx) // as serve does: each batch signed
+				return err
 			}})
 			defer c.Close()
 			g, running, release := gate()
@@ -132,6 +135,9 @@ func TestBatchesConcurrentUnits(t *testing.T) {
 				t.Fatalf("batches %v, want [1 %d] (the gate, then every queued unit at once)", got, n+1)
 			}
 			verifyChain(t, st, signer, n)
+			if rep, err := audit.Verify(t.Context(), st, signer.Keyring()); err != nil || rep.Unsigned != 0 {
+				t.Fatalf("the batch left %d audit records unsigned: %v", rep.Unsigned, err)
+			}
 		})
 	}
 }
