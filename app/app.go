@@ -15,7 +15,6 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
 	"github.com/intercom-privacy/intercom-privacy/pii"
-	"github.com/intercom-privacy/intercom-privacy/retention"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	_ "github.com/intercom-privacy/intercom-privacy/store/postgres" // registers postgres://
 	_ "github.com/intercom-privacy/intercom-privacy/store/sqlite"   // registers sqlite://
@@ -49,6 +48,11 @@ type Settings struct {
 	Now func() time.Time
 	// CheckpointEvery is the audit checkpoint interval (audit's default when 0).
 	CheckpointEvery int
+	// ValidateConfig, when set, checks the sections of Config that other packages
+	// parse (the retention policy and its schedule) before anything is opened; an
+	// error is returned as a *ConfigError naming ConfigPath. The command sets it,
+	// so every command refuses a configuration any of them would refuse.
+	ValidateConfig func(*config.Config) error
 }
 
 // App is the assembled application. Close it when done.
@@ -64,10 +68,6 @@ type App struct {
 	Redactor *pii.Redactor
 	DSAR     *dsar.Service
 	Logger   *slog.Logger
-	// Retention is the retention policy of Config, validated by Open: every
-	// command that assembles the application refuses a configuration whose
-	// retention or schedule section `retention show` would refuse.
-	Retention retention.Policy
 }
 
 // ConfigError is a configuration file (or the built-in configuration) that does
@@ -98,13 +98,14 @@ func Open(ctx context.Context, s Settings) (*App, error) {
 	// The whole configuration is checked before anything is opened, whatever
 	// the command: a section only some commands read must not be accepted by
 	// the others.
-	policy, err := retention.FromConfig(s.Config)
-	if err != nil {
-		where := s.ConfigPath
-		if where == "" {
-			where = "configuration"
+	if s.ValidateConfig != nil {
+		if err := s.ValidateConfig(s.Config); err != nil {
+			where := s.ConfigPath
+			if where == "" {
+				where = "configuration"
+			}
+			return nil, &ConfigError{Where: where, Err: err}
 		}
-		return nil, &ConfigError{Where: where, Err: err}
 	}
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
@@ -125,7 +126,7 @@ func Open(ctx context.Context, s Settings) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Settings: s, Config: s.Config, Store: st, Logger: s.Logger, Retention: policy}
+	a := &App{Settings: s, Config: s.Config, Store: st, Logger: s.Logger}
 	ok := false
 	defer func() {
 		if !ok {

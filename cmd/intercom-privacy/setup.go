@@ -105,7 +105,7 @@ func (f *appFlags) settings(actor string) (app.Settings, error) {
 	}
 	return app.Settings{
 		DatabaseURL: f.databaseURL, MasterKey: master, Config: cfg, ConfigPath: path, Intercom: ic,
-		Actor: actor, Logger: slog.Default(),
+		Actor: actor, Logger: slog.Default(), ValidateConfig: validateConfig,
 	}, nil
 }
 
