@@ -5,15 +5,18 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
+	"github.com/intercom-privacy/intercom-privacy/notice"
 	"github.com/intercom-privacy/intercom-privacy/pii"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	_ "github.com/intercom-privacy/intercom-privacy/store/postgres" // registers postgres://
@@ -46,13 +49,26 @@ type Settings struct {
 	Logger *slog.Logger
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
-	// CheckpointEvery is the audit checkpoint interval (audit's default when 0).
+	// CheckpointEvery is the most audit records between two signed
+	// checkpoints (the configuration's audit.checkpoint_every, else
+	// DefaultCheckpointEvery, when 0).
 	CheckpointEvery int
 	// ValidateConfig, when set, checks the sections of Config that other packages
 	// parse (the retention policy and its schedule) before anything is opened; an
 	// error is returned as a *ConfigError naming ConfigPath. The command sets it,
 	// so every command refuses a configuration any of them would refuse.
 	ValidateConfig func(*config.Config) error
+	// CheckpointInterval is how often StartCheckpointer signs the unsigned
+	// tail (the configuration's audit.checkpoint_interval, else
+	// DefaultCheckpointInterval, when 0).
+	CheckpointInterval time.Duration
+	// Witness names where every signed checkpoint is also kept: a file path
+	// or an https:// URL (see audit.Witness). The command line sets it from
+	// INTERCOM_PRIVACY_AUDIT_WITNESS; when empty the configuration's
+	// audit.witness is used; when both are empty there is no witness.
+	Witness string
+	// WitnessClient posts to a URL witness (nil: a client with a timeout).
+	WitnessClient *http.Client
 }
 
 // App is the assembled application. Close it when done.
@@ -67,7 +83,14 @@ type App struct {
 	Engine   *pii.Engine
 	Redactor *pii.Redactor
 	DSAR     *dsar.Service
-	Logger   *slog.Logger
+	// Notices tells the recipients in the configuration's registry of the
+	// erasures (and, later, corrections and restrictions) the workflows make.
+	Notices *notice.Service
+	Logger  *slog.Logger
+	// Publisher sends signed checkpoints to the witness; nil without one.
+	Publisher *audit.Publisher
+
+	checkpointInterval time.Duration
 }
 
 // ConfigError is a configuration file (or the built-in configuration) that does
@@ -142,8 +165,13 @@ func Open(ctx context.Context, s Settings) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.Chain, err = audit.NewChain(a.Vault.AuditSigner(), audit.Options{CheckpointEvery: s.CheckpointEvery, Now: s.Now})
+	every := cmp.Or(s.CheckpointEvery, s.Config.Audit.CheckpointEvery, DefaultCheckpointEvery)
+	a.checkpointInterval = cmp.Or(s.CheckpointInterval, s.Config.Audit.CheckpointInterval, DefaultCheckpointInterval)
+	a.Chain, err = audit.NewChain(a.Vault.AuditSigner(), audit.Options{CheckpointEvery: every, Now: s.Now})
 	if err != nil {
+		return nil, err
+	}
+	if err := a.openWitness(s); err != nil {
 		return nil, err
 	}
 	a.Engine, err = pii.NewEngine(pii.Options{})
@@ -167,6 +195,10 @@ func Open(ctx context.Context, s Settings) (*App, error) {
 		Store: st, Vault: a.Vault, Chain: a.Chain, Intercom: a.Intercom, Redactor: a.Redactor,
 		Config: s.Config, Actor: s.Actor, Logger: s.Logger, Now: s.Now,
 	}
+	a.Notices = &notice.Service{
+		Store: st, Chain: a.Chain, Registry: s.Config.Recipients, Actor: s.Actor, Logger: s.Logger, Now: s.Now,
+	}
+	a.DSAR.Notices = a.Notices
 	ok = true
 	return a, nil
 }
@@ -179,20 +211,19 @@ func (a *App) RequireIntercom() error {
 	return nil
 }
 
-// Close releases the store.
+// Close signs the audit records the process left unsigned (and witnesses
+// them), then releases the store. A failure to sign or witness is logged,
+// never returned: the records are committed, and the next process signs them.
 func (a *App) Close() error {
 	if a.Store == nil {
 		return nil
 	}
+	if a.Chain != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), witnessTimeout)
+		(&checkpointer{a: a, quiet: true}).tick(ctx)
+		cancel()
+	}
 	return a.Store.Close()
-}
-
-// Checkpoint writes a signed audit checkpoint (every run calls it at its end).
-func (a *App) Checkpoint(ctx context.Context) error {
-	return a.Store.InTx(ctx, func(tx store.Tx) error {
-		_, _, err := a.Chain.Checkpoint(ctx, tx)
-		return err
-	})
 }
 
 // VerifyAudit walks the whole audit chain and its checkpoints.

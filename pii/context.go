@@ -190,8 +190,9 @@ func validDateDigits(d []byte) bool {
 //     "0701/114930") is a timestamp;
 //   - without a phone context word, two groups are a phone only when the
 //     first is a trunk or area code ('0'-led, at most 6 digits, or in
-//     brackets) or an Italian mobile prefix ("333 1234567"): "247935 2568"
-//     and "5002 150089" are counters.
+//     brackets), an Italian mobile prefix ("333 1234567") or the first
+//     half of an Indian mobile ("98765 43210"): "247935 2568" and
+//     "5002 150089" are counters.
 func (s *scanner) nationalPhoneShape(a, b int, ctx bool) bool {
 	if !s.phoneSeps(a, b) {
 		return false
@@ -209,7 +210,9 @@ func (s *scanner) nationalPhoneShape(a, b int, ctx bool) bool {
 		g0 := t[s.g[a].s:s.g[a].e]
 		if !ctx {
 			br := s.g[a].s > 0 && t[s.g[a].s-1] == '('
-			if !(g0[0] == '0' && len(g0) <= 6 || br || g0[0] == '3' && len(g0) == 3) {
+			g1 := t[s.g[a+1].s:s.g[a+1].e]
+			in := s.e.regions.in && len(g0) == 5 && len(g1) == 5 && g0[0] >= '6' // "98765 43210"
+			if !(g0[0] == '0' && len(g0) <= 6 || br || g0[0] == '3' && len(g0) == 3 || in) {
 				return false
 			}
 		}

@@ -167,6 +167,8 @@ const (
 	ctxPhone
 	ctxCard
 	ctxTax
+	ctxDL       // driver's licence
+	ctxPassport // passport
 	numCtx
 )
 
@@ -336,7 +338,7 @@ func (s *scanner) run() {
 			// upper-case letter or '_', lowerIDs wants 9 or 15 to 34
 			// bytes, and no keyword has a digit (TestKeywordsHaveNoDigits),
 			// so only an IPv6 group can start here.
-			if !s.ipv6Candidate(i, j, f) {
+			if !s.ipv6Candidate(i, j, f) && !(wl == 4 && t[i] == 'y' && t[i+1] == 'a' && t[i+2] == '2' && t[i+3] == '9') {
 				i = j + 1
 				continue
 			}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"embed"
+	"strings"
 	"sync"
 )
 
@@ -68,7 +69,44 @@ func loadLexicon() {
 
 func lexLookup(w []byte) uint8 {
 	lexOnce.Do(loadLexicon)
-	return lexicon[string(w)]
+	if v := lexicon[string(w)]; v != 0 || len(w) > 32 {
+		return v
+	}
+	// "Léa", "Ciarán": the lexicon may hold the name without accents.
+	var buf [32]byte
+	n, folded := 0, false
+	for k := 0; k < len(w); k++ {
+		c := w[k]
+		if c == 0xC3 && k+1 < len(w) {
+			if b := latin1Base(w[k+1]); b != 0 {
+				buf[n] = b
+				n++
+				k++
+				folded = true
+				continue
+			}
+		}
+		buf[n] = c
+		n++
+	}
+	if !folded {
+		return 0
+	}
+	return lexicon[string(buf[:n])]
+}
+
+// latin1Base returns the ASCII base letter of the Latin-1 letter encoded as
+// 0xC3 c in UTF-8 ("é" is C3 A9), or 0.
+func latin1Base(c byte) byte {
+	const upper = "AAAAAAACEEEEIIII\x00NOOOOO\x00OUUUUY"
+	const lower = "aaaaaaaceeeeiiii\x00nooooo\x00ouuuuy"
+	switch {
+	case c >= 0x80 && c < 0x80+byte(len(upper)):
+		return upper[c-0x80]
+	case c >= 0xA0 && c < 0xA0+byte(len(lower)):
+		return lower[c-0xA0]
+	}
+	return 0
 }
 
 // isFirstName reports whether w is in the first-name lexicon and not a
@@ -118,9 +156,9 @@ func init() {
 		"Central", "United", "Kingdom", "States", "Bank", "Card", "Visa", "Master", "Express", "Union",
 		"Post", "Office", "Home", "Street", "Road", "Avenue", "Guerra", "Paz", "Luz", "Sol", "Mar", "Cruz",
 		"Reyes", "Santos", "Angeles", "Dolores", "Mercedes", "Pilar", "Rosario", "Consuelo", "Soledad",
-		"Amparo", "Esperanza", "Gloria", "Victoria", "Fortuna", "Bella", "Allegra", "Felice", "Fiore",
-		"Vita", "Speranza", "Prima", "Neve", "Stella", "Marina", "Sole", "Aurora", "Chiara", "Serena",
-		"Bianca", "Rosa", "Viola", "Celeste", "Sophie", "Blanc", "Petit", "Grand", "Blanche", "Claire",
+		"Amparo", "Esperanza", "Gloria", "Victoria", "Fortuna", "Bella", "Felice", "Fiore",
+		"Vita", "Speranza", "Prima", "Neve", "Sole", "Serena",
+		"Rosa", "Blanc", "Petit", "Grand", "Blanche", "Claire",
 		"Roi", "Lion", "Mai", "Juli", "Juni", "Sommer", "Winter", "Herbst", "Koch", "Schneider", "Fischer",
 		"Weber", "Wagner", "Becker", "Schulz", "Hoffmann", "Klein", "Wolf", "Neumann", "Schwarz", "Braun",
 		"Lange", "Hahn", "Vogel", "Fuchs", "Berg", "Kaiser", "Herr", "Frau", "Engel", "Jung", "Roth", "Sommer",
@@ -188,6 +226,7 @@ func capWord(t []byte, i int) int {
 		case c >= 'a' && c <= 'z':
 			lowers++
 		case c >= 0x80 || c == '\'' || c == '-' && e+1 < n && isUpper(t[e+1]):
+		case isUpper(c) && (t[e-1] == '\'' || e-i == 2 && t[i] == 'M' && t[i+1] == 'c'): // O'Brien, McDonald
 		default:
 			goto done
 		}
@@ -229,11 +268,26 @@ func (s *scanner) names() {
 			if k < n && t[k] == '.' {
 				k++
 			}
-			if k+1 < n && t[k] == ' ' && isUpper(t[k+1]) {
-				if ne := s.nameRun(k+1, true); ne > k+1 {
-					s.emit(TypePerson, k+1, ne, 0.85, "title")
-					i = ne - 1
-					continue
+			if k+1 < n && t[k] == ' ' {
+				// "Herr de Jong", "Mevr. van den Berg": particles first.
+				p := k + 1
+				for m := 0; m < 2; m++ {
+					pe := p
+					for pe < n && pe-p < 6 && t[pe] >= 'a' && t[pe] <= 'z' {
+						pe++
+					}
+					if pe > p && pe+1 < n && t[pe] == ' ' && nameParticles[string(t[p:pe])] {
+						p = pe + 1
+						continue
+					}
+					break
+				}
+				if p < n && isUpper(t[p]) {
+					if ne := s.nameRun(p, true); ne > p {
+						s.emit(TypePerson, k+1, ne, 0.85, "title")
+						i = ne - 1
+						continue
+					}
 				}
 			}
 			i = e - 1
@@ -242,7 +296,9 @@ func (s *scanner) names() {
 		ne := s.nameRun(i, false)
 		if ne > i {
 			conf, why := float32(0), ""
-			if c := s.cueBefore(i); c {
+			if c := s.cueBefore(i); c && (lexLookup(t[i:e]) != 0 || ne > e || ne == n || strings.IndexByte(",.!?;:\n\r)", t[ne]) >= 0) {
+				// A cue, and a word the lexicons know, or a name standing
+				// alone ("Hi Zorblax,"); not "Hi, Visa 4111...".
 				conf, why = 0.85, "cue"
 			} else if s.lexiconName(i, ne) {
 				conf, why = 0.75, "lexicon"

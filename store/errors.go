@@ -40,6 +40,10 @@ var (
 	ErrMigration = errors.New("store: migration failed")
 	// ErrDiskFull: the disk or the database quota is full.
 	ErrDiskFull = errors.New("store: disk full")
+	// ErrBusy: another writer held the database longer than the store waits
+	// (SQLite's busy timeout; a PostgreSQL lock or connection limit). Nothing
+	// was written; the same call may succeed later.
+	ErrBusy = errors.New("store: database busy")
 )
 
 // NotFoundError is returned when a row does not exist. It matches ErrNotFound,

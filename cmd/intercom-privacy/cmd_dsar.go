@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -257,6 +258,7 @@ func runInProcess(ctx context.Context, a *app.App, ids []string, w io.Writer) er
 	if err := a.RequireIntercom(); err != nil {
 		return err
 	}
+	defer a.StartCheckpointer(ctx)() // signs and witnesses the audit tail; last checkpoint on return
 	p := newProgressPrinter(w)
 	defer p.finish()
 	for _, id := range ids {
@@ -542,6 +544,14 @@ func printShow(ctx context.Context, w io.Writer, a *app.App, r store.Request) er
 			if len(o.Systems) > 0 {
 				fmt.Fprintf(w, "  systems purged: %s\n", strings.Join(o.Systems, ", "))
 			}
+			if o.Result == "nothing_found" && len(o.Searched) > 0 {
+				kinds := make([]string, 0, len(o.Searched))
+				for k, n := range o.Searched {
+					kinds = append(kinds, fmt.Sprintf("%s ×%d", k, n))
+				}
+				slices.Sort(kinds)
+				fmt.Fprintf(w, "  nothing found; identifiers searched: %s\n", strings.Join(kinds, ", "))
+			}
 			if o.EvidenceSHA256 != "" {
 				fmt.Fprintf(w, "  verification evidence sha256: %s\n", o.EvidenceSHA256)
 			}
@@ -550,7 +560,7 @@ func printShow(ctx context.Context, w io.Writer, a *app.App, r store.Request) er
 					fmt.Fprintf(w, "  note: %s\n", n.Text)
 				}
 			}
-			if o.Type != store.RequestAccess {
+			if o.Type != store.RequestAccess && slices.Contains(o.Systems, "intercom") {
 				fmt.Fprintf(w, "  note: %s\n", dsar.RecoveryWindowNotice)
 			}
 		}

@@ -125,7 +125,7 @@ what happened.
 			p.Progress = pr.report
 			res, err := svc.Run(ctx, p)
 			pr.finish()
-			if cerr := a.Checkpoint(context.WithoutCancel(ctx)); cerr != nil && err == nil {
+			if cerr := a.FinishRun(context.WithoutCancel(ctx)); cerr != nil && err == nil {
 				err = cerr
 			}
 			if asJSON && res.Job != "" {

@@ -10,9 +10,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/intercom-privacy/intercom-privacy/app"
+	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
 	"github.com/intercom-privacy/intercom-privacy/redactlog"
+	"github.com/intercom-privacy/intercom-privacy/retention"
 	"github.com/intercom-privacy/intercom-privacy/vault"
 )
 
@@ -105,7 +107,7 @@ func (f *appFlags) settings(actor string) (app.Settings, error) {
 	}
 	return app.Settings{
 		DatabaseURL: f.databaseURL, MasterKey: master, Config: cfg, ConfigPath: path, Intercom: ic,
-		Actor: actor, Logger: slog.Default(), ValidateConfig: validateConfig,
+		Actor: actor, Logger: slog.Default(), Witness: os.Getenv(audit.EnvWitness), ValidateConfig: validateConfig,
 	}, nil
 }
 
@@ -115,7 +117,15 @@ func (f *appFlags) open(ctx context.Context, actor string) (*app.App, error) {
 	if err != nil {
 		return nil, err
 	}
-	return app.Open(ctx, s)
+	a, err := app.Open(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	// Access packages state the retention policy in force, in words.
+	if pol, err := retention.FromConfig(a.Config); err == nil && a.DSAR != nil {
+		a.DSAR.RetentionText = pol.Describe()
+	}
+	return a, nil
 }
 
 // cliActor names the person running a command in audit records: "cli:" and the OS
