@@ -18,7 +18,6 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/intercom"
 	"github.com/intercom-privacy/intercom-privacy/notice"
 	"github.com/intercom-privacy/intercom-privacy/pii"
-	"github.com/intercom-privacy/intercom-privacy/retention"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	_ "github.com/intercom-privacy/intercom-privacy/store/postgres" // registers postgres://
 	_ "github.com/intercom-privacy/intercom-privacy/store/sqlite"   // registers sqlite://
@@ -54,6 +53,11 @@ type Settings struct {
 	// checkpoints (the configuration's audit.checkpoint_every, else
 	// DefaultCheckpointEvery, when 0).
 	CheckpointEvery int
+	// ValidateConfig, when set, checks the sections of Config that other packages
+	// parse (the retention policy and its schedule) before anything is opened; an
+	// error is returned as a *ConfigError naming ConfigPath. The command sets it,
+	// so every command refuses a configuration any of them would refuse.
+	ValidateConfig func(*config.Config) error
 	// CheckpointInterval is how often StartCheckpointer signs the unsigned
 	// tail (the configuration's audit.checkpoint_interval, else
 	// DefaultCheckpointInterval, when 0).
@@ -83,10 +87,6 @@ type App struct {
 	// erasures (and, later, corrections and restrictions) the workflows make.
 	Notices *notice.Service
 	Logger  *slog.Logger
-	// Retention is the retention policy of Config, validated by Open: every
-	// command that assembles the application refuses a configuration whose
-	// retention or schedule section `retention show` would refuse.
-	Retention retention.Policy
 	// Publisher sends signed checkpoints to the witness; nil without one.
 	Publisher *audit.Publisher
 
@@ -121,13 +121,14 @@ func Open(ctx context.Context, s Settings) (*App, error) {
 	// The whole configuration is checked before anything is opened, whatever
 	// the command: a section only some commands read must not be accepted by
 	// the others.
-	policy, err := retention.FromConfig(s.Config)
-	if err != nil {
-		where := s.ConfigPath
-		if where == "" {
-			where = "configuration"
+	if s.ValidateConfig != nil {
+		if err := s.ValidateConfig(s.Config); err != nil {
+			where := s.ConfigPath
+			if where == "" {
+				where = "configuration"
+			}
+			return nil, &ConfigError{Where: where, Err: err}
 		}
-		return nil, &ConfigError{Where: where, Err: err}
 	}
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
@@ -148,7 +149,7 @@ func Open(ctx context.Context, s Settings) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Settings: s, Config: s.Config, Store: st, Logger: s.Logger, Retention: policy}
+	a := &App{Settings: s, Config: s.Config, Store: st, Logger: s.Logger}
 	ok := false
 	defer func() {
 		if !ok {

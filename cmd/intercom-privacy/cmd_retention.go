@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/intercom-privacy/intercom-privacy/app"
+	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/retention"
 	"github.com/intercom-privacy/intercom-privacy/store"
 )
@@ -42,10 +43,26 @@ func retentionWorkerHook(a *app.App, workers *river.Workers) ([]*river.PeriodicJ
 	return retention.RegisterPeriodic(workers, p, r)
 }
 
-// retentionFromConfig returns the retention policy of the application's
-// configuration, validated once by app.Open for every command.
+// retentionFromConfig reads the retention policy from the application's
+// configuration (app.Open already refused an invalid one, for every command:
+// see validateConfig); an error names the file it was read from.
 func retentionFromConfig(a *app.App) (retention.Policy, error) {
-	return a.Retention, nil
+	p, err := retention.FromConfig(a.Config)
+	if err != nil {
+		where := a.Settings.ConfigPath
+		if where == "" {
+			where = "configuration"
+		}
+		return retention.Policy{}, &app.ConfigError{Where: where, Err: err}
+	}
+	return p, nil
+}
+
+// validateConfig checks the sections of the configuration that config does not
+// parse itself (retention and schedule), for app.Settings.ValidateConfig.
+func validateConfig(c *config.Config) error {
+	_, err := retention.FromConfig(c)
+	return err
 }
 
 // retentionPolicy reads the policy from the application's configuration and

@@ -156,7 +156,7 @@ func TestRetentionWorkerHook(t *testing.T) {
 			path = "c.yaml"
 		}
 		a, err := app.Open(context.Background(), app.Settings{DatabaseURL: "sqlite://" + filepath.Join(t.TempDir(), "t.db"),
-			MasterKey: master, InitKeys: true, Config: cfg, ConfigPath: path, Actor: "worker"})
+			MasterKey: master, InitKeys: true, Config: cfg, ConfigPath: path, Actor: "worker", ValidateConfig: validateConfig})
 		if err == nil {
 			t.Cleanup(func() { a.Close() })
 		}

@@ -107,7 +107,7 @@ func (f *appFlags) settings(actor string) (app.Settings, error) {
 	}
 	return app.Settings{
 		DatabaseURL: f.databaseURL, MasterKey: master, Config: cfg, ConfigPath: path, Intercom: ic,
-		Actor: actor, Logger: slog.Default(), Witness: os.Getenv(audit.EnvWitness),
+		Actor: actor, Logger: slog.Default(), Witness: os.Getenv(audit.EnvWitness), ValidateConfig: validateConfig,
 	}, nil
 }
 
