@@ -210,10 +210,17 @@ func (a *App) RequireIntercom() error {
 	return nil
 }
 
-// Close releases the store.
+// Close signs the audit records the process left unsigned (and witnesses
+// them), then releases the store. A failure to sign or witness is logged,
+// never returned: the records are committed, and the next process signs them.
 func (a *App) Close() error {
 	if a.Store == nil {
 		return nil
+	}
+	if a.Chain != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), witnessTimeout)
+		(&checkpointer{a: a, quiet: true}).tick(ctx)
+		cancel()
 	}
 	return a.Store.Close()
 }

@@ -134,6 +134,7 @@ func (a *App) StartCheckpointer(ctx context.Context) (stop func()) {
 type checkpointer struct {
 	a     *App
 	state string // the last failure logged, "" when healthy
+	quiet bool   // a one-off (Close): log failures only, not recovery
 }
 
 // tick signs the head if it is not signed and publishes.
@@ -153,6 +154,7 @@ func (c *checkpointer) tick(ctx context.Context) {
 		return
 	}
 	switch {
+	case err == nil && c.quiet:
 	case err == nil:
 		c.a.Logger.Info("audit: checkpoints signed and witnessed again")
 	case errors.Is(err, audit.ErrWitnessInconsistent):

@@ -190,7 +190,11 @@ func NewHTTPWitness(rawURL string, client *http.Client) (*HTTPWitness, error) {
 	if client == nil {
 		client = &http.Client{Timeout: 30 * time.Second}
 	}
-	return &HTTPWitness{u: u, client: client}, nil
+	// A witness answers where it is asked: a redirect (which could lead to
+	// plain http) is an error, not followed.
+	c := *client
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &HTTPWitness{u: u, client: &c}, nil
 }
 
 func isLoopback(host string) bool {

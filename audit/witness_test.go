@@ -170,6 +170,16 @@ func TestHTTPWitness(t *testing.T) {
 	if err := w.Add(context.Background(), n); !errors.Is(err, audit.ErrWitness) || !strings.Contains(err.Error(), "503") || strings.Contains(err.Error(), "secret") {
 		t.Fatalf("503: %v", err)
 	}
+	// A redirect is not followed (it could lead to plain http).
+	redir := httptest.NewTLSServer(http.RedirectHandler("http://witness.example.com/add", http.StatusFound))
+	defer redir.Close()
+	rw, err := audit.OpenWitness(redir.URL, redir.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rw.Add(context.Background(), n); !errors.Is(err, audit.ErrWitness) || !strings.Contains(err.Error(), "302") {
+		t.Fatalf("redirect: %v", err)
+	}
 	for _, u := range []string{"http://witness.example.com/add", "ftp://127.0.0.1/x", "https://"} {
 		if _, err := audit.OpenWitness(u, nil); !errors.Is(err, audit.ErrWitness) {
 			t.Errorf("%s: %v, want refused", u, err)

@@ -316,6 +316,17 @@ func (s *Syncer) ApplyPending(ctx context.Context, limit int) (ApplyResult, erro
 			break
 		}
 	}
+	if res.Stored+res.Purged+res.Failed > 0 && ctx.Err() == nil {
+		// The batch is signed when it ends: the unsigned tail never holds an
+		// applied batch (the serve checkpointer witnesses it).
+		err := s.Store.InTx(ctx, func(tx store.Tx) error {
+			_, _, err := s.Chain.Checkpoint(ctx, tx)
+			return err
+		})
+		if err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("contactsync: audit checkpoint: %w", err)
+		}
+	}
 	return res, firstErr
 }
 

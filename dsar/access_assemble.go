@@ -122,11 +122,16 @@ func (s *Service) assemble(ctx context.Context, req store.Request, ids Identifie
 		ReceivedAt: req.ReceivedAt.UTC(), GeneratedAt: s.now().Truncate(time.Second),
 		Identifiers: []accesspkg.Identifier{}, Contacts: []accesspkg.Contact{}, Notices: []accesspkg.Notice{},
 	}
-	if s.Config != nil {
-		p.Supplementary = s.Config.Access
-		// The recipients by name (Art. 15(1)(c)): the registry when there is one.
-		p.Supplementary.Recipients = s.Config.AccessRecipients()
-		p.Supplementary.Rights, p.Supplementary.Complaint = lawText(s.Config.Access, req.Jurisdiction)
+	p.Supplementary = s.config().Access
+	p.Supplementary.Retention = s.retentionText()
+	// The recipients by name (Art. 15(1)(c)): the registry when there is one.
+	p.Supplementary.Recipients = s.config().AccessRecipients()
+	p.Supplementary.Rights, p.Supplementary.Complaint = lawText(s.config().Access, req.Jurisdiction)
+	for _, n := range res.Notices {
+		if n.Code == NoticeArchivedByID.Code {
+			continue // a limit of the search, for the operator (kept in the outcome)
+		}
+		p.Notices = append(p.Notices, accesspkg.Notice{Code: n.Code, Text: n.Text})
 	}
 	for _, v := range ids.Emails {
 		p.Identifiers = append(p.Identifiers, accesspkg.Identifier{Kind: "email", Value: v})
@@ -139,9 +144,6 @@ func (s *Service) assemble(ctx context.Context, req store.Request, ids Identifie
 	}
 	for _, v := range ids.ContactIDs {
 		p.Identifiers = append(p.Identifiers, accesspkg.Identifier{Kind: "contact_id", Value: v})
-	}
-	for _, n := range res.Notices {
-		p.Notices = append(p.Notices, accesspkg.Notice{Code: n.Code, Text: n.Text})
 	}
 
 	convOwner := assignOwners(res, col.convsOf)
@@ -269,6 +271,26 @@ func (s *Service) assemble(ctx context.Context, req store.Request, ids Identifie
 }
 
 func (a *assembler) count(k string, n int64) { a.counts[k] += n }
+
+// retentionText is the Art. 15(1)(d) sentence: the configured access.retention
+// (unless it is the built-in one) followed by the retention policy in force, in
+// words (Service.RetentionText).
+func (s *Service) retentionText() string {
+	text := strings.TrimSpace(s.config().Access.Retention)
+	if text == config.DefaultRetentionText {
+		text = ""
+	}
+	if d := strings.TrimSpace(s.RetentionText); d != "" {
+		if text != "" {
+			text += " "
+		}
+		text += "Intercom keeps your data while our relationship with you lasts. " + d
+	}
+	if text == "" {
+		text = config.DefaultRetentionText
+	}
+	return text
+}
 
 // assignOwners puts each object under the first of the person's contacts (in
 // resolution order) whose search found it, so that an object shared by two of the

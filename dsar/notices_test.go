@@ -93,5 +93,12 @@ func TestAccessPackageSpeaksOfItsLaw(t *testing.T) {
 		if !strings.Contains(supp, "Warehouse Co") {
 			t.Errorf("%s: the registry's recipients are not named", tc.j)
 		}
+		report := string(u.files["report.html"])
+		if !strings.Contains(report, tc.want) || strings.Contains(report, tc.refuse) {
+			t.Errorf("%s: report.html should name %q and not %q", tc.j, tc.want, tc.refuse)
+		}
+		if tc.j != deadline.GDPR && strings.Contains(report, "GDPR Article 15") {
+			t.Errorf("%s: report headed with the GDPR", tc.j)
+		}
 	}
 }

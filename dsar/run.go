@@ -136,6 +136,9 @@ func (s *Service) RunWith(ctx context.Context, requestID string, opts RunOptions
 	if req.State == store.StateReceived {
 		return fmt.Errorf("%w (%s)", ErrNotVerified, requestID)
 	}
+	if err := s.checkGrace(req); err != nil {
+		return err
+	}
 	if s.Intercom == nil {
 		return ErrNoIntercom
 	}
@@ -428,6 +431,10 @@ func (r *runner) release(ctx context.Context) error {
 		if _, _, err := tx.Head(ctx); err != nil {
 			return err
 		}
+		// The run's last records (completion, a pause) are signed as it ends.
+		if _, _, err := r.s.Chain.Checkpoint(ctx, tx); err != nil {
+			return err
+		}
 		cur, found, err := stepOf(ctx, tx, r.id, stepLease)
 		if err != nil || !found {
 			return err
@@ -647,6 +654,7 @@ func (r *runner) resumeIfPaused(ctx context.Context, tx store.Tx) error {
 	if json.Unmarshal(cur.Detail, &d) == nil && d.Reason == PauseLegalHold {
 		why = "the legal hold(s) that stopped the erasure were released"
 	}
+	r.s.logger().Warn("request resumed: "+why, "request_id", r.id)
 	_, err = r.s.Chain.Append(ctx, tx, audit.Record{Actor: r.s.Actor, Action: audit.ActionRequestResumed,
 		RequestID: r.id, SubjectRef: r.req.SubjectRef, Outcome: audit.OutcomeSuccess, Reason: why})
 	return err

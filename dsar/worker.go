@@ -21,6 +21,11 @@ const JobKind = "privacy_request"
 // (River stores job arguments in clear; no identifier ever goes there).
 type RequestArgs struct {
 	RequestID string `json:"request_id"`
+	// Revival is set on the job ReviveStranded queues for a request whose worker
+	// died: the expiry of the lease it left (Unix microseconds). It makes the job
+	// unique per stranded lease, beside the dead worker's job River still counts
+	// as running.
+	Revival int64 `json:"revival,omitempty"`
 }
 
 // Kind implements river.JobArgs.
@@ -64,18 +69,30 @@ type requestWorker struct {
 // id for (intercom.ErrBadIdentifier, after the client's retries), are cancelled; any other error is retried with
 // River's backoff, and the steps already done stay done.
 func (w *requestWorker) Work(ctx context.Context, job *river.Job[RequestArgs]) error {
+	log := w.s.logger()
+	log.Info("request attempt started", "request_id", job.Args.RequestID, "attempt", job.Attempt)
 	err := w.s.RunWith(ctx, job.Args.RequestID, w.opts)
 	var paused *PausedError
+	var grace *GraceError
 	switch {
 	case err == nil:
+		if r, gerr := w.s.Get(ctx, job.Args.RequestID); gerr == nil {
+			log.Info("request attempt finished", "request_id", r.ID, "state", string(r.State))
+		}
 		return nil
 	case errors.Is(err, ErrNotFound):
 		return river.JobCancel(err)
+	case errors.As(err, &grace):
+		return river.JobSnooze(max(time.Second, grace.Until.Sub(w.s.now())))
 	case errors.As(err, &paused) && paused.Reason == PauseLegalHold:
 		return river.JobSnooze(SnoozeHeld)
 	case errors.As(err, &paused):
+		// The reason was logged once when the request was paused; the retry
+		// goes on quietly until it changes.
+		log.Debug("request still paused; retried later", "request_id", job.Args.RequestID, "reason", paused.Reason)
 		return river.JobSnooze(SnoozePaused)
 	case errors.Is(err, ErrLeaseHeld):
+		log.Info("request held by another worker; retried later", "request_id", job.Args.RequestID)
 		ttl := w.opts.LeaseTTL
 		if ttl <= 0 {
 			ttl = DefaultLeaseTTL

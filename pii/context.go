@@ -111,22 +111,12 @@ func underIDKey(t []byte, v int) bool {
 	if len(last) == 0 {
 		return false
 	}
-	sensitive := false
-	for _, p := range sensitiveKeyParts {
-		if containsStr(whole, p) {
-			sensitive = true
-			break
-		}
-	}
 	switch string(last) {
 	case "no", "nr", "num", "number":
-		return !sensitive && (string(last) != "number" || idWholeKeys[string(whole)])
+		return !sensitiveKey(whole) && (string(last) != "number" || idWholeKeys[string(whole)])
 	}
 	if idLastWords[string(last)] || idWholeKeys[string(whole)] {
 		return true
-	}
-	if sensitive {
-		return false
 	}
 	// Glued camelCase or lower-case compounds: "orderid", "traceid", "durationms".
 	for _, suf := range [...]string{"id", "ids", "ms", "bytes", "count", "version", "port", "pid", "uuid"} {
@@ -134,6 +124,17 @@ func underIDKey(t []byte, v int) bool {
 			if suf == "id" && len(whole) >= 3 && whole[len(whole)-3] == 'a' {
 				continue // "...aid" (paid, said) is not "..._id"
 			}
+			return !sensitiveKey(whole)
+		}
+	}
+	return false
+}
+
+// sensitiveKey reports whether the folded key holds one of
+// sensitiveKeyParts.
+func sensitiveKey(whole []byte) bool {
+	for _, p := range sensitiveKeyParts {
+		if containsStr(whole, p) {
 			return true
 		}
 	}
@@ -142,7 +143,7 @@ func underIDKey(t []byte, v int) bool {
 
 func containsStr(b []byte, s string) bool {
 	for i := 0; i+len(s) <= len(b); i++ {
-		if string(b[i:i+len(s)]) == s {
+		if b[i] == s[0] && string(b[i:i+len(s)]) == s {
 			return true
 		}
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/intercom-privacy/intercom-privacy/pii/internal/evalgen"
+	"github.com/intercom-privacy/intercom-privacy/internal/evalgen"
 )
 
 // evalKinds maps the engine's types to the label kinds of the independent

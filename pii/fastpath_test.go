@@ -80,9 +80,6 @@ func FuzzFastPaths(f *testing.F) {
 		"SSN 123456789 PASSWORD=Hunter22 HTTPS://u:p@h.io/?token=abc"} {
 		f.Add([]byte(s))
 	}
-	for _, s := range issue16Shapes {
-		f.Add([]byte(s))
-	}
 	for _, v := range timestampVariants() {
 		f.Add([]byte(v))
 	}

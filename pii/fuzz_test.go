@@ -21,6 +21,9 @@ func fuzzSeeds(f *testing.F) {
 		"4111 1111 1111 1111", "xoxb-", "ghp_", strings.Repeat("1 ", 40)} {
 		f.Add([]byte(s))
 	}
+	for _, s := range issue16Shapes {
+		f.Add([]byte(s))
+	}
 }
 
 // checkFindings verifies the Find contract: in range, sorted, no overlap.
@@ -131,6 +134,17 @@ var badInputPatterns = map[string]string{
 	"git":        "git@github.com:x ",
 	"versionIP":  "version 1.2.3.4 ",
 	"ipv6garble": "fe80:1:2:3:4:5:6:7:8:9 ",
+	// Issue #16: a line of digits and separators, key=value pairs,
+	// capitalised words, and the new cues and prefixes repeated.
+	"digitsep":   "1 2-3.4/5(6)7 89 012-345.678/90 ",
+	"kvpairs":    `order_id=123456789 name="Jane Doe" phone=+44 20 7946 0958 secret=abc ssn=1.2 `,
+	"keys":       "name= email: token=\"",
+	"capwords":   "Hello World Maria Rossi Dear Mr Van De ",
+	"cues":       "Hi Thanks, Dear Mr. my name is ",
+	"docs":       "passport DL license A1234567 ",
+	"prefixes":   "sk- SG. ya29. GOCSPX- key- ",
+	"urlpath":    "https://h.io/reset/a/reset/b/",
+	"timestamp6": "081109 203615 ",
 }
 
 // TestBadInput: huge lines, NUL bytes, invalid UTF-8, HTML soup and

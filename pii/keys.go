@@ -183,6 +183,9 @@ func (s *scanner) keyValue(i, j int, typ Type, bare bool) {
 				}
 				ve = e
 			}
+			if typ == TypePhone {
+				ve = phoneExt(t, ve) // "phone: 020 7946 0958 x1234"
+			}
 		}
 		for ve > vs && (t[ve-1] == '.' || t[ve-1] == ' ' || t[ve-1] == ':') {
 			ve--
@@ -222,6 +225,11 @@ func (s *scanner) keyValue(i, j int, typ Type, bare bool) {
 		}
 	}
 	s.emit(typ, vs, ve, 0.8, "key")
+	if typ == TypePhone {
+		// The value is a phone by its key: the digit runs inside it need
+		// no libphonenumber call (eval reads keyPhone).
+		s.keyPhone = span{vs, ve}
+	}
 }
 
 func hasLetter(v []byte) bool {

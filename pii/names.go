@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"embed"
+	"encoding/binary"
+	"math/bits"
 	"strings"
 	"sync"
 )
@@ -131,6 +133,12 @@ var nameCues = map[string]bool{}
 // nameTitles precede a name ("Mr Smith", "Dr. Jane Doe").
 var nameTitles = map[string]bool{}
 
+// nameParticleStart[c] is set when some particle starts with c.
+var nameParticleStart [256]bool
+
+// titleFirst has bit c-'A' set when some title starts with the letter c.
+var titleFirst uint32
+
 // nameParticles may stand between the words of a name.
 var nameParticles = map[string]bool{}
 
@@ -186,7 +194,7 @@ func init() {
 		"Liebe", "Lieber", "Cher", "Chère", "Querido", "Querida", "Gentile", "Caro", "Cara", "Geachte",
 		"Sehr", "Geehrte", "Geehrter", "Estimado", "Estimada", "Egregio", "Gentilissimo", "Gentilissima",
 		"Mr", "Mrs", "Ms", "Miss", "Dr", "Prof", "Doctor", "Professor", "Herr", "Frau", "Mme", "Mlle",
-		"Sr", "Sra", "Srta", "Sig", "Dhr", "Mevr", "Don", "Dona", "Doña", "Bye", "Goodbye", "Welcome", "Back"} {
+		"Sr", "Sra", "Srta", "Sig", "Dhr", "Mevr", "Don", "Dona", "Doña", "Bye", "Goodbye", "Welcome", "Back", "World", "Again,"} {
 		greetNot[w] = true
 	}
 	for _, w := range []string{"hi", "hello", "hey", "dear", "thanks", "thank you", "cheers", "regards",
@@ -202,10 +210,12 @@ func init() {
 		"mme", "mlle", "m", "sr", "sra", "srta", "sig", "sigra", "signor", "signora", "dott", "dottssa", "dhr",
 		"mevr", "mevrouw", "meneer", "monsieur", "madame", "don", "do\u00f1a", "doctor", "professor"} {
 		nameTitles[w] = true
+		titleFirst |= 1 << (w[0] - 'a')
 	}
 	for _, w := range []string{"van", "de", "der", "den", "von", "di", "da", "del", "della", "la", "le", "du",
 		"dos", "das", "do", "ten", "ter", "y", "zu", "vom", "dei", "degli", "van't", "d'", "bin", "al"} {
 		nameParticles[w] = true
+		nameParticleStart[w[0]] = true
 	}
 }
 
@@ -253,6 +263,22 @@ func (s *scanner) names() {
 	t := s.t
 	n := len(t)
 	for i := 0; i < n; i++ {
+		// Eight bytes at a time up to the next upper-case ASCII letter
+		// that follows a blank: most log bytes are neither.
+		for i+8 <= n {
+			x := binary.LittleEndian.Uint64(t[i:])
+			y := x &^ swarHigh
+			up := (y + swarOnes*(0x80-'A')) &^ (y + swarOnes*(0x7f-'Z')) &^ x & swarHigh
+			if up == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(up) >> 3
+			break
+		}
+		if i >= n {
+			break
+		}
 		if !isUpper(t[i]) || i > 0 && (isWordByte(t[i-1]) || t[i-1] == '.' || t[i-1] == '/' || t[i-1] == '-' ||
 			t[i-1] == '_' || t[i-1] == '@' || t[i-1] == '=' || t[i-1] == '$' || t[i-1] == '#') {
 			continue
@@ -263,7 +289,7 @@ func (s *scanner) names() {
 			continue
 		}
 		// A title: "Mr Smith", "Dr. Jane Doe", "Herr Müller".
-		if inFold(nameTitles, t[i:e]) {
+		if e-i <= 9 && titleFirst&(1<<(t[i]-'A')) != 0 && inFold(nameTitles, t[i:e]) {
 			k := e
 			if k < n && t[k] == '.' {
 				k++
@@ -293,12 +319,19 @@ func (s *scanner) names() {
 			i = e - 1
 			continue
 		}
+		// One word alone needs a cue before it: test that first, it is
+		// cheaper than the look-ups of nameRun.
+		if !(e+1 < n && t[e] == ' ' && (isUpper(t[e+1]) || t[e+1] >= 'a' && t[e+1] <= 'z' && nameParticleStart[t[e+1]])) && !s.cueBefore(i) {
+			i = e - 1
+			continue
+		}
 		ne := s.nameRun(i, false)
 		if ne > i {
 			conf, why := float32(0), ""
-			if c := s.cueBefore(i); c && (lexLookup(t[i:e]) != 0 || ne > e || ne == n || strings.IndexByte(",.!?;:\n\r)", t[ne]) >= 0) {
-				// A cue, and a word the lexicons know, or a name standing
-				// alone ("Hi Zorblax,"); not "Hi, Visa 4111...".
+			if c := s.cueBefore(i); c && (lexLookup(t[i:e]) != 0 || ne == e && (ne == n || strings.IndexByte(",.!?;:\n\r)", t[ne]) >= 0)) {
+				// A cue, and a first word the lexicons know, or a name
+				// standing alone ("Hi Zorblax,"); not "Hi, Visa 4111..."
+				// nor "Hello World Maria".
 				conf, why = 0.85, "cue"
 			} else if s.lexiconName(i, ne) {
 				conf, why = 0.75, "lexicon"

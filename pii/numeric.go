@@ -212,15 +212,18 @@ func (s *scanner) eval(a, b, runStart int, plus bool) bool {
 			}
 		}
 	}
+	if start >= s.keyPhone.s && end <= s.keyPhone.e && (plus || nd >= 7) {
+		return true // inside a value found as a phone by its key ("phone=+44 20 ...")
+	}
 	if plus && t[start] == '+' && nd >= 8 && nd <= 15 {
-		return !s.idKey(runStart) && s.phone(start, end, d, true, ngr, uniform)
+		return s.e.on[TypePhone] && !s.idKey(runStart) && s.phone(start, end, d, true, ngr, uniform)
 	}
 	if !plus && nd >= 10 && nd <= 17 && d[0] == '0' && d[1] == '0' && d[2] != '0' && s.phoneShape(a, b, end) && s.phoneSeps(a, b) {
-		return !s.idKey(runStart) && s.phone(start, end, d, true, ngr, uniform) // 00 international prefix
+		return s.e.on[TypePhone] && !s.idKey(runStart) && s.phone(start, end, d, true, ngr, uniform) // 00 international prefix
 	}
 	switch {
 	case nd >= 12 && nd <= 19 && (ngr == 1 || sepc == ' ' || sepc == '-'):
-		if !s.idKey(runStart) && s.card(start, end, d, a, ngr) {
+		if luhn(d) && !s.idKey(runStart) && s.card(start, end, d, a, ngr) {
 			return true
 		}
 	}
@@ -267,8 +270,13 @@ func (s *scanner) eval(a, b, runStart int, plus bool) bool {
 		}
 		return false
 	}
-	if nd >= 7 && nd <= 13 && s.e.regions.anyPhone && s.phoneShape(a, b, end) &&
-		s.nationalPhoneShape(a, b, s.hasCtx(ctxPhone, start)) && !s.idKey(runStart) {
+	if nd >= 7 && nd <= 13 && s.e.regions.anyPhone && s.phoneShape(a, b, end) {
+		// The cheap tests of shape and context first: a libphonenumber
+		// call (microseconds) only for a run that may be a phone.
+		ctx := s.hasCtx(ctxPhone, start)
+		if ngr == 1 && !ctx || ngr > 4 && !ctx && !uniform || !s.nationalPhoneShape(a, b, ctx) || s.idKey(runStart) {
+			return false
+		}
 		return s.phone(start, end, d, false, ngr, uniform)
 	}
 	return false

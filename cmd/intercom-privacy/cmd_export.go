@@ -65,7 +65,7 @@ func newExportMessagesCmd() *cobra.Command {
 	var (
 		af                    appFlags
 		since, until, out     string
-		keep, asJSON          bool
+		keep, asJSON, force   bool
 		pollInterval, timeout time.Duration
 	)
 	cmd := &cobra.Command{
@@ -81,7 +81,10 @@ downloads it (gzip, zip or tar.gz are all accepted), checks every CSV row, and:
               only once every file is complete, never half-written;
   --keep      keeps the files in the store, encrypted, until the export
               retention ends (retention.export_files, 7 days by default);
-              ` + "`export files JOB --out DIR`" + ` writes them out later.
+              ` + "`export files JOB --out DIR`" + ` writes them out later. Run again
+              for a range already kept, it reuses that copy (and writes it to
+              --out, if given) instead of a second job and a second copy of the
+              same personal data; --force exports again.
 
 Intercom runs one export per workspace at a time: while another runs, this one
 waits, shown as "queued", and starts when the other ends. If this command is
@@ -102,6 +105,10 @@ what happened.
 			if err != nil {
 				return usageError{err}
 			}
+			if force && !keep {
+				return usagef("--force only applies with --keep")
+			}
+			p.Force = force
 			a, err := af.open(ctx, cliActor())
 			if err != nil {
 				return err
@@ -136,7 +143,8 @@ what happened.
 	f.StringVar(&since, "since", "", "first day of the range, YYYY-MM-DD (UTC; required)")
 	f.StringVar(&until, "until", "", "last day of the range, YYYY-MM-DD (UTC, inclusive, not in the future; required)")
 	f.StringVar(&out, "out", "", "write the files into a new directory inside DIR")
-	f.BoolVar(&keep, "keep", false, "keep the files in the store, encrypted, for the export retention (7 days by default)")
+	f.BoolVar(&keep, "keep", false, "keep the files in the store, encrypted, for the export retention (7 days by default); a copy already kept for the same range is reused")
+	f.BoolVar(&force, "force", false, "with --keep, export again although a copy of the same range is kept (a second Intercom job, a second copy)")
 	f.DurationVar(&pollInterval, "poll-interval", envDuration(envExportPollInterval, export.DefaultPollInterval),
 		"how often to ask Intercom about the job, and to retry while queued (env "+envExportPollInterval+")")
 	f.DurationVar(&timeout, "timeout", envDuration(envExportTimeout, export.DefaultTimeout),
@@ -208,6 +216,9 @@ func printExportResult(w io.Writer, r export.Result) {
 	resumed := ""
 	if r.Resumed {
 		resumed = " (resumed)"
+	}
+	if r.Reused {
+		resumed = " (the copy already kept for this range; no new Intercom job, no second copy: --force exports again)"
 	}
 	switch r.Outcome {
 	case export.OutcomeNoData:

@@ -288,7 +288,7 @@ func runServe(ctx context.Context, errw io.Writer, so serveOptions) error {
 		q = queue
 		defer queue.Close()
 		p.workersStarted(queue)
-		fmt.Fprintf(errw, "serve: workers running on %s (%d concurrent jobs, %d open request(s) queued)\n", queue.Backend(), wo.Concurrency, n)
+		fmt.Fprintf(errw, "serve: workers running on %s (%d concurrent jobs, %d job(s) added for open requests that had none)\n", queue.Backend(), wo.Concurrency, n)
 	}
 	var wg sync.WaitGroup
 	actx, stopApplier := context.WithCancel(ctx)

@@ -84,11 +84,42 @@ func startWorkers(ctx context.Context, a *app.App, o workerOptions) (*jobs.Queue
 		q.Close()
 		return nil, 0, err
 	}
+	if err := logStartSummary(ctx, a, n); err != nil {
+		q.Close()
+		return nil, 0, err
+	}
 	if err := q.Start(ctx); err != nil {
 		q.Close()
 		return nil, 0, err
 	}
+	// A request whose worker died is queued again once its lease expires, not
+	// after River's rescue window (job timeout plus minutes).
+	go a.DSAR.WatchStranded(ctx, q, max(o.LeaseTTL/2, time.Second))
 	return q, n, nil
+}
+
+// logStartSummary logs what a starting worker found: open requests by state, the
+// paused ones with the reason and the fix, the overdue ones, and those left by a
+// worker that died. Ids, states and reasons only: no personal data.
+func logStartSummary(ctx context.Context, a *app.App, added int) error {
+	m, err := a.DSAR.Summarize(ctx)
+	if err != nil {
+		return err
+	}
+	log := a.Logger
+	log.Info("open requests found at start", "received", m.Received, "verified", m.Verified, "in_progress", m.InProgress,
+		"jobs_added", added, "overdue", len(m.Overdue), "left_by_a_dead_worker", len(m.Stranded))
+	for reason, ids := range m.Paused {
+		log.Warn("requests paused: they are retried, and resume once the cause is fixed", "reason", reason, "count", len(ids),
+			"request_ids", ids, "fix", dsar.Pause{Reason: reason}.Fix())
+	}
+	if len(m.Overdue) > 0 {
+		log.Warn("requests past their due date", "count", len(m.Overdue), "request_ids", m.Overdue)
+	}
+	if len(m.Stranded) > 0 {
+		log.Warn("requests claimed by a worker that stopped renewing its claim: queued again", "count", len(m.Stranded), "request_ids", m.Stranded)
+	}
+	return nil
 }
 
 // addFlags registers the flags of workerOptions on cmd (`worker` and `serve`);
@@ -119,8 +150,9 @@ func newWorkerCmd() *cobra.Command {
 		healthAddr string
 	)
 	cmd := &cobra.Command{
-		Use:   "worker",
-		Short: "Run the job workers: privacy requests (and the other durable jobs) until interrupted",
+		Annotations: map[string]string{annotationLogLevel: "info"},
+		Use:         "worker",
+		Short:       "Run the job workers: privacy requests (and the other durable jobs) until interrupted",
 		Long: `worker runs River job workers on the database of DATABASE_URL until it is
 interrupted (Ctrl-C or SIGTERM), then lets running jobs finish.
 
@@ -128,8 +160,11 @@ At start it queues every request that is received, verified or in progress and
 has no live job, so nothing filed is lost if a process died between filing and
 queueing. Several workers may share one PostgreSQL database: River gives each job
 to one worker, and a lease on each request keeps a second worker out of a request
-that is running; a worker that dies loses its lease after --lease-ttl and its job
-is picked up again after --job-timeout plus 5 minutes (River's rescue). Steps
+that is running; a request whose worker dies is queued again once its lease
+expires (--lease-ttl), by whichever worker notices first, not after River's rescue
+window. At start it logs what it found (open requests by state, paused ones with
+the reason and the fix, overdue ones), and it logs every attempt it starts and
+finishes (request ids only); its default log level is info. Steps
 already done are never repeated, and within a step no deletion that succeeded is
 sent again.
 
@@ -211,7 +246,7 @@ func runWorker(ctx context.Context, errw io.Writer, s app.Settings, o workerOpti
 	}
 	defer q.Close()
 	p.workersStarted(q)
-	fmt.Fprintf(errw, "worker %s: running on %s with %d concurrent jobs; %d open request(s) queued; Ctrl-C to stop\n",
+	fmt.Fprintf(errw, "worker %s: running on %s with %d concurrent jobs; %d job(s) added for open requests that had none; Ctrl-C to stop\n",
 		o.ID, q.Backend(), o.Concurrency, n)
 	select {
 	case <-ctx.Done():

@@ -14,8 +14,13 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
 	"github.com/intercom-privacy/intercom-privacy/redactlog"
+	"github.com/intercom-privacy/intercom-privacy/retention"
 	"github.com/intercom-privacy/intercom-privacy/vault"
 )
+
+// annotationLogLevel is the cobra annotation that gives a command its own
+// default log level ("info" for `worker` and `serve`, which run for long).
+const annotationLogLevel = "log-level-default"
 
 // logging holds the global --log-format and --log-level flags.
 var logging struct {
@@ -32,6 +37,11 @@ func addLoggingFlags(root *cobra.Command) {
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		if err := checkEnvFlags(cmd); err != nil {
 			return err
+		}
+		// A long-running command may log at a more talkative default level
+		// (its annotation), unless the flag or the environment says otherwise.
+		if def, ok := cmd.Annotations[annotationLogLevel]; ok && !cmd.Flags().Changed("log-level") && os.Getenv("INTERCOM_PRIVACY_LOG_LEVEL") == "" {
+			logging.level = def
 		}
 		l, err := newLogger()
 		if err != nil {
@@ -107,7 +117,15 @@ func (f *appFlags) open(ctx context.Context, actor string) (*app.App, error) {
 	if err != nil {
 		return nil, err
 	}
-	return app.Open(ctx, s)
+	a, err := app.Open(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	// Access packages state the retention policy in force, in words.
+	if pol, err := retention.FromConfig(a.Config); err == nil && a.DSAR != nil {
+		a.DSAR.RetentionText = pol.Describe()
+	}
+	return a, nil
 }
 
 // cliActor names the person running a command in audit records: "cli:" and the OS
