@@ -18,7 +18,7 @@ import (
 )
 
 // startServe runs `serve` with args in this process until the test ends and
-// returns its base URL. stop ends it (as Ctrl-C does) and returns its error.
+// returns its base URL once it is ready (GET /readyz answers 200). stop ends it (as Ctrl-C does) and returns its error.
 func startServe(t *testing.T, args ...string) (base string, stop func() error) {
 	t.Helper()
 	root := newRootCmd()
@@ -45,7 +45,7 @@ func startServe(t *testing.T, args ...string) (base string, stop func() error) {
 	// Wait for the line that says it listens (a condition, not a duration:
 	// the loop ends as soon as it appears, or when serve exits).
 	for {
-		if m := re.FindStringSubmatch(errb.String()); m != nil {
+		if m := re.FindStringSubmatch(errb.String()); m != nil && ready(m[1]) {
 			return m[1], stop
 		}
 		select {
@@ -55,6 +55,16 @@ func startServe(t *testing.T, args ...string) (base string, stop func() error) {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+}
+
+// ready reports whether the server at base answers GET /readyz with 200.
+func ready(base string) bool {
+	resp, err := http.Get(base + server.PathReady)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
 }
 
 // TestServeWebhookBurst sends 2,000 signed notifications at once (refresh
@@ -174,5 +184,24 @@ func TestServeWebhookBurst(t *testing.T) {
 	}
 	if out, err := dsarCLI(t, "audit", "verify"); err != nil {
 		t.Fatalf("audit verify: %v\n%s", err, out)
+	}
+}
+
+// TestLateSinkAnswers503: a notification that arrives before serve has opened
+// its database is refused with 503 and Retry-After (nothing stored), never
+// 500; once the sink is set it reaches it.
+func TestLateSinkAnswers503(t *testing.T) {
+	const secret = "late-secret"
+	ls := &lateSink{}
+	h := webhook.Handler(webhook.HandlerOptions{Secret: []byte(secret), Sink: ls})
+	d := webhooktest.NewDelivery([]byte(secret), "notif_late", "contact.deleted", "c1")
+	rec := webhooktest.Post(h, d.Body, d.Signature)
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != "5" {
+		t.Fatalf("before the database is open: %d, Retry-After %q; want 503 and 5", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	mem := &webhooktest.MemorySink{}
+	ls.set(mem)
+	if rec := webhooktest.Post(h, d.Body, d.Signature); rec.Code != http.StatusOK || len(mem.Stored()) != 1 {
+		t.Fatalf("after: %d, %d stored", rec.Code, len(mem.Stored()))
 	}
 }

@@ -23,7 +23,8 @@ var (
 	errNoWorkers    = errors.New("the job workers have not started yet")
 	errWorkersDown  = errors.New("the job workers stopped")
 	// errNotReady answers a webhook that arrives before the database is open:
-	// the receiver answers 500 and Intercom delivers it again later.
+	// the receiver answers 503 with Retry-After (notReadyRetryAfter) and
+	// Intercom delivers it again later.
 	errNotReady = errors.New("serve: not ready yet: the database is not open")
 )
 
@@ -149,9 +150,13 @@ func isServerURL(u string) bool {
 	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
 }
 
+// notReadyRetryAfter is the Retry-After of a webhook refused before the
+// database is open.
+const notReadyRetryAfter = 5 * time.Second
+
 // lateSink is the webhook sink of a server that listens before its database
-// is open: it refuses notifications (500, so Intercom delivers them again)
-// until set.
+// is open: until set it refuses notifications with a *webhook.UnavailableError
+// (503 with Retry-After, nothing stored, so Intercom delivers them again).
 type lateSink struct {
 	sink atomic.Pointer[webhook.Sink]
 }
@@ -161,7 +166,7 @@ func (l *lateSink) set(s webhook.Sink) { l.sink.Store(&s) }
 func (l *lateSink) Accept(ctx context.Context, n webhook.Notification, raw []byte) (bool, error) {
 	s := l.sink.Load()
 	if s == nil {
-		return false, errNotReady
+		return false, &webhook.UnavailableError{RetryAfter: notReadyRetryAfter, Err: errNotReady}
 	}
 	return (*s).Accept(ctx, n, raw)
 }

@@ -133,8 +133,10 @@ func runServeLoad(b *testing.B, bin string, n, conc int) {
 	defer cmd.Process.Kill()
 	base := make(chan string, 1)
 	drained := make(chan struct{})
+	var errLines []string // the first error lines serve logged
 	go func() {
-		// Read every line (serve logs each request), keep only the address.
+		// Read every line (serve logs each request), keep the address and the
+		// first errors.
 		defer close(drained)
 		re := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
 		sc := bufio.NewScanner(stderr)
@@ -142,6 +144,9 @@ func runServeLoad(b *testing.B, bin string, n, conc int) {
 		for sc.Scan() {
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {
 				base <- m[1]
+			}
+			if strings.Contains(sc.Text(), "level=ERROR") && len(errLines) < 5 {
+				errLines = append(errLines, sc.Text())
 			}
 		}
 	}()
@@ -155,6 +160,20 @@ func runServeLoad(b *testing.B, bin string, n, conc int) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
+	// A build that listens before its database is open says when it is ready
+	// at /healthz (older builds answer it once the database answers).
+	for ready := false; !ready; {
+		resp, err := http.Get(url + server.PathHealth)
+		if err == nil {
+			ready = resp.StatusCode == http.StatusOK
+			resp.Body.Close()
+		}
+		select {
+		case <-ctx.Done():
+			b.Fatal("serve did not become ready")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 	b.StartTimer()
 	res := webhooktest.Burst(ctx, webhooktest.BurstOptions{URL: url + webhook.Path, Concurrency: conc}, ds)
 	b.StopTimer()
@@ -164,6 +183,9 @@ func runServeLoad(b *testing.B, bin string, n, conc int) {
 	<-drained
 	if err := cmd.Wait(); err != nil {
 		b.Logf("serve exited: %v", err)
+	}
+	for _, l := range errLines {
+		b.Logf("serve logged: %s", l)
 	}
 	verified := 1.0
 	if out, err := run("audit", "verify"); err != nil {
