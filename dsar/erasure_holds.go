@@ -102,7 +102,7 @@ func (r *runner) coveringHolds(ctx context.Context, ops store.Ops) ([]store.Lega
 	}
 	var out []store.LegalHold
 	for _, h := range holds {
-		if h.RequestID == r.id || (h.SubjectRef != "" && refs[h.SubjectRef]) {
+		if (r.id != "" && h.RequestID == r.id) || (h.SubjectRef != "" && refs[h.SubjectRef]) {
 			out = append(out, h)
 		}
 	}

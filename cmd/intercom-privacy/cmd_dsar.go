@@ -49,7 +49,7 @@ and Intercom contact ids.`,
 	}
 	cmd.AddCommand(newDsarFileCmd("access"), newDsarFileCmd("erase"), newDsarListCmd(), newDsarShowCmd(),
 		newDsarExtendCmd(), newDsarDenyCmd(), newDsarCancelCmd())
-	cmd.AddCommand(newDsarPackageCmd(), newDsarVerifyCmd())
+	cmd.AddCommand(newDsarPackageCmd(), newDsarVerifyCmd(), newDsarPlanCmd())
 	return cmd
 }
 
@@ -61,7 +61,7 @@ func newDsarFileCmd(kind string) *cobra.Command {
 		emails, phones, externalIDs, contacts []string
 		jurisdiction, channel, verifiedBy     string
 		receivedAt                            string
-		both, wait, asJSON                    bool
+		both, wait, asJSON, dryRun            bool
 		timeout                               time.Duration
 	)
 	what := map[string]string{
@@ -123,6 +123,9 @@ contacts recoverable for 7 days before they are gone for good.`}[kind],
 				return err
 			}
 			defer a.Close()
+			if dryRun {
+				return dryRunErasure(cmd, a, dsar.Identifiers{Emails: emails, Phones: phones, ExternalIDs: externalIDs, ContactIDs: contacts}, asJSON)
+			}
 			if wait {
 				if err := a.RequireIntercom(); err != nil {
 					return err
@@ -185,7 +188,26 @@ contacts recoverable for 7 days before they are gone for good.`}[kind],
 	f.BoolVar(&wait, "wait", false, "run the request in this process until it ends, showing progress on a terminal")
 	f.BoolVar(&asJSON, "json", false, "print the request as JSON")
 	f.DurationVar(&timeout, "timeout", 0, "with --wait, give up waiting after this long (0: no limit; the request keeps its progress)")
+	if kind == "erase" {
+		f.BoolVar(&dryRun, "dry-run", false, "file nothing: show what the erasure would delete, keep and purge (searches and reads Intercom only)")
+	}
 	return cmd
+}
+
+// dryRunErasure prints what an erasure of ids would do, filing nothing.
+func dryRunErasure(cmd *cobra.Command, a *app.App, ids dsar.Identifiers, asJSON bool) error {
+	if err := a.RequireIntercom(); err != nil {
+		return err
+	}
+	p, err := a.DSAR.DryRunErasure(cmd.Context(), ids)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return writeJSON(cmd.OutOrStdout(), p)
+	}
+	printPlan(cmd.OutOrStdout(), p)
+	return nil
 }
 
 // enqueueRequest queues request id for a worker (River on the application's
