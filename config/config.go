@@ -42,6 +42,8 @@ type Config struct {
 	// "government_id", "financial_account", "credential", "secret", "health_id",
 	// "biometric"); attributes not named are scanned as content.
 	CustomAttributes map[string]string `yaml:"custom_attributes"`
+	// Requests configures the product's own records of privacy requests.
+	Requests Requests `yaml:"requests"`
 	// Disclosure lists the custom attributes an operator allowed into access
 	// packages although their class, name or content marks them as never disclosed.
 	Disclosure Disclosure `yaml:"disclosure"`
@@ -79,6 +81,20 @@ type Erasure struct {
 	// 0, none; at most MaxGrace).
 	Grace time.Duration `yaml:"grace"`
 }
+
+// Requests configures the product's own request records, which are
+// pseudonymised personal data (keyed HMACs of identifiers, Intercom ids, the
+// identifiers themselves encrypted under the request's key).
+type Requests struct {
+	// DisputeWindow is how long after an access request is answered the
+	// identifiers it was filed with stay readable, to answer a dispute about the
+	// answer; then its key is destroyed and they become unreadable (default
+	// 720h, 30 days; at most 8760h).
+	DisputeWindow time.Duration `yaml:"dispute_window"`
+}
+
+// DefaultDisputeWindow is the default of requests.dispute_window.
+const DefaultDisputeWindow = 30 * 24 * time.Hour
 
 // Disclosure configures what access packages may disclose.
 type Disclosure struct {
@@ -197,6 +213,7 @@ func Default() *Config {
 			Transfers:          "Transfers outside the EEA rely on the safeguards in the processing agreement with Intercom (Art. 46).",
 		},
 		CustomAttributes: map[string]string{},
+		Requests:         Requests{DisputeWindow: DefaultDisputeWindow},
 	}
 }
 
@@ -272,6 +289,9 @@ func (c *Config) validate() error {
 	}
 	if c.Erasure.Grace < 0 || c.Erasure.Grace > MaxGrace {
 		return &Error{Field: "erasure.grace", Err: fmt.Errorf("%w: %v (want a duration from 0 to %v, e.g. 24h)", ErrInvalid, c.Erasure.Grace, MaxGrace)}
+	}
+	if c.Requests.DisputeWindow <= 0 || c.Requests.DisputeWindow > 365*24*time.Hour {
+		return &Error{Field: "requests.dispute_window", Err: fmt.Errorf("%w: %v (want a duration from 1h to 8760h, e.g. 720h for 30 days)", ErrInvalid, c.Requests.DisputeWindow)}
 	}
 	for name, reason := range c.Disclosure.Allow {
 		if strings.TrimSpace(name) == "" || strings.TrimSpace(reason) == "" {

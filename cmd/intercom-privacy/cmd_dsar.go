@@ -45,7 +45,12 @@ Requests run as durable jobs: run 'intercom-privacy worker' next to them, or giv
 a crash, and never repeats a deletion that succeeded.
 
 No command prints the person's identifiers: requests are shown by id, with counts
-and Intercom contact ids.`,
+and Intercom contact ids. Request records are pseudonymised personal data: they
+hold a keyed HMAC of the person's identifier, Intercom contact ids, dates and
+outcome counts, and the identifiers themselves encrypted under the request's own
+key. That key is destroyed when an erasure completes, and for an access request
+once the dispute window after the answer is over (requests.dispute_window,
+default 30 days); the record itself is kept as the proof of the answer.`,
 	}
 	cmd.AddCommand(newDsarFileCmd("access"), newDsarFileCmd("erase"), newDsarListCmd(), newDsarShowCmd(),
 		newDsarExtendCmd(), newDsarDenyCmd(), newDsarCancelCmd())
