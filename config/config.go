@@ -76,6 +76,10 @@ type Erasure struct {
 	// erased nothing to the suppression list all the same (default false: the
 	// list then holds only people who were erased).
 	SuppressWhenNothingFound bool `yaml:"suppress_when_nothing_found"`
+	// RedactShared redacts, through Intercom's redact API, the messages the
+	// person wrote in conversations shared with other people, which are kept
+	// (default true).
+	RedactShared bool `yaml:"redact_shared"`
 	// Grace is the waiting period after an erasure is filed during which it can
 	// still be cancelled: no worker starts it before it ends (e.g. "24h"; default
 	// 0, none; at most MaxGrace).
@@ -194,7 +198,7 @@ func (a Access) Missing() []string {
 func Default() *Config {
 	return &Config{
 		Sync:    Sync{CustomAttributes: []string{"plan"}},
-		Erasure: Erasure{DeleteTickets: true, RetainMetrics: true},
+		Erasure: Erasure{DeleteTickets: true, RetainMetrics: true, RedactShared: true},
 		Access: Access{
 			Controller: PlaceholderController,
 			Purposes: []string{

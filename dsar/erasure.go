@@ -506,7 +506,7 @@ type suppressDetail struct {
 // systemsErased lists the systems where the counts show something erased.
 func systemsErased(c map[string]int64) []string {
 	var out []string
-	if c["contacts_deleted"]+c["tickets_deleted"]+c["conversations_deleted"]+c["late_contacts_deleted"] > 0 {
+	if c["contacts_deleted"]+c["tickets_deleted"]+c["conversations_deleted"]+c["late_contacts_deleted"]+c["parts_redacted"] > 0 {
 		out = append(out, "intercom")
 	}
 	if c["cached_contacts"]+c["cached_conversations"]+c["cached_parts"]+c["webhook_events"]+c["blobs"] > 0 {

@@ -54,7 +54,7 @@ func (e *HeldError) Unwrap() error { return ErrHeld }
 
 // erasingSteps are the steps that delete, purge or suppress.
 var erasingSteps = map[string]bool{
-	StepDeleteTickets: true, StepDeleteConversations: true, StepDeleteContacts: true,
+	StepDeleteTickets: true, StepDeleteConversations: true, StepRedactParts: true, StepDeleteContacts: true,
 	StepPurgeLocal: true, StepDestroyKeys: true, StepSuppress: true, StepVerify: true,
 }
 
