@@ -12,6 +12,9 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/intercom-privacy/intercom-privacy/deadline"
+	"github.com/intercom-privacy/intercom-privacy/jurisdiction"
 )
 
 //go:embed report.html.tmpl
@@ -30,6 +33,9 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"display": displayValue,
 	"label":   label,
 	"reasons": reasons,
+	"lawName": lawName,
+	"about":   aboutHeading,
+	"eu":      euLaw,
 	"withheldWhere": func(w Withheld) string {
 		switch {
 		case w.Where == "messages" && w.Attribute != "":
@@ -46,6 +52,30 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 		return "Your profile"
 	},
 }).Parse(reportTemplate))
+
+// lawName is the request's law as a person reads it ("CCPA/CPRA", "Virginia
+// CDPA"), or the stored key in capitals for a law the table does not know.
+func lawName(j string) string {
+	if info, err := jurisdiction.For(deadline.Jurisdiction(j)); err == nil {
+		return info.Clock.Name
+	}
+	return strings.ToUpper(j)
+}
+
+// aboutHeading heads the report's section on the processing and the rights,
+// citing the request's own law (a CCPA report is not headed "GDPR Article 15").
+func aboutHeading(j string) string {
+	if info, err := jurisdiction.For(deadline.Jurisdiction(j)); err == nil {
+		return "About this processing and your rights (" + info.AccessBasis + ")"
+	}
+	return "About this processing and your rights"
+}
+
+// euLaw reports whether the request's law is the GDPR or the UK GDPR, whose
+// transfer rules speak of the EEA and the UK.
+func euLaw(j string) bool {
+	return j == string(deadline.GDPR) || j == string(deadline.UKGDPR)
+}
 
 // field is one key and value of a record, for display: Key is a label a person
 // can read ("Last seen"), Value the value with dates written out.

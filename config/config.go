@@ -51,6 +51,22 @@ type Config struct {
 	Retention yaml.Node `yaml:"retention"`
 	// Schedule is the raw schedule section, parsed by package retention.
 	Schedule yaml.Node `yaml:"schedule"`
+	// Audit configures the audit trail's checkpoints and their witness.
+	Audit Audit `yaml:"audit"`
+}
+
+// Audit configures the audit trail's checkpoints.
+type Audit struct {
+	// Witness is where every signed checkpoint is also kept, outside the
+	// database: a file path or an https:// URL (INTERCOM_PRIVACY_AUDIT_WITNESS
+	// overrides it). Empty: no witness.
+	Witness string `yaml:"witness"`
+	// CheckpointEvery is the most records appended between two signed
+	// checkpoints (default 256).
+	CheckpointEvery int `yaml:"checkpoint_every"`
+	// CheckpointInterval is the longest a record stays unsigned in a running
+	// serve or worker (default 10s).
+	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
 }
 
 // Sync is the allow-list of the minimal contact sync.
@@ -280,6 +296,12 @@ func Parse(name string, r io.Reader) (*Config, error) {
 func (c *Config) validate() error {
 	if err := c.validateRecipients(); err != nil {
 		return err
+	}
+	if c.Audit.CheckpointEvery < 0 || c.Audit.CheckpointEvery > 1_000_000 {
+		return &Error{Field: "audit.checkpoint_every", Err: fmt.Errorf("%w: %d (1 to 1000000 records; 0 for the default)", ErrInvalid, c.Audit.CheckpointEvery)}
+	}
+	if c.Audit.CheckpointInterval < 0 || (c.Audit.CheckpointInterval > 0 && c.Audit.CheckpointInterval < 100*time.Millisecond) || c.Audit.CheckpointInterval > 24*time.Hour {
+		return &Error{Field: "audit.checkpoint_interval", Err: fmt.Errorf("%w: %v (100ms to 24h; 0 for the default)", ErrInvalid, c.Audit.CheckpointInterval)}
 	}
 	for _, f := range c.Sync.PII {
 		if !slices.Contains(piiFields, f) {

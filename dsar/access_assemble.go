@@ -5,14 +5,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/accesspkg"
 	"github.com/intercom-privacy/intercom-privacy/config"
+	"github.com/intercom-privacy/intercom-privacy/deadline"
 	"github.com/intercom-privacy/intercom-privacy/disclosure"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
+	"github.com/intercom-privacy/intercom-privacy/jurisdiction"
 	"github.com/intercom-privacy/intercom-privacy/pii"
 	"github.com/intercom-privacy/intercom-privacy/store"
 )
@@ -121,6 +124,9 @@ func (s *Service) assemble(ctx context.Context, req store.Request, ids Identifie
 	}
 	p.Supplementary = s.config().Access
 	p.Supplementary.Retention = s.retentionText()
+	// The recipients by name (Art. 15(1)(c)): the registry when there is one.
+	p.Supplementary.Recipients = s.config().AccessRecipients()
+	p.Supplementary.Rights, p.Supplementary.Complaint = lawText(s.config().Access, req.Jurisdiction)
 	for _, n := range res.Notices {
 		if n.Code == NoticeArchivedByID.Code {
 			continue // a limit of the search, for the operator (kept in the outcome)
@@ -586,4 +592,24 @@ func humanTimes(r map[string]any) {
 			}
 		}
 	}
+}
+
+// lawText returns the rights and the complaint route an access package states: the
+// configured ones when the operator wrote their own, else those of the request's
+// law (a Californian is told of the CCPA's rights and the California Privacy
+// Protection Agency, not of GDPR Art. 77).
+func lawText(a config.Access, j string) (rights []string, complaint string) {
+	rights, complaint = a.Rights, a.Complaint
+	info, err := jurisdiction.For(deadline.Jurisdiction(j))
+	if err != nil {
+		return rights, complaint
+	}
+	def := config.Default().Access
+	if slices.Equal(rights, def.Rights) {
+		rights = info.RightsText()
+	}
+	if complaint == def.Complaint {
+		complaint = info.Authority.Complaint
+	}
+	return rights, complaint
 }

@@ -936,6 +936,14 @@ func (r *runner) complete(ctx context.Context) error {
 				return err
 			}
 		}
+		// Tell the recipients of the data of the erasure (GDPR Art. 19, CCPA
+		// §7022(b)), in the transaction that completes it: a completed erasure
+		// always has its notices.
+		if erasure && !r.nothingFound() && r.s.Notices != nil {
+			if _, err := r.s.Notices.Plan(ctx, tx, r.id, "erasure"); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 	if err != nil {

@@ -131,6 +131,9 @@ func checkErased(t *testing.T, h *harness, p sandbox.Person, c cached) {
 			t.Errorf("contact id %s not on the suppression list", id)
 		}
 	}
+	if rep, err := h.app.VerifyAudit(ctx); err != nil || rep.Unsigned != 0 {
+		t.Fatalf("after the run, %d audit records are unsigned (each step signs its records when it commits): %v", rep.Unsigned, err)
+	}
 	checkAudit(t, h, p)
 }
 

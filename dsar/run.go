@@ -434,6 +434,10 @@ func (r *runner) release(ctx context.Context) error {
 		if _, _, err := tx.Head(ctx); err != nil {
 			return err
 		}
+		// The run's last records (completion, a pause) are signed as it ends.
+		if _, _, err := r.s.Chain.Checkpoint(ctx, tx); err != nil {
+			return err
+		}
 		cur, found, err := stepOf(ctx, tx, r.id, stepLease)
 		if err != nil || !found {
 			return err
@@ -523,7 +527,12 @@ func (r *runner) recordStep(ctx context.Context, step string, detail any, rec au
 		if rec.Reason == "" {
 			rec.Reason = "step " + step + " done"
 		}
-		_, err = r.s.Chain.Append(ctx, tx, rec)
+		if _, err = r.s.Chain.Append(ctx, tx, rec); err != nil {
+			return err
+		}
+		// A step is a batch: its records are signed when it commits, so the
+		// unsigned tail never holds a finished step.
+		_, _, err = r.s.Chain.Checkpoint(ctx, tx)
 		return err
 	})
 	if err != nil {
@@ -648,6 +657,7 @@ func (r *runner) resumeIfPaused(ctx context.Context, tx store.Tx) error {
 	if json.Unmarshal(cur.Detail, &d) == nil && d.Reason == PauseLegalHold {
 		why = "the legal hold(s) that stopped the erasure were released"
 	}
+	r.s.logger().Warn("request resumed: "+why, "request_id", r.id)
 	_, err = r.s.Chain.Append(ctx, tx, audit.Record{Actor: r.s.Actor, Action: audit.ActionRequestResumed,
 		RequestID: r.id, SubjectRef: r.req.SubjectRef, Outcome: audit.OutcomeSuccess, Reason: why})
 	return err

@@ -24,7 +24,6 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/deadline"
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
-	"github.com/intercom-privacy/intercom-privacy/retention"
 	"github.com/intercom-privacy/intercom-privacy/sandbox"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/vault"
@@ -153,7 +152,6 @@ func runDemo(ctx context.Context, out, errw io.Writer, both, asJSON, keep bool, 
 		return err
 	}
 	defer a.Close()
-	a.DSAR.RetentionText = retention.Default().Describe()
 
 	var rep demoReport
 	rep.Throwaway.Store = filepath.Join(dir, "demo.db")
@@ -204,7 +202,7 @@ func runDemo(ctx context.Context, out, errw io.Writer, both, asJSON, keep bool, 
 		}
 		rep.Requests = append(rep.Requests, dr)
 	}
-	if err := a.Checkpoint(ctx); err != nil {
+	if err := a.FinishRun(ctx); err != nil {
 		return err
 	}
 	if rep.Audit, err = a.VerifyAudit(ctx); err != nil {
@@ -218,7 +216,7 @@ func runDemo(ctx context.Context, out, errw io.Writer, both, asJSON, keep bool, 
 		printDemoRequest(out, dr)
 	}
 	fmt.Fprintln(out, "\naudit verify:")
-	printReport(out, &rep.Audit)
+	printReport(out, &rep.Audit, time.Now())
 	fmt.Fprintf(out, "\ndone in %s. Next: `intercom-privacy sandbox` serves this workspace for the real commands (dsar access|erase, worker, list, show).\n", rep.Elapsed)
 	if !rep.Audit.OK() {
 		return rep.Audit.Err()
