@@ -18,6 +18,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/intercom"
 	"github.com/intercom-privacy/intercom-privacy/notice"
 	"github.com/intercom-privacy/intercom-privacy/pii"
+	"github.com/intercom-privacy/intercom-privacy/retention"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	_ "github.com/intercom-privacy/intercom-privacy/store/postgres" // registers postgres://
 	_ "github.com/intercom-privacy/intercom-privacy/store/sqlite"   // registers sqlite://
@@ -130,6 +131,15 @@ func Open(ctx context.Context, s Settings) (*App, error) {
 			return nil, &ConfigError{Where: where, Err: err}
 		}
 	}
+	// The retention policy in force, which access packages state in words.
+	policy, err := retention.FromConfig(s.Config)
+	if err != nil {
+		where := s.ConfigPath
+		if where == "" {
+			where = "configuration"
+		}
+		return nil, &ConfigError{Where: where, Err: err}
+	}
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -194,6 +204,8 @@ func Open(ctx context.Context, s Settings) (*App, error) {
 	a.DSAR = &dsar.Service{
 		Store: st, Vault: a.Vault, Chain: a.Chain, Intercom: a.Intercom, Redactor: a.Redactor,
 		Config: s.Config, Actor: s.Actor, Logger: s.Logger, Now: s.Now,
+		// Access packages state the retention policy in force, in words.
+		RetentionText: policy.Describe(),
 	}
 	a.Notices = &notice.Service{
 		Store: st, Chain: a.Chain, Registry: s.Config.Recipients, Actor: s.Actor, Logger: s.Logger, Now: s.Now,

@@ -31,8 +31,6 @@ type Config struct {
 	Sync Sync `yaml:"sync"`
 	// Erasure says what an erasure request deletes in Intercom.
 	Erasure Erasure `yaml:"erasure"`
-	// Requests configures the handling of requests common to every type.
-	Requests Requests `yaml:"requests"`
 	// Access is the Art. 15 supplementary information put in every access package.
 	Access Access `yaml:"access"`
 	// Recipients is the registry of every system and organisation that receives
@@ -44,6 +42,9 @@ type Config struct {
 	// "government_id", "financial_account", "credential", "secret", "health_id",
 	// "biometric"); attributes not named are scanned as content.
 	CustomAttributes map[string]string `yaml:"custom_attributes"`
+	// Requests configures the handling common to every request and the
+	// product's own records of privacy requests.
+	Requests Requests `yaml:"requests"`
 	// Disclosure lists the custom attributes an operator allowed into access
 	// packages although their class, name or content marks them as never disclosed.
 	Disclosure Disclosure `yaml:"disclosure"`
@@ -102,15 +103,6 @@ type Sync struct {
 	PII []string `yaml:"pii"`
 }
 
-// Requests configures the handling common to every request.
-type Requests struct {
-	// RepeatWindowDays flags a request filed by a person who filed another within
-	// this many days before it (GDPR Art. 12(5): the operator judges whether a
-	// repeat is manifestly unfounded or excessive; nothing is refused
-	// automatically). Default 90; 0 turns the flag off.
-	RepeatWindowDays int `yaml:"repeat_window_days" json:"repeat_window_days"`
-}
-
 // Erasure configures what an erasure deletes besides the contacts themselves.
 type Erasure struct {
 	// DeleteTickets deletes the person's tickets (default true).
@@ -125,11 +117,34 @@ type Erasure struct {
 	// erased nothing to the suppression list all the same (default false: the
 	// list then holds only people who were erased).
 	SuppressWhenNothingFound bool `yaml:"suppress_when_nothing_found"`
+	// RedactShared redacts, through Intercom's redact API, the messages the
+	// person wrote in conversations shared with other people, which are kept
+	// (default true).
+	RedactShared bool `yaml:"redact_shared"`
 	// Grace is the waiting period after an erasure is filed during which it can
 	// still be cancelled: no worker starts it before it ends (e.g. "24h"; default
 	// 0, none; at most MaxGrace).
 	Grace time.Duration `yaml:"grace"`
 }
+
+// Requests configures the product's own request records, which are
+// pseudonymised personal data (keyed HMACs of identifiers, Intercom ids, the
+// identifiers themselves encrypted under the request's key).
+type Requests struct {
+	// DisputeWindow is how long after an access request is answered the
+	// identifiers it was filed with stay readable, to answer a dispute about the
+	// answer; then its key is destroyed and they become unreadable (default
+	// 720h, 30 days; at most 8760h).
+	DisputeWindow time.Duration `yaml:"dispute_window"`
+	// RepeatWindowDays flags a request filed by a person who filed another within
+	// this many days before it (GDPR Art. 12(5): the operator judges whether a
+	// repeat is manifestly unfounded or excessive; nothing is refused
+	// automatically). Default 90; 0 turns the flag off.
+	RepeatWindowDays int `yaml:"repeat_window_days"`
+}
+
+// DefaultDisputeWindow is the default of requests.dispute_window.
+const DefaultDisputeWindow = 30 * 24 * time.Hour
 
 // Disclosure configures what access packages may disclose.
 type Disclosure struct {
@@ -228,9 +243,8 @@ func (a Access) Missing() []string {
 // Default returns the built-in configuration.
 func Default() *Config {
 	return &Config{
-		Sync:     Sync{CustomAttributes: []string{"plan"}},
-		Requests: Requests{RepeatWindowDays: 90},
-		Erasure:  Erasure{DeleteTickets: true, RetainMetrics: true},
+		Sync:    Sync{CustomAttributes: []string{"plan"}},
+		Erasure: Erasure{DeleteTickets: true, RetainMetrics: true, RedactShared: true},
 		Access: Access{
 			Controller: PlaceholderController,
 			Purposes: []string{
@@ -249,6 +263,7 @@ func Default() *Config {
 			Transfers:          "Transfers outside the EEA rely on the safeguards in the processing agreement with Intercom (Art. 46).",
 		},
 		CustomAttributes: map[string]string{},
+		Requests:         Requests{DisputeWindow: DefaultDisputeWindow, RepeatWindowDays: 90},
 	}
 }
 
@@ -333,6 +348,9 @@ func (c *Config) validate() error {
 	}
 	if c.Erasure.Grace < 0 || c.Erasure.Grace > MaxGrace {
 		return &Error{Field: "erasure.grace", Err: fmt.Errorf("%w: %v (want a duration from 0 to %v, e.g. 24h)", ErrInvalid, c.Erasure.Grace, MaxGrace)}
+	}
+	if c.Requests.DisputeWindow <= 0 || c.Requests.DisputeWindow > 365*24*time.Hour {
+		return &Error{Field: "requests.dispute_window", Err: fmt.Errorf("%w: %v (want a duration from 1h to 8760h, e.g. 720h for 30 days)", ErrInvalid, c.Requests.DisputeWindow)}
 	}
 	for name, reason := range c.Disclosure.Allow {
 		if strings.TrimSpace(name) == "" || strings.TrimSpace(reason) == "" {

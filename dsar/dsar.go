@@ -41,9 +41,8 @@ type Service struct {
 	Redactor *pii.Redactor
 	Config   *config.Config
 	// RetentionText is the retention policy in force, in words, for the Art. 15
-	// information of access packages (retention.Policy.Describe; the command sets
-	// it, since the policy package depends on this one's tests). Empty: only the
-	// configured access.retention.
+	// information of access packages (retention.Policy.Describe, set by
+	// app.Open). Empty: only the configured access.retention.
 	RetentionText string
 	// Actor names who acts in audit records ("cli:<user>", "worker", "server").
 	Actor string

@@ -109,23 +109,41 @@ func (r *runner) deleteTickets(ctx context.Context) error {
 		return r.recordStep(ctx, StepDeleteTickets, deleteProgress{Skipped: "not_configured", Counts: map[string]int64{}},
 			audit.Record{Action: audit.ActionErasureIntercomDeleted, Outcome: audit.OutcomeNoop, Reason: "ticket deletion not configured"}, nil)
 	}
-	plan := func(ctx context.Context, p *deleteProgress) error {
-		return r.planShared(ctx, p, func(ctx context.Context, cid string) ([]sharedObject, error) {
-			var out []sharedObject
-			for t, err := range r.s.Intercom.SearchTickets(ctx, intercom.Field("contact_ids").Eq(cid), intercom.SearchOptions{}) {
-				if err != nil {
-					return nil, fmt.Errorf("search tickets: %w", err)
-				}
-				out = append(out, sharedObject{string(t.ID), t.Contacts.Contacts})
-			}
-			return out, nil
-		})
-	}
 	del := func(ctx context.Context, id string) error {
 		_, err := r.s.Intercom.DeleteTicket(ctx, id)
 		return err
 	}
-	return r.deleteObjects(ctx, StepDeleteTickets, "tickets", plan, del)
+	return r.deleteObjects(ctx, StepDeleteTickets, "tickets", r.planTickets, del)
+}
+
+// planTickets searches the person's tickets and plans those to delete (the
+// erasure step and its dry run share it).
+func (r *runner) planTickets(ctx context.Context, p *deleteProgress) error {
+	return r.planShared(ctx, p, func(ctx context.Context, cid string) ([]sharedObject, error) {
+		var out []sharedObject
+		for t, err := range r.s.Intercom.SearchTickets(ctx, intercom.Field("contact_ids").Eq(cid), intercom.SearchOptions{}) {
+			if err != nil {
+				return nil, fmt.Errorf("search tickets: %w", err)
+			}
+			out = append(out, sharedObject{string(t.ID), t.Contacts.Contacts})
+		}
+		return out, nil
+	})
+}
+
+// planConversations searches the person's conversations and plans those to
+// delete (the erasure step and its dry run share it).
+func (r *runner) planConversations(ctx context.Context, p *deleteProgress) error {
+	return r.planShared(ctx, p, func(ctx context.Context, cid string) ([]sharedObject, error) {
+		var out []sharedObject
+		for c, err := range r.s.Intercom.SearchConversations(ctx, intercom.Field("contact_ids").Eq(cid), intercom.SearchOptions{}) {
+			if err != nil {
+				return nil, fmt.Errorf("search conversations: %w", err)
+			}
+			out = append(out, sharedObject{string(c.ID), c.Contacts.Contacts})
+		}
+		return out, nil
+	})
 }
 
 // deleteConversations deletes the person's conversations when configured
@@ -139,24 +157,12 @@ func (r *runner) deleteConversations(ctx context.Context) error {
 			audit.Record{Action: audit.ActionErasureIntercomDeleted, Outcome: audit.OutcomeNoop,
 				Reason: "explicit conversation deletion not configured; Intercom deletes the conversations with the contact"}, nil)
 	}
-	plan := func(ctx context.Context, p *deleteProgress) error {
-		return r.planShared(ctx, p, func(ctx context.Context, cid string) ([]sharedObject, error) {
-			var out []sharedObject
-			for c, err := range r.s.Intercom.SearchConversations(ctx, intercom.Field("contact_ids").Eq(cid), intercom.SearchOptions{}) {
-				if err != nil {
-					return nil, fmt.Errorf("search conversations: %w", err)
-				}
-				out = append(out, sharedObject{string(c.ID), c.Contacts.Contacts})
-			}
-			return out, nil
-		})
-	}
 	retain := cfg.RetainMetrics
 	del := func(ctx context.Context, id string) error {
 		_, err := r.s.Intercom.DeleteConversation(ctx, id, intercom.DeleteConversationOptions{RetainMetrics: &retain})
 		return err
 	}
-	return r.deleteObjects(ctx, StepDeleteConversations, "conversations", plan, del)
+	return r.deleteObjects(ctx, StepDeleteConversations, "conversations", r.planConversations, del)
 }
 
 // sharedObject is a ticket or conversation found for one of the person's contacts.
@@ -500,7 +506,7 @@ type suppressDetail struct {
 // systemsErased lists the systems where the counts show something erased.
 func systemsErased(c map[string]int64) []string {
 	var out []string
-	if c["contacts_deleted"]+c["tickets_deleted"]+c["conversations_deleted"]+c["late_contacts_deleted"] > 0 {
+	if c["contacts_deleted"]+c["tickets_deleted"]+c["conversations_deleted"]+c["late_contacts_deleted"]+c["parts_redacted"] > 0 {
 		out = append(out, "intercom")
 	}
 	if c["cached_contacts"]+c["cached_conversations"]+c["cached_parts"]+c["webhook_events"]+c["blobs"] > 0 {

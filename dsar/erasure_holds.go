@@ -54,7 +54,7 @@ func (e *HeldError) Unwrap() error { return ErrHeld }
 
 // erasingSteps are the steps that delete, purge or suppress.
 var erasingSteps = map[string]bool{
-	StepDeleteTickets: true, StepDeleteConversations: true, StepDeleteContacts: true,
+	StepDeleteTickets: true, StepDeleteConversations: true, StepRedactParts: true, StepDeleteContacts: true,
 	StepPurgeLocal: true, StepDestroyKeys: true, StepSuppress: true, StepVerify: true,
 }
 
@@ -102,7 +102,7 @@ func (r *runner) coveringHolds(ctx context.Context, ops store.Ops) ([]store.Lega
 	}
 	var out []store.LegalHold
 	for _, h := range holds {
-		if h.RequestID == r.id || (h.SubjectRef != "" && refs[h.SubjectRef]) {
+		if (r.id != "" && h.RequestID == r.id) || (h.SubjectRef != "" && refs[h.SubjectRef]) {
 			out = append(out, h)
 		}
 	}

@@ -17,13 +17,14 @@ import (
 
 // The steps of a request, in the order they run. Access runs resolve → package →
 // complete; erasure runs resolve → delete_tickets → delete_conversations →
-// delete_contacts → purge_local → destroy_keys → suppress → verify → complete;
+// redact_parts → delete_contacts → purge_local → destroy_keys → suppress → verify → complete;
 // access+erasure runs the package step after resolve and then the erasure steps.
 const (
 	StepResolve             = "resolve"
 	StepPackage             = "package"
 	StepDeleteTickets       = "delete_tickets"
 	StepDeleteConversations = "delete_conversations"
+	StepRedactParts         = "redact_parts"
 	StepDeleteContacts      = "delete_contacts"
 	StepPurgeLocal          = "purge_local"
 	StepDestroyKeys         = "destroy_keys"
@@ -204,10 +205,10 @@ func Plan(t store.RequestType) []string {
 	case store.RequestAccess:
 		return []string{StepResolve, StepPackage, StepComplete}
 	case store.RequestErasure:
-		return []string{StepResolve, StepDeleteTickets, StepDeleteConversations, StepDeleteContacts,
+		return []string{StepResolve, StepDeleteTickets, StepDeleteConversations, StepRedactParts, StepDeleteContacts,
 			StepPurgeLocal, StepDestroyKeys, StepSuppress, StepVerify, StepComplete}
 	default:
-		return []string{StepResolve, StepPackage, StepDeleteTickets, StepDeleteConversations, StepDeleteContacts,
+		return []string{StepResolve, StepPackage, StepDeleteTickets, StepDeleteConversations, StepRedactParts, StepDeleteContacts,
 			StepPurgeLocal, StepDestroyKeys, StepSuppress, StepVerify, StepComplete}
 	}
 }
@@ -261,6 +262,8 @@ func (r *runner) runStep(ctx context.Context, step string) error {
 		return r.deleteTickets(ctx)
 	case StepDeleteConversations:
 		return r.deleteConversations(ctx)
+	case StepRedactParts:
+		return r.redactParts(ctx)
 	case StepDeleteContacts:
 		return r.deleteContacts(ctx)
 	case StepPurgeLocal, StepDestroyKeys:
@@ -750,7 +753,7 @@ func (r *runner) nothingFound() bool {
 	if r.res.Found() > 0 {
 		return false
 	}
-	for _, name := range []string{StepDeleteTickets, StepDeleteConversations, StepDeleteContacts, StepPurgeLocal, StepDestroyKeys, StepVerify} {
+	for _, name := range []string{StepDeleteTickets, StepDeleteConversations, StepRedactParts, StepDeleteContacts, StepPurgeLocal, StepDestroyKeys, StepVerify} {
 		var d struct {
 			Counts map[string]int64 `json:"counts"`
 		}
@@ -770,7 +773,7 @@ func (r *runner) nothingFound() bool {
 // erasedCount reports whether a step count records something erased.
 func erasedCount(k string) bool {
 	switch k {
-	case "contacts_deleted", "tickets_deleted", "conversations_deleted", "late_contacts_deleted",
+	case "contacts_deleted", "tickets_deleted", "conversations_deleted", "late_contacts_deleted", "parts_redacted",
 		"cached_contacts", "cached_conversations", "cached_parts", "webhook_events", "blobs",
 		"person_keys_destroyed", "earlier_requests_shredded":
 		return true

@@ -256,6 +256,14 @@ func checkErasureWorld(t *testing.T, w *crashWorld, p sandbox.Person, c cached, 
 			t.Errorf("ticket %s deleted %d times, want exactly 1", tid, n)
 		}
 	}
+	// The person's messages in conversations shared with others: redacted once.
+	for convID, items := range personParts(t, w.h, p) {
+		for _, item := range items {
+			if n := st.Effect(sandbox.EffectPartRedacted, convID+"/"+item); n != 1 {
+				t.Errorf("%s/%s redacted %d times, want exactly 1", convID, item, n)
+			}
+		}
+	}
 }
 
 // crashSweep files a request, measures how many Intercom requests running it

@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/intercom-privacy/intercom-privacy/audit"
+	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/vault"
 )
@@ -67,10 +68,16 @@ type ShredResult struct {
 	// package was stored under the request's key (before packages had keys of
 	// their own) and has now expired or is gone.
 	RequestKeysDestroyed int `json:"request_keys_destroyed"`
+	// AccessIdentifiersShredded are the access requests answered more than the
+	// dispute window ago (config requests.dispute_window) whose key, and with it
+	// the identifiers they were filed with, it destroyed.
+	AccessIdentifiersShredded int `json:"access_identifiers_shredded"`
 }
 
 // Total is the number of keys destroyed.
-func (r ShredResult) Total() int { return r.PackageKeysDestroyed + r.RequestKeysDestroyed }
+func (r ShredResult) Total() int {
+	return r.PackageKeysDestroyed + r.RequestKeysDestroyed + r.AccessIdentifiersShredded
+}
 
 // errNothingToShred rolls back a shred transaction that found its work done (by
 // another worker, or by an erasure) or no longer due.
@@ -107,9 +114,13 @@ func (s *Service) ShredExpiredPackages(ctx context.Context) (ShredResult, error)
 	if err := s.shredLegacyRequestKeys(ctx, &res); err != nil {
 		return res, err
 	}
+	if err := s.shredAccessIdentifiers(ctx, &res); err != nil {
+		return res, err
+	}
 	if res.Total() > 0 {
 		s.logger().Info("expired access packages shredded", "packages_deleted", res.PackagesDeleted,
-			"package_keys_destroyed", res.PackageKeysDestroyed, "request_keys_destroyed", res.RequestKeysDestroyed)
+			"package_keys_destroyed", res.PackageKeysDestroyed, "request_keys_destroyed", res.RequestKeysDestroyed,
+			"access_identifiers_shredded", res.AccessIdentifiersShredded)
 	}
 	return res, nil
 }
@@ -329,6 +340,71 @@ func (s *Service) shredLegacyRequestKeys(ctx context.Context, res *ShredResult) 
 		if deleted {
 			res.PackagesDeleted++
 		}
+	}
+	return nil
+}
+
+// disputeWindow is how long an answered access request keeps its identifiers.
+func (s *Service) disputeWindow() time.Duration {
+	if w := s.config().Requests.DisputeWindow; w > 0 {
+		return w
+	}
+	return config.DefaultDisputeWindow
+}
+
+// shredAccessIdentifiers destroys the key of each access request answered
+// (completed or denied) more than the dispute window ago, so the identifiers it
+// was filed with become unreadable while its record (dates, §7101 fields,
+// outcome counts) is kept. The key of an access request protects nothing else:
+// its package is under a key of its own. A request under a legal hold keeps its
+// key. Each destruction and its erasure.key_destroyed record commit together;
+// a key already gone is skipped, so concurrent workers record it once.
+func (s *Service) shredAccessIdentifiers(ctx context.Context, res *ShredResult) error {
+	rs, err := s.Store.ListRequests(ctx, store.RequestFilter{States: []store.RequestState{store.StateCompleted, store.StateDenied}, Limit: maxListRequests})
+	if err != nil {
+		return err
+	}
+	cutoff := s.now().Add(-s.disputeWindow())
+	for _, r := range rs {
+		if r.Type != store.RequestAccess || r.CompletedAt.IsZero() || !r.CompletedAt.Before(cutoff) {
+			continue
+		}
+		if _, err := s.Store.LoadPersonKey(ctx, requestKeyID(r.ID)); errors.Is(err, vault.ErrNotFound) || errors.Is(err, store.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return fmt.Errorf("dsar: read the key of request %s: %w", r.ID, err)
+		}
+		err := s.Store.InTx(ctx, func(tx store.Tx) error {
+			holds, err := tx.ActiveLegalHolds(ctx)
+			if err != nil {
+				return err
+			}
+			for _, h := range holds {
+				if h.RequestID == r.ID {
+					return errNothingToShred
+				}
+			}
+			existed, err := s.Vault.DestroyPersonKey(ctx, tx, requestKeyID(r.ID))
+			if err != nil {
+				return err
+			}
+			if !existed {
+				return errNothingToShred
+			}
+			_, err = s.Chain.Append(ctx, tx, audit.Record{Actor: s.Actor, Action: audit.ActionErasureKeyDestroyed,
+				RequestID: r.ID, SubjectRef: r.SubjectRef, Outcome: audit.OutcomeSuccess,
+				Counts: map[string]int64{"request_keys_destroyed": 1},
+				Reason: "access request answered and its dispute window over: the key of the identifiers it was filed with destroyed; the record is kept"})
+			return err
+		})
+		if errors.Is(err, errNothingToShred) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("dsar: shred the identifiers of request %s: %w", r.ID, err)
+		}
+		s.Vault.Forget(requestKeyID(r.ID))
+		res.AccessIdentifiersShredded++
 	}
 	return nil
 }

@@ -91,8 +91,11 @@ func newAuditCmd() *cobra.Command {
 		Short: "Verify and export the tamper-evident audit trail",
 		Long: `The audit trail is an append-only chain of records: each holds the SHA-256
 hash of the one before it, and Ed25519-signed checkpoints are written at the
-end of every run and request step, and every 256 records. Records hold no personal data: the
-person is a keyed HMAC reference, objects are Intercom ids and counts.
+end of every run and request step, and every 256 records. Records hold no plain
+personal data, but they are pseudonymised personal data (EDPB Guidelines 01/2025):
+the person is a keyed HMAC reference, objects are Intercom ids, with counts, dates
+and the CCPA §7101 fields; whoever holds the keys or Intercom can link them to a
+person.
 
   audit verify   walk the whole chain and every checkpoint; report the first
                  broken link (edited, deleted, inserted, reordered, truncated
@@ -413,7 +416,9 @@ every record (its canonical body byte for byte, with its hash) followed by the
 checkpoints that sign it. An auditor can check the file with SHA-256 and
 Ed25519 alone, or with ` + "`intercom-privacy audit verify --public-key`" + ` against the database.
 
-Records hold no personal data, so neither does the export. export does not
+Records hold no plain personal data, so neither does the export; like the
+records, it is pseudonymised personal data (keyed HMAC references, Intercom ids)
+and must be kept as such. export does not
 verify: run ` + "`audit verify`" + ` for that. The file is created with mode 0600;
 an existing file is replaced only when the export completes.`,
 		Args: cobra.NoArgs,

@@ -24,7 +24,6 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/deadline"
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
-	"github.com/intercom-privacy/intercom-privacy/retention"
 	"github.com/intercom-privacy/intercom-privacy/sandbox"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/vault"
@@ -153,7 +152,6 @@ func runDemo(ctx context.Context, out, errw io.Writer, both, asJSON, keep bool, 
 		return err
 	}
 	defer a.Close()
-	a.DSAR.RetentionText = retention.Default().Describe()
 
 	var rep demoReport
 	rep.Throwaway.Store = filepath.Join(dir, "demo.db")

@@ -44,11 +44,16 @@ Requests run as durable jobs: run 'intercom-privacy worker' next to them, or giv
 a crash, and never repeats a deletion that succeeded.
 
 No command prints the person's identifiers: requests are shown by id, with counts
-and Intercom contact ids.`,
+and Intercom contact ids. Request records are pseudonymised personal data: they
+hold a keyed HMAC of the person's identifier, Intercom contact ids, dates and
+outcome counts, and the identifiers themselves encrypted under the request's own
+key. That key is destroyed when an erasure completes, and for an access request
+once the dispute window after the answer is over (requests.dispute_window,
+default 30 days); the record itself is kept as the proof of the answer.`,
 	}
 	cmd.AddCommand(newDsarFileCmd("access"), newDsarFileCmd("erase"), newDsarListCmd(), newDsarShowCmd(),
 		newDsarExtendCmd(), newDsarDenyCmd(), newDsarCancelCmd())
-	cmd.AddCommand(newDsarPackageCmd(), newDsarVerifyCmd())
+	cmd.AddCommand(newDsarPackageCmd(), newDsarVerifyCmd(), newDsarPlanCmd())
 	return cmd
 }
 
@@ -60,7 +65,7 @@ func newDsarFileCmd(kind string) *cobra.Command {
 		emails, phones, externalIDs, contacts []string
 		jurisdiction, channel, verifiedBy     string
 		receivedAt                            string
-		both, wait, asJSON, fileNew           bool
+		both, wait, asJSON, fileNew, dryRun   bool
 		timeout                               time.Duration
 	)
 	what := map[string]string{
@@ -133,6 +138,9 @@ contacts recoverable for 7 days before they are gone for good.`}[kind],
 				return err
 			}
 			defer a.Close()
+			if dryRun {
+				return dryRunErasure(cmd, a, dsar.Identifiers{Emails: emails, Phones: phones, ExternalIDs: externalIDs, ContactIDs: contacts}, asJSON)
+			}
 			if wait {
 				if err := a.RequireIntercom(); err != nil {
 					return err
@@ -204,7 +212,26 @@ contacts recoverable for 7 days before they are gone for good.`}[kind],
 	f.BoolVar(&asJSON, "json", false, "print the request as JSON")
 	f.DurationVar(&timeout, "timeout", 0, "with --wait, give up waiting after this long (0: no limit; the request keeps its progress)")
 	f.BoolVar(&fileNew, "new", false, "file a new request even if an open one of the same type exists for this person (by default the command attaches to it)")
+	if kind == "erase" {
+		f.BoolVar(&dryRun, "dry-run", false, "file nothing: show what the erasure would delete, keep and purge (searches and reads Intercom only)")
+	}
 	return cmd
+}
+
+// dryRunErasure prints what an erasure of ids would do, filing nothing.
+func dryRunErasure(cmd *cobra.Command, a *app.App, ids dsar.Identifiers, asJSON bool) error {
+	if err := a.RequireIntercom(); err != nil {
+		return err
+	}
+	p, err := a.DSAR.DryRunErasure(cmd.Context(), ids)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return writeJSON(cmd.OutOrStdout(), p)
+	}
+	printPlan(cmd.OutOrStdout(), p)
+	return nil
 }
 
 // openOrFile returns the open request of type typ for the same person with the

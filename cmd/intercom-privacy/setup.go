@@ -14,7 +14,6 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
 	"github.com/intercom-privacy/intercom-privacy/redactlog"
-	"github.com/intercom-privacy/intercom-privacy/retention"
 	"github.com/intercom-privacy/intercom-privacy/vault"
 )
 
@@ -117,15 +116,7 @@ func (f *appFlags) open(ctx context.Context, actor string) (*app.App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := app.Open(ctx, s)
-	if err != nil {
-		return nil, err
-	}
-	// Access packages state the retention policy in force, in words.
-	if pol, err := retention.FromConfig(a.Config); err == nil && a.DSAR != nil {
-		a.DSAR.RetentionText = pol.Describe()
-	}
-	return a, nil
+	return app.Open(ctx, s)
 }
 
 // cliActor names the person running a command in audit records: "cli:" and the OS
