@@ -40,6 +40,11 @@ type Service struct {
 	// Redactor removes other people's personal data from conversations and notes.
 	Redactor *pii.Redactor
 	Config   *config.Config
+	// RetentionText is the retention policy in force, in words, for the Art. 15
+	// information of access packages (retention.Policy.Describe; the command sets
+	// it, since the policy package depends on this one's tests). Empty: only the
+	// configured access.retention.
+	RetentionText string
 	// Actor names who acts in audit records ("cli:<user>", "worker", "server").
 	Actor string
 	// Logger receives progress; it must be the project's redacting logger.
@@ -56,6 +61,15 @@ type Service struct {
 	// PackageTTL is how long an access package is kept (default 7 days, the export
 	// retention).
 	PackageTTL time.Duration
+	// Notices, when set, plans the notices to the recipients of the data in the
+	// transaction that completes an erasure (GDPR Art. 19, CCPA §7022(b)).
+	Notices NoticePlanner
+}
+
+// NoticePlanner writes, inside tx, the notices owed to the recipients of the data
+// for event ("erasure") on a request; package notice provides it.
+type NoticePlanner interface {
+	Plan(ctx context.Context, tx store.Tx, requestID, event string) (int, error)
 }
 
 func (s *Service) now() time.Time {

@@ -56,10 +56,10 @@ to stderr.`,
 				return err
 			}
 			if workers < 0 {
-				return fmt.Errorf("--workers %d: want 0 (one per core) or more", workers)
+				return usagef("--workers %d: want 0 (one per core) or more", workers)
 			}
 			if maxLine <= redactstream.DefaultOverlap {
-				return fmt.Errorf("--max-line %d: want more than %d bytes (the window overlap)", maxLine, redactstream.DefaultOverlap)
+				return usagef("--max-line %d: want more than %d bytes (the window overlap)", maxLine, redactstream.DefaultOverlap)
 			}
 			opts := redactstream.Options{Format: f, Workers: workers, MaxLine: maxLine}
 			if knownFile != "" {
