@@ -30,7 +30,8 @@ var keyTypes = map[Type][]string{
 		"accesstoken", "refresh_token", "refreshtoken", "id_token", "auth_token", "authtoken", "client_secret",
 		"clientsecret", "secret_key", "secretkey", "private_key", "privatekey", "access_key", "accesskey",
 		"session_token", "sessiontoken", "api_token", "apitoken", "x_api_key", "credentials", "credential",
-		"signing_key", "webhook_secret", "bearer_token"},
+		"signing_key", "webhook_secret", "bearer_token", "accountkey", "account_key", "subscription_key",
+		"subscriptionkey", "aws_secret_access_key", "secret_access_key", "key"},
 	TypeSSN:           {"ssn", "social_security_number", "socialsecuritynumber", "ssn_number"},
 	TypeDateOfBirth:   {"dob", "date_of_birth", "dateofbirth", "birth_date", "birthdate", "birthday", "geburtsdatum"},
 	TypeIBAN:          {"iban", "bank_account", "bankaccount", "account_number", "accountnumber"},
@@ -54,6 +55,9 @@ func (s *scanner) keyValue(i, j int, typ Type, bare bool) {
 	n := len(t)
 	if !s.e.on[typ] {
 		return
+	}
+	if j-i == 3 && eqFold(t[i:j], "key") && (i == 0 || t[i-1] != '-') {
+		return // "key" alone is a key only in a header ("X-Api-Key:", "Ocp-Apim-Subscription-Key:")
 	}
 	// What stands before the key.
 	var open byte

@@ -7,9 +7,7 @@ import (
 	"context"
 	"io"
 	"os"
-	"regexp"
 	"runtime"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -27,25 +25,6 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// The regexp baseline of issue #3: e-mail, card, SSN, IPv4.
-var baseline = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}` + `|` +
-	`\b(?:\d[ -]?){12,18}\d\b` + `|` + `\b\d{3}-\d{2}-\d{4}\b` + `|` +
-	`\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b`)
-
-func evalCorpus(samples []evalgen.Sample, size int) []byte {
-	var b bytes.Buffer
-	for b.Len() < size {
-		for _, s := range samples {
-			b.WriteString(strings.ReplaceAll(s.Text, "\n", " "))
-			b.WriteByte('\n')
-			if b.Len() >= size {
-				break
-			}
-		}
-	}
-	return b.Bytes()
 }
 
 // TestCPUTimeRedact measures, per CPU-second of the process at
