@@ -84,7 +84,10 @@ type Identifier struct {
 type Contact struct {
 	ID   string `json:"id"`
 	Role string `json:"role"`
-	// Status is "active", "archived" or "merged".
+	// Status is "active", "archived", "merged" or "not_found_or_archived" (a
+	// contact id given that Intercom answered 404 for, with no conversation or
+	// ticket to show it exists: Intercom does not tell archived contacts from
+	// missing ones).
 	Status string `json:"status"`
 	// MergedInto is the canonical contact a merged contact now lives in.
 	MergedInto string `json:"merged_into,omitempty"`

@@ -3,13 +3,18 @@ package accesspkg
 import (
 	"bytes"
 	_ "embed"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/intercom-privacy/intercom-privacy/deadline"
+	"github.com/intercom-privacy/intercom-privacy/jurisdiction"
 )
 
 //go:embed report.html.tmpl
@@ -28,8 +33,15 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"display": displayValue,
 	"label":   label,
 	"reasons": reasons,
+	"lawName": lawName,
+	"about":   aboutHeading,
+	"eu":      euLaw,
 	"withheldWhere": func(w Withheld) string {
 		switch {
+		case w.Where == "messages" && w.Attribute != "":
+			return "Conversations and tickets: " + label(w.Attribute)
+		case w.Where == "local_store" && w.Attribute != "":
+			return "Our own systems: " + label(w.Attribute)
 		case w.Attribute != "":
 			return "Your profile: " + label(w.Attribute)
 		case w.Where == "messages":
@@ -41,14 +53,42 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	},
 }).Parse(reportTemplate))
 
+// lawName is the request's law as a person reads it ("CCPA/CPRA", "Virginia
+// CDPA"), or the stored key in capitals for a law the table does not know.
+func lawName(j string) string {
+	if info, err := jurisdiction.For(deadline.Jurisdiction(j)); err == nil {
+		return info.Clock.Name
+	}
+	return strings.ToUpper(j)
+}
+
+// aboutHeading heads the report's section on the processing and the rights,
+// citing the request's own law (a CCPA report is not headed "GDPR Article 15").
+func aboutHeading(j string) string {
+	if info, err := jurisdiction.For(deadline.Jurisdiction(j)); err == nil {
+		return "About this processing and your rights (" + info.AccessBasis + ")"
+	}
+	return "About this processing and your rights"
+}
+
+// euLaw reports whether the request's law is the GDPR or the UK GDPR, whose
+// transfer rules speak of the EEA and the UK.
+func euLaw(j string) bool {
+	return j == string(deadline.GDPR) || j == string(deadline.UKGDPR)
+}
+
 // field is one key and value of a record, for display: Key is a label a person
 // can read ("Last seen"), Value the value with dates written out.
 type field struct{ Key, Value string }
 
-// fields lists a record's leaves for display, sorted by label, empty ones left out.
+// fields lists a record's leaves for display, sorted by label, empty ones left
+// out. The report speaks to the person: Intercom's object markers ("type"),
+// links to its API ("url") and internal workspace ids are left out; ids of our
+// staff read "A member of our team"; a zero or missing date is left out; a list
+// reads as text, never as JSON.
 func fields(r Record) []field {
 	flat := map[string]string{}
-	flattenInto(flat, "", r)
+	reportFlatten(flat, "", r)
 	out := make([]field, 0, len(flat))
 	for k, v := range flat {
 		if v == "" || v == "null" || v == "[]" || v == "{}" {
@@ -63,6 +103,103 @@ func fields(r Record) []field {
 		return out[i].Value < out[j].Value
 	})
 	return out
+}
+
+// hiddenKeys are left out of the report: Intercom's object type markers, links
+// to its API, totals of inline lists, and internal ids that mean nothing to the
+// person (the same data is in data.json).
+var hiddenKeys = map[string]bool{
+	"type": true, "url": true, "total_count": true, "has_more": true, "workspace_id": true, "app_id": true,
+}
+
+// staffKeys hold the id of one of our teammates or teams.
+var staffKeys = map[string]bool{
+	"owner_id": true, "admin_assignee_id": true, "team_assignee_id": true, "admin_id": true, "assignee_id": true,
+}
+
+// reportFlatten flattens r for the report (see fields).
+func reportFlatten(row map[string]string, prefix string, r Record) {
+	for k, v := range r {
+		if hiddenKeys[k] {
+			continue
+		}
+		key := prefix + k
+		if staffKeys[k] {
+			if v != nil && v != "" && v != float64(0) {
+				row[key] = "A member of our team"
+			}
+			continue
+		}
+		switch t := v.(type) {
+		case map[string]any:
+			reportFlatten(row, key+".", t)
+		case []any:
+			row[key] = listText(t)
+		case float64:
+			if strings.HasSuffix(k, "_at") && t <= 0 {
+				continue // a date Intercom never set
+			}
+			row[key] = strconv.FormatFloat(t, 'f', -1, 64)
+		case string:
+			if strings.HasPrefix(t, "[{") || strings.HasPrefix(t, "{\"") {
+				var x any
+				if json.Unmarshal([]byte(t), &x) == nil {
+					row[key] = valueText(x)
+					continue
+				}
+			}
+			row[key] = t
+		case bool:
+			row[key] = strconv.FormatBool(t)
+		case nil:
+		default:
+			row[key] = valueText(t)
+		}
+	}
+}
+
+// listText writes a list as text: scalars joined by commas, objects one per
+// line as "label: value" pairs.
+func listText(list []any) string {
+	parts := make([]string, 0, len(list))
+	for _, x := range list {
+		if s := valueText(x); s != "" {
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// valueText writes any decoded JSON value as text a person reads.
+func valueText(x any) string {
+	switch t := x.(type) {
+	case nil:
+		return ""
+	case string:
+		return displayValue(t)
+	case bool:
+		return displayValue(strconv.FormatBool(t))
+	case float64:
+		return strconv.FormatFloat(t, 'f', -1, 64)
+	case []any:
+		return listText(t)
+	case map[string]any:
+		flat := map[string]string{}
+		reportFlatten(flat, "", t)
+		keys := make([]string, 0, len(flat))
+		for k, v := range flat {
+			if v != "" {
+				keys = append(keys, k)
+			}
+		}
+		sort.Strings(keys)
+		parts := make([]string, 0, len(keys))
+		for _, k := range keys {
+			parts = append(parts, strings.ToLower(label(k))+": "+displayValue(flat[k]))
+		}
+		return strings.Join(parts, ", ")
+	}
+	return fmt.Sprint(x)
 }
 
 // labels names the fields people meet most often.
@@ -148,6 +285,8 @@ func statusText(s string) string {
 		return "archived or deleted: Intercom keeps only its conversations and tickets available"
 	case "merged":
 		return "merged into another of your records"
+	case "not_found_or_archived":
+		return "not found: Intercom answers the same for an archived record and for one that does not exist, so we cannot tell which"
 	}
 	return s
 }
@@ -159,8 +298,10 @@ type glance struct {
 
 func summarize(p *Package) glance {
 	var g glance
-	g.Records = len(p.Contacts)
 	for _, c := range p.Contacts {
+		if c.Status != "not_found_or_archived" {
+			g.Records++
+		}
 		g.Conversations += len(c.Conversations)
 		for _, cv := range c.Conversations {
 			g.Messages += len(cv.Messages)

@@ -5,16 +5,20 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
+	"github.com/intercom-privacy/intercom-privacy/notice"
 	"github.com/intercom-privacy/intercom-privacy/pii"
+	"github.com/intercom-privacy/intercom-privacy/retention"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	_ "github.com/intercom-privacy/intercom-privacy/store/postgres" // registers postgres://
 	_ "github.com/intercom-privacy/intercom-privacy/store/sqlite"   // registers sqlite://
@@ -27,8 +31,10 @@ type Settings struct {
 	DatabaseURL string
 	// MasterKey decrypts the vault's keysets (required).
 	MasterKey vault.MasterKey
-	// InitKeys creates the keysets when the store has none (the demo and the
-	// sandbox; a real installation runs `keys init` once, deliberately).
+	// InitKeys creates the keysets when the store has none, and the database
+	// itself when it does not exist (the demo and the sandbox; a real
+	// installation runs `keys init` once, deliberately). Without it a missing
+	// database is store.ErrNoDatabase.
 	InitKeys bool
 	// Intercom configures the client; a zero Token leaves Intercom unconfigured
 	// (commands that need it then fail with a clear error).
@@ -44,8 +50,21 @@ type Settings struct {
 	Logger *slog.Logger
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
-	// CheckpointEvery is the audit checkpoint interval (audit's default when 0).
+	// CheckpointEvery is the most audit records between two signed
+	// checkpoints (the configuration's audit.checkpoint_every, else
+	// DefaultCheckpointEvery, when 0).
 	CheckpointEvery int
+	// CheckpointInterval is how often StartCheckpointer signs the unsigned
+	// tail (the configuration's audit.checkpoint_interval, else
+	// DefaultCheckpointInterval, when 0).
+	CheckpointInterval time.Duration
+	// Witness names where every signed checkpoint is also kept: a file path
+	// or an https:// URL (see audit.Witness). The command line sets it from
+	// INTERCOM_PRIVACY_AUDIT_WITNESS; when empty the configuration's
+	// audit.witness is used; when both are empty there is no witness.
+	Witness string
+	// WitnessClient posts to a URL witness (nil: a client with a timeout).
+	WitnessClient *http.Client
 }
 
 // App is the assembled application. Close it when done.
@@ -60,8 +79,31 @@ type App struct {
 	Engine   *pii.Engine
 	Redactor *pii.Redactor
 	DSAR     *dsar.Service
-	Logger   *slog.Logger
+	// Notices tells the recipients in the configuration's registry of the
+	// erasures (and, later, corrections and restrictions) the workflows make.
+	Notices *notice.Service
+	Logger  *slog.Logger
+	// Retention is the retention policy of Config, validated by Open: every
+	// command that assembles the application refuses a configuration whose
+	// retention or schedule section `retention show` would refuse.
+	Retention retention.Policy
+	// Publisher sends signed checkpoints to the witness; nil without one.
+	Publisher *audit.Publisher
+
+	checkpointInterval time.Duration
 }
+
+// ConfigError is a configuration file (or the built-in configuration) that does
+// not validate; Where names the file, Err says which setting and why.
+type ConfigError struct {
+	Where string
+	Err   error
+}
+
+func (e *ConfigError) Error() string { return e.Where + ": " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *ConfigError) Unwrap() error { return e.Err }
 
 // ErrNoIntercom reports a command that needs Intercom when no token is configured.
 var ErrNoIntercom = errors.New("no Intercom access token: set INTERCOM_ACCESS_TOKEN (or INTERCOM_TOKEN_FILE) and INTERCOM_API_URL or INTERCOM_REGION; for a local imitation run `intercom-privacy sandbox`")
@@ -76,6 +118,17 @@ func Open(ctx context.Context, s Settings) (*App, error) {
 	if s.Config == nil {
 		s.Config = config.Default()
 	}
+	// The whole configuration is checked before anything is opened, whatever
+	// the command: a section only some commands read must not be accepted by
+	// the others.
+	policy, err := retention.FromConfig(s.Config)
+	if err != nil {
+		where := s.ConfigPath
+		if where == "" {
+			where = "configuration"
+		}
+		return nil, &ConfigError{Where: where, Err: err}
+	}
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -85,11 +138,17 @@ func Open(ctx context.Context, s Settings) (*App, error) {
 	if s.MasterKey == nil {
 		return nil, vault.ErrNoMasterKey
 	}
-	st, err := store.Open(ctx, s.DatabaseURL)
+	var open []store.Option
+	if s.InitKeys {
+		// Setting up keys is setting up a database: the only case in which a
+		// missing one is created (a typo in DATABASE_URL otherwise stops here).
+		open = append(open, store.WithCreate())
+	}
+	st, err := store.Open(ctx, s.DatabaseURL, open...)
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Settings: s, Config: s.Config, Store: st, Logger: s.Logger}
+	a := &App{Settings: s, Config: s.Config, Store: st, Logger: s.Logger, Retention: policy}
 	ok := false
 	defer func() {
 		if !ok {
@@ -105,8 +164,13 @@ func Open(ctx context.Context, s Settings) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.Chain, err = audit.NewChain(a.Vault.AuditSigner(), audit.Options{CheckpointEvery: s.CheckpointEvery, Now: s.Now})
+	every := cmp.Or(s.CheckpointEvery, s.Config.Audit.CheckpointEvery, DefaultCheckpointEvery)
+	a.checkpointInterval = cmp.Or(s.CheckpointInterval, s.Config.Audit.CheckpointInterval, DefaultCheckpointInterval)
+	a.Chain, err = audit.NewChain(a.Vault.AuditSigner(), audit.Options{CheckpointEvery: every, Now: s.Now})
 	if err != nil {
+		return nil, err
+	}
+	if err := a.openWitness(s); err != nil {
 		return nil, err
 	}
 	a.Engine, err = pii.NewEngine(pii.Options{})
@@ -130,6 +194,10 @@ func Open(ctx context.Context, s Settings) (*App, error) {
 		Store: st, Vault: a.Vault, Chain: a.Chain, Intercom: a.Intercom, Redactor: a.Redactor,
 		Config: s.Config, Actor: s.Actor, Logger: s.Logger, Now: s.Now,
 	}
+	a.Notices = &notice.Service{
+		Store: st, Chain: a.Chain, Registry: s.Config.Recipients, Actor: s.Actor, Logger: s.Logger, Now: s.Now,
+	}
+	a.DSAR.Notices = a.Notices
 	ok = true
 	return a, nil
 }
@@ -142,20 +210,19 @@ func (a *App) RequireIntercom() error {
 	return nil
 }
 
-// Close releases the store.
+// Close signs the audit records the process left unsigned (and witnesses
+// them), then releases the store. A failure to sign or witness is logged,
+// never returned: the records are committed, and the next process signs them.
 func (a *App) Close() error {
 	if a.Store == nil {
 		return nil
 	}
+	if a.Chain != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), witnessTimeout)
+		(&checkpointer{a: a, quiet: true}).tick(ctx)
+		cancel()
+	}
 	return a.Store.Close()
-}
-
-// Checkpoint writes a signed audit checkpoint (every run calls it at its end).
-func (a *App) Checkpoint(ctx context.Context) error {
-	return a.Store.InTx(ctx, func(tx store.Tx) error {
-		_, _, err := a.Chain.Checkpoint(ctx, tx)
-		return err
-	})
 }
 
 // VerifyAudit walks the whole audit chain and its checkpoints.

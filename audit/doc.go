@@ -44,20 +44,33 @@
 //
 // Verify streams the chain once, recomputing every hash and link and checking
 // every checkpoint, and reports the first broken link with its kind: edited,
-// deleted, inserted, reordered, truncated or bad signature. What it cannot
-// see is stated in Report: records after the last checkpoint are protected by
-// the hash chain only, so a tail appended or cut off by someone who can write
-// to the database shows only as a different Report.Unsigned count.
+// deleted, inserted, reordered, truncated or bad signature. It compares the
+// store's head (HeadReader) with the last record.
+//
+// # Witness
+//
+// Checkpoints in the database convince nobody the database's owner could not
+// have rewritten. Every checkpoint is therefore also sent, after it commits,
+// to a Witness outside the database (a file or an https URL; see
+// OpenWitness) as a signed note in the C2SP tlog-checkpoint shape
+// (CheckpointNote). A Publisher does it, refusing a checkpoint that does not
+// extend the last one witnessed. VerifyWith compares the database with the
+// witness's log (ReadWitnessLog): fewer records than witnessed, another hash
+// at a witnessed size, or a witnessed checkpoint missing are reported, each
+// with its kind and first record. Without a witness, Report says what it
+// cannot see (NotDetectableWithoutWitness), and records after the last
+// checkpoint are protected by the hash chain only (Report.Unsigned and
+// Report.UnsignedSince say how many and since when).
 //
 // An export (see Export) can be verified without the database: OpenExport
 // reads it as a Reader.
 //
 // # Retention
 //
-// Nothing in this package deletes a record: there is no API for it. Audit
-// retention (7 years by default, never less than 24 months) is the store's
-// job; RetentionCutoff and PrunePoint say how far it may go so that what
-// remains still verifies: Verify accepts a chain whose beginning was removed
-// only when a valid checkpoint signs the hash its first record links to
-// (Report.FirstSeq).
+// Records are removed only by Chain.Prune (planned by PlanPrune), past the
+// audit retention (7 years by default, never less than 24 months), up to a
+// signed checkpoint, and with a signed audit.pruned record naming the range,
+// its hash and the rule in the same transaction. Verify accepts a chain whose
+// beginning is missing only under such records (PrunedWithoutRecord
+// otherwise).
 package audit

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -247,7 +248,7 @@ func (a *pruneAnchor) check(accepted []Prune) *Break {
 			", younger than its retention of "+itoa(int64(p.RetentionMonths))+" months")
 	}
 	byTo := slices.Clone(accepted)
-	slices.SortFunc(byTo, func(x, y Prune) int { return int(min(max(x.ToSeq-y.ToSeq, -1), 1)) })
+	slices.SortFunc(byTo, func(x, y Prune) int { return cmp.Compare(x.ToSeq, y.ToSeq) })
 	need := int64(1)
 	for _, q := range byTo {
 		if q.ToSeq > a.to {

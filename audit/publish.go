@@ -95,6 +95,15 @@ func (p *Publisher) Publish(ctx context.Context) (PublishResult, error) {
 		}
 	}
 	res := PublishResult{Size: p.last.Size}
+	if hr, ok := p.r.(HeadReader); ok && p.known {
+		head, _, err := hr.StoredHead(ctx)
+		if err != nil {
+			return res, fmt.Errorf("audit: reading the chain head: %w", err)
+		}
+		if head < p.last.Size {
+			return res, fmt.Errorf("%w: the database has %d records, fewer than the %d witnessed", ErrWitnessInconsistent, head, p.last.Size)
+		}
+	}
 	cps, err := p.newCheckpoints(ctx)
 	if err != nil || len(cps) == 0 {
 		return res, err

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
@@ -445,7 +446,7 @@ func VerifyWith(ctx context.Context, r Reader, v Verifier, o VerifyOptions) (Rep
 			rep.Problems = append(rep.Problems, b)
 		}
 	}
-	slices.SortStableFunc(rep.Problems, func(a, b Break) int { return int(min(max(a.Seq-b.Seq, -1), 1)) })
+	slices.SortStableFunc(rep.Problems, func(a, b Break) int { return cmp.Compare(a.Seq, b.Seq) })
 	if rep.Break == nil && len(rep.Problems) > 0 {
 		b := rep.Problems[0]
 		rep.Break = &b

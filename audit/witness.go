@@ -70,6 +70,12 @@ type FileWitness struct {
 	path string
 	mu   sync.Mutex
 	f    *os.File
+
+	// What Latest has read so far: the file is read from readOff on, so a
+	// long-running process reads each note once.
+	readOff int64
+	latest  WitnessedCheckpoint
+	have    bool
 }
 
 // NewFileWitness returns a witness appending to path (created 0600 on the
@@ -124,25 +130,39 @@ func (w *FileWitness) Close() error {
 	return nil
 }
 
-// Latest reads the file and returns its highest checkpoint, if any. A
-// Publisher uses it to continue from what any process has witnessed.
+// Latest returns the highest checkpoint in the file, if any. A Publisher
+// uses it to continue from what any process has witnessed. It reads only
+// what was appended since its last call.
 func (w *FileWitness) Latest(ctx context.Context, keys Keyring) (WitnessedCheckpoint, bool, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	f, err := os.Open(w.path)
 	if errors.Is(err, os.ErrNotExist) {
-		return WitnessedCheckpoint{}, false, nil
+		return w.latest, w.have, nil
 	}
 	if err != nil {
 		return WitnessedCheckpoint{}, false, fmt.Errorf("%w: reading %s: %w", ErrWitness, w.path, errors.Unwrap(err))
 	}
 	defer f.Close()
-	log, err := ReadWitnessLog(f, keys)
+	if fi, err := f.Stat(); err == nil && fi.Size() < w.readOff {
+		w.readOff, w.latest, w.have = 0, WitnessedCheckpoint{}, false // replaced by a shorter file: read it again
+	}
+	if _, err := f.Seek(w.readOff, io.SeekStart); err != nil {
+		return WitnessedCheckpoint{}, false, fmt.Errorf("%w: reading %s: %w", ErrWitness, w.path, err)
+	}
+	vs, err := keys.noteVerifiers()
 	if err != nil {
 		return WitnessedCheckpoint{}, false, err
 	}
-	if len(log.Checkpoints) == 0 {
-		return WitnessedCheckpoint{}, false, nil
+	log, used, err := readWitnessLog(f, vs)
+	if err != nil {
+		return WitnessedCheckpoint{}, false, err
 	}
-	return log.Checkpoints[len(log.Checkpoints)-1], true, nil
+	w.readOff += used
+	if n := len(log.Checkpoints); n > 0 && (!w.have || log.Checkpoints[n-1].Size > w.latest.Size) {
+		w.latest, w.have = log.Checkpoints[n-1], true
+	}
+	return w.latest, w.have, nil
 }
 
 // HTTPWitness POSTs each checkpoint note to a URL.
@@ -170,7 +190,11 @@ func NewHTTPWitness(rawURL string, client *http.Client) (*HTTPWitness, error) {
 	if client == nil {
 		client = &http.Client{Timeout: 30 * time.Second}
 	}
-	return &HTTPWitness{u: u, client: client}, nil
+	// A witness answers where it is asked: a redirect (which could lead to
+	// plain http) is an error, not followed.
+	c := *client
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &HTTPWitness{u: u, client: &c}, nil
 }
 
 func isLoopback(host string) bool {
@@ -252,7 +276,16 @@ func ReadWitnessLog(r io.Reader, keys Keyring) (WitnessLog, error) {
 	if err != nil {
 		return WitnessLog{}, err
 	}
+	l, _, err := readWitnessLog(r, vs)
+	return l, err
+}
+
+// readWitnessLog is ReadWitnessLog; it also returns how many bytes it read
+// up to the end of the last complete entry (where a later read continues).
+func readWitnessLog(r io.Reader, vs note.Verifiers) (WitnessLog, int64, error) {
 	var (
+		used    int64 // bytes up to the end of the last complete entry
+		pos     int64 // bytes of the lines scanned so far
 		out     WitnessLog
 		bySize  = map[int64]WitnessedCheckpoint{}
 		sc      = bufio.NewScanner(r)
@@ -277,11 +310,13 @@ func ReadWitnessLog(r io.Reader, keys Keyring) (WitnessLog, error) {
 		}
 		cur.Reset()
 		blanks = 0
+		used = pos
 		return nil
 	}
 	for sc.Scan() {
 		lineNo++
 		line := sc.Bytes()
+		pos += int64(len(line)) + 1
 		if cur.Len() == 0 {
 			if len(line) == 0 {
 				continue // tolerate extra blank lines between entries
@@ -292,7 +327,7 @@ func ReadWitnessLog(r io.Reader, keys Keyring) (WitnessLog, error) {
 			blanks++
 			if blanks == 2 {
 				if err := finish(); err != nil {
-					return out, err
+					return out, used, err
 				}
 				continue
 			}
@@ -300,14 +335,14 @@ func ReadWitnessLog(r io.Reader, keys Keyring) (WitnessLog, error) {
 		cur.Write(line)
 		cur.WriteByte('\n')
 		if cur.Len() > MaxNoteLen {
-			return out, &WitnessLogError{Entry: out.Entries + 1, Line: startAt, Err: fmt.Errorf("%w: longer than %d bytes", ErrNote, MaxNoteLen)}
+			return out, used, &WitnessLogError{Entry: out.Entries + 1, Line: startAt, Err: fmt.Errorf("%w: longer than %d bytes", ErrNote, MaxNoteLen)}
 		}
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			return out, &WitnessLogError{Entry: out.Entries + 1, Line: lineNo + 1, Err: fmt.Errorf("%w: a line is longer than %d bytes", ErrNote, MaxNoteLen)}
+			return out, used, &WitnessLogError{Entry: out.Entries + 1, Line: lineNo + 1, Err: fmt.Errorf("%w: a line is longer than %d bytes", ErrNote, MaxNoteLen)}
 		}
-		return out, fmt.Errorf("%w: reading the witness log: %w", ErrWitness, err)
+		return out, used, fmt.Errorf("%w: reading the witness log: %w", ErrWitness, err)
 	}
 	if cur.Len() > 0 {
 		// The last entry lacks its closing blank line: complete and signed,
@@ -315,7 +350,7 @@ func ReadWitnessLog(r io.Reader, keys Keyring) (WitnessLog, error) {
 		if blanks == 1 {
 			if _, err := openNote(cur.Bytes(), vs); err == nil {
 				if err := finish(); err != nil {
-					return out, err
+					return out, used, err
 				}
 			} else {
 				out.TornTail = true
@@ -328,7 +363,7 @@ func ReadWitnessLog(r io.Reader, keys Keyring) (WitnessLog, error) {
 		out.Checkpoints = append(out.Checkpoints, w)
 	}
 	sort.Slice(out.Checkpoints, func(i, j int) bool { return out.Checkpoints[i].Size < out.Checkpoints[j].Size })
-	return out, nil
+	return out, used, nil
 }
 
 var _ note.Signer = (*NoteSigner)(nil)

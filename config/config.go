@@ -15,6 +15,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -30,6 +31,8 @@ type Config struct {
 	Sync Sync `yaml:"sync"`
 	// Erasure says what an erasure request deletes in Intercom.
 	Erasure Erasure `yaml:"erasure"`
+	// Requests configures the handling of requests common to every type.
+	Requests Requests `yaml:"requests"`
 	// Access is the Art. 15 supplementary information put in every access package.
 	Access Access `yaml:"access"`
 	// Recipients is the registry of every system and organisation that receives
@@ -50,6 +53,8 @@ type Config struct {
 	Schedule yaml.Node `yaml:"schedule"`
 	// Scan configures the workspace scan and its redactions (package scan).
 	Scan Scan `yaml:"scan"`
+	// Audit configures the audit trail's checkpoints and their witness.
+	Audit Audit `yaml:"audit"`
 }
 
 // Scan configures `scan redact` and the continuous mode of `serve`. Type and
@@ -74,6 +79,20 @@ type ScanMonitor struct {
 	NoteAdminID string `yaml:"note_admin_id"`
 }
 
+// Audit configures the audit trail's checkpoints.
+type Audit struct {
+	// Witness is where every signed checkpoint is also kept, outside the
+	// database: a file path or an https:// URL (INTERCOM_PRIVACY_AUDIT_WITNESS
+	// overrides it). Empty: no witness.
+	Witness string `yaml:"witness"`
+	// CheckpointEvery is the most records appended between two signed
+	// checkpoints (default 256).
+	CheckpointEvery int `yaml:"checkpoint_every"`
+	// CheckpointInterval is the longest a record stays unsigned in a running
+	// serve or worker (default 10s).
+	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
+}
+
 // Sync is the allow-list of the minimal contact sync.
 type Sync struct {
 	// CustomAttributes are the custom attributes kept (default: plan).
@@ -81,6 +100,15 @@ type Sync struct {
 	// PII are personal fields kept, encrypted with blind indexes: any of email, name,
 	// phone. Default: none.
 	PII []string `yaml:"pii"`
+}
+
+// Requests configures the handling common to every request.
+type Requests struct {
+	// RepeatWindowDays flags a request filed by a person who filed another within
+	// this many days before it (GDPR Art. 12(5): the operator judges whether a
+	// repeat is manifestly unfounded or excessive; nothing is refused
+	// automatically). Default 90; 0 turns the flag off.
+	RepeatWindowDays int `yaml:"repeat_window_days" json:"repeat_window_days"`
 }
 
 // Erasure configures what an erasure deletes besides the contacts themselves.
@@ -93,6 +121,14 @@ type Erasure struct {
 	// RetainMetrics keeps Intercom's reporting data when deleting conversations
 	// (default true; false needs the delete_conversations_and_metrics scope).
 	RetainMetrics bool `yaml:"retain_metrics"`
+	// SuppressWhenNothingFound adds the identifiers of an erasure that found and
+	// erased nothing to the suppression list all the same (default false: the
+	// list then holds only people who were erased).
+	SuppressWhenNothingFound bool `yaml:"suppress_when_nothing_found"`
+	// Grace is the waiting period after an erasure is filed during which it can
+	// still be cancelled: no worker starts it before it ends (e.g. "24h"; default
+	// 0, none; at most MaxGrace).
+	Grace time.Duration `yaml:"grace"`
 }
 
 // Disclosure configures what access packages may disclose.
@@ -147,6 +183,10 @@ func (e *Error) Unwrap() error { return e.Err }
 // MaxFileBytes is the largest configuration file Parse accepts.
 const MaxFileBytes = 4 << 20
 
+// MaxGrace is the longest erasure.grace accepted: the waiting period counts
+// against the legal deadline (one month under the GDPR).
+const MaxGrace = 7 * 24 * time.Hour
+
 // ErrInvalid is wrapped by every validation error.
 var ErrInvalid = errors.New("invalid value")
 
@@ -162,13 +202,37 @@ var attributeClasses = func() []string {
 	return out
 }()
 
+// PlaceholderController is the controller named by the built-in configuration.
+// An access package is refused with it outside the demo: the person must be told
+// who the controller is (GDPR Art. 15(1), 13(1)(a)).
+const PlaceholderController = "the organisation operating this Intercom workspace"
+
+// DefaultRetentionText is the built-in access.retention sentence. An access
+// package replaces it with the retention policy in force, in words.
+const DefaultRetentionText = "Intercom data is kept while the customer relationship lasts."
+
+// Missing lists the settings an access package needs that are not set: the
+// controller's identity (access.controller, not the placeholder) and the
+// contact of the data protection officer (access.contact_dpo).
+func (a Access) Missing() []string {
+	var out []string
+	if strings.TrimSpace(a.Controller) == "" || a.Controller == PlaceholderController {
+		out = append(out, "access.controller")
+	}
+	if strings.TrimSpace(a.ContactDPO) == "" {
+		out = append(out, "access.contact_dpo")
+	}
+	return out
+}
+
 // Default returns the built-in configuration.
 func Default() *Config {
 	return &Config{
-		Sync:    Sync{CustomAttributes: []string{"plan"}},
-		Erasure: Erasure{DeleteTickets: true, RetainMetrics: true},
+		Sync:     Sync{CustomAttributes: []string{"plan"}},
+		Requests: Requests{RepeatWindowDays: 90},
+		Erasure:  Erasure{DeleteTickets: true, RetainMetrics: true},
 		Access: Access{
-			Controller: "the organisation operating this Intercom workspace",
+			Controller: PlaceholderController,
 			Purposes: []string{
 				"customer support and messaging through Intercom",
 				"answering requests about personal data (legal obligation, GDPR Art. 6(1)(c))",
@@ -176,7 +240,7 @@ func Default() *Config {
 			Categories: []string{"contact details", "identifiers", "conversation content",
 				"tickets", "product usage events", "company affiliations", "subscription preferences"},
 			Recipients: []Recipient{{Name: "Intercom, Inc. and its sub-processors", Role: "processor (service provider)", Country: "US/EU/AU per workspace region"}},
-			Retention:  "Intercom data is kept while the customer relationship lasts; local caches are kept 30 days (contacts) and 90 days (conversations); request records are kept 7 years.",
+			Retention:  DefaultRetentionText,
 			Source:     "provided by you through Intercom Messenger, email and our products, and observed from your use of them",
 			Rights: []string{"rectification (Art. 16)", "erasure (Art. 17)", "restriction (Art. 18)",
 				"portability (Art. 20)", "objection (Art. 21)", "withdraw consent at any time"},
@@ -245,8 +309,17 @@ func Parse(name string, r io.Reader) (*Config, error) {
 }
 
 func (c *Config) validate() error {
+	if c.Requests.RepeatWindowDays < 0 || c.Requests.RepeatWindowDays > 3650 {
+		return &Error{Field: "requests.repeat_window_days", Err: fmt.Errorf("%w: want 0 (off) to 3650 days", ErrInvalid)}
+	}
 	if err := c.validateRecipients(); err != nil {
 		return err
+	}
+	if c.Audit.CheckpointEvery < 0 || c.Audit.CheckpointEvery > 1_000_000 {
+		return &Error{Field: "audit.checkpoint_every", Err: fmt.Errorf("%w: %d (1 to 1000000 records; 0 for the default)", ErrInvalid, c.Audit.CheckpointEvery)}
+	}
+	if c.Audit.CheckpointInterval < 0 || (c.Audit.CheckpointInterval > 0 && c.Audit.CheckpointInterval < 100*time.Millisecond) || c.Audit.CheckpointInterval > 24*time.Hour {
+		return &Error{Field: "audit.checkpoint_interval", Err: fmt.Errorf("%w: %v (100ms to 24h; 0 for the default)", ErrInvalid, c.Audit.CheckpointInterval)}
 	}
 	for _, f := range c.Sync.PII {
 		if !slices.Contains(piiFields, f) {
@@ -257,6 +330,9 @@ func (c *Config) validate() error {
 		if !slices.Contains(attributeClasses, class) {
 			return &Error{Field: "custom_attributes." + name, Err: fmt.Errorf("%w: class %q (valid: %s)", ErrInvalid, class, strings.Join(attributeClasses, ", "))}
 		}
+	}
+	if c.Erasure.Grace < 0 || c.Erasure.Grace > MaxGrace {
+		return &Error{Field: "erasure.grace", Err: fmt.Errorf("%w: %v (want a duration from 0 to %v, e.g. 24h)", ErrInvalid, c.Erasure.Grace, MaxGrace)}
 	}
 	for name, reason := range c.Disclosure.Allow {
 		if strings.TrimSpace(name) == "" || strings.TrimSpace(reason) == "" {

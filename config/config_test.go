@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestDefaults(t *testing.T) {
@@ -45,6 +46,18 @@ func TestParseOverridesAndRejectsUnknown(t *testing.T) {
 	_, err = Parse("t.yaml", strings.NewReader("disclosure:\n  allow:\n    loyalty_pin: \"\"\n"))
 	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "disclosure.allow") {
 		t.Fatalf("an allowed attribute without a reason: %v", err)
+	}
+}
+
+func TestErasureGrace(t *testing.T) {
+	c, err := Parse("t.yaml", strings.NewReader("erasure:\n  grace: 24h\n"))
+	if err != nil || c.Erasure.Grace != 24*time.Hour {
+		t.Fatalf("grace: %v %v", c, err)
+	}
+	for _, bad := range []string{"-1h", "720h", "soon"} {
+		if _, err := Parse("t.yaml", strings.NewReader("erasure:\n  grace: "+bad+"\n")); err == nil {
+			t.Errorf("grace %q accepted", bad)
+		}
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
 	"github.com/intercom-privacy/intercom-privacy/store"
+	"github.com/intercom-privacy/intercom-privacy/store/groupcommit"
 	"github.com/intercom-privacy/intercom-privacy/webhook"
 )
 
@@ -37,13 +38,30 @@ import (
 //   - any other topic: stored (already processed) and acknowledged.
 //
 // The events are kept for the webhook-event retention (aged from ReceivedAt).
+//
+// Accept returns only after the transaction holding the event (and, for a
+// purge, its effect and audit record) committed, so an acknowledgement always
+// means stored. With Commit set, notifications arriving together share one
+// transaction (group commit): a burst costs one commit per batch instead of
+// one per notification, and writers do not contend for the database's lock.
+// When the notification cannot be stored now (Commit's queue full, or the
+// database busy past its timeout), Accept stores nothing and returns a
+// *webhook.UnavailableError: the receiver answers 503 with Retry-After and
+// Intercom delivers it again.
 type WebhookSink struct {
 	// Syncer gives the store, the vault, the audit chain and the allow-list.
 	Syncer *Syncer
 	// Wake, when set, is called after an event that needs fetching was stored
 	// or redelivered (Applier.Wake).
 	Wake func()
+	// Commit, when set, writes notifications in shared transactions (see
+	// package groupcommit); its owner closes it after the HTTP server has
+	// stopped. When nil, each notification has a transaction of its own.
+	Commit *groupcommit.Committer
 }
+
+// busyRetryAfter is the Retry-After suggested when the database was busy.
+const busyRetryAfter = 2 * time.Second
 
 var _ webhook.Sink = (*WebhookSink)(nil)
 
@@ -112,59 +130,82 @@ func (w *WebhookSink) Accept(ctx context.Context, n webhook.Notification, _ []by
 		}
 		ev.ContactID, ev.PersonKeyID = id, keyID
 	}
-	switch kindOf(n.Topic, ev.ContactID) {
-	case kindPurge:
-		return s.receivePurge(ctx, ev)
-	case kindRefresh:
-		inserted, err := s.Store.InsertWebhookEvent(ctx, ev)
-		if err != nil {
-			return false, fmt.Errorf("contactsync: store webhook event: %w", err)
-		}
-		if w.Wake != nil {
-			w.Wake()
-		}
-		return !inserted, nil
-	default:
+	kind := kindOf(n.Topic, ev.ContactID)
+	if kind == kindStoreOnly {
 		ev.ProcessedAt = ev.ReceivedAt
-		inserted, err := s.Store.InsertWebhookEvent(ctx, ev)
-		if err != nil {
-			return false, fmt.Errorf("contactsync: store webhook event: %w", err)
-		}
-		return !inserted, nil
 	}
-}
-
-// receivePurge stores a purge event and applies it in one transaction.
-func (s *Syncer) receivePurge(ctx context.Context, ev store.WebhookEvent) (dup bool, err error) {
-	var bc batchCounts
-	err = s.Store.InTx(ctx, func(tx store.Tx) error {
-		bc, dup = batchCounts{}, false
+	// The unit may run more than once (see groupcommit.Func, store.Store.InTx):
+	// it resets what it reports.
+	var (
+		dup bool
+		bc  batchCounts
+	)
+	unit := func(ctx context.Context, tx store.Tx) error {
+		dup, bc = false, batchCounts{}
+		if kind == kindPurge {
+			var err error
+			dup, err = s.receivePurge(ctx, tx, ev, &bc)
+			return err
+		}
 		inserted, err := tx.InsertWebhookEvent(ctx, ev)
-		if err != nil {
-			return err
-		}
-		if !inserted {
-			dup = true
-			return nil
-		}
-		done := ev
-		done.ProcessedAt = ev.ReceivedAt
-		if err := s.purgeKeepingEvent(ctx, tx, done, &bc); err != nil {
-			return err
-		}
-		return s.appendApplied(ctx, tx, ev, bc, "webhook "+ev.Topic+": local copy purged")
-	})
+		dup = !inserted
+		return err
+	}
+	var err error
+	if w.Commit != nil {
+		err = w.Commit.Do(ctx, unit)
+	} else {
+		err = s.Store.InTx(ctx, func(tx store.Tx) error { return unit(ctx, tx) })
+	}
 	if err != nil {
-		return false, fmt.Errorf("contactsync: apply webhook event: %w", err)
+		return false, acceptError(kind, err)
 	}
 	for _, k := range bc.destroyed {
 		s.Vault.Forget(k)
 	}
-	if !dup {
+	switch {
+	case kind == kindRefresh && w.Wake != nil:
+		w.Wake()
+	case kind == kindPurge && !dup:
 		s.logger().InfoContext(ctx, "webhook applied", slog.String("id", ev.NotificationID), slog.String("topic", ev.Topic),
 			slog.Int64("cached_contacts_purged", bc.purged.Contacts))
 	}
 	return dup, nil
+}
+
+// acceptError wraps the error of a failed Accept; an overloaded queue or a
+// busy database becomes a *webhook.UnavailableError (nothing was stored).
+func acceptError(kind eventKind, err error) error {
+	what := "store webhook event"
+	if kind == kindPurge {
+		what = "apply webhook event"
+	}
+	err = fmt.Errorf("contactsync: %s: %w", what, err)
+	var oe *groupcommit.OverloadedError
+	switch {
+	case errors.As(err, &oe):
+		return &webhook.UnavailableError{RetryAfter: oe.RetryAfter, Err: err}
+	case errors.Is(err, store.ErrBusy):
+		return &webhook.UnavailableError{RetryAfter: busyRetryAfter, Err: err}
+	}
+	return err
+}
+
+// receivePurge stores a purge event and applies it inside tx: the event (the
+// record that de-duplicates its redeliveries), the purge of the contact's
+// local copy and its person key, and a webhook.applied audit record. It
+// reports duplicate, and writes nothing, for an event already stored.
+func (s *Syncer) receivePurge(ctx context.Context, tx store.Tx, ev store.WebhookEvent, bc *batchCounts) (dup bool, err error) {
+	inserted, err := tx.InsertWebhookEvent(ctx, ev)
+	if err != nil || !inserted {
+		return !inserted && err == nil, err
+	}
+	done := ev
+	done.ProcessedAt = ev.ReceivedAt
+	if err := s.purgeKeepingEvent(ctx, tx, done, bc); err != nil {
+		return false, err
+	}
+	return false, s.appendApplied(ctx, tx, ev, *bc, "webhook "+ev.Topic+": local copy purged")
 }
 
 // purgeKeepingEvent purges the event's contact and keeps the event itself
@@ -273,6 +314,17 @@ func (s *Syncer) ApplyPending(ctx context.Context, limit int) (ApplyResult, erro
 		if errors.Is(err, intercom.ErrUnauthorized) || errors.Is(err, intercom.ErrRateLimited) ||
 			errors.Is(err, intercom.ErrForbidden) || ctx.Err() != nil {
 			break
+		}
+	}
+	if res.Stored+res.Purged+res.Failed > 0 && ctx.Err() == nil {
+		// The batch is signed when it ends: the unsigned tail never holds an
+		// applied batch (the serve checkpointer witnesses it).
+		err := s.Store.InTx(ctx, func(tx store.Tx) error {
+			_, _, err := s.Chain.Checkpoint(ctx, tx)
+			return err
+		})
+		if err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("contactsync: audit checkpoint: %w", err)
 		}
 	}
 	return res, firstErr

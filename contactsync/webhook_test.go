@@ -209,6 +209,10 @@ func TestWebhookRefreshGoneOrSuppressed(t *testing.T) {
 	if err != nil || res.Purged != 1 || res.Skipped != 1 {
 		t.Fatalf("ApplyPending %+v: %v", res, err)
 	}
+	// The batch's records are signed when it ends.
+	if rep, err := h.app.VerifyAudit(ctx); err != nil || !rep.OK() || rep.Unsigned != 0 || rep.LastSeq == 0 {
+		t.Fatalf("after a webhook batch, want every record signed: %+v %v", rep, err)
+	}
 	for _, id := range []string{gone.ID, supp.ID} {
 		if _, ok := cached(t, h.app.Store, id); ok {
 			t.Fatalf("contact %s still cached", id)

@@ -61,6 +61,34 @@ var (
 	ErrPackageExpired = errors.New("dsar: the access package has expired; file a new access request for a fresh copy")
 )
 
+// Art15Error refuses to build an access package without the information GDPR
+// Art. 15(1) and 13(1)(a)-(b) require: who the controller is and how to reach
+// their data protection officer. Missing names the settings to add.
+type Art15Error struct {
+	Missing []string
+}
+
+// Error names the settings to add to the configuration file.
+func (e *Art15Error) Error() string {
+	return "dsar: an access package must name the controller and the data protection officer's contact: set " +
+		strings.Join(e.Missing, " and ") + " in the configuration file (" + "INTERCOM_PRIVACY_CONFIG or --config)"
+}
+
+// Unwrap returns ErrArt15Incomplete.
+func (e *Art15Error) Unwrap() error { return ErrArt15Incomplete }
+
+// ErrArt15Incomplete is wrapped by *Art15Error.
+var ErrArt15Incomplete = errors.New("dsar: the Art. 15 information is incomplete")
+
+// checkArt15 refuses a package while the configuration still holds the
+// placeholder controller or no DPO contact (the demo configures its own).
+func (s *Service) checkArt15() error {
+	if missing := s.config().Access.Missing(); len(missing) > 0 {
+		return &Art15Error{Missing: missing}
+	}
+	return nil
+}
+
 // DefaultPackageTTL is how long an access package is kept when Service.PackageTTL is
 // zero: the export retention.
 const DefaultPackageTTL = 7 * 24 * time.Hour
@@ -120,6 +148,9 @@ func (s *Service) storedPackage(ctx context.Context, requestID string) (PackageI
 
 // buildNewPackage is BuildPackage once no stored package was found.
 func (s *Service) buildNewPackage(ctx context.Context, req store.Request, ids Identifiers, res Resolution) (PackageInfo, error) {
+	if err := s.checkArt15(); err != nil {
+		return PackageInfo{}, err
+	}
 	p, built, err := s.assemble(ctx, req, ids, res)
 	if err != nil {
 		return PackageInfo{}, err

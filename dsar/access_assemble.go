@@ -5,13 +5,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/accesspkg"
+	"github.com/intercom-privacy/intercom-privacy/config"
+	"github.com/intercom-privacy/intercom-privacy/deadline"
 	"github.com/intercom-privacy/intercom-privacy/disclosure"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
+	"github.com/intercom-privacy/intercom-privacy/jurisdiction"
 	"github.com/intercom-privacy/intercom-privacy/pii"
 	"github.com/intercom-privacy/intercom-privacy/store"
 )
@@ -118,8 +122,16 @@ func (s *Service) assemble(ctx context.Context, req store.Request, ids Identifie
 		ReceivedAt: req.ReceivedAt.UTC(), GeneratedAt: s.now().Truncate(time.Second),
 		Identifiers: []accesspkg.Identifier{}, Contacts: []accesspkg.Contact{}, Notices: []accesspkg.Notice{},
 	}
-	if s.Config != nil {
-		p.Supplementary = s.Config.Access
+	p.Supplementary = s.config().Access
+	p.Supplementary.Retention = s.retentionText()
+	// The recipients by name (Art. 15(1)(c)): the registry when there is one.
+	p.Supplementary.Recipients = s.config().AccessRecipients()
+	p.Supplementary.Rights, p.Supplementary.Complaint = lawText(s.config().Access, req.Jurisdiction)
+	for _, n := range res.Notices {
+		if n.Code == NoticeArchivedByID.Code {
+			continue // a limit of the search, for the operator (kept in the outcome)
+		}
+		p.Notices = append(p.Notices, accesspkg.Notice{Code: n.Code, Text: n.Text})
 	}
 	for _, v := range ids.Emails {
 		p.Identifiers = append(p.Identifiers, accesspkg.Identifier{Kind: "email", Value: v})
@@ -132,9 +144,6 @@ func (s *Service) assemble(ctx context.Context, req store.Request, ids Identifie
 	}
 	for _, v := range ids.ContactIDs {
 		p.Identifiers = append(p.Identifiers, accesspkg.Identifier{Kind: "contact_id", Value: v})
-	}
-	for _, n := range res.Notices {
-		p.Notices = append(p.Notices, accesspkg.Notice{Code: n.Code, Text: n.Text})
 	}
 
 	convOwner := assignOwners(res, col.convsOf)
@@ -154,8 +163,14 @@ func (s *Service) assemble(ctx context.Context, req store.Request, ids Identifie
 			pc.Status = "merged"
 			merged++
 		default:
-			pc.Status = "archived"
-			archived++
+			// A contact id that answered 404: archived, deleted or never existed.
+			// Only its conversations or tickets prove it is an archived contact.
+			if len(convOwner[m.ContactID])+len(ticketOwner[m.ContactID]) > 0 {
+				pc.Status = "archived"
+				archived++
+			} else {
+				pc.Status = "not_found_or_archived"
+			}
 		}
 		if m.Status == StatusActive && m.Contact != nil {
 			anyActive = true
@@ -256,6 +271,26 @@ func (s *Service) assemble(ctx context.Context, req store.Request, ids Identifie
 }
 
 func (a *assembler) count(k string, n int64) { a.counts[k] += n }
+
+// retentionText is the Art. 15(1)(d) sentence: the configured access.retention
+// (unless it is the built-in one) followed by the retention policy in force, in
+// words (Service.RetentionText).
+func (s *Service) retentionText() string {
+	text := strings.TrimSpace(s.config().Access.Retention)
+	if text == config.DefaultRetentionText {
+		text = ""
+	}
+	if d := strings.TrimSpace(s.RetentionText); d != "" {
+		if text != "" {
+			text += " "
+		}
+		text += "Intercom keeps your data while our relationship with you lasts. " + d
+	}
+	if text == "" {
+		text = config.DefaultRetentionText
+	}
+	return text
+}
 
 // assignOwners puts each object under the first of the person's contacts (in
 // resolution order) whose search found it, so that an object shared by two of the
@@ -557,4 +592,24 @@ func humanTimes(r map[string]any) {
 			}
 		}
 	}
+}
+
+// lawText returns the rights and the complaint route an access package states: the
+// configured ones when the operator wrote their own, else those of the request's
+// law (a Californian is told of the CCPA's rights and the California Privacy
+// Protection Agency, not of GDPR Art. 77).
+func lawText(a config.Access, j string) (rights []string, complaint string) {
+	rights, complaint = a.Rights, a.Complaint
+	info, err := jurisdiction.For(deadline.Jurisdiction(j))
+	if err != nil {
+		return rights, complaint
+	}
+	def := config.Default().Access
+	if slices.Equal(rights, def.Rights) {
+		rights = info.RightsText()
+	}
+	if complaint == def.Complaint {
+		complaint = info.Authority.Complaint
+	}
+	return rights, complaint
 }

@@ -25,10 +25,12 @@ import (
 //     "[PHONE]", "[CARD]", "[IBAN]", ...). So the person's own e-mail stays and a
 //     stranger's e-mail goes.
 //  2. others: the names of the other customers who wrote in the person's threads
-//     (which the engine cannot detect in free text) are matched as known values
-//     and replaced with "[NAME]". Names equal to one of the person's own values or
-//     to a teammate's name are left out of this set, so the person's name and the
-//     staff's names stay.
+//     are matched as known values and replaced with "[NAME]", and the names the
+//     engine finds in free text (greetings, signatures, titles) with "[PERSON]".
+//     The person's own values and the teammates' names enter this pass as known
+//     values it keeps, so they win over the free-text detector: the person's name
+//     and the staff's names stay. Free-text names wait for this pass because a
+//     teammate's name may only be learnt from a later conversation.
 //
 // The author of a part written by another customer becomes "another person"; their
 // id and e-mail are not copied. Teammates (the organisation's staff) and bots keep
@@ -59,6 +61,13 @@ func newRedaction(engine *pii.Engine, own []pii.KnownValue) (*redaction, error) 
 			replaceNames[t] = pii.Operator{Kind: pii.Replace}
 		}
 	}
+	// Names the engine finds in free text are decided in pass 2, once every
+	// teammate's name is known: pass 1 keeps them, pass 2 replaces them unless
+	// they are the person's own or a teammate's (entered into pass 2 as known
+	// values of keptNameType, which that pass keeps).
+	keep[pii.TypePerson] = pii.Operator{Kind: pii.Keep}
+	replaceNames[pii.TypePerson] = pii.Operator{Kind: pii.Replace}
+	replaceNames[keptNameType] = pii.Operator{Kind: pii.Keep}
 	keepOwn, err := pii.NewRedactor(engine, pii.Policy{Default: pii.Operator{Kind: pii.Replace}, PerType: keep})
 	if err != nil {
 		return nil, err
@@ -74,6 +83,12 @@ func newRedaction(engine *pii.Engine, own []pii.KnownValue) (*redaction, error) 
 	}
 	return r, nil
 }
+
+// keptNameType carries the person's own values and the teammates' names into
+// pass 2 as known values, so that they win over the free-text name detector there
+// (a known value wins an overlap) and are kept. The engine matches known values the
+// same whatever their type (phones aside); the type only chooses the operator.
+const keptNameType = pii.TypeKnownAddress
 
 func isKnownType(t pii.Type) bool {
 	switch t {
@@ -121,6 +136,12 @@ func (r *redaction) otherKnown() *pii.Known {
 			vals = append(vals, pii.KnownValue{Type: pii.TypeKnownName, Value: n})
 		}
 	}
+	for n := range r.ownVals {
+		vals = append(vals, pii.KnownValue{Type: keptNameType, Value: n})
+	}
+	for n := range r.staff {
+		vals = append(vals, pii.KnownValue{Type: keptNameType, Value: n})
+	}
 	r.otherK = pii.NewKnown(vals)
 	return r.otherK
 }
@@ -149,12 +170,9 @@ func (r *redaction) finish(body string) (string, string) {
 	if body == "" {
 		return "", ""
 	}
-	out := []byte(body)
-	if k := r.otherKnown(); k.Len() > 0 {
-		var c2 pii.Counts
-		out = r.names.RedactHTML(nil, out, k, &c2)
-		r.account(nil, &c2)
-	}
+	var c2 pii.Counts
+	out := r.names.RedactHTML(nil, []byte(body), r.otherKnown(), &c2)
+	r.account(nil, &c2)
 	s := string(out)
 	return s, htmlText(s)
 }
@@ -166,9 +184,7 @@ func (r *redaction) text(s string) string {
 	}
 	var c1, c2 pii.Counts
 	out := r.keepOwn.Redact(nil, []byte(s), r.own, &c1)
-	if k := r.otherKnown(); k.Len() > 0 {
-		out = r.names.Redact(nil, out, k, &c2)
-	}
+	out = r.names.Redact(nil, out, r.otherKnown(), &c2)
 	r.account(&c1, &c2)
 	return string(out)
 }

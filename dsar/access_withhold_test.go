@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/intercom-privacy/intercom-privacy/accesspkg"
+	"github.com/intercom-privacy/intercom-privacy/app/apptest"
 	"github.com/intercom-privacy/intercom-privacy/audit"
-	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/deadline"
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/sandbox"
@@ -39,7 +39,7 @@ func TestAccessWithholdsUndisclosable(t *testing.T) {
 		t.Run(string(jur), func(t *testing.T) {
 			h := newHarness(t, storetest.SQLite(), sandbox.Options{})
 			ctx := context.Background()
-			cfg := config.Default()
+			cfg := apptest.Config()
 			cfg.CustomAttributes = map[string]string{"tax_ref": "government_id"}
 			cfg.Disclosure.Allow = map[string]string{"loyalty_pin": "loyalty scheme number printed on the member card, reviewed by the DPO"}
 			h.app.DSAR.Config = cfg

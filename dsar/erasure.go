@@ -239,10 +239,21 @@ func (r *runner) deleteContacts(ctx context.Context) error {
 		p.Targets = r.orderedContacts()
 		return nil
 	}
+	unconfirmed := map[string]bool{}
+	for _, m := range r.res.Matches {
+		if m.Status == StatusNotRetrievable {
+			unconfirmed[m.ContactID] = true
+		}
+	}
 	del := func(ctx context.Context, id string) error {
 		_, err := r.s.Intercom.DeleteContact(ctx, id)
-		if errors.Is(err, intercom.ErrMerged) {
+		switch {
+		case errors.Is(err, intercom.ErrMerged):
 			return intercom.ErrNotFound // the canonical contact is among the targets
+		case errors.Is(err, intercom.ErrNotFound) && unconfirmed[id]:
+			// A contact id that answered 404 to GET and to DELETE: not found
+			// (never "already gone", which would claim it existed).
+			return errNotFoundByID
 		}
 		return err
 	}
@@ -302,6 +313,10 @@ func (r *runner) deleteObjects(ctx context.Context, step, kind string,
 // requests of the same person.
 const maxListRequests = 100000
 
+// errNotFoundByID marks a DELETE of a contact id given with the request that
+// answered 404, like its GET: nothing was found under that id.
+var errNotFoundByID = errors.New("dsar: contact id not found")
+
 // deleteEach sends the DELETEs of todo, at most Service.Parallelism at a time (the
 // client's shared rate budget bounds the rate), and records each object in p as
 // soon as its DELETE returns. On the first failure it stops sending new DELETEs,
@@ -316,6 +331,8 @@ func (r *runner) deleteEach(ctx context.Context, step, kind string, p *deletePro
 		switch {
 		case err == nil:
 			p.Counts[kind+"_deleted"]++
+		case errors.Is(err, errNotFoundByID):
+			p.Counts["contact_ids_not_found"]++
 		case errors.Is(err, intercom.ErrNotFound):
 			p.Counts[kind+"_already_gone"]++
 		default:
@@ -476,12 +493,34 @@ func (r *runner) purgeLocal(ctx context.Context) error {
 // suppressDetail is the Detail of the suppress step.
 type suppressDetail struct {
 	Counts map[string]int64 `json:"counts"`
+	// Skipped says why nothing was added ("nothing_found").
+	Skipped string `json:"skipped,omitempty"`
+}
+
+// systemsErased lists the systems where the counts show something erased.
+func systemsErased(c map[string]int64) []string {
+	var out []string
+	if c["contacts_deleted"]+c["tickets_deleted"]+c["conversations_deleted"]+c["late_contacts_deleted"] > 0 {
+		out = append(out, "intercom")
+	}
+	if c["cached_contacts"]+c["cached_conversations"]+c["cached_parts"]+c["webhook_events"]+c["blobs"] > 0 {
+		out = append(out, "local_store")
+	}
+	if c["person_keys_destroyed"] > 0 {
+		out = append(out, "vault_person_keys")
+	}
+	return out
 }
 
 // suppress adds the keyed HMAC (blind index) of each identifier given and of each
 // contact id found to the suppression list, so later syncs and webhooks do not
 // bring the person back.
 func (r *runner) suppress(ctx context.Context) error {
+	if r.nothingFound() && !r.s.config().Erasure.SuppressWhenNothingFound {
+		return r.recordStep(ctx, StepSuppress, &suppressDetail{Counts: map[string]int64{}, Skipped: "nothing_found"},
+			audit.Record{Action: audit.ActionErasureSuppressed, Outcome: audit.OutcomeNoop,
+				Reason: "nothing found and nothing erased: no suppression entry added (erasure.suppress_when_nothing_found is off)"}, nil)
+	}
 	type entry struct {
 		kind vault.IndexKind
 		ref  []byte
@@ -780,11 +819,16 @@ func (r *runner) verifyOnce(ctx context.Context, late []string) (string, map[str
 // Outcome is the JSON a completed request keeps as its outcome: counts and notices,
 // never data.
 type Outcome struct {
-	Type    store.RequestType `json:"type"`
-	Result  string            `json:"result"` // "completed" or "nothing_found"
-	Counts  map[string]int64  `json:"counts"`
-	Systems []string          `json:"systems_purged,omitempty"`
-	Notices []Notice          `json:"notices,omitempty"`
+	Type   store.RequestType `json:"type"`
+	Result string            `json:"result"` // "completed" or "nothing_found"
+	Counts map[string]int64  `json:"counts"`
+	// Systems are those where something was actually erased: "intercom" (a
+	// DELETE succeeded), "local_store" (rows purged), "vault_person_keys" (a key
+	// destroyed). An erasure that found nothing lists none.
+	Systems []string `json:"systems_purged,omitempty"`
+	// Searched counts the identifiers looked up, by kind (never values).
+	Searched map[string]int `json:"identifiers_searched,omitempty"`
+	Notices  []Notice       `json:"notices,omitempty"`
 	// EvidenceSHA256 is the verification digest of an erasure.
 	EvidenceSHA256 string `json:"evidence_sha256,omitempty"`
 }
@@ -798,7 +842,7 @@ type Outcome struct {
 // request's key alive until then (keepRequestKeyForPackage).
 func (r *runner) complete(ctx context.Context) error {
 	erasure := r.req.Type != store.RequestAccess
-	out := Outcome{Type: r.req.Type, Result: "completed", Counts: map[string]int64{}, Notices: r.res.Notices}
+	out := Outcome{Type: r.req.Type, Result: "completed", Counts: map[string]int64{}, Notices: r.res.Notices, Searched: r.res.Searched}
 	if r.nothingFound() {
 		out.Result = "nothing_found"
 	}
@@ -816,11 +860,14 @@ func (r *runner) complete(ctx context.Context) error {
 			}
 		}
 	}
-	out.Counts["contacts_found"] = int64(len(r.res.Matches))
+	out.Counts["contacts_found"] = int64(r.res.Found())
+	if n := r.res.NotFoundIDs(); n > 0 {
+		out.Counts["contact_ids_not_found_or_archived"] = int64(n)
+	}
 	nature := "access package prepared"
 	reason := "request answered"
 	if erasure {
-		out.Systems = []string{"intercom", "local_store", "vault_person_keys"}
+		out.Systems = systemsErased(out.Counts)
 		nature = "personal data deleted"
 		if r.req.Type == store.RequestAccessErasure {
 			nature = "access package prepared and personal data deleted"
@@ -830,7 +877,11 @@ func (r *runner) complete(ctx context.Context) error {
 	if r.nothingFound() {
 		nature = "no personal data found in Intercom"
 		if erasure {
-			reason = "nothing found in Intercom; local store checked and identifiers suppressed; " + RecoveryWindowNotice
+			nature = "no personal data found in Intercom or in the local store; nothing deleted"
+			reason = "nothing found: no Intercom contact and no local copy matched the identifiers searched; nothing deleted"
+			if out.Counts["suppressed_email"]+out.Counts["suppressed_phone"]+out.Counts["suppressed_external_id"]+out.Counts["suppressed_contact_id"]+out.Counts["already_suppressed"] > 0 {
+				reason += "; identifiers suppressed as configured (erasure.suppress_when_nothing_found)"
+			}
 		} else {
 			reason = "nothing found in Intercom"
 		}
@@ -876,6 +927,14 @@ func (r *runner) complete(ctx context.Context) error {
 		}
 		if destroyRequestKey {
 			if _, err := r.s.Vault.DestroyPersonKey(ctx, tx, requestKeyID(r.id)); err != nil {
+				return err
+			}
+		}
+		// Tell the recipients of the data of the erasure (GDPR Art. 19, CCPA
+		// §7022(b)), in the transaction that completes it: a completed erasure
+		// always has its notices.
+		if erasure && !r.nothingFound() && r.s.Notices != nil {
+			if _, err := r.s.Notices.Plan(ctx, tx, r.id, "erasure"); err != nil {
 				return err
 			}
 		}

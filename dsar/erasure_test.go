@@ -131,6 +131,9 @@ func checkErased(t *testing.T, h *harness, p sandbox.Person, c cached) {
 			t.Errorf("contact id %s not on the suppression list", id)
 		}
 	}
+	if rep, err := h.app.VerifyAudit(ctx); err != nil || rep.Unsigned != 0 {
+		t.Fatalf("after the run, %d audit records are unsigned (each step signs its records when it commits): %v", rep.Unsigned, err)
+	}
 	checkAudit(t, h, p)
 }
 
@@ -237,9 +240,96 @@ func TestErasureNothingFound(t *testing.T) {
 	if n := h.sb.Stats().Total(func(e sandbox.EndpointStats) int { return e.Status[200] }); n == 0 {
 		t.Error("no request reached the sandbox")
 	}
+	o := outcome(t, r)
+	if len(o.Systems) != 0 || o.Searched["email"] != 1 || o.Counts["contacts_found"] != 0 {
+		t.Errorf("an erasure that found nothing claims systems %v (searched %v, counts %v)", o.Systems, o.Searched, o.Counts)
+	}
+	if n := h.sb.Stats().Total(func(e sandbox.EndpointStats) int { return e.Status[200] + e.Status[404] }); n == 0 {
+		t.Error("nothing was searched")
+	}
+	for ep, e := range h.sb.Stats().Endpoints {
+		if strings.HasPrefix(ep, "DELETE") && e.Calls > 0 {
+			t.Errorf("%s sent %d times for nobody", ep, e.Calls)
+		}
+	}
 	ref, _ := h.app.Vault.BlindIndex(vault.KindEmail, "nobody-here@example.org")
+	if ok, _ := h.app.Store.Suppressed(ctx, ref); ok {
+		t.Error("an erasure that found nothing suppressed the identifier although not configured to")
+	}
+
+	// Configured to: the identifier is suppressed, and the outcome says so.
+	h.app.DSAR.Config.Erasure.SuppressWhenNothingFound = true
+	r = file(t, h, store.RequestErasure, dsar.Identifiers{Emails: []string{"nobody-else@example.org"}})
+	if err := h.app.DSAR.Run(ctx, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	ref, _ = h.app.Vault.BlindIndex(vault.KindEmail, "nobody-else@example.org")
 	if ok, _ := h.app.Store.Suppressed(ctx, ref); !ok {
-		t.Error("an erasure that found nothing still suppresses the identifier")
+		t.Error("suppress_when_nothing_found is on but the identifier was not suppressed")
+	}
+	r, _ = h.app.DSAR.Get(ctx, r.ID)
+	if o := outcome(t, r); o.Result != "nothing_found" || len(o.Systems) != 0 {
+		t.Errorf("outcome %+v", o)
+	}
+}
+
+// TestContactIDNotFound: a contact id answering 404 is "not found (or
+// archived)", never a contact found. An access by such an id finds nothing; an
+// erasure by id still sends the DELETE (it works on archived contacts) and
+// reports by its answer.
+func TestContactIDNotFound(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
+	ctx := context.Background()
+	typo := "000000000000000000000000"
+
+	r := file(t, h, store.RequestAccess, dsar.Identifiers{ContactIDs: []string{typo}})
+	if err := h.app.DSAR.Run(ctx, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	r, _ = h.app.DSAR.Get(ctx, r.ID)
+	o := outcome(t, r)
+	if o.Result != "nothing_found" || o.Counts["contacts_found"] != 0 || o.Counts["contact_ids_not_found_or_archived"] != 1 {
+		t.Errorf("access by a typo id: %+v", o)
+	}
+	if !slices.ContainsFunc(o.Notices, func(n dsar.Notice) bool { return n.Code == dsar.NoticeContactIDNotFound.Code }) {
+		t.Errorf("notices %+v", o.Notices)
+	}
+	var buf bytes.Buffer
+	if _, err := h.app.DSAR.WritePackage(ctx, r.ID, &buf); err != nil {
+		t.Fatal(err)
+	}
+	u := unpack(t, buf.Bytes())
+	if len(u.data.Contacts) != 1 || u.data.Contacts[0].Status != "not_found_or_archived" {
+		t.Errorf("package contacts %+v", u.data.Contacts)
+	}
+	if !strings.Contains(string(u.files["report.html"]), "Nothing found") {
+		t.Error("the report does not say nothing was found")
+	}
+
+	// Erasure by a typo id (another one: an erasure by the same id would rightly
+	// shred the access request above): the DELETE is sent, answers 404, nothing
+	// found.
+	r = file(t, h, store.RequestErasure, dsar.Identifiers{ContactIDs: []string{"000000000000000000000001"}})
+	if err := h.app.DSAR.Run(ctx, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := h.sb.Stats().Endpoints["DELETE /contacts/{id}"].Calls; n != 1 {
+		t.Errorf("%d DELETE(s) for the id given", n)
+	}
+	r, _ = h.app.DSAR.Get(ctx, r.ID)
+	if o := outcome(t, r); o.Result != "nothing_found" || len(o.Systems) != 0 || o.Counts["contact_ids_not_found"] != 1 || o.Counts["contacts_already_gone"] != 0 {
+		t.Errorf("erasure by a typo id: %+v", o)
+	}
+
+	// Erasure by the id of an archived contact: the DELETE succeeds: found and erased.
+	p := h.sb.AddPerson(sandbox.PersonSpec{Users: 1, Archived: 1})
+	r = file(t, h, store.RequestErasure, dsar.Identifiers{ContactIDs: p.ArchivedIDs})
+	if err := h.app.DSAR.Run(ctx, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	r, _ = h.app.DSAR.Get(ctx, r.ID)
+	if o := outcome(t, r); o.Result != "completed" || !slices.Contains(o.Systems, "intercom") || o.Counts["contacts_deleted"] != 1 {
+		t.Errorf("erasure by an archived id: %+v", o)
 	}
 }
 

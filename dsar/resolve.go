@@ -15,8 +15,11 @@ const (
 	// StatusActive: the contact was retrieved.
 	StatusActive = "active"
 	// StatusNotRetrievable: an Intercom id was given but GET answers 404. Intercom
-	// answers 404 for archived contacts (and for contacts already deleted); an
-	// archived contact can still be deleted by its id, so erasure tries it.
+	// answers 404 for archived contacts, for deleted ones and for ids that never
+	// existed (a typo), and does not tell them apart, so such an id is not a
+	// contact found: it is "not found (or archived)". An archived contact can
+	// still be deleted by its id, so erasure sends the DELETE and reports by its
+	// answer (200: an archived contact was deleted; 404: not found).
 	StatusNotRetrievable = "archived_or_deleted"
 	// StatusMerged: the contact was merged into another (410 with a Link header);
 	// the canonical contact is resolved too.
@@ -45,7 +48,25 @@ type Match struct {
 type Resolution struct {
 	Matches []Match
 	Notices []Notice
+	// Searched counts the identifiers looked up, by kind ("email", "phone",
+	// "external_id", "contact_id"); never values.
+	Searched map[string]int
 }
+
+// Found counts the contacts Intercom confirmed: retrieved, or merged (a 410 names
+// the contact it now lives in). A contact id answering 404 is not among them.
+func (r Resolution) Found() int {
+	n := 0
+	for _, m := range r.Matches {
+		if m.Status != StatusNotRetrievable {
+			n++
+		}
+	}
+	return n
+}
+
+// NotFoundIDs counts the contact ids given that answered 404.
+func (r Resolution) NotFoundIDs() int { return len(r.Matches) - r.Found() }
 
 // Notice explains a limit of the answer. Code is stable; Text is for people.
 type Notice struct {
@@ -58,7 +79,11 @@ type Notice struct {
 var NoticeArchivedByID = Notice{"archived_by_id_only", "Archived Intercom contacts cannot be found by email, phone or external id; they are only found when their Intercom contact id is given."}
 
 // NoticeNothingFound is part of a resolution that found no contact.
-var NoticeNothingFound = Notice{"nothing_found", "No Intercom contact matched the identifiers given."}
+var NoticeNothingFound = Notice{"nothing_found", "Nothing found: No Intercom contact matched the identifiers given."}
+
+// NoticeContactIDNotFound is part of a resolution where a contact id given
+// answered 404.
+var NoticeContactIDNotFound = Notice{"contact_id_not_found", "An Intercom contact id given was not found (or belongs to an archived contact: Intercom answers the same for both and does not tell them apart)."}
 
 // ContactIDs returns the ids of the matches, in order.
 func (r Resolution) ContactIDs() []string {
@@ -75,11 +100,13 @@ func (r Resolution) ContactIDs() []string {
 func (s *Service) Resolve(ctx context.Context, ids Identifiers) (Resolution, error) {
 	r := &resolver{s: s, index: map[string]int{}}
 	r.res.Notices = []Notice{NoticeArchivedByID}
+	r.res.Searched = map[string]int{}
 	var firstErr error
 	ids.each(func(kind vault.IndexKind, v string) {
 		if firstErr != nil {
 			return
 		}
+		r.res.Searched[string(kind)]++
 		switch kind {
 		case vault.KindEmail:
 			firstErr = r.search(ctx, "email", v, "email")
@@ -94,7 +121,10 @@ func (s *Service) Resolve(ctx context.Context, ids Identifiers) (Resolution, err
 	if firstErr != nil {
 		return Resolution{}, firstErr
 	}
-	if len(r.res.Matches) == 0 {
+	if r.res.NotFoundIDs() > 0 {
+		r.res.Notices = append(r.res.Notices, NoticeContactIDNotFound)
+	}
+	if r.res.Found() == 0 {
 		r.res.Notices = append(r.res.Notices, NoticeNothingFound)
 	}
 	return r.res, nil

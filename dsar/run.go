@@ -42,7 +42,8 @@ const (
 
 // Pause reasons: Intercom refuses the access token (401), or the token lacks a
 // scope the request needs (403, e.g. deleting conversations with
-// retain_metrics=false needs delete_conversations_and_metrics).
+// retain_metrics=false needs delete_conversations_and_metrics). A legal hold
+// pauses an erasure too (PauseLegalHold, erasure_holds.go).
 const (
 	PauseUnauthorized = "intercom_unauthorized"
 	PauseForbidden    = "intercom_forbidden"
@@ -77,8 +78,11 @@ type PausedError struct {
 // Error says why the request is paused and how to resume it.
 func (e *PausedError) Error() string {
 	fix := "Intercom refused the access token; fix INTERCOM_ACCESS_TOKEN"
-	if e.Reason == PauseForbidden {
+	switch e.Reason {
+	case PauseForbidden:
 		fix = "the access token lacks a scope this request needs; grant it to the Intercom app"
+	case PauseLegalHold:
+		return "dsar: request paused (" + e.Reason + "): " + e.Err.Error() + "; the erasure resumes on the next retry after the release"
 	}
 	return "dsar: request paused (" + e.Reason + "): " + fix + " and the request resumes on the next retry: " + e.Err.Error()
 }
@@ -131,6 +135,9 @@ func (s *Service) RunWith(ctx context.Context, requestID string, opts RunOptions
 	}
 	if req.State == store.StateReceived {
 		return fmt.Errorf("%w (%s)", ErrNotVerified, requestID)
+	}
+	if err := s.checkGrace(req); err != nil {
+		return err
 	}
 	if s.Intercom == nil {
 		return ErrNoIntercom
@@ -228,6 +235,13 @@ func (r *runner) run(ctx context.Context) error {
 			}
 			continue
 		}
+		if erasingSteps[step] {
+			// A legal hold placed at any time, even while this erasure runs,
+			// stops it before its next erasing step.
+			if err := r.checkHolds(ctx); err != nil {
+				return r.failed(ctx, step, err)
+			}
+		}
 		r.progress(step, "started", 0, 0)
 		if err := r.runStep(ctx, step); err != nil {
 			return r.failed(ctx, step, err)
@@ -266,14 +280,17 @@ func (r *runner) runStep(ctx context.Context, step string) error {
 // for the job to retry with backoff.
 func (r *runner) failed(ctx context.Context, step string, err error) error {
 	reason := ""
+	var held *HeldError
 	switch {
+	case errors.As(err, &held):
+		reason = PauseLegalHold
 	case errors.Is(err, intercom.ErrUnauthorized):
 		reason = PauseUnauthorized
 	case errors.Is(err, intercom.ErrForbidden):
 		reason = PauseForbidden
 	}
 	if reason != "" {
-		if perr := r.pause(context.WithoutCancel(ctx), reason); perr != nil {
+		if perr := r.pause(context.WithoutCancel(ctx), reason, held); perr != nil {
 			return errors.Join(err, perr)
 		}
 		return &PausedError{Reason: reason, Err: err}
@@ -414,6 +431,10 @@ func (r *runner) release(ctx context.Context) error {
 		if _, _, err := tx.Head(ctx); err != nil {
 			return err
 		}
+		// The run's last records (completion, a pause) are signed as it ends.
+		if _, _, err := r.s.Chain.Checkpoint(ctx, tx); err != nil {
+			return err
+		}
 		cur, found, err := stepOf(ctx, tx, r.id, stepLease)
 		if err != nil || !found {
 			return err
@@ -503,7 +524,12 @@ func (r *runner) recordStep(ctx context.Context, step string, detail any, rec au
 		if rec.Reason == "" {
 			rec.Reason = "step " + step + " done"
 		}
-		_, err = r.s.Chain.Append(ctx, tx, rec)
+		if _, err = r.s.Chain.Append(ctx, tx, rec); err != nil {
+			return err
+		}
+		// A step is a batch: its records are signed when it commits, so the
+		// unsigned tail never holds a finished step.
+		_, _, err = r.s.Chain.Checkpoint(ctx, tx)
 		return err
 	})
 	if err != nil {
@@ -569,8 +595,21 @@ func (r *runner) start(ctx context.Context) error {
 	})
 }
 
-// pause records request.paused once (until the next resume).
-func (r *runner) pause(ctx context.Context, reason string) error {
+// pauseDetail is the Detail of the _pause row.
+type pauseDetail struct {
+	Reason string `json:"reason"`
+	// Holds are the legal holds that stopped an erasure (PauseLegalHold).
+	Holds []pausedHold `json:"holds,omitempty"`
+}
+
+type pausedHold struct {
+	ID     string `json:"id"`
+	Reason string `json:"reason"`
+}
+
+// pause records request.paused once (until the next resume). held, when set,
+// names the legal holds that stopped an erasure.
+func (r *runner) pause(ctx context.Context, reason string, held *HeldError) error {
 	return r.guarded(ctx, func(tx store.Tx) error {
 		cur, found, err := stepOf(ctx, tx, r.id, stepPause)
 		if err != nil {
@@ -579,14 +618,23 @@ func (r *runner) pause(ctx context.Context, reason string) error {
 		if found && cur.State == store.StepPending {
 			return nil
 		}
-		b, _ := json.Marshal(map[string]string{"reason": reason})
+		d := pauseDetail{Reason: reason}
+		rec := audit.Record{Actor: r.s.Actor, Action: audit.ActionRequestPaused,
+			RequestID: r.id, SubjectRef: r.req.SubjectRef, Outcome: audit.OutcomeSuccess, Reason: reason}
+		if held != nil {
+			for _, h := range held.Holds {
+				d.Holds = append(d.Holds, pausedHold{ID: h.ID, Reason: h.Reason})
+			}
+			rec.ObjectIDs = holdIDs(held.Holds)
+			rec.Reason = reason + ": erasure stopped before its next step by the legal hold(s) listed in object_ids"
+		}
+		b, _ := json.Marshal(d)
 		if err := tx.UpsertStep(ctx, store.Step{RequestID: r.id, Name: stepPause, State: store.StepPending,
 			Attempts: cur.Attempts + 1, Detail: b, StartedAt: r.s.now()}); err != nil {
 			return err
 		}
 		r.s.logger().Warn("request paused", "request_id", r.id, "reason", reason)
-		_, err = r.s.Chain.Append(ctx, tx, audit.Record{Actor: r.s.Actor, Action: audit.ActionRequestPaused,
-			RequestID: r.id, SubjectRef: r.req.SubjectRef, Outcome: audit.OutcomeSuccess, Reason: reason})
+		_, err = r.s.Chain.Append(ctx, tx, rec)
 		return err
 	})
 }
@@ -601,8 +649,14 @@ func (r *runner) resumeIfPaused(ctx context.Context, tx store.Tx) error {
 	if err := tx.UpsertStep(ctx, cur); err != nil {
 		return err
 	}
+	why := "intercom accepted the token again"
+	var d pauseDetail
+	if json.Unmarshal(cur.Detail, &d) == nil && d.Reason == PauseLegalHold {
+		why = "the legal hold(s) that stopped the erasure were released"
+	}
+	r.s.logger().Warn("request resumed: "+why, "request_id", r.id)
 	_, err = r.s.Chain.Append(ctx, tx, audit.Record{Actor: r.s.Actor, Action: audit.ActionRequestResumed,
-		RequestID: r.id, SubjectRef: r.req.SubjectRef, Outcome: audit.OutcomeSuccess, Reason: "intercom accepted the token again"})
+		RequestID: r.id, SubjectRef: r.req.SubjectRef, Outcome: audit.OutcomeSuccess, Reason: why})
 	return err
 }
 
@@ -622,6 +676,8 @@ type resolvedContact struct {
 type ResolveDetail struct {
 	Contacts []resolvedContact `json:"contacts"`
 	Notices  []string          `json:"notices"`
+	// Searched counts the identifiers looked up, by kind.
+	Searched map[string]int `json:"searched,omitempty"`
 }
 
 func (r *runner) resolve(ctx context.Context) error {
@@ -630,11 +686,18 @@ func (r *runner) resolve(ctx context.Context) error {
 		return err
 	}
 	r.res = res
-	d := ResolveDetail{Contacts: []resolvedContact{}, Notices: []string{}}
-	counts := map[string]int64{"contacts_found": int64(len(res.Matches))}
+	d := ResolveDetail{Contacts: []resolvedContact{}, Notices: []string{}, Searched: res.Searched}
+	counts := map[string]int64{"contacts_found": int64(res.Found())}
 	for _, m := range res.Matches {
 		d.Contacts = append(d.Contacts, resolvedContact{ID: m.ContactID, Role: m.Role, Status: m.Status, MergedInto: m.MergedInto, MatchedBy: m.MatchedBy})
-		counts["contacts_"+m.Status]++
+		if m.Status == StatusNotRetrievable {
+			counts["contact_ids_not_found_or_archived"]++
+		} else {
+			counts["contacts_"+m.Status]++
+		}
+	}
+	for kind, n := range res.Searched {
+		counts["searched_"+kind] = int64(n)
 	}
 	for _, n := range res.Notices {
 		d.Notices = append(d.Notices, n.Code)
@@ -649,7 +712,7 @@ func (r *runner) loadResolution() error {
 	if err := json.Unmarshal(r.steps[StepResolve].Detail, &d); err != nil {
 		return fmt.Errorf("dsar: resolve step of %s is unreadable: %w", r.id, err)
 	}
-	r.res = Resolution{}
+	r.res = Resolution{Searched: d.Searched}
 	for _, c := range d.Contacts {
 		r.res.Matches = append(r.res.Matches, Match{ContactID: c.ID, Role: c.Role, Status: c.Status, MergedInto: c.MergedInto, MatchedBy: c.MatchedBy})
 	}
@@ -660,6 +723,8 @@ func (r *runner) loadResolution() error {
 			n = NoticeArchivedByID
 		case NoticeNothingFound.Code:
 			n = NoticeNothingFound
+		case NoticeContactIDNotFound.Code:
+			n = NoticeContactIDNotFound
 		}
 		r.res.Notices = append(r.res.Notices, n)
 	}
@@ -676,5 +741,39 @@ func capIDs(ids []string) []string {
 	return slices.Clone(ids)
 }
 
-// nothingFound reports whether the resolution found no contact.
-func (r *runner) nothingFound() bool { return len(r.res.Matches) == 0 }
+// nothingFound reports whether the resolution found no contact Intercom
+// confirmed (a contact id answering 404 is not one), and, for an erasure, that
+// no step erased anything either: a DELETE of such an id that succeeded (an
+// archived contact), a ticket or conversation deleted, a row purged locally, a
+// key destroyed.
+func (r *runner) nothingFound() bool {
+	if r.res.Found() > 0 {
+		return false
+	}
+	for _, name := range []string{StepDeleteTickets, StepDeleteConversations, StepDeleteContacts, StepPurgeLocal, StepDestroyKeys, StepVerify} {
+		var d struct {
+			Counts map[string]int64 `json:"counts"`
+		}
+		st, ok := r.steps[name]
+		if !ok || len(st.Detail) == 0 || json.Unmarshal(st.Detail, &d) != nil {
+			continue
+		}
+		for k, v := range d.Counts {
+			if v > 0 && erasedCount(k) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// erasedCount reports whether a step count records something erased.
+func erasedCount(k string) bool {
+	switch k {
+	case "contacts_deleted", "tickets_deleted", "conversations_deleted", "late_contacts_deleted",
+		"cached_contacts", "cached_conversations", "cached_parts", "webhook_events", "blobs",
+		"person_keys_destroyed", "earlier_requests_shredded":
+		return true
+	}
+	return false
+}

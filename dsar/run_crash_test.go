@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/app"
+	"github.com/intercom-privacy/intercom-privacy/app/apptest"
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
 	"github.com/intercom-privacy/intercom-privacy/sandbox"
@@ -59,7 +60,7 @@ func crashChild() int {
 		return 3
 	}
 	a, err := app.Open(ctx, app.Settings{
-		DatabaseURL: os.Getenv(envCrashDB), MasterKey: master, Actor: "worker",
+		DatabaseURL: os.Getenv(envCrashDB), MasterKey: master, Actor: "worker", Config: apptest.Config(),
 		Intercom: intercom.Config{Token: intercom.Token(os.Getenv(envCrashToken)), BaseURL: os.Getenv(envCrashAPI),
 			Timeout: 5 * time.Second, MaxRetries: 1},
 	})

@@ -2,6 +2,7 @@ package dsar_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -27,6 +28,8 @@ type switchable struct {
 	// forbidDeleteConversations answers 403 to DELETE /conversations/{id} (a token
 	// without the delete_conversations_and_metrics scope).
 	forbidDeleteConversations atomic.Bool
+	// stripTicketIDs removes the id of every ticket a ticket search answers.
+	stripTicketIDs atomic.Bool
 }
 
 func (s *switchable) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -41,8 +44,48 @@ func (s *switchable) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case s.down.Load():
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, _ = w.Write([]byte(`{"type":"error.list","request_id":"t","errors":[{"code":"service_unavailable","message":"Service Unavailable"}]}`))
+	case s.stripTicketIDs.Load() && r.Method == http.MethodPost && r.URL.Path == "/tickets/search":
+		rec := httptest.NewRecorder()
+		s.next.ServeHTTP(rec, r)
+		var l map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &l); err != nil {
+			panic(err)
+		}
+		tickets, _ := l["tickets"].([]any)
+		for _, t := range tickets {
+			delete(t.(map[string]any), "id")
+		}
+		w.WriteHeader(rec.Code)
+		_ = json.NewEncoder(w).Encode(l)
 	default:
 		s.next.ServeHTTP(w, r)
+	}
+}
+
+// TestTicketWithoutIDStopsErasure: a ticket search answering a ticket without an
+// id fails the delete-tickets step with intercom.ErrBadIdentifier (after the
+// client's retries; the worker then cancels the job rather than retrying it), and
+// no DELETE is sent.
+func TestTicketWithoutIDStopsErasure(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
+	sw, a := openSwitchable(t, h)
+	sw.stripTicketIDs.Store(true)
+	r := file(t, h, store.RequestErasure, personIdentifiers(h.sb.SamplePerson()))
+	err := a.DSAR.Run(context.Background(), r.ID)
+	if !errors.Is(err, intercom.ErrBadIdentifier) || !strings.Contains(err.Error(), "ticket.id") {
+		t.Fatalf("run: %v", err)
+	}
+	if n := h.sb.Stats().Endpoints["DELETE /tickets/{id}"].Calls; n != 0 {
+		t.Errorf("%d ticket DELETEs sent", n)
+	}
+	steps, err := a.Store.Steps(context.Background(), r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range steps {
+		if st.Name == dsar.StepDeleteTickets && st.State == store.StepDone {
+			t.Errorf("delete-tickets step recorded done: %+v", st)
+		}
 	}
 }
 

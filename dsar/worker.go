@@ -9,6 +9,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/intercom-privacy/intercom-privacy/intercom"
 	"github.com/intercom-privacy/intercom-privacy/jobs"
 	"github.com/intercom-privacy/intercom-privacy/store"
 )
@@ -20,6 +21,11 @@ const JobKind = "privacy_request"
 // (River stores job arguments in clear; no identifier ever goes there).
 type RequestArgs struct {
 	RequestID string `json:"request_id"`
+	// Revival is set on the job ReviveStranded queues for a request whose worker
+	// died: the expiry of the lease it left (Unix microseconds). It makes the job
+	// unique per stranded lease, beside the dead worker's job River still counts
+	// as running.
+	Revival int64 `json:"revival,omitempty"`
 }
 
 // Kind implements river.JobArgs.
@@ -45,6 +51,9 @@ const (
 	SnoozePaused = time.Minute
 	// SnoozeNotVerified is how long a request waiting for verification waits.
 	SnoozeNotVerified = 5 * time.Minute
+	// SnoozeHeld is how long an erasure stopped by a legal hold waits before it
+	// checks the holds again.
+	SnoozeHeld = 15 * time.Minute
 )
 
 // requestWorker runs privacy_request jobs.
@@ -56,19 +65,34 @@ type requestWorker struct {
 
 // Work runs the request from where it stopped. A paused request, one another
 // worker holds, and one not yet verified are snoozed (they do not use up retries);
-// a request that does not exist is cancelled; any other error is retried with
+// a request that does not exist, and one Intercom answers an object without a usable
+// id for (intercom.ErrBadIdentifier, after the client's retries), are cancelled; any other error is retried with
 // River's backoff, and the steps already done stay done.
 func (w *requestWorker) Work(ctx context.Context, job *river.Job[RequestArgs]) error {
+	log := w.s.logger()
+	log.Info("request attempt started", "request_id", job.Args.RequestID, "attempt", job.Attempt)
 	err := w.s.RunWith(ctx, job.Args.RequestID, w.opts)
 	var paused *PausedError
+	var grace *GraceError
 	switch {
 	case err == nil:
+		if r, gerr := w.s.Get(ctx, job.Args.RequestID); gerr == nil {
+			log.Info("request attempt finished", "request_id", r.ID, "state", string(r.State))
+		}
 		return nil
 	case errors.Is(err, ErrNotFound):
 		return river.JobCancel(err)
+	case errors.As(err, &grace):
+		return river.JobSnooze(max(time.Second, grace.Until.Sub(w.s.now())))
+	case errors.As(err, &paused) && paused.Reason == PauseLegalHold:
+		return river.JobSnooze(SnoozeHeld)
 	case errors.As(err, &paused):
+		// The reason was logged once when the request was paused; the retry
+		// goes on quietly until it changes.
+		log.Debug("request still paused; retried later", "request_id", job.Args.RequestID, "reason", paused.Reason)
 		return river.JobSnooze(SnoozePaused)
 	case errors.Is(err, ErrLeaseHeld):
+		log.Info("request held by another worker; retried later", "request_id", job.Args.RequestID)
 		ttl := w.opts.LeaseTTL
 		if ttl <= 0 {
 			ttl = DefaultLeaseTTL
@@ -76,6 +100,13 @@ func (w *requestWorker) Work(ctx context.Context, job *river.Job[RequestArgs]) e
 		return river.JobSnooze(ttl / 2)
 	case errors.Is(err, ErrNotVerified):
 		return river.JobSnooze(SnoozeNotVerified)
+	case errors.Is(err, intercom.ErrBadIdentifier):
+		// Intercom answered, after the client's retries, with an object it does not
+		// identify (a ticket without an id): running the step again cannot act on
+		// it. Stop here with the error instead of retrying for days; the request
+		// stays open and is queued again at the next worker start.
+		w.s.logger().Error("request stopped: Intercom answered an object without a usable id", "request_id", job.Args.RequestID, "error", err.Error())
+		return river.JobCancel(err)
 	}
 	w.s.logger().Warn("request attempt failed; it will be retried", "request_id", job.Args.RequestID, "attempt", job.Attempt, "error", err.Error())
 	return err

@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/intercom-privacy/intercom-privacy/app"
+	"github.com/intercom-privacy/intercom-privacy/app/apptest"
 	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
@@ -36,7 +37,7 @@ func riverChild() int {
 	}
 	owner := os.Getenv(envCrashOwner)
 	a, err := app.Open(ctx, app.Settings{
-		DatabaseURL: os.Getenv(envCrashDB), MasterKey: master, Actor: "worker",
+		DatabaseURL: os.Getenv(envCrashDB), MasterKey: master, Actor: "worker", Config: apptest.Config(),
 		Intercom: intercom.Config{Token: intercom.Token(os.Getenv(envCrashToken)), BaseURL: os.Getenv(envCrashAPI), Timeout: 5 * time.Second},
 	})
 	if err != nil {

@@ -4,10 +4,10 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +20,11 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/vault"
 )
 
-// The crash child: run one export and print each phase, until killed.
+// The crash child: run one export and print each phase. At the
+// EXPORT_CRASH_HALT_NTH report of phase EXPORT_CRASH_HALT_PHASE it prints "halted"
+// and stops right there (the report is synchronous with the export's work) until
+// the parent kills it: the kill lands at that exact point however slow or busy
+// the machine is, never a little earlier or later.
 func TestMain(m *testing.M) {
 	if os.Getenv("EXPORT_CRASH_CHILD") == "1" {
 		os.Exit(crashChild())
@@ -44,10 +48,23 @@ func crashChild() int {
 	svc := &export.Service{Store: a.Store, Vault: a.Vault, Chain: a.Chain, Intercom: a.Intercom, Actor: "worker", Lease: time.Second}
 	since, _ := export.ParseDate(os.Getenv("EXPORT_CRASH_SINCE"))
 	until, _ := export.ParseDate(os.Getenv("EXPORT_CRASH_UNTIL"))
+	haltPhase := export.Phase(os.Getenv("EXPORT_CRASH_HALT_PHASE"))
+	haltNth, _ := strconv.Atoi(os.Getenv("EXPORT_CRASH_HALT_NTH"))
+	seen := 0
 	_, err = svc.Run(ctx, export.Params{Since: since, Until: until, OutDir: os.Getenv("EXPORT_CRASH_OUT"), Keep: true,
 		TempDir:      os.Getenv("EXPORT_CRASH_TMP"),
 		PollInterval: 20 * time.Millisecond, Timeout: time.Minute,
-		Progress: func(s export.Status) { fmt.Println("phase", s.Phase) }})
+		Progress: func(s export.Status) {
+			fmt.Println("phase", s.Phase)
+			if s.Phase == haltPhase {
+				if seen++; seen == haltNth {
+					fmt.Println("halted")
+					for { // until SIGKILL
+						time.Sleep(time.Hour)
+					}
+				}
+			}
+		}})
 	fmt.Println("end", err)
 	return 0
 }
@@ -74,14 +91,6 @@ func TestSIGKILL(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			phase := tc.phase
 			h := newHarness(t, storetest.SQLite(), sandbox.Options{ExportDuration: 1500 * time.Millisecond})
-			// Slow the download: half of it, a pause, the rest, so the kill lands
-			// while the child writes.
-			h.setFault(func(w http.ResponseWriter, r *http.Request, next http.Handler) bool {
-				if strings.HasPrefix(r.URL.Path, "/download/") {
-					time.Sleep(300 * time.Millisecond)
-				}
-				return false
-			})
 			out := t.TempDir()
 			p := h.params(out)
 			p.Keep = true
@@ -90,7 +99,8 @@ func TestSIGKILL(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "-test.run=^$")
 			cmd.Env = append(os.Environ(), "EXPORT_CRASH_CHILD=1", "EXPORT_CRASH_DB="+h.dbURL, "EXPORT_CRASH_KEY="+keyText,
 				"EXPORT_CRASH_TOKEN="+h.sb.Token(), "EXPORT_CRASH_TMP="+p.TempDir, "EXPORT_CRASH_API="+h.srv.URL, "EXPORT_CRASH_OUT="+out,
-				"EXPORT_CRASH_SINCE="+p.Since.UTC().Format(time.DateOnly), "EXPORT_CRASH_UNTIL="+p.Until.UTC().Format(time.DateOnly))
+				"EXPORT_CRASH_SINCE="+p.Since.UTC().Format(time.DateOnly), "EXPORT_CRASH_UNTIL="+p.Until.UTC().Format(time.DateOnly),
+				"EXPORT_CRASH_HALT_PHASE="+string(phase), fmt.Sprint("EXPORT_CRASH_HALT_NTH=", tc.nth))
 			stdout, err := cmd.StdoutPipe()
 			if err != nil {
 				t.Fatal(err)
@@ -99,13 +109,10 @@ func TestSIGKILL(t *testing.T) {
 				t.Fatal(err)
 			}
 			sc := bufio.NewScanner(stdout)
-			killed, seen := false, 0
+			killed := false
 			for sc.Scan() {
 				line := sc.Text()
-				if line == "phase "+string(phase) {
-					seen++
-				}
-				if seen == tc.nth {
+				if line == "halted" { // the child waits at the phase for the kill
 					cmd.Process.Kill()
 					killed = true
 					break

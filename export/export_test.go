@@ -813,3 +813,97 @@ func TestCanceledElsewhere(t *testing.T) {
 		t.Fatalf("%d cancels", h.canceled())
 	}
 }
+
+// TestOutDirParentsNotCreated: --out DIR whose parent does not exist is refused
+// before any job is created at Intercom, and nothing is created on disk; a DIR
+// whose parent exists is created with mode 0700, and nothing above it.
+func TestOutDirParentsNotCreated(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
+	base := t.TempDir()
+	typo := filepath.Join(base, "exprots", "2026", "q1")
+	_, err := h.service(h.app).Run(context.Background(), h.params(typo))
+	if !errors.Is(err, export.ErrOutDir) || !strings.Contains(err.Error(), "parent") {
+		t.Fatalf("export into a directory whose parents do not exist: %v, want ErrOutDir naming the parent", err)
+	}
+	if h.created() != 0 {
+		t.Fatal("a job was created at Intercom although the output directory cannot be made")
+	}
+	if left := entries(t, base); len(left) != 0 {
+		t.Fatalf("directories created anyway: %v", left)
+	}
+	out := filepath.Join(base, "exports")
+	res, err := h.service(h.app).Run(context.Background(), h.params(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(out); err != nil || st.Mode().Perm() != 0o700 {
+		t.Fatalf("output directory: %v, %v; want mode 0700", st, err)
+	}
+	checkDir(t, res)
+	// A file where the directory should be is refused too.
+	file := filepath.Join(base, "a-file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.service(h.app).Run(context.Background(), h.params(file)); !errors.Is(err, export.ErrOutDir) {
+		t.Fatalf("export into a file: %v", err)
+	}
+}
+
+// TestKeepReusesKeptCopy: `export messages --keep` run again for a range already
+// kept used to start a second Intercom job and keep a second encrypted copy of
+// the same personal data. It reuses the kept copy (and writes it out when asked)
+// unless Force; an expired copy is not reused.
+func TestKeepReusesKeptCopy(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
+	svc := h.service(h.app)
+	p := h.params("")
+	p.Keep = true
+	p.TempDir = t.TempDir()
+	first, err := svc.Run(context.Background(), p)
+	if err != nil || first.Outcome != export.OutcomeKept {
+		t.Fatalf("first run: %+v, %v", first, err)
+	}
+	blobs := func() int {
+		n := 0
+		for _, j := range must(svc.Jobs(context.Background())) {
+			for _, f := range j.Files {
+				if f.BlobID != "" {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	kept := blobs()
+	again, err := svc.Run(context.Background(), p)
+	if err != nil || !again.Reused || again.Job != first.Job || again.Outcome != export.OutcomeKept || h.created() != 1 || blobs() != kept {
+		t.Fatalf("second run: %+v, %v; %d jobs created, %d kept files (want the kept copy reused)", again, err, h.created(), blobs())
+	}
+	// With an output directory, the kept copy is written out.
+	p.OutDir = t.TempDir()
+	out, err := svc.Run(context.Background(), p)
+	if err != nil || !out.Reused || out.Outcome != export.OutcomeDownloaded || h.created() != 1 {
+		t.Fatalf("reuse with --out: %+v, %v", out, err)
+	}
+	checkDir(t, out)
+	// Force exports again.
+	p.OutDir, p.Force = "", true
+	forced, err := svc.Run(context.Background(), p)
+	if err != nil || forced.Reused || forced.Job == first.Job || h.created() != 2 {
+		t.Fatalf("forced run: %+v, %v, %d created", forced, err, h.created())
+	}
+	// Past the expiry, no copy is reused.
+	h.clock.Advance(8 * 24 * time.Hour)
+	p.Force = false
+	if late, err := svc.Run(context.Background(), p); err != nil || late.Reused || h.created() != 3 {
+		t.Fatalf("run after the kept copies expired: %+v, %v, %d created", late, err, h.created())
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}

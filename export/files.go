@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -116,9 +117,45 @@ type dirSink struct {
 	cur                    *os.File
 }
 
+// checkOutDir says whether outDir can receive files without creating anything
+// but outDir itself: it is an existing directory, or it does not exist and its
+// parent is an existing directory. Missing parents are never created: the files
+// are personal data, and a typo must not scatter them in directories nobody
+// meant to make.
+func checkOutDir(outDir string) (exists bool, err error) {
+	st, err := os.Stat(outDir)
+	switch {
+	case err == nil && st.IsDir():
+		return true, nil
+	case err == nil:
+		return false, fmt.Errorf("%w: the output path exists and is not a directory", ErrOutDir)
+	case !errors.Is(err, fs.ErrNotExist):
+		return false, fmt.Errorf("%w: %v", ErrOutDir, pathless(err))
+	}
+	parent := filepath.Dir(filepath.Clean(outDir))
+	if pst, perr := os.Stat(parent); perr != nil || !pst.IsDir() {
+		return false, fmt.Errorf("%w: neither the output directory nor its parent directory exists;"+
+			" only the last directory of the path is created (mode 0700): create the parent first, or check the path for a typo", ErrOutDir)
+	}
+	return false, nil
+}
+
+// prepareOutDir checks outDir with checkOutDir and creates it, mode 0700, if it
+// does not exist yet.
+func prepareOutDir(outDir string) error {
+	exists, err := checkOutDir(outDir)
+	if err != nil || exists {
+		return err
+	}
+	if err := os.Mkdir(outDir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%w: %v", ErrOutDir, pathless(err))
+	}
+	return nil
+}
+
 func newDirSink(outDir, final string) (*dirSink, error) {
-	if err := os.MkdirAll(outDir, 0o700); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrOutDir, pathless(err))
+	if err := prepareOutDir(outDir); err != nil {
+		return nil, err
 	}
 	d := &dirSink{outDir: outDir, final: filepath.Join(outDir, final), staging: filepath.Join(outDir, stagingName(final))}
 	// A staging directory left by a crash holds an incomplete copy: remove it.

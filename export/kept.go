@@ -191,3 +191,68 @@ func shownJob(job string) string {
 	}
 	return job
 }
+
+// reuseKept finds the newest job of p's range whose files are all kept in the
+// store and not expired. If there is one, it returns its result (ok true), after
+// writing the files to p.OutDir when given; no Intercom job is created and no
+// second copy is kept.
+func (s *Service) reuseKept(ctx context.Context, p Params) (Result, bool, error) {
+	js, err := s.Store.ExportJobs(ctx, StateKept, StateDownloaded)
+	if err != nil {
+		return Result{}, false, err
+	}
+	now := s.now()
+	var best *store.ExportJob
+	for i := range js {
+		j := &js[i]
+		if !j.Since.Equal(p.Since) || !j.Until.Equal(p.Until) || (best != nil && !j.UpdatedAt.After(best.UpdatedAt)) {
+			continue
+		}
+		ok, err := s.allKept(ctx, decodeOutcome(j.Outcome), now)
+		if err != nil {
+			return Result{}, false, err
+		}
+		if ok {
+			best = j
+		}
+	}
+	if best == nil {
+		return Result{}, false, nil
+	}
+	o := decodeOutcome(best.Outcome)
+	res := Result{Job: best.JobIdentifier, Outcome: OutcomeKept, Reused: true, IntercomStatus: o.IntercomStatus,
+		Since: p.Since.Format(time.DateOnly), Until: p.Until.Format(time.DateOnly),
+		Files: o.Files, Rows: o.Rows, ExpiresAt: o.ExpiresAt, Warnings: o.Warnings}
+	s.logger().InfoContext(ctx, "export: reusing the copy kept for this range", "job", best.JobIdentifier)
+	if p.OutDir != "" {
+		dir, err := s.WriteKept(ctx, best.JobIdentifier, p.OutDir)
+		if err != nil {
+			return res, true, err
+		}
+		res.Dir, res.Outcome = dir, OutcomeDownloaded
+	}
+	return res, true, nil
+}
+
+// allKept reports whether every file of o is kept in the store and not expired.
+func (s *Service) allKept(ctx context.Context, o outcome, now time.Time) (bool, error) {
+	if len(o.Files) == 0 {
+		return false, nil
+	}
+	for _, f := range o.Files {
+		if f.BlobID == "" {
+			return false, nil
+		}
+		b, err := s.Store.GetBlob(ctx, f.BlobID)
+		if errors.Is(err, store.ErrNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if !b.ExpiresAt.IsZero() && !now.Before(b.ExpiresAt) {
+			return false, nil
+		}
+	}
+	return true, nil
+}

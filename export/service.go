@@ -116,8 +116,13 @@ type Params struct {
 	// (DirName), all at once.
 	OutDir string
 	// Keep stores the files in the store, encrypted, until the export retention
-	// ends (Service.KeepFor). At least one of OutDir and Keep is required.
+	// ends (Service.KeepFor). At least one of OutDir and Keep is required. When a
+	// kept copy of the same range exists and has not expired, Run reuses it (and
+	// writes it to OutDir, if given) instead of creating another Intercom job and
+	// keeping a second copy of the same personal data, unless Force.
 	Keep bool
+	// Force, with Keep, exports again although a kept copy of the range exists.
+	Force bool
 	// PollInterval is how often the job is polled, and how often a queued run
 	// tries again (DefaultPollInterval when 0).
 	PollInterval time.Duration
@@ -154,6 +159,9 @@ type Result struct {
 	Outcome Outcome `json:"outcome"`
 	// Resumed reports that the job was found in the store (a restart).
 	Resumed bool `json:"resumed"`
+	// Reused reports that a kept copy of the same range was reused: no job was
+	// created at Intercom and nothing new was kept.
+	Reused bool `json:"reused,omitempty"`
 	// IntercomStatus is the job's last status as Intercom spelled it.
 	IntercomStatus string `json:"intercom_status,omitempty"`
 	Since          string `json:"since"`
@@ -259,6 +267,13 @@ func (p *Params) validate(now time.Time) error {
 	if p.PollInterval < 0 || p.Timeout < 0 {
 		return fmt.Errorf("%w: poll interval and timeout must not be negative", ErrInvalidParams)
 	}
+	if p.OutDir != "" {
+		// Before any job is created at Intercom: a directory that cannot be
+		// made is found now, not after the download.
+		if _, err := checkOutDir(p.OutDir); err != nil {
+			return err
+		}
+	}
 	if p.PollInterval == 0 {
 		p.PollInterval = DefaultPollInterval
 	}
@@ -335,6 +350,11 @@ func (s *Service) Run(ctx context.Context, p Params) (Result, error) {
 	}
 	if err := p.validate(s.now()); err != nil {
 		return Result{}, err
+	}
+	if p.Keep && !p.Force {
+		if res, ok, err := s.reuseKept(ctx, p); ok || err != nil {
+			return res, err
+		}
 	}
 	r := &run{s: s, p: p, start: s.now(), owner: store.NewID("run_")}
 	if err := r.findOrCreate(ctx); err != nil {

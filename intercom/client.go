@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -409,11 +411,17 @@ func (c *Client) readError(resp *http.Response, cl *call, attempts int) error {
 
 // do sends the call and decodes a JSON answer into out (when out is not nil).
 func (c *Client) do(ctx context.Context, cl *call, out any) error {
-	resp, err := c.send(ctx, cl)
-	if err != nil {
-		return err
+	err := c.retryBadID(ctx, cl, func() error {
+		resp, err := c.send(ctx, cl)
+		if err != nil {
+			return err
+		}
+		return c.decode(resp, cl, out)
+	})
+	if err == nil {
+		c.noteMalformed(ctx, cl, out)
 	}
-	return c.decode(resp, cl, out)
+	return err
 }
 
 // decode reads and decodes a JSON response body into out.
@@ -442,9 +450,63 @@ func decodeJSON(data []byte, status int, contentType string, cl *call, out any) 
 		return bad("expected a JSON object")
 	}
 	if err := json.Unmarshal(trimmed, out); err != nil {
-		return bad(describeJSONError(err))
+		e := malformed(cl, status, contentType, len(data), describeJSONError(err))
+		var ie *identifierError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &ie):
+			e.Field, e.Identifier = ie.field, true
+			e.Reason = "identifier " + ie.field + " is missing or empty"
+		case errors.As(err, &te):
+			e.Field = capField(te.Field)
+			e.Identifier = te.Type == reflect.TypeFor[ID]()
+		}
+		return e
 	}
 	return nil
+}
+
+// capField bounds a JSON path kept in an error.
+func capField(f string) string {
+	if len(f) > 100 {
+		return f[:100]
+	}
+	return f
+}
+
+// malformedNoter is a decoded answer that kept informational fields it could not
+// read (with their value as sent).
+type malformedNoter interface{ malformedFields() []string }
+
+// noteMalformed logs, without any value, the informational fields of out that
+// could not be read; the workflow carries on with them unset.
+func (c *Client) noteMalformed(ctx context.Context, cl *call, out any) {
+	n, ok := out.(malformedNoter)
+	if !ok {
+		return
+	}
+	if fields := n.malformedFields(); len(fields) > 0 {
+		slices.Sort(fields)
+		c.cfg.logger.WarnContext(ctx, "intercom: informational fields could not be read; kept as sent and left unset",
+			"method", cl.method, "path", cl.opName(), "fields", strings.Join(fields, ","))
+	}
+}
+
+// retryBadID repeats fetch, an idempotent call, while its answer has a missing or
+// malformed identifier (ErrBadIdentifier), with the same backoff and number of
+// retries as a server error: a glitch passes, a lasting defect ends in a clear error
+// instead of a caller acting on an object it cannot name.
+func (c *Client) retryBadID(ctx context.Context, cl *call, fetch func() error) error {
+	for retries := 0; ; retries++ {
+		err := fetch()
+		if err == nil || !cl.idempotent || !errors.Is(err, ErrBadIdentifier) || retries >= c.cfg.maxRetries {
+			return err
+		}
+		c.cfg.logger.DebugContext(ctx, "intercom: retrying after an answer with a bad identifier", "method", cl.method, "path", cl.opName(), "attempt", retries+1)
+		if err := sleep(ctx, backoff(retries)); err != nil {
+			return err
+		}
+	}
 }
 
 // describeJSONError explains a decoding failure without quoting the input.

@@ -229,7 +229,7 @@ func TestMalformedResponses(t *testing.T) {
 		"html-as-json": {"application/json", "<html>oops</html>", false},
 		"wrong-type":   {"application/json", `{"type":"contact","id":"1","email":{"a":1}}`, false},
 		"array":        {"application/json", `[1,2,3]`, false},
-		"bad-number":   {"application/json", `{"created_at":"yesterday"}`, false},
+		"bad-id":       {"application/json", `{"created_at":"yesterday","id":[7]}`, false}, // a bad time is tolerated, a bad id is not
 		"huge":         {"application/json", huge, true},
 	}
 	for name, tc := range cases {

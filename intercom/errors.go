@@ -36,8 +36,17 @@ var (
 	// ErrMalformedResponse: the response could not be decoded (not JSON, truncated,
 	// wrong types, an HTML page from a proxy, empty, or larger than the size cap).
 	ErrMalformedResponse = errors.New("intercom: malformed response")
+	// ErrBadIdentifier: an identifying field of the response (an object's id) is
+	// missing or neither a string nor a number. It is matched by a
+	// *MalformedResponseError whose Field names the field; idempotent calls are
+	// retried before it is returned. Informational fields (times, expiries) never
+	// cause it: they are kept as sent (see Timestamp).
+	ErrBadIdentifier = errors.New("intercom: missing or malformed identifier in a response")
 	// ErrServer: Intercom answered with a 5xx status (after any retries).
 	ErrServer = errors.New("intercom: server error")
+	// ErrConflict: Intercom answered 409, e.g. creating a user whose email or
+	// external_id another user has.
+	ErrConflict = errors.New("intercom: conflict with an existing object")
 	// ErrConfig: the Config cannot produce a working Client.
 	ErrConfig = errors.New("intercom: invalid configuration")
 	// ErrForeignHost: a download URL points at a host other than the API's, so the
@@ -123,6 +132,8 @@ func (e *Error) Is(target error) bool {
 		return (e.Status == 400 || e.Status == 422) && e.Code != "intercom_version_invalid"
 	case ErrServer:
 		return e.Status >= 500
+	case ErrConflict:
+		return e.Status == 409
 	}
 	return false
 }
@@ -165,6 +176,11 @@ type MalformedResponseError struct {
 	TooLarge bool
 	// Reason says what was wrong, without quoting the body.
 	Reason string
+	// Field is the JSON path of the field that could not be decoded ("tickets.id"),
+	// when one is to blame.
+	Field string
+	// Identifier reports that Field is an identifying field (ErrBadIdentifier).
+	Identifier bool
 }
 
 // Error describes the response without its body.
@@ -177,8 +193,10 @@ func (e *MalformedResponseError) Error() string {
 		e.Method, e.Path, e.Status, e.ContentType, e.Size, what)
 }
 
-// Is matches ErrMalformedResponse.
-func (e *MalformedResponseError) Is(target error) bool { return target == ErrMalformedResponse }
+// Is matches ErrMalformedResponse, and ErrBadIdentifier when Identifier is set.
+func (e *MalformedResponseError) Is(target error) bool {
+	return target == ErrMalformedResponse || (target == ErrBadIdentifier && e.Identifier)
+}
 
 // UnknownOutcomeError is returned when a non-idempotent request may have been carried
 // out but no answer arrived (a dropped connection, a timeout or a 5xx after the request

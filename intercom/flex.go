@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"reflect"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -39,8 +41,29 @@ func (id *ID) UnmarshalJSON(b []byte) error {
 		*id = ID(n.String())
 		return nil
 	}
-	return errors.New("intercom: id is neither a string nor a number")
+	// An UnmarshalTypeError gets the path of the field from encoding/json, so the
+	// error names the field that is wrong.
+	return &json.UnmarshalTypeError{Value: jsonKind(b), Type: reflect.TypeFor[ID]()}
 }
+
+// jsonKind names the kind of a JSON value by its first byte.
+func jsonKind(b []byte) string {
+	switch b[0] {
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case 't', 'f':
+		return "bool"
+	}
+	return "value"
+}
+
+// identifierError reports an object whose id is missing or empty. field is the
+// object's kind and the field ("ticket.id").
+type identifierError struct{ field string }
+
+func (e *identifierError) Error() string { return "intercom: " + e.field + " is missing or empty" }
 
 // String returns the id.
 func (id ID) String() string { return string(id) }
@@ -85,24 +108,70 @@ func (n *Int) UnmarshalJSON(b []byte) error {
 
 // Timestamp is a UNIX time in seconds, as Intercom sends it (a number, sometimes a
 // string, or null). The zero value means "not set".
+//
+// Times are informational: a value Timestamp cannot read (a word, an object, a time
+// in an unknown layout) decodes as unset instead of failing the whole object. Objects
+// that keep their JSON (Contact, Conversation, Ticket: Raw) still hold it as sent; the
+// event summary and export types list such fields in Malformed with the value.
 type Timestamp int64
 
 // UnmarshalJSON accepts what Int accepts, and an RFC 3339 string (event summaries
-// send "2014-02-13T18:32:03.000Z").
+// send "2014-02-13T18:32:03.000Z", sometimes with surrounding spaces); anything else
+// decodes as unset.
 func (t *Timestamp) UnmarshalJSON(b []byte) error {
-	var n Int
-	if err := n.UnmarshalJSON(b); err == nil {
-		*t = Timestamp(n)
-		return nil
+	v, _ := parseTimestamp(b)
+	*t = v
+	return nil
+}
+
+// parseTimestamp reads a JSON time value; ok is false (and the time unset) for a
+// value that is neither UNIX seconds, an RFC 3339 time, "", nor null.
+func parseTimestamp(b []byte) (Timestamp, bool) {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return 0, false
 	}
 	var s string
-	if json.Unmarshal(b, &s) == nil {
+	if b[0] == '"' {
+		if json.Unmarshal(b, &s) != nil {
+			return 0, false
+		}
+		s = strings.TrimSpace(s)
+		b = []byte(strconv.Quote(s))
+	}
+	var n Int
+	if err := n.UnmarshalJSON(b); err == nil {
+		return Timestamp(n), true
+	}
+	if s != "" {
 		if tm, err := time.Parse(time.RFC3339Nano, s); err == nil {
-			*t = Timestamp(tm.Unix())
-			return nil
+			return Timestamp(tm.Unix()), true
 		}
 	}
-	return errors.New("intercom: value is neither UNIX seconds nor an RFC 3339 time")
+	return 0, false
+}
+
+// informational decodes the JSON values of time fields (name -> raw value) and
+// returns those it cannot read, with their value as sent (nil when all were read).
+func informational(fields map[string]json.RawMessage) map[string]string {
+	var out map[string]string
+	for name, raw := range fields {
+		if len(raw) == 0 {
+			continue
+		}
+		if _, ok := parseTimestamp(raw); ok {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			s = string(raw)
+		}
+		out[name] = s
+	}
+	return out
 }
 
 // Time returns the time in UTC, or the zero time.Time when unset.

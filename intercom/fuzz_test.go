@@ -29,7 +29,7 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, ct string) {
 		cl := &call{method: "GET", path: "/x"}
 		targets := []any{&Contact{}, &Conversation{}, &Ticket{}, &Admin{}, &DataExport{}, &EventSummary{},
-			&contactList{}, &conversationList{}, &ticketList{}, &companyList{}, &eventList{}, &noteList{}}
+			&contactList{}, &conversationList{}, &ticketList{}, &companyList{}, &eventList{}, &noteList{}, &DataAttribute{}, &Subscription{}}
 		for _, out := range targets {
 			err := decodeJSON(data, 200, ct, cl, out)
 			if err == nil {

@@ -37,8 +37,12 @@ func (o ListOptions) perPage(def int) int {
 
 // pages is the "pages" object of every paginated answer. Next is an object with a
 // starting_after cursor (cursor style) or a full URL (pages_link and events styles).
+// Page and TotalPages number the pages of lists paginated by page number (a
+// contact's notes), whose next may be null while pages remain.
 type pages struct {
-	Next json.RawMessage `json:"next"`
+	Next       json.RawMessage `json:"next"`
+	Page       Int             `json:"page"`
+	TotalPages Int             `json:"total_pages"`
 }
 
 // next returns the cursor or the URL of the next page; both empty at the end.
@@ -66,23 +70,32 @@ func (p pages) next() (cursor, link string, err error) {
 	return "", "", fmt.Errorf("pages.next is neither an object nor a URL")
 }
 
-// page is one fetched page: its items and where the next one is.
-type page[T any] struct {
-	items  []T
+// position is where a page is: a cursor, a link, or a page number (all empty or
+// zero for the first page).
+type position struct {
 	cursor string
 	link   string
+	pageNo int
+}
+
+func (p position) end() bool { return p == position{} }
+
+// page is one fetched page: its items and where the next one is.
+type page[T any] struct {
+	items []T
+	next  position
 }
 
 // walk turns a page fetcher into an iterator holding one page at a time. fetch is
-// called with the cursor or the link of the previous page (both empty for the first).
-// The walk ends on an empty cursor and link, stops without another request when the
-// caller breaks, and yields a single error as its last element.
-func walk[T any](fetch func(cursor, link string) (page[T], error)) iter.Seq2[T, error] {
+// called with the position of the next page (the zero position for the first). The
+// walk ends at a page without a next position, stops without another request when
+// the caller breaks, and yields a single error as its last element.
+func walk[T any](fetch func(at position) (page[T], error)) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
-		cursor, link := "", ""
+		var at position
 		for {
-			p, err := fetch(cursor, link)
+			p, err := fetch(at)
 			if err != nil {
 				yield(zero, err)
 				return
@@ -94,16 +107,16 @@ func walk[T any](fetch func(cursor, link string) (page[T], error)) iter.Seq2[T, 
 				var z T
 				p.items[i] = z // let the page's items be collected as the caller moves on
 			}
-			if p.cursor == "" && p.link == "" {
+			if p.next.end() {
 				return
 			}
 			// Only the previous position is kept (memory stays at one page): a server
 			// that hands back the page it was asked for would loop forever.
-			if p.cursor == cursor && p.link == link {
+			if p.next == at {
 				yield(zero, fmt.Errorf("%w: pagination did not advance (the same next page twice)", ErrMalformedResponse))
 				return
 			}
-			cursor, link = p.cursor, p.link
+			at = p.next
 		}
 	}
 }
@@ -141,10 +154,10 @@ func (c *Client) sameHost(u *url.URL) error {
 // next page is a full URL.
 func listPages[T any](ctx context.Context, c *Client, path, op string, query url.Values, perPage int,
 	extract func(data []byte, status int, ct string, cl *call) ([]T, pages, error)) iter.Seq2[T, error] {
-	return walk(func(cursor, link string) (page[T], error) {
+	return walk(func(at position) (page[T], error) {
 		cl := &call{method: "GET", path: path, op: op, idempotent: true}
-		if link != "" {
-			u, err := c.followLink(link, perPage)
+		if at.link != "" {
+			u, err := c.followLink(at.link, perPage)
 			if err != nil {
 				return page[T]{}, err
 			}
@@ -155,8 +168,11 @@ func listPages[T any](ctx context.Context, c *Client, path, op string, query url
 				q[k] = v
 			}
 			q.Set("per_page", strconv.Itoa(perPage))
-			if cursor != "" {
-				q.Set("starting_after", cursor)
+			if at.cursor != "" {
+				q.Set("starting_after", at.cursor)
+			}
+			if at.pageNo > 0 {
+				q.Set("page", strconv.Itoa(at.pageNo))
 			}
 			cl.query = q
 		}
@@ -169,27 +185,43 @@ func listPages[T any](ctx context.Context, c *Client, path, op string, query url
 // (searches carry their cursor in the body).
 func fetchPage[T any](ctx context.Context, c *Client, cl *call, cursorOnly bool,
 	extract func(data []byte, status int, ct string, cl *call) ([]T, pages, error)) (page[T], error) {
-	resp, err := c.send(ctx, cl)
-	if err != nil {
-		return page[T]{}, err
-	}
-	data, err := c.readBody(resp, cl)
-	if err != nil {
-		return page[T]{}, err
-	}
-	ct := resp.Header.Get("Content-Type")
-	items, pg, err := extract(data, resp.StatusCode, ct, cl)
+	var (
+		data   []byte
+		ct     string
+		status int
+		items  []T
+		pg     pages
+	)
+	err := c.retryBadID(ctx, cl, func() error {
+		resp, err := c.send(ctx, cl)
+		if err != nil {
+			return err
+		}
+		if data, err = c.readBody(resp, cl); err != nil {
+			return err
+		}
+		ct, status = resp.Header.Get("Content-Type"), resp.StatusCode
+		items, pg, err = extract(data, status, ct, cl)
+		return err
+	})
 	if err != nil {
 		return page[T]{}, err
 	}
 	nc, nl, err := pg.next()
 	switch {
 	case cursorOnly && (err != nil || nl != ""):
-		return page[T]{}, malformed(cl, resp.StatusCode, ct, len(data), "pages.next is not a cursor")
+		return page[T]{}, malformed(cl, status, ct, len(data), "pages.next is not a cursor")
 	case err != nil:
-		return page[T]{}, malformed(cl, resp.StatusCode, ct, len(data), err.Error())
+		return page[T]{}, malformed(cl, status, ct, len(data), err.Error())
 	}
-	return page[T]{items: items, cursor: nc, link: nl}, nil
+	next := position{cursor: nc, link: nl}
+	// A list paginated by page number may answer next: null while pages remain
+	// (notes); ask for the following page number then. An empty page ends the walk
+	// whatever the counts say.
+	if next.end() && !cursorOnly && len(items) > 0 && pg.Page > 0 && pg.Page < pg.TotalPages {
+		next.pageNo = int(pg.Page) + 1
+	}
+	return page[T]{items: items, next: next}, nil
 }
 
 // searchBody is the body of a search request; the cursor travels in pagination.
@@ -232,8 +264,9 @@ func searchPages[T any](ctx context.Context, c *Client, path string, q Query, op
 		return errSeq[T](fmt.Errorf("%w: sort order %q is not ascending or descending", ErrValidation, opts.Sort.Order))
 	}
 	perPage := ListOptions{PerPage: opts.PerPage}.perPage(def)
-	return walk(func(cursor, link string) (page[T], error) {
-		if link != "" {
+	return walk(func(at position) (page[T], error) {
+		cursor := at.cursor
+		if at.link != "" || at.pageNo != 0 {
 			return page[T]{}, fmt.Errorf("%w: a search answered with a next-page URL instead of a cursor", ErrMalformedResponse)
 		}
 		body := searchBody{Query: q, Pagination: searchPagination{PerPage: perPage, StartingAfter: cursor}, Sort: opts.Sort}

@@ -167,7 +167,9 @@ type Contact struct {
 	Raw json.RawMessage `json:"-"`
 }
 
-// UnmarshalJSON decodes the contact and keeps the raw object in Raw.
+// UnmarshalJSON decodes the contact and keeps the raw object in Raw. A contact
+// without an id decodes (the minimal sync skips and counts such contacts); an id
+// that is neither a string nor a number is ErrBadIdentifier.
 func (c *Contact) UnmarshalJSON(b []byte) error {
 	type plain Contact
 	var p plain
@@ -363,12 +365,17 @@ type Conversation struct {
 	Raw json.RawMessage `json:"-"`
 }
 
-// UnmarshalJSON decodes the conversation and keeps the raw object in Raw.
+// UnmarshalJSON decodes the conversation and keeps the raw object in Raw. A
+// conversation without an id is ErrBadIdentifier: it could be neither retrieved
+// nor deleted.
 func (c *Conversation) UnmarshalJSON(b []byte) error {
 	type plain Conversation
 	var p plain
 	if err := json.Unmarshal(b, &p); err != nil {
 		return err
+	}
+	if p.ID == "" {
+		return &identifierError{field: "conversation.id"}
 	}
 	*c = Conversation(p)
 	c.Raw = append(json.RawMessage(nil), bytes.TrimSpace(b)...)
@@ -428,12 +435,16 @@ type Ticket struct {
 	Raw json.RawMessage `json:"-"`
 }
 
-// UnmarshalJSON decodes the ticket and keeps the raw object in Raw.
+// UnmarshalJSON decodes the ticket and keeps the raw object in Raw. A ticket
+// without an id is ErrBadIdentifier: it could be neither retrieved nor deleted.
 func (t *Ticket) UnmarshalJSON(b []byte) error {
 	type plain Ticket
 	var p plain
 	if err := json.Unmarshal(b, &p); err != nil {
 		return err
+	}
+	if p.ID == "" {
+		return &identifierError{field: "ticket.id"}
 	}
 	*t = Ticket(p)
 	t.Raw = append(json.RawMessage(nil), bytes.TrimSpace(b)...)
@@ -468,6 +479,39 @@ type EventSummaryEntry struct {
 	Last        Timestamp `json:"last"`
 	Count       Int       `json:"count"`
 	Description string    `json:"description"`
+	// Malformed holds the informational fields (first, last) whose value could not
+	// be read as a time, by JSON name, with the value as sent; the field itself is
+	// then unset. Nil when every field was read.
+	Malformed map[string]string `json:"malformed,omitempty"`
+}
+
+// UnmarshalJSON decodes the entry, keeping an unreadable first or last in Malformed.
+func (e *EventSummaryEntry) UnmarshalJSON(b []byte) error {
+	type plain EventSummaryEntry
+	var p struct {
+		plain
+		First json.RawMessage `json:"first"`
+		Last  json.RawMessage `json:"last"`
+	}
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	*e = EventSummaryEntry(p.plain)
+	e.First, _ = parseTimestamp(p.First)
+	e.Last, _ = parseTimestamp(p.Last)
+	e.Malformed = informational(map[string]json.RawMessage{"first": p.First, "last": p.Last})
+	return nil
+}
+
+// malformedFields lists the entries' unreadable fields by path ("events.last").
+func (s *EventSummary) malformedFields() []string {
+	var out []string
+	for _, e := range s.Events {
+		for name := range e.Malformed {
+			out = append(out, "events."+name)
+		}
+	}
+	return out
 }
 
 // Export job statuses. Intercom's documentation shows both "complete" and
@@ -488,8 +532,40 @@ type DataExport struct {
 	Status        string `json:"status"`
 	// DownloadURL is set once the job completed; pass it to Client.DownloadExport.
 	DownloadURL string `json:"download_url"`
-	// DownloadExpiresAt is when the download expires (sent as a string of seconds).
+	// DownloadExpiresAt is when the download expires (sent as a string of seconds);
+	// unset when absent or unreadable (see Malformed).
 	DownloadExpiresAt Timestamp `json:"download_expires_at"`
+	// Malformed holds download_expires_at, with its value as sent, when it could not
+	// be read as a time. Nil otherwise.
+	Malformed map[string]string `json:"malformed,omitempty"`
+}
+
+// UnmarshalJSON decodes the job, keeping an unreadable download_expires_at in
+// Malformed. A job without a job_identifier is an error (ErrBadIdentifier).
+func (d *DataExport) UnmarshalJSON(b []byte) error {
+	type plain DataExport
+	var p struct {
+		plain
+		DownloadExpiresAt json.RawMessage `json:"download_expires_at"`
+	}
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	if p.JobIdentifier == "" {
+		return &identifierError{field: "export.job_identifier"}
+	}
+	*d = DataExport(p.plain)
+	d.DownloadExpiresAt, _ = parseTimestamp(p.DownloadExpiresAt)
+	d.Malformed = informational(map[string]json.RawMessage{"download_expires_at": p.DownloadExpiresAt})
+	return nil
+}
+
+func (d *DataExport) malformedFields() []string {
+	var out []string
+	for name := range d.Malformed {
+		out = append(out, name)
+	}
+	return out
 }
 
 // Completed reports whether the job finished with data to download ("complete" or

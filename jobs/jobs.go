@@ -60,6 +60,14 @@ type Options struct {
 	Schema string
 	// Logger receives River's own logs (they carry job ids and kinds, never args).
 	Logger *slog.Logger
+	// StopGrace is how long running jobs may go on once the queue is told to
+	// stop (by Stop, or by the end of the context given to Start) before their
+	// contexts are cancelled (River's SoftStopTimeout). A job that then returns
+	// its context's error is handed back: River makes it available again at
+	// once, without counting the attempt, for another worker to take up. Zero
+	// means no grace: ending Start's context cancels running jobs at once (they
+	// are retried as failed attempts) and Stop waits for them indefinitely.
+	StopGrace time.Duration
 }
 
 // Queue is a started or startable River client over one database.
@@ -68,6 +76,7 @@ type Queue struct {
 	insert  func(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
 	start   func(ctx context.Context) error
 	stop    func(ctx context.Context) error
+	stopped func() <-chan struct{}
 	sub     func(kinds ...river.EventKind) (<-chan *river.Event, func())
 	get     func(ctx context.Context, id int64) (*rivertype.JobRow, error)
 	close   func()
@@ -149,6 +158,7 @@ func riverConfig(opts Options) *river.Config {
 		Logger:               opts.Logger,
 		PeriodicJobs:         opts.PeriodicJobs,
 		Workers:              opts.Workers,
+		SoftStopTimeout:      opts.StopGrace,
 	}
 	if opts.Workers != nil {
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.MaxWorkers}}
@@ -176,6 +186,7 @@ func build[TTx any](ctx context.Context, backend string, driver riverdriver.Driv
 		insert:  client.Insert,
 		start:   client.Start,
 		stop:    client.Stop,
+		stopped: client.Stopped,
 		sub:     client.Subscribe,
 		get:     client.JobGet,
 	}, nil
@@ -204,8 +215,13 @@ func (q *Queue) Job(ctx context.Context, id int64) (*rivertype.JobRow, error) { 
 // Start starts working jobs (only when Options.Workers was set) and the periodic jobs.
 func (q *Queue) Start(ctx context.Context) error { return q.start(ctx) }
 
-// Stop waits for running jobs to finish, then stops.
+// Stop stops fetching jobs and waits for running jobs to finish; after
+// Options.StopGrace their contexts are cancelled and they are handed back.
+// It returns ctx's error if ctx ends first.
 func (q *Queue) Stop(ctx context.Context) error { return q.stop(ctx) }
+
+// Stopped is closed once the started queue has stopped, whatever stopped it.
+func (q *Queue) Stopped() <-chan struct{} { return q.stopped() }
 
 // Subscribe delivers events of the given kinds (completed, failed, ...) for jobs
 // worked by this process.

@@ -12,12 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/intercom-privacy/intercom-privacy/app"
-	"github.com/intercom-privacy/intercom-privacy/app/apptest"
 	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/store/storetest"
+	"github.com/intercom-privacy/intercom-privacy/vault"
 )
 
 const secret = "s3cret-signing-value"
@@ -58,7 +57,8 @@ func (rc *receiver) counts() (distinct, total, bad int) {
 }
 
 type fixture struct {
-	app   *app.App
+	st    store.Store
+	vault *vault.Vault
 	svc   *Service
 	rc    *receiver
 	clock atomic.Int64 // unix micro
@@ -73,10 +73,28 @@ func setup(t *testing.T, b storetest.Backend) *fixture {
 	f.clock.Store(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC).UnixMicro())
 	srv := httptest.NewServer(f.rc)
 	t.Cleanup(srv.Close)
-	ws := apptest.New(t, b, apptest.Options{})
-	f.app = ws.Open("worker")
+	ctx := context.Background()
+	f.st = b.Open(t)
+	text, err := vault.GenerateMasterKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	master, err := vault.ParseMasterKey(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := vault.Init(ctx, f.st, master); err != nil {
+		t.Fatal(err)
+	}
+	if f.vault, err = vault.Open(ctx, f.st, master); err != nil {
+		t.Fatal(err)
+	}
+	chain, err := audit.NewChain(f.vault.AuditSigner(), audit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	f.svc = &Service{
-		Store: f.app.Store, Chain: f.app.Chain, Actor: "worker", Now: f.now,
+		Store: f.st, Chain: chain, Actor: "worker", Now: f.now,
 		Secret: func(name string) (string, bool) {
 			if name == "WAREHOUSE_SECRET" {
 				return secret, true
@@ -97,7 +115,7 @@ func setup(t *testing.T, b storetest.Backend) *fixture {
 func (f *fixture) plan(t *testing.T, requestID, event string) int {
 	t.Helper()
 	var n int
-	err := f.app.Store.InTx(context.Background(), func(tx store.Tx) error {
+	err := f.st.InTx(context.Background(), func(tx store.Tx) error {
 		var err error
 		n, err = f.svc.Plan(context.Background(), tx, requestID, event)
 		return err
@@ -137,7 +155,7 @@ func TestPlanSendAndSettle(t *testing.T) {
 			if n := f.plan(t, "req_a", EventErasure); n != 0 {
 				t.Fatalf("a second plan added %d", n)
 			}
-			ns, err := f.app.Store.NoticesByRequest(ctx, "req_a")
+			ns, err := f.st.NoticesByRequest(ctx, "req_a")
 			if err != nil || len(ns) != 3 {
 				t.Fatalf("%+v %v", ns, err)
 			}
@@ -175,7 +193,7 @@ func TestPlanSendAndSettle(t *testing.T) {
 			var warehouse store.RecipientNotice
 			for _, n := range ns {
 				if n.Recipient == "Warehouse" {
-					warehouse, _ = f.app.Store.GetNotice(ctx, n.ID)
+					warehouse, _ = f.st.GetNotice(ctx, n.ID)
 				}
 			}
 			if warehouse.State != store.NoticeSent || warehouse.Attempts != 3 || warehouse.LastError != "" {
@@ -211,14 +229,15 @@ func TestPlanSendAndSettle(t *testing.T) {
 				t.Fatalf("unknown notice: %v", err)
 			}
 			// One record for the plan and one per settled notice.
-			recs := noticeRecords(t, f.app.Store, "req_a")
+			recs := noticeRecords(t, f.st, "req_a")
 			if len(recs) != 4 {
 				t.Fatalf("%d audit records, want 4 (plan, sent, done, waived)", len(recs))
 			}
 			if recs[0].Counts["notices_webhook"] != 1 || recs[0].Counts["notices_email"] != 1 || recs[0].Counts["notices_manual"] != 1 {
 				t.Errorf("plan counts %v", recs[0].Counts)
 			}
-			if rep, err := f.app.VerifyAudit(ctx); err != nil || !rep.OK() {
+			pub, id := f.vault.AuditPublicKey()
+			if rep, err := audit.Verify(ctx, f.st, audit.Keyring{{KeyID: id, Key: pub}}); err != nil || !rep.OK() {
 				t.Fatalf("audit verify: %+v %v", rep, err)
 			}
 		})
@@ -250,7 +269,7 @@ func TestCrashBetweenSendAndRecord(t *testing.T) {
 	if distinct != 1 || total != 2 {
 		t.Fatalf("receiver saw %d notices in %d deliveries; want 1 in 2", distinct, total)
 	}
-	if recs := noticeRecords(t, f.app.Store, "req_b"); len(recs) != 2 {
+	if recs := noticeRecords(t, f.st, "req_b"); len(recs) != 2 {
 		t.Fatalf("%d records, want the plan and one send", len(recs))
 	}
 }
@@ -275,7 +294,7 @@ func TestConcurrentSenders(t *testing.T) {
 		t.Fatalf("%d distinct in %d deliveries, want 6 in 6", d, total)
 	}
 	// The webhook without its secret is never sent: it waits, saying why.
-	pending, err := f.app.Store.NoticesInState(ctx, 0, store.NoticePending)
+	pending, err := f.st.NoticesInState(ctx, 0, store.NoticePending)
 	if err != nil || len(pending) != 6 {
 		t.Fatalf("pending %d, %v", len(pending), err)
 	}
@@ -304,7 +323,7 @@ func TestGiveUpAndRetry(t *testing.T) {
 	if res.Failed != 1 {
 		t.Fatalf("never gave up: %+v", res)
 	}
-	failed, err := f.app.Store.NoticesInState(ctx, 0, store.NoticeFailed)
+	failed, err := f.st.NoticesInState(ctx, 0, store.NoticeFailed)
 	if err != nil || len(failed) != 1 || failed[0].LastError != "status 500" {
 		t.Fatalf("failed: %+v %v", failed, err)
 	}

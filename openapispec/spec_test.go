@@ -60,3 +60,28 @@ func TestLoadFileWithoutServersFails(t *testing.T) {
 		t.Fatalf("a description without servers loaded: %+v", s)
 	}
 }
+
+// TestDefectsStillPresent fails when Intercom fixes one of the description's known
+// defects: the entry, and the deviation that works around it, should then go.
+func TestDefectsStillPresent(t *testing.T) {
+	s := Load(t)
+	for _, d := range Defects {
+		if !d.Present(s.Doc) {
+			t.Errorf("defect %s is no longer in the description; remove it and its deviation: %s", d.Name, d.Reason)
+		}
+	}
+}
+
+func TestResponseExamples(t *testing.T) {
+	s := Load(t)
+	ex, err := s.ResponseExamples("GET", "/contacts/{contact_id}/notes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ex) != 2 || ex[0].Status != 200 || ex[1].Status != 404 || !strings.Contains(string(ex[0].Body), `"type":"note"`) {
+		t.Errorf("examples %+v", ex)
+	}
+	if _, err := s.ResponseExamples("GET", "/no/such/path"); err == nil {
+		t.Error("no error for an unknown path")
+	}
+}

@@ -36,14 +36,16 @@ func cardIIN(d []byte) bool {
 		return n == 15
 	case p4 == 6011, p3 >= 644 && p3 <= 649, p2 == 65: // Discover
 		return n >= 16 && n <= 19
-	case p4 >= 3528 && p4 <= 3589: // JCB
+	case p2 == 35: // JCB
 		return n >= 16 && n <= 19
+	case p4 == 1800 || p4 == 2131: // JCB, the old 15-digit ranges
+		return n == 15
 	case p2 == 36, p3 >= 300 && p3 <= 305, p2 == 38, p2 == 39: // Diners Club
 		return n >= 14 && n <= 19
 	case p2 == 62: // UnionPay
 		return n >= 16 && n <= 19
-	case p2 == 50, p2 >= 56 && p2 <= 69: // Maestro
-		return n >= 13 && n <= 19
+	case p2 == 50, p2 >= 56 && p2 <= 69: // Maestro (12 digits only with a card cue: see card)
+		return n >= 12 && n <= 19
 	}
 	return false
 }

@@ -111,22 +111,12 @@ func underIDKey(t []byte, v int) bool {
 	if len(last) == 0 {
 		return false
 	}
-	sensitive := false
-	for _, p := range sensitiveKeyParts {
-		if containsStr(whole, p) {
-			sensitive = true
-			break
-		}
-	}
 	switch string(last) {
 	case "no", "nr", "num", "number":
-		return !sensitive && (string(last) != "number" || idWholeKeys[string(whole)])
+		return !sensitiveKey(whole) && (string(last) != "number" || idWholeKeys[string(whole)])
 	}
 	if idLastWords[string(last)] || idWholeKeys[string(whole)] {
 		return true
-	}
-	if sensitive {
-		return false
 	}
 	// Glued camelCase or lower-case compounds: "orderid", "traceid", "durationms".
 	for _, suf := range [...]string{"id", "ids", "ms", "bytes", "count", "version", "port", "pid", "uuid"} {
@@ -134,6 +124,17 @@ func underIDKey(t []byte, v int) bool {
 			if suf == "id" && len(whole) >= 3 && whole[len(whole)-3] == 'a' {
 				continue // "...aid" (paid, said) is not "..._id"
 			}
+			return !sensitiveKey(whole)
+		}
+	}
+	return false
+}
+
+// sensitiveKey reports whether the folded key holds one of
+// sensitiveKeyParts.
+func sensitiveKey(whole []byte) bool {
+	for _, p := range sensitiveKeyParts {
+		if containsStr(whole, p) {
 			return true
 		}
 	}
@@ -142,7 +143,7 @@ func underIDKey(t []byte, v int) bool {
 
 func containsStr(b []byte, s string) bool {
 	for i := 0; i+len(s) <= len(b); i++ {
-		if string(b[i:i+len(s)]) == s {
+		if b[i] == s[0] && string(b[i:i+len(s)]) == s {
 			return true
 		}
 	}
@@ -190,8 +191,9 @@ func validDateDigits(d []byte) bool {
 //     "0701/114930") is a timestamp;
 //   - without a phone context word, two groups are a phone only when the
 //     first is a trunk or area code ('0'-led, at most 6 digits, or in
-//     brackets) or an Italian mobile prefix ("333 1234567"): "247935 2568"
-//     and "5002 150089" are counters.
+//     brackets), an Italian mobile prefix ("333 1234567") or the first
+//     half of an Indian mobile ("98765 43210"): "247935 2568" and
+//     "5002 150089" are counters.
 func (s *scanner) nationalPhoneShape(a, b int, ctx bool) bool {
 	if !s.phoneSeps(a, b) {
 		return false
@@ -209,7 +211,9 @@ func (s *scanner) nationalPhoneShape(a, b int, ctx bool) bool {
 		g0 := t[s.g[a].s:s.g[a].e]
 		if !ctx {
 			br := s.g[a].s > 0 && t[s.g[a].s-1] == '('
-			if !(g0[0] == '0' && len(g0) <= 6 || br || g0[0] == '3' && len(g0) == 3) {
+			g1 := t[s.g[a+1].s:s.g[a+1].e]
+			in := s.e.regions.in && len(g0) == 5 && len(g1) == 5 && g0[0] >= '6' // "98765 43210"
+			if !(g0[0] == '0' && len(g0) <= 6 || br || g0[0] == '3' && len(g0) == 3 || in) {
 				return false
 			}
 		}

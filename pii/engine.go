@@ -167,6 +167,8 @@ const (
 	ctxPhone
 	ctxCard
 	ctxTax
+	ctxDL       // driver's licence
+	ctxPassport // passport
 	numCtx
 )
 
@@ -192,6 +194,7 @@ type scanner struct {
 	ng        int
 	sep       [maxGroups]span // separator before each group (sep[0] unused)
 	idk       int8            // idKey of the current digit run: 0 unknown, 1 yes, 2 no
+	keyPhone  span            // the last value found as a phone by its key (keys.go)
 }
 
 func (s *scanner) emit(t Type, start, end int, conf float32, validator string) {
@@ -336,7 +339,7 @@ func (s *scanner) run() {
 			// upper-case letter or '_', lowerIDs wants 9 or 15 to 34
 			// bytes, and no keyword has a digit (TestKeywordsHaveNoDigits),
 			// so only an IPv6 group can start here.
-			if !s.ipv6Candidate(i, j, f) {
+			if !s.ipv6Candidate(i, j, f) && !(wl == 4 && t[i] == 'y' && t[i+1] == 'a' && t[i+2] == '2' && t[i+3] == '9') {
 				i = j + 1
 				continue
 			}

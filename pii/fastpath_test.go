@@ -235,3 +235,35 @@ func TestKeywordsHaveNoDigits(t *testing.T) {
 		}
 	}
 }
+
+// issue16Shapes are the shapes added for issue #16 (context keys, secrets
+// with published shapes, identity documents, names): each must give the
+// same findings through the fast paths and through word.
+var issue16Shapes = []string{
+	"ya29.a0AfH6SMBabcdefghijklmnopqrstuvwxyz0123456789", "ya29 ya2 ya29x ya290.a", "Ya29.abc",
+	"sk-proj-abcDEF1234567890abcdefGHIJKLmnopqrstu12345 sk-ant-api03-abcDEF1234567890abcdefGHIJKL",
+	"SG.abcdefghijklmnopqrstuv.abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG sg.x",
+	"GOCSPX-abcdefghijklmnopqrstuvwx12 gocspx-abc", "hf_abcdefghijklmnopqrstuvwxyzABCDEFGH", "glpat-abcdefghij0123456789",
+	"key-0123456789abcdef0123456789abcdef X-Api-Key: abc", "abc8Q~abcdefghijklmnopqrstuvwxyz01234",
+	"driver's license: D1234567 DL 123456789 passport number 123456789 passeport 12AB34567",
+	`order_id=202555014 trace_id=be71096123456769 "span_id": "de89370400440532013000" duration_ms=5551234567`,
+	`name="Jane Doe" user.name=Jane service.name=api ssn=123.45.6789 secret=abc token=Token{a1} address=0x01`,
+	"Authorization: Basic dXNlcjpwYXNz\nCookie: a=1; b=2", "phone: 020 7946 0958 x1234 (555) 123-4567 ext. 12 #12",
+	"Hi Sarah, Dear Mr. Thompson, Thanks,\nMaria Rossi; my name is Jean-Luc Picard. May Will Bill",
+	"081109 203615 148 INFO 03-17 16:13:38.811  1702  2395 D 0.10004553 IRQs 3 4 5 6 7 10 11 12",
+	"born March 3, 1985 DOB 3/15/1985 card 5018 0000 0009 JCB 180000000000002",
+	"https://app.example.com/users/jane.doe@example.com/profile https://x.io/reset/9f8e7d6c5b4a3f2e1d0c",
+}
+
+func TestFastPathsIssue16Shapes(t *testing.T) {
+	es := fastPathEngines(t)
+	for _, s := range issue16Shapes {
+		for _, v := range []string{s, strings.ToLower(s), strings.ToUpper(s)} {
+			compareFastSlow(t, es, []byte(v), nil)
+			for cut := 1; cut < len(v); cut += 7 {
+				compareFastSlow(t, es, []byte(v[:cut]), nil)
+				compareFastSlow(t, es, []byte(v[cut:]), nil)
+			}
+		}
+	}
+}

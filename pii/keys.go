@@ -154,9 +154,11 @@ func (s *scanner) keyValue(i, j int, typ Type, bare bool) {
 			}
 			ve++
 		}
-		if typ == TypePerson {
-			// Further capitalised words: "name: Jane Doe", "name=Jean Paul Sartre".
-			for m := 0; m < 3 && ve+1 < n && t[ve] == ' ' && isUpper(t[ve+1]); m++ {
+		switch typ {
+		case TypePerson:
+			// Further capitalised words and particles: "name: Jane Doe",
+			// "customer_name=Sofia van den Berg".
+			for m := 0; m < 4 && ve+1 < n && t[ve] == ' ' && (isUpper(t[ve+1]) || t[ve+1] >= 'a' && t[ve+1] <= 'z'); m++ {
 				e := ve + 1
 				for e < n && (isLetter(t[e]) || t[e] >= 0x80 || t[e] == '-' || t[e] == '\'') {
 					e++
@@ -164,7 +166,25 @@ func (s *scanner) keyValue(i, j int, typ Type, bare bool) {
 				if e < n && (t[e] == '=' || t[e] == ':') {
 					break
 				}
+				if !isUpper(t[ve+1]) && !(nameParticles[string(t[ve+1:e])] && e+1 < n && t[e] == ' ') {
+					break
+				}
 				ve = e
+			}
+		case TypePhone, TypeCard, TypeIBAN, TypeSSN:
+			// Further groups: "phone: +44 7911 591695", "iban: DE89 3704 ...".
+			for ve+1 < n && t[ve] == ' ' {
+				e := ve + 1
+				for e < n && e-ve <= 6 && (isDigit(t[e]) || isUpper(t[e]) && typ == TypeIBAN || t[e] == '(' || t[e] == ')' || t[e] == '-') {
+					e++
+				}
+				if e == ve+1 || e-ve > 6 || e < n && !(t[e] == ' ' || t[e] == ',' || t[e] == ';' || t[e] == '"' || t[e] == '\n' || t[e] == '.') {
+					break
+				}
+				ve = e
+			}
+			if typ == TypePhone {
+				ve = phoneExt(t, ve) // "phone: 020 7946 0958 x1234"
 			}
 		}
 		for ve > vs && (t[ve-1] == '.' || t[ve-1] == ' ' || t[ve-1] == ':') {
@@ -205,6 +225,11 @@ func (s *scanner) keyValue(i, j int, typ Type, bare bool) {
 		}
 	}
 	s.emit(typ, vs, ve, 0.8, "key")
+	if typ == TypePhone {
+		// The value is a phone by its key: the digit runs inside it need
+		// no libphonenumber call (eval reads keyPhone).
+		s.keyPhone = span{vs, ve}
+	}
 }
 
 func hasLetter(v []byte) bool {

@@ -5,6 +5,9 @@ import (
 	"bytes"
 	"compress/gzip"
 	"embed"
+	"encoding/binary"
+	"math/bits"
+	"strings"
 	"sync"
 )
 
@@ -68,7 +71,44 @@ func loadLexicon() {
 
 func lexLookup(w []byte) uint8 {
 	lexOnce.Do(loadLexicon)
-	return lexicon[string(w)]
+	if v := lexicon[string(w)]; v != 0 || len(w) > 32 {
+		return v
+	}
+	// "Léa", "Ciarán": the lexicon may hold the name without accents.
+	var buf [32]byte
+	n, folded := 0, false
+	for k := 0; k < len(w); k++ {
+		c := w[k]
+		if c == 0xC3 && k+1 < len(w) {
+			if b := latin1Base(w[k+1]); b != 0 {
+				buf[n] = b
+				n++
+				k++
+				folded = true
+				continue
+			}
+		}
+		buf[n] = c
+		n++
+	}
+	if !folded {
+		return 0
+	}
+	return lexicon[string(buf[:n])]
+}
+
+// latin1Base returns the ASCII base letter of the Latin-1 letter encoded as
+// 0xC3 c in UTF-8 ("é" is C3 A9), or 0.
+func latin1Base(c byte) byte {
+	const upper = "AAAAAAACEEEEIIII\x00NOOOOO\x00OUUUUY"
+	const lower = "aaaaaaaceeeeiiii\x00nooooo\x00ouuuuy"
+	switch {
+	case c >= 0x80 && c < 0x80+byte(len(upper)):
+		return upper[c-0x80]
+	case c >= 0xA0 && c < 0xA0+byte(len(lower)):
+		return lower[c-0xA0]
+	}
+	return 0
 }
 
 // isFirstName reports whether w is in the first-name lexicon and not a
@@ -92,6 +132,12 @@ var nameCues = map[string]bool{}
 
 // nameTitles precede a name ("Mr Smith", "Dr. Jane Doe").
 var nameTitles = map[string]bool{}
+
+// nameParticleStart[c] is set when some particle starts with c.
+var nameParticleStart [256]bool
+
+// titleFirst has bit c-'A' set when some title starts with the letter c.
+var titleFirst uint32
 
 // nameParticles may stand between the words of a name.
 var nameParticles = map[string]bool{}
@@ -118,9 +164,9 @@ func init() {
 		"Central", "United", "Kingdom", "States", "Bank", "Card", "Visa", "Master", "Express", "Union",
 		"Post", "Office", "Home", "Street", "Road", "Avenue", "Guerra", "Paz", "Luz", "Sol", "Mar", "Cruz",
 		"Reyes", "Santos", "Angeles", "Dolores", "Mercedes", "Pilar", "Rosario", "Consuelo", "Soledad",
-		"Amparo", "Esperanza", "Gloria", "Victoria", "Fortuna", "Bella", "Allegra", "Felice", "Fiore",
-		"Vita", "Speranza", "Prima", "Neve", "Stella", "Marina", "Sole", "Aurora", "Chiara", "Serena",
-		"Bianca", "Rosa", "Viola", "Celeste", "Sophie", "Blanc", "Petit", "Grand", "Blanche", "Claire",
+		"Amparo", "Esperanza", "Gloria", "Victoria", "Fortuna", "Bella", "Felice", "Fiore",
+		"Vita", "Speranza", "Prima", "Neve", "Sole", "Serena",
+		"Rosa", "Blanc", "Petit", "Grand", "Blanche", "Claire",
 		"Roi", "Lion", "Mai", "Juli", "Juni", "Sommer", "Winter", "Herbst", "Koch", "Schneider", "Fischer",
 		"Weber", "Wagner", "Becker", "Schulz", "Hoffmann", "Klein", "Wolf", "Neumann", "Schwarz", "Braun",
 		"Lange", "Hahn", "Vogel", "Fuchs", "Berg", "Kaiser", "Herr", "Frau", "Engel", "Jung", "Roth", "Sommer",
@@ -148,7 +194,7 @@ func init() {
 		"Liebe", "Lieber", "Cher", "Chère", "Querido", "Querida", "Gentile", "Caro", "Cara", "Geachte",
 		"Sehr", "Geehrte", "Geehrter", "Estimado", "Estimada", "Egregio", "Gentilissimo", "Gentilissima",
 		"Mr", "Mrs", "Ms", "Miss", "Dr", "Prof", "Doctor", "Professor", "Herr", "Frau", "Mme", "Mlle",
-		"Sr", "Sra", "Srta", "Sig", "Dhr", "Mevr", "Don", "Dona", "Doña", "Bye", "Goodbye", "Welcome", "Back"} {
+		"Sr", "Sra", "Srta", "Sig", "Dhr", "Mevr", "Don", "Dona", "Doña", "Bye", "Goodbye", "Welcome", "Back", "World", "Again,"} {
 		greetNot[w] = true
 	}
 	for _, w := range []string{"hi", "hello", "hey", "dear", "thanks", "thank you", "cheers", "regards",
@@ -164,10 +210,12 @@ func init() {
 		"mme", "mlle", "m", "sr", "sra", "srta", "sig", "sigra", "signor", "signora", "dott", "dottssa", "dhr",
 		"mevr", "mevrouw", "meneer", "monsieur", "madame", "don", "do\u00f1a", "doctor", "professor"} {
 		nameTitles[w] = true
+		titleFirst |= 1 << (w[0] - 'a')
 	}
 	for _, w := range []string{"van", "de", "der", "den", "von", "di", "da", "del", "della", "la", "le", "du",
 		"dos", "das", "do", "ten", "ter", "y", "zu", "vom", "dei", "degli", "van't", "d'", "bin", "al"} {
 		nameParticles[w] = true
+		nameParticleStart[w[0]] = true
 	}
 }
 
@@ -188,6 +236,7 @@ func capWord(t []byte, i int) int {
 		case c >= 'a' && c <= 'z':
 			lowers++
 		case c >= 0x80 || c == '\'' || c == '-' && e+1 < n && isUpper(t[e+1]):
+		case isUpper(c) && (t[e-1] == '\'' || e-i == 2 && t[i] == 'M' && t[i+1] == 'c'): // O'Brien, McDonald
 		default:
 			goto done
 		}
@@ -214,6 +263,22 @@ func (s *scanner) names() {
 	t := s.t
 	n := len(t)
 	for i := 0; i < n; i++ {
+		// Eight bytes at a time up to the next upper-case ASCII letter
+		// that follows a blank: most log bytes are neither.
+		for i+8 <= n {
+			x := binary.LittleEndian.Uint64(t[i:])
+			y := x &^ swarHigh
+			up := (y + swarOnes*(0x80-'A')) &^ (y + swarOnes*(0x7f-'Z')) &^ x & swarHigh
+			if up == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(up) >> 3
+			break
+		}
+		if i >= n {
+			break
+		}
 		if !isUpper(t[i]) || i > 0 && (isWordByte(t[i-1]) || t[i-1] == '.' || t[i-1] == '/' || t[i-1] == '-' ||
 			t[i-1] == '_' || t[i-1] == '@' || t[i-1] == '=' || t[i-1] == '$' || t[i-1] == '#') {
 			continue
@@ -224,25 +289,49 @@ func (s *scanner) names() {
 			continue
 		}
 		// A title: "Mr Smith", "Dr. Jane Doe", "Herr Müller".
-		if inFold(nameTitles, t[i:e]) {
+		if e-i <= 9 && titleFirst&(1<<(t[i]-'A')) != 0 && inFold(nameTitles, t[i:e]) {
 			k := e
 			if k < n && t[k] == '.' {
 				k++
 			}
-			if k+1 < n && t[k] == ' ' && isUpper(t[k+1]) {
-				if ne := s.nameRun(k+1, true); ne > k+1 {
-					s.emit(TypePerson, k+1, ne, 0.85, "title")
-					i = ne - 1
-					continue
+			if k+1 < n && t[k] == ' ' {
+				// "Herr de Jong", "Mevr. van den Berg": particles first.
+				p := k + 1
+				for m := 0; m < 2; m++ {
+					pe := p
+					for pe < n && pe-p < 6 && t[pe] >= 'a' && t[pe] <= 'z' {
+						pe++
+					}
+					if pe > p && pe+1 < n && t[pe] == ' ' && nameParticles[string(t[p:pe])] {
+						p = pe + 1
+						continue
+					}
+					break
+				}
+				if p < n && isUpper(t[p]) {
+					if ne := s.nameRun(p, true); ne > p {
+						s.emit(TypePerson, k+1, ne, 0.85, "title")
+						i = ne - 1
+						continue
+					}
 				}
 			}
+			i = e - 1
+			continue
+		}
+		// One word alone needs a cue before it: test that first, it is
+		// cheaper than the look-ups of nameRun.
+		if !(e+1 < n && t[e] == ' ' && (isUpper(t[e+1]) || t[e+1] >= 'a' && t[e+1] <= 'z' && nameParticleStart[t[e+1]])) && !s.cueBefore(i) {
 			i = e - 1
 			continue
 		}
 		ne := s.nameRun(i, false)
 		if ne > i {
 			conf, why := float32(0), ""
-			if c := s.cueBefore(i); c {
+			if c := s.cueBefore(i); c && (lexLookup(t[i:e]) != 0 || ne == e && (ne == n || strings.IndexByte(",.!?;:\n\r)", t[ne]) >= 0)) {
+				// A cue, and a first word the lexicons know, or a name
+				// standing alone ("Hi Zorblax,"); not "Hi, Visa 4111..."
+				// nor "Hello World Maria".
 				conf, why = 0.85, "cue"
 			} else if s.lexiconName(i, ne) {
 				conf, why = 0.75, "lexicon"

@@ -97,6 +97,10 @@ func (s *scanner) numeric(i, j int, f uint8) int {
 			s.emit(TypeDateOfBirth, i, e, 0.8, "date+context")
 			return e
 		}
+		if b, e := s.monthFirstDate(i, j); e > 0 {
+			s.emit(TypeDateOfBirth, b, e, 0.8, "date+context")
+			return e
+		}
 	}
 	if end < n {
 		c := t[end]
@@ -144,6 +148,8 @@ func (s *scanner) digitsLetters(i, j int) {
 	case 9:
 		if esDNI(w) {
 			s.emit(TypeESDNI, i, j, 0.9, "mod23")
+		} else if s.hasCtx(ctxPassport, i) && s.idDocument(i, j) {
+			return
 		}
 	case 15:
 		if frNIR(w) {
@@ -206,17 +212,24 @@ func (s *scanner) eval(a, b, runStart int, plus bool) bool {
 			}
 		}
 	}
+	if start >= s.keyPhone.s && end <= s.keyPhone.e && (plus || nd >= 7) {
+		return true // inside a value found as a phone by its key ("phone=+44 20 ...")
+	}
 	if plus && t[start] == '+' && nd >= 8 && nd <= 15 {
-		return !s.idKey(runStart) && s.phone(start, end, d, true, ngr, uniform)
+		return s.e.on[TypePhone] && !s.idKey(runStart) && s.phone(start, end, d, true, ngr, uniform)
 	}
 	if !plus && nd >= 10 && nd <= 17 && d[0] == '0' && d[1] == '0' && d[2] != '0' && s.phoneShape(a, b, end) && s.phoneSeps(a, b) {
-		return !s.idKey(runStart) && s.phone(start, end, d, true, ngr, uniform) // 00 international prefix
+		return s.e.on[TypePhone] && !s.idKey(runStart) && s.phone(start, end, d, true, ngr, uniform) // 00 international prefix
 	}
 	switch {
-	case nd >= 13 && nd <= 19 && (ngr == 1 || sepc == ' ' || sepc == '-'):
-		if !s.idKey(runStart) && s.card(start, end, d, a, ngr) {
+	case nd >= 12 && nd <= 19 && (ngr == 1 || sepc == ' ' || sepc == '-'):
+		if luhn(d) && !s.idKey(runStart) && s.card(start, end, d, a, ngr) {
 			return true
 		}
+	}
+	if (s.hasCtx(ctxDL, start) || s.hasCtx(ctxPassport, start)) && (ngr == 1 || uniform && (sepc == '-' || sepc == ' ')) &&
+		s.documentDigits(start, end, nd) {
+		return true
 	}
 	switch nd {
 	case 15:
@@ -257,8 +270,13 @@ func (s *scanner) eval(a, b, runStart int, plus bool) bool {
 		}
 		return false
 	}
-	if nd >= 7 && nd <= 13 && s.e.regions.anyPhone && s.phoneShape(a, b, end) &&
-		s.nationalPhoneShape(a, b, s.hasCtx(ctxPhone, start)) && !s.idKey(runStart) {
+	if nd >= 7 && nd <= 13 && s.e.regions.anyPhone && s.phoneShape(a, b, end) {
+		// The cheap tests of shape and context first: a libphonenumber
+		// call (microseconds) only for a run that may be a phone.
+		ctx := s.hasCtx(ctxPhone, start)
+		if ngr == 1 && !ctx || ngr > 4 && !ctx && !uniform || !s.nationalPhoneShape(a, b, ctx) || s.idKey(runStart) {
+			return false
+		}
 		return s.phone(start, end, d, false, ngr, uniform)
 	}
 	return false
@@ -409,13 +427,21 @@ func isVersionContext(t []byte, start int) bool {
 }
 
 // card validates a payment card candidate.
+//
+// A run with a card cue before it (card, visa, Kreditkarte, ...) needs
+// only Luhn and a consistent grouping, whatever its issuer prefix, from 12
+// digits; without one, a known issuer prefix and length, from 13.
 func (s *scanner) card(start, end int, d []byte, a, ngr int) bool {
-	if !luhn(d) || !cardIIN(d) {
+	if !luhn(d) {
 		return false
 	}
+	ctx := s.hasCtx(ctxCard, start)
 	nd := len(d)
+	if !ctx && (nd < 13 || !cardIIN(d)) {
+		return false
+	}
 	if ngr == 1 {
-		if nd > 16 && !s.hasCtx(ctxCard, start) {
+		if nd > 16 && !ctx {
 			return false
 		}
 	} else {
@@ -469,7 +495,7 @@ func (s *scanner) phone(start, end int, d []byte, plus bool, ngr int, uniform bo
 		}
 		num, err := phonenumbers.Parse(str, "ZZ")
 		if err == nil && phonenumbers.IsValidNumber(num) {
-			s.emit(TypePhone, start, end, 0.9, "libphonenumber")
+			s.emit(TypePhone, start, phoneExt(t, end), 0.9, "libphonenumber")
 			return true
 		}
 		return false
@@ -479,7 +505,7 @@ func (s *scanner) phone(start, end int, d []byte, plus bool, ngr int, uniform bo
 	try := func(region string) bool {
 		num, err := phonenumbers.Parse(string(t[start:end]), region)
 		if err == nil && phonenumbers.IsValidNumberForRegion(num, region) {
-			s.emit(TypePhone, start, end, 0.85, "libphonenumber")
+			s.emit(TypePhone, start, phoneExt(t, end), 0.85, "libphonenumber")
 			return true
 		}
 		return false
@@ -497,9 +523,6 @@ func (s *scanner) phone(start, end int, d []byte, plus bool, ngr int, uniform bo
 				return true
 			}
 		}
-		if nd == 10 && r.in && d[0] >= '6' && try("IN") {
-			return true
-		}
 		if r.br && try("BR") {
 			return true
 		}
@@ -507,6 +530,9 @@ func (s *scanner) phone(start, end int, d []byte, plus bool, ngr int, uniform bo
 		if try("ES") {
 			return true
 		}
+	}
+	if nd == 10 && r.in && d[0] >= '6' && try("IN") {
+		return true
 	}
 	if d[0] == '3' && nd >= 9 && nd <= 10 && r.it && try("IT") {
 		return true
@@ -623,4 +649,98 @@ func (e *Engine) phoneE164(v []byte) string {
 		return try("ES")
 	}
 	return ""
+}
+
+// phoneExt returns the end of the extension written after the phone
+// number that ends at end (" x1234", " ext. 12", " ext 12", " #123",
+// " extension 55", ",ext=7"), or end when there is none.
+func phoneExt(t []byte, end int) int {
+	n := len(t)
+	k := end
+	if k < n && (t[k] == ' ' || t[k] == ',' || t[k] == ';') {
+		k++
+	}
+	if k < n && t[k] == ' ' {
+		k++
+	}
+	switch {
+	case k < n && (t[k] == 'x' || t[k] == 'X' || t[k] == '#'):
+		k++
+	case k+3 <= n && hasPrefixFold(t[k:], "ext"):
+		k += 3
+		if k+6 <= n && hasPrefixFold(t[k:], "ension") {
+			k += 6
+		}
+		if k < n && (t[k] == '.' || t[k] == '=' || t[k] == ':') {
+			k++
+		}
+		if k < n && t[k] == ' ' {
+			k++
+		}
+	case k+3 <= n && hasPrefixFold(t[k:], "dw."): // Dutch "toestel" is rare; German "Durchwahl"
+		k += 3
+		if k < n && t[k] == ' ' {
+			k++
+		}
+	default:
+		return end
+	}
+	e := k
+	for e < n && isDigit(t[e]) && e-k < 6 {
+		e++
+	}
+	if e == k || e < n && isWordByte(t[e]) {
+		return end
+	}
+	return e
+}
+
+// monthFirstDate matches "<month>[.] <day>[,] <year>" ("March 3, 1985",
+// "Mar. 3 1985") where the day is the word t[i:j]; it returns the start
+// and end of the date, or 0, 0.
+func (s *scanner) monthFirstDate(i, j int) (int, int) {
+	t := s.t
+	n := len(t)
+	if i < 4 || t[i-1] != ' ' {
+		return 0, 0
+	}
+	me := i - 1
+	if t[me-1] == '.' {
+		me--
+	}
+	ms := me
+	for ms > 0 && me-ms < 12 && (isLetter(t[ms-1]) || t[ms-1] >= 0x80) {
+		ms--
+	}
+	if me-ms < 3 || ms > 0 && isWordByte(t[ms-1]) {
+		return 0, 0
+	}
+	var buf [12]byte
+	mw := buf[:me-ms]
+	for m, c := range t[ms:me] {
+		mw[m] = lower(c)
+	}
+	if !monthNames[string(mw)] {
+		return 0, 0
+	}
+	k := j
+	if k < n && (t[k] == ',' || t[k] == '.') {
+		k++
+	}
+	if k >= n || t[k] != ' ' {
+		return 0, 0
+	}
+	k++
+	ys := k
+	for k < n && isDigit(t[k]) {
+		k++
+	}
+	if k-ys != 4 || k < n && isWordByte(t[k]) {
+		return 0, 0
+	}
+	day, year := atoi(t[i:j]), atoi(t[ys:k])
+	if day < 1 || day > 31 || year < 1900 || year > 2030 {
+		return 0, 0
+	}
+	return ms, k
 }

@@ -14,6 +14,7 @@ const (
 	kwScheme              // a URL scheme when followed by "://"
 	kwSlack               // xox?- Slack token prefix
 	kwBearer              // "Bearer <token>"
+	kwPrefix              // the prefix of a secret with a published shape ("sk-", "SG.", "GOCSPX-")
 )
 
 type kw struct {
@@ -126,6 +127,9 @@ func init() {
 	add(kw{kind: kwScheme}, "http", "https", "ftp", "ftps", "sftp", "ws", "wss", "postgres", "postgresql",
 		"mysql", "redis", "rediss", "amqp", "amqps", "mongodb", "smtp", "smtps", "ldap", "ldaps", "ssh")
 	add(kw{kind: kwBearer}, "bearer")
+	add(kw{kind: kwCtx, ctx: ctxDL}, "license", "licence", "dl", "driver", "drivers", "driving")
+	add(kw{kind: kwCtx, ctx: ctxPassport}, "passport", "passeport", "reisepass", "pasaporte", "passaporto", "paspoort", "passaporte")
+	add(kw{kind: kwPrefix}, "sk", "xai", "glpat", "gocspx", "sg", "pypi", "key")
 	add(kw{kind: kwSlack}, "xoxb", "xoxp", "xoxa", "xoxo", "xoxs", "xoxr", "xoxe")
 	// Sensitive keys: a word already in the table keeps its kind and gains
 	// the key role.
@@ -194,6 +198,8 @@ func (s *scanner) keyword(i, j int) {
 		}
 	case kwBearer:
 		s.bearer(j)
+	case kwPrefix:
+		s.prefixSecret(i, j)
 	case kwSlack:
 		if i >= s.slkUntil && j < len(t) && t[j] == '-' {
 			e := j
@@ -417,6 +423,7 @@ func (s *scanner) url(i, a int) {
 			s.emit(TypeURLSecret, p, pathEnd(t, p, end), 0.9, "webhook-path")
 		}
 	}
+	s.urlPathToken(ae, end)
 	q := bytes.IndexByte(t[ae:end], '?')
 	if q < 0 {
 		return
@@ -449,6 +456,53 @@ func (s *scanner) url(i, a int) {
 			ke = ve
 		}
 		p = ke + 1
+	}
+}
+
+// pathTokenSegments are path segments after which the next segment is a
+// credential ("/reset/<token>", "/invite/<token>", "/magic-link/<token>").
+var pathTokenSegments = map[string]bool{"reset": true, "reset-password": true, "password-reset": true,
+	"reset_password": true, "verify": true, "verification": true, "confirm": true, "confirmation": true,
+	"invite": true, "invitation": true, "invitations": true, "unsubscribe": true, "magic": true,
+	"magic-link": true, "magic_link": true, "token": true, "tokens": true, "activate": true, "activation": true,
+	"login": true, "sso": true, "auth": true, "share": true, "shared": true, "s": true, "api-key": true,
+	"apikey": true, "key": true, "keys": true, "secret": true, "otp": true, "callback": true, "passwordless": true}
+
+// urlPathToken emits the segment after a telling path segment when it is a
+// credential: at least 16 characters of [A-Za-z0-9_.~-] with letters and
+// digits.
+func (s *scanner) urlPathToken(p, end int) {
+	t := s.t
+	for p < end && t[p] == '/' {
+		ss := p + 1
+		se := ss
+		for se < end && t[se] != '/' && t[se] != '?' && t[se] != '#' {
+			se++
+		}
+		if se < end && t[se] == '/' && se-ss <= 16 && se-ss > 0 {
+			var buf [16]byte
+			lw := buf[:se-ss]
+			for m, c := range t[ss:se] {
+				lw[m] = lower(c)
+			}
+			if pathTokenSegments[string(lw)] {
+				vs := se + 1
+				ve := vs
+				var letters, digits bool
+				for ve < end && t[ve] != '/' && t[ve] != '?' && t[ve] != '#' && (isAlnum(t[ve]) || t[ve] == '_' || t[ve] == '-' || t[ve] == '.' || t[ve] == '~') {
+					if isDigit(t[ve]) {
+						digits = true
+					} else if isLetter(t[ve]) {
+						letters = true
+					}
+					ve++
+				}
+				if ve-vs >= 16 && letters && digits && (ve == end || t[ve] == '/' || t[ve] == '?' || t[ve] == '#') && t[vs] != '[' {
+					s.emit(TypeURLSecret, vs, ve, 0.85, "url-path-token")
+				}
+			}
+		}
+		p = se
 	}
 }
 
@@ -489,6 +543,42 @@ func (s *scanner) token(i, j int, f uint8) int {
 	case wl >= 24 && (string(w[:8]) == "sk_live_" || string(w[:8]) == "rk_live_"):
 		s.emit(TypeSecret, i, j, 0.95, "stripe-prefix")
 		return j
+	case wl >= 30 && string(w[:6]) == "whsec_":
+		s.emit(TypeSecret, i, j, 0.95, "stripe-webhook-secret")
+		return j
+	case wl == 37 && string(w[:3]) == "hf_":
+		s.emit(TypeSecret, i, j, 0.9, "huggingface-prefix")
+		return j
+	case wl == 38 && (string(w[:6]) == "shpat_" || string(w[:6]) == "shpss_" || string(w[:6]) == "shpca_" || string(w[:6]) == "shppa_") && isHexString(w[6:]):
+		s.emit(TypeSecret, i, j, 0.95, "shopify-prefix")
+		return j
+	case wl == 71 && string(w[:7]) == "dop_v1_" && isHexString(w[7:]):
+		s.emit(TypeSecret, i, j, 0.95, "digitalocean-prefix")
+		return j
+	case wl == 34 && w[0] == 'S' && w[1] == 'K' && isHexString(w[2:]):
+		s.emit(TypeSecret, i, j, 0.85, "twilio-key")
+		return j
+	case wl == 4 && string(w) == "ya29" && j < len(t) && t[j] == '.':
+		e := j + 1
+		for e < len(t) && e-i < 4096 && (isB64URL(t[e]) || t[e] == '.') {
+			e++
+		}
+		if e-j > 30 && (e == len(t) || !isWordByte(t[e])) {
+			s.emit(TypeSecret, i, e, 0.95, "google-oauth-access-token")
+			return e
+		}
+		return j
+	case wl == 5 && isDigit(w[3]) && w[4] == 'Q' && j < len(t) && t[j] == '~':
+		// Azure AD (Entra ID) client secret: "abc8Q~" and 31-34 more.
+		e := j + 1
+		for e < len(t) && e-j < 40 && (isAlnum(t[e]) || t[e] == '_' || t[e] == '~' || t[e] == '.' || t[e] == '-') {
+			e++
+		}
+		if e-j-1 >= 31 && e-j-1 <= 34 {
+			s.emit(TypeSecret, i, e, 0.9, "azure-client-secret")
+			return e
+		}
+		return j
 	case wl == 20 && (string(w[:4]) == "AKIA" || string(w[:4]) == "ASIA") && f&(cLower|cUnder) == 0:
 		s.emit(TypeSecret, i, j, 0.9, "aws-key-id")
 		return j
@@ -506,6 +596,9 @@ func (s *scanner) token(i, j int, f uint8) int {
 		return s.jwt(i, j)
 	case wl == 5 && string(w) == "BEGIN" && i >= 5 && string(t[i-5:i]) == "-----":
 		return s.pem(i-5, j)
+	}
+	if f&(cDigit|cUpper) == cDigit|cUpper && f&cUnder == 0 && wl >= 6 && wl <= 15 && (s.hasCtx(ctxDL, i) || s.hasCtx(ctxPassport, i)) && s.idDocument(i, j) {
+		return j
 	}
 	if f&cUpper == 0 {
 		if f&cDigit != 0 && f&cUnder == 0 && (wl == 9 || wl == 16 || wl >= 15 && wl <= 34) {
@@ -927,10 +1020,14 @@ func (s *scanner) email(p, q int) {
 		return
 	}
 	if ls > 0 && (t[ls-1] == ':' || t[ls-1] == '/') {
-		// userinfo of a URL ("https://user@host")?
+		// userinfo of a URL ("https://user@host")? An address in the
+		// path ("https://host/users/jane@example.com/") is one.
 		for b := ls - 1; b >= 2 && ls-b < 256 && !isSpace(t[b]); b-- {
 			if t[b] == '/' && t[b-1] == '/' && t[b-2] == ':' {
 				return
+			}
+			if t[b] == '/' && b < ls-1 {
+				break
 			}
 		}
 	}

@@ -11,11 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/intercom-privacy/intercom-privacy/app"
 	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/contactsync"
 	"github.com/intercom-privacy/intercom-privacy/store"
+	_ "github.com/intercom-privacy/intercom-privacy/store/postgres" // registers postgres://
+	_ "github.com/intercom-privacy/intercom-privacy/store/sqlite"   // registers sqlite://
 	"github.com/intercom-privacy/intercom-privacy/store/storetest"
 	"github.com/intercom-privacy/intercom-privacy/vault"
 )
@@ -38,18 +39,48 @@ func newMaster(t testing.TB) vault.MasterKey {
 	return m
 }
 
-// openApp assembles the application (store, vault, chain) on url.
-func openApp(t testing.TB, url string, master vault.MasterKey) *app.App {
+// testApp is the part of the application these tests use: a store, its vault
+// and the audit chain. (Package app imports retention, so its tests cannot use
+// app.Open.)
+type testApp struct {
+	Store store.Store
+	Vault *vault.Vault
+	Chain *audit.Chain
+}
+
+// Close closes the store.
+func (a *testApp) Close() error { return a.Store.Close() }
+
+// VerifyAudit walks the whole audit chain and its checkpoints.
+func (a *testApp) VerifyAudit(ctx context.Context) (audit.Report, error) {
+	pub, id := a.Vault.AuditPublicKey()
+	return audit.Verify(ctx, a.Store, audit.Keyring{{KeyID: id, Key: pub}})
+}
+
+// openApp opens the store on url (creating it), its vault (creating the keysets
+// when none exist) and the audit chain, as app.Open does.
+func openApp(t testing.TB, url string, master vault.MasterKey) *testApp {
 	t.Helper()
-	a, err := app.Open(bg, app.Settings{DatabaseURL: url, MasterKey: master, InitKeys: true, Actor: "test"})
+	st, err := store.Open(bg, url, store.WithCreate())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { a.Close() })
-	return a
+	t.Cleanup(func() { st.Close() })
+	if err := vault.Init(bg, st, master); err != nil && !errors.Is(err, vault.ErrAlreadyInitialised) {
+		t.Fatal(err)
+	}
+	v, err := vault.Open(bg, st, master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain, err := audit.NewChain(v.AuditSigner(), audit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testApp{Store: st, Vault: v, Chain: chain}
 }
 
-func runnerFor(a *app.App) *Runner {
+func runnerFor(a *testApp) *Runner {
 	return &Runner{Store: a.Store, Chain: a.Chain, Vault: a.Vault, Actor: "test"}
 }
 
@@ -153,7 +184,7 @@ func auditRecords(t testing.TB, st store.Store) []audit.Record {
 	return out
 }
 
-func verifyChain(t testing.TB, a *app.App) audit.Report {
+func verifyChain(t testing.TB, a *testApp) audit.Report {
 	t.Helper()
 	rep, err := a.VerifyAudit(bg)
 	must(t, err)

@@ -97,6 +97,26 @@ func conformanceEndpoints(t *testing.T) {
 	e.want(e.do("DELETE", "/contacts/"+p.ArchivedIDs[0], nil), 200)
 	e.want(e.do("DELETE", "/contacts/"+p.ArchivedIDs[0], nil), 404)
 
+	// Write endpoints.
+	e.want(e.do("GET", "/data_attributes", nil), 200)
+	e.want(e.do("POST", "/data_attributes", `{"name":"ssn","model":"contact","data_type":"string"}`), 200)
+	e.want(e.do("POST", "/data_attributes", `{"name":"ssn","model":"contact","data_type":"string"}`), 400)
+	e.want(e.do("POST", "/contacts", `{"email":"new@example.com","custom_attributes":{"undefined":"x"}}`), 400)
+	created := e.want(e.do("POST", "/contacts", `{"email":"new@example.com","custom_attributes":{"ssn":"078-05-1120"}}`), 200).m(t)
+	e.want(e.do("POST", "/contacts", `{"email":"new@example.com"}`), 409)
+	newID := created["id"].(string)
+	e.want(e.do("PUT", "/contacts/"+newID, `{"name":"New Person"}`), 200)
+	e.want(e.do("PUT", "/contacts/"+newID, `{"custom_attributes":{"undefined":"x"}}`), 400)
+	e.want(e.do("PUT", "/contacts/nobody", `{"name":"x"}`), 404)
+	e.want(e.do("POST", "/contacts/"+newID+"/tags", map[string]string{"id": e.s.ws.tagOrder[0]}), 200)
+	e.want(e.do("POST", "/contacts/"+newID+"/subscriptions", map[string]string{"id": "37846", "consent_type": "opt_in"}), 200)
+	e.want(e.do("POST", "/contacts/"+newID+"/notes", map[string]string{"body": "note"}), 200)
+	e.want(e.do("POST", "/events", map[string]any{"event_name": "signed-in", "id": newID}), 202)
+	e.want(e.do("POST", "/events", map[string]any{"event_name": "signed-in", "id": "nobody"}), 404)
+	msg := e.want(e.do("POST", "/conversations", map[string]any{"from": map[string]string{"type": "user", "id": newID}, "body": "hello"}), 200).m(t)
+	e.want(e.do("POST", "/conversations", map[string]any{"from": map[string]string{"type": "user", "id": "nobody"}, "body": "hello"}), 404)
+	e.want(e.do("POST", "/conversations/"+msg["conversation_id"].(string)+"/reply", map[string]any{"message_type": "comment", "type": "user", "intercom_user_id": newID, "body": "again"}), 200)
+
 	// Export.
 	now := e.clock.Now().Unix()
 	job := e.want(e.do("POST", "/export/content/data", map[string]int64{"created_at_after": now - 400*day, "created_at_before": now}), 200).m(t)

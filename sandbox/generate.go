@@ -52,6 +52,7 @@ func generate(seed int64, n int, now time.Time, contactsOnly bool) *Workspace {
 	w := newWorkspace(seed, now)
 	g := &generator{w: w, r: newRNG(seed, uint64(n)), now: now.Unix()}
 	g.fixtures()
+	w.seedAttributes(g.now - 900*day)
 	var pool []*persona // recent identities, some reused so users and leads share emails
 	var users []*Contact
 	var leads []*Contact
@@ -367,15 +368,21 @@ func (g *generator) event(c *Contact, at int64) {
 	if g.r.chance(0.3) {
 		e.Metadata = map[string]string{"ip": strconv.Itoa(80+g.r.intn(100)) + "." + strconv.Itoa(g.r.intn(256)) + ".12." + strconv.Itoa(1+g.r.intn(250))}
 	}
-	evs := g.w.events[c.ID]
+	g.w.insertEvent(e)
+}
+
+// insertEvent stores e among its contact's events, oldest first. The caller holds
+// mu (or owns w exclusively).
+func (w *Workspace) insertEvent(e *Event) {
+	evs := w.events[e.ContactID]
 	i := len(evs)
-	for i > 0 && evs[i-1].CreatedAt > at {
+	for i > 0 && evs[i-1].CreatedAt > e.CreatedAt {
 		i--
 	}
 	evs = append(evs, nil)
 	copy(evs[i+1:], evs[i:])
 	evs[i] = e
-	g.w.events[c.ID] = evs
+	w.events[e.ContactID] = evs
 }
 
 // userText is a customer's message with personal data in free text; o is another

@@ -24,6 +24,8 @@ type Contact struct {
 	TagIDs           []string
 	SegmentIDs       []string
 	CompanyIDs       []string
+	// UnsubscribedFromEmails is the contact's global email opt-out.
+	UnsubscribedFromEmails bool
 	// Subscriptions are the explicit opt-ins and opt-outs.
 	Subscriptions []SubscriptionState
 	// Archived is true for a soft-deleted contact: it answers 404 and is not searchable.

@@ -68,8 +68,12 @@ type Burst struct {
 
 // WebhookOptions makes the sandbox POST signed notifications about its own changes
 // (contact.deleted, contact.archived, contact.unarchived, contact.merged,
-// contact.user.created, contact.lead.created, conversation.deleted, ticket.deleted) to URL,
-// signed as Intercom signs them: X-Hub-Signature: sha1=hex(HMAC-SHA1(body, Secret)).
+// contact.user.created, contact.lead.created, contact.user.updated,
+// contact.lead.updated, contact.email.updated, contact.user.tag.created,
+// contact.lead.tag.created, conversation.user.created, conversation.user.replied,
+// conversation.admin.replied, conversation.admin.noted, conversation.deleted,
+// ticket.deleted) to URL, signed as Intercom signs them: X-Hub-Signature:
+// sha1=hex(HMAC-SHA1(body, Secret)).
 type WebhookOptions struct {
 	// URL receives the notifications.
 	URL string
@@ -119,6 +123,9 @@ type Options struct {
 	ExportFormat ExportFormat
 	// Webhook, when set, receives signed notifications of the sandbox's changes.
 	Webhook *WebhookOptions
+	// Fixtures, when set, are added to the generated workspace (see Fixtures); New
+	// answers a *FixtureError (ErrInvalidFixtures) when they do not fit it.
+	Fixtures *Fixtures
 }
 
 // ErrInvalidOptions is matched (errors.Is) by every error New returns for bad Options.

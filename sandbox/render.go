@@ -60,7 +60,7 @@ type contactJSON struct {
 	LanguageOverride       *string            `json:"language_override"`
 	Browser                *string            `json:"browser"`
 	OS                     *string            `json:"os"`
-	CustomAttributes       map[string]string  `json:"custom_attributes"`
+	CustomAttributes       map[string]any     `json:"custom_attributes"`
 	Avatar                 *string            `json:"avatar"`
 	Tags                   inlineList         `json:"tags"`
 	Notes                  inlineList         `json:"notes"`
@@ -95,19 +95,17 @@ func (w *Workspace) renderContact(c *Contact, withPush bool) contactJSON {
 		Type: "contact", ID: c.ID, WorkspaceID: w.appID, ExternalID: ptr(c.ExternalID), Role: c.Role,
 		Email: c.Email, Phone: ptr(c.Phone), Name: ptr(c.Name), OwnerID: ptr(c.OwnerID),
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, SignedUpAt: ptr(c.SignedUpAt), LastSeenAt: ptr(c.LastSeenAt),
-		CustomAttributes: c.CustomAttributes,
-		Tags:             inline("tag", "/contacts/"+c.ID+"/tags", c.TagIDs),
-		Notes:            inline("note", "/contacts/"+c.ID+"/notes", w.liveNotes(c.ID)),
-		Companies:        inline("company", "/contacts/"+c.ID+"/companies", c.CompanyIDs),
+		UnsubscribedFromEmails: c.UnsubscribedFromEmails,
+		CustomAttributes:       w.customJSON(c.CustomAttributes),
+		Tags:                   inline("tag", "/contacts/"+c.ID+"/tags", c.TagIDs),
+		Notes:                  inline("note", "/contacts/"+c.ID+"/notes", w.liveNotes(c.ID)),
+		Companies:              inline("company", "/contacts/"+c.ID+"/companies", c.CompanyIDs),
 		Location: locationJSON{Type: "location", Country: ptr(c.Location.Country), Region: ptr(c.Location.Region),
 			City: ptr(c.Location.City), CountryCode: ptr(c.Location.CountryCode), ContinentCode: ptr(c.Location.ContinentCode)},
 		SocialProfiles: socialProfiles{Type: "list", Data: []any{}},
 	}
 	if _, dom, ok := strings.Cut(c.Email, "@"); ok {
 		j.EmailDomain = dom
-	}
-	if j.CustomAttributes == nil {
-		j.CustomAttributes = map[string]string{}
 	}
 	if withPush {
 		f := false

@@ -56,6 +56,14 @@ func New(opts Options) (*Server, error) {
 		faultRNG: newRNG(o.Seed, 0xfa17),
 	}
 	s.sample = s.ws.addPerson(samplePersonSpec, s.ws.anchor.Unix())
+	if o.Fixtures != nil {
+		if err := o.Fixtures.check(); err != nil {
+			return nil, err
+		}
+		if err := s.ws.addFixtures(o.Fixtures, s.ws.anchor.Unix()); err != nil {
+			return nil, err
+		}
+	}
 	if o.Webhook != nil {
 		s.hooks = newWebhooks(*o.Webhook, s.ws.appID, s.stats, o.Now)
 	}

@@ -10,15 +10,24 @@ type Effect string
 
 // The effects Stats counts per object id.
 const (
-	EffectContactDeleted      Effect = "contact.deleted"
-	EffectContactArchived     Effect = "contact.archived"
-	EffectContactUnarchived   Effect = "contact.unarchived"
-	EffectContactMerged       Effect = "contact.merged" // counted on the source (from) id
-	EffectPartRedacted        Effect = "conversation_part.redacted"
-	EffectConversationDeleted Effect = "conversation.deleted"
-	EffectTicketDeleted       Effect = "ticket.deleted"
-	EffectExportCreated       Effect = "export.created"
-	EffectExportCanceled      Effect = "export.canceled"
+	EffectContactDeleted       Effect = "contact.deleted"
+	EffectContactArchived      Effect = "contact.archived"
+	EffectContactUnarchived    Effect = "contact.unarchived"
+	EffectContactMerged        Effect = "contact.merged" // counted on the source (from) id
+	EffectPartRedacted         Effect = "conversation_part.redacted"
+	EffectConversationDeleted  Effect = "conversation.deleted"
+	EffectTicketDeleted        Effect = "ticket.deleted"
+	EffectExportCreated        Effect = "export.created"
+	EffectExportCanceled       Effect = "export.canceled"
+	EffectContactCreated       Effect = "contact.created"
+	EffectContactUpdated       Effect = "contact.updated"
+	EffectContactTagged        Effect = "contact.tagged"       // counted on "contact id/tag id"
+	EffectSubscriptionSet      Effect = "contact.subscription" // counted on "contact id/subscription id"
+	EffectNoteCreated          Effect = "note.created"
+	EffectConversationCreated  Effect = "conversation.created"
+	EffectConversationReplied  Effect = "conversation.replied" // counted on the conversation id, once per reply
+	EffectEventCreated         Effect = "event.created"        // counted on the contact id, once per event
+	EffectDataAttributeCreated Effect = "data_attribute.created"
 )
 
 // EndpointStats counts the requests answered for one endpoint.

@@ -46,7 +46,9 @@ type Workspace struct {
 	exports   map[string]*exportJob
 	exportSeq int
 
-	seq struct{ conv, part, ticket, note, person int }
+	attrs []*DataAttribute // data attributes, oldest first
+
+	seq struct{ conv, part, ticket, note, person, attr, message int }
 	rnd *rng // for AddPerson; guarded by mu
 }
 
@@ -300,4 +302,15 @@ func (w *Workspace) indexEmail(c *Contact) {
 func (w *Workspace) merge(from, into *Contact, t int64) {
 	from.MergedInto, from.MergedAt = into.ID, t
 	w.mergedFrom[into.ID] = append(w.mergedFrom[into.ID], from.ID)
+}
+
+// Tags returns the workspace's tags.
+func (w *Workspace) Tags() []Tag {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	out := make([]Tag, 0, len(w.tagOrder))
+	for _, id := range w.tagOrder {
+		out = append(out, *w.tags[id])
+	}
+	return out
 }

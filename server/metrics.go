@@ -14,13 +14,20 @@ const (
 	// the receiver, by result: accepted, duplicate, ping, ignored.
 	MetricWebhookNotifications = "intercom_privacy_webhook_notifications_total"
 	// MetricWebhookRejected counts refused notifications by reason: signature,
-	// malformed, too_large, content_type, method, store_failed, not_configured.
+	// malformed, too_large, content_type, method, unavailable (503, deliver
+	// again later), store_failed, not_configured.
 	MetricWebhookRejected = "intercom_privacy_webhook_rejected_total"
 	// MetricHTTPRequests counts HTTP requests by route and status code.
 	MetricHTTPRequests = "intercom_privacy_http_requests_total"
 	// MetricWebhookApplied counts stored events applied later by the
 	// applier, by result: stored, purged, skipped, failed, deferred.
 	MetricWebhookApplied = "intercom_privacy_webhook_applied_total"
+	// MetricWebhookBatches counts the transactions that stored notifications
+	// together (group commit), by result: committed, failed.
+	MetricWebhookBatches = "intercom_privacy_webhook_batches_total"
+	// MetricWebhookBatchUnits counts the notifications those transactions
+	// held, by result; divided by MetricWebhookBatches it is the batch size.
+	MetricWebhookBatchUnits = "intercom_privacy_webhook_batch_units_total"
 )
 
 var help = map[string]string{
@@ -28,6 +35,8 @@ var help = map[string]string{
 	MetricWebhookRejected:      "Webhook notifications refused, by reason.",
 	MetricHTTPRequests:         "HTTP requests served, by route and status code.",
 	MetricWebhookApplied:       "Stored webhook events applied by the background applier, by result.",
+	MetricWebhookBatches:       "Transactions that stored webhook notifications together, by result.",
+	MetricWebhookBatchUnits:    "Webhook notifications held by those transactions, by result.",
 }
 
 // Metrics is a set of counters with labels, written in the Prometheus text

@@ -1,6 +1,8 @@
 // Package server is intercom-privacy's HTTP server: the Intercom webhook
-// receiver at POST /webhooks/intercom, a liveness check at GET /healthz and
-// plain-text counters at GET /metrics (Prometheus text exposition format).
+// receiver at POST /webhooks/intercom, the liveness and readiness probes at
+// GET /livez and GET /readyz (GET /healthz is an alias of /readyz; see package
+// health) and plain-text counters at GET /metrics (Prometheus text exposition
+// format).
 //
 // The server is thin: webhook.Handler verifies and parses notifications and
 // hands them to a webhook.Sink (contactsync.WebhookSink in production), which
@@ -19,6 +21,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/intercom-privacy/intercom-privacy/health"
 	"github.com/intercom-privacy/intercom-privacy/webhook"
 )
 
@@ -29,7 +32,9 @@ const EnvClientSecret = "INTERCOM_CLIENT_SECRET"
 // Routes served.
 const (
 	PathWebhook = webhook.Path
-	PathHealth  = "/healthz"
+	PathLive    = health.PathLive
+	PathReady   = health.PathReady
+	PathHealth  = health.PathHealth
 	PathMetrics = "/metrics"
 )
 
@@ -60,8 +65,12 @@ type Options struct {
 	MaxBody int64
 	// Logger is the project's redacting logger (discarding when nil).
 	Logger *slog.Logger
-	// Health, when set, is called by GET /healthz; an error answers 503 (the
-	// error is logged, not served).
+	// Readiness holds the readiness conditions answered at GET /readyz and
+	// /healthz (a new health.Checker when nil). Serve stops it when shutdown
+	// begins, so load balancers drain the server while it finishes its requests.
+	Readiness *health.Checker
+	// Health, when set, is one more readiness condition, named "health": an
+	// error answers 503 (the error is logged, not served).
 	Health func(ctx context.Context) error
 	// Gauges, when set, is called by GET /metrics for point-in-time values
 	// (privacy requests by state); an error is logged and the gauges left out.
@@ -89,6 +98,7 @@ type Server struct {
 	log     *slog.Logger
 	metrics *Metrics
 	mux     *http.ServeMux
+	ready   *health.Checker
 }
 
 // New checks o and builds the server. It fails with ErrNoSecret or ErrNoSink.
@@ -109,14 +119,25 @@ func New(o Options) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{opts: o, log: log, metrics: NewMetrics(), mux: http.NewServeMux()}
+	ready := o.Readiness
+	if ready == nil {
+		ready = health.New(health.Options{Logger: log})
+	}
+	if o.Health != nil {
+		ready.Check("health", o.Health)
+	}
+	s := &Server{opts: o, log: log, metrics: NewMetrics(), mux: http.NewServeMux(), ready: ready}
 	wh := webhook.Handler(webhook.HandlerOptions{Secret: o.Secret, MaxBody: o.MaxBody, AppID: o.AppID,
 		Sink: &countingSink{sink: o.Sink, m: s.metrics}, Logger: log})
 	s.mux.Handle(PathWebhook, s.webhookCounter(wh))
-	s.mux.HandleFunc("GET "+PathHealth, s.health)
+	ready.Register(s.mux)
 	s.mux.HandleFunc("GET "+PathMetrics, s.serveMetrics)
 	return s, nil
 }
+
+// Readiness returns the server's readiness conditions (Options.Readiness, or
+// the Checker New made).
+func (s *Server) Readiness() *health.Checker { return s.ready }
 
 // Metrics returns the server's counters (to add the applier's, for example).
 func (s *Server) Metrics() *Metrics { return s.metrics }
@@ -124,9 +145,12 @@ func (s *Server) Metrics() *Metrics { return s.metrics }
 // Handler returns the server's routes wrapped in the request counter and log.
 func (s *Server) Handler() http.Handler { return s.instrument(s.mux) }
 
-// Serve serves on ln until ctx is done, then shuts down gracefully: it stops
-// accepting, waits up to ShutdownTimeout for running requests, and returns
-// nil. A listener failure is returned as an error.
+// Serve serves on ln until ctx is done, then shuts down gracefully: readiness
+// turns false, the listener closes, requests already running (a webhook being
+// stored) finish with their contexts intact, idle connections are closed, and
+// Serve returns nil once the last request is answered, or an error after
+// ShutdownTimeout, when the connections still open are cut (Intercom retries a
+// notification that got no answer). A listener failure is returned as an error.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.Handler(),
@@ -149,6 +173,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("server: %w", err)
 	case <-ctx.Done():
 	}
+	s.ready.Stop()
+	s.log.InfoContext(ctx, "server stopping: finishing running requests", slog.Duration("timeout", s.opts.ShutdownTimeout))
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.ShutdownTimeout)
 	defer cancel()
 	err := srv.Shutdown(sctx)
@@ -174,22 +200,6 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string, ready func(net
 		ready(ln.Addr())
 	}
 	return s.Serve(ctx, ln)
-}
-
-func (s *Server) health(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	if s.opts.Health != nil {
-		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-		defer cancel()
-		if err := s.opts.Health(ctx); err != nil {
-			s.log.WarnContext(r.Context(), "health check failed", slog.String("error", err.Error()))
-			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintln(w, "unavailable")
-			return
-		}
-	}
-	fmt.Fprintln(w, "ok")
 }
 
 func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
@@ -240,7 +250,7 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 // route names the route of a request for logs and metrics (never the raw path).
 func route(r *http.Request) string {
 	switch r.URL.Path {
-	case PathWebhook, PathHealth, PathMetrics:
+	case PathWebhook, PathLive, PathReady, PathHealth, PathMetrics:
 		return r.URL.Path
 	}
 	return "other"
@@ -309,6 +319,8 @@ func rejectReason(code int, sinkCalled bool) string {
 		return "signature"
 	case http.StatusBadRequest:
 		return "malformed"
+	case http.StatusServiceUnavailable:
+		return "unavailable"
 	case http.StatusInternalServerError:
 		if sinkCalled {
 			return "store_failed"

@@ -31,12 +31,19 @@ var (
 	ErrNotDatabase = errors.New("store: file is not a SQLite database")
 	// ErrForeignDatabase: the database holds tables that are not ours.
 	ErrForeignDatabase = errors.New("store: database belongs to another application")
+	// ErrNoDatabase: the database named does not exist, and the caller did not
+	// ask to create it (store.WithCreate).
+	ErrNoDatabase = errors.New("store: no database at this location")
 	// ErrConnect: the database server cannot be reached or refused the login.
 	ErrConnect = errors.New("store: cannot connect to the database")
 	// ErrMigration: a migration failed; the schema stays at the previous version.
 	ErrMigration = errors.New("store: migration failed")
 	// ErrDiskFull: the disk or the database quota is full.
 	ErrDiskFull = errors.New("store: disk full")
+	// ErrBusy: another writer held the database longer than the store waits
+	// (SQLite's busy timeout; a PostgreSQL lock or connection limit). Nothing
+	// was written; the same call may succeed later.
+	ErrBusy = errors.New("store: database busy")
 )
 
 // NotFoundError is returned when a row does not exist. It matches ErrNotFound,

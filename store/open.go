@@ -17,6 +17,11 @@ type Options struct {
 	// "migrate" command uses it to print the version before migrating). The
 	// schema version is still checked.
 	NoMigrate bool
+	// Create lets Open create a database that does not exist yet (a new SQLite
+	// file). Without it a missing file is ErrNoDatabase: a mistyped DATABASE_URL
+	// must not leave the operator with a second, empty database. Only the
+	// commands that set up a database (migrate, keys init) pass it.
+	Create bool
 }
 
 // Option changes Options.
@@ -24,6 +29,9 @@ type Option func(*Options)
 
 // WithoutMigrate returns an Option that sets Options.NoMigrate.
 func WithoutMigrate() Option { return func(o *Options) { o.NoMigrate = true } }
+
+// WithCreate returns an Option that sets Options.Create.
+func WithCreate() Option { return func(o *Options) { o.Create = true } }
 
 // Driver opens a Store for a URL whose scheme it registered.
 type Driver func(ctx context.Context, url string, o Options) (Store, error)

@@ -190,6 +190,11 @@ type RequestFilter struct {
 	// DueBefore, when set, keeps requests whose effective due date (the extended
 	// one if set, else DueAt) is before it.
 	DueBefore time.Time
+	// SubjectRef, when set, keeps the requests of this person (the keyed HMAC of
+	// their primary identifier, a blind index: no plain identifier is needed).
+	SubjectRef string
+	// Types, when non-empty, keeps requests of one of these types.
+	Types []RequestType
 	// Limit caps the result (0: 1000). Results are ordered by ReceivedAt, ID.
 	Limit int
 }

@@ -231,6 +231,9 @@ type Store interface {
 
 	// SchemaVersion returns the highest migration applied (0 for an empty database).
 	SchemaVersion(ctx context.Context) (int, error)
+	// LatestVersion is the highest migration this binary knows: a SchemaVersion
+	// below it means migrations are pending.
+	LatestVersion() int
 	// Migrate applies the migrations not yet applied, each in its own transaction,
 	// and returns the version before and after.
 	Migrate(ctx context.Context) (before, after int, err error)

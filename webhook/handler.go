@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Path is where the server mounts Handler.
@@ -19,14 +20,56 @@ const DefaultMaxBody = 1 << 20
 
 // Sink receives each verified, parsed notification. Accept must be
 // idempotent on n.ID (delivery is at least once): it reports duplicate
-// true, and stores nothing, for an id it has already accepted. A non-nil
-// error makes the handler answer 500 so that Intercom delivers again; the
-// error is logged, so it must not contain personal data. raw is the body as
+// true, and stores nothing, for an id it has already accepted, and it
+// returns only once the notification is durably stored (the handler
+// acknowledges it then). An error matching ErrUnavailable (an
+// *UnavailableError) means it could not take the notification now and
+// stored nothing: the handler answers 503 with Retry-After. Any other
+// non-nil error makes the handler answer 500 so that Intercom delivers
+// again. Errors are logged, so they must not contain personal data. raw is the body as
 // received (it holds personal data; a Sink keeps it only minimised or
 // encrypted). n.ID is empty for a ping; a Sink should acknowledge it
 // without storing.
 type Sink interface {
 	Accept(ctx context.Context, n Notification, raw []byte) (duplicate bool, err error)
+}
+
+// ErrUnavailable: the sink cannot take a notification now (too many waiting
+// to be stored, or the database busy) and stored nothing; delivering it
+// again later will work.
+var ErrUnavailable = errors.New("webhook: receiver busy, deliver again later")
+
+// UnavailableError is the error a Sink returns to have the handler answer 503
+// with a Retry-After header. It matches ErrUnavailable.
+type UnavailableError struct {
+	// RetryAfter is sent in whole seconds, at least 1.
+	RetryAfter time.Duration
+	// Err is the cause (logged, never served).
+	Err error
+}
+
+func (e *UnavailableError) Error() string {
+	if e.Err == nil {
+		return ErrUnavailable.Error()
+	}
+	return ErrUnavailable.Error() + ": " + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// Is matches ErrUnavailable.
+func (e *UnavailableError) Is(target error) bool { return target == ErrUnavailable }
+
+// retryAfterSeconds is the Retry-After value of err: its RetryAfter rounded up
+// to whole seconds, at least 1.
+func retryAfterSeconds(err error) string {
+	d := time.Second
+	var ue *UnavailableError
+	if errors.As(err, &ue) && ue.RetryAfter > d {
+		d = ue.RetryAfter
+	}
+	return strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10)
 }
 
 // SinkFunc adapts a function to Sink.
@@ -68,8 +111,10 @@ type HandlerOptions struct {
 //     MaxBody+1 bytes);
 //   - 401 when the signature is missing, malformed or wrong;
 //   - 400 when the body cannot be read or is not a valid notification;
-//   - 500 when no secret or sink is configured or the sink fails, so that
-//     Intercom redelivers;
+//   - 503 with Retry-After when the sink answers ErrUnavailable (it stored
+//     nothing and cannot take more now), so that Intercom redelivers later;
+//   - 500 when no secret or sink is configured or the sink fails otherwise,
+//     so that Intercom redelivers;
 //   - 200 when the sink accepted the notification, or already had it;
 //   - 200 {"status":"ignored"} when AppID is set and differs.
 //
@@ -154,6 +199,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	dup, err := h.opts.Sink.Accept(r.Context(), n, body)
+	if errors.Is(err, ErrUnavailable) {
+		h.log.WarnContext(r.Context(), "webhook deferred: receiver busy", slog.String("topic", string(n.Topic)), slog.String("id", n.ID), slog.String("error", err.Error()))
+		w.Header().Set("Retry-After", retryAfterSeconds(err))
+		http.Error(w, "Service Unavailable: too many notifications waiting to be stored; deliver again later", http.StatusServiceUnavailable)
+		return
+	}
 	if err != nil {
 		h.log.ErrorContext(r.Context(), "webhook sink failed", slog.String("topic", string(n.Topic)), slog.String("id", n.ID), slog.String("error", err.Error()))
 		http.Error(w, "Internal Server Error: could not store the notification; deliver again", http.StatusInternalServerError)

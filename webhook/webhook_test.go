@@ -461,3 +461,28 @@ func FuzzVerifyParse(f *testing.F) {
 		_, _ = n.Ref()
 	})
 }
+
+// TestHandlerSinkUnavailable: a sink that cannot take a notification now
+// gets 503 with Retry-After in whole seconds (rounded up, at least 1), never
+// 500, and the error's cause is not served.
+func TestHandlerSinkUnavailable(t *testing.T) {
+	body := contactBody("notif_busy", "contact.deleted")
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{&webhook.UnavailableError{RetryAfter: 2500 * time.Millisecond, Err: errors.New("queue full")}, "3"},
+		{&webhook.UnavailableError{RetryAfter: 10 * time.Millisecond}, "1"},
+		{fmt.Errorf("wrapped: %w", &webhook.UnavailableError{RetryAfter: 4 * time.Second}), "4"},
+		{webhook.ErrUnavailable, "1"},
+	} {
+		rec := webhooktest.Post(webhook.Handler(webhook.HandlerOptions{Secret: secret, Sink: &webhooktest.MemorySink{Err: tc.err}}),
+			body, webhook.Sign(secret, body))
+		if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != tc.want {
+			t.Errorf("%v: %d Retry-After %q, want 503 %q", tc.err, rec.Code, rec.Header().Get("Retry-After"), tc.want)
+		}
+		if strings.Contains(rec.Body.String(), "queue full") {
+			t.Errorf("the cause is served: %q", rec.Body.String())
+		}
+	}
+}

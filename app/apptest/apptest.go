@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/app"
+	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
 	"github.com/intercom-privacy/intercom-privacy/sandbox"
 	"github.com/intercom-privacy/intercom-privacy/store/storetest"
@@ -103,6 +104,15 @@ type Target struct {
 	Timeout time.Duration
 }
 
+// Config returns the configuration tests run with: the built-in one, with a
+// controller and a DPO contact (an access package is refused without them).
+func Config() *config.Config {
+	c := config.Default()
+	c.Access.Controller = "Example Trading Ltd, 1 Test Street, Testville"
+	c.Access.ContactDPO = "dpo@example-trading.test"
+	return c
+}
+
 // Open assembles an application on tg, creating the keysets if the database has
 // none; it is closed when the test ends. Tests that serve the sandbox themselves
 // (behind a handler that kills a worker process, say) use it directly.
@@ -112,7 +122,7 @@ func Open(t testing.TB, tg Target) *app.App {
 		tg.Timeout = 10 * time.Second
 	}
 	a, err := app.Open(context.Background(), app.Settings{
-		DatabaseURL: tg.DatabaseURL, MasterKey: tg.MasterKey, InitKeys: true, Actor: tg.Actor, Now: tg.Now,
+		DatabaseURL: tg.DatabaseURL, MasterKey: tg.MasterKey, InitKeys: true, Actor: tg.Actor, Now: tg.Now, Config: Config(),
 		Intercom: intercom.Config{Token: intercom.Token(tg.Token), BaseURL: tg.BaseURL, Timeout: tg.Timeout},
 	})
 	if err != nil {

@@ -182,6 +182,12 @@ func RunWitnessSuite(t *testing.T, open Opener) {
 		rep := ws.Verify(t, ws.Log(t))
 		wantBreak(t, rep, 21, audit.Truncated)
 		wantProblem(t, rep, 25, audit.MissingCheckpoint)
+		if _, ok := ws.Backend.Reader.(audit.HeadReader); ok {
+			// A running process notices too: its publisher refuses.
+			if _, err := ws.Publisher.Publish(ctx); !errors.Is(err, audit.ErrWitnessInconsistent) {
+				t.Fatalf("publish after a rollback: %v, want ErrWitnessInconsistent", err)
+			}
+		}
 	})
 
 	t.Run("rollback_head_not_reset", func(t *testing.T) {

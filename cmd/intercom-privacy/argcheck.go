@@ -87,9 +87,44 @@ func checkAuditText(flag string, f audit.Field, v string) error {
 		return err
 	}
 	if err := c.CheckField(f, v); err != nil {
-		return fmt.Errorf("%s: %w", flag, err)
+		return usageError{&auditTextError{flag: flag, err: err}}
 	}
 	return nil
+}
+
+// auditTextError explains, in the operator's words, why a text for the audit
+// trail (--reason, --verified-by) was refused and what to write instead; it
+// still matches audit.ErrPersonalData or audit.ErrInvalidRecord.
+type auditTextError struct {
+	flag string
+	err  error
+}
+
+func (e *auditTextError) Unwrap() error { return e.err }
+
+func (e *auditTextError) Error() string {
+	var fe *audit.FieldError
+	problem := ""
+	if errors.As(e.err, &fe) {
+		problem = fe.Problem
+	}
+	if errors.Is(e.err, audit.ErrPersonalData) {
+		what := "something that looks like personal data"
+		switch {
+		case strings.Contains(problem, "'@'"):
+			what = "an e-mail address (an '@')"
+		case strings.Contains(problem, "digits"):
+			what = "a long number (it could be a phone, card or account number)"
+		case strings.HasPrefix(problem, "contains "):
+			what = "something that looks like personal data (" + strings.ToLower(strings.TrimPrefix(problem, "contains ")) + ")"
+		}
+		return e.flag + ": the text contains " + what + ". It is kept in the audit trail for years, which must not hold" +
+			" anything that identifies a person; the request id already links it to the person. Say why in general terms" +
+			" instead, e.g. \"more than 500 conversations to review\" or \"identity checked against the account's" +
+			" billing records\", without names, e-mail addresses, phone or account numbers"
+	}
+	return e.flag + ": " + strings.TrimPrefix(problem, "is ") + ": write plain text (letters, digits, spaces and punctuation, no accents or line breaks)" +
+		" of at most " + strconv.Itoa(audit.MaxReasonLen) + " characters"
 }
 
 // Bounds of the numeric flags the CLI checks itself: the packages behind them
@@ -120,13 +155,13 @@ func workerIDOK(id string) bool {
 func (o workerOptions) validate() error {
 	switch {
 	case o.Concurrency < 1 || o.Concurrency > maxConcurrency:
-		return fmt.Errorf("--concurrency (or INTERCOM_PRIVACY_WORKERS) %d: want 1 to %d", o.Concurrency, maxConcurrency)
+		return usagef("--concurrency (or INTERCOM_PRIVACY_WORKERS) %d: want 1 to %d", o.Concurrency, maxConcurrency)
 	case !workerIDOK(o.ID):
-		return errors.New("--id (or INTERCOM_PRIVACY_WORKER_ID): want 1 to 255 of A-Z a-z 0-9 _ . - (a host or process name, never a person's)")
+		return usagef("--id (or INTERCOM_PRIVACY_WORKER_ID): want 1 to 255 of A-Z a-z 0-9 _ . - (a host or process name, never a person's)")
 	case o.LeaseTTL < minLeaseTTL:
-		return fmt.Errorf("--lease-ttl %v: want at least %v (the default is %v)", o.LeaseTTL, minLeaseTTL, dsar.DefaultLeaseTTL)
+		return usagef("--lease-ttl %v: want at least %v (the default is %v)", o.LeaseTTL, minLeaseTTL, dsar.DefaultLeaseTTL)
 	case o.JobTimeout < minJobTimeout:
-		return fmt.Errorf("--job-timeout %v: want at least %v", o.JobTimeout, minJobTimeout)
+		return usagef("--job-timeout %v: want at least %v", o.JobTimeout, minJobTimeout)
 	}
 	return nil
 }
@@ -142,7 +177,7 @@ func checkPositive(flag string, d time.Duration) error {
 // checkServeFlags checks the numeric flags of `serve`.
 func checkServeFlags(maxBody int64, applyInterval, stopWait time.Duration) error {
 	if maxBody < 1 {
-		return fmt.Errorf("--max-body %d: want a positive number of bytes (the default is %d)", maxBody, webhook.DefaultMaxBody)
+		return usagef("--max-body %d: want a positive number of bytes (the default is %d)", maxBody, webhook.DefaultMaxBody)
 	}
 	if err := checkPositive("--apply-interval", applyInterval); err != nil {
 		return err

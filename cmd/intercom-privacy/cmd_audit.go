@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -54,7 +55,7 @@ func (f *auditFlags) keyring(ctx context.Context, st store.Store) (audit.Keyring
 				raw, err = base64.StdEncoding.DecodeString(b64)
 			}
 			if err != nil || len(raw) != ed25519.PublicKeySize {
-				return nil, fmt.Errorf("--public-key #%d is not a base64 Ed25519 public key of %d bytes, optionally as KEYID=BASE64 (the export header's \"public_key\")", i+1, ed25519.PublicKeySize)
+				return nil, usagef("--public-key #%d is not a base64 Ed25519 public key of %d bytes, optionally as KEYID=BASE64 (the export header's \"public_key\")", i+1, ed25519.PublicKeySize)
 			}
 			if id == "" {
 				id = vault.KeyIDForPublicKey(raw)
@@ -90,7 +91,7 @@ func newAuditCmd() *cobra.Command {
 		Short: "Verify and export the tamper-evident audit trail",
 		Long: `The audit trail is an append-only chain of records: each holds the SHA-256
 hash of the one before it, and Ed25519-signed checkpoints are written at the
-end of every run and every 1000 records. Records hold no personal data: the
+end of every run and request step, and every 256 records. Records hold no personal data: the
 person is a keyed HMAC reference, objects are Intercom ids and counts.
 
   audit verify   walk the whole chain and every checkpoint; report the first
@@ -98,42 +99,64 @@ person is a keyed HMAC reference, objects are Intercom ids and counts.
                  record, or bad checkpoint signature)
   audit export   write the chain as JSON lines for an auditor, with the public
                  key needed to check the signatures
+  audit prune    remove records older than the audit retention, under a signed
+                 prune record (the only way records are ever removed)
+
+Every checkpoint is also appended to a witness kept outside the database when
+` + audit.EnvWitness + ` (or audit.witness in the configuration) names one: a
+file path (appended and fsync'd; copy it to a backup or an object-lock bucket) or
+an https:// URL that receives each checkpoint as a POST. serve, worker and
+dsar --wait sign the unsigned tail every audit.checkpoint_interval (10s) and
+every audit.checkpoint_every records (256); each request step signs its records.
 
 Audit records are never removed by anything automatic before the configured
 audit retention (7 years by default, never less than 24 months).`,
 	}
-	cmd.AddCommand(newAuditVerifyCmd(), newAuditExportCmd())
+	cmd.AddCommand(newAuditVerifyCmd(), newAuditExportCmd(), newAuditPruneCmd())
 	return cmd
 }
 
 // brokenChainError is returned when verification finds a broken link; the
-// process exits with status 2 so scripts can tell it from a failure to run.
+// process exits with exitAuditBroken so scripts can tell it from a failure to run.
 type brokenChainError struct{ b *audit.Break }
 
 func (e brokenChainError) Error() string {
 	return fmt.Sprintf("audit chain broken at record %d (%s)", e.b.Seq, e.b.Kind)
 }
 func (e brokenChainError) Unwrap() error { return e.b }
-func (e brokenChainError) ExitCode() int { return 2 }
+func (e brokenChainError) ExitCode() int { return int(exitAuditBroken) }
 
 // reportJSON is the --json form of a verification report.
 type reportJSON struct {
-	OK             bool         `json:"ok"`
-	Records        int64        `json:"records"`
-	LastSeq        int64        `json:"last_seq"`
-	LastHash       string       `json:"last_hash,omitempty"`
-	Checkpoints    int64        `json:"checkpoints"`
-	LastCheckpoint int64        `json:"last_checkpoint"`
-	Unsigned       int64        `json:"unsigned"`
-	Keys           []string     `json:"key_ids"`
-	Break          *audit.Break `json:"break,omitempty"`
+	OK             bool                 `json:"ok"`
+	Records        int64                `json:"records"`
+	FirstSeq       int64                `json:"first_seq"`
+	LastSeq        int64                `json:"last_seq"`
+	LastHash       string               `json:"last_hash,omitempty"`
+	Checkpoints    int64                `json:"checkpoints"`
+	LastCheckpoint int64                `json:"last_checkpoint"`
+	Unsigned       int64                `json:"unsigned"`
+	UnsignedSince  *time.Time           `json:"unsigned_since,omitempty"`
+	UnsignedAgeSec *float64             `json:"unsigned_age_seconds,omitempty"`
+	Witness        *audit.WitnessReport `json:"witness,omitempty"`
+	// WitnessedSize is the record count of the latest witnessed checkpoint
+	// (0 without a witness).
+	WitnessedSize int64         `json:"witnessed_size"`
+	Prunes        []audit.Prune `json:"prunes"`
+	Keys          []string      `json:"key_ids"`
+	Break         *audit.Break  `json:"break,omitempty"`
+	Problems      []audit.Break `json:"problems"`
+	// NotDetectable lists, without a witness, the changes the database
+	// alone cannot reveal.
+	NotDetectable []string `json:"not_detectable_without_witness,omitempty"`
 }
 
 func newAuditVerifyCmd() *cobra.Command {
 	var (
-		f      auditFlags
-		asJSON bool
-		file   string
+		f       auditFlags
+		asJSON  bool
+		file    string
+		witness string
 	)
 	cmd := &cobra.Command{
 		Use:   "verify",
@@ -150,6 +173,21 @@ which every run does at its end, to sign them).
 The signing public key comes from --public-key (no secrets needed: an auditor
 can use the key from an export header) or else from the vault, which needs
 ` + vault.EnvMasterKey + ` or --master-key-file.
+
+With --witness, verify also compares the database with the witness log (the
+file that INTERCOM_PRIVACY_AUDIT_WITNESS names, where every signed checkpoint is
+appended as it is written, and that is kept outside the database): it fails when
+the database has fewer records than a witnessed checkpoint, a different hash at a
+witnessed size, or lacks a witnessed checkpoint, and says which. For a URL
+witness, download its log (the notes it received, each followed by a blank line)
+and pass that file. Without a witness, verify says which changes the database
+alone cannot reveal: a writer who drops the append-only triggers can delete the
+checkpoints and re-hash, or roll the database back to an earlier state.
+
+The report gives the records, the checkpoints, the size the witness holds, the
+unsigned tail (records after the last checkpoint: how many, and since when), the
+signed prunes accepted (a missing beginning is accepted only under one), and
+every problem with its kind and the first record it affects.
 
 With --file, verify checks an export written by ` + "`audit export`" + ` instead of the
 database (no database and no master key needed). Pin the key with --public-key:
@@ -198,16 +236,41 @@ Exit status: 0 when the chain verifies, 2 when it is broken, 1 on any other erro
 				}
 				src = st
 			}
-			rep, err := audit.Verify(ctx, src, keys)
+			var opts audit.VerifyOptions
+			if witness != "" {
+				wl, err := readWitnessFile(witness, keys)
+				if err != nil {
+					return err
+				}
+				opts.Witness = &wl
+			}
+			rep, err := audit.VerifyWith(ctx, src, keys, opts)
 			if err != nil {
 				return err
 			}
 			out := cmd.OutOrStdout()
+			now := time.Now()
 			if asJSON {
-				j := reportJSON{OK: rep.OK(), Records: rep.Records, LastSeq: rep.LastSeq, Checkpoints: rep.Checkpoints,
-					LastCheckpoint: rep.LastCheckpoint, Unsigned: rep.Unsigned, Break: rep.Break}
+				j := reportJSON{OK: rep.OK(), Records: rep.Records, FirstSeq: rep.FirstSeq, LastSeq: rep.LastSeq, Checkpoints: rep.Checkpoints,
+					LastCheckpoint: rep.LastCheckpoint, Unsigned: rep.Unsigned, Witness: rep.Witness, Prunes: rep.Prunes,
+					Break: rep.Break, Problems: rep.Problems}
+				if j.Prunes == nil {
+					j.Prunes = []audit.Prune{}
+				}
+				if j.Problems == nil {
+					j.Problems = []audit.Break{}
+				}
 				if len(rep.LastHash) > 0 {
 					j.LastHash = hex.EncodeToString(rep.LastHash)
+				}
+				if !rep.UnsignedSince.IsZero() {
+					since, age := rep.UnsignedSince, now.Sub(rep.UnsignedSince).Seconds()
+					j.UnsignedSince, j.UnsignedAgeSec = &since, &age
+				}
+				if rep.Witness != nil {
+					j.WitnessedSize = rep.Witness.Size
+				} else {
+					j.NotDetectable = audit.NotDetectableWithoutWitness
 				}
 				for _, k := range keys {
 					j.Keys = append(j.Keys, k.KeyID)
@@ -218,7 +281,7 @@ Exit status: 0 when the chain verifies, 2 when it is broken, 1 on any other erro
 					return err
 				}
 			} else {
-				printReport(out, &rep)
+				printReport(out, &rep, now)
 			}
 			if rep.Break != nil {
 				return brokenChainError{rep.Break}
@@ -229,7 +292,32 @@ Exit status: 0 when the chain verifies, 2 when it is broken, 1 on any other erro
 	f.add(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	cmd.Flags().StringVar(&file, "file", "", "verify this export file (written by audit export; - for standard input) instead of the database")
+	cmd.Flags().StringVar(&witness, "witness", defaultWitnessFile(),
+		"witness log to compare with: the file every checkpoint was appended to (default: "+audit.EnvWitness+" when it names a file), or a URL witness's downloaded log")
 	return cmd
+}
+
+// defaultWitnessFile is the witness of the environment when it is a file.
+func defaultWitnessFile() string {
+	w := strings.TrimSpace(os.Getenv(audit.EnvWitness))
+	if strings.Contains(w, "://") {
+		return ""
+	}
+	return w
+}
+
+// readWitnessFile reads and checks a witness log.
+func readWitnessFile(name string, keys audit.Keyring) (audit.WitnessLog, error) {
+	fh, err := os.Open(name)
+	if err != nil {
+		return audit.WitnessLog{}, fmt.Errorf("audit verify: --witness: %w", err)
+	}
+	defer fh.Close()
+	wl, err := audit.ReadWitnessLog(fh, keys)
+	if err != nil {
+		return wl, fmt.Errorf("audit verify: the witness log %s cannot be trusted: %w", name, err)
+	}
+	return wl, nil
 }
 
 // openExportFile opens an export for random access: a regular file as it
@@ -262,28 +350,52 @@ func openExportFile(stdin io.Reader, name string) (io.ReaderAt, int64, func(), e
 	return bytes.NewReader(b), int64(len(b)), func() {}, nil
 }
 
-func printReport(w io.Writer, rep *audit.Report) {
+func printReport(w io.Writer, rep *audit.Report, now time.Time) {
 	if rep.Break != nil {
-		fmt.Fprintf(w, "audit chain BROKEN at record %d: %s\n  %s\n", rep.Break.Seq, rep.Break.Kind, rep.Break.Detail)
+		fmt.Fprintf(w, "audit chain BROKEN: %d problem(s), the first at record %d\n", len(rep.Problems), rep.Break.Seq)
+		for _, p := range rep.Problems {
+			fmt.Fprintf(w, "  record %d: %s: %s\n", p.Seq, p.Kind, p.Detail)
+		}
 		fmt.Fprintf(w, "read %d records and %d checkpoints; ", rep.Records, rep.Checkpoints)
 		if rep.LastCheckpoint > 0 {
 			fmt.Fprintf(w, "the last checkpoint that verified before the break is at record %d\n", rep.LastCheckpoint)
 		} else {
 			fmt.Fprintln(w, "no checkpoint verified before the break")
 		}
-		return
-	}
-	if rep.Records == 0 {
+	} else if rep.Records == 0 {
 		fmt.Fprintln(w, "audit chain OK: empty (no records yet)")
+	} else {
+		fmt.Fprintf(w, "audit chain OK: %d records (%d to %d), %d checkpoints, last record %d (hash %x)\n",
+			rep.Records, rep.FirstSeq, rep.LastSeq, rep.Checkpoints, rep.LastSeq, rep.LastHash)
+		if rep.Unsigned > 0 {
+			fmt.Fprintf(w, "unsigned tail: %d record(s) after the last checkpoint (record %d), the oldest from %s (%s ago): protected by the hash chain only until the next checkpoint\n",
+				rep.Unsigned, rep.LastCheckpoint, rep.UnsignedSince.Format(time.RFC3339), now.Sub(rep.UnsignedSince).Round(time.Second))
+		} else {
+			fmt.Fprintf(w, "unsigned tail: none; every record is covered by a signed checkpoint (last at record %d)\n", rep.LastCheckpoint)
+		}
+	}
+	if len(rep.Prunes) == 0 {
+		fmt.Fprintln(w, "prunes: none (the chain starts at record 1)")
+	}
+	for _, p := range rep.Prunes {
+		fmt.Fprintf(w, "prune accepted: records %d to %d removed on %s under a %d-month audit retention (prune record %d)\n",
+			p.FromSeq, p.ToSeq, p.Time.Format(time.DateOnly), p.RetentionMonths, p.Seq)
+	}
+	if wr := rep.Witness; wr != nil {
+		if wr.Size == 0 {
+			fmt.Fprintln(w, "witness: holds no checkpoint yet")
+		} else {
+			fmt.Fprintf(w, "witness: %d checkpoint(s), the latest of %d records signed %s; %d signed record(s) not yet witnessed (lag), %d record(s) after the witnessed size\n",
+				wr.Checkpoints, wr.Size, wr.At.Format(time.RFC3339), wr.Lag, wr.Unwitnessed)
+		}
+		if wr.TornTail {
+			fmt.Fprintln(w, "witness: the log ends in an incomplete entry (a write cut short); it was ignored")
+		}
 		return
 	}
-	fmt.Fprintf(w, "audit chain OK: %d records, %d checkpoints, last record %d (hash %x)\n",
-		rep.Records, rep.Checkpoints, rep.LastSeq, rep.LastHash)
-	if rep.Unsigned > 0 {
-		fmt.Fprintf(w, "%d records after the last checkpoint (record %d) are not signed yet: they are protected by the hash chain only\n",
-			rep.Unsigned, rep.LastCheckpoint)
-	} else {
-		fmt.Fprintf(w, "every record is covered by a signed checkpoint (last at record %d)\n", rep.LastCheckpoint)
+	fmt.Fprintf(w, "no witness given (--witness or %s): from the database alone, verify cannot detect\n", audit.EnvWitness)
+	for _, s := range audit.NotDetectableWithoutWitness {
+		fmt.Fprintf(w, "  - %s\n", s)
 	}
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/deadline"
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
+	"github.com/intercom-privacy/intercom-privacy/retention"
 	"github.com/intercom-privacy/intercom-privacy/sandbox"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/vault"
@@ -144,7 +145,7 @@ func runDemo(ctx context.Context, out, errw io.Writer, both, asJSON, keep bool, 
 	}
 	dbURL := "sqlite://" + filepath.Join(dir, "demo.db")
 	a, err := app.Open(ctx, app.Settings{
-		DatabaseURL: dbURL, MasterKey: master, InitKeys: true, Actor: "demo", Config: config.Default(),
+		DatabaseURL: dbURL, MasterKey: master, InitKeys: true, Actor: "demo", Config: demoConfig(),
 		Intercom: intercom.Config{Token: intercom.Token(l.Server.Token()), BaseURL: l.URL, Timeout: 10 * time.Second},
 		Logger:   slog.Default(),
 	})
@@ -152,6 +153,7 @@ func runDemo(ctx context.Context, out, errw io.Writer, both, asJSON, keep bool, 
 		return err
 	}
 	defer a.Close()
+	a.DSAR.RetentionText = retention.Default().Describe()
 
 	var rep demoReport
 	rep.Throwaway.Store = filepath.Join(dir, "demo.db")
@@ -202,7 +204,7 @@ func runDemo(ctx context.Context, out, errw io.Writer, both, asJSON, keep bool, 
 		}
 		rep.Requests = append(rep.Requests, dr)
 	}
-	if err := a.Checkpoint(ctx); err != nil {
+	if err := a.FinishRun(ctx); err != nil {
 		return err
 	}
 	if rep.Audit, err = a.VerifyAudit(ctx); err != nil {
@@ -216,7 +218,7 @@ func runDemo(ctx context.Context, out, errw io.Writer, both, asJSON, keep bool, 
 		printDemoRequest(out, dr)
 	}
 	fmt.Fprintln(out, "\naudit verify:")
-	printReport(out, &rep.Audit)
+	printReport(out, &rep.Audit, time.Now())
 	fmt.Fprintf(out, "\ndone in %s. Next: `intercom-privacy sandbox` serves this workspace for the real commands (dsar access|erase, worker, list, show).\n", rep.Elapsed)
 	if !rep.Audit.OK() {
 		return rep.Audit.Err()
@@ -346,4 +348,14 @@ func demoPackageFiles(ctx context.Context, a *app.App, r store.Request) ([]demoF
 		return out, nil
 	}
 	return nil, errors.New("demo: the access package has no manifest.json")
+}
+
+// demoConfig is the built-in configuration with a demo controller and DPO
+// contact: outside the demo an access package is refused until the operator
+// sets access.controller and access.contact_dpo.
+func demoConfig() *config.Config {
+	c := config.Default()
+	c.Access.Controller = "Demo Company Ltd (intercom-privacy demo)"
+	c.Access.ContactDPO = "dpo@demo-company.example"
+	return c
 }

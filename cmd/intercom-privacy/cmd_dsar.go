@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,7 +15,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/riverqueue/river"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
@@ -60,7 +60,7 @@ func newDsarFileCmd(kind string) *cobra.Command {
 		emails, phones, externalIDs, contacts []string
 		jurisdiction, channel, verifiedBy     string
 		receivedAt                            string
-		both, wait, asJSON                    bool
+		both, wait, asJSON, fileNew           bool
 		timeout                               time.Duration
 	)
 	what := map[string]string{
@@ -77,7 +77,18 @@ be found by search: give their Intercom id with --contact-id.
 
 The request is stored with its legal clock, its identifiers encrypted, the
 requester's identity recorded as verified (--verified-by says how), and queued for
-a worker. With --wait this process runs it to its end and shows progress.` + map[string]string{
+a worker. With --wait this process runs it to its end and shows progress; it runs
+only this request, never another one in the queue.
+
+Running the same command again (after Ctrl-C, a crash, or a lost terminal) does
+not file a second request: it finds the open request of the same type for the
+same person (through the keyed hash of the identifier, no plain value is looked
+up), says so, and carries on with it. A request left by a process that was killed
+is taken over once its claim expires (2 minutes). --new files a separate request.
+
+If Intercom refuses the access token, or a permission the request needs, --wait
+stops with the reason and what to fix (exit code 5); the request is kept, and the
+workers retry it until it is fixed.` + map[string]string{
 			"access": `
 
 The access package (a zip: data.json with its schema, CSV files, report.html,
@@ -103,7 +114,7 @@ contacts recoverable for 7 days before they are gone for good.`}[kind],
 			}
 			j, err := deadline.ParseJurisdiction(jurisdiction)
 			if err != nil {
-				return fmt.Errorf("--jurisdiction: %w", err)
+				return usagef("--jurisdiction: %w", err)
 			}
 			// Checked before anything is filed: a value the audit trail refuses
 			// would leave a request filed but not verified.
@@ -112,10 +123,10 @@ contacts recoverable for 7 days before they are gone for good.`}[kind],
 			}
 			received, err := parseReceived(receivedAt, time.Now())
 			if err != nil {
-				return fmt.Errorf("--received-at: %w", err)
+				return usagef("--received-at: %w", err)
 			}
 			if timeout < 0 {
-				return fmt.Errorf("--timeout %v: want 0 (no limit) or a positive duration", timeout)
+				return usagef("--timeout %v: want 0 (no limit) or a positive duration", timeout)
 			}
 			a, err := af.open(ctx, cliActor())
 			if err != nil {
@@ -127,13 +138,21 @@ contacts recoverable for 7 days before they are gone for good.`}[kind],
 					return err
 				}
 			}
-			r, err := a.DSAR.Submit(ctx, dsar.Submission{Type: typ, Jurisdiction: j, Channel: channel, ReceivedAt: received,
-				Identifiers: dsar.Identifiers{Emails: emails, Phones: phones, ExternalIDs: externalIDs, ContactIDs: contacts}})
+			ids := dsar.Identifiers{Emails: emails, Phones: phones, ExternalIDs: externalIDs, ContactIDs: contacts}
+			r, attached, err := openOrFile(ctx, a, typ, ids, fileNew, func() (store.Request, error) {
+				return a.DSAR.Submit(ctx, dsar.Submission{Type: typ, Jurisdiction: j, Channel: channel, ReceivedAt: received, Identifiers: ids})
+			})
 			if err != nil {
 				return err
 			}
-			if r, err = a.DSAR.Verify(ctx, r.ID, verifiedBy); err != nil {
-				return fmt.Errorf("request %s filed but not verified (record it with 'dsar verify %s --verified-by HOW'): %w", r.ID, r.ID, err)
+			if attached && !asJSON {
+				fmt.Fprintf(cmd.ErrOrStderr(), "an open %s request for this person exists: %s (%s, filed %s); carrying on with it instead of filing another (--new files a separate one)\n",
+					r.Type, r.ID, r.State, r.ReceivedAt.Format("2006-01-02 15:04"))
+			}
+			if r.State == store.StateReceived {
+				if r, err = a.DSAR.Verify(ctx, r.ID, verifiedBy); err != nil {
+					return fmt.Errorf("request %s filed but not verified (record it with 'dsar verify %s --verified-by HOW'): %w", r.ID, r.ID, err)
+				}
 			}
 			if err := enqueueRequest(ctx, a, r.ID); err != nil {
 				return fmt.Errorf("request %s filed; queueing it failed (a worker queues it on start): %w", r.ID, err)
@@ -148,7 +167,7 @@ contacts recoverable for 7 days before they are gone for good.`}[kind],
 				fmt.Fprintln(out, "queued: run `intercom-privacy worker` to process it, or file with --wait")
 				return nil
 			}
-			if !asJSON {
+			if !asJSON && !attached {
 				fmt.Fprintf(cmd.ErrOrStderr(), "filed %s (%s, %s, due %s); running it now\n", r.ID, r.Type, r.Jurisdiction, r.DueAt.Format("2006-01-02"))
 			}
 			if timeout > 0 {
@@ -184,7 +203,31 @@ contacts recoverable for 7 days before they are gone for good.`}[kind],
 	f.BoolVar(&wait, "wait", false, "run the request in this process until it ends, showing progress on a terminal")
 	f.BoolVar(&asJSON, "json", false, "print the request as JSON")
 	f.DurationVar(&timeout, "timeout", 0, "with --wait, give up waiting after this long (0: no limit; the request keeps its progress)")
+	f.BoolVar(&fileNew, "new", false, "file a new request even if an open one of the same type exists for this person (by default the command attaches to it)")
 	return cmd
+}
+
+// openOrFile returns the open request of type typ for the same person with the
+// same identifiers (attached true), so that running a command again after Ctrl-C
+// or a crash carries on with the request it filed instead of filing a second;
+// otherwise it files one with file. An open request for the same person filed with
+// other identifiers is refused (exitUsage) unless fileNew: the operator decides.
+func openOrFile(ctx context.Context, a *app.App, typ store.RequestType, ids dsar.Identifiers, fileNew bool,
+	file func() (store.Request, error)) (store.Request, bool, error) {
+	if !fileNew {
+		r, same, err := a.DSAR.OpenFor(ctx, typ, ids)
+		switch {
+		case err == nil && same:
+			return r, true, nil
+		case err == nil:
+			return store.Request{}, false, usagef("an open %s request for this person exists (%s, %s), filed with other identifiers: "+
+				"let it finish (dsar show %s), cancel it, or give --new to file a separate request", r.Type, r.ID, r.State, r.ID)
+		case !errors.Is(err, dsar.ErrNotFound):
+			return store.Request{}, false, err
+		}
+	}
+	r, err := file()
+	return r, false, err
 }
 
 // enqueueRequest queues request id for a worker (River on the application's
@@ -199,69 +242,99 @@ func enqueueRequest(ctx context.Context, a *app.App, id string) error {
 	return err
 }
 
-// runInProcess runs River workers in this process until every request in ids is
-// finished (or ctx ends), showing progress on w when w is a terminal and one line
-// per step otherwise.
+// runInProcess runs the requests in ids in this process, one after the other, to
+// their end (or until ctx ends), showing progress on w when w is a terminal and
+// one line per step otherwise. It runs only these requests, never another queued
+// one: each is run directly under its lease (dsar.Service.RunWith), while its
+// River job stays queued for the workers, so a process killed here leaves the
+// request to a worker, or to the same command run again, once the lease expires.
+//
+// A request held by another worker is waited for; a request left by a process that
+// died is taken over when its lease expires (dsar.DefaultLeaseTTL). A paused request
+// (Intercom refused the token or a permission) ends the wait with a *waitPausedError
+// (exit code exitPaused) saying why and how to fix it; the workers keep retrying it.
+// Other failures are retried here with a capped backoff, each reported once.
 func runInProcess(ctx context.Context, a *app.App, ids []string, w io.Writer) error {
 	if err := a.RequireIntercom(); err != nil {
 		return err
 	}
+	defer a.StartCheckpointer(ctx)() // signs and witnesses the audit tail; last checkpoint on return
 	p := newProgressPrinter(w)
-	workers := river.NewWorkers()
-	dsar.RegisterWorkersWith(workers, a.DSAR, dsar.RunOptions{Progress: p.report})
-	q, err := jobs.Open(ctx, a.Settings.DatabaseURL, jobs.Options{Workers: workers, MaxWorkers: 2,
-		FetchPollInterval: 100 * time.Millisecond, Logger: a.Logger})
-	if err != nil {
-		return err
-	}
-	defer q.Close()
-	events, cancelSub := q.Subscribe(river.EventKindJobFailed, river.EventKindJobSnoozed)
-	defer cancelSub()
+	defer p.finish()
 	for _, id := range ids {
-		if _, err := dsar.Enqueue(ctx, q, id); err != nil {
+		if err := runOneInProcess(ctx, a, id, p); err != nil {
 			return err
 		}
 	}
-	if err := q.Start(ctx); err != nil {
-		return err
+	return nil
+}
+
+func runOneInProcess(ctx context.Context, a *app.App, id string, p *progressPrinter) error {
+	backoff := time.Second
+	lastNote := ""
+	note := func(s string) {
+		if s != lastNote {
+			p.note(s)
+			lastNote = s
+		}
 	}
-	defer func() {
-		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		_ = q.Stop(stopCtx)
-	}()
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		open := 0
-		for _, id := range ids {
+	for attempt := 1; ; attempt++ {
+		err := a.DSAR.RunWith(ctx, id, dsar.RunOptions{Progress: p.report})
+		var paused *dsar.PausedError
+		wait := backoff
+		switch {
+		case err == nil:
 			r, err := a.DSAR.Get(ctx, id)
 			if err != nil {
 				return err
 			}
-			if !dsar.Finished(r.State) {
-				open++
+			if dsar.Finished(r.State) {
+				return nil
 			}
-		}
-		if open == 0 {
-			p.finish()
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			p.finish()
-			return fmt.Errorf("stopped waiting (%w); the requests keep their progress and a worker finishes them", context.Cause(ctx))
-		case ev := <-events:
-			if ev != nil && ev.Job != nil && len(ev.Job.Errors) > 0 {
-				last := ev.Job.Errors[len(ev.Job.Errors)-1]
-				p.note(fmt.Sprintf("attempt %d failed, River retries it: %s", ev.Job.Attempt, last.Error))
-			} else if ev != nil && ev.Kind == river.EventKindJobSnoozed {
-				p.note("request waiting (paused or held by another worker); it is retried shortly")
+			// not finished (should not happen): look again after the backoff
+		case errors.As(err, &paused):
+			pause, _, perr := a.DSAR.Paused(context.WithoutCancel(ctx), id)
+			if perr != nil || pause.Reason == "" {
+				pause = dsar.Pause{Reason: paused.Reason}
 			}
-		case <-tick.C:
+			return &waitPausedError{id: id, pause: pause}
+		case errors.Is(err, dsar.ErrLeaseHeld):
+			l, _ := a.DSAR.LeaseOf(ctx, id)
+			until := l.Until.Sub(time.Now()).Round(time.Second)
+			note(fmt.Sprintf("%s is claimed by worker %s (until %s, unless renewed): waiting; a claim left by a process that died is taken over when it expires",
+				id, l.Owner, l.Until.Local().Format("15:04:05")))
+			wait = min(max(until/2, time.Second), 10*time.Second)
+		case ctx.Err() != nil:
+			return fmt.Errorf("stopped waiting (%w); %s keeps its progress: run the same command again, or let a worker finish it", context.Cause(ctx), id)
+		default:
+			note(fmt.Sprintf("attempt %d of %s failed, retrying in %s: %v", attempt, id, backoff, err))
+			backoff = min(backoff*2, 30*time.Second)
+		}
+		if wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return fmt.Errorf("stopped waiting (%w); %s keeps its progress: run the same command again, or let a worker finish it", context.Cause(ctx), id)
+			case <-t.C:
+			}
 		}
 	}
 }
+
+// waitPausedError ends `--wait` when the request is paused: the reason and the fix,
+// and the exit code exitPaused. The request stays queued; the workers retry it.
+type waitPausedError struct {
+	id    string
+	pause dsar.Pause
+}
+
+func (e *waitPausedError) Error() string {
+	return fmt.Sprintf("request %s is paused (%s): %s; it is kept and a worker resumes it once that is fixed (or run the same command again)",
+		e.id, e.pause.Reason, e.pause.Fix())
+}
+
+func (e *waitPausedError) ExitCode() int { return int(exitPaused) }
 
 // progressPrinter shows run progress: one rewritten line on a terminal, one line
 // per finished step otherwise.
@@ -348,6 +421,11 @@ type requestJSON struct {
 	Paused          string           `json:"paused,omitempty"`
 	Outcome         json.RawMessage  `json:"outcome,omitempty"`
 	Steps           []stepView       `json:"steps,omitempty"`
+	// EarlierRequests are the requests the same person filed within the repeat
+	// window before this one (GDPR Art. 12(5)), for the operator to judge.
+	EarlierRequests []string `json:"earlier_requests_in_window,omitempty"`
+	// Notices are the notices owed to the recipients of the data.
+	Notices []noticeView `json:"recipient_notices,omitempty"`
 }
 
 func tp(t time.Time) *time.Time {
@@ -371,11 +449,28 @@ func requestView(a *app.App, r store.Request) requestJSON {
 	return v
 }
 
-// withSteps adds the request's steps (bookkeeping rows hidden) and its pause state.
+// withSteps adds the request's steps (bookkeeping rows hidden), its pause state, the
+// same person's earlier requests in the repeat window and the recipient notices.
 func withSteps(ctx context.Context, a *app.App, v requestJSON) (requestJSON, error) {
 	steps, err := a.Store.Steps(ctx, v.ID)
 	if err != nil {
 		return v, err
+	}
+	if r, err := a.Store.GetRequest(ctx, v.ID); err == nil {
+		earlier, err := a.DSAR.EarlierRequests(ctx, r)
+		if err != nil {
+			return v, err
+		}
+		for _, e := range earlier {
+			v.EarlierRequests = append(v.EarlierRequests, e.ID)
+		}
+	}
+	notices, err := a.Store.NoticesByRequest(ctx, v.ID)
+	if err != nil {
+		return v, err
+	}
+	for _, n := range notices {
+		v.Notices = append(v.Notices, viewNotice(n))
 	}
 	for _, s := range steps {
 		if s.Name == "_pause" && s.State == store.StepPending {
@@ -450,7 +545,19 @@ func printShow(ctx context.Context, w io.Writer, a *app.App, r store.Request) er
 	if v.DenialReason != "" {
 		fmt.Fprintf(tw, "denied\t%s\n", v.DenialReason)
 	}
+	if len(v.EarlierRequests) > 0 {
+		fmt.Fprintf(tw, "repeat\tthe same person filed %s within %d days before this one (GDPR Art. 12(5)): judge whether it is manifestly unfounded or excessive; to refuse, 'dsar deny %s --reason ...'\n",
+			strings.Join(v.EarlierRequests, ", "), a.Config.Requests.RepeatWindowDays, v.ID)
+	}
 	tw.Flush()
+	if len(v.Notices) > 0 {
+		fmt.Fprintln(w, "\nrecipients told (GDPR Art. 19):")
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, n := range v.Notices {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", n.Recipient, n.Method, n.State, n.ID)
+		}
+		tw.Flush()
+	}
 	if len(v.Steps) > 0 {
 		fmt.Fprintln(w, "\nsteps:")
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -471,6 +578,14 @@ func printShow(ctx context.Context, w io.Writer, a *app.App, r store.Request) er
 			if len(o.Systems) > 0 {
 				fmt.Fprintf(w, "  systems purged: %s\n", strings.Join(o.Systems, ", "))
 			}
+			if o.Result == "nothing_found" && len(o.Searched) > 0 {
+				kinds := make([]string, 0, len(o.Searched))
+				for k, n := range o.Searched {
+					kinds = append(kinds, fmt.Sprintf("%s ×%d", k, n))
+				}
+				slices.Sort(kinds)
+				fmt.Fprintf(w, "  nothing found; identifiers searched: %s\n", strings.Join(kinds, ", "))
+			}
 			if o.EvidenceSHA256 != "" {
 				fmt.Fprintf(w, "  verification evidence sha256: %s\n", o.EvidenceSHA256)
 			}
@@ -479,7 +594,7 @@ func printShow(ctx context.Context, w io.Writer, a *app.App, r store.Request) er
 					fmt.Fprintf(w, "  note: %s\n", n.Text)
 				}
 			}
-			if o.Type != store.RequestAccess {
+			if o.Type != store.RequestAccess && slices.Contains(o.Systems, "intercom") {
 				fmt.Fprintf(w, "  note: %s\n", dsar.RecoveryWindowNotice)
 			}
 		}
@@ -562,7 +677,7 @@ days ("due soon") or past their deadline ("OVERDUE").`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			if limit < 1 {
-				return fmt.Errorf("--limit %d: want at least 1 (the default is 1000)", limit)
+				return usagef("--limit %d: want at least 1 (the default is 1000)", limit)
 			}
 			f := store.RequestFilter{Limit: limit}
 			for _, s := range states {
@@ -570,14 +685,14 @@ days ("due soon") or past their deadline ("OVERDUE").`,
 				switch st {
 				case store.StateReceived, store.StateVerified, store.StateInProgress, store.StateCompleted, store.StateDenied, store.StateCancelled:
 				default:
-					return fmt.Errorf("--state %s: use received, verified, in_progress, completed, denied or cancelled", shownArg(s))
+					return usagef("--state %s: use received, verified, in_progress, completed, denied or cancelled", shownArg(s))
 				}
 				f.States = append(f.States, st)
 			}
 			if dueWithin != "" {
 				d, err := parseDays(dueWithin)
 				if err != nil {
-					return fmt.Errorf("--due-within: %w", err)
+					return usagef("--due-within: %w", err)
 				}
 				f.DueBefore = time.Now().Add(d)
 			}
@@ -727,7 +842,7 @@ data.`,
 		},
 		func(ctx context.Context, a *app.App, id string) (store.Request, error) {
 			if strings.TrimSpace(reason) == "" {
-				return store.Request{}, errors.New("--reason is required: the person must be told why")
+				return store.Request{}, usagef("--reason is required: the person must be told why")
 			}
 			// dsar stores the extension reason with the request and does not
 			// check it: hold it to the audit trail's rule here.
@@ -787,7 +902,7 @@ after that, run the access request again.`,
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			ctx := cmd.Context()
 			if outPath == "" {
-				return errors.New("--out FILE is required (the package holds personal data: it is never written to standard output)")
+				return usagef("--out FILE is required (the package holds personal data: it is never written to standard output)")
 			}
 			a, err := af.open(ctx, cliActor())
 			if err != nil {

@@ -29,7 +29,7 @@ data (no names, e-mail addresses or numbers).`,
 		},
 		func(ctx context.Context, a *app.App, id string) (store.Request, error) {
 			if verifiedBy == "" {
-				return store.Request{}, fmt.Errorf("--verified-by is required: say how the identity was verified")
+				return store.Request{}, usagef("--verified-by is required: say how the identity was verified")
 			}
 			if err := checkAuditText("--verified-by", audit.FieldReason, verifiedBy); err != nil {
 				return store.Request{}, err

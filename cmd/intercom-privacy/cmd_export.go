@@ -52,7 +52,7 @@ func newExportCmd() *cobra.Command {
 
 // exportExitCode is the exit status of a run that ended without files for a reason
 // the job's record explains (failed, cancelled, timed out, expired, unusable).
-const exportExitCode = 3
+const exportExitCode = int(exitIncomplete)
 
 // exportError gives job outcomes their own exit status.
 type exportError struct{ err error }
@@ -61,18 +61,11 @@ func (e exportError) Error() string { return e.err.Error() }
 func (e exportError) Unwrap() error { return e.err }
 func (e exportError) ExitCode() int { return exportExitCode }
 
-// usageError is a bad flag value (exit status 2).
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-func (e usageError) ExitCode() int { return 2 }
-
 func newExportMessagesCmd() *cobra.Command {
 	var (
 		af                    appFlags
 		since, until, out     string
-		keep, asJSON          bool
+		keep, asJSON, force   bool
 		pollInterval, timeout time.Duration
 	)
 	cmd := &cobra.Command{
@@ -88,7 +81,10 @@ downloads it (gzip, zip or tar.gz are all accepted), checks every CSV row, and:
               only once every file is complete, never half-written;
   --keep      keeps the files in the store, encrypted, until the export
               retention ends (retention.export_files, 7 days by default);
-              ` + "`export files JOB --out DIR`" + ` writes them out later.
+              ` + "`export files JOB --out DIR`" + ` writes them out later. Run again
+              for a range already kept, it reuses that copy (and writes it to
+              --out, if given) instead of a second job and a second copy of the
+              same personal data; --force exports again.
 
 Intercom runs one export per workspace at a time: while another runs, this one
 waits, shown as "queued", and starts when the other ends. If this command is
@@ -109,6 +105,10 @@ what happened.
 			if err != nil {
 				return usageError{err}
 			}
+			if force && !keep {
+				return usagef("--force only applies with --keep")
+			}
+			p.Force = force
 			a, err := af.open(ctx, cliActor())
 			if err != nil {
 				return err
@@ -125,7 +125,7 @@ what happened.
 			p.Progress = pr.report
 			res, err := svc.Run(ctx, p)
 			pr.finish()
-			if cerr := a.Checkpoint(context.WithoutCancel(ctx)); cerr != nil && err == nil {
+			if cerr := a.FinishRun(context.WithoutCancel(ctx)); cerr != nil && err == nil {
 				err = cerr
 			}
 			if asJSON && res.Job != "" {
@@ -143,7 +143,8 @@ what happened.
 	f.StringVar(&since, "since", "", "first day of the range, YYYY-MM-DD (UTC; required)")
 	f.StringVar(&until, "until", "", "last day of the range, YYYY-MM-DD (UTC, inclusive, not in the future; required)")
 	f.StringVar(&out, "out", "", "write the files into a new directory inside DIR")
-	f.BoolVar(&keep, "keep", false, "keep the files in the store, encrypted, for the export retention (7 days by default)")
+	f.BoolVar(&keep, "keep", false, "keep the files in the store, encrypted, for the export retention (7 days by default); a copy already kept for the same range is reused")
+	f.BoolVar(&force, "force", false, "with --keep, export again although a copy of the same range is kept (a second Intercom job, a second copy)")
 	f.DurationVar(&pollInterval, "poll-interval", envDuration(envExportPollInterval, export.DefaultPollInterval),
 		"how often to ask Intercom about the job, and to retry while queued (env "+envExportPollInterval+")")
 	f.DurationVar(&timeout, "timeout", envDuration(envExportTimeout, export.DefaultTimeout),
@@ -156,31 +157,31 @@ what happened.
 func exportParams(since, until, out string, keep bool, poll, timeout time.Duration, now time.Time) (export.Params, error) {
 	var p export.Params
 	if since == "" || until == "" {
-		return p, errors.New("--since and --until are required (YYYY-MM-DD)")
+		return p, usagef("--since and --until are required (YYYY-MM-DD)")
 	}
 	s, err := export.ParseDate(since)
 	if err != nil {
-		return p, fmt.Errorf("--since: %w", err)
+		return p, usagef("--since: %w", err)
 	}
 	u, err := export.ParseDate(until)
 	if err != nil {
-		return p, fmt.Errorf("--until: %w", err)
+		return p, usagef("--until: %w", err)
 	}
 	if s.After(u) {
-		return p, fmt.Errorf("--since %s is after --until %s", since, until)
+		return p, usagef("--since %s is after --until %s", since, until)
 	}
 	today := now.UTC().Format(time.DateOnly)
 	if until > today {
-		return p, fmt.Errorf("--until %s is in the future (today is %s, UTC)", until, today)
+		return p, usagef("--until %s is in the future (today is %s, UTC)", until, today)
 	}
 	if out == "" && !keep {
 		return p, errors.New("say where the files go: --out DIR, --keep (in the store, encrypted), or both")
 	}
 	if poll <= 0 {
-		return p, fmt.Errorf("--poll-interval %s: must be positive", poll)
+		return p, usagef("--poll-interval %s: must be positive", poll)
 	}
 	if timeout <= 0 {
-		return p, fmt.Errorf("--timeout %s: must be positive", timeout)
+		return p, usagef("--timeout %s: must be positive", timeout)
 	}
 	return export.Params{Since: s, Until: u, OutDir: out, Keep: keep, PollInterval: poll, Timeout: timeout}, nil
 }
@@ -215,6 +216,9 @@ func printExportResult(w io.Writer, r export.Result) {
 	resumed := ""
 	if r.Resumed {
 		resumed = " (resumed)"
+	}
+	if r.Reused {
+		resumed = " (the copy already kept for this range; no new Intercom job, no second copy: --force exports again)"
 	}
 	switch r.Outcome {
 	case export.OutcomeNoData:
@@ -384,7 +388,7 @@ The files are personal data (recipients' emails and names): delete them when don
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
-				return usageError{errors.New("--out DIR is required")}
+				return usageError{usagef("--out DIR is required")}
 			}
 			ctx := cmd.Context()
 			a, err := af.open(ctx, cliActor())

@@ -57,13 +57,18 @@ func (f *keysFlags) masterKey() (vault.MasterKey, error) {
 	return vault.LoadMasterKey(os.Getenv(vault.EnvMasterKey), f.masterFile)
 }
 
-// open loads the master key, then opens the store.
-func (f *keysFlags) open(ctx context.Context) (vault.MasterKey, store.Store, error) {
+// open loads the master key, then opens the store (creating it only when
+// create: `keys init` sets up a database, the other keys commands never do).
+func (f *keysFlags) open(ctx context.Context, create bool) (vault.MasterKey, store.Store, error) {
 	m, err := f.masterKey()
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := store.Open(ctx, f.databaseURL)
+	var opts []store.Option
+	if create {
+		opts = append(opts, store.WithCreate())
+	}
+	st, err := store.Open(ctx, f.databaseURL, opts...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -72,7 +77,7 @@ func (f *keysFlags) open(ctx context.Context) (vault.MasterKey, store.Store, err
 
 // openVault opens the store and the vault in it; close the store when done.
 func (f *keysFlags) openVault(ctx context.Context) (*vault.Vault, store.Store, error) {
-	m, st, err := f.open(ctx)
+	m, st, err := f.open(ctx, false)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -102,7 +107,7 @@ creates only the missing keysets, as long as no data was encrypted yet.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			m, st, err := f.open(ctx)
+			m, st, err := f.open(ctx, true)
 			if err != nil {
 				return err
 			}
@@ -166,7 +171,7 @@ audit-signing key is not rotated either. The run is recorded in the audit trail.
 			if batch < 1 {
 				// vault.Rotate would take it for the default; refuse it before a
 				// new key is added.
-				return fmt.Errorf("--batch %d: want at least 1 (the default is %d)", batch, vault.DefaultRotateBatch)
+				return usagef("--batch %d: want at least 1 (the default is %d)", batch, vault.DefaultRotateBatch)
 			}
 			ctx := cmd.Context()
 			v, st, err := f.openVault(ctx)

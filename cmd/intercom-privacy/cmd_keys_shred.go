@@ -60,7 +60,7 @@ from cron after 'retention run'.`,
 			v, err := runShred(ctx, a, es)
 			// Sign what was destroyed, as every run does at its end (also
 			// after a failure or Ctrl-C: the destructions before it committed).
-			if cerr := a.Checkpoint(context.WithoutCancel(ctx)); cerr != nil && err == nil {
+			if cerr := a.FinishRun(context.WithoutCancel(ctx)); cerr != nil && err == nil {
 				err = cerr
 			}
 			if err != nil {

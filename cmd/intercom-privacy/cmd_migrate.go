@@ -26,7 +26,10 @@ func newMigrateCmd() *cobra.Command {
 schema this binary expects. Each migration runs in its own transaction: if one
 fails, the schema stays at the previous version and the error says which
 migration failed. Other commands also migrate on start; this command lets an
-operator do it explicitly (for example before rolling out new workers).
+operator do it explicitly (for example before rolling out new workers). migrate
+and 'keys init' are the only commands that create a database that does not exist
+yet; every other command refuses a missing SQLite file and names its path, so a
+typo in DATABASE_URL does not leave you with a second, empty database.
 
 Database URLs:
   sqlite:///absolute/path.db     a SQLite file (created if missing)
@@ -38,7 +41,7 @@ The password in a URL is never printed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			st, err := store.Open(ctx, databaseURL, store.WithoutMigrate())
+			st, err := store.Open(ctx, databaseURL, store.WithoutMigrate(), store.WithCreate())
 			if err != nil {
 				return err
 			}

@@ -32,7 +32,13 @@ and secrets replaced by tags such as [EMAIL], keeping the line order.
 A JSON line is redacted by key first (values under keys such as email, phone,
 name, token, password, secret, authorization, cookie are replaced whole), then
 by content (every string and number is scanned). A text line is scanned by
-content. With --format auto a line is JSON when it starts with '{' and parses.
+content, and a value under such a key in it (name="Jane Doe", ssn=...,
+"secret": "...", Authorization: ...) is replaced whole whatever its shape.
+Values under id-like keys (order_id=, trace_id=, duration_ms=, bytes=, port=)
+and log structure (timestamps, pids, counters, decimals, hex ids) are kept.
+Person names are found after greetings and titles and by first-name and
+surname lexicons. With --format auto a line is JSON when it starts with '{'
+and parses.
 
 Lines are redacted in parallel batches with bounded memory. A line longer
 than --max-line bytes is redacted as text in overlapping windows.
@@ -50,10 +56,10 @@ to stderr.`,
 				return err
 			}
 			if workers < 0 {
-				return fmt.Errorf("--workers %d: want 0 (one per core) or more", workers)
+				return usagef("--workers %d: want 0 (one per core) or more", workers)
 			}
 			if maxLine <= redactstream.DefaultOverlap {
-				return fmt.Errorf("--max-line %d: want more than %d bytes (the window overlap)", maxLine, redactstream.DefaultOverlap)
+				return usagef("--max-line %d: want more than %d bytes (the window overlap)", maxLine, redactstream.DefaultOverlap)
 			}
 			opts := redactstream.Options{Format: f, Workers: workers, MaxLine: maxLine}
 			if knownFile != "" {

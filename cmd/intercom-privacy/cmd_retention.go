@@ -42,18 +42,10 @@ func retentionWorkerHook(a *app.App, workers *river.Workers) ([]*river.PeriodicJ
 	return retention.RegisterPeriodic(workers, p, r)
 }
 
-// retentionFromConfig reads the retention policy from the application's
-// configuration; an error names the file it was read from.
+// retentionFromConfig returns the retention policy of the application's
+// configuration, validated once by app.Open for every command.
 func retentionFromConfig(a *app.App) (retention.Policy, error) {
-	p, err := retention.FromConfig(a.Config)
-	if err != nil {
-		where := a.Settings.ConfigPath
-		if where == "" {
-			where = "configuration"
-		}
-		return retention.Policy{}, fmt.Errorf("%s: %w", where, err)
-	}
-	return p, nil
+	return a.Retention, nil
 }
 
 // retentionPolicy reads the policy from the application's configuration and
@@ -64,7 +56,7 @@ func retentionPolicy(a *app.App, batch int) (retention.Policy, error) {
 		return retention.Policy{}, err
 	}
 	if batch < 1 || batch > retention.MaxBatchSize {
-		return retention.Policy{}, fmt.Errorf("--batch-size (or %s) %d: want a whole number from 1 to %d", envRetentionBatchSize, batch, retention.MaxBatchSize)
+		return retention.Policy{}, usagef("--batch-size (or %s) %d: want a whole number from 1 to %d", envRetentionBatchSize, batch, retention.MaxBatchSize)
 	}
 	p.BatchSize = batch
 	return p, nil
@@ -132,7 +124,7 @@ interrupted and deletes what it left.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if staleAfter < time.Second {
-				return fmt.Errorf("--stale-after %v: want at least 1s (the default is %v)", staleAfter, retention.DefaultStaleAfter)
+				return usagef("--stale-after %v: want at least 1s (the default is %v)", staleAfter, retention.DefaultStaleAfter)
 			}
 			ctx := cmd.Context()
 			a, err := af.open(ctx, cliActor())

@@ -150,17 +150,23 @@ func TestRetentionWorkerHook(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	open := func(cfg *config.Config) *app.App {
+	openErr := func(cfg *config.Config) (*app.App, error) {
 		path := ""
 		if cfg != nil {
 			path = "c.yaml"
 		}
 		a, err := app.Open(context.Background(), app.Settings{DatabaseURL: "sqlite://" + filepath.Join(t.TempDir(), "t.db"),
 			MasterKey: master, InitKeys: true, Config: cfg, ConfigPath: path, Actor: "worker"})
+		if err == nil {
+			t.Cleanup(func() { a.Close() })
+		}
+		return a, err
+	}
+	open := func(cfg *config.Config) *app.App {
+		a, err := openErr(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { a.Close() })
 		return a
 	}
 	pjs, err := retentionWorkerHook(open(nil), river.NewWorkers())
@@ -171,7 +177,8 @@ func TestRetentionWorkerHook(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := retentionWorkerHook(open(cfg), river.NewWorkers()); err == nil || !strings.Contains(err.Error(), "schedule.cron") ||
+	// A bad schedule stops every command at app.Open, the worker included.
+	if _, err := openErr(cfg); err == nil || !strings.Contains(err.Error(), "schedule.cron") ||
 		!strings.HasPrefix(err.Error(), "c.yaml: ") {
 		t.Fatalf("a bad schedule did not stop the worker: %v", err)
 	}

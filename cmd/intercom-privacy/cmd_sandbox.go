@@ -16,6 +16,7 @@ func newSandboxCmd() *cobra.Command {
 		opts              sandbox.Options
 		dropRate          float64
 		export, exportFmt string
+		fixtures          string
 	)
 	cmd := &cobra.Command{
 		Use:   "sandbox",
@@ -30,12 +31,26 @@ INTERCOM_ACCESS_TOKEN=..., so a shell can pick them up while it keeps serving:
   sleep 1; eval "$(head -n 2 sandbox.env)"; export INTERCOM_API_URL INTERCOM_ACCESS_TOKEN
 
 It then serves until interrupted. All the data is synthetic. A summary goes to
-standard error.`,
+standard error.
+
+--fixtures FILE adds the objects of a JSON file to the generated workspace: custom
+attribute definitions, contacts (users and leads, with custom attributes, tags, notes,
+events) and conversations, for trying a particular case (a contact whose custom
+attributes hold a password, a lead sharing a user's email, a conversation with a card
+number). See sandbox/testdata/fixtures.json. A file that does not fit is refused with
+the entry at fault named.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.DropRate = dropRate
 			opts.ExportStatus = sandbox.ExportStatus(export)
 			opts.ExportFormat = sandbox.ExportFormat(exportFmt)
+			if fixtures != "" {
+				f, err := sandbox.LoadFixtures(fixtures)
+				if err != nil {
+					return fmt.Errorf("--fixtures %s: %w", fixtures, err)
+				}
+				opts.Fixtures = f
+			}
 			l, err := sandbox.Listen(addr, opts)
 			if err != nil {
 				return err
@@ -63,6 +78,7 @@ standard error.`,
 	f.DurationVar(&opts.ExportDuration, "export-duration", sandbox.DefaultExportDuration, "time a content export job takes")
 	f.StringVar(&export, "export-status", "", `finished export status: "" (alternate complete/completed), completed, complete, failed`)
 	f.StringVar(&exportFmt, "export-format", "", `download container: "" (tar.gz), zip, csv.gz`)
+	f.StringVar(&fixtures, "fixtures", "", "JSON file of objects to add to the generated workspace")
 	f.BoolVar(&opts.ContactsOnly, "contacts-only", false, "generate contacts without conversations, tickets, notes or events")
 	cmd.PreRun = func(*cobra.Command, []string) {
 		if opts.Token == "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/scan"
 	"github.com/intercom-privacy/intercom-privacy/server"
 	"github.com/intercom-privacy/intercom-privacy/store"
+	"github.com/intercom-privacy/intercom-privacy/store/groupcommit"
 	"github.com/intercom-privacy/intercom-privacy/webhook"
 )
 
@@ -43,6 +45,7 @@ func newServeCmd() *cobra.Command {
 		noWorkers     bool
 		applyInterval time.Duration
 		stopWait      time.Duration
+		webhookQueue  int
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -53,7 +56,13 @@ func newServeCmd() *cobra.Command {
                            client secret (INTERCOM_CLIENT_SECRET, or a file named
                            by INTERCOM_CLIENT_SECRET_FILE; required: the server
                            refuses to start without it)
-  GET  /healthz            200 "ok" while the database answers, else 503
+  GET  /livez              200 while the process answers (liveness: a database
+                           outage never fails it)
+  GET  /readyz             200 when ready, else 503 with the conditions not met:
+                           database reachable, migrations current, keysets
+                           open, job workers started (without --no-workers);
+                           503 from the moment a stop begins
+  GET  /healthz            the same as /readyz (older name)
   GET  /metrics            counters in the Prometheus text format: notifications
                            accepted, duplicate and rejected by reason, HTTP
                            requests by route and status, webhook events applied,
@@ -67,6 +76,12 @@ topics are applied in the background: the contact is fetched from Intercom and
 its allow-listed copy (see ` + "`sync contacts`" + `) updated, unless the person is
 suppressed. Other topics are stored and acknowledged.
 
+Notifications arriving together are stored in one transaction (group commit)
+by one writer, and each is acknowledged only once that transaction committed.
+When more than --webhook-queue notifications are waiting to be stored, or one
+waited 2 s without being started, the receiver answers 503 with Retry-After
+(nothing stored; Intercom delivers it again), never 500.
+
 When the configuration's scan.monitor.mode is report, redact or redact+note,
 new customer messages (conversation.user.created, conversation.user.replied;
 teammates' too with scan.monitor.admin_topics) are scanned as they arrive, and a
@@ -79,12 +94,27 @@ and the delay from a message's created_at to its redaction.
 
 serve also runs the job workers of ` + "`worker`" + ` (privacy requests, the retention
 schedule and every other registered job) unless --no-workers is given.
-Ctrl-C or SIGTERM stops accepting connections, lets running requests and jobs
-finish (up to --stop-timeout), and exits.`,
+
+serve listens before it opens the database. A PostgreSQL server that cannot
+be reached is tried again (1s, 2s, ... up to 30s apart, one log line each
+time) while /livez answers 200 and /readyz 503; notifications arriving
+meanwhile are answered 500, and Intercom delivers them again. A migration
+another process is running is waited for. Other start-up failures (no master
+key, keysets not initialised, a schema newer than this binary) stop serve at
+once with the reason.
+
+Ctrl-C or SIGTERM turns /readyz to 503, stops accepting connections, and lets
+running requests and jobs finish for up to --stop-timeout; jobs still running
+then are cancelled and handed back to the queue (taken up again at once by
+another worker, the attempt not counted), which may take up to 15s more. Give
+an orchestrator a grace period longer than --stop-timeout plus 15s.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkServeFlags(maxBody, applyInterval, stopWait); err != nil {
 				return err
+			}
+			if webhookQueue < 1 {
+				return fmt.Errorf("--webhook-queue %d: want a positive number of notifications (the default is %d)", webhookQueue, groupcommit.DefaultQueueSize)
 			}
 			if !noWorkers {
 				if err := o.validate(); err != nil {
@@ -95,98 +125,14 @@ finish (up to --stop-timeout), and exits.`,
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			a, err := af.open(ctx, "server")
+			settings, err := af.settings("server")
 			if err != nil {
 				return err
 			}
-			defer a.Close()
-			if err := a.RequireIntercom(); err != nil {
-				return err
-			}
-			syncer := newSyncer(a, "webhook")
-			applier := contactsync.NewApplier(syncer)
-			applier.Interval = applyInterval
-			monitor, err := newMonitor(a)
-			if err != nil {
-				return err
-			}
-			var sink webhook.Sink = &contactsync.WebhookSink{Syncer: syncer, Wake: applier.Wake}
-			if monitor != nil {
-				sink = monitor.Wrap(sink)
-			}
-			srv, err := server.New(server.Options{
-				Secret: []byte(secret), AppID: appID, MaxBody: maxBody, Logger: a.Logger,
-				Sink:            sink,
-				Health:          func(ctx context.Context) error { _, err := a.Store.SchemaVersion(ctx); return err },
-				Gauges:          requestGauges(a),
-				ShutdownTimeout: stopWait,
+			return runServe(cmd.Context(), cmd.ErrOrStderr(), serveOptions{
+				settings: settings, workers: o, secret: secret, addr: addr, appID: appID, maxBody: maxBody,
+				noWorkers: noWorkers, applyInterval: applyInterval, stopWait: stopWait, webhookQueue: webhookQueue,
 			})
-			if err != nil {
-				return err
-			}
-			m := srv.Metrics()
-			applier.OnResult = func(r contactsync.ApplyResult, _ error) {
-				for _, c := range []struct {
-					label string
-					n     int
-				}{{"stored", r.Stored}, {"purged", r.Purged}, {"skipped", r.Skipped}, {"failed", r.Failed}, {"deferred", r.Deferred}} {
-					if c.n > 0 {
-						m.Add(server.MetricWebhookApplied, int64(c.n), [2]string{"result", c.label})
-					}
-				}
-			}
-			errw := cmd.ErrOrStderr()
-			if monitor != nil {
-				instrumentMonitor(monitor, m)
-			}
-			var q *jobs.Queue
-			if !noWorkers {
-				queue, n, err := startWorkers(ctx, a, o)
-				if err != nil {
-					return err
-				}
-				q = queue
-				defer queue.Close()
-				fmt.Fprintf(errw, "serve: workers running on %s (%d concurrent jobs, %d open request(s) queued)\n", queue.Backend(), o.Concurrency, n)
-			}
-			var wg sync.WaitGroup
-			actx, stopApplier := context.WithCancel(ctx)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_ = applier.Run(actx)
-			}()
-			if monitor != nil {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					_ = monitor.Run(actx)
-				}()
-				fmt.Fprintf(errw, "serve: new messages are scanned (scan.monitor.mode %s)\n", monitor.Mode)
-			}
-			serveErr := srv.ListenAndServe(ctx, addr, func(bound net.Addr) {
-				fmt.Fprintf(errw, "serve: listening on http://%s (webhooks at %s); Ctrl-C to stop\n", bound, webhook.Path)
-			})
-			stopApplier()
-			wg.Wait()
-			var stopErr error
-			if q != nil {
-				fmt.Fprintln(errw, "serve: stopping; waiting for running jobs to finish")
-				sctx, cancel := context.WithTimeout(context.Background(), stopWait)
-				if err := q.Stop(sctx); err != nil {
-					stopErr = fmt.Errorf("serve: stop the workers: %w (unfinished jobs are retried by the next worker)", err)
-				}
-				cancel()
-			}
-			if serveErr != nil {
-				return serveErr
-			}
-			if stopErr != nil {
-				return stopErr
-			}
-			fmt.Fprintln(errw, "serve: stopped")
-			return nil
 		},
 	}
 	af.add(cmd)
@@ -198,6 +144,7 @@ finish (up to --stop-timeout), and exits.`,
 	f.DurationVar(&applyInterval, "apply-interval", contactsync.DefaultApplyInterval, "how often stored webhook events that could not be applied yet are retried")
 	o.addFlags(cmd, 30*time.Minute, "longest run of one attempt of a job")
 	f.DurationVar(&stopWait, "stop-timeout", time.Minute, "how long to wait for running HTTP requests and jobs on interrupt")
+	f.IntVar(&webhookQueue, "webhook-queue", groupcommit.DefaultQueueSize, "notifications waiting to be stored beyond which webhooks are answered 503 with Retry-After")
 	return cmd
 }
 
@@ -242,4 +189,160 @@ func requestGauges(a *app.App) func(context.Context) ([]server.Gauge, error) {
 		}
 		return out, nil
 	}
+}
+
+// serveOptions are serve's checked flags and settings.
+type serveOptions struct {
+	settings      app.Settings
+	workers       workerOptions
+	secret        string
+	addr, appID   string
+	maxBody       int64
+	noWorkers     bool
+	applyInterval time.Duration
+	stopWait      time.Duration
+	webhookQueue  int
+}
+
+// runServe listens first, then opens the application (waiting for the
+// database), then starts the applier and the workers; it returns when ctx
+// ends and everything has stopped, or when something fails.
+func runServe(ctx context.Context, errw io.Writer, so serveOptions) error {
+	log := so.settings.Logger
+	p := newProbes(log, !so.noWorkers)
+	sink := &lateSink{}
+	srv, err := server.New(server.Options{
+		Secret: []byte(so.secret), AppID: so.appID, MaxBody: so.maxBody, Logger: log,
+		Sink: sink, Readiness: p.checker, ShutdownTimeout: so.stopWait,
+		Gauges: func(ctx context.Context) ([]server.Gauge, error) {
+			a := p.app.Load()
+			if a == nil {
+				return nil, errNotConnected
+			}
+			return requestGauges(a)(ctx)
+		},
+	})
+	if err != nil {
+		return err
+	}
+	// The server stops when ctx ends, or earlier when start-up fails.
+	sctx, stopServer := context.WithCancel(ctx)
+	defer stopServer()
+	serveDone := make(chan error, 1)
+	listening := make(chan struct{})
+	go func() {
+		serveDone <- srv.ListenAndServe(sctx, so.addr, func(bound net.Addr) {
+			fmt.Fprintf(errw, "serve: listening on http://%s (webhooks at %s, probes at %s and %s); Ctrl-C to stop\n",
+				bound, webhook.Path, server.PathLive, server.PathReady)
+			close(listening)
+		})
+	}()
+	select {
+	case <-listening:
+	case err := <-serveDone:
+		return err
+	}
+	// fail stops the server and returns err.
+	fail := func(err error) error {
+		stopServer()
+		<-serveDone
+		return err
+	}
+	a, err := openWaiting(ctx, so.settings, log)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fail(nil) // interrupted while waiting for the database
+		}
+		return fail(err)
+	}
+	defer a.Close()
+	if err := a.RequireIntercom(); err != nil {
+		return fail(err)
+	}
+	defer a.StartCheckpointer(ctx)() // signs and witnesses the audit tail; last checkpoint on stop
+	p.opened(a)
+	syncer := newSyncer(a, "webhook")
+	applier := contactsync.NewApplier(syncer)
+	applier.Interval = so.applyInterval
+	m := srv.Metrics()
+	applier.OnResult = func(r contactsync.ApplyResult, _ error) {
+		for _, c := range []struct {
+			label string
+			n     int
+		}{{"stored", r.Stored}, {"purged", r.Purged}, {"skipped", r.Skipped}, {"failed", r.Failed}, {"deferred", r.Deferred}} {
+			if c.n > 0 {
+				m.Add(server.MetricWebhookApplied, int64(c.n), [2]string{"result", c.label})
+			}
+		}
+	}
+	ws := &contactsync.WebhookSink{Syncer: syncer, Wake: applier.Wake}
+	// Notifications arriving together are stored in one transaction by one
+	// writer (group commit), each acknowledged once it is committed.
+	ws.Commit = groupcommit.New(a.Store, groupcommit.Options{QueueSize: so.webhookQueue, OnBatch: func(n int, err error) {
+		result := [2]string{"result", "committed"}
+		if err != nil {
+			result[1] = "failed"
+		}
+		m.Add(server.MetricWebhookBatches, 1, result)
+		m.Add(server.MetricWebhookBatchUnits, int64(n), result)
+	}})
+	defer ws.Commit.Close()
+	monitor, err := newMonitor(a)
+	if err != nil {
+		return fail(err)
+	}
+	if monitor != nil {
+		instrumentMonitor(monitor, m)
+		sink.set(monitor.Wrap(ws))
+	} else {
+		sink.set(ws)
+	}
+	var q *jobs.Queue
+	if !so.noWorkers {
+		wo := so.workers
+		wo.StopGrace = so.stopWait
+		queue, n, err := startWorkers(ctx, a, wo)
+		if err != nil {
+			return fail(err)
+		}
+		q = queue
+		defer queue.Close()
+		p.workersStarted(queue)
+		fmt.Fprintf(errw, "serve: workers running on %s (%d concurrent jobs, %d job(s) added for open requests that had none)\n", queue.Backend(), wo.Concurrency, n)
+	}
+	var wg sync.WaitGroup
+	actx, stopApplier := context.WithCancel(ctx)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_ = applier.Run(actx)
+	}()
+	if monitor != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = monitor.Run(actx)
+		}()
+		fmt.Fprintf(errw, "serve: new messages are scanned (scan.monitor.mode %s)\n", monitor.Mode)
+	}
+	serveErr := <-serveDone
+	// Every handler has returned: write what is still queued, then stop.
+	_ = ws.Commit.Close()
+	stopApplier()
+	wg.Wait()
+	var stopErr error
+	if q != nil {
+		fmt.Fprintln(errw, "serve: stopping; waiting for running jobs to finish (handed back after --stop-timeout)")
+		if err := stopQueue(q, so.stopWait); err != nil {
+			stopErr = fmt.Errorf("serve: stop the workers: %w", err)
+		}
+	}
+	if serveErr != nil {
+		return serveErr
+	}
+	if stopErr != nil {
+		return stopErr
+	}
+	fmt.Fprintln(errw, "serve: stopped")
+	return nil
 }

@@ -119,14 +119,28 @@ func TestServeStartsAndStops(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// serve listens first, then opens the database and starts the workers:
+	// ready once all of it is done.
+	waitUntil(t, "serve to be ready", func() bool {
+		resp, err := http.Get(base + server.PathReady)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
 	if !strings.Contains(errb.String(), "workers running") {
 		t.Fatalf("workers not started:\n%s", errb.String())
 	}
-	resp, err := http.Get(base + server.PathHealth)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("healthz: %v %v", err, resp)
+	for _, path := range []string{server.PathLive, server.PathHealth} {
+		resp, err := http.Get(base + path)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s: %v %v", path, err, resp)
+		}
+		resp.Body.Close()
 	}
-	resp.Body.Close()
+	var resp *http.Response
+	var err error
 	body, _ := json.Marshal(map[string]any{"type": "notification_event", "id": "notif_cli_1", "topic": "contact.deleted",
 		"app_id": "x", "data": map[string]any{"type": "notification_event_data", "item": map[string]any{"type": "contact", "id": "nope"}}})
 	req, _ := http.NewRequest(http.MethodPost, base+webhook.Path, bytes.NewReader(body))

@@ -71,7 +71,7 @@ Example configuration:
 			if skew <= 0 {
 				// contactsync takes zero or less for its default, which is not
 				// what was asked: refuse it rather than run with another value.
-				return fmt.Errorf("--clock-skew %v: want a positive duration (the default is %v)", skew, contactsync.DefaultClockSkew)
+				return usagef("--clock-skew %v: want a positive duration (the default is %v)", skew, contactsync.DefaultClockSkew)
 			}
 			ctx := cmd.Context()
 			a, err := af.open(ctx, cliActor())

@@ -88,7 +88,7 @@ func checkEnvFlags(cmd *cobra.Command) error {
 		return nil
 	}
 	sort.Strings(errs)
-	return fmt.Errorf("%s", strings.Join(errs, "; "))
+	return usagef("%s", strings.Join(errs, "; "))
 }
 
 // envIntChecked is envInt for a value read outside a flag (a worker hook): an

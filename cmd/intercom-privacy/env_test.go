@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -53,5 +54,12 @@ func sandboxEnv(t *testing.T, opts sandbox.Options) (*sandbox.Server, string) {
 	t.Cleanup(srv.Close)
 	t.Setenv("INTERCOM_ACCESS_TOKEN", sb.Token())
 	t.Setenv(intercom.EnvAPIURL, srv.URL)
-	return sb, cliStore(t)
+	db := cliStore(t)
+	// Access packages need a controller and a DPO contact.
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(cfg, []byte("access:\n  controller: Example Trading Ltd\n  contact_dpo: dpo@example-trading.test\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(config.EnvFile, cfg)
+	return sb, db
 }

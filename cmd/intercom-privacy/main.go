@@ -7,7 +7,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -31,11 +30,9 @@ func main() {
 		// Errors produced by the project never carry personal data or secrets
 		// (see ARCHITECTURE.md, "Errors and logging"), so they can be printed.
 		fmt.Fprintln(os.Stderr, "intercom-privacy:", err)
-		var ec interface{ ExitCode() int }
-		if errors.As(err, &ec) {
-			os.Exit(ec.ExitCode())
-		}
-		os.Exit(1)
+		interrupted := ctx.Err() != nil // read before stop, which cancels ctx too
+		stop()
+		os.Exit(int(exitCodeOf(err, interrupted)))
 	}
 }
 
@@ -49,7 +46,10 @@ data, syncs only the fields that are needed, and keeps a tamper-evident audit tr
 
 Configuration: flags override the environment, the environment overrides the
 config file. Secrets (INTERCOM_ACCESS_TOKEN, INTERCOM_CLIENT_SECRET,
-INTERCOM_PRIVACY_MASTER_KEY) are never printed or logged.`,
+INTERCOM_PRIVACY_MASTER_KEY) are never printed or logged.
+
+Exit codes (the same for every command):
+` + exitTable(),
 		Version:       readVersion().Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -59,6 +59,8 @@ INTERCOM_PRIVACY_MASTER_KEY) are never printed or logged.`,
 	for _, add := range commands {
 		root.AddCommand(add())
 	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	checkCommandTree(root)
 	return root
 }
 

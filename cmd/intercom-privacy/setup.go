@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"os/user"
@@ -11,11 +10,17 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/intercom-privacy/intercom-privacy/app"
+	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
 	"github.com/intercom-privacy/intercom-privacy/redactlog"
+	"github.com/intercom-privacy/intercom-privacy/retention"
 	"github.com/intercom-privacy/intercom-privacy/vault"
 )
+
+// annotationLogLevel is the cobra annotation that gives a command its own
+// default log level ("info" for `worker` and `serve`, which run for long).
+const annotationLogLevel = "log-level-default"
 
 // logging holds the global --log-format and --log-level flags.
 var logging struct {
@@ -33,6 +38,11 @@ func addLoggingFlags(root *cobra.Command) {
 		if err := checkEnvFlags(cmd); err != nil {
 			return err
 		}
+		// A long-running command may log at a more talkative default level
+		// (its annotation), unless the flag or the environment says otherwise.
+		if def, ok := cmd.Annotations[annotationLogLevel]; ok && !cmd.Flags().Changed("log-level") && os.Getenv("INTERCOM_PRIVACY_LOG_LEVEL") == "" {
+			logging.level = def
+		}
 		l, err := newLogger()
 		if err != nil {
 			return err
@@ -45,7 +55,7 @@ func addLoggingFlags(root *cobra.Command) {
 func newLogger() (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(logging.level)); err != nil {
-		return nil, fmt.Errorf("--log-level (or INTERCOM_PRIVACY_LOG_LEVEL) %s: use debug, info, warn or error", shownArg(logging.level))
+		return nil, usagef("--log-level (or INTERCOM_PRIVACY_LOG_LEVEL) %s: use debug, info, warn or error", shownArg(logging.level))
 	}
 	format := logging.format
 	if format == "" {
@@ -97,7 +107,7 @@ func (f *appFlags) settings(actor string) (app.Settings, error) {
 	}
 	return app.Settings{
 		DatabaseURL: f.databaseURL, MasterKey: master, Config: cfg, ConfigPath: path, Intercom: ic,
-		Actor: actor, Logger: slog.Default(),
+		Actor: actor, Logger: slog.Default(), Witness: os.Getenv(audit.EnvWitness),
 	}, nil
 }
 
@@ -107,7 +117,15 @@ func (f *appFlags) open(ctx context.Context, actor string) (*app.App, error) {
 	if err != nil {
 		return nil, err
 	}
-	return app.Open(ctx, s)
+	a, err := app.Open(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	// Access packages state the retention policy in force, in words.
+	if pol, err := retention.FromConfig(a.Config); err == nil && a.DSAR != nil {
+		a.DSAR.RetentionText = pol.Describe()
+	}
+	return a, nil
 }
 
 // cliActor names the person running a command in audit records: "cli:" and the OS

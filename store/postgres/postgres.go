@@ -198,6 +198,11 @@ var dialect = &sqlcore.Dialect{
 		c := pgCode(err)
 		return c == "53100" || c == "53400"
 	},
+	// lock_not_available (lock_timeout), too_many_connections.
+	IsBusy: func(err error) bool {
+		c := pgCode(err)
+		return c == "55P03" || c == "53300"
+	},
 }
 
 type backend struct{ pool *pgxpool.Pool }

@@ -32,5 +32,5 @@ func OpenWithPragmas(ctx context.Context, path string, pragmas ...string) (store
 	if err != nil {
 		return nil, err
 	}
-	return openWith(ctx, path, store.Options{}, migs, pragmas)
+	return openWith(ctx, path, store.Options{Create: true}, migs, pragmas)
 }

@@ -6,6 +6,18 @@
 // WAL mode with foreign keys on and a busy timeout; every transaction begins
 // IMMEDIATE, so writers queue for the one write lock instead of failing when a
 // read transaction tries to upgrade, and the audit chain head needs no row lock.
+//
+// SQLite has one write lock per file, and its busy handler lets waiting
+// connections poll for it with growing sleeps: under a burst of concurrent
+// writers the unlucky ones wait past any timeout (SQLITE_BUSY) while the lock
+// sits idle between polls. So a Store writes through one connection of its own,
+// taken in arrival order: every transaction (InTx, migrations) and every
+// statement outside one that is not a query (Exec) waits for it in a FIFO queue
+// in Go, bounded by the busy timeout (then ErrBusy), and never meets another
+// writer of this process in SQLite's busy handler. Queries outside a
+// transaction run on a pool of reader connections, which WAL lets run beside
+// the writer. Other processes, and River's connections (SQLDB), still meet the
+// store's writer through the busy timeout.
 package sqlite
 
 import (
@@ -14,11 +26,14 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
+	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -31,8 +46,13 @@ import (
 var migrationFS embed.FS
 
 // BusyTimeoutMillis is how long a statement waits for another connection's
-// write lock before failing with SQLITE_BUSY.
+// write lock before failing with SQLITE_BUSY, and how long a write of this
+// process waits for the store's writer connection before failing with
+// store.ErrBusy.
 const BusyTimeoutMillis = 10000
+
+// errWriterBusy: the writer connection stayed taken for the whole busy timeout.
+var errWriterBusy = fmt.Errorf("sqlite: another write of this process held the database for more than %d ms", BusyTimeoutMillis)
 
 func init() {
 	store.Register(func(ctx context.Context, u string, o store.Options) (store.Store, error) {
@@ -74,8 +94,9 @@ func PathFromURL(rawURL string) (string, error) {
 	return p, nil
 }
 
-// Open opens (creating if needed) the SQLite file named by a sqlite:// URL,
-// checks that it is ours, and applies pending migrations unless o.NoMigrate.
+// Open opens the SQLite file named by a sqlite:// URL (creating it only with
+// o.Create; a missing file is store.ErrNoDatabase otherwise), checks that it is
+// ours, and applies pending migrations unless o.NoMigrate.
 func Open(ctx context.Context, rawURL string, o store.Options) (*Store, error) {
 	p, err := PathFromURL(rawURL)
 	if err != nil {
@@ -99,9 +120,21 @@ func openWith(ctx context.Context, path string, o store.Options, migs []sqlcore.
 	where := "sqlite file " + filepath.Base(path)
 	if dir := filepath.Dir(path); dir != "" {
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return nil, &store.OpenError{Cause: store.ErrConnect, Where: where,
+			return nil, &store.OpenError{Cause: store.ErrConnect, Where: "sqlite file " + path,
 				Detail: "its directory does not exist", Remedy: "create the directory or fix DATABASE_URL"}
 		}
+	}
+	if !o.Create {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil, &store.OpenError{Cause: store.ErrNoDatabase, Where: "sqlite file " + path,
+				Detail: "the file does not exist, and only `migrate` and `keys init` create a database",
+				Remedy: "check DATABASE_URL (or --database-url) for a typo; to set up a new database on purpose, run `intercom-privacy migrate` or `intercom-privacy keys init`"}
+		}
+	}
+	if err := writableDir(filepath.Dir(path)); err != nil {
+		return nil, &store.OpenError{Cause: store.ErrConnect, Where: where, Err: err,
+			Detail: "its directory is not writable (SQLite writes the database and its -wal and -shm files there)",
+			Remedy: readOnlyRemedy(err)}
 	}
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeoutMillis))
@@ -117,17 +150,24 @@ func openWith(ctx context.Context, path string, o store.Options, migs []sqlcore.
 	if err != nil {
 		return nil, classifyOpen(where, err)
 	}
+	writer, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		db.Close()
+		return nil, classifyOpen(where, err)
+	}
+	writer.SetMaxOpenConns(1)
+	writer.SetMaxIdleConns(1)
 	s := &Store{db: db, path: path}
-	b := &backend{db: db}
+	b := &backend{db: db, writer: writer, wlock: make(chan struct{}, 1)}
 	s.DB = sqlcore.NewDB("sqlite", b, dialect, migs,
 		`SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1`)
 	if err := s.check(ctx, where); err != nil {
-		db.Close()
+		b.Close()
 		return nil, err
 	}
 	if !o.NoMigrate {
 		if _, _, err := s.Migrate(ctx); err != nil {
-			db.Close()
+			b.Close()
 			return nil, err
 		}
 	}
@@ -202,23 +242,88 @@ var dialect = &sqlcore.Dialect{
 		var se *sqlite.Error
 		return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_FULL
 	},
+	IsBusy: func(err error) bool {
+		if errors.Is(err, errWriterBusy) {
+			return true
+		}
+		var se *sqlite.Error
+		return errors.As(err, &se) && (se.Code()&0xff == sqlite3.SQLITE_BUSY || se.Code()&0xff == sqlite3.SQLITE_LOCKED)
+	},
 }
 
-// backend adapts database/sql to sqlcore.Backend.
+// backend adapts database/sql to sqlcore.Backend: writes go through writer,
+// one connection taken in FIFO order through wlock; queries outside a
+// transaction through the reader pool db.
 type backend struct {
-	db    *sql.DB
-	stmts stmtCache
+	db     *sql.DB
+	writer *sql.DB
+	// wlock holds one token while a write of this process uses writer.
+	// Goroutines blocked sending on a channel are served in the order they
+	// came, so writers are served first come, first served.
+	wlock  chan struct{}
+	stmts  stmtCache // prepared on db
+	wstmts stmtCache // prepared on writer
 }
 
-func (b *backend) Pool() sqlcore.Querier { return &querier{q: b.db, stmts: &b.stmts, prep: b.db} }
+// lockWriter takes the writer connection, waiting at most the busy timeout.
+func (b *backend) lockWriter(ctx context.Context) error {
+	select {
+	case b.wlock <- struct{}{}:
+		return nil
+	default:
+	}
+	t := time.NewTimer(BusyTimeoutMillis * time.Millisecond)
+	defer t.Stop()
+	select {
+	case b.wlock <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return errWriterBusy
+	}
+}
+
+func (b *backend) unlockWriter() { <-b.wlock }
+
+func (b *backend) Pool() sqlcore.Querier {
+	return &poolQuerier{
+		read:  querier{q: b.db, stmts: &b.stmts, prep: b.db},
+		write: querier{q: b.writer, stmts: &b.wstmts, prep: b.writer},
+		b:     b,
+	}
+}
+
+// poolQuerier runs queries on the reader pool and every other statement on
+// the writer connection.
+type poolQuerier struct {
+	read, write querier
+	b           *backend
+}
+
+func (p *poolQuerier) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	if err := p.b.lockWriter(ctx); err != nil {
+		return 0, err
+	}
+	defer p.b.unlockWriter()
+	return p.write.Exec(ctx, query, args...)
+}
+
+func (p *poolQuerier) Query(ctx context.Context, query string, args ...any) (sqlcore.Rows, error) {
+	return p.read.Query(ctx, query, args...)
+}
 
 func (b *backend) Begin(ctx context.Context) (sqlcore.BackendTx, error) {
-	tx, err := b.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE through _txlock=immediate
+	if err := b.lockWriter(ctx); err != nil {
+		return nil, err
+	}
+	tx, err := b.writer.BeginTx(ctx, nil) // BEGIN IMMEDIATE through _txlock=immediate
 	if err != nil {
+		b.unlockWriter()
 		return nil, err
 	}
 	// A transaction's prepared statements are closed by database/sql when it ends.
-	return &sqlTx{querier: querier{q: tx, stmts: &stmtCache{}, prep: tx}, tx: tx}, nil
+	return &sqlTx{querier: querier{q: tx, stmts: &stmtCache{}, prep: tx}, tx: tx, unlock: b.unlockWriter}, nil
 }
 
 // Retryable: with BEGIN IMMEDIATE and a busy timeout, SQLite transactions do not
@@ -229,7 +334,8 @@ func (b *backend) LockMigrations(context.Context, sqlcore.Querier) error { retur
 
 func (b *backend) Close() error {
 	b.stmts.closeAll()
-	return b.db.Close()
+	b.wstmts.closeAll()
+	return errors.Join(b.writer.Close(), b.db.Close())
 }
 
 // maxCachedStmts bounds the prepared statements kept per cache (queries with IN
@@ -338,8 +444,41 @@ func (r rows) Close() { _ = r.Rows.Close() }
 
 type sqlTx struct {
 	querier
-	tx *sql.Tx
+	tx     *sql.Tx
+	unlock func()
+	once   sync.Once
 }
 
-func (t *sqlTx) Commit(context.Context) error   { return t.tx.Commit() }
-func (t *sqlTx) Rollback(context.Context) error { return t.tx.Rollback() }
+// Commit commits and gives the writer connection back. A failed COMMIT ends
+// the transaction too (database/sql rolls it back), so the connection is free
+// either way.
+func (t *sqlTx) Commit(context.Context) error {
+	defer t.once.Do(t.unlock)
+	return t.tx.Commit()
+}
+
+func (t *sqlTx) Rollback(context.Context) error {
+	defer t.once.Do(t.unlock)
+	return t.tx.Rollback()
+}
+
+// writableDir checks that a file can be created in dir: SQLite needs to
+// create the database and its -wal and -shm files next to each other.
+func writableDir(dir string) error {
+	f, err := os.CreateTemp(dir, ".intercom-privacy-write-check-*")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
+// readOnlyRemedy says what to do about a directory SQLite cannot write in.
+func readOnlyRemedy(err error) string {
+	if errors.Is(err, syscall.EROFS) {
+		return "the file system is mounted read-only (a container with a read-only root file system?): " +
+			"point DATABASE_URL at a writable volume, e.g. sqlite:///data/intercom-privacy.db with /data mounted, or use PostgreSQL"
+	}
+	return "give this user write permission on the directory, or point DATABASE_URL at a writable one"
+}

@@ -40,7 +40,7 @@ func TestCorruptFile(t *testing.T) {
 
 func TestForeignFile(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "other.db")
-	st, err := store.Open(context.Background(), "sqlite://"+p, store.WithoutMigrate())
+	st, err := store.Open(context.Background(), "sqlite://"+p, store.WithoutMigrate(), store.WithCreate())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,9 +80,33 @@ func TestURLForms(t *testing.T) {
 	}
 }
 
+// TestMissingFileIsNotCreated: a DATABASE_URL naming a file that does not exist
+// (a typo) is refused with the path named, and no file is created; only an
+// explicit store.WithCreate (migrate, keys init) creates it.
+func TestMissingFileIsNotCreated(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "privcay.db")
+	_, err := store.Open(context.Background(), "sqlite://"+p)
+	if !errors.Is(err, store.ErrNoDatabase) || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "migrate") {
+		t.Fatalf("open of a missing file: %v, want ErrNoDatabase naming %s and the command that creates one", err, p)
+	}
+	if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the refused open created the file: %v", err)
+	}
+	st, err := store.Open(context.Background(), "sqlite://"+p, store.WithCreate())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	st, err = store.Open(context.Background(), "sqlite://"+p)
+	if err != nil {
+		t.Fatalf("open of the created file: %v", err)
+	}
+	st.Close()
+}
+
 func TestDefaultURLInWorkingDirectory(t *testing.T) {
 	t.Chdir(t.TempDir())
-	st, err := store.Open(context.Background(), "")
+	st, err := store.Open(context.Background(), "", store.WithCreate())
 	if err != nil {
 		t.Fatal(err)
 	}

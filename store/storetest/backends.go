@@ -84,10 +84,11 @@ func RequirePostgres(t testing.TB) Backend {
 	return b
 }
 
-// OpenURL opens a store on url (migrating it) and closes it when the test ends.
+// OpenURL opens a store on url (creating and migrating it) and closes it when
+// the test ends.
 func OpenURL(t testing.TB, url string) store.Store {
 	t.Helper()
-	st, err := store.Open(context.Background(), url)
+	st, err := store.Open(context.Background(), url, store.WithCreate())
 	if err != nil {
 		t.Fatalf("storetest: open %s: %v", store.RedactURL(url), err)
 	}

@@ -116,7 +116,7 @@ func regexpQuote(s string) string {
 // killChild writes batches forever (until killed), reporting each commit.
 func killChild(u string) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, u)
+	st, err := store.Open(ctx, u, store.WithCreate())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "kill child:", err)
 		os.Exit(2)
@@ -168,7 +168,7 @@ func RunMigrations(t *testing.T, b Backend, open Opener, migrations fs.FS) {
 
 	t.Run("FreshAndRerun", func(t *testing.T) {
 		u := b.NewURL(t)
-		st, err := open(ctx, u, store.Options{NoMigrate: true}, good)
+		st, err := open(ctx, u, store.Options{NoMigrate: true, Create: true}, good)
 		must(t, err)
 		defer st.Close()
 		if v, err := st.SchemaVersion(ctx); err != nil || v != 0 {
@@ -194,12 +194,12 @@ func RunMigrations(t *testing.T, b Backend, open Opener, migrations fs.FS) {
 		name := fmt.Sprintf("%04d_broken.sql", latest+1)
 		broken[name] = &fstest.MapFile{Data: []byte(
 			"CREATE TABLE half_done (x INTEGER);\nINSERT INTO no_such_table VALUES (1);\n")}
-		_, err := open(ctx, u, store.Options{}, broken)
+		_, err := open(ctx, u, store.Options{Create: true}, broken)
 		var me *store.MigrationError
 		if !errors.As(err, &me) || !errors.Is(err, store.ErrMigration) || me.Version != latest+1 {
 			t.Fatalf("open with a failing migration: %v", err)
 		}
-		st, err := open(ctx, u, store.Options{NoMigrate: true}, good)
+		st, err := open(ctx, u, store.Options{NoMigrate: true, Create: true}, good)
 		must(t, err)
 		defer st.Close()
 		if v, err := st.SchemaVersion(ctx); err != nil || v != latest {
@@ -216,7 +216,7 @@ func RunMigrations(t *testing.T, b Backend, open Opener, migrations fs.FS) {
 		}
 		// Fixing the migration and opening again applies it.
 		broken[name] = &fstest.MapFile{Data: []byte("CREATE TABLE half_done (x INTEGER);\n")}
-		st2, err := open(ctx, u, store.Options{}, broken)
+		st2, err := open(ctx, u, store.Options{Create: true}, broken)
 		must(t, err)
 		defer st2.Close()
 		if v, _ := st2.SchemaVersion(ctx); v != latest+1 {
@@ -226,11 +226,11 @@ func RunMigrations(t *testing.T, b Backend, open Opener, migrations fs.FS) {
 
 	t.Run("NewerThanBinary", func(t *testing.T) {
 		u := b.NewURL(t)
-		st, err := open(ctx, u, store.Options{}, good)
+		st, err := open(ctx, u, store.Options{Create: true}, good)
 		must(t, err)
 		ExecRaw(t, st, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, 'future', 0)`, int64(latest+1))
 		st.Close()
-		_, err = open(ctx, u, store.Options{}, good)
+		_, err = open(ctx, u, store.Options{Create: true}, good)
 		var ve *store.SchemaVersionError
 		if !errors.As(err, &ve) || ve.Database != latest+1 || ve.Binary != latest {
 			t.Fatalf("open of a newer schema: %v", err)

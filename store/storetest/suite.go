@@ -549,6 +549,18 @@ func testRequests(t *testing.T, st store.Store) {
 	if len(list) != 1 {
 		t.Fatalf("ListRequests limit = %d", len(list))
 	}
+	list, _ = st.ListRequests(bg, store.RequestFilter{SubjectRef: "subj1"})
+	if len(list) != 1 || list[0].ID != r.ID {
+		t.Fatalf("ListRequests by subject = %v", list)
+	}
+	list, _ = st.ListRequests(bg, store.RequestFilter{SubjectRef: "subj1", Types: []store.RequestType{store.RequestAccess}})
+	if len(list) != 0 {
+		t.Fatalf("ListRequests by subject and another type = %v", list)
+	}
+	list, _ = st.ListRequests(bg, store.RequestFilter{Types: []store.RequestType{store.RequestAccess, store.RequestErasure}})
+	if len(list) != 1 || list[0].ID != r2.ID {
+		t.Fatalf("ListRequests by type = %v", list)
+	}
 	// A stale expected state is refused, naming the actual state.
 	r.State = store.StateCompleted
 	_, err = st.UpdateRequest(bg, r, store.StateReceived)

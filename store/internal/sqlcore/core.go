@@ -47,6 +47,9 @@ type Dialect struct {
 	IsUniqueViolation func(error) bool
 	// IsDiskFull reports whether err says the disk or quota is full.
 	IsDiskFull func(error) bool
+	// IsBusy reports whether err says another writer held a lock for longer
+	// than the backend waits (nil: never).
+	IsBusy func(error) bool
 }
 
 // Ops implements store.Ops (and the audit.Tx methods) over a Querier.
@@ -153,6 +156,9 @@ func (o *Ops) wrap(err error) error {
 	case o.D.IsDiskFull != nil && o.D.IsDiskFull(err):
 		return classified{sentinel: store.ErrDiskFull, err: err,
 			hint: "free disk space (or raise the database quota) and retry; the failed transaction was rolled back"}
+	case o.D.IsBusy != nil && o.D.IsBusy(err):
+		return classified{sentinel: store.ErrBusy, err: err,
+			hint: "another writer held the database too long; the transaction was rolled back and may be retried"}
 	}
 	return err
 }

@@ -477,6 +477,16 @@ func (o *Ops) ListRequests(ctx context.Context, f store.RequestFilter) ([]store.
 		args = append(args, f.DueBefore.UnixMicro())
 		q += fmt.Sprintf(` AND COALESCE(extended_due_at, due_at) < $%d`, len(args))
 	}
+	if f.SubjectRef != "" {
+		args = append(args, f.SubjectRef)
+		q += fmt.Sprintf(` AND subject_ref = $%d`, len(args))
+	}
+	if len(f.Types) > 0 {
+		q += ` AND type IN (` + placeholders(len(args)+1, len(f.Types)) + `)`
+		for _, t := range f.Types {
+			args = append(args, string(t))
+		}
+	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 1000

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/intercom-privacy/intercom-privacy/app"
+	"github.com/intercom-privacy/intercom-privacy/health"
+	"github.com/intercom-privacy/intercom-privacy/jobs"
+	"github.com/intercom-privacy/intercom-privacy/store"
+	"github.com/intercom-privacy/intercom-privacy/vault"
+)
+
+// condition returns whether the named condition holds in p's report.
+func condition(t *testing.T, p *probes, name string) bool {
+	t.Helper()
+	for _, c := range p.checker.Ready(context.Background()).Conditions {
+		if c.Name == name {
+			return c.Ready
+		}
+	}
+	t.Fatalf("no condition %q", name)
+	return false
+}
+
+// TestProbesFollowTheProcess flips each readiness condition of serve and
+// worker through the real parts: a store with migrations pending, then
+// migrated, an opened vault, a started then stopped River queue, a closed
+// database.
+func TestProbesFollowTheProcess(t *testing.T) {
+	ctx := context.Background()
+	dbURL := "sqlite://" + filepath.Join(t.TempDir(), "probes.db")
+	p := newProbes(nil, true)
+	for _, name := range []string{"database", "migrations", "keysets", "workers"} {
+		if condition(t, p, name) {
+			t.Errorf("%s ready before the application is open", name)
+		}
+	}
+
+	// Migrations pending: the database answers, the migrations check fails.
+	raw, err := store.Open(ctx, dbURL, store.WithoutMigrate(), store.WithCreate())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = migrationsCurrent(ctx, raw)
+	if err == nil || !strings.Contains(err.Error(), "pending") || !strings.Contains(err.Error(), "intercom-privacy migrate") {
+		t.Fatalf("unmigrated database: %v", err)
+	}
+	if _, _, err := raw.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := migrationsCurrent(ctx, raw); err != nil {
+		t.Fatalf("migrated database: %v", err)
+	}
+	raw.Close()
+
+	text, _ := vault.GenerateMasterKey()
+	master, _ := vault.ParseMasterKey(text)
+	a, err := app.Open(ctx, app.Settings{DatabaseURL: dbURL, MasterKey: master, InitKeys: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.opened(a)
+	for name, want := range map[string]bool{"database": true, "migrations": true, "keysets": true, "workers": false} {
+		if got := condition(t, p, name); got != want {
+			t.Errorf("%s = %v after open, want %v", name, got, want)
+		}
+	}
+
+	workers := river.NewWorkers()
+	river.AddWorker(workers, river.WorkFunc(func(context.Context, *river.Job[noopArgs]) error { return nil }))
+	q, err := jobs.Open(ctx, dbURL, jobs.Options{Workers: workers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	if err := q.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p.workersStarted(q)
+	if rep := p.checker.Ready(ctx); !rep.Ready {
+		t.Fatalf("not ready with everything up: %+v", rep)
+	}
+	if err := q.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the workers condition to notice the stopped queue", func() bool { return !condition(t, p, "workers") })
+
+	// The database goes away.
+	a.Close()
+	if condition(t, p, "database") || condition(t, p, "migrations") {
+		t.Error("database conditions hold on a closed database")
+	}
+}
+
+type noopArgs struct{}
+
+func (noopArgs) Kind() string { return "test_noop" }
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestServeWaitsForDatabase starts serve on a PostgreSQL server that is not
+// there: it stays up, alive and not ready, says why in the log, refuses
+// notifications for now, and stops cleanly on interrupt.
+func TestServeWaitsForDatabase(t *testing.T) {
+	cliEnv(t)
+	t.Setenv("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2")
+	t.Setenv("INTERCOM_CLIENT_SECRET", "s")
+	root := newRootCmd()
+	errb := &syncBuffer{}
+	root.SetOut(io.Discard)
+	root.SetErr(errb)
+	// Logs go to stderr through the redacting logger; capture them too.
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	go io.Copy(logs, r)
+	stderr := os.Stderr
+	os.Stderr = w
+	defer func() { os.Stderr = stderr; w.Close() }()
+	root.SetArgs([]string{"serve", "--addr", "127.0.0.1:0", "--log-level", "info"})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx) }()
+	base := waitListening(t, errb, done)
+	for path, want := range map[string]int{health.PathLive: 200, health.PathReady: 503, health.PathHealth: 503} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%s = %d %q, want %d", path, resp.StatusCode, b, want)
+		}
+		if path == health.PathReady && !strings.Contains(string(b), "[-] database") {
+			t.Errorf("readyz does not name the database: %q", b)
+		}
+	}
+	waitUntil(t, "the log line about the database", func() bool {
+		return strings.Contains(logs.String(), "database not reachable; not ready, retrying")
+	})
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve stopped with %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop while waiting for the database")
+	}
+}
+
+// waitListening waits for serve's "listening on" line and returns the base URL.
+func waitListening(t *testing.T, errb *syncBuffer, done <-chan error) string {
+	t.Helper()
+	re := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
+	var base string
+	waitUntil(t, "serve to listen", func() bool {
+		select {
+		case err := <-done:
+			t.Fatalf("serve exited early: %v\n%s", err, errb.String())
+		default:
+		}
+		if m := re.FindStringSubmatch(errb.String()); m != nil {
+			base = m[1]
+		}
+		return base != ""
+	})
+	return base
+}
+
+// TestStartFailuresNeedingAPersonStopAtOnce: a missing master key file and a
+// SQLite file that cannot be opened stop serve and worker at once with the
+// reason, not after retries.
+func TestStartFailuresNeedingAPersonStopAtOnce(t *testing.T) {
+	cliEnv(t)
+	t.Setenv("INTERCOM_CLIENT_SECRET", "s")
+	missing := filepath.Join(t.TempDir(), "no-such-key")
+	t.Setenv(vault.EnvMasterKey, "")
+	for _, cmd := range []string{"serve", "worker"} {
+		_, err := dsarCLI(t, cmd, "--master-key-file", missing, "--addr", "127.0.0.1:0")
+		if cmd == "worker" {
+			_, err = dsarCLI(t, cmd, "--master-key-file", missing)
+		}
+		if err == nil || !strings.Contains(err.Error(), vault.EnvMasterKeyFile) || !strings.Contains(err.Error(), "cannot be opened") {
+			t.Errorf("%s with a missing master key file: %v", cmd, err)
+		}
+	}
+	key, _ := vault.GenerateMasterKey()
+	t.Setenv(vault.EnvMasterKey, key)
+	t.Setenv("DATABASE_URL", "sqlite://"+filepath.Join(t.TempDir(), "missing-dir", "x.db"))
+	_, err := dsarCLI(t, "worker")
+	if err == nil || !strings.Contains(err.Error(), "directory does not exist") {
+		t.Errorf("worker on a SQLite file in a missing directory: %v", err)
+	}
+}
