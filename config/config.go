@@ -56,8 +56,6 @@ type Config struct {
 	Audit Audit `yaml:"audit"`
 	// Scan configures the workspace scan and its redactions (package scan).
 	Scan Scan `yaml:"scan"`
-	// Audit configures the audit trail's checkpoints and their witness.
-	Audit Audit `yaml:"audit"`
 }
 
 // Audit configures the audit trail's checkpoints.
