@@ -46,6 +46,17 @@ const (
 	ActionKeysRotated        Action = "keys.rotated"
 	ActionStoreMigrated      Action = "store.migrated"
 	ActionAuditExported      Action = "audit.exported"
+
+	// ActionScanRun: a workspace scan run started or ended (package scan).
+	ActionScanRun Action = "scan.run"
+	// ActionScanRedactionIntended: a conversation part is about to be redacted
+	// in Intercom (recorded before the request).
+	ActionScanRedactionIntended Action = "scan.redaction_intended"
+	// ActionScanRedacted: the redaction of a part ended (the outcome says how).
+	ActionScanRedacted Action = "scan.redacted"
+	// ActionScanNotePosted: an internal note telling the team why a message
+	// disappeared was posted (or its posting failed).
+	ActionScanNotePosted Action = "scan.note_posted"
 )
 
 var actions = []Action{
@@ -60,6 +71,7 @@ var actions = []Action{
 	ActionRetentionRun, ActionExportJob, ActionWebhookApplied, ActionSyncRun,
 	ActionKeysInitialised, ActionKeysRotated, ActionStoreMigrated, ActionAuditExported,
 	ActionAuditPruned,
+	ActionScanRun, ActionScanRedactionIntended, ActionScanRedacted, ActionScanNotePosted,
 }
 
 var actionSet = func() map[Action]struct{} {

@@ -31,6 +31,8 @@ type Config struct {
 	Sync Sync `yaml:"sync"`
 	// Erasure says what an erasure request deletes in Intercom.
 	Erasure Erasure `yaml:"erasure"`
+	// Requests configures the handling of requests common to every type.
+	Requests Requests `yaml:"requests"`
 	// Access is the Art. 15 supplementary information put in every access package.
 	Access Access `yaml:"access"`
 	// Recipients is the registry of every system and organisation that receives
@@ -42,8 +44,6 @@ type Config struct {
 	// "government_id", "financial_account", "credential", "secret", "health_id",
 	// "biometric"); attributes not named are scanned as content.
 	CustomAttributes map[string]string `yaml:"custom_attributes"`
-	// Requests configures the product's own records of privacy requests.
-	Requests Requests `yaml:"requests"`
 	// Disclosure lists the custom attributes an operator allowed into access
 	// packages although their class, name or content marks them as never disclosed.
 	Disclosure Disclosure `yaml:"disclosure"`
@@ -53,6 +53,8 @@ type Config struct {
 	Schedule yaml.Node `yaml:"schedule"`
 	// Audit configures the audit trail's checkpoints and their witness.
 	Audit Audit `yaml:"audit"`
+	// Scan configures the workspace scan and its redactions (package scan).
+	Scan Scan `yaml:"scan"`
 }
 
 // Audit configures the audit trail's checkpoints.
@@ -69,6 +71,28 @@ type Audit struct {
 	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
 }
 
+// Scan configures `scan redact` and the continuous mode of `serve`. Type and
+// mode names are checked by package scan when a command uses them.
+type Scan struct {
+	// MaxRedactionsPerRun is the most parts one `scan redact` run redacts
+	// without --yes (0: the default, 100).
+	MaxRedactionsPerRun int `yaml:"max_redactions_per_run"`
+	// Monitor is the continuous mode of serve.
+	Monitor ScanMonitor `yaml:"monitor"`
+}
+
+// ScanMonitor configures the scanning of new messages as their webhooks arrive.
+type ScanMonitor struct {
+	// Mode is off (the default), report, redact or redact+note.
+	Mode string `yaml:"mode"`
+	// Types are redacted (default: card, password, secret).
+	Types []string `yaml:"types"`
+	// AdminTopics scans teammates' messages too (conversation.admin.* topics).
+	AdminTopics bool `yaml:"admin_topics"`
+	// NoteAdminID is the admin who writes the internal notes of redact+note.
+	NoteAdminID string `yaml:"note_admin_id"`
+}
+
 // Sync is the allow-list of the minimal contact sync.
 type Sync struct {
 	// CustomAttributes are the custom attributes kept (default: plan).
@@ -76,6 +100,22 @@ type Sync struct {
 	// PII are personal fields kept, encrypted with blind indexes: any of email, name,
 	// phone. Default: none.
 	PII []string `yaml:"pii"`
+}
+
+// Requests configures the handling common to every request.
+type Requests struct {
+	// RepeatWindowDays flags a request filed by a person who filed another within
+	// this many days before it (GDPR Art. 12(5): the operator judges whether a
+	// repeat is manifestly unfounded or excessive; nothing is refused
+	// automatically). Default 90; 0 turns the flag off.
+	RepeatWindowDays int `yaml:"repeat_window_days" json:"repeat_window_days"`
+	// DisputeWindow is how long after an access request is answered the
+	// identifiers it was filed with stay readable, to answer a dispute about the
+	// answer; then its key is destroyed and they become unreadable (default
+	// 720h, 30 days; at most 8760h). Request records are pseudonymised personal
+	// data: keyed HMACs of identifiers, Intercom ids, and the identifiers
+	// encrypted under the request's key.
+	DisputeWindow time.Duration `yaml:"dispute_window" json:"dispute_window"`
 }
 
 // Erasure configures what an erasure deletes besides the contacts themselves.
@@ -100,17 +140,6 @@ type Erasure struct {
 	// still be cancelled: no worker starts it before it ends (e.g. "24h"; default
 	// 0, none; at most MaxGrace).
 	Grace time.Duration `yaml:"grace"`
-}
-
-// Requests configures the product's own request records, which are
-// pseudonymised personal data (keyed HMACs of identifiers, Intercom ids, the
-// identifiers themselves encrypted under the request's key).
-type Requests struct {
-	// DisputeWindow is how long after an access request is answered the
-	// identifiers it was filed with stay readable, to answer a dispute about the
-	// answer; then its key is destroyed and they become unreadable (default
-	// 720h, 30 days; at most 8760h).
-	DisputeWindow time.Duration `yaml:"dispute_window"`
 }
 
 // DefaultDisputeWindow is the default of requests.dispute_window.
@@ -213,8 +242,9 @@ func (a Access) Missing() []string {
 // Default returns the built-in configuration.
 func Default() *Config {
 	return &Config{
-		Sync:    Sync{CustomAttributes: []string{"plan"}},
-		Erasure: Erasure{DeleteTickets: true, RetainMetrics: true, RedactShared: true},
+		Sync:     Sync{CustomAttributes: []string{"plan"}},
+		Requests: Requests{RepeatWindowDays: 90, DisputeWindow: DefaultDisputeWindow},
+		Erasure:  Erasure{DeleteTickets: true, RetainMetrics: true, RedactShared: true},
 		Access: Access{
 			Controller: PlaceholderController,
 			Purposes: []string{
@@ -233,7 +263,6 @@ func Default() *Config {
 			Transfers:          "Transfers outside the EEA rely on the safeguards in the processing agreement with Intercom (Art. 46).",
 		},
 		CustomAttributes: map[string]string{},
-		Requests:         Requests{DisputeWindow: DefaultDisputeWindow},
 	}
 }
 
@@ -294,6 +323,9 @@ func Parse(name string, r io.Reader) (*Config, error) {
 }
 
 func (c *Config) validate() error {
+	if c.Requests.RepeatWindowDays < 0 || c.Requests.RepeatWindowDays > 3650 {
+		return &Error{Field: "requests.repeat_window_days", Err: fmt.Errorf("%w: want 0 (off) to 3650 days", ErrInvalid)}
+	}
 	if err := c.validateRecipients(); err != nil {
 		return err
 	}
@@ -323,6 +355,17 @@ func (c *Config) validate() error {
 		if strings.TrimSpace(name) == "" || strings.TrimSpace(reason) == "" {
 			return &Error{Field: "disclosure.allow", Err: fmt.Errorf("%w: every allowed attribute needs a name and a reason", ErrInvalid)}
 		}
+	}
+	if c.Scan.MaxRedactionsPerRun < 0 {
+		return &Error{Field: "scan.max_redactions_per_run", Err: fmt.Errorf("%w: must be 0 (the default) or more", ErrInvalid)}
+	}
+	switch c.Scan.Monitor.Mode {
+	case "", "off", "report", "redact", "redact+note":
+	default:
+		return &Error{Field: "scan.monitor.mode", Err: fmt.Errorf("%w: valid: off, report, redact, redact+note", ErrInvalid)}
+	}
+	if c.Scan.Monitor.Mode == "redact+note" && c.Scan.Monitor.NoteAdminID == "" {
+		return &Error{Field: "scan.monitor.note_admin_id", Err: fmt.Errorf("%w: redact+note needs the id of the admin who writes the notes", ErrInvalid)}
 	}
 	return nil
 }

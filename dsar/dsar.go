@@ -164,7 +164,13 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (store.Request, er
 		return store.Request{}, err
 	}
 	var created store.Request
+	var earlier int
 	err = s.Store.InTx(ctx, func(tx store.Tx) error {
+		prior, err := s.earlier(ctx, tx, ref, id, received.UTC())
+		if err != nil {
+			return err
+		}
+		earlier = len(prior)
 		v := s.Vault.With(tx)
 		enc, err := v.Encrypt(ctx, requestKeyID(id), vault.AAD{Table: tableRequests, Column: colIdentifiers, Row: id}, plain)
 		if err != nil {
@@ -178,18 +184,67 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (store.Request, er
 		if err != nil {
 			return err
 		}
-		_, err = s.Chain.Append(ctx, tx, audit.Record{
+		rec := audit.Record{
 			Actor: s.Actor, Action: audit.ActionRequestReceived, RequestID: id, SubjectRef: ref,
 			Outcome: audit.OutcomeSuccess, RequestDate: received.UTC(), RequestNature: requestNature(sub.Type),
 			RequestMethod: sub.Channel, Counts: map[string]int64{"identifiers": int64(ids.Count())},
-		})
+		}
+		if earlier > 0 {
+			rec.Counts["earlier_requests_in_window"] = int64(earlier)
+			rec.Reason = RepeatNotice
+		}
+		_, err = s.Chain.Append(ctx, tx, rec)
 		return err
 	})
 	if err != nil {
 		return store.Request{}, fmt.Errorf("dsar: file request: %w", err)
 	}
 	s.logger().Info("request filed", "request_id", created.ID, "type", string(created.Type), "due", created.DueAt)
+	if earlier > 0 {
+		s.logger().Warn("request filed by a person who filed another recently (GDPR Art. 12(5)): for the operator to judge",
+			"request_id", created.ID, "earlier_requests", earlier, "window_days", s.repeatWindowDays())
+	}
 	return created, nil
+}
+
+// RepeatNotice is the reason recorded with a request filed by a person who filed
+// another within the configured window.
+const RepeatNotice = "GDPR Art. 12(5) check: the same person filed earlier request(s) within the configured window; the operator judges whether this one is manifestly unfounded or excessive (nothing is refused automatically)"
+
+func (s *Service) repeatWindowDays() int {
+	if s.Config == nil {
+		return config.Default().Requests.RepeatWindowDays
+	}
+	return s.Config.Requests.RepeatWindowDays
+}
+
+// earlier lists the requests of the person with subject reference ref received
+// within the repeat window before at (found through the blind index), other than
+// the request id.
+func (s *Service) earlier(ctx context.Context, ops store.Ops, ref, id string, at time.Time) ([]store.Request, error) {
+	days := s.repeatWindowDays()
+	if days <= 0 || ref == "" {
+		return nil, nil
+	}
+	rs, err := ops.ListRequests(ctx, store.RequestFilter{SubjectRef: ref, Limit: 1000})
+	if err != nil {
+		return nil, err
+	}
+	from := at.AddDate(0, 0, -days)
+	var out []store.Request
+	for _, r := range rs {
+		if r.ID != id && !r.ReceivedAt.Before(from) && !r.ReceivedAt.After(at) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// EarlierRequests lists the requests the same person filed within the repeat
+// window before r (GDPR Art. 12(5)), for the operator to judge whether r is
+// manifestly unfounded or excessive.
+func (s *Service) EarlierRequests(ctx context.Context, r store.Request) ([]store.Request, error) {
+	return s.earlier(ctx, s.Store, r.SubjectRef, r.ID, r.ReceivedAt)
 }
 
 var channels = []string{"email", "web_form", "api", "intercom_ticket", "phone", "mail", "in_person", "cli"}

@@ -65,9 +65,10 @@ type requestWorker struct {
 
 // Work runs the request from where it stopped. A paused request, one another
 // worker holds, and one not yet verified are snoozed (they do not use up retries);
-// a request that does not exist, and one Intercom answers an object without a usable
-// id for (intercom.ErrBadIdentifier, after the client's retries), are cancelled; any other error is retried with
-// River's backoff, and the steps already done stay done.
+// a request that does not exist, and one for which Intercom answers an object
+// without a usable id (intercom.ErrBadIdentifier, after the client's retries), are
+// cancelled; any other error is retried with River's backoff, and the steps already
+// done stay done.
 func (w *requestWorker) Work(ctx context.Context, job *river.Job[RequestArgs]) error {
 	log := w.s.logger()
 	log.Info("request attempt started", "request_id", job.Args.RequestID, "attempt", job.Attempt)

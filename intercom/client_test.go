@@ -637,3 +637,25 @@ func TestAPIURLOverridesRegion(t *testing.T) {
 		t.Fatalf("%v %v", c, err)
 	}
 }
+
+func TestAddAdminNoteSentOnce(t *testing.T) {
+	var n int
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request, body []byte) {
+		n++
+		if !strings.Contains(string(body), `"message_type":"note"`) || !strings.Contains(string(body), `"admin_id":"7"`) {
+			t.Errorf("note body: %s", body)
+		}
+		writeJSON(w, 502, `{"type":"error.list","errors":[{"code":"server_error","message":"x"}]}`)
+	})
+	c := f.client(t)
+	_, err := c.AddAdminNote(ctx(t), "1", "7", "<p>removed</p>")
+	if !errors.Is(err, ErrUnknownOutcome) && !errors.Is(err, ErrServer) {
+		t.Fatalf("err = %v", err)
+	}
+	if n != 1 {
+		t.Fatalf("a note was sent %d times, want once (not idempotent)", n)
+	}
+	if _, err := c.AddAdminNote(ctx(t), "1", "7", ""); !errors.Is(err, ErrValidation) {
+		t.Fatalf("empty body: %v", err)
+	}
+}

@@ -147,6 +147,10 @@ func TestRequestsConformToOpenAPI(t *testing.T) {
 	must("redact part", err)
 	_, err = c.RedactConversationSource(cx, "123", "789")
 	must("redact source", err)
+	_, err = c.AddAdminNote(cx, "123", "991", "<p>A message was removed: it held a card number.</p>")
+	must("admin note", err)
+	_, err = c.CountConversations(cx, Field("updated_at").Gt(int64(1.7e9)))
+	must("count conversations", err)
 	for _, err := range c.SearchTickets(cx, Field("contact_ids").Eq("c1"), SearchOptions{}) {
 		must("search tickets", err)
 	}

@@ -3,6 +3,7 @@ package intercom
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"net/url"
 	"strconv"
@@ -146,4 +147,48 @@ func maybeAlreadyRedacted(e *Error) bool {
 		return false
 	}
 	return true
+}
+
+// CountConversations returns how many conversations match q (the total_count of the
+// first page of a one-result search): one request, to show the progress of a walk.
+func (c *Client) CountConversations(ctx context.Context, q Query) (int, error) {
+	if err := ValidateQuery(q); err != nil {
+		return 0, err
+	}
+	var env struct {
+		TotalCount Int `json:"total_count"`
+	}
+	body := searchBody{Query: q, Pagination: searchPagination{PerPage: 1}}
+	err := c.do(ctx, &call{method: "POST", path: "/conversations/search", body: body, idempotent: true}, &env)
+	return int(env.TotalCount), err
+}
+
+// MaxNoteLen caps the body of a note AddAdminNote sends.
+const MaxNoteLen = 10000
+
+// AddAdminNote posts an internal note (seen by teammates only, never by the
+// customer) on a conversation, written by the admin adminID. body is HTML (Intercom
+// accepts some formatting in notes). Posting is not idempotent: the request is sent
+// once, and a failure after it may have reached Intercom is ErrUnknownOutcome
+// (a retry could post the note twice).
+func (c *Client) AddAdminNote(ctx context.Context, conversationID, adminID, body string) (Conversation, error) {
+	var cv Conversation
+	if err := needID("conversation id", conversationID); err != nil {
+		return cv, err
+	}
+	if err := needID("admin id", adminID); err != nil {
+		return cv, err
+	}
+	if body == "" || len(body) > MaxNoteLen {
+		return cv, fmt.Errorf("%w: a note body must hold 1 to %d bytes", ErrValidation, MaxNoteLen)
+	}
+	req := struct {
+		MessageType string `json:"message_type"`
+		Type        string `json:"type"`
+		AdminID     string `json:"admin_id"`
+		Body        string `json:"body"`
+	}{"note", "admin", adminID, body}
+	err := c.do(ctx, &call{method: "POST", path: "/conversations/" + seg(conversationID) + "/reply",
+		op: "/conversations/{conversation_id}/reply", body: req}, &cv)
+	return cv, err
 }

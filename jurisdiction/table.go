@@ -90,6 +90,23 @@ func usState(j deadline.Jurisdiction, state, cite, authority string, correction,
 	}
 }
 
+// gdprFamily is the row of the GDPR or of the UK GDPR, which grant the same
+// rights on the same clock and differ in their authority.
+func gdprFamily(j deadline.Jurisdiction, region, law string, authority Authority, source string) Info {
+	return Info{
+		Clock: must(j), Region: region,
+		AccessTitle:    "Your personal data: your right of access (" + law + " Article 15)",
+		AccessBasis:    law + " Art. 15 (right of access) and Art. 20 (portability)",
+		ErasureBasis:   law + " Art. 17 (right to erasure)",
+		AccessContents: gdprContents, Rights: gdprRights(law),
+		Verification: Verification{Categories: gdprVerifyCategories, Specific: gdprVerifyCategories,
+			OptOut: "an objection to direct marketing needs no more than what identifies the person in our records"},
+		Authority:  authority,
+		RecordKept: "We keep a record of your request and of our answer, holding no copy of your data, to demonstrate that we answered it (" + law + " Art. 5(2)).",
+		Sources:    []string{source},
+	}
+}
+
 func must(j deadline.Jurisdiction) deadline.Rules {
 	r, err := deadline.RulesFor(j)
 	if err != nil {
@@ -100,30 +117,14 @@ func must(j deadline.Jurisdiction) deadline.Rules {
 
 func table() []Info {
 	return []Info{
-		{
-			Clock: must(deadline.GDPR), Region: "European Union and EEA",
-			AccessTitle: "Your personal data: your right of access (GDPR Article 15)",
-			AccessBasis: "GDPR Art. 15 (right of access) and Art. 20 (portability)", ErasureBasis: "GDPR Art. 17 (right to erasure)",
-			AccessContents: gdprContents, Rights: gdprRights("GDPR"),
-			Verification: Verification{Categories: gdprVerifyCategories, Specific: gdprVerifyCategories,
-				OptOut: "an objection to direct marketing needs no more than what identifies the person in our records"},
-			Authority: Authority{Name: "a data protection supervisory authority", URL: "https://edpb.europa.eu/about-edpb/about-edpb/members_en",
+		gdprFamily(deadline.GDPR, "European Union and EEA", "GDPR",
+			Authority{Name: "a data protection supervisory authority", URL: "https://edpb.europa.eu/about-edpb/about-edpb/members_en",
 				Complaint: "You may lodge a complaint with a supervisory authority, in particular in the EU or EEA member state of your habitual residence, place of work or of the alleged infringement (GDPR Art. 77)."},
-			RecordKept: "We keep a record of your request and of our answer, holding no copy of your data, to demonstrate that we answered it (GDPR Art. 5(2)).",
-			Sources:    []string{"Regulation (EU) 2016/679 Arts. 12-22, 77"},
-		},
-		{
-			Clock: must(deadline.UKGDPR), Region: "United Kingdom",
-			AccessTitle: "Your personal data: your right of access (UK GDPR Article 15)",
-			AccessBasis: "UK GDPR Art. 15 (right of access) and Art. 20 (portability)", ErasureBasis: "UK GDPR Art. 17 (right to erasure)",
-			AccessContents: gdprContents, Rights: gdprRights("UK GDPR"),
-			Verification: Verification{Categories: gdprVerifyCategories, Specific: gdprVerifyCategories,
-				OptOut: "an objection to direct marketing needs no more than what identifies the person in our records"},
-			Authority: Authority{Name: "the Information Commissioner's Office (ICO)", URL: "https://ico.org.uk/make-a-complaint/",
+			"Regulation (EU) 2016/679 Arts. 12-22, 77"),
+		gdprFamily(deadline.UKGDPR, "United Kingdom", "UK GDPR",
+			Authority{Name: "the Information Commissioner's Office (ICO)", URL: "https://ico.org.uk/make-a-complaint/",
 				Complaint: "You may complain to the Information Commissioner's Office (ICO), the UK's data protection regulator."},
-			RecordKept: "We keep a record of your request and of our answer, holding no copy of your data, to demonstrate that we answered it (UK GDPR Art. 5(2)).",
-			Sources:    []string{"UK GDPR Arts. 12-22, 77; Data Protection Act 2018"},
-		},
+			"UK GDPR Arts. 12-22, 77; Data Protection Act 2018"),
 		{
 			Clock: must(deadline.CCPA), Region: "California",
 			AccessTitle: "Your personal information: your right to know (California Consumer Privacy Act)",

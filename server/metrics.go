@@ -43,8 +43,9 @@ var help = map[string]string{
 // exposition format. It is safe for concurrent use. Label values must hold no
 // personal data: the server uses fixed words and status codes only.
 type Metrics struct {
-	mu     sync.Mutex
-	series map[string]map[string]int64 // name -> rendered labels -> value
+	mu         sync.Mutex
+	series     map[string]map[string]int64 // name -> rendered labels -> value
+	histograms map[string]*Histogram
 }
 
 // NewMetrics returns an empty set.
@@ -147,4 +148,5 @@ func (m *Metrics) write(w io.Writer, gauges []Gauge) {
 			fmt.Fprintf(w, "%s%s %d\n", n, renderLabels(g.Labels), g.Value)
 		}
 	}
+	m.writeHistograms(w)
 }

@@ -448,6 +448,11 @@ type requestJSON struct {
 	Paused          string           `json:"paused,omitempty"`
 	Outcome         json.RawMessage  `json:"outcome,omitempty"`
 	Steps           []stepView       `json:"steps,omitempty"`
+	// EarlierRequests are the requests the same person filed within the repeat
+	// window before this one (GDPR Art. 12(5)), for the operator to judge.
+	EarlierRequests []string `json:"earlier_requests_in_window,omitempty"`
+	// Notices are the notices owed to the recipients of the data.
+	Notices []noticeView `json:"recipient_notices,omitempty"`
 }
 
 func tp(t time.Time) *time.Time {
@@ -471,11 +476,28 @@ func requestView(a *app.App, r store.Request) requestJSON {
 	return v
 }
 
-// withSteps adds the request's steps (bookkeeping rows hidden) and its pause state.
+// withSteps adds the request's steps (bookkeeping rows hidden), its pause state, the
+// same person's earlier requests in the repeat window and the recipient notices.
 func withSteps(ctx context.Context, a *app.App, v requestJSON) (requestJSON, error) {
 	steps, err := a.Store.Steps(ctx, v.ID)
 	if err != nil {
 		return v, err
+	}
+	if r, err := a.Store.GetRequest(ctx, v.ID); err == nil {
+		earlier, err := a.DSAR.EarlierRequests(ctx, r)
+		if err != nil {
+			return v, err
+		}
+		for _, e := range earlier {
+			v.EarlierRequests = append(v.EarlierRequests, e.ID)
+		}
+	}
+	notices, err := a.Store.NoticesByRequest(ctx, v.ID)
+	if err != nil {
+		return v, err
+	}
+	for _, n := range notices {
+		v.Notices = append(v.Notices, viewNotice(n))
 	}
 	for _, s := range steps {
 		if s.Name == "_pause" && s.State == store.StepPending {
@@ -550,7 +572,19 @@ func printShow(ctx context.Context, w io.Writer, a *app.App, r store.Request) er
 	if v.DenialReason != "" {
 		fmt.Fprintf(tw, "denied\t%s\n", v.DenialReason)
 	}
+	if len(v.EarlierRequests) > 0 {
+		fmt.Fprintf(tw, "repeat\tthe same person filed %s within %d days before this one (GDPR Art. 12(5)): judge whether it is manifestly unfounded or excessive; to refuse, 'dsar deny %s --reason ...'\n",
+			strings.Join(v.EarlierRequests, ", "), a.Config.Requests.RepeatWindowDays, v.ID)
+	}
 	tw.Flush()
+	if len(v.Notices) > 0 {
+		fmt.Fprintln(w, "\nrecipients told (GDPR Art. 19):")
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, n := range v.Notices {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", n.Recipient, n.Method, n.State, n.ID)
+		}
+		tw.Flush()
+	}
 	if len(v.Steps) > 0 {
 		fmt.Fprintln(w, "\nsteps:")
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)

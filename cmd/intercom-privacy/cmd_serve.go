@@ -16,6 +16,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/app"
 	"github.com/intercom-privacy/intercom-privacy/contactsync"
 	"github.com/intercom-privacy/intercom-privacy/jobs"
+	"github.com/intercom-privacy/intercom-privacy/scan"
 	"github.com/intercom-privacy/intercom-privacy/server"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/store/groupcommit"
@@ -80,6 +81,16 @@ by one writer, and each is acknowledged only once that transaction committed.
 When more than --webhook-queue notifications are waiting to be stored, or one
 waited 2 s without being started, the receiver answers 503 with Retry-After
 (nothing stored; Intercom delivers it again), never 500.
+
+When the configuration's scan.monitor.mode is report, redact or redact+note,
+new customer messages (conversation.user.created, conversation.user.replied;
+teammates' too with scan.monitor.admin_topics) are scanned as they arrive, and a
+message holding a finding of scan.monitor.types (default card, password, secret)
+is redacted in Intercom within seconds; redact+note also posts an internal note
+(written by scan.monitor.note_admin_id) telling the team why the message
+disappeared. ` + scan.DeletedNotice + ` A notification delivered twice
+redacts once. /metrics then also shows findings by type, redactions by outcome
+and the delay from a message's created_at to its redaction.
 
 serve also runs the job workers of ` + "`worker`" + ` (privacy requests, the retention
 schedule and every other registered job) unless --no-workers is given.
@@ -264,6 +275,10 @@ func runServe(ctx context.Context, errw io.Writer, so serveOptions) error {
 			}
 		}
 	}
+	monitor, err := newMonitor(a)
+	if err != nil {
+		return fail(err)
+	}
 	ws := &contactsync.WebhookSink{Syncer: syncer, Wake: applier.Wake}
 	// Notifications arriving together are stored in one transaction by one
 	// writer (group commit), each acknowledged once it is committed.
@@ -276,7 +291,13 @@ func runServe(ctx context.Context, errw io.Writer, so serveOptions) error {
 		m.Add(server.MetricWebhookBatchUnits, int64(n), result)
 	}})
 	defer ws.Commit.Close()
-	sink.set(ws)
+	var wsink webhook.Sink = ws
+	if monitor != nil {
+		// New customer messages are scanned as they arrive (scan.monitor).
+		wsink = monitor.Wrap(wsink)
+		instrumentMonitor(monitor, m)
+	}
+	sink.set(wsink)
 	var q *jobs.Queue
 	if !so.noWorkers {
 		wo := so.workers
@@ -297,6 +318,14 @@ func runServe(ctx context.Context, errw io.Writer, so serveOptions) error {
 		defer wg.Done()
 		_ = applier.Run(actx)
 	}()
+	if monitor != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = monitor.Run(actx)
+		}()
+		fmt.Fprintf(errw, "serve: new messages are scanned (scan.monitor.mode %s)\n", monitor.Mode)
+	}
 	serveErr := <-serveDone
 	// Every handler has returned: write what is still queued, then stop.
 	_ = ws.Commit.Close()

@@ -88,8 +88,10 @@ func TestServeWebhookBurst(t *testing.T) {
 		MaxRetryWait: 200 * time.Millisecond}, ds)
 	t.Logf("answers %v, final %v, p50 %v, p99 %v, max %v, elapsed %v", res.Answers, res.Final,
 		res.Quantile(0.5), res.Quantile(0.99), res.Max(), res.Elapsed)
-	if res.TransportErrors > 0 {
-		t.Errorf("%d deliveries got no answer", res.TransportErrors)
+	if res.Unanswered > 0 {
+		t.Errorf("%d deliveries never got an answer (%d attempts without one)", res.Unanswered, res.TransportErrors)
+	} else if res.TransportErrors > 0 {
+		t.Logf("%d attempts got no answer and were delivered again", res.TransportErrors)
 	}
 	for code, c := range res.Answers {
 		if code != http.StatusOK && code != http.StatusServiceUnavailable {

@@ -47,6 +47,8 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"AuditChain", testAuditChain},
 		{"AuditConcurrentAppends", testAuditConcurrent},
 		{"Migrations", testMigrateRerun},
+		{"Scans", testScans},
+		{"ScanRedactionsInTx", testScanRedactionsInTx},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

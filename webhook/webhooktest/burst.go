@@ -58,8 +58,11 @@ type BurstResult struct {
 	// Answers counts every answer by status code (503s that were retried
 	// included); Final counts each delivery's last answer.
 	Answers, Final map[int]int
-	// TransportErrors counts requests that got no answer.
+	// TransportErrors counts requests that got no answer (each is delivered
+	// again, up to Retries times).
 	TransportErrors int
+	// Unanswered counts deliveries that never got an answer, retries included.
+	Unanswered int
 	// UnavailableWithoutRetryAfter counts 503 answers without a valid
 	// Retry-After header.
 	UnavailableWithoutRetryAfter int
@@ -122,9 +125,23 @@ func Burst(ctx context.Context, o BurstOptions, ds []Delivery) BurstResult {
 					code, retryAfter, lat, err := post(ctx, client, o.URL, d)
 					mu.Lock()
 					if err != nil {
+						// No answer (a connection reset or closed under load):
+						// nothing was acknowledged, so a sender delivers it
+						// again, as Intercom does.
 						res.TransportErrors++
+						giveUp := attempt >= o.Retries || ctx.Err() != nil
+						if giveUp {
+							res.Unanswered++
+						}
 						mu.Unlock()
-						break
+						if giveUp {
+							break
+						}
+						select {
+						case <-ctx.Done():
+						case <-time.After(maxWait):
+						}
+						continue
 					}
 					res.Latencies = append(res.Latencies, lat)
 					res.Answers[code]++

@@ -1,0 +1,204 @@
+package storetest
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/intercom-privacy/intercom-privacy/store"
+)
+
+func scansOf(t *testing.T, v any) store.Scans {
+	t.Helper()
+	s, ok := v.(store.Scans)
+	if !ok {
+		t.Fatalf("%T does not implement store.Scans", v)
+	}
+	return s
+}
+
+func finding(conv, part string, seq int, kind, role, typ, month, inbox string) store.ScanFinding {
+	return store.ScanFinding{ConversationID: conv, PartID: part, Seq: seq, PartKind: kind, AuthorRole: role, Type: typ,
+		Confidence: 0.95, Validator: "luhn+iin", Field: "body", PartCreatedAt: ts("2026-03-04T05:06:07Z"), Month: month, Inbox: inbox}
+}
+
+func testScans(t *testing.T, st store.Store) {
+	sc := scansOf(t, st)
+	if _, err := sc.LatestScanRun(bg); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("latest run of an empty store: %v", err)
+	}
+	must(t, sc.CreateScanRun(bg, store.ScanRun{ID: "r1", WindowTo: ts("2026-04-01T00:00:00Z"), StartedAt: ts("2026-04-01T00:00:00Z")}))
+	must(t, sc.CreateScanRun(bg, store.ScanRun{ID: "r2", WindowFrom: ts("2026-04-01T00:00:00Z"), WindowTo: ts("2026-05-01T00:00:00Z"), StartedAt: ts("2026-05-01T00:00:00Z"), Types: "CARD"}))
+	if err := sc.CreateScanRun(bg, store.ScanRun{ID: "r1", WindowTo: ts("2026-04-01T00:00:00Z")}); !errors.Is(err, store.ErrDuplicate) {
+		t.Fatalf("duplicate run: %v", err)
+	}
+	r, err := sc.LatestScanRun(bg, store.ScanRunning)
+	if err != nil || r.ID != "r2" || r.Types != "CARD" || !r.WindowFrom.Equal(ts("2026-04-01T00:00:00Z")) {
+		t.Fatalf("latest running: %+v %v", r, err)
+	}
+	r.State, r.FinishedAt, r.Scanned, r.Unchanged, r.Failed, r.Total = store.ScanDone, ts("2026-05-01T01:00:00Z"), 3, 2, 1, 6
+	must(t, sc.UpdateScanRun(bg, r))
+	if got, err := sc.LatestScanRun(bg, store.ScanDone); err != nil || got != r {
+		t.Fatalf("after update: %+v %v, want %+v", got, err, r)
+	}
+	if got, err := sc.LatestScanRun(bg, store.ScanRunning); err != nil || got.ID != "r1" {
+		t.Fatalf("latest running after r2 finished: %+v %v", got, err)
+	}
+	if err := sc.UpdateScanRun(bg, store.ScanRun{ID: "nope", State: store.ScanDone}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("update of a missing run: %v", err)
+	}
+
+	// Conversations and findings.
+	c1 := store.ScannedConversation{ConversationID: "c1", UpdatedAt: ts("2026-03-05T00:00:00Z"), RunID: "r1", Inbox: "team7",
+		PartsTotal: 620, PartsScanned: 500, AttachmentOnly: 2, Status: store.ScanStatusScanned}
+	must(t, sc.PutScannedConversation(bg, c1, []store.ScanFinding{
+		finding("c1", "s1", 0, "source", "customer", "CARD", "2026-03", "team7"),
+		finding("c1", "p1", 0, "part", "customer", "CARD", "2026-03", "team7"),
+		finding("c1", "p1", 1, "part", "customer", "PASSWORD", "2026-03", "team7"),
+		finding("c1", "p2", 0, "part", "teammate", "EMAIL", "2026-03", "team7"),
+	}))
+	must(t, sc.PutScannedConversation(bg, store.ScannedConversation{ConversationID: "c2", UpdatedAt: ts("2026-02-01T00:00:00Z"), Status: store.ScanStatusScanned,
+		PartsTotal: 3, PartsScanned: 3}, []store.ScanFinding{finding("c2", "p9", 0, "part", "customer", "CARD", "2026-02", "")}))
+	if err := sc.PutScannedConversation(bg, store.ScannedConversation{ConversationID: "c3", Status: store.ScanStatusScanned},
+		[]store.ScanFinding{finding("c1", "p9", 0, "part", "customer", "CARD", "2026-02", "")}); !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("finding of another conversation: %v", err)
+	}
+	got, err := sc.ScannedConversation(bg, "c1")
+	if err != nil || got.PartsTotal != 620 || got.PartsScanned != 500 || got.Inbox != "team7" || !got.UpdatedAt.Equal(c1.UpdatedAt) || got.ScannedAt.IsZero() {
+		t.Fatalf("scanned conversation: %+v %v", got, err)
+	}
+	counts, err := sc.ScanCounts(bg, store.ByType)
+	must(t, err)
+	want := []store.ScanCount{{Type: "CARD", Findings: 3, Parts: 3, Conversations: 2}, {Type: "EMAIL", Findings: 1, Parts: 1, Conversations: 1}, {Type: "PASSWORD", Findings: 1, Parts: 1, Conversations: 1}}
+	if !slices.Equal(counts, want) {
+		t.Fatalf("by type: %+v, want %+v", counts, want)
+	}
+	byMonth, err := sc.ScanCounts(bg, store.ByMonth)
+	must(t, err)
+	if len(byMonth) != 4 || byMonth[0] != (store.ScanCount{Key: "2026-02", Type: "CARD", Findings: 1, Parts: 1, Conversations: 1}) {
+		t.Fatalf("by month: %+v", byMonth)
+	}
+	byRole, err := sc.ScanCounts(bg, store.ByAuthorRole)
+	must(t, err)
+	if len(byRole) != 3 || byRole[0].Key != "customer" || byRole[2].Key != "teammate" {
+		t.Fatalf("by role: %+v", byRole)
+	}
+	if _, err := sc.ScanCounts(bg, store.ScanGroup("type; DROP TABLE scan_findings")); !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("unknown grouping: %v", err)
+	}
+	top, err := sc.TopScanConversations(bg, 1)
+	if err != nil || len(top) != 1 || top[0].ConversationID != "c1" || top[0].Findings != 4 || !slices.Equal(top[0].Types, []string{"CARD", "EMAIL", "PASSWORD"}) {
+		t.Fatalf("top: %+v %v", top, err)
+	}
+	cov, err := sc.ScanCoverage(bg)
+	if err != nil || cov != (store.ScanCoverage{Conversations: 2, Truncated: 1, PartsNotScanned: 120, PartsScanned: 503, AttachmentOnly: 2}) {
+		t.Fatalf("coverage: %+v %v", cov, err)
+	}
+
+	// Redaction targets: parts with a chosen type, filtered by author role.
+	tg, err := sc.RedactionTargets(bg, []string{"CARD", "PASSWORD"}, nil)
+	must(t, err)
+	if len(tg) != 3 || tg[0].PartID != "p1" || tg[0].Types != "CARD,PASSWORD" || tg[1].PartKind != "source" || tg[2].ConversationID != "c2" {
+		t.Fatalf("targets: %+v", tg)
+	}
+	tg, err = sc.RedactionTargets(bg, []string{"EMAIL"}, []string{"customer"})
+	if err != nil || len(tg) != 0 {
+		t.Fatalf("targets by role: %+v %v", tg, err)
+	}
+	x := store.Redaction{ConversationID: "c1", PartID: "p1", PartKind: "part", AuthorRole: "customer", Types: "CARD,PASSWORD", Origin: "scan",
+		MessageCreatedAt: ts("2026-03-04T05:06:07Z")}
+	ok, err := sc.QueueRedaction(bg, x)
+	if err != nil || !ok {
+		t.Fatalf("queue: %v %v", ok, err)
+	}
+	if ok, err := sc.QueueRedaction(bg, x); err != nil || ok {
+		t.Fatalf("second queue: %v %v", ok, err)
+	}
+	if _, err := sc.QueueRedaction(bg, store.Redaction{ConversationID: "c1", PartID: "p1", PartKind: "comment"}); !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("bad kind: %v", err)
+	}
+	r1, err := sc.GetRedaction(bg, "c1", "p1")
+	if err != nil || r1.State != store.RedactionQueued || r1.QueuedAt.IsZero() || !r1.MessageCreatedAt.Equal(x.MessageCreatedAt) {
+		t.Fatalf("get: %+v %v", r1, err)
+	}
+	r1.State, r1.IntendedAt, r1.Attempts = store.RedactionIntended, ts("2026-05-02T00:00:00Z"), 1
+	must(t, sc.PutRedaction(bg, r1))
+	tg, err = sc.RedactionTargets(bg, []string{"CARD"}, nil)
+	if err != nil || len(tg) != 3 {
+		t.Fatalf("an intended redaction is still a target: %+v %v", tg, err)
+	}
+	r1.State, r1.FinishedAt = store.RedactionDone, ts("2026-05-02T00:00:01Z")
+	must(t, sc.PutRedaction(bg, r1))
+	tg, err = sc.RedactionTargets(bg, []string{"CARD"}, nil)
+	if err != nil || len(tg) != 2 {
+		t.Fatalf("a done redaction is no target: %+v %v", tg, err)
+	}
+	if got, _ := sc.GetRedaction(bg, "c1", "p1"); got != r1 {
+		t.Fatalf("after put: %+v, want %+v", got, r1)
+	}
+	if err := sc.PutRedaction(bg, store.Redaction{ConversationID: "c9", PartID: "p", State: store.RedactionDone}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("put of a missing redaction: %v", err)
+	}
+	_, err = sc.QueueRedaction(bg, store.Redaction{ConversationID: "c2", PartID: "p9", PartKind: "part", QueuedAt: ts("2026-05-03T00:00:00Z")})
+	must(t, err)
+	open, err := sc.Redactions(bg, 10, store.RedactionQueued, store.RedactionIntended)
+	if err != nil || len(open) != 1 || open[0].PartID != "p9" {
+		t.Fatalf("open redactions: %+v %v", open, err)
+	}
+	rc, err := sc.RedactionCounts(bg)
+	if err != nil || rc[store.RedactionDone] != 1 || rc[store.RedactionQueued] != 1 {
+		t.Fatalf("counts: %v %v", rc, err)
+	}
+
+	// A part's findings are replaced alone; a rescan replaces the conversation's.
+	must(t, sc.PutPartFindings(bg, "c1", "p2", nil))
+	must(t, sc.PutPartFindings(bg, "c1", "p3", []store.ScanFinding{finding("c1", "p3", 0, "part", "customer", "SECRET", "2026-05", "")}))
+	counts, _ = sc.ScanCounts(bg, store.ByType)
+	if len(counts) != 3 || counts[1].Type != "PASSWORD" || counts[2].Type != "SECRET" {
+		t.Fatalf("after part findings: %+v", counts)
+	}
+	c1.UpdatedAt = ts("2026-05-06T00:00:00Z")
+	must(t, sc.PutScannedConversation(bg, c1, nil))
+	// A failed fetch keeps what was found before.
+	must(t, sc.PutScannedConversation(bg, store.ScannedConversation{ConversationID: "c2", UpdatedAt: ts("2026-05-07T00:00:00Z"),
+		Status: store.ScanStatusFailed, ErrorClass: "server"}, nil))
+	counts, _ = sc.ScanCounts(bg, store.ByType)
+	if len(counts) != 1 || counts[0] != (store.ScanCount{Type: "CARD", Findings: 1, Parts: 1, Conversations: 1}) {
+		t.Fatalf("after rescan: %+v", counts)
+	}
+
+	// Notifications are de-duplicated by id.
+	for i, want := range []bool{true, false} {
+		ok, err := sc.InsertScanNotification(bg, "n1", "conversation.user.replied", "c1", time.Time{})
+		if err != nil || ok != want {
+			t.Fatalf("notification insert %d: %v %v", i, ok, err)
+		}
+	}
+}
+
+// testScanRedactionsInTx checks that a redaction's state rolls back with its
+// transaction (the audit record of the state change commits with it).
+func testScanRedactionsInTx(t *testing.T, st store.Store) {
+	sc := scansOf(t, st)
+	_, err := sc.QueueRedaction(bg, store.Redaction{ConversationID: "c1", PartID: "p1", PartKind: "part"})
+	must(t, err)
+	boom := errors.New("boom")
+	err = st.InTx(bg, func(tx store.Tx) error {
+		x, err := scansOf(t, tx).GetRedaction(bg, "c1", "p1")
+		if err != nil {
+			return err
+		}
+		x.State = store.RedactionIntended
+		if err := scansOf(t, tx).PutRedaction(bg, x); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatal(err)
+	}
+	if x, _ := sc.GetRedaction(bg, "c1", "p1"); x.State != store.RedactionQueued {
+		t.Fatalf("state after rollback: %s", x.State)
+	}
+}
