@@ -143,21 +143,13 @@ func recipients(cfg *config.Config) []Recipient {
 	return out
 }
 
-// words writes a retention age for people: "30 days", "7 years", "kept until
-// removed by another rule" for off.
+// words writes a retention age for people ("30 days", "7 years"), saying
+// what "off" means in a record of processing.
 func words(a retention.Age) string {
 	if a.IsOff() {
 		return "no automatic limit (kept until removed by another rule)"
 	}
-	unit := map[retention.Unit]string{retention.Hours: "hour", retention.Days: "day", retention.Weeks: "week",
-		retention.Months: "month", retention.Years: "year"}[a.Unit]
-	if unit == "" {
-		return a.String()
-	}
-	if a.N != 1 {
-		unit += "s"
-	}
-	return fmt.Sprintf("%d %s", a.N, unit)
+	return a.Words()
 }
 
 // Formats Write knows.
