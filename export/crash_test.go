@@ -59,9 +59,7 @@ func crashChild() int {
 			if s.Phase == haltPhase {
 				if seen++; seen == haltNth {
 					fmt.Println("halted")
-					for { // until SIGKILL
-						time.Sleep(time.Hour)
-					}
+					select {} // until SIGKILL
 				}
 			}
 		}})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"github.com/intercom-privacy/intercom-privacy/internal/testwait"
 	"os"
 	"path/filepath"
 	"sync"
@@ -37,7 +38,7 @@ func (w *countWorker) Work(ctx context.Context, job *river.Job[countArgs]) error
 // of any of them, and fails for every job that did not run exactly once.
 func (w *countWorker) ranOnceEach(t *testing.T, n int, grace time.Duration) {
 	t.Helper()
-	waitFor(t, func() bool { w.mu.Lock(); defer w.mu.Unlock(); return len(w.runs) == n })
+	testwait.Until(t, "each job to run", func() bool { w.mu.Lock(); defer w.mu.Unlock(); return len(w.runs) == n })
 	time.Sleep(grace)
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -90,17 +91,6 @@ func pgSchema(t *testing.T) string {
 		}
 	})
 	return name
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 30s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func TestJobsRunOnceEach(t *testing.T) {

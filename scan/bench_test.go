@@ -202,6 +202,7 @@ func BenchmarkContinuous(b *testing.B) {
 				var mu sync.Mutex
 				sentAt := map[string]time.Time{}
 				var delays []time.Duration
+				redacted := make(chan struct{}, rate*secs) // one per redaction request of a sent message
 				wrap := func(h http.Handler) http.Handler {
 					return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 						if r.URL.Path == "/conversations/redact" {
@@ -218,6 +219,7 @@ func BenchmarkContinuous(b *testing.B) {
 							if t, ok := sentAt[key]; ok {
 								delays = append(delays, now.Sub(t))
 								delete(sentAt, key)
+								redacted <- struct{}{}
 							}
 							mu.Unlock()
 							r.Body = io.NopCloser(bytes.NewReader(body))
@@ -272,16 +274,17 @@ func BenchmarkContinuous(b *testing.B) {
 					go webhooktest.Post(h, body, webhook.Sign([]byte(secret), body))
 				}
 				tick.Stop()
-				deadline := time.Now().Add(2 * time.Minute)
-				for {
-					mu.Lock()
-					n := len(delays)
-					mu.Unlock()
-					if n == total || time.Now().After(deadline) {
-						break
+				// Every sent message's redaction request, or the timeout.
+				timeout := time.NewTimer(2 * time.Minute)
+			wait:
+				for range total {
+					select {
+					case <-redacted:
+					case <-timeout.C:
+						break wait
 					}
-					time.Sleep(10 * time.Millisecond)
 				}
+				timeout.Stop()
 				b.StopTimer()
 				cancel()
 				<-done

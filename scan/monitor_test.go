@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/intercom-privacy/intercom-privacy/internal/testwait"
 	"io"
 	"net/http"
 	"strings"
@@ -91,17 +92,6 @@ func (n *noteEndpoint) wrap(h http.Handler) http.Handler {
 	})
 }
 
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func TestMonitorRedactsOnceAndNotes(t *testing.T) {
 	ne := &noteEndpoint{t: t, spec: openapispec.Load(t), notes: map[string][]string{}}
 	w := apptest.New(t, storetest.SQLite(), apptest.Options{Sandbox: sandbox.Options{Contacts: 30, Seed: 5}, Wrap: ne.wrap})
@@ -160,8 +150,8 @@ func TestMonitorRedactsOnceAndNotes(t *testing.T) {
 			t.Fatalf("clean delivery answered %d", rec.Code)
 		}
 	}
-	waitFor(t, "every card part redacted", func() bool { return redactions.Load() >= int64(len(want)) })
-	waitFor(t, "every note posted", func() bool {
+	testwait.Until(t, "every card part redacted", func() bool { return redactions.Load() >= int64(len(want)) })
+	testwait.Until(t, "every note posted", func() bool {
 		rs, err := scans(t, a).Redactions(bg, 1000)
 		if err != nil {
 			t.Fatal(err)

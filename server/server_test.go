@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/intercom-privacy/intercom-privacy/internal/testwait"
 	"io"
 	"net"
 	"net/http"
@@ -179,14 +180,14 @@ func TestEndToEndContactDeleted(t *testing.T) {
 			if _, err := a.Intercom.DeleteContact(ctx, victim.ID); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, "the deleted contact to leave the local store", func() bool {
+			testwait.Until(t, "the deleted contact to leave the local store", func() bool {
 				_, err := a.Store.GetContact(ctx, victim.ID)
 				return errors.Is(err, store.ErrNotFound)
 			})
 			if !sb.UpdateContact(edited.ID, map[string]string{"plan": "e2e"}) {
 				t.Fatal("update failed")
 			}
-			waitFor(t, "the updated contact to be refreshed", func() bool {
+			testwait.Until(t, "the updated contact to be refreshed", func() bool {
 				c, err := a.Store.GetContact(ctx, edited.ID)
 				if err != nil || c.AttributesEnc == nil {
 					return false
@@ -224,16 +225,5 @@ func TestEndToEndContactDeleted(t *testing.T) {
 				t.Fatalf("audit: %v", err)
 			}
 		})
-	}
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestSandboxFixtures: a fixtures file that does not fit is refused with the entry
@@ -31,31 +30,21 @@ func TestSandboxFixtures(t *testing.T) {
 	root.SetErr(errb)
 	root.SetArgs([]string{"sandbox", "--addr", "127.0.0.1:0", "--contacts", "10", "--fixtures", filepath.Join("..", "..", "sandbox", "testdata", "fixtures.json")})
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- root.ExecuteContext(ctx) }()
+	var runErr error
+	ended := make(chan struct{})
+	go func() {
+		runErr = root.ExecuteContext(ctx)
+		close(ended)
+	}()
 	defer func() {
 		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("sandbox: %v", err)
+		<-ended
+		if runErr != nil {
+			t.Errorf("sandbox: %v", runErr)
 		}
 	}()
 	re := regexp.MustCompile(`INTERCOM_API_URL=(\S+)\nINTERCOM_ACCESS_TOKEN=(\S+)\n`)
-	var m []string
-	for deadline := time.Now().Add(30 * time.Second); m == nil; {
-		m = re.FindStringSubmatch(out.String())
-		if m != nil {
-			break
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("sandbox exited: %v\n%s", err, errb.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("sandbox did not start: %s", errb.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	m := out.waitMatch(t, re, ended, errb)
 	req, _ := http.NewRequest(http.MethodPost, m[1]+"/contacts/search",
 		strings.NewReader(`{"query":{"field":"email","operator":"=","value":"dana.whitfield@example.org"}}`))
 	req.Header.Set("Authorization", "Bearer "+m[2])

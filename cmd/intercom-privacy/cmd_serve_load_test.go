@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"github.com/intercom-privacy/intercom-privacy/internal/testwait"
 	"net/http"
 	"regexp"
 	"testing"
@@ -28,33 +29,24 @@ func startServe(t *testing.T, args ...string) (base string, stop func() error) {
 	root.SetErr(errb)
 	root.SetArgs(append([]string{"serve", "--addr", "127.0.0.1:0"}, args...))
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- root.ExecuteContext(ctx) }()
-	var stopped bool
-	var stopErr error
+	var runErr error
+	ended := make(chan struct{})
+	go func() {
+		runErr = root.ExecuteContext(ctx)
+		close(ended)
+	}()
 	stop = func() error {
-		if !stopped {
-			stopped = true
-			cancel()
-			stopErr = <-done
-		}
-		return stopErr
+		cancel()
+		<-ended
+		return runErr
 	}
 	t.Cleanup(func() { _ = stop() })
+	// Wait for the line that says it listens, then for the server to answer
+	// ready; a serve that exits first fails the test.
 	re := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
-	// Wait for the line that says it listens (a condition, not a duration:
-	// the loop ends as soon as it appears, or when serve exits).
-	for {
-		if m := re.FindStringSubmatch(errb.String()); m != nil && ready(m[1]) {
-			return m[1], stop
-		}
-		select {
-		case err := <-done:
-			stopped, stopErr = true, err
-			t.Fatalf("serve exited early: %v\n%s", err, errb.String())
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
+	m := errb.waitMatch(t, re, ended, errb)
+	testwait.Until(t, "serve to be ready", func() bool { return ready(m[1]) })
+	return m[1], stop
 }
 
 // ready reports whether the server at base answers GET /readyz with 200.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/intercom-privacy/intercom-privacy/internal/testwait"
 	"io"
 	"net/http"
 	"os"
@@ -20,16 +21,55 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/webhook"
 )
 
-// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
+// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine; a
+// reader can wait for what it expects to be written (waitMatch).
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	written chan struct{} // signalled after each Write (coalesced)
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.b.Write(p)
+	n, err := s.b.Write(p)
+	select {
+	case s.signal() <- struct{}{}:
+	default:
+	}
+	return n, err
+}
+
+// signal returns the channel Write signals on; s.mu is held.
+func (s *syncBuffer) signal() chan struct{} {
+	if s.written == nil {
+		s.written = make(chan struct{}, 1)
+	}
+	return s.written
+}
+
+// waitMatch waits until re matches what was written and returns the match. It
+// fails t when ended is closed first (the writing command returned), or after
+// testwait.Deadline; stderr is shown with the failure.
+func (s *syncBuffer) waitMatch(t *testing.T, re *regexp.Regexp, ended <-chan struct{}, stderr *syncBuffer) []string {
+	t.Helper()
+	s.mu.Lock()
+	written := s.signal()
+	s.mu.Unlock()
+	deadline := time.NewTimer(testwait.Deadline)
+	defer deadline.Stop()
+	for {
+		if m := re.FindStringSubmatch(s.String()); m != nil {
+			return m
+		}
+		select {
+		case <-written:
+		case <-ended:
+			t.Fatalf("the command ended before writing %q:\n%s", re, stderr.String())
+		case <-deadline.C:
+			t.Fatalf("%q not written after %v:\n%s", re, testwait.Deadline, stderr.String())
+		}
+	}
 }
 
 func (s *syncBuffer) String() string {
@@ -121,7 +161,7 @@ func TestServeStartsAndStops(t *testing.T) {
 	}
 	// serve listens first, then opens the database and starts the workers:
 	// ready once all of it is done.
-	waitUntil(t, "serve to be ready", func() bool {
+	testwait.Until(t, "serve to be ready", func() bool {
 		resp, err := http.Get(base + server.PathReady)
 		if err != nil {
 			t.Fatal(err)

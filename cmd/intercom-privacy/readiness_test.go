@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"github.com/intercom-privacy/intercom-privacy/internal/testwait"
 	"io"
 	"net/http"
 	"os"
@@ -93,7 +94,7 @@ func TestProbesFollowTheProcess(t *testing.T) {
 	if err := q.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the workers condition to notice the stopped queue", func() bool { return !condition(t, p, "workers") })
+	testwait.Until(t, "the workers condition to notice the stopped queue", func() bool { return !condition(t, p, "workers") })
 
 	// The database goes away.
 	a.Close()
@@ -105,17 +106,6 @@ func TestProbesFollowTheProcess(t *testing.T) {
 type noopArgs struct{}
 
 func (noopArgs) Kind() string { return "test_noop" }
-
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
 
 // TestServeWaitsForDatabase starts serve on a PostgreSQL server that is not
 // there: it stays up, alive and not ready, says why in the log, refuses
@@ -158,7 +148,7 @@ func TestServeWaitsForDatabase(t *testing.T) {
 			t.Errorf("readyz does not name the database: %q", b)
 		}
 	}
-	waitUntil(t, "the log line about the database", func() bool {
+	testwait.Until(t, "the log line about the database", func() bool {
 		return strings.Contains(logs.String(), "database not reachable; not ready, retrying")
 	})
 	cancel()
@@ -177,7 +167,7 @@ func waitListening(t *testing.T, errb *syncBuffer, done <-chan error) string {
 	t.Helper()
 	re := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
 	var base string
-	waitUntil(t, "serve to listen", func() bool {
+	testwait.Until(t, "serve to listen", func() bool {
 		select {
 		case err := <-done:
 			t.Fatalf("serve exited early: %v\n%s", err, errb.String())

@@ -2,8 +2,8 @@ package postgres_test
 
 import (
 	"context"
+	"github.com/intercom-privacy/intercom-privacy/internal/testwait"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -35,27 +35,21 @@ func TestOpenWaitsForMigrationInProgress(t *testing.T) {
 		st, err := store.Open(ctx, u)
 		done <- result{st, err}
 	}()
-	// Wait until the opener is queued behind the lock.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		var waiting int
-		if err := holder.QueryRow(ctx, `SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
-			AND objid = ($1::bigint & 4294967295)`, postgres.MigrationLockKey).Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-		if waiting > 0 {
-			break
-		}
+	// Wait until the opener is queued behind the lock (in another session: there
+	// is nothing to be told, so the lock table is checked until it shows).
+	testwait.Until(t, "Open to wait on the migration lock", func() bool {
 		select {
 		case r := <-done:
 			t.Fatalf("Open returned while the migration lock was held: %v", r.err)
 		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("Open never waited on the migration lock")
+		var waiting int
+		if err := holder.QueryRow(ctx, `SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+			AND objid = ($1::bigint & 4294967295)`, postgres.MigrationLockKey).Scan(&waiting); err != nil {
+			t.Fatal(err)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return waiting > 0
+	})
 	if _, err := holder.Exec(ctx, `SELECT pg_advisory_unlock($1)`, postgres.MigrationLockKey); err != nil {
 		t.Fatal(err)
 	}
