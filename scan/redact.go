@@ -13,6 +13,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/intercom"
 	"github.com/intercom-privacy/intercom-privacy/pii"
 	"github.com/intercom-privacy/intercom-privacy/store"
+	"github.com/intercom-privacy/intercom-privacy/store/groupcommit"
 )
 
 // DeletedNotice is what Intercom shows in place of a redacted part. The help and
@@ -42,7 +43,7 @@ type Redactor struct {
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 
-	group     *committer
+	group     *groupcommit.Committer // lives as long as the Redactor
 	groupOnce sync.Once
 }
 
@@ -50,7 +51,7 @@ type Redactor struct {
 // commit: the continuous mode redacts many parts at once).
 func (r *Redactor) commit(ctx context.Context, fn func(store.Tx) error) error {
 	r.groupOnce.Do(func() { r.group = newCommitter(r.Store) })
-	return r.group.do(ctx, fn)
+	return commitIn(ctx, r.group, fn)
 }
 
 // RedactOptions choose what a run redacts.

@@ -15,6 +15,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/intercom"
 	"github.com/intercom-privacy/intercom-privacy/pii"
 	"github.com/intercom-privacy/intercom-privacy/store"
+	"github.com/intercom-privacy/intercom-privacy/store/groupcommit"
 )
 
 // Errors of the package, for errors.Is.
@@ -175,7 +176,7 @@ func (s *Scanner) Run(ctx context.Context, opts ScanOptions) (Result, error) {
 	run.Total = int64(total)
 	w := &walk{s: s, sc: sc, engine: engine, run: &run, res: &res, start: time.Now(), progress: opts.Progress, group: newCommitter(s.Store)}
 	err = w.do(ctx, q)
-	w.group.close()
+	w.group.Close()
 	if err != nil {
 		return res, s.stop(ctx, sc, &run, err)
 	}
@@ -278,7 +279,7 @@ type walk struct {
 	res      *Result
 	start    time.Time
 	progress func(Progress)
-	group    *committer
+	group    *groupcommit.Committer
 
 	mu          sync.Mutex
 	consecutive int
@@ -395,7 +396,7 @@ func (w *walk) one(ctx context.Context, found intercom.Conversation) error {
 
 // put records a conversation, in a transaction shared with the other workers'.
 func (w *walk) put(ctx context.Context, rec store.ScannedConversation, fs []store.ScanFinding) error {
-	return w.group.do(ctx, func(tx store.Tx) error { return tx.(store.Scans).PutScannedConversation(ctx, rec, fs) })
+	return commitIn(ctx, w.group, func(tx store.Tx) error { return tx.(store.Scans).PutScannedConversation(ctx, rec, fs) })
 }
 
 // count applies f to the run's counters, reports progress, saves the counters
