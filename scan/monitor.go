@@ -95,19 +95,8 @@ func (m *Monitor) init() {
 	})
 }
 
-func (m *Monitor) now() time.Time {
-	if m.Now != nil {
-		return m.Now().UTC()
-	}
-	return time.Now().UTC().Truncate(time.Microsecond)
-}
-
-func (m *Monitor) log() *slog.Logger {
-	if m.Logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return m.Logger
-}
+func (m *Monitor) now() time.Time    { return nowOf(m.Now) }
+func (m *Monitor) log() *slog.Logger { return loggerOf(m.Logger) }
 
 // Check reports a Monitor that cannot work.
 func (m *Monitor) Check() error {

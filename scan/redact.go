@@ -82,19 +82,8 @@ type RedactResult struct {
 	DryRun    bool
 }
 
-func (r *Redactor) now() time.Time {
-	if r.Now != nil {
-		return r.Now().UTC().Truncate(time.Microsecond)
-	}
-	return time.Now().UTC().Truncate(time.Microsecond)
-}
-
-func (r *Redactor) log() *slog.Logger {
-	if r.Logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return r.Logger
-}
+func (r *Redactor) now() time.Time    { return nowOf(r.Now) }
+func (r *Redactor) log() *slog.Logger { return loggerOf(r.Logger) }
 
 // Run redacts, in Intercom, every part holding a finding of the chosen types
 // that was not redacted yet (parts a killed run left intended first). It stops

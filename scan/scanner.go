@@ -108,18 +108,24 @@ type Result struct {
 	AttachmentOnly int64
 }
 
-func (s *Scanner) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC().Truncate(time.Microsecond)
+func (s *Scanner) now() time.Time    { return nowOf(s.Now) }
+func (s *Scanner) log() *slog.Logger { return loggerOf(s.Logger) }
+
+// nowOf reads clock (time.Now when nil) in UTC to the microsecond, the
+// precision the store keeps.
+func nowOf(clock func() time.Time) time.Time {
+	if clock != nil {
+		return clock().UTC().Truncate(time.Microsecond)
 	}
 	return time.Now().UTC().Truncate(time.Microsecond)
 }
 
-func (s *Scanner) log() *slog.Logger {
-	if s.Logger == nil {
+// loggerOf returns l, or a logger that discards when it is nil.
+func loggerOf(l *slog.Logger) *slog.Logger {
+	if l == nil {
 		return slog.New(slog.DiscardHandler)
 	}
-	return s.Logger
+	return l
 }
 
 func scansOf(v any) (store.Scans, error) {
