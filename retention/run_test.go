@@ -14,6 +14,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/contactsync"
+	"github.com/intercom-privacy/intercom-privacy/internal/testwait"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	_ "github.com/intercom-privacy/intercom-privacy/store/postgres" // registers postgres://
 	_ "github.com/intercom-privacy/intercom-privacy/store/sqlite"   // registers sqlite://
@@ -703,11 +704,20 @@ func TestConcurrentWriterKeepsWriting(t *testing.T) {
 				}
 			})
 			r := runnerFor(a)
-			writesBefore := int64(0)
+			writesBefore := int64(-1)
 			r.afterBatch = func(cat store.Category, batch int) error {
-				if cat == store.CategoryContactCache && batch == 1 {
-					writesBefore = writes.Load()
+				if cat != store.CategoryContactCache || batch > 3 {
+					return nil
 				}
+				// Between batches the run holds no lock: a write that
+				// starts now completes before the next batch begins. A
+				// run that kept one transaction (or a table lock) across
+				// batches would hold the writer here until the deadline.
+				w := writes.Load()
+				if writesBefore < 0 {
+					writesBefore = w
+				}
+				testwait.Until(t, fmt.Sprintf("a concurrent write after batch %d", batch), func() bool { return writes.Load() > w })
 				return nil
 			}
 			res, err := r.Run(bg, Default(), RunOptions{BatchSize: 100, Now: now})
