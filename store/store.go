@@ -57,6 +57,7 @@ type Ops interface {
 	Retention
 	Purger
 	Notices
+	Outbox
 }
 
 // Contacts is the cache of Intercom contacts and the sync cursors.

@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"ExportJobs", testExportJobs},
 		{"PurgePerson", testPurge},
 		{"Notices", testNotices},
+		{"Outbox", testOutbox},
 		{"TxRollback", testTxRollback},
 		{"AuditChain", testAuditChain},
 		{"AuditConcurrentAppends", testAuditConcurrent},
