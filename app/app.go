@@ -7,6 +7,7 @@ package app
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
+	"github.com/intercom-privacy/intercom-privacy/mail"
 	"github.com/intercom-privacy/intercom-privacy/notice"
 	"github.com/intercom-privacy/intercom-privacy/pii"
 	"github.com/intercom-privacy/intercom-privacy/retention"
@@ -70,6 +72,16 @@ type Settings struct {
 	Witness string
 	// WitnessClient posts to a URL witness (nil: a client with a timeout).
 	WitnessClient *http.Client
+	// SMTPURL is the mail server (INTERCOM_PRIVACY_SMTP_URL, set by the
+	// command line); when empty the configuration's mail.smtp_url is used;
+	// when both are empty no mail is written or sent.
+	SMTPURL string
+	// PublicURL is the base of the links in messages
+	// (INTERCOM_PRIVACY_PUBLIC_URL); when empty, mail.public_url.
+	PublicURL string
+	// SMTPTLS, when set, replaces the system's TLS settings for the mail
+	// server (tests trust their own server's certificate with it).
+	SMTPTLS *tls.Config
 }
 
 // App is the assembled application. Close it when done.
@@ -90,6 +102,12 @@ type App struct {
 	Logger  *slog.Logger
 	// Publisher sends signed checkpoints to the witness; nil without one.
 	Publisher *audit.Publisher
+	// Outbox writes messages in the workflows' transactions and Mail sends
+	// them; both are nil when no SMTP server is configured.
+	Outbox *mail.Outbox
+	Mail   *mail.Sender
+	// PublicURL is the base of the links in messages ("" when not configured).
+	PublicURL string
 
 	checkpointInterval time.Duration
 }
@@ -211,6 +229,9 @@ func Open(ctx context.Context, s Settings) (*App, error) {
 		Store: st, Chain: a.Chain, Registry: s.Config.Recipients, Actor: s.Actor, Logger: s.Logger, Now: s.Now,
 	}
 	a.DSAR.Notices = a.Notices
+	if err := a.openMail(s); err != nil {
+		return nil, err
+	}
 	ok = true
 	return a, nil
 }
@@ -242,4 +263,40 @@ func (a *App) Close() error {
 func (a *App) VerifyAudit(ctx context.Context) (audit.Report, error) {
 	pub, id := a.Vault.AuditPublicKey()
 	return audit.Verify(ctx, a.Store, audit.Keyring{{KeyID: id, Key: pub}})
+}
+
+// openMail reads the mail settings (the environment's over the
+// configuration's) and builds the outbox and its sender when a server is
+// configured.
+func (a *App) openMail(s Settings) error {
+	raw, setting := s.SMTPURL, mail.EnvSMTPURL
+	if raw == "" {
+		raw, setting = s.Config.Mail.SMTPURL, "mail.smtp_url"
+	}
+	smtp, err := mail.ParseSMTPURL(setting, raw)
+	if err != nil {
+		return &ConfigError{Where: s.configWhere(), Err: err}
+	}
+	rawPublic, setting := s.PublicURL, mail.EnvPublicURL
+	if rawPublic == "" {
+		rawPublic, setting = s.Config.Mail.PublicURL, "mail.public_url"
+	}
+	if a.PublicURL, err = mail.ParsePublicURL(setting, rawPublic); err != nil {
+		return &ConfigError{Where: s.configWhere(), Err: err}
+	}
+	if !smtp.Configured() {
+		return nil
+	}
+	smtp.TLS = s.SMTPTLS
+	a.Outbox = &mail.Outbox{Vault: a.Vault, Chain: a.Chain, Actor: s.Actor, Now: s.Now}
+	a.Mail = &mail.Sender{Store: a.Store, Vault: a.Vault, Chain: a.Chain, SMTP: smtp, Actor: s.Actor, Logger: s.Logger, Now: s.Now}
+	return nil
+}
+
+// configWhere names the configuration in errors.
+func (s Settings) configWhere() string {
+	if s.ConfigPath != "" {
+		return s.ConfigPath
+	}
+	return "configuration"
 }

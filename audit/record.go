@@ -57,6 +57,14 @@ const (
 	// ActionScanNotePosted: an internal note telling the team why a message
 	// disappeared was posted (or its posting failed).
 	ActionScanNotePosted Action = "scan.note_posted"
+
+	// ActionMessageQueued: an e-mail to the person or the operators was
+	// written to the outbox (package mail); the record names the message's id
+	// and kind, never its recipient or text.
+	ActionMessageQueued Action = "message.queued"
+	// ActionMessageSent: the mail server accepted a message (success), or
+	// refused it for good or it was given up on (failure).
+	ActionMessageSent Action = "message.sent"
 )
 
 var actions = []Action{
@@ -72,6 +80,7 @@ var actions = []Action{
 	ActionKeysInitialised, ActionKeysRotated, ActionStoreMigrated, ActionAuditExported,
 	ActionAuditPruned,
 	ActionScanRun, ActionScanRedactionIntended, ActionScanRedacted, ActionScanNotePosted,
+	ActionMessageQueued, ActionMessageSent,
 }
 
 var actionSet = func() map[Action]struct{} {

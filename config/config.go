@@ -56,6 +56,21 @@ type Config struct {
 	Audit Audit `yaml:"audit"`
 	// Scan configures the workspace scan and its redactions (package scan).
 	Scan Scan `yaml:"scan"`
+	// Mail configures the e-mail sent to people and operators (package mail).
+	Mail Mail `yaml:"mail"`
+}
+
+// Mail configures the e-mail the product sends. The environment variables
+// INTERCOM_PRIVACY_SMTP_URL and INTERCOM_PRIVACY_PUBLIC_URL override the two
+// URLs; package mail parses and checks them (app.Open refuses a bad one).
+type Mail struct {
+	// SMTPURL is smtp://user:password@host:587?from=privacy@example.com
+	// (STARTTLS required unless starttls=false) or smtps://... (TLS). Empty:
+	// no mail is written or sent.
+	SMTPURL string `yaml:"smtp_url"`
+	// PublicURL is the base URL the links in messages point to
+	// (https://privacy.example.com).
+	PublicURL string `yaml:"public_url"`
 }
 
 // Audit configures the audit trail's checkpoints.

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/spf13/cobra"
+
+	"github.com/intercom-privacy/intercom-privacy/app"
+	"github.com/intercom-privacy/intercom-privacy/mail"
+	"github.com/intercom-privacy/intercom-privacy/store"
+)
+
+// The workers (`worker`, `serve`) drain the outbox when a mail server is
+// configured; without one, nothing is written to it either.
+func init() {
+	register(newMessagesCmd)
+	registerWorkerHook(func(a *app.App, workers *river.Workers) ([]*river.PeriodicJob, error) {
+		if a.Mail == nil {
+			return nil, nil
+		}
+		return mail.RegisterPeriodic(workers, a.Mail)
+	})
+}
+
+// messageView is an outbox message as `messages status --json` prints it.
+type messageView struct {
+	ID            string    `json:"id"`
+	RequestID     string    `json:"request_id,omitempty"`
+	Kind          string    `json:"kind"`
+	State         string    `json:"state"`
+	Attempts      int       `json:"attempts"`
+	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
+	LastError     string    `json:"last_error,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
+	SentAt        time.Time `json:"sent_at,omitzero"`
+}
+
+func viewMessage(m store.OutboxMessage) messageView {
+	v := messageView{ID: m.ID, RequestID: m.RequestID, Kind: m.Kind, State: string(m.State), Attempts: m.Attempts,
+		LastError: m.LastError, CreatedAt: m.CreatedAt, SentAt: m.SentAt}
+	if m.State == store.MessagePending {
+		v.NextAttemptAt = m.NextAttemptAt
+	}
+	return v
+}
+
+type statusView struct {
+	Configured    bool          `json:"configured"`
+	Server        string        `json:"server,omitempty"`
+	Pending       int64         `json:"pending"`
+	Sent          int64         `json:"sent"`
+	Failed        int64         `json:"failed"`
+	OldestPending time.Time     `json:"oldest_pending,omitzero"`
+	Problems      []messageView `json:"problems"`
+}
+
+func printMessageStatus(w io.Writer, v statusView) {
+	if !v.Configured {
+		fmt.Fprintf(w, "mail: not configured (set %s); no messages are written\n", mail.EnvSMTPURL)
+	} else {
+		fmt.Fprintf(w, "mail: %s\n", v.Server)
+	}
+	fmt.Fprintf(w, "pending %d, sent %d, failed %d", v.Pending, v.Sent, v.Failed)
+	if !v.OldestPending.IsZero() {
+		fmt.Fprintf(w, "; oldest waiting since %s", v.OldestPending.Format(time.RFC3339))
+	}
+	fmt.Fprintln(w)
+	if len(v.Problems) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tREQUEST\tKIND\tSTATE\tATTEMPTS\tLAST ERROR")
+	for _, m := range v.Problems {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", m.ID, m.RequestID, m.Kind, m.State, m.Attempts, m.LastError)
+	}
+	tw.Flush()
+}
+
+// newMessagesCmd builds `intercom-privacy messages`.
+func newMessagesCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "messages",
+		Short: "The e-mail sent to people and operators: the outbox's state, retries",
+		Long: `Every milestone of a request (acknowledgement, verification, extension, denial,
+completion) writes a message to the outbox in the transaction that makes it, when a
+mail server is configured (` + mail.EnvSMTPURL + ` or mail.smtp_url). The workers
+send it; a server that is down makes messages wait (retried with backoff for 72
+hours), a refused one (a 5xx bounce) is marked failed. 'messages status' shows the
+counts and the messages in trouble, with error classes only (never an address or a
+text); 'messages retry ID' puts a failed message back in the queue.`,
+	}
+	var (
+		af     appFlags
+		asJSON bool
+	)
+	status := &cobra.Command{
+		Use:   "status",
+		Short: "Counts of pending, sent and failed messages, and the ones in trouble",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := af.open(cmd.Context(), cliActor())
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			st, err := mail.ReadStatus(cmd.Context(), a.Store)
+			if err != nil {
+				return err
+			}
+			v := statusView{Configured: a.Mail != nil, Pending: st.Pending, Sent: st.Sent, Failed: st.Failed,
+				OldestPending: st.OldestPending, Problems: []messageView{}}
+			if a.Mail != nil {
+				v.Server = a.Mail.SMTP.String()
+			}
+			for _, m := range st.Problems {
+				v.Problems = append(v.Problems, viewMessage(m))
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(v)
+			}
+			printMessageStatus(cmd.OutOrStdout(), v)
+			return nil
+		},
+	}
+	af.add(status)
+	status.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	var raf appFlags
+	retry := &cobra.Command{
+		Use:   "retry MESSAGE_ID",
+		Short: "Put a failed message back in the queue (after the address or the server was fixed)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := raf.open(cmd.Context(), cliActor())
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			if a.Mail == nil {
+				return mail.ErrNotConfigured
+			}
+			m, err := a.Mail.Retry(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s queued again; the workers send it within %s\n", m.ID, mail.Every)
+			return nil
+		},
+	}
+	raf.add(retry)
+	cmd.AddCommand(status, retry)
+	return cmd
+}
