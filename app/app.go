@@ -11,6 +11,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/audit"
@@ -18,6 +19,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
 	"github.com/intercom-privacy/intercom-privacy/mail"
+	"github.com/intercom-privacy/intercom-privacy/messages"
 	"github.com/intercom-privacy/intercom-privacy/notice"
 	"github.com/intercom-privacy/intercom-privacy/pii"
 	"github.com/intercom-privacy/intercom-privacy/retention"
@@ -106,6 +108,9 @@ type App struct {
 	// them; both are nil when no SMTP server is configured.
 	Outbox *mail.Outbox
 	Mail   *mail.Sender
+	// Messages renders the messages of the requests' milestones into the
+	// outbox (DSAR.Messenger); nil without a mail server.
+	Messages *messages.Service
 	// PublicURL is the base of the links in messages ("" when not configured).
 	PublicURL string
 
@@ -290,7 +295,23 @@ func (a *App) openMail(s Settings) error {
 	smtp.TLS = s.SMTPTLS
 	a.Outbox = &mail.Outbox{Vault: a.Vault, Chain: a.Chain, Actor: s.Actor, Now: s.Now}
 	a.Mail = &mail.Sender{Store: a.Store, Vault: a.Vault, Chain: a.Chain, SMTP: smtp, Actor: s.Actor, Logger: s.Logger, Now: s.Now}
+	tpl, err := messages.Load(TemplatesDir(s.Config, s.ConfigPath))
+	if err != nil {
+		return &ConfigError{Where: s.configWhere(), Err: err}
+	}
+	a.Messages = &messages.Service{Outbox: a.Outbox, Templates: tpl, Config: s.Config, Lang: s.Config.Mail.Language}
+	a.DSAR.Messenger = a.Messages
 	return nil
+}
+
+// TemplatesDir is the configuration's mail.templates_dir, a relative path
+// taken from the configuration file's directory ("" when not set).
+func TemplatesDir(c *config.Config, configPath string) string {
+	d := c.Mail.TemplatesDir
+	if d == "" || filepath.IsAbs(d) || configPath == "" {
+		return d
+	}
+	return filepath.Join(filepath.Dir(configPath), d)
 }
 
 // configWhere names the configuration in errors.

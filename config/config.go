@@ -71,6 +71,13 @@ type Mail struct {
 	// PublicURL is the base URL the links in messages point to
 	// (https://privacy.example.com).
 	PublicURL string `yaml:"public_url"`
+	// TemplatesDir holds templates that replace the built-in messages
+	// (KIND[.JURISDICTION][.LANG].txt and .html, see package messages); a
+	// relative path is taken from the configuration file's directory.
+	TemplatesDir string `yaml:"templates_dir"`
+	// Language is the language of the messages (default en), when templates
+	// in it exist.
+	Language string `yaml:"language"`
 }
 
 // Audit configures the audit trail's checkpoints.

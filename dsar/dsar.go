@@ -63,6 +63,11 @@ type Service struct {
 	// Notices, when set, plans the notices to the recipients of the data in the
 	// transaction that completes an erasure (GDPR Art. 19, CCPA §7022(b)).
 	Notices NoticePlanner
+	// Messenger, when set, writes the message each milestone owes the person
+	// (acknowledgement, extension, denial, completion) in the milestone's
+	// transaction; package messages provides it (app.Open sets it when a
+	// mail server is configured).
+	Messenger Messenger
 }
 
 // NoticePlanner writes, inside tx, the notices owed to the recipients of the data
@@ -193,7 +198,10 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (store.Request, er
 			rec.Counts["earlier_requests_in_window"] = int64(earlier)
 			rec.Reason = RepeatNotice
 		}
-		_, err = s.Chain.Append(ctx, tx, rec)
+		if _, err = s.Chain.Append(ctx, tx, rec); err != nil {
+			return err
+		}
+		created, err = s.acknowledge(ctx, tx, created)
 		return err
 	})
 	if err != nil {
@@ -345,7 +353,7 @@ func Finished(st store.RequestState) bool { return slices.Contains(finishedState
 
 // transition moves a request from one state to another and appends rec, in one
 // transaction. mutate may change other fields of the request.
-func (s *Service) transition(ctx context.Context, id string, allowed []store.RequestState, to store.RequestState, rec audit.Record, mutate func(*store.Request) error) (store.Request, error) {
+func (s *Service) transition(ctx context.Context, id string, allowed []store.RequestState, to store.RequestState, rec audit.Record, mutate func(*store.Request) error, tell ...MilestoneKind) (store.Request, error) {
 	var out store.Request
 	err := s.Store.InTx(ctx, func(tx store.Tx) error {
 		r, err := tx.GetRequest(ctx, id)
@@ -383,8 +391,15 @@ func (s *Service) transition(ctx context.Context, id string, allowed []store.Req
 		if rec.Outcome == "" {
 			rec.Outcome = audit.OutcomeSuccess
 		}
-		_, err = s.Chain.Append(ctx, tx, rec)
-		return err
+		if _, err = s.Chain.Append(ctx, tx, rec); err != nil {
+			return err
+		}
+		for _, k := range tell {
+			if _, err := s.milestone(ctx, tx, k, out, nil); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return out, err
 }
@@ -427,7 +442,7 @@ func (s *Service) Extend(ctx context.Context, id string, by int, reason string) 
 			}
 			r.ExtendedDueAt, r.ExtensionReason = c2.Due.UTC(), reason
 			return nil
-		})
+		}, MilestoneExtended)
 }
 
 // Deny ends a request with a reason (a legal basis, e.g. "GDPR Art. 12(5)
@@ -440,7 +455,7 @@ func (s *Service) Deny(ctx context.Context, id, reason string) (store.Request, e
 	now := s.now()
 	return s.transition(ctx, id, []store.RequestState{store.StateReceived, store.StateVerified, store.StateInProgress}, store.StateDenied,
 		audit.Record{Action: audit.ActionRequestDenied, DenialReason: reason, ResponseDate: now, ResponseNature: "denied", Outcome: audit.OutcomeSuccess},
-		func(r *store.Request) error { r.DenialReason, r.CompletedAt = reason, now; return nil })
+		func(r *store.Request) error { r.DenialReason, r.CompletedAt = reason, now; return nil }, MilestoneDenied)
 }
 
 // Cancel withdraws a request that has not started work (the requester withdrew it).

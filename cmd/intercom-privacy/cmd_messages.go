@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -11,7 +13,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/intercom-privacy/intercom-privacy/app"
+	"github.com/intercom-privacy/intercom-privacy/config"
+	"github.com/intercom-privacy/intercom-privacy/deadline"
+	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/mail"
+	"github.com/intercom-privacy/intercom-privacy/messages"
 	"github.com/intercom-privacy/intercom-privacy/store"
 )
 
@@ -154,6 +160,90 @@ text); 'messages retry ID' puts a failed message back in the queue.`,
 		},
 	}
 	raf.add(retry)
-	cmd.AddCommand(status, retry)
+	cmd.AddCommand(status, retry, newMessagesPreviewCmd())
 	return cmd
+}
+
+// newMessagesPreviewCmd builds `intercom-privacy messages preview KIND`.
+func newMessagesPreviewCmd() *cobra.Command {
+	var (
+		configPath, jur, lang string
+		html                  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "preview KIND",
+		Short: "Print a message as a person would receive it, filled with sample values",
+		Long: `preview renders one message (` + kindList() + `) for a
+jurisdiction and language with the configuration's templates (mail.templates_dir
+overrides the built-in ones) and sample values: a made-up request reference, dates,
+link and code. It needs no database and sends nothing.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			kind, err := messages.ParseKind(args[0])
+			if err != nil {
+				return usageError{err}
+			}
+			j, err := deadline.ParseJurisdiction(jur)
+			if err != nil {
+				return usageError{fmt.Errorf("--jurisdiction: %w", err)}
+			}
+			path := config.Path(configPath)
+			cfg, err := config.Load(path)
+			if err != nil {
+				return err
+			}
+			tpl, err := messages.Load(app.TemplatesDir(cfg, path))
+			if err != nil {
+				return err
+			}
+			if lang == "" {
+				lang = cfg.Mail.Language
+			}
+			r, err := tpl.Render(kind, j, lang, previewData(cfg))
+			if errors.Is(err, messages.ErrLanguage) {
+				return usageError{err}
+			}
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			if html {
+				fmt.Fprint(w, r.HTML)
+				return nil
+			}
+			fmt.Fprintf(w, "Subject: %s\n\n%s", r.Subject, r.Text)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&configPath, "config", envString(config.EnvFile, ""), "YAML configuration file (env "+config.EnvFile+"; built-in defaults when unset)")
+	f.StringVar(&jur, "jurisdiction", "gdpr", "the law the request is under (gdpr, ccpa, uk_gdpr, us_va, ...)")
+	f.StringVar(&lang, "lang", "", "language of the templates (default: mail.language, else en)")
+	f.BoolVar(&html, "html", false, "print the HTML part instead of the subject and text")
+	return cmd
+}
+
+func kindList() string {
+	var names []string
+	for _, k := range messages.Kinds() {
+		names = append(names, string(k))
+	}
+	return strings.Join(names, ", ")
+}
+
+// previewData is a made-up request for previews.
+func previewData(cfg *config.Config) messages.Data {
+	received := time.Now().UTC().Truncate(24 * time.Hour)
+	d := messages.Data{
+		Controller: cfg.Access.Controller, Contact: cfg.Access.ContactDPO,
+		RequestID: "req_00000000000000000000000000000000", RequestWhat: messages.RequestWhat(store.RequestAccess), State: "verified",
+		ReceivedAt: received, DueAt: received.AddDate(0, 1, 0),
+		ExtensionReason: "(the reason the operator gives)", DenialReason: "(the basis the operator gives)",
+		VerifyURL: "https://privacy.example.com/privacy/verify/EXAMPLE-TOKEN", Code: "123456",
+		DownloadURL: "https://privacy.example.com/privacy/download/EXAMPLE-TOKEN", ExpiresAt: received.AddDate(0, 0, 7), DownloadUses: 3,
+		RecoveryWindow: messages.RecoveryWindow,
+	}
+	d.Deleted, d.Kept = messages.Erased(dsar.Outcome{Result: "completed", Counts: map[string]int64{
+		"contacts_deleted": 1, "conversations_deleted": 4, "tickets_deleted": 1, "conversations_shared_kept": 1, "suppressed_email": 1}})
+	return d
 }

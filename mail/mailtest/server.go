@@ -14,10 +14,14 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"math/big"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
 	"net"
 	"net/mail"
 	"net/url"
@@ -51,6 +55,8 @@ type Message struct {
 	MessageID string
 	// Body is Data's body, undecoded.
 	Body []byte
+	// Text and HTML are the decoded text/plain and text/html parts.
+	Text, HTML string
 	// TLS reports whether the session was encrypted, Auth whether it
 	// authenticated.
 	TLS, Auth bool
@@ -249,6 +255,7 @@ func (se *session) Data(r io.Reader) error {
 		m.Header = pm.Header
 		m.MessageID = strings.Trim(pm.Header.Get("Message-Id"), "<> ")
 		m.Body, _ = io.ReadAll(pm.Body)
+		m.Text, m.HTML = parts(pm.Header.Get("Content-Type"), pm.Header.Get("Content-Transfer-Encoding"), m.Body)
 	}
 	se.s.mu.Lock()
 	se.s.msgs = append(se.s.msgs, m)
@@ -262,6 +269,41 @@ func (se *session) Data(r io.Reader) error {
 
 func (se *session) Reset()        { se.from, se.to = "", nil }
 func (se *session) Logout() error { return nil }
+
+// parts decodes the text and HTML parts of a body of type ctype.
+func parts(ctype, cte string, body []byte) (text, html string) {
+	mt, params, err := mime.ParseMediaType(ctype)
+	if err != nil {
+		return "", ""
+	}
+	if strings.HasPrefix(mt, "multipart/") {
+		mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+		for {
+			p, err := mr.NextRawPart()
+			if err != nil {
+				return text, html
+			}
+			b, _ := io.ReadAll(p)
+			t, h := parts(p.Header.Get("Content-Type"), p.Header.Get("Content-Transfer-Encoding"), b)
+			text, html = text+t, html+h
+		}
+	}
+	var r io.Reader = bytes.NewReader(body)
+	switch strings.ToLower(cte) {
+	case "quoted-printable":
+		r = quotedprintable.NewReader(r)
+	case "base64":
+		r = base64.NewDecoder(base64.StdEncoding, r)
+	}
+	b, _ := io.ReadAll(r)
+	switch mt {
+	case "text/plain":
+		return strings.ReplaceAll(string(b), "\r\n", "\n"), ""
+	case "text/html":
+		return "", string(b)
+	}
+	return "", ""
+}
 
 // selfSigned makes a certificate for 127.0.0.1 and localhost, and a pool
 // that trusts it.
