@@ -58,6 +58,7 @@ type Ops interface {
 	Purger
 	Notices
 	Outbox
+	Intakes
 }
 
 // Contacts is the cache of Intercom contacts and the sync cursors.

@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"PurgePerson", testPurge},
 		{"Notices", testNotices},
 		{"Outbox", testOutbox},
+		{"Intakes", testIntakes},
 		{"TxRollback", testTxRollback},
 		{"AuditChain", testAuditChain},
 		{"AuditConcurrentAppends", testAuditConcurrent},

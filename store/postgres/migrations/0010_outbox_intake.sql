@@ -19,3 +19,27 @@ CREATE TABLE outbox_messages (
 );
 CREATE INDEX outbox_messages_due ON outbox_messages (state, next_attempt_at);
 CREATE INDEX outbox_messages_request ON outbox_messages (request_id, created_at);
+
+-- Requests filed on the public form (web/intake) that wait for the person to
+-- follow the link (or type the code) mailed to them; a request is filed only
+-- then. The identifiers are encrypted under a key of the intake's own
+-- (destroyed when it is settled); the link token and the code are stored
+-- only as SHA-256 digests; email_ref is the blind index of the address, for
+-- the per-address limits.
+CREATE TABLE intakes (
+    id              TEXT PRIMARY KEY,
+    request_type    TEXT NOT NULL,
+    jurisdiction    TEXT NOT NULL,
+    identifiers_enc BYTEA NOT NULL,
+    email_ref       TEXT NOT NULL,
+    token_hash      BYTEA NOT NULL UNIQUE,
+    code_hash       BYTEA NOT NULL,
+    state           TEXT NOT NULL,
+    attempts        BIGINT NOT NULL DEFAULT 0,
+    request_id      TEXT NOT NULL DEFAULT '',
+    created_at      BIGINT NOT NULL,
+    expires_at      BIGINT NOT NULL,
+    settled_at      BIGINT
+);
+CREATE INDEX intakes_state ON intakes (state, expires_at);
+CREATE INDEX intakes_email ON intakes (email_ref, created_at);
