@@ -58,6 +58,31 @@ type Config struct {
 	Scan Scan `yaml:"scan"`
 	// Mail configures the e-mail sent to people and operators (package mail).
 	Mail Mail `yaml:"mail"`
+	// Intake configures the public request form (package web/intake).
+	Intake Intake `yaml:"intake"`
+}
+
+// Intake configures the public request form served at /privacy/request.
+type Intake struct {
+	// Title and Intro are the page's heading and first paragraph; Organisation
+	// names who answers (default: access.controller).
+	Title        string `yaml:"title"`
+	Intro        string `yaml:"intro"`
+	Organisation string `yaml:"organisation"`
+	// Types are the request types offered, in order (default: access,
+	// erasure); the form posts them as type=access|erasure|correction|opt_out.
+	Types []string `yaml:"types"`
+	// Jurisdictions are the laws a person may choose (default: gdpr, ccpa);
+	// DefaultJurisdiction is used when the form does not say (default: the
+	// first).
+	Jurisdictions       []string `yaml:"jurisdictions"`
+	DefaultJurisdiction string   `yaml:"default_jurisdiction"`
+	// MaxPending bounds the requests waiting for verification (default
+	// 1000); PerEmail bounds those for one address (default 3); PerClient
+	// is how many forms one network address may post per hour (default 10).
+	MaxPending int `yaml:"max_pending"`
+	PerEmail   int `yaml:"per_email"`
+	PerClient  int `yaml:"per_client"`
 }
 
 // Mail configures the e-mail the product sends. The environment variables

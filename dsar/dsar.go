@@ -101,6 +101,13 @@ type Submission struct {
 	// ReceivedAt is when the request arrived (now when zero); the legal clock
 	// starts there.
 	ReceivedAt time.Time
+	// VerifiedBy, when set, records the identity as verified (how, without
+	// personal data) in the same transaction as the filing: the public form
+	// files a request only once the person followed the mailed link.
+	VerifiedBy string
+	// Within, when set, runs inside the filing's transaction after the
+	// request is stored (the public form marks its intake settled there).
+	Within func(ctx context.Context, tx store.Tx, r store.Request) error
 }
 
 // Errors returned by the request lifecycle. Messages never carry identifiers.
@@ -201,8 +208,23 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (store.Request, er
 		if _, err = s.Chain.Append(ctx, tx, rec); err != nil {
 			return err
 		}
-		created, err = s.acknowledge(ctx, tx, created)
-		return err
+		if sub.VerifiedBy != "" {
+			created.State, created.UpdatedAt = store.StateVerified, s.now()
+			if created, err = tx.UpdateRequest(ctx, created, store.StateReceived); err != nil {
+				return err
+			}
+			if _, err = s.Chain.Append(ctx, tx, audit.Record{Actor: s.Actor, Action: audit.ActionRequestVerified, RequestID: id,
+				SubjectRef: ref, Outcome: audit.OutcomeSuccess, Reason: "verified by " + sub.VerifiedBy}); err != nil {
+				return err
+			}
+		}
+		if created, err = s.acknowledge(ctx, tx, created); err != nil {
+			return err
+		}
+		if sub.Within != nil {
+			return sub.Within(ctx, tx, created)
+		}
+		return nil
 	})
 	if err != nil {
 		return store.Request{}, fmt.Errorf("dsar: file request: %w", err)
