@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/audit"
+	"github.com/intercom-privacy/intercom-privacy/authz"
 	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/deadline"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
@@ -44,7 +45,9 @@ type Service struct {
 	// information of access packages (retention.Policy.Describe, set by
 	// app.Open). Empty: only the configured access.retention.
 	RetentionText string
-	// Actor names who acts in audit records ("cli:<user>", "worker", "server").
+	// Actor names who acts in audit records ("cli:<user>", "worker", "server")
+	// when the context carries no authz.Principal; a console or API call acts
+	// as its Principal ("user:<id>", see actor).
 	Actor string
 	// Logger receives progress; it must be the project's redacting logger.
 	Logger *slog.Logger
@@ -63,6 +66,10 @@ type Service struct {
 	// Notices, when set, plans the notices to the recipients of the data in the
 	// transaction that completes an erasure (GDPR Art. 19, CCPA §7022(b)).
 	Notices NoticePlanner
+	// Enqueue queues a request for a worker (app.Open sets it to insert a River
+	// job on the application's database). When nil, File queues nothing and a
+	// worker queues the request when it starts (EnqueuePending).
+	Enqueue func(ctx context.Context, requestID string) error
 }
 
 // NoticePlanner writes, inside tx, the notices owed to the recipients of the data
@@ -77,6 +84,10 @@ func (s *Service) now() time.Time {
 	}
 	return time.Now().UTC()
 }
+
+// actor names who acts in audit records: the Principal ctx carries (a console
+// or API user, "user:<id>"), else s.Actor.
+func (s *Service) actor(ctx context.Context) string { return authz.ActorFrom(ctx, s.Actor) }
 
 func (s *Service) logger() *slog.Logger {
 	if s.Logger != nil {
@@ -185,7 +196,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (store.Request, er
 			return err
 		}
 		rec := audit.Record{
-			Actor: s.Actor, Action: audit.ActionRequestReceived, RequestID: id, SubjectRef: ref,
+			Actor: s.actor(ctx), Action: audit.ActionRequestReceived, RequestID: id, SubjectRef: ref,
 			Outcome: audit.OutcomeSuccess, RequestDate: received.UTC(), RequestNature: requestNature(sub.Type),
 			RequestMethod: sub.Channel, Counts: map[string]int64{"identifiers": int64(ids.Count())},
 		}
@@ -379,7 +390,7 @@ func (s *Service) transition(ctx context.Context, id string, allowed []store.Req
 		if err != nil {
 			return err
 		}
-		rec.Actor, rec.RequestID, rec.SubjectRef = s.Actor, id, r.SubjectRef
+		rec.Actor, rec.RequestID, rec.SubjectRef = s.actor(ctx), id, r.SubjectRef
 		if rec.Outcome == "" {
 			rec.Outcome = audit.OutcomeSuccess
 		}
