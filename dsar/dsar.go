@@ -169,6 +169,20 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (store.Request, er
 	if err != nil {
 		return store.Request{}, err
 	}
+	var refs []string
+	var refErr error
+	ids.each(func(kind vault.IndexKind, value string) {
+		r, err := s.Vault.SubjectRef(kind, value)
+		refErr = errors.Join(refErr, err)
+		refs = append(refs, r)
+	})
+	if refErr != nil {
+		return store.Request{}, refErr
+	}
+	approval := ""
+	if sub.Type != store.RequestAccess && s.approvalRequired(ctx) {
+		approval = store.ApprovalRequired
+	}
 	id := newRequestID()
 	plain, err := json.Marshal(ids)
 	if err != nil {
@@ -191,6 +205,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (store.Request, er
 			ID: id, Type: sub.Type, Jurisdiction: string(sub.Jurisdiction), Channel: sub.Channel,
 			State: store.StateReceived, IdentifiersEnc: enc, SubjectRef: ref,
 			ReceivedAt: received.UTC(), AckDueAt: clock.AckDue.UTC(), DueAt: clock.Due.UTC(),
+			FiledBy: s.actor(ctx), Approval: approval, SubjectRefs: refs,
 		})
 		if err != nil {
 			return err
@@ -407,7 +422,15 @@ func (s *Service) Verify(ctx context.Context, id, method string) (store.Request,
 		method = "unspecified"
 	}
 	return s.transition(ctx, id, []store.RequestState{store.StateReceived}, store.StateVerified,
-		audit.Record{Action: audit.ActionRequestVerified, Reason: "verified by " + method}, nil)
+		audit.Record{Action: audit.ActionRequestVerified, Reason: "verified by " + method},
+		func(r *store.Request) error {
+			if r.Approval == store.ApprovalRequired {
+				// Four eyes: a second privacy officer approves before anything
+				// is deleted (Approve).
+				r.State = store.StateAwaitingApproval
+			}
+			return nil
+		})
 }
 
 // Extend applies the single extension the law allows (GDPR: up to two months, before
@@ -449,7 +472,7 @@ func (s *Service) Deny(ctx context.Context, id, reason string) (store.Request, e
 		return store.Request{}, fmt.Errorf("%w: a denial needs a reason (the legal basis); it is shown to the requester", ErrInvalidRequest)
 	}
 	now := s.now()
-	return s.transition(ctx, id, []store.RequestState{store.StateReceived, store.StateVerified, store.StateInProgress}, store.StateDenied,
+	return s.transition(ctx, id, []store.RequestState{store.StateReceived, store.StateAwaitingApproval, store.StateVerified, store.StateInProgress}, store.StateDenied,
 		audit.Record{Action: audit.ActionRequestDenied, DenialReason: reason, ResponseDate: now, ResponseNature: "denied", Outcome: audit.OutcomeSuccess},
 		func(r *store.Request) error { r.DenialReason, r.CompletedAt = reason, now; return nil })
 }
@@ -457,7 +480,7 @@ func (s *Service) Deny(ctx context.Context, id, reason string) (store.Request, e
 // Cancel withdraws a request that has not started work (the requester withdrew it).
 func (s *Service) Cancel(ctx context.Context, id string) (store.Request, error) {
 	now := s.now()
-	return s.transition(ctx, id, []store.RequestState{store.StateReceived, store.StateVerified}, store.StateCancelled,
+	return s.transition(ctx, id, []store.RequestState{store.StateReceived, store.StateAwaitingApproval, store.StateVerified}, store.StateCancelled,
 		audit.Record{Action: audit.ActionRequestCancelled, ResponseDate: now, ResponseNature: "cancelled"},
 		func(r *store.Request) error { r.CompletedAt = now; return nil })
 }

@@ -55,7 +55,7 @@ func TestFileVerifiesQueuesAndAttaches(t *testing.T) {
 				return nil
 			}
 			ctx := authz.WithPrincipal(context.Background(), authz.Principal{UserID: "u_1", Role: authz.RoleAgent})
-			f := dsar.Filing{Submission: dsar.Submission{Type: store.RequestErasure, Channel: "api",
+			f := dsar.Filing{Submission: dsar.Submission{Type: store.RequestAccess, Channel: "api",
 				Identifiers: dsar.Identifiers{Emails: []string{"ada@example.com"}}}, VerifiedBy: "signed email"}
 			r, attached, err := h.app.DSAR.File(ctx, f)
 			if err != nil || attached || r.State != store.StateVerified {

@@ -59,6 +59,9 @@ var (
 	ErrNotVerified = errors.New("dsar: the request is not verified yet: verify the requester's identity first")
 	// ErrLeaseHeld: another worker is running this request now.
 	ErrLeaseHeld = errors.New("dsar: another worker is running this request")
+	// ErrAwaitingApproval: the erasure waits for a second privacy officer's
+	// approval (Approve); nothing runs before it.
+	ErrAwaitingApproval = errors.New("dsar: the erasure is waiting for a second privacy officer's approval")
 	// ErrLeaseLost: this worker's claim expired and another worker took the request
 	// over; this worker stopped before committing anything more.
 	ErrLeaseLost = errors.New("dsar: the claim on this request was lost to another worker")
@@ -136,6 +139,10 @@ func (s *Service) RunWith(ctx context.Context, requestID string, opts RunOptions
 	}
 	if req.State == store.StateReceived {
 		return fmt.Errorf("%w (%s)", ErrNotVerified, requestID)
+	}
+	if req.State == store.StateAwaitingApproval {
+		// Nothing is sent to Intercom before a second person approves.
+		return fmt.Errorf("%w (%s)", ErrAwaitingApproval, requestID)
 	}
 	if err := s.checkGrace(req); err != nil {
 		return err

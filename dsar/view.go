@@ -36,6 +36,13 @@ type View struct {
 	EarlierRequests []string `json:"earlier_requests_in_window,omitempty"`
 	// Notices are the notices owed to the recipients of the data.
 	Notices []NoticeView `json:"recipient_notices,omitempty"`
+	// FiledBy, ApprovedBy and Assignee are audit actors ("user:<id>",
+	// "cli:<os user>"); Approval is "required" while an erasure waits for a
+	// second privacy officer, "approved" after.
+	FiledBy    string `json:"filed_by,omitempty"`
+	Approval   string `json:"approval,omitempty"`
+	ApprovedBy string `json:"approved_by,omitempty"`
+	Assignee   string `json:"assignee,omitempty"`
 }
 
 // StepView is one step of a request as shown: no personal data, only states,
@@ -113,6 +120,7 @@ func (s *Service) ViewOf(r store.Request) View {
 		ID: r.ID, Type: string(r.Type), Jurisdiction: r.Jurisdiction, Channel: r.Channel, State: string(r.State),
 		ReceivedAt: r.ReceivedAt, AckDueAt: timePtr(r.AckDueAt), DueAt: r.DueAt, ExtendedDueAt: timePtr(r.ExtendedDueAt),
 		ExtensionReason: r.ExtensionReason, CompletedAt: timePtr(r.CompletedAt), DenialReason: r.DenialReason, Outcome: r.Outcome,
+		FiledBy: r.FiledBy, Approval: r.Approval, ApprovedBy: r.ApprovedBy, Assignee: r.Assignee,
 	}
 	if !Finished(r.State) {
 		if st, err := s.Status(r); err == nil {

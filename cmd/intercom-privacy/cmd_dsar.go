@@ -52,7 +52,7 @@ default 30 days); the record itself is kept as the proof of the answer.`,
 	}
 	cmd.AddCommand(newDsarFileCmd("access"), newDsarFileCmd("erase"), newDsarListCmd(), newDsarShowCmd(),
 		newDsarExtendCmd(), newDsarDenyCmd(), newDsarCancelCmd())
-	cmd.AddCommand(newDsarPackageCmd(), newDsarVerifyCmd(), newDsarPlanCmd())
+	cmd.AddCommand(newDsarPackageCmd(), newDsarVerifyCmd(), newDsarPlanCmd(), newDsarApproveCmd(), newDsarRejectCmd())
 	return cmd
 }
 
@@ -301,6 +301,8 @@ func runOneInProcess(ctx context.Context, a *app.App, id string, p *progressPrin
 				pause = dsar.Pause{Reason: paused.Reason}
 			}
 			return &waitPausedError{id: id, pause: pause}
+		case errors.Is(err, dsar.ErrAwaitingApproval):
+			return fmt.Errorf("%s waits for a second privacy officer to approve it (erasure.approval): approve it with 'dsar approve %s' as someone other than its filer, or in the console; a worker then runs it", id, id)
 		case errors.Is(err, dsar.ErrLeaseHeld):
 			l, _ := a.DSAR.LeaseOf(ctx, id)
 			until := l.Until.Sub(time.Now()).Round(time.Second)
@@ -569,9 +571,9 @@ days ("due soon") or past their deadline ("OVERDUE").`,
 			for _, s := range states {
 				st := store.RequestState(s)
 				switch st {
-				case store.StateReceived, store.StateVerified, store.StateInProgress, store.StateCompleted, store.StateDenied, store.StateCancelled:
+				case store.StateReceived, store.StateAwaitingApproval, store.StateVerified, store.StateInProgress, store.StateCompleted, store.StateDenied, store.StateCancelled:
 				default:
-					return usagef("--state %s: use received, verified, in_progress, completed, denied or cancelled", shownArg(s))
+					return usagef("--state %s: use received, awaiting_approval, verified, in_progress, completed, denied or cancelled", shownArg(s))
 				}
 				f.States = append(f.States, st)
 			}
@@ -613,7 +615,7 @@ days ("due soon") or past their deadline ("OVERDUE").`,
 		},
 	}
 	af.add(cmd)
-	cmd.Flags().StringArrayVar(&states, "state", nil, "only requests in this state (repeatable): received, verified, in_progress, completed, denied, cancelled")
+	cmd.Flags().StringArrayVar(&states, "state", nil, "only requests in this state (repeatable): received, awaiting_approval, verified, in_progress, completed, denied, cancelled")
 	cmd.Flags().StringVar(&dueWithin, "due-within", "", "only requests due within this long, e.g. 7d or 72h")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().IntVar(&limit, "limit", 1000, "at most this many requests")
@@ -755,6 +757,39 @@ must not contain personal data.`,
 				}
 			}
 			return a.DSAR.Deny(ctx, id, reason)
+		})
+}
+
+func newDsarApproveCmd() *cobra.Command {
+	return changeCmd("approve ID", "Approve an erasure waiting for a second person (four eyes)",
+		`approve lets an erasure that waits for approval (erasure.approval; by default
+every erasure filed through the console or the API) start: it becomes verified
+and is queued for a worker. The person who filed it cannot approve it. Nothing
+is deleted in Intercom before the approval, which is in the audit trail.`, nil,
+		func(ctx context.Context, a *app.App, id string) (store.Request, error) {
+			r, err := a.DSAR.Approve(ctx, id)
+			var filed *dsar.FiledError
+			if errors.As(err, &filed) {
+				return r, fmt.Errorf("request %s approved; queueing it failed (a worker queues it on start): %w", id, filed.Err)
+			}
+			return r, err
+		})
+}
+
+func newDsarRejectCmd() *cobra.Command {
+	var reason string
+	return changeCmd("reject ID --reason R", "Refuse to approve an erasure waiting for approval (back to received)",
+		`reject sends an erasure waiting for approval back to received, with the reason in
+the audit trail (no personal data), for the team to correct and verify again,
+deny or cancel. The person who filed it cannot reject it (cancel withdraws it).`,
+		func(cmd *cobra.Command) {
+			cmd.Flags().StringVar(&reason, "reason", "", "why the erasure is not approved (required; no personal data)")
+		},
+		func(ctx context.Context, a *app.App, id string) (store.Request, error) {
+			if err := checkAuditText("--reason", audit.FieldReason, reason); err != nil {
+				return store.Request{}, err
+			}
+			return a.DSAR.Reject(ctx, id, reason)
 		})
 }
 
