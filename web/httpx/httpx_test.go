@@ -120,7 +120,9 @@ func TestRequireRole(t *testing.T) {
 	err := httpx.Register(mux, []httpx.Route{
 		{Pattern: "POST /a/{id}/approve", Roles: []authz.Role{authz.RolePrivacyOfficer, authz.RoleAdmin}, Handler: ok, AuditDenied: true},
 		{Pattern: "GET /a", Roles: authz.Roles, Handler: ok},
-	}, func(_ context.Context, p authz.Principal, pattern string) { denied = append(denied, p.Actor()+" "+pattern) }, nil)
+	}, func(_ context.Context, p authz.Principal, pattern string) {
+		denied = append(denied, p.Actor()+" "+pattern)
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
