@@ -61,19 +61,20 @@ type Mapping struct {
 
 // The kinds of problem.
 var (
-	KindNotFound     = Kind{Name: "not-found", Status: http.StatusNotFound, Title: "Not found.", ShowDetail: true}
-	KindGone         = Kind{Name: "gone", Status: http.StatusGone, Title: "No longer available.", ShowDetail: true}
-	KindConflict     = Kind{Name: "conflict", Status: http.StatusConflict, Title: "The request's state does not allow this.", ShowDetail: true}
-	KindInvalid      = Kind{Name: "invalid", Status: http.StatusUnprocessableEntity, Title: "The input is not acceptable.", ShowDetail: true}
-	KindForbidden    = Kind{Name: "forbidden", Status: http.StatusForbidden, Title: "Your role does not allow this.", ShowDetail: false}
-	KindSelfApproval = Kind{Name: "self-approval", Status: http.StatusForbidden, Title: "An erasure is approved by someone other than its filer.", ShowDetail: true}
-	KindUnauth       = Kind{Name: "unauthenticated", Status: http.StatusUnauthorized, Title: "Sign in or send a valid API token.", ShowDetail: false}
-	KindBusy         = Kind{Name: "busy", Status: http.StatusServiceUnavailable, Title: "Busy; try again shortly.", ShowDetail: false}
-	KindUnavailable  = Kind{Name: "unavailable", Status: http.StatusServiceUnavailable, Title: "Not available in this installation.", ShowDetail: true}
-	KindTooLarge     = Kind{Name: "too-large", Status: http.StatusRequestEntityTooLarge, Title: "The request body is too large.", ShowDetail: true}
-	KindMalformed    = Kind{Name: "malformed", Status: http.StatusBadRequest, Title: "The request body is not valid JSON of the expected shape.", ShowDetail: true}
-	KindIdempotency  = Kind{Name: "idempotency-key-reused", Status: http.StatusUnprocessableEntity, Title: "This Idempotency-Key was used for another request.", ShowDetail: false}
-	KindInternal     = Kind{Name: "internal", Status: http.StatusInternalServerError, Title: "Internal error.", ShowDetail: false}
+	KindNotFound         = Kind{Name: "not-found", Status: http.StatusNotFound, Title: "Not found.", ShowDetail: true}
+	KindGone             = Kind{Name: "gone", Status: http.StatusGone, Title: "No longer available.", ShowDetail: true}
+	KindConflict         = Kind{Name: "conflict", Status: http.StatusConflict, Title: "The request's state does not allow this.", ShowDetail: true}
+	KindInvalid          = Kind{Name: "invalid", Status: http.StatusUnprocessableEntity, Title: "The input is not acceptable.", ShowDetail: true}
+	KindForbidden        = Kind{Name: "forbidden", Status: http.StatusForbidden, Title: "Your role does not allow this.", ShowDetail: false}
+	KindSelfApproval     = Kind{Name: "self-approval", Status: http.StatusForbidden, Title: "An erasure is approved by someone other than its filer.", ShowDetail: true}
+	KindUnauth           = Kind{Name: "unauthenticated", Status: http.StatusUnauthorized, Title: "Sign in or send a valid API token.", ShowDetail: false}
+	KindBusy             = Kind{Name: "busy", Status: http.StatusServiceUnavailable, Title: "Busy; try again shortly.", ShowDetail: false}
+	KindUnavailable      = Kind{Name: "unavailable", Status: http.StatusServiceUnavailable, Title: "Not available in this installation.", ShowDetail: true}
+	KindTooLarge         = Kind{Name: "too-large", Status: http.StatusRequestEntityTooLarge, Title: "The request body is too large.", ShowDetail: true}
+	KindMalformed        = Kind{Name: "malformed", Status: http.StatusBadRequest, Title: "The request body is not valid JSON of the expected shape.", ShowDetail: true}
+	KindUnsupportedMedia = Kind{Name: "unsupported-media-type", Status: http.StatusUnsupportedMediaType, Title: "Send JSON.", ShowDetail: true}
+	KindIdempotency      = Kind{Name: "idempotency-key-reused", Status: http.StatusUnprocessableEntity, Title: "This Idempotency-Key was used for another request.", ShowDetail: false}
+	KindInternal         = Kind{Name: "internal", Status: http.StatusInternalServerError, Title: "Internal error.", ShowDetail: false}
 )
 
 // Status returns the kind of err from Table (KindInternal when none matches).

@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/deadline"
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/export"
@@ -12,6 +13,10 @@ import (
 // fails when one is missing) and retention's request-facing ones to a kind,
 // in the order they are matched: the more specific first.
 var Table = []Mapping{
+	// A text for the audit trail (a reason) that looks like personal data.
+	{audit.ErrPersonalData, "audit.ErrPersonalData", KindInvalid},
+	{audit.ErrInvalidRecord, "audit.ErrInvalidRecord", KindInvalid},
+
 	{dsar.ErrSelfApproval, "dsar.ErrSelfApproval", KindSelfApproval},
 	{dsar.ErrWildcard, "dsar.ErrWildcard", KindInvalid},
 	{dsar.ErrNotFound, "dsar.ErrNotFound", KindNotFound},
