@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/serve"
 	"github.com/intercom-privacy/intercom-privacy/server"
 	"github.com/intercom-privacy/intercom-privacy/store/groupcommit"
+	"github.com/intercom-privacy/intercom-privacy/web/api"
 	"github.com/intercom-privacy/intercom-privacy/webhook"
 )
 
@@ -126,6 +128,7 @@ an orchestrator a grace period longer than --stop-timeout plus 15s.`,
 			return runServe(cmd.Context(), cmd.ErrOrStderr(), serveOptions{
 				settings: settings, workers: o, secret: secret, addr: addr, appID: appID, maxBody: maxBody,
 				noWorkers: noWorkers, applyInterval: applyInterval, stopWait: stopWait, webhookQueue: webhookQueue,
+				web: webMounts(),
 			})
 		},
 	}
@@ -202,6 +205,28 @@ func runServe(ctx context.Context, errw io.Writer, so serveOptions) error {
 	case <-p.Done():
 	}
 	return p.Close()
+}
+
+// authenticator builds the web layer's authentication middleware on the open
+// application: it turns a session cookie or a bearer token into the
+// authz.Principal of the request's context (package web/auth sets it). While
+// it is nil, serve mounts no web surface: the API never serves anonymous
+// callers.
+var authenticator func(a *app.App) (func(http.Handler) http.Handler, error)
+
+// webMounts are the web surfaces serve mounts beside the webhook: the REST API
+// under /api/v1/ (web/api), behind the authentication middleware.
+func webMounts() []serve.Mount {
+	if authenticator == nil {
+		return nil
+	}
+	return []serve.Mount{{Pattern: api.Prefix, Build: func(a *app.App) (http.Handler, error) {
+		authn, err := authenticator(a)
+		if err != nil {
+			return nil, err
+		}
+		return api.New(a, api.Options{Authenticate: authn, Logger: a.Logger})
+	}}}
 }
 
 // serveOptions are serve's checked flags and settings.
