@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/audit"
+	"github.com/intercom-privacy/intercom-privacy/authz"
 	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/deadline"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
@@ -44,7 +45,9 @@ type Service struct {
 	// information of access packages (retention.Policy.Describe, set by
 	// app.Open). Empty: only the configured access.retention.
 	RetentionText string
-	// Actor names who acts in audit records ("cli:<user>", "worker", "server").
+	// Actor names who acts in audit records ("cli:<user>", "worker", "server")
+	// when the context carries no authz.Principal; a console or API call acts
+	// as its Principal ("user:<id>", see actor).
 	Actor string
 	// Logger receives progress; it must be the project's redacting logger.
 	Logger *slog.Logger
@@ -68,6 +71,10 @@ type Service struct {
 	// transaction; package messages provides it (app.Open sets it when a
 	// mail server is configured).
 	Messenger Messenger
+	// Enqueue queues a request for a worker (app.Open sets it to insert a River
+	// job on the application's database). When nil, File queues nothing and a
+	// worker queues the request when it starts (EnqueuePending).
+	Enqueue func(ctx context.Context, requestID string) error
 }
 
 // NoticePlanner writes, inside tx, the notices owed to the recipients of the data
@@ -82,6 +89,10 @@ func (s *Service) now() time.Time {
 	}
 	return time.Now().UTC()
 }
+
+// actor names who acts in audit records: the Principal ctx carries (a console
+// or API user, "user:<id>"), else s.Actor.
+func (s *Service) actor(ctx context.Context) string { return authz.ActorFrom(ctx, s.Actor) }
 
 func (s *Service) logger() *slog.Logger {
 	if s.Logger != nil {
@@ -170,6 +181,20 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (store.Request, er
 	if err != nil {
 		return store.Request{}, err
 	}
+	var refs []string
+	var refErr error
+	ids.each(func(kind vault.IndexKind, value string) {
+		r, err := s.Vault.SubjectRef(kind, value)
+		refErr = errors.Join(refErr, err)
+		refs = append(refs, r)
+	})
+	if refErr != nil {
+		return store.Request{}, refErr
+	}
+	approval := ""
+	if sub.Type != store.RequestAccess && s.approvalRequired(ctx) {
+		approval = store.ApprovalRequired
+	}
 	id := newRequestID()
 	plain, err := json.Marshal(ids)
 	if err != nil {
@@ -192,12 +217,13 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (store.Request, er
 			ID: id, Type: sub.Type, Jurisdiction: string(sub.Jurisdiction), Channel: sub.Channel,
 			State: store.StateReceived, IdentifiersEnc: enc, SubjectRef: ref,
 			ReceivedAt: received.UTC(), AckDueAt: clock.AckDue.UTC(), DueAt: clock.Due.UTC(),
+			FiledBy: s.actor(ctx), Approval: approval, SubjectRefs: refs,
 		})
 		if err != nil {
 			return err
 		}
 		rec := audit.Record{
-			Actor: s.Actor, Action: audit.ActionRequestReceived, RequestID: id, SubjectRef: ref,
+			Actor: s.actor(ctx), Action: audit.ActionRequestReceived, RequestID: id, SubjectRef: ref,
 			Outcome: audit.OutcomeSuccess, RequestDate: received.UTC(), RequestNature: requestNature(sub.Type),
 			RequestMethod: sub.Channel, Counts: map[string]int64{"identifiers": int64(ids.Count())},
 		}
@@ -210,10 +236,14 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (store.Request, er
 		}
 		if sub.VerifiedBy != "" {
 			created.State, created.UpdatedAt = store.StateVerified, s.now()
+			if created.Approval == store.ApprovalRequired {
+				// Four eyes, as Verify: a second officer approves first.
+				created.State = store.StateAwaitingApproval
+			}
 			if created, err = tx.UpdateRequest(ctx, created, store.StateReceived); err != nil {
 				return err
 			}
-			if _, err = s.Chain.Append(ctx, tx, audit.Record{Actor: s.Actor, Action: audit.ActionRequestVerified, RequestID: id,
+			if _, err = s.Chain.Append(ctx, tx, audit.Record{Actor: s.actor(ctx), Action: audit.ActionRequestVerified, RequestID: id,
 				SubjectRef: ref, Outcome: audit.OutcomeSuccess, Reason: "verified by " + sub.VerifiedBy}); err != nil {
 				return err
 			}
@@ -409,7 +439,7 @@ func (s *Service) transition(ctx context.Context, id string, allowed []store.Req
 		if err != nil {
 			return err
 		}
-		rec.Actor, rec.RequestID, rec.SubjectRef = s.Actor, id, r.SubjectRef
+		rec.Actor, rec.RequestID, rec.SubjectRef = s.actor(ctx), id, r.SubjectRef
 		if rec.Outcome == "" {
 			rec.Outcome = audit.OutcomeSuccess
 		}
@@ -433,7 +463,15 @@ func (s *Service) Verify(ctx context.Context, id, method string) (store.Request,
 		method = "unspecified"
 	}
 	return s.transition(ctx, id, []store.RequestState{store.StateReceived}, store.StateVerified,
-		audit.Record{Action: audit.ActionRequestVerified, Reason: "verified by " + method}, nil)
+		audit.Record{Action: audit.ActionRequestVerified, Reason: "verified by " + method},
+		func(r *store.Request) error {
+			if r.Approval == store.ApprovalRequired {
+				// Four eyes: a second privacy officer approves before anything
+				// is deleted (Approve).
+				r.State = store.StateAwaitingApproval
+			}
+			return nil
+		})
 }
 
 // Extend applies the single extension the law allows (GDPR: up to two months, before
@@ -475,7 +513,7 @@ func (s *Service) Deny(ctx context.Context, id, reason string) (store.Request, e
 		return store.Request{}, fmt.Errorf("%w: a denial needs a reason (the legal basis); it is shown to the requester", ErrInvalidRequest)
 	}
 	now := s.now()
-	return s.transition(ctx, id, []store.RequestState{store.StateReceived, store.StateVerified, store.StateInProgress}, store.StateDenied,
+	return s.transition(ctx, id, []store.RequestState{store.StateReceived, store.StateAwaitingApproval, store.StateVerified, store.StateInProgress}, store.StateDenied,
 		audit.Record{Action: audit.ActionRequestDenied, DenialReason: reason, ResponseDate: now, ResponseNature: "denied", Outcome: audit.OutcomeSuccess},
 		func(r *store.Request) error { r.DenialReason, r.CompletedAt = reason, now; return nil }, MilestoneDenied)
 }
@@ -483,7 +521,7 @@ func (s *Service) Deny(ctx context.Context, id, reason string) (store.Request, e
 // Cancel withdraws a request that has not started work (the requester withdrew it).
 func (s *Service) Cancel(ctx context.Context, id string) (store.Request, error) {
 	now := s.now()
-	return s.transition(ctx, id, []store.RequestState{store.StateReceived, store.StateVerified}, store.StateCancelled,
+	return s.transition(ctx, id, []store.RequestState{store.StateReceived, store.StateAwaitingApproval, store.StateVerified}, store.StateCancelled,
 		audit.Record{Action: audit.ActionRequestCancelled, ResponseDate: now, ResponseNature: "cancelled"},
 		func(r *store.Request) error { r.CompletedAt = now; return nil })
 }

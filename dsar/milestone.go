@@ -78,7 +78,7 @@ func (s *Service) acknowledge(ctx context.Context, tx store.Tx, r store.Request)
 		return r, err
 	}
 	_, err = s.Chain.Append(ctx, tx, audit.Record{
-		Actor: s.Actor, Action: audit.ActionRequestAcknowledged, RequestID: r.ID, SubjectRef: r.SubjectRef,
+		Actor: s.actor(ctx), Action: audit.ActionRequestAcknowledged, RequestID: r.ID, SubjectRef: r.SubjectRef,
 		Outcome: audit.OutcomeSuccess, Reason: "receipt confirmed to the person by e-mail",
 	})
 	return r, err
