@@ -19,6 +19,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/mail"
 	"github.com/intercom-privacy/intercom-privacy/messages"
 	"github.com/intercom-privacy/intercom-privacy/store"
+	"github.com/intercom-privacy/intercom-privacy/web/intake"
 )
 
 // The workers (`worker`, `serve`) drain the outbox when a mail server is
@@ -29,7 +30,12 @@ func init() {
 		if a.Mail == nil {
 			return nil, nil
 		}
-		return mail.RegisterPeriodic(workers, a.Mail)
+		jobs, err := mail.RegisterPeriodic(workers, a.Mail)
+		if err != nil {
+			return nil, err
+		}
+		expire, err := intake.RegisterPeriodic(workers, a.Store, a.Vault)
+		return append(jobs, expire...), err
 	})
 }
 
