@@ -59,3 +59,36 @@ type Intakes interface {
 	// before now, oldest first.
 	ExpiredIntakes(ctx context.Context, now time.Time, limit int) ([]Intake, error)
 }
+
+// DownloadLink is the link to an access package sent to the person. The
+// token and the current code are digests; the address codes go to is
+// ciphertext under the key "download:<ID>".
+type DownloadLink struct {
+	ID            string
+	RequestID     string
+	BlobID        string
+	TokenHash     []byte
+	EmailEnc      []byte
+	MaxUses       int
+	Uses          int
+	CodeHash      []byte
+	CodeExpiresAt time.Time
+	CodeAttempts  int
+	CodesSent     int
+	// Version counts updates; UpdateDownloadLink checks it.
+	Version   int
+	ExpiresAt time.Time
+	CreatedAt time.Time
+}
+
+// DownloadLinks keeps the links to access packages.
+type DownloadLinks interface {
+	// CreateDownloadLink inserts a link (ID generated when empty).
+	CreateDownloadLink(ctx context.Context, l DownloadLink) (DownloadLink, error)
+	// DownloadLinkByToken returns the link whose TokenHash is tokenHash.
+	DownloadLinkByToken(ctx context.Context, tokenHash []byte) (DownloadLink, error)
+	// UpdateDownloadLink replaces Uses, CodeHash, CodeExpiresAt,
+	// CodeAttempts and CodesSent and increments Version, if the stored
+	// Version is still l.Version; otherwise ErrStateConflict.
+	UpdateDownloadLink(ctx context.Context, l DownloadLink) (DownloadLink, error)
+}

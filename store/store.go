@@ -59,6 +59,7 @@ type Ops interface {
 	Notices
 	Outbox
 	Intakes
+	DownloadLinks
 }
 
 // Contacts is the cache of Intercom contacts and the sync cursors.

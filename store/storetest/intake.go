@@ -77,3 +77,42 @@ func testIntakes(t *testing.T, s store.Store) {
 		t.Fatalf("missing: %v", err)
 	}
 }
+
+func testDownloadLinks(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	l, err := s.CreateDownloadLink(ctx, store.DownloadLink{RequestID: "req_1", BlobID: "blob_1", TokenHash: []byte("tok"),
+		EmailEnc: []byte("ct"), MaxUses: 2, ExpiresAt: now.Add(7 * 24 * time.Hour)})
+	if err != nil || l.ID == "" || l.Uses != 0 || l.Version != 0 || l.CodeHash != nil {
+		t.Fatalf("create: %+v, %v", l, err)
+	}
+	if _, err := s.CreateDownloadLink(ctx, store.DownloadLink{RequestID: "req_1"}); !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("incomplete: %v", err)
+	}
+	got, err := s.DownloadLinkByToken(ctx, []byte("tok"))
+	if err != nil || got.ID != l.ID || !bytes.Equal(got.EmailEnc, []byte("ct")) || got.MaxUses != 2 {
+		t.Fatalf("by token: %+v, %v", got, err)
+	}
+	if _, err := s.DownloadLinkByToken(ctx, []byte("nope")); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown: %v", err)
+	}
+	coded := got
+	coded.CodeHash, coded.CodeExpiresAt, coded.CodesSent = []byte("code"), now.Add(15*time.Minute), 1
+	next, err := s.UpdateDownloadLink(ctx, coded)
+	if err != nil || next.Version != 1 || !bytes.Equal(next.CodeHash, []byte("code")) || !next.CodeExpiresAt.Equal(now.Add(15*time.Minute)) {
+		t.Fatalf("code: %+v, %v", next, err)
+	}
+	// A second holder of the old version loses.
+	if _, err := s.UpdateDownloadLink(ctx, coded); !errors.Is(err, store.ErrStateConflict) {
+		t.Fatalf("stale: %v", err)
+	}
+	used := next
+	used.Uses, used.CodeHash, used.CodeExpiresAt = 1, nil, time.Time{}
+	if err := s.InTx(ctx, func(tx store.Tx) error { _, err := tx.UpdateDownloadLink(ctx, used); return err }); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.DownloadLinkByToken(ctx, []byte("tok"))
+	if got.Uses != 1 || got.CodeHash != nil || !got.CodeExpiresAt.IsZero() || got.Version != 2 {
+		t.Fatalf("after a use: %+v", got)
+	}
+}

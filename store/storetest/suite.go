@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"Notices", testNotices},
 		{"Outbox", testOutbox},
 		{"Intakes", testIntakes},
+		{"DownloadLinks", testDownloadLinks},
 		{"TxRollback", testTxRollback},
 		{"AuditChain", testAuditChain},
 		{"AuditConcurrentAppends", testAuditConcurrent},

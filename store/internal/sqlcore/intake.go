@@ -90,3 +90,60 @@ func (o *Ops) ExpiredIntakes(ctx context.Context, now time.Time, limit int) ([]s
 }
 
 var _ store.Intakes = (*Ops)(nil)
+
+const linkCols = `id, request_id, blob_id, token_hash, email_enc, max_uses, uses, code_hash, code_expires_at, code_attempts, codes_sent, version, expires_at, created_at`
+
+func scanLink(r Rows) (store.DownloadLink, error) {
+	var l store.DownloadLink
+	var maxUses, uses, attempts, sent, version int64
+	err := r.Scan(&l.ID, &l.RequestID, &l.BlobID, &l.TokenHash, &l.EmailEnc, &maxUses, &uses, &l.CodeHash, tc(&l.CodeExpiresAt),
+		&attempts, &sent, &version, tc(&l.ExpiresAt), tc(&l.CreatedAt))
+	l.MaxUses, l.Uses, l.CodeAttempts, l.CodesSent, l.Version = int(maxUses), int(uses), int(attempts), int(sent), int(version)
+	l.CodeHash = nilIfEmpty(l.CodeHash)
+	return l, err
+}
+
+// CreateDownloadLink implements store.DownloadLinks.
+func (o *Ops) CreateDownloadLink(ctx context.Context, l store.DownloadLink) (store.DownloadLink, error) {
+	if l.RequestID == "" || l.BlobID == "" || len(l.TokenHash) == 0 || len(l.EmailEnc) == 0 || l.MaxUses < 1 || l.ExpiresAt.IsZero() {
+		return store.DownloadLink{}, fmt.Errorf("%w: a download link needs a request, a blob, a token, an address, uses and an expiry", store.ErrInvalid)
+	}
+	if l.ID == "" {
+		l.ID = store.NewID("dl_")
+	}
+	if l.CreatedAt.IsZero() {
+		l.CreatedAt = o.now()
+	}
+	_, err := o.exec(ctx, `INSERT INTO download_links (`+linkCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		l.ID, l.RequestID, l.BlobID, bval(l.TokenHash), bval(l.EmailEnc), int64(l.MaxUses), int64(l.Uses), bval(l.CodeHash),
+		ts(l.CodeExpiresAt), int64(l.CodeAttempts), int64(l.CodesSent), int64(l.Version), l.ExpiresAt.UTC().UnixMicro(), l.CreatedAt.UTC().UnixMicro())
+	if err != nil {
+		return store.DownloadLink{}, err
+	}
+	return queryOne(ctx, o, "download_link", `SELECT `+linkCols+` FROM download_links WHERE id = $1`, []any{l.ID}, scanLink)
+}
+
+// DownloadLinkByToken implements store.DownloadLinks.
+func (o *Ops) DownloadLinkByToken(ctx context.Context, tokenHash []byte) (store.DownloadLink, error) {
+	return queryOne(ctx, o, "download_link", `SELECT `+linkCols+` FROM download_links WHERE token_hash = $1`, []any{bval(tokenHash)}, scanLink)
+}
+
+// UpdateDownloadLink implements store.DownloadLinks.
+func (o *Ops) UpdateDownloadLink(ctx context.Context, l store.DownloadLink) (store.DownloadLink, error) {
+	c, err := o.exec(ctx, `UPDATE download_links SET uses = $3, code_hash = $4, code_expires_at = $5, code_attempts = $6,
+		codes_sent = $7, version = version + 1 WHERE id = $1 AND version = $2`,
+		l.ID, int64(l.Version), int64(l.Uses), bval(l.CodeHash), ts(l.CodeExpiresAt), int64(l.CodeAttempts), int64(l.CodesSent))
+	if err != nil {
+		return store.DownloadLink{}, err
+	}
+	got, err := queryOne(ctx, o, "download_link", `SELECT `+linkCols+` FROM download_links WHERE id = $1`, []any{l.ID}, scanLink)
+	if err != nil {
+		return store.DownloadLink{}, err
+	}
+	if c == 0 {
+		return store.DownloadLink{}, fmt.Errorf("%w: download link %s changed meanwhile", store.ErrStateConflict, l.ID)
+	}
+	return got, nil
+}
+
+var _ store.DownloadLinks = (*Ops)(nil)

@@ -43,3 +43,26 @@ CREATE TABLE intakes (
 );
 CREATE INDEX intakes_state ON intakes (state, expires_at);
 CREATE INDEX intakes_email ON intakes (email_ref, created_at);
+
+-- Links to an access package sent in the completion message
+-- (/privacy/download/{token}): the token and the current code as digests, the
+-- verified address (where codes go) encrypted under the link's own key,
+-- usable max_uses times until the package expires. version guards every
+-- update.
+CREATE TABLE download_links (
+    id              TEXT PRIMARY KEY,
+    request_id      TEXT NOT NULL,
+    blob_id         TEXT NOT NULL,
+    token_hash      BYTEA NOT NULL UNIQUE,
+    email_enc       BYTEA NOT NULL,
+    max_uses        BIGINT NOT NULL,
+    uses            BIGINT NOT NULL DEFAULT 0,
+    code_hash       BYTEA,
+    code_expires_at BIGINT,
+    code_attempts   BIGINT NOT NULL DEFAULT 0,
+    codes_sent      BIGINT NOT NULL DEFAULT 0,
+    version         BIGINT NOT NULL DEFAULT 0,
+    expires_at      BIGINT NOT NULL,
+    created_at      BIGINT NOT NULL
+);
+CREATE INDEX download_links_request ON download_links (request_id);

@@ -43,3 +43,26 @@ CREATE TABLE intakes (
 );
 CREATE INDEX intakes_state ON intakes (state, expires_at);
 CREATE INDEX intakes_email ON intakes (email_ref, created_at);
+
+-- Links to an access package sent in the completion message
+-- (/privacy/download/{token}): the token and the current code as digests, the
+-- verified address (where codes go) encrypted under the link's own key,
+-- usable max_uses times until the package expires. version guards every
+-- update.
+CREATE TABLE download_links (
+    id              TEXT PRIMARY KEY,
+    request_id      TEXT NOT NULL,
+    blob_id         TEXT NOT NULL,
+    token_hash      BLOB NOT NULL UNIQUE,
+    email_enc       BLOB NOT NULL,
+    max_uses        INTEGER NOT NULL,
+    uses            INTEGER NOT NULL DEFAULT 0,
+    code_hash       BLOB,
+    code_expires_at INTEGER,
+    code_attempts   INTEGER NOT NULL DEFAULT 0,
+    codes_sent      INTEGER NOT NULL DEFAULT 0,
+    version         INTEGER NOT NULL DEFAULT 0,
+    expires_at      INTEGER NOT NULL,
+    created_at      INTEGER NOT NULL
+);
+CREATE INDEX download_links_request ON download_links (request_id);
