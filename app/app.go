@@ -27,6 +27,7 @@ import (
 	_ "github.com/intercom-privacy/intercom-privacy/store/postgres" // registers postgres://
 	_ "github.com/intercom-privacy/intercom-privacy/store/sqlite"   // registers sqlite://
 	"github.com/intercom-privacy/intercom-privacy/vault"
+	"github.com/intercom-privacy/intercom-privacy/web/intake"
 )
 
 // Settings say where everything is. Zero values take the documented defaults.
@@ -299,6 +300,10 @@ func (a *App) openMail(s Settings) error {
 		return &ConfigError{Where: s.configWhere(), Err: err}
 	}
 	a.Messages = &messages.Service{Outbox: a.Outbox, Templates: tpl, Config: s.Config, Lang: s.Config.Mail.Language}
+	if a.PublicURL != "" {
+		// Access completions carry a link to /privacy/download/{token}.
+		a.Messages.Downloads = &intake.Downloads{Vault: a.Vault, PublicURL: a.PublicURL, Uses: s.Config.Intake.DownloadUses, Now: s.Now}
+	}
 	a.DSAR.Messenger = a.Messages
 	return nil
 }

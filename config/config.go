@@ -83,6 +83,9 @@ type Intake struct {
 	MaxPending int `yaml:"max_pending"`
 	PerEmail   int `yaml:"per_email"`
 	PerClient  int `yaml:"per_client"`
+	// DownloadUses is how many times the link to an access package works
+	// (default 3), each time after a fresh code mailed to the person.
+	DownloadUses int `yaml:"download_uses"`
 }
 
 // Mail configures the e-mail the product sends. The environment variables

@@ -23,10 +23,10 @@ type DownloadLink struct {
 }
 
 // Downloads makes, inside tx, the download link of a completed access
-// request's package (package web/intake's token store provides it). ok is
-// false when the request has no package to link to.
+// request's package, whose codes go to email (package web/intake provides
+// it). ok is false when the request has no package to link to.
 type Downloads interface {
-	Link(ctx context.Context, tx store.Tx, r store.Request) (link DownloadLink, ok bool, err error)
+	Link(ctx context.Context, tx store.Tx, r store.Request, email string) (link DownloadLink, ok bool, err error)
 }
 
 // Service renders messages and writes them to the outbox. It implements
@@ -119,7 +119,7 @@ func (s *Service) Milestone(ctx context.Context, tx store.Tx, m dsar.Milestone) 
 		if m.Request.Type == store.RequestAccess {
 			kind = AccessCompleted
 		}
-		if err := s.completion(ctx, tx, m, &d); err != nil {
+		if err := s.completion(ctx, tx, m, to, &d); err != nil {
 			return false, err
 		}
 		if m.Request.Type == store.RequestAccessErasure {
@@ -135,7 +135,7 @@ func (s *Service) Milestone(ctx context.Context, tx store.Tx, m dsar.Milestone) 
 	return s.Send(ctx, tx, kind, j, d, to, m.Request.ID+"/"+string(kind))
 }
 
-func (s *Service) completion(ctx context.Context, tx store.Tx, m dsar.Milestone, d *Data) error {
+func (s *Service) completion(ctx context.Context, tx store.Tx, m dsar.Milestone, to string, d *Data) error {
 	out := m.Outcome
 	if out == nil && len(m.Request.Outcome) > 0 {
 		var o dsar.Outcome
@@ -155,7 +155,7 @@ func (s *Service) completion(ctx context.Context, tx store.Tx, m dsar.Milestone,
 		}
 		d.ExpiresAt = m.Request.CompletedAt.Add(ttl)
 		if s.Downloads != nil {
-			link, ok, err := s.Downloads.Link(ctx, tx, m.Request)
+			link, ok, err := s.Downloads.Link(ctx, tx, m.Request, to)
 			if err != nil {
 				return err
 			}

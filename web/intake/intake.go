@@ -143,7 +143,7 @@ func New(o Options) (*Handler, error) {
 	h.cfg.Organisation = cmp.Or(h.cfg.Organisation, o.Config.Access.Controller)
 	h.perIP = newLimiter(h.cfg.PerClient, time.Hour)
 	h.verifyL = newLimiter(30, time.Hour)
-	for _, p := range []string{"form", "submitted", "confirm", "verified", "problem"} {
+	for _, p := range []string{"form", "submitted", "confirm", "verified", "problem", "download"} {
 		t, err := template.ParseFS(files, "templates/layout.html", "templates/"+p+".html")
 		if err != nil {
 			return nil, fmt.Errorf("intake: page %s: %w", p, err)
@@ -190,6 +190,9 @@ func (h *Handler) Handler() http.Handler {
 	mux.HandleFunc("POST "+PathVerify, h.verifyCode)
 	mux.HandleFunc("GET "+PathVerify+"/{token}", h.confirm)
 	mux.HandleFunc("POST "+PathVerify+"/{token}", h.verifyLink)
+	mux.HandleFunc("GET "+PathDownload+"/{token}", h.download)
+	mux.HandleFunc("POST "+PathDownload+"/{token}/code", h.sendCode)
+	mux.HandleFunc("POST "+PathDownload+"/{token}", h.deliver)
 	mux.Handle("GET "+PathStatic, http.StripPrefix(PathStatic, http.FileServerFS(h.static)))
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -222,8 +225,9 @@ type page struct {
 	EmailError, PhoneError bool
 	// confirm
 	Token string
-	// verified
+	// verified, download
 	Due, LowerLevel string
+	Sent            bool
 	// problem
 	Heading, Message string
 }

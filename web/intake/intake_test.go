@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/intercom-privacy/intercom-privacy/accesspkg"
 	"github.com/intercom-privacy/intercom-privacy/app"
 	"github.com/intercom-privacy/intercom-privacy/app/apptest"
 	"github.com/intercom-privacy/intercom-privacy/audit"
@@ -46,15 +47,15 @@ func setupWith(t *testing.T, b storetest.Backend, tweak func(*config.Intake)) *e
 	t.Helper()
 	e := &env{smtp: mailtest.Start(t, mailtest.Options{})}
 	e.clock.Store(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC).UnixMicro())
-	e.ws = apptest.New(t, b, apptest.Options{SMTPURL: e.smtp.URL("privacy@example-trading.test"), Now: e.now,
-		PublicURL: "https://privacy.example-trading.test"})
-	e.a = e.ws.Open("server")
-	cfg := *e.a.Config
+	cfg := apptest.Config()
 	if tweak != nil {
 		tweak(&cfg.Intake)
 	}
+	e.ws = apptest.New(t, b, apptest.Options{SMTPURL: e.smtp.URL("privacy@example-trading.test"), Now: e.now,
+		PublicURL: "https://privacy.example-trading.test", Config: cfg})
+	e.a = e.ws.Open("server")
 	h, err := intake.New(intake.Options{Store: e.a.Store, Vault: e.a.Vault, DSAR: e.a.DSAR, Outbox: e.a.Outbox,
-		Templates: e.a.Messages.Templates, Config: &cfg, PublicURL: e.a.PublicURL, Now: e.now,
+		Templates: e.a.Messages.Templates, Config: e.a.Config, PublicURL: e.a.PublicURL, Now: e.now,
 		Filed: func(_ context.Context, r store.Request) { e.filed = append(e.filed, r) }})
 	if err != nil {
 		t.Fatal(err)
@@ -397,4 +398,93 @@ func (j *jar) Cookies(u *url.URL) []*http.Cookie {
 		}
 	}
 	return out
+}
+
+var downloadRE = regexp.MustCompile(`https://privacy\.example-trading\.test(/privacy/download/[A-Za-z0-9_-]{43})`)
+var dlCodeRE = regexp.MustCompile(`The code is: ([0-9]{6})`)
+
+// The whole path of an access request made on the form: verification,
+// the worker's run, the completion mail with its link, a code mailed when the
+// link is opened, the zip (checked against its manifest), the §7101 response
+// date in the audit trail, and a use beyond the limit refused.
+func TestAccessFromFormToDownload(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := setupWith(t, b, func(c *config.Intake) { c.DownloadUses = 1 })
+			ctx := context.Background()
+			p := e.ws.Sandbox.SamplePerson()
+			e.post("10.2.0.1", formFor(p.Email))
+			path, _ := e.verificationMail(t, 1)
+			if w := e.do("POST", path, "10.2.0.2", url.Values{}, nil); w.Code != 200 {
+				t.Fatalf("verify: %d", w.Code)
+			}
+			req := e.filed[0]
+			if err := e.a.DSAR.Run(ctx, req.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.a.Mail.SendDue(ctx, 0); err != nil {
+				t.Fatal(err)
+			}
+			got := e.smtp.Wait(t, 3) // verification, acknowledgement, completion
+			var done mailtest.Message
+			for _, g := range got {
+				if strings.Contains(g.Header.Get("Subject"), "ready") {
+					done = g
+				}
+			}
+			m := downloadRE.FindStringSubmatch(done.Text)
+			if m == nil {
+				t.Fatalf("completion:\n%s", done.Text)
+			}
+			link := m[1]
+			// The link alone serves nothing: it asks for a code.
+			w := e.do("GET", link, "10.2.0.3", nil, nil)
+			if w.Code != 200 || !strings.Contains(w.Body.String(), "Send me a code") || w.Header().Get("Content-Type") == "application/zip" {
+				t.Fatalf("link: %d %s", w.Code, w.Body)
+			}
+			if w := e.do("POST", link, "10.2.0.3", url.Values{"code": {"123456"}}, nil); w.Code != 422 {
+				t.Fatalf("download without a code sent: %d", w.Code)
+			}
+			if w := e.do("POST", link+"/code", "10.2.0.3", url.Values{}, nil); w.Code != 200 || !strings.Contains(w.Body.String(), "We sent a code") {
+				t.Fatalf("send code: %d %s", w.Code, w.Body)
+			}
+			if _, err := e.a.Mail.SendDue(ctx, 0); err != nil {
+				t.Fatal(err)
+			}
+			codeMail := e.smtp.Wait(t, 4)[3]
+			cm := dlCodeRE.FindStringSubmatch(codeMail.Text)
+			if cm == nil || codeMail.To[0] != p.Email {
+				t.Fatalf("code mail:\n%s", codeMail.Text)
+			}
+			e.advance(time.Minute)
+			w = e.do("POST", link, "10.2.0.3", url.Values{"code": {cm[1]}}, nil)
+			if w.Code != 200 || w.Header().Get("Content-Type") != "application/zip" {
+				t.Fatalf("download: %d %s", w.Code, w.Body.String()[:min(200, w.Body.Len())])
+			}
+			if _, err := accesspkg.Verify(w.Body.Bytes()); err != nil {
+				t.Fatalf("the zip does not match its manifest: %v", err)
+			}
+			// The download is recorded with the §7101 response date.
+			var dl *audit.Record
+			for sr, err := range e.a.Store.Records(ctx, 1) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				rec, _ := audit.DecodeBody(sr.Body)
+				if rec.RequestID == req.ID && rec.Action == audit.ActionAccessPackageDownloaded {
+					dl = &rec
+				}
+			}
+			if dl == nil || dl.ResponseDate.IsZero() || !strings.Contains(dl.ResponseNature, "downloaded by the person") {
+				t.Fatalf("download record: %+v", dl)
+			}
+			// The link allowed one use: it is spent, even with a new code.
+			if w := e.do("POST", link+"/code", "10.2.0.3", url.Values{}, nil); w.Code != 404 {
+				t.Fatalf("code after the last use: %d", w.Code)
+			}
+			if w := e.do("POST", link, "10.2.0.3", url.Values{"code": {cm[1]}}, nil); w.Code != 404 {
+				t.Fatalf("second use: %d", w.Code)
+			}
+		})
+	}
 }
