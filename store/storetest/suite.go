@@ -43,6 +43,8 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"ExportJobs", testExportJobs},
 		{"PurgePerson", testPurge},
 		{"Notices", testNotices},
+		{"Limits", testLimits},
+		{"LinkedRequests", testLinkedRequests},
 		{"TxRollback", testTxRollback},
 		{"AuditChain", testAuditChain},
 		{"AuditConcurrentAppends", testAuditConcurrent},

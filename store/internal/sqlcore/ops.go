@@ -412,14 +412,16 @@ func (o *Ops) DeleteWebhookEventsByContact(ctx context.Context, contactID string
 // ---- requests and steps ----
 
 const requestCols = `id, type, jurisdiction, channel, state, identifiers_enc, subject_ref, received_at, ack_due_at,
-	due_at, extended_due_at, extension_reason, acknowledged_at, completed_at, denial_reason, outcome, created_at, updated_at`
+	due_at, extended_due_at, extension_reason, acknowledged_at, completed_at, denial_reason, outcome, created_at, updated_at,
+	payload_enc, linked_request_id`
 
 func scanRequest(r Rows) (store.Request, error) {
 	var q store.Request
 	var typ, state, outcome string
 	err := r.Scan(&q.ID, &typ, &q.Jurisdiction, &q.Channel, &state, &q.IdentifiersEnc, &q.SubjectRef,
 		tc(&q.ReceivedAt), tc(&q.AckDueAt), tc(&q.DueAt), tc(&q.ExtendedDueAt), &q.ExtensionReason,
-		tc(&q.AcknowledgedAt), tc(&q.CompletedAt), &q.DenialReason, &outcome, tc(&q.CreatedAt), tc(&q.UpdatedAt))
+		tc(&q.AcknowledgedAt), tc(&q.CompletedAt), &q.DenialReason, &outcome, tc(&q.CreatedAt), tc(&q.UpdatedAt),
+		&q.PayloadEnc, &q.LinkedRequestID)
 	q.Type, q.State, q.Outcome = store.RequestType(typ), store.RequestState(state), jsonOut(outcome)
 	return q, err
 }
@@ -448,10 +450,11 @@ func (o *Ops) CreateRequest(ctx context.Context, r store.Request) (store.Request
 	}
 	r.CreatedAt, r.UpdatedAt = now, now
 	_, err := o.exec(ctx, `INSERT INTO requests (`+requestCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
 		r.ID, string(r.Type), r.Jurisdiction, r.Channel, string(r.State), r.IdentifiersEnc, r.SubjectRef,
 		ts(r.ReceivedAt), ts(r.AckDueAt), ts(r.DueAt), ts(r.ExtendedDueAt), r.ExtensionReason,
-		ts(r.AcknowledgedAt), ts(r.CompletedAt), r.DenialReason, jsonArg(r.Outcome), ts(r.CreatedAt), ts(r.UpdatedAt))
+		ts(r.AcknowledgedAt), ts(r.CompletedAt), r.DenialReason, jsonArg(r.Outcome), ts(r.CreatedAt), ts(r.UpdatedAt),
+		r.PayloadEnc, r.LinkedRequestID)
 	if err != nil {
 		return store.Request{}, err
 	}
@@ -486,6 +489,10 @@ func (o *Ops) ListRequests(ctx context.Context, f store.RequestFilter) ([]store.
 		for _, t := range f.Types {
 			args = append(args, string(t))
 		}
+	}
+	if f.LinkedTo != "" {
+		args = append(args, f.LinkedTo)
+		q += fmt.Sprintf(` AND linked_request_id = $%d`, len(args))
 	}
 	limit := f.Limit
 	if limit <= 0 {
