@@ -1,0 +1,28 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestRightsSection(t *testing.T) {
+	c, err := Parse("t.yaml", strings.NewReader("rights:\n  restriction_tag: \"17\"\n  do_not_sell_tag: \"18\"\n  marketing_subscriptions: [\"37\", \"38\"]\n"))
+	if err != nil || c.Rights.RestrictionTag != "17" || c.Rights.DoNotSellTag != "18" || len(c.Rights.MarketingSubscriptions) != 2 || c.Rights.ObjectionTag != "" {
+		t.Fatalf("rights: %+v, %v", c.Rights, err)
+	}
+	for _, bad := range []string{
+		"rights:\n  restriction_tag: \"a b\"\n",
+		"rights:\n  objection_tag: \"x/../y\"\n",
+		"rights:\n  marketing_subscriptions: [\"\"]\n",
+		"rights:\n  unknown_key: 1\n",
+	} {
+		_, err := Parse("t.yaml", strings.NewReader(bad))
+		var ce *Error
+		if err == nil || (!errors.As(err, &ce) && !strings.Contains(err.Error(), "unknown_key")) {
+			t.Errorf("%q: %v, want a refusal naming the field", bad, err)
+		} else if ce != nil && !strings.HasPrefix(ce.Field, "rights.") {
+			t.Errorf("%q: field %q", bad, ce.Field)
+		}
+	}
+}
