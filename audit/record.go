@@ -57,6 +57,23 @@ const (
 	// ActionScanNotePosted: an internal note telling the team why a message
 	// disappeared was posted (or its posting failed).
 	ActionScanNotePosted Action = "scan.note_posted"
+
+	// ActionCorrectionUpdated: a correction's contacts were updated in
+	// Intercom (field names in the counts, never values).
+	ActionCorrectionUpdated Action = "correction.intercom_updated"
+	// ActionCorrectionVerified: re-reading showed every contact corrected.
+	ActionCorrectionVerified Action = "correction.verified"
+	// ActionCorrectionLocalRefreshed: the local copy was refreshed from Intercom.
+	ActionCorrectionLocalRefreshed Action = "correction.local_refreshed"
+	// ActionRestrictionMarked: contacts marked restricted (or opted out) in
+	// Intercom, or the limit recorded locally.
+	ActionRestrictionMarked Action = "restriction.marked"
+	// ActionRestrictionLifted: a restriction lifted in Intercom or locally.
+	ActionRestrictionLifted Action = "restriction.lifted"
+	// ActionObjectionRecorded: an objection or opt-out applied and recorded.
+	ActionObjectionRecorded Action = "objection.recorded"
+	// ActionAppealDecided: the decision on an appeal.
+	ActionAppealDecided Action = "appeal.decided"
 )
 
 var actions = []Action{
@@ -72,6 +89,8 @@ var actions = []Action{
 	ActionKeysInitialised, ActionKeysRotated, ActionStoreMigrated, ActionAuditExported,
 	ActionAuditPruned,
 	ActionScanRun, ActionScanRedactionIntended, ActionScanRedacted, ActionScanNotePosted,
+	ActionCorrectionUpdated, ActionCorrectionVerified, ActionCorrectionLocalRefreshed,
+	ActionRestrictionMarked, ActionRestrictionLifted, ActionObjectionRecorded, ActionAppealDecided,
 }
 
 var actionSet = func() map[Action]struct{} {

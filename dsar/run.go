@@ -131,14 +131,18 @@ func (s *Service) RunWith(ctx context.Context, requestID string, opts RunOptions
 	if err != nil {
 		return err
 	}
-	if Finished(req.State) {
+	if Finished(req.State) || req.Type == store.RequestAppeal {
+		// An appeal has no steps: an operator decides it (DecideAppeal).
 		return nil
 	}
 	if req.State == store.StateReceived {
 		return fmt.Errorf("%w (%s)", ErrNotVerified, requestID)
 	}
-	if err := s.checkGrace(req); err != nil {
-		return err
+	if !isRightsType(req.Type) {
+		// The waiting period is an erasure's (erasure.grace).
+		if err := s.checkGrace(req); err != nil {
+			return err
+		}
 	}
 	if s.Intercom == nil {
 		return ErrNoIntercom
@@ -204,6 +208,14 @@ func Plan(t store.RequestType) []string {
 	switch t {
 	case store.RequestAccess:
 		return []string{StepResolve, StepPackage, StepComplete}
+	case store.RequestCorrection:
+		return []string{StepResolve, StepCorrectContacts, StepVerifyCorrection, StepRefreshLocal, StepComplete}
+	case store.RequestRestriction, store.RequestObjection:
+		return []string{StepResolve, StepMarkContacts, StepRecordLimit, StepComplete}
+	case store.RequestLiftRestriction:
+		return []string{StepUnmarkContacts, StepLiftLimit, StepComplete}
+	case store.RequestAppeal:
+		return nil // decided by an operator (DecideAppeal), never run
 	case store.RequestErasure:
 		return []string{StepResolve, StepDeleteTickets, StepDeleteConversations, StepRedactParts, StepDeleteContacts,
 			StepPurgeLocal, StepDestroyKeys, StepSuppress, StepVerify, StepComplete}
@@ -222,11 +234,14 @@ func (r *runner) run(ctx context.Context) error {
 			return err
 		}
 	}
-	ids, err := r.s.Identifiers(ctx, r.req)
-	if err != nil {
-		return err
+	if len(r.req.IdentifiersEnc) > 0 {
+		// A lift works from the restriction it lifts and has no identifiers.
+		ids, err := r.s.Identifiers(ctx, r.req)
+		if err != nil {
+			return err
+		}
+		r.ids = ids
 	}
-	r.ids = ids
 	for _, step := range Plan(r.req.Type) {
 		if r.done(step) {
 			if step == StepResolve {
@@ -273,7 +288,24 @@ func (r *runner) runStep(ctx context.Context, step string) error {
 	case StepVerify:
 		return r.verify(ctx)
 	case StepComplete:
+		if isRightsType(r.req.Type) {
+			return r.completeRight(ctx)
+		}
 		return r.complete(ctx)
+	case StepCorrectContacts:
+		return r.correctContacts(ctx)
+	case StepVerifyCorrection:
+		return r.verifyCorrection(ctx)
+	case StepRefreshLocal:
+		return r.refreshLocal(ctx)
+	case StepMarkContacts:
+		return r.markContacts(ctx)
+	case StepRecordLimit:
+		return r.recordLimit(ctx)
+	case StepUnmarkContacts:
+		return r.unmarkContacts(ctx)
+	case StepLiftLimit:
+		return r.liftLimit(ctx)
 	}
 	return fmt.Errorf("dsar: unknown step %q", step)
 }
