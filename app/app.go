@@ -14,6 +14,7 @@ import (
 
 	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/config"
+	"github.com/intercom-privacy/intercom-privacy/contactsync"
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
 	"github.com/intercom-privacy/intercom-privacy/notice"
@@ -211,6 +212,10 @@ func Open(ctx context.Context, s Settings) (*App, error) {
 		Store: st, Chain: a.Chain, Registry: s.Config.Recipients, Actor: s.Actor, Logger: s.Logger, Now: s.Now,
 	}
 	a.DSAR.Notices = a.Notices
+	// A correction refreshes the local copy of the contacts it corrected
+	// through the same code (allow-list, keys, restriction) as the sync.
+	a.DSAR.LocalCopy = &contactsync.Syncer{Store: st, Vault: a.Vault, Chain: a.Chain, Intercom: a.Intercom,
+		Config: s.Config.Sync, Actor: s.Actor, Logger: s.Logger, Now: s.Now}
 	ok = true
 	return a, nil
 }
