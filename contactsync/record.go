@@ -159,9 +159,9 @@ const (
 // batchCounts counts the outcomes of a batch.
 type batchCounts struct {
 	stored, stale, suppressed, deletedMeanwhile, restricted int64
-	purged                                      store.PurgeCounts
-	keysDestroyed                               int64
-	destroyed                                   []string
+	purged                                                  store.PurgeCounts
+	keysDestroyed                                           int64
+	destroyed                                               []string
 }
 
 func (b *batchCounts) count(o outcome) {
