@@ -451,3 +451,7 @@ func TestAppeal(t *testing.T) {
 		})
 	}
 }
+
+func dsarSubmission(typ store.RequestType, p sandbox.Person) dsar.Submission {
+	return dsar.Submission{Type: typ, Identifiers: personIdentifiers(p)}
+}
