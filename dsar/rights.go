@@ -135,6 +135,27 @@ func ParseSet(arg string) (field, value string, err error) {
 	return field, v, nil
 }
 
+// ParseSets parses every --set argument of a correction into its fields. A
+// field given twice is refused (which value was meant is not for the tool to
+// guess).
+func ParseSets(args []string) (map[string]string, error) {
+	out := make(map[string]string, len(args))
+	for _, a := range args {
+		f, v, err := ParseSet(a)
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := out[f]; dup {
+			return nil, &FieldError{Field: shownField(f), Why: "given twice"}
+		}
+		out[f] = v
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: a correction needs at least one --set KEY=VALUE", ErrInvalidRequest)
+	}
+	return out, nil
+}
+
 // checkValue checks a new value's shape for its field.
 func checkValue(field, v string) error {
 	bad := func(why string) error { return &FieldError{Field: shownField(field), Why: why} }
