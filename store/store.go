@@ -165,6 +165,9 @@ type Limits interface {
 	// ActiveLimits lists the active limits matching any of refs, or whose
 	// SubjectRef is subjectRef (when not ""), ordered by CreatedAt, RequestID.
 	ActiveLimits(ctx context.Context, subjectRef string, refs ...[]byte) ([]ProcessingLimit, error)
+	// ActiveLimitRefs returns the refs under any active limit (for a filter
+	// that checks many values, such as an export's rows).
+	ActiveLimitRefs(ctx context.Context) ([][]byte, error)
 	// LiftLimits ends the active limits of kind made by request requestID
 	// (LiftedAt at, LiftedBy liftedBy) and returns how many it ended.
 	LiftLimits(ctx context.Context, kind LimitKind, requestID, liftedBy string, at time.Time) (int64, error)

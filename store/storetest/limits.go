@@ -58,6 +58,9 @@ func testLimits(t *testing.T, s store.Store) {
 	if act, err := s.ActiveLimits(ctx, ""); err != nil || len(act) != 0 {
 		t.Fatalf("ActiveLimits() = %d, %v; want none", len(act), err)
 	}
+	if all, err := s.ActiveLimitRefs(ctx); err != nil || len(all) != 2 {
+		t.Fatalf("ActiveLimitRefs = %d refs, %v; want 2 (a and b, once each)", len(all), err)
+	}
 	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	// Lifting inside a transaction, as a request's step does.
 	err = s.InTx(ctx, func(tx store.Tx) error {
@@ -75,6 +78,9 @@ func testLimits(t *testing.T, s store.Store) {
 	}
 	if got, err := s.Limited(ctx, store.LimitRestriction, a, b); err != nil || got {
 		t.Fatalf("Limited after lifting = %v, %v; want false", got, err)
+	}
+	if all, err := s.ActiveLimitRefs(ctx); err != nil || len(all) != 1 || !bytes.Equal(all[0], a) {
+		t.Fatalf("ActiveLimitRefs after lifting = %d refs, %v; want a (the objection)", len(all), err)
 	}
 	act, err = s.ActiveLimits(ctx, "subj1", a, b)
 	if err != nil || len(act) != 1 || act[0].Kind != store.LimitObjection || act[0].Scope != "marketing" || !bytes.Equal(act[0].Ref, a) {

@@ -103,3 +103,13 @@ func (o *Ops) LiftLimits(ctx context.Context, kind store.LimitKind, requestID, l
 	return o.exec(ctx, `UPDATE processing_limits SET lifted_at = $1, lifted_by = $2
 		WHERE kind = $3 AND request_id = $4 AND lifted_at IS NULL`, ts(at), liftedBy, string(kind), requestID)
 }
+
+// ActiveLimitRefs implements store.Limits.
+func (o *Ops) ActiveLimitRefs(ctx context.Context) ([][]byte, error) {
+	return queryList(ctx, o, `SELECT DISTINCT ref FROM processing_limits WHERE lifted_at IS NULL ORDER BY ref`, nil,
+		func(r Rows) ([]byte, error) {
+			var b []byte
+			err := r.Scan(&b)
+			return b, err
+		})
+}
