@@ -476,3 +476,62 @@ func (s *Service) DenyCorrection(ctx context.Context, id string) (store.Request,
 	}
 	return s.Deny(ctx, id, DenyCorrectionAccurate)
 }
+
+// FieldChange is one field of one contact a correction would change, with
+// the value it holds now. Old values are for the operator's terminal only:
+// nothing stores them.
+type FieldChange struct {
+	ContactID string `json:"contact_id"`
+	Field     string `json:"field"`
+	Old       string `json:"old"`
+	New       string `json:"new"`
+}
+
+// PreviewCorrection resolves the person and reads each writable contact,
+// returning, field by field, what the correction would change (only fields
+// whose value differs). It writes nothing, in Intercom or here.
+func (s *Service) PreviewCorrection(ctx context.Context, ids Identifiers, set map[string]string) ([]FieldChange, error) {
+	if s.Intercom == nil {
+		return nil, ErrNoIntercom
+	}
+	norm, err := ids.Normalized()
+	if err != nil {
+		return nil, err
+	}
+	want, err := s.correctionFields(ctx, set)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.Resolve(ctx, norm)
+	if err != nil {
+		return nil, err
+	}
+	live, _ := (&runner{s: s, res: res}).writableContacts()
+	var out []FieldChange
+	for _, id := range live {
+		c, err := s.Intercom.GetContact(ctx, id)
+		if errors.Is(err, intercom.ErrNotFound) || errors.Is(err, intercom.ErrMerged) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("dsar: read contact %s: %w", id, err)
+		}
+		for _, f := range differs(c, want) {
+			fc := FieldChange{ContactID: id, Field: f, New: set[f]}
+			switch f {
+			case "name":
+				fc.Old = c.Name
+			case "email":
+				fc.Old = c.Email
+			case "phone":
+				fc.Old = c.Phone
+			default:
+				if v, ok := c.CustomAttributes[strings.TrimPrefix(f, customPrefix)]; ok && v != nil {
+					fc.Old = fmt.Sprint(v)
+				}
+			}
+			out = append(out, fc)
+		}
+	}
+	return out, nil
+}

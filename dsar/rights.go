@@ -82,7 +82,7 @@ func (e *FieldError) Unwrap() error { return ErrInvalidRequest }
 var plainAttr = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,63}$`)
 
 func shownField(f string) string {
-	if slices.Contains(correctableFields, f) {
+	if slices.Contains(correctableFields, f) || (plainAttr.MatchString(f) && countDigits(f) < 5) {
 		return f
 	}
 	if name, ok := strings.CutPrefix(f, customPrefix); ok && plainAttr.MatchString(name) && countDigits(name) < 5 {

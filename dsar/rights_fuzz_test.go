@@ -10,7 +10,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 )
 
-var shownFieldRE = regexp.MustCompile(`^(name|email|phone|custom_attributes|\(the argument given\)|\(the field given\)|custom_attributes\.[A-Za-z][A-Za-z0-9_]{0,63})$`)
+var shownFieldRE = regexp.MustCompile(`^(custom_attributes|\(the argument given\)|\(the field given\)|(custom_attributes\.)?[A-Za-z][A-Za-z0-9_]{0,63})$`)
 
 // FuzzParseSet: the parser of --set KEY=VALUE never panics; what it accepts is a
 // known field with a value of the field's shape that parses again to itself;
