@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/config"
+	"github.com/intercom-privacy/intercom-privacy/deadline"
+	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/sandbox"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/vault"
@@ -175,4 +177,55 @@ func TestCrashLiftRestriction(t *testing.T) {
 	}
 	n := crashSweep(t, crashCase{typ: store.RequestLiftRestriction, submit: sub, rights: restrictionRights, check: check}, 0, []bool{false, true})
 	t.Logf("lift: %d kill points in %s", n, time.Since(start).Round(time.Millisecond))
+}
+
+// TestCrashObjection kills the worker at every request a CCPA opt-out of sale
+// and marketing sends: the do-not-sell tag, the email opt-out and each
+// subscription opt-out are made exactly once, and the objection is recorded.
+func TestCrashObjection(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash sweep skipped in -short mode")
+	}
+	start := time.Now()
+	rights := func(ws *sandbox.Workspace) config.Rights {
+		return config.Rights{DoNotSellTag: ws.Tags()[1].ID, MarketingSubscriptions: []string{"37846", "37847"}}
+	}
+	var before map[string]bool
+	sub := func(t *testing.T, h *harness, p sandbox.Person) store.Request {
+		before = unsubscribedBefore(h, p)
+		s := dsarSubmission(store.RequestObjection, p)
+		s.Jurisdiction = deadline.CCPA
+		s.Payload.Scope = []string{dsar.ScopeSaleSharing, dsar.ScopeMarketing}
+		return submit(t, h, s)
+	}
+	check := func(t *testing.T, w *crashWorld, p sandbox.Person, _ cached, id string) {
+		t.Helper()
+		ws, st := w.h.sb.Workspace(), w.h.sb.Stats()
+		tag := ws.Tags()[1].ID
+		for _, cid := range p.LiveContactIDs {
+			c, _ := ws.Contact(cid)
+			if !slices.Contains(c.TagIDs, tag) || !c.UnsubscribedFromEmails || subscribed(c, "37846") != "opt_out" || subscribed(c, "37847") != "opt_out" {
+				t.Errorf("contact %s not opted out", cid)
+			}
+			for _, eff := range []struct {
+				kind sandbox.Effect
+				key  string
+				want int
+			}{{sandbox.EffectContactTagged, cid + "/" + tag, 1}, {sandbox.EffectSubscriptionSet, cid + "/37846", 1},
+				{sandbox.EffectSubscriptionSet, cid + "/37847", 1}, {sandbox.EffectContactUpdated, cid, map[bool]int{false: 1, true: 0}[before[cid]]}} {
+				if n := st.Effect(eff.kind, eff.key); n != eff.want {
+					t.Errorf("%s %s: %d times, want %d", eff.kind, eff.key, n, eff.want)
+				}
+			}
+		}
+		ref, _ := w.h.app.Vault.BlindIndex(vault.KindEmail, p.Email)
+		if ok, err := w.h.app.Store.Limited(context.Background(), store.LimitObjection, ref); err != nil || !ok {
+			t.Errorf("objection not recorded: %v %v", ok, err)
+		}
+		if n := countAction(t, w.h, id, "request.completed"); n != 1 {
+			t.Errorf("request.completed recorded %d times, want 1", n)
+		}
+	}
+	n := crashSweep(t, crashCase{typ: store.RequestObjection, submit: sub, rights: rights, check: check}, 0, []bool{false, true})
+	t.Logf("objection: %d kill points in %s", n, time.Since(start).Round(time.Millisecond))
 }
