@@ -11,6 +11,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/sandbox"
 	"github.com/intercom-privacy/intercom-privacy/store"
+	"github.com/intercom-privacy/intercom-privacy/store/storetest"
 	"github.com/intercom-privacy/intercom-privacy/vault"
 )
 
@@ -228,4 +229,40 @@ func TestCrashObjection(t *testing.T) {
 	}
 	n := crashSweep(t, crashCase{typ: store.RequestObjection, submit: sub, rights: rights, check: check}, 0, []bool{false, true})
 	t.Logf("objection: %d kill points in %s", n, time.Since(start).Round(time.Millisecond))
+}
+
+// TestCrashRightsPostgres runs the correction and restriction sweeps on
+// PostgreSQL, killing the worker at every third Intercom request (before and
+// after the sandbox acts); the SQLite sweeps above kill at every request.
+func TestCrashRightsPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash sweep skipped in -short mode")
+	}
+	b := storetest.RequirePostgres(t)
+	url := func(t *testing.T) string { return b.NewURL(t) }
+	t.Run("correction", func(t *testing.T) {
+		check := func(t *testing.T, w *crashWorld, p sandbox.Person, _ cached, id string) {
+			t.Helper()
+			checkCorrected(t, w.h, p)
+			if n := countAction(t, w.h, id, "correction.intercom_updated"); n != 1 {
+				t.Errorf("correction.intercom_updated recorded %d times, want 1", n)
+			}
+		}
+		sub := func(t *testing.T, h *harness, p sandbox.Person) store.Request { return submit(t, h, correction(p)) }
+		n := crashSweep(t, crashCase{typ: store.RequestCorrection, submit: sub, dbURL: url, check: check}, 3, []bool{false, true})
+		t.Logf("correction on PostgreSQL: %d kill points", n)
+	})
+	t.Run("restriction", func(t *testing.T) {
+		var before map[string]bool
+		sub := func(t *testing.T, h *harness, p sandbox.Person) store.Request {
+			before = unsubscribedBefore(h, p)
+			return submit(t, h, dsarSubmission(store.RequestRestriction, p))
+		}
+		check := func(t *testing.T, w *crashWorld, p sandbox.Person, _ cached, id string) {
+			t.Helper()
+			checkRestricted(t, w.h, p, before)
+		}
+		n := crashSweep(t, crashCase{typ: store.RequestRestriction, submit: sub, rights: restrictionRights, dbURL: url, check: check}, 3, []bool{false, true})
+		t.Logf("restriction on PostgreSQL: %d kill points", n)
+	})
 }

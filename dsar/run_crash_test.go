@@ -263,6 +263,9 @@ type crashCase struct {
 	// rights, when set, configures the marks of restrictions and objections,
 	// in the test's application and in the worker process.
 	rights func(ws *sandbox.Workspace) config.Rights
+	// dbURL, when set, gives each world a fresh database (PostgreSQL); the
+	// default is a SQLite file.
+	dbURL func(t *testing.T) string
 	// check asserts the end state of the world.
 	check func(t *testing.T, w *crashWorld, p sandbox.Person, c cached, id string)
 }
@@ -297,7 +300,12 @@ func checkErasureWorld(t *testing.T, w *crashWorld, p sandbox.Person, c cached, 
 // it), restarts it until the request completes, and checks the end state.
 func crashSweep(t *testing.T, cc crashCase, stride int, variants []bool) (points int) {
 	setup := func() (*crashWorld, sandbox.Person, cached, string) {
-		w := newCrashWorld(t)
+		var w *crashWorld
+		if cc.dbURL != nil {
+			w = newWorld(t, cc.dbURL(t), sandbox.Options{Contacts: 20, RateLimit: -1, Seed: 3})
+		} else {
+			w = newCrashWorld(t)
+		}
 		if cc.river {
 			w.mode = "river"
 		}
