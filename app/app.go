@@ -14,7 +14,6 @@ import (
 
 	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/config"
-	"github.com/intercom-privacy/intercom-privacy/contactsync"
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
 	"github.com/intercom-privacy/intercom-privacy/notice"
@@ -93,6 +92,7 @@ type App struct {
 	Publisher *audit.Publisher
 
 	checkpointInterval time.Duration
+	enq                enqueuer
 }
 
 // ConfigError is a configuration file (or the built-in configuration) that does
@@ -135,11 +135,7 @@ func Open(ctx context.Context, s Settings) (*App, error) {
 	// The retention policy in force, which access packages state in words.
 	policy, err := retention.FromConfig(s.Config)
 	if err != nil {
-		where := s.ConfigPath
-		if where == "" {
-			where = "configuration"
-		}
-		return nil, &ConfigError{Where: where, Err: err}
+		return nil, (&App{Settings: s}).configError(err)
 	}
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
@@ -212,10 +208,10 @@ func Open(ctx context.Context, s Settings) (*App, error) {
 		Store: st, Chain: a.Chain, Registry: s.Config.Recipients, Actor: s.Actor, Logger: s.Logger, Now: s.Now,
 	}
 	a.DSAR.Notices = a.Notices
+	a.DSAR.Enqueue = a.Enqueue
 	// A correction refreshes the local copy of the contacts it corrected
 	// through the same code (allow-list, keys, restriction) as the sync.
-	a.DSAR.LocalCopy = &contactsync.Syncer{Store: st, Vault: a.Vault, Chain: a.Chain, Intercom: a.Intercom,
-		Config: s.Config.Sync, Actor: s.Actor, Logger: s.Logger, Now: s.Now}
+	a.DSAR.LocalCopy = a.Syncer(s.Actor)
 	ok = true
 	return a, nil
 }
@@ -235,6 +231,7 @@ func (a *App) Close() error {
 	if a.Store == nil {
 		return nil
 	}
+	a.closeQueue()
 	if a.Chain != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), witnessTimeout)
 		(&checkpointer{a: a, quiet: true}).tick(ctx)

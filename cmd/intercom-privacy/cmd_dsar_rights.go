@@ -151,17 +151,18 @@ request of the same type for the same person (--new files another).`,
 					return err
 				}
 			}
-			r, attached, err := openOrFile(ctx, a, k.typ, ids, fileNew, func() (store.Request, error) {
-				return a.DSAR.Submit(ctx, dsar.Submission{Type: k.typ, Jurisdiction: j, Channel: channel, ReceivedAt: received,
-					Identifiers: ids, Payload: payload})
+			r, attached, err := a.DSAR.File(ctx, dsar.Filing{
+				Submission: dsar.Submission{Type: k.typ, Jurisdiction: j, Channel: channel, ReceivedAt: received,
+					Identifiers: ids, Payload: payload},
+				VerifiedBy: verifiedBy, New: fileNew,
 			})
 			if err != nil {
-				return err
+				return fileError(err)
 			}
 			if attached && !asJSON {
 				fmt.Fprintf(cmd.ErrOrStderr(), "an open %s request for this person exists: %s (%s); carrying on with it (--new files a separate one)\n", r.Type, r.ID, r.State)
 			}
-			return verifyQueueWait(ctx, cmd, a, r, verifiedBy, wait, asJSON, timeout)
+			return showOrWait(ctx, cmd, a, r, wait, asJSON, timeout)
 		},
 	}
 	af.add(cmd)
@@ -207,22 +208,14 @@ func printChanges(w io.Writer, changes []dsar.FieldChange) {
 	tw.Flush()
 }
 
-// verifyQueueWait verifies a filed request (when received), queues it, and
-// either prints it or runs it here (--wait).
-func verifyQueueWait(ctx context.Context, cmd *cobra.Command, a *app.App, r store.Request, verifiedBy string, wait, asJSON bool, timeout time.Duration) error {
+// showOrWait prints a filed (verified and queued) request, or runs it here
+// (--wait) and shows how it ended.
+func showOrWait(ctx context.Context, cmd *cobra.Command, a *app.App, r store.Request, wait, asJSON bool, timeout time.Duration) error {
 	var err error
-	if r.State == store.StateReceived {
-		if r, err = a.DSAR.Verify(ctx, r.ID, verifiedBy); err != nil {
-			return fmt.Errorf("request %s filed but not verified (record it with 'dsar verify %s --verified-by HOW'): %w", r.ID, r.ID, err)
-		}
-	}
-	if err := enqueueRequest(ctx, a, r.ID); err != nil {
-		return fmt.Errorf("request %s filed; queueing it failed (a worker queues it on start): %w", r.ID, err)
-	}
 	out := cmd.OutOrStdout()
 	if !wait {
 		if asJSON {
-			return writeJSON(out, requestView(a, r))
+			return writeJSON(out, a.DSAR.ViewOf(r))
 		}
 		fmt.Fprintf(out, "filed %s: %s, %s, due %s\n", r.ID, r.Type, r.Jurisdiction, r.DueAt.Format("2006-01-02"))
 		fmt.Fprintln(out, "queued: run `intercom-privacy worker` to process it, or give --wait")
@@ -240,7 +233,11 @@ func verifyQueueWait(ctx context.Context, cmd *cobra.Command, a *app.App, r stor
 		return err
 	}
 	if asJSON {
-		return writeJSON(out, requestView(a, r))
+		v, err := a.DSAR.ShowRequest(ctx, r)
+		if err != nil {
+			return err
+		}
+		return writeJSON(out, v)
 	}
 	return printShow(ctx, out, a, r)
 }
@@ -280,7 +277,15 @@ person before the restriction is lifted. --reason records why (no personal data)
 			if err != nil {
 				return err
 			}
-			return verifyQueueWait(ctx, cmd, a, r, "lifted by the operator: "+reason, wait, asJSON, timeout)
+			if r, err = a.DSAR.Verify(ctx, r.ID, "lifted by the operator: "+reason); err != nil {
+				return fmt.Errorf("lifting %s filed but not verified (record it with 'dsar verify %s --verified-by HOW'): %w", r.ID, r.ID, err)
+			}
+			if a.DSAR.Enqueue != nil {
+				if err := a.DSAR.Enqueue(ctx, r.ID); err != nil {
+					return fmt.Errorf("lifting %s filed; queueing it failed (a worker queues it on start): %w", r.ID, err)
+				}
+			}
+			return showOrWait(ctx, cmd, a, r, wait, asJSON, timeout)
 		},
 	}
 	af.add(cmd)
@@ -325,7 +330,7 @@ with 'dsar decide APPEAL-ID --uphold|--reverse --reason R'.`,
 				return err
 			}
 			if asJSON {
-				return writeJSON(cmd.OutOrStdout(), requestView(a, r))
+				return writeJSON(cmd.OutOrStdout(), a.DSAR.ViewOf(r))
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "filed appeal %s of %s (%s), due %s; decide it with 'dsar decide %s --uphold|--reverse --reason R'\n",
 				r.ID, r.LinkedRequestID, r.Jurisdiction, r.DueAt.Format("2006-01-02"), r.ID)

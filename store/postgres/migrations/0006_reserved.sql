@@ -1,3 +1,3 @@
--- Placeholder: migration 6 is reserved for another branch (helpers number their
--- migrations from a shared plan); the lead replaces this file at merge.
+-- Reserved for another branch's migration (this branch's is 0008): an empty
+-- placeholder so the contiguous numbering holds; dropped when the branches merge.
 SELECT 1;
