@@ -26,3 +26,16 @@ func TestRightsSection(t *testing.T) {
 		}
 	}
 }
+
+func TestOptOutNoticesOnlyWhenNamed(t *testing.T) {
+	c, err := Parse("t.yaml", strings.NewReader("recipients:\n  - name: CRM\n    role: processor\n  - name: Ads\n    role: third_party\n    notify:\n      events: [opt_out, erasure]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Recipients[0].NotifiedOf("opt_out") || !c.Recipients[0].NotifiedOf("restriction") {
+		t.Errorf("default events %v", c.Recipients[0].Notify.Events)
+	}
+	if !c.Recipients[1].NotifiedOf("opt_out") || c.Recipients[1].NotifiedOf("correction") {
+		t.Errorf("named events %v", c.Recipients[1].Notify.Events)
+	}
+}

@@ -415,13 +415,19 @@ type RightsOutcome struct {
 }
 
 // noticeEvent is the change the recipients are told of when a request of type t
-// completes (GDPR Art. 19, CCPA §7022(b), §7023(c)).
-func noticeEvent(t store.RequestType) string {
+// (with an objection's scope) completes: GDPR Art. 19, CCPA §7022(b),
+// §7023(c), and §7026(f) for an opt-out of sale or sharing or a limit of
+// sensitive data.
+func noticeEvent(t store.RequestType, scope []string) string {
 	switch t {
 	case store.RequestCorrection:
 		return "correction"
 	case store.RequestRestriction:
 		return "restriction"
+	case store.RequestObjection:
+		if slices.Contains(scope, ScopeSaleSharing) || slices.Contains(scope, ScopeSensitive) {
+			return "opt_out"
+		}
 	}
 	return ""
 }
@@ -475,8 +481,8 @@ func (r *runner) completeRight(ctx context.Context) error {
 	if out.Result == "nothing_found" {
 		nature, outcome = "no personal data found in Intercom", audit.OutcomeNoop
 	}
-	event := noticeEvent(r.req.Type)
-	changed := out.Counts["contacts_updated"] > 0 || r.req.Type == store.RequestRestriction && out.Result != "nothing_found"
+	event := noticeEvent(r.req.Type, out.Scope)
+	changed := out.Counts["contacts_updated"] > 0 || r.req.Type != store.RequestCorrection && out.Result != "nothing_found"
 	err = r.recordStep(ctx, StepComplete, map[string]any{"result": out.Result}, audit.Record{
 		Action: audit.ActionRequestCompleted, Counts: out.Counts, ResponseDate: now, ResponseNature: nature, Outcome: outcome,
 		Reason:      "request answered" + fieldsReason(out.Fields),

@@ -351,6 +351,10 @@ func TestObjectionOptOut(t *testing.T) {
 	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
 	dns := h.sb.Workspace().Tags()[1].ID
 	h.app.Config.Rights = config.Rights{DoNotSellTag: dns, MarketingSubscriptions: []string{"37846", "37847"}}
+	// The ad partner the data is shared with is told of opt-outs (CCPA
+	// §7026(f)); the processor is not.
+	h.app.Notices.Registry = []config.RecipientEntry{manualRecipient, {Name: "Ad partner", Role: "third_party",
+		Notify: config.Notify{Method: "manual", Events: []string{"opt_out"}}}}
 	ctx := context.Background()
 	p := h.sb.SamplePerson()
 	received := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
@@ -379,6 +383,9 @@ func TestObjectionOptOut(t *testing.T) {
 	}
 	if o := rightsOutcome(t, r); !slices.Equal(o.Scope, []string{"marketing", "sale_sharing"}) {
 		t.Errorf("outcome %s", r.Outcome)
+	}
+	if ns, err := h.app.Store.NoticesByRequest(ctx, r.ID); err != nil || len(ns) != 1 || ns[0].Recipient != "Ad partner" || ns[0].Event != "opt_out" {
+		t.Errorf("opt-out notices: %+v %v", ns, err)
 	}
 	ref, _ := h.app.Vault.BlindIndex(vault.KindEmail, p.Email)
 	if ok, _ := h.app.Store.Limited(ctx, store.LimitObjection, ref); !ok {

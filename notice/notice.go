@@ -45,6 +45,9 @@ const (
 	EventErasure     = "erasure"
 	EventCorrection  = "correction"
 	EventRestriction = "restriction"
+	// EventOptOut: an opt-out of the sale or sharing of personal information,
+	// or a limit of the use of sensitive information (CCPA §7026(f), §7027).
+	EventOptOut = "opt_out"
 )
 
 // SignatureHeader carries "sha256=" and the hex HMAC-SHA256 of the body under
@@ -376,6 +379,8 @@ func Basis(event string) string {
 		return "GDPR Art. 19; CCPA Regulations 7022(b)"
 	case EventCorrection:
 		return "GDPR Art. 19; CCPA Regulations 7023(c)"
+	case EventOptOut:
+		return "CCPA Regulations 7026(f), 7027(g)"
 	}
 	return "GDPR Art. 19"
 }
