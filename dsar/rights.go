@@ -14,6 +14,7 @@ import (
 
 	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/deadline"
+	"github.com/intercom-privacy/intercom-privacy/intercom"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/vault"
 )
@@ -294,8 +295,12 @@ func (s *Service) checkPayload(ctx context.Context, sub *Submission) error {
 		if s.Intercom != nil {
 			// A custom attribute that does not exist, is not the workspace's
 			// own or not writable, or a value of the wrong type, is refused
-			// before anything is filed.
+			// before anything is filed; so is an email another user has
+			// (Intercom would refuse the update half-way through).
 			if _, err := s.correctionFields(ctx, sub.Payload.Set); err != nil {
+				return err
+			}
+			if err := s.checkEmailFree(ctx, sub.Identifiers, sub.Payload.Set["email"]); err != nil {
 				return err
 			}
 		}
@@ -405,4 +410,31 @@ func limitRecord(rec *audit.Record, ls []Limit) {
 		}
 		rec.Reason += restrictionNotice
 	}
+}
+
+// checkEmailFree refuses a correction to an email address that an Intercom
+// user other than the person's contacts has: users are unique by email, so
+// the update would fail on the person's users after others succeeded.
+func (s *Service) checkEmailFree(ctx context.Context, ids Identifiers, email string) error {
+	if email == "" {
+		return nil
+	}
+	norm, err := ids.Normalized()
+	if err != nil {
+		return err
+	}
+	res, err := s.Resolve(ctx, norm)
+	if err != nil {
+		return err
+	}
+	mine := (&runner{res: res}).personContacts()
+	for c, err := range s.Intercom.SearchContacts(ctx, intercom.Field("email").Eq(email), intercom.SearchOptions{}) {
+		if err != nil {
+			return fmt.Errorf("dsar: search the new email: %w", err)
+		}
+		if c.Role == "user" && !mine[c.ID.String()] {
+			return &FieldError{Field: "email", Why: "another Intercom user (" + c.ID.String() + ") has this address; merge or correct that contact first"}
+		}
+	}
+	return nil
 }

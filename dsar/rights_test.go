@@ -184,6 +184,20 @@ func TestCorrectionRefusesBadInput(t *testing.T) {
 			}
 		})
 	}
+	// An email another user has: refused before anything is written.
+	var other sandbox.Contact
+	for _, c := range h.sb.Workspace().Contacts() {
+		if c.Role == "user" && c.Email != "" && !slices.Contains(p.ContactIDs, c.ID) {
+			other = c
+			break
+		}
+	}
+	_, err := h.app.DSAR.Submit(ctx, dsar.Submission{Type: store.RequestCorrection, Identifiers: personIdentifiers(p),
+		Payload: dsar.Payload{Set: map[string]string{"email": other.Email}}})
+	var fe *dsar.FieldError
+	if !errors.As(err, &fe) || fe.Field != "email" || strings.Contains(err.Error(), other.Email) {
+		t.Errorf("a correction to another user's email: %v", err)
+	}
 	if _, err := h.app.DSAR.Submit(ctx, dsar.Submission{Type: store.RequestCorrection, Identifiers: personIdentifiers(p)}); !errors.Is(err, dsar.ErrInvalidRequest) {
 		t.Errorf("a correction without fields: %v", err)
 	}
