@@ -30,6 +30,12 @@ const (
 	ActionErasureSuppressed      Action = "erasure.suppressed"
 	ActionErasureVerified        Action = "erasure.verified"
 	ActionErasureRedacted        Action = "erasure.redacted"
+	// ActionErasureKept: objects an erasure kept under a legal hold or an
+	// exception (GDPR Art. 17(3), CCPA §1798.105(d)); ids and basis codes.
+	ActionErasureKept Action = "erasure.kept"
+	// ActionRequestsPruned: request records removed at the end of their
+	// retention, or suppression entries at the end of theirs.
+	ActionRequestsPruned Action = "requests.pruned"
 
 	ActionAccessPackageCreated    Action = "access.package_created"
 	ActionAccessPackageDownloaded Action = "access.package_downloaded"
@@ -65,7 +71,7 @@ var actions = []Action{
 	ActionRequestCancelled, ActionRequestExtended, ActionRequestPaused,
 	ActionRequestResumed, ActionRequestApproved, ActionRequestNotified,
 	ActionErasureIntercomDeleted, ActionErasureLocalPurged, ActionErasureKeyDestroyed,
-	ActionErasureSuppressed, ActionErasureVerified, ActionErasureRedacted,
+	ActionErasureSuppressed, ActionErasureVerified, ActionErasureRedacted, ActionErasureKept, ActionRequestsPruned,
 	ActionAccessPackageCreated, ActionAccessPackageDownloaded, ActionAccessPackageExpired,
 	ActionRecipientsNotified, ActionLegalHoldAdded, ActionLegalHoldReleased,
 	ActionRetentionRun, ActionExportJob, ActionWebhookApplied, ActionSyncRun,
