@@ -31,8 +31,8 @@ var categoryWords = []struct {
 	{WebhookEvents, "notifications of changes received from Intercom"},
 	{AccessPackages, "copies of your data prepared for you, like this one"},
 	{ExportFiles, "bulk exports of messaging statistics"},
-	{RequestRecords, "records of your requests, without a copy of your data"},
-	{Audit, "the audit trail of what we did to answer them"},
+	{Audit, "records of your requests and of what we did to answer them"},
+	{RequestRecords, "the files of your requests themselves, without a copy of your data"},
 	{SuppressionList, "a keyed fingerprint of your identifiers after an erasure, so your data is not collected again"},
 }
 
