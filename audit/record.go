@@ -40,6 +40,11 @@ const (
 	ActionAccessPackageCreated    Action = "access.package_created"
 	ActionAccessPackageDownloaded Action = "access.package_downloaded"
 	ActionAccessPackageExpired    Action = "access.package_expired"
+	// ActionAccessContactUnarchived and ActionAccessContactRearchived: an
+	// archived contact unarchived to read it for an access request, and
+	// archived again (access.unarchive_to_read).
+	ActionAccessContactUnarchived Action = "access.contact_unarchived"
+	ActionAccessContactRearchived Action = "access.contact_rearchived"
 
 	ActionRecipientsNotified Action = "recipients.notified"
 	ActionLegalHoldAdded     Action = "legal_hold.added"
@@ -73,6 +78,7 @@ var actions = []Action{
 	ActionErasureIntercomDeleted, ActionErasureLocalPurged, ActionErasureKeyDestroyed,
 	ActionErasureSuppressed, ActionErasureVerified, ActionErasureRedacted, ActionErasureKept, ActionRequestsPruned,
 	ActionAccessPackageCreated, ActionAccessPackageDownloaded, ActionAccessPackageExpired,
+	ActionAccessContactUnarchived, ActionAccessContactRearchived,
 	ActionRecipientsNotified, ActionLegalHoldAdded, ActionLegalHoldReleased,
 	ActionRetentionRun, ActionExportJob, ActionWebhookApplied, ActionSyncRun,
 	ActionKeysInitialised, ActionKeysRotated, ActionStoreMigrated, ActionAuditExported,

@@ -213,6 +213,11 @@ type Access struct {
 	Complaint          string      `yaml:"complaint" json:"complaint"`
 	AutomatedDecisions string      `yaml:"automated_decisions" json:"automated_decisions"`
 	Transfers          string      `yaml:"transfers" json:"transfers"`
+	// UnarchiveToRead lets an access request by contact id read an archived
+	// contact (Intercom answers 404 for it): unarchived, read, and archived
+	// again, each recorded, so archived people get their data too. Default
+	// false. Not part of the package's Art. 15 information.
+	UnarchiveToRead bool `yaml:"unarchive_to_read" json:"-"`
 }
 
 // Recipient is a recipient or category of recipients of the personal data.
