@@ -97,7 +97,18 @@ func newRetentionCmd() *cobra.Command {
   export_files        Data Export downloads             (default 7d)
   access_packages     access-request packages           (default 7d)
   audit               audit records                     (default 7y; never below 24 months,
-                      never removed automatically)
+                      never removed automatically: 'audit prune')
+  request_records     finished privacy requests: the    (default 24mo; never below 24 months,
+                      request, its steps and notices     CCPA Regs §7101)
+  suppression_list    keyed HMACs of erased people's    (default off: kept)
+                      identifiers, so sync skips them
+
+Request records and suppression entries are pseudonymised personal data (keyed
+HMACs, Intercom ids, identifiers encrypted under the request's own key). A
+request is removed with its keys once it finished longer ago than its age,
+unless a legal hold names it, a notice to a recipient is open or an erasure
+exception it applied still keeps an object; each batch is recorded by a
+requests.pruned audit record signed in the same transaction.
 
 The policy is the retention: and schedule: sections of the configuration file
 (--config or INTERCOM_PRIVACY_CONFIG), for example:
