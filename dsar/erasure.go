@@ -1023,6 +1023,15 @@ func (r *runner) complete(ctx context.Context) error {
 				return err
 			}
 		}
+		// What the erasure kept is erased once its holds and exceptions end
+		// (EraseReleased).
+		if row, err := keptRow(r.id, out.Kept, now); err != nil {
+			return err
+		} else if row != nil {
+			if err := tx.UpsertStep(ctx, *row); err != nil {
+				return err
+			}
+		}
 		// Tell the recipients of the data of the erasure (GDPR Art. 19, CCPA
 		// §7022(b)), in the transaction that completes it: a completed erasure
 		// always has its notices.

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/config"
@@ -213,5 +214,70 @@ func TestErasureHoldPlacedWhileRunning(t *testing.T) {
 	}
 	if n := h.sb.Stats().Effects[sandbox.EffectPartRedacted]; len(n) != 0 {
 		t.Fatalf("parts redacted in a held conversation: %v", n)
+	}
+}
+
+// TestKeptObjectsErasedWhenReleased: what an erasure kept under a hold is
+// deleted by EraseReleased once the hold is released, the ticket before the
+// contact kept for it, each once and audited; while the hold lives nothing is
+// sent, and the request record is not prunable.
+func TestKeptObjectsErasedWhenReleased(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			h := newHarness(t, b, sandbox.Options{})
+			ctx := context.Background()
+			p := h.sb.AddPerson(sandbox.PersonSpec{Users: 1, Tickets: 2})
+			held := p.TicketIDs[0]
+			hold, err := holds(h).AddHold(ctx, retention.HoldTarget{TicketID: held, Basis: "legal_claims"}, "billing dispute, case 9")
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := file(t, h, store.RequestErasure, personIdentifiers(p))
+			if err := h.app.DSAR.Run(ctx, r.ID); err != nil {
+				t.Fatal(err)
+			}
+			sweep, err := h.app.DSAR.EraseReleased(ctx)
+			if err != nil || sweep.Erased != 0 || sweep.Still != 2 {
+				t.Fatalf("sweep under the hold: %+v, %v", sweep, err)
+			}
+			far := time.Now().AddDate(10, 0, 0)
+			if pr, err := h.app.Store.PrunableRequests(ctx, far, 10); err != nil || len(pr) != 0 {
+				t.Fatalf("a request with kept objects is prunable: %v, %v", pr, err)
+			}
+			if _, err := holds(h).ReleaseHold(ctx, hold.ID, "dispute settled"); err != nil {
+				t.Fatal(err)
+			}
+			for range 2 {
+				if _, err := h.app.DSAR.EraseReleased(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ws := h.sb.Workspace()
+			if _, ok := ws.Ticket(held); ok {
+				t.Fatal("the released ticket is still there")
+			}
+			if _, ok := ws.Contact(p.LiveContactIDs[0]); ok {
+				t.Fatal("the contact kept for the ticket is still there")
+			}
+			st := h.sb.Stats()
+			if st.Effects[sandbox.EffectTicketDeleted][held] != 1 || st.Effects[sandbox.EffectContactDeleted][p.LiveContactIDs[0]] != 1 {
+				t.Fatalf("deletes: ticket %d, contact %d", st.Effects[sandbox.EffectTicketDeleted][held], st.Effects[sandbox.EffectContactDeleted][p.LiveContactIDs[0]])
+			}
+			n := 0
+			for rec, err := range h.app.Store.Records(ctx, 1) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if rec.Action == string(audit.ActionErasureIntercomDeleted) && rec.RequestID == r.ID && strings.Contains(string(rec.Body), "no hold or exception kept it") {
+					n++
+				}
+			}
+			if n != 2 {
+				t.Fatalf("%d deferred deletion record(s), want 2", n)
+			}
+			if pr, err := h.app.Store.PrunableRequests(ctx, far, 10); err != nil || len(pr) != 1 {
+				t.Fatalf("the request is not prunable once its kept objects are erased: %v, %v", pr, err)
+			}
+		})
 	}
 }

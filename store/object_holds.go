@@ -67,12 +67,17 @@ type RequestRecords interface {
 	// PrunableRequests lists up to limit requests finished (completed, denied
 	// or cancelled) before before (their CompletedAt, else UpdatedAt), oldest
 	// first, leaving out any under an active legal hold on the request, with an
-	// open recipient notice, or with an object hold they recorded still active.
+	// open recipient notice, with an object hold they recorded still active, or
+	// with kept objects still to erase (a pending "_kept" step).
 	PrunableRequests(ctx context.Context, before time.Time, limit int) ([]Request, error)
 	// DeleteRequests deletes the requests and their steps, blobs, finished
 	// recipient notices and released legal holds and object holds, and
 	// returns how many rows of each it deleted.
 	DeleteRequests(ctx context.Context, ids []string) (RequestPurgeCounts, error)
+	// StepsByName lists up to limit steps of any request with this name and
+	// state, ordered by request id (bookkeeping rows a periodic job works
+	// through).
+	StepsByName(ctx context.Context, name string, state StepState, limit int) ([]Step, error)
 	// CountSuppressionsBefore counts the suppression entries created before before.
 	CountSuppressionsBefore(ctx context.Context, before time.Time) (int64, error)
 	// DeleteSuppressionsBefore deletes up to limit suppression entries created

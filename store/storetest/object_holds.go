@@ -74,6 +74,14 @@ func testRequestRecords(t *testing.T, st store.Store) {
 	mk("req_held", store.StateCompleted, old)
 	mk("req_notice", store.StateCompleted, old)
 	mk("req_kept", store.StateCompleted, old)
+	mk("req_pending", store.StateCompleted, old)
+	must(t, st.UpsertStep(bg, store.Step{RequestID: "req_pending", Name: "_kept", State: store.StepPending, StartedAt: old}))
+	if pend, err := st.StepsByName(bg, "_kept", store.StepPending, 10); err != nil || len(pend) != 1 || pend[0].RequestID != "req_pending" {
+		t.Fatalf("StepsByName = %+v, %v", pend, err)
+	}
+	if none, err := st.StepsByName(bg, "_kept", store.StepDone, 10); err != nil || len(none) != 0 {
+		t.Fatalf("StepsByName(done) = %+v, %v", none, err)
+	}
 	_, err := st.AddLegalHold(bg, store.LegalHold{RequestID: "req_held", Reason: "regulator inquiry"})
 	must(t, err)
 	_, err = st.PlanNotices(bg, []store.RecipientNotice{{RequestID: "req_notice", Recipient: "Mailer", Event: "erasure", Method: "email", State: store.NoticeManual}})

@@ -97,6 +97,7 @@ func (o *Ops) PrunableRequests(ctx context.Context, before time.Time, limit int)
 		AND NOT EXISTS (SELECT 1 FROM recipient_notices n WHERE n.request_id = r.id AND n.state IN ('pending', 'manual', 'failed'))
 		AND NOT EXISTS (SELECT 1 FROM object_holds oh WHERE oh.request_id = r.id AND oh.released_at IS NULL
 			AND (oh.keep_until IS NULL OR oh.keep_until > $2))
+		AND NOT EXISTS (SELECT 1 FROM request_steps s WHERE s.request_id = r.id AND s.name = '_kept' AND s.state = 'pending')
 		ORDER BY COALESCE(r.completed_at, r.updated_at), r.id LIMIT $3`, []any{b, o.now().UnixMicro(), int64(limit)}, scanRequest)
 }
 
@@ -148,4 +149,21 @@ func (o *Ops) DeleteSuppressionsBefore(ctx context.Context, before time.Time, li
 	}
 	return o.exec(ctx, `DELETE FROM suppressions WHERE ref IN (SELECT ref FROM suppressions WHERE created_at < $1
 		ORDER BY created_at, ref LIMIT $2)`, before.UnixMicro(), int64(limit))
+}
+
+// StepsByName implements store.Ops.
+func (o *Ops) StepsByName(ctx context.Context, name string, state store.StepState, limit int) ([]store.Step, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	return queryList(ctx, o, `SELECT request_id, name, state, attempts, detail, started_at, finished_at
+		FROM request_steps WHERE name = $1 AND state = $2 ORDER BY request_id LIMIT $3`, []any{name, string(state), int64(limit)},
+		func(r Rows) (store.Step, error) {
+			var s store.Step
+			var st, detail string
+			var attempts int64
+			err := r.Scan(&s.RequestID, &s.Name, &st, &attempts, &detail, tc(&s.StartedAt), tc(&s.FinishedAt))
+			s.State, s.Attempts, s.Detail = store.StepState(st), int(attempts), jsonOut(detail)
+			return s, err
+		})
 }
