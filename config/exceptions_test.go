@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestErasureExceptions(t *testing.T) {
@@ -46,6 +47,33 @@ func TestErasureExceptions(t *testing.T) {
 		var ce *Error
 		if !errors.As(err, &ce) || !errors.Is(err, ErrInvalid) || !strings.Contains(ce.Field, bad.field) {
 			t.Errorf("%s: %v (want a field %s)", bad.yaml, err, bad.field)
+		}
+	}
+}
+
+// FuzzKeepUntil: any keep_for gives a time after the start when validation
+// accepts it, and the zero time otherwise; never a panic.
+func FuzzKeepUntil(f *testing.F) {
+	for _, s := range []string{"6y", "24mo", "90d", "12w", "0d", "-1y", "9999y", "y", "6 y", ""} {
+		f.Add(s)
+	}
+	from := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, s string) {
+		got := Exception{KeepFor: s}.KeepUntil(from)
+		if keepForPattern.MatchString(s) != got.After(from) {
+			t.Fatalf("keep_for %q: %v", s, got)
+		}
+		if !keepForPattern.MatchString(s) && !got.IsZero() {
+			t.Fatalf("keep_for %q refused but gives %v", s, got)
+		}
+	})
+}
+
+func TestKeepUntil(t *testing.T) {
+	from := time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)
+	for s, want := range map[string]time.Time{"6y": from.AddDate(6, 0, 0), "1mo": from.AddDate(0, 1, 0), "2w": from.AddDate(0, 0, 14), "90d": from.AddDate(0, 0, 90)} {
+		if got := (Exception{KeepFor: s}).KeepUntil(from); !got.Equal(want) {
+			t.Errorf("%s: %v, want %v", s, got, want)
 		}
 	}
 }
