@@ -128,7 +128,7 @@ func (r *Runner) AddHold(ctx context.Context, t HoldTarget, reason string) (Hold
 	if reason == "" {
 		return Hold{}, fmt.Errorf("%w: give a reason (e.g. \"litigation hold, case 2026-17\")", ErrHoldReason)
 	}
-	rec := audit.Record{Actor: r.actor(), Action: audit.ActionLegalHoldAdded, Outcome: audit.OutcomeSuccess, Reason: reason}
+	rec := audit.Record{Actor: r.actor(ctx), Action: audit.ActionLegalHoldAdded, Outcome: audit.OutcomeSuccess, Reason: reason}
 	if err := r.Chain.Validate(&rec); err != nil {
 		return Hold{}, reasonError(err)
 	}
@@ -189,7 +189,7 @@ func (r *Runner) ReleaseHold(ctx context.Context, id, reason string) (Hold, erro
 	if strings.HasPrefix(id, "ohold_") {
 		return r.releaseObjectHold(ctx, id, reason)
 	}
-	rec := audit.Record{Actor: r.actor(), Action: audit.ActionLegalHoldReleased, Outcome: audit.OutcomeSuccess,
+	rec := audit.Record{Actor: r.actor(ctx), Action: audit.ActionLegalHoldReleased, Outcome: audit.OutcomeSuccess,
 		Reason: reason, ObjectIDs: []string{id}}
 	if err := r.Chain.Validate(&rec); err != nil {
 		return Hold{}, reasonError(err)
@@ -303,7 +303,7 @@ func (r *Runner) addObjectHold(ctx context.Context, t HoldTarget, reason string)
 	if h.Reason == "" {
 		return Hold{}, fmt.Errorf("%w: give a reason (e.g. \"billing dispute, case 2026-17\")", ErrHoldReason)
 	}
-	rec := audit.Record{Actor: r.actor(), Action: audit.ActionLegalHoldAdded, Outcome: audit.OutcomeSuccess,
+	rec := audit.Record{Actor: r.actor(ctx), Action: audit.ActionLegalHoldAdded, Outcome: audit.OutcomeSuccess,
 		Reason: h.Reason + " (basis: " + h.Basis + ")"}
 	if err := r.Chain.Validate(&rec); err != nil {
 		return Hold{}, reasonError(err)
@@ -331,7 +331,7 @@ func (r *Runner) addObjectHold(ctx context.Context, t HoldTarget, reason string)
 
 // releaseObjectHold ends a hold on one object, with its audit record.
 func (r *Runner) releaseObjectHold(ctx context.Context, id, reason string) (Hold, error) {
-	rec := audit.Record{Actor: r.actor(), Action: audit.ActionLegalHoldReleased, Outcome: audit.OutcomeSuccess,
+	rec := audit.Record{Actor: r.actor(ctx), Action: audit.ActionLegalHoldReleased, Outcome: audit.OutcomeSuccess,
 		Reason: reason, ObjectIDs: []string{id}}
 	if err := r.Chain.Validate(&rec); err != nil {
 		return Hold{}, reasonError(err)

@@ -134,7 +134,7 @@ func (r *Runner) pruneRequests(ctx context.Context, tx store.Tx, cr *CategoryRes
 	if err != nil {
 		return 0, err
 	}
-	_, err = r.Chain.Append(ctx, tx, audit.Record{Actor: r.actor(), Action: audit.ActionRequestsPruned, Outcome: audit.OutcomeSuccess,
+	_, err = r.Chain.Append(ctx, tx, audit.Record{Actor: r.actor(ctx), Action: audit.ActionRequestsPruned, Outcome: audit.OutcomeSuccess,
 		ObjectIDs: capPruned(ids),
 		Counts: map[string]int64{"requests": c.Requests, "steps": c.Steps, "blobs": c.Blobs, "recipient_notices": c.Notices,
 			"object_holds": c.ObjectHolds, "legal_holds_released": c.LegalHolds, "keys_destroyed": destroyed,
@@ -150,7 +150,7 @@ func (r *Runner) pruneSuppressions(ctx context.Context, tx store.Tx, runID strin
 	if err != nil || n == 0 {
 		return n, err
 	}
-	_, err = r.Chain.Append(ctx, tx, audit.Record{Actor: r.actor(), Action: audit.ActionRequestsPruned, Outcome: audit.OutcomeSuccess,
+	_, err = r.Chain.Append(ctx, tx, audit.Record{Actor: r.actor(ctx), Action: audit.ActionRequestsPruned, Outcome: audit.OutcomeSuccess,
 		ObjectIDs: []string{runID},
 		Counts:    map[string]int64{"suppression_entries": n, "created_before_unix": cr.Cutoff.Unix()},
 		Reason:    "suppression entries past their retention (suppression_list " + cr.Age + ") removed by the retention run in object_ids",
