@@ -281,3 +281,31 @@ func TestKeptObjectsErasedWhenReleased(t *testing.T) {
 		})
 	}
 }
+
+// TestErasureKeepsHeldContactOnly: a hold with a basis on one of the person's
+// contacts keeps that contact and erases the other (a hold without a basis on
+// the person stops the whole erasure, TestErasureStoppedByLegalHold).
+func TestErasureKeepsHeldContactOnly(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
+	ctx := context.Background()
+	p := h.sb.AddPerson(sandbox.PersonSpec{Users: 2})
+	keep, gone := p.LiveContactIDs[0], p.LiveContactIDs[1]
+	if _, err := holds(h).AddHold(ctx, retention.HoldTarget{ContactID: keep, Basis: "security_incident"}, "fraud investigation 4"); err != nil {
+		t.Fatal(err)
+	}
+	r := file(t, h, store.RequestErasure, personIdentifiers(p))
+	if err := h.app.DSAR.Run(ctx, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	ws := h.sb.Workspace()
+	if _, ok := ws.Contact(keep); !ok {
+		t.Fatal("the held contact was deleted")
+	}
+	if _, ok := ws.Contact(gone); ok {
+		t.Fatal("the other contact was kept")
+	}
+	got, _ := h.app.DSAR.Get(ctx, r.ID)
+	if k, ok := keptOf(outcome(t, got), store.ObjectContact, keep); !ok || k.Why != dsar.WhyLegalHold || k.Basis != "security_incident" {
+		t.Fatalf("outcome kept %+v", outcome(t, got).Kept)
+	}
+}
