@@ -309,3 +309,59 @@ func TestErasureKeepsHeldContactOnly(t *testing.T) {
 		t.Fatalf("outcome kept %+v", outcome(t, got).Kept)
 	}
 }
+
+// TestKeptErasureUnderFaults: with 5xx, dropped connections and 429s, an
+// erasure that keeps a held ticket (and its contact, whose conversations it
+// deletes explicitly) and the later erasure of what it kept complete with
+// every DELETE's effect happening once, and the held ticket untouched until
+// the hold is released.
+func TestKeptErasureUnderFaults(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{
+		ErrorRate: 0.1, DropRate: 0.1, Burst429: sandbox.Burst{Every: 11, Length: 2}, RateLimit: 500, Window: time.Second, Seed: 11,
+	})
+	ctx := context.Background()
+	p := h.sb.AddPerson(sandbox.PersonSpec{Users: 2, Tickets: 3, Conversations: 3})
+	held := p.TicketIDs[2]
+	hold, err := holds(h).AddHold(ctx, retention.HoldTarget{TicketID: held, Basis: "legal_claims"}, "chargeback 31")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := file(t, h, store.RequestErasure, personIdentifiers(p))
+	runUntilDone(t, h.app.DSAR, r.ID, 60)
+	ws := h.sb.Workspace()
+	if _, ok := ws.Ticket(held); !ok {
+		t.Fatal("the held ticket was deleted")
+	}
+	for _, id := range p.ConversationIDs {
+		if _, ok := ws.Conversation(id); ok {
+			t.Errorf("conversation %s left", id)
+		}
+	}
+	if _, err := holds(h).ReleaseHold(ctx, hold.ID, "settled"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		if i == 60 {
+			t.Fatal("kept objects not erased after 60 sweeps")
+		}
+		if res, err := h.app.DSAR.EraseReleased(ctx); err == nil && res.Still == 0 {
+			break
+		}
+	}
+	for _, id := range p.TicketIDs {
+		if _, ok := ws.Ticket(id); ok {
+			t.Errorf("ticket %s left", id)
+		}
+	}
+	for _, id := range p.LiveContactIDs {
+		if _, ok := ws.Contact(id); ok {
+			t.Errorf("contact %s left", id)
+		}
+	}
+	st := h.sb.Stats()
+	for _, e := range []sandbox.Effect{sandbox.EffectContactDeleted, sandbox.EffectTicketDeleted, sandbox.EffectConversationDeleted} {
+		if rep := st.Repeated(e); len(rep) > 0 {
+			t.Errorf("%s repeated: %v", e, rep)
+		}
+	}
+}
