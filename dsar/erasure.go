@@ -190,8 +190,15 @@ func (r *runner) planShared(ctx context.Context, p *deleteProgress, search func(
 		return err
 	}
 	person := r.personContacts()
-	rt, err := r.retainer(ctx)
-	if err != nil {
+	rt := r.retainer()
+	var ids []string
+	kind := ""
+	for _, objs := range found {
+		for _, o := range objs {
+			ids, kind = append(ids, o.id), o.facts.kind
+		}
+	}
+	if err := rt.load(ctx, r.s.Store, kind, ids); err != nil {
 		return err
 	}
 	seen := map[string]bool{}

@@ -96,33 +96,45 @@ type retainer struct {
 	exceptions []config.Exception
 }
 
-// retainer reads the active object holds and the configured exceptions.
-func (r *runner) retainer(ctx context.Context) (*retainer, error) {
+// retainer decides with the configured exceptions and the request's law; its
+// holds are loaded for the objects in question (load).
+func (r *runner) retainer() *retainer {
 	law := deadline.Jurisdiction(r.req.Jurisdiction)
 	if law == "" {
 		law = deadline.GDPR
 	}
-	rt := &retainer{law: law, now: r.s.now(), holds: map[string]store.ObjectHold{}, exceptions: r.s.config().Erasure.Exceptions}
-	hs, err := r.s.Store.ActiveObjectHolds(ctx, rt.now, "")
-	if err != nil {
-		return nil, fmt.Errorf("dsar: read object holds: %w", err)
-	}
-	for _, h := range hs {
-		if _, dup := rt.holds[h.ObjectType+":"+h.ObjectID]; !dup {
-			rt.holds[h.ObjectType+":"+h.ObjectID] = h
-		}
-	}
-	return rt, nil
+	return &retainer{law: law, now: r.s.now(), holds: map[string]store.ObjectHold{}, exceptions: r.s.config().Erasure.Exceptions}
 }
 
-// concerns reports whether any hold or exception could keep an object of kind.
-func (rt *retainer) concerns(kind string) bool {
-	for k := range rt.holds {
-		if strings.HasPrefix(k, kind+":") {
-			return true
+// holdsBatch bounds the ids one read of object holds asks for.
+const holdsBatch = 500
+
+// load reads the active holds on the objects of kind with these ids.
+func (rt *retainer) load(ctx context.Context, st store.Store, kind string, ids []string) error {
+	for len(ids) > 0 {
+		n := min(len(ids), holdsBatch)
+		hs, err := st.ActiveObjectHolds(ctx, rt.now, kind, ids[:n]...)
+		if err != nil {
+			return fmt.Errorf("dsar: read object holds: %w", err)
 		}
+		for _, h := range hs {
+			if _, dup := rt.holds[h.ObjectType+":"+h.ObjectID]; !dup {
+				rt.holds[h.ObjectType+":"+h.ObjectID] = h
+			}
+		}
+		ids = ids[n:]
 	}
-	return slices.ContainsFunc(rt.exceptions, func(e config.Exception) bool { return e.Objects == kind })
+	return nil
+}
+
+// concerns reports whether an exception is configured for kind or any active
+// hold is on an object of kind, so that objects of kind must be looked at.
+func (rt *retainer) concerns(ctx context.Context, st store.Store, kind string) (bool, error) {
+	if slices.ContainsFunc(rt.exceptions, func(e config.Exception) bool { return e.Objects == kind }) {
+		return true, nil
+	}
+	hs, err := st.ActiveObjectHolds(ctx, rt.now, kind)
+	return len(hs) > 0, err
 }
 
 // keep returns why f is kept under a hold or an exception, or nil.
@@ -256,10 +268,7 @@ func (r *runner) keptFrom(step string) []KeptObject {
 // (not configured), it searches them here for held or excepted ones, which it
 // keeps in p.Retained too.
 func (r *runner) planContacts(ctx context.Context, p *deleteProgress, tickets, convs *deleteProgress) error {
-	rt, err := r.retainer(ctx)
-	if err != nil {
-		return err
-	}
+	rt := r.retainer()
 	var kept []KeptObject
 	type side struct {
 		kind    string
@@ -282,9 +291,15 @@ func (r *runner) planContacts(ctx context.Context, p *deleteProgress, tickets, c
 		switch {
 		case sd.prog != nil && sd.prog.Planned:
 			kept = append(kept, sd.prog.Retained...)
-		case rt.concerns(sd.kind):
-			if err := search(sd); err != nil {
+		default:
+			concerned, err := rt.concerns(ctx, r.s.Store, sd.kind)
+			if err != nil {
 				return err
+			}
+			if concerned {
+				if err := search(sd); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -296,6 +311,9 @@ func (r *runner) planContacts(ctx context.Context, p *deleteProgress, tickets, c
 					Citation: o.Citation, Text: o.Text, For: o.Object + ":" + o.ID}
 			}
 		}
+	}
+	if err := rt.load(ctx, r.s.Store, store.ObjectContact, r.orderedContacts()); err != nil {
+		return err
 	}
 	tagged := slices.ContainsFunc(rt.exceptions, func(e config.Exception) bool { return e.Objects == store.ObjectContact && len(e.Tags) > 0 })
 	for _, id := range r.orderedContacts() {
