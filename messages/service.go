@@ -78,6 +78,12 @@ func RequestWhat(t store.RequestType) string {
 		return "the deletion of your personal data"
 	case store.RequestAccessErasure:
 		return "a copy of your personal data and its deletion"
+	case store.RequestCorrection:
+		return "the correction of your personal data"
+	case store.RequestRestriction:
+		return "the restriction of the use of your personal data"
+	case store.RequestObjection:
+		return "us to stop using your personal data as you objected to (such as marketing, or its sale or sharing)"
 	}
 	return strings.ReplaceAll(string(t), "_", " ")
 }
@@ -115,9 +121,15 @@ func (s *Service) Milestone(ctx context.Context, tx store.Tx, m dsar.Milestone) 
 	case dsar.MilestoneDenied:
 		kind, d.DenialReason = Denial, m.Request.DenialReason
 	case dsar.MilestoneCompleted:
-		kind = ErasureCompleted
-		if m.Request.Type == store.RequestAccess {
+		switch m.Request.Type {
+		case store.RequestAccess:
 			kind = AccessCompleted
+		case store.RequestErasure, store.RequestAccessErasure:
+			kind = ErasureCompleted
+		default:
+			// Corrections, restrictions and objections have no completion
+			// template yet: nothing is written rather than a wrong text.
+			return false, nil
 		}
 		if err := s.completion(ctx, tx, m, to, &d); err != nil {
 			return false, err

@@ -121,6 +121,11 @@ func New(o Options) (*Handler, error) {
 		if _, ok := typeLabels[t]; !ok {
 			return nil, fmt.Errorf("intake: intake.types: %q is not one of access, erasure, correction, opt_out", shorten(t))
 		}
+		if t == "correction" {
+			// A correction needs the fields and their new values, which this
+			// form does not collect yet; the API files corrections.
+			return nil, errors.New("intake: intake.types: correction is not offered on the form yet (it needs the values to correct); file corrections through the API or the CLI")
+		}
 	}
 	if len(h.cfg.Jurisdictions) == 0 {
 		h.cfg.Jurisdictions = []string{"gdpr", "ccpa"}
@@ -408,7 +413,7 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
 		h.render(w, http.StatusUnprocessableEntity, "form", h.formPage(f, errs))
 		return
 	}
-	id, err := h.file(r.Context(), store.RequestType(f.Type), j, ids)
+	id, err := h.file(r.Context(), requestType(f.Type), j, ids)
 	switch {
 	case errors.Is(err, errQueueFull):
 		h.problem(w, http.StatusServiceUnavailable, "We are busy", "Too many requests are waiting for confirmation. Try again in a few hours.")
@@ -419,6 +424,15 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.submitted(w, r, id)
+}
+
+// requestType is the request a form type files: an opt-out is an objection
+// to direct marketing and to the sale or sharing of the data.
+func requestType(formType string) store.RequestType {
+	if formType == "opt_out" {
+		return store.RequestObjection
+	}
+	return store.RequestType(formType)
 }
 
 // submitted answers a posted form: the same page, and a cookie of the same
@@ -465,8 +479,8 @@ func (h *Handler) file(ctx context.Context, typ store.RequestType, j deadline.Ju
 	d := messages.Data{Controller: h.o.Config.Access.Controller, Contact: h.o.Config.Access.ContactDPO, RequestID: id,
 		RequestWhat: messages.RequestWhat(typ), Law: law, ReceivedAt: now, DueAt: now.Add(h.ttl()),
 		VerifyURL: h.o.PublicURL + PathVerify + "/" + token, Code: code}
-	if typ == "correction" || typ == "opt_out" {
-		d.RequestWhat = typeLabels[string(typ)]
+	if typ == store.RequestObjection {
+		d.RequestWhat = "us to stop using your data for marketing and not to sell or share it"
 	}
 	rendered, err := h.o.Templates.Render(messages.Verification, j, h.o.Lang, d)
 	if err != nil {
@@ -640,8 +654,13 @@ func (h *Handler) settle(w http.ResponseWriter, r *http.Request, in store.Intake
 		lower = "We confirmed your e-mail address. For a copy of the data itself (not only its categories), the law may ask us to confirm two pieces of information about you; if we need more, we will write to you."
 	}
 	j, _ := deadline.ParseJurisdiction(in.Jurisdiction)
+	var payload dsar.Payload
+	if in.RequestType == store.RequestObjection {
+		payload.Scope = []string{dsar.ScopeMarketing, dsar.ScopeSaleSharing}
+	}
 	req, err := h.o.DSAR.Submit(ctx, dsar.Submission{
 		Type: in.RequestType, Identifiers: ids, Jurisdiction: j, Channel: "web_form", ReceivedAt: in.CreatedAt, VerifiedBy: evidence,
+		Payload: payload,
 		Within: func(ctx context.Context, tx store.Tx, req store.Request) error {
 			next := in
 			next.State, next.RequestID, next.SettledAt, next.IdentifiersEnc = store.IntakeVerified, req.ID, h.now(), nil

@@ -488,3 +488,43 @@ func TestAccessFromFormToDownload(t *testing.T) {
 		})
 	}
 }
+
+// An erasure asked for on the form: once verified and run, the person's
+// completion message says what was deleted, what was kept and why, that a
+// record is kept, and Intercom's 7-day recovery window.
+func TestErasureFromFormCompletionMessage(t *testing.T) {
+	e := setupWith(t, storetest.SQLite(), nil)
+	ctx := context.Background()
+	p := e.ws.Sandbox.SamplePerson()
+	f := formFor(p.Email)
+	f.Set("type", "erasure")
+	f.Set("jurisdiction", "ccpa")
+	if w := e.post("10.3.0.1", f); w.Code != 200 {
+		t.Fatalf("submit: %d", w.Code)
+	}
+	path, _ := e.verificationMail(t, 1)
+	if w := e.do("POST", path, "10.3.0.2", url.Values{}, nil); w.Code != 200 {
+		t.Fatalf("verify: %d", w.Code)
+	}
+	if err := e.a.DSAR.Run(ctx, e.filed[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.a.Mail.SendDue(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	var done string
+	for _, m := range e.smtp.Wait(t, 3) {
+		if strings.Contains(m.Header.Get("Subject"), "deleted") {
+			done = m.Text
+		}
+	}
+	for _, want := range []string{"What we deleted:", "Intercom contact records", "7 days", "What we kept, and why:",
+		"keyed fingerprint", "§7022(e)", "§7101", "California Privacy Protection Agency"} {
+		if !strings.Contains(done, want) {
+			t.Errorf("the erasure completion lacks %q:\n%s", want, done)
+		}
+	}
+	if strings.Contains(done, p.Name) {
+		t.Error("the message names the person")
+	}
+}
