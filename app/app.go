@@ -9,8 +9,10 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	netmail "net/mail"
 	"path/filepath"
 	"time"
 
@@ -291,6 +293,11 @@ func (a *App) openMail(s Settings) error {
 	}
 	if a.PublicURL, err = mail.ParsePublicURL(setting, rawPublic); err != nil {
 		return &ConfigError{Where: s.configWhere(), Err: err}
+	}
+	for _, op := range s.Config.Mail.Operators {
+		if a, err := netmail.ParseAddress(op); err != nil || a.Address != op || a.Name != "" {
+			return &ConfigError{Where: s.configWhere(), Err: fmt.Errorf("%w: mail.operators: an entry is not a plain e-mail address", mail.ErrConfig)}
+		}
 	}
 	if !smtp.Configured() {
 		return nil

@@ -109,6 +109,11 @@ type Mail struct {
 	// Language is the language of the messages (default en), when templates
 	// in it exist.
 	Language string `yaml:"language"`
+	// Operators are the addresses told when a request's deadline nears
+	// (none: no reminders); ReminderDays is how many days before the due
+	// date (default 3).
+	Operators    []string `yaml:"operators"`
+	ReminderDays int      `yaml:"reminder_days"`
 }
 
 // Audit configures the audit trail's checkpoints.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/app/apptest"
 	"github.com/intercom-privacy/intercom-privacy/audit"
@@ -11,6 +12,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/jurisdiction"
 	"github.com/intercom-privacy/intercom-privacy/mail/mailtest"
+	"github.com/intercom-privacy/intercom-privacy/messages"
 	"github.com/intercom-privacy/intercom-privacy/sandbox"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/store/storetest"
@@ -143,5 +145,45 @@ func TestNoAddressNoMessage(t *testing.T) {
 	}
 	if ms, _ := a.Store.MessagesByRequest(ctx, r.ID); len(ms) != 0 {
 		t.Fatalf("%d messages", len(ms))
+	}
+}
+
+// Operators are reminded once per request and due date of a deadline that
+// nears; the reminder names the request, never the person.
+func TestDeadlineReminders(t *testing.T) {
+	ctx := context.Background()
+	smtp := mailtest.Start(t, mailtest.Options{})
+	cfg := apptest.Config()
+	cfg.Mail.Operators = []string{"privacy-team@example-trading.test"}
+	ws := apptest.New(t, storetest.SQLite(), apptest.Options{SMTPURL: smtp.URL("privacy@example-trading.test"), Config: cfg})
+	a := ws.Open("test")
+	p := ws.Sandbox.SamplePerson()
+	late, err := a.DSAR.Submit(ctx, dsar.Submission{Type: store.RequestAccess, Jurisdiction: deadline.GDPR, Channel: "email",
+		ReceivedAt: time.Now().AddDate(0, 0, -29), Identifiers: dsar.Identifiers{Emails: []string{p.Email}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.DSAR.Submit(ctx, dsar.Submission{Type: store.RequestAccess, Jurisdiction: deadline.GDPR, Channel: "email",
+		Identifiers: dsar.Identifiers{Emails: []string{"fresh@example.org"}}}); err != nil {
+		t.Fatal(err)
+	}
+	r := &messages.Reminders{Store: a.Store, Messages: a.Messages, Operators: cfg.Mail.Operators}
+	if n, err := r.Run(ctx); err != nil || n != 1 {
+		t.Fatalf("reminders: %d %v", n, err)
+	}
+	if n, err := r.Run(ctx); err != nil || n != 0 {
+		t.Fatalf("again: %d %v", n, err)
+	}
+	if _, err := a.Mail.SendDue(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	var reminder *mailtest.Message
+	for _, m := range smtp.Wait(t, 3) {
+		if m.To[0] == "privacy-team@example-trading.test" {
+			reminder = &m
+		}
+	}
+	if reminder == nil || !strings.Contains(reminder.Header.Get("Subject"), late.ID) || strings.Contains(reminder.Text, p.Email) {
+		t.Fatalf("reminder: %+v", reminder)
 	}
 }

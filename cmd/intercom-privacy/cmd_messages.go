@@ -35,7 +35,16 @@ func init() {
 			return nil, err
 		}
 		expire, err := intake.RegisterPeriodic(workers, a.Store, a.Vault)
-		return append(jobs, expire...), err
+		if err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, expire...)
+		if len(a.Config.Mail.Operators) == 0 {
+			return jobs, nil
+		}
+		remind, err := messages.RegisterReminders(workers, &messages.Reminders{Store: a.Store, Messages: a.Messages,
+			Operators: a.Config.Mail.Operators, Days: a.Config.Mail.ReminderDays, Now: a.Settings.Now})
+		return append(jobs, remind...), err
 	})
 }
 
