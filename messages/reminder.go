@@ -104,4 +104,3 @@ func RegisterReminders(workers *river.Workers, r *Reminders) ([]*river.PeriodicJ
 		return ReminderArgs{Day: time.Now().UTC().Format("2006-01-02")}, nil
 	}, &river.PeriodicJobOpts{ID: ReminderJobKind, RunOnStart: true})}, nil
 }
-
