@@ -60,7 +60,7 @@ func seedSQL(backend string) []string {
 		}
 		return fmt.Sprintf(series, n)
 	}
-	recv := fmt.Sprintf("(%d + x * %d)", start, benchStep)
+	recv := fmt.Sprintf("(%d + CAST(x AS BIGINT) * %d)", start, benchStep)
 	reqs := seriesN(benchRequests) + `INSERT INTO requests (id, type, jurisdiction, channel, state, subject_ref, received_at, due_at,
 		completed_at, denial_reason, outcome, created_at, updated_at, filed_by, assignee)
 		SELECT ` + fmt.Sprintf(id, "x") + `,
@@ -74,7 +74,7 @@ func seedSQL(backend string) []string {
 		FROM ` + fromN(benchRequests)
 	subjects := `INSERT INTO request_subjects (ref, request_id) SELECT subject_ref, id FROM requests`
 	recs := seriesN(benchAudit) + `INSERT INTO audit_records (seq, recorded_at, action, request_id, subject_ref, body, prev_hash, hash)
-		SELECT x, ` + fmt.Sprintf("%d + x * 1000", start) + `, 'request.step', ` + fmt.Sprintf(id, fmt.Sprintf("x %% %d + 1", benchRequests)) + `,
+		SELECT x, ` + fmt.Sprintf("%d + CAST(x AS BIGINT) * 1000", start) + `, 'request.step', ` + fmt.Sprintf(id, fmt.Sprintf("x %% %d + 1", benchRequests)) + `,
 			` + fmt.Sprintf(ref, fmt.Sprintf("x %% %d + 1", benchRequests)) + `, ` + body + `, ` + zero + `, ` + zero + `
 		FROM ` + fromN(benchAudit)
 	analyze := "ANALYZE"

@@ -488,10 +488,6 @@ func (o *Ops) GetRequest(ctx context.Context, id string) (store.Request, error) 
 	return queryOne(ctx, o, "request", `SELECT `+requestCols+` FROM requests WHERE id = $1`, []any{id}, scanRequest)
 }
 
-// openStates is the predicate of the partial index requests_open_received
-// (migration 8), repeated exactly.
-const openStates = `state IN ('received', 'awaiting_approval', 'verified', 'in_progress')`
-
 // ListRequests implements store.Ops. Every filter is a condition on an
 // indexed column (migration 8), and the page is a keyset range on
 // (received_at, id), so a page costs the same wherever it is.
@@ -520,11 +516,11 @@ func (o *Ops) ListRequests(ctx context.Context, f store.RequestFilter) ([]store.
 		q += ` AND COALESCE(extended_due_at, due_at) < ` + arg(f.DueBefore.UnixMicro())
 	}
 	if !f.OverdueAt.IsZero() {
-		// openStates word for word: the partial index requests_open_received,
-		// read in list order. The unary + keeps SQLite's planner off the due
-		// date index, whose range (every request due before now) is most of
-		// the table and would need a sort of all of it.
-		q += ` AND +COALESCE(extended_due_at, due_at) < ` + arg(f.OverdueAt.UnixMicro()) + ` AND ` + openStates
+		// is_open (migration 8) is derived from the state: its index gives
+		// the open requests in list order. The unary + keeps SQLite's planner
+		// off the due date index, whose range (every request due before now)
+		// is most of the table and would need a sort of all of it.
+		q += ` AND is_open = 1 AND +COALESCE(extended_due_at, due_at) < ` + arg(f.OverdueAt.UnixMicro())
 	}
 	if f.SubjectRef != "" {
 		q += ` AND subject_ref = ` + arg(f.SubjectRef)
