@@ -553,8 +553,9 @@ func (o *Ops) ListRequests(ctx context.Context, f store.RequestFilter) ([]store.
 		q += ` AND received_at < ` + arg(f.ReceivedBefore.UnixMicro())
 	}
 	if f.After != nil {
-		at := arg(f.After.ReceivedAt.UnixMicro())
-		q += ` AND (received_at > ` + at + ` OR (received_at = ` + at + ` AND id > ` + arg(f.After.ID) + `))`
+		// A row value comparison: both planners read it as a range of the
+		// (received_at, id) indexes (PostgreSQL does not for the equivalent OR).
+		q += ` AND (received_at, id) > (` + arg(f.After.ReceivedAt.UnixMicro()) + `, ` + arg(f.After.ID) + `)`
 	}
 	limit := f.Limit
 	if limit <= 0 {
