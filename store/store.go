@@ -57,6 +57,10 @@ type Ops interface {
 	Retention
 	Purger
 	Notices
+	Users
+	Sessions
+	APITokens
+	SignInThrottle
 }
 
 // Contacts is the cache of Intercom contacts and the sync cursors.
