@@ -31,6 +31,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"sync"
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/audit"
@@ -84,8 +85,9 @@ type Service struct {
 	AddressFailures int
 	ThrottleWindow  time.Duration
 
-	hashes chan struct{}
-	dummy  string
+	hashes    chan struct{}
+	dummyOnce sync.Once
+	dummy     string
 }
 
 func (s *Service) now() time.Time {
@@ -123,9 +125,6 @@ func (s *Service) Init() error {
 	if s.hashes == nil {
 		s.hashes = make(chan struct{}, DefaultMaxConcurrentPBK)
 	}
-	// The hash an unknown account is checked against, so that it costs the
-	// same argon2id work as a known one.
-	s.dummy = HashPassword("intercom-privacy: no such account", s.params())
 	return nil
 }
 
@@ -145,12 +144,23 @@ func (s *Service) verify(ctx context.Context, encoded, pw string) (bool, error) 
 	}
 	defer func() { <-s.hashes }()
 	if encoded == "" {
-		// No password set (reset, identity provider only): the same work,
-		// never a match.
+		// No password set (reset, identity provider only) or no account:
+		// the same work, never a match. The hash checked against is made
+		// at the first use, so that commands that never sign anyone in
+		// never pay for it.
+		s.Prepare()
 		VerifyPassword(s.dummy, pw)
 		return false, nil
 	}
 	return VerifyPassword(encoded, pw), nil
+}
+
+// Prepare makes the hash that sign-ins of unknown accounts are checked
+// against (once; later calls return at once). A server calls it at start, so
+// that the first such sign-in costs no more than the others; otherwise the
+// first verify makes it.
+func (s *Service) Prepare() {
+	s.dummyOnce.Do(func() { s.dummy = HashPassword("intercom-privacy: no such account", s.params()) })
 }
 
 func (s *Service) acquire(ctx context.Context) error {
