@@ -44,6 +44,12 @@ func newOIDCFlow(cfg config.OIDC, secret string, client *http.Client) *oidcFlow 
 	if client == nil {
 		client = &http.Client{Timeout: 10 * time.Second}
 	}
+	if len(cfg.Scopes) == 0 {
+		cfg.Scopes = []string{oidc.ScopeOpenID, "email", "profile"}
+	}
+	if !slices.Contains(cfg.Scopes, oidc.ScopeOpenID) {
+		cfg.Scopes = append([]string{oidc.ScopeOpenID}, cfg.Scopes...)
+	}
 	return &oidcFlow{cfg: cfg, secret: secret, client: client}
 }
 
@@ -209,6 +215,28 @@ func (f *oidcFlow) exchange(ctx context.Context, code string, st flowState) (use
 	var claims map[string]any
 	if err := idt.Claims(&claims); err != nil {
 		return users.Identity{}, errors.New("auth: the ID token's claims do not decode")
+	}
+	// Many providers put the email (and custom claims) only in the UserInfo
+	// answer unless configured otherwise: ask for what the ID token lacks.
+	_, hasEmail := claims["email"]
+	_, hasRole := claims[f.cfg.RoleClaim]
+	if (!hasEmail || (f.cfg.RoleClaim != "" && !hasRole)) && p.UserInfoEndpoint() != "" {
+		ui, err := p.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+		if err != nil {
+			return users.Identity{}, errors.New("auth: the UserInfo request failed")
+		}
+		if ui.Subject != idt.Subject {
+			return users.Identity{}, errors.New("auth: the UserInfo subject differs from the ID token's")
+		}
+		var more map[string]any
+		if err := ui.Claims(&more); err != nil {
+			return users.Identity{}, errors.New("auth: the UserInfo claims do not decode")
+		}
+		for k, v := range more {
+			if _, ok := claims[k]; !ok {
+				claims[k] = v
+			}
+		}
 	}
 	email, _ := claims["email"].(string)
 	if v, _ := claims["email_verified"].(bool); !v || email == "" {
