@@ -25,9 +25,10 @@ type Params struct {
 
 // DefaultParams are RFC 9106's second recommended option (§4: 64 MiB, three
 // passes, four lanes), for machines where 2 GiB per hash is too much. One
-// hash takes about 100-200 ms on one core of a small server; sign-ins are
-// rare, and a hash semaphore (MaxConcurrentHashes) keeps a burst from taking
-// more than a few hundred MiB.
+// hash took 0.6-0.8 s on the project's 2-core machine under heavy load
+// (docs/benchmarks.md, BenchmarkHashPassword); sign-ins are rare, and at most
+// MaxConcurrentHashes hashes run at once, so a burst of sign-ins takes at
+// most 256 MiB and waits rather than exhausting memory.
 var DefaultParams = Params{Memory: 64 * 1024, Time: 3, Threads: 4}
 
 // Lengths of the salt and of the derived key, in bytes.

@@ -46,12 +46,13 @@ const (
 	DefaultSessionLifetime = 12 * time.Hour
 	// DefaultPendingLifetime is how long a session waits at the second
 	// factor or enrolment stage.
-	DefaultPendingLifetime  = 10 * time.Minute
-	DefaultAccountFailures  = 5
-	DefaultAddressFailures  = 50
-	DefaultThrottleWindow   = 15 * time.Minute
-	DefaultIssuer           = "intercom-privacy"
-	DefaultMaxConcurrentPBK = 4
+	DefaultPendingLifetime = 10 * time.Minute
+	DefaultAccountFailures = 5
+	DefaultAddressFailures = 50
+	DefaultThrottleWindow  = 15 * time.Minute
+	DefaultIssuer          = "intercom-privacy"
+	// MaxConcurrentHashes is how many argon2id hashes run at once (64 MiB each).
+	MaxConcurrentHashes = 4
 	// touchEvery is how stale LastSeenAt may get before a request writes it:
 	// one write a minute per session, not one per request.
 	touchEvery = time.Minute
@@ -123,7 +124,7 @@ func (s *Service) Init() error {
 		return errors.New("users: Service needs a Store, a Vault and a Chain")
 	}
 	if s.hashes == nil {
-		s.hashes = make(chan struct{}, DefaultMaxConcurrentPBK)
+		s.hashes = make(chan struct{}, MaxConcurrentHashes)
 	}
 	return nil
 }
