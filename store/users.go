@@ -127,6 +127,9 @@ type Sessions interface {
 	// UserSessions lists a user's live sessions (not ended, ExpiresAt after
 	// now), oldest first.
 	UserSessions(ctx context.Context, userID string, now time.Time) ([]Session, error)
+	// DeleteSessionsBefore deletes the sessions that ended, or expired,
+	// before before, and returns how many it deleted.
+	DeleteSessionsBefore(ctx context.Context, before time.Time) (int64, error)
 }
 
 // APIToken is a bearer token for scripts. The token itself is shown once;
@@ -179,4 +182,7 @@ type SignInThrottle interface {
 	SignInFailures(ctx context.Context, key string) (failures int, windowStart time.Time, err error)
 	// ClearSignInFailures forgets the failures of key.
 	ClearSignInFailures(ctx context.Context, key string) error
+	// DeleteSignInFailuresBefore forgets the keys whose window started before
+	// before, and returns how many.
+	DeleteSignInFailuresBefore(ctx context.Context, before time.Time) (int64, error)
 }

@@ -378,3 +378,24 @@ func TestOIDCSignIn(t *testing.T) {
 		noEmail(t, e, "new@example.com")
 	})
 }
+
+func TestSweep(t *testing.T) {
+	each(t, func(t *testing.T, e *userstest.Env) {
+		s := e.Service
+		_, _, _, cookie := e.Enrolled(t, "sw@example.com", authz.RoleAgent, pw)
+		if err := s.SignOut(bg, cookie); err != nil {
+			t.Fatal(err)
+		}
+		_, _ = s.SignIn(bg, "sw@example.com", "wrong wrong wrong", "192.0.2.5")
+		if r, err := s.Sweep(bg); err != nil || r.Sessions != 0 || r.ThrottleKeys != 0 {
+			t.Fatalf("nothing old yet: %+v, %v", r, err)
+		}
+		e.Clock.Advance(users.SessionKeep + time.Hour)
+		r, err := s.Sweep(bg)
+		// The enrolment's pending session and the signed-in one; the
+		// account and the address keys.
+		if err != nil || r.Sessions != 2 || r.ThrottleKeys != 2 {
+			t.Fatalf("sweep: %+v, %v", r, err)
+		}
+	})
+}

@@ -10,15 +10,21 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/riverqueue/river"
 	"github.com/spf13/cobra"
 
+	"github.com/intercom-privacy/intercom-privacy/app"
 	"github.com/intercom-privacy/intercom-privacy/authz"
 	"github.com/intercom-privacy/intercom-privacy/users"
 )
 
+// The workers (`worker`, `serve`) sweep old sessions and sign-in counts hourly.
 func init() {
 	register(newUsersCmd)
 	register(newTokensCmd)
+	registerWorkerHook(func(a *app.App, workers *river.Workers) ([]*river.PeriodicJob, error) {
+		return users.RegisterPeriodic(workers, a.Users)
+	})
 }
 
 // readPassword reads one line from r (the end of line dropped) for

@@ -182,6 +182,13 @@ func testSignInThrottle(t *testing.T, s store.Store) {
 	if _, _, err := s.RecordSignInFailure(bg, "", t0, w); !errors.Is(err, store.ErrInvalid) {
 		t.Fatalf("empty key: %v", err)
 	}
+	// Old windows are forgotten by the sweep.
+	if _, _, err := s.RecordSignInFailure(bg, "old", t0.Add(-time.Hour), w); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.DeleteSignInFailuresBefore(bg, t0); err != nil || n != 1 {
+		t.Fatalf("sweep: %d, %v", n, err)
+	}
 	// Concurrent failures are all counted.
 	var wg sync.WaitGroup
 	for range 10 {

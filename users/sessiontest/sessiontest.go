@@ -160,6 +160,38 @@ func Run(t *testing.T, s store.Sessions, newUser func(t *testing.T) string) {
 		}
 	})
 
+	t.Run("DeleteBefore", func(t *testing.T) {
+		u := newUser(t)
+		mk := func(created, expires time.Time) store.Session {
+			ses, err := s.CreateSession(ctx, store.Session{SecretHash: secret(), UserID: u, Stage: store.StageFull, Via: "session", CreatedAt: created, ExpiresAt: expires})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ses
+		}
+		// Far in the future, so that the other subtests' sessions are all
+		// older: only this subtest's rows decide what is deleted.
+		f := t0.AddDate(10, 0, 0)
+		expired := mk(f, f.Add(time.Hour))
+		ended := mk(f, f.Add(100*time.Hour))
+		live := mk(f, f.Add(100*time.Hour))
+		if _, err := s.EndSession(ctx, ended.ID, f.Add(time.Hour), "signed_out"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.DeleteSessionsBefore(ctx, f.Add(2*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			id   string
+			kept bool
+		}{{expired.ID, false}, {ended.ID, false}, {live.ID, true}} {
+			_, err := s.GetSession(ctx, c.id)
+			if kept := err == nil; kept != c.kept {
+				t.Fatalf("session %s kept=%v, want %v (%v)", c.id, kept, c.kept, err)
+			}
+		}
+	})
+
 	t.Run("ConcurrentEnd", func(t *testing.T) {
 		u := newUser(t)
 		ses, err := s.CreateSession(ctx, store.Session{SecretHash: secret(), UserID: u, Stage: store.StageFull, Via: "session", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)})

@@ -225,6 +225,11 @@ func (o *Ops) UserSessions(ctx context.Context, userID string, now time.Time) ([
 		ORDER BY created_at, id`, []any{userID, now.UnixMicro()}, scanSession)
 }
 
+// DeleteSessionsBefore implements store.Sessions.
+func (o *Ops) DeleteSessionsBefore(ctx context.Context, before time.Time) (int64, error) {
+	return o.exec(ctx, `DELETE FROM sessions WHERE ended_at < $1 OR expires_at < $1`, before.UnixMicro())
+}
+
 // ---- API tokens ----
 
 const tokenCols = `id, secret_hash, user_id, name, created_at, expires_at, last_used_at, revoked_at`
@@ -344,6 +349,11 @@ func (o *Ops) SignInFailures(ctx context.Context, key string) (int, time.Time, e
 func (o *Ops) ClearSignInFailures(ctx context.Context, key string) error {
 	_, err := o.exec(ctx, `DELETE FROM signin_throttle WHERE key = $1`, key)
 	return err
+}
+
+// DeleteSignInFailuresBefore implements store.SignInThrottle.
+func (o *Ops) DeleteSignInFailuresBefore(ctx context.Context, before time.Time) (int64, error) {
+	return o.exec(ctx, `DELETE FROM signin_throttle WHERE window_start < $1`, before.UnixMicro())
 }
 
 var (
