@@ -95,6 +95,7 @@ type App struct {
 	Users *users.Service
 
 	checkpointInterval time.Duration
+	enq                enqueuer
 }
 
 // ConfigError is a configuration file (or the built-in configuration) that does
@@ -137,11 +138,7 @@ func Open(ctx context.Context, s Settings) (*App, error) {
 	// The retention policy in force, which access packages state in words.
 	policy, err := retention.FromConfig(s.Config)
 	if err != nil {
-		where := s.ConfigPath
-		if where == "" {
-			where = "configuration"
-		}
-		return nil, &ConfigError{Where: where, Err: err}
+		return nil, (&App{Settings: s}).configError(err)
 	}
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
@@ -222,6 +219,7 @@ func Open(ctx context.Context, s Settings) (*App, error) {
 	if err := a.Users.Init(); err != nil {
 		return nil, err
 	}
+	a.DSAR.Enqueue = a.Enqueue
 	ok = true
 	return a, nil
 }
@@ -241,6 +239,7 @@ func (a *App) Close() error {
 	if a.Store == nil {
 		return nil
 	}
+	a.closeQueue()
 	if a.Chain != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), witnessTimeout)
 		(&checkpointer{a: a, quiet: true}).tick(ctx)
