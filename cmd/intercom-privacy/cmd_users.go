@@ -38,7 +38,23 @@ func readPassword(r io.Reader) (string, error) {
 	if pw == "" {
 		return "", usagef("--password-stdin: standard input held no password")
 	}
-	return pw, users.CheckPassword(pw)
+	if err := users.CheckPassword(pw); err != nil {
+		return "", usageError{err}
+	}
+	return pw, nil
+}
+
+// argError makes the errors that mean a wrong argument (an email with no
+// account or one taken, a token id unknown, a password refused) usage errors:
+// nothing was changed and the command line is what to fix.
+func argError(err error) error {
+	for _, e := range []error{users.ErrNoUser, users.ErrUserExists, users.ErrWeakPassword, users.ErrNoToken,
+		users.ErrInvalidToken, users.ErrInvalidEmail, users.ErrDisabled} {
+		if errors.Is(err, e) {
+			return usageError{err}
+		}
+	}
+	return err
 }
 
 // newPassword makes a password to print once: 24 characters of base32, 120 bits.
@@ -121,7 +137,7 @@ first sign-in.`,
 			defer a.Close()
 			id, err := a.Users.Add(cmd.Context(), users.AddInput{Email: e, Role: r, Password: pw})
 			if err != nil {
-				return err
+				return argError(err)
 			}
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "added %s (%s)\n", id, r)
@@ -200,7 +216,7 @@ first sign-in.`,
 			defer a.Close()
 			id, err := a.Users.Disable(cmd.Context(), e)
 			if err != nil {
-				return err
+				return argError(err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "disabled %s; its sessions ended and its API tokens were revoked\n", id)
 			return nil
@@ -244,7 +260,7 @@ With --second-factor-only the password is kept (a lost phone).`,
 			defer a.Close()
 			id, err := a.Users.Reset(cmd.Context(), users.ResetInput{Email: e, Password: pw, SecondFactorOnly: factorOK})
 			if err != nil {
-				return err
+				return argError(err)
 			}
 			out := cmd.OutOrStdout()
 			what := "password and second factor"
@@ -323,7 +339,7 @@ refused from the next request on.`,
 			defer a.Close()
 			secret, tok, err := a.Users.CreateToken(cmd.Context(), e, name, ttl)
 			if err != nil {
-				return err
+				return argError(err)
 			}
 			out := cmd.OutOrStdout()
 			exp := "never expires"
@@ -364,7 +380,7 @@ refused from the next request on.`,
 			defer a.Close()
 			ts, err := a.Users.Tokens(cmd.Context(), e)
 			if err != nil {
-				return err
+				return argError(err)
 			}
 			now := time.Now()
 			if asJSON {
@@ -415,7 +431,7 @@ refused from the next request on.`,
 			defer a.Close()
 			t, err := a.Users.RevokeToken(cmd.Context(), id)
 			if err != nil {
-				return err
+				return argError(err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "token %s of %s revoked\n", t.ID, t.UserID)
 			return nil

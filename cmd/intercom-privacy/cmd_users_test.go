@@ -79,7 +79,7 @@ func TestUsersAndTokensCommands(t *testing.T) {
 	if err != nil || !strings.Contains(out, "second factor") || strings.Contains(out, "password (shown once)") {
 		t.Fatalf("reset: %q %v", out, err)
 	}
-	if _, _, err := usersCLI(t, "", "users", "disable", "nobody@example.com"); !errors.Is(err, users.ErrNoUser) {
+	if _, _, err := usersCLI(t, "", "users", "disable", "nobody@example.com"); !errors.Is(err, users.ErrNoUser) || exitCodeOf(err, false) != exitUsage {
 		t.Fatalf("disable unknown: %v", err)
 	}
 	if out, _, err = usersCLI(t, "", "users", "disable", "olga@example.com"); err != nil || !strings.Contains(out, "disabled usr_") {
