@@ -400,7 +400,10 @@ func (s *Service) BeginEnrolment(ctx context.Context, secret string) (Enrolment,
 	return Enrolment{Key: k}, nil
 }
 
-var errConcurrentEnrolment = errors.New("users: enrolment began concurrently")
+var (
+	errConcurrentEnrolment = errors.New("users: enrolment began concurrently")
+	errCodeUsed            = errors.New("users: TOTP code already used")
+)
 
 func keyFromSecret(issuer, account, secret string) (*otp.Key, error) {
 	k, err := newTOTPKeyURL(issuer, account, secret)
@@ -451,7 +454,7 @@ func (s *Service) ConfirmEnrolment(ctx context.Context, secret, code, addr strin
 		}
 		if ok, err := tx.UseTOTPStep(ctx, u.ID, step); err != nil || !ok {
 			if err == nil {
-				err = ErrSignInFailed
+				err = errCodeUsed
 			}
 			return err
 		}
@@ -477,6 +480,9 @@ func (s *Service) ConfirmEnrolment(ctx context.Context, secret, code, addr strin
 		out, err = s.openFull(ctx, tx, cur, ses, authz.ViaSession, "password and TOTP (enrolled)")
 		return err
 	})
+	if errors.Is(err, errCodeUsed) {
+		return Started{}, nil, s.fail(ctx, now, keys, u.ID, "TOTP code already used at enrolment")
+	}
 	if err != nil {
 		return Started{}, nil, err
 	}

@@ -399,3 +399,39 @@ func TestSweep(t *testing.T) {
 		}
 	})
 }
+
+func TestConcurrentSameCodeOnce(t *testing.T) {
+	each(t, func(t *testing.T, e *userstest.Env) {
+		s := e.Service
+		_, secret, _, _ := e.Enrolled(t, "cc@example.com", authz.RoleAgent, pw)
+		var pending []string
+		for range 4 {
+			st, err := s.SignIn(bg, "cc@example.com", pw, "192.0.2.77")
+			if err != nil {
+				t.Fatal(err)
+			}
+			pending = append(pending, st.Secret)
+		}
+		code := e.Code(t, secret)
+		results := make(chan error, len(pending))
+		for _, p := range pending {
+			go func() {
+				_, err := s.SecondFactor(bg, p, code, "192.0.2.77")
+				results <- err
+			}()
+		}
+		ok := 0
+		for range pending {
+			err := <-results
+			switch {
+			case err == nil:
+				ok++
+			case !errors.Is(err, users.ErrSignInFailed):
+				t.Fatal(err)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("one TOTP code signed in %d sessions at once; want 1", ok)
+		}
+	})
+}
