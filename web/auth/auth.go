@@ -118,13 +118,9 @@ func New(o Options) (*Handler, error) {
 		}
 		h.proxies = append(h.proxies, pf.Masked())
 	}
-	h.pages = map[string]*template.Template{}
-	for _, name := range []string{"signin", "code", "enrol", "recovery", "message"} {
-		t, err := template.ParseFS(files, "templates/layout.html", "templates/"+name+".html")
-		if err != nil {
-			return nil, fmt.Errorf("auth: parsing the %s page: %w", name, err)
-		}
-		h.pages[name] = t
+	var err error
+	if h.pages, err = parsePages(); err != nil {
+		return nil, err
 	}
 	sub, err := fs.Sub(files, "static")
 	if err != nil {
@@ -136,6 +132,19 @@ func New(o Options) (*Handler, error) {
 	}
 	o.Users.Prepare()
 	return h, nil
+}
+
+// parsePages parses every page with the layout.
+func parsePages() (map[string]*template.Template, error) {
+	pages := map[string]*template.Template{}
+	for _, name := range []string{"signin", "code", "enrol", "recovery", "message"} {
+		t, err := template.ParseFS(files, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("auth: parsing the %s page: %w", name, err)
+		}
+		pages[name] = t
+	}
+	return pages, nil
 }
 
 // Register adds the sign-in routes to mux. The state-changing ones are
