@@ -124,11 +124,16 @@ func (s *Service) SignIn(ctx context.Context, email, password, addr string) (Sta
 	now := s.now()
 	norm, err := NormalizeEmail(email)
 	if err != nil {
-		_, _ = s.verify(ctx, "", password)
-		if terr := s.throttled(ctx, now, throttleKey{s.addressKey(addr), or(s.AddressFailures, DefaultAddressFailures)}); terr != nil {
+		// Not an email: no account can match; the address is throttled and
+		// the same work done as for a wrong password.
+		addrKey := []throttleKey{{s.addressKey(addr), or(s.AddressFailures, DefaultAddressFailures)}}
+		if terr := s.throttled(ctx, now, addrKey...); terr != nil {
 			return Started{}, terr
 		}
-		return Started{}, s.fail(ctx, now, []throttleKey{{s.addressKey(addr), or(s.AddressFailures, DefaultAddressFailures)}}, "", "not an email address")
+		if _, err := s.verify(ctx, "", password); err != nil {
+			return Started{}, err
+		}
+		return Started{}, s.fail(ctx, now, addrKey, "", "not an email address")
 	}
 	idx, err := s.emailIndex(norm)
 	if err != nil {
@@ -141,7 +146,9 @@ func (s *Service) SignIn(ctx context.Context, email, password, addr string) (Sta
 	u, err := s.Store.UserByEmailIndex(ctx, idx)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		_, _ = s.verify(ctx, "", password)
+		if _, err := s.verify(ctx, "", password); err != nil {
+			return Started{}, err
+		}
 		return Started{}, s.fail(ctx, now, keys, "", "no account with this email")
 	case err != nil:
 		return Started{}, err
