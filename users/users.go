@@ -27,10 +27,12 @@ package users
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/mail"
+	"strings"
 	"sync"
 	"time"
 
@@ -332,6 +334,22 @@ func (s *Service) view(ctx context.Context, u store.User) User {
 		Disabled: u.Disabled(), CreatedAt: u.CreatedAt}
 }
 
+// NewPassword makes a password to hand to a person once: 24 characters of
+// lower-case base32, 120 bits.
+func NewPassword() string { return strings.ToLower(rand.Text()[:24]) }
+
+// Invite adds an account with a new random password, returned once to be
+// handed to the person (the admin pages show it on one answer only); the
+// second factor is enrolled at the first sign-in.
+func (s *Service) Invite(ctx context.Context, email string, role authz.Role) (id, password string, err error) {
+	password = NewPassword()
+	id, err = s.Add(ctx, AddInput{Email: email, Role: role, Password: password})
+	if err != nil {
+		return "", "", err
+	}
+	return id, password, nil
+}
+
 // Disable disables the account of email, ends its sessions and revokes its
 // API tokens, with the audit records, in one transaction. Disabling a
 // disabled account changes nothing and returns ErrDisabled.
@@ -340,9 +358,18 @@ func (s *Service) Disable(ctx context.Context, email string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return u.ID, s.DisableID(ctx, u.ID)
+}
+
+// DisableID is Disable for an account id (the admin pages name accounts by
+// id); an unknown id is ErrNoUser.
+func (s *Service) DisableID(ctx context.Context, id string) error {
 	actor := s.actor(ctx)
-	err = s.Store.InTx(ctx, func(tx store.Tx) error {
-		u, err := tx.GetUser(ctx, u.ID)
+	return s.Store.InTx(ctx, func(tx store.Tx) error {
+		u, err := tx.GetUser(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrNoUser
+		}
 		if err != nil {
 			return err
 		}
@@ -367,7 +394,6 @@ func (s *Service) Disable(ctx context.Context, email string) (string, error) {
 			Counts:    map[string]int64{"sessions_ended": int64(len(ended)), "tokens_revoked": int64(len(revoked))}})
 		return err
 	})
-	return u.ID, err
 }
 
 // ResetInput says what Reset does. The password and the second factor are

@@ -440,3 +440,41 @@ func TestConcurrentSameCodeOnce(t *testing.T) {
 		}
 	})
 }
+
+// An admin acting through the console: the audit records name the admin's
+// user id as the actor, the invited account by id.
+func TestInviteAndDisableByIDAsAdmin(t *testing.T) {
+	each(t, func(t *testing.T, e *userstest.Env) {
+		s := e.Service
+		adminID, err := s.Add(bg, users.AddInput{Email: "boss@example.com", Role: authz.RoleAdmin, Password: pw})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := authz.WithPrincipal(bg, authz.Principal{UserID: adminID, Role: authz.RoleAdmin, Via: authz.ViaSession})
+		id, password, err := s.Invite(ctx, "new@example.com", authz.RoleAuditor)
+		if err != nil || len(password) != 24 {
+			t.Fatalf("invite: %v", err)
+		}
+		if st, err := s.SignIn(bg, "new@example.com", password, "192.0.2.3"); err != nil || st.Session.Stage != store.StageEnrol {
+			t.Fatalf("the invited person signs in with the password: %v", err)
+		}
+		if err := s.DisableID(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DisableID(ctx, "usr_missing"); !errors.Is(err, users.ErrNoUser) {
+			t.Fatalf("unknown id: %v", err)
+		}
+		var seen int
+		for _, r := range e.Records(t) {
+			if (r.Action == audit.ActionUserAdded || r.Action == audit.ActionUserDisabled) && len(r.ObjectIDs) > 0 && r.ObjectIDs[0] == id {
+				if r.Actor != "user:"+adminID {
+					t.Fatalf("%s by %q, want the admin", r.Action, r.Actor)
+				}
+				seen++
+			}
+		}
+		if seen != 2 {
+			t.Fatalf("%d records of the admin's actions, want 2", seen)
+		}
+	})
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -56,9 +55,6 @@ func argError(err error) error {
 	}
 	return err
 }
-
-// newPassword makes a password to print once: 24 characters of base32, 120 bits.
-func newPassword() string { return strings.ToLower(rand.Text()[:24]) }
 
 // emailArg checks an email argument without ever repeating it.
 func emailArg(s string) (string, error) {
@@ -128,7 +124,7 @@ first sign-in.`,
 					return err
 				}
 			} else {
-				pw, shown = newPassword(), true
+				pw, shown = users.NewPassword(), true
 			}
 			a, err := af.open(cmd.Context(), cliActor())
 			if err != nil {
@@ -251,7 +247,7 @@ With --second-factor-only the password is kept (a lost phone).`,
 					return err
 				}
 			case !factorOK:
-				pw, shown = newPassword(), true
+				pw, shown = users.NewPassword(), true
 			}
 			a, err := resetAF.open(cmd.Context(), cliActor())
 			if err != nil {
