@@ -336,6 +336,23 @@ func TestRecoveryCodeAndTOTPReplayThroughPages(t *testing.T) {
 	if resp, _ := br2.do("POST", auth.PathCode, url.Values{"code": {codes[3]}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("recovery code: %d", resp.StatusCode)
 	}
+	// A page asked for before signing in is where the sign-in ends, if it
+	// is on this site.
+	for i, c := range []struct{ next, want string }{{"/requests/req_1?tab=steps", "/requests/req_1?tab=steps"}, {"//evil.example/", "/"}} {
+		next, want := c.next, c.want
+		br3 := b.browser(t)
+		_, body := br3.do("GET", auth.PathSignIn+"?next="+url.QueryEscape(next), nil)
+		form := url.Values{"email": {"r@example.com"}, "password": {pw}}
+		if strings.Contains(body, `name="next"`) {
+			form.Set("next", next)
+		}
+		resp, _ := br3.do("POST", auth.PathSignIn, form)
+		loc, _ := url.Parse(resp.Header.Get("Location"))
+		resp, _ = br3.do("POST", auth.PathCode, url.Values{"code": {codes[5+i]}, "next": {loc.Query().Get("next")}})
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != want {
+			t.Fatalf("next %q: %d %q, want %q", next, resp.StatusCode, resp.Header.Get("Location"), want)
+		}
+	}
 	// The code form without a pending session sends the browser to sign in.
 	if resp, _ := b.browser(t).do("GET", auth.PathCode, nil); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != auth.PathSignIn {
 		t.Fatalf("code form signed out: %d", resp.StatusCode)

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"net/netip"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -91,4 +92,40 @@ func TestClientAddr(t *testing.T) {
 			t.Errorf("ClientAddr(%s, %q) = %s, want %s", c.remote, c.xff, got, c.want)
 		}
 	}
+}
+
+func TestSafeNext(t *testing.T) {
+	for raw, want := range map[string]string{
+		"/requests/req_1?tab=steps": "/requests/req_1?tab=steps",
+		"/":                         "/",
+		"//evil.example/x":          "",
+		"/\\evil.example":           "",
+		"https://evil.example/":     "",
+		"javascript:alert(1)":       "",
+		"requests":                  "",
+		"/a\nLocation: x":           "",
+		"":                          "",
+	} {
+		if got := SafeNext(raw); got != want {
+			t.Errorf("SafeNext(%q) = %q, want %q", raw, got, want)
+		}
+	}
+}
+
+func FuzzSafeNext(f *testing.F) {
+	for _, s := range []string{"/a", "//b", "/\\c", "http://d", "/%2F%2Fe", "/@f", "/a?b=//c", "\t/x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		n := SafeNext(raw)
+		if n == "" {
+			return
+		}
+		// Whatever is accepted resolves, against any base, to the same host.
+		base, _ := url.Parse("https://privacy.example.com/auth/signin")
+		u, err := base.Parse(n)
+		if err != nil || u.Host != "privacy.example.com" || u.Scheme != "https" {
+			t.Fatalf("SafeNext(%q) = %q leaves the site (%v)", raw, n, u)
+		}
+	})
 }
