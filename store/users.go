@@ -127,6 +127,10 @@ type Sessions interface {
 	// UserSessions lists a user's live sessions (not ended, ExpiresAt after
 	// now), oldest first.
 	UserSessions(ctx context.Context, userID string, now time.Time) ([]Session, error)
+	// LastSeen returns, per user id, the latest LastSeenAt of the user's
+	// signed-in (StageFull) sessions, ended or not; users who never signed in
+	// are absent.
+	LastSeen(ctx context.Context) (map[string]time.Time, error)
 	// DeleteSessionsBefore deletes the sessions that ended, or expired,
 	// before before, and returns how many it deleted.
 	DeleteSessionsBefore(ctx context.Context, before time.Time) (int64, error)

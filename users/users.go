@@ -211,6 +211,8 @@ type User struct {
 	HasPassword bool
 	Disabled    bool
 	CreatedAt   time.Time
+	// LastSeen is the last use of a signed-in session (zero: never).
+	LastSeen time.Time
 }
 
 // AddInput is what Add needs. Password may be empty: the account then has no
@@ -305,9 +307,14 @@ func (s *Service) List(ctx context.Context) ([]User, error) {
 	if err != nil {
 		return nil, err
 	}
+	seen, err := s.Store.LastSeen(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]User, 0, len(us))
 	for _, u := range us {
 		v := s.view(ctx, u)
+		v.LastSeen = seen[u.ID]
 		out = append(out, v)
 	}
 	return out, nil

@@ -332,7 +332,7 @@ func TestDisableAndReset(t *testing.T) {
 			t.Fatalf("disabled account signed in: %v", err)
 		}
 		list, err := s.List(bg)
-		if err != nil || len(list) != 1 || list[0].Email != "dee@example.com" || !list[0].Disabled || list[0].Enrolled {
+		if err != nil || len(list) != 1 || list[0].Email != "dee@example.com" || !list[0].Disabled || list[0].Enrolled || list[0].LastSeen.IsZero() {
 			t.Fatalf("list: %+v, %v", list, err)
 		}
 		if _, err := s.Add(bg, users.AddInput{Email: "DEE@example.com", Role: authz.RoleAgent}); !errors.Is(err, users.ErrUserExists) {

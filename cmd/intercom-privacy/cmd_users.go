@@ -73,6 +73,7 @@ type userView struct {
 	HasPassword bool      `json:"password"`
 	Disabled    bool      `json:"disabled"`
 	CreatedAt   time.Time `json:"created_at"`
+	LastSeen    time.Time `json:"last_seen,omitzero"`
 }
 
 // newUsersCmd builds `intercom-privacy users`.
@@ -169,7 +170,7 @@ first sign-in.`,
 				vs := make([]userView, len(us))
 				for i, u := range us {
 					vs[i] = userView{ID: u.ID, Email: u.Email, Role: string(u.Role), Enrolled: u.Enrolled, HasPassword: u.HasPassword,
-						Disabled: u.Disabled, CreatedAt: u.CreatedAt}
+						Disabled: u.Disabled, CreatedAt: u.CreatedAt, LastSeen: u.LastSeen}
 				}
 				return writeJSON(cmd.OutOrStdout(), vs)
 			}
@@ -178,7 +179,7 @@ first sign-in.`,
 				return nil
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 2, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tEMAIL\tROLE\tSECOND FACTOR\tSTATE\tCREATED")
+			fmt.Fprintln(tw, "ID\tEMAIL\tROLE\tSECOND FACTOR\tSTATE\tCREATED\tLAST SEEN")
 			for _, u := range us {
 				state, factor := "active", "enrolled"
 				if u.Disabled {
@@ -187,7 +188,11 @@ first sign-in.`,
 				if !u.Enrolled {
 					factor = "not yet"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.ID, u.Email, u.Role, factor, state, u.CreatedAt.Format(time.DateOnly))
+				seen := "never"
+				if !u.LastSeen.IsZero() {
+					seen = u.LastSeen.Format(time.DateOnly)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.ID, u.Email, u.Role, factor, state, u.CreatedAt.Format(time.DateOnly), seen)
 			}
 			return tw.Flush()
 		},

@@ -160,6 +160,31 @@ func Run(t *testing.T, s store.Sessions, newUser func(t *testing.T) string) {
 		}
 	})
 
+	t.Run("LastSeen", func(t *testing.T) {
+		u, never := newUser(t), newUser(t)
+		a, err := s.CreateSession(ctx, store.Session{SecretHash: secret(), UserID: u, Stage: store.StageFull, Via: "session", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateSession(ctx, store.Session{SecretHash: secret(), UserID: u, Stage: store.StageFull, Via: "session", CreatedAt: t0.Add(time.Minute), ExpiresAt: t0.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		// A half-finished sign-in is not being seen.
+		if _, err := s.CreateSession(ctx, store.Session{SecretHash: secret(), UserID: never, Stage: store.StagePassword, Via: "session", CreatedAt: t0.Add(time.Hour), ExpiresAt: t0.Add(2 * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.TouchSession(ctx, a.ID, t0.Add(20*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		seen, err := s.LastSeen(ctx)
+		if err != nil || !seen[u].Equal(t0.Add(20*time.Minute)) {
+			t.Fatalf("LastSeen = %v, %v", seen[u], err)
+		}
+		if _, ok := seen[never]; ok {
+			t.Fatal("a user who never signed in fully is listed")
+		}
+	})
+
 	t.Run("DeleteBefore", func(t *testing.T) {
 		u := newUser(t)
 		mk := func(created, expires time.Time) store.Session {

@@ -225,6 +225,22 @@ func (o *Ops) UserSessions(ctx context.Context, userID string, now time.Time) ([
 		ORDER BY created_at, id`, []any{userID, now.UnixMicro()}, scanSession)
 }
 
+// LastSeen implements store.Sessions.
+func (o *Ops) LastSeen(ctx context.Context) (map[string]time.Time, error) {
+	out := map[string]time.Time{}
+	err := o.queryAll(ctx, `SELECT user_id, MAX(last_seen_at) FROM sessions WHERE stage = $1 GROUP BY user_id`,
+		[]any{string(store.StageFull)}, func(r Rows) error {
+			var id string
+			var t time.Time
+			if err := r.Scan(&id, tc(&t)); err != nil {
+				return err
+			}
+			out[id] = t
+			return nil
+		})
+	return out, err
+}
+
 // DeleteSessionsBefore implements store.Sessions.
 func (o *Ops) DeleteSessionsBefore(ctx context.Context, before time.Time) (int64, error) {
 	return o.exec(ctx, `DELETE FROM sessions WHERE ended_at < $1 OR expires_at < $1`, before.UnixMicro())
