@@ -36,6 +36,8 @@ var (
 	ErrInvalidToken = errors.New("users: invalid API token settings")
 	// ErrDisabled: the account is disabled (admin commands on it).
 	ErrDisabled = errors.New("users: the account is disabled")
+	// ErrLastAdmin: disabling this account would leave no active admin.
+	ErrLastAdmin = errors.New("users: this is the last active admin: add another admin first (users add --role admin)")
 	// ErrNotProvisioned: the identity provider vouched for an email that has
 	// no account, and provisioning is off.
 	ErrNotProvisioned = errors.New("users: no account for this identity; ask an admin to add one")

@@ -32,6 +32,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -359,7 +360,8 @@ func (s *Service) Invite(ctx context.Context, email string, role authz.Role) (id
 
 // Disable disables the account of email, ends its sessions and revokes its
 // API tokens, with the audit records, in one transaction. Disabling a
-// disabled account changes nothing and returns ErrDisabled.
+// disabled account changes nothing and returns ErrDisabled; the last active
+// admin is not disabled (ErrLastAdmin): add another admin first.
 func (s *Service) Disable(ctx context.Context, email string) (string, error) {
 	u, err := s.byEmail(ctx, email)
 	if err != nil {
@@ -382,6 +384,15 @@ func (s *Service) DisableID(ctx context.Context, id string) error {
 		}
 		if u.Disabled() {
 			return ErrDisabled
+		}
+		if u.Role == string(authz.RoleAdmin) {
+			all, err := tx.ListUsers(ctx)
+			if err != nil {
+				return err
+			}
+			if !slices.ContainsFunc(all, func(o store.User) bool { return o.ID != u.ID && o.Role == u.Role && !o.Disabled() }) {
+				return ErrLastAdmin
+			}
 		}
 		now := s.now()
 		u.DisabledAt, u.UpdatedAt = now, now

@@ -464,6 +464,16 @@ func TestInviteAndDisableByIDAsAdmin(t *testing.T) {
 		if err := s.DisableID(ctx, "usr_missing"); !errors.Is(err, users.ErrNoUser) {
 			t.Fatalf("unknown id: %v", err)
 		}
+		// The last active admin stays; with a second one, the first can go.
+		if err := s.DisableID(ctx, adminID); !errors.Is(err, users.ErrLastAdmin) {
+			t.Fatalf("last admin: %v", err)
+		}
+		if _, err := s.Add(bg, users.AddInput{Email: "boss2@example.com", Role: authz.RoleAdmin}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DisableID(ctx, adminID); err != nil {
+			t.Fatalf("an admin with another beside: %v", err)
+		}
 		var seen int
 		for _, r := range e.Records(t) {
 			if (r.Action == audit.ActionUserAdded || r.Action == audit.ActionUserDisabled) && len(r.ObjectIDs) > 0 && r.ObjectIDs[0] == id {

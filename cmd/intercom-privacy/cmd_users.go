@@ -48,7 +48,7 @@ func readPassword(r io.Reader) (string, error) {
 // nothing was changed and the command line is what to fix.
 func argError(err error) error {
 	for _, e := range []error{users.ErrNoUser, users.ErrUserExists, users.ErrWeakPassword, users.ErrNoToken,
-		users.ErrInvalidToken, users.ErrInvalidEmail, users.ErrDisabled} {
+		users.ErrInvalidToken, users.ErrInvalidEmail, users.ErrDisabled, users.ErrLastAdmin} {
 		if errors.Is(err, e) {
 			return usageError{err}
 		}
