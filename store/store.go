@@ -60,6 +60,10 @@ type Ops interface {
 	Purger
 	Notices
 	Limits
+	Users
+	Sessions
+	APITokens
+	SignInThrottle
 }
 
 // Contacts is the cache of Intercom contacts and the sync cursors.
