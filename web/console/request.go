@@ -1,0 +1,349 @@
+package console
+
+import (
+	"encoding/json"
+	"errors"
+	"maps"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/intercom-privacy/intercom-privacy/authz"
+	"github.com/intercom-privacy/intercom-privacy/deadline"
+	"github.com/intercom-privacy/intercom-privacy/dsar"
+	"github.com/intercom-privacy/intercom-privacy/store"
+	"github.com/intercom-privacy/intercom-privacy/vault"
+)
+
+// requestPage is request.html: one request with everything the team needs
+// to work it, and the actions the signed-in role may take.
+type requestPage struct {
+	base
+	ID, Type, Law, Channel, State string
+	Received, Completed           time.Time
+	DenialReason                  string
+	Clock                         clockView
+	// ShowIdentifiers is set for the roles that may read the identifiers
+	// (never an auditor); Identifiers are then decrypted, or IdentifiersGone
+	// says why they cannot be (the key was destroyed by the erasure).
+	ShowIdentifiers bool
+	Identifiers     []identifierRow
+	IdentifiersGone string
+	Contacts        []contactRow
+	ResolveNotices  []string
+	Steps           []stepRow
+	Paused          string
+	Timeline        []timelineRow
+	Earlier         []string
+	Package         *packageView
+	Erasure         *erasureView
+	Recipients      []recipientRow
+	Notes           *notesView
+	Actions         actions
+}
+
+// clockView is the request's two clocks: acknowledgement and answer.
+type clockView struct {
+	AckDue, Due, OriginalDue, MaxExtendedDue time.Time
+	Extended                                 bool
+	ExtensionReason                          string
+	Remaining                                string
+	Overdue                                  bool
+	// ExtendUnit is "months" or "days"; ExtendMax the most the law allows
+	// (0: no extension).
+	ExtendUnit string
+	ExtendMax  int
+}
+
+type identifierRow struct{ Kind, Value string }
+
+type contactRow struct {
+	ID, Role, Status, MergedInto string
+	MatchedBy                    string
+}
+
+type stepRow struct {
+	Name, State        string
+	Attempts           int
+	Started, Finished  time.Time
+	Counts             string
+	Running, Completed bool
+}
+
+type timelineRow struct {
+	Seq                            int64
+	Time                           time.Time
+	Actor, Action, Outcome, Reason string
+	Counts                         string
+}
+
+type packageView struct {
+	Files             int
+	Size              int64
+	SHA256            string
+	Expires           time.Time
+	Expired           bool
+	Counts            string
+	CanDownload       bool
+	DownloadForbidden bool
+}
+
+type erasureView struct {
+	Result   string
+	Systems  []string
+	Counts   string
+	Evidence string
+	Notices  []string
+	Recovery string
+}
+
+type recipientRow struct{ Recipient, Method, State, ID string }
+
+// notesView is the request's notes and assignee (nil when the workflow keeps
+// none).
+type notesView struct {
+	Assignee string
+	Items    []Note
+	CanEdit  bool
+}
+
+// actions are the forms the page shows: each is offered only when the
+// state allows it and the role may post to its route.
+type actions struct {
+	Verify, Extend, Deny, Cancel, Approve bool
+}
+
+// rolesSeeingIdentifiers may read the identifiers a request was filed with.
+var rolesSeeingIdentifiers = []authz.Role{authz.RoleAdmin, authz.RolePrivacyOfficer, authz.RoleAgent}
+
+// requestPage shows one request.
+func (h *Handler) requestPage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	req, err := h.DSAR.Get(ctx, r.PathValue("id"))
+	if err != nil {
+		h.failErr(w, r, err)
+		return
+	}
+	role := principal(r).Role
+	p := &requestPage{base: h.base(r, "Request "+req.ID, routeRequest),
+		ID: req.ID, Type: typeLabel(req.Type), Channel: req.Channel, State: string(req.State),
+		Received: req.ReceivedAt, Completed: req.CompletedAt, DenialReason: req.DenialReason, Law: req.Jurisdiction}
+	if rules, err := deadline.RulesFor(deadline.Jurisdiction(req.Jurisdiction)); err == nil {
+		p.Law = rules.Name
+	}
+	if err := h.fillClock(p, req); err != nil {
+		h.failErr(w, r, err)
+		return
+	}
+	if slices.Contains(rolesSeeingIdentifiers, role) {
+		p.ShowIdentifiers = true
+		ids, err := h.DSAR.Identifiers(ctx, req)
+		switch {
+		case errors.Is(err, vault.ErrShredded):
+			p.IdentifiersGone = "The identifiers can no longer be read: the request's key was destroyed when the request ended (crypto-shredding)."
+		case err != nil:
+			h.failErr(w, r, err)
+			return
+		default:
+			p.Identifiers = identifierRows(ids)
+		}
+	}
+	steps, err := h.Store.Steps(ctx, req.ID)
+	if err != nil {
+		h.failErr(w, r, err)
+		return
+	}
+	h.fillSteps(p, req, steps, role)
+	if pause, paused, err := h.DSAR.Paused(ctx, req.ID); err != nil {
+		h.failErr(w, r, err)
+		return
+	} else if paused {
+		p.Paused = pauseText(pause)
+	}
+	recs, err := h.Audit.Timeline(ctx, req.ID)
+	if err != nil {
+		h.failErr(w, r, err)
+		return
+	}
+	for _, rec := range recs {
+		p.Timeline = append(p.Timeline, timelineRow{Seq: rec.Seq, Time: rec.Time, Actor: rec.Actor, Action: string(rec.Action),
+			Outcome: string(rec.Outcome), Reason: cmpOr(rec.Reason, rec.DenialReason), Counts: formatCounts(rec.Counts)})
+	}
+	if earlier, err := h.DSAR.EarlierRequests(ctx, req); err == nil {
+		for _, e := range earlier {
+			p.Earlier = append(p.Earlier, e.ID)
+		}
+	}
+	notices, err := h.Store.NoticesByRequest(ctx, req.ID)
+	if err != nil {
+		h.failErr(w, r, err)
+		return
+	}
+	for _, n := range notices {
+		p.Recipients = append(p.Recipients, recipientRow{Recipient: n.Recipient, Method: string(n.Method), State: string(n.State), ID: n.ID})
+	}
+	if h.Notes != nil {
+		n, err := h.Notes.Notes(ctx, req.ID)
+		if err != nil {
+			h.failErr(w, r, err)
+			return
+		}
+		p.Notes = &notesView{Assignee: n.Assignee, Items: n.Items, CanEdit: h.allowed(role, routeNote)}
+	}
+	open := !dsar.Finished(req.State)
+	p.Actions = actions{
+		Verify:  req.State == store.StateReceived && h.allowed(role, routeVerify),
+		Extend:  open && !p.Clock.Extended && p.Clock.ExtendMax > 0 && h.allowed(role, routeExtend),
+		Deny:    open && h.allowed(role, routeDeny),
+		Cancel:  (req.State == store.StateReceived || req.State == store.StateVerified) && h.allowed(role, routeCancel),
+		Approve: open && h.Approve != nil && h.allowed(role, routeApprove),
+	}
+	render(h, w, r, http.StatusOK, h.views.request, p)
+}
+
+// fillClock reads both clocks of req now.
+func (h *Handler) fillClock(p *requestPage, req store.Request) error {
+	c, err := h.DSAR.Clock(req)
+	if err != nil {
+		return err
+	}
+	p.Clock = clockView{AckDue: c.AckDue, Due: c.Due, OriginalDue: c.OriginalDue, MaxExtendedDue: c.MaxExtendedDue,
+		Extended: c.Extended, ExtensionReason: c.ExtensionReason}
+	if rules, err := deadline.RulesFor(c.Jurisdiction); err == nil {
+		p.Clock.ExtendUnit, p.Clock.ExtendMax = strings.ReplaceAll(string(rules.Extension.Unit), "_", " "), rules.Extension.N
+	}
+	if !dsar.Finished(req.State) {
+		now := h.now()
+		p.Clock.Remaining = fmtRemaining(c.Due.Sub(now))
+		p.Clock.Overdue = now.After(c.Due)
+	}
+	return nil
+}
+
+// fillSteps lists the request's steps in plan order (bookkeeping rows
+// hidden), the contacts the resolve step matched and why, the package and the
+// erasure's evidence.
+func (h *Handler) fillSteps(p *requestPage, req store.Request, steps []store.Step, role authz.Role) {
+	byName := map[string]store.Step{}
+	for _, s := range steps {
+		byName[s.Name] = s
+	}
+	for _, name := range dsar.Plan(req.Type) {
+		s, ok := byName[name]
+		row := stepRow{Name: strings.ReplaceAll(name, "_", " "), State: "not started"}
+		if ok {
+			row.State, row.Attempts, row.Started, row.Finished = string(s.State), s.Attempts, s.StartedAt, s.FinishedAt
+			row.Counts = detailCounts(s.Detail)
+			row.Completed = s.State == store.StepDone
+			row.Running = !row.Completed && !s.StartedAt.IsZero()
+		}
+		p.Steps = append(p.Steps, row)
+	}
+	if s, ok := byName[dsar.StepResolve]; ok && len(s.Detail) > 0 {
+		var d struct {
+			Contacts []struct {
+				ID         string   `json:"id"`
+				Role       string   `json:"role"`
+				Status     string   `json:"status"`
+				MergedInto string   `json:"merged_into"`
+				MatchedBy  []string `json:"matched_by"`
+			} `json:"contacts"`
+			Notices []string `json:"notices"`
+		}
+		if json.Unmarshal(s.Detail, &d) == nil {
+			for _, c := range d.Contacts {
+				p.Contacts = append(p.Contacts, contactRow{ID: c.ID, Role: c.Role, Status: strings.ReplaceAll(c.Status, "_", " "),
+					MergedInto: c.MergedInto, MatchedBy: strings.ReplaceAll(strings.Join(c.MatchedBy, ", "), "_", " ")})
+			}
+			p.ResolveNotices = d.Notices
+		}
+	}
+	if s, ok := byName[dsar.StepPackage]; ok && len(s.Detail) > 0 {
+		var d dsar.PackageDetail
+		if json.Unmarshal(s.Detail, &d) == nil {
+			pv := &packageView{Files: d.Files, Size: d.Size, SHA256: d.SHA256, Expires: d.ExpiresAt,
+				Expired: h.now().After(d.ExpiresAt), Counts: formatCounts(d.Counts)}
+			pv.CanDownload = !pv.Expired && h.allowed(role, routePackage)
+			pv.DownloadForbidden = !h.allowed(role, routePackage)
+			p.Package = pv
+		}
+	}
+	if req.Type != store.RequestAccess && len(req.Outcome) > 0 {
+		var o dsar.Outcome
+		if json.Unmarshal(req.Outcome, &o) == nil {
+			ev := &erasureView{Result: strings.ReplaceAll(o.Result, "_", " "), Systems: o.Systems, Counts: formatCounts(o.Counts),
+				Evidence: o.EvidenceSHA256}
+			for _, n := range o.Notices {
+				ev.Notices = append(ev.Notices, n.Text)
+			}
+			if slices.Contains(o.Systems, "intercom") {
+				ev.Recovery = dsar.RecoveryWindowNotice
+			}
+			p.Erasure = ev
+		}
+	}
+}
+
+// identifierRows lists the identifiers by kind.
+func identifierRows(ids dsar.Identifiers) []identifierRow {
+	var out []identifierRow
+	add := func(kind string, vs []string) {
+		for _, v := range vs {
+			out = append(out, identifierRow{Kind: kind, Value: v})
+		}
+	}
+	add("Email", ids.Emails)
+	add("Phone", ids.Phones)
+	add("External id", ids.ExternalIDs)
+	add("Intercom contact id", ids.ContactIDs)
+	return out
+}
+
+func typeLabel(t store.RequestType) string {
+	for _, o := range typeOptions {
+		if o.Value == string(t) {
+			return o.Label
+		}
+	}
+	return string(t)
+}
+
+// detailCounts renders the counts of a step's detail.
+func detailCounts(detail json.RawMessage) string {
+	var d struct {
+		Counts   map[string]int64  `json:"counts"`
+		Contacts []json.RawMessage `json:"contacts"`
+		Skipped  string            `json:"skipped"`
+	}
+	if json.Unmarshal(detail, &d) != nil {
+		return ""
+	}
+	if d.Skipped != "" {
+		return "skipped: " + d.Skipped
+	}
+	if d.Counts == nil && d.Contacts != nil {
+		return "contacts " + strconv.Itoa(len(d.Contacts))
+	}
+	return formatCounts(d.Counts)
+}
+
+// formatCounts renders counts as "kind n, kind n" (zeros left out).
+func formatCounts(c map[string]int64) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(c)) {
+		if c[k] != 0 {
+			parts = append(parts, strings.ReplaceAll(k, "_", " ")+" "+strconv.FormatInt(c[k], 10))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
