@@ -346,4 +346,3 @@ func cmpOr(a, b string) string {
 	}
 	return b
 }
-

@@ -15,8 +15,8 @@ import (
 // newRequestPage is request_new.html: the form that files a request.
 type newRequestPage struct {
 	base
-	Form                         newRequestForm
-	Problem                      string
+	Form                           newRequestForm
+	Problem                        string
 	Types, Jurisdictions, Channels []option
 }
 

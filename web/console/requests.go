@@ -25,7 +25,7 @@ type listPage struct {
 	// CanSearch: the role may search by identifier.
 	CanSearch bool
 	// Problem explains a filter value that was refused.
-	Problem string
+	Problem                      string
 	States, Types, Jurisdictions []option
 }
 

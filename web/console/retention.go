@@ -29,10 +29,10 @@ type categoryRow struct {
 }
 
 type runRow struct {
-	ID, State          string
-	Started, Finished  time.Time
-	DryRun             bool
-	Counts             string
+	ID, State         string
+	Started, Finished time.Time
+	DryRun            bool
+	Counts            string
 }
 
 type holdForm struct{ ContactID, RequestID, Reason string }
@@ -134,4 +134,3 @@ func (h *Handler) retentionProblem(w http.ResponseWriter, r *http.Request, f hol
 	p.Problem, p.Form = msg, f
 	render(h, w, r, status, h.views.retention, p)
 }
-

@@ -74,6 +74,69 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 	}
 }
 
+// TestRouteRoles holds the route table to the roles, written out
+// here apart from the table: an agent files and works requests but neither
+// approves an erasure nor downloads a package; an auditor reads (requests
+// without identifiers, the audit trail, metrics, retention) and changes
+// nothing; only an administrator manages users.
+func TestRouteRoles(t *testing.T) {
+	const (
+		A  = authz.RoleAdmin
+		PO = authz.RolePrivacyOfficer
+		AG = authz.RoleAgent
+		AU = authz.RoleAuditor
+	)
+	want := map[string][]authz.Role{
+		"GET /{$}":                           {A, PO, AG, AU},
+		"GET /requests":                      {A, PO, AG, AU},
+		"POST /requests/search":              {A, PO, AG},
+		"GET /requests/new":                  {A, PO, AG},
+		"POST /requests":                     {A, PO, AG},
+		"GET /requests/{id}":                 {A, PO, AG, AU},
+		"POST /requests/{id}/verify":         {A, PO, AG},
+		"POST /requests/{id}/extend":         {A, PO, AG},
+		"POST /requests/{id}/deny":           {A, PO, AG},
+		"POST /requests/{id}/cancel":         {A, PO, AG},
+		"POST /requests/{id}/approve":        {PO},
+		"POST /requests/{id}/notes":          {A, PO, AG},
+		"POST /requests/{id}/assignee":       {A, PO, AG},
+		"GET /requests/{id}/package":         {A, PO},
+		"GET /audit":                         {A, PO, AU},
+		"GET /audit/verify":                  {A, PO, AU},
+		"GET /audit/export":                  {A, PO, AU},
+		"GET /retention":                     {A, PO, AG, AU},
+		"POST /retention/holds":              {A, PO},
+		"POST /retention/holds/{id}/release": {A, PO},
+		"GET /metrics":                       {A, PO, AU},
+		"GET /metrics.csv":                   {A, PO, AU},
+		"GET /metrics.json":                  {A, PO, AU},
+		"GET /users":                         {A},
+		"POST /users":                        {A},
+		"POST /users/{id}/disable":           {A},
+	}
+	b := setup(t, storetest.SQLite())
+	got := map[string]bool{}
+	for _, rt := range b.h.Routes() {
+		got[rt.Pattern] = true
+		w, ok := want[rt.Pattern]
+		if !ok {
+			t.Errorf("route %s is not in the test's list: add it with its roles", rt.Pattern)
+			continue
+		}
+		if !slices.Equal(slices.Sorted(slices.Values(rt.Roles)), slices.Sorted(slices.Values(w))) {
+			t.Errorf("route %s allows %v, want %v", rt.Pattern, rt.Roles, w)
+		}
+		if rt.Method() != http.MethodGet && slices.Contains(rt.Roles, AU) {
+			t.Errorf("route %s lets an auditor change something", rt.Pattern)
+		}
+	}
+	for p := range want {
+		if !got[p] {
+			t.Errorf("route %s is missing", p)
+		}
+	}
+}
+
 // TestCrossSitePostRefused: a form posted from another site is refused with
 // 403 before any handler runs, and the request is unchanged.
 func TestCrossSitePostRefused(t *testing.T) {
