@@ -38,6 +38,15 @@ func withTestAuth(next http.Handler) http.Handler {
 			http.SetCookie(w, &http.Cookie{Name: testPrincipalCookie, Value: role + ":u_" + role, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
 			http.Redirect(w, r, "/", http.StatusSeeOther)
 			return
+		case "/test/inaccessible":
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			_, _ = io.WriteString(w, `<!doctype html><html lang="en"><head><title>bad</title><link rel="stylesheet" href="/test/bad.css"></head>`+
+				`<body><main><h1>Bad</h1><input name="x"><p class="faint">faint text</p></main></body></html>`)
+			return
+		case "/test/bad.css":
+			w.Header().Set("Content-Type", "text/css")
+			_, _ = io.WriteString(w, ".faint { color: #eee; background: #fff; }")
+			return
 		case "/sign-in":
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			_, _ = io.WriteString(w, "sign-in page (test stand-in)")

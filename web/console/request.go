@@ -257,7 +257,9 @@ func (h *Handler) fillSteps(p *requestPage, req store.Request, steps []store.Ste
 				p.Contacts = append(p.Contacts, contactRow{ID: c.ID, Role: c.Role, Status: strings.ReplaceAll(c.Status, "_", " "),
 					MergedInto: c.MergedInto, MatchedBy: strings.ReplaceAll(strings.Join(c.MatchedBy, ", "), "_", " ")})
 			}
-			p.ResolveNotices = d.Notices
+			for _, code := range d.Notices {
+				p.ResolveNotices = append(p.ResolveNotices, noticeText(code))
+			}
 		}
 	}
 	if s, ok := byName[dsar.StepPackage]; ok && len(s.Detail) > 0 {
@@ -284,6 +286,17 @@ func (h *Handler) fillSteps(p *requestPage, req store.Request, steps []store.Ste
 			p.Erasure = ev
 		}
 	}
+}
+
+// noticeText is the sentence of a resolution notice's code (the code itself
+// when unknown).
+func noticeText(code string) string {
+	for _, n := range []dsar.Notice{dsar.NoticeArchivedByID, dsar.NoticeNothingFound, dsar.NoticeContactIDNotFound} {
+		if n.Code == code {
+			return n.Text
+		}
+	}
+	return strings.ReplaceAll(code, "_", " ")
 }
 
 // identifierRows lists the identifiers by kind.
