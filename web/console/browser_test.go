@@ -210,7 +210,7 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	// axe finds what it must: a page with an unlabelled field and text
 	// too faint to read has serious violations.
-	b.do(chromedp.Navigate(srv.URL + "/test/inaccessible"), chromedp.WaitReady(chromedp.CSS("body")))
+	b.do(chromedp.Navigate(srv.URL+"/test/inaccessible"), chromedp.WaitReady(chromedp.CSS("body")))
 	found := map[string]bool{}
 	for _, v := range b.axeRun() {
 		if v.Impact == "serious" || v.Impact == "critical" {
