@@ -96,6 +96,8 @@ type Runner struct {
 	// afterBatch, in tests, is called after each delete batch; a non-nil
 	// error stops the run at once, as if the process had died there.
 	afterBatch func(cat store.Category, batch int) error
+	// afterBeat, in tests, is called after each heartbeat (written or not).
+	afterBeat func()
 }
 
 // RunOptions configure one Run.
@@ -621,6 +623,9 @@ func (h *heartbeat) beat() {
 	})
 	if err != nil {
 		h.r.logger().Warn("retention run heartbeat failed", "run_id", run.ID, "error", err)
+	}
+	if h.r.afterBeat != nil {
+		h.r.afterBeat()
 	}
 }
 
