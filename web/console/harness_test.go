@@ -173,3 +173,11 @@ func serve(h http.Handler, req *http.Request) *httptest.ResponseRecorder {
 	h.ServeHTTP(rec, req)
 	return rec
 }
+
+// forBackends runs f on a console over each store backend (PostgreSQL when
+// TEST_DATABASE_URL is set).
+func forBackends(t *testing.T, f func(t *testing.T, b *bundle)) {
+	for _, be := range storetest.Backends(t) {
+		t.Run(be.Name, func(t *testing.T) { f(t, setup(t, be)) })
+	}
+}

@@ -42,164 +42,167 @@ func actionsOf(t *testing.T, b *bundle, id string) []audit.Record {
 }
 
 func TestDashboardByDueDate(t *testing.T) {
-	b := setup(t, storetest.SQLite())
-	overdue := b.file(store.RequestAccess, dsar.Identifiers{Emails: []string{"late@example.com"}}, testNow.AddDate(0, 0, -45))
-	b.verify(overdue.ID)
-	soon := b.file(store.RequestErasure, dsar.Identifiers{Emails: []string{"soon@example.com"}}, testNow.AddDate(0, 0, -26))
-	b.verify(soon.ID)
-	fresh := b.file(store.RequestAccess, dsar.Identifiers{Emails: []string{"fresh@example.com"}}, testNow.AddDate(0, 0, -1))
-	later := b.file(store.RequestAccess, dsar.Identifiers{Emails: []string{"later@example.com"}}, testNow.AddDate(0, 0, -2))
-	b.verify(later.ID)
-	res, body := b.do(authz.RoleAuditor, http.MethodGet, "/", nil)
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("dashboard: %d", res.StatusCode)
-	}
-	for _, c := range []struct {
-		section string
-		in, out []string
-	}{
-		{"overdue", []string{overdue.ID}, []string{soon.ID, fresh.ID, later.ID}},
-		{"soon", []string{soon.ID}, []string{overdue.ID, fresh.ID, later.ID}},
-		{"unverified", []string{fresh.ID}, []string{overdue.ID, soon.ID, later.ID}},
-	} {
-		s := section(t, body, c.section)
-		for _, id := range c.in {
-			if !strings.Contains(s, `href="/requests/`+id+`"`) {
-				t.Errorf("section %s lacks a link to %s", c.section, id)
+	forBackends(t, func(t *testing.T, b *bundle) {
+		overdue := b.file(store.RequestAccess, dsar.Identifiers{Emails: []string{"late@example.com"}}, testNow.AddDate(0, 0, -45))
+		b.verify(overdue.ID)
+		soon := b.file(store.RequestErasure, dsar.Identifiers{Emails: []string{"soon@example.com"}}, testNow.AddDate(0, 0, -26))
+		b.verify(soon.ID)
+		fresh := b.file(store.RequestAccess, dsar.Identifiers{Emails: []string{"fresh@example.com"}}, testNow.AddDate(0, 0, -1))
+		later := b.file(store.RequestAccess, dsar.Identifiers{Emails: []string{"later@example.com"}}, testNow.AddDate(0, 0, -2))
+		b.verify(later.ID)
+		res, body := b.do(authz.RoleAuditor, http.MethodGet, "/", nil)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("dashboard: %d", res.StatusCode)
+		}
+		for _, c := range []struct {
+			section string
+			in, out []string
+		}{
+			{"overdue", []string{overdue.ID}, []string{soon.ID, fresh.ID, later.ID}},
+			{"soon", []string{soon.ID}, []string{overdue.ID, fresh.ID, later.ID}},
+			{"unverified", []string{fresh.ID}, []string{overdue.ID, soon.ID, later.ID}},
+		} {
+			s := section(t, body, c.section)
+			for _, id := range c.in {
+				if !strings.Contains(s, `href="/requests/`+id+`"`) {
+					t.Errorf("section %s lacks a link to %s", c.section, id)
+				}
+			}
+			for _, id := range c.out {
+				if strings.Contains(s, id) {
+					t.Errorf("section %s lists %s", c.section, id)
+				}
 			}
 		}
-		for _, id := range c.out {
-			if strings.Contains(s, id) {
-				t.Errorf("section %s lists %s", c.section, id)
+		if !strings.Contains(section(t, body, "overdue"), "overdue") {
+			t.Error("the overdue request does not say how late it is")
+		}
+		counts := section(t, body, "counts")
+		for _, want := range []string{`state=received">received</a>: 1`, `state=verified">verified</a>: 3`, `state=completed">completed</a>: 0`} {
+			if !strings.Contains(counts, want) {
+				t.Errorf("counts lack %q: %s", want, counts)
 			}
 		}
-	}
-	if !strings.Contains(section(t, body, "overdue"), "overdue") {
-		t.Error("the overdue request does not say how late it is")
-	}
-	counts := section(t, body, "counts")
-	for _, want := range []string{`state=received">received</a>: 1`, `state=verified">verified</a>: 3`, `state=completed">completed</a>: 0`} {
-		if !strings.Contains(counts, want) {
-			t.Errorf("counts lack %q: %s", want, counts)
+		for _, email := range []string{"late@example.com", "soon@example.com", "fresh@example.com"} {
+			if strings.Contains(body, email) {
+				t.Errorf("the dashboard shows an identifier")
+			}
 		}
-	}
-	for _, email := range []string{"late@example.com", "soon@example.com", "fresh@example.com"} {
-		if strings.Contains(body, email) {
-			t.Errorf("the dashboard shows an identifier")
-		}
-	}
+	})
 }
 
 func TestRequestListFilters(t *testing.T) {
-	b := setup(t, storetest.SQLite())
-	gdpr := b.file(store.RequestAccess, dsar.Identifiers{Emails: []string{"a@example.com"}}, testNow.AddDate(0, 0, -45))
-	ccpa, err := b.app.DSAR.Submit(context.Background(), dsar.Submission{Type: store.RequestErasure, Jurisdiction: "ccpa",
-		Identifiers: dsar.Identifiers{Emails: []string{"b@example.com"}}, ReceivedAt: testNow.AddDate(0, 0, -2)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []struct {
-		query   string
-		in, out []string
-	}{
-		{"", []string{gdpr.ID, ccpa.ID}, nil},
-		{"?type=erasure", []string{ccpa.ID}, []string{gdpr.ID}},
-		{"?jurisdiction=gdpr", []string{gdpr.ID}, []string{ccpa.ID}},
-		{"?overdue=1", []string{gdpr.ID}, []string{ccpa.ID}},
-		{"?overdue=1&state=completed", nil, []string{gdpr.ID, ccpa.ID}},
-		{"?due_before=2026-03-20", []string{gdpr.ID}, []string{ccpa.ID}},
-	} {
-		res, body := b.do(authz.RoleAgent, http.MethodGet, "/requests"+c.query, nil)
-		if res.StatusCode != http.StatusOK {
-			t.Fatalf("%s: %d", c.query, res.StatusCode)
+	forBackends(t, func(t *testing.T, b *bundle) {
+		gdpr := b.file(store.RequestAccess, dsar.Identifiers{Emails: []string{"a@example.com"}}, testNow.AddDate(0, 0, -45))
+		ccpa, err := b.app.DSAR.Submit(context.Background(), dsar.Submission{Type: store.RequestErasure, Jurisdiction: "ccpa",
+			Identifiers: dsar.Identifiers{Emails: []string{"b@example.com"}}, ReceivedAt: testNow.AddDate(0, 0, -2)})
+		if err != nil {
+			t.Fatal(err)
 		}
-		for _, id := range c.in {
-			if !strings.Contains(body, id) {
-				t.Errorf("%s: %s missing", c.query, id)
+		for _, c := range []struct {
+			query   string
+			in, out []string
+		}{
+			{"", []string{gdpr.ID, ccpa.ID}, nil},
+			{"?type=erasure", []string{ccpa.ID}, []string{gdpr.ID}},
+			{"?jurisdiction=gdpr", []string{gdpr.ID}, []string{ccpa.ID}},
+			{"?overdue=1", []string{gdpr.ID}, []string{ccpa.ID}},
+			{"?overdue=1&state=completed", nil, []string{gdpr.ID, ccpa.ID}},
+			{"?due_before=2026-03-20", []string{gdpr.ID}, []string{ccpa.ID}},
+		} {
+			res, body := b.do(authz.RoleAgent, http.MethodGet, "/requests"+c.query, nil)
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("%s: %d", c.query, res.StatusCode)
+			}
+			for _, id := range c.in {
+				if !strings.Contains(body, id) {
+					t.Errorf("%s: %s missing", c.query, id)
+				}
+			}
+			for _, id := range c.out {
+				if strings.Contains(body, id) {
+					t.Errorf("%s: %s listed", c.query, id)
+				}
 			}
 		}
-		for _, id := range c.out {
-			if strings.Contains(body, id) {
-				t.Errorf("%s: %s listed", c.query, id)
+		for _, q := range []string{"?state=bogus", "?due_before=tomorrow", "?type=%3Cscript%3E", "?jurisdiction=mars"} {
+			if res, body := b.do(authz.RoleAgent, http.MethodGet, "/requests"+q, nil); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, `class="problem"`) {
+				t.Errorf("%s: %d", q, res.StatusCode)
 			}
 		}
-	}
-	for _, q := range []string{"?state=bogus", "?due_before=tomorrow", "?type=%3Cscript%3E", "?jurisdiction=mars"} {
-		if res, body := b.do(authz.RoleAgent, http.MethodGet, "/requests"+q, nil); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, `class="problem"`) {
-			t.Errorf("%s: %d", q, res.StatusCode)
+		// The identifier search goes through the blind index and never puts the
+		// identifier in an address.
+		res, body := b.do(authz.RolePrivacyOfficer, http.MethodPost, "/requests/search", url.Values{"identifier": {"B@Example.com"}})
+		if res.StatusCode != http.StatusOK || !strings.Contains(body, ccpa.ID) || strings.Contains(body, gdpr.ID) {
+			t.Fatalf("search: %d, found ccpa %v, gdpr %v", res.StatusCode, strings.Contains(body, ccpa.ID), strings.Contains(body, gdpr.ID))
 		}
-	}
-	// The identifier search goes through the blind index and never puts the
-	// identifier in an address.
-	res, body := b.do(authz.RolePrivacyOfficer, http.MethodPost, "/requests/search", url.Values{"identifier": {"B@Example.com"}})
-	if res.StatusCode != http.StatusOK || !strings.Contains(body, ccpa.ID) || strings.Contains(body, gdpr.ID) {
-		t.Fatalf("search: %d, found ccpa %v, gdpr %v", res.StatusCode, strings.Contains(body, ccpa.ID), strings.Contains(body, gdpr.ID))
-	}
-	if strings.Contains(body, "b@example.com") || strings.Contains(strings.ToLower(body), "b%40example.com") {
-		t.Error("the search page repeats the identifier")
-	}
-	if res, _ := b.do(authz.RolePrivacyOfficer, http.MethodPost, "/requests/search", url.Values{"identifier": {"  "}}); res.StatusCode != http.StatusUnprocessableEntity {
-		t.Errorf("empty search: %d", res.StatusCode)
-	}
+		if strings.Contains(body, "b@example.com") || strings.Contains(strings.ToLower(body), "b%40example.com") {
+			t.Error("the search page repeats the identifier")
+		}
+		if res, _ := b.do(authz.RolePrivacyOfficer, http.MethodPost, "/requests/search", url.Values{"identifier": {"  "}}); res.StatusCode != http.StatusUnprocessableEntity {
+			t.Errorf("empty search: %d", res.StatusCode)
+		}
+	})
 }
 
 func TestRequestPageByRole(t *testing.T) {
-	b := setup(t, storetest.SQLite())
-	p := b.ws.Sandbox.SamplePerson()
-	r := b.file(store.RequestAccess, dsar.Identifiers{Emails: []string{p.Email}}, testNow.AddDate(0, 0, -3))
-	b.verify(r.ID)
-	if err := b.app.DSAR.Run(context.Background(), r.ID); err != nil {
-		t.Fatal(err)
-	}
-	_, agent := b.do(authz.RoleAgent, http.MethodGet, "/requests/"+r.ID, nil)
-	if !strings.Contains(section(t, agent, "ids"), strings.ToLower(p.Email)) {
-		t.Error("an agent does not see the identifiers")
-	}
-	contacts := section(t, agent, "contacts")
-	if !strings.Contains(contacts, p.LiveContactIDs[0]) || !strings.Contains(contacts, "email") {
-		t.Errorf("matched contacts lack the contact or why: %s", contacts)
-	}
-	if !strings.Contains(section(t, agent, "steps"), "resolve") || !strings.Contains(agent, "Access package") {
-		t.Error("no steps or package")
-	}
-	if !strings.Contains(section(t, agent, "package"), "Your role may not download packages") {
-		t.Error("an agent is offered the package")
-	}
-	res, auditor := b.do(authz.RoleAuditor, http.MethodGet, "/requests/"+r.ID, nil)
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("auditor: %d", res.StatusCode)
-	}
-	if strings.Contains(strings.ToLower(auditor), strings.ToLower(p.Email)) {
-		t.Fatal("an auditor sees the email")
-	}
-	tl := section(t, auditor, "timeline")
-	for _, action := range []string{"request.received", "request.verified", "access.package_created", "request.completed"} {
-		if !strings.Contains(tl, action) {
-			t.Errorf("timeline lacks %s", action)
+	forBackends(t, func(t *testing.T, b *bundle) {
+		p := b.ws.Sandbox.SamplePerson()
+		r := b.file(store.RequestAccess, dsar.Identifiers{Emails: []string{p.Email}}, testNow.AddDate(0, 0, -3))
+		b.verify(r.ID)
+		if err := b.app.DSAR.Run(context.Background(), r.ID); err != nil {
+			t.Fatal(err)
 		}
-	}
-	if strings.Contains(auditor, `action="/requests/`) {
-		t.Error("an auditor is offered an action")
-	}
-	_, officer := b.do(authz.RolePrivacyOfficer, http.MethodGet, "/requests/"+r.ID, nil)
-	if !strings.Contains(officer, `href="/requests/`+r.ID+`/package"`) {
-		t.Error("an officer is not offered the package")
-	}
-	res, zip := b.do(authz.RolePrivacyOfficer, http.MethodGet, "/requests/"+r.ID+"/package", nil)
-	if res.StatusCode != http.StatusOK || !strings.HasPrefix(zip, "PK") || res.Header.Get("Content-Type") != "application/zip" {
-		t.Fatalf("package: %d %q", res.StatusCode, res.Header.Get("Content-Type"))
-	}
-	recs := actionsOf(t, b, r.ID)
-	last := recs[len(recs)-1]
-	if last.Action != audit.ActionAccessPackageDownloaded || last.Actor != "user:u_privacy_officer" {
-		t.Fatalf("the download was recorded as %s by %s", last.Action, last.Actor)
-	}
-	if res, _ := b.do(authz.RoleAgent, http.MethodGet, "/requests/"+r.ID+"/package", nil); res.StatusCode != http.StatusForbidden {
-		t.Fatalf("agent package: %d", res.StatusCode)
-	}
-	if res, _ := b.do(authz.RoleAgent, http.MethodGet, "/requests/req_00000000000000000000000000000000", nil); res.StatusCode != http.StatusNotFound {
-		t.Fatalf("unknown request: %d", res.StatusCode)
-	}
+		_, agent := b.do(authz.RoleAgent, http.MethodGet, "/requests/"+r.ID, nil)
+		if !strings.Contains(section(t, agent, "ids"), strings.ToLower(p.Email)) {
+			t.Error("an agent does not see the identifiers")
+		}
+		contacts := section(t, agent, "contacts")
+		if !strings.Contains(contacts, p.LiveContactIDs[0]) || !strings.Contains(contacts, "email") {
+			t.Errorf("matched contacts lack the contact or why: %s", contacts)
+		}
+		if !strings.Contains(section(t, agent, "steps"), "resolve") || !strings.Contains(agent, "Access package") {
+			t.Error("no steps or package")
+		}
+		if !strings.Contains(section(t, agent, "package"), "Your role may not download packages") {
+			t.Error("an agent is offered the package")
+		}
+		res, auditor := b.do(authz.RoleAuditor, http.MethodGet, "/requests/"+r.ID, nil)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("auditor: %d", res.StatusCode)
+		}
+		if strings.Contains(strings.ToLower(auditor), strings.ToLower(p.Email)) {
+			t.Fatal("an auditor sees the email")
+		}
+		tl := section(t, auditor, "timeline")
+		for _, action := range []string{"request.received", "request.verified", "access.package_created", "request.completed"} {
+			if !strings.Contains(tl, action) {
+				t.Errorf("timeline lacks %s", action)
+			}
+		}
+		if strings.Contains(auditor, `action="/requests/`) {
+			t.Error("an auditor is offered an action")
+		}
+		_, officer := b.do(authz.RolePrivacyOfficer, http.MethodGet, "/requests/"+r.ID, nil)
+		if !strings.Contains(officer, `href="/requests/`+r.ID+`/package"`) {
+			t.Error("an officer is not offered the package")
+		}
+		res, zip := b.do(authz.RolePrivacyOfficer, http.MethodGet, "/requests/"+r.ID+"/package", nil)
+		if res.StatusCode != http.StatusOK || !strings.HasPrefix(zip, "PK") || res.Header.Get("Content-Type") != "application/zip" {
+			t.Fatalf("package: %d %q", res.StatusCode, res.Header.Get("Content-Type"))
+		}
+		recs := actionsOf(t, b, r.ID)
+		last := recs[len(recs)-1]
+		if last.Action != audit.ActionAccessPackageDownloaded || last.Actor != "user:u_privacy_officer" {
+			t.Fatalf("the download was recorded as %s by %s", last.Action, last.Actor)
+		}
+		if res, _ := b.do(authz.RoleAgent, http.MethodGet, "/requests/"+r.ID+"/package", nil); res.StatusCode != http.StatusForbidden {
+			t.Fatalf("agent package: %d", res.StatusCode)
+		}
+		if res, _ := b.do(authz.RoleAgent, http.MethodGet, "/requests/req_00000000000000000000000000000000", nil); res.StatusCode != http.StatusNotFound {
+			t.Fatalf("unknown request: %d", res.StatusCode)
+		}
+	})
 }
 
 // TestHostileDataEscaped: values a person or an operator typed are shown as
@@ -232,130 +235,133 @@ func TestHostileDataEscaped(t *testing.T) {
 }
 
 func TestFileAndWorkThroughForms(t *testing.T) {
-	b := setup(t, storetest.SQLite())
-	res, _ := b.do(authz.RoleAgent, http.MethodPost, "/requests", url.Values{"type": {"erasure"}, "jurisdiction": {"ccpa"},
-		"channel": {"web_form"}, "email": {"filed@example.com"}, "verified_by": {"reply from the account address"}, "received_at": {"2026-03-09"}})
-	loc := res.Header.Get("Location")
-	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/requests/req_") {
-		t.Fatalf("file: %d %q", res.StatusCode, loc)
-	}
-	id := strings.TrimPrefix(strings.Split(loc, "?")[0], "/requests/")
-	r, err := b.app.DSAR.Get(context.Background(), id)
-	if err != nil || r.State != store.StateVerified || r.Type != store.RequestErasure || r.Jurisdiction != "ccpa" || !r.ReceivedAt.Equal(testNow.AddDate(0, 0, -1).Truncate(24*60*60*1e9)) {
-		t.Fatalf("filed %+v, %v", r, err)
-	}
-	recs := actionsOf(t, b, id)
-	if len(recs) != 2 || recs[0].Actor != "user:u_agent" || recs[1].Action != audit.ActionRequestVerified || recs[1].Actor != "user:u_agent" {
-		t.Fatalf("records %+v", recs)
-	}
-	_, page := b.do(authz.RoleAgent, http.MethodGet, loc, nil)
-	if !strings.Contains(page, html.EscapeString(doneMessages["filed"])) {
-		t.Error("no confirmation after filing")
-	}
-	// Refused forms say why and change nothing.
-	for _, c := range []struct {
-		form url.Values
-		want string
-	}{
-		{url.Values{"type": {"access"}, "jurisdiction": {"gdpr"}, "channel": {"email"}, "verified_by": {"x"}}, "at least one identifier"},
-		{url.Values{"type": {"access"}, "jurisdiction": {"gdpr"}, "channel": {"email"}, "email": {"a@example.com"}}, "how the requester"},
-		{url.Values{"type": {"access"}, "jurisdiction": {"gdpr"}, "channel": {"email"}, "email": {"a@example.com"}, "verified_by": {"x"}, "received_at": {"2027-01-01"}}, "in the future"},
-		{url.Values{"type": {"access"}, "jurisdiction": {"gdpr"}, "channel": {"email"}, "email": {"a@example.com"}, "verified_by": {"called +44 20 7946 0958"}}, "personal data"},
-	} {
-		res, body := b.do(authz.RoleAgent, http.MethodPost, "/requests", c.form)
-		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, c.want) {
-			t.Errorf("%v: %d, want 422 saying %q", c.form, res.StatusCode, c.want)
+	forBackends(t, func(t *testing.T, b *bundle) {
+		res, _ := b.do(authz.RoleAgent, http.MethodPost, "/requests", url.Values{"type": {"erasure"}, "jurisdiction": {"ccpa"},
+			"channel": {"web_form"}, "email": {"filed@example.com"}, "verified_by": {"reply from the account address"}, "received_at": {"2026-03-09"}})
+		loc := res.Header.Get("Location")
+		if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/requests/req_") {
+			t.Fatalf("file: %d %q", res.StatusCode, loc)
 		}
-	}
-	if rs, _ := b.app.Store.ListRequests(context.Background(), store.RequestFilter{}); len(rs) != 1 {
-		t.Fatalf("%d requests after refused forms", len(rs))
-	}
+		id := strings.TrimPrefix(strings.Split(loc, "?")[0], "/requests/")
+		r, err := b.app.DSAR.Get(context.Background(), id)
+		if err != nil || r.State != store.StateVerified || r.Type != store.RequestErasure || r.Jurisdiction != "ccpa" || !r.ReceivedAt.Equal(testNow.AddDate(0, 0, -1).Truncate(24*60*60*1e9)) {
+			t.Fatalf("filed %+v, %v", r, err)
+		}
+		recs := actionsOf(t, b, id)
+		if len(recs) != 2 || recs[0].Actor != "user:u_agent" || recs[1].Action != audit.ActionRequestVerified || recs[1].Actor != "user:u_agent" {
+			t.Fatalf("records %+v", recs)
+		}
+		_, page := b.do(authz.RoleAgent, http.MethodGet, loc, nil)
+		if !strings.Contains(page, html.EscapeString(doneMessages["filed"])) {
+			t.Error("no confirmation after filing")
+		}
+		// Refused forms say why and change nothing.
+		for _, c := range []struct {
+			form url.Values
+			want string
+		}{
+			{url.Values{"type": {"access"}, "jurisdiction": {"gdpr"}, "channel": {"email"}, "verified_by": {"x"}}, "at least one identifier"},
+			{url.Values{"type": {"access"}, "jurisdiction": {"gdpr"}, "channel": {"email"}, "email": {"a@example.com"}}, "how the requester"},
+			{url.Values{"type": {"access"}, "jurisdiction": {"gdpr"}, "channel": {"email"}, "email": {"a@example.com"}, "verified_by": {"x"}, "received_at": {"2027-01-01"}}, "in the future"},
+			{url.Values{"type": {"access"}, "jurisdiction": {"gdpr"}, "channel": {"email"}, "email": {"a@example.com"}, "verified_by": {"called +44 20 7946 0958"}}, "personal data"},
+		} {
+			res, body := b.do(authz.RoleAgent, http.MethodPost, "/requests", c.form)
+			if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, c.want) {
+				t.Errorf("%v: %d, want 422 saying %q", c.form, res.StatusCode, c.want)
+			}
+		}
+		if rs, _ := b.app.Store.ListRequests(context.Background(), store.RequestFilter{}); len(rs) != 1 {
+			t.Fatalf("%d requests after refused forms", len(rs))
+		}
 
-	// Deny without a reason is refused; extend and deny go through.
-	if res, body := b.do(authz.RolePrivacyOfficer, http.MethodPost, "/requests/"+id+"/deny", url.Values{}); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "needs a reason") {
-		t.Fatalf("deny without reason: %d", res.StatusCode)
-	}
-	if res, _ := b.do(authz.RolePrivacyOfficer, http.MethodPost, "/requests/"+id+"/extend", url.Values{"reason": {"many systems to search"}, "by": {"45"}}); res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("extend: %d", res.StatusCode)
-	}
-	if res, _ := b.do(authz.RolePrivacyOfficer, http.MethodPost, "/requests/"+id+"/extend", url.Values{"reason": {"again"}}); res.StatusCode != http.StatusUnprocessableEntity {
-		t.Fatalf("second extension: %d", res.StatusCode)
-	}
-	if res, _ := b.do(authz.RolePrivacyOfficer, http.MethodPost, "/requests/"+id+"/deny", url.Values{"reason": {"CCPA 7062 unverifiable"}}); res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("deny: %d", res.StatusCode)
-	}
-	if res, _ := b.do(authz.RolePrivacyOfficer, http.MethodPost, "/requests/"+id+"/cancel", url.Values{}); res.StatusCode != http.StatusConflict {
-		t.Fatalf("cancel a denied request: %d", res.StatusCode)
-	}
-	r, _ = b.app.DSAR.Get(context.Background(), id)
-	recs = actionsOf(t, b, id)
-	if r.State != store.StateDenied || r.ExtendedDueAt.IsZero() || recs[len(recs)-1].Actor != "user:u_privacy_officer" {
-		t.Fatalf("state %s, extended %v, last actor %s", r.State, r.ExtendedDueAt, recs[len(recs)-1].Actor)
-	}
+		// Deny without a reason is refused; extend and deny go through.
+		if res, body := b.do(authz.RolePrivacyOfficer, http.MethodPost, "/requests/"+id+"/deny", url.Values{}); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "needs a reason") {
+			t.Fatalf("deny without reason: %d", res.StatusCode)
+		}
+		if res, _ := b.do(authz.RolePrivacyOfficer, http.MethodPost, "/requests/"+id+"/extend", url.Values{"reason": {"many systems to search"}, "by": {"45"}}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("extend: %d", res.StatusCode)
+		}
+		if res, _ := b.do(authz.RolePrivacyOfficer, http.MethodPost, "/requests/"+id+"/extend", url.Values{"reason": {"again"}}); res.StatusCode != http.StatusUnprocessableEntity {
+			t.Fatalf("second extension: %d", res.StatusCode)
+		}
+		if res, _ := b.do(authz.RolePrivacyOfficer, http.MethodPost, "/requests/"+id+"/deny", url.Values{"reason": {"CCPA 7062 unverifiable"}}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("deny: %d", res.StatusCode)
+		}
+		if res, _ := b.do(authz.RolePrivacyOfficer, http.MethodPost, "/requests/"+id+"/cancel", url.Values{}); res.StatusCode != http.StatusConflict {
+			t.Fatalf("cancel a denied request: %d", res.StatusCode)
+		}
+		r, _ = b.app.DSAR.Get(context.Background(), id)
+		recs = actionsOf(t, b, id)
+		if r.State != store.StateDenied || r.ExtendedDueAt.IsZero() || recs[len(recs)-1].Actor != "user:u_privacy_officer" {
+			t.Fatalf("state %s, extended %v, last actor %s", r.State, r.ExtendedDueAt, recs[len(recs)-1].Actor)
+		}
 
-	// Verify through the form.
-	fresh := b.file(store.RequestAccess, dsar.Identifiers{Emails: []string{"v@example.com"}}, testNow)
-	if res, _ := b.do(authz.RoleAgent, http.MethodPost, "/requests/"+fresh.ID+"/verify", url.Values{"method": {"signed letter"}}); res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("verify: %d", res.StatusCode)
-	}
-	if got, _ := b.app.DSAR.Get(context.Background(), fresh.ID); got.State != store.StateVerified {
-		t.Fatalf("verify left %s", got.State)
-	}
-	if res, _ := b.do(authz.RoleAgent, http.MethodPost, "/requests/"+fresh.ID+"/verify", url.Values{strings.Repeat("x", 70000): {"y"}}); res.StatusCode != http.StatusRequestEntityTooLarge {
-		t.Fatalf("oversized form: %d", res.StatusCode)
-	}
+		// Verify through the form.
+		fresh := b.file(store.RequestAccess, dsar.Identifiers{Emails: []string{"v@example.com"}}, testNow)
+		if res, _ := b.do(authz.RoleAgent, http.MethodPost, "/requests/"+fresh.ID+"/verify", url.Values{"method": {"signed letter"}}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("verify: %d", res.StatusCode)
+		}
+		if got, _ := b.app.DSAR.Get(context.Background(), fresh.ID); got.State != store.StateVerified {
+			t.Fatalf("verify left %s", got.State)
+		}
+		if res, _ := b.do(authz.RoleAgent, http.MethodPost, "/requests/"+fresh.ID+"/verify", url.Values{strings.Repeat("x", 70000): {"y"}}); res.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Fatalf("oversized form: %d", res.StatusCode)
+		}
+	})
 }
 
 func TestAuditPage(t *testing.T) {
-	b := setup(t, storetest.SQLite())
-	b.file(store.RequestAccess, dsar.Identifiers{Emails: []string{"a@example.com"}}, testNow)
-	res, body := b.do(authz.RoleAuditor, http.MethodGet, "/audit/verify", nil)
-	if res.StatusCode != http.StatusOK || !strings.Contains(body, "The audit trail is whole") || !regexp.MustCompile(`Unsigned tail</th><td>[1-9]\d* records`).MatchString(body) {
-		t.Fatalf("verify: %d %s", res.StatusCode, section(t, body, "result"))
-	}
-	res, export := b.do(authz.RoleAuditor, http.MethodGet, "/audit/export", nil)
-	if res.StatusCode != http.StatusOK || !strings.HasPrefix(export, `{"type":"header"`) || !strings.Contains(export, `"request.received"`) {
-		t.Fatalf("export: %d %.200s", res.StatusCode, export)
-	}
+	forBackends(t, func(t *testing.T, b *bundle) {
+		b.file(store.RequestAccess, dsar.Identifiers{Emails: []string{"a@example.com"}}, testNow)
+		res, body := b.do(authz.RoleAuditor, http.MethodGet, "/audit/verify", nil)
+		if res.StatusCode != http.StatusOK || !strings.Contains(body, "The audit trail is whole") || !regexp.MustCompile(`Unsigned tail</th><td>[1-9]\d* records`).MatchString(body) {
+			t.Fatalf("verify: %d %s", res.StatusCode, section(t, body, "result"))
+		}
+		res, export := b.do(authz.RoleAuditor, http.MethodGet, "/audit/export", nil)
+		if res.StatusCode != http.StatusOK || !strings.HasPrefix(export, `{"type":"header"`) || !strings.Contains(export, `"request.received"`) {
+			t.Fatalf("export: %d %.200s", res.StatusCode, export)
+		}
+	})
 }
 
 func TestRetentionPage(t *testing.T) {
-	b := setup(t, storetest.SQLite())
-	r := b.file(store.RequestAccess, dsar.Identifiers{Emails: []string{"a@example.com"}}, testNow)
-	res, body := b.do(authz.RoleAuditor, http.MethodGet, "/retention", nil)
-	if res.StatusCode != http.StatusOK || !strings.Contains(body, "contact cache") || !strings.Contains(body, "The next run is at 11 Mar 2026 03:00 UTC") {
-		t.Fatalf("retention: %d %s", res.StatusCode, section(t, body, "policy"))
-	}
-	if strings.Contains(body, `action="/retention/holds"`) {
-		t.Error("an auditor is offered a hold")
-	}
-	res, _ = b.do(authz.RolePrivacyOfficer, http.MethodPost, "/retention/holds", url.Values{"request_id": {r.ID}, "reason": {"litigation hold, case 17"}})
-	if res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("hold: %d", res.StatusCode)
-	}
-	holds, _ := b.h.Retention.Holds(context.Background())
-	if len(holds) != 1 {
-		t.Fatalf("%d holds", len(holds))
-	}
-	_, body = b.do(authz.RolePrivacyOfficer, http.MethodGet, "/retention", nil)
-	if !strings.Contains(section(t, body, "holds"), "litigation hold, case 17") {
-		t.Fatal("the hold is not listed")
-	}
-	res, body = b.do(authz.RolePrivacyOfficer, http.MethodPost, "/retention/holds", url.Values{"request_id": {r.ID}, "reason": {"ask jane.doe@example.com"}})
-	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "reason refused") || !strings.Contains(body, `value="ask jane.doe@example.com"`) {
-		t.Fatalf("hold with personal data: %d", res.StatusCode)
-	}
-	res, _ = b.do(authz.RolePrivacyOfficer, http.MethodPost, "/retention/holds/"+holds[0].ID+"/release", url.Values{"reason": {"case closed"}})
-	if res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("release: %d", res.StatusCode)
-	}
-	if holds, _ := b.h.Retention.Holds(context.Background()); len(holds) != 0 {
-		t.Fatal("the hold is still active")
-	}
-	recs := actionsOf(t, b, r.ID)
-	if last := recs[len(recs)-1]; last.Action != audit.ActionLegalHoldReleased || last.Actor != "user:u_privacy_officer" {
-		t.Fatalf("last record %s by %s", last.Action, last.Actor)
-	}
+	forBackends(t, func(t *testing.T, b *bundle) {
+		r := b.file(store.RequestAccess, dsar.Identifiers{Emails: []string{"a@example.com"}}, testNow)
+		res, body := b.do(authz.RoleAuditor, http.MethodGet, "/retention", nil)
+		if res.StatusCode != http.StatusOK || !strings.Contains(body, "contact cache") || !strings.Contains(body, "The next run is at 11 Mar 2026 03:00 UTC") {
+			t.Fatalf("retention: %d %s", res.StatusCode, section(t, body, "policy"))
+		}
+		if strings.Contains(body, `action="/retention/holds"`) {
+			t.Error("an auditor is offered a hold")
+		}
+		res, _ = b.do(authz.RolePrivacyOfficer, http.MethodPost, "/retention/holds", url.Values{"request_id": {r.ID}, "reason": {"litigation hold, case 17"}})
+		if res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("hold: %d", res.StatusCode)
+		}
+		holds, _ := b.h.Retention.Holds(context.Background())
+		if len(holds) != 1 {
+			t.Fatalf("%d holds", len(holds))
+		}
+		_, body = b.do(authz.RolePrivacyOfficer, http.MethodGet, "/retention", nil)
+		if !strings.Contains(section(t, body, "holds"), "litigation hold, case 17") {
+			t.Fatal("the hold is not listed")
+		}
+		res, body = b.do(authz.RolePrivacyOfficer, http.MethodPost, "/retention/holds", url.Values{"request_id": {r.ID}, "reason": {"ask jane.doe@example.com"}})
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "reason refused") || !strings.Contains(body, `value="ask jane.doe@example.com"`) {
+			t.Fatalf("hold with personal data: %d", res.StatusCode)
+		}
+		res, _ = b.do(authz.RolePrivacyOfficer, http.MethodPost, "/retention/holds/"+holds[0].ID+"/release", url.Values{"reason": {"case closed"}})
+		if res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("release: %d", res.StatusCode)
+		}
+		if holds, _ := b.h.Retention.Holds(context.Background()); len(holds) != 0 {
+			t.Fatal("the hold is still active")
+		}
+		recs := actionsOf(t, b, r.ID)
+		if last := recs[len(recs)-1]; last.Action != audit.ActionLegalHoldReleased || last.Actor != "user:u_privacy_officer" {
+			t.Fatalf("last record %s by %s", last.Action, last.Actor)
+		}
+	})
 }
 
 func TestMetricsPage(t *testing.T) {
