@@ -252,7 +252,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Error("the verification is not shown")
 	}
 	b.visit("retention", "/retention", "Retention")
-	b.visit("metrics", "/metrics?year=2026", "Request metrics")
+	b.visit("metrics", "/reports/requests?year=2026", "Request metrics")
 	b.visit("users", "/users", "Users")
 	b.visit("not-found", "/requests/req_00000000000000000000000000000000", "Not found")
 

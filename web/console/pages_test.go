@@ -366,20 +366,20 @@ func TestRetentionPage(t *testing.T) {
 
 func TestMetricsPage(t *testing.T) {
 	b := setup(t, storetest.SQLite())
-	res, body := b.do(authz.RoleAuditor, http.MethodGet, "/metrics?year=2025", nil)
-	if res.StatusCode != http.StatusOK || !strings.Contains(body, "<td>ccpa</td><td>4</td><td>2</td><td>1</td><td>1</td>") || !strings.Contains(body, `href="/metrics.csv?year=2025"`) {
+	res, body := b.do(authz.RoleAuditor, http.MethodGet, "/reports/requests?year=2025", nil)
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, "<td>ccpa</td><td>4</td><td>2</td><td>1</td><td>1</td>") || !strings.Contains(body, `href="/reports/requests.csv?year=2025"`) {
 		t.Fatalf("metrics: %d", res.StatusCode)
 	}
-	res, csv := b.do(authz.RoleAuditor, http.MethodGet, "/metrics.csv?year=2025", nil)
+	res, csv := b.do(authz.RoleAuditor, http.MethodGet, "/reports/requests.csv?year=2025", nil)
 	if res.StatusCode != http.StatusOK || csv != "year,type,jurisdiction,received,complied_in_whole,complied_in_part,denied,denied_by_reason,mean_days,median_days\n2025,erasure,ccpa,4,2,1,1,unverifiable: 1,12.5,11.0\n" {
 		t.Fatalf("csv: %d %q", res.StatusCode, csv)
 	}
-	res, js := b.do(authz.RoleAuditor, http.MethodGet, "/metrics.json", nil)
+	res, js := b.do(authz.RoleAuditor, http.MethodGet, "/reports/requests.json", nil)
 	if res.StatusCode != http.StatusOK || !strings.Contains(js, `"year": 2026`) {
 		t.Fatalf("json: %d %s", res.StatusCode, js)
 	}
 	for _, y := range []string{"1999", "2028", "twenty"} {
-		if res, _ := b.do(authz.RoleAuditor, http.MethodGet, "/metrics?year="+y, nil); res.StatusCode != http.StatusUnprocessableEntity {
+		if res, _ := b.do(authz.RoleAuditor, http.MethodGet, "/reports/requests?year="+y, nil); res.StatusCode != http.StatusUnprocessableEntity {
 			t.Errorf("year %s: %d", y, res.StatusCode)
 		}
 	}

@@ -23,7 +23,9 @@ var (
 )
 
 // Route patterns the pages link or post to; the table below is the only
-// place each is bound to a handler and its roles.
+// place each is bound to a handler and its roles. The server keeps /metrics
+// (Prometheus), /healthz, /readyz and the webhook for itself: the request
+// metrics report lives under /reports/.
 const (
 	routeDashboard  = "GET /{$}"
 	routeList       = "GET /requests"
@@ -45,9 +47,9 @@ const (
 	routeRetention  = "GET /retention"
 	routeHoldAdd    = "POST /retention/holds"
 	routeHoldFree   = "POST /retention/holds/{id}/release"
-	routeMetrics    = "GET /metrics"
-	routeMetricsCSV = "GET /metrics.csv"
-	routeMetricsJS  = "GET /metrics.json"
+	routeMetrics    = "GET /reports/requests"
+	routeMetricsCSV = "GET /reports/requests.csv"
+	routeMetricsJS  = "GET /reports/requests.json"
 	routeUsers      = "GET /users"
 	routeUserAdd    = "POST /users"
 	routeUserOff    = "POST /users/{id}/disable"

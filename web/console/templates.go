@@ -123,7 +123,7 @@ func (h *Handler) base(r *http.Request, title, current string) base {
 		{"New request", "/requests/new", routeNewForm},
 		{"Audit trail", "/audit", routeAudit},
 		{"Retention", "/retention", routeRetention},
-		{"Metrics", "/metrics", routeMetrics},
+		{"Metrics", "/reports/requests", routeMetrics},
 		{"Users", "/users", routeUsers},
 	} {
 		if h.allowed(p.Role, n.route) {
