@@ -130,7 +130,7 @@ func New(o Options) (*Handler, error) {
 	if h.assets, err = loadAssets(); err != nil {
 		return nil, err
 	}
-	if h.views, err = parseViews(h.assets); err != nil {
+	if h.views, err = parseViews(templateFS, h.assets); err != nil {
 		return nil, err
 	}
 	h.routes = h.table()

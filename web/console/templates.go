@@ -39,7 +39,7 @@ type views struct {
 
 // parseViews parses each page with the layout. A file in templates/ that no
 // view uses is an error too, so a page cannot be added and forgotten.
-func parseViews(assets *assetSet) (*views, error) {
+func parseViews(fsys fs.FS, assets *assetSet) (*views, error) {
 	funcs := template.FuncMap{
 		"date":     fmtDate,
 		"datetime": fmtDateTime,
@@ -55,7 +55,7 @@ func parseViews(assets *assetSet) (*views, error) {
 		}
 		used = append(used, name)
 		var t *template.Template
-		t, err = template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name)
+		t, err = template.New(name).Funcs(funcs).ParseFS(fsys, "templates/layout.html", "templates/"+name)
 		if err == nil && t.Lookup("main") == nil {
 			err = fmt.Errorf("template %s defines no \"main\" block", name)
 		}
@@ -77,7 +77,7 @@ func parseViews(assets *assetSet) (*views, error) {
 	if err != nil {
 		return nil, err
 	}
-	files, err := fs.Glob(templateFS, "templates/*.html")
+	files, err := fs.Glob(fsys, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
