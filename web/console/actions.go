@@ -46,30 +46,33 @@ func (h *Handler) change(w http.ResponseWriter, r *http.Request, done string, ru
 	redirect(w, r, "/requests/"+req.ID, done)
 }
 
-// verify records that the requester's identity was verified, then queues the
-// request for the workers.
+// verify records that the requester's identity was verified; the request is
+// then queued for the workers, or (an erasure filed through the console)
+// waits for a privacy officer's approval.
 func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
 	h.change(w, r, "verified", func(ctx context.Context, id string) (store.Request, error) {
 		method := strings.TrimSpace(r.PostFormValue("method"))
+		if method == "" {
+			return store.Request{}, fmt.Errorf("%w: say how the identity was verified", errInput)
+		}
 		if err := h.checkReason(audit.ActionRequestVerified, "verified by "+method); err != nil {
 			return store.Request{}, err
 		}
-		req, err := h.dsarFor(r).Verify(ctx, id, method)
-		if err != nil {
-			return req, err
+		req, err := h.DSAR.Verify(ctx, id, method)
+		if err == nil && req.State == store.StateVerified {
+			h.enqueue(r, req.ID)
 		}
-		h.enqueue(r, req.ID)
-		return req, nil
+		return req, err
 	})
 }
 
 // enqueue queues a verified request; a failure is logged (a worker queues
 // every verified request when it starts), not shown as the action's failure.
 func (h *Handler) enqueue(r *http.Request, id string) {
-	if h.Enqueue == nil {
+	if h.DSAR.Enqueue == nil {
 		return
 	}
-	if err := h.Enqueue(r.Context(), id); err != nil {
+	if err := h.DSAR.Enqueue(r.Context(), id); err != nil {
 		h.Logger.Warn("console: request verified but not queued; a worker queues it on start", "request_id", id, "err", err)
 	}
 }
@@ -93,63 +96,61 @@ func (h *Handler) extend(w http.ResponseWriter, r *http.Request) {
 			}
 			by = n
 		}
-		return h.dsarFor(r).Extend(ctx, id, by, reason)
+		return h.DSAR.Extend(ctx, id, by, reason)
 	})
 }
 
 // deny ends the request with its legal basis.
 func (h *Handler) deny(w http.ResponseWriter, r *http.Request) {
 	h.change(w, r, "denied", func(ctx context.Context, id string) (store.Request, error) {
-		return h.dsarFor(r).Deny(ctx, id, strings.TrimSpace(r.PostFormValue("reason")))
+		return h.DSAR.Deny(ctx, id, strings.TrimSpace(r.PostFormValue("reason")))
 	})
 }
 
 // cancel withdraws a request that has not started.
 func (h *Handler) cancel(w http.ResponseWriter, r *http.Request) {
 	h.change(w, r, "cancelled", func(ctx context.Context, id string) (store.Request, error) {
-		return h.dsarFor(r).Cancel(ctx, id)
+		return h.DSAR.Cancel(ctx, id)
 	})
 }
 
-// approve records a privacy officer's approval of an erasure (the workflow
-// refuses the officer who filed it).
+// approve approves an erasure waiting for a second person (four eyes); the
+// workflow refuses the one who filed it (403) and queues the request.
 func (h *Handler) approve(w http.ResponseWriter, r *http.Request) {
-	if h.Approve == nil {
-		h.fail(w, r, http.StatusNotFound, "Not available", "This installation has no approval step for erasures.")
-		return
-	}
-	h.change(w, r, "approved", h.Approve)
+	h.change(w, r, "approved", h.DSAR.Approve)
 }
 
-// addNote adds a note to the request.
-func (h *Handler) addNote(w http.ResponseWriter, r *http.Request) {
-	if h.Notes == nil {
-		h.fail(w, r, http.StatusNotFound, "Not available", "Notes are not available in this installation yet.")
-		return
-	}
-	h.change(w, r, "noted", func(ctx context.Context, id string) (store.Request, error) {
-		text := strings.TrimSpace(r.PostFormValue("text"))
-		if text == "" {
-			return store.Request{}, fmt.Errorf("%w: the note is empty", errInput)
+// reject sends an erasure waiting for approval back to received, with the
+// reason in the audit trail.
+func (h *Handler) reject(w http.ResponseWriter, r *http.Request) {
+	h.change(w, r, "rejected", func(ctx context.Context, id string) (store.Request, error) {
+		reason := strings.TrimSpace(r.PostFormValue("reason"))
+		if reason == "" {
+			return store.Request{}, fmt.Errorf("%w: say why the erasure is not approved", errInput)
 		}
-		if err := h.Notes.AddNote(ctx, id, text); err != nil {
+		return h.DSAR.Reject(ctx, id, reason)
+	})
+}
+
+// addNote adds a note to the request (encrypted; its author is the user).
+func (h *Handler) addNote(w http.ResponseWriter, r *http.Request) {
+	h.change(w, r, "noted", func(ctx context.Context, id string) (store.Request, error) {
+		if _, err := h.DSAR.AddNote(ctx, id, r.PostFormValue("text")); err != nil {
 			return store.Request{}, err
 		}
 		return store.Request{ID: id}, nil
 	})
 }
 
-// assign changes who works the request.
+// assign changes who works the request: a user id ("u_…" or "user:u_…"), or
+// nobody when empty.
 func (h *Handler) assign(w http.ResponseWriter, r *http.Request) {
-	if h.Notes == nil {
-		h.fail(w, r, http.StatusNotFound, "Not available", "Assigning requests is not available in this installation yet.")
-		return
-	}
 	h.change(w, r, "assigned", func(ctx context.Context, id string) (store.Request, error) {
-		if err := h.Notes.Assign(ctx, id, strings.TrimSpace(r.PostFormValue("user_id"))); err != nil {
-			return store.Request{}, err
+		to := strings.TrimSpace(r.PostFormValue("user_id"))
+		if to != "" && !strings.HasPrefix(to, "user:") {
+			to = "user:" + to
 		}
-		return store.Request{ID: id}, nil
+		return h.DSAR.Assign(ctx, id, to)
 	})
 }
 

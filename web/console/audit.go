@@ -1,24 +1,11 @@
 package console
 
 import (
-	"context"
-	"io"
 	"net/http"
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/audit"
 )
-
-// AuditTrail is what the console reads of the audit trail.
-type AuditTrail interface {
-	// Verify walks the whole chain and its checkpoints.
-	Verify(ctx context.Context) (audit.Report, error)
-	// Export writes the chain as JSON lines with the signing keys (the
-	// format of `audit export`).
-	Export(ctx context.Context, w io.Writer) error
-	// Timeline returns the records of one request, oldest first.
-	Timeline(ctx context.Context, requestID string) ([]audit.Record, error)
-}
 
 // auditPage is audit.html: the trail's verification and its export.
 type auditPage struct {

@@ -28,46 +28,41 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 	"time"
 
+	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/authz"
 	"github.com/intercom-privacy/intercom-privacy/dsar"
+	"github.com/intercom-privacy/intercom-privacy/metrics"
 	"github.com/intercom-privacy/intercom-privacy/retention"
+	"github.com/intercom-privacy/intercom-privacy/server"
 	"github.com/intercom-privacy/intercom-privacy/store"
+	"github.com/intercom-privacy/intercom-privacy/web/httpx"
 )
 
-// Options are the services the console calls. DSAR, Store, Retention and
-// Audit are required; the others may be nil, and the pages that need them
-// say the feature is not available.
+// Options are the services the console calls. DSAR, Retention and Audit are
+// required; Users may be nil, and the users page then says the feature is not
+// available.
 type Options struct {
-	// DSAR files and changes requests; its Actor is replaced, per request,
-	// by the signed-in user's (authz.Principal.Actor).
+	// DSAR files, shows and changes requests. It acts as the request
+	// context's authz.Principal ("user:<id>" in the audit trail).
 	DSAR *dsar.Service
-	// Store is read for what dsar does not show (steps, blobs, notices); the
-	// console never writes to it directly (every write needs its audit
-	// record, which the workflows write).
-	Store store.Store
-	// Retention lists runs, previews the next and keeps legal holds; its
-	// Actor is replaced per request like DSAR's.
+	// Retention lists runs, previews the next and keeps legal holds (it too
+	// acts as the context's Principal).
 	Retention *retention.Runner
 	// Policy is the retention policy in force.
 	Policy retention.Policy
-	// Audit verifies and exports the audit trail and reads a request's
-	// timeline.
+	// Audit verifies and exports the audit trail.
 	Audit AuditTrail
-	// Enqueue queues a verified request for the workers (nil: requests are
-	// filed and verified, and a worker queues them on start).
-	Enqueue func(ctx context.Context, requestID string) error
-	// Approve records a privacy officer's approval of an erasure (four eyes);
-	// nil while the workflow has none, and the page offers no approval.
-	Approve func(ctx context.Context, requestID string) (store.Request, error)
-	// Notes keeps a request's notes and assignee (nil: not available).
-	Notes NoteBook
-	// Metrics produces the yearly request metrics (nil: not available).
-	Metrics MetricsSource
+	// Metrics computes the yearly requests report (package metrics); nil:
+	// not available.
+	Metrics func(ctx context.Context, year int) (metrics.Report, error)
 	// Users lists, adds and disables console users (nil: not available).
 	Users UserDirectory
+	// Denied records a refused attempt on a route that audits refusals
+	// (approving, downloading a package, ...); nil: an access.denied audit
+	// record through DSAR's store and chain.
+	Denied httpx.Denied
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	// Logger is the project's redacting logger (discarding when nil).
@@ -82,24 +77,10 @@ type Handler struct {
 	Options
 	views  *views
 	assets *assetSet
-	routes []Route
+	routes []httpx.Route
 	mux    *http.ServeMux
 	served http.Handler
 }
-
-// Route is one row of the console's route table: a ServeMux pattern
-// ("GET /requests/{id}"), the roles allowed, and the handler.
-type Route struct {
-	Pattern string
-	Roles   []authz.Role
-	Handler http.HandlerFunc
-}
-
-// Method and Path split the pattern.
-func (r Route) Method() string { m, _, _ := strings.Cut(r.Pattern, " "); return m }
-
-// Path is the pattern's path part.
-func (r Route) Path() string { _, p, _ := strings.Cut(r.Pattern, " "); return p }
 
 // ErrConfig is returned by New for missing services or a route table that
 // does not hold together.
@@ -112,8 +93,6 @@ func New(o Options) (*Handler, error) {
 	switch {
 	case o.DSAR == nil:
 		return nil, fmt.Errorf("%w: DSAR is required", ErrConfig)
-	case o.Store == nil:
-		return nil, fmt.Errorf("%w: Store is required", ErrConfig)
 	case o.Retention == nil:
 		return nil, fmt.Errorf("%w: Retention is required", ErrConfig)
 	case o.Audit == nil:
@@ -126,6 +105,9 @@ func New(o Options) (*Handler, error) {
 		o.SignInPath = "/sign-in"
 	}
 	h := &Handler{Options: o}
+	if h.Denied == nil {
+		h.Denied = h.recordDenied
+	}
 	var err error
 	if h.assets, err = loadAssets(); err != nil {
 		return nil, err
@@ -136,21 +118,8 @@ func New(o Options) (*Handler, error) {
 	h.routes = h.table()
 	h.mux = http.NewServeMux()
 	h.mux.Handle("GET "+assetPrefix+"{name}", http.HandlerFunc(h.asset))
-	seen := map[string]bool{}
-	for _, rt := range h.routes {
-		if len(rt.Roles) == 0 {
-			return nil, fmt.Errorf("%w: route %q has no role", ErrConfig, rt.Pattern)
-		}
-		for _, role := range rt.Roles {
-			if !role.Valid() {
-				return nil, fmt.Errorf("%w: route %q names unknown role %q", ErrConfig, rt.Pattern, role)
-			}
-		}
-		if seen[rt.Pattern] {
-			return nil, fmt.Errorf("%w: route %q registered twice", ErrConfig, rt.Pattern)
-		}
-		seen[rt.Pattern] = true
-		h.mux.Handle(rt.Pattern, h.requireRole(rt))
+	if err := httpx.Register(h.mux, h.routes, h.Denied, server.SetRoute); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	h.mux.Handle("/", http.HandlerFunc(h.notFound))
 	cop := http.NewCrossOriginProtection()
@@ -158,12 +127,12 @@ func New(o Options) (*Handler, error) {
 		h.fail(w, r, http.StatusForbidden, "Cross-site request refused",
 			"This form was sent from another site, so nothing was changed. Open the console and submit it from there.")
 	}))
-	h.served = securityHeaders(cop.Handler(h.mux))
+	h.served = securityHeaders(cop.Handler(h.gate(h.mux)))
 	return h, nil
 }
 
 // Routes returns the route table (a copy).
-func (h *Handler) Routes() []Route { return slices.Clone(h.routes) }
+func (h *Handler) Routes() []httpx.Route { return slices.Clone(h.routes) }
 
 // Handler returns the console with its security headers and cross-origin
 // protection. Mount it behind the authentication middleware.
@@ -172,29 +141,54 @@ func (h *Handler) Handler() http.Handler { return h.served }
 // ServeHTTP serves h.Handler().
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.served.ServeHTTP(w, r) }
 
-// requireRole lets a request through to rt's handler only with a principal
-// whose role rt names. Signed out: a page redirects to the sign-in page, any
-// other request gets 401. Wrong role: 403 (logged with the user id, never an
-// email).
-func (h *Handler) requireRole(rt Route) http.Handler {
+// gate answers, as pages, for the route the request is for: signed out, a
+// page redirects to the sign-in page and any other request gets 401; a role
+// the route does not name gets 403 (recorded through Denied where the route
+// audits refusals). httpx.RequireRole, which Register wraps every route in,
+// checks again behind it; it answers in problem+json, which a browser should
+// never need to show.
+func (h *Handler) gate(next http.Handler) http.Handler {
+	byPattern := map[string]httpx.Route{}
+	for _, rt := range h.routes {
+		byPattern[rt.Pattern] = rt
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, ok := authz.PrincipalFrom(r.Context())
+		_, pattern := h.mux.Handler(r)
+		rt, ok := byPattern[pattern]
 		if !ok {
-			if r.Method == http.MethodGet || r.Method == http.MethodHead {
-				http.Redirect(w, r, h.SignInPath+"?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
-				return
-			}
-			h.fail(w, r, http.StatusUnauthorized, "Sign in first", "Your session has ended. Sign in again; nothing was changed.")
+			next.ServeHTTP(w, r)
 			return
 		}
-		if !p.Has(rt.Roles...) {
+		p, signedIn := authz.PrincipalFrom(r.Context())
+		switch {
+		case !signedIn && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+			http.Redirect(w, r, h.SignInPath+"?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		case !signedIn:
+			h.fail(w, r, http.StatusUnauthorized, "Sign in first", "Your session has ended. Sign in again; nothing was changed.")
+		case !p.Has(rt.Roles...):
+			if rt.AuditDenied {
+				h.Denied(r.Context(), p, rt.Pattern)
+			}
 			h.Logger.Warn("console: role refused", "user_id", p.UserID, "role", string(p.Role), "route", rt.Pattern)
 			h.fail(w, r, http.StatusForbidden, "Not allowed",
 				"Your role ("+roleName(p.Role)+") may not do this. Ask an administrator if you need it.")
-			return
+		default:
+			next.ServeHTTP(w, r)
 		}
-		rt.Handler(w, r)
 	})
+}
+
+// recordDenied writes a refused attempt as an access.denied audit record:
+// who (the user id), which route (its pattern, never the path).
+func (h *Handler) recordDenied(ctx context.Context, p authz.Principal, pattern string) {
+	err := h.DSAR.Store.InTx(context.WithoutCancel(ctx), func(tx store.Tx) error {
+		_, err := h.DSAR.Chain.Append(ctx, tx, audit.Record{Actor: p.Actor(), Action: audit.ActionAccessDenied,
+			Outcome: audit.OutcomeFailure, Reason: "role " + string(p.Role) + " refused: " + pattern})
+		return err
+	})
+	if err != nil {
+		h.Logger.Warn("console: recording a refused attempt failed", "route", pattern, "err", err)
+	}
 }
 
 // allowed reports whether role may use the route with pattern.
@@ -220,27 +214,14 @@ func principal(r *http.Request) authz.Principal {
 	return p
 }
 
-// dsarFor returns the dsar service acting as the request's principal, so that
-// its audit records name the user ("user:<id>").
-func (h *Handler) dsarFor(r *http.Request) *dsar.Service {
-	s := *h.DSAR
-	s.Actor = authz.ActorFrom(r.Context(), h.DSAR.Actor)
-	return &s
-}
-
-// retentionFor returns the retention runner acting as the request's principal.
-func (h *Handler) retentionFor(r *http.Request) *retention.Runner {
-	rr := *h.Retention
-	rr.Actor = authz.ActorFrom(r.Context(), h.Retention.Actor)
-	return &rr
-}
-
 // notFound answers a path no route matches.
 func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
 	h.fail(w, r, http.StatusNotFound, "Page not found", "There is no page at this address.")
 }
 
-// securityHeaders sets the headers every console answer carries: a strict
+// securityHeaders sets the headers every console answer carries. They are
+// httpx.SecurityHeaders' with a stricter policy: the console has no script
+// at all, so none is allowed (httpx allows the server's own). A strict
 // Content-Security-Policy (no inline script or style, nothing from another
 // origin, no framing), no MIME sniffing, no referrer, and no caching of pages
 // that may show personal data (assets override it).

@@ -16,9 +16,7 @@ import (
 type dashboardPage struct {
 	base
 	Overdue, DueSoon, Unverified, Paused, AwaitingApproval []requestRow
-	// ApprovalAvailable is false while the workflow has no four-eyes step.
-	ApprovalAvailable bool
-	Counts            []stateCount
+	Counts                                                 []stateCount
 	// Capped is set when there were more open requests than the dashboard
 	// reads (the lists then show the earliest due).
 	Capped bool
@@ -46,9 +44,9 @@ type stateCount struct {
 // dashboardCap bounds how many open requests the dashboard reads.
 const dashboardCap = 1000
 
-var openStates = []store.RequestState{store.StateReceived, store.StateVerified, store.StateInProgress}
+var openStates = []store.RequestState{store.StateReceived, store.StateAwaitingApproval, store.StateVerified, store.StateInProgress}
 
-var allStates = []store.RequestState{store.StateReceived, store.StateVerified, store.StateInProgress,
+var allStates = []store.RequestState{store.StateReceived, store.StateAwaitingApproval, store.StateVerified, store.StateInProgress,
 	store.StateCompleted, store.StateDenied, store.StateCancelled}
 
 // dashboard lists the open requests a privacy team must act on, earliest due
@@ -62,7 +60,7 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) {
 		h.failErr(w, r, err)
 		return
 	}
-	p := &dashboardPage{base: h.base(r, "Dashboard", routeDashboard), ApprovalAvailable: h.Approve != nil}
+	p := &dashboardPage{base: h.base(r, "Dashboard", routeDashboard)}
 	if len(open) > dashboardCap {
 		p.Capped, open = true, open[:dashboardCap]
 	}
@@ -75,8 +73,11 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) {
 		case effectiveDue(l.Request).Sub(now) <= 7*24*time.Hour:
 			p.DueSoon = append(p.DueSoon, row)
 		}
-		if l.State == store.StateReceived {
+		switch l.State {
+		case store.StateReceived:
 			p.Unverified = append(p.Unverified, row)
+		case store.StateAwaitingApproval:
+			p.AwaitingApproval = append(p.AwaitingApproval, row)
 		}
 		if l.State == store.StateInProgress {
 			pause, paused, err := h.DSAR.Paused(ctx, l.ID)
@@ -103,7 +104,7 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) {
 
 // countState counts the requests in state st, up to countCap.
 func (h *Handler) countState(r *http.Request, st store.RequestState) (int, bool, error) {
-	rs, err := h.Store.ListRequests(r.Context(), store.RequestFilter{States: []store.RequestState{st}, Limit: countCap + 1})
+	rs, err := h.DSAR.Store.ListRequests(r.Context(), store.RequestFilter{States: []store.RequestState{st}, Limit: countCap + 1})
 	if err != nil {
 		return 0, false, err
 	}

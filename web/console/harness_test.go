@@ -64,18 +64,17 @@ func withTestAuth(next http.Handler) http.Handler {
 
 // bundle is one console on a sandbox and a fresh database.
 type bundle struct {
-	t       *testing.T
-	ws      *apptest.Workspace
-	app     *app.App
-	h       *Handler
-	srv     http.Handler
-	metrics *fakeMetrics
-	users   *fakeUsers
+	t     testing.TB
+	ws    *apptest.Workspace
+	app   *app.App
+	h     *Handler
+	srv   http.Handler
+	users *fakeUsers
 }
 
 // setup builds a console on backend b with the fixed clock, fake metrics and
 // users, and the test authentication.
-func setup(t *testing.T, b storetest.Backend) *bundle {
+func setup(t testing.TB, b storetest.Backend) *bundle {
 	t.Helper()
 	ws := apptest.New(t, b, apptest.Options{Now: func() time.Time { return testNow }})
 	a := ws.Open("server")
@@ -83,9 +82,8 @@ func setup(t *testing.T, b storetest.Backend) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o.Enqueue = nil // the tests run requests themselves
-	bd := &bundle{t: t, ws: ws, app: a, metrics: &fakeMetrics{}, users: &fakeUsers{}}
-	o.Metrics, o.Users = bd.metrics, bd.users
+	bd := &bundle{t: t, ws: ws, app: a, users: &fakeUsers{}}
+	o.Users = bd.users
 	h, err := New(o)
 	if err != nil {
 		t.Fatal(err)
@@ -94,9 +92,15 @@ func setup(t *testing.T, b storetest.Backend) *bundle {
 	return bd
 }
 
-// do sends a request as role ("" for signed out) and returns the response
-// and its body.
+// do sends a request as role ("" for signed out), user id "u_<role>", and
+// returns the response and its body.
 func (b *bundle) do(role authz.Role, method, target string, form url.Values) (*http.Response, string) {
+	b.t.Helper()
+	return b.doAs(role, "u_"+string(role), method, target, form)
+}
+
+// doAs is do as a given user id.
+func (b *bundle) doAs(role authz.Role, user, method, target string, form url.Values) (*http.Response, string) {
 	b.t.Helper()
 	var body io.Reader
 	if form != nil {
@@ -107,7 +111,7 @@ func (b *bundle) do(role authz.Role, method, target string, form url.Values) (*h
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	if role != "" {
-		req.AddCookie(&http.Cookie{Name: testPrincipalCookie, Value: string(role) + ":u_" + string(role)})
+		req.AddCookie(&http.Cookie{Name: testPrincipalCookie, Value: string(role) + ":" + user})
 	}
 	rec := httptest.NewRecorder()
 	b.srv.ServeHTTP(rec, req)
@@ -134,14 +138,6 @@ func (b *bundle) verify(id string) store.Request {
 		b.t.Fatal(err)
 	}
 	return r
-}
-
-type fakeMetrics struct{ years []int }
-
-func (f *fakeMetrics) RequestMetrics(_ context.Context, year int) (MetricsReport, error) {
-	f.years = append(f.years, year)
-	return MetricsReport{Year: year, Rows: []MetricsRow{{Type: "erasure", Jurisdiction: "ccpa", Received: 4, CompliedWhole: 2, CompliedPart: 1,
-		Denied: 1, DeniedByReason: map[string]int{"unverifiable": 1}, MeanDays: 12.5, MedianDays: 11}}}, nil
 }
 
 type fakeUsers struct {

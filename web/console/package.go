@@ -11,7 +11,7 @@ import (
 // trail. The zip is decrypted and checked before the first byte is sent.
 func (h *Handler) downloadPackage(w http.ResponseWriter, r *http.Request) {
 	var buf bytes.Buffer
-	_, err := h.dsarFor(r).WritePackage(r.Context(), r.PathValue("id"), &buf)
+	_, err := h.DSAR.WritePackage(r.Context(), r.PathValue("id"), &buf)
 	if err != nil {
 		h.failErr(w, r, err)
 		return

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/authz"
@@ -31,10 +32,10 @@ func section(t *testing.T, body, id string) string {
 	return rest
 }
 
-// actions returns the audit records of a request.
-func actionsOf(t *testing.T, b *bundle, id string) []audit.Record {
+// actionsOf returns the audit records of a request.
+func actionsOf(t *testing.T, b *bundle, id string) []dsar.Event {
 	t.Helper()
-	recs, err := b.h.Audit.Timeline(context.Background(), id)
+	recs, err := b.app.DSAR.Timeline(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +79,7 @@ func TestDashboardByDueDate(t *testing.T) {
 			t.Error("the overdue request does not say how late it is")
 		}
 		counts := section(t, body, "counts")
-		for _, want := range []string{`state=received">received</a>: 1`, `state=verified">verified</a>: 3`, `state=completed">completed</a>: 0`} {
+		for _, want := range []string{`state=received">received</a>: 1`, `state=verified">verified</a>: 3`, `state=completed">completed</a>: 0`, `state=awaiting_approval">awaiting_approval</a>: 0`} {
 			if !strings.Contains(counts, want) {
 				t.Errorf("counts lack %q: %s", want, counts)
 			}
@@ -193,7 +194,7 @@ func TestRequestPageByRole(t *testing.T) {
 		}
 		recs := actionsOf(t, b, r.ID)
 		last := recs[len(recs)-1]
-		if last.Action != audit.ActionAccessPackageDownloaded || last.Actor != "user:u_privacy_officer" {
+		if last.Action != string(audit.ActionAccessPackageDownloaded) || last.Actor != "user:u_privacy_officer" {
 			t.Fatalf("the download was recorded as %s by %s", last.Action, last.Actor)
 		}
 		if res, _ := b.do(authz.RoleAgent, http.MethodGet, "/requests/"+r.ID+"/package", nil); res.StatusCode != http.StatusForbidden {
@@ -234,28 +235,88 @@ func TestHostileDataEscaped(t *testing.T) {
 	}
 }
 
+// fileForm posts the new-request form as role/user and returns the id of the
+// request it shows.
+func fileForm(t *testing.T, b *bundle, role authz.Role, user string, form url.Values) (id, done string) {
+	t.Helper()
+	res, body := b.doAs(role, user, http.MethodPost, "/requests", form)
+	loc := res.Header.Get("Location")
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/requests/req_") {
+		t.Fatalf("file: %d %q %.300s", res.StatusCode, loc, body)
+	}
+	u, _ := url.Parse(loc)
+	return strings.TrimPrefix(u.Path, "/requests/"), u.Query().Get("done")
+}
+
+// TestFileAndWorkThroughForms files requests through the form and works them
+// through the page's forms: four eyes on an erasure, extension, denial,
+// verification; each change recorded under the user who made it.
 func TestFileAndWorkThroughForms(t *testing.T) {
 	forBackends(t, func(t *testing.T, b *bundle) {
-		res, _ := b.do(authz.RoleAgent, http.MethodPost, "/requests", url.Values{"type": {"erasure"}, "jurisdiction": {"ccpa"},
-			"channel": {"web_form"}, "email": {"filed@example.com"}, "verified_by": {"reply from the account address"}, "received_at": {"2026-03-09"}})
-		loc := res.Header.Get("Location")
-		if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/requests/req_") {
-			t.Fatalf("file: %d %q", res.StatusCode, loc)
-		}
-		id := strings.TrimPrefix(strings.Split(loc, "?")[0], "/requests/")
-		r, err := b.app.DSAR.Get(context.Background(), id)
-		if err != nil || r.State != store.StateVerified || r.Type != store.RequestErasure || r.Jurisdiction != "ccpa" || !r.ReceivedAt.Equal(testNow.AddDate(0, 0, -1).Truncate(24*60*60*1e9)) {
-			t.Fatalf("filed %+v, %v", r, err)
+		ctx := context.Background()
+		form := url.Values{"type": {"erasure"}, "jurisdiction": {"ccpa"}, "channel": {"web_form"}, "email": {"filed@example.com"},
+			"verified_by": {"reply from the account address"}, "received_at": {"2026-03-09"}}
+		id, done := fileForm(t, b, authz.RoleAgent, "u_agent", form)
+		r, err := b.app.DSAR.Get(ctx, id)
+		if err != nil || r.State != store.StateAwaitingApproval || r.Type != store.RequestErasure || r.Jurisdiction != "ccpa" ||
+			!r.ReceivedAt.Equal(time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC)) || done != "filed_for_approval" {
+			t.Fatalf("filed %s %s %s %v (%s), %v", r.State, r.Type, r.Jurisdiction, r.ReceivedAt, done, err)
 		}
 		recs := actionsOf(t, b, id)
-		if len(recs) != 2 || recs[0].Actor != "user:u_agent" || recs[1].Action != audit.ActionRequestVerified || recs[1].Actor != "user:u_agent" {
+		if len(recs) != 2 || recs[0].Actor != "user:u_agent" || recs[1].Action != string(audit.ActionRequestVerified) || recs[1].Actor != "user:u_agent" {
 			t.Fatalf("records %+v", recs)
 		}
-		_, page := b.do(authz.RoleAgent, http.MethodGet, loc, nil)
-		if !strings.Contains(page, html.EscapeString(doneMessages["filed"])) {
-			t.Error("no confirmation after filing")
+		_, page := b.doAs(authz.RoleAgent, "u_agent", http.MethodGet, "/requests/"+id+"?done="+done, nil)
+		if !strings.Contains(page, html.EscapeString(doneMessages[done])) || strings.Contains(page, `action="/requests/`+id+`/approve"`) {
+			t.Error("no confirmation after filing, or the agent is offered the approval")
 		}
+		// Four eyes: the agent may not approve (refused and recorded); an
+		// officer who filed an erasure may not approve it; another may.
+		if res, _ := b.doAs(authz.RoleAgent, "u_agent", http.MethodPost, "/requests/"+id+"/approve", url.Values{}); res.StatusCode != http.StatusForbidden {
+			t.Fatalf("agent approves: %d", res.StatusCode)
+		}
+		denied := false
+		for rec, err := range b.app.Store.Records(ctx, 1) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec.Action == string(audit.ActionAccessDenied) {
+				d, _ := audit.DecodeBody(rec.Body)
+				denied = d.Actor == "user:u_agent" && strings.Contains(d.Reason, "POST /requests/{id}/approve")
+			}
+		}
+		if !denied {
+			t.Error("the refused approval is not in the audit trail")
+		}
+		own, _ := fileForm(t, b, authz.RolePrivacyOfficer, "u_po1", url.Values{"type": {"erasure"}, "jurisdiction": {"gdpr"},
+			"channel": {"email"}, "email": {"own@example.com"}, "verified_by": {"reply"}})
+		_, ownPage := b.doAs(authz.RolePrivacyOfficer, "u_po1", http.MethodGet, "/requests/"+own, nil)
+		if strings.Contains(ownPage, `action="/requests/`+own+`/approve"`) || !strings.Contains(ownPage, "You filed it") {
+			t.Error("the filer is offered the approval of her own erasure")
+		}
+		if res, body := b.doAs(authz.RolePrivacyOfficer, "u_po1", http.MethodPost, "/requests/"+own+"/approve", url.Values{}); res.StatusCode != http.StatusForbidden ||
+			!strings.Contains(body, "someone other than") {
+			t.Fatalf("self-approval: %d", res.StatusCode)
+		}
+		_, other := b.doAs(authz.RolePrivacyOfficer, "u_po2", http.MethodGet, "/requests/"+own, nil)
+		if !strings.Contains(other, `action="/requests/`+own+`/approve"`) {
+			t.Error("a second officer is not offered the approval")
+		}
+		if res, _ := b.doAs(authz.RolePrivacyOfficer, "u_po2", http.MethodPost, "/requests/"+own+"/approve", url.Values{}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("approve: %d", res.StatusCode)
+		}
+		if got, _ := b.app.DSAR.Get(ctx, own); got.State != store.StateVerified || got.ApprovedBy != "user:u_po2" {
+			t.Fatalf("approved: %s by %s", got.State, got.ApprovedBy)
+		}
+		if res, _ := b.doAs(authz.RolePrivacyOfficer, "u_po2", http.MethodPost, "/requests/"+id+"/reject", url.Values{"reason": {"identity proof too weak"}}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("reject: %d", res.StatusCode)
+		}
+		if got, _ := b.app.DSAR.Get(ctx, id); got.State != store.StateReceived {
+			t.Fatalf("rejected: %s", got.State)
+		}
+
 		// Refused forms say why and change nothing.
+		before, _ := b.app.Store.ListRequests(ctx, store.RequestFilter{})
 		for _, c := range []struct {
 			form url.Values
 			want string
@@ -264,36 +325,62 @@ func TestFileAndWorkThroughForms(t *testing.T) {
 			{url.Values{"type": {"access"}, "jurisdiction": {"gdpr"}, "channel": {"email"}, "email": {"a@example.com"}}, "how the requester"},
 			{url.Values{"type": {"access"}, "jurisdiction": {"gdpr"}, "channel": {"email"}, "email": {"a@example.com"}, "verified_by": {"x"}, "received_at": {"2027-01-01"}}, "in the future"},
 			{url.Values{"type": {"access"}, "jurisdiction": {"gdpr"}, "channel": {"email"}, "email": {"a@example.com"}, "verified_by": {"called +44 20 7946 0958"}}, "personal data"},
+			{url.Values{"type": {"erasure"}, "jurisdiction": {"gdpr"}, "channel": {"email"}, "email": {"own@example.com"}, "phone": {"+44 20 7946 0958"}, "verified_by": {"x"}}, "open request"},
 		} {
 			res, body := b.do(authz.RoleAgent, http.MethodPost, "/requests", c.form)
-			if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, c.want) {
-				t.Errorf("%v: %d, want 422 saying %q", c.form, res.StatusCode, c.want)
+			if res.StatusCode/100 != 4 || !strings.Contains(body, c.want) {
+				t.Errorf("%v: %d, want 4xx saying %q", c.form, res.StatusCode, c.want)
 			}
 		}
-		if rs, _ := b.app.Store.ListRequests(context.Background(), store.RequestFilter{}); len(rs) != 1 {
-			t.Fatalf("%d requests after refused forms", len(rs))
+		if after, _ := b.app.Store.ListRequests(ctx, store.RequestFilter{}); len(after) != len(before) {
+			t.Fatalf("%d requests after refused forms, %d before", len(after), len(before))
 		}
 
-		// Deny without a reason is refused; extend and deny go through.
-		if res, body := b.do(authz.RolePrivacyOfficer, http.MethodPost, "/requests/"+id+"/deny", url.Values{}); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "needs a reason") {
+		// An access request: extend once, deny with a reason, then nothing.
+		acc, done := fileForm(t, b, authz.RoleAgent, "u_agent", url.Values{"type": {"access"}, "jurisdiction": {"ccpa"},
+			"channel": {"email"}, "email": {"acc@example.com"}, "verified_by": {"reply"}})
+		if done != "filed" {
+			t.Fatalf("access filed with %q", done)
+		}
+		if res, body := b.do(authz.RolePrivacyOfficer, http.MethodPost, "/requests/"+acc+"/deny", url.Values{}); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "needs a reason") {
 			t.Fatalf("deny without reason: %d", res.StatusCode)
 		}
-		if res, _ := b.do(authz.RolePrivacyOfficer, http.MethodPost, "/requests/"+id+"/extend", url.Values{"reason": {"many systems to search"}, "by": {"45"}}); res.StatusCode != http.StatusSeeOther {
+		if res, _ := b.do(authz.RolePrivacyOfficer, http.MethodPost, "/requests/"+acc+"/extend", url.Values{"reason": {"many systems to search"}, "by": {"45"}}); res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("extend: %d", res.StatusCode)
 		}
-		if res, _ := b.do(authz.RolePrivacyOfficer, http.MethodPost, "/requests/"+id+"/extend", url.Values{"reason": {"again"}}); res.StatusCode != http.StatusUnprocessableEntity {
+		if res, _ := b.do(authz.RolePrivacyOfficer, http.MethodPost, "/requests/"+acc+"/extend", url.Values{"reason": {"again"}}); res.StatusCode != http.StatusConflict {
 			t.Fatalf("second extension: %d", res.StatusCode)
 		}
-		if res, _ := b.do(authz.RolePrivacyOfficer, http.MethodPost, "/requests/"+id+"/deny", url.Values{"reason": {"CCPA 7062 unverifiable"}}); res.StatusCode != http.StatusSeeOther {
+		if res, _ := b.do(authz.RolePrivacyOfficer, http.MethodPost, "/requests/"+acc+"/deny", url.Values{"reason": {"CCPA 7062 unverifiable"}}); res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("deny: %d", res.StatusCode)
 		}
-		if res, _ := b.do(authz.RolePrivacyOfficer, http.MethodPost, "/requests/"+id+"/cancel", url.Values{}); res.StatusCode != http.StatusConflict {
+		if res, _ := b.do(authz.RolePrivacyOfficer, http.MethodPost, "/requests/"+acc+"/cancel", url.Values{}); res.StatusCode != http.StatusConflict {
 			t.Fatalf("cancel a denied request: %d", res.StatusCode)
 		}
-		r, _ = b.app.DSAR.Get(context.Background(), id)
-		recs = actionsOf(t, b, id)
+		r, _ = b.app.DSAR.Get(ctx, acc)
+		recs = actionsOf(t, b, acc)
 		if r.State != store.StateDenied || r.ExtendedDueAt.IsZero() || recs[len(recs)-1].Actor != "user:u_privacy_officer" {
 			t.Fatalf("state %s, extended %v, last actor %s", r.State, r.ExtendedDueAt, recs[len(recs)-1].Actor)
+		}
+
+		// Notes and the assignee.
+		if res, _ := b.do(authz.RoleAgent, http.MethodPost, "/requests/"+id+"/notes", url.Values{"text": {"called back, <b>waiting</b> for ID"}}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("note: %d", res.StatusCode)
+		}
+		if res, _ := b.do(authz.RoleAgent, http.MethodPost, "/requests/"+id+"/assignee", url.Values{"user_id": {"u_agent"}}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("assign: %d", res.StatusCode)
+		}
+		_, page = b.do(authz.RoleAgent, http.MethodGet, "/requests/"+id, nil)
+		notes := section(t, page, "notes")
+		if !strings.Contains(notes, "called back, &lt;b&gt;waiting&lt;/b&gt; for ID") || !strings.Contains(notes, "user:u_agent") {
+			t.Errorf("notes section: %s", notes)
+		}
+		_, page = b.do(authz.RoleAuditor, http.MethodGet, "/requests/"+id, nil)
+		if strings.Contains(page, "called back") {
+			t.Error("an auditor reads the notes")
+		}
+		if _, list := b.do(authz.RoleAgent, http.MethodGet, "/requests?assignee=u_agent", nil); !strings.Contains(list, id) || strings.Contains(list, acc) {
+			t.Error("the assignee filter")
 		}
 
 		// Verify through the form.
@@ -301,7 +388,7 @@ func TestFileAndWorkThroughForms(t *testing.T) {
 		if res, _ := b.do(authz.RoleAgent, http.MethodPost, "/requests/"+fresh.ID+"/verify", url.Values{"method": {"signed letter"}}); res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("verify: %d", res.StatusCode)
 		}
-		if got, _ := b.app.DSAR.Get(context.Background(), fresh.ID); got.State != store.StateVerified {
+		if got, _ := b.app.DSAR.Get(ctx, fresh.ID); got.State != store.StateVerified {
 			t.Fatalf("verify left %s", got.State)
 		}
 		if res, _ := b.do(authz.RoleAgent, http.MethodPost, "/requests/"+fresh.ID+"/verify", url.Values{strings.Repeat("x", 70000): {"y"}}); res.StatusCode != http.StatusRequestEntityTooLarge {
@@ -358,33 +445,45 @@ func TestRetentionPage(t *testing.T) {
 			t.Fatal("the hold is still active")
 		}
 		recs := actionsOf(t, b, r.ID)
-		if last := recs[len(recs)-1]; last.Action != audit.ActionLegalHoldReleased || last.Actor != "user:u_privacy_officer" {
+		if last := recs[len(recs)-1]; last.Action != string(audit.ActionLegalHoldReleased) || last.Actor != "user:u_privacy_officer" {
 			t.Fatalf("last record %s by %s", last.Action, last.Actor)
 		}
 	})
 }
 
+// TestMetricsPage shows package metrics' report of requests with known
+// dates, and its CSV and JSON as metrics writes them.
 func TestMetricsPage(t *testing.T) {
 	b := setup(t, storetest.SQLite())
-	res, body := b.do(authz.RoleAuditor, http.MethodGet, "/reports/requests?year=2025", nil)
-	if res.StatusCode != http.StatusOK || !strings.Contains(body, "<td>ccpa</td><td>4</td><td>2</td><td>1</td><td>1</td>") || !strings.Contains(body, `href="/reports/requests.csv?year=2025"`) {
-		t.Fatalf("metrics: %d", res.StatusCode)
+	ctx := context.Background()
+	denied := b.file(store.RequestErasure, dsar.Identifiers{Emails: []string{"d@example.com"}}, testNow.AddDate(0, 0, -20))
+	if _, err := b.app.DSAR.Deny(ctx, denied.ID, "CCPA 7062 unverifiable"); err != nil {
+		t.Fatal(err)
 	}
-	res, csv := b.do(authz.RoleAuditor, http.MethodGet, "/reports/requests.csv?year=2025", nil)
-	if res.StatusCode != http.StatusOK || csv != "year,type,jurisdiction,received,complied_in_whole,complied_in_part,denied,denied_by_reason,mean_days,median_days\n2025,erasure,ccpa,4,2,1,1,unverifiable: 1,12.5,11.0\n" {
+	b.file(store.RequestErasure, dsar.Identifiers{Emails: []string{"o@example.com"}}, testNow.AddDate(0, 0, -2))
+	b.file(store.RequestAccess, dsar.Identifiers{Emails: []string{"old@example.com"}}, time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC))
+	res, body := b.do(authz.RoleAuditor, http.MethodGet, "/reports/requests?year=2026", nil)
+	row := regexp.MustCompile(`<td>erasure</td><td>gdpr</td><td>2</td><td>0</td><td>1</td>\s*<td>CCPA 7062 unverifiable: 1<br></td><td>0</td><td>1</td><td>20\.0</td><td>20\.0</td>`)
+	if res.StatusCode != http.StatusOK || !row.MatchString(body) || strings.Contains(body, "<td>access</td>") {
+		t.Fatalf("metrics: %d %s", res.StatusCode, body[strings.Index(body, "<table"):])
+	}
+	res, csv := b.do(authz.RoleAgent, http.MethodGet, "/reports/requests.csv?year=2026", nil)
+	want := "year,type,jurisdiction,received,complied_in_whole_or_part,denied,denied_by_reason,withdrawn,open,mean_days_to_respond,median_days_to_respond\n" +
+		"2026,erasure,gdpr,2,0,1,CCPA 7062 unverifiable: 1,0,1,20.0,20.0\n"
+	if res.StatusCode != http.StatusOK || csv != want || !strings.Contains(res.Header.Get("Content-Disposition"), "request-metrics-2026.csv") {
 		t.Fatalf("csv: %d %q", res.StatusCode, csv)
 	}
-	res, js := b.do(authz.RoleAuditor, http.MethodGet, "/reports/requests.json", nil)
-	if res.StatusCode != http.StatusOK || !strings.Contains(js, `"year": 2026`) {
+	res, js := b.do(authz.RoleAuditor, http.MethodGet, "/reports/requests.json?year=2025", nil)
+	if res.StatusCode != http.StatusOK || !strings.Contains(js, `"year": 2025`) || !strings.Contains(js, `"type": "access"`) {
 		t.Fatalf("json: %d %s", res.StatusCode, js)
 	}
-	for _, y := range []string{"1999", "2028", "twenty"} {
+	for _, y := range []string{"1999", "2027", "twenty"} {
 		if res, _ := b.do(authz.RoleAuditor, http.MethodGet, "/reports/requests?year="+y, nil); res.StatusCode != http.StatusUnprocessableEntity {
 			t.Errorf("year %s: %d", y, res.StatusCode)
 		}
-	}
-	if got := b.metrics.years; len(got) != 3 || got[0] != 2025 || got[2] != 2026 {
-		t.Fatalf("years asked %v", got)
+		if res, _ := b.do(authz.RoleAuditor, http.MethodGet, "/reports/requests.csv?year="+y, nil); res.StatusCode != http.StatusUnprocessableEntity {
+			t.Errorf("csv year %s: %d", y, res.StatusCode)
+		}
 	}
 }
 

@@ -42,6 +42,12 @@ type requestPage struct {
 	Recipients      []recipientRow
 	Notes           *notesView
 	Actions         actions
+	// FiledBy is the audit actor who filed the request; FiledByMe is set
+	// when that is the signed-in user. AwaitingApproval: an erasure waits
+	// for a second person (four eyes).
+	FiledBy          string
+	FiledByMe        bool
+	AwaitingApproval bool
 }
 
 // clockView is the request's two clocks: acknowledgement and answer.
@@ -101,11 +107,11 @@ type erasureView struct {
 
 type recipientRow struct{ Recipient, Method, State, ID string }
 
-// notesView is the request's notes and assignee (nil when the workflow keeps
-// none).
+// notesView is the request's notes and assignee (nil for the roles that do
+// not read notes).
 type notesView struct {
 	Assignee string
-	Items    []Note
+	Items    []dsar.Note
 	CanEdit  bool
 }
 
@@ -115,9 +121,6 @@ type actions struct {
 	Verify, Extend, Deny, Cancel, Approve bool
 }
 
-// rolesSeeingIdentifiers may read the identifiers a request was filed with.
-var rolesSeeingIdentifiers = []authz.Role{authz.RoleAdmin, authz.RolePrivacyOfficer, authz.RoleAgent}
-
 // requestPage shows one request.
 func (h *Handler) requestPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
@@ -126,10 +129,17 @@ func (h *Handler) requestPage(w http.ResponseWriter, r *http.Request) {
 		h.failErr(w, r, err)
 		return
 	}
-	role := principal(r).Role
+	v, err := h.DSAR.ShowRequest(ctx, req)
+	if err != nil {
+		h.failErr(w, r, err)
+		return
+	}
+	me := principal(r)
+	role := me.Role
 	p := &requestPage{base: h.base(r, "Request "+req.ID, routeRequest),
-		ID: req.ID, Type: typeLabel(req.Type), Channel: req.Channel, State: string(req.State),
-		Received: req.ReceivedAt, Completed: req.CompletedAt, DenialReason: req.DenialReason, Law: req.Jurisdiction}
+		ID: req.ID, Type: typeLabel(req.Type), Channel: req.Channel, State: strings.ReplaceAll(string(req.State), "_", " "),
+		Received: req.ReceivedAt, Completed: req.CompletedAt, DenialReason: req.DenialReason, Law: req.Jurisdiction,
+		FiledBy: req.FiledBy, Earlier: v.EarlierRequests}
 	if rules, err := deadline.RulesFor(deadline.Jurisdiction(req.Jurisdiction)); err == nil {
 		p.Law = rules.Name
 	}
@@ -137,7 +147,7 @@ func (h *Handler) requestPage(w http.ResponseWriter, r *http.Request) {
 		h.failErr(w, r, err)
 		return
 	}
-	if slices.Contains(rolesSeeingIdentifiers, role) {
+	if slices.Contains(workers, role) {
 		p.ShowIdentifiers = true
 		ids, err := h.DSAR.Identifiers(ctx, req)
 		switch {
@@ -150,56 +160,42 @@ func (h *Handler) requestPage(w http.ResponseWriter, r *http.Request) {
 			p.Identifiers = identifierRows(ids)
 		}
 	}
-	steps, err := h.Store.Steps(ctx, req.ID)
+	h.fillSteps(p, req, v.Steps, role)
+	if v.Paused != "" {
+		p.Paused = v.Paused + ": " + dsar.Pause{Reason: v.Paused}.Fix()
+	}
+	events, err := h.DSAR.Timeline(ctx, req.ID)
 	if err != nil {
 		h.failErr(w, r, err)
 		return
 	}
-	h.fillSteps(p, req, steps, role)
-	if pause, paused, err := h.DSAR.Paused(ctx, req.ID); err != nil {
-		h.failErr(w, r, err)
-		return
-	} else if paused {
-		p.Paused = pauseText(pause)
+	for _, e := range events {
+		p.Timeline = append(p.Timeline, timelineRow{Seq: e.Seq, Time: e.Time, Actor: e.Actor, Action: e.Action,
+			Outcome: e.Outcome, Reason: e.Reason, Counts: formatCounts(e.Counts)})
 	}
-	recs, err := h.Audit.Timeline(ctx, req.ID)
-	if err != nil {
-		h.failErr(w, r, err)
-		return
+	for _, n := range v.Notices {
+		p.Recipients = append(p.Recipients, recipientRow{Recipient: n.Recipient, Method: n.Method, State: n.State, ID: n.ID})
 	}
-	for _, rec := range recs {
-		p.Timeline = append(p.Timeline, timelineRow{Seq: rec.Seq, Time: rec.Time, Actor: rec.Actor, Action: string(rec.Action),
-			Outcome: string(rec.Outcome), Reason: cmpOr(rec.Reason, rec.DenialReason), Counts: formatCounts(rec.Counts)})
-	}
-	if earlier, err := h.DSAR.EarlierRequests(ctx, req); err == nil {
-		for _, e := range earlier {
-			p.Earlier = append(p.Earlier, e.ID)
-		}
-	}
-	notices, err := h.Store.NoticesByRequest(ctx, req.ID)
-	if err != nil {
-		h.failErr(w, r, err)
-		return
-	}
-	for _, n := range notices {
-		p.Recipients = append(p.Recipients, recipientRow{Recipient: n.Recipient, Method: string(n.Method), State: string(n.State), ID: n.ID})
-	}
-	if h.Notes != nil {
-		n, err := h.Notes.Notes(ctx, req.ID)
+	// Notes may name the person: the roles that see identifiers see them.
+	if slices.Contains(workers, role) {
+		notes, err := h.DSAR.Notes(ctx, req.ID)
 		if err != nil {
 			h.failErr(w, r, err)
 			return
 		}
-		p.Notes = &notesView{Assignee: n.Assignee, Items: n.Items, CanEdit: h.allowed(role, routeNote)}
+		p.Notes = &notesView{Assignee: req.Assignee, Items: notes, CanEdit: h.allowed(role, routeNote)}
 	}
 	open := !dsar.Finished(req.State)
+	waiting := req.State == store.StateAwaitingApproval
+	mine := req.FiledBy == me.Actor()
 	p.Actions = actions{
 		Verify:  req.State == store.StateReceived && h.allowed(role, routeVerify),
 		Extend:  open && !p.Clock.Extended && p.Clock.ExtendMax > 0 && h.allowed(role, routeExtend),
-		Deny:    open && h.allowed(role, routeDeny),
-		Cancel:  (req.State == store.StateReceived || req.State == store.StateVerified) && h.allowed(role, routeCancel),
-		Approve: open && h.Approve != nil && h.allowed(role, routeApprove),
+		Deny:    open && req.State != store.StateInProgress && h.allowed(role, routeDeny),
+		Cancel:  (req.State == store.StateReceived || req.State == store.StateVerified || waiting) && h.allowed(role, routeCancel),
+		Approve: waiting && !mine && h.allowed(role, routeApprove),
 	}
+	p.AwaitingApproval, p.FiledByMe = waiting, mine
 	render(h, w, r, http.StatusOK, h.views.request, p)
 }
 
@@ -225,8 +221,8 @@ func (h *Handler) fillClock(p *requestPage, req store.Request) error {
 // fillSteps lists the request's steps in plan order (bookkeeping rows
 // hidden), the contacts the resolve step matched and why, the package and the
 // erasure's evidence.
-func (h *Handler) fillSteps(p *requestPage, req store.Request, steps []store.Step, role authz.Role) {
-	byName := map[string]store.Step{}
+func (h *Handler) fillSteps(p *requestPage, req store.Request, steps []dsar.StepView, role authz.Role) {
+	byName := map[string]dsar.StepView{}
 	for _, s := range steps {
 		byName[s.Name] = s
 	}
@@ -234,10 +230,16 @@ func (h *Handler) fillSteps(p *requestPage, req store.Request, steps []store.Ste
 		s, ok := byName[name]
 		row := stepRow{Name: strings.ReplaceAll(name, "_", " "), State: "not started"}
 		if ok {
-			row.State, row.Attempts, row.Started, row.Finished = string(s.State), s.Attempts, s.StartedAt, s.FinishedAt
+			row.State, row.Attempts = s.State, s.Attempts
+			if s.StartedAt != nil {
+				row.Started = *s.StartedAt
+			}
+			if s.FinishedAt != nil {
+				row.Finished = *s.FinishedAt
+			}
 			row.Counts = detailCounts(s.Detail)
-			row.Completed = s.State == store.StepDone
-			row.Running = !row.Completed && !s.StartedAt.IsZero()
+			row.Completed = s.State == string(store.StepDone)
+			row.Running = !row.Completed && s.StartedAt != nil
 		}
 		p.Steps = append(p.Steps, row)
 	}

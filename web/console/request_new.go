@@ -1,6 +1,7 @@
 package console
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -15,8 +16,11 @@ import (
 // newRequestPage is request_new.html: the form that files a request.
 type newRequestPage struct {
 	base
-	Form                           newRequestForm
-	Problem                        string
+	Form    newRequestForm
+	Problem string
+	// Open is the open request of the same person and type that stopped
+	// this one (linked from the problem).
+	Open                           string
 	Types, Jurisdictions, Channels []option
 }
 
@@ -58,19 +62,27 @@ func (h *Handler) fileRequest(w http.ResponseWriter, r *http.Request) {
 		err = h.checkReason(audit.ActionRequestVerified, "verified by "+f.VerifiedBy)
 	}
 	var req store.Request
-	svc := h.dsarFor(r)
 	if err == nil {
-		req, err = svc.Submit(r.Context(), sub)
+		req, _, err = h.DSAR.File(r.Context(), dsar.Filing{Submission: sub, VerifiedBy: f.VerifiedBy})
 	}
-	if err == nil {
-		req, err = svc.Verify(r.Context(), req.ID, f.VerifiedBy)
-		if err != nil {
-			err = fmt.Errorf("request %s was filed but not verified; verify it on its page: %w", req.ID, err)
-		}
-	}
-	if err != nil {
+	var filed *dsar.FiledError
+	var open *dsar.OpenRequestError
+	switch {
+	case errors.As(err, &filed):
+		// Filed and kept; verifying or queueing failed. Its page says what
+		// state it is in (a worker queues verified requests on start).
+		h.Logger.Warn("console: request filed, a later stage failed", "request_id", filed.Request.ID, "stage", filed.Stage, "err", filed.Err)
+		redirect(w, r, "/requests/"+filed.Request.ID, "filed_"+filed.Stage+"_failed")
+		return
+	case errors.As(err, &open):
+		p := h.newRequestPage(r, f)
+		p.Problem = "This person already has an open request of this type, filed with other identifiers."
+		p.Open = open.Request.ID
+		render(h, w, r, http.StatusConflict, h.views.newRequest, p)
+		return
+	case err != nil:
 		status, _, msg := classify(err)
-		if status == http.StatusInternalServerError {
+		if status >= 500 {
 			h.failErr(w, r, err)
 			return
 		}
@@ -79,8 +91,11 @@ func (h *Handler) fileRequest(w http.ResponseWriter, r *http.Request) {
 		render(h, w, r, status, h.views.newRequest, p)
 		return
 	}
-	h.enqueue(r, req.ID)
-	redirect(w, r, "/requests/"+req.ID, "filed")
+	done := "filed"
+	if req.State == store.StateAwaitingApproval {
+		done = "filed_for_approval"
+	}
+	redirect(w, r, "/requests/"+req.ID, done)
 }
 
 // submission checks the form and builds the workflow's submission.

@@ -3,12 +3,12 @@ package console
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/deadline"
-	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/store"
 )
 
@@ -17,73 +17,83 @@ type listPage struct {
 	base
 	Filter listFilter
 	Rows   []requestRow
-	// More is set when the list stopped at listLimit.
-	More bool
+	// Next is the address of the next page ("" on the last).
+	Next string
 	// Searched is set when Rows are the result of an identifier search (the
 	// identifier is never shown back, nor put in an address).
 	Searched bool
 	// CanSearch: the role may search by identifier.
 	CanSearch bool
 	// Problem explains a filter value that was refused.
-	Problem                      string
-	States, Types, Jurisdictions []option
+	Problem                                  string
+	States, Types, Jurisdictions, IdentKinds []option
 }
 
 // listFilter is the filter form's values.
 type listFilter struct {
-	State, Type, Jurisdiction, DueBefore string
-	Overdue                              bool
+	State, Type, Jurisdiction, DueBefore, Assignee string
+	Overdue                                        bool
+	Cursor                                         string
 }
 
 type option struct{ Value, Label string }
 
 // listLimit is how many requests one list page shows.
-const listLimit = 200
+const listLimit = 100
 
 // requestList shows requests, earliest received first, filtered by state,
-// type, law, due date and whether overdue (GET, so a filtered list is a link).
+// type, law, due date, assignee and whether overdue (GET, so a filtered list
+// is a link), a page at a time (keyset cursor).
 func (h *Handler) requestList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := listFilter{State: q.Get("state"), Type: q.Get("type"), Jurisdiction: q.Get("jurisdiction"),
-		DueBefore: q.Get("due_before"), Overdue: q.Get("overdue") == "1"}
+		DueBefore: q.Get("due_before"), Overdue: q.Get("overdue") == "1", Assignee: strings.TrimSpace(q.Get("assignee")),
+		Cursor: q.Get("after")}
 	p := h.newListPage(r, f)
-	sf, none, err := f.storeFilter(h.now())
+	sf, err := f.storeFilter(h.now())
 	if err != nil {
-		p.Problem = err.Error()
-		render(h, w, r, http.StatusUnprocessableEntity, h.views.list, p)
+		status, _, msg := classify(err)
+		p.Problem = msg
+		render(h, w, r, status, h.views.list, p)
 		return
 	}
-	if !none {
-		ls, err := h.DSAR.List(r.Context(), sf)
-		if err != nil {
-			h.failErr(w, r, err)
-			return
-		}
-		h.fillRows(p, ls, f)
+	if err := h.fillRows(r, p, sf, f); err != nil {
+		h.failErr(w, r, err)
+		return
 	}
 	render(h, w, r, http.StatusOK, h.views.list, p)
 }
 
-// requestSearch finds the requests of the person an identifier names,
-// through the blind index (no plain identifier is stored or looked up). It
-// is a POST so that the identifier never appears in an address, a log line
-// or the browser's history.
+// identKinds are the kinds of identifier the search offers.
+var identKinds = []option{{"", "Email address (or guess)"}, {"email", "Email address"}, {"phone", "Phone number"},
+	{"external_id", "External id"}, {"contact_id", "Intercom contact id"}}
+
+// requestSearch finds the requests filed with an identifier, through its
+// blind index (no plain identifier is stored or looked up). It is a POST so
+// that the identifier never appears in an address, a log line or the
+// browser's history.
 func (h *Handler) requestSearch(w http.ResponseWriter, r *http.Request) {
+	if !h.readForm(w, r) {
+		return
+	}
 	p := h.newListPage(r, listFilter{})
 	p.Searched = true
-	ids, err := identifierOf(r.PostFormValue("identifier"))
+	kind := r.PostFormValue("kind")
+	if !slices.ContainsFunc(identKinds, func(o option) bool { return o.Value == kind }) {
+		kind = "?"
+	}
+	value := strings.TrimSpace(r.PostFormValue("identifier"))
+	if kind == "" && !strings.Contains(value, "@") {
+		kind = guessKind(value)
+	}
+	ref, err := h.DSAR.IdentifierRef(kind, value)
 	if err == nil {
-		var ref string
-		if ref, err = ids.SubjectRef(h.DSAR.Vault); err == nil {
-			var ls []dsar.Listed
-			if ls, err = h.DSAR.List(r.Context(), store.RequestFilter{SubjectRef: ref, Limit: listLimit + 1}); err == nil {
-				h.fillRows(p, ls, listFilter{})
-			}
-		}
+		err = h.fillRows(r, p, store.RequestFilter{IdentifierRef: ref}, listFilter{})
+		p.Next = "" // a search result is one page: narrow it with the filters
 	}
 	if err != nil {
 		status, _, msg := classify(err)
-		if status == http.StatusInternalServerError {
+		if status >= 500 {
 			h.failErr(w, r, err)
 			return
 		}
@@ -94,27 +104,19 @@ func (h *Handler) requestSearch(w http.ResponseWriter, r *http.Request) {
 	render(h, w, r, http.StatusOK, h.views.list, p)
 }
 
-// identifierOf reads a typed identifier: an email address (it has an @), a
-// phone number (digits, spaces and + - ( ) only), otherwise an external id.
-func identifierOf(s string) (dsar.Identifiers, error) {
-	s = strings.TrimSpace(s)
-	switch {
-	case s == "":
-		return dsar.Identifiers{}, fmt.Errorf("%w: type an email address, a phone number or an external id", errInput)
-	case len(s) > 320:
-		return dsar.Identifiers{}, fmt.Errorf("%w: the identifier is longer than any email address (320 characters)", errInput)
-	case strings.Contains(s, "@"):
-		return dsar.Identifiers{Emails: []string{s}}, nil
-	case strings.Trim(s, "+0123456789 -()") == "" && strings.ContainsAny(s, "0123456789"):
-		return dsar.Identifiers{Phones: []string{s}}, nil
-	default:
-		return dsar.Identifiers{ExternalIDs: []string{s}}, nil
+// guessKind reads an identifier typed without a kind and without an @: a
+// phone number when it is digits, spaces and + - ( ) only, else an external
+// id.
+func guessKind(s string) string {
+	if s != "" && strings.Trim(s, "+0123456789 -().") == "" && strings.ContainsAny(s, "0123456789") {
+		return "phone"
 	}
+	return "external_id"
 }
 
 func (h *Handler) newListPage(r *http.Request, f listFilter) *listPage {
 	p := &listPage{base: h.base(r, "Requests", routeList), Filter: f,
-		CanSearch: h.allowed(principal(r).Role, routeSearch)}
+		CanSearch: h.allowed(principal(r).Role, routeSearch), IdentKinds: identKinds}
 	p.States = []option{{"", "Any state"}}
 	for _, s := range allStates {
 		p.States = append(p.States, option{string(s), strings.ReplaceAll(string(s), "_", " ")})
@@ -140,61 +142,82 @@ func jurisdictionOptions() []option {
 	return out
 }
 
-// storeFilter checks the filter's values and builds the store's filter; none
-// is set when the filter cannot match anything (overdue and finished).
-func (f listFilter) storeFilter(now time.Time) (sf store.RequestFilter, none bool, err error) {
-	sf = store.RequestFilter{Limit: listLimit + 1}
+// storeFilter checks the filter's values and builds the store's filter.
+func (f listFilter) storeFilter(now time.Time) (store.RequestFilter, error) {
+	var sf store.RequestFilter
 	if f.State != "" {
 		st := store.RequestState(f.State)
 		if !slices.Contains(allStates, st) {
-			return sf, false, fmt.Errorf("%w: choose a state from the list", errInput)
+			return sf, fmt.Errorf("%w: choose a state from the list", errInput)
 		}
 		sf.States = []store.RequestState{st}
 	}
 	if f.Type != "" {
-		t := store.RequestType(f.Type)
 		if !slices.ContainsFunc(typeOptions, func(o option) bool { return o.Value == f.Type }) {
-			return sf, false, fmt.Errorf("%w: choose a type from the list", errInput)
+			return sf, fmt.Errorf("%w: choose a type from the list", errInput)
 		}
-		sf.Types = []store.RequestType{t}
+		sf.Types = []store.RequestType{store.RequestType(f.Type)}
 	}
 	if f.Jurisdiction != "" {
-		if _, err := deadline.ParseJurisdiction(f.Jurisdiction); err != nil {
-			return sf, false, fmt.Errorf("%w: choose a law from the list", errInput)
+		j, err := deadline.ParseJurisdiction(f.Jurisdiction)
+		if err != nil {
+			return sf, fmt.Errorf("%w: choose a law from the list", errInput)
 		}
+		sf.Jurisdictions = []string{string(j)}
 	}
 	if f.DueBefore != "" {
 		d, err := time.Parse("2006-01-02", f.DueBefore)
 		if err != nil {
-			return sf, false, fmt.Errorf("%w: write the due date as 2026-01-31", errInput)
+			return sf, fmt.Errorf("%w: write the due date as 2026-01-31", errInput)
 		}
 		sf.DueBefore = d.AddDate(0, 0, 1) // before the end of that day
 	}
 	if f.Overdue {
-		if sf.DueBefore.IsZero() || now.Before(sf.DueBefore) {
-			sf.DueBefore = now
-		}
-		if len(sf.States) == 0 {
-			sf.States = openStates
-		} else if dsar.Finished(sf.States[0]) {
-			return sf, true, nil // a finished request is never overdue
-		}
+		sf.OverdueAt = now
 	}
-	return sf, false, nil
+	if f.Assignee != "" {
+		a := f.Assignee
+		if !strings.HasPrefix(a, "user:") {
+			a = "user:" + a
+		}
+		sf.Assignee = a
+	}
+	if f.Cursor != "" {
+		c, err := store.ParseRequestCursor(f.Cursor)
+		if err != nil {
+			return sf, fmt.Errorf("%w: the page link is damaged; start again from the first page", errInput)
+		}
+		sf.After = &c
+	}
+	return sf, nil
 }
 
-// fillRows keeps the listed requests the filter's law keeps (the store's
-// filter has no law), up to listLimit.
-func (h *Handler) fillRows(p *listPage, ls []dsar.Listed, f listFilter) {
+// fillRows lists one page of the requests sf keeps, with the link to the
+// next page.
+func (h *Handler) fillRows(r *http.Request, p *listPage, sf store.RequestFilter, f listFilter) error {
+	sf.Limit = listLimit + 1
+	ls, err := h.DSAR.List(r.Context(), sf)
+	if err != nil {
+		return err
+	}
+	if len(ls) > listLimit {
+		ls = ls[:listLimit]
+		q := url.Values{}
+		for k, v := range map[string]string{"state": f.State, "type": f.Type, "jurisdiction": f.Jurisdiction,
+			"due_before": f.DueBefore, "assignee": f.Assignee} {
+			if v != "" {
+				q.Set(k, v)
+			}
+		}
+		if f.Overdue {
+			q.Set("overdue", "1")
+		}
+		q.Set("after", store.CursorAfter(ls[len(ls)-1].Request).Encode())
+		p.Next = "/requests?" + q.Encode()
+	}
 	now := h.now()
 	for _, l := range ls {
-		if f.Jurisdiction != "" && !strings.EqualFold(l.Jurisdiction, f.Jurisdiction) {
-			continue
-		}
-		if len(p.Rows) == listLimit {
-			p.More = true
-			break
-		}
 		p.Rows = append(p.Rows, h.row(l, now))
 	}
+	return nil
 }

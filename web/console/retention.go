@@ -98,7 +98,7 @@ func (h *Handler) addHold(w http.ResponseWriter, r *http.Request) {
 	}
 	f := holdForm{ContactID: strings.TrimSpace(r.PostFormValue("contact_id")), RequestID: strings.TrimSpace(r.PostFormValue("request_id")),
 		Reason: strings.TrimSpace(r.PostFormValue("reason"))}
-	_, err := h.retentionFor(r).AddHold(r.Context(), retention.HoldTarget{ContactID: f.ContactID, RequestID: f.RequestID}, f.Reason)
+	_, err := h.Retention.AddHold(r.Context(), retention.HoldTarget{ContactID: f.ContactID, RequestID: f.RequestID}, f.Reason)
 	if err != nil {
 		h.retentionProblem(w, r, f, err)
 		return
@@ -111,7 +111,7 @@ func (h *Handler) releaseHold(w http.ResponseWriter, r *http.Request) {
 	if !h.readForm(w, r) {
 		return
 	}
-	_, err := h.retentionFor(r).ReleaseHold(r.Context(), r.PathValue("id"), strings.TrimSpace(r.PostFormValue("reason")))
+	_, err := h.Retention.ReleaseHold(r.Context(), r.PathValue("id"), strings.TrimSpace(r.PostFormValue("reason")))
 	if err != nil {
 		h.retentionProblem(w, r, holdForm{}, err)
 		return

@@ -1,22 +1,25 @@
 package console
 
 import (
+	"net/http"
+
 	"github.com/intercom-privacy/intercom-privacy/authz"
+	"github.com/intercom-privacy/intercom-privacy/web/httpx"
 )
 
-// The role sets of the route table.
+// The role sets of the route table, the same as the API's for the same
+// action (web/api Routes).
 var (
 	// everyone signed in: the dashboard, the request list and pages (an
-	// auditor sees them without decrypted identifiers), retention.
-	everyone = []authz.Role{authz.RoleAdmin, authz.RolePrivacyOfficer, authz.RoleAgent, authz.RoleAuditor}
-	// workers file and work requests.
+	// auditor sees them without identifiers or notes), the metrics report.
+	everyone = authz.Roles
+	// workers file and work requests, and read identifiers and notes.
 	workers = []authz.Role{authz.RoleAdmin, authz.RolePrivacyOfficer, authz.RoleAgent}
-	// officers download packages and keep legal holds.
+	// officers approve erasures (never their own: the workflow refuses the
+	// filer), download packages and keep legal holds; an administrator works
+	// requests like a privacy officer.
 	officers = []authz.Role{authz.RoleAdmin, authz.RolePrivacyOfficer}
-	// approvers approve an erasure filed by someone else (four eyes): a
-	// privacy officer, and only one.
-	approvers = []authz.Role{authz.RolePrivacyOfficer}
-	// readers check: the audit trail, its verification and export, metrics.
+	// readers check: the audit trail, its verification and export, retention.
 	readers = []authz.Role{authz.RoleAdmin, authz.RolePrivacyOfficer, authz.RoleAuditor}
 	// admins manage users.
 	admins = []authz.Role{authz.RoleAdmin}
@@ -38,6 +41,7 @@ const (
 	routeDeny       = "POST /requests/{id}/deny"
 	routeCancel     = "POST /requests/{id}/cancel"
 	routeApprove    = "POST /requests/{id}/approve"
+	routeReject     = "POST /requests/{id}/reject"
 	routeNote       = "POST /requests/{id}/notes"
 	routeAssign     = "POST /requests/{id}/assignee"
 	routePackage    = "GET /requests/{id}/package"
@@ -55,35 +59,44 @@ const (
 	routeUserOff    = "POST /users/{id}/disable"
 )
 
-// table is the console's route table: every route, its roles, its handler.
-// New refuses a row without a role; the tests walk it for every role.
-func (h *Handler) table() []Route {
-	return []Route{
-		{routeDashboard, everyone, h.dashboard},
-		{routeList, everyone, h.requestList},
-		{routeSearch, workers, h.requestSearch},
-		{routeNewForm, workers, h.newRequestForm},
-		{routeFile, workers, h.fileRequest},
-		{routeRequest, everyone, h.requestPage},
-		{routeVerify, workers, h.verify},
-		{routeExtend, workers, h.extend},
-		{routeDeny, workers, h.deny},
-		{routeCancel, workers, h.cancel},
-		{routeApprove, approvers, h.approve},
-		{routeNote, workers, h.addNote},
-		{routeAssign, workers, h.assign},
-		{routePackage, officers, h.downloadPackage},
-		{routeAudit, readers, h.auditPage},
-		{routeVerifyLog, readers, h.auditVerify},
-		{routeExportLog, readers, h.auditExport},
-		{routeRetention, everyone, h.retentionPage},
-		{routeHoldAdd, officers, h.addHold},
-		{routeHoldFree, officers, h.releaseHold},
-		{routeMetrics, readers, h.metricsPage},
-		{routeMetricsCSV, readers, h.metricsCSV},
-		{routeMetricsJS, readers, h.metricsJSON},
-		{routeUsers, admins, h.usersPage},
-		{routeUserAdd, admins, h.addUser},
-		{routeUserOff, admins, h.disableUser},
+// table is the console's route table (web/httpx rows): every route, its
+// roles, its handler; AuditDenied where a refused attempt is recorded in the
+// audit trail. httpx.Register refuses a row without a role; the tests walk
+// the table for every role.
+func (h *Handler) table() []httpx.Route {
+	row := func(pattern string, roles []authz.Role, f http.HandlerFunc) httpx.Route {
+		return httpx.Route{Pattern: pattern, Roles: roles, Handler: f}
+	}
+	audited := func(pattern string, roles []authz.Role, f http.HandlerFunc) httpx.Route {
+		return httpx.Route{Pattern: pattern, Roles: roles, Handler: f, AuditDenied: true}
+	}
+	return []httpx.Route{
+		row(routeDashboard, everyone, h.dashboard),
+		row(routeList, everyone, h.requestList),
+		audited(routeSearch, workers, h.requestSearch),
+		row(routeNewForm, workers, h.newRequestForm),
+		row(routeFile, workers, h.fileRequest),
+		row(routeRequest, everyone, h.requestPage),
+		row(routeVerify, workers, h.verify),
+		row(routeExtend, workers, h.extend),
+		row(routeDeny, workers, h.deny),
+		row(routeCancel, workers, h.cancel),
+		audited(routeApprove, officers, h.approve),
+		audited(routeReject, officers, h.reject),
+		row(routeNote, workers, h.addNote),
+		row(routeAssign, workers, h.assign),
+		audited(routePackage, officers, h.downloadPackage),
+		row(routeAudit, readers, h.auditPage),
+		row(routeVerifyLog, readers, h.auditVerify),
+		audited(routeExportLog, readers, h.auditExport),
+		row(routeRetention, readers, h.retentionPage),
+		audited(routeHoldAdd, officers, h.addHold),
+		audited(routeHoldFree, officers, h.releaseHold),
+		row(routeMetrics, everyone, h.metricsPage),
+		row(routeMetricsCSV, everyone, h.metricsCSV),
+		row(routeMetricsJS, everyone, h.metricsJSON),
+		row(routeUsers, admins, h.usersPage),
+		audited(routeUserAdd, admins, h.addUser),
+		audited(routeUserOff, admins, h.disableUser),
 	}
 }

@@ -46,6 +46,12 @@ func parseViews(fsys fs.FS, assets *assetSet) (*views, error) {
 		"role":     roleName,
 		"count":    func(n int64) string { return strconv.FormatInt(n, 10) },
 		"asset":    func(name string) string { return assets.url[name] },
+		"days": func(d *float64) string {
+			if d == nil {
+				return "–"
+			}
+			return strconv.FormatFloat(*d, 'f', 1, 64)
+		},
 	}
 	used := []string{"layout.html"}
 	var err error
@@ -136,18 +142,22 @@ func (h *Handler) base(r *http.Request, title, current string) base {
 // doneMessages are the confirmations a redirect after a form post may ask
 // for (?done=key); anything else shows nothing.
 var doneMessages = map[string]string{
-	"filed":     "The request was filed and its requester's identity recorded as verified.",
-	"verified":  "The requester's identity is recorded as verified; the request is queued for the workers.",
-	"extended":  "The deadline was extended. Tell the person why.",
-	"denied":    "The request was denied with its legal basis.",
-	"cancelled": "The request was cancelled.",
-	"approved":  "The erasure is approved; the workers run it.",
-	"noted":     "The note was added.",
-	"assigned":  "The assignee was changed.",
-	"held":      "The legal hold is in force.",
-	"released":  "The legal hold was released.",
-	"user":      "The user was added.",
-	"disabled":  "The user was disabled and signed out.",
+	"filed":                "The request was filed, its requester's identity recorded as verified, and queued for the workers.",
+	"filed_for_approval":   "The erasure was filed and its requester's identity recorded as verified; it now waits for a privacy officer other than you to approve it.",
+	"filed_verify_failed":  "The request was filed, but recording the verification failed: verify it below.",
+	"filed_enqueue_failed": "The request was filed and verified, but queueing it failed; a worker queues it when it starts.",
+	"rejected":             "The erasure was not approved; it is back to received, with your reason in the audit trail.",
+	"verified":             "The requester's identity is recorded as verified.",
+	"extended":             "The deadline was extended. Tell the person why.",
+	"denied":               "The request was denied with its legal basis.",
+	"cancelled":            "The request was cancelled.",
+	"approved":             "The erasure is approved and queued; the workers run it.",
+	"noted":                "The note was added.",
+	"assigned":             "The assignee was changed.",
+	"held":                 "The legal hold is in force.",
+	"released":             "The legal hold was released.",
+	"user":                 "The user was added.",
+	"disabled":             "The user was disabled and signed out.",
 }
 
 // roleName is a role as people read it.
