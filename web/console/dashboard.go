@@ -6,7 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/intercom-privacy/intercom-privacy/deadline"
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/store"
 )
@@ -15,11 +14,16 @@ import (
 // the counts per state.
 type dashboardPage struct {
 	base
-	Overdue, DueSoon, Unverified, Paused, AwaitingApproval []requestRow
+	Overdue, DueSoon, Unverified, Paused, AwaitingApproval dashList
 	Counts                                                 []stateCount
-	// Capped is set when there were more open requests than the dashboard
-	// reads (the lists then show the earliest due).
-	Capped bool
+}
+
+// dashList is one list of the dashboard: at most sectionCap rows, earliest
+// due first, and the filtered list that shows them all when there are more.
+type dashList struct {
+	Rows []requestRow
+	// More links to the full list when the section stopped at sectionCap.
+	More string
 }
 
 // requestRow is one request in a list: ids, dates and state, never an
@@ -36,13 +40,12 @@ type requestRow struct {
 
 type stateCount struct {
 	State string
-	N     int
-	// More is set when N is a lower bound (the count stopped at the cap).
-	More bool
+	N     int64
 }
 
-// dashboardCap bounds how many open requests the dashboard reads.
-const dashboardCap = 1000
+// sectionCap bounds each list of the dashboard: each is one query of at
+// most sectionCap+1 rows on an indexed filter, whatever the store holds.
+const sectionCap = 200
 
 var openStates = []store.RequestState{store.StateReceived, store.StateAwaitingApproval, store.StateVerified, store.StateInProgress}
 
@@ -52,70 +55,72 @@ var allStates = []store.RequestState{store.StateReceived, store.StateAwaitingApp
 // dashboard lists the open requests a privacy team must act on, earliest due
 // first: overdue, due within 7 days, waiting for identity verification,
 // paused (and why), awaiting approval; and the number of requests per state.
+// Each list is one bounded query on an indexed filter, and the counts one
+// grouped query, so the page costs the same with a hundred requests or a
+// hundred thousand.
 func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	now := h.now()
-	open, err := h.DSAR.List(ctx, store.RequestFilter{States: openStates, Limit: dashboardCap + 1})
+	p := &dashboardPage{base: h.base(r, "Dashboard", routeDashboard)}
+	var err error
+	list := func(f store.RequestFilter, more string, keep func(dsar.Listed) (bool, string)) dashList {
+		if err != nil {
+			return dashList{}
+		}
+		f.Limit = sectionCap + 1
+		var ls []dsar.Listed
+		if ls, err = h.DSAR.List(ctx, f); err != nil {
+			return dashList{}
+		}
+		var s dashList
+		if len(ls) > sectionCap {
+			ls, s.More = ls[:sectionCap], more
+		}
+		slices.SortStableFunc(ls, func(a, b dsar.Listed) int { return effectiveDue(a.Request).Compare(effectiveDue(b.Request)) })
+		for _, l := range ls {
+			ok, why := true, ""
+			if keep != nil {
+				ok, why = keep(l)
+			}
+			if ok {
+				row := h.row(l, now)
+				row.Why = why
+				s.Rows = append(s.Rows, row)
+			}
+		}
+		return s
+	}
+	p.Overdue = list(store.RequestFilter{OverdueAt: now}, "/requests?overdue=1", nil)
+	p.DueSoon = list(store.RequestFilter{States: openStates, DueBefore: now.Add(7 * 24 * time.Hour)},
+		"/requests?due_before="+now.Add(7*24*time.Hour).Format("2006-01-02"),
+		func(l dsar.Listed) (bool, string) { return !now.After(effectiveDue(l.Request)), "" })
+	p.Unverified = list(store.RequestFilter{States: []store.RequestState{store.StateReceived}}, "/requests?state=received", nil)
+	p.AwaitingApproval = list(store.RequestFilter{States: []store.RequestState{store.StateAwaitingApproval}}, "/requests?state=awaiting_approval", nil)
+	p.Paused = list(store.RequestFilter{States: []store.RequestState{store.StateInProgress}}, "/requests?state=in_progress",
+		func(l dsar.Listed) (bool, string) {
+			pause, paused, perr := h.DSAR.Paused(ctx, l.ID)
+			if perr != nil {
+				err = perr
+			}
+			if !paused {
+				return false, ""
+			}
+			return true, pauseText(pause)
+		})
 	if err != nil {
 		h.failErr(w, r, err)
 		return
 	}
-	p := &dashboardPage{base: h.base(r, "Dashboard", routeDashboard)}
-	if len(open) > dashboardCap {
-		p.Capped, open = true, open[:dashboardCap]
-	}
-	slices.SortStableFunc(open, func(a, b dsar.Listed) int { return effectiveDue(a.Request).Compare(effectiveDue(b.Request)) })
-	for _, l := range open {
-		row := h.row(l, now)
-		switch {
-		case l.Status.State == deadline.Overdue || row.Overdue:
-			p.Overdue = append(p.Overdue, row)
-		case effectiveDue(l.Request).Sub(now) <= 7*24*time.Hour:
-			p.DueSoon = append(p.DueSoon, row)
-		}
-		switch l.State {
-		case store.StateReceived:
-			p.Unverified = append(p.Unverified, row)
-		case store.StateAwaitingApproval:
-			p.AwaitingApproval = append(p.AwaitingApproval, row)
-		}
-		if l.State == store.StateInProgress {
-			pause, paused, err := h.DSAR.Paused(ctx, l.ID)
-			if err != nil {
-				h.failErr(w, r, err)
-				return
-			}
-			if paused {
-				row.Why = pauseText(pause)
-				p.Paused = append(p.Paused, row)
-			}
-		}
+	counts, err := h.DSAR.Store.CountRequestsByState(ctx)
+	if err != nil {
+		h.failErr(w, r, err)
+		return
 	}
 	for _, st := range allStates {
-		n, more, err := h.countState(r, st)
-		if err != nil {
-			h.failErr(w, r, err)
-			return
-		}
-		p.Counts = append(p.Counts, stateCount{State: string(st), N: n, More: more})
+		p.Counts = append(p.Counts, stateCount{State: string(st), N: counts[st]})
 	}
 	render(h, w, r, http.StatusOK, h.views.dashboard, p)
 }
-
-// countState counts the requests in state st, up to countCap.
-func (h *Handler) countState(r *http.Request, st store.RequestState) (int, bool, error) {
-	rs, err := h.DSAR.Store.ListRequests(r.Context(), store.RequestFilter{States: []store.RequestState{st}, Limit: countCap + 1})
-	if err != nil {
-		return 0, false, err
-	}
-	if len(rs) > countCap {
-		return countCap, true, nil
-	}
-	return len(rs), false, nil
-}
-
-// countCap bounds a count per state on the dashboard.
-const countCap = 10000
 
 // effectiveDue is the due date in force: the extended one if extended.
 func effectiveDue(r store.Request) time.Time { return cmp.Or(r.ExtendedDueAt, r.DueAt) }

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
@@ -530,5 +531,22 @@ func TestHeadersAndAssets(t *testing.T) {
 	}
 	if res, _ := b.do(authz.RoleAgent, http.MethodGet, "/nowhere", nil); res.StatusCode != http.StatusNotFound {
 		t.Fatalf("unknown page: %d", res.StatusCode)
+	}
+}
+
+// TestDashboardSectionsAreBounded: a list of the dashboard stops at its cap
+// and links to the full list.
+func TestDashboardSectionsAreBounded(t *testing.T) {
+	b := setup(t, storetest.SQLite())
+	for i := range sectionCap + 1 {
+		b.file(store.RequestAccess, dsar.Identifiers{ExternalIDs: []string{fmt.Sprintf("user-%d", i)}}, testNow.Add(-time.Duration(i)*time.Minute))
+	}
+	_, body := b.do(authz.RolePrivacyOfficer, http.MethodGet, "/", nil)
+	s := section(t, body, "unverified")
+	if n := strings.Count(s, `<td><a class="id" href="/requests/`); n != sectionCap || !strings.Contains(s, `href="/requests?state=received">see them all`) {
+		t.Fatalf("%d rows", n)
+	}
+	if !strings.Contains(section(t, body, "counts"), `received</a>: 201`) {
+		t.Fatal("the count is capped")
 	}
 }
