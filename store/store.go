@@ -52,11 +52,14 @@ type Ops interface {
 	Requests
 	Suppressions
 	LegalHolds
+	ObjectHolds
+	RequestRecords
 	RetentionRuns
 	ExportJobs
 	Retention
 	Purger
 	Notices
+	Limits
 }
 
 // Contacts is the cache of Intercom contacts and the sync cursors.
@@ -168,6 +171,25 @@ type Suppressions interface {
 	AddSuppression(ctx context.Context, s Suppression) (added bool, err error)
 	// Suppressed reports whether any of refs is on the suppression list.
 	Suppressed(ctx context.Context, refs ...[]byte) (bool, error)
+}
+
+// Limits keeps the processing limits (restrictions, objections) of people, by
+// blind index.
+type Limits interface {
+	// AddLimits inserts the limits not there yet (one per Kind, Ref and
+	// RequestID; CreatedAt set to now when zero) and returns how many it added.
+	AddLimits(ctx context.Context, ls []ProcessingLimit) (int, error)
+	// Limited reports whether any of refs is under an active limit of kind.
+	Limited(ctx context.Context, kind LimitKind, refs ...[]byte) (bool, error)
+	// ActiveLimits lists the active limits matching any of refs, or whose
+	// SubjectRef is subjectRef (when not ""), ordered by CreatedAt, RequestID.
+	ActiveLimits(ctx context.Context, subjectRef string, refs ...[]byte) ([]ProcessingLimit, error)
+	// ActiveLimitRefs returns the refs under any active limit (for a filter
+	// that checks many values, such as an export's rows).
+	ActiveLimitRefs(ctx context.Context) ([][]byte, error)
+	// LiftLimits ends the active limits of kind made by request requestID
+	// (LiftedAt at, LiftedBy liftedBy) and returns how many it ended.
+	LiftLimits(ctx context.Context, kind LimitKind, requestID, liftedBy string, at time.Time) (int64, error)
 }
 
 // LegalHolds keeps the holds that stop retention from deleting data.
