@@ -274,7 +274,7 @@ func (h *Handler) fillSteps(p *requestPage, req store.Request, steps []dsar.Step
 			p.Package = pv
 		}
 	}
-	if req.Type != store.RequestAccess && len(req.Outcome) > 0 {
+	if (req.Type == store.RequestErasure || req.Type == store.RequestAccessErasure) && len(req.Outcome) > 0 {
 		var o dsar.Outcome
 		if json.Unmarshal(req.Outcome, &o) == nil {
 			ev := &erasureView{Result: strings.ReplaceAll(o.Result, "_", " "), Systems: o.Systems, Counts: formatCounts(o.Counts),
@@ -317,7 +317,7 @@ func identifierRows(ids dsar.Identifiers) []identifierRow {
 }
 
 func typeLabel(t store.RequestType) string {
-	for _, o := range typeOptions {
+	for _, o := range allTypeOptions {
 		if o.Value == string(t) {
 			return o.Label
 		}
