@@ -550,3 +550,35 @@ func TestDashboardSectionsAreBounded(t *testing.T) {
 		t.Fatal("the count is capped")
 	}
 }
+
+// TestErasureThroughTheConsole: an agent files an erasure, a privacy officer
+// approves it, it runs against the sandbox to completion, and its page shows
+// the evidence, with the identifiers shredded.
+func TestErasureThroughTheConsole(t *testing.T) {
+	forBackends(t, func(t *testing.T, b *bundle) {
+		p := b.ws.Sandbox.SamplePerson()
+		id, _ := fileForm(t, b, authz.RoleAgent, "u_agent", url.Values{"type": {"erasure"}, "jurisdiction": {"gdpr"},
+			"channel": {"email"}, "email": {p.Email}, "verified_by": {"reply from the account address"}})
+		if res, _ := b.doAs(authz.RolePrivacyOfficer, "u_po", http.MethodPost, "/requests/"+id+"/approve", url.Values{}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("approve: %d", res.StatusCode)
+		}
+		if err := b.app.DSAR.Run(context.Background(), id); err != nil {
+			t.Fatal(err)
+		}
+		_, page := b.do(authz.RolePrivacyOfficer, http.MethodGet, "/requests/"+id, nil)
+		ev := section(t, page, "erasure")
+		if !strings.Contains(ev, "completed") || !strings.Contains(ev, "intercom") || !regexp.MustCompile(`class="id">[0-9a-f]{64}<`).MatchString(ev) {
+			t.Fatalf("erasure evidence: %s", ev)
+		}
+		if !strings.Contains(section(t, page, "ids"), "can no longer be read") || strings.Contains(strings.ToLower(page), strings.ToLower(p.Email)) {
+			t.Fatal("the identifiers are shown after the erasure")
+		}
+		_, audit := b.do(authz.RoleAuditor, http.MethodGet, "/requests/"+id, nil)
+		tl := section(t, audit, "timeline")
+		for _, want := range []string{"request.approved", "erasure.intercom_deleted", "erasure.verified", "request.completed", "user:u_po", "user:u_agent"} {
+			if !strings.Contains(tl, want) {
+				t.Errorf("the auditor's timeline lacks %s", want)
+			}
+		}
+	})
+}
