@@ -76,7 +76,7 @@ func TestServeMountsTheAPI(t *testing.T) {
 	if code, _ := page(true); code != 200 {
 		t.Errorf("console signed in: %d", code)
 	}
-	if code, loc := page(false); code != http.StatusSeeOther || loc != "/sign-in?next=%2Frequests" {
+	if code, loc := page(false); code != http.StatusSeeOther || loc != "/auth/signin?next=%2Frequests" {
 		t.Errorf("console anonymous: %d %q", code, loc)
 	}
 	if code := get(true); code != 200 {

@@ -204,7 +204,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	// Signed out, a page sends the browser to the sign-in page.
 	b.do(chromedp.Navigate(srv.URL+"/requests"), chromedp.WaitReady(chromedp.CSS("body")))
 	url := get(b, chromedp.Location())
-	if !strings.Contains(url, "/sign-in?next=%2Frequests") {
+	if !strings.Contains(url, "/auth/signin?next=%2Frequests") {
 		t.Fatalf("signed out: at %s", url)
 	}
 

@@ -67,9 +67,12 @@ type Options struct {
 	Now func() time.Time
 	// Logger is the project's redacting logger (discarding when nil).
 	Logger *slog.Logger
-	// SignInPath is where a signed-out browser is sent ("/sign-in" when
-	// empty); the page asked for is passed as ?next=.
+	// SignInPath is where a signed-out browser is sent (web/auth's sign-in,
+	// "/auth/signin", when empty); the page asked for is passed as ?next=.
 	SignInPath string
+	// SignOutPath is where the sign-out button posts ("/auth/signout" when
+	// empty).
+	SignOutPath string
 }
 
 // Handler serves the console. Build it with New.
@@ -102,7 +105,10 @@ func New(o Options) (*Handler, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.SignInPath == "" {
-		o.SignInPath = "/sign-in"
+		o.SignInPath = "/auth/signin"
+	}
+	if o.SignOutPath == "" {
+		o.SignOutPath = "/auth/signout"
 	}
 	h := &Handler{Options: o}
 	if h.Denied == nil {

@@ -47,7 +47,7 @@ func withTestAuth(next http.Handler) http.Handler {
 			w.Header().Set("Content-Type", "text/css")
 			_, _ = io.WriteString(w, ".faint { color: #eee; background: #fff; }")
 			return
-		case "/sign-in":
+		case "/auth/signin":
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			_, _ = io.WriteString(w, "sign-in page (test stand-in)")
 			return

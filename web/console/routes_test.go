@@ -52,7 +52,7 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 		res, _ := b.do("", method, path, form)
 		switch method {
 		case http.MethodGet:
-			if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/sign-in?next=") {
+			if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/auth/signin?next=") {
 				t.Errorf("%s signed out: %d %q, want 303 to the sign-in page", rt.Pattern, res.StatusCode, loc)
 			}
 		default:

@@ -112,6 +112,8 @@ type base struct {
 	Done string
 	// Stylesheet is the stylesheet's URL.
 	Stylesheet string
+	// SignOut is where the sign-out button posts.
+	SignOut string
 }
 
 type navItem struct {
@@ -122,7 +124,8 @@ type navItem struct {
 // base builds the layout's data for the page current (a route pattern).
 func (h *Handler) base(r *http.Request, title, current string) base {
 	p := principal(r)
-	b := base{Title: title, User: p, Stylesheet: h.assets.url["console.css"], Done: doneMessages[r.URL.Query().Get("done")]}
+	b := base{Title: title, User: p, Stylesheet: h.assets.url["console.css"], Done: doneMessages[r.URL.Query().Get("done")],
+		SignOut: h.SignOutPath}
 	for _, n := range []struct{ label, href, route string }{
 		{"Dashboard", "/", routeDashboard},
 		{"Requests", "/requests", routeList},
