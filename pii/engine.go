@@ -195,6 +195,7 @@ type scanner struct {
 	sep       [maxGroups]span // separator before each group (sep[0] unused)
 	idk       int8            // idKey of the current digit run: 0 unknown, 1 yes, 2 no
 	keyPhone  span            // the last value found as a phone by its key (keys.go)
+	digits    [48]byte        // the digits of the sub-run eval evaluates
 }
 
 func (s *scanner) emit(t Type, start, end int, conf float32, validator string) {
