@@ -43,12 +43,6 @@ var (
 
 func loadLexicon() {
 	m := make(map[string]uint8, 12500)
-	defer func() {
-		lexicon = newWordSet[uint8](len(m))
-		for w, v := range m {
-			lexicon.set(w, v)
-		}
-	}()
 	for _, f := range []struct {
 		path string
 		bit  uint8
@@ -71,6 +65,10 @@ func loadLexicon() {
 			panic("pii: embedded name lexicon unreadable: " + f.path)
 		}
 		fh.Close()
+	}
+	lexicon = newWordSet[uint8](len(m))
+	for w, v := range m {
+		lexicon.set(w, v)
 	}
 }
 

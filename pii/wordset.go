@@ -42,7 +42,7 @@ func (ws *wordSet[V]) mayHold(h uint64) bool {
 	return ws.bloom[b1>>6]&(1<<(b1&63)) != 0 && ws.bloom[b2>>6]&(1<<(b2&63)) != 0
 }
 
-// set adds w with value v, or ORs v in when merge is given.
+// set adds w with value v (replacing an earlier value of w).
 func (ws *wordSet[V]) set(w string, v V) {
 	h := wordHash([]byte(w), false)
 	b1, b2 := h&ws.mask, (h>>32)&ws.mask
