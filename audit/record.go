@@ -57,6 +57,12 @@ const (
 	// ActionScanNotePosted: an internal note telling the team why a message
 	// disappeared was posted (or its posting failed).
 	ActionScanNotePosted Action = "scan.note_posted"
+	// ActionScanRedactionProposed: a redaction was proposed for approval (the
+	// console's four-eyes rule); nothing is sent before it is approved.
+	ActionScanRedactionProposed Action = "scan.redaction_proposed"
+	// ActionScanRedactionDecided: a proposed redaction was approved or rejected
+	// (the outcome says which) by someone other than its proposer.
+	ActionScanRedactionDecided Action = "scan.redaction_decided"
 )
 
 var actions = []Action{
@@ -72,6 +78,7 @@ var actions = []Action{
 	ActionKeysInitialised, ActionKeysRotated, ActionStoreMigrated, ActionAuditExported,
 	ActionAuditPruned,
 	ActionScanRun, ActionScanRedactionIntended, ActionScanRedacted, ActionScanNotePosted,
+	ActionScanRedactionProposed, ActionScanRedactionDecided,
 }
 
 var actionSet = func() map[Action]struct{} {

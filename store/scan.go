@@ -54,7 +54,51 @@ type Scans interface {
 	// InsertScanNotification records a webhook notification the scan handled,
 	// unless its id was recorded before (inserted false).
 	InsertScanNotification(ctx context.Context, notificationID, topic, conversationID string, at time.Time) (inserted bool, err error)
+
+	// AcquireScanLease takes the lease name for holder until now+ttl, unless
+	// another holder's lease is live (its ExpiresAt after now); holder's own lease
+	// is renewed. It returns the lease as it stands after the call: the caller
+	// holds it when its Holder is holder. Two calls at once never both take it.
+	AcquireScanLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (ScanLease, error)
+	// RenewScanLease extends holder's lease to now+ttl; ErrNotFound when holder
+	// no longer holds it (it expired and another holder took it).
+	RenewScanLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) error
+	// ReleaseScanLease gives holder's lease up (nothing when holder does not
+	// hold it).
+	ReleaseScanLease(ctx context.Context, name, holder string) error
+	// GetScanLease returns the lease name (ErrNotFound when nobody took it or it
+	// was released).
+	GetScanLease(ctx context.Context, name string) (ScanLease, error)
+
+	// ProposeRedaction inserts r awaiting approval (Approval ApprovalProposed,
+	// state RedactionQueued) unless the part has a redaction already; inserted
+	// reports which.
+	ProposeRedaction(ctx context.Context, r Redaction) (inserted bool, err error)
+	// DecideRedaction records the approval or rejection of a proposed redaction
+	// by actor; ErrStateConflict when it is not awaiting a decision.
+	DecideRedaction(ctx context.Context, conversationID, partID string, approval Approval, actor string, at time.Time) error
+	// RedactionsAwaiting lists up to limit redactions with the given approval,
+	// oldest queued first.
+	RedactionsAwaiting(ctx context.Context, approval Approval, limit int) ([]Redaction, error)
 }
+
+// ScanLease is who may run one kind of scan work, and until when.
+type ScanLease struct {
+	Name, Holder                        string
+	AcquiredAt, HeartbeatAt, ExpiresAt time.Time
+}
+
+// Approval is where a redaction stands with the console's approval rule.
+type Approval string
+
+// Approvals. A redaction with ApprovalNone (queued by `scan redact` from the
+// command line, or by the continuous mode) needs none.
+const (
+	ApprovalNone     Approval = ""
+	ApprovalProposed Approval = "proposed"
+	ApprovalApproved Approval = "approved"
+	ApprovalRejected Approval = "rejected"
+)
 
 // ScanRunState is the state of a scan run.
 type ScanRunState string
@@ -216,4 +260,9 @@ type Redaction struct {
 	// NoteState is "" (no note wanted), "wanted", "intended", "posted",
 	// "unknown" or "failed".
 	NoteState string
+	// Approval is ApprovalNone unless the redaction was proposed for approval;
+	// ProposedBy and DecidedBy are actors (user:<id>), never names.
+	Approval              Approval
+	ProposedBy, DecidedBy string
+	DecidedAt             time.Time
 }
