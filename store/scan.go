@@ -84,7 +84,7 @@ type Scans interface {
 
 // ScanLease is who may run one kind of scan work, and until when.
 type ScanLease struct {
-	Name, Holder                        string
+	Name, Holder                       string
 	AcquiredAt, HeartbeatAt, ExpiresAt time.Time
 }
 
