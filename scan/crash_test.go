@@ -38,6 +38,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(envCrashChild) == "redact" {
 		os.Exit(crashChild())
 	}
+	if os.Getenv(envLeaseChild) == "scan" {
+		os.Exit(leaseChild())
+	}
 	os.Exit(m.Run())
 }
 
@@ -56,7 +59,9 @@ func crashChild() int {
 		return 3
 	}
 	defer a.Close()
-	r := &scan.Redactor{Store: a.Store, Intercom: a.Intercom, Chain: a.Chain, Actor: "cli", Backoff: 10 * time.Millisecond, RetryFor: 5 * time.Second}
+	// The same worker restarted: it takes its own lease back at once.
+	r := &scan.Redactor{Store: a.Store, Intercom: a.Intercom, Chain: a.Chain, Actor: "cli", Backoff: 10 * time.Millisecond, RetryFor: 5 * time.Second,
+		Lease: scan.LeaseOptions{Holder: "crash-child"}}
 	for attempt := 0; attempt < 20; attempt++ {
 		if _, err = r.Run(ctx, scan.RedactOptions{Types: []pii.Type{pii.TypeCard}, Yes: true}); err == nil {
 			return 0

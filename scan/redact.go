@@ -42,6 +42,10 @@ type Redactor struct {
 	Backoff time.Duration
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Lease says who holds the redact lease while Run works (one run at a
+	// time across processes; see LeaseRedact). Redact, which the continuous
+	// mode calls, takes none.
+	Lease LeaseOptions
 
 	group     *groupcommit.Committer // lives as long as the Redactor
 	groupOnce sync.Once
@@ -89,6 +93,9 @@ func (r *Redactor) log() *slog.Logger { return loggerOf(r.Logger) }
 // that was not redacted yet (parts a killed run left intended first). It stops
 // at the first part that cannot be settled (a missing permission, or Intercom
 // failing past RetryFor); what it did stays recorded and the next run goes on.
+// A run that sends holds the redact lease: Run fails with a
+// *RunInProgressError when another process's run holds it (a dry run takes
+// none).
 func (r *Redactor) Run(ctx context.Context, opts RedactOptions) (RedactResult, error) {
 	res := RedactResult{DryRun: opts.DryRun, Counts: map[store.RedactionState]int{}}
 	sc, err := scansOf(r.Store)
@@ -104,6 +111,19 @@ func (r *Redactor) Run(ctx context.Context, opts RedactOptions) (RedactResult, e
 	}
 	if len(types) == 0 {
 		return res, fmt.Errorf("%w: no type to redact", ErrInvalidOptions)
+	}
+	var lease *held
+	if !opts.DryRun {
+		if r.Intercom == nil {
+			return res, fmt.Errorf("%w: no Intercom client", ErrInvalidOptions)
+		}
+		// The lease is taken before the targets are read, so a second run
+		// cannot pick the same parts.
+		ctx, lease, err = hold(ctx, sc, LeaseRedact, r.Lease, r.now, r.log())
+		if err != nil {
+			return res, err
+		}
+		defer lease.release(ctx)
 	}
 	targets, err := sc.RedactionTargets(ctx, typeNames(types), opts.AuthorRoles)
 	if err != nil {
@@ -121,15 +141,12 @@ func (r *Redactor) Run(ctx context.Context, opts RedactOptions) (RedactResult, e
 	if opts.DryRun {
 		return res, nil
 	}
-	if r.Intercom == nil {
-		return res, fmt.Errorf("%w: no Intercom client", ErrInvalidOptions)
-	}
 	for _, t := range targets {
 		t.Origin = "scan"
 		x, err := r.Redact(ctx, t)
 		if err != nil {
 			res.Remaining += len(targets) - sumCounts(res.Counts)
-			return res, err
+			return res, lease.lost(ctx, err)
 		}
 		res.Counts[x.State]++
 		if opts.OnPart != nil {

@@ -52,6 +52,9 @@ type Scanner struct {
 	Parallelism int
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Lease says who holds the scan lease while a run works (one run at a
+	// time across processes; see LeaseScan).
+	Lease LeaseOptions
 }
 
 // ScanOptions choose what a run scans.
@@ -145,7 +148,8 @@ func newID(prefix string) string {
 // Run scans the conversations updated in the window and records the findings.
 // A run that was killed is resumed by the next Run (its window and types win;
 // conversations it had scanned are skipped by their updated_at); opts.Restart
-// abandons it instead.
+// abandons it instead. A run holds the scan lease while it works: Run fails
+// with a *RunInProgressError when another process's run holds it.
 func (s *Scanner) Run(ctx context.Context, opts ScanOptions) (Result, error) {
 	var res Result
 	if s.Intercom == nil {
@@ -158,6 +162,11 @@ func (s *Scanner) Run(ctx context.Context, opts ScanOptions) (Result, error) {
 	if !opts.Since.IsZero() && !opts.Until.IsZero() && !opts.Until.After(opts.Since) {
 		return res, fmt.Errorf("%w: --until must be after --since", ErrInvalidOptions)
 	}
+	ctx, lease, err := hold(ctx, sc, LeaseScan, s.Lease, s.now, s.log())
+	if err != nil {
+		return res, err
+	}
+	defer lease.release(ctx)
 	run, resumed, err := s.begin(ctx, sc, opts)
 	if err != nil {
 		return res, err
@@ -184,7 +193,7 @@ func (s *Scanner) Run(ctx context.Context, opts ScanOptions) (Result, error) {
 	err = w.do(ctx, q)
 	w.group.Close()
 	if err != nil {
-		return res, s.stop(ctx, sc, &run, err)
+		return res, s.stop(ctx, sc, &run, lease.lost(ctx, err))
 	}
 	run.State, run.FinishedAt, run.HeartbeatAt = store.ScanDone, s.now(), s.now()
 	if err := s.record(ctx, run, audit.OutcomeSuccess, "finished"); err != nil {
