@@ -130,7 +130,7 @@ func BenchmarkScanWorkspace(b *testing.B) {
 					b.Fatal(err)
 				}
 				n := len(sb.Workspace().Conversations())
-				_ = len(sb.Workspace().Tickets())
+				tickets := len(sb.Workspace().Tickets())
 				runtime.GC()
 				heap := sampleHeap()
 				var cpu0 time.Duration
@@ -144,7 +144,7 @@ func BenchmarkScanWorkspace(b *testing.B) {
 					if err != nil || res.Run.Scanned != int64(n) {
 						b.Fatalf("scan: %+v %v", res.Run, err)
 					}
-					calls = scanCalls(n, -1) // tickets: not scanned yet
+					calls = scanCalls(n, tickets)
 				} else {
 					fetchOnly(b, client, parallel, n)
 					calls = scanCalls(n, -1)

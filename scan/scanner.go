@@ -109,6 +109,10 @@ type Result struct {
 	// AttachmentOnly counts parts with attachments and no text (only the file
 	// names were scanned).
 	AttachmentOnly int64
+	// Tickets counts the tickets whose attributes were scanned, with
+	// TicketFindings findings (included in Findings); TicketsUnchanged those
+	// skipped because that version was scanned before.
+	Tickets, TicketsUnchanged, TicketFindings int64
 }
 
 func (s *Scanner) now() time.Time    { return nowOf(s.Now) }
@@ -191,6 +195,9 @@ func (s *Scanner) Run(ctx context.Context, opts ScanOptions) (Result, error) {
 	run.Total = int64(total)
 	w := &walk{s: s, sc: sc, engine: engine, run: &run, res: &res, start: time.Now(), progress: opts.Progress, group: newCommitter(s.Store)}
 	err = w.do(ctx, q)
+	if err == nil {
+		err = w.tickets(ctx, q)
+	}
 	w.group.Close()
 	if err != nil {
 		return res, s.stop(ctx, sc, &run, lease.lost(ctx, err))

@@ -27,6 +27,9 @@ type Scans interface {
 	// PutPartFindings replaces the findings of one part (a message that arrived by
 	// webhook) without touching the conversation's other parts.
 	PutPartFindings(ctx context.Context, conversationID, partID string, fs []ScanFinding) error
+	// ScanFindings lists the findings of one conversation (or "ticket:<id>"),
+	// by part and sequence.
+	ScanFindings(ctx context.Context, conversationID string) ([]ScanFinding, error)
 	// ScanCounts groups the findings by by and type.
 	ScanCounts(ctx context.Context, by ScanGroup) ([]ScanCount, error)
 	// TopScanConversations lists up to limit conversations by number of findings,
@@ -202,7 +205,11 @@ type ScanConversationCount struct {
 
 // ScanCoverage says how much of the workspace was scanned and what could not be.
 type ScanCoverage struct {
-	Conversations, Failed int64
+	// Conversations and Failed count conversations; Tickets the tickets whose
+	// attributes were scanned (recorded under "ticket:<id>"), with
+	// TicketAttributeFindings findings, which no redaction request can remove.
+	Conversations, Failed            int64
+	Tickets, TicketAttributeFindings int64
 	// Truncated counts conversations with more parts than Intercom returns; their
 	// older parts were not scanned (PartsNotScanned of them).
 	Truncated, PartsNotScanned   int64

@@ -170,6 +170,28 @@ func testScans(t *testing.T, st store.Store) {
 		t.Fatalf("after rescan: %+v", counts)
 	}
 
+	// The findings of one conversation, as stored.
+	if fs, err := sc.ScanFindings(bg, "c2"); err != nil || len(fs) != 1 || fs[0].ConversationID != "c2" || fs[0].Type != "CARD" || fs[0].Confidence != 0.95 {
+		t.Fatalf("findings of c2: %+v %v", fs, err)
+	}
+	if fs, err := sc.ScanFindings(bg, "c1"); err != nil || len(fs) != 0 {
+		t.Fatalf("findings of a conversation rescanned clean: %+v %v", fs, err)
+	}
+
+	// A ticket's attributes are recorded as "ticket:<id>": counted apart, and
+	// never redaction targets (Intercom redacts messages only).
+	before, err := sc.RedactionTargets(bg, []string{"CARD"}, nil)
+	must(t, err)
+	must(t, sc.PutScannedConversation(bg, store.ScannedConversation{ConversationID: "ticket:t1", UpdatedAt: ts("2026-05-08T00:00:00Z"), Status: store.ScanStatusScanned},
+		[]store.ScanFinding{finding("ticket:t1", "Payment details", 0, "ticket_attribute", "other", "CARD", "2026-05", "")}))
+	after, err := sc.RedactionTargets(bg, []string{"CARD"}, nil)
+	if err != nil || len(after) != len(before) {
+		t.Fatalf("a ticket attribute became a redaction target: %+v %v", after, err)
+	}
+	if cov, err := sc.ScanCoverage(bg); err != nil || cov.Tickets != 1 || cov.TicketAttributeFindings != 1 || cov.Conversations != 2 {
+		t.Fatalf("coverage with a ticket: %+v %v", cov, err)
+	}
+
 	// Notifications are de-duplicated by id.
 	for i, want := range []bool{true, false} {
 		ok, err := sc.InsertScanNotification(bg, "n1", "conversation.user.replied", "c1", time.Time{})

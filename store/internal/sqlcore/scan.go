@@ -150,6 +150,18 @@ func (o *Ops) PutPartFindings(ctx context.Context, conversationID, partID string
 	})
 }
 
+// ScanFindings implements store.Scans.
+func (o *Ops) ScanFindings(ctx context.Context, conversationID string) ([]store.ScanFinding, error) {
+	return queryList(ctx, o, `SELECT conversation_id, part_id, seq, part_kind, author_role, type, confidence_milli, validator, field, part_created_at, month, inbox
+		FROM scan_findings WHERE conversation_id = $1 ORDER BY part_id, seq`, []any{conversationID}, func(r Rows) (store.ScanFinding, error) {
+		var f store.ScanFinding
+		var seq, milli int64
+		err := r.Scan(&f.ConversationID, &f.PartID, &seq, &f.PartKind, &f.AuthorRole, &f.Type, &milli, &f.Validator, &f.Field, tc(&f.PartCreatedAt), &f.Month, &f.Inbox)
+		f.Seq, f.Confidence = int(seq), float64(milli)/1000
+		return f, err
+	})
+}
+
 // ScanCounts implements store.Scans.
 func (o *Ops) ScanCounts(ctx context.Context, by store.ScanGroup) ([]store.ScanCount, error) {
 	var key string
@@ -206,12 +218,17 @@ func (o *Ops) TopScanConversations(ctx context.Context, limit int) ([]store.Scan
 // ScanCoverage implements store.Scans.
 func (o *Ops) ScanCoverage(ctx context.Context) (store.ScanCoverage, error) {
 	var c store.ScanCoverage
-	err := o.queryRow(ctx, `SELECT COUNT(*),
+	err := o.queryRow(ctx, `SELECT COALESCE(SUM(CASE WHEN conversation_id LIKE 'ticket:%' THEN 0 ELSE 1 END), 0),
 		COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN parts_total > parts_scanned THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN parts_total > parts_scanned THEN parts_total - parts_scanned ELSE 0 END), 0),
 		COALESCE(SUM(parts_scanned), 0), COALESCE(SUM(attachment_only), 0)
 		FROM scan_conversations`, nil, &c.Conversations, &c.Failed, &c.Truncated, &c.PartsNotScanned, &c.PartsScanned, &c.AttachmentOnly)
+	if err != nil {
+		return c, err
+	}
+	err = o.queryRow(ctx, `SELECT (SELECT COUNT(*) FROM scan_conversations WHERE conversation_id LIKE 'ticket:%'),
+		(SELECT COUNT(*) FROM scan_findings WHERE part_kind = 'ticket_attribute')`, nil, &c.Tickets, &c.TicketAttributeFindings)
 	return c, err
 }
 
