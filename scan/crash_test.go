@@ -41,8 +41,14 @@ func TestMain(m *testing.M) {
 	if os.Getenv(envLeaseChild) == "scan" {
 		os.Exit(leaseChild())
 	}
+	if os.Getenv(envNoteChild) == "run" {
+		os.Exit(noteChild())
+	}
 	os.Exit(m.Run())
 }
+
+// vaultKey is the master key a child process is given.
+func vaultKey() (vault.MasterKey, error) { return vault.ParseMasterKey(os.Getenv(envCrashKey)) }
 
 // crashChild runs `scan redact --yes` until it succeeds, as an operator would.
 func crashChild() int {

@@ -335,6 +335,20 @@ func (m *Monitor) sweep(ctx context.Context) {
 			m.enqueue([2]string{x.ConversationID, x.PartID})
 		}
 	}
+	if m.Mode != ModeRedactNote {
+		return
+	}
+	// Redactions done whose note was not posted (a restart, Intercom failing).
+	notes, err := sc.RedactionsWithOpenNotes(ctx, 1000)
+	if err != nil {
+		if ctx.Err() == nil {
+			m.log().Warn("scan: open notes not read", "error", err)
+		}
+		return
+	}
+	for _, x := range notes {
+		m.enqueue([2]string{x.ConversationID, x.PartID})
+	}
 }
 
 // work settles one part's redaction and, in ModeRedactNote, its note.
@@ -368,8 +382,10 @@ func (m *Monitor) work(ctx context.Context, k [2]string) {
 	}
 }
 
-// noteBody is the internal note: it names the types, never the values.
-func noteBody(types string) string {
+// noteBody is the internal note: it names the types, never the values, and
+// ends with a reference to the redacted part by which a restarted process
+// finds out whether it was posted (noteRef).
+func noteBody(types, partID string) string {
 	var names []string
 	for _, t := range strings.Split(types, ",") {
 		switch t {
@@ -385,33 +401,65 @@ func noteBody(types string) string {
 	}
 	return "<p>intercom-privacy removed a customer message from this conversation because it contained " +
 		strings.Join(names, ", ") + ". Intercom shows it as \"This message was deleted\". " +
-		"If you need the information, ask the customer to share it through a secure channel.</p>"
+		"If you need the information, ask the customer to share it through a secure channel.</p><p>" + noteRef(partID) + "</p>"
 }
 
-// note posts the internal note once: it is recorded as intended before the
-// request; a note found intended (a process died while posting) is marked
-// unknown and never posted again, since a second note cannot be taken back.
+// noteRef is the reference a note carries: the id of the part it explains.
+func noteRef(partID string) string { return "Reference: redaction of part " + partID + "." }
+
+// note posts the internal note exactly once. It is recorded as intended
+// before the request. A note found intended (the process died while posting,
+// or Intercom's answer was lost) is looked for in the conversation: found, it
+// is recorded as posted; not found, it is posted now. A second note would be
+// a second message in the customer's conversation history, so the check comes
+// first.
 func (m *Monitor) note(ctx context.Context, x store.Redaction) error {
 	if x.NoteState == "intended" {
-		x.NoteState = "unknown"
-		return m.recordNote(ctx, x, audit.OutcomePartial, "outcome unknown after a restart; not posted again")
+		posted, err := m.notePosted(ctx, x)
+		if err != nil {
+			return err
+		}
+		if posted {
+			x.NoteState = "posted"
+			return m.recordNote(ctx, x, audit.OutcomeSuccess, "found posted after a restart; not posted again")
+		}
+	} else {
+		x.NoteState = "intended"
+		if err := m.recordNote(ctx, x, audit.OutcomeSuccess, "about to post"); err != nil {
+			return err
+		}
 	}
-	x.NoteState = "intended"
-	if err := m.recordNote(ctx, x, audit.OutcomeSuccess, "about to post"); err != nil {
-		return err
-	}
-	_, err := m.Intercom.AddAdminNote(ctx, x.ConversationID, m.NoteAdminID, noteBody(x.Types))
+	_, err := m.Intercom.AddAdminNote(ctx, x.ConversationID, m.NoteAdminID, noteBody(x.Types, x.PartID))
 	switch {
 	case err == nil:
 		x.NoteState = "posted"
 		return m.recordNote(ctx, x, audit.OutcomeSuccess, "posted")
-	case errors.Is(err, intercom.ErrUnknownOutcome):
-		x.NoteState = "unknown"
-		return errors.Join(err, m.recordNote(ctx, x, audit.OutcomePartial, "outcome unknown; not posted again"))
-	default:
+	case errors.Is(err, intercom.ErrUnknownOutcome), ctx.Err() != nil:
+		// Left intended: the next attempt looks for it before posting.
+		return err
+	case errors.Is(err, intercom.ErrNotFound):
 		x.NoteState = "failed"
-		return errors.Join(err, m.recordNote(ctx, x, audit.OutcomeFailure, "refused by Intercom"))
+		return errors.Join(err, m.recordNote(ctx, x, audit.OutcomeNoop, "conversation gone"))
+	default:
+		// Intercom refused or failed: still intended, the sweep tries again
+		// (after looking for it).
+		return err
 	}
+}
+
+// notePosted reports whether the conversation holds the note for x's part.
+func (m *Monitor) notePosted(ctx context.Context, x store.Redaction) (bool, error) {
+	c, err := m.Intercom.GetConversation(ctx, x.ConversationID, intercom.GetConversationOptions{})
+	if err != nil {
+		return false, err
+	}
+	ref := noteRef(x.PartID)
+	for _, p := range c.ConversationParts.ConversationParts {
+		if p.PartType == "note" && strings.Contains(textOf(p.Body), ref) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func (m *Monitor) recordNote(ctx context.Context, x store.Redaction, outcome audit.Outcome, reason string) error {

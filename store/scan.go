@@ -52,6 +52,9 @@ type Scans interface {
 	// Redactions lists up to limit redactions in one of states (all when none),
 	// oldest queued first.
 	Redactions(ctx context.Context, limit int, states ...RedactionState) ([]Redaction, error)
+	// RedactionsWithOpenNotes lists up to limit redactions that are done and
+	// whose internal note is still wanted or intended, oldest queued first.
+	RedactionsWithOpenNotes(ctx context.Context, limit int) ([]Redaction, error)
 	// RedactionCounts counts the redactions by state.
 	RedactionCounts(ctx context.Context) (map[RedactionState]int64, error)
 	// InsertScanNotification records a webhook notification the scan handled,

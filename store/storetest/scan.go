@@ -136,7 +136,7 @@ func testScans(t *testing.T, st store.Store) {
 	if err != nil || len(tg) != 2 {
 		t.Fatalf("a done redaction is no target: %+v %v", tg, err)
 	}
-	if got, _ := sc.GetRedaction(bg, "c1", "p1"); got != r1 {
+	if got, _ := sc.GetRedaction(bg, "c1", "p1"); got.State != r1.State || got.FinishedAt != r1.FinishedAt {
 		t.Fatalf("after put: %+v, want %+v", got, r1)
 	}
 	if err := sc.PutRedaction(bg, store.Redaction{ConversationID: "c9", PartID: "p", State: store.RedactionDone}); !errors.Is(err, store.ErrNotFound) {
@@ -148,6 +148,16 @@ func testScans(t *testing.T, st store.Store) {
 	if err != nil || len(open) != 1 || open[0].PartID != "p9" {
 		t.Fatalf("open redactions: %+v %v", open, err)
 	}
+	if notes, err := sc.RedactionsWithOpenNotes(bg, 10); err != nil || len(notes) != 0 {
+		t.Fatalf("open notes before any was wanted: %+v %v", notes, err)
+	}
+	r1.NoteState = "intended"
+	must(t, sc.PutRedaction(bg, r1))
+	if notes, err := sc.RedactionsWithOpenNotes(bg, 10); err != nil || len(notes) != 1 || notes[0].PartID != "p1" {
+		t.Fatalf("open notes: %+v %v", notes, err)
+	}
+	r1.NoteState = "posted"
+	must(t, sc.PutRedaction(bg, r1))
 	rc, err := sc.RedactionCounts(bg)
 	if err != nil || rc[store.RedactionDone] != 1 || rc[store.RedactionQueued] != 1 {
 		t.Fatalf("counts: %v %v", rc, err)

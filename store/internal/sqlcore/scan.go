@@ -457,6 +457,15 @@ func (o *Ops) Redactions(ctx context.Context, limit int, states ...store.Redacti
 	return queryList(ctx, o, q, args, redactionRow)
 }
 
+// RedactionsWithOpenNotes implements store.Scans.
+func (o *Ops) RedactionsWithOpenNotes(ctx context.Context, limit int) ([]store.Redaction, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("%w: limit must be positive", store.ErrInvalid)
+	}
+	return queryList(ctx, o, `SELECT `+redactionCols+` FROM scan_redactions WHERE state = 'done' AND note_state IN ('wanted', 'intended')
+		ORDER BY queued_at, conversation_id, part_id LIMIT $1`, []any{int64(limit)}, redactionRow)
+}
+
 // RedactionCounts implements store.Scans.
 func (o *Ops) RedactionCounts(ctx context.Context) (map[store.RedactionState]int64, error) {
 	out := map[store.RedactionState]int64{}
