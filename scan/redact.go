@@ -25,6 +25,9 @@ const DeletedNotice = `Intercom replaces the whole message (the part, or the con
 // --yes.
 const DefaultMaxPerRun = 100
 
+// maxApproved bounds the approved redactions one run reads.
+const maxApproved = 100_000
+
 // DefaultRetryFor is how long a redaction keeps trying while Intercom answers
 // 5xx, 429 or drops the connection before the run stops (resumable).
 const DefaultRetryFor = 10 * time.Minute
@@ -73,6 +76,9 @@ type RedactOptions struct {
 	Yes bool
 	// OnPart, when set, is called after each part with its final redaction.
 	OnPart func(store.Redaction)
+	// ApprovedOnly sends only the redactions approved through the console
+	// (see Propose and Decide), whatever Types and AuthorRoles say.
+	ApprovedOnly bool
 }
 
 // RedactResult is the outcome of a run.
@@ -125,8 +131,18 @@ func (r *Redactor) Run(ctx context.Context, opts RedactOptions) (RedactResult, e
 		}
 		defer lease.release(ctx)
 	}
-	targets, err := sc.RedactionTargets(ctx, typeNames(types), opts.AuthorRoles)
-	if err != nil {
+	var targets []store.Redaction
+	if opts.ApprovedOnly {
+		approved, err := sc.RedactionsAwaiting(ctx, store.ApprovalApproved, maxApproved)
+		if err != nil {
+			return res, err
+		}
+		for _, x := range approved {
+			if !x.State.Final() {
+				targets = append(targets, x)
+			}
+		}
+	} else if targets, err = sc.RedactionTargets(ctx, typeNames(types), opts.AuthorRoles); err != nil {
 		return res, err
 	}
 	limit := opts.Max
