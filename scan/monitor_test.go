@@ -31,8 +31,9 @@ const secret = "test-client-secret"
 
 // notification builds a signed conversation.user.replied notification for one
 // part of a sandbox conversation, as Intercom sends it: the conversation with
-// the new part in conversation_parts. The sandbox does not emit these topics
-// yet, so the test builds them from the conversation the sandbox serves.
+// the new part in conversation_parts. The sandbox emits these topics for the
+// messages written through its API (TestMonitorWithSandboxWebhooks); for the
+// history it generated, the test builds them from the conversation it serves.
 func notification(t testing.TB, a *app.App, id, convID, partID string) []byte {
 	t.Helper()
 	c, err := a.Intercom.GetConversation(bg, convID, intercom.GetConversationOptions{})
