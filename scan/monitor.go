@@ -172,7 +172,7 @@ func (m *Monitor) Accept(ctx context.Context, n webhook.Notification) (duplicate
 	redacting := typeNames(m.types())
 	var fs []store.ScanFinding
 	var buf []pii.Finding
-	var queued []store.Redaction
+	var queued, mine []store.Redaction
 	byPart := map[string][]store.ScanFinding{}
 	for _, p := range parts {
 		if p.redacted {
@@ -214,10 +214,16 @@ func (m *Monitor) Accept(ctx context.Context, n webhook.Notification) (duplicate
 				return err
 			}
 		}
+		mine = mine[:0]
 		for _, x := range queued {
-			if _, err := m.Redactor.intendTx(ctx, tx, x); err != nil {
+			_, err := m.Redactor.intendTx(ctx, tx, x)
+			if errors.Is(err, ErrPartBusy) {
+				continue // another worker is sending it
+			}
+			if err != nil {
 				return err
 			}
+			mine = append(mine, x)
 		}
 		return nil
 	})
@@ -229,7 +235,7 @@ func (m *Monitor) Accept(ctx context.Context, n webhook.Notification) (duplicate
 			m.OnFinding(f.Type)
 		}
 	}
-	for _, x := range queued {
+	for _, x := range mine {
 		m.enqueue([2]string{x.ConversationID, x.PartID})
 	}
 	return false, nil
@@ -361,6 +367,9 @@ func (m *Monitor) work(ctx context.Context, k [2]string) {
 	}
 	if !x.State.Final() {
 		x, err = m.Redactor.Redact(ctx, x)
+		if errors.Is(err, ErrPartBusy) {
+			return // another worker is sending it
+		}
 		if err != nil {
 			if ctx.Err() == nil {
 				m.log().Error("scan: redaction failed; it is tried again", "error", err)
@@ -376,6 +385,9 @@ func (m *Monitor) work(ctx context.Context, k [2]string) {
 		}
 	}
 	if x.State == store.RedactionDone && (x.NoteState == "wanted" || x.NoteState == "intended") {
+		if err := m.Redactor.claim(ctx, sc, x.ConversationID, x.PartID); err != nil {
+			return // another worker is posting it, or the store failed (the sweep comes back)
+		}
 		if err := m.note(ctx, x); err != nil && ctx.Err() == nil {
 			m.log().Error("scan: note not posted", "error", err)
 		}

@@ -47,7 +47,8 @@ func noteChild() int {
 	}
 	m := &scan.Monitor{Store: a.Store, Intercom: a.Intercom, Chain: a.Chain, Actor: "webhook", Engine: engine, Mode: scan.ModeRedactNote,
 		NoteAdminID: os.Getenv(envNoteAdmin), SweepInterval: 20 * time.Millisecond,
-		Redactor: &scan.Redactor{Store: a.Store, Intercom: a.Intercom, Chain: a.Chain, Actor: "webhook", Backoff: 10 * time.Millisecond}}
+		Redactor: &scan.Redactor{Store: a.Store, Intercom: a.Intercom, Chain: a.Chain, Actor: "webhook", Backoff: 10 * time.Millisecond,
+			Lease: scan.LeaseOptions{Holder: "note-worker"}}}
 	if err := m.Run(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "child:", err)
 		return 1
@@ -115,7 +116,8 @@ func TestCrashNote(t *testing.T) {
 				t.Fatal(err)
 			}
 			accept := &scan.Monitor{Store: a.Store, Intercom: a.Intercom, Chain: a.Chain, Actor: "webhook", Engine: engine, Mode: scan.ModeRedactNote,
-				NoteAdminID: admin, Redactor: &scan.Redactor{Store: a.Store, Intercom: a.Intercom, Chain: a.Chain, Actor: "webhook"}}
+				NoteAdminID: admin, Redactor: &scan.Redactor{Store: a.Store, Intercom: a.Intercom, Chain: a.Chain, Actor: "webhook",
+					Lease: scan.LeaseOptions{Holder: "note-worker"}}} // the worker that accepted it, restarted
 			n, err := webhook.Parse(notification(t, a, "n1", conv, part))
 			if err != nil {
 				t.Fatal(err)

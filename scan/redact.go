@@ -89,7 +89,9 @@ type RedactResult struct {
 	Counts map[store.RedactionState]int
 	// Remaining parts were left for another run by Max.
 	Remaining int
-	DryRun    bool
+	// Busy parts were being sent by another process (claimed) and left to it.
+	Busy   int
+	DryRun bool
 }
 
 func (r *Redactor) now() time.Time    { return nowOf(r.Now) }
@@ -160,8 +162,12 @@ func (r *Redactor) Run(ctx context.Context, opts RedactOptions) (RedactResult, e
 	for _, t := range targets {
 		t.Origin = "scan"
 		x, err := r.Redact(ctx, t)
+		if errors.Is(err, ErrPartBusy) {
+			res.Busy++ // the continuous mode of a `serve` is sending it
+			continue
+		}
 		if err != nil {
-			res.Remaining += len(targets) - sumCounts(res.Counts)
+			res.Remaining += len(targets) - sumCounts(res.Counts) - res.Busy
 			return res, lease.lost(ctx, err)
 		}
 		res.Counts[x.State]++
@@ -195,7 +201,17 @@ func (r *Redactor) Redact(ctx context.Context, t store.Redaction) (store.Redacti
 	if wait <= 0 {
 		wait = time.Second
 	}
-	for {
+	sc, err := scansOf(r.Store)
+	if err != nil {
+		return x, err
+	}
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			// Still ours? A process that stalled past its claim stops here.
+			if err := r.claim(ctx, sc, x.ConversationID, x.PartID); err != nil {
+				return x, err
+			}
+		}
 		state, reason, err := r.send(ctx, x)
 		if err == nil {
 			return r.settle(ctx, x, state, reason)
@@ -242,15 +258,42 @@ func (r *Redactor) intend(ctx context.Context, t store.Redaction) (store.Redacti
 	return x, err
 }
 
-// intendTx is intend inside the caller's transaction.
+// ErrPartBusy: another process holds the claim on the part's redaction (it
+// is sending it); this one leaves it alone. A claim lapses ClaimFor after its
+// holder last renewed it.
+var ErrPartBusy = errors.New("scan: another process is redacting this part")
+
+// claimFor is how long a claim on one part lasts without renewal (renewed
+// before every attempt).
+func (r *Redactor) claimFor() time.Duration { return 2 * r.Lease.ttl() }
+
+// claim takes (or renews) the part's claim for this process.
+func (r *Redactor) claim(ctx context.Context, sc store.Scans, conversationID, partID string) error {
+	now := r.now()
+	ok, err := sc.ClaimRedaction(ctx, conversationID, partID, r.Lease.holder(), now, now.Add(r.claimFor()))
+	if err == nil && !ok {
+		err = ErrPartBusy
+	}
+	return err
+}
+
+// intendTx is intend inside the caller's transaction. It claims the part
+// first: a part another process is sending gives ErrPartBusy and nothing is
+// recorded.
 func (r *Redactor) intendTx(ctx context.Context, tx store.Tx, t store.Redaction) (store.Redaction, error) {
 	sc := tx.(store.Scans)
 	if _, err := sc.QueueRedaction(ctx, t); err != nil {
 		return t, err
 	}
 	x, err := sc.GetRedaction(ctx, t.ConversationID, t.PartID)
-	if err != nil || x.State.Final() || x.State == store.RedactionIntended {
+	if err != nil || x.State.Final() {
 		return x, err
+	}
+	if err := r.claim(ctx, sc, t.ConversationID, t.PartID); err != nil {
+		return x, err
+	}
+	if x.State == store.RedactionIntended {
+		return x, nil
 	}
 	x.State, x.IntendedAt, x.Attempts = store.RedactionIntended, r.now(), x.Attempts+1
 	if t.Types != "" {

@@ -76,6 +76,11 @@ type Scans interface {
 	// was released).
 	GetScanLease(ctx context.Context, name string) (ScanLease, error)
 
+	// ClaimRedaction gives the sending of one part's redaction to holder until
+	// until, unless another holder's claim runs past now; it reports whether
+	// holder has it. Two calls at once never both get it.
+	ClaimRedaction(ctx context.Context, conversationID, partID, holder string, now, until time.Time) (bool, error)
+
 	// ProposeRedaction inserts r awaiting approval (Approval ApprovalProposed,
 	// state RedactionQueued) unless the part has a redaction already; inserted
 	// reports which.

@@ -394,6 +394,9 @@ func printRedactResult(w io.Writer, r scan.RedactResult) {
 			r.Counts[store.RedactionDone], r.Counts[store.RedactionAlready], r.Counts[store.RedactionNotRedactable],
 			r.Counts[store.RedactionGone], r.Counts[store.RedactionFailed])
 	}
+	if r.Busy > 0 {
+		fmt.Fprintf(w, "%d part(s) were being redacted by another process (serve's continuous mode) and were left to it\n", r.Busy)
+	}
 	if r.Remaining > 0 {
 		fmt.Fprintf(w, "%d more part(s) are left for another run (the maximum per run is set by scan.max_redactions_per_run; --yes lifts it)\n", r.Remaining)
 	}

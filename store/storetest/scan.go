@@ -349,6 +349,35 @@ func testScanApprovals(t *testing.T, st store.Store) {
 	}
 }
 
+// testScanRedactionClaims checks the claim of one part's redaction: one
+// holder at a time until it lapses, renewed by its holder.
+func testScanRedactionClaims(t *testing.T, st store.Store) {
+	sc := scansOf(t, st)
+	t0 := ts("2026-05-01T00:00:00Z")
+	if _, err := sc.ClaimRedaction(bg, "c1", "p1", "a", t0, t0.Add(time.Minute)); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("claim of a missing redaction: %v", err)
+	}
+	_, err := sc.QueueRedaction(bg, store.Redaction{ConversationID: "c1", PartID: "p1", PartKind: "part"})
+	must(t, err)
+	for i, c := range []struct {
+		holder string
+		at     time.Time
+		want   bool
+	}{
+		{"a", t0, true},
+		{"b", t0.Add(30 * time.Second), false},
+		{"a", t0.Add(30 * time.Second), true}, // renewed to 1m30s
+		{"b", t0.Add(80 * time.Second), false},
+		{"b", t0.Add(90 * time.Second), true}, // lapsed
+		{"a", t0.Add(100 * time.Second), false},
+	} {
+		got, err := sc.ClaimRedaction(bg, "c1", "p1", c.holder, c.at, c.at.Add(time.Minute))
+		if err != nil || got != c.want {
+			t.Fatalf("claim %d by %s: %v %v, want %v", i, c.holder, got, err, c.want)
+		}
+	}
+}
+
 // testScanLeaseRace has two stores (two pools, as two processes) on one
 // database race for one lease many times: exactly one wins each round.
 func testScanLeaseRace(t *testing.T, b Backend) {
@@ -359,6 +388,11 @@ func testScanLeaseRace(t *testing.T, b Backend) {
 		now := t0.Add(time.Duration(round) * time.Hour) // the previous round's lease has expired
 		won := make([]bool, len(stores))
 		var wg sync.WaitGroup
+		claimed := make([]bool, len(stores))
+		if round == 0 {
+			_, err := scansOf(t, stores[0]).QueueRedaction(bg, store.Redaction{ConversationID: "c1", PartID: "p1", PartKind: "part"})
+			must(t, err)
+		}
 		for i, st := range stores {
 			wg.Go(func() {
 				holder := fmt.Sprintf("h%d", i)
@@ -368,6 +402,10 @@ func testScanLeaseRace(t *testing.T, b Backend) {
 					return
 				}
 				won[i] = l.Holder == holder
+				claimed[i], err = scansOf(t, st).ClaimRedaction(bg, "c1", "p1", holder, now, now.Add(time.Minute))
+				if err != nil {
+					t.Error(err)
+				}
 			})
 		}
 		wg.Wait()
@@ -379,6 +417,15 @@ func testScanLeaseRace(t *testing.T, b Backend) {
 		}
 		if n != 1 {
 			t.Fatalf("round %d: %d holders won the lease", round, n)
+		}
+		n = 0
+		for _, c := range claimed {
+			if c {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Fatalf("round %d: %d holders claimed the part", round, n)
 		}
 	}
 }

@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"ScanRedactionsInTx", testScanRedactionsInTx},
 		{"ScanLeases", testScanLeases},
 		{"ScanApprovals", testScanApprovals},
+		{"ScanRedactionClaims", testScanRedactionClaims},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

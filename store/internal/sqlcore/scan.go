@@ -307,6 +307,26 @@ func (o *Ops) QueueRedaction(ctx context.Context, x store.Redaction) (bool, erro
 	return n > 0, err
 }
 
+// ClaimRedaction implements store.Scans: one conditional update, whose
+// condition both backends check again on the row it locks.
+func (o *Ops) ClaimRedaction(ctx context.Context, conversationID, partID, holder string, now, until time.Time) (bool, error) {
+	if holder == "" || !until.After(now) {
+		return false, fmt.Errorf("%w: a claim needs a holder and an end after now", store.ErrInvalid)
+	}
+	n, err := o.exec(ctx, `UPDATE scan_redactions SET claimed_by = $3, claim_until = $5
+		WHERE conversation_id = $1 AND part_id = $2 AND (claimed_by = '' OR claimed_by = $3 OR claim_until IS NULL OR claim_until <= $4)`,
+		conversationID, partID, holder, ts(now), ts(until))
+	if err != nil {
+		return false, err
+	}
+	if n == 0 {
+		if _, err := o.GetRedaction(ctx, conversationID, partID); err != nil {
+			return false, err
+		}
+	}
+	return n > 0, nil
+}
+
 // ProposeRedaction implements store.Scans.
 func (o *Ops) ProposeRedaction(ctx context.Context, x store.Redaction) (bool, error) {
 	if x.ProposedBy == "" {

@@ -21,3 +21,9 @@ ALTER TABLE scan_redactions ADD COLUMN proposed_by TEXT NOT NULL DEFAULT '';
 ALTER TABLE scan_redactions ADD COLUMN decided_by TEXT NOT NULL DEFAULT '';
 ALTER TABLE scan_redactions ADD COLUMN decided_at BIGINT;
 CREATE INDEX scan_redactions_approval ON scan_redactions (approval, queued_at);
+
+-- The claim of one part's redaction by the process sending it (two `serve`
+-- workers sweeping the same open redactions, or a sweep and a run): a claim
+-- lapses at claim_until, so a dead process's parts are taken over.
+ALTER TABLE scan_redactions ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE scan_redactions ADD COLUMN claim_until BIGINT;
