@@ -92,6 +92,7 @@ type App struct {
 	Publisher *audit.Publisher
 
 	checkpointInterval time.Duration
+	enq                enqueuer
 }
 
 // ConfigError is a configuration file (or the built-in configuration) that does
@@ -134,11 +135,7 @@ func Open(ctx context.Context, s Settings) (*App, error) {
 	// The retention policy in force, which access packages state in words.
 	policy, err := retention.FromConfig(s.Config)
 	if err != nil {
-		where := s.ConfigPath
-		if where == "" {
-			where = "configuration"
-		}
-		return nil, &ConfigError{Where: where, Err: err}
+		return nil, (&App{Settings: s}).configError(err)
 	}
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
@@ -211,6 +208,7 @@ func Open(ctx context.Context, s Settings) (*App, error) {
 		Store: st, Chain: a.Chain, Registry: s.Config.Recipients, Actor: s.Actor, Logger: s.Logger, Now: s.Now,
 	}
 	a.DSAR.Notices = a.Notices
+	a.DSAR.Enqueue = a.Enqueue
 	ok = true
 	return a, nil
 }
@@ -230,6 +228,7 @@ func (a *App) Close() error {
 	if a.Store == nil {
 		return nil
 	}
+	a.closeQueue()
 	if a.Chain != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), witnessTimeout)
 		(&checkpointer{a: a, quiet: true}).tick(ctx)

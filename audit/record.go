@@ -23,6 +23,17 @@ const (
 	ActionRequestResumed      Action = "request.resumed"
 	ActionRequestApproved     Action = "request.approved"
 	ActionRequestNotified     Action = "request.notified"
+	// ActionRequestApprovalRejected: a second privacy officer refused to
+	// approve an erasure; it went back to received.
+	ActionRequestApprovalRejected Action = "request.approval_rejected"
+	// ActionRequestAssigned: a request was assigned (or unassigned).
+	ActionRequestAssigned Action = "request.assigned"
+	// ActionRequestNoteAdded: a note was added to a request (its id only; the
+	// text is encrypted under the request's key, never in the record).
+	ActionRequestNoteAdded Action = "request.note_added"
+	// ActionAccessDenied: a signed-in user reached for an action their role
+	// does not allow (console, API); nothing was done.
+	ActionAccessDenied Action = "access.denied"
 
 	ActionErasureIntercomDeleted Action = "erasure.intercom_deleted"
 	ActionErasureLocalPurged     Action = "erasure.local_purged"
@@ -70,6 +81,7 @@ var actions = []Action{
 	ActionRequestStep, ActionRequestCompleted, ActionRequestDenied,
 	ActionRequestCancelled, ActionRequestExtended, ActionRequestPaused,
 	ActionRequestResumed, ActionRequestApproved, ActionRequestNotified,
+	ActionRequestApprovalRejected, ActionRequestAssigned, ActionRequestNoteAdded, ActionAccessDenied,
 	ActionErasureIntercomDeleted, ActionErasureLocalPurged, ActionErasureKeyDestroyed,
 	ActionErasureSuppressed, ActionErasureVerified, ActionErasureRedacted,
 	ActionAccessPackageCreated, ActionAccessPackageDownloaded, ActionAccessPackageExpired,

@@ -125,7 +125,19 @@ type Erasure struct {
 	// still be cancelled: no worker starts it before it ends (e.g. "24h"; default
 	// 0, none; at most MaxGrace).
 	Grace time.Duration `yaml:"grace"`
+	// Approval says whether an erasure waits, once verified, for a second
+	// privacy officer (not the one who filed it) before anything is deleted
+	// (four eyes): "required" for every erasure, "none" for none; empty (the
+	// default) requires it for erasures filed through the console or the API
+	// and not for the command line, whose operator holds the master key.
+	Approval string `yaml:"approval"`
 }
+
+// Values of erasure.approval.
+const (
+	ApprovalRequired = "required"
+	ApprovalNone     = "none"
+)
 
 // Requests configures the product's own request records, which are
 // pseudonymised personal data (keyed HMACs of identifiers, Intercom ids, the
@@ -345,6 +357,11 @@ func (c *Config) validate() error {
 		if !slices.Contains(attributeClasses, class) {
 			return &Error{Field: "custom_attributes." + name, Err: fmt.Errorf("%w: class %q (valid: %s)", ErrInvalid, class, strings.Join(attributeClasses, ", "))}
 		}
+	}
+	switch c.Erasure.Approval {
+	case "", ApprovalRequired, ApprovalNone:
+	default:
+		return &Error{Field: "erasure.approval", Err: fmt.Errorf("%w: want required or none", ErrInvalid)}
 	}
 	if c.Erasure.Grace < 0 || c.Erasure.Grace > MaxGrace {
 		return &Error{Field: "erasure.grace", Err: fmt.Errorf("%w: %v (want a duration from 0 to %v, e.g. 24h)", ErrInvalid, c.Erasure.Grace, MaxGrace)}

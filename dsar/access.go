@@ -163,7 +163,7 @@ func (s *Service) buildNewPackage(ctx context.Context, req store.Request, ids Id
 	counts := countsOf(p)
 	counts["redactions"] = built.counts["redactions"]
 	counts["files"] = int64(len(man.Files) + 1)
-	rec := audit.Record{Actor: s.Actor, Action: audit.ActionAccessPackageCreated, RequestID: req.ID, SubjectRef: req.SubjectRef,
+	rec := audit.Record{Actor: s.actor(ctx), Action: audit.ActionAccessPackageCreated, RequestID: req.ID, SubjectRef: req.SubjectRef,
 		Outcome: audit.OutcomeSuccess, Counts: counts}
 	if len(built.allowances) > 0 {
 		// The operator's allowances are recorded with the package that used them.
@@ -399,7 +399,7 @@ func (s *Service) WritePackage(ctx context.Context, requestID string, w io.Write
 	}
 	err = s.Store.InTx(ctx, func(tx store.Tx) error {
 		_, err := s.Chain.Append(ctx, tx, audit.Record{
-			Actor: s.Actor, Action: audit.ActionAccessPackageDownloaded, RequestID: req.ID, SubjectRef: req.SubjectRef,
+			Actor: s.actor(ctx), Action: audit.ActionAccessPackageDownloaded, RequestID: req.ID, SubjectRef: req.SubjectRef,
 			Outcome: audit.OutcomeSuccess, ObjectIDs: []string{b.ID},
 		})
 		return err

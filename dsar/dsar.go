@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/audit"
+	"github.com/intercom-privacy/intercom-privacy/authz"
 	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/deadline"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
@@ -44,7 +45,9 @@ type Service struct {
 	// information of access packages (retention.Policy.Describe, set by
 	// app.Open). Empty: only the configured access.retention.
 	RetentionText string
-	// Actor names who acts in audit records ("cli:<user>", "worker", "server").
+	// Actor names who acts in audit records ("cli:<user>", "worker", "server")
+	// when the context carries no authz.Principal; a console or API call acts
+	// as its Principal ("user:<id>", see actor).
 	Actor string
 	// Logger receives progress; it must be the project's redacting logger.
 	Logger *slog.Logger
@@ -63,6 +66,10 @@ type Service struct {
 	// Notices, when set, plans the notices to the recipients of the data in the
 	// transaction that completes an erasure (GDPR Art. 19, CCPA §7022(b)).
 	Notices NoticePlanner
+	// Enqueue queues a request for a worker (app.Open sets it to insert a River
+	// job on the application's database). When nil, File queues nothing and a
+	// worker queues the request when it starts (EnqueuePending).
+	Enqueue func(ctx context.Context, requestID string) error
 }
 
 // NoticePlanner writes, inside tx, the notices owed to the recipients of the data
@@ -77,6 +84,10 @@ func (s *Service) now() time.Time {
 	}
 	return time.Now().UTC()
 }
+
+// actor names who acts in audit records: the Principal ctx carries (a console
+// or API user, "user:<id>"), else s.Actor.
+func (s *Service) actor(ctx context.Context) string { return authz.ActorFrom(ctx, s.Actor) }
 
 func (s *Service) logger() *slog.Logger {
 	if s.Logger != nil {
@@ -158,6 +169,20 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (store.Request, er
 	if err != nil {
 		return store.Request{}, err
 	}
+	var refs []string
+	var refErr error
+	ids.each(func(kind vault.IndexKind, value string) {
+		r, err := s.Vault.SubjectRef(kind, value)
+		refErr = errors.Join(refErr, err)
+		refs = append(refs, r)
+	})
+	if refErr != nil {
+		return store.Request{}, refErr
+	}
+	approval := ""
+	if sub.Type != store.RequestAccess && s.approvalRequired(ctx) {
+		approval = store.ApprovalRequired
+	}
 	id := newRequestID()
 	plain, err := json.Marshal(ids)
 	if err != nil {
@@ -180,12 +205,13 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (store.Request, er
 			ID: id, Type: sub.Type, Jurisdiction: string(sub.Jurisdiction), Channel: sub.Channel,
 			State: store.StateReceived, IdentifiersEnc: enc, SubjectRef: ref,
 			ReceivedAt: received.UTC(), AckDueAt: clock.AckDue.UTC(), DueAt: clock.Due.UTC(),
+			FiledBy: s.actor(ctx), Approval: approval, SubjectRefs: refs,
 		})
 		if err != nil {
 			return err
 		}
 		rec := audit.Record{
-			Actor: s.Actor, Action: audit.ActionRequestReceived, RequestID: id, SubjectRef: ref,
+			Actor: s.actor(ctx), Action: audit.ActionRequestReceived, RequestID: id, SubjectRef: ref,
 			Outcome: audit.OutcomeSuccess, RequestDate: received.UTC(), RequestNature: requestNature(sub.Type),
 			RequestMethod: sub.Channel, Counts: map[string]int64{"identifiers": int64(ids.Count())},
 		}
@@ -379,7 +405,7 @@ func (s *Service) transition(ctx context.Context, id string, allowed []store.Req
 		if err != nil {
 			return err
 		}
-		rec.Actor, rec.RequestID, rec.SubjectRef = s.Actor, id, r.SubjectRef
+		rec.Actor, rec.RequestID, rec.SubjectRef = s.actor(ctx), id, r.SubjectRef
 		if rec.Outcome == "" {
 			rec.Outcome = audit.OutcomeSuccess
 		}
@@ -396,7 +422,15 @@ func (s *Service) Verify(ctx context.Context, id, method string) (store.Request,
 		method = "unspecified"
 	}
 	return s.transition(ctx, id, []store.RequestState{store.StateReceived}, store.StateVerified,
-		audit.Record{Action: audit.ActionRequestVerified, Reason: "verified by " + method}, nil)
+		audit.Record{Action: audit.ActionRequestVerified, Reason: "verified by " + method},
+		func(r *store.Request) error {
+			if r.Approval == store.ApprovalRequired {
+				// Four eyes: a second privacy officer approves before anything
+				// is deleted (Approve).
+				r.State = store.StateAwaitingApproval
+			}
+			return nil
+		})
 }
 
 // Extend applies the single extension the law allows (GDPR: up to two months, before
@@ -438,7 +472,7 @@ func (s *Service) Deny(ctx context.Context, id, reason string) (store.Request, e
 		return store.Request{}, fmt.Errorf("%w: a denial needs a reason (the legal basis); it is shown to the requester", ErrInvalidRequest)
 	}
 	now := s.now()
-	return s.transition(ctx, id, []store.RequestState{store.StateReceived, store.StateVerified, store.StateInProgress}, store.StateDenied,
+	return s.transition(ctx, id, []store.RequestState{store.StateReceived, store.StateAwaitingApproval, store.StateVerified, store.StateInProgress}, store.StateDenied,
 		audit.Record{Action: audit.ActionRequestDenied, DenialReason: reason, ResponseDate: now, ResponseNature: "denied", Outcome: audit.OutcomeSuccess},
 		func(r *store.Request) error { r.DenialReason, r.CompletedAt = reason, now; return nil })
 }
@@ -446,7 +480,7 @@ func (s *Service) Deny(ctx context.Context, id, reason string) (store.Request, e
 // Cancel withdraws a request that has not started work (the requester withdrew it).
 func (s *Service) Cancel(ctx context.Context, id string) (store.Request, error) {
 	now := s.now()
-	return s.transition(ctx, id, []store.RequestState{store.StateReceived, store.StateVerified}, store.StateCancelled,
+	return s.transition(ctx, id, []store.RequestState{store.StateReceived, store.StateAwaitingApproval, store.StateVerified}, store.StateCancelled,
 		audit.Record{Action: audit.ActionRequestCancelled, ResponseDate: now, ResponseNature: "cancelled"},
 		func(r *store.Request) error { r.CompletedAt = now; return nil })
 }

@@ -480,7 +480,7 @@ func (r *runner) purgeLocal(ctx context.Context) error {
 			if total == 0 {
 				outcome = audit.OutcomeNoop
 			}
-			if _, err := r.s.Chain.Append(ctx, tx, audit.Record{Actor: r.s.Actor, Action: st.action, RequestID: r.id,
+			if _, err := r.s.Chain.Append(ctx, tx, audit.Record{Actor: r.s.actor(ctx), Action: st.action, RequestID: r.id,
 				SubjectRef: r.req.SubjectRef, Counts: st.counts, Outcome: outcome, Reason: st.reason}); err != nil {
 				return err
 			}
@@ -699,7 +699,7 @@ func (r *runner) eraseLate(ctx context.Context, d *VerifyDetail) error {
 		if err := tx.UpsertStep(ctx, store.Step{RequestID: r.id, Name: StepVerify, State: store.StepPending, Detail: b, StartedAt: r.s.now()}); err != nil {
 			return err
 		}
-		_, err = r.s.Chain.Append(ctx, tx, audit.Record{Actor: r.s.Actor, Action: audit.ActionErasureIntercomDeleted,
+		_, err = r.s.Chain.Append(ctx, tx, audit.Record{Actor: r.s.actor(ctx), Action: audit.ActionErasureIntercomDeleted,
 			RequestID: r.id, SubjectRef: r.req.SubjectRef, Outcome: audit.OutcomeSuccess, ObjectIDs: capIDs(d.LateContacts),
 			Counts: map[string]int64{"late_contacts_deleted": int64(len(d.LateDone)), "cached_contacts": purged.Contacts,
 				"person_keys_destroyed": int64(len(keys)), "suppressed_contact_id": int64(len(refs))},

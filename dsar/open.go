@@ -13,7 +13,7 @@ import (
 )
 
 // openStates are the states of a request that is not finished.
-var openStates = []store.RequestState{store.StateReceived, store.StateVerified, store.StateInProgress}
+var openStates = []store.RequestState{store.StateReceived, store.StateAwaitingApproval, store.StateVerified, store.StateInProgress}
 
 // OpenFor returns the oldest open request (received, verified or in progress) of
 // type typ for the same person as ids, found through the subject reference of ids'

@@ -59,6 +59,9 @@ var (
 	ErrNotVerified = errors.New("dsar: the request is not verified yet: verify the requester's identity first")
 	// ErrLeaseHeld: another worker is running this request now.
 	ErrLeaseHeld = errors.New("dsar: another worker is running this request")
+	// ErrAwaitingApproval: the erasure waits for a second privacy officer's
+	// approval (Approve); nothing runs before it.
+	ErrAwaitingApproval = errors.New("dsar: the erasure is waiting for a second privacy officer's approval")
 	// ErrLeaseLost: this worker's claim expired and another worker took the request
 	// over; this worker stopped before committing anything more.
 	ErrLeaseLost = errors.New("dsar: the claim on this request was lost to another worker")
@@ -136,6 +139,10 @@ func (s *Service) RunWith(ctx context.Context, requestID string, opts RunOptions
 	}
 	if req.State == store.StateReceived {
 		return fmt.Errorf("%w (%s)", ErrNotVerified, requestID)
+	}
+	if req.State == store.StateAwaitingApproval {
+		// Nothing is sent to Intercom before a second person approves.
+		return fmt.Errorf("%w (%s)", ErrAwaitingApproval, requestID)
 	}
 	if err := s.checkGrace(req); err != nil {
 		return err
@@ -517,7 +524,7 @@ func (r *runner) recordStep(ctx context.Context, step string, detail any, rec au
 		if err := r.resumeIfPaused(ctx, tx); err != nil {
 			return err
 		}
-		rec.Actor, rec.RequestID, rec.SubjectRef = r.s.Actor, r.id, r.req.SubjectRef
+		rec.Actor, rec.RequestID, rec.SubjectRef = r.s.actor(ctx), r.id, r.req.SubjectRef
 		if rec.Action == "" {
 			rec.Action = audit.ActionRequestStep
 		}
@@ -592,7 +599,7 @@ func (r *runner) start(ctx context.Context) error {
 			return err
 		}
 		r.req = upd
-		_, err = r.s.Chain.Append(ctx, tx, audit.Record{Actor: r.s.Actor, Action: audit.ActionRequestStep,
+		_, err = r.s.Chain.Append(ctx, tx, audit.Record{Actor: r.s.actor(ctx), Action: audit.ActionRequestStep,
 			RequestID: r.id, SubjectRef: r.req.SubjectRef, Outcome: audit.OutcomeSuccess, Reason: "work started"})
 		return err
 	})
@@ -622,7 +629,7 @@ func (r *runner) pause(ctx context.Context, reason string, held *HeldError) erro
 			return nil
 		}
 		d := pauseDetail{Reason: reason}
-		rec := audit.Record{Actor: r.s.Actor, Action: audit.ActionRequestPaused,
+		rec := audit.Record{Actor: r.s.actor(ctx), Action: audit.ActionRequestPaused,
 			RequestID: r.id, SubjectRef: r.req.SubjectRef, Outcome: audit.OutcomeSuccess, Reason: reason}
 		if held != nil {
 			for _, h := range held.Holds {
@@ -658,7 +665,7 @@ func (r *runner) resumeIfPaused(ctx context.Context, tx store.Tx) error {
 		why = "the legal hold(s) that stopped the erasure were released"
 	}
 	r.s.logger().Warn("request resumed: "+why, "request_id", r.id)
-	_, err = r.s.Chain.Append(ctx, tx, audit.Record{Actor: r.s.Actor, Action: audit.ActionRequestResumed,
+	_, err = r.s.Chain.Append(ctx, tx, audit.Record{Actor: r.s.actor(ctx), Action: audit.ActionRequestResumed,
 		RequestID: r.id, SubjectRef: r.req.SubjectRef, Outcome: audit.OutcomeSuccess, Reason: why})
 	return err
 }

@@ -75,14 +75,21 @@ func crashChild() int {
 		owner = "crash-child"
 	}
 	for _, id := range strings.Split(os.Getenv(envCrashRequests), ",") {
+		// A failed attempt is retried on the next tick, as River retries a
+		// failed job (with a shorter backoff), until the killed worker's
+		// lease lapses and the run can finish; the deadline only bounds a
+		// run that never can.
 		var err error
-		for attempt := 0; attempt < 100; attempt++ {
+		retry := time.NewTicker(20 * time.Millisecond)
+		deadline := time.Now().Add(2 * time.Minute)
+		for {
 			err = a.DSAR.RunWith(ctx, id, dsar.RunOptions{Owner: owner, LeaseTTL: 2 * time.Second})
-			if err == nil {
+			if err == nil || time.Now().After(deadline) {
 				break
 			}
-			time.Sleep(20 * time.Millisecond)
+			<-retry.C
 		}
+		retry.Stop()
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "child: request", id, "not finished:", err)
 			return 4

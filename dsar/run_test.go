@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
+	"github.com/intercom-privacy/intercom-privacy/internal/testwait"
 	"github.com/intercom-privacy/intercom-privacy/sandbox"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/store/storetest"
@@ -288,46 +290,64 @@ func TestExpiredLeaseIsTakenOverAndOldRunnerStops(t *testing.T) {
 }
 
 func TestHeartbeatKeepsLeaseDuringLongRun(t *testing.T) {
-	// The run lasts several lease TTLs (each Intercom call takes half a TTL) and
-	// the heartbeat renews every TTL/3, so a renewal would have to be late by
-	// two thirds of a second for the second runner to get in; a loaded machine
-	// under the race detector stays well inside that.
-	const ttl = time.Second
-	h := newHarness(t, storetest.SQLite(), sandbox.Options{Latency: ttl / 2})
+	// Both runners read one clock, stopped while the first runner is held
+	// in its run; the test moves it on two lease lifetimes. Only the first
+	// runner's heartbeat, renewing the lease at the new time, keeps the
+	// second out.
+	const ttl = 300 * time.Millisecond
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
 	ctx := context.Background()
+	t0 := time.Now().UTC()
+	var offset atomic.Int64
+	clock := func() time.Time { return t0.Add(time.Duration(offset.Load())) }
+	h.app.DSAR.Now = clock
+	second := h.open("worker-2")
+	second.DSAR.Now = clock
 	p := h.sb.SamplePerson()
 	r := file(t, h, store.RequestErasure, personIdentifiers(p))
-	second := h.open("worker-2")
+	held, hold := make(chan struct{}), make(chan struct{})
+	var once sync.Once
 	done := make(chan error, 1)
-	go func() { done <- h.app.DSAR.RunWith(ctx, r.ID, dsar.RunOptions{Owner: "w1", LeaseTTL: ttl}) }()
-	time.Sleep(20 * time.Millisecond)
-	tries, held := 0, 0
-	for {
-		select {
-		case err := <-done:
-			if err != nil {
+	go func() {
+		done <- h.app.DSAR.RunWith(ctx, r.ID, dsar.RunOptions{Owner: "w1", LeaseTTL: ttl, Progress: func(dsar.Progress) {
+			once.Do(func() { close(held); <-hold })
+		}})
+	}()
+	<-held
+	moved := clock().Add(2 * ttl)
+	offset.Store(int64(2 * ttl))
+	testwait.Until(t, "the heartbeat to renew the lease at the moved clock", func() bool {
+		return !leaseUntil(t, h, r.ID).Before(moved.Add(ttl))
+	})
+	if err := second.DSAR.RunWith(ctx, r.ID, dsar.RunOptions{Owner: "w2", LeaseTTL: ttl}); !errors.Is(err, dsar.ErrLeaseHeld) {
+		t.Fatalf("the second runner, two lease lifetimes into the first's run: %v, want ErrLeaseHeld", err)
+	}
+	close(hold)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	checkErased(t, h, p, cached{})
+}
+
+// leaseUntil reads when the request's lease ends.
+func leaseUntil(t *testing.T, h *harness, id string) time.Time {
+	t.Helper()
+	steps, err := h.app.Store.Steps(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range steps {
+		if st.Name == "_lease" {
+			var d struct {
+				Until time.Time `json:"until"`
+			}
+			if err := json.Unmarshal(st.Detail, &d); err != nil {
 				t.Fatal(err)
 			}
-			if tries < 3 || held != tries {
-				t.Fatalf("while the first runner ran (longer than its lease TTL), the second got in %d of %d tries", tries-held, tries)
-			}
-			checkErased(t, h, p, cached{})
-			return
-		case <-time.After(ttl):
-			tries++
-			err := second.DSAR.RunWith(ctx, r.ID, dsar.RunOptions{Owner: "w2", LeaseTTL: ttl})
-			if errors.Is(err, dsar.ErrLeaseHeld) {
-				held++
-			} else if err == nil {
-				// The first runner finished between the two checks (RunWith
-				// re-reads the state when it claims, so this is nil, not a
-				// run on a finished request).
-				tries--
-			} else {
-				t.Logf("second runner, try %d: %v", tries, err)
-			}
+			return d.Until
 		}
 	}
+	return time.Time{}
 }
 
 func TestDenyWhileRunningStopsTheRun(t *testing.T) {

@@ -63,7 +63,7 @@ func TestStrandedRequestRevived(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = work.Stop(context.WithoutCancel(ctx)) })
-	waitFinished(t, s, []string{r.ID}, time.Minute)
+	waitFinished(t, s, []string{r.ID})
 	if got, _ := s.Get(ctx, r.ID); got.State != store.StateCompleted {
 		t.Fatalf("stranded request ended %s", got.State)
 	}

@@ -99,7 +99,7 @@ func (w *requestWorker) Work(ctx context.Context, job *river.Job[RequestArgs]) e
 			ttl = DefaultLeaseTTL
 		}
 		return river.JobSnooze(ttl / 2)
-	case errors.Is(err, ErrNotVerified):
+	case errors.Is(err, ErrNotVerified), errors.Is(err, ErrAwaitingApproval):
 		return river.JobSnooze(SnoozeNotVerified)
 	case errors.Is(err, intercom.ErrBadIdentifier):
 		// Intercom answered, after the client's retries, with an object it does not

@@ -212,7 +212,7 @@ func (s *Service) shredPackageKey(ctx context.Context, key, requestID, blobID st
 		if !existed {
 			return errNothingToShred // another worker was first
 		}
-		rec := audit.Record{Actor: s.Actor, Action: audit.ActionAccessPackageExpired, RequestID: requestID,
+		rec := audit.Record{Actor: s.actor(ctx), Action: audit.ActionAccessPackageExpired, RequestID: requestID,
 			Outcome: audit.OutcomeSuccess, ObjectIDs: []string{blobID},
 			Counts: map[string]int64{"package_keys_destroyed": 1}}
 		if deleted {
@@ -324,7 +324,7 @@ func (s *Service) shredLegacyRequestKeys(ctx context.Context, res *ShredResult) 
 			if deleted {
 				counts["packages_deleted"] = 1
 			}
-			_, err = s.Chain.Append(ctx, tx, audit.Record{Actor: s.Actor, Action: audit.ActionErasureKeyDestroyed,
+			_, err = s.Chain.Append(ctx, tx, audit.Record{Actor: s.actor(ctx), Action: audit.ActionErasureKeyDestroyed,
 				RequestID: r.ID, SubjectRef: r.SubjectRef, Outcome: audit.OutcomeSuccess, Counts: counts,
 				Reason: "access package expired: the request's key and package destroyed"})
 			return err
@@ -391,7 +391,7 @@ func (s *Service) shredAccessIdentifiers(ctx context.Context, res *ShredResult) 
 			if !existed {
 				return errNothingToShred
 			}
-			_, err = s.Chain.Append(ctx, tx, audit.Record{Actor: s.Actor, Action: audit.ActionErasureKeyDestroyed,
+			_, err = s.Chain.Append(ctx, tx, audit.Record{Actor: s.actor(ctx), Action: audit.ActionErasureKeyDestroyed,
 				RequestID: r.ID, SubjectRef: r.SubjectRef, Outcome: audit.OutcomeSuccess,
 				Counts: map[string]int64{"request_keys_destroyed": 1},
 				Reason: "access request answered and its dispute window over: the key of the identifiers it was filed with destroyed; the record is kept"})

@@ -2,6 +2,7 @@ package dsar_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/intercom-privacy/intercom-privacy/dsar"
+	"github.com/intercom-privacy/intercom-privacy/internal/testwait"
 	"github.com/intercom-privacy/intercom-privacy/jobs"
 	"github.com/intercom-privacy/intercom-privacy/sandbox"
 	"github.com/intercom-privacy/intercom-privacy/store"
@@ -34,28 +36,20 @@ func openQueue(t *testing.T, h *harness, s *dsar.Service, work bool) *jobs.Queue
 }
 
 // waitFinished waits until every request is in a final state.
-func waitFinished(t *testing.T, s *dsar.Service, ids []string, within time.Duration) {
+func waitFinished(t *testing.T, s *dsar.Service, ids []string) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		open := 0
+	testwait.Until(t, fmt.Sprintf("%d request(s) to finish", len(ids)), func() bool {
 		for _, id := range ids {
 			r, err := s.Get(context.Background(), id)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !dsar.Finished(r.State) {
-				open++
+				return false
 			}
 		}
-		if open == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d request(s) still open after %s", open, within)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return true
+	})
 }
 
 func TestWorkerRunsRequestsAsUniqueJobs(t *testing.T) {
@@ -85,7 +79,7 @@ func TestWorkerRunsRequestsAsUniqueJobs(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { _ = q.Stop(context.Background()) })
-			waitFinished(t, h.app.DSAR, []string{r.ID, lost.ID}, 30*time.Second)
+			waitFinished(t, h.app.DSAR, []string{r.ID, lost.ID})
 			for _, id := range []string{r.ID, lost.ID} {
 				got, _ := h.app.DSAR.Get(ctx, id)
 				if got.State != store.StateCompleted {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/intercom-privacy/intercom-privacy/export"
 	"github.com/intercom-privacy/intercom-privacy/exportfile"
+	"github.com/intercom-privacy/intercom-privacy/internal/testwait"
 	"github.com/intercom-privacy/intercom-privacy/sandbox"
 	"github.com/intercom-privacy/intercom-privacy/store/storetest"
 )
@@ -693,13 +694,35 @@ func TestConcurrentResumeSameJob(t *testing.T) {
 	p := h.params(out)
 	first, _ := h.runUntilWaiting(p)
 	h.clock.Advance(2 * time.Second) // the job completes at Intercom
-	// Slow the download down so the two runs overlap.
+	// The download is held until the other run is seen waiting on its
+	// lease, so the two runs overlap.
+	downloading, waiting, release := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	var downloadOnce, waitOnce sync.Once
 	h.setFault(func(w http.ResponseWriter, r *http.Request, next http.Handler) bool {
 		if strings.HasPrefix(r.URL.Path, "/download/") {
-			time.Sleep(300 * time.Millisecond)
+			downloadOnce.Do(func() { close(downloading) })
+			<-release
 		}
 		return false
 	})
+	p.Progress = func(s export.Status) {
+		if s.Phase == export.PhaseQueued && s.Behind == first.Job {
+			waitOnce.Do(func() { close(waiting) })
+		}
+	}
+	go func() {
+		deadline := time.NewTimer(testwait.Deadline)
+		defer deadline.Stop()
+		defer close(release)
+		for _, ch := range []chan struct{}{downloading, waiting} {
+			select {
+			case <-ch:
+			case <-deadline.C:
+				t.Errorf("the two runs did not overlap within %v", testwait.Deadline)
+				return
+			}
+		}
+	}()
 	var wg sync.WaitGroup
 	results := make([]export.Result, 2)
 	errs := make([]error, 2)

@@ -147,7 +147,7 @@ func (s *Service) WriteKept(ctx context.Context, job, outDir string) (string, er
 		rows += f.Rows
 	}
 	err = s.Store.InTx(ctx, func(tx store.Tx) error {
-		_, err := s.Chain.Append(ctx, tx, audit.Record{Actor: s.actor(), Action: audit.ActionExportJob, Outcome: audit.OutcomeSuccess,
+		_, err := s.Chain.Append(ctx, tx, audit.Record{Actor: s.actor(ctx), Action: audit.ActionExportJob, Outcome: audit.OutcomeSuccess,
 			Reason: "kept files written out", ObjectIDs: []string{j.JobIdentifier}, Counts: map[string]int64{"files": int64(len(o.Files)), "rows": rows}})
 		return err
 	})

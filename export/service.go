@@ -1,6 +1,7 @@
 package export
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/audit"
+	"github.com/intercom-privacy/intercom-privacy/authz"
 	"github.com/intercom-privacy/intercom-privacy/exportfile"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
 	"github.com/intercom-privacy/intercom-privacy/retention"
@@ -210,11 +212,10 @@ func (s *Service) logger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-func (s *Service) actor() string {
-	if s.Actor != "" {
-		return s.Actor
-	}
-	return "cli"
+// actor names who acts in audit records: the authz.Principal ctx carries (a
+// console or API user), else Actor, else "cli".
+func (s *Service) actor(ctx context.Context) string {
+	return authz.ActorFrom(ctx, cmp.Or(s.Actor, "cli"))
 }
 
 // KeepFor returns how long kept files live: the policy's export_files age
@@ -586,7 +587,7 @@ func mustJSON(v any) json.RawMessage {
 }
 
 func (r *run) appendAudit(ctx context.Context, tx store.Tx, job string, out audit.Outcome, reason string, counts map[string]int64) error {
-	rec := audit.Record{Actor: r.s.actor(), Action: audit.ActionExportJob, Outcome: out, Reason: reason, Counts: counts}
+	rec := audit.Record{Actor: r.s.actor(ctx), Action: audit.ActionExportJob, Outcome: out, Reason: reason, Counts: counts}
 	if job != "" {
 		rec.ObjectIDs = []string{job}
 	}

@@ -61,7 +61,7 @@ func (s *Service) ShredKeys(ctx context.Context) (ShredResult, error) {
 				if err != nil || !destroyed {
 					return err
 				}
-				_, err = s.Chain.Append(ctx, tx, audit.Record{Actor: s.actor(), Action: audit.ActionExportJob,
+				_, err = s.Chain.Append(ctx, tx, audit.Record{Actor: s.actor(ctx), Action: audit.ActionExportJob,
 					Outcome: audit.OutcomeSuccess, Reason: "key of expired kept files destroyed",
 					ObjectIDs: []string{job}, Counts: map[string]int64{"keys_destroyed": 1}})
 				return err

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -15,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/intercom-privacy/intercom-privacy/internal/testwait"
 )
 
 func TestTokenNeverRevealed(t *testing.T) {
@@ -600,24 +603,39 @@ func TestErrorsNameNoIdentifiers(t *testing.T) {
 }
 
 func TestDownloadStreamOutlivesTimeout(t *testing.T) {
+	release := make(chan struct{})
 	f := newFake(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.WriteHeader(200)
-		for i := 0; i < 5; i++ {
+		_, _ = w.Write([]byte("chunk"))
+		w.(http.Flusher).Flush()
+		select { // the rest comes once the call's timeout is long past
+		case <-release:
+		case <-r.Context().Done():
+			return
+		}
+		for i := 0; i < 4; i++ {
 			_, _ = w.Write([]byte("chunk"))
 			w.(http.Flusher).Flush()
-			time.Sleep(60 * time.Millisecond)
 		}
 	})
-	c := f.client(t, func(c *Config) { c.Timeout = 100 * time.Millisecond })
+	const timeout = 50 * time.Millisecond
+	c := f.client(t, func(c *Config) { c.Timeout = timeout })
 	rc, err := c.DownloadExport(ctx(t), f.srv.URL+"/download/content/data/j")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rc.Close()
+	first := make([]byte, 5)
+	if _, err := io.ReadFull(rc, first); err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	testwait.Until(t, "three timeouts to pass mid-stream", func() bool { return time.Since(began) > 3*timeout })
+	close(release)
 	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(rc); err != nil || buf.Len() != 25 {
-		t.Fatalf("read %d bytes: %v", buf.Len(), err)
+	if _, err := buf.ReadFrom(rc); err != nil || buf.Len() != 20 {
+		t.Fatalf("read %d more bytes: %v", buf.Len(), err)
 	}
 }
 

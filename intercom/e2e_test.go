@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/intercom"
+	"github.com/intercom-privacy/intercom-privacy/internal/testwait"
 	"github.com/intercom-privacy/intercom-privacy/sandbox"
 )
 
@@ -288,12 +289,12 @@ func TestExportAgainstSandbox(t *testing.T) {
 			if _, err := c.CreateContentExport(cx, now.AddDate(0, -1, 0), now); !errors.Is(err, intercom.ErrRateLimited) {
 				t.Fatalf("second export while one runs: %v", err)
 			}
-			for !job.Finished() {
-				time.Sleep(50 * time.Millisecond)
+			testwait.Until(t, "the export job to finish", func() bool {
 				if job, err = c.GetContentExport(cx, job.JobIdentifier); err != nil {
 					t.Fatal(err)
 				}
-			}
+				return job.Finished()
+			})
 			if st == sandbox.ExportFailed {
 				if job.Status != intercom.ExportFailed {
 					t.Fatalf("status %q", job.Status)

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/intercom-privacy/intercom-privacy/internal/testwait"
 )
 
 // windowLimiter is a server-side fixed-window rate limit like Intercom's, windows
@@ -53,7 +55,6 @@ func TestSharedBudgetUnderConcurrency(t *testing.T) {
 			writeJSON(w, 429, errorBody("rate_limit_exceeded", "Exceeded rate limit of 20 in 1_seconds"))
 			return
 		}
-		time.Sleep(20 * time.Millisecond)
 		writeJSON(w, 200, `{"type":"conversation","id":"1"}`)
 	})
 	c := f.client(t, func(c *Config) { c.RateWindow = time.Second })
@@ -94,6 +95,7 @@ func TestSharedBudgetUnderConcurrency(t *testing.T) {
 
 func TestProbeSerialisesUntilLimitKnown(t *testing.T) {
 	var inFlight, maxInFlight, n atomic.Int32
+	release := make(chan struct{})
 	f := newFake(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
 		cur := inFlight.Add(1)
 		defer inFlight.Add(-1)
@@ -104,7 +106,7 @@ func TestProbeSerialisesUntilLimitKnown(t *testing.T) {
 			}
 		}
 		if n.Add(1) == 1 {
-			time.Sleep(100 * time.Millisecond)
+			<-release // the probe is answered once the others queue behind it
 		}
 		w.Header().Set("X-RateLimit-Limit", "1000")
 		w.Header().Set("X-RateLimit-Remaining", "999")
@@ -122,10 +124,13 @@ func TestProbeSerialisesUntilLimitKnown(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(50 * time.Millisecond)
-	if got := inFlight.Load(); got > 1 {
+	// While the probe is unanswered, the seven others wait for it; none
+	// reaches the server.
+	testwait.Until(t, "seven calls to wait for the probe", func() bool { return c.limiter.waitingForProbe() == 7 })
+	if got := inFlight.Load(); got != 1 {
 		t.Fatalf("%d requests in flight before the limit was known", got)
 	}
+	close(release)
 	wg.Wait()
 }
 

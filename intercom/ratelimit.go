@@ -34,11 +34,19 @@ type limiter struct {
 	probing       bool
 	probed        bool
 	probeDone     chan struct{}
+	probeWaiters  int   // callers waiting for the probe's answer
 	throttleNs    int64 // total time callers spent waiting, for Stats
 }
 
 func newLimiter(share float64, window time.Duration) *limiter {
 	return &limiter{share: share, cfgWindow: window, now: time.Now}
+}
+
+// waitingForProbe returns how many callers wait for the probe's answer.
+func (l *limiter) waitingForProbe() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.probeWaiters
 }
 
 // window returns the rate-limit window length in use.
@@ -72,13 +80,21 @@ func (l *limiter) acquire(ctx context.Context) (func(http.Header, int), error) {
 		if !l.probed && l.limit == 0 {
 			if l.probing {
 				ch := l.probeDone
+				l.probeWaiters++
 				l.mu.Unlock()
+				var err error
 				select {
 				case <-ch:
-					continue
 				case <-ctx.Done():
-					return nil, ctx.Err()
+					err = ctx.Err()
 				}
+				l.mu.Lock()
+				l.probeWaiters--
+				l.mu.Unlock()
+				if err != nil {
+					return nil, err
+				}
+				continue
 			}
 			l.probing = true
 			l.probeDone = make(chan struct{})

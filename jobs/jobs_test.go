@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"github.com/intercom-privacy/intercom-privacy/internal/testwait"
 	"os"
 	"path/filepath"
 	"sync"
@@ -13,6 +12,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/intercom-privacy/intercom-privacy/internal/testwait"
 )
 
 type countArgs struct {
@@ -34,12 +36,24 @@ func (w *countWorker) Work(ctx context.Context, job *river.Job[countArgs]) error
 	return nil
 }
 
-// ranOnceEach waits until n distinct jobs have run, then grace for a second run
-// of any of them, and fails for every job that did not run exactly once.
-func (w *countWorker) ranOnceEach(t *testing.T, n int, grace time.Duration) {
+// ranOnceEach waits until every inserted job has run and River has recorded
+// it completed (a completed job is never worked again), then fails for every
+// job that did not run exactly once.
+func (w *countWorker) ranOnceEach(t *testing.T, q *Queue, ids []int64) {
 	t.Helper()
-	testwait.Until(t, "each job to run", func() bool { w.mu.Lock(); defer w.mu.Unlock(); return len(w.runs) == n })
-	time.Sleep(grace)
+	testwait.Until(t, "each job to run", func() bool { w.mu.Lock(); defer w.mu.Unlock(); return len(w.runs) == len(ids) })
+	testwait.Until(t, "each job to be recorded completed", func() bool {
+		for _, id := range ids {
+			row, err := q.Job(context.Background(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if row.State != rivertype.JobStateCompleted {
+				return false
+			}
+		}
+		return true
+	})
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for job, c := range w.runs {
@@ -110,12 +124,15 @@ func TestJobsRunOnceEach(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer q.Stop(ctx)
+			var ids []int64
 			for i := range 20 {
-				if _, err := q.Insert(ctx, countArgs{N: i}, nil); err != nil {
+				res, err := q.Insert(ctx, countArgs{N: i}, nil)
+				if err != nil {
 					t.Fatal(err)
 				}
+				ids = append(ids, res.Job.ID)
 			}
-			w.ranOnceEach(t, 20, 200*time.Millisecond)
+			w.ranOnceEach(t, q, ids)
 		})
 	}
 }
@@ -170,12 +187,15 @@ func TestTwoWorkersShareWork(t *testing.T) {
 		defer q.Stop(ctx)
 		queues = append(queues, q)
 	}
+	var ids []int64
 	for i := range 100 {
-		if _, err := queues[i%2].Insert(ctx, countArgs{N: i}, nil); err != nil {
+		res, err := queues[i%2].Insert(ctx, countArgs{N: i}, nil)
+		if err != nil {
 			t.Fatal(err)
 		}
+		ids = append(ids, res.Job.ID)
 	}
-	w.ranOnceEach(t, 100, 300*time.Millisecond)
+	w.ranOnceEach(t, queues[0], ids)
 }
 
 func TestCronInZone(t *testing.T) {

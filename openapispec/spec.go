@@ -98,6 +98,25 @@ func LoadFile(path string) (*Spec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("openapispec: load %s: %w", path, err)
 	}
+	return fromDoc(doc, path)
+}
+
+// LoadData loads a description held in memory (an embedded document such as
+// the project's own API, web/api.OpenAPI) and validates it as a whole: unlike
+// Intercom's, our own document has no known defects. name is used in errors.
+func LoadData(name string, data []byte) (*Spec, error) {
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(data)
+	if err != nil {
+		return nil, fmt.Errorf("openapispec: load %s: %w", name, err)
+	}
+	if err := doc.Validate(loader.Context); err != nil {
+		return nil, fmt.Errorf("openapispec: %s does not validate: %w", name, err)
+	}
+	return fromDoc(doc, name)
+}
+
+func fromDoc(doc *openapi3.T, path string) (*Spec, error) {
 	// The description does not validate as a whole: examples are known to be invalid,
 	// and schema convert_conversation_to_ticket_request has an array without items (an
 	// endpoint this project does not use). The schemas used for validation below are

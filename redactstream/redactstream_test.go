@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	"github.com/intercom-privacy/intercom-privacy/internal/testwait"
 	"github.com/intercom-privacy/intercom-privacy/pii"
 )
 
@@ -287,6 +289,10 @@ func TestWorkersRunConcurrently(t *testing.T) {
 			t.Fatal(err)
 		}
 		var active, peak atomic.Int32
+		// The first batches are held until Workers of them run at once; a
+		// filter that ran fewer at once never opens the gate.
+		gate := make(chan struct{})
+		var opened sync.Once
 		f.batchHook = func(start bool) {
 			if !start {
 				active.Add(-1)
@@ -299,7 +305,15 @@ func TestWorkersRunConcurrently(t *testing.T) {
 					break
 				}
 			}
-			time.Sleep(2 * time.Millisecond) // hold the batch so that others overlap
+			if n == int32(workers) {
+				opened.Do(func() { close(gate) })
+			}
+			select {
+			case <-gate:
+			case <-time.After(testwait.Deadline):
+				t.Errorf("workers=%d: %d batches never ran at once", workers, workers)
+				opened.Do(func() { close(gate) })
+			}
 		}
 		in := strings.Repeat("some line with a@example.com in it\n", 200)
 		var out bytes.Buffer

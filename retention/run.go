@@ -1,6 +1,7 @@
 package retention
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/audit"
+	"github.com/intercom-privacy/intercom-privacy/authz"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/vault"
 )
@@ -96,6 +98,8 @@ type Runner struct {
 	// afterBatch, in tests, is called after each delete batch; a non-nil
 	// error stops the run at once, as if the process had died there.
 	afterBatch func(cat store.Category, batch int) error
+	// afterBeat, in tests, is called after each heartbeat (written or not).
+	afterBeat func()
 }
 
 // RunOptions configure one Run.
@@ -199,11 +203,10 @@ func (r *Runner) logger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-func (r *Runner) actor() string {
-	if r.Actor != "" {
-		return r.Actor
-	}
-	return "retention"
+// actor names who acts in audit records: the authz.Principal ctx carries (a
+// console or API user), else Actor, else "retention".
+func (r *Runner) actor(ctx context.Context) string {
+	return authz.ActorFrom(ctx, cmp.Or(r.Actor, "retention"))
 }
 
 func (r *Runner) check() error {
@@ -336,7 +339,7 @@ func (r *Runner) start(ctx context.Context, p Policy, dry bool, limit int, now t
 				return err
 			}
 			if _, err := r.Chain.Append(ctx, tx, audit.Record{
-				Actor: r.actor(), Action: audit.ActionRetentionRun, ObjectIDs: []string{old.ID},
+				Actor: r.actor(ctx), Action: audit.ActionRetentionRun, ObjectIDs: []string{old.ID},
 				Counts: counts, Outcome: audit.OutcomePartial,
 				Reason: fmt.Sprintf("interrupted: found running with no heartbeat for %s; the next run finishes its work", t.Sub(seen).Round(time.Second)),
 			}); err != nil {
@@ -362,7 +365,7 @@ func (r *Runner) start(ctx context.Context, p Policy, dry bool, limit int, now t
 			reason = "started (dry run: counts only, deletes nothing)"
 		}
 		_, err = r.Chain.Append(ctx, tx, audit.Record{
-			Actor: r.actor(), Action: audit.ActionRetentionRun, ObjectIDs: []string{run.ID},
+			Actor: r.actor(ctx), Action: audit.ActionRetentionRun, ObjectIDs: []string{run.ID},
 			Counts:  map[string]int64{"batch_size": int64(limit), "active_legal_holds": int64(len(holds))},
 			Outcome: audit.OutcomeSuccess, Reason: reason,
 		})
@@ -506,7 +509,7 @@ func (r *Runner) finish(ctx context.Context, res RunResult, runErr error) error 
 			return err
 		}
 		if _, err := r.Chain.Append(ctx, tx, audit.Record{
-			Actor: r.actor(), Action: audit.ActionRetentionRun, ObjectIDs: []string{res.RunID},
+			Actor: r.actor(ctx), Action: audit.ActionRetentionRun, ObjectIDs: []string{res.RunID},
 			Counts: counts, Outcome: outcome, Reason: reason,
 		}); err != nil {
 			return err
@@ -621,6 +624,9 @@ func (h *heartbeat) beat() {
 	})
 	if err != nil {
 		h.r.logger().Warn("retention run heartbeat failed", "run_id", run.ID, "error", err)
+	}
+	if h.r.afterBeat != nil {
+		h.r.afterBeat()
 	}
 }
 

@@ -104,7 +104,7 @@ func (r *Runner) AddHold(ctx context.Context, t HoldTarget, reason string) (Hold
 	if reason == "" {
 		return Hold{}, fmt.Errorf("%w: give a reason (e.g. \"litigation hold, case 2026-17\")", ErrHoldReason)
 	}
-	rec := audit.Record{Actor: r.actor(), Action: audit.ActionLegalHoldAdded, Outcome: audit.OutcomeSuccess, Reason: reason}
+	rec := audit.Record{Actor: r.actor(ctx), Action: audit.ActionLegalHoldAdded, Outcome: audit.OutcomeSuccess, Reason: reason}
 	if err := r.Chain.Validate(&rec); err != nil {
 		return Hold{}, reasonError(err)
 	}
@@ -162,7 +162,7 @@ func (r *Runner) ReleaseHold(ctx context.Context, id, reason string) (Hold, erro
 	if reason == "" {
 		reason = "released"
 	}
-	rec := audit.Record{Actor: r.actor(), Action: audit.ActionLegalHoldReleased, Outcome: audit.OutcomeSuccess,
+	rec := audit.Record{Actor: r.actor(ctx), Action: audit.ActionLegalHoldReleased, Outcome: audit.OutcomeSuccess,
 		Reason: reason, ObjectIDs: []string{id}}
 	if err := r.Chain.Validate(&rec); err != nil {
 		return Hold{}, reasonError(err)

@@ -62,7 +62,8 @@ func TestSIGKILLedRunIsFinishedByTheNext(t *testing.T) {
 				if v, ok := strings.CutPrefix(sc.Text(), "batch "); ok {
 					batches, _ = strconv.Atoi(v)
 					if batches == 5 {
-						time.Sleep(3 * time.Millisecond) // the next batch is under way
+						// The child holds its run open here, its row
+						// still "running", until the kill.
 						must(t, cmd.Process.Signal(syscall.SIGKILL))
 						break
 					}
@@ -79,7 +80,9 @@ func TestSIGKILLedRunIsFinishedByTheNext(t *testing.T) {
 			}
 			r := runnerFor(a)
 			r.StaleAfter = 300 * time.Millisecond
-			time.Sleep(400 * time.Millisecond) // the dead run's heartbeat goes stale
+			// Ten minutes later by the next runner's clock, the dead run's
+			// last heartbeat is stale.
+			r.Clock = func() time.Time { return time.Now().Add(10 * time.Minute) }
 			res, err := r.Run(bg, Default(), RunOptions{Now: now, BatchSize: 20})
 			must(t, err)
 			if len(res.Interrupted) != 1 || counts(res)[ContactCache] != left {
@@ -105,7 +108,8 @@ func TestSIGKILLedRunIsFinishedByTheNext(t *testing.T) {
 	}
 }
 
-// killChild runs slowly, announcing each batch, until it is killed.
+// killChild announces each batch and stops after the fifth, its run still
+// open, until it is killed.
 func killChild(t *testing.T, url, masterText string) {
 	master, err := vault.ParseMasterKey(masterText)
 	must(t, err)
@@ -114,7 +118,9 @@ func killChild(t *testing.T, url, masterText string) {
 	r.StaleAfter = 300 * time.Millisecond
 	r.afterBatch = func(_ store.Category, batch int) error {
 		fmt.Printf("batch %d\n", batch)
-		time.Sleep(20 * time.Millisecond)
+		if batch == 5 {
+			select {} // until SIGKILL
+		}
 		return nil
 	}
 	_, err = r.Run(bg, Default(), RunOptions{Now: now, BatchSize: 20, Pause: -1})

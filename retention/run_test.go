@@ -658,19 +658,69 @@ func TestHeartbeatKeepsALongRunAlive(t *testing.T) {
 	seed(t, a.Store, 3, "")
 	r := runnerFor(a)
 	r.StaleAfter = 200 * time.Millisecond
-	release := make(chan struct{})
-	r.afterBatch = func(store.Category, int) error { <-release; return nil }
+	// The run's clock is the test's: it moves three stale periods on while
+	// the run is stuck in its first batch.
+	t0 := time.Now()
+	var clock atomic.Int64
+	clock.Store(t0.UnixMicro())
+	r.Clock = func() time.Time { return time.UnixMicro(clock.Load()) }
+	beats := beatCounter(r)
+	release, blocked := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	r.afterBatch = func(store.Category, int) error { once.Do(func() { close(blocked) }); <-release; return nil }
 	done := make(chan error, 1)
 	go func() { _, err := r.Run(bg, Default(), RunOptions{Now: now}); done <- err }()
-	time.Sleep(600 * time.Millisecond) // three stale periods, one batch
+	<-blocked
+	clock.Store(t0.Add(3 * r.StaleAfter).UnixMicro())
+	beats.await(t, 2) // the second began after the clock moved
+	// Half a stale period after the last beat, three and a half after the
+	// run started: only the heartbeat says the run is alive.
 	other := runnerFor(a)
-	other.StaleAfter = 200 * time.Millisecond
+	other.StaleAfter = r.StaleAfter
+	other.Clock = func() time.Time { return t0.Add(3*r.StaleAfter + r.StaleAfter/2) }
 	_, err := other.Run(bg, Default(), RunOptions{Now: now})
 	if !errors.Is(err, ErrRunInProgress) {
 		t.Fatalf("a live run with a heartbeat was taken for dead: %v", err)
 	}
 	close(release)
 	must(t, <-done)
+}
+
+// beats counts a runner's heartbeats.
+type beats struct{ c chan struct{} }
+
+func beatCounter(r *Runner) *beats {
+	b := &beats{c: make(chan struct{}, 1024)}
+	r.afterBeat = func() {
+		select {
+		case b.c <- struct{}{}:
+		default:
+		}
+	}
+	return b
+}
+
+// await forgets the beats so far, then waits for n more. Beats are written
+// one after another by one goroutine, so the second of them started after
+// await was called.
+func (b *beats) await(t *testing.T, n int) {
+	t.Helper()
+	for drained := false; !drained; {
+		select {
+		case <-b.c:
+		default:
+			drained = true
+		}
+	}
+	deadline := time.NewTimer(testwait.Deadline)
+	defer deadline.Stop()
+	for range n {
+		select {
+		case <-b.c:
+		case <-deadline.C:
+			t.Fatalf("no heartbeat within %v", testwait.Deadline)
+		}
+	}
 }
 
 func TestConcurrentWriterKeepsWriting(t *testing.T) {
@@ -686,8 +736,10 @@ func TestConcurrentWriterKeepsWriting(t *testing.T) {
 			var wg sync.WaitGroup
 			var firstErr atomic.Value
 			wg.Go(func() {
-				// A service writing steadily: one cached contact every
-				// millisecond, each write timed.
+				// A service writing steadily: one cached contact each
+				// millisecond tick, each write timed.
+				tick := time.NewTicker(time.Millisecond)
+				defer tick.Stop()
 				for i := 0; ctx.Err() == nil; i++ {
 					began := time.Now()
 					err := st.UpsertContact(bg, store.CachedContact{IntercomID: fmt.Sprintf("w%d", i), PersonKeyID: "kw", Role: "user"})
@@ -700,7 +752,10 @@ func TestConcurrentWriterKeepsWriting(t *testing.T) {
 						worst.Store(d)
 					}
 					writes.Add(1)
-					time.Sleep(time.Millisecond)
+					select {
+					case <-tick.C:
+					case <-ctx.Done():
+					}
 				}
 			})
 			r := runnerFor(a)
@@ -893,6 +948,7 @@ func TestStalledRunMarkedInterruptedStaysMarked(t *testing.T) {
 	seed(t, a.Store, 6, "")
 	stalled := runnerFor(a)
 	stalled.StaleAfter = 200 * time.Millisecond
+	stalledBeats := beatCounter(stalled)
 	release, blocked := make(chan struct{}), make(chan struct{})
 	stalled.afterBatch = func(cat store.Category, batch int) error {
 		if cat == store.CategoryContactCache && batch == 1 {
@@ -920,7 +976,7 @@ func TestStalledRunMarkedInterruptedStaysMarked(t *testing.T) {
 	if len(res2.Interrupted) != 1 {
 		t.Fatalf("interrupted %v", res2.Interrupted)
 	}
-	time.Sleep(300 * time.Millisecond) // several heartbeats of the stalled run
+	stalledBeats.await(t, 3) // the stalled run beats on after it was marked
 	runs, err := other.Runs(bg, 5)
 	must(t, err)
 	if runs[1].ID != res2.Interrupted[0] || runs[1].State != StateInterrupted {

@@ -81,6 +81,17 @@ type Options struct {
 	// ReadTimeout bounds reading a request, body included (DefaultReadTimeout
 	// when 0).
 	ReadTimeout time.Duration
+	// Handlers are mounted beside the webhook, the probes and /metrics: the
+	// web layer (the API under /api/, the console under /). A pattern that
+	// clashes with the server's own routes, or with another, fails New.
+	Handlers []Route
+}
+
+// Route is a handler mounted by the server on a ServeMux pattern ("/api/",
+// "/"); the handler routes within it.
+type Route struct {
+	Pattern string
+	Handler http.Handler
 }
 
 // Gauge is one point-in-time value shown by /metrics.
@@ -132,7 +143,27 @@ func New(o Options) (*Server, error) {
 	s.mux.Handle(PathWebhook, s.webhookCounter(wh))
 	ready.Register(s.mux)
 	s.mux.HandleFunc("GET "+PathMetrics, s.serveMetrics)
+	for _, rt := range o.Handlers {
+		if err := s.mount(rt); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
+}
+
+// mount registers rt, turning ServeMux's panic on a bad or clashing pattern
+// into an error.
+func (s *Server) mount(rt Route) (err error) {
+	if rt.Handler == nil {
+		return fmt.Errorf("server: no handler for %q", rt.Pattern)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("server: mount %q: %v", rt.Pattern, r)
+		}
+	}()
+	s.mux.Handle(rt.Pattern, rt.Handler)
+	return nil
 }
 
 // Readiness returns the server's readiness conditions (Options.Readiness, or
@@ -223,7 +254,11 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	route  string
 }
+
+// Unwrap returns the writer wrapped (http.ResponseController).
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 func (r *statusRecorder) WriteHeader(code int) {
 	if r.status == 0 {
@@ -247,13 +282,40 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 	return r.ResponseWriter.Write(b)
 }
 
-// route names the route of a request for logs and metrics (never the raw path).
-func route(r *http.Request) string {
+// route names the route of a request for logs and metrics (never the raw path):
+// the server's own paths, else the pattern a mounted handler matched (ServeMux
+// sets r.Pattern on the request it routes; a handler that routes again, such
+// as the API's own mux, reports its pattern through SetRoute).
+func route(r *http.Request, rec *statusRecorder) string {
 	switch r.URL.Path {
 	case PathWebhook, PathLive, PathReady, PathHealth, PathMetrics:
 		return r.URL.Path
 	}
+	if rec.route != "" {
+		return rec.route
+	}
+	if r.Pattern != "" && r.Pattern != "/" {
+		return r.Pattern
+	}
 	return "other"
+}
+
+// SetRoute names the route w's request matched, for the server's logs and
+// metrics: a pattern with its wildcards ("GET /api/v1/requests/{id}"), never
+// a path with ids. Handlers mounted through Options.Handlers call it; on any
+// other writer it does nothing.
+func SetRoute(w http.ResponseWriter, pattern string) {
+	for {
+		switch x := w.(type) {
+		case *statusRecorder:
+			x.route = pattern
+			return
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = x.Unwrap()
+		default:
+			return
+		}
+	}
 }
 
 // instrument counts every request by route and status and logs it.
@@ -263,7 +325,7 @@ func (s *Server) instrument(h http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w}
 		h.ServeHTTP(rec, r)
 		code := rec.code()
-		rt := route(r)
+		rt := route(r, rec)
 		s.metrics.Add(MetricHTTPRequests, 1, [2]string{"route", rt}, [2]string{"code", strconv.Itoa(code)})
 		level := slog.LevelDebug
 		if rt == PathWebhook || code >= 400 {

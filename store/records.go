@@ -1,7 +1,10 @@
 package store
 
 import (
+	"bytes"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -148,12 +151,15 @@ type RequestState string
 
 // Request states.
 const (
-	StateReceived   RequestState = "received"
-	StateVerified   RequestState = "verified"
-	StateInProgress RequestState = "in_progress"
-	StateCompleted  RequestState = "completed"
-	StateDenied     RequestState = "denied"
-	StateCancelled  RequestState = "cancelled"
+	StateReceived RequestState = "received"
+	// StateAwaitingApproval: an erasure verified and waiting for a second
+	// privacy officer (four eyes) before anything is deleted.
+	StateAwaitingApproval RequestState = "awaiting_approval"
+	StateVerified         RequestState = "verified"
+	StateInProgress       RequestState = "in_progress"
+	StateCompleted        RequestState = "completed"
+	StateDenied           RequestState = "denied"
+	StateCancelled        RequestState = "cancelled"
 )
 
 // Request is one privacy request (access, erasure or both).
@@ -181,6 +187,109 @@ type Request struct {
 	Outcome   json.RawMessage
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// FiledBy is the audit actor who filed the request ("user:<id>", "cli:<os
+	// user>"); never an e-mail.
+	FiledBy string
+	// Approval is ApprovalRequired while an erasure waits for a second
+	// person, ApprovalGiven once approved, "" when none is needed.
+	Approval string
+	// ApprovedBy is the audit actor who approved the erasure.
+	ApprovedBy string
+	// Assignee is the audit actor ("user:<id>") the request is assigned to.
+	Assignee string
+	// SubjectRefs are the keyed HMACs of every identifier the request was
+	// filed with (search by identifier); written by CreateRequest, not read
+	// back.
+	SubjectRefs []string
+}
+
+// Values of Request.Approval.
+const (
+	ApprovalRequired = "required"
+	ApprovalGiven    = "approved"
+)
+
+// RequestCursor is a position in the list of requests, ordered by
+// (ReceivedAt, ID): ListRequests with RequestFilter.After returns the requests
+// after it (keyset pagination, as River's JobListCursor). Encode it for a
+// client; it is opaque to them.
+type RequestCursor struct {
+	ReceivedAt time.Time `json:"r"`
+	ID         string    `json:"i"`
+}
+
+// CursorAfter returns the cursor of r: the next page starts after it.
+func CursorAfter(r Request) RequestCursor { return RequestCursor{ReceivedAt: r.ReceivedAt, ID: r.ID} }
+
+// Encode returns the cursor as an opaque URL-safe string.
+func (c RequestCursor) Encode() string {
+	b, _ := json.Marshal(struct {
+		R int64  `json:"r"`
+		I string `json:"i"`
+	}{c.ReceivedAt.UnixMicro(), c.ID})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// ParseRequestCursor decodes a cursor made by Encode; anything else is
+// ErrInvalid.
+func ParseRequestCursor(s string) (RequestCursor, error) {
+	bad := fmt.Errorf("%w: the cursor is not one this server gave (pass back the next_cursor of the previous page unchanged)", ErrInvalid)
+	if len(s) > 200 {
+		return RequestCursor{}, bad
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return RequestCursor{}, bad
+	}
+	var v struct {
+		R *int64  `json:"r"`
+		I *string `json:"i"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil || v.R == nil || v.I == nil || *v.R < 0 || !validCursorID(*v.I) {
+		return RequestCursor{}, bad
+	}
+	return RequestCursor{ReceivedAt: time.UnixMicro(*v.R).UTC(), ID: *v.I}, nil
+}
+
+func validCursorID(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// RequestNote is a note on a request. Its text may name the person, so it is
+// stored encrypted (BodyEnc, under the request's key); the audit record of a
+// note carries its id only.
+type RequestNote struct {
+	// ID is set by AddRequestNote when empty ("note_" + random hex).
+	ID        string
+	RequestID string
+	// Author is the audit actor who wrote it.
+	Author    string
+	BodyEnc   []byte
+	CreatedAt time.Time
+}
+
+// IdempotentResponse is the first answer to a creating API call, kept under the
+// caller's Idempotency-Key so that a retry gets it again instead of creating a
+// second object.
+type IdempotentResponse struct {
+	// Scope separates callers (the user id) and routes; Key is the header.
+	Scope, Key string
+	// Fingerprint identifies the call (method, path, body digest): the same key
+	// with another call is refused.
+	Fingerprint string
+	Status      int
+	Response    []byte
+	CreatedAt   time.Time
 }
 
 // RequestFilter selects requests for ListRequests; its zero value selects all.
@@ -195,6 +304,25 @@ type RequestFilter struct {
 	SubjectRef string
 	// Types, when non-empty, keeps requests of one of these types.
 	Types []RequestType
+	// Jurisdictions, when non-empty, keeps requests under one of these laws.
+	Jurisdictions []string
+	// OverdueAt, when set, keeps the open requests (received, awaiting
+	// approval, verified, in progress) whose effective due date is before it:
+	// pass now for "overdue".
+	OverdueAt time.Time
+	// Assignee, when set, keeps the requests assigned to this actor;
+	// Unassigned keeps those assigned to nobody.
+	Assignee   string
+	Unassigned bool
+	// IdentifierRef, when set, keeps the requests filed with an identifier
+	// whose keyed HMAC (vault.SubjectRef) this is: search by e-mail, phone,
+	// external id or contact id with no plain value stored.
+	IdentifierRef string
+	// ReceivedFrom and ReceivedBefore, when set, keep the requests received
+	// in [ReceivedFrom, ReceivedBefore) (a year of the metrics report).
+	ReceivedFrom, ReceivedBefore time.Time
+	// After, when set, keeps the requests after this cursor (the next page).
+	After *RequestCursor
 	// Limit caps the result (0: 1000). Results are ordered by ReceivedAt, ID.
 	Limit int
 }

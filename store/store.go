@@ -143,6 +143,19 @@ type Requests interface {
 	UpsertStep(ctx context.Context, s Step) error
 	// Steps lists a request's steps in the order they were first recorded.
 	Steps(ctx context.Context, requestID string) ([]Step, error)
+	// AddRequestNote stores a note (ID and CreatedAt set when empty) and
+	// returns it. A request that does not exist is ErrNotFound.
+	AddRequestNote(ctx context.Context, n RequestNote) (RequestNote, error)
+	// RequestNotes lists a request's notes, oldest first.
+	RequestNotes(ctx context.Context, requestID string) ([]RequestNote, error)
+	// RequestAudit lists the audit records of one request, in chain order
+	// (its timeline).
+	RequestAudit(ctx context.Context, requestID string) ([]audit.StoredRecord, error)
+	// PutIdempotent keeps the first answer under (Scope, Key); if one is
+	// already there it is returned with stored true and nothing is written.
+	PutIdempotent(ctx context.Context, r IdempotentResponse) (first IdempotentResponse, stored bool, err error)
+	// GetIdempotent returns the answer kept under (scope, key), or ErrNotFound.
+	GetIdempotent(ctx context.Context, scope, key string) (IdempotentResponse, error)
 }
 
 // Suppressions is the list of erased people who must not come back.

@@ -91,6 +91,13 @@ func (w *Workspace) Open(actor string) *app.App {
 		BaseURL: w.Server.URL, Actor: actor, Now: w.o.Now, Timeout: w.o.Timeout})
 }
 
+// Settings are the settings Open uses, for a test that opens the application
+// itself (serve.Process, say); the keysets are created if missing.
+func (w *Workspace) Settings(actor string) app.Settings {
+	return Target{DatabaseURL: w.DatabaseURL, MasterKey: w.MasterKey, Token: w.Sandbox.Token(),
+		BaseURL: w.Server.URL, Actor: actor, Now: w.o.Now, Timeout: w.o.Timeout}.settings()
+}
+
 // Target says what an application opened by Open works on.
 type Target struct {
 	DatabaseURL string
@@ -113,18 +120,22 @@ func Config() *config.Config {
 	return c
 }
 
+func (tg Target) settings() app.Settings {
+	if tg.Timeout == 0 {
+		tg.Timeout = 10 * time.Second
+	}
+	return app.Settings{
+		DatabaseURL: tg.DatabaseURL, MasterKey: tg.MasterKey, InitKeys: true, Actor: tg.Actor, Now: tg.Now, Config: Config(),
+		Intercom: intercom.Config{Token: intercom.Token(tg.Token), BaseURL: tg.BaseURL, Timeout: tg.Timeout},
+	}
+}
+
 // Open assembles an application on tg, creating the keysets if the database has
 // none; it is closed when the test ends. Tests that serve the sandbox themselves
 // (behind a handler that kills a worker process, say) use it directly.
 func Open(t testing.TB, tg Target) *app.App {
 	t.Helper()
-	if tg.Timeout == 0 {
-		tg.Timeout = 10 * time.Second
-	}
-	a, err := app.Open(context.Background(), app.Settings{
-		DatabaseURL: tg.DatabaseURL, MasterKey: tg.MasterKey, InitKeys: true, Actor: tg.Actor, Now: tg.Now, Config: Config(),
-		Intercom: intercom.Config{Token: intercom.Token(tg.Token), BaseURL: tg.BaseURL, Timeout: tg.Timeout},
-	})
+	a, err := app.Open(context.Background(), tg.settings())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,6 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/deadline"
 	"github.com/intercom-privacy/intercom-privacy/dsar"
-	"github.com/intercom-privacy/intercom-privacy/jobs"
 	"github.com/intercom-privacy/intercom-privacy/store"
 )
 
@@ -53,7 +52,7 @@ default 30 days); the record itself is kept as the proof of the answer.`,
 	}
 	cmd.AddCommand(newDsarFileCmd("access"), newDsarFileCmd("erase"), newDsarListCmd(), newDsarShowCmd(),
 		newDsarExtendCmd(), newDsarDenyCmd(), newDsarCancelCmd())
-	cmd.AddCommand(newDsarPackageCmd(), newDsarVerifyCmd(), newDsarPlanCmd())
+	cmd.AddCommand(newDsarPackageCmd(), newDsarVerifyCmd(), newDsarPlanCmd(), newDsarApproveCmd(), newDsarRejectCmd())
 	return cmd
 }
 
@@ -147,28 +146,21 @@ contacts recoverable for 7 days before they are gone for good.`}[kind],
 				}
 			}
 			ids := dsar.Identifiers{Emails: emails, Phones: phones, ExternalIDs: externalIDs, ContactIDs: contacts}
-			r, attached, err := openOrFile(ctx, a, typ, ids, fileNew, func() (store.Request, error) {
-				return a.DSAR.Submit(ctx, dsar.Submission{Type: typ, Jurisdiction: j, Channel: channel, ReceivedAt: received, Identifiers: ids})
+			r, attached, err := a.DSAR.File(ctx, dsar.Filing{
+				Submission: dsar.Submission{Type: typ, Jurisdiction: j, Channel: channel, ReceivedAt: received, Identifiers: ids},
+				VerifiedBy: verifiedBy, New: fileNew,
 			})
 			if err != nil {
-				return err
+				return fileError(err)
 			}
 			if attached && !asJSON {
 				fmt.Fprintf(cmd.ErrOrStderr(), "an open %s request for this person exists: %s (%s, filed %s); carrying on with it instead of filing another (--new files a separate one)\n",
 					r.Type, r.ID, r.State, r.ReceivedAt.Format("2006-01-02 15:04"))
 			}
-			if r.State == store.StateReceived {
-				if r, err = a.DSAR.Verify(ctx, r.ID, verifiedBy); err != nil {
-					return fmt.Errorf("request %s filed but not verified (record it with 'dsar verify %s --verified-by HOW'): %w", r.ID, r.ID, err)
-				}
-			}
-			if err := enqueueRequest(ctx, a, r.ID); err != nil {
-				return fmt.Errorf("request %s filed; queueing it failed (a worker queues it on start): %w", r.ID, err)
-			}
 			out := cmd.OutOrStdout()
 			if !wait {
 				if asJSON {
-					return writeJSON(out, requestView(a, r))
+					return writeJSON(out, a.DSAR.ViewOf(r))
 				}
 				fmt.Fprintf(out, "filed %s: %s, %s, due %s; identity verified by %s\n", r.ID, r.Type, r.Jurisdiction,
 					r.DueAt.Format("2006-01-02"), verifiedBy)
@@ -191,7 +183,7 @@ contacts recoverable for 7 days before they are gone for good.`}[kind],
 				return err
 			}
 			if asJSON {
-				return writeJSON(out, requestView(a, r))
+				return writeJSON(out, a.DSAR.ViewOf(r))
 			}
 			return printShow(ctx, out, a, r)
 		},
@@ -234,38 +226,22 @@ func dryRunErasure(cmd *cobra.Command, a *app.App, ids dsar.Identifiers, asJSON 
 	return nil
 }
 
-// openOrFile returns the open request of type typ for the same person with the
-// same identifiers (attached true), so that running a command again after Ctrl-C
-// or a crash carries on with the request it filed instead of filing a second;
-// otherwise it files one with file. An open request for the same person filed with
-// other identifiers is refused (exitUsage) unless fileNew: the operator decides.
-func openOrFile(ctx context.Context, a *app.App, typ store.RequestType, ids dsar.Identifiers, fileNew bool,
-	file func() (store.Request, error)) (store.Request, bool, error) {
-	if !fileNew {
-		r, same, err := a.DSAR.OpenFor(ctx, typ, ids)
-		switch {
-		case err == nil && same:
-			return r, true, nil
-		case err == nil:
-			return store.Request{}, false, usagef("an open %s request for this person exists (%s, %s), filed with other identifiers: "+
-				"let it finish (dsar show %s), cancel it, or give --new to file a separate request", r.Type, r.ID, r.State, r.ID)
-		case !errors.Is(err, dsar.ErrNotFound):
-			return store.Request{}, false, err
-		}
+// fileError words dsar.File's errors for the command line: an open request
+// filed with other identifiers is a usage error (the operator decides), a
+// request filed but not verified or not queued says what to do next.
+func fileError(err error) error {
+	var open *dsar.OpenRequestError
+	var filed *dsar.FiledError
+	switch {
+	case errors.As(err, &open):
+		r := open.Request
+		return usagef("an open %s request for this person exists (%s, %s), filed with other identifiers: "+
+			"let it finish (dsar show %s), cancel it, or give --new to file a separate request", r.Type, r.ID, r.State, r.ID)
+	case errors.As(err, &filed) && filed.Stage == "verify":
+		return fmt.Errorf("request %s filed but not verified (record it with 'dsar verify %s --verified-by HOW'): %w", filed.Request.ID, filed.Request.ID, filed.Err)
+	case errors.As(err, &filed):
+		return fmt.Errorf("request %s filed; queueing it failed (a worker queues it on start): %w", filed.Request.ID, filed.Err)
 	}
-	r, err := file()
-	return r, false, err
-}
-
-// enqueueRequest queues request id for a worker (River on the application's
-// database).
-func enqueueRequest(ctx context.Context, a *app.App, id string) error {
-	q, err := jobs.Open(ctx, a.Settings.DatabaseURL, jobs.Options{Logger: a.Logger})
-	if err != nil {
-		return err
-	}
-	defer q.Close()
-	_, err = dsar.Enqueue(ctx, q, id)
 	return err
 }
 
@@ -325,6 +301,8 @@ func runOneInProcess(ctx context.Context, a *app.App, id string, p *progressPrin
 				pause = dsar.Pause{Reason: paused.Reason}
 			}
 			return &waitPausedError{id: id, pause: pause}
+		case errors.Is(err, dsar.ErrAwaitingApproval):
+			return fmt.Errorf("%s waits for a second privacy officer to approve it (erasure.approval): approve it with 'dsar approve %s' as someone other than its filer, or in the console; a worker then runs it", id, id)
 		case errors.Is(err, dsar.ErrLeaseHeld):
 			l, _ := a.DSAR.LeaseOf(ctx, id)
 			until := l.Until.Sub(time.Now()).Round(time.Second)
@@ -418,132 +396,15 @@ func (p *progressPrinter) finish() {
 
 // ---- views ----
 
-// stepView is one step as printed: no personal data, only states, counts and
-// Intercom ids.
-type stepView struct {
-	Name       string          `json:"name"`
-	State      string          `json:"state"`
-	Attempts   int             `json:"attempts"`
-	StartedAt  *time.Time      `json:"started_at,omitempty"`
-	FinishedAt *time.Time      `json:"finished_at,omitempty"`
-	Detail     json.RawMessage `json:"detail,omitempty"`
-}
-
-// requestJSON is a request as --json prints it. The identifiers (encrypted) and the
-// subject reference are left out.
-type requestJSON struct {
-	ID              string           `json:"id"`
-	Type            string           `json:"type"`
-	Jurisdiction    string           `json:"jurisdiction"`
-	Channel         string           `json:"channel"`
-	State           string           `json:"state"`
-	ReceivedAt      time.Time        `json:"received_at"`
-	AckDueAt        *time.Time       `json:"ack_due_at,omitempty"`
-	DueAt           time.Time        `json:"due_at"`
-	ExtendedDueAt   *time.Time       `json:"extended_due_at,omitempty"`
-	ExtensionReason string           `json:"extension_reason,omitempty"`
-	CompletedAt     *time.Time       `json:"completed_at,omitempty"`
-	DenialReason    string           `json:"denial_reason,omitempty"`
-	Deadline        *deadline.Status `json:"deadline,omitempty"`
-	Paused          string           `json:"paused,omitempty"`
-	Outcome         json.RawMessage  `json:"outcome,omitempty"`
-	Steps           []stepView       `json:"steps,omitempty"`
-	// EarlierRequests are the requests the same person filed within the repeat
-	// window before this one (GDPR Art. 12(5)), for the operator to judge.
-	EarlierRequests []string `json:"earlier_requests_in_window,omitempty"`
-	// Notices are the notices owed to the recipients of the data.
-	Notices []noticeView `json:"recipient_notices,omitempty"`
-}
-
-func tp(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
-}
-
-func requestView(a *app.App, r store.Request) requestJSON {
-	v := requestJSON{
-		ID: r.ID, Type: string(r.Type), Jurisdiction: r.Jurisdiction, Channel: r.Channel, State: string(r.State),
-		ReceivedAt: r.ReceivedAt, AckDueAt: tp(r.AckDueAt), DueAt: r.DueAt, ExtendedDueAt: tp(r.ExtendedDueAt),
-		ExtensionReason: r.ExtensionReason, CompletedAt: tp(r.CompletedAt), DenialReason: r.DenialReason, Outcome: r.Outcome,
-	}
-	if !dsar.Finished(r.State) {
-		if st, err := a.DSAR.Status(r); err == nil {
-			v.Deadline = &st
-		}
-	}
-	return v
-}
-
-// withSteps adds the request's steps (bookkeeping rows hidden), its pause state, the
-// same person's earlier requests in the repeat window and the recipient notices.
-func withSteps(ctx context.Context, a *app.App, v requestJSON) (requestJSON, error) {
-	steps, err := a.Store.Steps(ctx, v.ID)
-	if err != nil {
-		return v, err
-	}
-	if r, err := a.Store.GetRequest(ctx, v.ID); err == nil {
-		earlier, err := a.DSAR.EarlierRequests(ctx, r)
-		if err != nil {
-			return v, err
-		}
-		for _, e := range earlier {
-			v.EarlierRequests = append(v.EarlierRequests, e.ID)
-		}
-	}
-	notices, err := a.Store.NoticesByRequest(ctx, v.ID)
-	if err != nil {
-		return v, err
-	}
-	for _, n := range notices {
-		v.Notices = append(v.Notices, viewNotice(n))
-	}
-	for _, s := range steps {
-		if s.Name == "_pause" && s.State == store.StepPending {
-			var d struct{ Reason string }
-			_ = json.Unmarshal(s.Detail, &d)
-			v.Paused = d.Reason
-		}
-		if strings.HasPrefix(s.Name, "_") {
-			continue
-		}
-		v.Steps = append(v.Steps, stepView{Name: s.Name, State: string(s.State), Attempts: s.Attempts,
-			StartedAt: tp(s.StartedAt), FinishedAt: tp(s.FinishedAt), Detail: s.Detail})
-	}
-	return v, nil
-}
-
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
 
-// flag returns "OVERDUE", "due soon" or "" for a request still open.
-func flag(v requestJSON) string {
-	if v.Deadline == nil {
-		return ""
-	}
-	switch v.Deadline.State {
-	case deadline.Overdue:
-		return "OVERDUE"
-	case deadline.DueSoon:
-		return "due soon"
-	}
-	return ""
-}
-
-func due(v requestJSON) time.Time {
-	if v.ExtendedDueAt != nil {
-		return *v.ExtendedDueAt
-	}
-	return v.DueAt
-}
-
 // printShow prints one request with its steps, deadline and outcome.
 func printShow(ctx context.Context, w io.Writer, a *app.App, r store.Request) error {
-	v, err := withSteps(ctx, a, requestView(a, r))
+	v, err := a.DSAR.ShowRequest(ctx, r)
 	if err != nil {
 		return err
 	}
@@ -558,11 +419,11 @@ func printShow(ctx context.Context, w io.Writer, a *app.App, r store.Request) er
 	if v.AckDueAt != nil {
 		fmt.Fprintf(tw, "acknowledge by\t%s\n", v.AckDueAt.Format(time.RFC3339))
 	}
-	dueLine := due(v).Format(time.RFC3339)
+	dueLine := v.Due().Format(time.RFC3339)
 	if v.ExtendedDueAt != nil {
 		dueLine += " (extended from " + v.DueAt.Format("2006-01-02") + ": " + v.ExtensionReason + ")"
 	}
-	if f := flag(v); f != "" {
+	if f := v.Flag(); f != "" {
 		dueLine += "  " + f
 	}
 	fmt.Fprintf(tw, "due\t%s\n", dueLine)
@@ -710,9 +571,9 @@ days ("due soon") or past their deadline ("OVERDUE").`,
 			for _, s := range states {
 				st := store.RequestState(s)
 				switch st {
-				case store.StateReceived, store.StateVerified, store.StateInProgress, store.StateCompleted, store.StateDenied, store.StateCancelled:
+				case store.StateReceived, store.StateAwaitingApproval, store.StateVerified, store.StateInProgress, store.StateCompleted, store.StateDenied, store.StateCancelled:
 				default:
-					return usagef("--state %s: use received, verified, in_progress, completed, denied or cancelled", shownArg(s))
+					return usagef("--state %s: use received, awaiting_approval, verified, in_progress, completed, denied or cancelled", shownArg(s))
 				}
 				f.States = append(f.States, st)
 			}
@@ -732,9 +593,9 @@ days ("due soon") or past their deadline ("OVERDUE").`,
 			if err != nil {
 				return err
 			}
-			views := make([]requestJSON, 0, len(ls))
+			views := make([]dsar.View, 0, len(ls))
 			for _, l := range ls {
-				views = append(views, requestView(a, l.Request))
+				views = append(views, a.DSAR.ViewOf(l.Request))
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
@@ -748,13 +609,13 @@ days ("due soon") or past their deadline ("OVERDUE").`,
 			fmt.Fprintln(tw, "ID\tTYPE\tSTATE\tLAW\tRECEIVED\tDUE\t")
 			for _, v := range views {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.ID, v.Type, v.State, v.Jurisdiction,
-					v.ReceivedAt.Format("2006-01-02"), due(v).Format("2006-01-02"), flag(v))
+					v.ReceivedAt.Format("2006-01-02"), v.Due().Format("2006-01-02"), v.Flag())
 			}
 			return tw.Flush()
 		},
 	}
 	af.add(cmd)
-	cmd.Flags().StringArrayVar(&states, "state", nil, "only requests in this state (repeatable): received, verified, in_progress, completed, denied, cancelled")
+	cmd.Flags().StringArrayVar(&states, "state", nil, "only requests in this state (repeatable): received, awaiting_approval, verified, in_progress, completed, denied, cancelled")
 	cmd.Flags().StringVar(&dueWithin, "due-within", "", "only requests due within this long, e.g. 7d or 72h")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().IntVar(&limit, "limit", 1000, "at most this many requests")
@@ -802,7 +663,7 @@ outcome. It never prints the identifiers the request was filed with.`,
 				return err
 			}
 			if asJSON {
-				v, err := withSteps(ctx, a, requestView(a, r))
+				v, err := a.DSAR.ShowRequest(ctx, r)
 				if err != nil {
 					return err
 				}
@@ -837,10 +698,10 @@ func changeCmd(use, short, long string, flags func(*cobra.Command), run func(ctx
 				return err
 			}
 			if asJSON {
-				return writeJSON(cmd.OutOrStdout(), requestView(a, r))
+				return writeJSON(cmd.OutOrStdout(), a.DSAR.ViewOf(r))
 			}
-			v := requestView(a, r)
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s, due %s\n", r.ID, r.State, due(v).Format("2006-01-02"))
+			v := a.DSAR.ViewOf(r)
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s, due %s\n", r.ID, r.State, v.Due().Format("2006-01-02"))
 			return nil
 		},
 	}
@@ -896,6 +757,39 @@ must not contain personal data.`,
 				}
 			}
 			return a.DSAR.Deny(ctx, id, reason)
+		})
+}
+
+func newDsarApproveCmd() *cobra.Command {
+	return changeCmd("approve ID", "Approve an erasure waiting for a second person (four eyes)",
+		`approve lets an erasure that waits for approval (erasure.approval; by default
+every erasure filed through the console or the API) start: it becomes verified
+and is queued for a worker. The person who filed it cannot approve it. Nothing
+is deleted in Intercom before the approval, which is in the audit trail.`, nil,
+		func(ctx context.Context, a *app.App, id string) (store.Request, error) {
+			r, err := a.DSAR.Approve(ctx, id)
+			var filed *dsar.FiledError
+			if errors.As(err, &filed) {
+				return r, fmt.Errorf("request %s approved; queueing it failed (a worker queues it on start): %w", id, filed.Err)
+			}
+			return r, err
+		})
+}
+
+func newDsarRejectCmd() *cobra.Command {
+	var reason string
+	return changeCmd("reject ID --reason R", "Refuse to approve an erasure waiting for approval (back to received)",
+		`reject sends an erasure waiting for approval back to received, with the reason in
+the audit trail (no personal data), for the team to correct and verify again,
+deny or cancel. The person who filed it cannot reject it (cancel withdraws it).`,
+		func(cmd *cobra.Command) {
+			cmd.Flags().StringVar(&reason, "reason", "", "why the erasure is not approved (required; no personal data)")
+		},
+		func(ctx context.Context, a *app.App, id string) (store.Request, error) {
+			if err := checkAuditText("--reason", audit.FieldReason, reason); err != nil {
+				return store.Request{}, err
+			}
+			return a.DSAR.Reject(ctx, id, reason)
 		})
 }
 

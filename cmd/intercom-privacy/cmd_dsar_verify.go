@@ -38,7 +38,7 @@ data (no names, e-mail addresses or numbers).`,
 			if err != nil {
 				return r, err
 			}
-			if err := enqueueRequest(ctx, a, r.ID); err != nil {
+			if err := a.Enqueue(ctx, r.ID); err != nil {
 				return r, fmt.Errorf("request %s verified; queueing it failed (a worker queues it on start): %w", r.ID, err)
 			}
 			return r, nil

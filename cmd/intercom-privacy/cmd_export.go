@@ -14,7 +14,6 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/intercom-privacy/intercom-privacy/app"
 	"github.com/intercom-privacy/intercom-privacy/export"
 )
 
@@ -117,7 +116,7 @@ what happened.
 			if err := a.RequireIntercom(); err != nil {
 				return err
 			}
-			svc, err := exportService(a)
+			svc, err := a.Export()
 			if err != nil {
 				return err
 			}
@@ -184,17 +183,6 @@ func exportParams(since, until, out string, keep bool, poll, timeout time.Durati
 		return p, usagef("--timeout %s: must be positive", timeout)
 	}
 	return export.Params{Since: s, Until: u, OutDir: out, Keep: keep, PollInterval: poll, Timeout: timeout}, nil
-}
-
-// exportService builds the export workflow from the application, with the
-// configured retention for kept files.
-func exportService(a *app.App) (*export.Service, error) {
-	pol, err := retentionFromConfig(a)
-	if err != nil {
-		return nil, err
-	}
-	return &export.Service{Store: a.Store, Vault: a.Vault, Chain: a.Chain, Intercom: a.Intercom,
-		Actor: a.Settings.Actor, Retention: &pol, Logger: a.Logger, Now: a.Settings.Now}, nil
 }
 
 // exportRunError gives job outcomes exit status 3, and says how to resume a job
@@ -332,7 +320,7 @@ files. No personal data is printed.`,
 				return err
 			}
 			defer a.Close()
-			svc, err := exportService(a)
+			svc, err := a.Export()
 			if err != nil {
 				return err
 			}
@@ -396,7 +384,7 @@ The files are personal data (recipients' emails and names): delete them when don
 				return err
 			}
 			defer a.Close()
-			svc, err := exportService(a)
+			svc, err := a.Export()
 			if err != nil {
 				return err
 			}

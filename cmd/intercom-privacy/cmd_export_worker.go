@@ -12,7 +12,7 @@ import (
 func init() { registerWorkerHook(exportWorkerHook) }
 
 func exportWorkerHook(a *app.App, workers *river.Workers) ([]*river.PeriodicJob, error) {
-	s, err := exportService(a)
+	s, err := a.Export()
 	if err != nil {
 		return nil, err
 	}

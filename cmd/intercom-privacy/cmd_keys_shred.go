@@ -53,7 +53,7 @@ from cron after 'retention run'.`,
 			defer a.Close()
 			// Built before anything is destroyed: a configuration error stops
 			// the command before it has done half its work.
-			es, err := exportService(a)
+			es, err := a.Export()
 			if err != nil {
 				return err
 			}

@@ -7,12 +7,12 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/spf13/cobra"
 
 	"github.com/intercom-privacy/intercom-privacy/app"
+	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/notice"
 	"github.com/intercom-privacy/intercom-privacy/store"
 )
@@ -23,31 +23,6 @@ func init() {
 	registerWorkerHook(func(a *app.App, workers *river.Workers) ([]*river.PeriodicJob, error) {
 		return notice.RegisterPeriodic(workers, a.Notices)
 	})
-}
-
-// noticeView is a notice as `notices list --json` prints it.
-type noticeView struct {
-	ID            string    `json:"id"`
-	RequestID     string    `json:"request_id"`
-	Recipient     string    `json:"recipient"`
-	Event         string    `json:"event"`
-	Method        string    `json:"method"`
-	State         string    `json:"state"`
-	Attempts      int       `json:"attempts"`
-	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
-	LastError     string    `json:"last_error,omitempty"`
-	Reason        string    `json:"reason,omitempty"`
-	CreatedAt     time.Time `json:"created_at"`
-	FinishedAt    time.Time `json:"finished_at,omitzero"`
-}
-
-func viewNotice(n store.RecipientNotice) noticeView {
-	v := noticeView{ID: n.ID, RequestID: n.RequestID, Recipient: n.Recipient, Event: n.Event, Method: n.Method,
-		State: string(n.State), Attempts: n.Attempts, LastError: n.LastError, Reason: n.Reason, CreatedAt: n.CreatedAt, FinishedAt: n.FinishedAt}
-	if n.State == store.NoticePending {
-		v.NextAttemptAt = n.NextAttemptAt
-	}
-	return v
 }
 
 func printNotices(w io.Writer, ns []store.RecipientNotice) {
@@ -122,9 +97,9 @@ name, never the person's data.`,
 				return err
 			}
 			if asJSON {
-				vs := make([]noticeView, len(ns))
+				vs := make([]dsar.NoticeView, len(ns))
 				for i, n := range ns {
-					vs[i] = viewNotice(n)
+					vs[i] = dsar.NoticeViewOf(n)
 				}
 				return writeJSON(cmd.OutOrStdout(), vs)
 			}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/intercom-privacy/intercom-privacy/config"
+	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/notice"
 	"github.com/intercom-privacy/intercom-privacy/sandbox"
 )
@@ -53,7 +54,7 @@ func TestNoticesCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ns []noticeView
+	var ns []dsar.NoticeView
 	if err := json.Unmarshal([]byte(out), &ns); err != nil || len(ns) != 2 {
 		t.Fatalf("list: %v %s", err, out)
 	}

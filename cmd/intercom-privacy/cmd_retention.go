@@ -39,23 +39,8 @@ func retentionWorkerHook(a *app.App, workers *river.Workers) ([]*river.PeriodicJ
 	if err != nil {
 		return nil, err
 	}
-	r := newRetentionRunner(a, "worker")
+	r := a.Retention("worker")
 	return retention.RegisterPeriodic(workers, p, r)
-}
-
-// retentionFromConfig reads the retention policy from the application's
-// configuration (app.Open already refused an invalid one, for every command:
-// see validateConfig); an error names the file it was read from.
-func retentionFromConfig(a *app.App) (retention.Policy, error) {
-	p, err := retention.FromConfig(a.Config)
-	if err != nil {
-		where := a.Settings.ConfigPath
-		if where == "" {
-			where = "configuration"
-		}
-		return retention.Policy{}, &app.ConfigError{Where: where, Err: err}
-	}
-	return p, nil
 }
 
 // validateConfig checks the sections of the configuration that config does not
@@ -68,7 +53,7 @@ func validateConfig(c *config.Config) error {
 // retentionPolicy reads the policy from the application's configuration and
 // applies the batch size of the command line or the environment.
 func retentionPolicy(a *app.App, batch int) (retention.Policy, error) {
-	p, err := retentionFromConfig(a)
+	p, err := a.RetentionPolicy()
 	if err != nil {
 		return retention.Policy{}, err
 	}
@@ -77,10 +62,6 @@ func retentionPolicy(a *app.App, batch int) (retention.Policy, error) {
 	}
 	p.BatchSize = batch
 	return p, nil
-}
-
-func newRetentionRunner(a *app.App, actor string) *retention.Runner {
-	return &retention.Runner{Store: a.Store, Chain: a.Chain, Vault: a.Vault, Actor: actor, Logger: a.Logger}
 }
 
 // newRetentionCmd builds `intercom-privacy retention`.
@@ -153,7 +134,7 @@ interrupted and deletes what it left.`,
 			if err != nil {
 				return err
 			}
-			r := newRetentionRunner(a, cliActor())
+			r := a.Retention(cliActor())
 			r.StaleAfter = staleAfter
 			opts := retention.RunOptions{DryRun: dry}
 			clearProgress := func() {}
@@ -269,7 +250,7 @@ func newRetentionShowCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r := newRetentionRunner(a, cliActor())
+			r := a.Retention(cliActor())
 			v, err := buildRetentionShow(ctx, r, p, nRuns)
 			if err != nil {
 				return err
@@ -404,7 +385,7 @@ func newHoldAddCmd() *cobra.Command {
 				return err
 			}
 			defer a.Close()
-			h, err := newRetentionRunner(a, cliActor()).AddHold(ctx, retention.HoldTarget{ContactID: contactID, RequestID: requestID}, reason)
+			h, err := a.Retention(cliActor()).AddHold(ctx, retention.HoldTarget{ContactID: contactID, RequestID: requestID}, reason)
 			if err != nil {
 				return err
 			}
@@ -441,7 +422,7 @@ func newHoldReleaseCmd() *cobra.Command {
 				return err
 			}
 			defer a.Close()
-			h, err := newRetentionRunner(a, cliActor()).ReleaseHold(ctx, args[0], reason)
+			h, err := a.Retention(cliActor()).ReleaseHold(ctx, args[0], reason)
 			if err != nil {
 				return err
 			}
@@ -474,7 +455,7 @@ func newHoldListCmd() *cobra.Command {
 				return err
 			}
 			defer a.Close()
-			hs, err := newRetentionRunner(a, cliActor()).Holds(ctx)
+			hs, err := a.Retention(cliActor()).Holds(ctx)
 			if err != nil {
 				return err
 			}

@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"net"
+	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,9 +15,10 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/contactsync"
 	"github.com/intercom-privacy/intercom-privacy/jobs"
 	"github.com/intercom-privacy/intercom-privacy/scan"
+	"github.com/intercom-privacy/intercom-privacy/serve"
 	"github.com/intercom-privacy/intercom-privacy/server"
-	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/store/groupcommit"
+	"github.com/intercom-privacy/intercom-privacy/web/api"
 	"github.com/intercom-privacy/intercom-privacy/webhook"
 )
 
@@ -30,9 +29,6 @@ const (
 	envServeAddr = "INTERCOM_PRIVACY_ADDR"
 	envAppID     = "INTERCOM_APP_ID"
 )
-
-// maxOpenRequestsCounted caps the privacy requests /metrics counts per state.
-const maxOpenRequestsCounted = 100000
 
 // newServeCmd builds `intercom-privacy serve`.
 func newServeCmd() *cobra.Command {
@@ -132,6 +128,7 @@ an orchestrator a grace period longer than --stop-timeout plus 15s.`,
 			return runServe(cmd.Context(), cmd.ErrOrStderr(), serveOptions{
 				settings: settings, workers: o, secret: secret, addr: addr, appID: appID, maxBody: maxBody,
 				noWorkers: noWorkers, applyInterval: applyInterval, stopWait: stopWait, webhookQueue: webhookQueue,
+				web: webMounts(),
 			})
 		},
 	}
@@ -174,21 +171,62 @@ func clientSecret() (string, error) {
 	return "", fmt.Errorf("%w (or %s to a file holding it)", server.ErrNoSecret, envClientSecretFile)
 }
 
-// requestGauges counts the open privacy requests by state for /metrics.
-func requestGauges(a *app.App) func(context.Context) ([]server.Gauge, error) {
-	return func(ctx context.Context) ([]server.Gauge, error) {
-		var out []server.Gauge
-		for _, st := range []store.RequestState{store.StateReceived, store.StateVerified, store.StateInProgress} {
-			rs, err := a.Store.ListRequests(ctx, store.RequestFilter{States: []store.RequestState{st}, Limit: maxOpenRequestsCounted})
-			if err != nil {
-				return nil, errors.Join(errors.New("count privacy requests"), err)
+// runServe runs serve until ctx ends: listen first, then open the application
+// (waiting for the database), then start the applier and the workers (package
+// serve); then stop in order.
+func runServe(ctx context.Context, errw io.Writer, so serveOptions) error {
+	o := serve.Options{
+		Settings: so.settings, Secret: so.secret, Addr: so.addr, AppID: so.appID, MaxBody: so.maxBody,
+		ApplyInterval: so.applyInterval, StopWait: so.stopWait, WebhookQueue: so.webhookQueue, Out: errw,
+		Concurrency: so.workers.Concurrency, Web: so.web,
+		Monitor: func(a *app.App, m *server.Metrics) (*scan.Monitor, error) {
+			mon, err := newMonitor(a)
+			if mon != nil {
+				instrumentMonitor(mon, m)
 			}
-			out = append(out, server.Gauge{Name: "intercom_privacy_requests_open",
-				Help:   "Open privacy requests by state (counted up to 100000 per state).",
-				Labels: [][2]string{{"state", string(st)}}, Value: int64(len(rs))})
-		}
-		return out, nil
+			return mon, err
+		},
 	}
+	if !so.noWorkers {
+		wo := so.workers
+		wo.StopGrace = so.stopWait
+		o.StartWorkers = func(ctx context.Context, a *app.App) (*jobs.Queue, int, error) { return startWorkers(ctx, a, wo) }
+	}
+	p, err := serve.New(o)
+	if err != nil {
+		return err
+	}
+	if err := p.Run(ctx); err != nil {
+		_ = p.Close()
+		return err
+	}
+	select {
+	case <-ctx.Done():
+	case <-p.Done():
+	}
+	return p.Close()
+}
+
+// authenticator builds the web layer's authentication middleware on the open
+// application: it turns a session cookie or a bearer token into the
+// authz.Principal of the request's context (package web/auth sets it). While
+// it is nil, serve mounts no web surface: the API never serves anonymous
+// callers.
+var authenticator func(a *app.App) (func(http.Handler) http.Handler, error)
+
+// webMounts are the web surfaces serve mounts beside the webhook: the REST API
+// under /api/v1/ (web/api), behind the authentication middleware.
+func webMounts() []serve.Mount {
+	if authenticator == nil {
+		return nil
+	}
+	return []serve.Mount{{Pattern: api.Prefix, Build: func(a *app.App) (http.Handler, error) {
+		authn, err := authenticator(a)
+		if err != nil {
+			return nil, err
+		}
+		return api.New(a, api.Options{Authenticate: authn, Logger: a.Logger})
+	}}}
 }
 
 // serveOptions are serve's checked flags and settings.
@@ -202,148 +240,6 @@ type serveOptions struct {
 	applyInterval time.Duration
 	stopWait      time.Duration
 	webhookQueue  int
-}
-
-// runServe listens first, then opens the application (waiting for the
-// database), then starts the applier and the workers; it returns when ctx
-// ends and everything has stopped, or when something fails.
-func runServe(ctx context.Context, errw io.Writer, so serveOptions) error {
-	log := so.settings.Logger
-	p := newProbes(log, !so.noWorkers)
-	sink := &lateSink{}
-	srv, err := server.New(server.Options{
-		Secret: []byte(so.secret), AppID: so.appID, MaxBody: so.maxBody, Logger: log,
-		Sink: sink, Readiness: p.checker, ShutdownTimeout: so.stopWait,
-		Gauges: func(ctx context.Context) ([]server.Gauge, error) {
-			a := p.app.Load()
-			if a == nil {
-				return nil, errNotConnected
-			}
-			return requestGauges(a)(ctx)
-		},
-	})
-	if err != nil {
-		return err
-	}
-	// The server stops when ctx ends, or earlier when start-up fails.
-	sctx, stopServer := context.WithCancel(ctx)
-	defer stopServer()
-	serveDone := make(chan error, 1)
-	listening := make(chan struct{})
-	go func() {
-		serveDone <- srv.ListenAndServe(sctx, so.addr, func(bound net.Addr) {
-			fmt.Fprintf(errw, "serve: listening on http://%s (webhooks at %s, probes at %s and %s); Ctrl-C to stop\n",
-				bound, webhook.Path, server.PathLive, server.PathReady)
-			close(listening)
-		})
-	}()
-	select {
-	case <-listening:
-	case err := <-serveDone:
-		return err
-	}
-	// fail stops the server and returns err.
-	fail := func(err error) error {
-		stopServer()
-		<-serveDone
-		return err
-	}
-	a, err := openWaiting(ctx, so.settings, log)
-	if err != nil {
-		if ctx.Err() != nil {
-			return fail(nil) // interrupted while waiting for the database
-		}
-		return fail(err)
-	}
-	defer a.Close()
-	if err := a.RequireIntercom(); err != nil {
-		return fail(err)
-	}
-	defer a.StartCheckpointer(ctx)() // signs and witnesses the audit tail; last checkpoint on stop
-	p.opened(a)
-	syncer := newSyncer(a, "webhook")
-	applier := contactsync.NewApplier(syncer)
-	applier.Interval = so.applyInterval
-	m := srv.Metrics()
-	applier.OnResult = func(r contactsync.ApplyResult, _ error) {
-		for _, c := range []struct {
-			label string
-			n     int
-		}{{"stored", r.Stored}, {"purged", r.Purged}, {"skipped", r.Skipped}, {"failed", r.Failed}, {"deferred", r.Deferred}} {
-			if c.n > 0 {
-				m.Add(server.MetricWebhookApplied, int64(c.n), [2]string{"result", c.label})
-			}
-		}
-	}
-	monitor, err := newMonitor(a)
-	if err != nil {
-		return fail(err)
-	}
-	ws := &contactsync.WebhookSink{Syncer: syncer, Wake: applier.Wake}
-	// Notifications arriving together are stored in one transaction by one
-	// writer (group commit), each acknowledged once it is committed.
-	ws.Commit = groupcommit.New(a.Store, groupcommit.Options{QueueSize: so.webhookQueue, Finish: a.SignBatch, OnBatch: func(n int, err error) {
-		result := [2]string{"result", "committed"}
-		if err != nil {
-			result[1] = "failed"
-		}
-		m.Add(server.MetricWebhookBatches, 1, result)
-		m.Add(server.MetricWebhookBatchUnits, int64(n), result)
-	}})
-	defer ws.Commit.Close()
-	var wsink webhook.Sink = ws
-	if monitor != nil {
-		// New customer messages are scanned as they arrive (scan.monitor).
-		wsink = monitor.Wrap(wsink)
-		instrumentMonitor(monitor, m)
-	}
-	sink.set(wsink)
-	var q *jobs.Queue
-	if !so.noWorkers {
-		wo := so.workers
-		wo.StopGrace = so.stopWait
-		queue, n, err := startWorkers(ctx, a, wo)
-		if err != nil {
-			return fail(err)
-		}
-		q = queue
-		defer queue.Close()
-		p.workersStarted(queue)
-		fmt.Fprintf(errw, "serve: workers running on %s (%d concurrent jobs, %d job(s) added for open requests that had none)\n", queue.Backend(), wo.Concurrency, n)
-	}
-	var wg sync.WaitGroup
-	actx, stopApplier := context.WithCancel(ctx)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		_ = applier.Run(actx)
-	}()
-	if monitor != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_ = monitor.Run(actx)
-		}()
-		fmt.Fprintf(errw, "serve: new messages are scanned (scan.monitor.mode %s)\n", monitor.Mode)
-	}
-	serveErr := <-serveDone
-	// Every handler has returned: write what is still queued, then stop.
-	_ = ws.Commit.Close()
-	stopApplier()
-	wg.Wait()
-	var stopErr error
-	if q != nil {
-		fmt.Fprintln(errw, "serve: stopping; waiting for running jobs to finish (handed back after --stop-timeout)")
-		if err := stopQueue(q, so.stopWait); err != nil {
-			stopErr = fmt.Errorf("serve: stop the workers: %w", err)
-		}
-	}
-	if serveErr != nil {
-		return serveErr
-	}
-	if stopErr != nil {
-		return stopErr
-	}
-	fmt.Fprintln(errw, "serve: stopped")
-	return nil
+	// web are the handlers mounted beside the webhook (the API, the console).
+	web []serve.Mount
 }

@@ -178,22 +178,3 @@ func TestServeWebhookBurst(t *testing.T) {
 		t.Fatalf("audit verify: %v\n%s", err, out)
 	}
 }
-
-// TestLateSinkAnswers503: a notification that arrives before serve has opened
-// its database is refused with 503 and Retry-After (nothing stored), never
-// 500; once the sink is set it reaches it.
-func TestLateSinkAnswers503(t *testing.T) {
-	const secret = "late-secret"
-	ls := &lateSink{}
-	h := webhook.Handler(webhook.HandlerOptions{Secret: []byte(secret), Sink: ls})
-	d := webhooktest.NewDelivery([]byte(secret), "notif_late", "contact.deleted", "c1")
-	rec := webhooktest.Post(h, d.Body, d.Signature)
-	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != "5" {
-		t.Fatalf("before the database is open: %d, Retry-After %q; want 503 and 5", rec.Code, rec.Header().Get("Retry-After"))
-	}
-	mem := &webhooktest.MemorySink{}
-	ls.set(mem)
-	if rec := webhooktest.Post(h, d.Body, d.Signature); rec.Code != http.StatusOK || len(mem.Stored()) != 1 {
-		t.Fatalf("after: %d, %d stored", rec.Code, len(mem.Stored()))
-	}
-}

@@ -139,26 +139,10 @@ func TestServeStartsAndStops(t *testing.T) {
 	root.SetArgs([]string{"serve", "--addr", "127.0.0.1:0", "--stop-timeout", "10s"})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- root.ExecuteContext(ctx) }()
+	done, ended := make(chan error, 1), make(chan struct{})
+	go func() { done <- root.ExecuteContext(ctx); close(ended) }()
 	re := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
-	var base string
-	deadline := time.Now().Add(30 * time.Second)
-	for base == "" {
-		if m := re.FindStringSubmatch(errb.String()); m != nil {
-			base = m[1]
-			break
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("serve exited early: %v\n%s", err, errb.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not start:\n%s", errb.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	base := errb.waitMatch(t, re, ended, errb)[1]
 	// serve listens first, then opens the database and starts the workers:
 	// ready once all of it is done.
 	testwait.Until(t, "serve to be ready", func() bool {

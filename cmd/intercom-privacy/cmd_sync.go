@@ -9,18 +9,10 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/intercom-privacy/intercom-privacy/app"
 	"github.com/intercom-privacy/intercom-privacy/contactsync"
 )
 
 func init() { register(newSyncCmd) }
-
-// newSyncer builds the minimal sync on the assembled application (`sync
-// contacts` and `serve` share it).
-func newSyncer(a *app.App, actor string) *contactsync.Syncer {
-	return &contactsync.Syncer{Store: a.Store, Vault: a.Vault, Chain: a.Chain, Intercom: a.Intercom,
-		Config: a.Config.Sync, Actor: actor, Logger: a.Logger, Now: a.Settings.Now}
-}
 
 // newSyncCmd builds `intercom-privacy sync`.
 func newSyncCmd() *cobra.Command {
@@ -93,7 +85,7 @@ Example configuration:
 					fmt.Fprintf(errw, "\r\033[K%s sync: %d fetched, %d stored, %d suppressed", r.Mode, r.Fetched, r.Stored, r.Suppressed)
 				}
 			}
-			res, err := newSyncer(a, cliActor()).Sync(ctx, opts)
+			res, err := a.Syncer(cliActor()).Sync(ctx, opts)
 			if opts.Progress != nil {
 				fmt.Fprintln(errw)
 			}

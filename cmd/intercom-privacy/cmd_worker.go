@@ -17,6 +17,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/health"
 	"github.com/intercom-privacy/intercom-privacy/jobs"
+	"github.com/intercom-privacy/intercom-privacy/serve"
 )
 
 func init() { register(newWorkerCmd) }
@@ -208,7 +209,7 @@ const envHealthAddr = "INTERCOM_PRIVACY_HEALTH_ADDR"
 // runWorker serves the probes (when healthAddr is set), opens the application
 // (waiting for the database), runs the workers until ctx ends, and stops them.
 func runWorker(ctx context.Context, errw io.Writer, s app.Settings, o workerOptions, healthAddr string, stopWait time.Duration) error {
-	p := newProbes(s.Logger, true)
+	p := serve.NewProbes(s.Logger, true)
 	probesDone := make(chan error, 1)
 	if healthAddr != "" {
 		hctx, stopProbes := context.WithCancel(ctx)
@@ -218,7 +219,7 @@ func runWorker(ctx context.Context, errw io.Writer, s app.Settings, o workerOpti
 		}()
 		listening := make(chan struct{})
 		go func() {
-			probesDone <- p.checker.ListenAndServe(hctx, healthAddr, func(bound net.Addr) {
+			probesDone <- p.Checker.ListenAndServe(hctx, healthAddr, func(bound net.Addr) {
 				fmt.Fprintf(errw, "worker: probes at http://%s%s and %s\n", bound, health.PathLive, health.PathReady)
 				close(listening)
 			})
@@ -230,7 +231,7 @@ func runWorker(ctx context.Context, errw io.Writer, s app.Settings, o workerOpti
 			return err
 		}
 	}
-	a, err := openWaiting(ctx, s, s.Logger)
+	a, err := app.OpenWaiting(ctx, s)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil // interrupted while waiting for the database
@@ -239,13 +240,13 @@ func runWorker(ctx context.Context, errw io.Writer, s app.Settings, o workerOpti
 	}
 	defer a.Close()
 	defer a.StartCheckpointer(ctx)() // signs and witnesses the audit tail; last checkpoint on stop
-	p.opened(a)
+	p.Opened(a)
 	q, n, err := startWorkers(ctx, a, o)
 	if err != nil {
 		return err
 	}
 	defer q.Close()
-	p.workersStarted(q)
+	p.WorkersStarted(q)
 	fmt.Fprintf(errw, "worker %s: running on %s with %d concurrent jobs; %d job(s) added for open requests that had none; Ctrl-C to stop\n",
 		o.ID, q.Backend(), o.Concurrency, n)
 	select {
@@ -253,22 +254,10 @@ func runWorker(ctx context.Context, errw io.Writer, s app.Settings, o workerOpti
 	case <-q.Stopped():
 		return errors.New("worker: the job queue stopped on its own; see the log")
 	}
-	p.checker.Stop()
+	p.Checker.Stop()
 	fmt.Fprintln(errw, "worker: stopping; waiting for running jobs to finish (handed back after --stop-timeout)")
-	if err := stopQueue(q, stopWait); err != nil {
+	if err := serve.StopQueue(q, stopWait); err != nil {
 		return fmt.Errorf("worker: stop: %w", err)
-	}
-	return nil
-}
-
-// stopQueue stops a started queue: running jobs get stopWait to finish (the
-// queue was opened with StopGrace = stopWait), then are cancelled and handed
-// back, which they get handBackWait to do.
-func stopQueue(q *jobs.Queue, stopWait time.Duration) error {
-	ctx, cancel := context.WithTimeout(context.Background(), stopWait+handBackWait)
-	defer cancel()
-	if err := q.Stop(ctx); err != nil {
-		return fmt.Errorf("jobs still running %s after the stop began (%w); River runs them again after --job-timeout plus 5 minutes", stopWait+handBackWait, err)
 	}
 	return nil
 }

@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"Blobs", testBlobs},
 		{"Requests", testRequests},
 		{"RequestOptimisticConcurrency", testRequestConcurrency},
+		{"RequestQueries", testRequestQueries},
 		{"Steps", testSteps},
 		{"Suppression", testSuppression},
 		{"LegalHoldsAndRetention", testRetention},

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/store"
@@ -412,14 +415,16 @@ func (o *Ops) DeleteWebhookEventsByContact(ctx context.Context, contactID string
 // ---- requests and steps ----
 
 const requestCols = `id, type, jurisdiction, channel, state, identifiers_enc, subject_ref, received_at, ack_due_at,
-	due_at, extended_due_at, extension_reason, acknowledged_at, completed_at, denial_reason, outcome, created_at, updated_at`
+	due_at, extended_due_at, extension_reason, acknowledged_at, completed_at, denial_reason, outcome, created_at, updated_at,
+	filed_by, approval, approved_by, assignee`
 
 func scanRequest(r Rows) (store.Request, error) {
 	var q store.Request
 	var typ, state, outcome string
 	err := r.Scan(&q.ID, &typ, &q.Jurisdiction, &q.Channel, &state, &q.IdentifiersEnc, &q.SubjectRef,
 		tc(&q.ReceivedAt), tc(&q.AckDueAt), tc(&q.DueAt), tc(&q.ExtendedDueAt), &q.ExtensionReason,
-		tc(&q.AcknowledgedAt), tc(&q.CompletedAt), &q.DenialReason, &outcome, tc(&q.CreatedAt), tc(&q.UpdatedAt))
+		tc(&q.AcknowledgedAt), tc(&q.CompletedAt), &q.DenialReason, &outcome, tc(&q.CreatedAt), tc(&q.UpdatedAt),
+		&q.FiledBy, &q.Approval, &q.ApprovedBy, &q.Assignee)
 	q.Type, q.State, q.Outcome = store.RequestType(typ), store.RequestState(state), jsonOut(outcome)
 	return q, err
 }
@@ -447,15 +452,35 @@ func (o *Ops) CreateRequest(ctx context.Context, r store.Request) (store.Request
 		r.ReceivedAt = now
 	}
 	r.CreatedAt, r.UpdatedAt = now, now
-	_, err := o.exec(ctx, `INSERT INTO requests (`+requestCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
-		r.ID, string(r.Type), r.Jurisdiction, r.Channel, string(r.State), r.IdentifiersEnc, r.SubjectRef,
-		ts(r.ReceivedAt), ts(r.AckDueAt), ts(r.DueAt), ts(r.ExtendedDueAt), r.ExtensionReason,
-		ts(r.AcknowledgedAt), ts(r.CompletedAt), r.DenialReason, jsonArg(r.Outcome), ts(r.CreatedAt), ts(r.UpdatedAt))
-	if err != nil {
-		return store.Request{}, err
+	refs := slices.Clone(r.SubjectRefs)
+	if r.SubjectRef != "" {
+		refs = append(refs, r.SubjectRef)
 	}
-	return o.GetRequest(ctx, r.ID)
+	slices.Sort(refs)
+	refs = slices.Compact(refs)
+	var out store.Request
+	err := o.Atomic(ctx, func(t *Ops) error {
+		_, err := t.exec(ctx, `INSERT INTO requests (`+requestCols+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
+			r.ID, string(r.Type), r.Jurisdiction, r.Channel, string(r.State), r.IdentifiersEnc, r.SubjectRef,
+			ts(r.ReceivedAt), ts(r.AckDueAt), ts(r.DueAt), ts(r.ExtendedDueAt), r.ExtensionReason,
+			ts(r.AcknowledgedAt), ts(r.CompletedAt), r.DenialReason, jsonArg(r.Outcome), ts(r.CreatedAt), ts(r.UpdatedAt),
+			r.FiledBy, r.Approval, r.ApprovedBy, r.Assignee)
+		if err != nil {
+			return err
+		}
+		for _, ref := range refs {
+			if ref == "" {
+				continue
+			}
+			if _, err := t.exec(ctx, `INSERT INTO request_subjects (ref, request_id) VALUES ($1, $2)`, ref, r.ID); err != nil {
+				return err
+			}
+		}
+		out, err = t.GetRequest(ctx, r.ID)
+		return err
+	})
+	return out, err
 }
 
 // GetRequest implements store.Ops.
@@ -463,36 +488,74 @@ func (o *Ops) GetRequest(ctx context.Context, id string) (store.Request, error) 
 	return queryOne(ctx, o, "request", `SELECT `+requestCols+` FROM requests WHERE id = $1`, []any{id}, scanRequest)
 }
 
-// ListRequests implements store.Ops.
+// ListRequests implements store.Ops. Every filter is a condition on an
+// indexed column (migration 8), and the page is a keyset range on
+// (received_at, id), so a page costs the same wherever it is.
 func (o *Ops) ListRequests(ctx context.Context, f store.RequestFilter) ([]store.Request, error) {
 	q := `SELECT ` + requestCols + ` FROM requests WHERE 1 = 1`
 	var args []any
-	if len(f.States) > 0 {
-		q += ` AND state IN (` + placeholders(len(args)+1, len(f.States)) + `)`
-		for _, s := range f.States {
-			args = append(args, string(s))
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	in := func(col string, vals []string) {
+		ps := make([]string, len(vals))
+		for i, v := range vals {
+			ps[i] = arg(v)
 		}
+		q += ` AND ` + col + ` IN (` + strings.Join(ps, ", ") + `)`
+	}
+	if len(f.States) > 0 {
+		vals := make([]string, len(f.States))
+		for i, s := range f.States {
+			vals[i] = string(s)
+		}
+		in("state", vals)
 	}
 	if !f.DueBefore.IsZero() {
-		args = append(args, f.DueBefore.UnixMicro())
-		q += fmt.Sprintf(` AND COALESCE(extended_due_at, due_at) < $%d`, len(args))
+		q += ` AND COALESCE(extended_due_at, due_at) < ` + arg(f.DueBefore.UnixMicro())
+	}
+	if !f.OverdueAt.IsZero() {
+		q += ` AND COALESCE(extended_due_at, due_at) < ` + arg(f.OverdueAt.UnixMicro())
+		in("state", []string{string(store.StateReceived), string(store.StateAwaitingApproval), string(store.StateVerified), string(store.StateInProgress)})
 	}
 	if f.SubjectRef != "" {
-		args = append(args, f.SubjectRef)
-		q += fmt.Sprintf(` AND subject_ref = $%d`, len(args))
+		q += ` AND subject_ref = ` + arg(f.SubjectRef)
+	}
+	if f.IdentifierRef != "" {
+		q += ` AND id IN (SELECT request_id FROM request_subjects WHERE ref = ` + arg(f.IdentifierRef) + `)`
 	}
 	if len(f.Types) > 0 {
-		q += ` AND type IN (` + placeholders(len(args)+1, len(f.Types)) + `)`
-		for _, t := range f.Types {
-			args = append(args, string(t))
+		vals := make([]string, len(f.Types))
+		for i, t := range f.Types {
+			vals[i] = string(t)
 		}
+		in("type", vals)
+	}
+	if len(f.Jurisdictions) > 0 {
+		in("jurisdiction", f.Jurisdictions)
+	}
+	switch {
+	case f.Assignee != "":
+		q += ` AND assignee = ` + arg(f.Assignee)
+	case f.Unassigned:
+		q += ` AND assignee = ''`
+	}
+	if !f.ReceivedFrom.IsZero() {
+		q += ` AND received_at >= ` + arg(f.ReceivedFrom.UnixMicro())
+	}
+	if !f.ReceivedBefore.IsZero() {
+		q += ` AND received_at < ` + arg(f.ReceivedBefore.UnixMicro())
+	}
+	if f.After != nil {
+		at := arg(f.After.ReceivedAt.UnixMicro())
+		q += ` AND (received_at > ` + at + ` OR (received_at = ` + at + ` AND id > ` + arg(f.After.ID) + `))`
 	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 1000
 	}
-	args = append(args, int64(limit))
-	q += fmt.Sprintf(` ORDER BY received_at, id LIMIT $%d`, len(args))
+	q += ` ORDER BY received_at, id LIMIT ` + arg(int64(limit))
 	return queryList(ctx, o, q, args, scanRequest)
 }
 
@@ -508,11 +571,11 @@ func (o *Ops) UpdateRequest(ctx context.Context, r store.Request, expected store
 	err := o.Atomic(ctx, func(t *Ops) error {
 		n, err := t.exec(ctx, `UPDATE requests SET state = $3, identifiers_enc = $4, subject_ref = $5, ack_due_at = $6,
 			due_at = $7, extended_due_at = $8, extension_reason = $9, acknowledged_at = $10, completed_at = $11,
-			denial_reason = $12, outcome = $13, updated_at = $14
+			denial_reason = $12, outcome = $13, updated_at = $14, approval = $15, approved_by = $16, assignee = $17
 			WHERE id = $1 AND state = $2`,
 			r.ID, string(expected), string(r.State), r.IdentifiersEnc, r.SubjectRef, ts(r.AckDueAt), ts(r.DueAt),
 			ts(r.ExtendedDueAt), r.ExtensionReason, ts(r.AcknowledgedAt), ts(r.CompletedAt), r.DenialReason,
-			jsonArg(r.Outcome), t.now().UnixMicro())
+			jsonArg(r.Outcome), t.now().UnixMicro(), r.Approval, r.ApprovedBy, r.Assignee)
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,92 @@
+package sqlcore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/intercom-privacy/intercom-privacy/audit"
+	"github.com/intercom-privacy/intercom-privacy/store"
+)
+
+// AddRequestNote implements store.Ops.
+func (o *Ops) AddRequestNote(ctx context.Context, n store.RequestNote) (store.RequestNote, error) {
+	if n.RequestID == "" || n.Author == "" || len(n.BodyEnc) == 0 {
+		return store.RequestNote{}, fmt.Errorf("%w: a note needs RequestID, Author and BodyEnc", store.ErrInvalid)
+	}
+	if n.ID == "" {
+		n.ID = store.NewID("note_")
+	}
+	if n.CreatedAt.IsZero() {
+		n.CreatedAt = o.now()
+	}
+	n.CreatedAt = n.CreatedAt.UTC().Truncate(time.Microsecond)
+	err := o.Atomic(ctx, func(t *Ops) error {
+		if _, err := t.GetRequest(ctx, n.RequestID); err != nil {
+			return err
+		}
+		_, err := t.exec(ctx, `INSERT INTO request_notes (id, request_id, author, body_enc, created_at) VALUES ($1, $2, $3, $4, $5)`,
+			n.ID, n.RequestID, n.Author, n.BodyEnc, ts(n.CreatedAt))
+		return err
+	})
+	if err != nil {
+		return store.RequestNote{}, err
+	}
+	return n, nil
+}
+
+// RequestNotes implements store.Ops.
+func (o *Ops) RequestNotes(ctx context.Context, requestID string) ([]store.RequestNote, error) {
+	return queryList(ctx, o, `SELECT id, request_id, author, body_enc, created_at FROM request_notes
+		WHERE request_id = $1 ORDER BY created_at, id`, []any{requestID}, func(r Rows) (store.RequestNote, error) {
+		var n store.RequestNote
+		err := r.Scan(&n.ID, &n.RequestID, &n.Author, &n.BodyEnc, tc(&n.CreatedAt))
+		return n, err
+	})
+}
+
+// RequestAudit implements store.Ops: the request's records through the
+// audit_records_request index.
+func (o *Ops) RequestAudit(ctx context.Context, requestID string) ([]audit.StoredRecord, error) {
+	if requestID == "" {
+		return nil, fmt.Errorf("%w: empty request id", store.ErrInvalid)
+	}
+	return queryList(ctx, o, `SELECT seq, recorded_at, action, request_id, subject_ref, body, prev_hash, hash
+		FROM audit_records WHERE request_id = $1 ORDER BY seq`, []any{requestID}, func(r Rows) (audit.StoredRecord, error) {
+		var x audit.StoredRecord
+		err := r.Scan(&x.Seq, tc(&x.Time), &x.Action, &x.RequestID, &x.SubjectRef, &x.Body, &x.PrevHash, &x.Hash)
+		return x, err
+	})
+}
+
+// PutIdempotent implements store.Ops.
+func (o *Ops) PutIdempotent(ctx context.Context, r store.IdempotentResponse) (store.IdempotentResponse, bool, error) {
+	if r.Scope == "" || r.Key == "" {
+		return store.IdempotentResponse{}, false, fmt.Errorf("%w: an idempotency key needs a scope and a key", store.ErrInvalid)
+	}
+	if r.CreatedAt.IsZero() {
+		r.CreatedAt = o.now()
+	}
+	// ON CONFLICT DO NOTHING: of two calls racing with one key, one inserts
+	// and the other reads the first one's answer (no aborted transaction).
+	n, err := o.exec(ctx, `INSERT INTO idempotency_keys (scope, key, fingerprint, status, response, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (scope, key) DO NOTHING`,
+		r.Scope, r.Key, r.Fingerprint, r.Status, r.Response, ts(r.CreatedAt))
+	if err != nil {
+		return store.IdempotentResponse{}, false, err
+	}
+	out, err := o.GetIdempotent(ctx, r.Scope, r.Key)
+	return out, n == 0, err
+}
+
+// GetIdempotent implements store.Ops.
+func (o *Ops) GetIdempotent(ctx context.Context, scope, key string) (store.IdempotentResponse, error) {
+	return queryOne(ctx, o, "idempotency key", `SELECT scope, key, fingerprint, status, response, created_at
+		FROM idempotency_keys WHERE scope = $1 AND key = $2`, []any{scope, key}, func(r Rows) (store.IdempotentResponse, error) {
+		var x store.IdempotentResponse
+		var status int64
+		err := r.Scan(&x.Scope, &x.Key, &x.Fingerprint, &status, &x.Response, tc(&x.CreatedAt))
+		x.Status = int(status)
+		return x, err
+	})
+}
