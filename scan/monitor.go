@@ -446,16 +446,18 @@ func (m *Monitor) note(ctx context.Context, x store.Redaction) error {
 	case err == nil:
 		x.NoteState = "posted"
 		return m.recordNote(ctx, x, audit.OutcomeSuccess, "posted")
-	case errors.Is(err, intercom.ErrUnknownOutcome), ctx.Err() != nil:
-		// Left intended: the next attempt looks for it before posting.
+	case errors.Is(err, intercom.ErrUnknownOutcome), ctx.Err() != nil,
+		errors.Is(err, intercom.ErrServer), errors.Is(err, intercom.ErrRateLimited):
+		// Left intended: the sweep tries again, looking for it before posting.
 		return err
 	case errors.Is(err, intercom.ErrNotFound):
 		x.NoteState = "failed"
 		return errors.Join(err, m.recordNote(ctx, x, audit.OutcomeNoop, "conversation gone"))
 	default:
-		// Intercom refused or failed: still intended, the sweep tries again
-		// (after looking for it).
-		return err
+		// Refused (a missing permission, an unknown admin): retrying would not
+		// help; recorded, and the redaction stands.
+		x.NoteState = "failed"
+		return errors.Join(err, m.recordNote(ctx, x, audit.OutcomeFailure, "refused by Intercom"))
 	}
 }
 

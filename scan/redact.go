@@ -47,7 +47,8 @@ type Redactor struct {
 	Now func() time.Time
 	// Lease says who holds the redact lease while Run works (one run at a
 	// time across processes; see LeaseRedact). Redact, which the continuous
-	// mode calls, takes none.
+	// mode calls, takes no lease; its Holder claims each part it sends (two
+	// processes never send one part at once; see ErrPartBusy).
 	Lease LeaseOptions
 
 	group     *groupcommit.Committer // lives as long as the Redactor
@@ -259,8 +260,8 @@ func (r *Redactor) intend(ctx context.Context, t store.Redaction) (store.Redacti
 }
 
 // ErrPartBusy: another process holds the claim on the part's redaction (it
-// is sending it); this one leaves it alone. A claim lapses ClaimFor after its
-// holder last renewed it.
+// is sending it); this one leaves it alone. A claim lapses two lease
+// durations after its holder last renewed it.
 var ErrPartBusy = errors.New("scan: another process is redacting this part")
 
 // claimFor is how long a claim on one part lasts without renewal (renewed
