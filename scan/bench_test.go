@@ -107,7 +107,9 @@ func (h *heapSampler) result() [3]float64 {
 // 80% of every rate-limit window (its default BudgetShare) and 100% of it.
 // The bound is the calls needed divided by Intercom's nominal rate (the whole
 // window): 80% of the window cannot come closer than 1.25 times it.
-// SCAN_BENCH_MODES chooses the runs (comma-separated, all when empty).
+// SCAN_BENCH_MODES chooses the runs (comma-separated, all when empty);
+// SCAN_BENCH_API_URL and SCAN_BENCH_TOKEN point it at a sandbox in another
+// process (see benchTarget).
 func BenchmarkScanWorkspace(b *testing.B) {
 	contacts := benchEnvInt("SCAN_BENCH_CONTACTS", 1000)
 	parallel := benchEnvInt("SCAN_BENCH_PARALLEL", 32)
@@ -124,13 +126,11 @@ func BenchmarkScanWorkspace(b *testing.B) {
 		b.Run(mode, func(b *testing.B) {
 			for range b.N {
 				b.StopTimer()
-				sb, a := benchWorld(b, contacts, nil)
-				client, err := intercom.New(intercom.Config{Token: intercom.Token(sb.Token()), BaseURL: a.Intercom.BaseURL(), Timeout: 30 * time.Second, BudgetShare: share})
+				a, token, n := benchTarget(b, contacts)
+				client, err := intercom.New(intercom.Config{Token: intercom.Token(token), BaseURL: a.Intercom.BaseURL(), Timeout: 30 * time.Second, BudgetShare: share})
 				if err != nil {
 					b.Fatal(err)
 				}
-				n := len(sb.Workspace().Conversations())
-				tickets := len(sb.Workspace().Tickets())
 				runtime.GC()
 				heap := sampleHeap()
 				var cpu0 time.Duration
@@ -144,7 +144,7 @@ func BenchmarkScanWorkspace(b *testing.B) {
 					if err != nil || res.Run.Scanned != int64(n) {
 						b.Fatalf("scan: %+v %v", res.Run, err)
 					}
-					calls = scanCalls(n, tickets)
+					calls = scanCalls(n, int(res.Tickets))
 				} else {
 					fetchOnly(b, client, parallel, n)
 					calls = scanCalls(n, -1)
@@ -171,9 +171,34 @@ func BenchmarkScanWorkspace(b *testing.B) {
 	}
 }
 
+// benchTarget opens the application on SQLite against the workspace to scan:
+// a sandbox of contacts contacts in this process, or, when SCAN_BENCH_API_URL
+// and SCAN_BENCH_TOKEN name one (`intercom-privacy sandbox --contacts N` with
+// its rate limit, in another process, so that its memory and CPU are not the
+// benchmark's), that one. It returns the token and the number of
+// conversations.
+func benchTarget(b *testing.B, contacts int) (*app.App, string, int) {
+	b.Helper()
+	url, token := os.Getenv("SCAN_BENCH_API_URL"), os.Getenv("SCAN_BENCH_TOKEN")
+	if url == "" || token == "" {
+		sb, a := benchWorld(b, contacts, nil)
+		return a, sb.Token(), len(sb.Workspace().Conversations())
+	}
+	text, _ := vault.GenerateMasterKey()
+	master, _ := vault.ParseMasterKey(text)
+	a := apptest.Open(b, apptest.Target{DatabaseURL: "sqlite://" + filepath.Join(b.TempDir(), "bench.db"), MasterKey: master,
+		Token: token, BaseURL: url, Actor: "cli", Timeout: 30 * time.Second})
+	n, err := a.Intercom.CountConversations(context.Background(), intercom.Field("updated_at").Lt(time.Now().Unix()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return a, token, n
+}
+
 // scanCalls is the number of calls a scan needs: the count and the search
 // pages (150 a page) and one GET for every conversation; and, when tickets >= 0,
-// the ticket search pages (their results carry the attributes).
+// the ticket search pages (their results carry the attributes; an empty search
+// is one page).
 func scanCalls(conversations, tickets int) int64 {
 	calls := int64(conversations) + int64((conversations+149)/150) + 1
 	if tickets >= 0 {
