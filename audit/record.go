@@ -79,6 +79,12 @@ const (
 	// ActionScanNotePosted: an internal note telling the team why a message
 	// disappeared was posted (or its posting failed).
 	ActionScanNotePosted Action = "scan.note_posted"
+	// ActionScanRedactionProposed: a redaction was proposed for approval (the
+	// console's four-eyes rule); nothing is sent before it is approved.
+	ActionScanRedactionProposed Action = "scan.redaction_proposed"
+	// ActionScanRedactionDecided: a proposed redaction was approved or rejected
+	// (the outcome says which) by someone other than its proposer.
+	ActionScanRedactionDecided Action = "scan.redaction_decided"
 
 	// ActionCorrectionUpdated: a correction's contacts were updated in
 	// Intercom (field names in the counts, never values).
@@ -147,6 +153,7 @@ var actions = []Action{
 	ActionRestrictionMarked, ActionRestrictionLifted, ActionObjectionRecorded, ActionAppealDecided,
 	ActionUserAdded, ActionUserDisabled, ActionUserReset, ActionUserRoleChanged, ActionUserEnrolled,
 	ActionSignIn, ActionSessionEnded, ActionTokenCreated, ActionTokenRevoked,
+	ActionScanRedactionProposed, ActionScanRedactionDecided,
 }
 
 var actionSet = func() map[Action]struct{} {

@@ -183,6 +183,8 @@ func runServe(ctx context.Context, errw io.Writer, so serveOptions) error {
 		Monitor: func(a *app.App, m *server.Metrics) (*scan.Monitor, error) {
 			mon, err := newMonitor(a)
 			if mon != nil {
+				// Its claims on the parts it sends name this worker (--id).
+				mon.Redactor.Lease.Holder = so.workers.ID
 				instrumentMonitor(mon, m)
 			}
 			return mon, err
