@@ -86,6 +86,13 @@ const (
 	// (the outcome says which) by someone other than its proposer.
 	ActionScanRedactionDecided Action = "scan.redaction_decided"
 
+	// ActionMessageQueued: an e-mail to the person or the operators was
+	// written to the outbox (package mail); the record names the message's id
+	// and kind, never its recipient or text.
+	ActionMessageQueued Action = "message.queued"
+	// ActionMessageSent: the mail server accepted a message (success), or
+	// refused it for good or it was given up on (failure).
+	ActionMessageSent Action = "message.sent"
 	// ActionCorrectionUpdated: a correction's contacts were updated in
 	// Intercom (field names in the counts, never values).
 	ActionCorrectionUpdated Action = "correction.intercom_updated"
@@ -149,6 +156,7 @@ var actions = []Action{
 	ActionKeysInitialised, ActionKeysRotated, ActionStoreMigrated, ActionAuditExported,
 	ActionAuditPruned,
 	ActionScanRun, ActionScanRedactionIntended, ActionScanRedacted, ActionScanNotePosted,
+	ActionMessageQueued, ActionMessageSent,
 	ActionCorrectionUpdated, ActionCorrectionVerified, ActionCorrectionLocalRefreshed,
 	ActionRestrictionMarked, ActionRestrictionLifted, ActionObjectionRecorded, ActionAppealDecided,
 	ActionUserAdded, ActionUserDisabled, ActionUserReset, ActionUserRoleChanged, ActionUserEnrolled,
