@@ -21,6 +21,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/store/groupcommit"
 	"github.com/intercom-privacy/intercom-privacy/web/api"
+	"github.com/intercom-privacy/intercom-privacy/web/console"
 	"github.com/intercom-privacy/intercom-privacy/web/intake"
 	"github.com/intercom-privacy/intercom-privacy/webhook"
 )
@@ -185,6 +186,8 @@ func runServe(ctx context.Context, errw io.Writer, so serveOptions) error {
 		Monitor: func(a *app.App, m *server.Metrics) (*scan.Monitor, error) {
 			mon, err := newMonitor(a)
 			if mon != nil {
+				// Its claims on the parts it sends name this worker (--id).
+				mon.Redactor.Lease.Holder = so.workers.ID
 				instrumentMonitor(mon, m)
 			}
 			return mon, err
@@ -217,8 +220,10 @@ func runServe(ctx context.Context, errw io.Writer, so serveOptions) error {
 // callers.
 var authenticator func(a *app.App) (func(http.Handler) http.Handler, error)
 
-// webMounts are the web surfaces serve mounts beside the webhook: the REST API
-// under /api/v1/ (web/api), behind the authentication middleware.
+// webMounts are the web surfaces serve mounts beside the webhook: the sign-in
+// pages under /auth/ (web/auth), the REST API under /api/v1/ (web/api) and the
+// console under / (web/console), the last two behind the authentication
+// middleware.
 func webMounts() []serve.Mount {
 	// The public request form needs no sign-in; it is served once a mail
 	// server is configured (it mails the verification link).
@@ -226,12 +231,26 @@ func webMounts() []serve.Mount {
 	if authenticator == nil {
 		return mounts
 	}
-	return append(mounts, serve.Mount{Pattern: api.Prefix, Build: func(a *app.App) (http.Handler, error) {
+	return append(mounts, authMount(), serve.Mount{Pattern: api.Prefix, Build: func(a *app.App) (http.Handler, error) {
 		authn, err := authenticator(a)
 		if err != nil {
 			return nil, err
 		}
 		return api.New(a, api.Options{Authenticate: authn, Logger: a.Logger})
+	}}, serve.Mount{Pattern: "/", Build: func(a *app.App) (http.Handler, error) {
+		authn, err := authenticator(a)
+		if err != nil {
+			return nil, err
+		}
+		o, err := console.FromApp(a)
+		if err != nil {
+			return nil, err
+		}
+		h, err := console.New(o)
+		if err != nil {
+			return nil, err
+		}
+		return authn(h), nil
 	}})
 }
 
