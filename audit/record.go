@@ -79,7 +79,20 @@ const (
 	// ActionScanNotePosted: an internal note telling the team why a message
 	// disappeared was posted (or its posting failed).
 	ActionScanNotePosted Action = "scan.note_posted"
+	// ActionScanRedactionProposed: a redaction was proposed for approval (the
+	// console's four-eyes rule); nothing is sent before it is approved.
+	ActionScanRedactionProposed Action = "scan.redaction_proposed"
+	// ActionScanRedactionDecided: a proposed redaction was approved or rejected
+	// (the outcome says which) by someone other than its proposer.
+	ActionScanRedactionDecided Action = "scan.redaction_decided"
 
+	// ActionMessageQueued: an e-mail to the person or the operators was
+	// written to the outbox (package mail); the record names the message's id
+	// and kind, never its recipient or text.
+	ActionMessageQueued Action = "message.queued"
+	// ActionMessageSent: the mail server accepted a message (success), or
+	// refused it for good or it was given up on (failure).
+	ActionMessageSent Action = "message.sent"
 	// ActionCorrectionUpdated: a correction's contacts were updated in
 	// Intercom (field names in the counts, never values).
 	ActionCorrectionUpdated Action = "correction.intercom_updated"
@@ -98,6 +111,36 @@ const (
 	ActionAppealDecided Action = "appeal.decided"
 )
 
+// The actions of the console's and the API's accounts (package users). The
+// records name users by id (ObjectIDs "usr_..."), sessions ("ses_...") and
+// tokens ("tok_..."), never by email.
+const (
+	// ActionUserAdded: an account was created (by the CLI, an admin or the
+	// identity provider's first sign-in).
+	ActionUserAdded Action = "user.added"
+	// ActionUserDisabled: an account was disabled; its sessions and tokens
+	// stopped working.
+	ActionUserDisabled Action = "user.disabled"
+	// ActionUserReset: an account's password and second factor were reset.
+	ActionUserReset Action = "user.reset"
+	// ActionUserRoleChanged: an account's role changed (the identity
+	// provider's claim mapped to another role).
+	ActionUserRoleChanged Action = "user.role_changed"
+	// ActionUserEnrolled: an account enrolled its second factor (TOTP) and
+	// received recovery codes.
+	ActionUserEnrolled Action = "user.enrolled"
+	// ActionSignIn: a sign-in attempt ended (success, or failure with the
+	// reason: wrong credentials, throttled, disabled).
+	ActionSignIn Action = "auth.sign_in"
+	// ActionSessionEnded: a session was ended (sign-out, sign-out everywhere,
+	// rotation at sign-in, the account disabled or reset).
+	ActionSessionEnded Action = "auth.session_ended"
+	// ActionTokenCreated: an API token was created.
+	ActionTokenCreated Action = "auth.token_created"
+	// ActionTokenRevoked: an API token was revoked.
+	ActionTokenRevoked Action = "auth.token_revoked"
+)
+
 var actions = []Action{
 	ActionRequestReceived, ActionRequestAcknowledged, ActionRequestVerified,
 	ActionRequestStep, ActionRequestCompleted, ActionRequestDenied,
@@ -113,8 +156,12 @@ var actions = []Action{
 	ActionKeysInitialised, ActionKeysRotated, ActionStoreMigrated, ActionAuditExported,
 	ActionAuditPruned,
 	ActionScanRun, ActionScanRedactionIntended, ActionScanRedacted, ActionScanNotePosted,
+	ActionMessageQueued, ActionMessageSent,
 	ActionCorrectionUpdated, ActionCorrectionVerified, ActionCorrectionLocalRefreshed,
 	ActionRestrictionMarked, ActionRestrictionLifted, ActionObjectionRecorded, ActionAppealDecided,
+	ActionUserAdded, ActionUserDisabled, ActionUserReset, ActionUserRoleChanged, ActionUserEnrolled,
+	ActionSignIn, ActionSessionEnded, ActionTokenCreated, ActionTokenRevoked,
+	ActionScanRedactionProposed, ActionScanRedactionDecided,
 }
 
 var actionSet = func() map[Action]struct{} {

@@ -59,7 +59,14 @@ type Ops interface {
 	Retention
 	Purger
 	Notices
+	Outbox
+	Intakes
+	DownloadLinks
 	Limits
+	Users
+	Sessions
+	APITokens
+	SignInThrottle
 }
 
 // Contacts is the cache of Intercom contacts and the sync cursors.
@@ -138,6 +145,10 @@ type Requests interface {
 	GetRequest(ctx context.Context, id string) (Request, error)
 	// ListRequests lists requests matching f.
 	ListRequests(ctx context.Context, f RequestFilter) ([]Request, error)
+	// CountRequestsByState counts the requests in each state (a state with
+	// none is absent): one grouped query on the state index, for the
+	// console's dashboard and the server's gauges.
+	CountRequestsByState(ctx context.Context) (map[RequestState]int64, error)
 	// UpdateRequest replaces the mutable fields of r (all but ID, Type,
 	// Jurisdiction, Channel, ReceivedAt, CreatedAt) if the stored state is still
 	// expected; otherwise it fails with a *StateConflictError (ErrStateConflict).

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -61,6 +62,14 @@ func testRequestQueries(t *testing.T, st store.Store) {
 		if r.FiledBy != "user:u_f" || r.Assignee != s.assignee {
 			t.Fatalf("created %+v", r)
 		}
+	}
+	byState, err := st.CountRequestsByState(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// completed: i%4 == 0 (0, 4, 8); awaiting approval: 5; verified: the rest.
+	if want := map[store.RequestState]int64{store.StateCompleted: 3, store.StateAwaitingApproval: 1, store.StateVerified: 8}; !maps.Equal(byState, want) {
+		t.Errorf("CountRequestsByState = %v, want %v", byState, want)
 	}
 	count := func(f store.RequestFilter) int {
 		t.Helper()
