@@ -414,7 +414,7 @@ func printShow(ctx context.Context, w io.Writer, a *app.App, r store.Request) er
 	fmt.Fprintf(tw, "type\t%s (%s, via %s)\n", v.Type, v.Jurisdiction, v.Channel)
 	fmt.Fprintf(tw, "state\t%s\n", v.State)
 	if v.Paused != "" {
-		fmt.Fprintf(tw, "paused\t%s: Intercom refuses the access token or one of its scopes; fix it and the request resumes on its next retry\n", v.Paused)
+		fmt.Fprintf(tw, "paused\t%s: %s\n", v.Paused, dsar.Pause{Reason: v.Paused}.Fix())
 	}
 	fmt.Fprintf(tw, "received\t%s\n", v.ReceivedAt.Format(time.RFC3339))
 	if v.AckDueAt != nil {
