@@ -41,10 +41,21 @@ const (
 	ActionErasureSuppressed      Action = "erasure.suppressed"
 	ActionErasureVerified        Action = "erasure.verified"
 	ActionErasureRedacted        Action = "erasure.redacted"
+	// ActionErasureKept: objects an erasure kept under a legal hold or an
+	// exception (GDPR Art. 17(3), CCPA §1798.105(d)); ids and basis codes.
+	ActionErasureKept Action = "erasure.kept"
+	// ActionRequestsPruned: request records removed at the end of their
+	// retention, or suppression entries at the end of theirs.
+	ActionRequestsPruned Action = "requests.pruned"
 
 	ActionAccessPackageCreated    Action = "access.package_created"
 	ActionAccessPackageDownloaded Action = "access.package_downloaded"
 	ActionAccessPackageExpired    Action = "access.package_expired"
+	// ActionAccessContactUnarchived and ActionAccessContactRearchived: an
+	// archived contact unarchived to read it for an access request, and
+	// archived again (access.unarchive_to_read).
+	ActionAccessContactUnarchived Action = "access.contact_unarchived"
+	ActionAccessContactRearchived Action = "access.contact_rearchived"
 
 	ActionRecipientsNotified Action = "recipients.notified"
 	ActionLegalHoldAdded     Action = "legal_hold.added"
@@ -94,8 +105,9 @@ var actions = []Action{
 	ActionRequestResumed, ActionRequestApproved, ActionRequestNotified,
 	ActionRequestApprovalRejected, ActionRequestAssigned, ActionRequestNoteAdded, ActionAccessDenied,
 	ActionErasureIntercomDeleted, ActionErasureLocalPurged, ActionErasureKeyDestroyed,
-	ActionErasureSuppressed, ActionErasureVerified, ActionErasureRedacted,
+	ActionErasureSuppressed, ActionErasureVerified, ActionErasureRedacted, ActionErasureKept, ActionRequestsPruned,
 	ActionAccessPackageCreated, ActionAccessPackageDownloaded, ActionAccessPackageExpired,
+	ActionAccessContactUnarchived, ActionAccessContactRearchived,
 	ActionRecipientsNotified, ActionLegalHoldAdded, ActionLegalHoldReleased,
 	ActionRetentionRun, ActionExportJob, ActionWebhookApplied, ActionSyncRun,
 	ActionKeysInitialised, ActionKeysRotated, ActionStoreMigrated, ActionAuditExported,

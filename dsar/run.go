@@ -141,8 +141,16 @@ func (s *Service) RunWith(ctx context.Context, requestID string, opts RunOptions
 	if err != nil {
 		return err
 	}
-	if Finished(req.State) || req.Type == store.RequestAppeal {
+	if req.Type == store.RequestAppeal && !Finished(req.State) {
 		// An appeal has no steps: an operator decides it (DecideAppeal).
+		return nil
+	}
+	if Finished(req.State) {
+		// Contacts unarchived to read them are archived back even when the
+		// request was cancelled or denied before it archived them.
+		if s.Intercom != nil {
+			return s.rearchive(ctx, req)
+		}
 		return nil
 	}
 	if req.State == store.StateReceived {
@@ -192,7 +200,7 @@ func (s *Service) RunWith(ctx context.Context, requestID string, opts RunOptions
 			// Denied (or finished by another worker) while this run went on: the
 			// request needs nothing more.
 			s.logger().Info("request finished elsewhere while running; stopped", "request_id", requestID)
-			err = nil
+			err = s.rearchive(context.WithoutCancel(ctx), req)
 		}
 	}()
 	return r.run(runCtx)
@@ -258,8 +266,16 @@ func (r *runner) run(ctx context.Context) error {
 	}
 	for _, step := range Plan(r.req.Type) {
 		if r.done(step) {
-			if step == StepResolve {
+			switch step {
+			case StepResolve:
 				if err := r.loadResolution(); err != nil {
+					return err
+				}
+				if err := r.applyUnarchived(ctx); err != nil {
+					return err
+				}
+			case StepPackage:
+				if err := r.s.rearchive(ctx, r.req); err != nil {
 					return err
 				}
 			}
@@ -286,7 +302,13 @@ func (r *runner) runStep(ctx context.Context, step string) error {
 	case StepResolve:
 		return r.resolve(ctx)
 	case StepPackage:
-		return r.buildPackage(ctx)
+		if err := r.unarchiveToRead(ctx); err != nil {
+			return err
+		}
+		if err := r.buildPackage(ctx); err != nil {
+			return err
+		}
+		return r.s.rearchive(ctx, r.req)
 	case StepDeleteTickets:
 		return r.deleteTickets(ctx)
 	case StepDeleteConversations:

@@ -114,7 +114,7 @@ func (w *requestWorker) Work(ctx context.Context, job *river.Job[RequestArgs]) e
 }
 
 // RegisterWorkers adds the privacy_request worker, running requests with s, and the
-// worker of the shred job (see PeriodicJobs) to workers.
+// workers of the shred and kept-objects jobs (see PeriodicJobs) to workers.
 func RegisterWorkers(workers *river.Workers, s *Service) {
 	RegisterWorkersWith(workers, s, RunOptions{})
 }
@@ -124,6 +124,7 @@ func RegisterWorkers(workers *river.Workers, s *Service) {
 func RegisterWorkersWith(workers *river.Workers, s *Service, opts RunOptions) {
 	river.AddWorker(workers, &requestWorker{s: s, opts: opts})
 	river.AddWorker(workers, &shredWorker{s: s})
+	river.AddWorker(workers, &keptWorker{s: s})
 }
 
 // Enqueue inserts the job that runs a request. If the request already has a live

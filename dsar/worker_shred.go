@@ -48,12 +48,15 @@ func (w *shredWorker) Work(ctx context.Context, _ *river.Job[ShredArgs]) error {
 }
 
 // PeriodicJobs are the workers' scheduled jobs of this package: the hourly
-// ShredExpiredPackages (also run when the worker starts). Pass them to
+// ShredExpiredPackages and EraseReleased (also run when the worker starts). Pass them to
 // jobs.Options.PeriodicJobs next to RegisterWorkers.
 func PeriodicJobs() []*river.PeriodicJob {
 	return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(ShredInterval),
 		func() (river.JobArgs, *river.InsertOpts) { return ShredArgs{}, nil },
-		&river.PeriodicJobOpts{RunOnStart: true})}
+		&river.PeriodicJobOpts{RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(ShredInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return KeptArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true})}
 }
 
 // ShredResult counts what one ShredExpiredPackages destroyed.

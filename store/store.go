@@ -52,6 +52,8 @@ type Ops interface {
 	Requests
 	Suppressions
 	LegalHolds
+	ObjectHolds
+	RequestRecords
 	RetentionRuns
 	ExportJobs
 	Retention

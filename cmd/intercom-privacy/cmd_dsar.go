@@ -481,6 +481,9 @@ func printShow(ctx context.Context, w io.Writer, a *app.App, r store.Request) er
 			if o.EvidenceSHA256 != "" {
 				fmt.Fprintf(w, "  verification evidence sha256: %s\n", o.EvidenceSHA256)
 			}
+			for _, k := range o.Kept {
+				fmt.Fprintf(w, "  kept %s %s: %s\n", k.Object, k.ID, keptWhy(k))
+			}
 			for _, n := range o.Notices {
 				if n.Text != "" {
 					fmt.Fprintf(w, "  note: %s\n", n.Text)

@@ -40,6 +40,8 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"Steps", testSteps},
 		{"Suppression", testSuppression},
 		{"LegalHoldsAndRetention", testRetention},
+		{"ObjectHolds", testObjectHolds},
+		{"RequestRecords", testRequestRecords},
 		{"RetentionRuns", testRetentionRuns},
 		{"ExportJobs", testExportJobs},
 		{"PurgePerson", testPurge},

@@ -121,6 +121,7 @@ func (h *Handler) Routes() []httpx.Route {
 		{Pattern: "POST /api/v1/requests", Roles: workers, Handler: http.HandlerFunc(h.createRequest)},
 		{Pattern: "GET /api/v1/requests/{id}", Roles: everyone, Handler: http.HandlerFunc(h.getRequest)},
 		{Pattern: "GET /api/v1/requests/{id}/notes", Roles: workers, Handler: http.HandlerFunc(h.listNotes)},
+		{Pattern: "GET /api/v1/requests/{id}/plan", Roles: workers, Handler: http.HandlerFunc(h.planErasure)},
 		{Pattern: "POST /api/v1/requests/{id}/verify", Roles: workers, Handler: http.HandlerFunc(h.verify)},
 		{Pattern: "POST /api/v1/requests/{id}/extend", Roles: workers, Handler: http.HandlerFunc(h.extend)},
 		{Pattern: "POST /api/v1/requests/{id}/deny", Roles: workers, Handler: http.HandlerFunc(h.deny)},
