@@ -558,6 +558,7 @@ func newDsarListCmd() *cobra.Command {
 	var (
 		af        appFlags
 		states    []string
+		types     []string
 		dueWithin string
 		asJSON    bool
 		limit     int
@@ -583,6 +584,13 @@ days ("due soon") or past their deadline ("OVERDUE").`,
 					return usagef("--state %s: use received, awaiting_approval, verified, in_progress, completed, denied or cancelled", shownArg(s))
 				}
 				f.States = append(f.States, st)
+			}
+			for _, s := range types {
+				t := store.RequestType(s)
+				if !slices.Contains(listTypes, t) {
+					return usagef("--type %s: use access, erasure, access+erasure, correction, restriction, lift_restriction, objection or appeal", shownArg(s))
+				}
+				f.Types = append(f.Types, t)
 			}
 			if dueWithin != "" {
 				d, err := parseDays(dueWithin)
@@ -623,11 +631,16 @@ days ("due soon") or past their deadline ("OVERDUE").`,
 	}
 	af.add(cmd)
 	cmd.Flags().StringArrayVar(&states, "state", nil, "only requests in this state (repeatable): received, awaiting_approval, verified, in_progress, completed, denied, cancelled")
+	cmd.Flags().StringArrayVar(&types, "type", nil, "only requests of this type (repeatable): access, erasure, access+erasure, correction, restriction, lift_restriction, objection, appeal")
 	cmd.Flags().StringVar(&dueWithin, "due-within", "", "only requests due within this long, e.g. 7d or 72h")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().IntVar(&limit, "limit", 1000, "at most this many requests")
 	return cmd
 }
+
+// listTypes are the request types `dsar list --type` accepts.
+var listTypes = []store.RequestType{store.RequestAccess, store.RequestErasure, store.RequestAccessErasure, store.RequestCorrection,
+	store.RequestRestriction, store.RequestLiftRestriction, store.RequestObjection, store.RequestAppeal}
 
 // parseDays parses a Go duration or a number of days ("7d").
 func parseDays(s string) (time.Duration, error) {
