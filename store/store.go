@@ -60,6 +60,10 @@ type Ops interface {
 	Purger
 	Notices
 	Limits
+	Users
+	Sessions
+	APITokens
+	SignInThrottle
 }
 
 // Contacts is the cache of Intercom contacts and the sync cursors.
@@ -138,6 +142,10 @@ type Requests interface {
 	GetRequest(ctx context.Context, id string) (Request, error)
 	// ListRequests lists requests matching f.
 	ListRequests(ctx context.Context, f RequestFilter) ([]Request, error)
+	// CountRequestsByState counts the requests in each state (a state with
+	// none is absent): one grouped query on the state index, for the
+	// console's dashboard and the server's gauges.
+	CountRequestsByState(ctx context.Context) (map[RequestState]int64, error)
 	// UpdateRequest replaces the mutable fields of r (all but ID, Type,
 	// Jurisdiction, Channel, ReceivedAt, CreatedAt) if the stored state is still
 	// expected; otherwise it fails with a *StateConflictError (ErrStateConflict).
@@ -149,6 +157,10 @@ type Requests interface {
 	// AddRequestNote stores a note (ID and CreatedAt set when empty) and
 	// returns it. A request that does not exist is ErrNotFound.
 	AddRequestNote(ctx context.Context, n RequestNote) (RequestNote, error)
+	// RequestStats counts the requests received in [from, to) by type, law,
+	// state, denial reason and tenth of a day to the answer, in the database
+	// (one indexed range scan, no row leaves it), for the yearly report.
+	RequestStats(ctx context.Context, from, to time.Time) ([]RequestStat, error)
 	// RequestNotes lists a request's notes, oldest first.
 	RequestNotes(ctx context.Context, requestID string) ([]RequestNote, error)
 	// RequestAudit lists the audit records of one request, in chain order
