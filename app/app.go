@@ -220,6 +220,9 @@ func Open(ctx context.Context, s Settings) (*App, error) {
 		return nil, err
 	}
 	a.DSAR.Enqueue = a.Enqueue
+	// A correction refreshes the local copy of the contacts it corrected
+	// through the same code (allow-list, keys, restriction) as the sync.
+	a.DSAR.LocalCopy = a.Syncer(s.Actor)
 	ok = true
 	return a, nil
 }

@@ -41,10 +41,21 @@ const (
 	ActionErasureSuppressed      Action = "erasure.suppressed"
 	ActionErasureVerified        Action = "erasure.verified"
 	ActionErasureRedacted        Action = "erasure.redacted"
+	// ActionErasureKept: objects an erasure kept under a legal hold or an
+	// exception (GDPR Art. 17(3), CCPA §1798.105(d)); ids and basis codes.
+	ActionErasureKept Action = "erasure.kept"
+	// ActionRequestsPruned: request records removed at the end of their
+	// retention, or suppression entries at the end of theirs.
+	ActionRequestsPruned Action = "requests.pruned"
 
 	ActionAccessPackageCreated    Action = "access.package_created"
 	ActionAccessPackageDownloaded Action = "access.package_downloaded"
 	ActionAccessPackageExpired    Action = "access.package_expired"
+	// ActionAccessContactUnarchived and ActionAccessContactRearchived: an
+	// archived contact unarchived to read it for an access request, and
+	// archived again (access.unarchive_to_read).
+	ActionAccessContactUnarchived Action = "access.contact_unarchived"
+	ActionAccessContactRearchived Action = "access.contact_rearchived"
 
 	ActionRecipientsNotified Action = "recipients.notified"
 	ActionLegalHoldAdded     Action = "legal_hold.added"
@@ -68,6 +79,23 @@ const (
 	// ActionScanNotePosted: an internal note telling the team why a message
 	// disappeared was posted (or its posting failed).
 	ActionScanNotePosted Action = "scan.note_posted"
+
+	// ActionCorrectionUpdated: a correction's contacts were updated in
+	// Intercom (field names in the counts, never values).
+	ActionCorrectionUpdated Action = "correction.intercom_updated"
+	// ActionCorrectionVerified: re-reading showed every contact corrected.
+	ActionCorrectionVerified Action = "correction.verified"
+	// ActionCorrectionLocalRefreshed: the local copy was refreshed from Intercom.
+	ActionCorrectionLocalRefreshed Action = "correction.local_refreshed"
+	// ActionRestrictionMarked: contacts marked restricted (or opted out) in
+	// Intercom, or the limit recorded locally.
+	ActionRestrictionMarked Action = "restriction.marked"
+	// ActionRestrictionLifted: a restriction lifted in Intercom or locally.
+	ActionRestrictionLifted Action = "restriction.lifted"
+	// ActionObjectionRecorded: an objection or opt-out applied and recorded.
+	ActionObjectionRecorded Action = "objection.recorded"
+	// ActionAppealDecided: the decision on an appeal.
+	ActionAppealDecided Action = "appeal.decided"
 )
 
 // The actions of the console's and the API's accounts (package users). The
@@ -107,13 +135,16 @@ var actions = []Action{
 	ActionRequestResumed, ActionRequestApproved, ActionRequestNotified,
 	ActionRequestApprovalRejected, ActionRequestAssigned, ActionRequestNoteAdded, ActionAccessDenied,
 	ActionErasureIntercomDeleted, ActionErasureLocalPurged, ActionErasureKeyDestroyed,
-	ActionErasureSuppressed, ActionErasureVerified, ActionErasureRedacted,
+	ActionErasureSuppressed, ActionErasureVerified, ActionErasureRedacted, ActionErasureKept, ActionRequestsPruned,
 	ActionAccessPackageCreated, ActionAccessPackageDownloaded, ActionAccessPackageExpired,
+	ActionAccessContactUnarchived, ActionAccessContactRearchived,
 	ActionRecipientsNotified, ActionLegalHoldAdded, ActionLegalHoldReleased,
 	ActionRetentionRun, ActionExportJob, ActionWebhookApplied, ActionSyncRun,
 	ActionKeysInitialised, ActionKeysRotated, ActionStoreMigrated, ActionAuditExported,
 	ActionAuditPruned,
 	ActionScanRun, ActionScanRedactionIntended, ActionScanRedacted, ActionScanNotePosted,
+	ActionCorrectionUpdated, ActionCorrectionVerified, ActionCorrectionLocalRefreshed,
+	ActionRestrictionMarked, ActionRestrictionLifted, ActionObjectionRecorded, ActionAppealDecided,
 	ActionUserAdded, ActionUserDisabled, ActionUserReset, ActionUserRoleChanged, ActionUserEnrolled,
 	ActionSignIn, ActionSessionEnded, ActionTokenCreated, ActionTokenRevoked,
 }

@@ -56,6 +56,9 @@ type Config struct {
 	Audit Audit `yaml:"audit"`
 	// Scan configures the workspace scan and its redactions (package scan).
 	Scan Scan `yaml:"scan"`
+	// Rights configures how restrictions and objections mark the person in
+	// Intercom (tags, subscription types).
+	Rights Rights `yaml:"rights"`
 	// Auth configures sign-in to the console and the API (package users).
 	Auth Auth `yaml:"auth"`
 }
@@ -127,12 +130,56 @@ type Erasure struct {
 	// still be cancelled: no worker starts it before it ends (e.g. "24h"; default
 	// 0, none; at most MaxGrace).
 	Grace time.Duration `yaml:"grace"`
+	// Exceptions keep objects of a kind an erasure would otherwise delete, on a
+	// legal basis (GDPR Art. 17(3), CCPA §1798.105(d)); see Exception.
+	Exceptions []Exception `yaml:"exceptions"`
 	// Approval says whether an erasure waits, once verified, for a second
 	// privacy officer (not the one who filed it) before anything is deleted
 	// (four eyes): "required" for every erasure, "none" for none; empty (the
 	// default) requires it for erasures filed through the console or the API
 	// and not for the command line, whose operator holds the master key.
 	Approval string `yaml:"approval"`
+}
+
+// Exception is a configured exception to erasure: the objects of one kind that
+// match it are kept (not deleted, and not redacted unless Redact), each
+// recorded with its basis and until when, and the person is told the basis.
+// An exception applies only under the laws that know its basis (package
+// jurisdiction); a legal hold on one object (`retention hold add --ticket-id`)
+// keeps that object whatever the law.
+//
+// Intercom tickets have no tags: a ticket is matched by its ticket type (name
+// or id), its state's category, or the value of one of its ticket attributes
+// (a list attribute "Dispute" of the type, for instance). Conversations and
+// contacts are matched by the names of their tags. Every criterion given must
+// match (an empty list matches any value); an exception with no criterion
+// matches every object of its kind.
+type Exception struct {
+	// Name identifies the exception in plans, outcomes and the audit trail
+	// (letters, digits, "-", "_", ".", at most 64).
+	Name string `yaml:"name"`
+	// Objects is the kind: ticket, conversation or contact.
+	Objects string `yaml:"objects"`
+	// Basis is a code of package jurisdiction: legal_claims,
+	// legal_obligation, security_incident, complete_transaction,
+	// public_interest, freedom_of_expression, research.
+	Basis string `yaml:"basis"`
+	// KeepFor is how long the object is kept from the erasure ("6y", "24mo",
+	// "90d", "12w"); required.
+	KeepFor string `yaml:"keep_for"`
+	// Redact redacts the person's own messages in a kept conversation (default
+	// false: kept as they are, as a legal claim needs them).
+	Redact bool `yaml:"redact"`
+	// Tags are tag names (conversations, contacts).
+	Tags []string `yaml:"tags"`
+	// TicketTypes are ticket type names or ids (tickets).
+	TicketTypes []string `yaml:"ticket_types"`
+	// TicketStates are ticket state categories: submitted, in_progress,
+	// waiting_on_customer, resolved (tickets).
+	TicketStates []string `yaml:"ticket_states"`
+	// TicketAttributes maps a ticket attribute's name to the values that
+	// match (tickets).
+	TicketAttributes map[string][]string `yaml:"ticket_attributes"`
 }
 
 // Values of erasure.approval.
@@ -183,6 +230,11 @@ type Access struct {
 	Complaint          string      `yaml:"complaint" json:"complaint"`
 	AutomatedDecisions string      `yaml:"automated_decisions" json:"automated_decisions"`
 	Transfers          string      `yaml:"transfers" json:"transfers"`
+	// UnarchiveToRead lets an access request by contact id read an archived
+	// contact (Intercom answers 404 for it): unarchived, read, and archived
+	// again, each recorded, so archived people get their data too. Default
+	// false. Not part of the package's Art. 15 information.
+	UnarchiveToRead bool `yaml:"unarchive_to_read" json:"-"`
 }
 
 // Recipient is a recipient or category of recipients of the personal data.
@@ -344,6 +396,9 @@ func (c *Config) validate() error {
 	if err := c.validateRecipients(); err != nil {
 		return err
 	}
+	if err := c.validateRights(); err != nil {
+		return err
+	}
 	if err := c.validateAuth(); err != nil {
 		return err
 	}
@@ -370,6 +425,9 @@ func (c *Config) validate() error {
 	}
 	if c.Erasure.Grace < 0 || c.Erasure.Grace > MaxGrace {
 		return &Error{Field: "erasure.grace", Err: fmt.Errorf("%w: %v (want a duration from 0 to %v, e.g. 24h)", ErrInvalid, c.Erasure.Grace, MaxGrace)}
+	}
+	if err := c.validateExceptions(); err != nil {
+		return err
 	}
 	if c.Requests.DisputeWindow <= 0 || c.Requests.DisputeWindow > 365*24*time.Hour {
 		return &Error{Field: "requests.dispute_window", Err: fmt.Errorf("%w: %v (want a duration from 1h to 8760h, e.g. 720h for 30 days)", ErrInvalid, c.Requests.DisputeWindow)}
