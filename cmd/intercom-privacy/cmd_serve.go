@@ -246,6 +246,7 @@ func webMounts() []serve.Mount {
 		if err != nil {
 			return nil, err
 		}
+		o.Users = userDirectory{a.Users}
 		h, err := console.New(o)
 		if err != nil {
 			return nil, err
