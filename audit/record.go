@@ -41,10 +41,21 @@ const (
 	ActionErasureSuppressed      Action = "erasure.suppressed"
 	ActionErasureVerified        Action = "erasure.verified"
 	ActionErasureRedacted        Action = "erasure.redacted"
+	// ActionErasureKept: objects an erasure kept under a legal hold or an
+	// exception (GDPR Art. 17(3), CCPA §1798.105(d)); ids and basis codes.
+	ActionErasureKept Action = "erasure.kept"
+	// ActionRequestsPruned: request records removed at the end of their
+	// retention, or suppression entries at the end of theirs.
+	ActionRequestsPruned Action = "requests.pruned"
 
 	ActionAccessPackageCreated    Action = "access.package_created"
 	ActionAccessPackageDownloaded Action = "access.package_downloaded"
 	ActionAccessPackageExpired    Action = "access.package_expired"
+	// ActionAccessContactUnarchived and ActionAccessContactRearchived: an
+	// archived contact unarchived to read it for an access request, and
+	// archived again (access.unarchive_to_read).
+	ActionAccessContactUnarchived Action = "access.contact_unarchived"
+	ActionAccessContactRearchived Action = "access.contact_rearchived"
 
 	ActionRecipientsNotified Action = "recipients.notified"
 	ActionLegalHoldAdded     Action = "legal_hold.added"
@@ -74,6 +85,60 @@ const (
 	// ActionScanRedactionDecided: a proposed redaction was approved or rejected
 	// (the outcome says which) by someone other than its proposer.
 	ActionScanRedactionDecided Action = "scan.redaction_decided"
+
+	// ActionMessageQueued: an e-mail to the person or the operators was
+	// written to the outbox (package mail); the record names the message's id
+	// and kind, never its recipient or text.
+	ActionMessageQueued Action = "message.queued"
+	// ActionMessageSent: the mail server accepted a message (success), or
+	// refused it for good or it was given up on (failure).
+	ActionMessageSent Action = "message.sent"
+	// ActionCorrectionUpdated: a correction's contacts were updated in
+	// Intercom (field names in the counts, never values).
+	ActionCorrectionUpdated Action = "correction.intercom_updated"
+	// ActionCorrectionVerified: re-reading showed every contact corrected.
+	ActionCorrectionVerified Action = "correction.verified"
+	// ActionCorrectionLocalRefreshed: the local copy was refreshed from Intercom.
+	ActionCorrectionLocalRefreshed Action = "correction.local_refreshed"
+	// ActionRestrictionMarked: contacts marked restricted (or opted out) in
+	// Intercom, or the limit recorded locally.
+	ActionRestrictionMarked Action = "restriction.marked"
+	// ActionRestrictionLifted: a restriction lifted in Intercom or locally.
+	ActionRestrictionLifted Action = "restriction.lifted"
+	// ActionObjectionRecorded: an objection or opt-out applied and recorded.
+	ActionObjectionRecorded Action = "objection.recorded"
+	// ActionAppealDecided: the decision on an appeal.
+	ActionAppealDecided Action = "appeal.decided"
+)
+
+// The actions of the console's and the API's accounts (package users). The
+// records name users by id (ObjectIDs "usr_..."), sessions ("ses_...") and
+// tokens ("tok_..."), never by email.
+const (
+	// ActionUserAdded: an account was created (by the CLI, an admin or the
+	// identity provider's first sign-in).
+	ActionUserAdded Action = "user.added"
+	// ActionUserDisabled: an account was disabled; its sessions and tokens
+	// stopped working.
+	ActionUserDisabled Action = "user.disabled"
+	// ActionUserReset: an account's password and second factor were reset.
+	ActionUserReset Action = "user.reset"
+	// ActionUserRoleChanged: an account's role changed (the identity
+	// provider's claim mapped to another role).
+	ActionUserRoleChanged Action = "user.role_changed"
+	// ActionUserEnrolled: an account enrolled its second factor (TOTP) and
+	// received recovery codes.
+	ActionUserEnrolled Action = "user.enrolled"
+	// ActionSignIn: a sign-in attempt ended (success, or failure with the
+	// reason: wrong credentials, throttled, disabled).
+	ActionSignIn Action = "auth.sign_in"
+	// ActionSessionEnded: a session was ended (sign-out, sign-out everywhere,
+	// rotation at sign-in, the account disabled or reset).
+	ActionSessionEnded Action = "auth.session_ended"
+	// ActionTokenCreated: an API token was created.
+	ActionTokenCreated Action = "auth.token_created"
+	// ActionTokenRevoked: an API token was revoked.
+	ActionTokenRevoked Action = "auth.token_revoked"
 )
 
 var actions = []Action{
@@ -83,13 +148,19 @@ var actions = []Action{
 	ActionRequestResumed, ActionRequestApproved, ActionRequestNotified,
 	ActionRequestApprovalRejected, ActionRequestAssigned, ActionRequestNoteAdded, ActionAccessDenied,
 	ActionErasureIntercomDeleted, ActionErasureLocalPurged, ActionErasureKeyDestroyed,
-	ActionErasureSuppressed, ActionErasureVerified, ActionErasureRedacted,
+	ActionErasureSuppressed, ActionErasureVerified, ActionErasureRedacted, ActionErasureKept, ActionRequestsPruned,
 	ActionAccessPackageCreated, ActionAccessPackageDownloaded, ActionAccessPackageExpired,
+	ActionAccessContactUnarchived, ActionAccessContactRearchived,
 	ActionRecipientsNotified, ActionLegalHoldAdded, ActionLegalHoldReleased,
 	ActionRetentionRun, ActionExportJob, ActionWebhookApplied, ActionSyncRun,
 	ActionKeysInitialised, ActionKeysRotated, ActionStoreMigrated, ActionAuditExported,
 	ActionAuditPruned,
 	ActionScanRun, ActionScanRedactionIntended, ActionScanRedacted, ActionScanNotePosted,
+	ActionMessageQueued, ActionMessageSent,
+	ActionCorrectionUpdated, ActionCorrectionVerified, ActionCorrectionLocalRefreshed,
+	ActionRestrictionMarked, ActionRestrictionLifted, ActionObjectionRecorded, ActionAppealDecided,
+	ActionUserAdded, ActionUserDisabled, ActionUserReset, ActionUserRoleChanged, ActionUserEnrolled,
+	ActionSignIn, ActionSessionEnded, ActionTokenCreated, ActionTokenRevoked,
 	ActionScanRedactionProposed, ActionScanRedactionDecided,
 }
 

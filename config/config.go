@@ -56,6 +56,66 @@ type Config struct {
 	Audit Audit `yaml:"audit"`
 	// Scan configures the workspace scan and its redactions (package scan).
 	Scan Scan `yaml:"scan"`
+	// Rights configures how restrictions and objections mark the person in
+	// Intercom (tags, subscription types).
+	Rights Rights `yaml:"rights"`
+	// Auth configures sign-in to the console and the API (package users).
+	Auth Auth `yaml:"auth"`
+	// Mail configures the e-mail sent to people and operators (package mail).
+	Mail Mail `yaml:"mail"`
+	// Intake configures the public request form (package web/intake).
+	Intake Intake `yaml:"intake"`
+}
+
+// Intake configures the public request form served at /privacy/request.
+type Intake struct {
+	// Title and Intro are the page's heading and first paragraph; Organisation
+	// names who answers (default: access.controller).
+	Title        string `yaml:"title"`
+	Intro        string `yaml:"intro"`
+	Organisation string `yaml:"organisation"`
+	// Types are the request types offered, in order (default: access,
+	// erasure); the form posts them as type=access|erasure|correction|opt_out.
+	Types []string `yaml:"types"`
+	// Jurisdictions are the laws a person may choose (default: gdpr, ccpa);
+	// DefaultJurisdiction is used when the form does not say (default: the
+	// first).
+	Jurisdictions       []string `yaml:"jurisdictions"`
+	DefaultJurisdiction string   `yaml:"default_jurisdiction"`
+	// MaxPending bounds the requests waiting for verification (default
+	// 1000); PerEmail bounds those for one address (default 3); PerClient
+	// is how many forms one network address may post per hour (default 10).
+	MaxPending int `yaml:"max_pending"`
+	PerEmail   int `yaml:"per_email"`
+	PerClient  int `yaml:"per_client"`
+	// DownloadUses is how many times the link to an access package works
+	// (default 3), each time after a fresh code mailed to the person.
+	DownloadUses int `yaml:"download_uses"`
+}
+
+// Mail configures the e-mail the product sends. The environment variables
+// INTERCOM_PRIVACY_SMTP_URL and INTERCOM_PRIVACY_PUBLIC_URL override the two
+// URLs; package mail parses and checks them (app.Open refuses a bad one).
+type Mail struct {
+	// SMTPURL is smtp://user:password@host:587?from=privacy@example.com
+	// (STARTTLS required unless starttls=false) or smtps://... (TLS). Empty:
+	// no mail is written or sent.
+	SMTPURL string `yaml:"smtp_url"`
+	// PublicURL is the base URL the links in messages point to
+	// (https://privacy.example.com).
+	PublicURL string `yaml:"public_url"`
+	// TemplatesDir holds templates that replace the built-in messages
+	// (KIND[.JURISDICTION][.LANG].txt and .html, see package messages); a
+	// relative path is taken from the configuration file's directory.
+	TemplatesDir string `yaml:"templates_dir"`
+	// Language is the language of the messages (default en), when templates
+	// in it exist.
+	Language string `yaml:"language"`
+	// Operators are the addresses told when a request's deadline nears
+	// (none: no reminders); ReminderDays is how many days before the due
+	// date (default 3).
+	Operators    []string `yaml:"operators"`
+	ReminderDays int      `yaml:"reminder_days"`
 }
 
 // Audit configures the audit trail's checkpoints.
@@ -125,12 +185,56 @@ type Erasure struct {
 	// still be cancelled: no worker starts it before it ends (e.g. "24h"; default
 	// 0, none; at most MaxGrace).
 	Grace time.Duration `yaml:"grace"`
+	// Exceptions keep objects of a kind an erasure would otherwise delete, on a
+	// legal basis (GDPR Art. 17(3), CCPA §1798.105(d)); see Exception.
+	Exceptions []Exception `yaml:"exceptions"`
 	// Approval says whether an erasure waits, once verified, for a second
 	// privacy officer (not the one who filed it) before anything is deleted
 	// (four eyes): "required" for every erasure, "none" for none; empty (the
 	// default) requires it for erasures filed through the console or the API
 	// and not for the command line, whose operator holds the master key.
 	Approval string `yaml:"approval"`
+}
+
+// Exception is a configured exception to erasure: the objects of one kind that
+// match it are kept (not deleted, and not redacted unless Redact), each
+// recorded with its basis and until when, and the person is told the basis.
+// An exception applies only under the laws that know its basis (package
+// jurisdiction); a legal hold on one object (`retention hold add --ticket-id`)
+// keeps that object whatever the law.
+//
+// Intercom tickets have no tags: a ticket is matched by its ticket type (name
+// or id), its state's category, or the value of one of its ticket attributes
+// (a list attribute "Dispute" of the type, for instance). Conversations and
+// contacts are matched by the names of their tags. Every criterion given must
+// match (an empty list matches any value); an exception with no criterion
+// matches every object of its kind.
+type Exception struct {
+	// Name identifies the exception in plans, outcomes and the audit trail
+	// (letters, digits, "-", "_", ".", at most 64).
+	Name string `yaml:"name"`
+	// Objects is the kind: ticket, conversation or contact.
+	Objects string `yaml:"objects"`
+	// Basis is a code of package jurisdiction: legal_claims,
+	// legal_obligation, security_incident, complete_transaction,
+	// public_interest, freedom_of_expression, research.
+	Basis string `yaml:"basis"`
+	// KeepFor is how long the object is kept from the erasure ("6y", "24mo",
+	// "90d", "12w"); required.
+	KeepFor string `yaml:"keep_for"`
+	// Redact redacts the person's own messages in a kept conversation (default
+	// false: kept as they are, as a legal claim needs them).
+	Redact bool `yaml:"redact"`
+	// Tags are tag names (conversations, contacts).
+	Tags []string `yaml:"tags"`
+	// TicketTypes are ticket type names or ids (tickets).
+	TicketTypes []string `yaml:"ticket_types"`
+	// TicketStates are ticket state categories: submitted, in_progress,
+	// waiting_on_customer, resolved (tickets).
+	TicketStates []string `yaml:"ticket_states"`
+	// TicketAttributes maps a ticket attribute's name to the values that
+	// match (tickets).
+	TicketAttributes map[string][]string `yaml:"ticket_attributes"`
 }
 
 // Values of erasure.approval.
@@ -181,6 +285,11 @@ type Access struct {
 	Complaint          string      `yaml:"complaint" json:"complaint"`
 	AutomatedDecisions string      `yaml:"automated_decisions" json:"automated_decisions"`
 	Transfers          string      `yaml:"transfers" json:"transfers"`
+	// UnarchiveToRead lets an access request by contact id read an archived
+	// contact (Intercom answers 404 for it): unarchived, read, and archived
+	// again, each recorded, so archived people get their data too. Default
+	// false. Not part of the package's Art. 15 information.
+	UnarchiveToRead bool `yaml:"unarchive_to_read" json:"-"`
 }
 
 // Recipient is a recipient or category of recipients of the personal data.
@@ -342,6 +451,12 @@ func (c *Config) validate() error {
 	if err := c.validateRecipients(); err != nil {
 		return err
 	}
+	if err := c.validateRights(); err != nil {
+		return err
+	}
+	if err := c.validateAuth(); err != nil {
+		return err
+	}
 	if c.Audit.CheckpointEvery < 0 || c.Audit.CheckpointEvery > 1_000_000 {
 		return &Error{Field: "audit.checkpoint_every", Err: fmt.Errorf("%w: %d (1 to 1000000 records; 0 for the default)", ErrInvalid, c.Audit.CheckpointEvery)}
 	}
@@ -365,6 +480,9 @@ func (c *Config) validate() error {
 	}
 	if c.Erasure.Grace < 0 || c.Erasure.Grace > MaxGrace {
 		return &Error{Field: "erasure.grace", Err: fmt.Errorf("%w: %v (want a duration from 0 to %v, e.g. 24h)", ErrInvalid, c.Erasure.Grace, MaxGrace)}
+	}
+	if err := c.validateExceptions(); err != nil {
+		return err
 	}
 	if c.Requests.DisputeWindow <= 0 || c.Requests.DisputeWindow > 365*24*time.Hour {
 		return &Error{Field: "requests.dispute_window", Err: fmt.Errorf("%w: %v (want a duration from 1h to 8760h, e.g. 720h for 30 days)", ErrInvalid, c.Requests.DisputeWindow)}

@@ -159,6 +159,9 @@ func (s *Service) assemble(ctx context.Context, req store.Request, ids Identifie
 		switch m.Status {
 		case StatusActive:
 			pc.Status = "active"
+			if slices.Contains(m.MatchedBy, "unarchived_to_read") {
+				pc.Status = "archived" // read by unarchiving it, and archived again
+			}
 		case StatusMerged:
 			pc.Status = "merged"
 			merged++

@@ -66,6 +66,15 @@ type Service struct {
 	// Notices, when set, plans the notices to the recipients of the data in the
 	// transaction that completes an erasure (GDPR Art. 19, CCPA §7022(b)).
 	Notices NoticePlanner
+	// Messenger, when set, writes the message each milestone owes the person
+	// (acknowledgement, extension, denial, completion) in the milestone's
+	// transaction; package messages provides it (app.Open sets it when a
+	// mail server is configured).
+	Messenger Messenger
+	// LocalCopy, when set, refreshes the local copy of corrected contacts
+	// (package contactsync provides it); nil: the correction records that no
+	// copy is kept.
+	LocalCopy LocalCopy
 	// Enqueue queues a request for a worker (app.Open sets it to insert a River
 	// job on the application's database). When nil, File queues nothing and a
 	// worker queues the request when it starts (EnqueuePending).
@@ -107,6 +116,16 @@ type Submission struct {
 	// ReceivedAt is when the request arrived (now when zero); the legal clock
 	// starts there.
 	ReceivedAt time.Time
+	// VerifiedBy, when set, records the identity as verified (how, without
+	// personal data) in the same transaction as the filing: the public form
+	// files a request only once the person followed the mailed link.
+	VerifiedBy string
+	// Within, when set, runs inside the filing's transaction after the
+	// request is stored (the public form marks its intake settled there).
+	Within func(ctx context.Context, tx store.Tx, r store.Request) error
+	// Payload is what a correction sets or what an objection covers
+	// (rights.go); empty for the other types.
+	Payload Payload
 }
 
 // Errors returned by the request lifecycle. Messages never carry identifiers.
@@ -140,11 +159,19 @@ func newRequestID() string {
 // transaction.
 func (s *Service) Submit(ctx context.Context, sub Submission) (store.Request, error) {
 	switch sub.Type {
-	case store.RequestAccess, store.RequestErasure, store.RequestAccessErasure:
+	case store.RequestAccess, store.RequestErasure, store.RequestAccessErasure,
+		store.RequestCorrection, store.RequestRestriction, store.RequestObjection:
 	default:
-		return store.Request{}, fmt.Errorf("%w: type must be access, erasure or access+erasure", ErrInvalidRequest)
+		return store.Request{}, fmt.Errorf("%w: type must be access, erasure, access+erasure, correction, restriction or objection (an appeal or a lift is filed against the request it is about)", ErrInvalidRequest)
 	}
 	ids, err := sub.Identifiers.Normalized()
+	if err != nil {
+		return store.Request{}, err
+	}
+	if err := s.checkPayload(ctx, &sub); err != nil {
+		return store.Request{}, err
+	}
+	limitRefs, _, err := s.identifierRefs(ids)
 	if err != nil {
 		return store.Request{}, err
 	}
@@ -161,7 +188,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (store.Request, er
 	if received.IsZero() {
 		received = s.now()
 	}
-	clock, err := s.Calculator.Compute(sub.Jurisdiction, received, s.location())
+	clock, err := s.Calculator.ComputeKind(clockKind(sub.Type, sub.Payload), sub.Jurisdiction, received, s.location())
 	if err != nil {
 		return store.Request{}, fmt.Errorf("%w: %v", ErrInvalidRequest, err)
 	}
@@ -180,7 +207,9 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (store.Request, er
 		return store.Request{}, refErr
 	}
 	approval := ""
-	if sub.Type != store.RequestAccess && s.approvalRequired(ctx) {
+	// Four eyes guard erasures; corrections, restrictions and opt-outs change
+	// no more than the person asked, and opt-outs must be fast (CCPA).
+	if (sub.Type == store.RequestErasure || sub.Type == store.RequestAccessErasure) && s.approvalRequired(ctx) {
 		approval = store.ApprovalRequired
 	}
 	id := newRequestID()
@@ -201,9 +230,19 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (store.Request, er
 		if err != nil {
 			return err
 		}
+		var payload []byte
+		if len(sub.Payload.Set) > 0 || len(sub.Payload.Scope) > 0 {
+			if payload, err = s.sealPayload(ctx, tx, id, sub.Payload); err != nil {
+				return err
+			}
+		}
+		limits, err := activeLimitsIn(ctx, tx, ref, limitRefs)
+		if err != nil {
+			return err
+		}
 		created, err = tx.CreateRequest(ctx, store.Request{
 			ID: id, Type: sub.Type, Jurisdiction: string(sub.Jurisdiction), Channel: sub.Channel,
-			State: store.StateReceived, IdentifiersEnc: enc, SubjectRef: ref,
+			State: store.StateReceived, IdentifiersEnc: enc, SubjectRef: ref, PayloadEnc: payload,
 			ReceivedAt: received.UTC(), AckDueAt: clock.AckDue.UTC(), DueAt: clock.Due.UTC(),
 			FiledBy: s.actor(ctx), Approval: approval, SubjectRefs: refs,
 		})
@@ -219,8 +258,35 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (store.Request, er
 			rec.Counts["earlier_requests_in_window"] = int64(earlier)
 			rec.Reason = RepeatNotice
 		}
-		_, err = s.Chain.Append(ctx, tx, rec)
-		return err
+		for f := range sub.Payload.Set {
+			// Field kinds only: the values are in the sealed payload.
+			rec.Counts[auditFieldKey(f)]++
+		}
+		limitRecord(&rec, limits)
+		if _, err = s.Chain.Append(ctx, tx, rec); err != nil {
+			return err
+		}
+		if sub.VerifiedBy != "" {
+			created.State, created.UpdatedAt = store.StateVerified, s.now()
+			if created.Approval == store.ApprovalRequired {
+				// Four eyes, as Verify: a second officer approves first.
+				created.State = store.StateAwaitingApproval
+			}
+			if created, err = tx.UpdateRequest(ctx, created, store.StateReceived); err != nil {
+				return err
+			}
+			if _, err = s.Chain.Append(ctx, tx, audit.Record{Actor: s.actor(ctx), Action: audit.ActionRequestVerified, RequestID: id,
+				SubjectRef: ref, Outcome: audit.OutcomeSuccess, Reason: "verified by " + sub.VerifiedBy}); err != nil {
+				return err
+			}
+		}
+		if created, err = s.acknowledge(ctx, tx, created); err != nil {
+			return err
+		}
+		if sub.Within != nil {
+			return sub.Within(ctx, tx, created)
+		}
+		return nil
 	})
 	if err != nil {
 		return store.Request{}, fmt.Errorf("dsar: file request: %w", err)
@@ -286,6 +352,9 @@ func validChannel(c string) bool {
 
 // requestNature is the §7101 "nature of the request".
 func requestNature(t store.RequestType) string {
+	if n, ok := rightsNature(t); ok {
+		return n
+	}
 	switch t {
 	case store.RequestAccess:
 		return "access"
@@ -332,7 +401,7 @@ func (s *Service) Clock(r store.Request) (deadline.Clock, error) {
 	if err != nil {
 		return deadline.Clock{}, err
 	}
-	c, err := s.Calculator.Compute(j, r.ReceivedAt, s.location())
+	c, err := s.Calculator.ComputeKind(clockKind(r.Type, Payload{}), j, r.ReceivedAt, s.location())
 	if err != nil {
 		return c, err
 	}
@@ -371,7 +440,7 @@ func Finished(st store.RequestState) bool { return slices.Contains(finishedState
 
 // transition moves a request from one state to another and appends rec, in one
 // transaction. mutate may change other fields of the request.
-func (s *Service) transition(ctx context.Context, id string, allowed []store.RequestState, to store.RequestState, rec audit.Record, mutate func(*store.Request) error) (store.Request, error) {
+func (s *Service) transition(ctx context.Context, id string, allowed []store.RequestState, to store.RequestState, rec audit.Record, mutate func(*store.Request) error, tell ...MilestoneKind) (store.Request, error) {
 	var out store.Request
 	err := s.Store.InTx(ctx, func(tx store.Tx) error {
 		r, err := tx.GetRequest(ctx, id)
@@ -409,8 +478,15 @@ func (s *Service) transition(ctx context.Context, id string, allowed []store.Req
 		if rec.Outcome == "" {
 			rec.Outcome = audit.OutcomeSuccess
 		}
-		_, err = s.Chain.Append(ctx, tx, rec)
-		return err
+		if _, err = s.Chain.Append(ctx, tx, rec); err != nil {
+			return err
+		}
+		for _, k := range tell {
+			if _, err := s.milestone(ctx, tx, k, out, nil); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return out, err
 }
@@ -454,6 +530,9 @@ func (s *Service) Extend(ctx context.Context, id string, by int, reason string) 
 					return err
 				}
 				by = rules.Extension.N
+				if c.Kind == deadline.KindAppeal {
+					by = rules.AppealExtension.N
+				}
 			}
 			c2, err := s.Calculator.Extend(c, s.now(), by, reason)
 			if err != nil {
@@ -461,7 +540,7 @@ func (s *Service) Extend(ctx context.Context, id string, by int, reason string) 
 			}
 			r.ExtendedDueAt, r.ExtensionReason = c2.Due.UTC(), reason
 			return nil
-		})
+		}, MilestoneExtended)
 }
 
 // Deny ends a request with a reason (a legal basis, e.g. "GDPR Art. 12(5)
@@ -474,7 +553,7 @@ func (s *Service) Deny(ctx context.Context, id, reason string) (store.Request, e
 	now := s.now()
 	return s.transition(ctx, id, []store.RequestState{store.StateReceived, store.StateAwaitingApproval, store.StateVerified, store.StateInProgress}, store.StateDenied,
 		audit.Record{Action: audit.ActionRequestDenied, DenialReason: reason, ResponseDate: now, ResponseNature: "denied", Outcome: audit.OutcomeSuccess},
-		func(r *store.Request) error { r.DenialReason, r.CompletedAt = reason, now; return nil })
+		func(r *store.Request) error { r.DenialReason, r.CompletedAt = reason, now; return nil }, MilestoneDenied)
 }
 
 // Cancel withdraws a request that has not started work (the requester withdrew it).

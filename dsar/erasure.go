@@ -49,6 +49,9 @@ type deleteProgress struct {
 	// Kept are objects shared with other people, left in place (Intercom removes the
 	// person from them when the contact is deleted).
 	Kept []string `json:"kept,omitempty"`
+	// Retained are objects kept under a legal hold or an erasure exception
+	// (and, in the contacts step, contacts kept for them), each with why.
+	Retained []KeptObject `json:"retained,omitempty"`
 	// Skipped says why a step did nothing ("not_configured").
 	Skipped string           `json:"skipped,omitempty"`
 	Counts  map[string]int64 `json:"counts"`
@@ -125,7 +128,7 @@ func (r *runner) planTickets(ctx context.Context, p *deleteProgress) error {
 			if err != nil {
 				return nil, fmt.Errorf("search tickets: %w", err)
 			}
-			out = append(out, sharedObject{string(t.ID), t.Contacts.Contacts})
+			out = append(out, sharedObject{string(t.ID), t.Contacts.Contacts, ticketFacts(t)})
 		}
 		return out, nil
 	})
@@ -140,7 +143,7 @@ func (r *runner) planConversations(ctx context.Context, p *deleteProgress) error
 			if err != nil {
 				return nil, fmt.Errorf("search conversations: %w", err)
 			}
-			out = append(out, sharedObject{string(c.ID), c.Contacts.Contacts})
+			out = append(out, sharedObject{string(c.ID), c.Contacts.Contacts, conversationFacts(c)})
 		}
 		return out, nil
 	})
@@ -169,11 +172,13 @@ func (r *runner) deleteConversations(ctx context.Context) error {
 type sharedObject struct {
 	id           string
 	participants []intercom.ContactRef
+	facts        objectFacts
 }
 
 // planShared searches the objects of each of the person's contacts (in parallel)
-// and plans to delete those that only the person takes part in; objects shared
-// with someone else are kept.
+// and plans to delete those that only the person takes part in; objects under
+// a legal hold or an exception are kept (Retained), and so are objects shared
+// with someone else (Kept).
 func (r *runner) planShared(ctx context.Context, p *deleteProgress, search func(context.Context, string) ([]sharedObject, error)) error {
 	contacts := r.orderedContacts()
 	found := make([][]sharedObject, len(contacts))
@@ -185,6 +190,17 @@ func (r *runner) planShared(ctx context.Context, p *deleteProgress, search func(
 		return err
 	}
 	person := r.personContacts()
+	rt := r.retainer()
+	var ids []string
+	kind := ""
+	for _, objs := range found {
+		for _, o := range objs {
+			ids, kind = append(ids, o.id), o.facts.kind
+		}
+	}
+	if err := rt.load(ctx, r.s.Store, kind, ids); err != nil {
+		return err
+	}
 	seen := map[string]bool{}
 	for _, objs := range found {
 		for _, o := range objs {
@@ -192,6 +208,15 @@ func (r *runner) planShared(ctx context.Context, p *deleteProgress, search func(
 				continue
 			}
 			seen[o.id] = true
+			if k := rt.keep(o.facts); k != nil {
+				for _, c := range o.participants {
+					if person[string(c.ID)] {
+						k.Contacts = append(k.Contacts, string(c.ID))
+					}
+				}
+				p.Retained = append(p.Retained, *k)
+				continue
+			}
 			if onlyPerson(o.participants, person) {
 				p.Targets = append(p.Targets, o.id)
 			} else {
@@ -242,8 +267,14 @@ feed:
 // canonical contact, which is deleted too).
 func (r *runner) deleteContacts(ctx context.Context) error {
 	plan := func(ctx context.Context, p *deleteProgress) error {
-		p.Targets = r.orderedContacts()
-		return nil
+		var tickets, convs deleteProgress
+		if _, err := r.loadProgress(ctx, StepDeleteTickets, &tickets); err != nil {
+			return err
+		}
+		if _, err := r.loadProgress(ctx, StepDeleteConversations, &convs); err != nil {
+			return err
+		}
+		return r.planContacts(ctx, p, &tickets, &convs)
 	}
 	unconfirmed := map[string]bool{}
 	for _, m := range r.res.Matches {
@@ -251,7 +282,16 @@ func (r *runner) deleteContacts(ctx context.Context) error {
 			unconfirmed[m.ContactID] = true
 		}
 	}
+	retain := r.s.config().Erasure.RetainMetrics
 	del := func(ctx context.Context, id string) error {
+		if t, ok := strings.CutPrefix(id, store.ObjectTicket+":"); ok {
+			_, err := r.s.Intercom.DeleteTicket(ctx, t)
+			return err
+		}
+		if c, ok := strings.CutPrefix(id, store.ObjectConversation+":"); ok {
+			_, err := r.s.Intercom.DeleteConversation(ctx, c, intercom.DeleteConversationOptions{RetainMetrics: &retain})
+			return err
+		}
 		_, err := r.s.Intercom.DeleteContact(ctx, id)
 		switch {
 		case errors.Is(err, intercom.ErrMerged):
@@ -293,6 +333,19 @@ func (r *runner) deleteObjects(ctx context.Context, step, kind string,
 			return err
 		}
 	}
+	// A hold placed on one of the targets since the plan keeps it.
+	if moved, err := r.refreshHolds(ctx, objectKind(kind), &p); err != nil {
+		return err
+	} else if moved {
+		if err := r.saveProgress(ctx, step, p); err != nil {
+			return err
+		}
+	}
+	for _, k := range p.Retained {
+		if k.Object == objectKind(kind) {
+			p.Counts[kind+"_kept_under_hold_or_exception"]++
+		}
+	}
 	done := map[string]bool{}
 	for _, id := range p.Done {
 		done[id] = true
@@ -312,7 +365,18 @@ func (r *runner) deleteObjects(ctx context.Context, step, kind string,
 		outcome = audit.OutcomeNoop
 	}
 	return r.recordStep(ctx, step, p, audit.Record{Action: audit.ActionErasureIntercomDeleted, Outcome: outcome,
-		Counts: p.Counts, ObjectIDs: capIDs(p.Done), Reason: kind + " deleted in Intercom"}, nil)
+		Counts: p.Counts, ObjectIDs: capIDs(p.Done), Reason: kind + " deleted in Intercom"}, func(tx store.Tx) error {
+		return r.recordKept(ctx, tx, p.Retained)
+	})
+}
+
+// objectKind is the store's object kind of a deleting step's kind ("tickets").
+func objectKind(kind string) string { return strings.TrimSuffix(kind, "s") }
+
+// isGone reports whether Intercom answered that an object is not there (404)
+// or was merged away (410).
+func isGone(err error) bool {
+	return errors.Is(err, intercom.ErrNotFound) || errors.Is(err, intercom.ErrMerged)
 }
 
 // maxListRequests bounds how many requests the purge looks through for earlier
@@ -334,6 +398,10 @@ func (r *runner) deleteEach(ctx context.Context, step, kind string, p *deletePro
 		err := del(sendCtx, id)
 		mu.Lock()
 		defer mu.Unlock()
+		kind := kind
+		if k, _, ok := strings.Cut(id, ":"); ok && (k == store.ObjectTicket || k == store.ObjectConversation) {
+			kind = k + "s" // a contact step's ticket or conversation of a kept contact
+		}
 		switch {
 		case err == nil:
 			p.Counts[kind+"_deleted"]++
@@ -724,18 +792,31 @@ func (r *runner) verifyOnce(ctx context.Context, late []string) (string, map[str
 	var remaining []string
 	other := 0
 	person := r.personContacts()
+	kept := r.keptContacts()
 	type check struct{ kind, id string }
 	var checks []check
 	for _, id := range append(r.orderedContacts(), late...) {
+		if k, ok := kept[id]; ok {
+			fmt.Fprintf(&evidence, "contact %s: kept (%s, %s)\n", id, k.Why, k.Basis)
+			counts["contacts_kept"]++
+			continue
+		}
 		checks = append(checks, check{"contact", id})
 	}
-	for _, step := range []string{StepDeleteTickets, StepDeleteConversations} {
+	for _, step := range []string{StepDeleteTickets, StepDeleteConversations, StepDeleteContacts} {
 		var p deleteProgress
 		if err := json.Unmarshal(r.steps[step].Detail, &p); err != nil {
 			continue
 		}
 		for _, id := range p.Done {
-			checks = append(checks, check{step, id})
+			switch k, rest, _ := strings.Cut(id, ":"); {
+			case step != StepDeleteContacts:
+				checks = append(checks, check{step, id})
+			case k == store.ObjectTicket:
+				checks = append(checks, check{StepDeleteTickets, rest})
+			case k == store.ObjectConversation:
+				checks = append(checks, check{StepDeleteConversations, rest})
+			}
 		}
 	}
 	// The GETs run in parallel; the evidence is written in the checks' order.
@@ -808,6 +889,9 @@ func (r *runner) verifyOnce(ctx context.Context, late []string) (string, map[str
 				serr = fmt.Errorf("verify: search contacts by %s: %w", field, err)
 				return
 			}
+			if _, ok := kept[string(c.ID)]; ok {
+				continue // kept under a hold or an exception
+			}
 			n++
 			if !slices.Contains(remaining, string(c.ID)) {
 				remaining = append(remaining, string(c.ID))
@@ -837,6 +921,10 @@ type Outcome struct {
 	Notices  []Notice       `json:"notices,omitempty"`
 	// EvidenceSHA256 is the verification digest of an erasure.
 	EvidenceSHA256 string `json:"evidence_sha256,omitempty"`
+	// Kept lists what an erasure kept under a legal hold or an exception
+	// (GDPR Art. 17(3), CCPA §1798.105(d)), each with its basis code, the
+	// provision of the request's law and the sentence the person is told.
+	Kept []KeptObject `json:"kept,omitempty"`
 }
 
 // complete ends the request: state completed with the §7101 response date and
@@ -867,6 +955,9 @@ func (r *runner) complete(ctx context.Context) error {
 		}
 	}
 	out.Counts["contacts_found"] = int64(r.res.Found())
+	if erasure {
+		out.Kept = r.keptObjects()
+	}
 	if n := r.res.NotFoundIDs(); n > 0 {
 		out.Counts["contact_ids_not_found_or_archived"] = int64(n)
 	}
@@ -891,6 +982,9 @@ func (r *runner) complete(ctx context.Context) error {
 		} else {
 			reason = "nothing found in Intercom"
 		}
+	}
+	if len(out.Kept) > 0 {
+		nature += "; some objects kept under a legal hold or an exception to erasure (see the outcome's kept list)"
 	}
 	destroyRequestKey := erasure
 	if erasure {
@@ -928,11 +1022,26 @@ func (r *runner) complete(ctx context.Context) error {
 			return fmt.Errorf("%w: %s is %s", ErrWrongState, r.id, cur.State)
 		}
 		cur.State, cur.CompletedAt, cur.UpdatedAt, cur.Outcome = store.StateCompleted, now, now, b
-		if _, err := tx.UpdateRequest(ctx, cur, store.StateInProgress); err != nil {
+		done, err := tx.UpdateRequest(ctx, cur, store.StateInProgress)
+		if err != nil {
+			return err
+		}
+		// The completion message, before the request's key (which protects the
+		// address it goes to) is destroyed below.
+		if _, err := r.s.milestone(ctx, tx, MilestoneCompleted, done, &out); err != nil {
 			return err
 		}
 		if destroyRequestKey {
 			if _, err := r.s.Vault.DestroyPersonKey(ctx, tx, requestKeyID(r.id)); err != nil {
+				return err
+			}
+		}
+		// What the erasure kept is erased once its holds and exceptions end
+		// (EraseReleased).
+		if row, err := keptRow(r.id, out.Kept, now); err != nil {
+			return err
+		} else if row != nil {
+			if err := tx.UpsertStep(ctx, *row); err != nil {
 				return err
 			}
 		}

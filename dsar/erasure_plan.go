@@ -62,6 +62,9 @@ type PlannedContact struct {
 	// contact id that answered 404: not found, or archived).
 	Status string `json:"status"`
 	Done   bool   `json:"done,omitempty"`
+	// Kept says why the contact is not deleted (a hold or an exception on it,
+	// or a kept ticket or conversation Intercom would delete with it).
+	Kept *KeptObject `json:"kept,omitempty"`
 }
 
 // PlannedObjects are the tickets or conversations of the person.
@@ -72,14 +75,6 @@ type PlannedObjects struct {
 	Done    []string `json:"done,omitempty"`
 	// Kept are objects left in place, each with why.
 	Kept []KeptObject `json:"kept,omitempty"`
-}
-
-// KeptObject is an object an erasure leaves in place, and why.
-type KeptObject struct {
-	ID string `json:"id"`
-	// Why is "shared_with_others" (Intercom removes the person from it with
-	// the contact).
-	Why string `json:"why"`
 }
 
 // PlannedHold is a legal hold that would stop the erasure.
@@ -161,12 +156,35 @@ func (r *runner) plan(ctx context.Context) (ErasurePlan, error) {
 		r.res = res
 	}
 	out := ErasurePlan{Searched: r.res.Searched, NothingFound: r.res.Found() == 0, Contacts: []PlannedContact{}, Notices: r.res.Notices}
-	var contactsDone []string
-	var cp deleteProgress
-	if ok, err := r.loadProgress(ctx, StepDeleteContacts, &cp); err != nil {
+	cfg := r.s.config().Erasure
+	var err error
+	var tickets, convs deleteProgress
+	if out.Tickets, tickets, err = r.planObjects(ctx, StepDeleteTickets, cfg.DeleteTickets, r.planTickets); err != nil {
 		return ErasurePlan{}, err
-	} else if ok {
-		contactsDone = cp.Done
+	}
+	if out.Conversations, convs, err = r.planObjects(ctx, StepDeleteConversations, cfg.DeleteConversations, r.planConversations); err != nil {
+		return ErasurePlan{}, err
+	}
+	var cp deleteProgress
+	if _, err := r.loadProgress(ctx, StepDeleteContacts, &cp); err != nil {
+		return ErasurePlan{}, err
+	}
+	if !cp.Planned {
+		cp = deleteProgress{}
+		if err := r.planContacts(ctx, &cp, &tickets, &convs); err != nil {
+			return ErasurePlan{}, err
+		}
+	}
+	kept := map[string]KeptObject{}
+	for _, k := range cp.Retained {
+		switch k.Object {
+		case store.ObjectContact:
+			kept[k.ID] = k
+		case store.ObjectTicket:
+			out.Tickets.Kept = append(out.Tickets.Kept, k)
+		case store.ObjectConversation:
+			out.Conversations.Kept = append(out.Conversations.Kept, k)
+		}
 	}
 	status := map[string]string{}
 	for _, m := range r.res.Matches {
@@ -177,15 +195,11 @@ func (r *runner) plan(ctx context.Context) (ErasurePlan, error) {
 		if st == "" {
 			st = StatusActive // the canonical contact of a merged one
 		}
-		out.Contacts = append(out.Contacts, PlannedContact{ID: id, Status: st, Done: slices.Contains(contactsDone, id)})
-	}
-	cfg := r.s.config().Erasure
-	var err error
-	if out.Tickets, err = r.planObjects(ctx, StepDeleteTickets, cfg.DeleteTickets, r.planTickets); err != nil {
-		return ErasurePlan{}, err
-	}
-	if out.Conversations, err = r.planObjects(ctx, StepDeleteConversations, cfg.DeleteConversations, r.planConversations); err != nil {
-		return ErasurePlan{}, err
+		pc := PlannedContact{ID: id, Status: st, Done: slices.Contains(cp.Done, id)}
+		if k, ok := kept[id]; ok {
+			pc.Kept = &k
+		}
+		out.Contacts = append(out.Contacts, pc)
 	}
 	holds, err := r.coveringHolds(ctx, r.s.Store)
 	if err != nil {
@@ -213,28 +227,30 @@ func (r *runner) plan(ctx context.Context) (ErasurePlan, error) {
 
 // planObjects plans one step's tickets or conversations, or shows the targets
 // the step already fixed.
-func (r *runner) planObjects(ctx context.Context, step string, configured bool, plan func(context.Context, *deleteProgress) error) (PlannedObjects, error) {
+func (r *runner) planObjects(ctx context.Context, step string, configured bool, plan func(context.Context, *deleteProgress) error) (PlannedObjects, deleteProgress, error) {
 	if !configured {
-		return PlannedObjects{Skipped: "not_configured", Delete: []string{}}, nil
+		return PlannedObjects{Skipped: "not_configured", Delete: []string{}}, deleteProgress{}, nil
 	}
 	var p deleteProgress
 	if _, err := r.loadProgress(ctx, step, &p); err != nil {
-		return PlannedObjects{}, err
+		return PlannedObjects{}, p, err
 	}
 	if !p.Planned {
 		p = deleteProgress{Targets: []string{}}
 		if err := plan(ctx, &p); err != nil {
-			return PlannedObjects{}, err
+			return PlannedObjects{}, p, err
 		}
+		p.Planned = true // as the step would have it, for the contacts' plan
 	}
 	out := PlannedObjects{Delete: p.Targets, Done: p.Done}
 	if out.Delete == nil {
 		out.Delete = []string{}
 	}
+	out.Kept = append(out.Kept, p.Retained...)
 	for _, id := range p.Kept {
-		out.Kept = append(out.Kept, KeptObject{ID: id, Why: "shared_with_others"})
+		out.Kept = append(out.Kept, KeptObject{ID: id, Why: WhyShared})
 	}
-	return out, nil
+	return out, p, nil
 }
 
 // planLocal counts the cached contacts of the person and their earlier finished

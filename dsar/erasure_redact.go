@@ -9,6 +9,7 @@ import (
 
 	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
+	"github.com/intercom-privacy/intercom-privacy/store"
 )
 
 // Partial erasure by redaction.
@@ -35,8 +36,11 @@ type redactProgress struct {
 	Targets []string `json:"targets"`
 	Done    []string `json:"done"`
 	// NotRedactable are targets Intercom refused to redact.
-	NotRedactable []string         `json:"not_redactable,omitempty"`
-	Counts        map[string]int64 `json:"counts"`
+	NotRedactable []string `json:"not_redactable,omitempty"`
+	// Held are targets in a conversation a legal hold placed since the plan
+	// keeps as it is: not redacted.
+	Held   []string         `json:"held,omitempty"`
+	Counts map[string]int64 `json:"counts"`
 }
 
 // sourcePrefix marks a target that is a conversation's opening message.
@@ -57,9 +61,18 @@ func (r *runner) planRedactions(ctx context.Context) ([]string, error) {
 		}
 		return false
 	}
-	convs := make([]intercom.Conversation, len(shared.Kept))
-	if err := r.forEach(ctx, len(shared.Kept), func(ctx context.Context, i int) error {
-		c, err := r.s.Intercom.GetConversation(ctx, shared.Kept[i], intercom.GetConversationOptions{})
+	// Shared conversations, and those kept under an exception that says to
+	// redact; a conversation under a legal hold, or an exception that does not,
+	// is kept as it is.
+	ids := slices.Clone(shared.Kept)
+	for _, k := range shared.Retained {
+		if k.Redact {
+			ids = append(ids, k.ID)
+		}
+	}
+	convs := make([]intercom.Conversation, len(ids))
+	if err := r.forEach(ctx, len(ids), func(ctx context.Context, i int) error {
+		c, err := r.s.Intercom.GetConversation(ctx, ids[i], intercom.GetConversationOptions{})
 		if errors.Is(err, intercom.ErrNotFound) {
 			return nil // gone meanwhile: nothing to redact
 		}
@@ -110,11 +123,24 @@ func (r *runner) redactParts(ctx context.Context) error {
 	if p.Counts == nil {
 		p.Counts = map[string]int64{}
 	}
+	// A hold placed on a conversation since the plan keeps it as it is.
+	held, err := r.heldConversations(ctx, p)
+	if err != nil {
+		return err
+	}
 	for _, t := range p.Targets {
-		if slices.Contains(p.Done, t) {
+		if slices.Contains(p.Done, t) || slices.Contains(p.Held, t) {
 			continue
 		}
 		convID, item, _ := strings.Cut(t, "/")
+		if held[convID] {
+			p.Held = append(p.Held, t)
+			p.Counts["parts_kept_under_hold"]++
+			if err := r.saveProgress(ctx, StepRedactParts, p); err != nil {
+				return err
+			}
+			continue
+		}
 		var res intercom.RedactResult
 		var err error
 		if src, ok := strings.CutPrefix(item, sourcePrefix); ok {
@@ -156,4 +182,26 @@ func (r *runner) redactParts(ctx context.Context) error {
 	return r.recordStep(ctx, StepRedactParts, p, audit.Record{Action: audit.ActionErasureRedacted, Outcome: outcome,
 		Counts: p.Counts, ObjectIDs: capIDs(ids),
 		Reason: "the person's messages in conversations shared with other people redacted in Intercom (the conversations are kept for the others)"}, nil)
+}
+
+// heldConversations returns the conversations of p's targets not yet done that
+// an active legal hold now keeps.
+func (r *runner) heldConversations(ctx context.Context, p redactProgress) (map[string]bool, error) {
+	var ids []string
+	for _, t := range p.Targets {
+		if c, _, _ := strings.Cut(t, "/"); !slices.Contains(p.Done, t) && !slices.Contains(ids, c) {
+			ids = append(ids, c)
+		}
+	}
+	out := map[string]bool{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	hs, err := r.s.Store.ActiveObjectHolds(ctx, r.s.now(), store.ObjectConversation, ids...)
+	for _, h := range hs {
+		if h.Rule == "" { // an operator's hold; exceptions were applied by the plan
+			out[h.ObjectID] = true
+		}
+	}
+	return out, err
 }

@@ -134,7 +134,16 @@ func (s *Service) RunWith(ctx context.Context, requestID string, opts RunOptions
 	if err != nil {
 		return err
 	}
+	if req.Type == store.RequestAppeal && !Finished(req.State) {
+		// An appeal has no steps: an operator decides it (DecideAppeal).
+		return nil
+	}
 	if Finished(req.State) {
+		// Contacts unarchived to read them are archived back even when the
+		// request was cancelled or denied before it archived them.
+		if s.Intercom != nil {
+			return s.rearchive(ctx, req)
+		}
 		return nil
 	}
 	if req.State == store.StateReceived {
@@ -144,8 +153,11 @@ func (s *Service) RunWith(ctx context.Context, requestID string, opts RunOptions
 		// Nothing is sent to Intercom before a second person approves.
 		return fmt.Errorf("%w (%s)", ErrAwaitingApproval, requestID)
 	}
-	if err := s.checkGrace(req); err != nil {
-		return err
+	if !isRightsType(req.Type) {
+		// The waiting period is an erasure's (erasure.grace).
+		if err := s.checkGrace(req); err != nil {
+			return err
+		}
 	}
 	if s.Intercom == nil {
 		return ErrNoIntercom
@@ -181,7 +193,7 @@ func (s *Service) RunWith(ctx context.Context, requestID string, opts RunOptions
 			// Denied (or finished by another worker) while this run went on: the
 			// request needs nothing more.
 			s.logger().Info("request finished elsewhere while running; stopped", "request_id", requestID)
-			err = nil
+			err = s.rearchive(context.WithoutCancel(ctx), req)
 		}
 	}()
 	return r.run(runCtx)
@@ -211,6 +223,14 @@ func Plan(t store.RequestType) []string {
 	switch t {
 	case store.RequestAccess:
 		return []string{StepResolve, StepPackage, StepComplete}
+	case store.RequestCorrection:
+		return []string{StepResolve, StepCorrectContacts, StepVerifyCorrection, StepRefreshLocal, StepComplete}
+	case store.RequestRestriction, store.RequestObjection:
+		return []string{StepResolve, StepMarkContacts, StepRecordLimit, StepComplete}
+	case store.RequestLiftRestriction:
+		return []string{StepUnmarkContacts, StepLiftLimit, StepComplete}
+	case store.RequestAppeal:
+		return nil // decided by an operator (DecideAppeal), never run
 	case store.RequestErasure:
 		return []string{StepResolve, StepDeleteTickets, StepDeleteConversations, StepRedactParts, StepDeleteContacts,
 			StepPurgeLocal, StepDestroyKeys, StepSuppress, StepVerify, StepComplete}
@@ -229,15 +249,26 @@ func (r *runner) run(ctx context.Context) error {
 			return err
 		}
 	}
-	ids, err := r.s.Identifiers(ctx, r.req)
-	if err != nil {
-		return err
+	if len(r.req.IdentifiersEnc) > 0 {
+		// A lift works from the restriction it lifts and has no identifiers.
+		ids, err := r.s.Identifiers(ctx, r.req)
+		if err != nil {
+			return err
+		}
+		r.ids = ids
 	}
-	r.ids = ids
 	for _, step := range Plan(r.req.Type) {
 		if r.done(step) {
-			if step == StepResolve {
+			switch step {
+			case StepResolve:
 				if err := r.loadResolution(); err != nil {
+					return err
+				}
+				if err := r.applyUnarchived(ctx); err != nil {
+					return err
+				}
+			case StepPackage:
+				if err := r.s.rearchive(ctx, r.req); err != nil {
 					return err
 				}
 			}
@@ -264,7 +295,13 @@ func (r *runner) runStep(ctx context.Context, step string) error {
 	case StepResolve:
 		return r.resolve(ctx)
 	case StepPackage:
-		return r.buildPackage(ctx)
+		if err := r.unarchiveToRead(ctx); err != nil {
+			return err
+		}
+		if err := r.buildPackage(ctx); err != nil {
+			return err
+		}
+		return r.s.rearchive(ctx, r.req)
 	case StepDeleteTickets:
 		return r.deleteTickets(ctx)
 	case StepDeleteConversations:
@@ -280,7 +317,24 @@ func (r *runner) runStep(ctx context.Context, step string) error {
 	case StepVerify:
 		return r.verify(ctx)
 	case StepComplete:
+		if isRightsType(r.req.Type) {
+			return r.completeRight(ctx)
+		}
 		return r.complete(ctx)
+	case StepCorrectContacts:
+		return r.correctContacts(ctx)
+	case StepVerifyCorrection:
+		return r.verifyCorrection(ctx)
+	case StepRefreshLocal:
+		return r.refreshLocal(ctx)
+	case StepMarkContacts:
+		return r.markContacts(ctx)
+	case StepRecordLimit:
+		return r.recordLimit(ctx)
+	case StepUnmarkContacts:
+		return r.unmarkContacts(ctx)
+	case StepLiftLimit:
+		return r.liftLimit(ctx)
 	}
 	return fmt.Errorf("dsar: unknown step %q", step)
 }

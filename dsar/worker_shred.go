@@ -48,12 +48,15 @@ func (w *shredWorker) Work(ctx context.Context, _ *river.Job[ShredArgs]) error {
 }
 
 // PeriodicJobs are the workers' scheduled jobs of this package: the hourly
-// ShredExpiredPackages (also run when the worker starts). Pass them to
+// ShredExpiredPackages and EraseReleased (also run when the worker starts). Pass them to
 // jobs.Options.PeriodicJobs next to RegisterWorkers.
 func PeriodicJobs() []*river.PeriodicJob {
 	return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(ShredInterval),
 		func() (river.JobArgs, *river.InsertOpts) { return ShredArgs{}, nil },
-		&river.PeriodicJobOpts{RunOnStart: true})}
+		&river.PeriodicJobOpts{RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(ShredInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return KeptArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true})}
 }
 
 // ShredResult counts what one ShredExpiredPackages destroyed.
@@ -366,7 +369,7 @@ func (s *Service) shredAccessIdentifiers(ctx context.Context, res *ShredResult) 
 	}
 	cutoff := s.now().Add(-s.disputeWindow())
 	for _, r := range rs {
-		if r.Type != store.RequestAccess || r.CompletedAt.IsZero() || !r.CompletedAt.Before(cutoff) {
+		if (r.Type != store.RequestAccess && !isRightsType(r.Type)) || r.CompletedAt.IsZero() || !r.CompletedAt.Before(cutoff) {
 			continue
 		}
 		if _, err := s.Store.LoadPersonKey(ctx, requestKeyID(r.ID)); errors.Is(err, vault.ErrNotFound) || errors.Is(err, store.ErrNotFound) {

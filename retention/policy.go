@@ -13,6 +13,8 @@
 //	  export_files: 7d         # Data Export downloads
 //	  access_packages: 7d      # access-request packages
 //	  audit: 7y                # audit records; never below 24 months, never off
+//	  request_records: 24mo    # finished privacy requests; never below 24 months, never off
+//	  suppression_list: off    # suppression entries of erased people (off: kept)
 //	schedule:
 //	  cron: "0 3 * * *"        # standard 5-field cron (minute hour dom month dow)
 //	  timezone: UTC            # IANA zone name, e.g. Europe/Dublin
@@ -50,11 +52,20 @@ const (
 	ExportFiles       Category = "export_files"
 	AccessPackages    Category = "access_packages"
 	Audit             Category = "audit"
+	// RequestRecords are the product's records of finished privacy requests
+	// (the request, its steps, its notices): pseudonymised personal data,
+	// kept at least 24 months (CCPA Regulations §7101), then removed with a
+	// signed requests.pruned audit record.
+	RequestRecords Category = "request_records"
+	// SuppressionList are the entries that keep erased people from coming
+	// back through the sync (keyed HMACs of their identifiers); off keeps
+	// them for as long as the product runs.
+	SuppressionList Category = "suppression_list"
 )
 
 // Categories returns every category in a stable order.
 func Categories() []Category {
-	return []Category{ContactCache, ConversationCache, WebhookEvents, ExportFiles, AccessPackages, Audit}
+	return []Category{ContactCache, ConversationCache, WebhookEvents, ExportFiles, AccessPackages, Audit, RequestRecords, SuppressionList}
 }
 
 // AuditMinimumMonths is the shortest audit retention the policy accepts:
@@ -80,6 +91,8 @@ func DefaultAges() map[Category]Age {
 		ExportFiles:       {7, Days},
 		AccessPackages:    {7, Days},
 		Audit:             {7, Years},
+		RequestRecords:    {24, Months},
+		SuppressionList:   Off,
 	}
 }
 
@@ -325,7 +338,7 @@ func parseAges(n *yaml.Node, ages map[Category]Age) error {
 		if err != nil {
 			return at(v, field, ErrInvalidAge, strings.TrimPrefix(err.Error(), ErrInvalidAge.Error()+" "))
 		}
-		if Category(k.Value) == Audit {
+		if Category(k.Value) == Audit || Category(k.Value) == RequestRecords {
 			if a.IsOff() {
 				return at(v, field, ErrAuditOff, fmt.Sprintf("records must be kept at least %d months (CCPA Regulations §7101) and then removed; write e.g. 7y", AuditMinimumMonths))
 			}

@@ -388,6 +388,14 @@ var errKilled = errors.New("retention: run stopped by a test hook")
 func (r *Runner) work(ctx context.Context, res *RunResult, limit int, pauseOpt time.Duration, progress func(Category, int64), hb *heartbeat) error {
 	for i := range res.Categories {
 		cr := &res.Categories[i]
+		if cr.Category == RequestRecords || cr.Category == SuppressionList {
+			if !cr.Cutoff.IsZero() {
+				if err := r.pruneRecords(ctx, res, cr, limit, progress, hb); err != nil {
+					return err
+				}
+			}
+			continue
+		}
 		cat, ok := storeCategory[cr.Category]
 		if !ok || cr.Cutoff.IsZero() {
 			continue // audit, or off
@@ -686,6 +694,7 @@ func plan(p Policy, now time.Time) []CategoryResult {
 	for _, c := range Categories() {
 		cr := CategoryResult{Category: c, Age: p.Age(c).String()}
 		_, processed := storeCategory[c]
+		processed = processed || c == RequestRecords || c == SuppressionList
 		switch {
 		case !processed:
 			cr.Note = auditNote

@@ -65,5 +65,7 @@ func ExampleRunner_Run() {
 	// export_files (7d): 0 deleted
 	// access_packages (7d): 0 deleted
 	// audit: never removed automatically (legal minimum 24 months)
+	// request_records (24mo): 0 deleted
+	// suppression_list: off: not removed automatically
 	// state: done
 }

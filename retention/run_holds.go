@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/audit"
+	"github.com/intercom-privacy/intercom-privacy/jurisdiction"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/vault"
 )
@@ -16,7 +18,9 @@ import (
 var (
 	// ErrHoldTarget: a hold must name exactly one of a contact id and a
 	// request id, each 1 to 128 of [A-Za-z0-9_.:-].
-	ErrHoldTarget = errors.New("retention: a legal hold names exactly one of --contact-id and --request-id (1 to 128 of A-Z a-z 0-9 _ . : -)")
+	ErrHoldTarget = errors.New("retention: a legal hold names exactly one of --contact-id, --request-id, --ticket-id and --conversation-id (1 to 128 of A-Z a-z 0-9 _ . : -); a ticket or conversation needs --basis")
+	// ErrHoldBasis: the basis of a hold on one object is not a known code.
+	ErrHoldBasis = errors.New("retention: unknown basis for a hold on one object (valid: " + jurisdiction.BasisList() + ")")
 	// ErrHoldReason: the reason is missing or may carry personal data (the
 	// audit trail refuses it); nothing was written.
 	ErrHoldReason = errors.New("retention: legal hold reason refused")
@@ -27,17 +31,34 @@ var (
 )
 
 // HoldTarget is what a legal hold protects: a person, named by an Intercom
-// contact id, or a privacy request. Exactly one is set.
+// contact id, or a privacy request; or, with a Basis, one Intercom object
+// (a ticket, a conversation, or one contact) that an erasure keeps while it
+// erases the rest. Exactly one of the ids is set.
 type HoldTarget struct {
-	ContactID string
-	RequestID string
+	ContactID      string
+	RequestID      string
+	TicketID       string
+	ConversationID string
+	// Basis makes the hold one on a single object: a jurisdiction.Basis code
+	// (legal_claims, legal_obligation, security_incident, ...), which the
+	// person is told. Required for a ticket or a conversation; with a contact
+	// id, it keeps that contact only instead of stopping the whole erasure.
+	Basis string
 }
 
 // Hold is a legal hold as this package shows it.
 type Hold struct {
 	ID string `json:"id"`
-	// Kind is "person" or "request".
+	// Kind is "person", "request", or the kind of the one object held
+	// ("ticket", "conversation", "contact").
 	Kind string `json:"kind"`
+	// ObjectID and Basis describe a hold on one object.
+	ObjectID string `json:"object_id,omitempty"`
+	Basis    string `json:"basis,omitempty"`
+	// Rule names the erasure exception that recorded it (with RequestID).
+	Rule string `json:"rule,omitempty"`
+	// KeepUntil ends an exception's hold.
+	KeepUntil time.Time `json:"keep_until,omitzero"`
 	// SubjectRef is the key a person hold is matched by (see HoldKey).
 	SubjectRef string    `json:"subject_ref,omitempty"`
 	RequestID  string    `json:"request_id,omitempty"`
@@ -95,6 +116,9 @@ func (r *Runner) HoldKey(ctx context.Context, ops store.Ops, contactID string) (
 func (r *Runner) AddHold(ctx context.Context, t HoldTarget, reason string) (Hold, error) {
 	if err := r.check(); err != nil {
 		return Hold{}, err
+	}
+	if t.Basis != "" || t.TicketID != "" || t.ConversationID != "" {
+		return r.addObjectHold(ctx, t, reason)
 	}
 	if (t.ContactID == "") == (t.RequestID == "") || (t.ContactID != "" && !validID(t.ContactID)) ||
 		(t.RequestID != "" && !validID(t.RequestID)) {
@@ -162,6 +186,9 @@ func (r *Runner) ReleaseHold(ctx context.Context, id, reason string) (Hold, erro
 	if reason == "" {
 		reason = "released"
 	}
+	if strings.HasPrefix(id, "ohold_") {
+		return r.releaseObjectHold(ctx, id, reason)
+	}
 	rec := audit.Record{Actor: r.actor(ctx), Action: audit.ActionLegalHoldReleased, Outcome: audit.OutcomeSuccess,
 		Reason: reason, ObjectIDs: []string{id}}
 	if err := r.Chain.Validate(&rec); err != nil {
@@ -224,6 +251,13 @@ func (r *Runner) Holds(ctx context.Context) ([]Hold, error) {
 	for _, h := range hs {
 		out = append(out, holdOf(h))
 	}
+	ohs, err := r.Store.ActiveObjectHolds(ctx, r.now(), "")
+	if err != nil {
+		return nil, fmt.Errorf("retention: list object holds: %w", err)
+	}
+	for _, h := range ohs {
+		out = append(out, objectHoldOf(h))
+	}
 	return out, nil
 }
 
@@ -244,4 +278,100 @@ func holdOf(h store.LegalHold) Hold {
 	}
 	return Hold{ID: h.ID, Kind: k, SubjectRef: h.SubjectRef, RequestID: h.RequestID, Reason: h.Reason,
 		CreatedAt: h.CreatedAt.UTC(), ReleasedAt: h.ReleasedAt.UTC()}
+}
+
+// addObjectHold places a hold on one Intercom object with its basis: an
+// erasure keeps the object (no DELETE, no redaction) and erases the rest. The
+// hold and its legal_hold.added audit record (the object as "<kind>:<id>",
+// the basis code in the reason) commit in one transaction.
+func (r *Runner) addObjectHold(ctx context.Context, t HoldTarget, reason string) (Hold, error) {
+	h := store.ObjectHold{Basis: t.Basis}
+	n := 0
+	for _, c := range []struct{ kind, id string }{{store.ObjectContact, t.ContactID}, {store.ObjectTicket, t.TicketID}, {store.ObjectConversation, t.ConversationID}} {
+		if c.id != "" {
+			h.ObjectType, h.ObjectID = c.kind, c.id
+			n++
+		}
+	}
+	if n != 1 || t.RequestID != "" || !validID(h.ObjectID) {
+		return Hold{}, ErrHoldTarget
+	}
+	if !jurisdiction.ValidBasis(jurisdiction.Basis(t.Basis)) {
+		return Hold{}, ErrHoldBasis
+	}
+	h.Reason = strings.TrimSpace(reason)
+	if h.Reason == "" {
+		return Hold{}, fmt.Errorf("%w: give a reason (e.g. \"billing dispute, case 2026-17\")", ErrHoldReason)
+	}
+	rec := audit.Record{Actor: r.actor(ctx), Action: audit.ActionLegalHoldAdded, Outcome: audit.OutcomeSuccess,
+		Reason: h.Reason + " (basis: " + h.Basis + ")"}
+	if err := r.Chain.Validate(&rec); err != nil {
+		return Hold{}, reasonError(err)
+	}
+	var out Hold
+	err := r.Store.InTx(ctx, func(tx store.Tx) error {
+		h.CreatedAt = r.now()
+		added, err := tx.AddObjectHold(ctx, h)
+		if err != nil {
+			return err
+		}
+		rec := rec
+		rec.ObjectIDs = []string{added.ID, added.ObjectType + ":" + added.ObjectID}
+		if _, err := r.Chain.Append(ctx, tx, rec); err != nil {
+			return err
+		}
+		out = objectHoldOf(added)
+		return nil
+	})
+	if err != nil {
+		return Hold{}, fmt.Errorf("retention: add legal hold: %w", err)
+	}
+	return out, nil
+}
+
+// releaseObjectHold ends a hold on one object, with its audit record.
+func (r *Runner) releaseObjectHold(ctx context.Context, id, reason string) (Hold, error) {
+	rec := audit.Record{Actor: r.actor(ctx), Action: audit.ActionLegalHoldReleased, Outcome: audit.OutcomeSuccess,
+		Reason: reason, ObjectIDs: []string{id}}
+	if err := r.Chain.Validate(&rec); err != nil {
+		return Hold{}, reasonError(err)
+	}
+	var out Hold
+	err := r.Store.InTx(ctx, func(tx store.Tx) error {
+		hs, err := tx.ActiveObjectHolds(ctx, r.now(), "")
+		if err != nil {
+			return err
+		}
+		i := slices.IndexFunc(hs, func(h store.ObjectHold) bool { return h.ID == id })
+		if i < 0 {
+			return ErrHoldNotFound
+		}
+		at := r.now()
+		if ok, err := tx.ReleaseObjectHold(ctx, id, at); err != nil {
+			return err
+		} else if !ok {
+			return ErrHoldNotFound
+		}
+		rec := rec
+		rec.RequestID = hs[i].RequestID
+		rec.ObjectIDs = append(rec.ObjectIDs, hs[i].ObjectType+":"+hs[i].ObjectID)
+		if _, err := r.Chain.Append(ctx, tx, rec); err != nil {
+			return err
+		}
+		out = objectHoldOf(hs[i])
+		out.ReleasedAt = at.UTC()
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, ErrHoldNotFound) {
+			return Hold{}, err
+		}
+		return Hold{}, fmt.Errorf("retention: release legal hold: %w", err)
+	}
+	return out, nil
+}
+
+func objectHoldOf(h store.ObjectHold) Hold {
+	return Hold{ID: h.ID, Kind: h.ObjectType, ObjectID: h.ObjectID, Basis: h.Basis, Rule: h.Rule, RequestID: h.RequestID,
+		Reason: h.Reason, KeepUntil: h.KeepUntil.UTC(), CreatedAt: h.CreatedAt.UTC(), ReleasedAt: h.ReleasedAt.UTC()}
 }

@@ -32,6 +32,8 @@ var categoryWords = []struct {
 	{AccessPackages, "copies of your data prepared for you, like this one"},
 	{ExportFiles, "bulk exports of messaging statistics"},
 	{Audit, "records of your requests and of what we did to answer them"},
+	{RequestRecords, "the files of your requests themselves, without a copy of your data"},
+	{SuppressionList, "a keyed fingerprint of your identifiers after an erasure, so your data is not collected again"},
 }
 
 // Describe writes the policy's periods as one paragraph for people: "Copies of

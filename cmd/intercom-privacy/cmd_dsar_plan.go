@@ -73,7 +73,13 @@ func printPlan(w io.Writer, p dsar.ErasurePlan) {
 	if p.NothingFound {
 		fmt.Fprintln(w, "nothing found: no Intercom contact matched")
 	}
-	fmt.Fprintf(w, "Intercom contacts to delete: %d\n", len(p.Contacts))
+	toDelete := 0
+	for _, c := range p.Contacts {
+		if c.Kept == nil {
+			toDelete++
+		}
+	}
+	fmt.Fprintf(w, "Intercom contacts to delete: %d (of %d)\n", toDelete, len(p.Contacts))
 	for _, c := range p.Contacts {
 		note := ""
 		if c.Status == dsar.StatusNotRetrievable {
@@ -82,26 +88,55 @@ func printPlan(w io.Writer, p dsar.ErasurePlan) {
 		if c.Done {
 			note += " (done)"
 		}
-		fmt.Fprintf(w, "  contact %s %s%s\n", c.ID, c.Status, note)
+		if c.Kept != nil {
+			fmt.Fprintf(w, "  contact %s %s: KEPT, %s\n", c.ID, c.Status, keptWhy(*c.Kept))
+			continue
+		}
+		fmt.Fprintf(w, "  contact %s %s: delete%s\n", c.ID, c.Status, note)
 	}
 	for _, o := range []struct {
 		name string
 		p    dsar.PlannedObjects
 	}{{"tickets", p.Tickets}, {"conversations", p.Conversations}} {
 		if o.p.Skipped != "" {
-			fmt.Fprintf(w, "%s: not deleted explicitly (%s)\n", o.name, o.p.Skipped)
-			continue
+			fmt.Fprintf(w, "%s: not deleted explicitly (%s)", o.name, o.p.Skipped)
+		} else {
+			fmt.Fprintf(w, "%s to delete: %d (%d done)", o.name, len(o.p.Delete), len(o.p.Done))
 		}
-		fmt.Fprintf(w, "%s to delete: %d (%d done)", o.name, len(o.p.Delete), len(o.p.Done))
 		if len(o.p.Kept) > 0 {
 			fmt.Fprintf(w, "; kept: %d", len(o.p.Kept))
 		}
 		fmt.Fprintln(w)
 		for _, k := range o.p.Kept {
-			fmt.Fprintf(w, "  kept %s: %s\n", k.ID, strings.ReplaceAll(k.Why, "_", " "))
+			fmt.Fprintf(w, "  kept %s: %s\n", k.ID, keptWhy(k))
 		}
 	}
 	fmt.Fprintf(w, "local purge: %d cached contact(s), %d earlier request(s) of the person shredded\n", p.Local.CachedContacts, p.Local.EarlierRequests)
 	fmt.Fprintf(w, "suppression entries to add: %d\n", p.Suppressed)
 	fmt.Fprintf(w, "recipients to notify: %d\n", p.Recipients)
+}
+
+// keptWhy says why an object is kept: the reason, the basis code and its
+// provision, the hold or exception, until when.
+func keptWhy(k dsar.KeptObject) string {
+	out := strings.ReplaceAll(k.Why, "_", " ")
+	if k.Basis != "" {
+		out += ", basis " + k.Basis
+		if k.Citation != "" {
+			out += " (" + k.Citation + ")"
+		}
+	}
+	switch {
+	case k.Hold != "":
+		out += ", hold " + k.Hold
+	case k.Rule != "":
+		out += ", exception " + k.Rule
+	}
+	if k.For != "" {
+		out += ", for " + k.For
+	}
+	if !k.KeepUntil.IsZero() {
+		out += ", until " + k.KeepUntil.UTC().Format(time.DateOnly)
+	}
+	return out
 }

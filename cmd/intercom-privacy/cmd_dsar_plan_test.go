@@ -43,3 +43,35 @@ func TestDsarDryRunAndPlan(t *testing.T) {
 		t.Error("plan of a request that does not exist")
 	}
 }
+
+// TestDryRunShowsHeldTicket: a hold on one ticket placed from the command line
+// shows in the dry run as kept, with its basis and provision, and the contact
+// Intercom would delete it with as kept too.
+func TestDryRunShowsHeldTicket(t *testing.T) {
+	sb, _ := sandboxEnv(t, sandbox.Options{Contacts: 10, RateLimit: -1})
+	p := sb.AddPerson(sandbox.PersonSpec{Users: 1, Tickets: 2})
+	if _, err := dsarCLI(t, "retention", "hold", "add", "--ticket-id", p.TicketIDs[0], "--reason", "x"); err == nil {
+		t.Fatal("a hold on a ticket without a basis")
+	}
+	if _, err := dsarCLI(t, "retention", "hold", "add", "--ticket-id", p.TicketIDs[0], "--basis", "because", "--reason", "x"); err == nil ||
+		!strings.Contains(err.Error(), "legal_claims") {
+		t.Fatalf("an unknown basis: %v", err)
+	}
+	out, err := dsarCLI(t, "retention", "hold", "add", "--ticket-id", p.TicketIDs[0], "--basis", "legal_claims", "--reason", "billing dispute, case 17")
+	if err != nil || !strings.Contains(out, "placed on a ticket") {
+		t.Fatalf("hold add: %v %s", err, out)
+	}
+	if list, err := dsarCLI(t, "retention", "hold", "list"); err != nil || !strings.Contains(list, p.TicketIDs[0]) || !strings.Contains(list, "legal_claims") {
+		t.Fatalf("hold list: %v %s", err, list)
+	}
+	out, err = dsarCLI(t, "dsar", "erase", "--email", p.Email, "--dry-run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"kept " + p.TicketIDs[0] + ": legal hold, basis legal_claims (GDPR Art. 17(3)(e))",
+		"contact " + p.LiveContactIDs[0] + " active: KEPT, keeps kept object", "Intercom contacts to delete: 0 (of 1)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dry run lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/intercom-privacy/intercom-privacy/app"
 	"github.com/intercom-privacy/intercom-privacy/config"
+	"github.com/intercom-privacy/intercom-privacy/jurisdiction"
 	"github.com/intercom-privacy/intercom-privacy/retention"
 	"github.com/intercom-privacy/intercom-privacy/store"
 )
@@ -77,7 +78,18 @@ func newRetentionCmd() *cobra.Command {
   export_files        Data Export downloads             (default 7d)
   access_packages     access-request packages           (default 7d)
   audit               audit records                     (default 7y; never below 24 months,
-                      never removed automatically)
+                      never removed automatically: 'audit prune')
+  request_records     finished privacy requests: the    (default 24mo; never below 24 months,
+                      request, its steps and notices     CCPA Regs §7101)
+  suppression_list    keyed HMACs of erased people's    (default off: kept)
+                      identifiers, so sync skips them
+
+Request records and suppression entries are pseudonymised personal data (keyed
+HMACs, Intercom ids, identifiers encrypted under the request's own key). A
+request is removed with its keys once it finished longer ago than its age,
+unless a legal hold names it, a notice to a recipient is open or an erasure
+exception it applied still keeps an object; each batch is recorded by a
+requests.pruned audit record signed in the same transaction.
 
 The policy is the retention: and schedule: sections of the configuration file
 (--config or INTERCOM_PRIVACY_CONFIG), for example:
@@ -371,13 +383,24 @@ func newHoldAddCmd() *cobra.Command {
 	var (
 		af                   appFlags
 		contactID, requestID string
+		ticketID, convID     string
+		basis                string
 		reason               string
 		asJS                 bool
 	)
 	cmd := &cobra.Command{
-		Use:   "add (--contact-id ID | --request-id ID) --reason R",
-		Short: "Place a legal hold on a person or a privacy request",
-		Args:  cobra.NoArgs,
+		Use:   "add (--contact-id ID | --request-id ID | --ticket-id ID --basis B | --conversation-id ID --basis B) --reason R",
+		Short: "Place a legal hold on a person, a privacy request, or one ticket, conversation or contact",
+		Long: `A hold on a person (--contact-id) or a request stops retention runs from deleting
+their data and stops an erasure before its next DELETE.
+
+A hold on one object (--ticket-id, --conversation-id, or --contact-id with --basis)
+keeps that object through an erasure, which erases the rest: the object is not
+deleted and not redacted, the plan, the outcome and the audit trail list it with
+its basis, and the person is told the basis. Intercom deletes a contact's
+conversations and tickets with the contact, so the person's contacts taking part
+in a held ticket or conversation are kept too. Bases: ` + jurisdiction.BasisList() + `.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			a, err := af.open(ctx, cliActor())
@@ -385,7 +408,8 @@ func newHoldAddCmd() *cobra.Command {
 				return err
 			}
 			defer a.Close()
-			h, err := a.Retention(cliActor()).AddHold(ctx, retention.HoldTarget{ContactID: contactID, RequestID: requestID}, reason)
+			h, err := a.Retention(cliActor()).AddHold(ctx, retention.HoldTarget{ContactID: contactID, RequestID: requestID,
+				TicketID: ticketID, ConversationID: convID, Basis: basis}, reason)
 			if err != nil {
 				return err
 			}
@@ -400,6 +424,9 @@ func newHoldAddCmd() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&contactID, "contact-id", "", "the Intercom contact id of the person to hold")
 	f.StringVar(&requestID, "request-id", "", "the privacy request to hold (its access packages)")
+	f.StringVar(&ticketID, "ticket-id", "", "the Intercom ticket an erasure must keep (with --basis)")
+	f.StringVar(&convID, "conversation-id", "", "the Intercom conversation an erasure must keep (with --basis)")
+	f.StringVar(&basis, "basis", "", "the legal basis of a hold on one object: "+jurisdiction.BasisList())
 	f.StringVar(&reason, "reason", "", "why, without personal data (e.g. \"litigation hold, case 2026-17\")")
 	f.BoolVar(&asJS, "json", false, "print the hold as JSON")
 	return cmd
@@ -470,13 +497,10 @@ func newHoldListCmd() *cobra.Command {
 				return nil
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tKIND\tREQUEST\tSINCE\tREASON")
+			fmt.Fprintln(tw, "ID\tKIND\tOBJECT\tBASIS\tREQUEST\tSINCE\tREASON")
 			for _, h := range hs {
-				req := h.RequestID
-				if req == "" {
-					req = "-"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", h.ID, h.Kind, req, h.CreatedAt.UTC().Format(time.RFC3339), h.Reason)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", h.ID, h.Kind, dash(h.ObjectID), dash(h.Basis), dash(h.RequestID),
+					h.CreatedAt.UTC().Format(time.RFC3339), h.Reason)
 			}
 			return tw.Flush()
 		},
@@ -484,4 +508,12 @@ func newHoldListCmd() *cobra.Command {
 	af.add(cmd)
 	cmd.Flags().BoolVar(&asJS, "json", false, "print as JSON")
 	return cmd
+}
+
+// dash shows an empty column as "-".
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

@@ -211,6 +211,7 @@ func TestRouteRoleWalk(t *testing.T) {
 		},
 		"GET /api/v1/requests/{id}":       func(b *bundle) (string, any) { return "/api/v1/requests/" + fresh(b), nil },
 		"GET /api/v1/requests/{id}/notes": func(b *bundle) (string, any) { return "/api/v1/requests/" + fresh(b) + "/notes", nil },
+		"GET /api/v1/requests/{id}/plan":  func(b *bundle) (string, any) { return "/api/v1/requests/" + awaiting(b) + "/plan", nil },
 		"POST /api/v1/requests/{id}/verify": func(b *bundle) (string, any) {
 			return "/api/v1/requests/" + fresh(b) + "/verify", map[string]string{"verified_by": "signed email"}
 		},

@@ -90,14 +90,18 @@ func (h *Handler) retentionShow(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) addHold(w http.ResponseWriter, r *http.Request) {
 	h.idempotent(w, r, func(body []byte) (int, any, error) {
 		var b struct {
-			RequestID string `json:"request_id"`
-			ContactID string `json:"contact_id"`
-			Reason    string `json:"reason"`
+			RequestID      string `json:"request_id"`
+			ContactID      string `json:"contact_id"`
+			TicketID       string `json:"ticket_id"`
+			ConversationID string `json:"conversation_id"`
+			Basis          string `json:"basis"`
+			Reason         string `json:"reason"`
 		}
 		if err := decodeBytes(body, &b); err != nil {
 			return 0, nil, err
 		}
-		hold, err := h.retentionRunner().AddHold(r.Context(), retention.HoldTarget{RequestID: b.RequestID, ContactID: b.ContactID}, b.Reason)
+		hold, err := h.retentionRunner().AddHold(r.Context(), retention.HoldTarget{RequestID: b.RequestID, ContactID: b.ContactID,
+			TicketID: b.TicketID, ConversationID: b.ConversationID, Basis: b.Basis}, b.Reason)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -155,4 +159,15 @@ func (h *Handler) metricsRequests(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", ct)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// planErasure answers what an erasure would do, sending nothing (the same
+// plan as `dsar plan ID`).
+func (h *Handler) planErasure(w http.ResponseWriter, r *http.Request) {
+	p, err := h.app.DSAR.PlanErasure(r.Context(), r.PathValue("id"))
+	if err != nil {
+		httpx.Error(w, r, h.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
 }

@@ -82,4 +82,5 @@ var Table = []Mapping{
 	{retention.ErrRequestNotFound, "retention.ErrRequestNotFound", KindNotFound},
 	{retention.ErrHoldReason, "retention.ErrHoldReason", KindInvalid},
 	{retention.ErrHoldTarget, "retention.ErrHoldTarget", KindInvalid},
+	{retention.ErrHoldBasis, "retention.ErrHoldBasis", KindInvalid},
 }
