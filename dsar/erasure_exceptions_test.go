@@ -365,3 +365,22 @@ func TestKeptErasureUnderFaults(t *testing.T) {
 		}
 	}
 }
+
+// TestDryRunUnderTheLaw: the dry run applies the exceptions of the law it is
+// asked about: a complete_transaction exception keeps the tickets under the
+// CCPA, not under the GDPR.
+func TestDryRunUnderTheLaw(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
+	ctx := context.Background()
+	h.app.Config.Erasure.Exceptions = []config.Exception{{Name: "orders", Objects: "ticket", Basis: "complete_transaction", KeepFor: "1y"}}
+	p := h.sb.AddPerson(sandbox.PersonSpec{Users: 1, Tickets: 2})
+	for law, kept := range map[deadline.Jurisdiction]int{deadline.GDPR: 0, deadline.CCPA: 2} {
+		plan, err := h.app.DSAR.DryRunErasureUnder(ctx, law, personIdentifiers(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(plan.Tickets.Kept) != kept || len(plan.Tickets.Delete) != 2-kept {
+			t.Errorf("%s: kept %d, delete %d", law, len(plan.Tickets.Kept), len(plan.Tickets.Delete))
+		}
+	}
+}

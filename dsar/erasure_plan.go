@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/intercom-privacy/intercom-privacy/deadline"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/vault"
 )
@@ -125,8 +126,16 @@ func (s *Service) PlanErasure(ctx context.Context, id string) (ErasurePlan, erro
 	return p, nil
 }
 
-// DryRunErasure says what an erasure of ids would do, without filing it.
+// DryRunErasure says what an erasure of ids under the GDPR would do, without
+// filing it.
 func (s *Service) DryRunErasure(ctx context.Context, ids Identifiers) (ErasurePlan, error) {
+	return s.DryRunErasureUnder(ctx, deadline.GDPR, ids)
+}
+
+// DryRunErasureUnder says what an erasure of ids filed under the law j would
+// do, without filing it: the exceptions to erasure that apply depend on the
+// law.
+func (s *Service) DryRunErasureUnder(ctx context.Context, j deadline.Jurisdiction, ids Identifiers) (ErasurePlan, error) {
 	norm, err := ids.Normalized()
 	if err != nil {
 		return ErasurePlan{}, err
@@ -135,7 +144,7 @@ func (s *Service) DryRunErasure(ctx context.Context, ids Identifiers) (ErasurePl
 	if err != nil {
 		return ErasurePlan{}, err
 	}
-	r := &runner{s: s, req: store.Request{Type: store.RequestErasure, SubjectRef: ref}, ids: norm, steps: map[string]store.Step{}}
+	r := &runner{s: s, req: store.Request{Type: store.RequestErasure, Jurisdiction: string(j), SubjectRef: ref}, ids: norm, steps: map[string]store.Step{}}
 	return r.plan(ctx)
 }
 
