@@ -136,3 +136,39 @@ func testRequestRecords(t *testing.T, st store.Store) {
 		t.Fatalf("recent entry lost: %v, %v", s, err)
 	}
 }
+
+// testObjectHoldsKeepCache: retention keeps the cached copy of a contact or
+// conversation an object hold or a live exception keeps; an ended exception
+// keeps nothing.
+func testObjectHoldsKeepCache(t *testing.T, st store.Store) {
+	old := ts("2026-01-01T00:00:00Z")
+	cutoff := ts("2026-02-01T00:00:00Z")
+	for _, id := range []string{"held", "ended", "free"} {
+		c := sampleContact("c-"+id, "key-"+id)
+		c.CreatedAt = old
+		must(t, st.UpsertContact(bg, c))
+		must(t, st.UpsertConversation(bg, store.CachedConversation{ID: "v-" + id, ContactIDs: []string{c.IntercomID}, PersonKeyID: "key-" + id, CreatedAt: old}))
+	}
+	_, err := st.AddObjectHold(bg, store.ObjectHold{ObjectType: store.ObjectConversation, ObjectID: "v-held", Basis: "legal_claims"})
+	must(t, err)
+	_, err = st.AddObjectHold(bg, store.ObjectHold{ObjectType: store.ObjectContact, ObjectID: "c-held", Basis: "legal_claims"})
+	must(t, err)
+	_, err = st.AddObjectHold(bg, store.ObjectHold{ObjectType: store.ObjectConversation, ObjectID: "v-ended", Basis: "legal_claims",
+		Rule: "r", RequestID: "req_1", KeepUntil: ts("2026-03-01T00:00:00Z")})
+	must(t, err)
+	if n, err := st.CountExpired(bg, store.CategoryConversationCache, cutoff); err != nil || n != 2 {
+		t.Fatalf("CountExpired(conversations) = %d, %v; want 2", n, err)
+	}
+	if n, err := st.DeleteExpired(bg, store.CategoryConversationCache, cutoff, 10); err != nil || n != 2 {
+		t.Fatalf("DeleteExpired(conversations) = %d, %v; want 2", n, err)
+	}
+	if n, err := st.DeleteExpired(bg, store.CategoryContactCache, cutoff, 10); err != nil || n != 2 {
+		t.Fatalf("DeleteExpired(contacts) = %d, %v; want 2", n, err)
+	}
+	if _, err := st.GetContact(bg, "c-held"); err != nil {
+		t.Fatalf("the held contact's copy went: %v", err)
+	}
+	if cs, err := st.ConversationsByContact(bg, "c-held"); err != nil || len(cs) != 1 {
+		t.Fatalf("the held conversation's copy went: %v, %v", cs, err)
+	}
+}
