@@ -2,6 +2,7 @@ package dsar_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -290,7 +291,7 @@ func TestErasureKeepsHeldContactOnly(t *testing.T) {
 	ctx := context.Background()
 	p := h.sb.AddPerson(sandbox.PersonSpec{Users: 2})
 	keep, gone := p.LiveContactIDs[0], p.LiveContactIDs[1]
-	if _, err := holds(h).AddHold(ctx, retention.HoldTarget{ContactID: keep, Basis: "security_incident"}, "fraud investigation 4"); err != nil {
+	if _, err := holds(h).AddHold(ctx, retention.HoldTarget{KeepContactID: keep, Basis: "security_incident"}, "fraud investigation 4"); err != nil {
 		t.Fatal(err)
 	}
 	r := file(t, h, store.RequestErasure, personIdentifiers(p))
@@ -382,5 +383,40 @@ func TestDryRunUnderTheLaw(t *testing.T) {
 		if len(plan.Tickets.Kept) != kept || len(plan.Tickets.Delete) != 2-kept {
 			t.Errorf("%s: kept %d, delete %d", law, len(plan.Tickets.Kept), len(plan.Tickets.Delete))
 		}
+	}
+}
+
+// TestPausedHoldTellsBasis: a hold with a basis on the person stops the
+// erasure, and the pause gives that basis as the person is told it under the
+// request's law.
+func TestPausedHoldTellsBasis(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
+	ctx := context.Background()
+	p := h.sb.AddPerson(sandbox.PersonSpec{Users: 1, Tickets: 1})
+	hold, err := holds(h).AddHold(ctx, retention.HoldTarget{ContactID: p.LiveContactIDs[0], Basis: "legal_claims"}, "litigation hold, case 5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := file(t, h, store.RequestErasure, personIdentifiers(p))
+	if err := h.app.DSAR.Run(ctx, r.ID); !errors.Is(err, dsar.ErrHeld) || !strings.Contains(err.Error(), "basis legal_claims") {
+		t.Fatalf("run: %v", err)
+	}
+	pause, ok, err := h.app.DSAR.Paused(ctx, r.ID)
+	if err != nil || !ok || len(pause.Holds) != 1 {
+		t.Fatalf("paused: %+v %v %v", pause, ok, err)
+	}
+	ph := pause.Holds[0]
+	if ph.ID != hold.ID || ph.Basis != "legal_claims" || ph.Citation != "GDPR Art. 17(3)(e)" || !strings.Contains(ph.Text, "legal claims") {
+		t.Fatalf("paused hold %+v", ph)
+	}
+	if deletes(h) != 0 {
+		t.Fatal("something was deleted under the hold")
+	}
+}
+
+func TestPauseFixOfLegalHold(t *testing.T) {
+	fix := dsar.Pause{Reason: dsar.PauseLegalHold, Holds: []dsar.PausedHold{{ID: "hold_1"}}}.Fix()
+	if !strings.Contains(fix, "hold_1") || !strings.Contains(fix, "retention hold release") || strings.Contains(fix, "token") {
+		t.Fatalf("fix %q", fix)
 	}
 }

@@ -82,6 +82,7 @@ type PlannedObjects struct {
 type PlannedHold struct {
 	ID     string `json:"id"`
 	Reason string `json:"reason"`
+	Basis  string `json:"basis,omitempty"`
 }
 
 // LocalPlan counts what the local purge would remove.
@@ -215,7 +216,7 @@ func (r *runner) plan(ctx context.Context) (ErasurePlan, error) {
 		return ErasurePlan{}, err
 	}
 	for _, h := range holds {
-		out.Holds = append(out.Holds, PlannedHold{ID: h.ID, Reason: h.Reason})
+		out.Holds = append(out.Holds, PlannedHold{ID: h.ID, Reason: h.Reason, Basis: h.Basis})
 	}
 	if out.Local, err = r.planLocal(ctx); err != nil {
 		return ErasurePlan{}, err

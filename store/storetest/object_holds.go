@@ -11,6 +11,11 @@ import (
 
 func testObjectHolds(t *testing.T, st store.Store) {
 	now := time.Now().UTC().Truncate(time.Microsecond)
+	lh, err := st.AddLegalHold(bg, store.LegalHold{RequestID: "req_9", Reason: "litigation", Basis: "legal_claims"})
+	must(t, err)
+	if lhs, err := st.ActiveLegalHolds(bg); err != nil || len(lhs) != 1 || lhs[0].ID != lh.ID || lhs[0].Basis != "legal_claims" {
+		t.Fatalf("legal hold basis: %+v, %v", lhs, err)
+	}
 	h1, err := st.AddObjectHold(bg, store.ObjectHold{ObjectType: store.ObjectTicket, ObjectID: "t1", Basis: "legal_claims", Reason: "billing dispute, case 17"})
 	must(t, err)
 	if h1.ID == "" || h1.CreatedAt.IsZero() {
