@@ -79,6 +79,53 @@ const (
 	// ActionScanNotePosted: an internal note telling the team why a message
 	// disappeared was posted (or its posting failed).
 	ActionScanNotePosted Action = "scan.note_posted"
+
+	// ActionCorrectionUpdated: a correction's contacts were updated in
+	// Intercom (field names in the counts, never values).
+	ActionCorrectionUpdated Action = "correction.intercom_updated"
+	// ActionCorrectionVerified: re-reading showed every contact corrected.
+	ActionCorrectionVerified Action = "correction.verified"
+	// ActionCorrectionLocalRefreshed: the local copy was refreshed from Intercom.
+	ActionCorrectionLocalRefreshed Action = "correction.local_refreshed"
+	// ActionRestrictionMarked: contacts marked restricted (or opted out) in
+	// Intercom, or the limit recorded locally.
+	ActionRestrictionMarked Action = "restriction.marked"
+	// ActionRestrictionLifted: a restriction lifted in Intercom or locally.
+	ActionRestrictionLifted Action = "restriction.lifted"
+	// ActionObjectionRecorded: an objection or opt-out applied and recorded.
+	ActionObjectionRecorded Action = "objection.recorded"
+	// ActionAppealDecided: the decision on an appeal.
+	ActionAppealDecided Action = "appeal.decided"
+)
+
+// The actions of the console's and the API's accounts (package users). The
+// records name users by id (ObjectIDs "usr_..."), sessions ("ses_...") and
+// tokens ("tok_..."), never by email.
+const (
+	// ActionUserAdded: an account was created (by the CLI, an admin or the
+	// identity provider's first sign-in).
+	ActionUserAdded Action = "user.added"
+	// ActionUserDisabled: an account was disabled; its sessions and tokens
+	// stopped working.
+	ActionUserDisabled Action = "user.disabled"
+	// ActionUserReset: an account's password and second factor were reset.
+	ActionUserReset Action = "user.reset"
+	// ActionUserRoleChanged: an account's role changed (the identity
+	// provider's claim mapped to another role).
+	ActionUserRoleChanged Action = "user.role_changed"
+	// ActionUserEnrolled: an account enrolled its second factor (TOTP) and
+	// received recovery codes.
+	ActionUserEnrolled Action = "user.enrolled"
+	// ActionSignIn: a sign-in attempt ended (success, or failure with the
+	// reason: wrong credentials, throttled, disabled).
+	ActionSignIn Action = "auth.sign_in"
+	// ActionSessionEnded: a session was ended (sign-out, sign-out everywhere,
+	// rotation at sign-in, the account disabled or reset).
+	ActionSessionEnded Action = "auth.session_ended"
+	// ActionTokenCreated: an API token was created.
+	ActionTokenCreated Action = "auth.token_created"
+	// ActionTokenRevoked: an API token was revoked.
+	ActionTokenRevoked Action = "auth.token_revoked"
 )
 
 var actions = []Action{
@@ -96,6 +143,10 @@ var actions = []Action{
 	ActionKeysInitialised, ActionKeysRotated, ActionStoreMigrated, ActionAuditExported,
 	ActionAuditPruned,
 	ActionScanRun, ActionScanRedactionIntended, ActionScanRedacted, ActionScanNotePosted,
+	ActionCorrectionUpdated, ActionCorrectionVerified, ActionCorrectionLocalRefreshed,
+	ActionRestrictionMarked, ActionRestrictionLifted, ActionObjectionRecorded, ActionAppealDecided,
+	ActionUserAdded, ActionUserDisabled, ActionUserReset, ActionUserRoleChanged, ActionUserEnrolled,
+	ActionSignIn, ActionSessionEnded, ActionTokenCreated, ActionTokenRevoked,
 }
 
 var actionSet = func() map[Action]struct{} {

@@ -56,6 +56,11 @@ type Config struct {
 	Audit Audit `yaml:"audit"`
 	// Scan configures the workspace scan and its redactions (package scan).
 	Scan Scan `yaml:"scan"`
+	// Rights configures how restrictions and objections mark the person in
+	// Intercom (tags, subscription types).
+	Rights Rights `yaml:"rights"`
+	// Auth configures sign-in to the console and the API (package users).
+	Auth Auth `yaml:"auth"`
 }
 
 // Audit configures the audit trail's checkpoints.
@@ -389,6 +394,12 @@ func (c *Config) validate() error {
 		return &Error{Field: "requests.repeat_window_days", Err: fmt.Errorf("%w: want 0 (off) to 3650 days", ErrInvalid)}
 	}
 	if err := c.validateRecipients(); err != nil {
+		return err
+	}
+	if err := c.validateRights(); err != nil {
+		return err
+	}
+	if err := c.validateAuth(); err != nil {
 		return err
 	}
 	if c.Audit.CheckpointEvery < 0 || c.Audit.CheckpointEvery > 1_000_000 {

@@ -46,7 +46,8 @@ type Notify struct {
 	// Email receives the email notices.
 	Email string `yaml:"email" json:"email,omitempty"`
 	// Events are the changes the recipient is told of (default: erasure,
-	// correction, restriction).
+	// correction, restriction; opt_out, an opt-out of sale or sharing, only
+	// when named).
 	Events []string `yaml:"events" json:"events,omitempty"`
 }
 
@@ -54,11 +55,16 @@ type Notify struct {
 var (
 	recipientRoles = []string{"processor", "controller", "third_party"}
 	notifyMethods  = []string{"webhook", "email", "manual"}
-	notifyEvents   = []string{"erasure", "correction", "restriction"}
+	notifyEvents   = []string{"erasure", "correction", "restriction", "opt_out"}
+	// defaultEvents are the changes a recipient is told of when its entry
+	// names none: the GDPR Art. 19 ones. An opt-out of sale or sharing (CCPA
+	// §7026(f)) is for the third parties the data was sold or shared with:
+	// name it in their events.
+	defaultEvents = []string{"erasure", "correction", "restriction"}
 )
 
-// NotifiedOf reports whether the recipient is told of event (erasure, correction
-// or restriction).
+// NotifiedOf reports whether the recipient is told of event (erasure,
+// correction, restriction or opt_out).
 func (r RecipientEntry) NotifiedOf(event string) bool { return slices.Contains(r.Notify.Events, event) }
 
 // AccessRecipients returns the recipients an access package names: the registry
@@ -98,7 +104,7 @@ func (c *Config) validateRecipients() error {
 			n.Method = "manual"
 		}
 		if n.Events == nil {
-			n.Events = slices.Clone(notifyEvents)
+			n.Events = slices.Clone(defaultEvents)
 		}
 		for _, e := range n.Events {
 			if !slices.Contains(notifyEvents, e) {

@@ -151,14 +151,17 @@ const (
 	outStale
 	outSuppressed
 	outDeletedMeanwhile
+	// outRestricted: the person's processing is restricted (GDPR Art. 18):
+	// the copy is left exactly as it was, neither updated nor created.
+	outRestricted
 )
 
 // batchCounts counts the outcomes of a batch.
 type batchCounts struct {
-	stored, stale, suppressed, deletedMeanwhile int64
-	purged                                      store.PurgeCounts
-	keysDestroyed                               int64
-	destroyed                                   []string
+	stored, stale, suppressed, deletedMeanwhile, restricted int64
+	purged                                                  store.PurgeCounts
+	keysDestroyed                                           int64
+	destroyed                                               []string
 }
 
 func (b *batchCounts) count(o outcome) {
@@ -171,13 +174,15 @@ func (b *batchCounts) count(o outcome) {
 		b.suppressed++
 	case outDeletedMeanwhile:
 		b.deletedMeanwhile++
+	case outRestricted:
+		b.restricted++
 	}
 }
 
 func (b batchCounts) audit() map[string]int64 {
 	return map[string]int64{
 		"contacts_stored": b.stored, "contacts_unchanged": b.stale, "contacts_suppressed": b.suppressed,
-		"contacts_deleted_meanwhile": b.deletedMeanwhile, "cached_contacts_purged": b.purged.Contacts,
+		"contacts_deleted_meanwhile": b.deletedMeanwhile, "contacts_restricted": b.restricted, "cached_contacts_purged": b.purged.Contacts,
 		"webhook_events_purged": b.purged.WebhookEvents, "person_keys_destroyed": b.keysDestroyed,
 	}
 }
@@ -231,6 +236,13 @@ func (s *Syncer) storeOne(ctx context.Context, tx store.Tx, p prepared, since ti
 			return 0, err
 		}
 		return outSuppressed, nil
+	}
+	restricted, err := tx.Limited(ctx, store.LimitRestriction, p.refs...)
+	if err != nil {
+		return 0, err
+	}
+	if restricted {
+		return outRestricted, nil
 	}
 	if !since.IsZero() {
 		if gone, err := purgedSince(ctx, tx, p.id, since); err != nil {

@@ -402,7 +402,7 @@ func (s *Syncer) applyFetched(ctx context.Context, ev store.WebhookEvent, p prep
 		}
 		bc.count(o)
 		reason := map[outcome]string{outStored: "minimal copy updated", outStale: "cached copy already newer",
-			outSuppressed: "person is suppressed: not stored"}[o]
+			outSuppressed: "person is suppressed: not stored", outRestricted: "processing restricted (GDPR Art. 18): copy left as it was"}[o]
 		return s.appendApplied(ctx, tx, ev, bc, "webhook "+topicLabel(ev.Topic)+": "+reason)
 	})
 	if err != nil {

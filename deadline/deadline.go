@@ -142,6 +142,10 @@ const (
 	CCPAAckBusinessDays   = 10 // acknowledge within 10 business days
 	CCPADays              = 45 // answer within 45 calendar days
 	CCPAMaxExtensionDays  = 45 // extendable by up to 45 further days
+	// CCPAOptOutBusinessDays: an opt-out of sale or sharing, or a limit of the
+	// use of sensitive data, is complied with within 15 business days
+	// (CCPA Regulations §7026(f), §7027(g)), without extension.
+	CCPAOptOutBusinessDays = 15
 )
 
 // Clock is the legal timetable of one request. All times are in the
@@ -174,6 +178,9 @@ type Clock struct {
 	ExtendedAt time.Time `json:"extended_at,omitzero"`
 	// ExtensionReason is the reason given to the person.
 	ExtensionReason string `json:"extension_reason,omitempty"`
+	// Kind is the clock's kind: "" (the answer to a request), KindOptOut or
+	// KindAppeal; Extend extends by the kind's own rule.
+	Kind Kind `json:"kind,omitempty"`
 	// WorkingDayRule is true when GDPR due dates were moved off weekends
 	// and holidays (Regulation 1182/71 Art. 3(4)).
 	WorkingDayRule bool `json:"working_day_rule,omitempty"`
@@ -300,12 +307,21 @@ func (k Calculator) Extend(c Clock, now time.Time, by int, reason string) (Clock
 	if err != nil {
 		return c, err
 	}
-	max, unit := r.Extension.N, string(r.Answer.Unit)
+	base, ext := r.Answer, r.Extension
+	switch c.Kind {
+	case KindAppeal:
+		base, ext = r.Appeal, r.AppealExtension
+	case KindOptOut:
+		if !r.OptOut.IsZero() {
+			base, ext = r.OptOut, Period{}
+		}
+	}
+	max, unit := ext.N, string(base.Unit)
 	fail := func(err error) (Clock, error) {
 		return c, &ExtensionError{Jurisdiction: c.Jurisdiction, Requested: by, Max: max, Unit: unit, Deadline: c.OriginalDue, Err: err}
 	}
 	switch {
-	case r.Extension.IsZero():
+	case ext.IsZero():
 		return fail(ErrNoExtension)
 	case c.Extended:
 		return fail(ErrAlreadyExtended)
@@ -331,7 +347,7 @@ func (k Calculator) Extend(c Clock, now time.Time, by int, reason string) (Clock
 	} else if !c.WorkingDayRule {
 		kk.GDPRHolidays = nil
 	}
-	due, err := kk.end(r, day, Period{r.Answer.N + by, r.Answer.Unit})
+	due, err := kk.end(r, day, Period{base.N + by, base.Unit})
 	if err != nil {
 		return c, err
 	}

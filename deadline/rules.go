@@ -72,6 +72,10 @@ type Rules struct {
 	// AppealExtension is the most an appeal's answer may be extended by
 	// (zero: none).
 	AppealExtension Period `json:"appeal_extension"`
+	// OptOut is the period within which an opt-out of sale or sharing, or a
+	// request to limit the use of sensitive data, must be complied with, with
+	// no extension (zero: the answer period and its extension apply).
+	OptOut Period `json:"opt_out"`
 	// Source cites where the periods come from.
 	Source string `json:"source"`
 }
@@ -128,7 +132,8 @@ var rulesTable = []Rules{
 	{Jurisdiction: UKGDPR, Name: "UK GDPR", InForce: Date{2021, time.January, 1}, Answer: months(1), Extension: months(2),
 		Source: "UK GDPR Art. 12(3); Data Protection Act 2018; ICO guidance on the right of access"},
 	{Jurisdiction: CCPA, Name: "CCPA/CPRA", InForce: Date{2020, time.January, 1}, Answer: days(CCPADays), Extension: days(CCPAMaxExtensionDays),
-		Ack: Period{CCPAAckBusinessDays, BusinessDays}, Source: "Cal. Civ. Code §1798.130(a)(2); CCPA Regulations §7021"},
+		Ack: Period{CCPAAckBusinessDays, BusinessDays}, OptOut: Period{CCPAOptOutBusinessDays, BusinessDays},
+		Source: "Cal. Civ. Code §1798.130(a)(2); CCPA Regulations §7021, §7026(f), §7027(g)"},
 	usState(Virginia, "Virginia CDPA", Date{2023, time.January, 1}, 60, 0, "Va. Code §59.1-577(B), §59.1-577(C)"),
 	usState(Colorado, "Colorado Privacy Act", Date{2023, time.July, 1}, 45, 60, "C.R.S. §6-1-1306(2), §6-1-1306(3)"),
 	usState(Connecticut, "Connecticut DPA", Date{2023, time.July, 1}, 60, 0, "Conn. Gen. Stat. §42-518(b), §42-518(d)"),

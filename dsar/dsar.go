@@ -66,6 +66,10 @@ type Service struct {
 	// Notices, when set, plans the notices to the recipients of the data in the
 	// transaction that completes an erasure (GDPR Art. 19, CCPA §7022(b)).
 	Notices NoticePlanner
+	// LocalCopy, when set, refreshes the local copy of corrected contacts
+	// (package contactsync provides it); nil: the correction records that no
+	// copy is kept.
+	LocalCopy LocalCopy
 	// Enqueue queues a request for a worker (app.Open sets it to insert a River
 	// job on the application's database). When nil, File queues nothing and a
 	// worker queues the request when it starts (EnqueuePending).
@@ -107,6 +111,9 @@ type Submission struct {
 	// ReceivedAt is when the request arrived (now when zero); the legal clock
 	// starts there.
 	ReceivedAt time.Time
+	// Payload is what a correction sets or what an objection covers
+	// (rights.go); empty for the other types.
+	Payload Payload
 }
 
 // Errors returned by the request lifecycle. Messages never carry identifiers.
@@ -140,11 +147,19 @@ func newRequestID() string {
 // transaction.
 func (s *Service) Submit(ctx context.Context, sub Submission) (store.Request, error) {
 	switch sub.Type {
-	case store.RequestAccess, store.RequestErasure, store.RequestAccessErasure:
+	case store.RequestAccess, store.RequestErasure, store.RequestAccessErasure,
+		store.RequestCorrection, store.RequestRestriction, store.RequestObjection:
 	default:
-		return store.Request{}, fmt.Errorf("%w: type must be access, erasure or access+erasure", ErrInvalidRequest)
+		return store.Request{}, fmt.Errorf("%w: type must be access, erasure, access+erasure, correction, restriction or objection (an appeal or a lift is filed against the request it is about)", ErrInvalidRequest)
 	}
 	ids, err := sub.Identifiers.Normalized()
+	if err != nil {
+		return store.Request{}, err
+	}
+	if err := s.checkPayload(ctx, &sub); err != nil {
+		return store.Request{}, err
+	}
+	limitRefs, _, err := s.identifierRefs(ids)
 	if err != nil {
 		return store.Request{}, err
 	}
@@ -161,7 +176,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (store.Request, er
 	if received.IsZero() {
 		received = s.now()
 	}
-	clock, err := s.Calculator.Compute(sub.Jurisdiction, received, s.location())
+	clock, err := s.Calculator.ComputeKind(clockKind(sub.Type, sub.Payload), sub.Jurisdiction, received, s.location())
 	if err != nil {
 		return store.Request{}, fmt.Errorf("%w: %v", ErrInvalidRequest, err)
 	}
@@ -180,7 +195,9 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (store.Request, er
 		return store.Request{}, refErr
 	}
 	approval := ""
-	if sub.Type != store.RequestAccess && s.approvalRequired(ctx) {
+	// Four eyes guard erasures; corrections, restrictions and opt-outs change
+	// no more than the person asked, and opt-outs must be fast (CCPA).
+	if (sub.Type == store.RequestErasure || sub.Type == store.RequestAccessErasure) && s.approvalRequired(ctx) {
 		approval = store.ApprovalRequired
 	}
 	id := newRequestID()
@@ -201,9 +218,19 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (store.Request, er
 		if err != nil {
 			return err
 		}
+		var payload []byte
+		if len(sub.Payload.Set) > 0 || len(sub.Payload.Scope) > 0 {
+			if payload, err = s.sealPayload(ctx, tx, id, sub.Payload); err != nil {
+				return err
+			}
+		}
+		limits, err := activeLimitsIn(ctx, tx, ref, limitRefs)
+		if err != nil {
+			return err
+		}
 		created, err = tx.CreateRequest(ctx, store.Request{
 			ID: id, Type: sub.Type, Jurisdiction: string(sub.Jurisdiction), Channel: sub.Channel,
-			State: store.StateReceived, IdentifiersEnc: enc, SubjectRef: ref,
+			State: store.StateReceived, IdentifiersEnc: enc, SubjectRef: ref, PayloadEnc: payload,
 			ReceivedAt: received.UTC(), AckDueAt: clock.AckDue.UTC(), DueAt: clock.Due.UTC(),
 			FiledBy: s.actor(ctx), Approval: approval, SubjectRefs: refs,
 		})
@@ -219,6 +246,11 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (store.Request, er
 			rec.Counts["earlier_requests_in_window"] = int64(earlier)
 			rec.Reason = RepeatNotice
 		}
+		for f := range sub.Payload.Set {
+			// Field kinds only: the values are in the sealed payload.
+			rec.Counts[auditFieldKey(f)]++
+		}
+		limitRecord(&rec, limits)
 		_, err = s.Chain.Append(ctx, tx, rec)
 		return err
 	})
@@ -286,6 +318,9 @@ func validChannel(c string) bool {
 
 // requestNature is the §7101 "nature of the request".
 func requestNature(t store.RequestType) string {
+	if n, ok := rightsNature(t); ok {
+		return n
+	}
 	switch t {
 	case store.RequestAccess:
 		return "access"
@@ -332,7 +367,7 @@ func (s *Service) Clock(r store.Request) (deadline.Clock, error) {
 	if err != nil {
 		return deadline.Clock{}, err
 	}
-	c, err := s.Calculator.Compute(j, r.ReceivedAt, s.location())
+	c, err := s.Calculator.ComputeKind(clockKind(r.Type, Payload{}), j, r.ReceivedAt, s.location())
 	if err != nil {
 		return c, err
 	}
@@ -454,6 +489,9 @@ func (s *Service) Extend(ctx context.Context, id string, by int, reason string) 
 					return err
 				}
 				by = rules.Extension.N
+				if c.Kind == deadline.KindAppeal {
+					by = rules.AppealExtension.N
+				}
 			}
 			c2, err := s.Calculator.Extend(c, s.now(), by, reason)
 			if err != nil {

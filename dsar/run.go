@@ -134,6 +134,10 @@ func (s *Service) RunWith(ctx context.Context, requestID string, opts RunOptions
 	if err != nil {
 		return err
 	}
+	if req.Type == store.RequestAppeal && !Finished(req.State) {
+		// An appeal has no steps: an operator decides it (DecideAppeal).
+		return nil
+	}
 	if Finished(req.State) {
 		// Contacts unarchived to read them are archived back even when the
 		// request was cancelled or denied before it archived them.
@@ -149,8 +153,11 @@ func (s *Service) RunWith(ctx context.Context, requestID string, opts RunOptions
 		// Nothing is sent to Intercom before a second person approves.
 		return fmt.Errorf("%w (%s)", ErrAwaitingApproval, requestID)
 	}
-	if err := s.checkGrace(req); err != nil {
-		return err
+	if !isRightsType(req.Type) {
+		// The waiting period is an erasure's (erasure.grace).
+		if err := s.checkGrace(req); err != nil {
+			return err
+		}
 	}
 	if s.Intercom == nil {
 		return ErrNoIntercom
@@ -216,6 +223,14 @@ func Plan(t store.RequestType) []string {
 	switch t {
 	case store.RequestAccess:
 		return []string{StepResolve, StepPackage, StepComplete}
+	case store.RequestCorrection:
+		return []string{StepResolve, StepCorrectContacts, StepVerifyCorrection, StepRefreshLocal, StepComplete}
+	case store.RequestRestriction, store.RequestObjection:
+		return []string{StepResolve, StepMarkContacts, StepRecordLimit, StepComplete}
+	case store.RequestLiftRestriction:
+		return []string{StepUnmarkContacts, StepLiftLimit, StepComplete}
+	case store.RequestAppeal:
+		return nil // decided by an operator (DecideAppeal), never run
 	case store.RequestErasure:
 		return []string{StepResolve, StepDeleteTickets, StepDeleteConversations, StepRedactParts, StepDeleteContacts,
 			StepPurgeLocal, StepDestroyKeys, StepSuppress, StepVerify, StepComplete}
@@ -234,11 +249,14 @@ func (r *runner) run(ctx context.Context) error {
 			return err
 		}
 	}
-	ids, err := r.s.Identifiers(ctx, r.req)
-	if err != nil {
-		return err
+	if len(r.req.IdentifiersEnc) > 0 {
+		// A lift works from the restriction it lifts and has no identifiers.
+		ids, err := r.s.Identifiers(ctx, r.req)
+		if err != nil {
+			return err
+		}
+		r.ids = ids
 	}
-	r.ids = ids
 	for _, step := range Plan(r.req.Type) {
 		if r.done(step) {
 			switch step {
@@ -299,7 +317,24 @@ func (r *runner) runStep(ctx context.Context, step string) error {
 	case StepVerify:
 		return r.verify(ctx)
 	case StepComplete:
+		if isRightsType(r.req.Type) {
+			return r.completeRight(ctx)
+		}
 		return r.complete(ctx)
+	case StepCorrectContacts:
+		return r.correctContacts(ctx)
+	case StepVerifyCorrection:
+		return r.verifyCorrection(ctx)
+	case StepRefreshLocal:
+		return r.refreshLocal(ctx)
+	case StepMarkContacts:
+		return r.markContacts(ctx)
+	case StepRecordLimit:
+		return r.recordLimit(ctx)
+	case StepUnmarkContacts:
+		return r.unmarkContacts(ctx)
+	case StepLiftLimit:
+		return r.liftLimit(ctx)
 	}
 	return fmt.Errorf("dsar: unknown step %q", step)
 }

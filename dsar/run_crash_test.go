@@ -20,6 +20,7 @@ import (
 
 	"github.com/intercom-privacy/intercom-privacy/app"
 	"github.com/intercom-privacy/intercom-privacy/app/apptest"
+	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
 	"github.com/intercom-privacy/intercom-privacy/sandbox"
@@ -37,6 +38,9 @@ const (
 	envCrashToken    = "DSAR_CRASH_TOKEN"
 	envCrashRequests = "DSAR_CRASH_REQUESTS"
 	envCrashOwner    = "DSAR_CRASH_OWNER"
+	// envCrashRights is the JSON of the worker's config.Rights (the tags and
+	// subscription types restrictions and objections mark).
+	envCrashRights = "DSAR_CRASH_RIGHTS"
 )
 
 func TestMain(m *testing.M) {
@@ -70,6 +74,12 @@ func crashChild() int {
 	}
 	defer a.Close()
 	a.Config.Erasure.DeleteConversations = true
+	if v := os.Getenv(envCrashRights); v != "" {
+		if err := json.Unmarshal([]byte(v), &a.Config.Rights); err != nil {
+			fmt.Fprintln(os.Stderr, "child:", err)
+			return 3
+		}
+	}
 	owner := os.Getenv(envCrashOwner)
 	if owner == "" {
 		owner = "crash-child"
@@ -106,6 +116,8 @@ type crashWorld struct {
 	t       *testing.T
 	h       *harness
 	keyText string
+	// rights is the JSON of the worker's config.Rights ("" for the default).
+	rights string
 	// mode is the worker process's mode: "1" runs the requests directly, "river"
 	// runs River's worker.
 	mode string
@@ -199,7 +211,7 @@ func (w *crashWorld) rescue() {
 func (w *crashWorld) command(mode, owner string, ids []string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(),
-		envCrashChild+"="+mode, envCrashDB+"="+w.h.dbURL, envCrashKey+"="+w.keyText, envCrashOwner+"="+owner,
+		envCrashChild+"="+mode, envCrashDB+"="+w.h.dbURL, envCrashKey+"="+w.keyText, envCrashOwner+"="+owner, envCrashRights+"="+w.rights,
 		envCrashAPI+"="+w.h.srv.URL, envCrashToken+"="+w.h.sb.Token(), envCrashRequests+"="+strings.Join(ids, ","))
 	return cmd
 }
@@ -245,6 +257,15 @@ type crashCase struct {
 	// river runs the worker process as a River worker; a job left running by a
 	// killed process is handed back to the queue as River's rescuer would.
 	river bool
+	// submit, when set, files and verifies the request (default: file with
+	// the person's identifiers).
+	submit func(t *testing.T, h *harness, p sandbox.Person) store.Request
+	// rights, when set, configures the marks of restrictions and objections,
+	// in the test's application and in the worker process.
+	rights func(ws *sandbox.Workspace) config.Rights
+	// dbURL, when set, gives each world a fresh database (PostgreSQL); the
+	// default is a SQLite file.
+	dbURL func(t *testing.T) string
 	// check asserts the end state of the world.
 	check func(t *testing.T, w *crashWorld, p sandbox.Person, c cached, id string)
 }
@@ -279,13 +300,32 @@ func checkErasureWorld(t *testing.T, w *crashWorld, p sandbox.Person, c cached, 
 // it), restarts it until the request completes, and checks the end state.
 func crashSweep(t *testing.T, cc crashCase, stride int, variants []bool) (points int) {
 	setup := func() (*crashWorld, sandbox.Person, cached, string) {
-		w := newCrashWorld(t)
+		var w *crashWorld
+		if cc.dbURL != nil {
+			w = newWorld(t, cc.dbURL(t), sandbox.Options{Contacts: 20, RateLimit: -1, Seed: 3})
+		} else {
+			w = newCrashWorld(t)
+		}
 		if cc.river {
 			w.mode = "river"
 		}
 		p := w.h.sb.SamplePerson()
 		c := seedCache(t, w.h, p)
-		r := file(t, w.h, cc.typ, personIdentifiers(p))
+		if cc.rights != nil {
+			rights := cc.rights(w.h.sb.Workspace())
+			w.h.app.Config.Rights = rights
+			b, err := json.Marshal(rights)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.rights = string(b)
+		}
+		var r store.Request
+		if cc.submit != nil {
+			r = cc.submit(t, w.h, p)
+		} else {
+			r = file(t, w.h, cc.typ, personIdentifiers(p))
+		}
 		return w, p, c, r.ID
 	}
 	w, p, c, id := setup()

@@ -43,6 +43,11 @@ type View struct {
 	Approval   string `json:"approval,omitempty"`
 	ApprovedBy string `json:"approved_by,omitempty"`
 	Assignee   string `json:"assignee,omitempty"`
+	// Linked is the request an appeal or the lifting of a restriction is about.
+	Linked string `json:"linked_request,omitempty"`
+	// Limits are the restrictions and objections in force for the person
+	// (Show only): every request of a restricted person shows it.
+	Limits []Limit `json:"limits,omitempty"`
 }
 
 // StepView is one step of a request as shown: no personal data, only states,
@@ -120,7 +125,7 @@ func (s *Service) ViewOf(r store.Request) View {
 		ID: r.ID, Type: string(r.Type), Jurisdiction: r.Jurisdiction, Channel: r.Channel, State: string(r.State),
 		ReceivedAt: r.ReceivedAt, AckDueAt: timePtr(r.AckDueAt), DueAt: r.DueAt, ExtendedDueAt: timePtr(r.ExtendedDueAt),
 		ExtensionReason: r.ExtensionReason, CompletedAt: timePtr(r.CompletedAt), DenialReason: r.DenialReason, Outcome: r.Outcome,
-		FiledBy: r.FiledBy, Approval: r.Approval, ApprovedBy: r.ApprovedBy, Assignee: r.Assignee,
+		FiledBy: r.FiledBy, Approval: r.Approval, ApprovedBy: r.ApprovedBy, Assignee: r.Assignee, Linked: r.LinkedRequestID,
 	}
 	if !Finished(r.State) {
 		if st, err := s.Status(r); err == nil {
@@ -155,6 +160,9 @@ func (s *Service) ShowRequest(ctx context.Context, r store.Request) (View, error
 	}
 	for _, e := range earlier {
 		v.EarlierRequests = append(v.EarlierRequests, e.ID)
+	}
+	if v.Limits, err = s.Limits(ctx, r); err != nil {
+		return v, err
 	}
 	notices, err := s.Store.NoticesByRequest(ctx, r.ID)
 	if err != nil {

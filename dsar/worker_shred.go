@@ -369,7 +369,7 @@ func (s *Service) shredAccessIdentifiers(ctx context.Context, res *ShredResult) 
 	}
 	cutoff := s.now().Add(-s.disputeWindow())
 	for _, r := range rs {
-		if r.Type != store.RequestAccess || r.CompletedAt.IsZero() || !r.CompletedAt.Before(cutoff) {
+		if (r.Type != store.RequestAccess && !isRightsType(r.Type)) || r.CompletedAt.IsZero() || !r.CompletedAt.Before(cutoff) {
 			continue
 		}
 		if _, err := s.Store.LoadPersonKey(ctx, requestKeyID(r.ID)); errors.Is(err, vault.ErrNotFound) || errors.Is(err, store.ErrNotFound) {

@@ -71,7 +71,7 @@ func BenchmarkDecode(b *testing.B) {
 					ks = newKeepSink(context.Background(), v, "export:bench", "bench", b.TempDir())
 					s = ks
 				}
-				infos, _, err := decode(context.Background(), a, s, nil)
+				infos, _, err := decode(context.Background(), a, s, nil, nil)
 				if err != nil || infos[0].Rows != rows {
 					b.Fatalf("%v %+v", err, infos)
 				}

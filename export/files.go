@@ -31,6 +31,9 @@ type FileInfo struct {
 	Kind exportfile.Kind `json:"kind"`
 	// Rows is the number of data rows.
 	Rows int64 `json:"rows"`
+	// LeftOut counts the rows of people whose processing is restricted or who
+	// objected (GDPR Art. 18, 21; CCPA opt-outs), not written.
+	LeftOut int64 `json:"rows_left_out,omitempty"`
 	// Bytes is the size of the CSV written.
 	Bytes int64 `json:"bytes"`
 	// SHA256 is the hex SHA-256 of the CSV written.
@@ -422,7 +425,10 @@ func (c *countingWriter) sum() string { return hex.EncodeToString(c.h.Sum(nil)) 
 // decode reads every CSV of the archive and writes it, re-encoded, to s. Each row
 // is checked: its field count (exportfile), and its documented typed columns
 // (Record). It returns the files written and the archive's warnings.
-func decode(ctx context.Context, a *exportfile.Archive, s sink, progress func(files int, rows int64)) ([]FileInfo, []string, error) {
+//
+// A row for which leaveOut (when set) reports true is not written and is
+// counted in FileInfo.LeftOut.
+func decode(ctx context.Context, a *exportfile.Archive, s sink, leaveOut func(exportfile.Row) bool, progress func(files int, rows int64)) ([]FileInfo, []string, error) {
 	var infos []FileInfo
 	var warnings []string
 	used := map[string]bool{manifestName: true}
@@ -452,6 +458,10 @@ func decode(ctx context.Context, a *exportfile.Archive, s sink, progress func(fi
 			}
 			if _, err := row.Record(); err != nil {
 				return nil, nil, err
+			}
+			if leaveOut != nil && leaveOut(row) {
+				info.LeftOut++
+				continue
 			}
 			if err := out.Write(row.Fields()); err != nil {
 				return nil, nil, err
@@ -517,4 +527,35 @@ func plainFileName(s string) bool {
 		}
 	}
 	return true
+}
+
+// limitedRows returns a filter that reports the rows naming a person under an
+// active restriction or objection (by the blind index of the row's contact id,
+// external id or email), or nil when nobody is: those people are left out of
+// the files the product writes or keeps.
+func limitedRows(ctx context.Context, st store.Store, v *vault.Vault) (func(exportfile.Row) bool, error) {
+	refs, err := st.ActiveLimitRefs(ctx)
+	if err != nil || len(refs) == 0 {
+		return nil, err
+	}
+	set := make(map[string]bool, len(refs))
+	for _, r := range refs {
+		set[string(r)] = true
+	}
+	cols := []struct {
+		col  string
+		kind vault.IndexKind
+	}{{exportfile.ColUserID, vault.KindContactID}, {exportfile.ColUserExternalID, vault.KindExternalID}, {exportfile.ColEmail, vault.KindEmail}}
+	return func(row exportfile.Row) bool {
+		for _, c := range cols {
+			val, ok := row.Get(c.col)
+			if !ok || val == "" {
+				continue
+			}
+			if idx, err := v.BlindIndex(c.kind, val); err == nil && set[string(idx)] {
+				return true
+			}
+		}
+		return false
+	}, nil
 }

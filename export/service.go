@@ -884,8 +884,13 @@ func (r *run) fetchOnce(ctx context.Context, d intercom.DataExport) (res Result,
 		return Result{}, false, err
 	}
 	defer arch.Close()
+	leaveOut, err := limitedRows(ctx, s.Store, s.Vault)
+	if err != nil {
+		sinks.abort()
+		return Result{}, false, err
+	}
 	var renewErr error
-	infos, warnings, err := decode(ctx, arch, sinks, func(files int, rows int64) {
+	infos, warnings, err := decode(ctx, arch, sinks, leaveOut, func(files int, rows int64) {
 		if renewErr == nil {
 			renewErr = r.renew(ctx)
 		}

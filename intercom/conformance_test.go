@@ -180,6 +180,8 @@ func TestRequestsConformToOpenAPI(t *testing.T) {
 	must("update contact", err)
 	_, err = c.TagContact(cx, "6762f1f81bb69f9f2193bc09", "81")
 	must("tag contact", err)
+	_, err = c.UntagContact(cx, "6762f1f81bb69f9f2193bc09", "81")
+	must("untag contact", err)
 	_, err = c.SetContactSubscription(cx, "6762f1f81bb69f9f2193bc09", "37846", ConsentOptOut)
 	must("set subscription", err)
 	_, err = c.CreateNote(cx, "6762f1f81bb69f9f2193bc09", "Called back", NoteOptions{AdminID: "991267583"})

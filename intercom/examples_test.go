@@ -109,6 +109,10 @@ var exampleCases = []exampleCase{
 		_, err := c.TagContact(ctx, "c1", "t1")
 		return err
 	}},
+	{"DELETE", "/contacts/{contact_id}/tags/{tag_id}", false, func(ctx context.Context, c *Client) error {
+		_, err := c.UntagContact(ctx, "c1", "t1")
+		return err
+	}},
 	{"POST", "/contacts/{contact_id}/subscriptions", false, func(ctx context.Context, c *Client) error {
 		_, err := c.SetContactSubscription(ctx, "c1", "s1", ConsentOptIn)
 		return err

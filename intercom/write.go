@@ -142,6 +142,22 @@ func (c *Client) TagContact(ctx context.Context, contactID, tagID string) (Tag, 
 	return t, err
 }
 
+// UntagContact removes the workspace tag tagID from a contact and returns the tag.
+// Removing a tag the contact does not have changes nothing (Intercom answers the
+// tag), so it is retried like a read. An unknown contact or tag answers ErrNotFound.
+func (c *Client) UntagContact(ctx context.Context, contactID, tagID string) (Tag, error) {
+	var t Tag
+	if err := needID("contact id", contactID); err != nil {
+		return t, err
+	}
+	if err := needID("tag id", tagID); err != nil {
+		return t, err
+	}
+	err := c.do(ctx, &call{method: "DELETE", path: "/contacts/" + seg(contactID) + "/tags/" + seg(tagID),
+		op: "/contacts/{contact_id}/tags/{tag_id}", idempotent: true}, &t)
+	return t, err
+}
+
 // Consent types of a subscription.
 const (
 	ConsentOptIn  = "opt_in"

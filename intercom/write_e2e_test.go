@@ -67,6 +67,23 @@ func TestWriteCallsAgainstSandbox(t *testing.T) {
 	if _, err := c.TagContact(ctx, string(ct.ID), "no-such-tag"); !errors.Is(err, intercom.ErrNotFound) {
 		t.Errorf("unknown tag: %v", err)
 	}
+	for range 2 { // removing twice changes nothing the second time
+		if un, err := c.UntagContact(ctx, string(ct.ID), tagID); err != nil || string(un.ID) != tagID {
+			t.Fatalf("untag: %+v %v", un, err)
+		}
+	}
+	if got, err := c.ContactTags(ctx, string(ct.ID)); err != nil || len(got) != 0 {
+		t.Errorf("tags after untagging: %+v %v", got, err)
+	}
+	if n := s.Stats().Effect(sandbox.EffectContactUntagged, string(ct.ID)+"/"+tagID); n != 1 {
+		t.Errorf("untagged %d times, want 1", n)
+	}
+	if _, err := c.UntagContact(ctx, string(ct.ID), "no-such-tag"); !errors.Is(err, intercom.ErrNotFound) {
+		t.Errorf("untag an unknown tag: %v", err)
+	}
+	if _, err := c.TagContact(ctx, string(ct.ID), tagID); err != nil {
+		t.Fatal(err)
+	}
 	sub, err := c.SetContactSubscription(ctx, string(ct.ID), "37846", intercom.ConsentOptOut)
 	if err != nil || sub.ConsentType != intercom.ConsentOptOut {
 		t.Fatalf("subscription: %+v %v", sub, err)
@@ -99,7 +116,7 @@ func TestWriteCallsAgainstSandbox(t *testing.T) {
 	}
 	st := s.Stats()
 	if st.Effect(sandbox.EffectContactCreated, string(ct.ID)) != 1 || st.Effect(sandbox.EffectContactUpdated, string(ct.ID)) != 1 ||
-		st.Effect(sandbox.EffectContactTagged, string(ct.ID)+"/"+tagID) != 1 || st.Effect(sandbox.EffectNoteCreated, string(n.ID)) != 1 {
+		st.Effect(sandbox.EffectContactTagged, string(ct.ID)+"/"+tagID) != 2 || st.Effect(sandbox.EffectNoteCreated, string(n.ID)) != 1 {
 		t.Errorf("effects %v", st.Effects)
 	}
 }

@@ -45,6 +45,9 @@ const (
 	EventErasure     = "erasure"
 	EventCorrection  = "correction"
 	EventRestriction = "restriction"
+	// EventOptOut: an opt-out of the sale or sharing of personal information,
+	// or a limit of the use of sensitive information (CCPA §7026(f), §7027).
+	EventOptOut = "opt_out"
 )
 
 // SignatureHeader carries "sha256=" and the hex HMAC-SHA256 of the body under
@@ -163,7 +166,7 @@ func (s *Service) Plan(ctx context.Context, tx store.Tx, requestID, event string
 	}
 	_, err = s.Chain.Append(ctx, tx, audit.Record{
 		Actor: s.actor(), Action: audit.ActionRecipientsNotified, RequestID: requestID, Outcome: audit.OutcomeSuccess,
-		Counts: counts, Reason: event + " notices planned for the recipients of the data (GDPR Art. 19, CCPA 7022(b))",
+		Counts: counts, Reason: event + " notices planned for the recipients of the data (" + Basis(event) + ")",
 	})
 	return added, err
 }
@@ -339,7 +342,7 @@ func (s *Service) post(ctx context.Context, r config.RecipientEntry, n store.Rec
 	}
 	body, err := json.Marshal(Payload{
 		Type: "privacy." + n.Event, NoticeID: n.ID, RequestID: n.RequestID, Event: n.Event, OccurredAt: n.CreatedAt,
-		Basis: "GDPR Art. 19; CCPA Regulations 7022(b)",
+		Basis: Basis(n.Event),
 	})
 	if err != nil {
 		return err
@@ -365,6 +368,21 @@ func (s *Service) post(ctx context.Context, r config.RecipientEntry, n store.Rec
 		return statusError{resp.StatusCode}
 	}
 	return nil
+}
+
+// Basis cites the law that makes a notice of event owed: GDPR Art. 19 for
+// each, and the CCPA regulation for an erasure (7022(b)) or a correction
+// (7023(c)); the CCPA has no notice of a restriction.
+func Basis(event string) string {
+	switch event {
+	case EventErasure:
+		return "GDPR Art. 19; CCPA Regulations 7022(b)"
+	case EventCorrection:
+		return "GDPR Art. 19; CCPA Regulations 7023(c)"
+	case EventOptOut:
+		return "CCPA Regulations 7026(f), 7027(g)"
+	}
+	return "GDPR Art. 19"
 }
 
 // Sign returns the value of SignatureHeader for body under secret.

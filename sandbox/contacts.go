@@ -20,6 +20,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /contacts", s.createContact)
 	m.HandleFunc("PUT /contacts/{id}", s.updateContact)
 	m.HandleFunc("POST /contacts/{id}/tags", s.tagContact)
+	m.HandleFunc("DELETE /contacts/{id}/tags/{tag}", s.untagContact)
 	m.HandleFunc("POST /contacts/{id}/subscriptions", s.setSubscription)
 	m.HandleFunc("POST /contacts/{id}/notes", s.createNote)
 	m.HandleFunc("GET /data_attributes", s.listDataAttributes)

@@ -70,7 +70,7 @@ type Burst struct {
 // (contact.deleted, contact.archived, contact.unarchived, contact.merged,
 // contact.user.created, contact.lead.created, contact.user.updated,
 // contact.lead.updated, contact.email.updated, contact.user.tag.created,
-// contact.lead.tag.created, conversation.user.created, conversation.user.replied,
+// contact.lead.tag.created, contact.user.tag.deleted, contact.lead.tag.deleted, conversation.user.created, conversation.user.replied,
 // conversation.admin.replied, conversation.admin.noted, conversation.deleted,
 // ticket.deleted) to URL, signed as Intercom signs them: X-Hub-Signature:
 // sha1=hex(HMAC-SHA1(body, Secret)).

@@ -22,6 +22,7 @@ const (
 	EffectContactCreated       Effect = "contact.created"
 	EffectContactUpdated       Effect = "contact.updated"
 	EffectContactTagged        Effect = "contact.tagged"       // counted on "contact id/tag id"
+	EffectContactUntagged      Effect = "contact.untagged"     // counted on "contact id/tag id"
 	EffectSubscriptionSet      Effect = "contact.subscription" // counted on "contact id/subscription id"
 	EffectNoteCreated          Effect = "note.created"
 	EffectConversationCreated  Effect = "conversation.created"

@@ -316,6 +316,43 @@ func (s *Server) tagContact(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// untagContact is DELETE /contacts/{id}/tags/{tag}: it answers the tag whether or
+// not the contact had it, and counts an effect (and sends the topic) only when it
+// did.
+func (s *Server) untagContact(w http.ResponseWriter, r *http.Request) {
+	tagID := r.PathValue("tag")
+	now := s.opts.Now().Unix()
+	ws := s.ws
+	ws.mu.Lock()
+	c := ws.contacts[r.PathValue("id")]
+	if !s.lookup(w, r, c, "User Not Found") {
+		ws.mu.Unlock()
+		return
+	}
+	t, ok := ws.tags[tagID]
+	if !ok {
+		ws.mu.Unlock()
+		writeError(w, r, http.StatusNotFound, "not_found", "Resource Not Found")
+		return
+	}
+	removed := slices.Contains(c.TagIDs, tagID)
+	if removed {
+		c.TagIDs = slices.DeleteFunc(slices.Clone(c.TagIDs), func(id string) bool { return id == tagID })
+		c.UpdatedAt = max(c.UpdatedAt, now)
+	}
+	admin := ws.admins[0].ID
+	out := tagJSON{Type: "tag", ID: t.ID, Name: t.Name, AppliedAt: &now, AppliedBy: &refJSON{Type: "admin", ID: &admin}}
+	item := map[string]any{"type": "contact_tag", "created_at": now, "tag": map[string]any{"type": "tag", "id": t.ID, "name": t.Name},
+		"contact": contactItem(c)}
+	topic := "contact." + c.Role + ".tag.deleted"
+	ws.mu.Unlock()
+	if removed {
+		s.stats.effect(EffectContactUntagged, c.ID+"/"+tagID)
+		s.notify(topic, item)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
 // setSubscription is POST /contacts/{id}/subscriptions {"id", "consent_type"}: an
 // explicit opt-in or opt-out of a subscription type.
 func (s *Server) setSubscription(w http.ResponseWriter, r *http.Request) {

@@ -137,6 +137,22 @@ const (
 	RequestAccess        RequestType = "access"
 	RequestErasure       RequestType = "erasure"
 	RequestAccessErasure RequestType = "access+erasure"
+	// RequestCorrection corrects the person's data in Intercom (GDPR Art. 16,
+	// CCPA §1798.106); the new values are in PayloadEnc.
+	RequestCorrection RequestType = "correction"
+	// RequestRestriction restricts the processing of the person's data (GDPR
+	// Art. 18): marked in Intercom and locally, left out of sync and exports.
+	RequestRestriction RequestType = "restriction"
+	// RequestLiftRestriction lifts a restriction (GDPR Art. 18(3)); it is linked
+	// to the restriction it lifts.
+	RequestLiftRestriction RequestType = "lift_restriction"
+	// RequestObjection is an objection or opt-out (GDPR Art. 21, CCPA
+	// §1798.120/121, marketing): unsubscribed and tagged in Intercom, recorded
+	// here; its scope is in PayloadEnc.
+	RequestObjection RequestType = "objection"
+	// RequestAppeal appeals the answer to another request (the US state laws);
+	// it is linked to that request and has the appeal clock.
+	RequestAppeal RequestType = "appeal"
 )
 
 // Jurisdictions a request is handled under.
@@ -184,9 +200,15 @@ type Request struct {
 	CompletedAt     time.Time
 	DenialReason    string
 	// Outcome is JSON without personal data (counts, ids); nil when unset.
-	Outcome   json.RawMessage
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Outcome json.RawMessage
+	// PayloadEnc is the encrypted JSON of what the request asks beyond the
+	// identifiers (a correction's new values, an objection's scope); nil for
+	// access and erasure.
+	PayloadEnc []byte
+	// LinkedRequestID is the request an appeal or a lift is about ("" when none).
+	LinkedRequestID string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
 	// FiledBy is the audit actor who filed the request ("user:<id>", "cli:<os
 	// user>"); never an e-mail.
 	FiledBy string
@@ -278,6 +300,23 @@ type RequestNote struct {
 	CreatedAt time.Time
 }
 
+// RequestStat is one group of the yearly requests report, counted by the
+// database: the requests of one type, law, state and denial reason answered
+// in the same tenth of a day after receipt (Tenths -1: not answered).
+type RequestStat struct {
+	Type         RequestType
+	Jurisdiction string
+	State        RequestState
+	DenialReason string
+	// Tenths is floor((CompletedAt - ReceivedAt) / 0.1 day), or -1 when the
+	// request has no CompletedAt.
+	Tenths int64
+	Count  int64
+	// Micros is the sum of CompletedAt - ReceivedAt over the group, in
+	// microseconds (0 when not answered): the exact mean.
+	Micros int64
+}
+
 // IdempotentResponse is the first answer to a creating API call, kept under the
 // caller's Idempotency-Key so that a retry gets it again instead of creating a
 // second object.
@@ -304,6 +343,9 @@ type RequestFilter struct {
 	SubjectRef string
 	// Types, when non-empty, keeps requests of one of these types.
 	Types []RequestType
+	// LinkedTo, when set, keeps the requests linked to this request (its appeals,
+	// the lifts of a restriction).
+	LinkedTo string
 	// Jurisdictions, when non-empty, keeps requests under one of these laws.
 	Jurisdictions []string
 	// OverdueAt, when set, keeps the open requests (received, awaiting
@@ -451,3 +493,40 @@ type PurgeCounts struct {
 func (c PurgeCounts) Total() int64 {
 	return c.Contacts + c.Conversations + c.Parts + c.WebhookEvents + c.Blobs
 }
+
+// LimitKind is the kind of a processing limit.
+type LimitKind string
+
+// The processing limits a person can ask for.
+const (
+	// LimitRestriction: GDPR Art. 18; the copy is frozen, the person left out
+	// of sync, webhooks and exports.
+	LimitRestriction LimitKind = "restriction"
+	// LimitObjection: GDPR Art. 21 objection or a CCPA opt-out (sale, sharing,
+	// sensitive data, marketing); the person is left out of marketing exports.
+	LimitObjection LimitKind = "objection"
+)
+
+// ProcessingLimit is one blind index of one of a person's identifiers (or of an
+// Intercom contact id) under a restriction or an objection made by a request.
+// It holds no plain value.
+type ProcessingLimit struct {
+	Kind LimitKind
+	// Ref is the keyed HMAC of the normalised identifier, made by the vault.
+	Ref []byte
+	// RefKind is the identifier kind (email, phone, external_id, contact_id).
+	RefKind    string
+	RequestID  string
+	SubjectRef string
+	// Scope is what an objection covers, comma-separated (marketing,
+	// sale_sharing, sensitive, profiling); "" for a restriction.
+	Scope     string
+	CreatedAt time.Time
+	// LiftedAt is zero while the limit holds.
+	LiftedAt time.Time
+	// LiftedBy is the request that lifted it.
+	LiftedBy string
+}
+
+// Active reports whether the limit still holds.
+func (l ProcessingLimit) Active() bool { return l.LiftedAt.IsZero() }

@@ -59,6 +59,11 @@ type Ops interface {
 	Retention
 	Purger
 	Notices
+	Limits
+	Users
+	Sessions
+	APITokens
+	SignInThrottle
 }
 
 // Contacts is the cache of Intercom contacts and the sync cursors.
@@ -137,6 +142,10 @@ type Requests interface {
 	GetRequest(ctx context.Context, id string) (Request, error)
 	// ListRequests lists requests matching f.
 	ListRequests(ctx context.Context, f RequestFilter) ([]Request, error)
+	// CountRequestsByState counts the requests in each state (a state with
+	// none is absent): one grouped query on the state index, for the
+	// console's dashboard and the server's gauges.
+	CountRequestsByState(ctx context.Context) (map[RequestState]int64, error)
 	// UpdateRequest replaces the mutable fields of r (all but ID, Type,
 	// Jurisdiction, Channel, ReceivedAt, CreatedAt) if the stored state is still
 	// expected; otherwise it fails with a *StateConflictError (ErrStateConflict).
@@ -148,6 +157,10 @@ type Requests interface {
 	// AddRequestNote stores a note (ID and CreatedAt set when empty) and
 	// returns it. A request that does not exist is ErrNotFound.
 	AddRequestNote(ctx context.Context, n RequestNote) (RequestNote, error)
+	// RequestStats counts the requests received in [from, to) by type, law,
+	// state, denial reason and tenth of a day to the answer, in the database
+	// (one indexed range scan, no row leaves it), for the yearly report.
+	RequestStats(ctx context.Context, from, to time.Time) ([]RequestStat, error)
 	// RequestNotes lists a request's notes, oldest first.
 	RequestNotes(ctx context.Context, requestID string) ([]RequestNote, error)
 	// RequestAudit lists the audit records of one request, in chain order
@@ -166,6 +179,25 @@ type Suppressions interface {
 	AddSuppression(ctx context.Context, s Suppression) (added bool, err error)
 	// Suppressed reports whether any of refs is on the suppression list.
 	Suppressed(ctx context.Context, refs ...[]byte) (bool, error)
+}
+
+// Limits keeps the processing limits (restrictions, objections) of people, by
+// blind index.
+type Limits interface {
+	// AddLimits inserts the limits not there yet (one per Kind, Ref and
+	// RequestID; CreatedAt set to now when zero) and returns how many it added.
+	AddLimits(ctx context.Context, ls []ProcessingLimit) (int, error)
+	// Limited reports whether any of refs is under an active limit of kind.
+	Limited(ctx context.Context, kind LimitKind, refs ...[]byte) (bool, error)
+	// ActiveLimits lists the active limits matching any of refs, or whose
+	// SubjectRef is subjectRef (when not ""), ordered by CreatedAt, RequestID.
+	ActiveLimits(ctx context.Context, subjectRef string, refs ...[]byte) ([]ProcessingLimit, error)
+	// ActiveLimitRefs returns the refs under any active limit (for a filter
+	// that checks many values, such as an export's rows).
+	ActiveLimitRefs(ctx context.Context) ([][]byte, error)
+	// LiftLimits ends the active limits of kind made by request requestID
+	// (LiftedAt at, LiftedBy liftedBy) and returns how many it ended.
+	LiftLimits(ctx context.Context, kind LimitKind, requestID, liftedBy string, at time.Time) (int64, error)
 }
 
 // LegalHolds keeps the holds that stop retention from deleting data.

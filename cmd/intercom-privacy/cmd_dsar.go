@@ -53,6 +53,7 @@ default 30 days); the record itself is kept as the proof of the answer.`,
 	cmd.AddCommand(newDsarFileCmd("access"), newDsarFileCmd("erase"), newDsarListCmd(), newDsarShowCmd(),
 		newDsarExtendCmd(), newDsarDenyCmd(), newDsarCancelCmd())
 	cmd.AddCommand(newDsarPackageCmd(), newDsarVerifyCmd(), newDsarPlanCmd(), newDsarApproveCmd(), newDsarRejectCmd())
+	cmd.AddCommand(rightsCommands()...)
 	return cmd
 }
 
@@ -434,6 +435,9 @@ func printShow(ctx context.Context, w io.Writer, a *app.App, r store.Request) er
 	if v.DenialReason != "" {
 		fmt.Fprintf(tw, "denied\t%s\n", v.DenialReason)
 	}
+	for _, l := range rightsLines(ctx, a, r) {
+		fmt.Fprintln(tw, l)
+	}
 	if len(v.EarlierRequests) > 0 {
 		fmt.Fprintf(tw, "repeat\tthe same person filed %s within %d days before this one (GDPR Art. 12(5)): judge whether it is manifestly unfounded or excessive; to refuse, 'dsar deny %s --reason ...'\n",
 			strings.Join(v.EarlierRequests, ", "), a.Config.Requests.RepeatWindowDays, v.ID)
@@ -746,15 +750,27 @@ data.`,
 }
 
 func newDsarDenyCmd() *cobra.Command {
-	var reason string
-	return changeCmd("deny ID --reason R", "Deny a request with its legal basis",
+	var (
+		reason   string
+		accurate bool
+	)
+	return changeCmd("deny ID (--reason R | --correction-accurate)", "Deny a request with its legal basis",
 		`deny ends a request with a reason, the legal basis (for example "GDPR Art.
 12(5) manifestly unfounded"), recorded as the CCPA §7101 denial reason. The reason
-must not contain personal data.`,
+must not contain personal data. --correction-accurate refuses a correction because
+the contested information is more likely than not accurate (CCPA Regulations
+§7023(b)), with that reason.`,
 		func(cmd *cobra.Command) {
-			cmd.Flags().StringVar(&reason, "reason", "", "the legal basis of the denial (required)")
+			cmd.Flags().StringVar(&reason, "reason", "", "the legal basis of the denial (required unless --correction-accurate)")
+			cmd.Flags().BoolVar(&accurate, "correction-accurate", false, "refuse a correction as more likely inaccurate (CCPA 7023(b))")
 		},
 		func(ctx context.Context, a *app.App, id string) (store.Request, error) {
+			if accurate {
+				if reason != "" {
+					return store.Request{}, usagef("give --reason or --correction-accurate, not both")
+				}
+				return a.DSAR.DenyCorrection(ctx, id)
+			}
 			if reason != "" {
 				if err := checkAuditText("--reason", audit.FieldDenialReason, reason); err != nil {
 					return store.Request{}, err

@@ -19,6 +19,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/server"
 	"github.com/intercom-privacy/intercom-privacy/store/groupcommit"
 	"github.com/intercom-privacy/intercom-privacy/web/api"
+	"github.com/intercom-privacy/intercom-privacy/web/console"
 	"github.com/intercom-privacy/intercom-privacy/webhook"
 )
 
@@ -214,18 +215,34 @@ func runServe(ctx context.Context, errw io.Writer, so serveOptions) error {
 // callers.
 var authenticator func(a *app.App) (func(http.Handler) http.Handler, error)
 
-// webMounts are the web surfaces serve mounts beside the webhook: the REST API
-// under /api/v1/ (web/api), behind the authentication middleware.
+// webMounts are the web surfaces serve mounts beside the webhook: the sign-in
+// pages under /auth/ (web/auth), the REST API under /api/v1/ (web/api) and the
+// console under / (web/console), the last two behind the authentication
+// middleware.
 func webMounts() []serve.Mount {
 	if authenticator == nil {
 		return nil
 	}
-	return []serve.Mount{{Pattern: api.Prefix, Build: func(a *app.App) (http.Handler, error) {
+	return []serve.Mount{authMount(), {Pattern: api.Prefix, Build: func(a *app.App) (http.Handler, error) {
 		authn, err := authenticator(a)
 		if err != nil {
 			return nil, err
 		}
 		return api.New(a, api.Options{Authenticate: authn, Logger: a.Logger})
+	}}, {Pattern: "/", Build: func(a *app.App) (http.Handler, error) {
+		authn, err := authenticator(a)
+		if err != nil {
+			return nil, err
+		}
+		o, err := console.FromApp(a)
+		if err != nil {
+			return nil, err
+		}
+		h, err := console.New(o)
+		if err != nil {
+			return nil, err
+		}
+		return authn(h), nil
 	}}}
 }
 

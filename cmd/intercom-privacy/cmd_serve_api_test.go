@@ -13,8 +13,9 @@ import (
 )
 
 // TestServeMountsTheAPI: with an authentication middleware registered (web/auth
-// does it in production; a header stands in here), serve mounts /api/v1
-// beside the webhook: anonymous callers get 401, a signed-in one the route.
+// does it in production; a header stands in here), serve mounts /api/v1 and
+// the console beside the webhook: anonymous callers get 401 from the API and
+// the sign-in page from the console, a signed-in one the route.
 func TestServeMountsTheAPI(t *testing.T) {
 	serveEnv(t)
 	t.Setenv(server.EnvClientSecret, "s")
@@ -57,6 +58,29 @@ func TestServeMountsTheAPI(t *testing.T) {
 	}
 	if code := get(false); code != 401 {
 		t.Errorf("anonymous: %d", code)
+	}
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	page := func(user bool) (int, string) {
+		req, _ := http.NewRequest("GET", base+"/requests", nil)
+		if user {
+			req.Header.Set("X-Test-User", "1")
+		}
+		res, err := noFollow.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode, res.Header.Get("Location")
+	}
+	testwait.Until(t, "the console to be built", func() bool { c, _ := page(true); return c != http.StatusServiceUnavailable })
+	if code, _ := page(true); code != 200 {
+		t.Errorf("console signed in: %d", code)
+	}
+	if code, loc := page(false); code != http.StatusSeeOther || loc != "/auth/signin?next=%2Frequests" {
+		t.Errorf("console anonymous: %d %q", code, loc)
+	}
+	if code := get(true); code != 200 {
+		t.Errorf("the API after the console: %d", code)
 	}
 	cancel()
 	if err := <-done; err != nil {

@@ -47,12 +47,18 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"ExportJobs", testExportJobs},
 		{"PurgePerson", testPurge},
 		{"Notices", testNotices},
+		{"Limits", testLimits},
+		{"LinkedRequests", testLinkedRequests},
 		{"TxRollback", testTxRollback},
 		{"AuditChain", testAuditChain},
 		{"AuditConcurrentAppends", testAuditConcurrent},
 		{"Migrations", testMigrateRerun},
 		{"Scans", testScans},
 		{"ScanRedactionsInTx", testScanRedactionsInTx},
+		{"Users", testUsers},
+		{"Sessions", testSessions},
+		{"APITokens", testAPITokens},
+		{"SignInThrottle", testSignInThrottle},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -40,7 +40,15 @@ var requestStates = []store.RequestState{store.StateReceived, store.StateAwaitin
 // apiTypes maps the API's request types to the store's.
 var apiTypes = map[string]store.RequestType{
 	"access": store.RequestAccess, "erasure": store.RequestErasure, "access_erasure": store.RequestAccessErasure,
+	"correction": store.RequestCorrection, "restriction": store.RequestRestriction, "objection": store.RequestObjection,
+	"lift_restriction": store.RequestLiftRestriction, "appeal": store.RequestAppeal,
 }
+
+// linkedTypes are listed but filed against the request they are about (the
+// command line's unrestrict and appeal), not through POST /requests.
+var linkedTypes = map[string]bool{"lift_restriction": true, "appeal": true}
+
+const typeChoices = "want access, erasure, access_erasure, correction, restriction, objection, lift_restriction or appeal"
 
 func invalidParam(name, problem string) error {
 	return httpx.Errorf(httpx.KindInvalid, name+": "+problem)
@@ -69,7 +77,7 @@ func (h *Handler) listFilter(q url.Values, extra ...string) (store.RequestFilter
 	for _, s := range q["type"] {
 		t, ok := apiTypes[s]
 		if !ok {
-			return f, invalidParam("type", "want access, erasure or access_erasure")
+			return f, invalidParam("type", typeChoices)
 		}
 		f.Types = append(f.Types, t)
 	}
@@ -202,6 +210,10 @@ type createBody struct {
 		ExternalID string `json:"external_id"`
 		ContactID  string `json:"contact_id"`
 	} `json:"identifiers"`
+	// Set is a correction's fields and new values; Scope what an objection
+	// covers.
+	Set   map[string]string `json:"set"`
+	Scope []string          `json:"scope"`
 }
 
 func nonEmpty(s string) []string {
@@ -218,8 +230,8 @@ func (h *Handler) createRequest(w http.ResponseWriter, r *http.Request) {
 			return 0, nil, err
 		}
 		typ, ok := apiTypes[b.Type]
-		if !ok {
-			return 0, nil, invalidParam("type", "want access, erasure or access_erasure")
+		if !ok || linkedTypes[b.Type] {
+			return 0, nil, invalidParam("type", "want access, erasure, access_erasure, correction, restriction or objection")
 		}
 		j := deadline.GDPR
 		if b.Jurisdiction != "" {
@@ -240,7 +252,8 @@ func (h *Handler) createRequest(w http.ResponseWriter, r *http.Request) {
 		req, attached, err := h.dsar.File(r.Context(), dsar.Filing{
 			Submission: dsar.Submission{Type: typ, Jurisdiction: j, Channel: cmpOr(b.Channel, "api"), ReceivedAt: received,
 				Identifiers: dsar.Identifiers{Emails: nonEmpty(id.Email), Phones: nonEmpty(id.Phone),
-					ExternalIDs: nonEmpty(id.ExternalID), ContactIDs: nonEmpty(id.ContactID)}},
+					ExternalIDs: nonEmpty(id.ExternalID), ContactIDs: nonEmpty(id.ContactID)},
+				Payload: dsar.Payload{Set: b.Set, Scope: b.Scope}},
 			VerifiedBy: b.VerifiedBy,
 		})
 		var filed *dsar.FiledError
@@ -507,6 +520,6 @@ func (h *Handler) downloadPackage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/zip")
 	w.Header().Set("Content-Disposition", `attachment; filename="access-package.zip"`)
 	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.Header().Set("Digest", "sha-256="+info.SHA256)
+	w.Header().Set("ETag", `"sha256-`+info.SHA256+`"`)
 	_, _ = w.Write(buf.Bytes())
 }

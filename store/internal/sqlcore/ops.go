@@ -416,7 +416,7 @@ func (o *Ops) DeleteWebhookEventsByContact(ctx context.Context, contactID string
 
 const requestCols = `id, type, jurisdiction, channel, state, identifiers_enc, subject_ref, received_at, ack_due_at,
 	due_at, extended_due_at, extension_reason, acknowledged_at, completed_at, denial_reason, outcome, created_at, updated_at,
-	filed_by, approval, approved_by, assignee`
+	filed_by, approval, approved_by, assignee, payload_enc, linked_request_id`
 
 func scanRequest(r Rows) (store.Request, error) {
 	var q store.Request
@@ -424,7 +424,7 @@ func scanRequest(r Rows) (store.Request, error) {
 	err := r.Scan(&q.ID, &typ, &q.Jurisdiction, &q.Channel, &state, &q.IdentifiersEnc, &q.SubjectRef,
 		tc(&q.ReceivedAt), tc(&q.AckDueAt), tc(&q.DueAt), tc(&q.ExtendedDueAt), &q.ExtensionReason,
 		tc(&q.AcknowledgedAt), tc(&q.CompletedAt), &q.DenialReason, &outcome, tc(&q.CreatedAt), tc(&q.UpdatedAt),
-		&q.FiledBy, &q.Approval, &q.ApprovedBy, &q.Assignee)
+		&q.FiledBy, &q.Approval, &q.ApprovedBy, &q.Assignee, &q.PayloadEnc, &q.LinkedRequestID)
 	q.Type, q.State, q.Outcome = store.RequestType(typ), store.RequestState(state), jsonOut(outcome)
 	return q, err
 }
@@ -461,11 +461,11 @@ func (o *Ops) CreateRequest(ctx context.Context, r store.Request) (store.Request
 	var out store.Request
 	err := o.Atomic(ctx, func(t *Ops) error {
 		_, err := t.exec(ctx, `INSERT INTO requests (`+requestCols+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`,
 			r.ID, string(r.Type), r.Jurisdiction, r.Channel, string(r.State), r.IdentifiersEnc, r.SubjectRef,
 			ts(r.ReceivedAt), ts(r.AckDueAt), ts(r.DueAt), ts(r.ExtendedDueAt), r.ExtensionReason,
 			ts(r.AcknowledgedAt), ts(r.CompletedAt), r.DenialReason, jsonArg(r.Outcome), ts(r.CreatedAt), ts(r.UpdatedAt),
-			r.FiledBy, r.Approval, r.ApprovedBy, r.Assignee)
+			r.FiledBy, r.Approval, r.ApprovedBy, r.Assignee, r.PayloadEnc, r.LinkedRequestID)
 		if err != nil {
 			return err
 		}
@@ -486,6 +486,21 @@ func (o *Ops) CreateRequest(ctx context.Context, r store.Request) (store.Request
 // GetRequest implements store.Ops.
 func (o *Ops) GetRequest(ctx context.Context, id string) (store.Request, error) {
 	return queryOne(ctx, o, "request", `SELECT `+requestCols+` FROM requests WHERE id = $1`, []any{id}, scanRequest)
+}
+
+// CountRequestsByState implements store.Ops.
+func (o *Ops) CountRequestsByState(ctx context.Context) (map[store.RequestState]int64, error) {
+	out := map[store.RequestState]int64{}
+	err := o.queryAll(ctx, `SELECT state, COUNT(*) FROM requests GROUP BY state`, nil, func(r Rows) error {
+		var st string
+		var n int64
+		if err := r.Scan(&st, &n); err != nil {
+			return err
+		}
+		out[store.RequestState(st)] = n
+		return nil
+	})
+	return out, err
 }
 
 // ListRequests implements store.Ops. Every filter is a condition on an
@@ -516,8 +531,11 @@ func (o *Ops) ListRequests(ctx context.Context, f store.RequestFilter) ([]store.
 		q += ` AND COALESCE(extended_due_at, due_at) < ` + arg(f.DueBefore.UnixMicro())
 	}
 	if !f.OverdueAt.IsZero() {
-		q += ` AND COALESCE(extended_due_at, due_at) < ` + arg(f.OverdueAt.UnixMicro())
-		in("state", []string{string(store.StateReceived), string(store.StateAwaitingApproval), string(store.StateVerified), string(store.StateInProgress)})
+		// is_open (migration 8) is derived from the state: its index gives
+		// the open requests in list order. The unary + keeps SQLite's planner
+		// off the due date index, whose range (every request due before now)
+		// is most of the table and would need a sort of all of it.
+		q += ` AND is_open = 1 AND +COALESCE(extended_due_at, due_at) < ` + arg(f.OverdueAt.UnixMicro())
 	}
 	if f.SubjectRef != "" {
 		q += ` AND subject_ref = ` + arg(f.SubjectRef)
@@ -537,7 +555,9 @@ func (o *Ops) ListRequests(ctx context.Context, f store.RequestFilter) ([]store.
 	}
 	switch {
 	case f.Assignee != "":
-		q += ` AND assignee = ` + arg(f.Assignee)
+		// "assignee <> ''" lets the planners use the partial index
+		// requests_assignee_received (they cannot infer it from a parameter).
+		q += ` AND assignee <> '' AND assignee = ` + arg(f.Assignee)
 	case f.Unassigned:
 		q += ` AND assignee = ''`
 	}
@@ -548,8 +568,12 @@ func (o *Ops) ListRequests(ctx context.Context, f store.RequestFilter) ([]store.
 		q += ` AND received_at < ` + arg(f.ReceivedBefore.UnixMicro())
 	}
 	if f.After != nil {
-		at := arg(f.After.ReceivedAt.UnixMicro())
-		q += ` AND (received_at > ` + at + ` OR (received_at = ` + at + ` AND id > ` + arg(f.After.ID) + `))`
+		// A row value comparison: both planners read it as a range of the
+		// (received_at, id) indexes (PostgreSQL does not for the equivalent OR).
+		q += ` AND (received_at, id) > (` + arg(f.After.ReceivedAt.UnixMicro()) + `, ` + arg(f.After.ID) + `)`
+	}
+	if f.LinkedTo != "" {
+		q += ` AND linked_request_id = ` + arg(f.LinkedTo)
 	}
 	limit := f.Limit
 	if limit <= 0 {
