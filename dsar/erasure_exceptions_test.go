@@ -420,3 +420,43 @@ func TestPauseFixOfLegalHold(t *testing.T) {
 		t.Fatalf("fix %q", fix)
 	}
 }
+
+// TestSharedKeptObjectNotDeletedLater: a held conversation that other people
+// take part in is kept, and when the hold ends it is released, never deleted
+// (it holds their data too).
+func TestSharedKeptObjectNotDeletedLater(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
+	ctx := context.Background()
+	h.app.Config.Erasure.DeleteConversations = true
+	p := h.sb.AddPerson(sandbox.PersonSpec{Users: 1, SharedConversations: 1})
+	dry, err := h.app.DSAR.DryRunErasure(ctx, personIdentifiers(p))
+	if err != nil || len(dry.Conversations.Kept) != 1 || dry.Conversations.Kept[0].Why != dsar.WhyShared {
+		t.Fatalf("dry run: %+v, %v", dry.Conversations, err)
+	}
+	shared := dry.Conversations.Kept[0].ID
+	hold, err := holds(h).AddHold(ctx, retention.HoldTarget{ConversationID: shared, Basis: "legal_claims"}, "dispute 8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := file(t, h, store.RequestErasure, personIdentifiers(p))
+	if err := h.app.DSAR.Run(ctx, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := h.app.DSAR.Get(ctx, r.ID)
+	if k, ok := keptOf(outcome(t, got), store.ObjectConversation, shared); !ok || !k.Shared || k.Why != dsar.WhyLegalHold {
+		t.Fatalf("outcome kept %+v", outcome(t, got).Kept)
+	}
+	if _, err := holds(h).ReleaseHold(ctx, hold.ID, "settled"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.app.DSAR.EraseReleased(ctx)
+	if err != nil || res.Released != 1 {
+		t.Fatalf("sweep %+v, %v", res, err)
+	}
+	if _, ok := h.sb.Workspace().Conversation(shared); !ok {
+		t.Fatal("a shared conversation was deleted when its hold ended")
+	}
+	if n := h.sb.Stats().Effects[sandbox.EffectConversationDeleted][shared]; n != 0 {
+		t.Fatalf("DELETE sent %d time(s) for a shared conversation", n)
+	}
+}
