@@ -47,6 +47,9 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"ExportJobs", testExportJobs},
 		{"PurgePerson", testPurge},
 		{"Notices", testNotices},
+		{"Outbox", testOutbox},
+		{"Intakes", testIntakes},
+		{"DownloadLinks", testDownloadLinks},
 		{"Limits", testLimits},
 		{"LinkedRequests", testLinkedRequests},
 		{"TxRollback", testTxRollback},
@@ -59,6 +62,9 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"Sessions", testSessions},
 		{"APITokens", testAPITokens},
 		{"SignInThrottle", testSignInThrottle},
+		{"ScanLeases", testScanLeases},
+		{"ScanApprovals", testScanApprovals},
+		{"ScanRedactionClaims", testScanRedactionClaims},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -74,6 +80,7 @@ func RunBackend(t *testing.T, b Backend) {
 	Run(t, b.Open)
 	t.Run("TwoInstancesOneChain", func(t *testing.T) { testTwoInstances(t, b) })
 	t.Run("KillMidBatch", func(t *testing.T) { KillMidBatch(t, b) })
+	t.Run("ScanLeaseRace", func(t *testing.T) { testScanLeaseRace(t, b) })
 }
 
 var bg = context.Background()
