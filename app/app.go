@@ -22,6 +22,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/store"
 	_ "github.com/intercom-privacy/intercom-privacy/store/postgres" // registers postgres://
 	_ "github.com/intercom-privacy/intercom-privacy/store/sqlite"   // registers sqlite://
+	"github.com/intercom-privacy/intercom-privacy/users"
 	"github.com/intercom-privacy/intercom-privacy/vault"
 )
 
@@ -90,6 +91,8 @@ type App struct {
 	Logger  *slog.Logger
 	// Publisher sends signed checkpoints to the witness; nil without one.
 	Publisher *audit.Publisher
+	// Users keeps the accounts of the console and the API (auth section).
+	Users *users.Service
 
 	checkpointInterval time.Duration
 	enq                enqueuer
@@ -208,6 +211,14 @@ func Open(ctx context.Context, s Settings) (*App, error) {
 		Store: st, Chain: a.Chain, Registry: s.Config.Recipients, Actor: s.Actor, Logger: s.Logger, Now: s.Now,
 	}
 	a.DSAR.Notices = a.Notices
+	auth := s.Config.Auth
+	a.Users = &users.Service{Store: st, Vault: a.Vault, Chain: a.Chain, Actor: s.Actor, Now: s.Now,
+		SessionIdle: auth.SessionIdle, SessionLifetime: auth.SessionLifetime,
+		AccountFailures: auth.Throttle.AccountFailures, AddressFailures: auth.Throttle.AddressFailures,
+		ThrottleWindow: auth.Throttle.Window}
+	if err := a.Users.Init(); err != nil {
+		return nil, err
+	}
 	a.DSAR.Enqueue = a.Enqueue
 	// A correction refreshes the local copy of the contacts it corrected
 	// through the same code (allow-list, keys, restriction) as the sync.

@@ -98,6 +98,36 @@ const (
 	ActionAppealDecided Action = "appeal.decided"
 )
 
+// The actions of the console's and the API's accounts (package users). The
+// records name users by id (ObjectIDs "usr_..."), sessions ("ses_...") and
+// tokens ("tok_..."), never by email.
+const (
+	// ActionUserAdded: an account was created (by the CLI, an admin or the
+	// identity provider's first sign-in).
+	ActionUserAdded Action = "user.added"
+	// ActionUserDisabled: an account was disabled; its sessions and tokens
+	// stopped working.
+	ActionUserDisabled Action = "user.disabled"
+	// ActionUserReset: an account's password and second factor were reset.
+	ActionUserReset Action = "user.reset"
+	// ActionUserRoleChanged: an account's role changed (the identity
+	// provider's claim mapped to another role).
+	ActionUserRoleChanged Action = "user.role_changed"
+	// ActionUserEnrolled: an account enrolled its second factor (TOTP) and
+	// received recovery codes.
+	ActionUserEnrolled Action = "user.enrolled"
+	// ActionSignIn: a sign-in attempt ended (success, or failure with the
+	// reason: wrong credentials, throttled, disabled).
+	ActionSignIn Action = "auth.sign_in"
+	// ActionSessionEnded: a session was ended (sign-out, sign-out everywhere,
+	// rotation at sign-in, the account disabled or reset).
+	ActionSessionEnded Action = "auth.session_ended"
+	// ActionTokenCreated: an API token was created.
+	ActionTokenCreated Action = "auth.token_created"
+	// ActionTokenRevoked: an API token was revoked.
+	ActionTokenRevoked Action = "auth.token_revoked"
+)
+
 var actions = []Action{
 	ActionRequestReceived, ActionRequestAcknowledged, ActionRequestVerified,
 	ActionRequestStep, ActionRequestCompleted, ActionRequestDenied,
@@ -115,6 +145,8 @@ var actions = []Action{
 	ActionScanRun, ActionScanRedactionIntended, ActionScanRedacted, ActionScanNotePosted,
 	ActionCorrectionUpdated, ActionCorrectionVerified, ActionCorrectionLocalRefreshed,
 	ActionRestrictionMarked, ActionRestrictionLifted, ActionObjectionRecorded, ActionAppealDecided,
+	ActionUserAdded, ActionUserDisabled, ActionUserReset, ActionUserRoleChanged, ActionUserEnrolled,
+	ActionSignIn, ActionSessionEnded, ActionTokenCreated, ActionTokenRevoked,
 }
 
 var actionSet = func() map[Action]struct{} {

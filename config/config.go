@@ -59,6 +59,8 @@ type Config struct {
 	// Rights configures how restrictions and objections mark the person in
 	// Intercom (tags, subscription types).
 	Rights Rights `yaml:"rights"`
+	// Auth configures sign-in to the console and the API (package users).
+	Auth Auth `yaml:"auth"`
 }
 
 // Audit configures the audit trail's checkpoints.
@@ -395,6 +397,9 @@ func (c *Config) validate() error {
 		return err
 	}
 	if err := c.validateRights(); err != nil {
+		return err
+	}
+	if err := c.validateAuth(); err != nil {
 		return err
 	}
 	if c.Audit.CheckpointEvery < 0 || c.Audit.CheckpointEvery > 1_000_000 {

@@ -147,25 +147,25 @@ func Enqueue(ctx context.Context, q *jobs.Queue, requestID string) (inserted boo
 // jobs it inserted.
 func (s *Service) EnqueuePending(ctx context.Context, q *jobs.Queue) (int, error) {
 	n := 0
-	const page = 1000
-	rs, err := s.Store.ListRequests(ctx, store.RequestFilter{
-		States: []store.RequestState{store.StateReceived, store.StateVerified, store.StateInProgress},
-		Limit:  page,
-	})
-	if err != nil {
-		return 0, err
-	}
-	for _, r := range rs {
-		ok, err := Enqueue(ctx, q, r.ID)
+	f := store.RequestFilter{States: []store.RequestState{store.StateReceived, store.StateVerified, store.StateInProgress}, Limit: 1000}
+	for {
+		rs, err := s.Store.ListRequests(ctx, f)
 		if err != nil {
 			return n, err
 		}
-		if ok {
-			n++
+		for _, r := range rs {
+			ok, err := Enqueue(ctx, q, r.ID)
+			if err != nil {
+				return n, err
+			}
+			if ok {
+				n++
+			}
 		}
+		if len(rs) < f.Limit {
+			return n, nil
+		}
+		c := store.CursorAfter(rs[len(rs)-1])
+		f.After = &c
 	}
-	if len(rs) == page {
-		s.logger().Warn("more open requests than one reconciliation pass handles; the rest are enqueued on the next worker start", "handled", page)
-	}
-	return n, nil
 }

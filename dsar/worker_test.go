@@ -109,3 +109,22 @@ func TestJobArgsCarryNoIdentifier(t *testing.T) {
 		}
 	}
 }
+
+// TestEnqueuePendingPagesPastAThousand: every open request is queued, however
+// many there are (the list is read in keyset pages of 1,000).
+func TestEnqueuePendingPagesPastAThousand(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
+	ctx := context.Background()
+	const n = 1203
+	for i := range n {
+		if _, err := h.app.Store.CreateRequest(ctx, store.Request{Type: store.RequestAccess, Jurisdiction: "gdpr", State: store.StateVerified,
+			ReceivedAt: time.Date(2026, 1, 1, 0, 0, i, 0, time.UTC), DueAt: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q := openQueue(t, h, h.app.DSAR, false)
+	got, err := h.app.DSAR.EnqueuePending(ctx, q)
+	if err != nil || got != n {
+		t.Fatalf("EnqueuePending queued %d of %d: %v", got, n, err)
+	}
+}

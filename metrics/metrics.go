@@ -44,8 +44,12 @@ type Row struct {
 	MeanDays   *float64 `json:"mean_days_to_respond"`
 	MedianDays *float64 `json:"median_days_to_respond"`
 
-	days []float64
+	answered, micros int64
+	tenths           []bucket
 }
+
+// bucket counts the answers given in one tenth of a day after receipt.
+type bucket struct{ tenths, count int64 }
 
 // Report is the requests report of one calendar year.
 type Report struct {
@@ -55,38 +59,29 @@ type Report struct {
 	Rows     []Row  `json:"rows"`
 }
 
-// pageSize is the page the report reads the store by (keyset pagination).
-const pageSize = 1000
-
 // Requests computes the report of year from st: the requests received from
-// 1 January to 31 December of year in loc (UTC when nil).
+// 1 January to 31 December of year in loc (UTC when nil), counted by the
+// database (store.Requests.RequestStats): the mean is exact, the median is
+// to the tenth of a day.
 func Requests(ctx context.Context, st store.Requests, year int, loc *time.Location) (Report, error) {
 	if year < 2000 || year > 9999 {
 		return Report{}, fmt.Errorf("%w: year %d: want a year from 2000", store.ErrInvalid, year)
 	}
 	loc = cmp.Or(loc, time.UTC)
 	from := time.Date(year, 1, 1, 0, 0, 0, 0, loc)
-	f := store.RequestFilter{ReceivedFrom: from, ReceivedBefore: from.AddDate(1, 0, 0), Limit: pageSize}
+	stats, err := st.RequestStats(ctx, from, from.AddDate(1, 0, 0))
+	if err != nil {
+		return Report{}, err
+	}
 	rows := map[[2]string]*Row{}
-	for {
-		page, err := st.ListRequests(ctx, f)
-		if err != nil {
-			return Report{}, err
+	for _, x := range stats {
+		k := [2]string{string(x.Type), x.Jurisdiction}
+		row := rows[k]
+		if row == nil {
+			row = &Row{Type: k[0], Jurisdiction: k[1]}
+			rows[k] = row
 		}
-		for _, r := range page {
-			k := [2]string{string(r.Type), r.Jurisdiction}
-			row := rows[k]
-			if row == nil {
-				row = &Row{Type: k[0], Jurisdiction: k[1]}
-				rows[k] = row
-			}
-			row.add(r)
-		}
-		if len(page) < pageSize {
-			break
-		}
-		c := store.CursorAfter(page[len(page)-1])
-		f.After = &c
+		row.add(x)
 	}
 	rep := Report{Year: year, Location: loc.String(), Rows: make([]Row, 0, len(rows))}
 	for _, row := range rows {
@@ -99,48 +94,59 @@ func Requests(ctx context.Context, st store.Requests, year int, loc *time.Locati
 	return rep, nil
 }
 
-func (row *Row) add(r store.Request) {
-	row.Received++
+func (row *Row) add(x store.RequestStat) {
+	n := int(x.Count)
+	row.Received += n
 	answered := false
-	switch r.State {
+	switch x.State {
 	case store.StateCompleted:
-		row.Complied++
+		row.Complied += n
 		answered = true
 	case store.StateDenied:
-		row.Denied++
+		row.Denied += n
 		if row.DeniedByReason == nil {
 			row.DeniedByReason = map[string]int{}
 		}
-		row.DeniedByReason[cmp.Or(r.DenialReason, "(no reason recorded)")]++
+		row.DeniedByReason[cmp.Or(x.DenialReason, "(no reason recorded)")] += n
 		answered = true
 	case store.StateCancelled:
-		row.Withdrawn++
+		row.Withdrawn += n
 	default:
-		row.Open++
+		row.Open += n
 	}
-	if answered && !r.CompletedAt.IsZero() {
-		row.days = append(row.days, r.CompletedAt.Sub(r.ReceivedAt).Hours()/24)
+	if answered && x.Tenths >= 0 {
+		row.answered += x.Count
+		row.micros += x.Micros
+		row.tenths = append(row.tenths, bucket{x.Tenths, x.Count})
 	}
 }
 
+// finish computes the mean (exact) and the median (to the tenth of a day the
+// database counted by: the middle answer's tenth, or the mean of the two
+// middle ones).
 func (row *Row) finish() {
-	if len(row.days) == 0 {
+	if row.answered == 0 {
 		return
 	}
-	slices.Sort(row.days)
-	sum := 0.0
-	for _, d := range row.days {
-		sum += d
+	mean := round1(float64(row.micros) / float64(row.answered) / float64(24*time.Hour/time.Microsecond))
+	slices.SortFunc(row.tenths, func(a, b bucket) int { return cmp.Compare(a.tenths, b.tenths) })
+	at := func(i int64) float64 { // the i-th answer (from 0) in order, in days
+		for _, b := range row.tenths {
+			if i < b.count {
+				return float64(b.tenths) / 10
+			}
+			i -= b.count
+		}
+		return 0
 	}
-	mean := round1(sum / float64(len(row.days)))
-	n := len(row.days)
-	median := row.days[n/2]
+	n := row.answered
+	median := at(n / 2)
 	if n%2 == 0 {
-		median = (row.days[n/2-1] + row.days[n/2]) / 2
+		median = (at(n/2-1) + at(n/2)) / 2
 	}
 	median = round1(median)
 	row.MeanDays, row.MedianDays = &mean, &median
-	row.days = nil
+	row.tenths = nil
 }
 
 func round1(v float64) float64 {

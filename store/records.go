@@ -300,6 +300,23 @@ type RequestNote struct {
 	CreatedAt time.Time
 }
 
+// RequestStat is one group of the yearly requests report, counted by the
+// database: the requests of one type, law, state and denial reason answered
+// in the same tenth of a day after receipt (Tenths -1: not answered).
+type RequestStat struct {
+	Type         RequestType
+	Jurisdiction string
+	State        RequestState
+	DenialReason string
+	// Tenths is floor((CompletedAt - ReceivedAt) / 0.1 day), or -1 when the
+	// request has no CompletedAt.
+	Tenths int64
+	Count  int64
+	// Micros is the sum of CompletedAt - ReceivedAt over the group, in
+	// microseconds (0 when not answered): the exact mean.
+	Micros int64
+}
+
 // IdempotentResponse is the first answer to a creating API call, kept under the
 // caller's Idempotency-Key so that a retry gets it again instead of creating a
 // second object.

@@ -60,6 +60,10 @@ type Ops interface {
 	Purger
 	Notices
 	Limits
+	Users
+	Sessions
+	APITokens
+	SignInThrottle
 }
 
 // Contacts is the cache of Intercom contacts and the sync cursors.
@@ -153,6 +157,10 @@ type Requests interface {
 	// AddRequestNote stores a note (ID and CreatedAt set when empty) and
 	// returns it. A request that does not exist is ErrNotFound.
 	AddRequestNote(ctx context.Context, n RequestNote) (RequestNote, error)
+	// RequestStats counts the requests received in [from, to) by type, law,
+	// state, denial reason and tenth of a day to the answer, in the database
+	// (one indexed range scan, no row leaves it), for the yearly report.
+	RequestStats(ctx context.Context, from, to time.Time) ([]RequestStat, error)
 	// RequestNotes lists a request's notes, oldest first.
 	RequestNotes(ctx context.Context, requestID string) ([]RequestNote, error)
 	// RequestAudit lists the audit records of one request, in chain order

@@ -215,14 +215,15 @@ func runServe(ctx context.Context, errw io.Writer, so serveOptions) error {
 // callers.
 var authenticator func(a *app.App) (func(http.Handler) http.Handler, error)
 
-// webMounts are the web surfaces serve mounts beside the webhook: the REST API
-// under /api/v1/ (web/api) and the console under / (web/console), both behind
-// the authentication middleware.
+// webMounts are the web surfaces serve mounts beside the webhook: the sign-in
+// pages under /auth/ (web/auth), and the REST API under /api/v1/ (web/api) and
+// the console under / (web/console), both behind the authentication
+// middleware.
 func webMounts() []serve.Mount {
 	if authenticator == nil {
 		return nil
 	}
-	return []serve.Mount{{Pattern: api.Prefix, Build: func(a *app.App) (http.Handler, error) {
+	return []serve.Mount{authMount(), {Pattern: api.Prefix, Build: func(a *app.App) (http.Handler, error) {
 		authn, err := authenticator(a)
 		if err != nil {
 			return nil, err

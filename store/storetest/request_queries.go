@@ -48,7 +48,11 @@ func testRequestQueries(t *testing.T, st store.Store) {
 		if i == 7 {
 			received = base.Add(6 * time.Hour)
 		}
-		r, err := st.CreateRequest(ctx, store.Request{Type: s.typ, Jurisdiction: s.law, State: s.state, ReceivedAt: received,
+		var completed time.Time
+		if s.state == store.StateCompleted {
+			completed = received.Add(time.Duration(i)*24*time.Hour + 12*time.Hour)
+		}
+		r, err := st.CreateRequest(ctx, store.Request{Type: s.typ, Jurisdiction: s.law, State: s.state, ReceivedAt: received, CompletedAt: completed,
 			DueAt: s.due, SubjectRef: fmt.Sprintf("%064x", i), SubjectRefs: []string{fmt.Sprintf("%064x", 100+i), fmt.Sprintf("%064x", i)},
 			FiledBy: "user:u_f", Approval: map[bool]string{true: store.ApprovalRequired}[i == 5], Assignee: s.assignee})
 		if err != nil {
@@ -96,6 +100,37 @@ func testRequestQueries(t *testing.T, st store.Store) {
 	} {
 		if got := count(c.f); got != c.want {
 			t.Errorf("%s: %d requests, want %d", name, got, c.want)
+		}
+	}
+	stats, err := st.RequestStats(ctx, base, base.AddDate(1, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	total, answered := int64(0), map[int64]int64{}
+	for _, x := range stats {
+		total += x.Count
+		if x.State == store.StateCompleted {
+			answered[x.Tenths] += x.Count
+			if want := (x.Tenths / 10) * int64(24*time.Hour/time.Microsecond) * x.Count; x.Micros != want+x.Count*int64(12*time.Hour/time.Microsecond) {
+				t.Errorf("group %+v: micros %d", x, x.Micros)
+			}
+		} else if x.Tenths != -1 || x.Micros != 0 {
+			t.Errorf("unanswered group %+v", x)
+		}
+	}
+	// Completed: i = 0, 4, 8, answered i days and 12 hours after receipt.
+	if total != 12 || answered[5] != 1 || answered[45] != 1 || answered[85] != 1 || len(answered) != 3 {
+		t.Errorf("stats: %d requests, answered by tenths %v", total, answered)
+	}
+	if stats, err := st.RequestStats(ctx, base.Add(2*time.Hour), base.Add(6*time.Hour)); err != nil {
+		t.Fatal(err)
+	} else {
+		n := int64(0)
+		for _, x := range stats {
+			n += x.Count
+		}
+		if n != 4 {
+			t.Errorf("stats of a range: %d requests, want 4", n)
 		}
 	}
 	all, _ := st.ListRequests(ctx, store.RequestFilter{})

@@ -54,6 +54,10 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"Migrations", testMigrateRerun},
 		{"Scans", testScans},
 		{"ScanRedactionsInTx", testScanRedactionsInTx},
+		{"Users", testUsers},
+		{"Sessions", testSessions},
+		{"APITokens", testAPITokens},
+		{"SignInThrottle", testSignInThrottle},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -143,7 +143,9 @@ func (h *Handler) Routes() []httpx.Route {
 // denied records a refused attempt on an audited route: who, which route,
 // never the path (which holds ids only, but the pattern is what matters).
 func (h *Handler) denied(ctx context.Context, p authz.Principal, pattern string) {
-	err := h.app.Store.InTx(context.WithoutCancel(ctx), func(tx store.Tx) error {
+	// Recorded even when the caller hangs up at once.
+	ctx = context.WithoutCancel(ctx)
+	err := h.app.Store.InTx(ctx, func(tx store.Tx) error {
 		_, err := h.app.Chain.Append(ctx, tx, audit.Record{Actor: p.Actor(), Action: audit.ActionAccessDenied,
 			Outcome: audit.OutcomeFailure, Reason: "role " + string(p.Role) + " refused: " + pattern})
 		return err

@@ -520,6 +520,6 @@ func (h *Handler) downloadPackage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/zip")
 	w.Header().Set("Content-Disposition", `attachment; filename="access-package.zip"`)
 	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.Header().Set("Digest", "sha-256="+info.SHA256)
+	w.Header().Set("ETag", `"sha256-`+info.SHA256+`"`)
 	_, _ = w.Write(buf.Bytes())
 }

@@ -531,8 +531,11 @@ func (o *Ops) ListRequests(ctx context.Context, f store.RequestFilter) ([]store.
 		q += ` AND COALESCE(extended_due_at, due_at) < ` + arg(f.DueBefore.UnixMicro())
 	}
 	if !f.OverdueAt.IsZero() {
-		q += ` AND COALESCE(extended_due_at, due_at) < ` + arg(f.OverdueAt.UnixMicro())
-		in("state", []string{string(store.StateReceived), string(store.StateAwaitingApproval), string(store.StateVerified), string(store.StateInProgress)})
+		// is_open (migration 8) is derived from the state: its index gives
+		// the open requests in list order. The unary + keeps SQLite's planner
+		// off the due date index, whose range (every request due before now)
+		// is most of the table and would need a sort of all of it.
+		q += ` AND is_open = 1 AND +COALESCE(extended_due_at, due_at) < ` + arg(f.OverdueAt.UnixMicro())
 	}
 	if f.SubjectRef != "" {
 		q += ` AND subject_ref = ` + arg(f.SubjectRef)
@@ -552,7 +555,9 @@ func (o *Ops) ListRequests(ctx context.Context, f store.RequestFilter) ([]store.
 	}
 	switch {
 	case f.Assignee != "":
-		q += ` AND assignee = ` + arg(f.Assignee)
+		// "assignee <> ''" lets the planners use the partial index
+		// requests_assignee_received (they cannot infer it from a parameter).
+		q += ` AND assignee <> '' AND assignee = ` + arg(f.Assignee)
 	case f.Unassigned:
 		q += ` AND assignee = ''`
 	}
@@ -563,8 +568,9 @@ func (o *Ops) ListRequests(ctx context.Context, f store.RequestFilter) ([]store.
 		q += ` AND received_at < ` + arg(f.ReceivedBefore.UnixMicro())
 	}
 	if f.After != nil {
-		at := arg(f.After.ReceivedAt.UnixMicro())
-		q += ` AND (received_at > ` + at + ` OR (received_at = ` + at + ` AND id > ` + arg(f.After.ID) + `))`
+		// A row value comparison: both planners read it as a range of the
+		// (received_at, id) indexes (PostgreSQL does not for the equivalent OR).
+		q += ` AND (received_at, id) > (` + arg(f.After.ReceivedAt.UnixMicro()) + `, ` + arg(f.After.ID) + `)`
 	}
 	if f.LinkedTo != "" {
 		q += ` AND linked_request_id = ` + arg(f.LinkedTo)

@@ -3,6 +3,7 @@ package sqlcore
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/audit"
@@ -89,4 +90,24 @@ func (o *Ops) GetIdempotent(ctx context.Context, scope, key string) (store.Idemp
 		x.Status = int(status)
 		return x, err
 	})
+}
+
+// tenthOfDay is a tenth of a day in microseconds.
+const tenthOfDay = int64(24*time.Hour/time.Microsecond) / 10
+
+// RequestStats implements store.Ops. Integer division on BIGINT microseconds
+// floors on both backends.
+func (o *Ops) RequestStats(ctx context.Context, from, to time.Time) ([]store.RequestStat, error) {
+	return queryList(ctx, o, `SELECT type, jurisdiction, state, denial_reason,
+			CASE WHEN completed_at IS NULL THEN -1 ELSE (completed_at - received_at) / `+strconv.FormatInt(tenthOfDay, 10)+` END AS tenths,
+			COUNT(*), CAST(COALESCE(SUM(completed_at - received_at), 0) AS BIGINT)
+		FROM requests WHERE received_at >= $1 AND received_at < $2
+		GROUP BY type, jurisdiction, state, denial_reason, tenths`, []any{from.UnixMicro(), to.UnixMicro()},
+		func(r Rows) (store.RequestStat, error) {
+			var x store.RequestStat
+			var typ, state string
+			err := r.Scan(&typ, &x.Jurisdiction, &state, &x.DenialReason, &x.Tenths, &x.Count, &x.Micros)
+			x.Type, x.State = store.RequestType(typ), store.RequestState(state)
+			return x, err
+		})
 }
