@@ -7,12 +7,17 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
+	"github.com/riverqueue/river"
 
 	"github.com/intercom-privacy/intercom-privacy/authz"
+	"github.com/intercom-privacy/intercom-privacy/dsar"
+	"github.com/intercom-privacy/intercom-privacy/internal/testwait"
+	"github.com/intercom-privacy/intercom-privacy/jobs"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/store/storetest"
 	"github.com/intercom-privacy/intercom-privacy/users"
@@ -26,7 +31,7 @@ import (
 // and an auditor on the users page; the agent files an access request and an
 // erasure; the first officer files an erasure of her own and is not offered
 // its approval; the second officer approves both erasures; the requests run
-// against the sandbox to completion (dsar.Service.Run, the workers' code);
+// against the sandbox to completion on River's workers;
 // the agent cannot download the access package, an officer can; the auditor
 // sees the erasure's timeline without identifiers and verifies the audit
 // trail. axe-core checks every console page on the way.
@@ -49,6 +54,36 @@ func TestFourEyesErasureInBrowser(t *testing.T) {
 	srv := httptest.NewTLSServer(mux)
 	t.Cleanup(srv.Close)
 	b := newBrowser(t, srv.URL, chromedp.IgnoreCertErrors)
+
+	// The workers: River on the test's database with the request worker;
+	// what the console files or approves is queued on it (app.UseQueue).
+	workers := river.NewWorkers()
+	dsar.RegisterWorkers(workers, a.DSAR)
+	q, err := jobs.Open(ctx, bd.ws.DatabaseURL, jobs.Options{Workers: workers, FetchPollInterval: 50 * time.Millisecond, Logger: a.Logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(q.Close)
+	a.UseQueue(q)
+	if err := q.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	finished := func(ids ...string) {
+		t.Helper()
+		testwait.Until(t, "the workers to finish "+strings.Join(ids, ", "), func() bool {
+			for _, id := range ids {
+				if r, err := a.DSAR.Get(ctx, id); err != nil || !dsar.Finished(r.State) {
+					return false
+				}
+			}
+			return true
+		})
+		for _, id := range ids {
+			if r, _ := a.DSAR.Get(ctx, id); r.State != store.StateCompleted {
+				t.Fatalf("%s ended %s", id, r.State)
+			}
+		}
+	}
 
 	const adminPassword = "correct horse battery staple 42"
 	if _, err := a.Users.Add(ctx, users.AddInput{Email: "admin@example.com", Role: authz.RoleAdmin, Password: adminPassword}); err != nil {
@@ -132,11 +167,9 @@ func TestFourEyesErasureInBrowser(t *testing.T) {
 	}
 	b.screenshot("erasure-filed")
 	b.axe("erasure-filed")
-	// A worker runs the access request (no approval needed); the agent
+	// The workers run the access request (no approval needed); the agent
 	// cannot download its package.
-	if err := a.DSAR.Run(ctx, access); err != nil {
-		t.Fatal(err)
-	}
+	finished(access)
 	text = b.visit("access-agent", "/requests/"+access, "Request "+access)
 	if strings.Contains(text, "Download the package") || !strings.Contains(text, "Your role may not download packages") {
 		t.Errorf("the agent is offered the package")
@@ -168,15 +201,9 @@ func TestFourEyesErasureInBrowser(t *testing.T) {
 		b.axe("approve")
 		b.do(chromedp.Click(chromedp.CSS(`form[action$="/approve"] button`)), chromedp.WaitVisible(chromedp.CSS("p.done")))
 	}
-	// The workers run the erasures against the sandbox to completion.
-	for _, id := range []string{erasure, own} {
-		if err := a.DSAR.Run(ctx, id); err != nil {
-			t.Fatalf("run %s: %v", id, err)
-		}
-		if r, _ := a.DSAR.Get(ctx, id); r.State != store.StateCompleted {
-			t.Fatalf("%s ended %s", id, r.State)
-		}
-	}
+	// The workers run the approved erasures against the sandbox to
+	// completion.
+	finished(erasure, own)
 	text = b.visit("erasure-done", "/requests/"+own, "Request "+own)
 	if !regexp.MustCompile(`Verification evidence \(SHA-256\)\s*[0-9a-f]{64}`).MatchString(text) {
 		t.Errorf("no erasure evidence: %.600s", text)
