@@ -7,15 +7,21 @@ package app
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	netmail "net/mail"
+	"path/filepath"
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
+	"github.com/intercom-privacy/intercom-privacy/mail"
+	"github.com/intercom-privacy/intercom-privacy/messages"
 	"github.com/intercom-privacy/intercom-privacy/notice"
 	"github.com/intercom-privacy/intercom-privacy/pii"
 	"github.com/intercom-privacy/intercom-privacy/retention"
@@ -24,6 +30,7 @@ import (
 	_ "github.com/intercom-privacy/intercom-privacy/store/sqlite"   // registers sqlite://
 	"github.com/intercom-privacy/intercom-privacy/users"
 	"github.com/intercom-privacy/intercom-privacy/vault"
+	"github.com/intercom-privacy/intercom-privacy/web/intake"
 )
 
 // Settings say where everything is. Zero values take the documented defaults.
@@ -71,6 +78,16 @@ type Settings struct {
 	Witness string
 	// WitnessClient posts to a URL witness (nil: a client with a timeout).
 	WitnessClient *http.Client
+	// SMTPURL is the mail server (INTERCOM_PRIVACY_SMTP_URL, set by the
+	// command line); when empty the configuration's mail.smtp_url is used;
+	// when both are empty no mail is written or sent.
+	SMTPURL string
+	// PublicURL is the base of the links in messages
+	// (INTERCOM_PRIVACY_PUBLIC_URL); when empty, mail.public_url.
+	PublicURL string
+	// SMTPTLS, when set, replaces the system's TLS settings for the mail
+	// server (tests trust their own server's certificate with it).
+	SMTPTLS *tls.Config
 }
 
 // App is the assembled application. Close it when done.
@@ -93,6 +110,15 @@ type App struct {
 	Publisher *audit.Publisher
 	// Users keeps the accounts of the console and the API (auth section).
 	Users *users.Service
+	// Outbox writes messages in the workflows' transactions and Mail sends
+	// them; both are nil when no SMTP server is configured.
+	Outbox *mail.Outbox
+	Mail   *mail.Sender
+	// Messages renders the messages of the requests' milestones into the
+	// outbox (DSAR.Messenger); nil without a mail server.
+	Messages *messages.Service
+	// PublicURL is the base of the links in messages ("" when not configured).
+	PublicURL string
 
 	checkpointInterval time.Duration
 	enq                enqueuer
@@ -223,6 +249,9 @@ func Open(ctx context.Context, s Settings) (*App, error) {
 	// A correction refreshes the local copy of the contacts it corrected
 	// through the same code (allow-list, keys, restriction) as the sync.
 	a.DSAR.LocalCopy = a.Syncer(s.Actor)
+	if err := a.openMail(s); err != nil {
+		return nil, err
+	}
 	ok = true
 	return a, nil
 }
@@ -255,4 +284,65 @@ func (a *App) Close() error {
 func (a *App) VerifyAudit(ctx context.Context) (audit.Report, error) {
 	pub, id := a.Vault.AuditPublicKey()
 	return audit.Verify(ctx, a.Store, audit.Keyring{{KeyID: id, Key: pub}})
+}
+
+// openMail reads the mail settings (the environment's over the
+// configuration's) and builds the outbox and its sender when a server is
+// configured.
+func (a *App) openMail(s Settings) error {
+	raw, setting := s.SMTPURL, mail.EnvSMTPURL
+	if raw == "" {
+		raw, setting = s.Config.Mail.SMTPURL, "mail.smtp_url"
+	}
+	smtp, err := mail.ParseSMTPURL(setting, raw)
+	if err != nil {
+		return &ConfigError{Where: s.configWhere(), Err: err}
+	}
+	rawPublic, setting := s.PublicURL, mail.EnvPublicURL
+	if rawPublic == "" {
+		rawPublic, setting = s.Config.Mail.PublicURL, "mail.public_url"
+	}
+	if a.PublicURL, err = mail.ParsePublicURL(setting, rawPublic); err != nil {
+		return &ConfigError{Where: s.configWhere(), Err: err}
+	}
+	for _, op := range s.Config.Mail.Operators {
+		if a, err := netmail.ParseAddress(op); err != nil || a.Address != op || a.Name != "" {
+			return &ConfigError{Where: s.configWhere(), Err: fmt.Errorf("%w: mail.operators: an entry is not a plain e-mail address", mail.ErrConfig)}
+		}
+	}
+	if !smtp.Configured() {
+		return nil
+	}
+	smtp.TLS = s.SMTPTLS
+	a.Outbox = &mail.Outbox{Vault: a.Vault, Chain: a.Chain, Actor: s.Actor, Now: s.Now}
+	a.Mail = &mail.Sender{Store: a.Store, Vault: a.Vault, Chain: a.Chain, SMTP: smtp, Actor: s.Actor, Logger: s.Logger, Now: s.Now}
+	tpl, err := messages.Load(TemplatesDir(s.Config, s.ConfigPath))
+	if err != nil {
+		return &ConfigError{Where: s.configWhere(), Err: err}
+	}
+	a.Messages = &messages.Service{Outbox: a.Outbox, Templates: tpl, Config: s.Config, Lang: s.Config.Mail.Language}
+	if a.PublicURL != "" {
+		// Access completions carry a link to /privacy/download/{token}.
+		a.Messages.Downloads = &intake.Downloads{Vault: a.Vault, PublicURL: a.PublicURL, Uses: s.Config.Intake.DownloadUses, Now: s.Now}
+	}
+	a.DSAR.Messenger = a.Messages
+	return nil
+}
+
+// TemplatesDir is the configuration's mail.templates_dir, a relative path
+// taken from the configuration file's directory ("" when not set).
+func TemplatesDir(c *config.Config, configPath string) string {
+	d := c.Mail.TemplatesDir
+	if d == "" || filepath.IsAbs(d) || configPath == "" {
+		return d
+	}
+	return filepath.Join(filepath.Dir(configPath), d)
+}
+
+// configWhere names the configuration in errors.
+func (s Settings) configWhere() string {
+	if s.ConfigPath != "" {
+		return s.ConfigPath
+	}
+	return "configuration"
 }

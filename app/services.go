@@ -8,6 +8,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/export"
 	"github.com/intercom-privacy/intercom-privacy/jobs"
+	"github.com/intercom-privacy/intercom-privacy/mail"
 	"github.com/intercom-privacy/intercom-privacy/retention"
 )
 
@@ -97,6 +98,36 @@ func (a *App) Enqueue(ctx context.Context, id string) error {
 	a.enq.mu.Unlock()
 	_, err := dsar.Enqueue(ctx, q, id)
 	return err
+}
+
+// queueFor returns the queue Enqueue uses, opening one when none was given.
+func (a *App) queueFor(ctx context.Context) (*jobs.Queue, error) {
+	a.enq.mu.Lock()
+	defer a.enq.mu.Unlock()
+	if a.enq.queue == nil {
+		q, err := jobs.Open(ctx, a.Settings.DatabaseURL, jobs.Options{Logger: a.Logger})
+		if err != nil {
+			return nil, err
+		}
+		a.enq.queue, a.enq.owned = q, true
+	}
+	return a.enq.queue, nil
+}
+
+// KickMail queues a drain of the outbox, so a message just written leaves
+// now rather than at the workers' next tick. A failure is logged: the tick
+// sends the message anyway.
+func (a *App) KickMail(ctx context.Context) {
+	if a.Mail == nil {
+		return
+	}
+	q, err := a.queueFor(ctx)
+	if err == nil {
+		_, err = q.Insert(ctx, mail.DrainArgs{}, nil)
+	}
+	if err != nil {
+		a.Logger.Warn("the outbox drain could not be queued; the workers' next tick sends the message", "error", err.Error())
+	}
 }
 
 // closeQueue closes the queue the application opened itself.

@@ -79,7 +79,20 @@ const (
 	// ActionScanNotePosted: an internal note telling the team why a message
 	// disappeared was posted (or its posting failed).
 	ActionScanNotePosted Action = "scan.note_posted"
+	// ActionScanRedactionProposed: a redaction was proposed for approval (the
+	// console's four-eyes rule); nothing is sent before it is approved.
+	ActionScanRedactionProposed Action = "scan.redaction_proposed"
+	// ActionScanRedactionDecided: a proposed redaction was approved or rejected
+	// (the outcome says which) by someone other than its proposer.
+	ActionScanRedactionDecided Action = "scan.redaction_decided"
 
+	// ActionMessageQueued: an e-mail to the person or the operators was
+	// written to the outbox (package mail); the record names the message's id
+	// and kind, never its recipient or text.
+	ActionMessageQueued Action = "message.queued"
+	// ActionMessageSent: the mail server accepted a message (success), or
+	// refused it for good or it was given up on (failure).
+	ActionMessageSent Action = "message.sent"
 	// ActionCorrectionUpdated: a correction's contacts were updated in
 	// Intercom (field names in the counts, never values).
 	ActionCorrectionUpdated Action = "correction.intercom_updated"
@@ -143,10 +156,12 @@ var actions = []Action{
 	ActionKeysInitialised, ActionKeysRotated, ActionStoreMigrated, ActionAuditExported,
 	ActionAuditPruned,
 	ActionScanRun, ActionScanRedactionIntended, ActionScanRedacted, ActionScanNotePosted,
+	ActionMessageQueued, ActionMessageSent,
 	ActionCorrectionUpdated, ActionCorrectionVerified, ActionCorrectionLocalRefreshed,
 	ActionRestrictionMarked, ActionRestrictionLifted, ActionObjectionRecorded, ActionAppealDecided,
 	ActionUserAdded, ActionUserDisabled, ActionUserReset, ActionUserRoleChanged, ActionUserEnrolled,
 	ActionSignIn, ActionSessionEnded, ActionTokenCreated, ActionTokenRevoked,
+	ActionScanRedactionProposed, ActionScanRedactionDecided,
 }
 
 var actionSet = func() map[Action]struct{} {

@@ -61,6 +61,61 @@ type Config struct {
 	Rights Rights `yaml:"rights"`
 	// Auth configures sign-in to the console and the API (package users).
 	Auth Auth `yaml:"auth"`
+	// Mail configures the e-mail sent to people and operators (package mail).
+	Mail Mail `yaml:"mail"`
+	// Intake configures the public request form (package web/intake).
+	Intake Intake `yaml:"intake"`
+}
+
+// Intake configures the public request form served at /privacy/request.
+type Intake struct {
+	// Title and Intro are the page's heading and first paragraph; Organisation
+	// names who answers (default: access.controller).
+	Title        string `yaml:"title"`
+	Intro        string `yaml:"intro"`
+	Organisation string `yaml:"organisation"`
+	// Types are the request types offered, in order (default: access,
+	// erasure); the form posts them as type=access|erasure|correction|opt_out.
+	Types []string `yaml:"types"`
+	// Jurisdictions are the laws a person may choose (default: gdpr, ccpa);
+	// DefaultJurisdiction is used when the form does not say (default: the
+	// first).
+	Jurisdictions       []string `yaml:"jurisdictions"`
+	DefaultJurisdiction string   `yaml:"default_jurisdiction"`
+	// MaxPending bounds the requests waiting for verification (default
+	// 1000); PerEmail bounds those for one address (default 3); PerClient
+	// is how many forms one network address may post per hour (default 10).
+	MaxPending int `yaml:"max_pending"`
+	PerEmail   int `yaml:"per_email"`
+	PerClient  int `yaml:"per_client"`
+	// DownloadUses is how many times the link to an access package works
+	// (default 3), each time after a fresh code mailed to the person.
+	DownloadUses int `yaml:"download_uses"`
+}
+
+// Mail configures the e-mail the product sends. The environment variables
+// INTERCOM_PRIVACY_SMTP_URL and INTERCOM_PRIVACY_PUBLIC_URL override the two
+// URLs; package mail parses and checks them (app.Open refuses a bad one).
+type Mail struct {
+	// SMTPURL is smtp://user:password@host:587?from=privacy@example.com
+	// (STARTTLS required unless starttls=false) or smtps://... (TLS). Empty:
+	// no mail is written or sent.
+	SMTPURL string `yaml:"smtp_url"`
+	// PublicURL is the base URL the links in messages point to
+	// (https://privacy.example.com).
+	PublicURL string `yaml:"public_url"`
+	// TemplatesDir holds templates that replace the built-in messages
+	// (KIND[.JURISDICTION][.LANG].txt and .html, see package messages); a
+	// relative path is taken from the configuration file's directory.
+	TemplatesDir string `yaml:"templates_dir"`
+	// Language is the language of the messages (default en), when templates
+	// in it exist.
+	Language string `yaml:"language"`
+	// Operators are the addresses told when a request's deadline nears
+	// (none: no reminders); ReminderDays is how many days before the due
+	// date (default 3).
+	Operators    []string `yaml:"operators"`
+	ReminderDays int      `yaml:"reminder_days"`
 }
 
 // Audit configures the audit trail's checkpoints.

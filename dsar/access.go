@@ -372,6 +372,18 @@ func countsOf(p *accesspkg.Package) map[string]int64 {
 // WritePackage writes a request's stored package (decrypted) to w; typed errors when
 // expired/absent (ErrPackageExpired, ErrNoPackage).
 func (s *Service) WritePackage(ctx context.Context, requestID string, w io.Writer) (PackageInfo, error) {
+	return s.writePackage(ctx, requestID, w, audit.Record{})
+}
+
+// DeliverPackage writes the package to the person who followed the link of
+// the completion message (web/intake): the download is recorded with the
+// response date and nature of CCPA §7101, since it is when the answer
+// reached the person.
+func (s *Service) DeliverPackage(ctx context.Context, requestID string, w io.Writer) (PackageInfo, error) {
+	return s.writePackage(ctx, requestID, w, audit.Record{ResponseDate: s.now(), ResponseNature: "access package downloaded by the person through the secure link"})
+}
+
+func (s *Service) writePackage(ctx context.Context, requestID string, w io.Writer, extra audit.Record) (PackageInfo, error) {
 	req, err := s.Get(ctx, requestID)
 	if err != nil {
 		return PackageInfo{}, err
@@ -401,6 +413,7 @@ func (s *Service) WritePackage(ctx context.Context, requestID string, w io.Write
 		_, err := s.Chain.Append(ctx, tx, audit.Record{
 			Actor: s.actor(ctx), Action: audit.ActionAccessPackageDownloaded, RequestID: req.ID, SubjectRef: req.SubjectRef,
 			Outcome: audit.OutcomeSuccess, ObjectIDs: []string{b.ID},
+			ResponseDate: extra.ResponseDate, ResponseNature: extra.ResponseNature,
 		})
 		return err
 	})

@@ -66,6 +66,11 @@ type Service struct {
 	// Notices, when set, plans the notices to the recipients of the data in the
 	// transaction that completes an erasure (GDPR Art. 19, CCPA §7022(b)).
 	Notices NoticePlanner
+	// Messenger, when set, writes the message each milestone owes the person
+	// (acknowledgement, extension, denial, completion) in the milestone's
+	// transaction; package messages provides it (app.Open sets it when a
+	// mail server is configured).
+	Messenger Messenger
 	// LocalCopy, when set, refreshes the local copy of corrected contacts
 	// (package contactsync provides it); nil: the correction records that no
 	// copy is kept.
@@ -111,6 +116,13 @@ type Submission struct {
 	// ReceivedAt is when the request arrived (now when zero); the legal clock
 	// starts there.
 	ReceivedAt time.Time
+	// VerifiedBy, when set, records the identity as verified (how, without
+	// personal data) in the same transaction as the filing: the public form
+	// files a request only once the person followed the mailed link.
+	VerifiedBy string
+	// Within, when set, runs inside the filing's transaction after the
+	// request is stored (the public form marks its intake settled there).
+	Within func(ctx context.Context, tx store.Tx, r store.Request) error
 	// Payload is what a correction sets or what an objection covers
 	// (rights.go); empty for the other types.
 	Payload Payload
@@ -251,8 +263,30 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (store.Request, er
 			rec.Counts[auditFieldKey(f)]++
 		}
 		limitRecord(&rec, limits)
-		_, err = s.Chain.Append(ctx, tx, rec)
-		return err
+		if _, err = s.Chain.Append(ctx, tx, rec); err != nil {
+			return err
+		}
+		if sub.VerifiedBy != "" {
+			created.State, created.UpdatedAt = store.StateVerified, s.now()
+			if created.Approval == store.ApprovalRequired {
+				// Four eyes, as Verify: a second officer approves first.
+				created.State = store.StateAwaitingApproval
+			}
+			if created, err = tx.UpdateRequest(ctx, created, store.StateReceived); err != nil {
+				return err
+			}
+			if _, err = s.Chain.Append(ctx, tx, audit.Record{Actor: s.actor(ctx), Action: audit.ActionRequestVerified, RequestID: id,
+				SubjectRef: ref, Outcome: audit.OutcomeSuccess, Reason: "verified by " + sub.VerifiedBy}); err != nil {
+				return err
+			}
+		}
+		if created, err = s.acknowledge(ctx, tx, created); err != nil {
+			return err
+		}
+		if sub.Within != nil {
+			return sub.Within(ctx, tx, created)
+		}
+		return nil
 	})
 	if err != nil {
 		return store.Request{}, fmt.Errorf("dsar: file request: %w", err)
@@ -406,7 +440,7 @@ func Finished(st store.RequestState) bool { return slices.Contains(finishedState
 
 // transition moves a request from one state to another and appends rec, in one
 // transaction. mutate may change other fields of the request.
-func (s *Service) transition(ctx context.Context, id string, allowed []store.RequestState, to store.RequestState, rec audit.Record, mutate func(*store.Request) error) (store.Request, error) {
+func (s *Service) transition(ctx context.Context, id string, allowed []store.RequestState, to store.RequestState, rec audit.Record, mutate func(*store.Request) error, tell ...MilestoneKind) (store.Request, error) {
 	var out store.Request
 	err := s.Store.InTx(ctx, func(tx store.Tx) error {
 		r, err := tx.GetRequest(ctx, id)
@@ -444,8 +478,15 @@ func (s *Service) transition(ctx context.Context, id string, allowed []store.Req
 		if rec.Outcome == "" {
 			rec.Outcome = audit.OutcomeSuccess
 		}
-		_, err = s.Chain.Append(ctx, tx, rec)
-		return err
+		if _, err = s.Chain.Append(ctx, tx, rec); err != nil {
+			return err
+		}
+		for _, k := range tell {
+			if _, err := s.milestone(ctx, tx, k, out, nil); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return out, err
 }
@@ -499,7 +540,7 @@ func (s *Service) Extend(ctx context.Context, id string, by int, reason string) 
 			}
 			r.ExtendedDueAt, r.ExtensionReason = c2.Due.UTC(), reason
 			return nil
-		})
+		}, MilestoneExtended)
 }
 
 // Deny ends a request with a reason (a legal basis, e.g. "GDPR Art. 12(5)
@@ -512,7 +553,7 @@ func (s *Service) Deny(ctx context.Context, id, reason string) (store.Request, e
 	now := s.now()
 	return s.transition(ctx, id, []store.RequestState{store.StateReceived, store.StateAwaitingApproval, store.StateVerified, store.StateInProgress}, store.StateDenied,
 		audit.Record{Action: audit.ActionRequestDenied, DenialReason: reason, ResponseDate: now, ResponseNature: "denied", Outcome: audit.OutcomeSuccess},
-		func(r *store.Request) error { r.DenialReason, r.CompletedAt = reason, now; return nil })
+		func(r *store.Request) error { r.DenialReason, r.CompletedAt = reason, now; return nil }, MilestoneDenied)
 }
 
 // Cancel withdraws a request that has not started work (the requester withdrew it).

@@ -1022,7 +1022,13 @@ func (r *runner) complete(ctx context.Context) error {
 			return fmt.Errorf("%w: %s is %s", ErrWrongState, r.id, cur.State)
 		}
 		cur.State, cur.CompletedAt, cur.UpdatedAt, cur.Outcome = store.StateCompleted, now, now, b
-		if _, err := tx.UpdateRequest(ctx, cur, store.StateInProgress); err != nil {
+		done, err := tx.UpdateRequest(ctx, cur, store.StateInProgress)
+		if err != nil {
+			return err
+		}
+		// The completion message, before the request's key (which protects the
+		// address it goes to) is destroyed below.
+		if _, err := r.s.milestone(ctx, tx, MilestoneCompleted, done, &out); err != nil {
 			return err
 		}
 		if destroyRequestKey {

@@ -43,10 +43,28 @@ func TestConfigFromEnvAndNew(t *testing.T) {
 	t.Setenv(EnvAPIURL, "")
 	t.Setenv(EnvVersion, "")
 	t.Setenv(EnvTokenFile, "")
+	t.Setenv(EnvBudgetShare, "")
 	c, err := New(ConfigFromEnv())
 	if err != nil {
 		t.Fatal(err)
 	}
+	if c.cfg.share != DefaultBudgetShare {
+		t.Fatalf("default budget share %v", c.cfg.share)
+	}
+	for v, want := range map[string]float64{"1": 1, " 0.95 ": 0.95, "0": -1, "1.5": -1, "most": -1, "NaN": -1, "-0.2": -1} {
+		t.Setenv(EnvBudgetShare, v)
+		c, err := New(ConfigFromEnv())
+		if want < 0 {
+			if !errors.Is(err, ErrConfig) {
+				t.Fatalf("%s=%q: %v", EnvBudgetShare, v, err)
+			}
+			continue
+		}
+		if err != nil || c.cfg.share != want {
+			t.Fatalf("%s=%q: share %v, %v", EnvBudgetShare, v, c.cfg.share, err)
+		}
+	}
+	t.Setenv(EnvBudgetShare, "")
 	if c.BaseURL() != "https://api.eu.intercom.io" || c.Version() != "2.16" {
 		t.Fatalf("base %s version %s", c.BaseURL(), c.Version())
 	}

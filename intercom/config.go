@@ -3,9 +3,11 @@ package intercom
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -99,19 +101,32 @@ const (
 	EnvRegion      = "INTERCOM_REGION"
 	EnvAPIURL      = "INTERCOM_API_URL"
 	EnvVersion     = "INTERCOM_VERSION"
+	// EnvBudgetShare is BudgetShare, a number in (0,1] ("1" spends the whole
+	// rate-limit window: only when no other integration uses the workspace's
+	// budget).
+	EnvBudgetShare = "INTERCOM_BUDGET_SHARE"
 )
 
 // ConfigFromEnv returns a Config filled from INTERCOM_ACCESS_TOKEN,
-// INTERCOM_TOKEN_FILE, INTERCOM_REGION, INTERCOM_API_URL and INTERCOM_VERSION.
-// Unset variables leave the defaults; New validates the result.
+// INTERCOM_TOKEN_FILE, INTERCOM_REGION, INTERCOM_API_URL, INTERCOM_VERSION and
+// INTERCOM_BUDGET_SHARE. Unset variables leave the defaults; New validates the
+// result (a budget share that is not a number in (0,1] is refused there).
 func ConfigFromEnv() Config {
-	return Config{
+	c := Config{
 		Token:     Token(strings.TrimSpace(os.Getenv(EnvAccessToken))),
 		TokenFile: os.Getenv(EnvTokenFile),
 		Region:    os.Getenv(EnvRegion),
 		BaseURL:   os.Getenv(EnvAPIURL),
 		Version:   os.Getenv(EnvVersion),
 	}
+	if v := strings.TrimSpace(os.Getenv(EnvBudgetShare)); v != "" {
+		share, err := strconv.ParseFloat(v, 64)
+		if err != nil || math.IsNaN(share) || share == 0 {
+			share = -1 // not a number in (0,1]: refused by New, which names the variable
+		}
+		c.BudgetShare = share
+	}
+	return c
 }
 
 // resolved is a validated configuration.
@@ -187,8 +202,8 @@ func (c Config) resolve() (resolved, error) {
 	if r.share == 0 {
 		r.share = DefaultBudgetShare
 	}
-	if r.share < 0 || r.share > 1 {
-		return r, fmt.Errorf("%w: BudgetShare %v is outside (0,1]", ErrConfig, c.BudgetShare)
+	if !(r.share > 0 && r.share <= 1) {
+		return r, fmt.Errorf("%w: BudgetShare (%s) %v is outside (0,1]", ErrConfig, EnvBudgetShare, c.BudgetShare)
 	}
 	r.window = c.RateWindow
 	if r.window <= 0 {

@@ -195,6 +195,7 @@ type scanner struct {
 	sep       [maxGroups]span // separator before each group (sep[0] unused)
 	idk       int8            // idKey of the current digit run: 0 unknown, 1 yes, 2 no
 	keyPhone  span            // the last value found as a phone by its key (keys.go)
+	digits    [48]byte        // the digits of the sub-run eval evaluates
 }
 
 func (s *scanner) emit(t Type, start, end int, conf float32, validator string) {
@@ -202,6 +203,16 @@ func (s *scanner) emit(t Type, start, end int, conf float32, validator string) {
 		return
 	}
 	s.out = append(s.out, Finding{Type: t, Start: start, End: end, Confidence: conf, Validator: validator})
+}
+
+// anyCtx reports whether any context window is open at pos.
+func (s *scanner) anyCtx(pos int) bool {
+	for _, c := range s.ctx {
+		if d := pos - c; d >= 0 && d <= ctxWindow {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *scanner) hasCtx(k, pos int) bool {
@@ -303,6 +314,18 @@ func (s *scanner) run() {
 					continue
 				}
 			}
+		} else if wl := j - i; f&cWord == cDigit && wl >= 7 && wl <= 11 && (j == n || !isSepByte(t[j])) &&
+			(i == 0 || t[i-1] != '+' && t[i-1] != '(') && (t[i] != '0' || t[i+1] != '0') && !s.anyCtx(i) {
+			// A lone run of 7 to 11 digits with no separator after it,
+			// no '+' or '(' before it, not starting "00", and no context
+			// word before it ("order_id=155232064", "/orders/780770133?"):
+			// numeric makes it one group and eval finds nothing in it,
+			// since a lone group is a card only from 12 digits, a phone
+			// only after a phone word or with a '+' or "00", and a
+			// national id, licence, passport or date only after its
+			// context word.
+			i = j + 1
+			continue
 		}
 		// Fast paths for two more shapes on which word does nothing but
 		// what is done here (the conditions mirror word, numeric and

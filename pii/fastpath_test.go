@@ -71,8 +71,47 @@ func TestFastPathsMatchWord(t *testing.T) {
 	compareFastSlow(t, es, conversationPart(), nil)
 }
 
+// loneDigitRuns are runs of 1 to 14 digits (the fast path takes 7 to 11)
+// in the places that change what numeric and eval do with them: after a
+// context word of every kind, a '+', '(' or "00", a key, a joiner, and
+// before a separator, a letter or the end.
+func loneDigitRuns() []string {
+	var out []string
+	runs := []string{"0", "12", "123456", "2079460958", "4111111111", "0079460958", "00447911123456", "30123456", "123456789",
+		"12345678901", "79114567890", "987654321012", "0612345678", "5551234567"}
+	before := []string{"", "x ", "order_id=", "+", "(", "+(", "id-", "#", "@", "phone: ", "call ", "tel. ", "ssn ",
+		"BSN ", "Steuer-ID ", "passport ", "licence ", "DL ", "born ", "dob ", "geb ", "card ", "Telefon ", "IBAN DE89 "}
+	after := []string{"", " ", "\n", "?", "\"", ")", "-1", ".5", " 42", "x", "/", ":1", ","}
+	for _, r := range runs {
+		for _, b := range before {
+			for _, a := range after {
+				out = append(out, b+r+a)
+			}
+		}
+	}
+	return out
+}
+
+// TestFastPathLoneDigits compares the lone-digit-run fast path of run with
+// word on loneDigitRuns, alone, behind 60 bytes that move them past the
+// context window of an earlier word, and after a phone word that far back.
+func TestFastPathLoneDigits(t *testing.T) {
+	es := fastPathEngines(t)
+	pad := strings.Repeat("word ", 12)
+	for _, s := range loneDigitRuns() {
+		compareFastSlow(t, es, []byte(s), nil)
+		compareFastSlow(t, es, []byte(pad+s), nil)
+		compareFastSlow(t, es, []byte("phone "+pad+s), nil)
+	}
+}
+
 func FuzzFastPaths(f *testing.F) {
 	fuzzSeeds(f)
+	for k, s := range loneDigitRuns() {
+		if k%7 == 0 {
+			f.Add([]byte(s))
+		}
+	}
 	for _, s := range []string{"[password]: abcdefgh", "cafe:beef::1 a:b", "INFO GET POST Thanks AIzaSy eyJhbGc",
 		"steueridentifikationsnummer 12345678901", "geburtsdatum 01.02.1990", "telefonnummer 030 1234567",
 		"mot de passe: hunter22", "Bearer abcdefghijklmnopqrstuvwxyz", "xoxb-abcdefghijklmnopqrstu", "request_id=45e1107f dur=652ms",

@@ -47,6 +47,32 @@ func FuzzFind(f *testing.F) {
 	})
 }
 
+// checkRedactLines verifies that RedactLines gives, with its counts, what
+// Redact gives on each line's body followed by the line's ending.
+func checkRedactLines(t *testing.T, r *Redactor, in []byte, k *Known) {
+	t.Helper()
+	var want []byte
+	var wantCounts, gotCounts Counts
+	lines := 0
+	for rest := in; len(rest) > 0; lines++ {
+		line := rest
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			line = rest[:i+1]
+		}
+		rest = rest[len(line):]
+		body := bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
+		if len(body) == len(line) || line[len(line)-1] != '\n' {
+			body = line // no "\n": a lone final '\r' stays in the body
+		}
+		want = r.Redact(want, body, k, &wantCounts)
+		want = append(want, line[len(body):]...)
+	}
+	got, n := r.RedactLines([]byte("prefix kept: "), in, k, &gotCounts)
+	if !bytes.Equal(got[len("prefix kept: "):], want) || n != lines || gotCounts != wantCounts || string(got[:len("prefix kept: ")]) != "prefix kept: " {
+		t.Fatalf("RedactLines differs from Redact line by line:\n in   %q\n got  %q (%d lines)\n want %q (%d lines)", in, got, n, want, lines)
+	}
+}
+
 func FuzzRedact(f *testing.F) {
 	fuzzSeeds(f)
 	e, _ := NewEngine(Options{})
@@ -62,6 +88,7 @@ func FuzzRedact(f *testing.F) {
 			if again := red.Redact(nil, out, k, nil); !bytes.Equal(again, out) {
 				t.Fatalf("not idempotent:\n in    %q\n once  %q\n twice %q", in, out, again)
 			}
+			checkRedactLines(t, red, in, k)
 			// No detected value survives: every finding's text is gone
 			// from the output (short values can recur by chance).
 			// Redact detects on the text as it writes it, with invalid

@@ -170,7 +170,7 @@ func (s *scanner) keyValue(i, j int, typ Type, bare bool) {
 				if e < n && (t[e] == '=' || t[e] == ':') {
 					break
 				}
-				if !isUpper(t[ve+1]) && !(nameParticles[string(t[ve+1:e])] && e+1 < n && t[e] == ' ') {
+				if !isUpper(t[ve+1]) && !(nameParticles.get(t[ve+1:e]) && e+1 < n && t[e] == ' ') {
 					break
 				}
 				ve = e

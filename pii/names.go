@@ -38,7 +38,7 @@ const (
 
 var (
 	lexOnce sync.Once
-	lexicon map[string]uint8
+	lexicon *wordSet[uint8]
 )
 
 func loadLexicon() {
@@ -66,12 +66,15 @@ func loadLexicon() {
 		}
 		fh.Close()
 	}
-	lexicon = m
+	lexicon = newWordSet[uint8](len(m))
+	for w, v := range m {
+		lexicon.set(w, v)
+	}
 }
 
 func lexLookup(w []byte) uint8 {
 	lexOnce.Do(loadLexicon)
-	if v := lexicon[string(w)]; v != 0 || len(w) > 32 {
+	if v := lexicon.get(w); v != 0 || len(w) > 32 || bytes.IndexByte(w, 0xC3) < 0 {
 		return v
 	}
 	// "Léa", "Ciarán": the lexicon may hold the name without accents.
@@ -94,7 +97,7 @@ func lexLookup(w []byte) uint8 {
 	if !folded {
 		return 0
 	}
-	return lexicon[string(buf[:n])]
+	return lexicon.get(buf[:n])
 }
 
 // latin1Base returns the ASCII base letter of the Latin-1 letter encoded as
@@ -114,24 +117,24 @@ func latin1Base(c byte) byte {
 // isFirstName reports whether w is in the first-name lexicon and not a
 // common word.
 func isFirstName(w []byte) bool {
-	return lexLookup(w)&lexFirst != 0 && !nameStop[string(w)]
+	return lexLookup(w)&lexFirst != 0 && !nameStop.get(w)
 }
 
 // nameStop are capitalised words that are in the lexicons but are more
 // often ordinary words, month names or words at the start of a sentence.
-var nameStop = map[string]bool{}
+var nameStop = newWordSet[bool](400)
 
 // greetNot are capitalised words that follow a greeting or a title cue
 // without being a name.
-var greetNot = map[string]bool{}
+var greetNot = newWordSet[bool](300)
 
 // nameCues are the words (folded to lower case) after which a capitalised
 // word is a name; the value says whether a comma may stand between
 // ("Thanks, Jane" and the signature "Regards,\nJane").
-var nameCues = map[string]bool{}
+var nameCues = newWordSet[bool](100)
 
 // nameTitles precede a name ("Mr Smith", "Dr. Jane Doe").
-var nameTitles = map[string]bool{}
+var nameTitles = newWordSet[bool](50)
 
 // nameParticleStart[c] is set when some particle starts with c.
 var nameParticleStart [256]bool
@@ -140,7 +143,7 @@ var nameParticleStart [256]bool
 var titleFirst uint32
 
 // nameParticles may stand between the words of a name.
-var nameParticles = map[string]bool{}
+var nameParticles = newWordSet[bool](40)
 
 func init() {
 	for _, w := range []string{"May", "Will", "Bill", "Grace", "Mark", "June", "April", "August", "Rose", "Hope",
@@ -175,7 +178,7 @@ func init() {
 		"Folks", "Sir", "Madam", "Madame", "Monsieur", "Team", "Admin", "Administrator", "User", "Agent",
 		"Unknown", "Anonymous", "Test", "Testing", "Demo", "Example", "Sample", "Default", "Null", "None",
 		"Worker", "Master", "Slave", "Primary", "Secondary", "Main", "Node", "Cluster", "Pod", "Job"} {
-		nameStop[w] = true
+		nameStop.set(w, true)
 	}
 	for _, w := range []string{"Team", "All", "Everyone", "There", "Guys", "Folks", "Sir", "Madam", "Madame",
 		"Monsieur", "Customer", "Customers", "Client", "Support", "Again", "So", "Much", "For", "You", "In",
@@ -195,7 +198,7 @@ func init() {
 		"Sehr", "Geehrte", "Geehrter", "Estimado", "Estimada", "Egregio", "Gentilissimo", "Gentilissima",
 		"Mr", "Mrs", "Ms", "Miss", "Dr", "Prof", "Doctor", "Professor", "Herr", "Frau", "Mme", "Mlle",
 		"Sr", "Sra", "Srta", "Sig", "Dhr", "Mevr", "Don", "Dona", "Doña", "Bye", "Goodbye", "Welcome", "Back", "World", "Again,"} {
-		greetNot[w] = true
+		greetNot.set(w, true)
 	}
 	for _, w := range []string{"hi", "hello", "hey", "dear", "thanks", "thank you", "cheers", "regards",
 		"best", "sincerely", "greetings", "bonjour", "salut", "merci", "cordialement", "hallo", "liebe",
@@ -204,17 +207,17 @@ func init() {
 		"beste", "geachte", "groeten", "bedankt", "hoi", "is", "am", "im", "i'm", "appelle", "hei\u00dfe",
 		"heisse", "llamo", "chiamo", "ben", "name", "naam", "nombre", "nom", "nome", "from", "by", "signed",
 		"love", "xoxo", "welcome", "congratulations", "bye", "ciao"} {
-		nameCues[w] = true
+		nameCues.set(w, true)
 	}
 	for _, w := range []string{"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "lady", "lord", "herr", "frau",
 		"mme", "mlle", "m", "sr", "sra", "srta", "sig", "sigra", "signor", "signora", "dott", "dottssa", "dhr",
 		"mevr", "mevrouw", "meneer", "monsieur", "madame", "don", "do\u00f1a", "doctor", "professor"} {
-		nameTitles[w] = true
+		nameTitles.set(w, true)
 		titleFirst |= 1 << (w[0] - 'a')
 	}
 	for _, w := range []string{"van", "de", "der", "den", "von", "di", "da", "del", "della", "la", "le", "du",
 		"dos", "das", "do", "ten", "ter", "y", "zu", "vom", "dei", "degli", "van't", "d'", "bin", "al"} {
-		nameParticles[w] = true
+		nameParticles.set(w, true)
 		nameParticleStart[w[0]] = true
 	}
 }
@@ -289,7 +292,7 @@ func (s *scanner) names() {
 			continue
 		}
 		// A title: "Mr Smith", "Dr. Jane Doe", "Herr Müller".
-		if e-i <= 9 && titleFirst&(1<<(t[i]-'A')) != 0 && inFold(nameTitles, t[i:e]) {
+		if e-i <= 9 && titleFirst&(1<<(t[i]-'A')) != 0 && nameTitles.getFold(t[i:e]) {
 			k := e
 			if k < n && t[k] == '.' {
 				k++
@@ -302,7 +305,7 @@ func (s *scanner) names() {
 					for pe < n && pe-p < 6 && t[pe] >= 'a' && t[pe] <= 'z' {
 						pe++
 					}
-					if pe > p && pe+1 < n && t[pe] == ' ' && nameParticles[string(t[p:pe])] {
+					if pe > p && pe+1 < n && t[pe] == ' ' && nameParticles.get(t[p:pe]) {
 						p = pe + 1
 						continue
 					}
@@ -319,16 +322,20 @@ func (s *scanner) names() {
 			i = e - 1
 			continue
 		}
-		// One word alone needs a cue before it: test that first, it is
-		// cheaper than the look-ups of nameRun.
-		if !(e+1 < n && t[e] == ' ' && (isUpper(t[e+1]) || t[e+1] >= 'a' && t[e+1] <= 'z' && nameParticleStart[t[e+1]])) && !s.cueBefore(i) {
+		// One word alone needs a cue before it, and without a cue only
+		// the lexicon rule is left, whose first word must be a first
+		// name: both tests are cheaper than the look-ups of nameRun, and
+		// most capitalised words of a log line fail them.
+		c := s.cueBefore(i)
+		if !c && (!(e+1 < n && t[e] == ' ' && (isUpper(t[e+1]) || t[e+1] >= 'a' && t[e+1] <= 'z' && nameParticleStart[t[e+1]])) ||
+			!isFirstName(t[i:e])) {
 			i = e - 1
 			continue
 		}
 		ne := s.nameRun(i, false)
 		if ne > i {
 			conf, why := float32(0), ""
-			if c := s.cueBefore(i); c && (lexLookup(t[i:e]) != 0 || ne == e && (ne == n || strings.IndexByte(",.!?;:\n\r)", t[ne]) >= 0)) {
+			if c && (lexLookup(t[i:e]) != 0 || ne == e && (ne == n || strings.IndexByte(",.!?;:\n\r)", t[ne]) >= 0)) {
 				// A cue, and a first word the lexicons know, or a name
 				// standing alone ("Hi Zorblax,"); not "Hi, Visa 4111..."
 				// nor "Hello World Maria".
@@ -353,19 +360,6 @@ func skipWord(t []byte, i int) int {
 	return i
 }
 
-// inFold reports whether the word w, folded to lower case, is in m,
-// without allocating.
-func inFold(m map[string]bool, w []byte) bool {
-	if len(w) > 16 {
-		return false
-	}
-	var buf [16]byte
-	for k, c := range w {
-		buf[k] = lower(c)
-	}
-	return m[string(buf[:len(w)])]
-}
-
 // eqFold reports whether w folded to lower case is v (lower case).
 func eqFold(w []byte, v string) bool { return len(w) == len(v) && hasPrefixFold(w, v) }
 
@@ -378,7 +372,7 @@ func (s *scanner) nameRun(i int, cued bool) int {
 	t := s.t
 	n := len(t)
 	e := capWord(t, i)
-	if e == i || greetNot[string(t[i:e])] {
+	if e == i || greetNot.get(t[i:e]) {
 		return i
 	}
 	end := e
@@ -395,7 +389,7 @@ func (s *scanner) nameRun(i int, cued bool) int {
 			for pe < n && pe-p < 6 && (t[pe] >= 'a' && t[pe] <= 'z' || t[pe] == '\'') {
 				pe++
 			}
-			if pe > p && pe < n && (t[pe] == ' ' || t[pe-1] == '\'') && nameParticles[string(t[p:pe])] {
+			if pe > p && pe < n && (t[pe] == ' ' || t[pe-1] == '\'') && nameParticles.get(t[p:pe]) {
 				p = pe
 				if t[p] == ' ' {
 					p++
@@ -405,7 +399,7 @@ func (s *scanner) nameRun(i int, cued bool) int {
 			break
 		}
 		we := capWord(t, p)
-		if we == p || greetNot[string(t[p:we])] || inFold(nameTitles, t[p:we]) {
+		if we == p || greetNot.get(t[p:we]) || nameTitles.getFold(t[p:we]) {
 			break
 		}
 		end = we
@@ -446,7 +440,7 @@ func (s *scanner) cueBefore(i int) bool {
 		return false
 	}
 	w := t[k:e]
-	if !inFold(nameCues, w) {
+	if !nameCues.getFold(w) {
 		return false
 	}
 	switch {
@@ -501,5 +495,5 @@ func (s *scanner) lexiconName(i, e int) bool {
 		return false
 	}
 	l := lexLookup(last)
-	return l&lexLast != 0 || l&lexFirst != 0 && !nameStop[string(last)]
+	return l&lexLast != 0 || l&lexFirst != 0 && !nameStop.get(last)
 }

@@ -111,6 +111,17 @@ func (s *scanner) numeric(i, j int, f uint8) int {
 	if joined || end-start > 64 {
 		return end
 	}
+	if ng < 3 {
+		// eval needs 7 digits or 3 groups: a run below both ("200",
+		// "1.498", "500 10868"'s "500") has no sub-run to evaluate.
+		nd := s.g[0].e - s.g[0].s
+		if ng == 2 {
+			nd += s.g[1].e - s.g[1].s
+		}
+		if nd < 7 {
+			return end
+		}
+	}
 	s.ng = ng
 	s.idk = 0
 	for a := 0; a < ng && a < 4; a++ {
@@ -161,17 +172,19 @@ func (s *scanner) digitsLetters(i, j int) {
 // eval evaluates the sub-run of groups [a,b) and emits at most one finding.
 func (s *scanner) eval(a, b, runStart int, plus bool) bool {
 	t := s.t
-	var buf [48]byte
+	ngr := b - a
 	nd := 0
 	for g := a; g < b; g++ {
-		seg := t[s.g[g].s:s.g[g].e]
-		if nd+len(seg) > len(buf) {
-			return false
-		}
-		nd += copy(buf[nd:], seg)
+		nd += s.g[g].e - s.g[g].s
 	}
-	d := buf[:nd]
-	ngr := b - a
+	if nd > len(s.digits) || nd < 7 && ngr < 3 {
+		return false
+	}
+	nd = 0
+	for g := a; g < b; g++ {
+		nd += copy(s.digits[nd:], t[s.g[g].s:s.g[g].e])
+	}
+	d := s.digits[:nd]
 	start := s.g[a].s
 	if a == 0 {
 		start = runStart
@@ -182,9 +195,6 @@ func (s *scanner) eval(a, b, runStart int, plus bool) bool {
 		plus = false
 	}
 	end := s.g[b-1].e
-	if nd < 7 && ngr < 3 {
-		return false
-	}
 	// Separator summary.
 	uniform := true
 	var sep0 span

@@ -1,6 +1,7 @@
 package pii
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"errors"
@@ -24,12 +25,19 @@ var (
 // Redactor applies a Policy to the findings of an Engine. It is immutable
 // and safe for concurrent use.
 type Redactor struct {
-	e     *Engine
-	ops   [NumTypes]Operator
-	key   []byte
-	finds sync.Pool // *[]Finding
-	bufs  sync.Pool // *[]byte
-	macs  sync.Pool // hash.Hash
+	e       *Engine
+	ops     [NumTypes]Operator
+	key     []byte
+	scratch sync.Pool // *redactScratch
+	macs    sync.Pool // hash.Hash
+}
+
+// redactScratch is what one Redact or RedactLines call reuses: the
+// findings of a pass and the buffer of a second pass (or of the text made
+// valid UTF-8).
+type redactScratch struct {
+	fs  []Finding
+	tmp []byte
 }
 
 // NewRedactor returns a Redactor that finds with e and redacts by p.
@@ -74,8 +82,7 @@ func NewRedactor(e *Engine, p Policy) (*Redactor, error) {
 		r.key = append([]byte(nil), p.HMACKey...)
 		r.macs.New = func() any { return hmac.New(sha256.New, r.key) }
 	}
-	r.finds.New = func() any { s := make([]Finding, 0, 16); return &s }
-	r.bufs.New = func() any { var b []byte; return &b }
+	r.scratch.New = func() any { return &redactScratch{fs: make([]Finding, 0, 16)} }
 	return r, nil
 }
 
@@ -97,28 +104,68 @@ func (r *Redactor) RedactString(s string, known *Known) string {
 // until nothing more is found (at most maxRounds passes; text without
 // findings is scanned once).
 func (r *Redactor) Redact(dst, text []byte, known *Known, counts *Counts) []byte {
-	base := len(dst)
-	bp := r.bufs.Get().(*[]byte)
-	tmp := (*bp)[:0]
-	defer func() {
-		if cap(tmp) <= 1<<20 {
-			*bp = tmp[:0]
-			r.bufs.Put(bp)
+	sc := r.scratch.Get().(*redactScratch)
+	dst = r.redact(dst, text, known, counts, sc)
+	r.putScratch(sc)
+	return dst
+}
+
+// RedactLines is Redact for each line of text on its own: lines end with
+// "\n" (the last may not), and a line's "\n" or "\r\n" is copied as it
+// is, outside the redacted body. The result is the same as calling Redact
+// on each line's body and appending its ending, without the per-call
+// costs; it returns the extended slice and the number of lines.
+func (r *Redactor) RedactLines(dst, text []byte, known *Known, counts *Counts) ([]byte, int) {
+	sc := r.scratch.Get().(*redactScratch)
+	lines := 0
+	for len(text) > 0 {
+		var line []byte
+		if i := bytes.IndexByte(text, '\n'); i >= 0 {
+			line, text = text[:i+1], text[i+1:]
+		} else {
+			line, text = text, nil
 		}
-	}()
+		lines++
+		n := len(line)
+		if n > 0 && line[n-1] == '\n' {
+			n--
+			if n > 0 && line[n-1] == '\r' {
+				n--
+			}
+		}
+		dst = r.redact(dst, line[:n], known, counts, sc)
+		dst = append(dst, line[n:]...)
+	}
+	r.putScratch(sc)
+	return dst, lines
+}
+
+func (r *Redactor) putScratch(sc *redactScratch) {
+	if cap(sc.tmp) <= 1<<20 && cap(sc.fs) <= 4096 {
+		sc.tmp, sc.fs = sc.tmp[:0], sc.fs[:0]
+		r.scratch.Put(sc)
+	}
+}
+
+func (r *Redactor) redact(dst, text []byte, known *Known, counts *Counts, sc *redactScratch) []byte {
+	base := len(dst)
 	if !utf8.Valid(text) {
 		// Detect on the text as it will be written, so that a second
 		// pass sees exactly what the first one saw.
-		tmp = appendValid(tmp, text)
-		text = tmp
-		tmp = nil
+		sc.tmp = appendValid(sc.tmp[:0], text)
+		text = sc.tmp
+		sc.tmp = nil
 	}
-	dst, n := r.redactOnce(dst, text, known, counts, true)
+	// text is valid UTF-8 from here on, and so is every later pass's
+	// input (the output of a pass).
+	dst, n := r.redactOnce(dst, text, known, counts, true, sc)
 	if n == 0 {
 		return dst
 	}
 	for round := 1; round < maxRounds; round++ {
-		tmp, n = r.redactOnce(tmp[:0], dst[base:], known, counts, false)
+		var tmp []byte
+		tmp, n = r.redactOnce(sc.tmp[:0], dst[base:], known, counts, false, sc)
+		sc.tmp = tmp
 		if n == 0 {
 			break
 		}
@@ -129,17 +176,16 @@ func (r *Redactor) Redact(dst, text []byte, known *Known, counts *Counts) []byte
 
 const maxRounds = 4
 
-// redactOnce redacts the findings of one pass and returns how many
-// changed the text. The first pass counts every finding; later passes
-// count only new redactions, so values a mask leaves unchanged are not
-// counted twice.
-func (r *Redactor) redactOnce(dst, text []byte, known *Known, counts *Counts, first bool) ([]byte, int) {
-	fp := r.finds.Get().(*[]Finding)
-	fs := r.e.Find(text, known, (*fp)[:0])
+// redactOnce redacts the findings of one pass over text, which is valid
+// UTF-8, and returns how many changed the text. The first pass counts
+// every finding; later passes count only new redactions, so values a mask
+// leaves unchanged are not counted twice.
+func (r *Redactor) redactOnce(dst, text []byte, known *Known, counts *Counts, first bool, sc *redactScratch) ([]byte, int) {
+	fs := r.e.Find(text, known, sc.fs[:0])
 	n := 0
 	last := 0
 	for _, f := range fs {
-		dst = appendValid(dst, text[last:f.Start])
+		dst = appendCut(dst, text, last, f.Start)
 		before := len(dst)
 		dst = r.apply(dst, f.Type, text[f.Start:f.End])
 		changed := string(dst[before:]) != string(text[f.Start:f.End])
@@ -151,12 +197,19 @@ func (r *Redactor) redactOnce(dst, text []byte, known *Known, counts *Counts, fi
 		}
 		last = f.End
 	}
-	dst = appendValid(dst, text[last:])
-	if cap(fs) <= 4096 {
-		*fp = fs[:0]
-		r.finds.Put(fp)
-	}
+	dst = appendCut(dst, text, last, len(text))
+	sc.fs = fs[:0]
 	return dst, n
+}
+
+// appendCut appends text[a:b] to dst, where text is valid UTF-8: as it is
+// when a and b are rune boundaries, else (a finding that ends inside a
+// rune) with the broken rune replaced by U+FFFD, as appendValid does.
+func appendCut(dst, text []byte, a, b int) []byte {
+	if (a == len(text) || utf8.RuneStart(text[a])) && (b == len(text) || utf8.RuneStart(text[b])) {
+		return append(dst, text[a:b]...)
+	}
+	return appendValid(dst, text[a:b])
 }
 
 // appendValid appends b to dst, replacing invalid UTF-8 with U+FFFD.

@@ -332,3 +332,34 @@ func TestRedactHTMLDoctypeAndRaw(t *testing.T) {
 	}
 	checkWellFormed(t, []byte(got))
 }
+
+// TestRedactLines: RedactLines is Redact line by line, with "\n" and
+// "\r\n" endings kept, a last line without one, empty lines, invalid
+// UTF-8 and values that need a second pass.
+func TestRedactLines(t *testing.T) {
+	e, err := NewEngine(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewRedactor(e, Policy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := NewKnown([]KnownValue{{TypeKnownName, "Jane Doe"}})
+	for _, in := range []string{
+		"",
+		"\n",
+		"\n\n\r\n",
+		"mail jane@example.com\nphone +44 20 7946 0958\r\ncard 4111 1111 1111 1111",
+		"Hi Jane Doe,\r\n\xff\xfe bad bytes jane@example.com\n\x00NUL\n",
+		"order_id=155232064 trace_id=63085faa8e53b455\nssn=123-45-6789 name=\"Jane Doe\"\n",
+		"lone carriage return\r",
+		"ends in a cut rune \xc3\n\xe2\x82 next",
+	} {
+		checkRedactLines(t, r, []byte(in), k)
+	}
+	out, n := r.RedactLines(nil, []byte("a jane@example.com\r\nb\n"), nil, nil)
+	if string(out) != "a [EMAIL]\r\nb\n" || n != 2 {
+		t.Fatalf("RedactLines = %q, %d lines", out, n)
+	}
+}

@@ -38,16 +38,18 @@ var (
 	corpusChat  []byte
 )
 
+func loadCorpora() {
+	corpusLogs = evalCorpus(evalgen.Logs(1, 40000), 8<<20)
+	corpusChat = evalCorpus(evalgen.Chat(2, 20000), 2<<20)
+}
+
 // BenchmarkCorpora runs, side by side on the independent corpora of
 // internal/evalgen (logs: an id in every line, PII in 5 %; chat: PII in
 // most sentences), `redact --format text` end to end with one worker, the
 // engine alone line by line, and the regexp baseline (e-mail, card, SSN,
 // IPv4). TestCPUTimeRedact gives the same per CPU-second.
 func BenchmarkCorpora(b *testing.B) {
-	corporaOnce.Do(func() {
-		corpusLogs = evalCorpus(evalgen.Logs(1, 40000), 8<<20)
-		corpusChat = evalCorpus(evalgen.Chat(2, 20000), 2<<20)
-	})
+	corporaOnce.Do(loadCorpora)
 	eng, err := pii.NewEngine(pii.Options{})
 	if err != nil {
 		b.Fatal(err)

@@ -462,6 +462,16 @@ func validUTF8(buf []byte, start int) []byte {
 func (f *filter) redactBatch(b *batch) {
 	in := b.in
 	b.stats.BytesIn = int64(len(in))
+	if f.opts.Format == FormatText {
+		// Every line is text: the redactor takes the whole batch, line
+		// by line, without a call (and its scratch) per line.
+		var lines int
+		b.out, lines = f.content.RedactLines(b.out, in, f.opts.Known, &b.stats.Counts.Findings)
+		b.stats.Lines += int64(lines)
+		b.stats.TextLines += int64(lines)
+		b.stats.BytesOut = int64(len(b.out))
+		return
+	}
 	for len(in) > 0 {
 		i := bytes.IndexByte(in, '\n')
 		var line []byte
@@ -472,7 +482,6 @@ func (f *filter) redactBatch(b *batch) {
 		}
 		body, eol := splitEOL(line)
 		b.stats.Lines++
-		start := len(b.out)
 		if f.isJSON(body) {
 			counted := b.stats.Counts
 			out, err := f.structr.AppendRedact(b.out, body, classify.KindGeneric, f.opts.Known, &b.stats.Counts)
@@ -488,8 +497,8 @@ func (f *filter) redactBatch(b *batch) {
 			b.stats.Counts = counted
 		}
 		b.stats.TextLines++
+		// Redact writes valid UTF-8 (invalid bytes become U+FFFD).
 		b.out = f.content.Redact(b.out, body, f.opts.Known, &b.stats.Counts.Findings)
-		b.out = validUTF8(b.out, start)
 		b.out = append(b.out, eol...)
 	}
 	b.stats.BytesOut = int64(len(b.out))

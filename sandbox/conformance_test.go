@@ -120,6 +120,10 @@ func conformanceEndpoints(t *testing.T) {
 	msg := e.want(e.do("POST", "/conversations", map[string]any{"from": map[string]string{"type": "user", "id": newID}, "body": "hello"}), 200).m(t)
 	e.want(e.do("POST", "/conversations", map[string]any{"from": map[string]string{"type": "user", "id": "nobody"}, "body": "hello"}), 404)
 	e.want(e.do("POST", "/conversations/"+msg["conversation_id"].(string)+"/reply", map[string]any{"message_type": "comment", "type": "user", "intercom_user_id": newID, "body": "again"}), 200)
+	// A message with files only (a screenshot): the part carries part_attachment objects.
+	e.want(e.do("POST", "/conversations/"+msg["conversation_id"].(string)+"/reply", map[string]any{"message_type": "comment", "type": "user", "intercom_user_id": newID,
+		"body": "", "attachment_urls": []string{"https://files.example.test/uploads/screenshot.png"}}), 200)
+	e.want(e.do("GET", "/conversations/"+msg["conversation_id"].(string), nil), 200)
 
 	// Export.
 	now := e.clock.Now().Unix()

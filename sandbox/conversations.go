@@ -179,13 +179,13 @@ func (s *Server) redact(w http.ResponseWriter, r *http.Request) {
 			writeError(w, r, http.StatusBadRequest, "conversation_part_not_redactable", "The conversation part has already been redacted")
 			return
 		}
-		if p.Body == "" {
+		if p.Body == "" && len(p.Attachments) == 0 {
 			writeError(w, r, http.StatusBadRequest, "conversation_part_not_redactable", "The conversation part has no body")
 			return
 		}
 		// Parts are shared with Workspace views' copies only by value; replace in place
 		// under the write lock.
-		p.Body, p.Redacted, p.UpdatedAt = redactedBody, true, now
+		p.Body, p.Redacted, p.UpdatedAt, p.Attachments = redactedBody, true, now, nil
 		redactedID = "part:" + partID
 	}
 	if now > c.UpdatedAt {

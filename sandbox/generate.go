@@ -43,14 +43,15 @@ var foldReplacer = strings.NewReplacer("é", "e", "è", "e", "ë", "e", "ü", "u
 
 // generator builds a workspace. It owns w exclusively while it runs.
 type generator struct {
-	w   *Workspace
-	r   *rng
-	now int64
+	w    *Workspace
+	r    *rng
+	now  int64
+	seed int64
 }
 
 func generate(seed int64, n int, now time.Time, contactsOnly bool) *Workspace {
 	w := newWorkspace(seed, now)
-	g := &generator{w: w, r: newRNG(seed, uint64(n)), now: now.Unix()}
+	g := &generator{w: w, r: newRNG(seed, uint64(n)), now: now.Unix(), seed: seed}
 	g.fixtures()
 	w.seedAttributes(g.now - 900*day)
 	var pool []*persona // recent identities, some reused so users and leads share emails
@@ -318,6 +319,34 @@ func (g *generator) conversation(c *Contact, p *persona, other *Contact, nparts 
 	return conv
 }
 
+// ticketAttributes are a support ticket type's custom attributes: an order
+// number and an invoice id (hard negatives for a scan), an amount, a flag,
+// payment details that sometimes hold a card number, and screenshots whose
+// file names sometimes do. Their own random source keeps every other
+// generated value unchanged.
+func ticketAttributes(r *rng, id string) map[string]any {
+	pay := "Paid by invoice INV-" + r.digits(6)
+	if r.intn(4) == 0 {
+		pay = "Card " + r.card() + " exp 0" + strconv.Itoa(1+r.intn(9)) + "/2" + strconv.Itoa(7+r.intn(3))
+	}
+	var files []any
+	for i := range r.intn(3) {
+		name := "screenshot-" + strconv.Itoa(i+1) + ".png"
+		if r.intn(6) == 0 {
+			name = "card " + strings.ReplaceAll(r.card(), " ", "") + ".jpg"
+		}
+		files = append(files, File{Type: "upload", Name: name, URL: "https://downloads.intercomcdn.com/i/o/" + id + "/" + strconv.Itoa(i+1),
+			ContentType: "image/png", Filesize: int64(20_000 + r.intn(500_000)), Width: 1280, Height: 800})
+	}
+	return map[string]any{
+		"Order number":    "ORD-" + r.digits(8),
+		"Refund amount":   float64(r.intn(50_000)) / 100,
+		"Urgent":          r.intn(5) == 0,
+		"Payment details": pay,
+		"Screenshots":     files,
+	}
+}
+
 func mustAtoi(s string) int64 {
 	n, _ := strconv.ParseInt(s, 10, 64)
 	return n
@@ -336,6 +365,7 @@ func (g *generator) ticket(c *Contact, p *persona) *Ticket {
 		State:       state, Open: state != "resolved", CreatedAt: created, UpdatedAt: created + 3600,
 		ContactIDs: []string{c.ID}, AdminID: mustAtoi(admin.ID),
 	}
+	t.Attributes = ticketAttributes(newRNG(g.seed, uint64(w.seq.ticket)<<8|0xa7), t.ID)
 	for i := 0; i < 1+r.intn(3); i++ {
 		g.w.seq.part++
 		t.Parts = append(t.Parts, Part{ID: strconv.Itoa(40_000_000 + w.seq.part), PartType: "comment",

@@ -59,6 +59,9 @@ type Part struct {
 	UpdatedAt int64
 	Author    Author
 	Redacted  bool
+	// Attachments are the part's files (attachment_urls of a reply); a
+	// redaction removes them with the body.
+	Attachments []File
 }
 
 // Source is the message that opened a conversation.
@@ -103,6 +106,23 @@ type Ticket struct {
 	ContactIDs  []string
 	AdminID     int64
 	Parts       []Part
+	// Attributes are the ticket type's other attributes, as Intercom's
+	// ticket_attributes carries them beside _default_title_ and
+	// _default_description_: strings, numbers, booleans and lists of files
+	// (File values).
+	Attributes map[string]any
+}
+
+// File is a file: a part's attachment (OpenAPI part_attachment) or a ticket
+// attribute's value (file_attribute); both have these fields.
+type File struct {
+	Type        string `json:"type"`
+	Name        string `json:"name"`
+	URL         string `json:"url"`
+	ContentType string `json:"content_type"`
+	Filesize    int64  `json:"filesize"`
+	Width       int64  `json:"width"`
+	Height      int64  `json:"height"`
 }
 
 // Note is a note an admin wrote about a contact.

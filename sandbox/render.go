@@ -294,11 +294,20 @@ func (w *Workspace) renderConversation(c *Conversation, withParts bool) conversa
 	return j
 }
 
+// filesJSON is a part's attachments list (empty, never null).
+func filesJSON(fs []File) []any {
+	out := make([]any, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, f)
+	}
+	return out
+}
+
 func renderPart(p *Part) partJSON {
 	pj := partJSON{Type: "conversation_part", ID: p.ID, PartType: p.PartType, Body: ptr(p.Body),
 		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt, NotifiedAt: p.CreatedAt,
 		Author:      authorJSON{Type: p.Author.Type, ID: p.Author.ID, Name: ptr(p.Author.Name), Email: p.Author.Email},
-		Attachments: []any{}, Redacted: p.Redacted, Tags: []tagBasic{}}
+		Attachments: filesJSON(p.Attachments), Redacted: p.Redacted, Tags: []tagBasic{}}
 	if p.PartType == "assignment" {
 		pj.AssignedTo = &refJSON{Type: "admin", ID: ptr(p.Author.ID)}
 	}
@@ -352,31 +361,46 @@ type ticketPartsJSON struct {
 }
 
 type ticketJSON struct {
-	Type                  string            `json:"type"`
-	ID                    string            `json:"id"`
-	TicketID              string            `json:"ticket_id"`
-	Category              string            `json:"category"`
-	TicketAttributes      map[string]string `json:"ticket_attributes"`
-	TicketState           ticketStateJSON   `json:"ticket_state"`
-	TicketType            ticketTypeJSON    `json:"ticket_type"`
-	Contacts              contactsJSON      `json:"contacts"`
-	AdminAssigneeID       int64             `json:"admin_assignee_id"`
-	TeamAssigneeID        int64             `json:"team_assignee_id"`
-	CreatedAt             int64             `json:"created_at"`
-	UpdatedAt             int64             `json:"updated_at"`
-	Open                  bool              `json:"open"`
-	TicketParts           ticketPartsJSON   `json:"ticket_parts"`
-	IsShared              bool              `json:"is_shared"`
-	PreviousTicketStateID *string           `json:"previous_ticket_state_id"`
+	Type                  string          `json:"type"`
+	ID                    string          `json:"id"`
+	TicketID              string          `json:"ticket_id"`
+	Category              string          `json:"category"`
+	TicketAttributes      map[string]any  `json:"ticket_attributes"`
+	TicketState           ticketStateJSON `json:"ticket_state"`
+	TicketType            ticketTypeJSON  `json:"ticket_type"`
+	Contacts              contactsJSON    `json:"contacts"`
+	AdminAssigneeID       int64           `json:"admin_assignee_id"`
+	TeamAssigneeID        int64           `json:"team_assignee_id"`
+	CreatedAt             int64           `json:"created_at"`
+	UpdatedAt             int64           `json:"updated_at"`
+	Open                  bool            `json:"open"`
+	TicketParts           ticketPartsJSON `json:"ticket_parts"`
+	IsShared              bool            `json:"is_shared"`
+	PreviousTicketStateID *string         `json:"previous_ticket_state_id"`
 }
 
 var stateLabels = map[string]string{"submitted": "Submitted", "in_progress": "In progress",
 	"waiting_on_customer": "Waiting on customer", "resolved": "Resolved"}
 
+// ticketAttributesJSON is ticket_attributes: the default title and
+// description, and the ticket type's other attributes.
+func ticketAttributesJSON(t *Ticket) map[string]any {
+	out := make(map[string]any, 2+len(t.Attributes))
+	for k, v := range t.Attributes {
+		if files, ok := v.([]any); ok && files == nil {
+			v = []any{}
+		}
+		out[k] = v
+	}
+	out["_default_title_"] = t.Title
+	out["_default_description_"] = t.Description
+	return out
+}
+
 func (w *Workspace) renderTicket(t *Ticket) ticketJSON {
 	j := ticketJSON{
 		Type: "ticket", ID: t.ID, TicketID: t.TicketID, Category: t.Category,
-		TicketAttributes: map[string]string{"_default_title_": t.Title, "_default_description_": t.Description},
+		TicketAttributes: ticketAttributesJSON(t),
 		TicketState: ticketStateJSON{Type: "ticket_state", ID: "st_" + t.State, Category: t.State,
 			InternalLabel: stateLabels[t.State], ExternalLabel: stateLabels[t.State]},
 		TicketType: ticketTypeJSON{Type: "ticket_type", ID: "1", Category: "Customer", Name: "Support request",

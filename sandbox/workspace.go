@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -107,6 +108,7 @@ func cloneTicket(t *Ticket) Ticket {
 	out := *t
 	out.ContactIDs = slices.Clone(t.ContactIDs)
 	out.Parts = slices.Clone(t.Parts)
+	out.Attributes = maps.Clone(t.Attributes)
 	return out
 }
 

@@ -2,7 +2,10 @@ package sandbox
 
 import (
 	"encoding/json"
+	"mime"
 	"net/http"
+	"net/url"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -89,9 +92,15 @@ func (s *Server) replyConversation(w http.ResponseWriter, r *http.Request) {
 		UserID         json.RawMessage `json:"user_id"`
 		Email          string          `json:"email"`
 		AdminID        json.RawMessage `json:"admin_id"`
+		AttachmentURLs []string        `json:"attachment_urls"`
 	}
 	if err := json.Unmarshal(body, &req); err != nil {
 		writeError(w, r, http.StatusBadRequest, "parameter_invalid", "the request body must be a JSON object")
+		return
+	}
+	files, ok := attachments(req.AttachmentURLs)
+	if !ok {
+		writeErrorField(w, r, http.StatusBadRequest, "parameter_invalid", "attachment_urls must be up to 10 http or https URLs", "attachment_urls")
 		return
 	}
 	switch {
@@ -102,7 +111,8 @@ func (s *Server) replyConversation(w http.ResponseWriter, r *http.Request) {
 		req.Type == "admin" && req.MessageType != "comment" && req.MessageType != "note":
 		writeErrorField(w, r, http.StatusBadRequest, "parameter_invalid", "message_type must be comment (or note, for an admin)", "message_type")
 		return
-	case req.Body == nil || strings.TrimSpace(*req.Body) == "":
+	case req.Body == nil, strings.TrimSpace(*req.Body) == "" && len(files) == 0:
+		// An empty body is a message with files only (a screenshot).
 		writeErrorField(w, r, http.StatusBadRequest, "parameter_not_found", "body is required", "body")
 		return
 	}
@@ -153,8 +163,12 @@ func (s *Server) replyConversation(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	ws.seq.part++
-	part := Part{ID: strconv.Itoa(20_000_000_000 + ws.seq.part), PartType: req.MessageType, Body: noteHTML(*req.Body),
-		CreatedAt: at, UpdatedAt: at, Author: author}
+	text := ""
+	if strings.TrimSpace(*req.Body) != "" {
+		text = noteHTML(*req.Body)
+	}
+	part := Part{ID: strconv.Itoa(20_000_000_000 + ws.seq.part), PartType: req.MessageType, Body: text,
+		CreatedAt: at, UpdatedAt: at, Author: author, Attachments: files}
 	conv.Parts = append(slices.Clone(conv.Parts), part)
 	conv.UpdatedAt = max(conv.UpdatedAt, now)
 	out := ws.renderConversation(conv, true)
@@ -162,6 +176,32 @@ func (s *Server) replyConversation(w http.ResponseWriter, r *http.Request) {
 	s.stats.effect(EffectConversationReplied, conv.ID)
 	s.notify(topic, out)
 	writeJSON(w, http.StatusOK, out)
+}
+
+// attachments turns a reply's attachment_urls into the part's files, named by
+// the URL's last path segment as Intercom names uploads; ok is false for more
+// than 10 or a URL that is not http or https.
+func attachments(urls []string) ([]File, bool) {
+	if len(urls) > 10 {
+		return nil, false
+	}
+	var out []File
+	for _, s := range urls {
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, false
+		}
+		name := path.Base(u.Path)
+		if name == "." || name == "/" {
+			name = "attachment"
+		}
+		ct := mime.TypeByExtension(path.Ext(name))
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		out = append(out, File{Type: "upload", Name: name, URL: s, ContentType: ct})
+	}
+	return out, true
 }
 
 // replier finds the live contact a contact reply names. The caller holds the lock.

@@ -38,8 +38,17 @@ func TestMain(m *testing.M) {
 	if os.Getenv(envCrashChild) == "redact" {
 		os.Exit(crashChild())
 	}
+	if os.Getenv(envLeaseChild) == "scan" {
+		os.Exit(leaseChild())
+	}
+	if os.Getenv(envNoteChild) == "run" {
+		os.Exit(noteChild())
+	}
 	os.Exit(m.Run())
 }
+
+// vaultKey is the master key a child process is given.
+func vaultKey() (vault.MasterKey, error) { return vault.ParseMasterKey(os.Getenv(envCrashKey)) }
 
 // crashChild runs `scan redact --yes` until it succeeds, as an operator would.
 func crashChild() int {
@@ -56,7 +65,9 @@ func crashChild() int {
 		return 3
 	}
 	defer a.Close()
-	r := &scan.Redactor{Store: a.Store, Intercom: a.Intercom, Chain: a.Chain, Actor: "cli", Backoff: 10 * time.Millisecond, RetryFor: 5 * time.Second}
+	// The same worker restarted: it takes its own lease back at once.
+	r := &scan.Redactor{Store: a.Store, Intercom: a.Intercom, Chain: a.Chain, Actor: "cli", Backoff: 10 * time.Millisecond, RetryFor: 5 * time.Second,
+		Lease: scan.LeaseOptions{Holder: "crash-child"}}
 	for attempt := 0; attempt < 20; attempt++ {
 		if _, err = r.Run(ctx, scan.RedactOptions{Types: []pii.Type{pii.TypeCard}, Yes: true}); err == nil {
 			return 0

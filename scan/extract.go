@@ -85,11 +85,26 @@ func (p *part) add(field, htmlText string) {
 
 func (p *part) addAttachments(as []intercom.Attachment) {
 	for _, a := range as {
-		p.attachments++
-		if a.Name != "" {
-			p.fields = append(p.fields, [2]string{"attachment_name", a.Name})
-		}
+		p.addFileName(a.Name)
 	}
+}
+
+// addFileName adds one file: its name is scanned as words (the separators of
+// file names, - _ . +, read as spaces, so "card-4539….jpg" reads as it would
+// be said), never the file.
+func (p *part) addFileName(name string) {
+	p.attachments++
+	if strings.TrimSpace(name) == "" {
+		return
+	}
+	words := strings.Map(func(r rune) rune {
+		switch r {
+		case '-', '_', '.', '+':
+			return ' '
+		}
+		return r
+	}, name)
+	p.fields = append(p.fields, [2]string{"attachment_name", words})
 }
 
 // attachmentOnly reports a part with attachments and no text: only the file

@@ -1,10 +1,12 @@
 package scan
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
+	"github.com/intercom-privacy/intercom-privacy/intercom"
 	"github.com/intercom-privacy/intercom-privacy/pii"
 )
 
@@ -51,6 +53,39 @@ func FuzzParseTypes(f *testing.F) {
 		for _, x := range ts {
 			if known(x) {
 				t.Fatalf("known type %v accepted", x)
+			}
+		}
+	})
+}
+
+// FuzzScanTicket: any ticket Intercom could send (attributes of any JSON
+// shape) is scanned without a panic; every finding is a ticket attribute of
+// the ticket, in a part named after one of its attributes.
+func FuzzScanTicket(f *testing.F) {
+	for _, s := range []string{
+		`{"id":"1","ticket_attributes":{"_default_title_":"Card 4539 1488 0343 6467","_default_description_":"<p>x</p>"}}`,
+		`{"id":"2","ticket_attributes":{"Screenshots":[{"type":"upload","name":"card-4539148803436467.jpg"}],"n":1.5,"b":true,"nil":null}}`,
+		`{"id":"3","ticket_attributes":{"deep":[[["a"]],{"name":7},{"name":"x"}],"file":{"name":""}}}`,
+		`{"id":"4","ticket_attributes":null}`,
+	} {
+		f.Add([]byte(s))
+	}
+	e, err := pii.NewEngine(pii.Options{Types: ContentTypes()})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var tk intercom.Ticket
+		if json.Unmarshal(b, &tk) != nil {
+			return
+		}
+		rec, fs := scanTicket(e, &tk, "run")
+		if rec.ConversationID != TicketKeyPrefix+string(tk.ID) {
+			t.Fatalf("record key %q", rec.ConversationID)
+		}
+		for _, x := range fs {
+			if _, ok := tk.TicketAttributes[x.PartID]; !ok || x.PartKind != KindTicketAttribute || x.ConversationID != rec.ConversationID {
+				t.Fatalf("finding %+v", x)
 			}
 		}
 	})

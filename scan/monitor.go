@@ -172,7 +172,7 @@ func (m *Monitor) Accept(ctx context.Context, n webhook.Notification) (duplicate
 	redacting := typeNames(m.types())
 	var fs []store.ScanFinding
 	var buf []pii.Finding
-	var queued []store.Redaction
+	var queued, mine []store.Redaction
 	byPart := map[string][]store.ScanFinding{}
 	for _, p := range parts {
 		if p.redacted {
@@ -214,10 +214,16 @@ func (m *Monitor) Accept(ctx context.Context, n webhook.Notification) (duplicate
 				return err
 			}
 		}
+		mine = mine[:0]
 		for _, x := range queued {
-			if _, err := m.Redactor.intendTx(ctx, tx, x); err != nil {
+			_, err := m.Redactor.intendTx(ctx, tx, x)
+			if errors.Is(err, ErrPartBusy) {
+				continue // another worker is sending it
+			}
+			if err != nil {
 				return err
 			}
+			mine = append(mine, x)
 		}
 		return nil
 	})
@@ -229,7 +235,7 @@ func (m *Monitor) Accept(ctx context.Context, n webhook.Notification) (duplicate
 			m.OnFinding(f.Type)
 		}
 	}
-	for _, x := range queued {
+	for _, x := range mine {
 		m.enqueue([2]string{x.ConversationID, x.PartID})
 	}
 	return false, nil
@@ -335,6 +341,20 @@ func (m *Monitor) sweep(ctx context.Context) {
 			m.enqueue([2]string{x.ConversationID, x.PartID})
 		}
 	}
+	if m.Mode != ModeRedactNote {
+		return
+	}
+	// Redactions done whose note was not posted (a restart, Intercom failing).
+	notes, err := sc.RedactionsWithOpenNotes(ctx, 1000)
+	if err != nil {
+		if ctx.Err() == nil {
+			m.log().Warn("scan: open notes not read", "error", err)
+		}
+		return
+	}
+	for _, x := range notes {
+		m.enqueue([2]string{x.ConversationID, x.PartID})
+	}
 }
 
 // work settles one part's redaction and, in ModeRedactNote, its note.
@@ -347,6 +367,9 @@ func (m *Monitor) work(ctx context.Context, k [2]string) {
 	}
 	if !x.State.Final() {
 		x, err = m.Redactor.Redact(ctx, x)
+		if errors.Is(err, ErrPartBusy) {
+			return // another worker is sending it
+		}
 		if err != nil {
 			if ctx.Err() == nil {
 				m.log().Error("scan: redaction failed; it is tried again", "error", err)
@@ -362,14 +385,19 @@ func (m *Monitor) work(ctx context.Context, k [2]string) {
 		}
 	}
 	if x.State == store.RedactionDone && (x.NoteState == "wanted" || x.NoteState == "intended") {
+		if err := m.Redactor.claim(ctx, sc, x.ConversationID, x.PartID); err != nil {
+			return // another worker is posting it, or the store failed (the sweep comes back)
+		}
 		if err := m.note(ctx, x); err != nil && ctx.Err() == nil {
 			m.log().Error("scan: note not posted", "error", err)
 		}
 	}
 }
 
-// noteBody is the internal note: it names the types, never the values.
-func noteBody(types string) string {
+// noteBody is the internal note: it names the types, never the values, and
+// ends with a reference to the redacted part by which a restarted process
+// finds out whether it was posted (noteRef).
+func noteBody(types, partID string) string {
 	var names []string
 	for _, t := range strings.Split(types, ",") {
 		switch t {
@@ -385,33 +413,67 @@ func noteBody(types string) string {
 	}
 	return "<p>intercom-privacy removed a customer message from this conversation because it contained " +
 		strings.Join(names, ", ") + ". Intercom shows it as \"This message was deleted\". " +
-		"If you need the information, ask the customer to share it through a secure channel.</p>"
+		"If you need the information, ask the customer to share it through a secure channel.</p><p>" + noteRef(partID) + "</p>"
 }
 
-// note posts the internal note once: it is recorded as intended before the
-// request; a note found intended (a process died while posting) is marked
-// unknown and never posted again, since a second note cannot be taken back.
+// noteRef is the reference a note carries: the id of the part it explains.
+func noteRef(partID string) string { return "Reference: redaction of part " + partID + "." }
+
+// note posts the internal note exactly once. It is recorded as intended
+// before the request. A note found intended (the process died while posting,
+// or Intercom's answer was lost) is looked for in the conversation: found, it
+// is recorded as posted; not found, it is posted now. A second note would be
+// a second message in the customer's conversation history, so the check comes
+// first.
 func (m *Monitor) note(ctx context.Context, x store.Redaction) error {
 	if x.NoteState == "intended" {
-		x.NoteState = "unknown"
-		return m.recordNote(ctx, x, audit.OutcomePartial, "outcome unknown after a restart; not posted again")
+		posted, err := m.notePosted(ctx, x)
+		if err != nil {
+			return err
+		}
+		if posted {
+			x.NoteState = "posted"
+			return m.recordNote(ctx, x, audit.OutcomeSuccess, "found posted after a restart; not posted again")
+		}
+	} else {
+		x.NoteState = "intended"
+		if err := m.recordNote(ctx, x, audit.OutcomeSuccess, "about to post"); err != nil {
+			return err
+		}
 	}
-	x.NoteState = "intended"
-	if err := m.recordNote(ctx, x, audit.OutcomeSuccess, "about to post"); err != nil {
-		return err
-	}
-	_, err := m.Intercom.AddAdminNote(ctx, x.ConversationID, m.NoteAdminID, noteBody(x.Types))
+	_, err := m.Intercom.AddAdminNote(ctx, x.ConversationID, m.NoteAdminID, noteBody(x.Types, x.PartID))
 	switch {
 	case err == nil:
 		x.NoteState = "posted"
 		return m.recordNote(ctx, x, audit.OutcomeSuccess, "posted")
-	case errors.Is(err, intercom.ErrUnknownOutcome):
-		x.NoteState = "unknown"
-		return errors.Join(err, m.recordNote(ctx, x, audit.OutcomePartial, "outcome unknown; not posted again"))
+	case errors.Is(err, intercom.ErrUnknownOutcome), ctx.Err() != nil,
+		errors.Is(err, intercom.ErrServer), errors.Is(err, intercom.ErrRateLimited):
+		// Left intended: the sweep tries again, looking for it before posting.
+		return err
+	case errors.Is(err, intercom.ErrNotFound):
+		x.NoteState = "failed"
+		return errors.Join(err, m.recordNote(ctx, x, audit.OutcomeNoop, "conversation gone"))
 	default:
+		// Refused (a missing permission, an unknown admin): retrying would not
+		// help; recorded, and the redaction stands.
 		x.NoteState = "failed"
 		return errors.Join(err, m.recordNote(ctx, x, audit.OutcomeFailure, "refused by Intercom"))
 	}
+}
+
+// notePosted reports whether the conversation holds the note for x's part.
+func (m *Monitor) notePosted(ctx context.Context, x store.Redaction) (bool, error) {
+	c, err := m.Intercom.GetConversation(ctx, x.ConversationID, intercom.GetConversationOptions{})
+	if err != nil {
+		return false, err
+	}
+	ref := noteRef(x.PartID)
+	for _, p := range c.ConversationParts.ConversationParts {
+		if p.PartType == "note" && strings.Contains(textOf(p.Body), ref) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func (m *Monitor) recordNote(ctx context.Context, x store.Redaction, outcome audit.Outcome, reason string) error {

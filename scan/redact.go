@@ -25,6 +25,9 @@ const DeletedNotice = `Intercom replaces the whole message (the part, or the con
 // --yes.
 const DefaultMaxPerRun = 100
 
+// maxApproved bounds the approved redactions one run reads.
+const maxApproved = 100_000
+
 // DefaultRetryFor is how long a redaction keeps trying while Intercom answers
 // 5xx, 429 or drops the connection before the run stops (resumable).
 const DefaultRetryFor = 10 * time.Minute
@@ -42,6 +45,11 @@ type Redactor struct {
 	Backoff time.Duration
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Lease says who holds the redact lease while Run works (one run at a
+	// time across processes; see LeaseRedact). Redact, which the continuous
+	// mode calls, takes no lease; its Holder claims each part it sends (two
+	// processes never send one part at once; see ErrPartBusy).
+	Lease LeaseOptions
 
 	group     *groupcommit.Committer // lives as long as the Redactor
 	groupOnce sync.Once
@@ -69,6 +77,9 @@ type RedactOptions struct {
 	Yes bool
 	// OnPart, when set, is called after each part with its final redaction.
 	OnPart func(store.Redaction)
+	// ApprovedOnly sends only the redactions approved through the console
+	// (see Propose and Decide), whatever Types and AuthorRoles say.
+	ApprovedOnly bool
 }
 
 // RedactResult is the outcome of a run.
@@ -79,7 +90,9 @@ type RedactResult struct {
 	Counts map[store.RedactionState]int
 	// Remaining parts were left for another run by Max.
 	Remaining int
-	DryRun    bool
+	// Busy parts were being sent by another process (claimed) and left to it.
+	Busy   int
+	DryRun bool
 }
 
 func (r *Redactor) now() time.Time    { return nowOf(r.Now) }
@@ -89,6 +102,9 @@ func (r *Redactor) log() *slog.Logger { return loggerOf(r.Logger) }
 // that was not redacted yet (parts a killed run left intended first). It stops
 // at the first part that cannot be settled (a missing permission, or Intercom
 // failing past RetryFor); what it did stays recorded and the next run goes on.
+// A run that sends holds the redact lease: Run fails with a
+// *RunInProgressError when another process's run holds it (a dry run takes
+// none).
 func (r *Redactor) Run(ctx context.Context, opts RedactOptions) (RedactResult, error) {
 	res := RedactResult{DryRun: opts.DryRun, Counts: map[store.RedactionState]int{}}
 	sc, err := scansOf(r.Store)
@@ -105,8 +121,31 @@ func (r *Redactor) Run(ctx context.Context, opts RedactOptions) (RedactResult, e
 	if len(types) == 0 {
 		return res, fmt.Errorf("%w: no type to redact", ErrInvalidOptions)
 	}
-	targets, err := sc.RedactionTargets(ctx, typeNames(types), opts.AuthorRoles)
-	if err != nil {
+	var lease *held
+	if !opts.DryRun {
+		if r.Intercom == nil {
+			return res, fmt.Errorf("%w: no Intercom client", ErrInvalidOptions)
+		}
+		// The lease is taken before the targets are read, so a second run
+		// cannot pick the same parts.
+		ctx, lease, err = hold(ctx, sc, LeaseRedact, r.Lease, r.now, r.log())
+		if err != nil {
+			return res, err
+		}
+		defer lease.release(ctx)
+	}
+	var targets []store.Redaction
+	if opts.ApprovedOnly {
+		approved, err := sc.RedactionsAwaiting(ctx, store.ApprovalApproved, maxApproved)
+		if err != nil {
+			return res, err
+		}
+		for _, x := range approved {
+			if !x.State.Final() {
+				targets = append(targets, x)
+			}
+		}
+	} else if targets, err = sc.RedactionTargets(ctx, typeNames(types), opts.AuthorRoles); err != nil {
 		return res, err
 	}
 	limit := opts.Max
@@ -121,15 +160,16 @@ func (r *Redactor) Run(ctx context.Context, opts RedactOptions) (RedactResult, e
 	if opts.DryRun {
 		return res, nil
 	}
-	if r.Intercom == nil {
-		return res, fmt.Errorf("%w: no Intercom client", ErrInvalidOptions)
-	}
 	for _, t := range targets {
 		t.Origin = "scan"
 		x, err := r.Redact(ctx, t)
+		if errors.Is(err, ErrPartBusy) {
+			res.Busy++ // the continuous mode of a `serve` is sending it
+			continue
+		}
 		if err != nil {
-			res.Remaining += len(targets) - sumCounts(res.Counts)
-			return res, err
+			res.Remaining += len(targets) - sumCounts(res.Counts) - res.Busy
+			return res, lease.lost(ctx, err)
 		}
 		res.Counts[x.State]++
 		if opts.OnPart != nil {
@@ -162,7 +202,17 @@ func (r *Redactor) Redact(ctx context.Context, t store.Redaction) (store.Redacti
 	if wait <= 0 {
 		wait = time.Second
 	}
-	for {
+	sc, err := scansOf(r.Store)
+	if err != nil {
+		return x, err
+	}
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			// Still ours? A process that stalled past its claim stops here.
+			if err := r.claim(ctx, sc, x.ConversationID, x.PartID); err != nil {
+				return x, err
+			}
+		}
 		state, reason, err := r.send(ctx, x)
 		if err == nil {
 			return r.settle(ctx, x, state, reason)
@@ -209,15 +259,42 @@ func (r *Redactor) intend(ctx context.Context, t store.Redaction) (store.Redacti
 	return x, err
 }
 
-// intendTx is intend inside the caller's transaction.
+// ErrPartBusy: another process holds the claim on the part's redaction (it
+// is sending it); this one leaves it alone. A claim lapses two lease
+// durations after its holder last renewed it.
+var ErrPartBusy = errors.New("scan: another process is redacting this part")
+
+// claimFor is how long a claim on one part lasts without renewal (renewed
+// before every attempt).
+func (r *Redactor) claimFor() time.Duration { return 2 * r.Lease.ttl() }
+
+// claim takes (or renews) the part's claim for this process.
+func (r *Redactor) claim(ctx context.Context, sc store.Scans, conversationID, partID string) error {
+	now := r.now()
+	ok, err := sc.ClaimRedaction(ctx, conversationID, partID, r.Lease.holder(), now, now.Add(r.claimFor()))
+	if err == nil && !ok {
+		err = ErrPartBusy
+	}
+	return err
+}
+
+// intendTx is intend inside the caller's transaction. It claims the part
+// first: a part another process is sending gives ErrPartBusy and nothing is
+// recorded.
 func (r *Redactor) intendTx(ctx context.Context, tx store.Tx, t store.Redaction) (store.Redaction, error) {
 	sc := tx.(store.Scans)
 	if _, err := sc.QueueRedaction(ctx, t); err != nil {
 		return t, err
 	}
 	x, err := sc.GetRedaction(ctx, t.ConversationID, t.PartID)
-	if err != nil || x.State.Final() || x.State == store.RedactionIntended {
+	if err != nil || x.State.Final() {
 		return x, err
+	}
+	if err := r.claim(ctx, sc, t.ConversationID, t.PartID); err != nil {
+		return x, err
+	}
+	if x.State == store.RedactionIntended {
+		return x, nil
 	}
 	x.State, x.IntendedAt, x.Attempts = store.RedactionIntended, r.now(), x.Attempts+1
 	if t.Types != "" {

@@ -141,8 +141,10 @@ func BuildReport(ctx context.Context, st store.Store, o ReportOptions) (*Report,
 	return r, nil
 }
 
-// InboxLink is the conversation's address in the Intercom inbox.
+// InboxLink is the conversation's address in the Intercom inbox (a ticket's,
+// recorded as "ticket:<id>", is its conversation's: they share the id).
 func InboxLink(appID, conversationID string) string {
+	conversationID = strings.TrimPrefix(conversationID, TicketKeyPrefix)
 	return "https://app.intercom.com/a/inbox/" + url.PathEscape(appID) + "/inbox/conversation/" + url.PathEscape(conversationID)
 }
 
@@ -163,6 +165,9 @@ func notices(r *Report) []string {
 	if c.AttachmentOnly > 0 {
 		out = append(out, fmt.Sprintf("%d part(s) hold attachments only: their file names were scanned, the files were not.", c.AttachmentOnly))
 	}
+	if c.TicketAttributeFindings > 0 {
+		out = append(out, fmt.Sprintf("%d finding(s) are in ticket attributes (listed as ticket:<id>): Intercom's redaction applies to messages only, so `scan redact` leaves them; edit those tickets' attributes in Intercom.", c.TicketAttributeFindings))
+	}
 	return out
 }
 
@@ -182,7 +187,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 		p("Last run %s: %s, %d of %d conversation(s) scanned, %d unchanged, %d failed\n", r.LastRun.ID, r.LastRun.State,
 			r.LastRun.Scanned, r.LastRun.Total, r.LastRun.Unchanged, r.LastRun.Failed)
 	}
-	p("Conversations scanned: %d (parts: %d)\n\n", r.Coverage.Conversations, r.Coverage.PartsScanned)
+	p("Conversations scanned: %d (parts: %d); tickets scanned: %d\n\n", r.Coverage.Conversations, r.Coverage.PartsScanned, r.Coverage.Tickets)
 	p("TYPE\tFINDINGS\tPARTS\tCONVERSATIONS\n")
 	for _, c := range r.ByType {
 		p("%s\t%d\t%d\t%d\n", c.Type, c.Findings, c.Parts, c.Conversations)
@@ -262,7 +267,7 @@ td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}th{background:#f3f
 <p>Generated {{date .GeneratedAt}}. The report holds counts and ids only, never a found value.</p>
 {{with .LastRun}}<p>Last run <code>{{.ID}}</code>: {{.State}}, {{.Scanned}} of {{.Total}} conversation(s) scanned, {{.Unchanged}} unchanged, {{.Failed}} failed.</p>{{end}}
 {{range .Notices}}<p class="note">{{.}}</p>{{end}}
-<p>Conversations scanned: {{.Coverage.Conversations}} ({{.Coverage.PartsScanned}} parts).</p>
+<p>Conversations scanned: {{.Coverage.Conversations}} ({{.Coverage.PartsScanned}} parts); tickets scanned: {{.Coverage.Tickets}}.</p>
 <h2>Findings by type</h2>
 <table><tr><th>Type</th><th>Findings</th><th>Parts</th><th>Conversations</th></tr>
 {{range .ByType}}<tr><td>{{.Type}}</td><td>{{.Findings}}</td><td>{{.Parts}}</td><td>{{.Conversations}}</td></tr>{{end}}</table>

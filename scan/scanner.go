@@ -52,6 +52,9 @@ type Scanner struct {
 	Parallelism int
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Lease says who holds the scan lease while a run works (one run at a
+	// time across processes; see LeaseScan).
+	Lease LeaseOptions
 }
 
 // ScanOptions choose what a run scans.
@@ -106,6 +109,10 @@ type Result struct {
 	// AttachmentOnly counts parts with attachments and no text (only the file
 	// names were scanned).
 	AttachmentOnly int64
+	// Tickets counts the tickets whose attributes were scanned, with
+	// TicketFindings findings (included in Findings); TicketsUnchanged those
+	// skipped because that version was scanned before.
+	Tickets, TicketsUnchanged, TicketFindings int64
 }
 
 func (s *Scanner) now() time.Time    { return nowOf(s.Now) }
@@ -145,7 +152,8 @@ func newID(prefix string) string {
 // Run scans the conversations updated in the window and records the findings.
 // A run that was killed is resumed by the next Run (its window and types win;
 // conversations it had scanned are skipped by their updated_at); opts.Restart
-// abandons it instead.
+// abandons it instead. A run holds the scan lease while it works: Run fails
+// with a *RunInProgressError when another process's run holds it.
 func (s *Scanner) Run(ctx context.Context, opts ScanOptions) (Result, error) {
 	var res Result
 	if s.Intercom == nil {
@@ -158,6 +166,11 @@ func (s *Scanner) Run(ctx context.Context, opts ScanOptions) (Result, error) {
 	if !opts.Since.IsZero() && !opts.Until.IsZero() && !opts.Until.After(opts.Since) {
 		return res, fmt.Errorf("%w: --until must be after --since", ErrInvalidOptions)
 	}
+	ctx, lease, err := hold(ctx, sc, LeaseScan, s.Lease, s.now, s.log())
+	if err != nil {
+		return res, err
+	}
+	defer lease.release(ctx)
 	run, resumed, err := s.begin(ctx, sc, opts)
 	if err != nil {
 		return res, err
@@ -182,9 +195,12 @@ func (s *Scanner) Run(ctx context.Context, opts ScanOptions) (Result, error) {
 	run.Total = int64(total)
 	w := &walk{s: s, sc: sc, engine: engine, run: &run, res: &res, start: time.Now(), progress: opts.Progress, group: newCommitter(s.Store)}
 	err = w.do(ctx, q)
+	if err == nil {
+		err = w.tickets(ctx, q)
+	}
 	w.group.Close()
 	if err != nil {
-		return res, s.stop(ctx, sc, &run, err)
+		return res, s.stop(ctx, sc, &run, lease.lost(ctx, err))
 	}
 	run.State, run.FinishedAt, run.HeartbeatAt = store.ScanDone, s.now(), s.now()
 	if err := s.record(ctx, run, audit.OutcomeSuccess, "finished"); err != nil {

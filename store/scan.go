@@ -27,6 +27,9 @@ type Scans interface {
 	// PutPartFindings replaces the findings of one part (a message that arrived by
 	// webhook) without touching the conversation's other parts.
 	PutPartFindings(ctx context.Context, conversationID, partID string, fs []ScanFinding) error
+	// ScanFindings lists the findings of one conversation (or "ticket:<id>"),
+	// by part and sequence.
+	ScanFindings(ctx context.Context, conversationID string) ([]ScanFinding, error)
 	// ScanCounts groups the findings by by and type.
 	ScanCounts(ctx context.Context, by ScanGroup) ([]ScanCount, error)
 	// TopScanConversations lists up to limit conversations by number of findings,
@@ -49,12 +52,64 @@ type Scans interface {
 	// Redactions lists up to limit redactions in one of states (all when none),
 	// oldest queued first.
 	Redactions(ctx context.Context, limit int, states ...RedactionState) ([]Redaction, error)
+	// RedactionsWithOpenNotes lists up to limit redactions that are done and
+	// whose internal note is still wanted or intended, oldest queued first.
+	RedactionsWithOpenNotes(ctx context.Context, limit int) ([]Redaction, error)
 	// RedactionCounts counts the redactions by state.
 	RedactionCounts(ctx context.Context) (map[RedactionState]int64, error)
 	// InsertScanNotification records a webhook notification the scan handled,
 	// unless its id was recorded before (inserted false).
 	InsertScanNotification(ctx context.Context, notificationID, topic, conversationID string, at time.Time) (inserted bool, err error)
+
+	// AcquireScanLease takes the lease name for holder until now+ttl, unless
+	// another holder's lease is live (its ExpiresAt after now); holder's own lease
+	// is renewed. It returns the lease as it stands after the call: the caller
+	// holds it when its Holder is holder. Two calls at once never both take it.
+	AcquireScanLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (ScanLease, error)
+	// RenewScanLease extends holder's lease to now+ttl; ErrNotFound when holder
+	// no longer holds it (it expired and another holder took it).
+	RenewScanLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) error
+	// ReleaseScanLease gives holder's lease up (nothing when holder does not
+	// hold it).
+	ReleaseScanLease(ctx context.Context, name, holder string) error
+	// GetScanLease returns the lease name (ErrNotFound when nobody took it or it
+	// was released).
+	GetScanLease(ctx context.Context, name string) (ScanLease, error)
+
+	// ClaimRedaction gives the sending of one part's redaction to holder until
+	// until, unless another holder's claim runs past now; it reports whether
+	// holder has it. Two calls at once never both get it.
+	ClaimRedaction(ctx context.Context, conversationID, partID, holder string, now, until time.Time) (bool, error)
+
+	// ProposeRedaction inserts r awaiting approval (Approval ApprovalProposed,
+	// state RedactionQueued) unless the part has a redaction already; inserted
+	// reports which.
+	ProposeRedaction(ctx context.Context, r Redaction) (inserted bool, err error)
+	// DecideRedaction records the approval or rejection of a proposed redaction
+	// by actor; ErrStateConflict when it is not awaiting a decision.
+	DecideRedaction(ctx context.Context, conversationID, partID string, approval Approval, actor string, at time.Time) error
+	// RedactionsAwaiting lists up to limit redactions with the given approval,
+	// oldest queued first.
+	RedactionsAwaiting(ctx context.Context, approval Approval, limit int) ([]Redaction, error)
 }
+
+// ScanLease is who may run one kind of scan work, and until when.
+type ScanLease struct {
+	Name, Holder                       string
+	AcquiredAt, HeartbeatAt, ExpiresAt time.Time
+}
+
+// Approval is where a redaction stands with the console's approval rule.
+type Approval string
+
+// Approvals. A redaction with ApprovalNone (queued by `scan redact` from the
+// command line, or by the continuous mode) needs none.
+const (
+	ApprovalNone     Approval = ""
+	ApprovalProposed Approval = "proposed"
+	ApprovalApproved Approval = "approved"
+	ApprovalRejected Approval = "rejected"
+)
 
 // ScanRunState is the state of a scan run.
 type ScanRunState string
@@ -158,7 +213,11 @@ type ScanConversationCount struct {
 
 // ScanCoverage says how much of the workspace was scanned and what could not be.
 type ScanCoverage struct {
-	Conversations, Failed int64
+	// Conversations and Failed count conversations; Tickets the tickets whose
+	// attributes were scanned (recorded under "ticket:<id>"), with
+	// TicketAttributeFindings findings, which no redaction request can remove.
+	Conversations, Failed            int64
+	Tickets, TicketAttributeFindings int64
 	// Truncated counts conversations with more parts than Intercom returns; their
 	// older parts were not scanned (PartsNotScanned of them).
 	Truncated, PartsNotScanned   int64
@@ -216,4 +275,9 @@ type Redaction struct {
 	// NoteState is "" (no note wanted), "wanted", "intended", "posted",
 	// "unknown" or "failed".
 	NoteState string
+	// Approval is ApprovalNone unless the redaction was proposed for approval;
+	// ProposedBy and DecidedBy are actors (user:<id>), never names.
+	Approval              Approval
+	ProposedBy, DecidedBy string
+	DecidedAt             time.Time
 }

@@ -59,6 +59,9 @@ type Ops interface {
 	Retention
 	Purger
 	Notices
+	Outbox
+	Intakes
+	DownloadLinks
 	Limits
 	Users
 	Sessions

@@ -6,6 +6,7 @@ package apptest
 
 import (
 	"context"
+	"crypto/tls"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -31,6 +32,12 @@ type Options struct {
 	Now func() time.Time
 	// Timeout bounds one HTTP attempt of the client (10 s when zero).
 	Timeout time.Duration
+	// SMTPURL, SMTPTLS and PublicURL configure mail (none when empty).
+	SMTPURL   string
+	SMTPTLS   *tls.Config
+	PublicURL string
+	// Config replaces Config() when set.
+	Config *config.Config
 }
 
 // Workspace is a sandbox served over HTTP, a fresh database and a throwaway master
@@ -88,14 +95,16 @@ func New(t testing.TB, b storetest.Backend, o Options) *Workspace {
 func (w *Workspace) Open(actor string) *app.App {
 	w.t.Helper()
 	return Open(w.t, Target{DatabaseURL: w.DatabaseURL, MasterKey: w.MasterKey, Token: w.Sandbox.Token(),
-		BaseURL: w.Server.URL, Actor: actor, Now: w.o.Now, Timeout: w.o.Timeout})
+		BaseURL: w.Server.URL, Actor: actor, Now: w.o.Now, Timeout: w.o.Timeout,
+		SMTPURL: w.o.SMTPURL, SMTPTLS: w.o.SMTPTLS, PublicURL: w.o.PublicURL, Config: w.o.Config})
 }
 
 // Settings are the settings Open uses, for a test that opens the application
 // itself (serve.Process, say); the keysets are created if missing.
 func (w *Workspace) Settings(actor string) app.Settings {
 	return Target{DatabaseURL: w.DatabaseURL, MasterKey: w.MasterKey, Token: w.Sandbox.Token(),
-		BaseURL: w.Server.URL, Actor: actor, Now: w.o.Now, Timeout: w.o.Timeout}.settings()
+		BaseURL: w.Server.URL, Actor: actor, Now: w.o.Now, Timeout: w.o.Timeout,
+		SMTPURL: w.o.SMTPURL, SMTPTLS: w.o.SMTPTLS, PublicURL: w.o.PublicURL, Config: w.o.Config}.settings()
 }
 
 // Target says what an application opened by Open works on.
@@ -109,6 +118,12 @@ type Target struct {
 	// when zero).
 	Now     func() time.Time
 	Timeout time.Duration
+	// SMTPURL, SMTPTLS and PublicURL configure mail (none when empty).
+	SMTPURL   string
+	SMTPTLS   *tls.Config
+	PublicURL string
+	// Config replaces Config() when set.
+	Config *config.Config
 }
 
 // Config returns the configuration tests run with: the built-in one, with a
@@ -124,8 +139,13 @@ func (tg Target) settings() app.Settings {
 	if tg.Timeout == 0 {
 		tg.Timeout = 10 * time.Second
 	}
+	cfg := tg.Config
+	if cfg == nil {
+		cfg = Config()
+	}
 	return app.Settings{
-		DatabaseURL: tg.DatabaseURL, MasterKey: tg.MasterKey, InitKeys: true, Actor: tg.Actor, Now: tg.Now, Config: Config(),
+		DatabaseURL: tg.DatabaseURL, MasterKey: tg.MasterKey, InitKeys: true, Actor: tg.Actor, Now: tg.Now, Config: cfg,
+		SMTPURL: tg.SMTPURL, SMTPTLS: tg.SMTPTLS, PublicURL: tg.PublicURL,
 		Intercom: intercom.Config{Token: intercom.Token(tg.Token), BaseURL: tg.BaseURL, Timeout: tg.Timeout},
 	}
 }

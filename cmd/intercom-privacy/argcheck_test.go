@@ -115,7 +115,7 @@ func TestNumericFlagsRefused(t *testing.T) {
 		"--clock-skew":     {"sync", "contacts", "--clock-skew", "-5m"},
 		"--workers":        {"redact", "--workers", "-1"},
 		"--max-line":       {"redact", "--max-line", "5"},
-		"--timeout":        {"dsar", "access", "--email", "a@example.com", "--wait", "--timeout", "-1s"},
+		"--timeout":        {"dsar", "access", "--email", "a@example.com", "--wait", "--verified-by", "email reply", "--timeout", "-1s"},
 	}
 	for flag, args := range cases {
 		_, err := dsarCLI(t, args...)

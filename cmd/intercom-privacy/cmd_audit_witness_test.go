@@ -52,13 +52,13 @@ func TestAuditWitnessEndToEnd(t *testing.T) {
 		}
 		return rep
 	}
-	if _, err := dsarCLI(t, "dsar", "erase", "--email", sb.SamplePerson().Email, "--wait"); err != nil {
+	if _, err := dsarCLI(t, "dsar", "erase", "--email", sb.SamplePerson().Email, "--wait", "--verified-by", "email reply"); err != nil {
 		t.Fatal(err)
 	}
 	first := verify(1)
 	// A second process continues the witness file: every checkpoint its
 	// run wrote is witnessed, each checked to extend the one before.
-	if _, err := dsarCLI(t, "dsar", "erase", "--phone", "+44 20 7946 0000", "--wait"); err != nil {
+	if _, err := dsarCLI(t, "dsar", "erase", "--phone", "+44 20 7946 0000", "--wait", "--verified-by", "email reply"); err != nil {
 		t.Fatal(err)
 	}
 	rep := verify(3)

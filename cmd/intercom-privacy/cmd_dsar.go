@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -80,9 +81,11 @@ func newDsarFileCmd(kind string) *cobra.Command {
 The identifiers are repeatable and may be mixed. Archived Intercom contacts cannot
 be found by search: give their Intercom id with --contact-id.
 
-The request is stored with its legal clock, its identifiers encrypted, the
-requester's identity recorded as verified (--verified-by says how), and queued for
-a worker. With --wait this process runs it to its end and shows progress; it runs
+The request is stored with its legal clock and its identifiers encrypted. With
+--verified-by HOW the requester's identity is recorded as verified (how, in the
+audit trail) and the request is queued for a worker; without it the request is
+filed as received and waits until someone verifies it ('dsar verify ID
+--verified-by HOW', or the person following the link of the public form). With --wait this process runs it to its end and shows progress; it runs
 only this request, never another one in the queue.
 
 Running the same command again (after Ctrl-C, a crash, or a lost terminal) does
@@ -126,6 +129,9 @@ contacts recoverable for 7 days before they are gone for good.`}[kind],
 			if err := checkAuditText("--verified-by", audit.FieldReason, verifiedBy); err != nil {
 				return err
 			}
+			if wait && verifiedBy == "" {
+				return usagef("--wait runs the request now, which needs the requester's identity verified: add --verified-by HOW (for example \"email reply from the address on file\")")
+			}
 			received, err := parseReceived(receivedAt, time.Now())
 			if err != nil {
 				return usagef("--received-at: %w", err)
@@ -163,8 +169,13 @@ contacts recoverable for 7 days before they are gone for good.`}[kind],
 				if asJSON {
 					return writeJSON(out, a.DSAR.ViewOf(r))
 				}
+				if r.State == store.StateReceived {
+					fmt.Fprintf(out, "filed %s: %s, %s, due %s; received, identity not verified\n", r.ID, r.Type, r.Jurisdiction, r.DueAt.Format("2006-01-02"))
+					fmt.Fprintf(out, "it runs once verified: intercom-privacy dsar verify %s --verified-by HOW\n", r.ID)
+					return nil
+				}
 				fmt.Fprintf(out, "filed %s: %s, %s, due %s; identity verified by %s\n", r.ID, r.Type, r.Jurisdiction,
-					r.DueAt.Format("2006-01-02"), verifiedBy)
+					r.DueAt.Format("2006-01-02"), cmp.Or(verifiedBy, "an earlier verification"))
 				fmt.Fprintln(out, "queued: run `intercom-privacy worker` to process it, or file with --wait")
 				return nil
 			}
@@ -198,7 +209,7 @@ contacts recoverable for 7 days before they are gone for good.`}[kind],
 	f.StringVar(&jurisdiction, "jurisdiction", "gdpr", "the law whose clock applies: gdpr or uk_gdpr (one calendar month, +2), ccpa (10 business days to acknowledge, 45 days, +45), a US state us_va, us_co, us_ct, us_ut, us_tx, us_or, us_mt, us_ia (90 days), us_de, us_nh, us_ne, us_nj, us_tn, us_mn, us_md, us_in, us_ky, us_ri (45 days, +45), lgpd (15 days) or pipeda (30 days, +30)")
 	f.StringVar(&channel, "channel", "email", "how the request was made: email, web_form, api, intercom_ticket, phone, mail, in_person, cli")
 	f.StringVar(&receivedAt, "received-at", "", "when the request reached you, if not now: 2006-01-02 or RFC 3339; the legal clock starts there")
-	f.StringVar(&verifiedBy, "verified-by", "operator", "how the requester's identity was verified (recorded in the audit trail; no personal data)")
+	f.StringVar(&verifiedBy, "verified-by", "", "how the requester's identity was verified (recorded in the audit trail; no personal data); without it the request is filed as received, not verified")
 	other := map[string]string{"access": "erasure", "erase": "access"}[kind]
 	f.BoolVar(&both, "both", false, "file access and erasure together: the access package is built first, then the person is erased (the "+other+" part)")
 	f.BoolVar(&wait, "wait", false, "run the request in this process until it ends, showing progress on a terminal")

@@ -34,11 +34,11 @@ func listRequests(t *testing.T) []struct{ ID, State, Type string } {
 func TestFilingAgainAttaches(t *testing.T) {
 	sb, _ := sandboxEnv(t, sandbox.Options{Contacts: 10, RateLimit: -1})
 	p := sb.SamplePerson()
-	first, err := dsarCLI(t, "dsar", "access", "--email", p.Email, "--json")
+	first, err := dsarCLI(t, "dsar", "access", "--email", p.Email, "--json", "--verified-by", "email reply")
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := dsarCLI(t, "dsar", "access", "--email", strings.ToUpper(p.Email), "--json")
+	again, err := dsarCLI(t, "dsar", "access", "--email", strings.ToUpper(p.Email), "--json", "--verified-by", "email reply")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,15 +52,15 @@ func TestFilingAgainAttaches(t *testing.T) {
 		t.Fatalf("%d requests after filing the same one twice, want 1", n)
 	}
 	// An erasure for the same person is another request.
-	if _, err := dsarCLI(t, "dsar", "erase", "--email", p.Email); err != nil {
+	if _, err := dsarCLI(t, "dsar", "erase", "--email", p.Email, "--verified-by", "email reply"); err != nil {
 		t.Fatal(err)
 	}
 	// The same person with other identifiers: the operator decides.
-	_, err = dsarCLI(t, "dsar", "access", "--email", p.Email, "--external-id", "u-extra")
+	_, err = dsarCLI(t, "dsar", "access", "--email", p.Email, "--external-id", "u-extra", "--verified-by", "email reply")
 	if exitCodeOf(err, false) != exitUsage || !strings.Contains(err.Error(), a.ID) || !strings.Contains(err.Error(), "--new") {
 		t.Fatalf("same person, other identifiers: %v", err)
 	}
-	if _, err := dsarCLI(t, "dsar", "access", "--email", p.Email, "--external-id", "u-extra", "--new"); err != nil {
+	if _, err := dsarCLI(t, "dsar", "access", "--email", p.Email, "--external-id", "u-extra", "--new", "--verified-by", "email reply"); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(listRequests(t)); n != 3 {
@@ -76,14 +76,14 @@ func TestFilingAgainAttaches(t *testing.T) {
 func TestWaitStopsOnPause(t *testing.T) {
 	sb, _ := sandboxEnv(t, sandbox.Options{Contacts: 10, RateLimit: -1})
 	p := sb.SamplePerson()
-	other, err := dsarCLI(t, "dsar", "erase", "--external-id", "someone-else", "--json")
+	other, err := dsarCLI(t, "dsar", "erase", "--external-id", "someone-else", "--json", "--verified-by", "email reply")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var queued struct{ ID string }
 	_ = json.Unmarshal([]byte(other), &queued)
 	t.Setenv("INTERCOM_ACCESS_TOKEN", "revoked-token-for-the-test")
-	_, err = dsarCLI(t, "dsar", "access", "--email", p.Email, "--wait")
+	_, err = dsarCLI(t, "dsar", "access", "--email", p.Email, "--wait", "--verified-by", "email reply")
 	if exitCodeOf(err, false) != exitPaused || !strings.Contains(err.Error(), dsar.PauseUnauthorized) || !strings.Contains(err.Error(), "INTERCOM_ACCESS_TOKEN") {
 		t.Fatalf("--wait on a rejected token: %v (exit %d), want exit %d with the reason and the fix", err, exitCodeOf(err, false), exitPaused)
 	}
@@ -98,7 +98,7 @@ func TestWaitStopsOnPause(t *testing.T) {
 		t.Fatalf("--wait touched another queued request:\n%s", show)
 	}
 	t.Setenv("INTERCOM_ACCESS_TOKEN", sb.Token())
-	if _, err := dsarCLI(t, "dsar", "access", "--email", p.Email, "--wait"); err != nil {
+	if _, err := dsarCLI(t, "dsar", "access", "--email", p.Email, "--wait", "--verified-by", "email reply"); err != nil {
 		t.Fatal(err)
 	}
 	access := 0
@@ -123,10 +123,10 @@ func TestWorkerStartSummary(t *testing.T) {
 	sb, dbURL := sandboxEnv(t, sandbox.Options{Contacts: 10, RateLimit: -1})
 	p := sb.SamplePerson()
 	t.Setenv("INTERCOM_ACCESS_TOKEN", "revoked-token-for-the-test")
-	if _, err := dsarCLI(t, "dsar", "access", "--email", p.Email, "--wait"); exitCodeOf(err, false) != exitPaused {
+	if _, err := dsarCLI(t, "dsar", "access", "--email", p.Email, "--wait", "--verified-by", "email reply"); exitCodeOf(err, false) != exitPaused {
 		t.Fatalf("setting up a paused request: %v", err)
 	}
-	if _, err := dsarCLI(t, "dsar", "erase", "--external-id", "queued-one"); err != nil {
+	if _, err := dsarCLI(t, "dsar", "erase", "--external-id", "queued-one", "--verified-by", "email reply"); err != nil {
 		t.Fatal(err)
 	}
 	var buf strings.Builder

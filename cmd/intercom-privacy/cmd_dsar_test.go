@@ -34,7 +34,7 @@ func TestDsarCommandsEndToEnd(t *testing.T) {
 	p := sb.SamplePerson()
 	var outs []string
 	// Access first (with the archived contact's id), then erasure.
-	out, err := dsarCLI(t, "dsar", "access", "--email", p.Email, "--contact-id", p.ArchivedIDs[0], "--wait", "--json")
+	out, err := dsarCLI(t, "dsar", "access", "--email", p.Email, "--contact-id", p.ArchivedIDs[0], "--wait", "--json", "--verified-by", "email reply")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestDsarCommandsEndToEnd(t *testing.T) {
 	if _, err := dsarCLI(t, "dsar", "package", access.ID, "--out", pkg); err == nil {
 		t.Error("package overwrote an existing file without --force")
 	}
-	out, err = dsarCLI(t, "dsar", "erase", "--email", p.Email, "--wait")
+	out, err = dsarCLI(t, "dsar", "erase", "--email", p.Email, "--wait", "--verified-by", "email reply")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestDsarCommandsEndToEnd(t *testing.T) {
 		t.Errorf("erase --wait output:\n%s", out)
 	}
 	// Filed without --wait: queued for a worker.
-	out, err = dsarCLI(t, "dsar", "erase", "--phone", "+44 20 7946 0000", "--json")
+	out, err = dsarCLI(t, "dsar", "erase", "--phone", "+44 20 7946 0000", "--json", "--verified-by", "call back to the number on file")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,12 +74,21 @@ func TestDsarCommandsEndToEnd(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &queued); err != nil || queued.State != "verified" {
 		t.Fatalf("erase --json: %v %q", err, out)
 	}
+	// Without --verified-by the request is filed as received (it runs once
+	// verified), and --wait is refused, since it could not run.
+	out, err = dsarCLI(t, "dsar", "erase", "--phone", "+44 20 7946 0001", "--json")
+	if err := json.Unmarshal([]byte(out), &queued); err != nil || queued.State != "received" {
+		t.Fatalf("erase without --verified-by: %v %q", err, out)
+	}
+	if _, err := dsarCLI(t, "dsar", "erase", "--phone", "+44 20 7946 0002", "--wait"); exitCodeOf(err, false) != exitUsage || !strings.Contains(err.Error(), "--verified-by") {
+		t.Fatalf("--wait without --verified-by: %v", err)
+	}
 	// A request received 40 days ago is past its GDPR month: list flags it.
 	old := time.Now().AddDate(0, 0, -40).Format("2006-01-02")
 	if _, err := dsarCLI(t, "dsar", "access", "--external-id", "u-404", "--received-at", old); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := dsarCLI(t, "dsar", "list", "--state", "verified"); err != nil || !strings.Contains(out, "OVERDUE") {
+	if out, err := dsarCLI(t, "dsar", "list", "--state", "received"); err != nil || !strings.Contains(out, "OVERDUE") {
 		t.Errorf("list of an overdue request: %v\n%s", err, out)
 	}
 	if _, err := dsarCLI(t, "dsar", "access", "--external-id", "u-1", "--received-at", "2999-01-01"); err == nil {

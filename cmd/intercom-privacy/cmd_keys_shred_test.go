@@ -18,7 +18,7 @@ import (
 func TestKeysShred(t *testing.T) {
 	sb, dbURL := sandboxEnv(t, sandbox.Options{Contacts: 20, RateLimit: -1})
 	p := sb.SamplePerson()
-	out, err := dsarCLI(t, "dsar", "access", "--email", p.Email, "--wait", "--json")
+	out, err := dsarCLI(t, "dsar", "access", "--email", p.Email, "--wait", "--json", "--verified-by", "email reply")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,7 +42,7 @@ func TestNoticesCommands(t *testing.T) {
 	t.Setenv(config.EnvFile, cfg)
 	t.Setenv("WAREHOUSE_NOTICE_SECRET", "warehouse-secret")
 	p := sb.SamplePerson()
-	out, err := dsarCLI(t, "dsar", "erase", "--email", p.Email, "--wait", "--json")
+	out, err := dsarCLI(t, "dsar", "erase", "--email", p.Email, "--wait", "--json", "--verified-by", "email reply")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -108,6 +108,7 @@ func newScanConversationsCmd() *cobra.Command {
 		since, until, types string
 		restart, asJSON     bool
 		parallel            int
+		workerID            string
 	)
 	cmd := &cobra.Command{
 		Use:   "conversations",
@@ -123,7 +124,17 @@ Without --since a run continues from where the last finished run ended (every
 conversation on the first run). A run that was stopped or killed is resumed by
 the next one: the conversations it scanned are skipped by their updated_at.
 --restart abandons it instead. Progress (done/total, rate, time left) is shown
-when the output is a terminal.`,
+when the output is a terminal.
+
+Tickets are scanned too: their attributes (title, description and every other
+text attribute, file attributes' names) are searched by updated_at in the same
+window and recorded as findings of kind ticket_attribute. Intercom has no
+redaction for an attribute: the report lists them for a person to edit.
+
+One scan runs at a time: a run holds a lease in the database (renewed every 15
+s, lost one minute after its process stops renewing). A second run, from
+any process, is refused with the holder's --worker-id; if that process was
+killed, the next run after its lease expired resumes its work.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			from, err := parseDate("--since", since)
@@ -140,6 +151,9 @@ when the output is a terminal.`,
 			}
 			if parallel < 1 || parallel > 64 {
 				return fmt.Errorf("--parallel %d: want 1 to 64", parallel)
+			}
+			if !workerIDOK(workerID) {
+				return usagef("--worker-id (or INTERCOM_PRIVACY_WORKER_ID): want 1 to 255 of A-Z a-z 0-9 _ . - (a host or process name, never a person's)")
 			}
 			ctx := cmd.Context()
 			a, err := af.open(ctx, cliActor())
@@ -162,7 +176,8 @@ when the output is a terminal.`,
 					fmt.Fprintf(out, "\r\033[Kscan: %d/%d conversations, %.1f/s, %s left", p.Done, p.Total, p.Rate(), p.Remaining().Round(time.Second))
 				}
 			}
-			s := &scan.Scanner{Store: a.Store, Intercom: a.Intercom, Chain: a.Chain, Actor: cliActor(), Logger: a.Logger, Parallelism: parallel, Now: a.Settings.Now}
+			s := &scan.Scanner{Store: a.Store, Intercom: a.Intercom, Chain: a.Chain, Actor: cliActor(), Logger: a.Logger, Parallelism: parallel, Now: a.Settings.Now,
+				Lease: scan.LeaseOptions{Holder: workerID}}
 			res, err := s.Run(ctx, opts)
 			if opts.Progress != nil {
 				fmt.Fprintln(out)
@@ -204,6 +219,7 @@ when the output is a terminal.`,
 	f.BoolVar(&restart, "restart", false, "abandon an unfinished run instead of resuming it")
 	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
 	f.IntVar(&parallel, "parallel", scan.DefaultParallelism, "conversations fetched at once")
+	f.StringVar(&workerID, "worker-id", envString("INTERCOM_PRIVACY_WORKER_ID", scan.DefaultHolder()), "name of this process in the scan's lease (env INTERCOM_PRIVACY_WORKER_ID; default host-pid)")
 	return cmd
 }
 
@@ -282,6 +298,7 @@ func newScanRedactCmd() *cobra.Command {
 		af                  appFlags
 		types, author       string
 		dryRun, yes, asJSON bool
+		workerID            string
 	)
 	cmd := &cobra.Command{
 		Use:   "redact",
@@ -300,7 +317,13 @@ a part Intercom refuses (conversation_part_not_redactable) is recorded as such.
 A token without the permission to redact stops the run with the permission to
 grant, and nothing is marked done. One run redacts at most
 scan.max_redactions_per_run parts of the configuration (default 100) unless
---yes is given. Run with --dry-run first.`,
+--yes is given. Run with --dry-run first.
+
+One redaction run sends at a time: a run holds a lease in the database, and a
+second one, from any process, is refused with the holder's --worker-id (a dry
+run takes none). Redactions proposed through the console wait for a second
+person's approval: this command leaves parts awaiting a decision, or rejected,
+alone.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ts, err := scan.ParseTypes(types)
@@ -313,6 +336,9 @@ scan.max_redactions_per_run parts of the configuration (default 100) unless
 			roles, err := scan.ParseRoles(author)
 			if err != nil {
 				return fmt.Errorf("--author: %w", err)
+			}
+			if !workerIDOK(workerID) {
+				return usagef("--worker-id (or INTERCOM_PRIVACY_WORKER_ID): want 1 to 255 of A-Z a-z 0-9 _ . - (a host or process name, never a person's)")
 			}
 			ctx := cmd.Context()
 			a, err := af.open(ctx, cliActor())
@@ -327,7 +353,9 @@ scan.max_redactions_per_run parts of the configuration (default 100) unless
 			}
 			out := cmd.OutOrStdout()
 			opts := scan.RedactOptions{Types: ts, AuthorRoles: roles, DryRun: dryRun, Yes: yes, Max: a.Config.Scan.MaxRedactionsPerRun}
-			res, err := newScanRedactor(a, cliActor()).Run(ctx, opts)
+			r := newScanRedactor(a, cliActor())
+			r.Lease.Holder = workerID
+			res, err := r.Run(ctx, opts)
 			if !dryRun {
 				if cerr := a.Checkpoint(context.WithoutCancel(ctx)); cerr != nil && err == nil {
 					err = cerr
@@ -350,6 +378,7 @@ scan.max_redactions_per_run parts of the configuration (default 100) unless
 	f.BoolVar(&dryRun, "dry-run", false, "list what would be redacted; change nothing")
 	f.BoolVar(&yes, "yes", false, "redact every chosen part, past the configured maximum per run")
 	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
+	f.StringVar(&workerID, "worker-id", envString("INTERCOM_PRIVACY_WORKER_ID", scan.DefaultHolder()), "name of this process in the redaction lease (env INTERCOM_PRIVACY_WORKER_ID; default host-pid)")
 	return cmd
 }
 
@@ -364,6 +393,9 @@ func printRedactResult(w io.Writer, r scan.RedactResult) {
 		fmt.Fprintf(w, "redaction: %d redacted, %d already redacted, %d not redactable, %d gone, %d failed\n",
 			r.Counts[store.RedactionDone], r.Counts[store.RedactionAlready], r.Counts[store.RedactionNotRedactable],
 			r.Counts[store.RedactionGone], r.Counts[store.RedactionFailed])
+	}
+	if r.Busy > 0 {
+		fmt.Fprintf(w, "%d part(s) were being redacted by another process (serve's continuous mode) and were left to it\n", r.Busy)
 	}
 	if r.Remaining > 0 {
 		fmt.Fprintf(w, "%d more part(s) are left for another run (the maximum per run is set by scan.max_redactions_per_run; --yes lifts it)\n", r.Remaining)

@@ -13,13 +13,16 @@ import (
 
 	"github.com/intercom-privacy/intercom-privacy/app"
 	"github.com/intercom-privacy/intercom-privacy/contactsync"
+	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/jobs"
 	"github.com/intercom-privacy/intercom-privacy/scan"
 	"github.com/intercom-privacy/intercom-privacy/serve"
 	"github.com/intercom-privacy/intercom-privacy/server"
+	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/store/groupcommit"
 	"github.com/intercom-privacy/intercom-privacy/web/api"
 	"github.com/intercom-privacy/intercom-privacy/web/console"
+	"github.com/intercom-privacy/intercom-privacy/web/intake"
 	"github.com/intercom-privacy/intercom-privacy/webhook"
 )
 
@@ -183,6 +186,8 @@ func runServe(ctx context.Context, errw io.Writer, so serveOptions) error {
 		Monitor: func(a *app.App, m *server.Metrics) (*scan.Monitor, error) {
 			mon, err := newMonitor(a)
 			if mon != nil {
+				// Its claims on the parts it sends name this worker (--id).
+				mon.Redactor.Lease.Holder = so.workers.ID
 				instrumentMonitor(mon, m)
 			}
 			return mon, err
@@ -216,20 +221,23 @@ func runServe(ctx context.Context, errw io.Writer, so serveOptions) error {
 var authenticator func(a *app.App) (func(http.Handler) http.Handler, error)
 
 // webMounts are the web surfaces serve mounts beside the webhook: the sign-in
-// pages under /auth/ (web/auth), and the REST API under /api/v1/ (web/api) and
-// the console under / (web/console), both behind the authentication
+// pages under /auth/ (web/auth), the REST API under /api/v1/ (web/api) and the
+// console under / (web/console), the last two behind the authentication
 // middleware.
 func webMounts() []serve.Mount {
+	// The public request form needs no sign-in; it is served once a mail
+	// server is configured (it mails the verification link).
+	mounts := []serve.Mount{{Pattern: "/privacy/", Build: newIntakeHandler}}
 	if authenticator == nil {
-		return nil
+		return mounts
 	}
-	return []serve.Mount{authMount(), {Pattern: api.Prefix, Build: func(a *app.App) (http.Handler, error) {
+	return append(mounts, authMount(), serve.Mount{Pattern: api.Prefix, Build: func(a *app.App) (http.Handler, error) {
 		authn, err := authenticator(a)
 		if err != nil {
 			return nil, err
 		}
 		return api.New(a, api.Options{Authenticate: authn, Logger: a.Logger})
-	}}, {Pattern: "/", Build: func(a *app.App) (http.Handler, error) {
+	}}, serve.Mount{Pattern: "/", Build: func(a *app.App) (http.Handler, error) {
 		authn, err := authenticator(a)
 		if err != nil {
 			return nil, err
@@ -243,7 +251,48 @@ func webMounts() []serve.Mount {
 			return nil, err
 		}
 		return authn(h), nil
-	}}}
+	}})
+}
+
+// newIntakeHandler builds the public pages (web/intake) on the open
+// application; without a mail server they answer 404 with a sentence saying
+// why, since no link could be mailed.
+func newIntakeHandler(a *app.App) (http.Handler, error) {
+	if a.Mail == nil || a.PublicURL == "" {
+		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "The privacy request form is not enabled here (it needs INTERCOM_PRIVACY_SMTP_URL and INTERCOM_PRIVACY_PUBLIC_URL).", http.StatusNotFound)
+		}), nil
+	}
+	h, err := intake.New(intake.Options{
+		Store: a.Store, Vault: a.Vault, DSAR: a.DSAR, Outbox: a.Outbox, Templates: a.Messages.Templates, Config: a.Config,
+		PublicURL: a.PublicURL, Lang: a.Config.Mail.Language, Logger: a.Logger, Now: a.Settings.Now,
+		Matches: intakeMatcher(a), Kick: a.KickMail,
+		Filed: func(ctx context.Context, r store.Request) {
+			if err := a.Enqueue(ctx, r.ID); err != nil {
+				a.Logger.Warn("a verified request could not be queued; a worker queues it when it starts", "request_id", r.ID, "error", err.Error())
+			}
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return h.Handler(), nil
+}
+
+// intakeMatcher counts the Intercom contacts of an address once its owner
+// proved they read its mail (the evidence of the verification level); nil
+// without Intercom.
+func intakeMatcher(a *app.App) func(ctx context.Context, email string) (int, error) {
+	if a.Intercom == nil {
+		return nil
+	}
+	return func(ctx context.Context, email string) (int, error) {
+		res, err := a.DSAR.Resolve(ctx, dsar.Identifiers{Emails: []string{email}})
+		if err != nil {
+			return 0, err
+		}
+		return res.Found(), nil
+	}
 }
 
 // serveOptions are serve's checked flags and settings.

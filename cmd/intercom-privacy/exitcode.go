@@ -11,6 +11,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/app"
 	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/export"
+	"github.com/intercom-privacy/intercom-privacy/mail"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/vault"
 )
@@ -83,7 +84,8 @@ func exitCodeOf(err error, interrupted bool) exitCode {
 		errors.Is(err, store.ErrNoDatabase), errors.Is(err, store.ErrUnsupportedURL),
 		errors.Is(err, vault.ErrNoMasterKey), errors.Is(err, vault.ErrInvalidMasterKey),
 		errors.Is(err, vault.ErrNotInitialised), errors.Is(err, app.ErrNoIntercom),
-		errors.Is(err, export.ErrInvalidParams), errors.Is(err, export.ErrOutDir):
+		errors.Is(err, export.ErrInvalidParams), errors.Is(err, export.ErrOutDir),
+		errors.Is(err, mail.ErrNotConfigured):
 		return exitUsage
 	}
 	return exitFailure

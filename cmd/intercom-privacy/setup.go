@@ -13,6 +13,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
+	"github.com/intercom-privacy/intercom-privacy/mail"
 	"github.com/intercom-privacy/intercom-privacy/redactlog"
 	"github.com/intercom-privacy/intercom-privacy/vault"
 )
@@ -107,6 +108,7 @@ func (f *appFlags) settings(actor string) (app.Settings, error) {
 	return app.Settings{
 		DatabaseURL: f.databaseURL, MasterKey: master, Config: cfg, ConfigPath: path, Intercom: ic,
 		Actor: actor, Logger: slog.Default(), Witness: os.Getenv(audit.EnvWitness), ValidateConfig: validateConfig,
+		SMTPURL: os.Getenv(mail.EnvSMTPURL), PublicURL: os.Getenv(mail.EnvPublicURL),
 	}, nil
 }
 

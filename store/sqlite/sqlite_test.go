@@ -160,12 +160,12 @@ func TestPragmas(t *testing.T) {
 	}
 }
 
-// TestDiskFull caps the database at a few hundred KiB (max_page_count) and
+// TestDiskFull caps the database at 1.6 MB (max_page_count), room for the schema and
 // writes more: the error says the disk is full and what to do, and nothing of
 // the failed write remains.
 func TestDiskFull(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.OpenWithPragmas(ctx, filepath.Join(t.TempDir(), "full.db"), "max_page_count(120)")
+	st, err := sqlite.OpenWithPragmas(ctx, filepath.Join(t.TempDir(), "full.db"), "max_page_count(400)")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,6 +46,9 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"ExportJobs", testExportJobs},
 		{"PurgePerson", testPurge},
 		{"Notices", testNotices},
+		{"Outbox", testOutbox},
+		{"Intakes", testIntakes},
+		{"DownloadLinks", testDownloadLinks},
 		{"Limits", testLimits},
 		{"LinkedRequests", testLinkedRequests},
 		{"TxRollback", testTxRollback},
@@ -58,6 +61,9 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"Sessions", testSessions},
 		{"APITokens", testAPITokens},
 		{"SignInThrottle", testSignInThrottle},
+		{"ScanLeases", testScanLeases},
+		{"ScanApprovals", testScanApprovals},
+		{"ScanRedactionClaims", testScanRedactionClaims},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -73,6 +79,7 @@ func RunBackend(t *testing.T, b Backend) {
 	Run(t, b.Open)
 	t.Run("TwoInstancesOneChain", func(t *testing.T) { testTwoInstances(t, b) })
 	t.Run("KillMidBatch", func(t *testing.T) { KillMidBatch(t, b) })
+	t.Run("ScanLeaseRace", func(t *testing.T) { testScanLeaseRace(t, b) })
 }
 
 var bg = context.Background()

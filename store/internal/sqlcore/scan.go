@@ -150,6 +150,18 @@ func (o *Ops) PutPartFindings(ctx context.Context, conversationID, partID string
 	})
 }
 
+// ScanFindings implements store.Scans.
+func (o *Ops) ScanFindings(ctx context.Context, conversationID string) ([]store.ScanFinding, error) {
+	return queryList(ctx, o, `SELECT conversation_id, part_id, seq, part_kind, author_role, type, confidence_milli, validator, field, part_created_at, month, inbox
+		FROM scan_findings WHERE conversation_id = $1 ORDER BY part_id, seq`, []any{conversationID}, func(r Rows) (store.ScanFinding, error) {
+		var f store.ScanFinding
+		var seq, milli int64
+		err := r.Scan(&f.ConversationID, &f.PartID, &seq, &f.PartKind, &f.AuthorRole, &f.Type, &milli, &f.Validator, &f.Field, tc(&f.PartCreatedAt), &f.Month, &f.Inbox)
+		f.Seq, f.Confidence = int(seq), float64(milli)/1000
+		return f, err
+	})
+}
+
 // ScanCounts implements store.Scans.
 func (o *Ops) ScanCounts(ctx context.Context, by store.ScanGroup) ([]store.ScanCount, error) {
 	var key string
@@ -206,24 +218,31 @@ func (o *Ops) TopScanConversations(ctx context.Context, limit int) ([]store.Scan
 // ScanCoverage implements store.Scans.
 func (o *Ops) ScanCoverage(ctx context.Context) (store.ScanCoverage, error) {
 	var c store.ScanCoverage
-	err := o.queryRow(ctx, `SELECT COUNT(*),
+	err := o.queryRow(ctx, `SELECT COALESCE(SUM(CASE WHEN conversation_id LIKE 'ticket:%' THEN 0 ELSE 1 END), 0),
 		COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN parts_total > parts_scanned THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN parts_total > parts_scanned THEN parts_total - parts_scanned ELSE 0 END), 0),
 		COALESCE(SUM(parts_scanned), 0), COALESCE(SUM(attachment_only), 0)
 		FROM scan_conversations`, nil, &c.Conversations, &c.Failed, &c.Truncated, &c.PartsNotScanned, &c.PartsScanned, &c.AttachmentOnly)
+	if err != nil {
+		return c, err
+	}
+	err = o.queryRow(ctx, `SELECT (SELECT COUNT(*) FROM scan_conversations WHERE conversation_id LIKE 'ticket:%'),
+		(SELECT COUNT(*) FROM scan_findings WHERE part_kind = 'ticket_attribute')`, nil, &c.Tickets, &c.TicketAttributeFindings)
 	return c, err
 }
 
-const redactionCols = `conversation_id, part_id, part_kind, author_role, types, origin, state, reason, attempts, message_created_at, queued_at, intended_at, finished_at, note_state`
+const redactionCols = `conversation_id, part_id, part_kind, author_role, types, origin, state, reason, attempts, message_created_at, queued_at, intended_at, finished_at, note_state, approval, proposed_by, decided_by, decided_at`
 
 func redactionRow(r Rows) (store.Redaction, error) {
 	var x store.Redaction
 	var state string
 	var attempts int64
+	var approval string
 	err := r.Scan(&x.ConversationID, &x.PartID, &x.PartKind, &x.AuthorRole, &x.Types, &x.Origin, &state, &x.Reason, &attempts,
-		tc(&x.MessageCreatedAt), tc(&x.QueuedAt), tc(&x.IntendedAt), tc(&x.FinishedAt), &x.NoteState)
-	x.State, x.Attempts = store.RedactionState(state), int(attempts)
+		tc(&x.MessageCreatedAt), tc(&x.QueuedAt), tc(&x.IntendedAt), tc(&x.FinishedAt), &x.NoteState,
+		&approval, &x.ProposedBy, &x.DecidedBy, tc(&x.DecidedAt))
+	x.State, x.Attempts, x.Approval = store.RedactionState(state), int(attempts), store.Approval(approval)
 	return x, err
 }
 
@@ -239,7 +258,9 @@ func (o *Ops) RedactionTargets(ctx context.Context, types, roles []string) ([]st
 	q := `SELECT f.conversation_id, f.part_id, f.part_kind, f.author_role, f.type, f.part_created_at FROM scan_findings f
 		LEFT JOIN scan_redactions r ON r.conversation_id = f.conversation_id AND r.part_id = f.part_id
 		WHERE f.type IN (` + placeholders(1, len(types)) + `)
-		AND (r.state IS NULL OR r.state IN ('queued', 'intended', 'failed'))`
+		AND (r.state IS NULL OR r.state IN ('queued', 'intended', 'failed'))
+		AND (r.approval IS NULL OR r.approval IN ('', 'approved'))
+		AND f.part_kind IN ('source', 'part')`
 	if len(roles) > 0 {
 		q += ` AND f.author_role IN (` + placeholders(len(types)+1, len(roles)) + `)`
 		for _, r := range roles {
@@ -279,10 +300,143 @@ func (o *Ops) QueueRedaction(ctx context.Context, x store.Redaction) (bool, erro
 		x.QueuedAt = o.now()
 	}
 	n, err := o.exec(ctx, `INSERT INTO scan_redactions (`+redactionCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (conversation_id, part_id) DO NOTHING`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT (conversation_id, part_id) DO NOTHING`,
 		x.ConversationID, x.PartID, x.PartKind, x.AuthorRole, x.Types, x.Origin, string(x.State), x.Reason, int64(x.Attempts),
-		ts(x.MessageCreatedAt), ts(x.QueuedAt), ts(x.IntendedAt), ts(x.FinishedAt), x.NoteState)
+		ts(x.MessageCreatedAt), ts(x.QueuedAt), ts(x.IntendedAt), ts(x.FinishedAt), x.NoteState,
+		string(x.Approval), x.ProposedBy, x.DecidedBy, ts(x.DecidedAt))
 	return n > 0, err
+}
+
+// ClaimRedaction implements store.Scans: one conditional update, whose
+// condition both backends check again on the row it locks.
+func (o *Ops) ClaimRedaction(ctx context.Context, conversationID, partID, holder string, now, until time.Time) (bool, error) {
+	if holder == "" || !until.After(now) {
+		return false, fmt.Errorf("%w: a claim needs a holder and an end after now", store.ErrInvalid)
+	}
+	n, err := o.exec(ctx, `UPDATE scan_redactions SET claimed_by = $3, claim_until = $5
+		WHERE conversation_id = $1 AND part_id = $2 AND (claimed_by = '' OR claimed_by = $3 OR claim_until IS NULL OR claim_until <= $4)`,
+		conversationID, partID, holder, ts(now), ts(until))
+	if err != nil {
+		return false, err
+	}
+	if n == 0 {
+		if _, err := o.GetRedaction(ctx, conversationID, partID); err != nil {
+			return false, err
+		}
+	}
+	return n > 0, nil
+}
+
+// ProposeRedaction implements store.Scans.
+func (o *Ops) ProposeRedaction(ctx context.Context, x store.Redaction) (bool, error) {
+	if x.ProposedBy == "" {
+		return false, fmt.Errorf("%w: a proposed redaction needs its proposer", store.ErrInvalid)
+	}
+	x.State, x.Approval, x.DecidedBy, x.DecidedAt = store.RedactionQueued, store.ApprovalProposed, "", time.Time{}
+	return o.QueueRedaction(ctx, x)
+}
+
+// DecideRedaction implements store.Scans.
+func (o *Ops) DecideRedaction(ctx context.Context, conversationID, partID string, a store.Approval, actor string, at time.Time) error {
+	if (a != store.ApprovalApproved && a != store.ApprovalRejected) || actor == "" {
+		return fmt.Errorf("%w: a decision is approved or rejected, by an actor", store.ErrInvalid)
+	}
+	if at.IsZero() {
+		at = o.now()
+	}
+	n, err := o.exec(ctx, `UPDATE scan_redactions SET approval = $3, decided_by = $4, decided_at = $5
+		WHERE conversation_id = $1 AND part_id = $2 AND approval = 'proposed'`, conversationID, partID, string(a), actor, ts(at))
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		if _, gerr := o.GetRedaction(ctx, conversationID, partID); gerr != nil {
+			return gerr
+		}
+		return fmt.Errorf("%w: the redaction of part %s of conversation %s is not awaiting a decision", store.ErrStateConflict, partID, conversationID)
+	}
+	return nil
+}
+
+// RedactionsAwaiting implements store.Scans.
+func (o *Ops) RedactionsAwaiting(ctx context.Context, a store.Approval, limit int) ([]store.Redaction, error) {
+	if limit <= 0 || a == store.ApprovalNone {
+		return nil, fmt.Errorf("%w: limit must be positive and the approval named", store.ErrInvalid)
+	}
+	return queryList(ctx, o, `SELECT `+redactionCols+` FROM scan_redactions WHERE approval = $1
+		ORDER BY queued_at, conversation_id, part_id LIMIT $2`, []any{string(a), int64(limit)}, redactionRow)
+}
+
+const leaseCols = `name, holder, acquired_at, heartbeat_at, expires_at`
+
+func leaseRow(r Rows) (store.ScanLease, error) {
+	var l store.ScanLease
+	err := r.Scan(&l.Name, &l.Holder, tc(&l.AcquiredAt), tc(&l.HeartbeatAt), tc(&l.ExpiresAt))
+	return l, err
+}
+
+func checkLease(name, holder string, ttl time.Duration) error {
+	if name == "" || holder == "" || ttl <= 0 {
+		return fmt.Errorf("%w: a lease needs a name, a holder and a positive duration", store.ErrInvalid)
+	}
+	return nil
+}
+
+// AcquireScanLease implements store.Scans. It is two statements that each
+// decide on their own, so two callers at once cannot both win on either
+// backend: an insert that does nothing when the row exists, then an update
+// whose condition (holder's own lease, or an expired one) is checked again on
+// the row it locks.
+func (o *Ops) AcquireScanLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (store.ScanLease, error) {
+	if err := checkLease(name, holder, ttl); err != nil {
+		return store.ScanLease{}, err
+	}
+	now = now.UTC().Truncate(time.Microsecond)
+	until := now.Add(ttl)
+	var out store.ScanLease
+	err := o.Atomic(ctx, func(t *Ops) error {
+		n, err := t.exec(ctx, `INSERT INTO scan_leases (`+leaseCols+`) VALUES ($1, $2, $3, $3, $4) ON CONFLICT (name) DO NOTHING`,
+			name, holder, ts(now), ts(until))
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			if _, err := t.exec(ctx, `UPDATE scan_leases SET
+				acquired_at = CASE WHEN holder = $2 THEN acquired_at ELSE $3 END,
+				holder = $2, heartbeat_at = $3, expires_at = $4
+				WHERE name = $1 AND (holder = $2 OR expires_at <= $3)`, name, holder, ts(now), ts(until)); err != nil {
+				return err
+			}
+		}
+		out, err = t.GetScanLease(ctx, name)
+		return err
+	})
+	return out, err
+}
+
+// RenewScanLease implements store.Scans.
+func (o *Ops) RenewScanLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) error {
+	if err := checkLease(name, holder, ttl); err != nil {
+		return err
+	}
+	now = now.UTC().Truncate(time.Microsecond)
+	n, err := o.exec(ctx, `UPDATE scan_leases SET heartbeat_at = $3, expires_at = $4 WHERE name = $1 AND holder = $2`,
+		name, holder, ts(now), ts(now.Add(ttl)))
+	if err == nil && n == 0 {
+		return store.NotFound("scan_lease")
+	}
+	return err
+}
+
+// ReleaseScanLease implements store.Scans.
+func (o *Ops) ReleaseScanLease(ctx context.Context, name, holder string) error {
+	_, err := o.exec(ctx, `DELETE FROM scan_leases WHERE name = $1 AND holder = $2`, name, holder)
+	return err
+}
+
+// GetScanLease implements store.Scans.
+func (o *Ops) GetScanLease(ctx context.Context, name string) (store.ScanLease, error) {
+	return queryOne(ctx, o, "scan_lease", `SELECT `+leaseCols+` FROM scan_leases WHERE name = $1`, []any{name}, leaseRow)
 }
 
 // GetRedaction implements store.Scans.
@@ -321,6 +475,15 @@ func (o *Ops) Redactions(ctx context.Context, limit int, states ...store.Redacti
 	args = append(args, int64(limit))
 	q += fmt.Sprintf(` ORDER BY queued_at, conversation_id, part_id LIMIT $%d`, len(args))
 	return queryList(ctx, o, q, args, redactionRow)
+}
+
+// RedactionsWithOpenNotes implements store.Scans.
+func (o *Ops) RedactionsWithOpenNotes(ctx context.Context, limit int) ([]store.Redaction, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("%w: limit must be positive", store.ErrInvalid)
+	}
+	return queryList(ctx, o, `SELECT `+redactionCols+` FROM scan_redactions WHERE state = 'done' AND note_state IN ('wanted', 'intended')
+		ORDER BY queued_at, conversation_id, part_id LIMIT $1`, []any{int64(limit)}, redactionRow)
 }
 
 // RedactionCounts implements store.Scans.

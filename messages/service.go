@@ -1,0 +1,223 @@
+package messages
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/intercom-privacy/intercom-privacy/config"
+	"github.com/intercom-privacy/intercom-privacy/deadline"
+	"github.com/intercom-privacy/intercom-privacy/dsar"
+	"github.com/intercom-privacy/intercom-privacy/jurisdiction"
+	"github.com/intercom-privacy/intercom-privacy/mail"
+	"github.com/intercom-privacy/intercom-privacy/store"
+)
+
+// DownloadLink is the secure link to an access package.
+type DownloadLink struct {
+	URL       string
+	ExpiresAt time.Time
+	Uses      int
+}
+
+// Downloads makes, inside tx, the download link of a completed access
+// request's package, whose codes go to email (package web/intake provides
+// it). ok is false when the request has no package to link to.
+type Downloads interface {
+	Link(ctx context.Context, tx store.Tx, r store.Request, email string) (link DownloadLink, ok bool, err error)
+}
+
+// Service renders messages and writes them to the outbox. It implements
+// dsar.Messenger.
+type Service struct {
+	Outbox    *mail.Outbox
+	Templates *Templates
+	Config    *config.Config
+	// Lang is the language of the messages ("" is en).
+	Lang string
+	// Downloads, when set, puts a download link in access completions.
+	Downloads Downloads
+	// PackageTTL is how long a package is kept, for a completion without a
+	// link (0: 7 days).
+	PackageTTL time.Duration
+}
+
+// Base fills the fields every message shares from the configuration and r.
+func (s *Service) Base(r store.Request) (Data, deadline.Jurisdiction, error) {
+	j, err := deadline.ParseJurisdiction(r.Jurisdiction)
+	if err != nil {
+		return Data{}, "", err
+	}
+	law, err := jurisdiction.For(j)
+	if err != nil {
+		return Data{}, "", err
+	}
+	cfg := s.Config
+	if cfg == nil {
+		cfg = config.Default()
+	}
+	d := Data{
+		Controller: cfg.Access.Controller, Contact: cfg.Access.ContactDPO, RequestID: r.ID,
+		RequestWhat: RequestWhat(r.Type), State: string(r.State), Law: law,
+		ReceivedAt: r.ReceivedAt, DueAt: r.DueAt,
+	}
+	if !r.ExtendedDueAt.IsZero() {
+		d.DueAt, d.ExtensionReason = r.ExtendedDueAt, r.ExtensionReason
+	}
+	return d, j, nil
+}
+
+// RequestWhat is a request type as the person reads it.
+func RequestWhat(t store.RequestType) string {
+	switch t {
+	case store.RequestAccess:
+		return "a copy of your personal data"
+	case store.RequestErasure:
+		return "the deletion of your personal data"
+	case store.RequestAccessErasure:
+		return "a copy of your personal data and its deletion"
+	case store.RequestCorrection:
+		return "the correction of your personal data"
+	case store.RequestRestriction:
+		return "the restriction of the use of your personal data"
+	case store.RequestObjection:
+		return "us to stop using your personal data as you objected to (such as marketing, or its sale or sharing)"
+	}
+	return strings.ReplaceAll(string(t), "_", " ")
+}
+
+// Send renders kind with d and writes it to the outbox inside tx, to to.
+func (s *Service) Send(ctx context.Context, tx store.Tx, kind Kind, j deadline.Jurisdiction, d Data, to, dedupKey string) (bool, error) {
+	r, err := s.Templates.Render(kind, j, s.Lang, d)
+	if err != nil {
+		return false, err
+	}
+	_, inserted, err := s.Outbox.Enqueue(ctx, tx, mail.Message{
+		RequestID: d.RequestID, Kind: string(kind), DedupKey: dedupKey, To: to,
+		Subject: r.Subject, Text: r.Text, HTML: r.HTML,
+	})
+	return inserted, err
+}
+
+// Milestone implements dsar.Messenger.
+func (s *Service) Milestone(ctx context.Context, tx store.Tx, m dsar.Milestone) (bool, error) {
+	if len(m.Identifiers.Emails) == 0 {
+		return false, nil // nowhere to write to (filed by contact id or phone)
+	}
+	to := m.Identifiers.Emails[0]
+	d, j, err := s.Base(m.Request)
+	if err != nil {
+		return false, err
+	}
+	var kind Kind
+	switch m.Kind {
+	case dsar.MilestoneAcknowledged:
+		kind = Acknowledgement
+		d.NeedsVerification = m.Request.State == store.StateReceived
+	case dsar.MilestoneExtended:
+		kind = Extension
+	case dsar.MilestoneDenied:
+		kind, d.DenialReason = Denial, m.Request.DenialReason
+	case dsar.MilestoneCompleted:
+		switch m.Request.Type {
+		case store.RequestAccess:
+			kind = AccessCompleted
+		case store.RequestErasure, store.RequestAccessErasure:
+			kind = ErasureCompleted
+		default:
+			// Corrections, restrictions and objections have no completion
+			// template yet: nothing is written rather than a wrong text.
+			return false, nil
+		}
+		if err := s.completion(ctx, tx, m, to, &d); err != nil {
+			return false, err
+		}
+		if m.Request.Type == store.RequestAccessErasure {
+			// Both answers: the download first, then what was deleted.
+			ad := d
+			if _, err := s.Send(ctx, tx, AccessCompleted, j, ad, to, m.Request.ID+"/"+string(AccessCompleted)); err != nil {
+				return false, err
+			}
+		}
+	default:
+		return false, nil
+	}
+	return s.Send(ctx, tx, kind, j, d, to, m.Request.ID+"/"+string(kind))
+}
+
+func (s *Service) completion(ctx context.Context, tx store.Tx, m dsar.Milestone, to string, d *Data) error {
+	out := m.Outcome
+	if out == nil && len(m.Request.Outcome) > 0 {
+		var o dsar.Outcome
+		if json.Unmarshal(m.Request.Outcome, &o) == nil {
+			out = &o
+		}
+	}
+	if out != nil {
+		d.NothingFound = out.Result == "nothing_found"
+		d.Deleted, d.Kept = Erased(*out)
+	}
+	d.RecoveryWindow = RecoveryWindow
+	if m.Request.Type != store.RequestErasure {
+		ttl := s.PackageTTL
+		if ttl <= 0 {
+			ttl = 7 * 24 * time.Hour
+		}
+		d.ExpiresAt = m.Request.CompletedAt.Add(ttl)
+		if s.Downloads != nil {
+			link, ok, err := s.Downloads.Link(ctx, tx, m.Request, to)
+			if err != nil {
+				return err
+			}
+			if ok {
+				d.DownloadURL, d.ExpiresAt, d.DownloadUses = link.URL, link.ExpiresAt, link.Uses
+			}
+		}
+	}
+	return nil
+}
+
+// RecoveryWindow tells the person of Intercom's 7-day recovery window.
+const RecoveryWindow = dsar.RecoveryWindowNotice + "; during that time it can be restored only at our request, and after it it is gone for good."
+
+// deletedWords name the counts of an erasure's outcome as the person reads them.
+var deletedWords = map[string]string{
+	"contacts_deleted":      "Intercom contact records (profile, notes, tags, events and subscriptions)",
+	"late_contacts_deleted": "Intercom contact records that appeared while we worked",
+	"conversations_deleted": "Intercom conversations",
+	"tickets_deleted":       "Intercom tickets",
+	"parts_redacted":        "your messages in conversations shared with other people (removed)",
+	"person_keys_destroyed": "our own encrypted copies of your data (their keys destroyed, so every copy, backups included, is unreadable)",
+	"packages_deleted":      "earlier copies of your data prepared for you",
+}
+
+// Erased turns an erasure's outcome into what was deleted and what was kept,
+// and why: counts and fixed sentences, never the data.
+func Erased(o dsar.Outcome) (deleted []Count, kept []KeptItem) {
+	for key, what := range deletedWords {
+		if n := o.Counts[key]; n > 0 {
+			deleted = append(deleted, Count{What: what, N: n})
+		}
+	}
+	sort.Slice(deleted, func(a, b int) bool { return deleted[a].What < deleted[b].What })
+	if n := o.Counts["conversations_shared_kept"]; n > 0 {
+		kept = append(kept, KeptItem{What: "conversations you took part in with other people",
+			Why: "they are also other people's records; your own messages in them were removed"})
+	}
+	suppressed := o.Counts["suppressed_email"] + o.Counts["suppressed_phone"] + o.Counts["suppressed_external_id"] +
+		o.Counts["suppressed_contact_id"] + o.Counts["already_suppressed"]
+	if suppressed > 0 {
+		kept = append(kept, KeptItem{What: "a keyed fingerprint of the identifiers you gave (not the identifiers themselves)",
+			Why: "so that your data is not collected again from Intercom; the law allows keeping it for this (CCPA Regulations §7022(e))"})
+	}
+	for _, n := range o.Notices {
+		if n.Code == dsar.NoticePackageKept.Code || n.Code == dsar.NoticeRequestKeyKept.Code {
+			kept = append(kept, KeptItem{What: "the copy of your data prepared for you",
+				Why: "until its download link expires, encrypted; then it is deleted"})
+			break
+		}
+	}
+	return deleted, kept
+}
