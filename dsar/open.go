@@ -69,6 +69,12 @@ type Pause struct {
 
 // Fix says what the operator must do to resume a request paused for this reason.
 func (p Pause) Fix() string {
+	if p.Reason == PauseLegalHold {
+		return "a legal hold stops the erasure before its next step: it resumes once the hold is released (`intercom-privacy retention hold release ID`)"
+	}
+	if p.Reason == PauseUpdateRefused {
+		return "Intercom refused a correction's or a mark's update as invalid or conflicting (e.g. another user took the new email meanwhile): fix the value or the contact in Intercom and the request resumes, or deny it (dsar deny ID --reason ...)"
+	}
 	if p.Reason == PauseForbidden {
 		return "the Intercom access token lacks a permission (scope) this request needs: grant it to the Intercom app (for deleting conversations with erasure.retain_metrics false: delete_conversations_and_metrics)"
 	}

@@ -30,9 +30,6 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/webhook"
 )
 
-// maxOpenRequestsCounted caps the privacy requests /metrics counts per state.
-const maxOpenRequestsCounted = 100000
-
 // Options configure a Process. Settings, Secret and Addr are required; the
 // other zero values take the documented defaults.
 type Options struct {
@@ -309,17 +306,18 @@ func (p *Process) close() error {
 	return nil
 }
 
-// requestGauges counts the open privacy requests by state for /metrics.
+// requestGauges counts the open privacy requests by state for /metrics (one
+// grouped count, whatever their number).
 func requestGauges(ctx context.Context, a *app.App) ([]server.Gauge, error) {
-	var out []server.Gauge
-	for _, st := range []store.RequestState{store.StateReceived, store.StateVerified, store.StateInProgress} {
-		rs, err := a.Store.ListRequests(ctx, store.RequestFilter{States: []store.RequestState{st}, Limit: maxOpenRequestsCounted})
-		if err != nil {
-			return nil, errors.Join(errors.New("count privacy requests"), err)
-		}
-		out = append(out, server.Gauge{Name: "intercom_privacy_requests_open",
-			Help:   "Open privacy requests by state (counted up to 100000 per state).",
-			Labels: [][2]string{{"state", string(st)}}, Value: int64(len(rs))})
+	states := []store.RequestState{store.StateReceived, store.StateAwaitingApproval, store.StateVerified, store.StateInProgress}
+	n, err := a.Store.CountRequests(ctx, states...)
+	if err != nil {
+		return nil, errors.Join(errors.New("count privacy requests"), err)
+	}
+	out := make([]server.Gauge, 0, len(states))
+	for _, st := range states {
+		out = append(out, server.Gauge{Name: "intercom_privacy_requests_open", Help: "Open privacy requests by state.",
+			Labels: [][2]string{{"state", string(st)}}, Value: n[st]})
 	}
 	return out, nil
 }

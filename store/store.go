@@ -160,6 +160,9 @@ type Requests interface {
 	// AddRequestNote stores a note (ID and CreatedAt set when empty) and
 	// returns it. A request that does not exist is ErrNotFound.
 	AddRequestNote(ctx context.Context, n RequestNote) (RequestNote, error)
+	// CountRequests counts the requests in each of states (a state with none
+	// is absent from the map).
+	CountRequests(ctx context.Context, states ...RequestState) (map[RequestState]int64, error)
 	// RequestStats counts the requests received in [from, to) by type, law,
 	// state, denial reason and tenth of a day to the answer, in the database
 	// (one indexed range scan, no row leaves it), for the yearly report.

@@ -133,6 +133,11 @@ func testRequestQueries(t *testing.T, st store.Store) {
 			t.Errorf("stats of a range: %d requests, want 4", n)
 		}
 	}
+	counts, err := st.CountRequests(ctx, store.StateCompleted, store.StateAwaitingApproval, store.StateVerified, store.StateDenied)
+	// i%4 == 0 completed (0, 4, 8); 5 awaiting; the other 8 verified; none denied.
+	if err != nil || counts[store.StateCompleted] != 3 || counts[store.StateAwaitingApproval] != 1 || counts[store.StateVerified] != 8 || len(counts) != 3 {
+		t.Errorf("counts %v %v", counts, err)
+	}
 	all, _ := st.ListRequests(ctx, store.RequestFilter{})
 	for _, size := range []int{1, 5, 7, 12, 13} {
 		var seen []string

@@ -16,6 +16,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/store/storetest"
+	"github.com/intercom-privacy/intercom-privacy/users"
 )
 
 // section returns the part of a page from the heading with id to the next
@@ -525,6 +526,17 @@ func TestUsersPage(t *testing.T) {
 	}
 	if us, _ := b.app.Users.List(context.Background()); !us[0].Disabled {
 		t.Fatal("not disabled")
+	}
+	if res, _ := b.do(authz.RoleAdmin, http.MethodPost, "/users/usr_missing/disable", url.Values{}); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown account: %d", res.StatusCode)
+	}
+	// The last active administrator is not disabled.
+	admin, err := b.app.Users.Add(context.Background(), users.AddInput{Email: "admin@example.com", Role: authz.RoleAdmin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, body := b.doAs(authz.RoleAdmin, admin, http.MethodPost, "/users/"+admin+"/disable", url.Values{}); res.StatusCode != http.StatusConflict || !strings.Contains(body, "last active admin") {
+		t.Fatalf("last admin: %d", res.StatusCode)
 	}
 }
 

@@ -111,3 +111,26 @@ func (o *Ops) RequestStats(ctx context.Context, from, to time.Time) ([]store.Req
 			return x, err
 		})
 }
+
+// CountRequests implements store.Ops: one grouped count over the state index.
+func (o *Ops) CountRequests(ctx context.Context, states ...store.RequestState) (map[store.RequestState]int64, error) {
+	out := map[store.RequestState]int64{}
+	if len(states) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(states))
+	for i, s := range states {
+		args[i] = string(s)
+	}
+	err := o.queryAll(ctx, `SELECT state, COUNT(*) FROM requests WHERE state IN (`+placeholders(1, len(states))+`) GROUP BY state`, args,
+		func(r Rows) error {
+			var st string
+			var n int64
+			if err := r.Scan(&st, &n); err != nil {
+				return err
+			}
+			out[store.RequestState(st)] = n
+			return nil
+		})
+	return out, err
+}
