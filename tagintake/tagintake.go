@@ -26,6 +26,7 @@
 package tagintake
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -35,6 +36,7 @@ import (
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/audit"
+	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/deadline"
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
@@ -399,4 +401,23 @@ func (s *Sink) Accept(ctx context.Context, n webhook.Notification, raw []byte) (
 	}
 	dup, err := s.Next.Accept(ctx, n, raw)
 	return dup || res.Outcome == Duplicate, err
+}
+
+// FromConfig returns the options the configuration sets (Rules, Reply,
+// ReplyAdminID): intake.intercom.tag first, then intake.intercom.tags in order.
+// An empty type is access; an empty jurisdiction is gdpr.
+func FromConfig(c config.IntercomIntake) Options {
+	var o Options
+	add := func(tag, typ, j string) {
+		o.Rules = append(o.Rules, Rule{Tag: tag, Type: store.RequestType(cmp.Or(typ, string(store.RequestAccess))),
+			Jurisdiction: deadline.Jurisdiction(cmp.Or(j, string(deadline.GDPR)))})
+	}
+	if c.Tag != "" {
+		add(c.Tag, c.Type, c.Jurisdiction)
+	}
+	for _, t := range c.Tags {
+		add(t.Tag, t.Type, t.Jurisdiction)
+	}
+	o.Reply, o.ReplyAdminID = c.Reply, c.AdminID
+	return o
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/app"
 	"github.com/intercom-privacy/intercom-privacy/app/apptest"
 	"github.com/intercom-privacy/intercom-privacy/audit"
+	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/deadline"
 	"github.com/intercom-privacy/intercom-privacy/internal/testwait"
 	"github.com/intercom-privacy/intercom-privacy/sandbox"
@@ -398,5 +399,28 @@ func TestNewRefusesBadRules(t *testing.T) {
 		if _, err := tagintake.New(o); !errors.Is(err, tagintake.ErrConfig) {
 			t.Errorf("%s: %v, want ErrConfig", name, err)
 		}
+	}
+}
+
+func TestConfigRules(t *testing.T) {
+	c, err := config.Parse("test.yaml", strings.NewReader(`intake:
+  intercom:
+    tag: privacy-request
+    reply: true
+    admin_id: "42"
+    tags:
+      - {tag: delete-me, type: erasure, jurisdiction: ccpa}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := tagintake.FromConfig(c.Intake.Intercom)
+	want := []tagintake.Rule{{Tag: "privacy-request", Type: store.RequestAccess, Jurisdiction: deadline.GDPR},
+		{Tag: "delete-me", Type: store.RequestErasure, Jurisdiction: deadline.CCPA}}
+	if !slices.Equal(o.Rules, want) || !o.Reply || o.ReplyAdminID != "42" {
+		t.Fatalf("options %+v", o)
+	}
+	if _, err := config.Parse("test.yaml", strings.NewReader("intake:\n  intercom:\n    tagg: x\n")); err == nil {
+		t.Fatal("a misspelt key was accepted")
 	}
 }
