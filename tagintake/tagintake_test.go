@@ -19,6 +19,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/deadline"
+	"github.com/intercom-privacy/intercom-privacy/intercom"
 	"github.com/intercom-privacy/intercom-privacy/internal/testwait"
 	"github.com/intercom-privacy/intercom-privacy/sandbox"
 	"github.com/intercom-privacy/intercom-privacy/store"
@@ -422,5 +423,19 @@ func TestConfigRules(t *testing.T) {
 	}
 	if _, err := config.Parse("test.yaml", strings.NewReader("intake:\n  intercom:\n    tagg: x\n")); err == nil {
 		t.Fatal("a misspelt key was accepted")
+	}
+}
+
+func TestSandboxTagErrors(t *testing.T) {
+	e := setup(t, storetest.SQLite(), false)
+	ctx := context.Background()
+	if _, err := e.a.Intercom.TagConversation(ctx, "999999999999", e.rule.ID, e.adminID); !errors.Is(err, intercom.ErrNotFound) {
+		t.Fatalf("unknown conversation: %v", err)
+	}
+	if _, err := e.a.Intercom.TagConversation(ctx, e.conv.ID, "999999999", e.adminID); !errors.Is(err, intercom.ErrNotFound) {
+		t.Fatalf("unknown tag: %v", err)
+	}
+	if rs := e.requests(t); len(rs) != 0 {
+		t.Fatalf("%d requests", len(rs))
 	}
 }
