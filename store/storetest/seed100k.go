@@ -27,6 +27,11 @@ var SeedStart = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 // seedStep is the time between two seeded requests' receipts, in µs.
 const seedStep = int64(3*365*24*time.Hour/time.Microsecond) / SeedRequests
 
+// SeedNumberSQL is an SQL expression, in both dialects, of a seeded
+// request's number x, read back from its receipt time (for statements that
+// change the seeded store by number).
+var SeedNumberSQL = fmt.Sprintf("((received_at - %d) / %d)", SeedStart.UnixMicro(), seedStep)
+
 // SeedID is the id of seeded request x (1 to SeedRequests).
 func SeedID(x int) string { return fmt.Sprintf("req_%032x", x) }
 
