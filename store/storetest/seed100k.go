@@ -112,6 +112,19 @@ func SeedSQL(backend string) []string {
 	return []string{reqs, subjects, recs, analyze}
 }
 
+// UseRequestIndexesBefore0008 puts the request indexes of st back as they
+// were before migration 8 (BeforeRequestIndexes): the baseline phase of a
+// benchmark, on the same data.
+func UseRequestIndexesBefore0008(tb testing.TB, st store.Store) {
+	tb.Helper()
+	ex := Raw(tb, st)
+	for _, q := range BeforeRequestIndexes {
+		if _, err := ex.ExecRaw(context.Background(), q); err != nil {
+			tb.Fatalf("baseline: %s: %v", q, err)
+		}
+	}
+}
+
 // BeforeRequestIndexes puts the request indexes back as they were before
 // migration 8 (the #13 baseline of both benchmarks).
 var BeforeRequestIndexes = []string{

@@ -127,11 +127,7 @@ func BenchmarkAPIAt100k(b *testing.B) {
 			}
 			for _, phase := range []string{"indexed", "before-0008"} {
 				if phase == "before-0008" {
-					for _, q := range storetest.BeforeRequestIndexes {
-						if _, err := ex.ExecRaw(ctx, q); err != nil {
-							b.Fatalf("baseline: %s: %v", q, err)
-						}
-					}
+					storetest.UseRequestIndexesBefore0008(b, a.Store)
 				}
 				for _, c := range cases {
 					if phase == "before-0008" && c.name == "search/api" {

@@ -140,11 +140,7 @@ func BenchmarkConsoleAt100k(b *testing.B) {
 			}
 			for _, phase := range []string{"indexed", "before-0008"} {
 				if phase == "before-0008" {
-					for _, q := range storetest.BeforeRequestIndexes {
-						if _, err := ex.ExecRaw(ctx, q); err != nil {
-							b.Fatalf("baseline: %s: %v", q, err)
-						}
-					}
+					storetest.UseRequestIndexesBefore0008(b, a.Store)
 				}
 				for _, c := range cases {
 					b.Run(phase+"/"+c.name, func(b *testing.B) {
