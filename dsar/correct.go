@@ -159,21 +159,19 @@ func truncateShown(s string) string {
 // differs lists the fields of f whose value c does not hold yet.
 func differs(c intercom.Contact, f intercom.ContactFields) []string {
 	var out []string
-	cmp := func(name string, want *string, have string, fold bool) {
+	cmp := func(name string, want *string, have string, norm func(string) string) {
 		if want == nil {
 			return
 		}
-		eq := *want == strings.TrimSpace(have)
-		if fold {
-			eq = strings.EqualFold(*want, strings.TrimSpace(have))
-		}
-		if !eq {
+		if norm(*want) != norm(have) {
 			out = append(out, name)
 		}
 	}
-	cmp("name", f.Name, c.Name, false)
-	cmp("email", f.Email, c.Email, true)
-	cmp("phone", f.Phone, c.Phone, false)
+	cmp("name", f.Name, c.Name, strings.TrimSpace)
+	cmp("email", f.Email, c.Email, func(s string) string { return strings.ToLower(strings.TrimSpace(s)) })
+	// Intercom may store a phone number formatted otherwise than it was sent:
+	// the digits (and a leading +) are what must match.
+	cmp("phone", f.Phone, c.Phone, phoneDigits)
 	for _, k := range sortedKeys(f.CustomAttributes) {
 		if !sameValue(f.CustomAttributes[k], c.CustomAttributes[k]) {
 			out = append(out, customPrefix+k)
@@ -534,4 +532,16 @@ func (s *Service) PreviewCorrection(ctx context.Context, ids Identifiers, set ma
 		}
 	}
 	return out, nil
+}
+
+// phoneDigits reduces a phone number to a leading + and its digits.
+func phoneDigits(s string) string {
+	s = strings.TrimSpace(s)
+	var b strings.Builder
+	for i, r := range s {
+		if (r >= '0' && r <= '9') || (r == '+' && i == 0) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }

@@ -266,3 +266,23 @@ func TestCrashRightsPostgres(t *testing.T) {
 		t.Logf("restriction on PostgreSQL: %d kill points", n)
 	})
 }
+
+// TestCrashCorrectionRiver kills a River worker process at every second
+// Intercom request of a correction (the job left running is handed back as
+// River's rescuer would): the correction is carried out once, as when the
+// worker runs it directly.
+func TestCrashCorrectionRiver(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash sweep skipped in -short mode")
+	}
+	check := func(t *testing.T, w *crashWorld, p sandbox.Person, _ cached, id string) {
+		t.Helper()
+		checkCorrected(t, w.h, p)
+		if n := countAction(t, w.h, id, "correction.intercom_updated"); n != 1 {
+			t.Errorf("correction.intercom_updated recorded %d times, want 1", n)
+		}
+	}
+	sub := func(t *testing.T, h *harness, p sandbox.Person) store.Request { return submit(t, h, correction(p)) }
+	n := crashSweep(t, crashCase{typ: store.RequestCorrection, river: true, submit: sub, check: check}, 2, []bool{false, true})
+	t.Logf("correction through River: %d kill points", n)
+}

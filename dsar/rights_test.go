@@ -15,6 +15,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/contactsync"
 	"github.com/intercom-privacy/intercom-privacy/deadline"
 	"github.com/intercom-privacy/intercom-privacy/dsar"
+	"github.com/intercom-privacy/intercom-privacy/intercom"
 	"github.com/intercom-privacy/intercom-privacy/sandbox"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/store/storetest"
@@ -475,4 +476,35 @@ func TestAppeal(t *testing.T) {
 
 func dsarSubmission(typ store.RequestType, p sandbox.Person) dsar.Submission {
 	return dsar.Submission{Type: typ, Identifiers: personIdentifiers(p)}
+}
+
+// TestCorrectionRefusedAtRunPauses: an email free when the correction was
+// filed but taken by another user before it runs makes Intercom refuse the
+// update; the request pauses with the reason (recorded once) instead of
+// retrying blindly, and can be denied.
+func TestCorrectionRefusedAtRunPauses(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
+	ctx := context.Background()
+	p := h.sb.SamplePerson()
+	r := submit(t, h, dsar.Submission{Type: store.RequestCorrection, Identifiers: personIdentifiers(p),
+		Payload: dsar.Payload{Set: map[string]string{"email": "taken-later@example.com"}}})
+	if _, err := h.app.Intercom.CreateContact(ctx, intercom.ContactFields{Email: intercom.Str("taken-later@example.com")}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		err := h.app.DSAR.Run(ctx, r.ID)
+		var paused *dsar.PausedError
+		if !errors.As(err, &paused) || paused.Reason != dsar.PauseUpdateRefused {
+			t.Fatalf("run: %v, want a pause for a refused update", err)
+		}
+	}
+	if n := countAction(t, h, r.ID, "request.paused"); n != 1 {
+		t.Errorf("request.paused recorded %d times, want 1", n)
+	}
+	if pz, ok, err := h.app.DSAR.Paused(ctx, r.ID); err != nil || !ok || !strings.Contains(pz.Fix(), "deny") {
+		t.Errorf("pause %+v %v %v", pz, ok, err)
+	}
+	if r, err := h.app.DSAR.Deny(ctx, r.ID, "the new address belongs to another account"); err != nil || r.State != store.StateDenied {
+		t.Fatalf("deny a paused correction: %v", err)
+	}
 }

@@ -48,6 +48,11 @@ const (
 const (
 	PauseUnauthorized = "intercom_unauthorized"
 	PauseForbidden    = "intercom_forbidden"
+	// PauseUpdateRefused: Intercom refused a correction's or a mark's write as
+	// invalid or conflicting (400, 409, 422); retrying will not help. Fix the
+	// value or the contact in Intercom (the request resumes on the next
+	// retry), or deny the request.
+	PauseUpdateRefused = "intercom_refused_update"
 )
 
 // DefaultLeaseTTL is how long a worker's claim on a request lasts without renewal.
@@ -87,6 +92,8 @@ func (e *PausedError) Error() string {
 		fix = "the access token lacks a scope this request needs; grant it to the Intercom app"
 	case PauseLegalHold:
 		return "dsar: request paused (" + e.Reason + "): " + e.Err.Error() + "; the erasure resumes on the next retry after the release"
+	case PauseUpdateRefused:
+		fix = "Intercom refused the update as invalid or conflicting; fix the value or the contact in Intercom, or deny the request,"
 	}
 	return "dsar: request paused (" + e.Reason + "): " + fix + " and the request resumes on the next retry: " + e.Err.Error()
 }
@@ -352,6 +359,9 @@ func (r *runner) failed(ctx context.Context, step string, err error) error {
 		reason = PauseUnauthorized
 	case errors.Is(err, intercom.ErrForbidden):
 		reason = PauseForbidden
+	case (step == StepCorrectContacts || step == StepMarkContacts || step == StepUnmarkContacts) &&
+		(errors.Is(err, intercom.ErrValidation) || errors.Is(err, intercom.ErrConflict)):
+		reason = PauseUpdateRefused
 	}
 	if reason != "" {
 		if perr := r.pause(context.WithoutCancel(ctx), reason, held); perr != nil {
@@ -669,6 +679,7 @@ type pauseDetail struct {
 type pausedHold struct {
 	ID     string `json:"id"`
 	Reason string `json:"reason"`
+	Basis  string `json:"basis,omitempty"`
 }
 
 // pause records request.paused once (until the next resume). held, when set,
@@ -687,7 +698,7 @@ func (r *runner) pause(ctx context.Context, reason string, held *HeldError) erro
 			RequestID: r.id, SubjectRef: r.req.SubjectRef, Outcome: audit.OutcomeSuccess, Reason: reason}
 		if held != nil {
 			for _, h := range held.Holds {
-				d.Holds = append(d.Holds, pausedHold{ID: h.ID, Reason: h.Reason})
+				d.Holds = append(d.Holds, pausedHold{ID: h.ID, Reason: h.Reason, Basis: h.Basis})
 			}
 			rec.ObjectIDs = holdIDs(held.Holds)
 			rec.Reason = reason + ": erasure stopped before its next step by the legal hold(s) listed in object_ids"

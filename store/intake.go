@@ -91,4 +91,11 @@ type DownloadLinks interface {
 	// CodeAttempts and CodesSent and increments Version, if the stored
 	// Version is still l.Version; otherwise ErrStateConflict.
 	UpdateDownloadLink(ctx context.Context, l DownloadLink) (DownloadLink, error)
+	// SpentDownloadLinks lists up to limit links that still hold an address
+	// but can no longer be used (expired at or before now, or every use
+	// spent), oldest first.
+	SpentDownloadLinks(ctx context.Context, now time.Time, limit int) ([]DownloadLink, error)
+	// ForgetDownloadAddress empties a link's EmailEnc (its key is destroyed
+	// in the same transaction).
+	ForgetDownloadAddress(ctx context.Context, id string) error
 }

@@ -145,7 +145,7 @@ contacts recoverable for 7 days before they are gone for good.`}[kind],
 			}
 			defer a.Close()
 			if dryRun {
-				return dryRunErasure(cmd, a, dsar.Identifiers{Emails: emails, Phones: phones, ExternalIDs: externalIDs, ContactIDs: contacts}, asJSON)
+				return dryRunErasure(cmd, a, j, dsar.Identifiers{Emails: emails, Phones: phones, ExternalIDs: externalIDs, ContactIDs: contacts}, asJSON)
 			}
 			if wait {
 				if err := a.RequireIntercom(); err != nil {
@@ -222,12 +222,13 @@ contacts recoverable for 7 days before they are gone for good.`}[kind],
 	return cmd
 }
 
-// dryRunErasure prints what an erasure of ids would do, filing nothing.
-func dryRunErasure(cmd *cobra.Command, a *app.App, ids dsar.Identifiers, asJSON bool) error {
+// dryRunErasure prints what an erasure of ids under the law j would do,
+// filing nothing.
+func dryRunErasure(cmd *cobra.Command, a *app.App, j deadline.Jurisdiction, ids dsar.Identifiers, asJSON bool) error {
 	if err := a.RequireIntercom(); err != nil {
 		return err
 	}
-	p, err := a.DSAR.DryRunErasure(cmd.Context(), ids)
+	p, err := a.DSAR.DryRunErasureUnder(cmd.Context(), j, ids)
 	if err != nil {
 		return err
 	}
@@ -425,7 +426,7 @@ func printShow(ctx context.Context, w io.Writer, a *app.App, r store.Request) er
 	fmt.Fprintf(tw, "type\t%s (%s, via %s)\n", v.Type, v.Jurisdiction, v.Channel)
 	fmt.Fprintf(tw, "state\t%s\n", v.State)
 	if v.Paused != "" {
-		fmt.Fprintf(tw, "paused\t%s: Intercom refuses the access token or one of its scopes; fix it and the request resumes on its next retry\n", v.Paused)
+		fmt.Fprintf(tw, "paused\t%s: %s\n", v.Paused, dsar.Pause{Reason: v.Paused}.Fix())
 	}
 	fmt.Fprintf(tw, "received\t%s\n", v.ReceivedAt.Format(time.RFC3339))
 	if v.AckDueAt != nil {
@@ -569,6 +570,7 @@ func newDsarListCmd() *cobra.Command {
 	var (
 		af        appFlags
 		states    []string
+		types     []string
 		dueWithin string
 		asJSON    bool
 		limit     int
@@ -594,6 +596,13 @@ days ("due soon") or past their deadline ("OVERDUE").`,
 					return usagef("--state %s: use received, awaiting_approval, verified, in_progress, completed, denied or cancelled", shownArg(s))
 				}
 				f.States = append(f.States, st)
+			}
+			for _, s := range types {
+				t := store.RequestType(s)
+				if !slices.Contains(listTypes, t) {
+					return usagef("--type %s: use access, erasure, access+erasure, correction, restriction, lift_restriction, objection or appeal", shownArg(s))
+				}
+				f.Types = append(f.Types, t)
 			}
 			if dueWithin != "" {
 				d, err := parseDays(dueWithin)
@@ -634,11 +643,16 @@ days ("due soon") or past their deadline ("OVERDUE").`,
 	}
 	af.add(cmd)
 	cmd.Flags().StringArrayVar(&states, "state", nil, "only requests in this state (repeatable): received, awaiting_approval, verified, in_progress, completed, denied, cancelled")
+	cmd.Flags().StringArrayVar(&types, "type", nil, "only requests of this type (repeatable): access, erasure, access+erasure, correction, restriction, lift_restriction, objection, appeal")
 	cmd.Flags().StringVar(&dueWithin, "due-within", "", "only requests due within this long, e.g. 7d or 72h")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().IntVar(&limit, "limit", 1000, "at most this many requests")
 	return cmd
 }
+
+// listTypes are the request types `dsar list --type` accepts.
+var listTypes = []store.RequestType{store.RequestAccess, store.RequestErasure, store.RequestAccessErasure, store.RequestCorrection,
+	store.RequestRestriction, store.RequestLiftRestriction, store.RequestObjection, store.RequestAppeal}
 
 // parseDays parses a Go duration or a number of days ("7d").
 func parseDays(s string) (time.Duration, error) {

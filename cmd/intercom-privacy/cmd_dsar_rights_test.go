@@ -74,6 +74,16 @@ func TestDsarRightsCommands(t *testing.T) {
 		t.Errorf("unrestrict --wait:\n%s", out)
 	}
 
+	out, err = dsarCLI(t, "dsar", "list", "--type", "restriction", "--type", "lift_restriction")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, restr.ID) || strings.Count(out, "\n") != 3 || strings.Contains(out, "correction") {
+		t.Errorf("list --type restriction --type lift_restriction:\n%s", out)
+	}
+	if _, err := dsarCLI(t, "dsar", "list", "--type", "nonsense"); err == nil || exitCodeOf(err, false) != exitUsage {
+		t.Errorf("list --type nonsense: %v", err)
+	}
 	// Appeals: refused under GDPR (no appeal process), filed and decided under Virginia.
 	out, err = dsarCLI(t, "dsar", "access", "--email", p.Email, "--jurisdiction", "us_va", "--json")
 	if err != nil {

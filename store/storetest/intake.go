@@ -115,4 +115,34 @@ func testDownloadLinks(t *testing.T, s store.Store) {
 	if got.Uses != 1 || got.CodeHash != nil || !got.CodeExpiresAt.IsZero() || got.Version != 2 {
 		t.Fatalf("after a use: %+v", got)
 	}
+	// Spent links: used up, or expired; their addresses are forgotten.
+	spent, err := s.CreateDownloadLink(ctx, store.DownloadLink{RequestID: "req_2", BlobID: "blob_2", TokenHash: []byte("tok2"),
+		EmailEnc: []byte("ct2"), MaxUses: 1, Uses: 1, ExpiresAt: now.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := s.CreateDownloadLink(ctx, store.DownloadLink{RequestID: "req_3", BlobID: "blob_3", TokenHash: []byte("tok3"),
+		EmailEnc: []byte("ct3"), MaxUses: 3, ExpiresAt: now.Add(-time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.SpentDownloadLinks(ctx, now, 10)
+	if err != nil || len(list) != 2 || list[0].ID != old.ID || list[1].ID != spent.ID {
+		t.Fatalf("spent: %+v, %v", list, err)
+	}
+	if err := s.InTx(ctx, func(tx store.Tx) error { return tx.ForgetDownloadAddress(ctx, old.ID) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ForgetDownloadAddress(ctx, spent.ID); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := s.SpentDownloadLinks(ctx, now, 10); len(list) != 0 {
+		t.Fatalf("forgotten links listed again: %+v", list)
+	}
+	if got, _ := s.DownloadLinkByToken(ctx, []byte("tok3")); len(got.EmailEnc) != 0 {
+		t.Fatalf("address kept: %+v", got)
+	}
+	if err := s.ForgetDownloadAddress(ctx, "dl_missing"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing: %v", err)
+	}
 }

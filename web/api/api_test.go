@@ -19,6 +19,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/app/apptest"
 	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/authz"
+	"github.com/intercom-privacy/intercom-privacy/deadline"
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/openapispec"
 	"github.com/intercom-privacy/intercom-privacy/retention"
@@ -181,6 +182,22 @@ func fresh(b *bundle) string {
 	return b.file("", store.RequestAccess, fmt.Sprintf("walk-%d", seq.Add(1)), false)
 }
 
+// deniedUnder files an access request under j and denies it, for the appeal
+// routes.
+func deniedUnder(b *bundle, j deadline.Jurisdiction) string {
+	b.t.Helper()
+	ctx := context.Background()
+	r, err := b.app.DSAR.Submit(ctx, dsar.Submission{Type: store.RequestAccess, Jurisdiction: j,
+		Identifiers: dsar.Identifiers{ExternalIDs: []string{fmt.Sprintf("walk-a-%d", seq.Add(1))}}})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if _, err := b.app.DSAR.Deny(ctx, r.ID, "identity not verified"); err != nil {
+		b.t.Fatal(err)
+	}
+	return r.ID
+}
+
 // TestRouteRoleWalk walks the route table: for every route, anonymous is 401,
 // every role not allowed 403, every role allowed 2xx; a route without a
 // fixture here fails the test, so no route is missed. Every exchange is
@@ -247,6 +264,28 @@ func TestRouteRoleWalk(t *testing.T) {
 			return "/api/v1/retention/holds/" + h.ID + "/release", map[string]string{"reason": "settled"}
 		},
 		"GET /api/v1/metrics/requests": func(*bundle) (string, any) { return "/api/v1/metrics/requests?year=2026", nil },
+		"POST /api/v1/requests/{id}/appeal": func(b *bundle) (string, any) {
+			return "/api/v1/requests/" + deniedUnder(b, deadline.Virginia) + "/appeal", nil
+		},
+		"POST /api/v1/requests/{id}/decide": func(b *bundle) (string, any) {
+			ap, err := b.app.DSAR.Appeal(context.Background(), deniedUnder(b, deadline.Virginia), "email", time.Time{})
+			if err != nil {
+				b.t.Fatal(err)
+			}
+			return "/api/v1/requests/" + ap.ID + "/decide", map[string]string{"decision": "upheld", "reason": "identity still not verified"}
+		},
+		"POST /api/v1/requests/{id}/unrestrict": func(b *bundle) (string, any) {
+			ctx := context.Background()
+			r, _, err := b.app.DSAR.File(ctx, dsar.Filing{Submission: dsar.Submission{Type: store.RequestRestriction,
+				Identifiers: dsar.Identifiers{Emails: []string{p.Email}}}, VerifiedBy: "operator", New: true})
+			if err != nil {
+				b.t.Fatal(err)
+			}
+			if err := b.app.DSAR.Run(ctx, r.ID); err != nil {
+				b.t.Fatal(err)
+			}
+			return "/api/v1/requests/" + r.ID + "/unrestrict", map[string]string{"reason": "accuracy confirmed"}
+		},
 	}
 	for _, rt := range b.h.Routes() {
 		fx, ok := fixtures[rt.Pattern]
@@ -282,10 +321,11 @@ func TestRouteRoleWalk(t *testing.T) {
 		}
 	}
 	// The agent on approve, reject, package, audit export, add and release
-	// hold; the auditor on search, approve, reject, package, add and release
-	// hold: 12 (the other refusals are not recorded, by design).
-	if denied != 12 {
-		t.Errorf("%d refused attempts recorded, want 12", denied)
+	// hold, decide and unrestrict; the auditor on search, approve, reject,
+	// package, add and release hold, decide and unrestrict: 16 (the other
+	// refusals are not recorded, by design).
+	if denied != 16 {
+		t.Errorf("%d refused attempts recorded, want 16", denied)
 	}
 	if rep, err := b.app.VerifyAudit(context.Background()); err != nil || !rep.OK() {
 		t.Fatalf("audit after the walk: %v %+v", err, rep)

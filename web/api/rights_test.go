@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/intercom-privacy/intercom-privacy/deadline"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/store/storetest"
 )
@@ -51,6 +52,22 @@ func TestAPIRights(t *testing.T) {
 	rs, err := b.app.Store.ListRequests(ctx, store.RequestFilter{})
 	if err != nil || len(rs) != 2 {
 		t.Fatalf("%d requests filed, want 2: %v", len(rs), err)
+	}
+	// Appeals: refused where the law has none, filed and decided where it has.
+	b.problem(b.call(officer, "POST", "/api/v1/requests/"+deniedUnder(b, deadline.GDPR)+"/appeal", nil), 422, "invalid")
+	r = b.call(officer, "POST", "/api/v1/requests/"+deniedUnder(b, deadline.Colorado)+"/appeal", map[string]string{"channel": "email"})
+	var ap struct {
+		ID, Type string
+		Linked   string `json:"linked_request"`
+	}
+	r.decode(t, &ap)
+	if r.status != 200 || ap.Type != "appeal" || ap.Linked == "" {
+		t.Fatalf("appeal: %d %s", r.status, r.body)
+	}
+	b.problem(b.call(officer, "POST", "/api/v1/requests/"+ap.ID+"/decide", map[string]string{"decision": "maybe", "reason": "x"}), 422, "invalid")
+	r = b.call(officer, "POST", "/api/v1/requests/"+ap.ID+"/decide", map[string]string{"decision": "reversed", "reason": "identity verified on appeal"})
+	if r.status != 200 || !strings.Contains(string(r.body), "Attorney General") {
+		t.Errorf("decide: %d %s", r.status, r.body)
 	}
 	var list struct{ Items []view }
 	b.call(auditor, "GET", "/api/v1/requests?type=objection&type=correction", nil).decode(t, &list)

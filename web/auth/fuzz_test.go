@@ -11,6 +11,10 @@ import (
 func FuzzParseFlowState(f *testing.F) {
 	good := flowState{State: randomToken(), Nonce: randomToken(), Verifier: randomToken(), Expires: time.Unix(1_800_000_000, 0)}
 	f.Add(good.encode())
+	good.Next = "/requests/req_1"
+	f.Add(good.encode())
+	good.Next = "//evil.example"
+	f.Add(good.encode())
 	f.Add("a.b.c.1")
 	f.Add(strings.Repeat("A", 43) + "." + strings.Repeat("A", 43) + "." + strings.Repeat("A", 43) + ".0123")
 	f.Add("...")
@@ -25,14 +29,21 @@ func FuzzParseFlowState(f *testing.F) {
 		if s.encode() != v {
 			t.Fatalf("%q re-encodes as %q", v, s.encode())
 		}
+		if s.Next != "" && SafeNext(s.Next) != s.Next {
+			t.Fatalf("state cookie carries an unsafe next %q", s.Next)
+		}
 	})
 }
 
 func TestFlowStateRoundTrip(t *testing.T) {
-	s := flowState{State: randomToken(), Nonce: randomToken(), Verifier: randomToken(), Expires: time.Unix(1_800_000_000, 0)}
+	s := flowState{State: randomToken(), Nonce: randomToken(), Verifier: randomToken(), Expires: time.Unix(1_800_000_000, 0), Next: "/requests?state=open"}
 	got, err := parseFlowState(s.encode())
 	if err != nil || got != s {
 		t.Fatalf("%+v, %v", got, err)
+	}
+	s.Next = "https://evil.example/"
+	if _, err := parseFlowState(s.encode()); err == nil {
+		t.Fatal("a state cookie with an off-site next was accepted")
 	}
 }
 

@@ -80,6 +80,8 @@ func (f *oidcFlow) oauth(p *oidc.Provider) *oauth2.Config {
 type flowState struct {
 	State, Nonce, Verifier string
 	Expires                time.Time
+	// Next is the page to end on (SafeNext), "" for AfterSignIn.
+	Next string
 }
 
 func randomToken() string {
@@ -88,18 +90,24 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// encode is "state.nonce.verifier.expiry-unix".
+// encode is "state.nonce.verifier.expiry-unix.next", next in unpadded
+// base64url.
 func (s flowState) encode() string {
-	return s.State + "." + s.Nonce + "." + s.Verifier + "." + strconv.FormatInt(s.Expires.Unix(), 10)
+	return s.State + "." + s.Nonce + "." + s.Verifier + "." + strconv.FormatInt(s.Expires.Unix(), 10) + "." +
+		base64.RawURLEncoding.EncodeToString([]byte(s.Next))
 }
 
 var errBadState = errors.New("auth: malformed sign-in state")
 
 // parseFlowState reads a state cookie strictly: three 43-character base64url
-// values and a Unix time.
+// values, a Unix time and a next page SafeNext accepts (or none).
 func parseFlowState(v string) (flowState, error) {
 	parts := strings.Split(v, ".")
-	if len(parts) != 4 {
+	if len(parts) != 5 {
+		return flowState{}, errBadState
+	}
+	next, err := base64.RawURLEncoding.Strict().DecodeString(parts[4])
+	if err != nil || (len(next) > 0 && SafeNext(string(next)) != string(next)) {
 		return flowState{}, errBadState
 	}
 	for _, p := range parts[:3] {
@@ -114,7 +122,7 @@ func parseFlowState(v string) (flowState, error) {
 	if err != nil || n <= 0 || n > 1<<40 || parts[3][0] == '0' || parts[3][0] == '+' {
 		return flowState{}, errBadState
 	}
-	return flowState{State: parts[0], Nonce: parts[1], Verifier: parts[2], Expires: time.Unix(n, 0)}, nil
+	return flowState{State: parts[0], Nonce: parts[1], Verifier: parts[2], Expires: time.Unix(n, 0), Next: string(next)}, nil
 }
 
 func (h *Handler) oidcStart(w http.ResponseWriter, r *http.Request) {
@@ -128,7 +136,8 @@ func (h *Handler) oidcStart(w http.ResponseWriter, r *http.Request) {
 		h.render(w, http.StatusServiceUnavailable, "message", page{Title: "Sign in", Message: "The identity provider cannot be reached. Try again in a minute, or sign in with your password."})
 		return
 	}
-	st := flowState{State: randomToken(), Nonce: randomToken(), Verifier: oauth2.GenerateVerifier(), Expires: h.now().Add(stateLifetime)}
+	st := flowState{State: randomToken(), Nonce: randomToken(), Verifier: oauth2.GenerateVerifier(), Expires: h.now().Add(stateLifetime),
+		Next: SafeNext(r.URL.Query().Get("next"))}
 	http.SetCookie(w, &http.Cookie{Name: stateCookie, Value: st.encode(), Path: "/", Secure: true, HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, MaxAge: int(stateLifetime / time.Second)})
 	url := h.oidc.oauth(p).AuthCodeURL(st.State, oidc.Nonce(st.Nonce), oauth2.S256ChallengeOption(st.Verifier))
@@ -186,7 +195,7 @@ func (h *Handler) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	clearCookie(w, stateCookie)
 	h.setSession(w, started)
-	http.Redirect(w, r, h.after, http.StatusSeeOther)
+	http.Redirect(w, r, h.nextOf(st.Next), http.StatusSeeOther)
 }
 
 // exchange redeems the code with the PKCE verifier and verifies the ID token

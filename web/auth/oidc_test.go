@@ -100,7 +100,7 @@ func signInWithProvider(t *testing.T, br *browser, username string) *http.Respon
 		resp.Body.Close()
 		return resp
 	}
-	resp, _ := br.do("GET", auth.PathOIDC, nil)
+	resp, _ := br.do("GET", auth.PathOIDC+"?next=/whoami%3Ffrom%3Doidc", nil)
 	if resp.StatusCode != http.StatusFound {
 		t.Fatalf("start: %d", resp.StatusCode)
 	}
@@ -146,7 +146,7 @@ func TestOpenIDConnectSignIn(t *testing.T) {
 			cfg := config.Auth{OIDC: config.OIDC{Issuer: issuer, ClientID: "intercom-privacy", RedirectURL: rp.URL + auth.PathCallback,
 				RoleClaim: "groups", RoleMap: map[string]string{"dpo": "privacy_officer", "support": "agent"},
 				Provision: true, RoleFromProvider: true}}
-			b := setup(t, be, auth.Options{Config: cfg, OIDCClientSecret: "client-secret", AfterSignIn: "/whoami"})
+			b := setup(t, be, auth.Options{Config: cfg, OIDCClientSecret: "client-secret", AfterSignIn: "/elsewhere"})
 			rp.Config.Handler = b.srv.Config.Handler
 			b.srv = rp
 
@@ -154,7 +154,8 @@ func TestOpenIDConnectSignIn(t *testing.T) {
 			// the groups map to.
 			br := b.browser(t)
 			resp := signInWithProvider(t, br, "u1")
-			if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/whoami" {
+			// It ends on the page asked for when the flow started.
+			if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/whoami?from=oidc" {
 				t.Fatalf("callback: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 			}
 			r, body := br.do("GET", "/whoami", nil)

@@ -57,7 +57,7 @@ func exportedErrs(t *testing.T, dir string) []string {
 }
 
 // TestTableCoversEveryWorkflowError fails when an exported Err... of dsar,
-// store, deadline or export has no row in the table, so a new error never
+// store, deadline, export or users has no row in the table, so a new error never
 // falls through to a 500 unnoticed.
 func TestTableCoversEveryWorkflowError(t *testing.T) {
 	have := map[string]bool{}
@@ -68,7 +68,7 @@ func TestTableCoversEveryWorkflowError(t *testing.T) {
 		have[m.Name] = true
 	}
 	n := 0
-	for _, dir := range []string{"../../dsar", "../../store", "../../deadline", "../../export"} {
+	for _, dir := range []string{"../../dsar", "../../store", "../../deadline", "../../export", "../../users"} {
 		for _, name := range exportedErrs(t, dir) {
 			n++
 			if !have[name] {

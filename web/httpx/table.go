@@ -7,10 +7,11 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/export"
 	"github.com/intercom-privacy/intercom-privacy/retention"
 	"github.com/intercom-privacy/intercom-privacy/store"
+	"github.com/intercom-privacy/intercom-privacy/users"
 )
 
-// Table maps every exported error of dsar, store, deadline and export (a test
-// fails when one is missing) and retention's request-facing ones to a kind,
+// Table maps every exported error of dsar, store, deadline, export and users
+// (a test fails when one is missing) and retention's request-facing ones to a kind,
 // in the order they are matched: the more specific first.
 var Table = []Mapping{
 	// A text for the audit trail (a reason) that looks like personal data.
@@ -76,6 +77,25 @@ var Table = []Mapping{
 	{export.ErrJobFailed, "export.ErrJobFailed", KindInternal},
 	{export.ErrMalformedJob, "export.ErrMalformedJob", KindInternal},
 	{export.ErrSealed, "export.ErrSealed", KindInternal},
+
+	// Accounts, as the admin pages and the API meet them; the sign-in pages
+	// (web/auth) answer their own errors.
+	{users.ErrInvalidEmail, "users.ErrInvalidEmail", KindInvalid},
+	{users.ErrWeakPassword, "users.ErrWeakPassword", KindInvalid},
+	{users.ErrInvalidToken, "users.ErrInvalidToken", KindInvalid},
+	{users.ErrUserExists, "users.ErrUserExists", KindConflict},
+	{users.ErrDisabled, "users.ErrDisabled", KindConflict},
+	{users.ErrLastAdmin, "users.ErrLastAdmin", KindConflict},
+	{users.ErrNoUser, "users.ErrNoUser", KindNotFound},
+	{users.ErrNoToken, "users.ErrNoToken", KindNotFound},
+	{users.ErrNotProvisioned, "users.ErrNotProvisioned", KindForbidden},
+	{users.ErrNoRole, "users.ErrNoRole", KindForbidden},
+	{users.ErrSignInFailed, "users.ErrSignInFailed", KindUnauth},
+	{users.ErrThrottled, "users.ErrThrottled", KindUnauth},
+	{users.ErrUnauthenticated, "users.ErrUnauthenticated", KindUnauth},
+	{users.ErrWrongStage, "users.ErrWrongStage", KindUnauth},
+	{users.ErrMalformedSecret, "users.ErrMalformedSecret", KindUnauth},
+	{users.ErrBadHash, "users.ErrBadHash", KindInternal},
 
 	{retention.ErrRunInProgress, "retention.ErrRunInProgress", KindConflict},
 	{retention.ErrHoldNotFound, "retention.ErrHoldNotFound", KindNotFound},

@@ -213,6 +213,9 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request) {
 		}
 		if next.Uses >= next.MaxUses {
 			// The last use: the address is no longer needed.
+			if err := tx.ForgetDownloadAddress(ctx, l.ID); err != nil {
+				return err
+			}
 			_, err := h.o.Vault.DestroyPersonKey(ctx, tx, linkKey(l.ID))
 			return err
 		}

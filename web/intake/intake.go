@@ -701,10 +701,32 @@ func (h *Handler) settle(w http.ResponseWriter, r *http.Request, in store.Intake
 	h.render(w, http.StatusOK, "verified", p)
 }
 
-// Expire settles the intakes whose time ran out: expired, their identifiers
-// and key destroyed. The workers run it hourly.
+// Expire settles the intakes whose time ran out (expired, their identifiers
+// and key destroyed) and forgets the address of the download links that can
+// no longer be used (expired or used up). The workers run it hourly.
 func Expire(ctx context.Context, st store.Store, v *vault.Vault, now time.Time) (int, error) {
 	n := 0
+	for {
+		spent, err := st.SpentDownloadLinks(ctx, now, 100)
+		if err != nil {
+			return n, err
+		}
+		if len(spent) == 0 {
+			break
+		}
+		for _, l := range spent {
+			if err := st.InTx(ctx, func(tx store.Tx) error {
+				if err := tx.ForgetDownloadAddress(ctx, l.ID); err != nil {
+					return err
+				}
+				_, err := v.DestroyPersonKey(ctx, tx, linkKey(l.ID))
+				return err
+			}); err != nil {
+				return n, err
+			}
+			v.Forget(linkKey(l.ID))
+		}
+	}
 	for {
 		due, err := st.ExpiredIntakes(ctx, now, 100)
 		if err != nil || len(due) == 0 {

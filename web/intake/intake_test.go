@@ -485,6 +485,10 @@ func TestAccessFromFormToDownload(t *testing.T) {
 			if w := e.do("POST", link, "10.2.0.3", url.Values{"code": {cm[1]}}, nil); w.Code != 404 {
 				t.Fatalf("second use: %d", w.Code)
 			}
+			// Nothing is left to forget: the last use already did.
+			if spent, err := e.a.Store.SpentDownloadLinks(ctx, e.now(), 10); err != nil || len(spent) != 0 {
+				t.Fatalf("spent links still holding an address: %d %v", len(spent), err)
+			}
 		})
 	}
 }
@@ -526,5 +530,37 @@ func TestErasureFromFormCompletionMessage(t *testing.T) {
 	}
 	if strings.Contains(done, p.Name) {
 		t.Error("the message names the person")
+	}
+}
+
+// A download link nobody used is forgotten when it expires: the hourly job
+// empties its address and destroys its key.
+func TestExpiredDownloadLinkForgetsTheAddress(t *testing.T) {
+	e := setup(t, storetest.SQLite())
+	ctx := context.Background()
+	p := e.ws.Sandbox.SamplePerson()
+	e.post("10.4.0.1", formFor(p.Email))
+	path, _ := e.verificationMail(t, 1)
+	e.do("POST", path, "10.4.0.2", url.Values{}, nil)
+	if err := e.a.DSAR.Run(ctx, e.filed[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	e.advance(8 * 24 * time.Hour)
+	spent, err := e.a.Store.SpentDownloadLinks(ctx, e.now(), 10)
+	if err != nil || len(spent) != 1 {
+		t.Fatalf("spent: %d %v", len(spent), err)
+	}
+	first := spent[0]
+	if _, err := e.a.Store.LoadPersonKey(ctx, "download:"+first.ID); err != nil {
+		t.Fatalf("the link's key before: %v", err)
+	}
+	if _, err := intake.Expire(ctx, e.a.Store, e.a.Vault, e.now()); err != nil {
+		t.Fatal(err)
+	}
+	if spent, _ := e.a.Store.SpentDownloadLinks(ctx, e.now(), 10); len(spent) != 0 {
+		t.Fatalf("still holding an address: %d", len(spent))
+	}
+	if _, err := e.a.Store.LoadPersonKey(ctx, "download:"+first.ID); err == nil {
+		t.Fatal("the link's key survived")
 	}
 }

@@ -146,4 +146,26 @@ func (o *Ops) UpdateDownloadLink(ctx context.Context, l store.DownloadLink) (sto
 	return got, nil
 }
 
+// SpentDownloadLinks implements store.DownloadLinks.
+func (o *Ops) SpentDownloadLinks(ctx context.Context, now time.Time, limit int) ([]store.DownloadLink, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	return queryList(ctx, o, `SELECT `+linkCols+` FROM download_links
+		WHERE email_enc <> $1 AND (expires_at <= $2 OR uses >= max_uses) ORDER BY expires_at, id LIMIT $3`,
+		[]any{[]byte{}, now.UTC().UnixMicro(), int64(limit)}, scanLink)
+}
+
+// ForgetDownloadAddress implements store.DownloadLinks.
+func (o *Ops) ForgetDownloadAddress(ctx context.Context, id string) error {
+	c, err := o.exec(ctx, `UPDATE download_links SET email_enc = $2, version = version + 1 WHERE id = $1`, id, []byte{})
+	if err != nil {
+		return err
+	}
+	if c == 0 {
+		return store.NotFound("download_link")
+	}
+	return nil
+}
+
 var _ store.DownloadLinks = (*Ops)(nil)
