@@ -616,3 +616,22 @@ func TestErasureThroughTheConsole(t *testing.T) {
 		}
 	})
 }
+
+// TestDashboardDueSoonBehindManyOverdue: more overdue requests than a
+// section holds, all received before the one due within the week, still
+// leave that one in "due soon" (the section is a window of due dates, not
+// "due before a week on" with the overdue dropped after).
+func TestDashboardDueSoonBehindManyOverdue(t *testing.T) {
+	b := setup(t, storetest.SQLite())
+	for i := range sectionCap + 1 {
+		b.file(store.RequestAccess, dsar.Identifiers{ExternalIDs: []string{fmt.Sprintf("late-%d", i)}}, testNow.AddDate(0, 0, -60).Add(time.Duration(i)*time.Minute))
+	}
+	soon := b.file(store.RequestErasure, dsar.Identifiers{Emails: []string{"soon@example.com"}}, testNow.AddDate(0, 0, -26))
+	_, body := b.do(authz.RolePrivacyOfficer, http.MethodGet, "/", nil)
+	if s := section(t, body, "soon"); !strings.Contains(s, `href="/requests/`+soon.ID+`"`) || strings.Contains(s, "late-") {
+		t.Fatalf("due soon: %s", s)
+	}
+	if n := strings.Count(section(t, body, "overdue"), `<td><a class="id" href="/requests/`); n != sectionCap {
+		t.Fatalf("overdue: %d rows", n)
+	}
+}

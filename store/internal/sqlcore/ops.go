@@ -530,6 +530,9 @@ func (o *Ops) ListRequests(ctx context.Context, f store.RequestFilter) ([]store.
 	if !f.DueBefore.IsZero() {
 		q += ` AND COALESCE(extended_due_at, due_at) < ` + arg(f.DueBefore.UnixMicro())
 	}
+	if !f.DueFrom.IsZero() {
+		q += ` AND COALESCE(extended_due_at, due_at) >= ` + arg(f.DueFrom.UnixMicro())
+	}
 	if !f.OverdueAt.IsZero() {
 		// is_open (migration 8) is derived from the state: its index gives
 		// the open requests in list order. The unary + keeps SQLite's planner
