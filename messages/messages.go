@@ -4,7 +4,13 @@
 // its reasons, denial with its basis and the right to complain, completion of
 // an access request (how to download) and of an erasure (what was deleted,
 // what was kept and why, that a record is kept, Intercom's 7-day recovery
-// window), the download code, and the operators' deadline reminder.
+// window), the download code, and the operators' deadline reminder; and the
+// answers to the other rights (GDPR Arts. 16, 18, 19, 21; CCPA §§7023, 7026,
+// 7027; the US state laws' appeals): a correction (the field names corrected,
+// never values, and that the recipients were told), a correction refused as
+// more likely inaccurate (§7023(b)), a restriction and how to lift it, its
+// lifting, an objection or opt-out (the scopes that took effect) and the
+// decision on an appeal (the reason, the authority).
 //
 // Each kind is a pair of templates (text/template for the text part,
 // html/template for the HTML part) per jurisdiction and language, embedded in
