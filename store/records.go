@@ -411,7 +411,10 @@ type LegalHold struct {
 	SubjectRef string
 	RequestID  string
 	// Reason must not contain personal data.
-	Reason     string
+	Reason string
+	// Basis is the jurisdiction.Basis code the hold is placed on (empty when
+	// none was given), which the person is told when it stops their erasure.
+	Basis      string
 	CreatedAt  time.Time
 	ReleasedAt time.Time
 }

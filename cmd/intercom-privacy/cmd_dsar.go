@@ -145,7 +145,7 @@ contacts recoverable for 7 days before they are gone for good.`}[kind],
 			}
 			defer a.Close()
 			if dryRun {
-				return dryRunErasure(cmd, a, dsar.Identifiers{Emails: emails, Phones: phones, ExternalIDs: externalIDs, ContactIDs: contacts}, asJSON)
+				return dryRunErasure(cmd, a, j, dsar.Identifiers{Emails: emails, Phones: phones, ExternalIDs: externalIDs, ContactIDs: contacts}, asJSON)
 			}
 			if wait {
 				if err := a.RequireIntercom(); err != nil {
@@ -222,12 +222,13 @@ contacts recoverable for 7 days before they are gone for good.`}[kind],
 	return cmd
 }
 
-// dryRunErasure prints what an erasure of ids would do, filing nothing.
-func dryRunErasure(cmd *cobra.Command, a *app.App, ids dsar.Identifiers, asJSON bool) error {
+// dryRunErasure prints what an erasure of ids under the law j would do,
+// filing nothing.
+func dryRunErasure(cmd *cobra.Command, a *app.App, j deadline.Jurisdiction, ids dsar.Identifiers, asJSON bool) error {
 	if err := a.RequireIntercom(); err != nil {
 		return err
 	}
-	p, err := a.DSAR.DryRunErasure(cmd.Context(), ids)
+	p, err := a.DSAR.DryRunErasureUnder(cmd.Context(), j, ids)
 	if err != nil {
 		return err
 	}
