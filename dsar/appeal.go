@@ -184,5 +184,5 @@ func (s *Service) DecideAppeal(ctx context.Context, id, decision, reason string)
 	return s.transition(ctx, id, []store.RequestState{store.StateReceived, store.StateVerified, store.StateInProgress}, store.StateCompleted,
 		audit.Record{Action: audit.ActionAppealDecided, Reason: reason, ResponseDate: now, ResponseNature: nature,
 			ObjectIDs: []string{r.LinkedRequestID}, RequestDate: r.ReceivedAt, RequestNature: "appeal", RequestMethod: r.Channel},
-		func(q *store.Request) error { q.CompletedAt, q.Outcome = now, b; return nil })
+		func(q *store.Request) error { q.CompletedAt, q.Outcome = now, b; return nil }, MilestoneCompleted)
 }

@@ -40,6 +40,10 @@ type Milestone struct {
 	Identifiers Identifiers
 	// Outcome is the completed request's outcome (MilestoneCompleted only).
 	Outcome *Outcome
+	// Recipients is how many recipients of the data are told of the change,
+	// planned in this transaction (GDPR Art. 19, CCPA §7022(b), §7023(c)):
+	// a correction's or restriction's completion only.
+	Recipients int
 }
 
 // Messenger writes, inside tx, the message a milestone owes the person, and
@@ -51,17 +55,40 @@ type Messenger interface {
 // milestone tells the Messenger, inside tx, of a milestone of r. Nothing
 // happens without a Messenger, or when the identifiers can no longer be read.
 func (s *Service) milestone(ctx context.Context, tx store.Tx, kind MilestoneKind, r store.Request, out *Outcome) (bool, error) {
-	if s.Messenger == nil || len(r.IdentifiersEnc) == 0 {
+	return s.tell(ctx, tx, Milestone{Kind: kind, Request: r, Outcome: out})
+}
+
+// tell fills m's identifiers and hands m to the Messenger, inside tx. A
+// request filed against another one (the lifting of a restriction, an
+// appeal) holds no identifiers of its own: the message goes to the address
+// the linked request was filed with.
+func (s *Service) tell(ctx context.Context, tx store.Tx, m Milestone) (bool, error) {
+	if s.Messenger == nil {
 		return false, nil
 	}
-	ids, err := s.identifiersIn(ctx, tx, r)
+	src := m.Request
+	if len(src.IdentifiersEnc) == 0 && src.LinkedRequestID != "" {
+		linked, err := tx.GetRequest(ctx, src.LinkedRequestID)
+		if errors.Is(err, store.ErrNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		src = linked
+	}
+	if len(src.IdentifiersEnc) == 0 {
+		return false, nil
+	}
+	ids, err := s.identifiersIn(ctx, tx, src)
 	if errors.Is(err, vault.ErrShredded) || errors.Is(err, vault.ErrNotFound) {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
-	return s.Messenger.Milestone(ctx, tx, Milestone{Kind: kind, Request: r, Identifiers: ids, Outcome: out})
+	m.Identifiers = ids
+	return s.Messenger.Milestone(ctx, tx, m)
 }
 
 // acknowledge writes the acknowledgement of a request just filed inside tx

@@ -496,17 +496,22 @@ func (r *runner) completeRight(ctx context.Context) error {
 			return fmt.Errorf("%w: %s is %s", ErrWrongState, r.id, cur.State)
 		}
 		cur.State, cur.CompletedAt, cur.UpdatedAt, cur.Outcome = store.StateCompleted, now, now, b
-		if _, err := tx.UpdateRequest(ctx, cur, store.StateInProgress); err != nil {
+		done, err := tx.UpdateRequest(ctx, cur, store.StateInProgress)
+		if err != nil {
 			return err
 		}
 		// Tell the recipients of the data (GDPR Art. 19, CCPA §7022(b),
 		// §7023(c)) in the transaction that completes the request.
+		told := 0
 		if event != "" && changed && r.s.Notices != nil {
-			if _, err := r.s.Notices.Plan(ctx, tx, r.id, event); err != nil {
+			if told, err = r.s.Notices.Plan(ctx, tx, r.id, event); err != nil {
 				return err
 			}
 		}
-		return nil
+		// And the person: what was done, in the same transaction, so the
+		// message is written exactly once with the completion.
+		_, err = r.s.tell(ctx, tx, Milestone{Kind: MilestoneCompleted, Request: done, Recipients: told})
+		return err
 	})
 	if err != nil {
 		return err

@@ -82,6 +82,10 @@ func (e *FieldError) Unwrap() error { return ErrInvalidRequest }
 // plainAttr is the shape of an attribute name repeated in messages.
 var plainAttr = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,63}$`)
 
+// ShownField is field f as a message or record may name it: a known field or
+// a plainly named custom attribute, else "(the field given)". Never a value.
+func ShownField(f string) string { return shownField(f) }
+
 func shownField(f string) string {
 	if slices.Contains(correctableFields, f) || (plainAttr.MatchString(f) && countDigits(f) < 5) {
 		return f

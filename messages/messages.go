@@ -4,7 +4,13 @@
 // its reasons, denial with its basis and the right to complain, completion of
 // an access request (how to download) and of an erasure (what was deleted,
 // what was kept and why, that a record is kept, Intercom's 7-day recovery
-// window), the download code, and the operators' deadline reminder.
+// window), the download code, and the operators' deadline reminder; and the
+// answers to the other rights (GDPR Arts. 16, 18, 19, 21; CCPA §§7023, 7026,
+// 7027; the US state laws' appeals): a correction (the field names corrected,
+// never values, and that the recipients were told), a correction refused as
+// more likely inaccurate (§7023(b)), a restriction and how to lift it, its
+// lifting, an objection or opt-out (the scopes that took effect) and the
+// decision on an appeal (the reason, the authority).
 //
 // Each kind is a pair of templates (text/template for the text part,
 // html/template for the HTML part) per jurisdiction and language, embedded in
@@ -54,11 +60,29 @@ const (
 	ErasureCompleted Kind = "erasure_completed"
 	DownloadCode     Kind = "download_code"
 	DeadlineReminder Kind = "deadline_reminder"
+	// CorrectionCompleted: which fields were corrected (names, never
+	// values) and that the recipients of the data were told (GDPR Art. 16,
+	// 19; CCPA §7023(c)).
+	CorrectionCompleted Kind = "correction_completed"
+	// CorrectionDenied: a correction refused as more likely inaccurate
+	// (CCPA Regulations §7023(b), (f)).
+	CorrectionDenied Kind = "correction_denied"
+	// RestrictionCompleted: what is restricted and how to lift it (Art. 18).
+	RestrictionCompleted Kind = "restriction_completed"
+	// RestrictionLifted: the restriction is lifted (Art. 18(3)).
+	RestrictionLifted Kind = "restriction_lifted"
+	// ObjectionCompleted: the scopes of an objection or opt-out that took
+	// effect (Art. 21; CCPA §§7026, 7027).
+	ObjectionCompleted Kind = "objection_completed"
+	// AppealDecided: the decision on an appeal, its reason, and the
+	// authority and how to complain (US state laws).
+	AppealDecided Kind = "appeal_decided"
 )
 
 // Kinds lists every message, in the order of a request's life.
 func Kinds() []Kind {
-	return []Kind{Acknowledgement, Verification, Extension, Denial, AccessCompleted, ErasureCompleted, DownloadCode, DeadlineReminder}
+	return []Kind{Acknowledgement, Verification, Extension, Denial, AccessCompleted, ErasureCompleted, DownloadCode, DeadlineReminder,
+		CorrectionCompleted, CorrectionDenied, RestrictionCompleted, RestrictionLifted, ObjectionCompleted, AppealDecided}
 }
 
 // ParseKind checks a kind's name.
@@ -123,7 +147,23 @@ type Data struct {
 	Deleted           []Count
 	Kept              []KeptItem
 	RecoveryWindow    string
-	Subject           string // set for the HTML layout
+	// Fields are the names of the fields a correction changed (never their
+	// values); Recipients how many recipients of the data are told.
+	Fields     []string
+	Recipients int
+	// Scopes are the parts of an objection or opt-out that took effect.
+	Scopes []ScopeText
+	// LinkedID is the request a lift or an appeal is about.
+	LinkedID string
+	// Reversed and DecisionReason are an appeal's decision.
+	Reversed       bool
+	DecisionReason string
+	Subject        string // set for the HTML layout
+}
+
+// ScopeText is one scope of an objection as the person reads it.
+type ScopeText struct {
+	Name, What string
 }
 
 // Rendered is a message ready for the outbox.

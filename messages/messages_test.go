@@ -25,6 +25,9 @@ func sample() messages.Data {
 		DenialReason:    "GDPR Art. 12(5): manifestly excessive",
 		VerifyURL:       "https://privacy.example.test/privacy/verify/tok", Code: "482913",
 		DownloadURL: "https://privacy.example.test/privacy/download/tok", ExpiresAt: received.AddDate(0, 0, 37), DownloadUses: 3,
+		Fields: []string{"name", "custom_attributes.plan"}, Recipients: 2,
+		Scopes:   messages.ScopeTexts([]string{dsar.ScopeSaleSharing, dsar.ScopeMarketing}),
+		LinkedID: "req_fedcba9876543210fedcba9876543210", DecisionReason: "the exception still applies",
 	}
 	d.Deleted, d.Kept = messages.Erased(dsar.Outcome{Result: "completed", Counts: map[string]int64{
 		"contacts_deleted": 2, "tickets_deleted": 1, "conversations_shared_kept": 1, "suppressed_email": 1}})
@@ -62,6 +65,44 @@ func TestEveryKindForEveryLaw(t *testing.T) {
 					"conversations you took part in with other people", "keyed fingerprint", law.ErasureBasis} {
 					if !strings.Contains(r.Text, want) {
 						t.Errorf("%s/%s: missing %q in\n%s", j, k, want, r.Text)
+					}
+				}
+			case messages.CorrectionCompleted:
+				want := []string{"  - name\n", "  - custom_attributes.plan\n", "2 recipient(s)", law.Authority.Complaint}
+				switch j {
+				case deadline.GDPR, deadline.UKGDPR:
+					want = append(want, "Art. 19")
+				case deadline.CCPA:
+					want = append(want, "§7023(c)")
+				}
+				for _, w := range want {
+					if !strings.Contains(r.Text, w) {
+						t.Errorf("%s/%s: missing %q in\n%s", j, k, w, r.Text)
+					}
+				}
+				if !strings.Contains(r.HTML, "<li>custom_attributes.plan</li>") {
+					t.Errorf("%s/%s: the HTML part lacks the fields:\n%s", j, k, r.HTML)
+				}
+			case messages.CorrectionDenied:
+				if j == deadline.CCPA && (!strings.Contains(r.Text, "more likely than not accurate") || !strings.Contains(r.Text, "§7023(b)")) {
+					t.Errorf("%s/%s: not the §7023(b) wording:\n%s", j, k, r.Text)
+				}
+				if !strings.Contains(r.Text, law.Authority.Complaint) {
+					t.Errorf("%s/%s: no complaint route", j, k)
+				}
+			case messages.RestrictionCompleted:
+				if !strings.Contains(r.Text, "How to lift it") || !strings.Contains(r.Text, "What is restricted") {
+					t.Errorf("%s/%s:\n%s", j, k, r.Text)
+				}
+			case messages.ObjectionCompleted:
+				if !strings.Contains(r.Text, "sale and sharing") || !strings.Contains(r.Text, law.Authority.Complaint) ||
+					strings.Contains(r.Text, "15 business days") != (j == deadline.CCPA) {
+					t.Errorf("%s/%s: scopes, complaint route or the CCPA's 15 business days:\n%s", j, k, r.Text)
+				}
+			case messages.AppealDecided:
+				for _, w := range []string{"we uphold our earlier answer", "the exception still applies", law.Authority.Name, "req_fedcba9876543210fedcba9876543210"} {
+					if !strings.Contains(r.Text, w) {
+						t.Errorf("%s/%s: missing %q in\n%s", j, k, w, r.Text)
 					}
 				}
 			case messages.Verification:

@@ -85,6 +85,10 @@ func RequestWhat(t store.RequestType) string {
 		return "the restriction of the use of your personal data"
 	case store.RequestObjection:
 		return "us to stop using your personal data as you objected to (such as marketing, or its sale or sharing)"
+	case store.RequestLiftRestriction:
+		return "the lifting of the restriction of your personal data"
+	case store.RequestAppeal:
+		return "a review of our answer to your request (an appeal)"
 	}
 	return strings.ReplaceAll(string(t), "_", " ")
 }
@@ -121,16 +125,23 @@ func (s *Service) Milestone(ctx context.Context, tx store.Tx, m dsar.Milestone) 
 		kind = Extension
 	case dsar.MilestoneDenied:
 		kind, d.DenialReason = Denial, m.Request.DenialReason
+		if m.Request.Type == store.RequestCorrection && m.Request.DenialReason == dsar.DenyCorrectionAccurate {
+			kind = CorrectionDenied
+		}
 	case dsar.MilestoneCompleted:
 		switch m.Request.Type {
 		case store.RequestAccess:
 			kind = AccessCompleted
 		case store.RequestErasure, store.RequestAccessErasure:
 			kind = ErasureCompleted
+		case store.RequestCorrection, store.RequestRestriction, store.RequestLiftRestriction, store.RequestObjection, store.RequestAppeal:
+			kind = rightsKind[m.Request.Type]
+			if err := rightsData(m, &d); err != nil {
+				return false, err
+			}
+			return s.Send(ctx, tx, kind, j, d, to, m.Request.ID+"/"+string(kind))
 		default:
-			// Corrections, restrictions and objections have no completion
-			// template yet: nothing is written rather than a wrong text.
-			return false, nil
+			return false, nil // a type with no completion message: nothing rather than a wrong text
 		}
 		if err := s.completion(ctx, tx, m, to, &d); err != nil {
 			return false, err
@@ -224,6 +235,33 @@ func Erased(o dsar.Outcome) (deleted []Count, kept []KeptItem) {
 	return deleted, kept
 }
 
+var rightsKind = map[store.RequestType]Kind{
+	store.RequestCorrection:      CorrectionCompleted,
+	store.RequestRestriction:     RestrictionCompleted,
+	store.RequestLiftRestriction: RestrictionLifted,
+	store.RequestObjection:       ObjectionCompleted,
+	store.RequestAppeal:          AppealDecided,
+}
+
+// scopeWords are the scopes of an objection as the person reads them.
+var scopeWords = map[string]string{
+	dsar.ScopeMarketing:   "direct marketing: you are unsubscribed from our marketing e-mails and messages",
+	dsar.ScopeSaleSharing: "sale and sharing of your personal information: we no longer sell or share it",
+	dsar.ScopeSensitive:   "use of your sensitive personal information: we limit it to what is needed to provide the service you asked for",
+	dsar.ScopeProcessing:  "processing based on our legitimate interests: it is marked stopped while we weigh your objection, and we will tell you the outcome",
+}
+
+// ScopeTexts turns an objection's scopes into sentences, in their order.
+func ScopeTexts(scope []string) []ScopeText {
+	out := make([]ScopeText, 0, len(scope))
+	for _, sc := range scope {
+		if w, ok := scopeWords[sc]; ok {
+			out = append(out, ScopeText{Name: sc, What: w})
+		}
+	}
+	return out
+}
+
 // keptUnderBasis tells the person which of their records a legal hold or an
 // exception kept (GDPR Art. 17(3), CCPA §1798.105(d)) and on what basis, in the
 // words of the request's law: one line per kind of record and basis, with how
@@ -279,6 +317,31 @@ func keptUnderBasis(objs []dsar.KeptObject) []KeptItem {
 		out = append(out, KeptItem{What: what, Why: why})
 	}
 	return out
+}
+
+// rightsData fills d from the outcome a completed correction, restriction,
+// lift, objection or appeal keeps: field names, scopes, the decision; never
+// a value.
+func rightsData(m dsar.Milestone, d *Data) error {
+	d.Recipients, d.LinkedID = m.Recipients, m.Request.LinkedRequestID
+	if m.Request.Type == store.RequestAppeal {
+		var o dsar.AppealOutcome
+		if err := json.Unmarshal(m.Request.Outcome, &o); err != nil {
+			return fmt.Errorf("messages: outcome of appeal %s: %w", m.Request.ID, err)
+		}
+		d.Reversed, d.DecisionReason = o.Decision == dsar.AppealReversed, o.Reason
+		return nil
+	}
+	var o dsar.RightsOutcome
+	if err := json.Unmarshal(m.Request.Outcome, &o); err != nil {
+		return fmt.Errorf("messages: outcome of %s: %w", m.Request.ID, err)
+	}
+	d.NothingFound = o.Result == "nothing_found"
+	for _, f := range o.Fields {
+		d.Fields = append(d.Fields, dsar.ShownField(f))
+	}
+	d.Scopes = ScopeTexts(o.Scope)
+	return nil
 }
 
 // keptNoun names n records of a kind for the person.

@@ -183,7 +183,7 @@ text); 'messages retry ID' puts a failed message back in the queue.`,
 func newMessagesPreviewCmd() *cobra.Command {
 	var (
 		configPath, jur, lang string
-		html                  bool
+		html, reversed        bool
 	)
 	cmd := &cobra.Command{
 		Use:   "preview KIND",
@@ -191,7 +191,8 @@ func newMessagesPreviewCmd() *cobra.Command {
 		Long: `preview renders one message (` + kindList() + `) for a
 jurisdiction and language with the configuration's templates (mail.templates_dir
 overrides the built-in ones) and sample values: a made-up request reference, dates,
-link and code. It needs no database and sends nothing.`,
+link and code, corrected field names, objection scopes, an appeal's reason. It
+needs no database and sends nothing.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			kind, err := messages.ParseKind(args[0])
@@ -214,7 +215,9 @@ link and code. It needs no database and sends nothing.`,
 			if lang == "" {
 				lang = cfg.Mail.Language
 			}
-			r, err := tpl.Render(kind, j, lang, previewData(cfg))
+			d := previewData(cfg, kind)
+			d.Reversed = reversed
+			r, err := tpl.Render(kind, j, lang, d)
 			if errors.Is(err, messages.ErrLanguage) {
 				return usageError{err}
 			}
@@ -235,6 +238,7 @@ link and code. It needs no database and sends nothing.`,
 	f.StringVar(&jur, "jurisdiction", "gdpr", "the law the request is under (gdpr, ccpa, uk_gdpr, us_va, ...)")
 	f.StringVar(&lang, "lang", "", "language of the templates (default: mail.language, else en)")
 	f.BoolVar(&html, "html", false, "print the HTML part instead of the subject and text")
+	f.BoolVar(&reversed, "reversed", false, "appeal_decided: the appeal is granted (default: the decision is upheld)")
 	return cmd
 }
 
@@ -246,14 +250,36 @@ func kindList() string {
 	return strings.Join(names, ", ")
 }
 
-// previewData is a made-up request for previews.
-func previewData(cfg *config.Config) messages.Data {
+// previewTypes is the request type each message answers, for its wording.
+var previewTypes = map[messages.Kind]store.RequestType{
+	messages.ErasureCompleted:     store.RequestErasure,
+	messages.CorrectionCompleted:  store.RequestCorrection,
+	messages.CorrectionDenied:     store.RequestCorrection,
+	messages.RestrictionCompleted: store.RequestRestriction,
+	messages.RestrictionLifted:    store.RequestLiftRestriction,
+	messages.ObjectionCompleted:   store.RequestObjection,
+	messages.AppealDecided:        store.RequestAppeal,
+}
+
+// previewData is a made-up request for previews of kind.
+func previewData(cfg *config.Config, kind messages.Kind) messages.Data {
 	received := time.Now().UTC().Truncate(24 * time.Hour)
+	typ, ok := previewTypes[kind]
+	if !ok {
+		typ = store.RequestAccess
+	}
+	denial := "(the basis the operator gives)"
+	if kind == messages.CorrectionDenied {
+		denial = dsar.DenyCorrectionAccurate
+	}
 	d := messages.Data{
 		Controller: cfg.Access.Controller, Contact: cfg.Access.ContactDPO,
-		RequestID: "req_00000000000000000000000000000000", RequestWhat: messages.RequestWhat(store.RequestAccess), State: "verified",
+		RequestID: "req_00000000000000000000000000000000", RequestWhat: messages.RequestWhat(typ), State: "verified",
+		Fields: []string{"name", "phone", "custom_attributes.plan"}, Recipients: 2,
+		Scopes:   messages.ScopeTexts([]string{dsar.ScopeMarketing, dsar.ScopeSaleSharing}),
+		LinkedID: "req_11111111111111111111111111111111", DecisionReason: "(the reason the operator gives)",
 		ReceivedAt: received, DueAt: received.AddDate(0, 1, 0),
-		ExtensionReason: "(the reason the operator gives)", DenialReason: "(the basis the operator gives)",
+		ExtensionReason: "(the reason the operator gives)", DenialReason: denial,
 		VerifyURL: "https://privacy.example.com/privacy/verify/EXAMPLE-TOKEN", Code: "123456",
 		DownloadURL: "https://privacy.example.com/privacy/download/EXAMPLE-TOKEN", ExpiresAt: received.AddDate(0, 0, 7), DownloadUses: 3,
 		RecoveryWindow: messages.RecoveryWindow,

@@ -19,6 +19,23 @@ func TestMessagesPreview(t *testing.T) {
 	if err != nil || !strings.HasPrefix(html, "<!DOCTYPE html>") || !strings.Contains(html, "123456") {
 		t.Fatalf("html: %v\n%s", err, html)
 	}
+	// The answers to the other rights preview too, with their law's text.
+	for _, c := range []struct{ kind, jur, want string }{
+		{"correction_completed", "gdpr", "custom_attributes.plan"},
+		{"correction_denied", "ccpa", "§7023(b)"},
+		{"restriction_completed", "uk_gdpr", "How to lift it"},
+		{"restriction_lifted", "gdpr", "is lifted"},
+		{"objection_completed", "ccpa", "15 business days"},
+		{"appeal_decided", "us_va", "we uphold our earlier answer"},
+	} {
+		out, err := dsarCLI(t, "messages", "preview", c.kind, "--jurisdiction", c.jur)
+		if err != nil || !strings.Contains(out, c.want) {
+			t.Errorf("preview %s %s: %v\n%s", c.kind, c.jur, err, out)
+		}
+	}
+	if out, err := dsarCLI(t, "messages", "preview", "appeal_decided", "--jurisdiction", "us_co", "--reversed"); err != nil || !strings.Contains(out, "we reverse") {
+		t.Errorf("preview of a reversed appeal: %v\n%s", err, out)
+	}
 	// An override next to the configuration file replaces the built-in text.
 	dir := t.TempDir()
 	if err := os.Mkdir(filepath.Join(dir, "messages"), 0o700); err != nil {
