@@ -54,11 +54,15 @@ const (
 	ErasureCompleted Kind = "erasure_completed"
 	DownloadCode     Kind = "download_code"
 	DeadlineReminder Kind = "deadline_reminder"
+	// RecipientNotice tells a recipient of the data (a processor, a
+	// controller) of an erasure, a correction, a restriction or an opt-out
+	// (GDPR Art. 19, CCPA §7022(b)); its kind is notice.MailKind.
+	RecipientNotice Kind = "recipient_notice"
 )
 
 // Kinds lists every message, in the order of a request's life.
 func Kinds() []Kind {
-	return []Kind{Acknowledgement, Verification, Extension, Denial, AccessCompleted, ErasureCompleted, DownloadCode, DeadlineReminder}
+	return []Kind{Acknowledgement, Verification, Extension, Denial, AccessCompleted, ErasureCompleted, DownloadCode, DeadlineReminder, RecipientNotice}
 }
 
 // ParseKind checks a kind's name.
@@ -123,7 +127,13 @@ type Data struct {
 	Deleted           []Count
 	Kept              []KeptItem
 	RecoveryWindow    string
-	Subject           string // set for the HTML layout
+	// A recipient notice's: the notice id, the change (erasure, ...), the
+	// law that makes it owed, the recipient's configured name and when the
+	// notice was planned. No identifier of the person: as the webhook
+	// notice, it names the request.
+	NoticeID, Event, Basis, Recipient string
+	OccurredAt                        time.Time
+	Subject                           string // set for the HTML layout
 }
 
 // Rendered is a message ready for the outbox.
