@@ -235,4 +235,3 @@ func TestEmailRecipientWithoutMailIsATask(t *testing.T) {
 		t.Fatalf("an outbox row without mail: %v %v", ok, err)
 	}
 }
-
