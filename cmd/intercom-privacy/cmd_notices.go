@@ -117,6 +117,9 @@ name, never the person's data.`,
 				vs := make([]dsar.NoticeView, len(ns))
 				for i, n := range ns {
 					vs[i] = dsar.NoticeViewOf(n)
+					if m, ok, err := notice.Message(ctx, a.Store, n); err == nil && ok {
+						vs[i].MessageID, vs[i].MessageState = m.ID, string(m.State)
+					}
 				}
 				return writeJSON(cmd.OutOrStdout(), vs)
 			}
