@@ -326,6 +326,10 @@ func (a *App) openMail(s Settings) error {
 		a.Messages.Downloads = &intake.Downloads{Vault: a.Vault, PublicURL: a.PublicURL, Uses: s.Config.Intake.DownloadUses, Now: s.Now}
 	}
 	a.DSAR.Messenger = a.Messages
+	// Email recipients of the registry are told through the outbox, and a
+	// notice is recorded sent in the transaction that records its message.
+	a.Notices.Mailer = a.Messages
+	a.Mail.Settled = a.Notices.MailSettled
 	return nil
 }
 

@@ -76,6 +76,10 @@ type NoticeView struct {
 	Reason        string    `json:"reason,omitempty"`
 	CreatedAt     time.Time `json:"created_at"`
 	FinishedAt    time.Time `json:"finished_at,omitzero"`
+	// MessageID and MessageState name an email notice's outbox message and
+	// its state (`notices list --json`, when a mail server sent it).
+	MessageID    string `json:"message_id,omitempty"`
+	MessageState string `json:"message_state,omitempty"`
 }
 
 // NoticeViewOf returns the view of n.

@@ -44,6 +44,11 @@ type Sender struct {
 	GiveUpAfter time.Duration
 	// Timeout bounds one connection (0: 30 seconds).
 	Timeout time.Duration
+	// Settled, when set, runs inside the transaction that records a message
+	// sent or failed (m is the row as recorded), so a state that follows
+	// the message (a recipient notice's, package notice) commits with it:
+	// the two never disagree, whatever the moment of a crash.
+	Settled func(ctx context.Context, tx store.Tx, m store.OutboxMessage) error
 	// afterSend, when set (tests), runs between the server's acceptance and
 	// the transaction that records it; an error stands for a crash there.
 	afterSend func(store.OutboxMessage) error
@@ -191,8 +196,13 @@ func (s *Sender) sendOne(ctx context.Context, m store.OutboxMessage) (store.Mess
 			return nil
 		}
 		rec.Actor, rec.Action, rec.RequestID, rec.ObjectIDs = s.actor(), audit.ActionMessageSent, m.RequestID, []string{m.ID}
-		_, err := s.Chain.Append(ctx, tx, rec)
-		return err
+		if _, err := s.Chain.Append(ctx, tx, rec); err != nil {
+			return err
+		}
+		if s.Settled != nil {
+			return s.Settled(ctx, tx, next)
+		}
+		return nil
 	})
 	if err != nil {
 		return "", err

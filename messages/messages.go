@@ -77,12 +77,16 @@ const (
 	// AppealDecided: the decision on an appeal, its reason, and the
 	// authority and how to complain (US state laws).
 	AppealDecided Kind = "appeal_decided"
+	// RecipientNotice tells a recipient of the data (a processor, a
+	// controller) of an erasure, a correction, a restriction or an opt-out
+	// (GDPR Art. 19, CCPA §7022(b)); its kind is notice.MailKind.
+	RecipientNotice Kind = "recipient_notice"
 )
 
 // Kinds lists every message, in the order of a request's life.
 func Kinds() []Kind {
 	return []Kind{Acknowledgement, Verification, Extension, Denial, AccessCompleted, ErasureCompleted, DownloadCode, DeadlineReminder,
-		CorrectionCompleted, CorrectionDenied, RestrictionCompleted, RestrictionLifted, ObjectionCompleted, AppealDecided}
+		CorrectionCompleted, CorrectionDenied, RestrictionCompleted, RestrictionLifted, ObjectionCompleted, AppealDecided, RecipientNotice}
 }
 
 // ParseKind checks a kind's name.
@@ -158,7 +162,13 @@ type Data struct {
 	// Reversed and DecisionReason are an appeal's decision.
 	Reversed       bool
 	DecisionReason string
-	Subject        string // set for the HTML layout
+	// A recipient notice's: the notice id, the change (erasure, ...), the
+	// law that makes it owed, the recipient's configured name and when the
+	// notice was planned. No identifier of the person: as the webhook
+	// notice, it names the request.
+	NoticeID, Event, Basis, Recipient string
+	OccurredAt                        time.Time
+	Subject                           string // set for the HTML layout
 }
 
 // ScopeText is one scope of an objection as the person reads it.

@@ -13,6 +13,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/jurisdiction"
 	"github.com/intercom-privacy/intercom-privacy/mail"
+	"github.com/intercom-privacy/intercom-privacy/notice"
 	"github.com/intercom-privacy/intercom-privacy/store"
 )
 
@@ -104,6 +105,32 @@ func (s *Service) Send(ctx context.Context, tx store.Tx, kind Kind, j deadline.J
 		Subject: r.Subject, Text: r.Text, HTML: r.HTML,
 	})
 	return inserted, err
+}
+
+// NoticeMail implements notice.Mailer: it renders the recipient_notice
+// message of n for the request's law and writes it to the outbox inside tx,
+// to the recipient's address to, keyed by notice.MailDedupKey(n.ID). The
+// message carries what the webhook notice carries (notice and request ids,
+// the change, its date and legal basis), never the person's identifiers.
+func (s *Service) NoticeMail(ctx context.Context, tx store.Tx, n store.RecipientNotice, to string) error {
+	r, err := tx.GetRequest(ctx, n.RequestID)
+	if err != nil {
+		return err
+	}
+	d, j, err := s.Base(r)
+	if err != nil {
+		return err
+	}
+	d.NoticeID, d.Event, d.Basis, d.Recipient, d.OccurredAt = n.ID, strings.ReplaceAll(n.Event, "_", "-"), notice.Basis(n.Event), n.Recipient, n.CreatedAt
+	rd, err := s.Templates.Render(RecipientNotice, j, s.Lang, d)
+	if err != nil {
+		return err
+	}
+	_, _, err = s.Outbox.Enqueue(ctx, tx, mail.Message{
+		RequestID: n.RequestID, Kind: notice.MailKind, DedupKey: notice.MailDedupKey(n.ID), To: to,
+		Subject: rd.Subject, Text: rd.Text, HTML: rd.HTML,
+	})
+	return err
 }
 
 // Milestone implements dsar.Messenger.

@@ -13,7 +13,17 @@
 // before the POST (so a crash never loses track of a send) and its result after
 // it; a crash between the two sends the same notice again with the same
 // Idempotency-Key and notice id, so a recipient that keeps the ids it has seen
-// acts once. Email and manual recipients become tasks an operator ticks off
+// acts once. When a mail server is configured ([Service.Mailer] set), an email
+// recipient's notice is written to the mail outbox in the same transaction
+// that plans it (state queued; the outbox row's DedupKey is
+// [MailDedupKey](notice id), which links the two and makes a resumed plan
+// write no second message), and [Service.MailSettled], run by the mail sender
+// inside the transaction that records the message sent or refused, moves the
+// notice to sent or failed: the notice's state and its message's commit
+// together. A crash between the server's acceptance and that transaction
+// sends the message once more with the same Message-ID (the outbox's
+// guarantee) and the notice stays queued until then. Without a mail server,
+// email recipients, like manual ones, become tasks an operator ticks off
 // ([Service.Done]); any open notice may instead be recorded as impossible or
 // disproportionate with a reason ([Service.Waive]). Every outcome is an audit
 // record holding the notice id, never the recipient's address.
@@ -76,6 +86,9 @@ type Service struct {
 	Secret func(name string) (string, bool)
 	// Client sends the webhooks (nil: a client with a 30-second timeout).
 	Client *http.Client
+	// Mailer, when set (a mail server is configured), writes email notices
+	// to the outbox; nil makes them operator tasks.
+	Mailer Mailer
 	// Actor names this process in audit records ("worker", "cli:...").
 	Actor  string
 	Logger *slog.Logger
@@ -137,22 +150,42 @@ func (s *Service) recipient(name string) (config.RecipientEntry, bool) {
 	return config.RecipientEntry{}, false
 }
 
+// MailKind is the outbox kind of an email notice.
+const MailKind = "recipient_notice"
+
+// MailDedupKey is the outbox DedupKey of the email of notice id: it links the
+// message to its notice, and makes writing it twice write it once.
+func MailDedupKey(noticeID string) string { return "notice/" + noticeID }
+
+// Mailer renders an email notice and writes it to the mail outbox inside tx
+// (kind MailKind, DedupKey MailDedupKey(n.ID), to the recipient's address to;
+// a second call for the same notice writes nothing). Package messages
+// provides it.
+type Mailer interface {
+	NoticeMail(ctx context.Context, tx store.Tx, n store.RecipientNotice, to string) error
+}
+
 // Plan writes, inside tx, the notices owed for event on request requestID: one
 // per registry recipient told of that event. Webhook recipients are queued for
-// the sender, the others become operator tasks. Planning again (a resumed
+// the sender; email recipients' messages are written to the outbox when a
+// Mailer is set; the others become operator tasks. Planning again (a resumed
 // step) adds nothing. It appends one audit record with the counts when it
 // planned any.
 func (s *Service) Plan(ctx context.Context, tx store.Tx, requestID, event string) (int, error) {
 	var ns []store.RecipientNotice
 	counts := map[string]int64{}
+	emails := false
 	for _, r := range s.Registry {
 		if !r.NotifiedOf(event) {
 			continue
 		}
 		n := store.RecipientNotice{RequestID: requestID, Recipient: r.Name, Event: event, Method: r.Notify.Method,
 			State: store.NoticeManual, CreatedAt: s.now(), NextAttemptAt: s.now()}
-		if r.Notify.Method == "webhook" {
+		switch {
+		case r.Notify.Method == "webhook":
 			n.State = store.NoticePending
+		case r.Notify.Method == "email" && s.Mailer != nil:
+			n.State, emails = store.NoticeQueued, true
 		}
 		counts["notices_"+r.Notify.Method]++
 		ns = append(ns, n)
@@ -161,14 +194,101 @@ func (s *Service) Plan(ctx context.Context, tx store.Tx, requestID, event string
 		return 0, nil
 	}
 	added, err := tx.PlanNotices(ctx, ns)
-	if err != nil || added == 0 {
+	if err != nil {
 		return added, err
+	}
+	if emails {
+		// Read back the stored notices (their ids), so a resumed plan writes
+		// any message a crash left unwritten, and the outbox's DedupKey
+		// makes it write no second one.
+		if err := s.mailQueued(ctx, tx, requestID, event); err != nil {
+			return added, err
+		}
+	}
+	if added == 0 {
+		return 0, nil
 	}
 	_, err = s.Chain.Append(ctx, tx, audit.Record{
 		Actor: s.actor(), Action: audit.ActionRecipientsNotified, RequestID: requestID, Outcome: audit.OutcomeSuccess,
 		Counts: counts, Reason: event + " notices planned for the recipients of the data (" + Basis(event) + ")",
 	})
 	return added, err
+}
+
+// mailQueued writes the outbox message of each queued email notice of the
+// request's event.
+func (s *Service) mailQueued(ctx context.Context, tx store.Tx, requestID, event string) error {
+	all, err := tx.NoticesByRequest(ctx, requestID)
+	if err != nil {
+		return err
+	}
+	for _, n := range all {
+		if n.Event != event || n.State != store.NoticeQueued {
+			continue
+		}
+		r, ok := s.recipient(n.Recipient)
+		if !ok || r.Notify.Method != "email" {
+			continue
+		}
+		if err := s.Mailer.NoticeMail(ctx, tx, n, r.Notify.Email); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// MailSettled moves the queued notice whose email m is to sent (m sent) or
+// failed (m refused or given up on), with its audit record, inside tx: the
+// transaction in which the mail sender records m (mail.Sender.Settled). Any
+// other message, or a notice no longer queued, is left alone.
+func (s *Service) MailSettled(ctx context.Context, tx store.Tx, m store.OutboxMessage) error {
+	id, ok := strings.CutPrefix(m.DedupKey, MailDedupKey(""))
+	if m.Kind != MailKind || !ok {
+		return nil
+	}
+	n, err := tx.GetNotice(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil || n.State != store.NoticeQueued {
+		return err
+	}
+	next := n
+	next.Attempts = m.Attempts
+	var rec audit.Record
+	switch m.State {
+	case store.MessageSent:
+		next.State, next.FinishedAt, next.LastError = store.NoticeSent, s.now(), ""
+		rec = audit.Record{Outcome: audit.OutcomeSuccess, Reason: n.Event + " notice accepted by the mail server (message " + m.ID + ")"}
+	case store.MessageFailed:
+		next.State, next.LastError = store.NoticeFailed, m.LastError
+		rec = audit.Record{Outcome: audit.OutcomeFailure, Reason: n.Event + " notice not delivered by mail: " + m.LastError}
+	default:
+		return nil
+	}
+	if err := tx.UpdateNotice(ctx, next, n); err != nil {
+		return err
+	}
+	rec.Actor, rec.Action, rec.RequestID, rec.ObjectIDs = s.actor(), audit.ActionRecipientsNotified, n.RequestID, []string{n.ID, m.ID}
+	_, err = s.Chain.Append(ctx, tx, rec)
+	return err
+}
+
+// Message returns the outbox message of an email notice, if it has one.
+func Message(ctx context.Context, st store.Store, n store.RecipientNotice) (store.OutboxMessage, bool, error) {
+	if n.Method != "email" {
+		return store.OutboxMessage{}, false, nil
+	}
+	ms, err := st.MessagesByRequest(ctx, n.RequestID)
+	if err != nil {
+		return store.OutboxMessage{}, false, err
+	}
+	for _, m := range ms {
+		if m.DedupKey == MailDedupKey(n.ID) {
+			return m, true, nil
+		}
+	}
+	return store.OutboxMessage{}, false, nil
 }
 
 // Payload is the body of a webhook notice. It names the request and the
@@ -419,7 +539,36 @@ func (s *Service) Waive(ctx context.Context, id, reason string) (store.Recipient
 	return s.settle(ctx, id, store.NoticeWaived, reason, rec)
 }
 
-// Retry puts a failed notice back in the sender's queue.
+// ErrNoMail: a failed email notice cannot be retried by mail, because no
+// message was written for it or no mail server is configured.
+var ErrNoMail = errors.New("notice: this email notice has no message to send again; configure a mail server (INTERCOM_PRIVACY_SMTP_URL), or tell the recipient and run `notices done`")
+
+// retryMail puts the failed outbox message of email notice n back in the
+// queue, due now, inside tx.
+func (s *Service) retryMail(ctx context.Context, tx store.Tx, n store.RecipientNotice) error {
+	if s.Mailer == nil {
+		return ErrNoMail
+	}
+	ms, err := tx.MessagesByRequest(ctx, n.RequestID)
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if m.DedupKey != MailDedupKey(n.ID) {
+			continue
+		}
+		if m.State != store.MessageFailed {
+			return nil
+		}
+		next := m
+		next.State, next.Attempts, next.NextAttemptAt, next.LastError = store.MessagePending, 0, s.now(), ""
+		return tx.UpdateMessage(ctx, next, m)
+	}
+	return ErrNoMail
+}
+
+// Retry puts a failed notice back in the sender's queue (a failed email
+// notice: its message back in the mail outbox's).
 func (s *Service) Retry(ctx context.Context, id string) (store.RecipientNotice, error) {
 	var out store.RecipientNotice
 	err := s.Store.InTx(ctx, func(tx store.Tx) error {
@@ -432,6 +581,14 @@ func (s *Service) Retry(ctx context.Context, id string) (store.RecipientNotice, 
 		}
 		next := n
 		next.State, next.NextAttemptAt, next.Attempts, next.LastError = store.NoticePending, s.now(), 0, ""
+		if n.Method == "email" {
+			// Its message goes back in the outbox queue, and the notice
+			// follows it again.
+			if err := s.retryMail(ctx, tx, n); err != nil {
+				return err
+			}
+			next.State = store.NoticeQueued
+		}
 		if err := tx.UpdateNotice(ctx, next, n); err != nil {
 			return err
 		}

@@ -15,8 +15,8 @@ const (
 	NoticePending NoticeState = "pending"
 	// NoticeSent: the recipient acknowledged it (a 2xx answer).
 	NoticeSent NoticeState = "sent"
-	// NoticeManual: an operator must tell the recipient (method manual or email)
-	// and tick it off.
+	// NoticeManual: an operator must tell the recipient (method manual, or
+	// email when no mail server is configured) and tick it off.
 	NoticeManual NoticeState = "manual"
 	// NoticeDone: an operator recorded that the recipient was told.
 	NoticeDone NoticeState = "done"
@@ -26,6 +26,10 @@ const (
 	// NoticeFailed: the sender gave up after its retries; an operator retries
 	// or waives it.
 	NoticeFailed NoticeState = "failed"
+	// NoticeQueued: an email notice written to the mail outbox (package mail)
+	// in the transaction that planned it; it becomes sent, or failed, in the
+	// transaction that records its message sent or refused.
+	NoticeQueued NoticeState = "queued"
 )
 
 // Open reports whether the notice still needs something to happen.

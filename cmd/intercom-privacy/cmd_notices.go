@@ -25,7 +25,9 @@ func init() {
 	})
 }
 
-func printNotices(w io.Writer, ns []store.RecipientNotice) {
+// printNotices prints ns; mailOn says whether a mail server is configured
+// (email notices go by mail), and message finds an email notice's outbox row.
+func printNotices(w io.Writer, ns []store.RecipientNotice, mailOn bool, message func(store.RecipientNotice) (store.OutboxMessage, bool)) {
 	if len(ns) == 0 {
 		fmt.Fprintln(w, "no notices")
 		return
@@ -39,6 +41,19 @@ func printNotices(w io.Writer, ns []store.RecipientNotice) {
 			note = "tell the recipient, then: notices done " + n.ID
 			if n.Method == "email" {
 				note = "email the address in the registry, then: notices done " + n.ID
+				if !mailOn {
+					note = "no mail server configured (INTERCOM_PRIVACY_SMTP_URL): " + note
+				}
+			}
+		case store.NoticeQueued, store.NoticeSent, store.NoticeFailed:
+			if m, ok := message(n); ok {
+				note = "mail " + m.ID + " " + string(m.State)
+				if m.LastError != "" {
+					note += ": " + m.LastError
+				}
+				if n.State == store.NoticeQueued && !mailOn {
+					note += " (no mail server configured: it leaves once one is)"
+				}
 			}
 		case store.NoticeWaived:
 			note = n.Reason
@@ -55,8 +70,10 @@ func newNoticesCmd() *cobra.Command {
 		Short: "The notices owed to the recipients of the data after an erasure (GDPR Art. 19, CCPA 7022(b))",
 		Long: `When an erasure completes, every recipient in the configuration's registry that is
 told of erasures gets a notice: webhook recipients are sent a signed POST by the workers
-(retried with backoff; 'failed' after about 72 hours), email and manual recipients become
-tasks an operator ticks off with 'notices done'. A notice that is impossible to give or
+(retried with backoff; 'failed' after about 72 hours); email recipients are sent a message
+through the mail outbox when a mail server is configured (state 'queued' until the server
+accepts it, then 'sent'; the note names the message), and otherwise become, like manual
+recipients, tasks an operator ticks off with 'notices done'. A notice that is impossible to give or
 would need disproportionate effort is recorded with 'notices waive ID --reason R'. Every
 outcome is an audit record; notices hold the request id and the recipient's configured
 name, never the person's data.`,
@@ -69,7 +86,7 @@ name, never the person's data.`,
 	)
 	list := &cobra.Command{
 		Use:   "list",
-		Short: "List notices: of one request, or the open ones (pending, manual, failed)",
+		Short: "List notices: of one request, or the open ones (pending, queued, manual, failed)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -88,9 +105,9 @@ name, never the person's data.`,
 			case requestID != "":
 				ns, err = a.Store.NoticesByRequest(ctx, requestID)
 			case open:
-				ns, err = a.Store.NoticesInState(ctx, 1000, store.NoticePending, store.NoticeManual, store.NoticeFailed)
+				ns, err = a.Store.NoticesInState(ctx, 1000, store.NoticePending, store.NoticeQueued, store.NoticeManual, store.NoticeFailed)
 			default:
-				ns, err = a.Store.NoticesInState(ctx, 1000, store.NoticePending, store.NoticeManual, store.NoticeFailed,
+				ns, err = a.Store.NoticesInState(ctx, 1000, store.NoticePending, store.NoticeQueued, store.NoticeManual, store.NoticeFailed,
 					store.NoticeSent, store.NoticeDone, store.NoticeWaived)
 			}
 			if err != nil {
@@ -100,16 +117,22 @@ name, never the person's data.`,
 				vs := make([]dsar.NoticeView, len(ns))
 				for i, n := range ns {
 					vs[i] = dsar.NoticeViewOf(n)
+					if m, ok, err := notice.Message(ctx, a.Store, n); err == nil && ok {
+						vs[i].MessageID, vs[i].MessageState = m.ID, string(m.State)
+					}
 				}
 				return writeJSON(cmd.OutOrStdout(), vs)
 			}
-			printNotices(cmd.OutOrStdout(), ns)
+			printNotices(cmd.OutOrStdout(), ns, a.Mail != nil, func(n store.RecipientNotice) (store.OutboxMessage, bool) {
+				m, ok, err := notice.Message(ctx, a.Store, n)
+				return m, ok && err == nil
+			})
 			return nil
 		},
 	}
 	af.add(list)
 	list.Flags().StringVar(&requestID, "request", "", "only the notices of this request")
-	list.Flags().BoolVar(&open, "open", false, "only the notices still waiting for something (pending, manual, failed)")
+	list.Flags().BoolVar(&open, "open", false, "only the notices still waiting for something (pending, queued, manual, failed)")
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 
 	settle := func(use, short string, act func(ctx context.Context, a *app.App, id string) (store.RecipientNotice, error), flags func(*cobra.Command)) *cobra.Command {
@@ -153,7 +176,7 @@ name, never the person's data.`,
 		}, func(c *cobra.Command) {
 			c.Flags().StringVar(&reason, "reason", "", "why (recorded in the audit trail; no personal data)")
 		}),
-		settle("retry ID", "Queue a failed webhook notice again", func(ctx context.Context, a *app.App, id string) (store.RecipientNotice, error) {
+		settle("retry ID", "Queue a failed webhook or email notice again", func(ctx context.Context, a *app.App, id string) (store.RecipientNotice, error) {
 			return a.Notices.Retry(ctx, id)
 		}, nil),
 	)

@@ -15,6 +15,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/notice"
 	"github.com/intercom-privacy/intercom-privacy/sandbox"
+	"github.com/intercom-privacy/intercom-privacy/store"
 )
 
 func TestNoticesCommands(t *testing.T) {
@@ -35,7 +36,8 @@ func TestNoticesCommands(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "c.yaml")
 	yaml := "recipients:\n" +
 		"  - {name: Warehouse, role: controller, notify: {method: webhook, url: '" + recv.URL + "', secret_env: WAREHOUSE_NOTICE_SECRET}}\n" +
-		"  - {name: CRM, role: processor, notify: {method: manual}}\n"
+		"  - {name: CRM, role: processor, notify: {method: manual}}\n" +
+		"  - {name: Mailer Co, role: processor, notify: {method: email, email: privacy@mailer.example}}\n"
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +57,7 @@ func TestNoticesCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ns []dsar.NoticeView
-	if err := json.Unmarshal([]byte(out), &ns); err != nil || len(ns) != 2 {
+	if err := json.Unmarshal([]byte(out), &ns); err != nil || len(ns) != 3 {
 		t.Fatalf("list: %v %s", err, out)
 	}
 	if out, err = dsarCLI(t, "notices", "send"); err != nil || !strings.Contains(out, "1 sent") {
@@ -66,11 +68,24 @@ func TestNoticesCommands(t *testing.T) {
 		t.Fatalf("receiver got %v", got)
 	}
 	mu.Unlock()
-	var manual string
+	var manual, emailed string
 	for _, n := range ns {
-		if n.Recipient == "CRM" {
+		switch n.Recipient {
+		case "CRM":
 			manual = n.ID
+		case "Mailer Co":
+			emailed = n.ID
+			if n.State != "manual" {
+				t.Errorf("without a mail server an email notice is %s, not an operator task", n.State)
+			}
 		}
+	}
+	// Without a mail server the list says why an email notice is a task.
+	if out, err := dsarCLI(t, "notices", "list", "--request", req.ID); err != nil || !strings.Contains(out, "no mail server configured") {
+		t.Fatalf("list: %v\n%s", err, out)
+	}
+	if out, err := dsarCLI(t, "notices", "done", emailed); err != nil || !strings.Contains(out, "done") {
+		t.Fatalf("done: %v %q", err, out)
 	}
 	if _, err := dsarCLI(t, "notices", "waive", manual, "--reason", ""); err == nil {
 		t.Error("waive without a reason")
@@ -83,5 +98,29 @@ func TestNoticesCommands(t *testing.T) {
 	}
 	if _, err := dsarCLI(t, "notices", "done", "not-an-id"); err == nil || !strings.Contains(err.Error(), "not a notice id") {
 		t.Errorf("bad id: %v", err)
+	}
+}
+
+// A queued or sent email notice names its outbox message and the message's
+// state; a queued one without a mail server says it waits for one.
+func TestPrintNoticesNamesTheMessage(t *testing.T) {
+	ns := []store.RecipientNotice{
+		{ID: "ntc_1", RequestID: "req_1", Recipient: "Mailer Co", Event: "erasure", Method: "email", State: store.NoticeSent},
+		{ID: "ntc_2", RequestID: "req_1", Recipient: "Other Co", Event: "erasure", Method: "email", State: store.NoticeQueued},
+	}
+	msgs := map[string]store.OutboxMessage{
+		"ntc_1": {ID: "msg_a", State: store.MessageSent},
+		"ntc_2": {ID: "msg_b", State: store.MessagePending, LastError: "connection refused"},
+	}
+	lookup := func(n store.RecipientNotice) (store.OutboxMessage, bool) { m, ok := msgs[n.ID]; return m, ok }
+	var b strings.Builder
+	printNotices(&b, ns, true, lookup)
+	if !strings.Contains(b.String(), "mail msg_a sent") || !strings.Contains(b.String(), "mail msg_b pending: connection refused") {
+		t.Fatalf("with mail:\n%s", b.String())
+	}
+	b.Reset()
+	printNotices(&b, ns, false, lookup)
+	if !strings.Contains(b.String(), "it leaves once one is") {
+		t.Fatalf("without mail:\n%s", b.String())
 	}
 }

@@ -94,7 +94,7 @@ func (o *Ops) PrunableRequests(ctx context.Context, before time.Time, limit int)
 		WHERE r.state IN ('completed', 'denied', 'cancelled')
 		AND COALESCE(r.completed_at, r.updated_at) < $1
 		AND NOT EXISTS (SELECT 1 FROM legal_holds h WHERE h.request_id = r.id AND h.released_at IS NULL)
-		AND NOT EXISTS (SELECT 1 FROM recipient_notices n WHERE n.request_id = r.id AND n.state IN ('pending', 'manual', 'failed'))
+		AND NOT EXISTS (SELECT 1 FROM recipient_notices n WHERE n.request_id = r.id AND n.state IN ('pending', 'queued', 'manual', 'failed'))
 		AND NOT EXISTS (SELECT 1 FROM object_holds oh WHERE oh.request_id = r.id AND oh.released_at IS NULL
 			AND (oh.keep_until IS NULL OR oh.keep_until > $2))
 		AND NOT EXISTS (SELECT 1 FROM request_steps s WHERE s.request_id = r.id AND s.name = '_kept' AND s.state = 'pending')
