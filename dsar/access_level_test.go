@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"regexp"
 	"sort"
 	"strings"
@@ -197,5 +198,39 @@ func TestLevelOf(t *testing.T) {
 		if _, err := dsar.ParseLevel(bad); err == nil {
 			t.Errorf("ParseLevel(%q) accepted", bad)
 		}
+	}
+}
+
+func TestRaiseVerification(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			h := newHarness(t, b, sandbox.Options{})
+			ctx := context.Background()
+			svc := h.app.DSAR
+			p := h.sb.AddPerson(sandbox.PersonSpec{Users: 1, Conversations: 1})
+			r, err := svc.Submit(ctx, dsar.Submission{Type: store.RequestAccess, Jurisdiction: deadline.CCPA, Channel: "web_form",
+				Identifiers: dsar.Identifiers{Emails: []string{p.Email}}, VerifiedBy: "email link confirmed", VerificationLevel: store.VerificationLow})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.State != store.StateVerified || r.VerificationLevel != store.VerificationLow || !dsar.CategoriesOnly(r) {
+				t.Fatalf("filed %s at %q", r.State, r.VerificationLevel)
+			}
+			// The operator checks a second data point by hand.
+			up, err := svc.Verify(ctx, r.ID, "phone number on the contact confirmed by reply")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if up.State != store.StateVerified || up.VerificationLevel != store.VerificationHigh || dsar.CategoriesOnly(up) {
+				t.Fatalf("raised: %s at %q", up.State, up.VerificationLevel)
+			}
+			// Once high, verifying again is a wrong state, not a silent no-op.
+			if _, err := svc.Verify(ctx, r.ID, "again by hand"); !errors.Is(err, dsar.ErrWrongState) {
+				t.Errorf("verify again: %v", err)
+			}
+			if _, err := svc.VerifyAt(ctx, r.ID, "x", "medium"); !errors.Is(err, dsar.ErrInvalidRequest) {
+				t.Errorf("level medium: %v", err)
+			}
+		})
 	}
 }

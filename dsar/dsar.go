@@ -505,13 +505,22 @@ func (s *Service) Verify(ctx context.Context, id, method string) (store.Request,
 	return s.VerifyAt(ctx, id, method, LevelOf(method))
 }
 
-// VerifyAt is Verify at a stated level (the API's verify action).
+// VerifyAt is Verify at a stated level (the API's verify action). On a
+// request already verified at the low level, a high level raises it
+// (RaiseVerification).
 func (s *Service) VerifyAt(ctx context.Context, id, method string, level store.VerificationLevel) (store.Request, error) {
 	if method == "" {
 		method = "unspecified"
 	}
 	if _, err := ParseLevel(string(level)); err != nil {
 		return store.Request{}, err
+	}
+	if level == store.VerificationHigh {
+		// A request verified to a reasonable degree only (the public form)
+		// and now to a reasonably high one: raise its level.
+		if cur, err := s.Store.GetRequest(ctx, id); err == nil && cur.State != store.StateReceived && cur.VerificationLevel == store.VerificationLow {
+			return s.RaiseVerification(ctx, id, method)
+		}
 	}
 	return s.transition(ctx, id, []store.RequestState{store.StateReceived}, store.StateVerified,
 		audit.Record{Action: audit.ActionRequestVerified, Reason: "verified by " + method + levelSuffix(level)},

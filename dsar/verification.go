@@ -83,9 +83,6 @@ func (s *Service) RaiseVerification(ctx context.Context, id, method string) (sto
 	if method == "" {
 		return store.Request{}, fmt.Errorf("%w: say how the identity was verified to the higher level", ErrInvalidRequest)
 	}
-	if LevelOf(method) != store.VerificationHigh {
-		return store.Request{}, fmt.Errorf("%w: %q verifies to a reasonable degree only; a second data point or a check by hand is needed", ErrInvalidRequest, MethodEmailLink)
-	}
 	return s.transition(ctx, id, []store.RequestState{store.StateAwaitingApproval, store.StateVerified, store.StateInProgress}, "",
 		audit.Record{Action: audit.ActionRequestVerified, Reason: "verified to a reasonably high degree by " + method},
 		func(r *store.Request) error {
