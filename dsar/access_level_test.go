@@ -187,6 +187,7 @@ func TestAccessVerificationLevel(t *testing.T) {
 func TestLevelOf(t *testing.T) {
 	for method, want := range map[string]store.VerificationLevel{
 		"email_link": store.VerificationLow, "E-mail link": store.VerificationLow, "web form": store.VerificationLow,
+		"e-mail link (web form)": store.VerificationLow, "email code": store.VerificationLow,
 		"email_reply plus phone code": store.VerificationHigh, "signed declaration and account id": store.VerificationHigh,
 		"verified by operator": store.VerificationHigh,
 	} {

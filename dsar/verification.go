@@ -33,17 +33,26 @@ import (
 // code.
 const MethodEmailLink = "email_link"
 
-// LevelOf returns the verification level of a method an operator states.
+// LevelOf returns the verification level of a method an operator states:
+// low when every word of it belongs to the e-mail link or code ("email_link",
+// "e-mail link (web form)", "email code"), high otherwise.
 func LevelOf(method string) store.VerificationLevel {
-	m := strings.Join(strings.FieldsFunc(strings.ToLower(method), func(r rune) bool {
-		return r == ' ' || r == '_' || r == '-' || r == '\t'
-	}), " ")
-	switch m {
-	case "email link", "email", "e mail", "e mail link", "email code", "web form":
-		return store.VerificationLow
+	words := strings.FieldsFunc(strings.ToLower(strings.ReplaceAll(strings.ToLower(method), "e-mail", "email")), func(r rune) bool {
+		return (r < 'a' || r > 'z') && (r < '0' || r > '9')
+	})
+	if len(words) == 0 {
+		return store.VerificationHigh // "unspecified": an operator's own call
 	}
-	return store.VerificationHigh
+	for _, w := range words {
+		if !linkWords[w] {
+			return store.VerificationHigh
+		}
+	}
+	return store.VerificationLow
 }
+
+// linkWords are the words of a method that is the e-mail link or code alone.
+var linkWords = map[string]bool{"email": true, "link": true, "code": true, "web": true, "form": true, "confirmed": true, "by": true, "the": true, "mailed": true}
 
 // ParseLevel parses "low" or "high" (a typed ErrInvalidRequest otherwise).
 func ParseLevel(s string) (store.VerificationLevel, error) {
