@@ -91,7 +91,34 @@ type Intake struct {
 	// DownloadUses is how many times the link to an access package works
 	// (default 3), each time after a fresh code mailed to the person.
 	DownloadUses int `yaml:"download_uses"`
+	// Intercom files requests from Intercom conversations given a configured
+	// tag (package tagintake; off when no tag is configured).
+	Intercom IntercomIntake `yaml:"intercom"`
 }
+
+// IntercomIntake configures intake from Intercom itself: a conversation tagged
+// Tag files a request of Type under Jurisdiction; Tags maps further tags, each
+// to its own type and jurisdiction. With Reply, an acknowledgement note is
+// posted in the conversation as the teammate AdminID. Checked when serve
+// starts (tagintake.New).
+type IntercomIntake struct {
+	Tag          string      `yaml:"tag"`
+	Type         string      `yaml:"type"`
+	Jurisdiction string      `yaml:"jurisdiction"`
+	Tags         []IntakeTag `yaml:"tags"`
+	Reply        bool        `yaml:"reply"`
+	AdminID      string      `yaml:"admin_id"`
+}
+
+// IntakeTag maps one tag to the request it files.
+type IntakeTag struct {
+	Tag          string `yaml:"tag"`
+	Type         string `yaml:"type"`
+	Jurisdiction string `yaml:"jurisdiction"`
+}
+
+// Enabled reports whether any tag is configured.
+func (c IntercomIntake) Enabled() bool { return c.Tag != "" || len(c.Tags) > 0 }
 
 // Mail configures the e-mail the product sends. The environment variables
 // INTERCOM_PRIVACY_SMTP_URL and INTERCOM_PRIVACY_PUBLIC_URL override the two

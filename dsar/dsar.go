@@ -111,7 +111,8 @@ type Submission struct {
 	Identifiers  Identifiers
 	Jurisdiction deadline.Jurisdiction
 	// Channel says how the request was made: "email", "web_form", "api",
-	// "intercom_ticket", "phone", "mail" (CCPA §7101: how the request was made).
+	// "intercom_ticket", "intercom_conversation", "phone", "mail" (CCPA §7101: how
+	// the request was made).
 	Channel string
 	// ReceivedAt is when the request arrived (now when zero); the legal clock
 	// starts there.
@@ -346,7 +347,7 @@ func (s *Service) EarlierRequests(ctx context.Context, r store.Request) ([]store
 	return s.earlier(ctx, s.Store, r.SubjectRef, r.ID, r.ReceivedAt)
 }
 
-var channels = []string{"email", "web_form", "api", "intercom_ticket", "phone", "mail", "in_person", "cli"}
+var channels = []string{"email", "web_form", "api", "intercom_ticket", "intercom_conversation", "phone", "mail", "in_person", "cli"}
 
 func validChannel(c string) bool {
 	for _, v := range channels {

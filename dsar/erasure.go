@@ -214,6 +214,7 @@ func (r *runner) planShared(ctx context.Context, p *deleteProgress, search func(
 						k.Contacts = append(k.Contacts, string(c.ID))
 					}
 				}
+				k.Shared = !onlyPerson(o.participants, person)
 				p.Retained = append(p.Retained, *k)
 				continue
 			}

@@ -76,6 +76,9 @@ type KeptObject struct {
 	Contacts []string `json:"contacts,omitempty"`
 	// For names the kept object ("ticket:<id>") a contact is kept for.
 	For string `json:"for,omitempty"`
+	// Shared: other people take part in the object too, so it is not deleted
+	// when its hold or exception ends (only what is the person's alone is).
+	Shared bool `json:"shared,omitempty"`
 }
 
 // objectFacts are what an exception matches on.

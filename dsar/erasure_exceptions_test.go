@@ -2,6 +2,7 @@ package dsar_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -290,7 +291,7 @@ func TestErasureKeepsHeldContactOnly(t *testing.T) {
 	ctx := context.Background()
 	p := h.sb.AddPerson(sandbox.PersonSpec{Users: 2})
 	keep, gone := p.LiveContactIDs[0], p.LiveContactIDs[1]
-	if _, err := holds(h).AddHold(ctx, retention.HoldTarget{ContactID: keep, Basis: "security_incident"}, "fraud investigation 4"); err != nil {
+	if _, err := holds(h).AddHold(ctx, retention.HoldTarget{KeepContactID: keep, Basis: "security_incident"}, "fraud investigation 4"); err != nil {
 		t.Fatal(err)
 	}
 	r := file(t, h, store.RequestErasure, personIdentifiers(p))
@@ -363,5 +364,99 @@ func TestKeptErasureUnderFaults(t *testing.T) {
 		if rep := st.Repeated(e); len(rep) > 0 {
 			t.Errorf("%s repeated: %v", e, rep)
 		}
+	}
+}
+
+// TestDryRunUnderTheLaw: the dry run applies the exceptions of the law it is
+// asked about: a complete_transaction exception keeps the tickets under the
+// CCPA, not under the GDPR.
+func TestDryRunUnderTheLaw(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
+	ctx := context.Background()
+	h.app.Config.Erasure.Exceptions = []config.Exception{{Name: "orders", Objects: "ticket", Basis: "complete_transaction", KeepFor: "1y"}}
+	p := h.sb.AddPerson(sandbox.PersonSpec{Users: 1, Tickets: 2})
+	for law, kept := range map[deadline.Jurisdiction]int{deadline.GDPR: 0, deadline.CCPA: 2} {
+		plan, err := h.app.DSAR.DryRunErasureUnder(ctx, law, personIdentifiers(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(plan.Tickets.Kept) != kept || len(plan.Tickets.Delete) != 2-kept {
+			t.Errorf("%s: kept %d, delete %d", law, len(plan.Tickets.Kept), len(plan.Tickets.Delete))
+		}
+	}
+}
+
+// TestPausedHoldTellsBasis: a hold with a basis on the person stops the
+// erasure, and the pause gives that basis as the person is told it under the
+// request's law.
+func TestPausedHoldTellsBasis(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
+	ctx := context.Background()
+	p := h.sb.AddPerson(sandbox.PersonSpec{Users: 1, Tickets: 1})
+	hold, err := holds(h).AddHold(ctx, retention.HoldTarget{ContactID: p.LiveContactIDs[0], Basis: "legal_claims"}, "litigation hold, case 5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := file(t, h, store.RequestErasure, personIdentifiers(p))
+	if err := h.app.DSAR.Run(ctx, r.ID); !errors.Is(err, dsar.ErrHeld) || !strings.Contains(err.Error(), "basis legal_claims") {
+		t.Fatalf("run: %v", err)
+	}
+	pause, ok, err := h.app.DSAR.Paused(ctx, r.ID)
+	if err != nil || !ok || len(pause.Holds) != 1 {
+		t.Fatalf("paused: %+v %v %v", pause, ok, err)
+	}
+	ph := pause.Holds[0]
+	if ph.ID != hold.ID || ph.Basis != "legal_claims" || ph.Citation != "GDPR Art. 17(3)(e)" || !strings.Contains(ph.Text, "legal claims") {
+		t.Fatalf("paused hold %+v", ph)
+	}
+	if deletes(h) != 0 {
+		t.Fatal("something was deleted under the hold")
+	}
+}
+
+func TestPauseFixOfLegalHold(t *testing.T) {
+	fix := dsar.Pause{Reason: dsar.PauseLegalHold, Holds: []dsar.PausedHold{{ID: "hold_1"}}}.Fix()
+	if !strings.Contains(fix, "hold_1") || !strings.Contains(fix, "retention hold release") || strings.Contains(fix, "token") {
+		t.Fatalf("fix %q", fix)
+	}
+}
+
+// TestSharedKeptObjectNotDeletedLater: a held conversation that other people
+// take part in is kept, and when the hold ends it is released, never deleted
+// (it holds their data too).
+func TestSharedKeptObjectNotDeletedLater(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
+	ctx := context.Background()
+	h.app.Config.Erasure.DeleteConversations = true
+	p := h.sb.AddPerson(sandbox.PersonSpec{Users: 1, SharedConversations: 1})
+	dry, err := h.app.DSAR.DryRunErasure(ctx, personIdentifiers(p))
+	if err != nil || len(dry.Conversations.Kept) != 1 || dry.Conversations.Kept[0].Why != dsar.WhyShared {
+		t.Fatalf("dry run: %+v, %v", dry.Conversations, err)
+	}
+	shared := dry.Conversations.Kept[0].ID
+	hold, err := holds(h).AddHold(ctx, retention.HoldTarget{ConversationID: shared, Basis: "legal_claims"}, "dispute 8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := file(t, h, store.RequestErasure, personIdentifiers(p))
+	if err := h.app.DSAR.Run(ctx, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := h.app.DSAR.Get(ctx, r.ID)
+	if k, ok := keptOf(outcome(t, got), store.ObjectConversation, shared); !ok || !k.Shared || k.Why != dsar.WhyLegalHold {
+		t.Fatalf("outcome kept %+v", outcome(t, got).Kept)
+	}
+	if _, err := holds(h).ReleaseHold(ctx, hold.ID, "settled"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.app.DSAR.EraseReleased(ctx)
+	if err != nil || res.Released != 1 {
+		t.Fatalf("sweep %+v, %v", res, err)
+	}
+	if _, ok := h.sb.Workspace().Conversation(shared); !ok {
+		t.Fatal("a shared conversation was deleted when its hold ended")
+	}
+	if n := h.sb.Stats().Effects[sandbox.EffectConversationDeleted][shared]; n != 0 {
+		t.Fatalf("DELETE sent %d time(s) for a shared conversation", n)
 	}
 }

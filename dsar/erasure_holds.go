@@ -43,7 +43,11 @@ func (e *HeldError) Error() string {
 		if h.RequestID != "" {
 			on = "this request"
 		}
-		parts = append(parts, fmt.Sprintf("%s on %s (%s)", h.ID, on, h.Reason))
+		why := h.Reason
+		if h.Basis != "" {
+			why += "; basis " + h.Basis
+		}
+		parts = append(parts, fmt.Sprintf("%s on %s (%s)", h.ID, on, why))
 	}
 	return ErrHeld.Error() + ": " + strings.Join(parts, "; ") +
 		"; nothing more is deleted until it is released (`intercom-privacy retention hold release ID`)"

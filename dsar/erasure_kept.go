@@ -34,12 +34,22 @@ type keptDetail struct {
 	Kept []KeptObject `json:"kept"`
 	// Erased are the objects deleted since, as "<kind>:<id>".
 	Erased []string `json:"erased"`
+	// Released are shared objects whose hold ended: kept for the other
+	// people in them, never deleted.
+	Released []string `json:"released,omitempty"`
+}
+
+// settled reports whether key was erased or, shared, released.
+func (d keptDetail) settled(key string) bool {
+	return slices.Contains(d.Erased, key) || slices.Contains(d.Released, key)
 }
 
 // KeptSweep counts what one EraseReleased did.
 type KeptSweep struct {
 	Requests int `json:"requests"`
 	Erased   int `json:"erased"`
+	// Released counts shared objects whose hold ended (kept for the others).
+	Released int `json:"released"`
 	// Still is how many objects stay kept.
 	Still int `json:"still_kept"`
 }
@@ -73,24 +83,30 @@ func (s *Service) EraseReleased(ctx context.Context) (KeptSweep, error) {
 		})
 		for _, k := range order {
 			key := k.Object + ":" + k.ID
-			if slices.Contains(d.Erased, key) {
+			if d.settled(key) {
 				continue
 			}
 			hs, err := s.Store.ActiveObjectHolds(ctx, s.now(), k.Object, k.ID)
 			if err != nil {
 				return out, err
 			}
-			if len(hs) > 0 || (k.For != "" && !slices.Contains(d.Erased, k.For)) {
+			if len(hs) > 0 || (k.For != "" && !d.settled(k.For)) {
 				out.Still++
 				continue
 			}
-			if err := s.deleteKept(ctx, k); err != nil {
-				return out, err
+			if !k.Shared {
+				if err := s.deleteKept(ctx, k); err != nil {
+					return out, err
+				}
 			}
 			if d, err = s.recordKeptErased(ctx, req, k); err != nil {
 				return out, err
 			}
-			out.Erased++
+			if k.Shared {
+				out.Released++
+			} else {
+				out.Erased++
+			}
 		}
 	}
 	return out, nil
@@ -138,10 +154,14 @@ func (s *Service) recordKeptErased(ctx context.Context, req store.Request, k Kep
 		if err := json.Unmarshal(st.Detail, &d); err != nil {
 			return err
 		}
-		if slices.Contains(d.Erased, key) {
+		if d.settled(key) {
 			return nil
 		}
-		d.Erased = append(d.Erased, key)
+		if k.Shared {
+			d.Released = append(d.Released, key)
+		} else {
+			d.Erased = append(d.Erased, key)
+		}
 		now := s.now()
 		hs, err := tx.ObjectHoldsByRequest(ctx, req.ID)
 		if err != nil {
@@ -159,16 +179,21 @@ func (s *Service) recordKeptErased(ctx context.Context, req store.Request, k Kep
 			return err
 		}
 		st.Detail = b
-		if len(d.Erased) >= len(d.Kept) {
+		if len(d.Erased)+len(d.Released) >= len(d.Kept) {
 			st.State, st.FinishedAt = store.StepDone, now
 		}
 		if err := tx.UpsertStep(ctx, st); err != nil {
 			return err
 		}
-		_, err = s.Chain.Append(ctx, tx, audit.Record{Actor: s.Actor, Action: audit.ActionErasureIntercomDeleted, RequestID: req.ID,
+		rec := audit.Record{Actor: s.Actor, Action: audit.ActionErasureIntercomDeleted, RequestID: req.ID,
 			SubjectRef: req.SubjectRef, Outcome: audit.OutcomeSuccess, ObjectIDs: []string{key},
 			Counts: map[string]int64{k.Object + "s_deleted": 1},
-			Reason: "object an erasure kept (" + k.Why + ", basis " + k.Basis + ") deleted in Intercom once no hold or exception kept it"})
+			Reason: "object an erasure kept (" + k.Why + ", basis " + k.Basis + ") deleted in Intercom once no hold or exception kept it"}
+		if k.Shared {
+			rec.Action, rec.Outcome, rec.Counts = audit.ActionErasureKept, audit.OutcomeNoop, map[string]int64{k.Object + "s_shared_released": 1}
+			rec.Reason = "hold or exception ended on an object shared with other people: kept for them, not deleted"
+		}
+		_, err = s.Chain.Append(ctx, tx, rec)
 		return err
 	})
 	return d, err

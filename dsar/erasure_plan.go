@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/intercom-privacy/intercom-privacy/deadline"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/vault"
 )
@@ -81,6 +82,7 @@ type PlannedObjects struct {
 type PlannedHold struct {
 	ID     string `json:"id"`
 	Reason string `json:"reason"`
+	Basis  string `json:"basis,omitempty"`
 }
 
 // LocalPlan counts what the local purge would remove.
@@ -125,8 +127,16 @@ func (s *Service) PlanErasure(ctx context.Context, id string) (ErasurePlan, erro
 	return p, nil
 }
 
-// DryRunErasure says what an erasure of ids would do, without filing it.
+// DryRunErasure says what an erasure of ids under the GDPR would do, without
+// filing it.
 func (s *Service) DryRunErasure(ctx context.Context, ids Identifiers) (ErasurePlan, error) {
+	return s.DryRunErasureUnder(ctx, deadline.GDPR, ids)
+}
+
+// DryRunErasureUnder says what an erasure of ids filed under the law j would
+// do, without filing it: the exceptions to erasure that apply depend on the
+// law.
+func (s *Service) DryRunErasureUnder(ctx context.Context, j deadline.Jurisdiction, ids Identifiers) (ErasurePlan, error) {
 	norm, err := ids.Normalized()
 	if err != nil {
 		return ErasurePlan{}, err
@@ -135,7 +145,7 @@ func (s *Service) DryRunErasure(ctx context.Context, ids Identifiers) (ErasurePl
 	if err != nil {
 		return ErasurePlan{}, err
 	}
-	r := &runner{s: s, req: store.Request{Type: store.RequestErasure, SubjectRef: ref}, ids: norm, steps: map[string]store.Step{}}
+	r := &runner{s: s, req: store.Request{Type: store.RequestErasure, Jurisdiction: string(j), SubjectRef: ref}, ids: norm, steps: map[string]store.Step{}}
 	return r.plan(ctx)
 }
 
@@ -206,7 +216,7 @@ func (r *runner) plan(ctx context.Context) (ErasurePlan, error) {
 		return ErasurePlan{}, err
 	}
 	for _, h := range holds {
-		out.Holds = append(out.Holds, PlannedHold{ID: h.ID, Reason: h.Reason})
+		out.Holds = append(out.Holds, PlannedHold{ID: h.ID, Reason: h.Reason, Basis: h.Basis})
 	}
 	if out.Local, err = r.planLocal(ctx); err != nil {
 		return ErasurePlan{}, err

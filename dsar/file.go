@@ -59,7 +59,9 @@ type Filing struct {
 // never files a second request), refuses with an *OpenRequestError when that
 // request was filed with other identifiers (unless f.New), otherwise submits a
 // new one; then verifies it (when f.VerifiedBy is set and it is received) and
-// queues it for a worker (Service.Enqueue).
+// queues it for a worker (Service.Enqueue) when a worker can run it: an
+// erasure awaiting approval is queued by Approve, a request left received by
+// the caller that verifies it.
 //
 // A failure after the request is stored is a *FiledError naming the request
 // and the stage: the request is kept, and a worker queues it when it starts
@@ -92,7 +94,11 @@ func (s *Service) File(ctx context.Context, f Filing) (r store.Request, attached
 		}
 		r = v
 	}
-	if s.Enqueue != nil {
+	// Only a request a worker can run is queued. A job for one still
+	// received or awaiting approval would be snoozed (SnoozeNotVerified) and,
+	// unique per request, would swallow the enqueue of Verify's or Approve's
+	// caller: the request would wait out the snooze after it was approved.
+	if s.Enqueue != nil && (r.State == store.StateVerified || r.State == store.StateInProgress) {
 		if err := s.Enqueue(ctx, r.ID); err != nil {
 			return r, attached, &FiledError{Request: r, Stage: "enqueue", Err: err}
 		}

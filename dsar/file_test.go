@@ -89,6 +89,34 @@ func TestFileVerifiesQueuesAndAttaches(t *testing.T) {
 	}
 }
 
+// TestFileQueuesOnlyWhatCanRun: an erasure filed through the console or the
+// API waits for approval and is not queued (a snoozed job, unique per
+// request, would delay the run after the approval); Approve queues it. A
+// request filed without a verification is not queued either.
+func TestFileQueuesOnlyWhatCanRun(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
+	var queued []string
+	h.app.DSAR.Enqueue = func(_ context.Context, id string) error { queued = append(queued, id); return nil }
+	agent := authz.WithPrincipal(context.Background(), authz.Principal{UserID: "u_1", Role: authz.RoleAgent})
+	r, _, err := h.app.DSAR.File(agent, dsar.Filing{Submission: dsar.Submission{Type: store.RequestErasure,
+		Identifiers: dsar.Identifiers{Emails: []string{"ada@example.com"}}}, VerifiedBy: "signed email"})
+	if err != nil || r.State != store.StateAwaitingApproval || len(queued) != 0 {
+		t.Fatalf("filed %s, %v; queued %v", r.State, err, queued)
+	}
+	unverified, _, err := h.app.DSAR.File(agent, dsar.Filing{Submission: dsar.Submission{Type: store.RequestAccess,
+		Identifiers: dsar.Identifiers{Emails: []string{"bob@example.com"}}}})
+	if err != nil || unverified.State != store.StateReceived || len(queued) != 0 {
+		t.Fatalf("filed %s, %v; queued %v", unverified.State, err, queued)
+	}
+	officer := authz.WithPrincipal(context.Background(), authz.Principal{UserID: "u_2", Role: authz.RolePrivacyOfficer})
+	if _, err := h.app.DSAR.Approve(officer, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(queued, []string{r.ID}) {
+		t.Fatalf("queued %v after the approval", queued)
+	}
+}
+
 // TestFiledErrorKeepsTheRequest: a queue that fails leaves the request filed
 // and verified, and the error names it.
 func TestFiledErrorKeepsTheRequest(t *testing.T) {

@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/intercom-privacy/intercom-privacy/deadline"
 	"github.com/intercom-privacy/intercom-privacy/jobs"
+	"github.com/intercom-privacy/intercom-privacy/jurisdiction"
 	"github.com/intercom-privacy/intercom-privacy/store"
 )
 
@@ -61,16 +64,34 @@ func sameIdentifiers(a, b Identifiers) bool {
 
 // Pause is why a request is paused, as recorded in its "_pause" step.
 type Pause struct {
-	// Reason is PauseUnauthorized or PauseForbidden.
+	// Reason is PauseUnauthorized, PauseForbidden or PauseLegalHold.
 	Reason string
 	// Since is when the request was paused.
 	Since time.Time
+	// Holds are the legal holds that stopped an erasure (PauseLegalHold),
+	// each with its basis as the person is told it under the request's law.
+	Holds []PausedHold
+}
+
+// PausedHold is a legal hold that stopped an erasure.
+type PausedHold struct {
+	ID     string `json:"id"`
+	Reason string `json:"reason"`
+	// Basis is the hold's basis code (empty when none was given); Citation
+	// and Text are that basis under the request's law.
+	Basis    string `json:"basis,omitempty"`
+	Citation string `json:"citation,omitempty"`
+	Text     string `json:"text,omitempty"`
 }
 
 // Fix says what the operator must do to resume a request paused for this reason.
 func (p Pause) Fix() string {
 	if p.Reason == PauseLegalHold {
-		return "a legal hold stops the erasure before its next step: it resumes once the hold is released (`intercom-privacy retention hold release ID`)"
+		ids := make([]string, 0, len(p.Holds))
+		for _, h := range p.Holds {
+			ids = append(ids, h.ID)
+		}
+		return "a legal hold stops this erasure (" + strings.Join(ids, ", ") + "); it resumes once released (`intercom-privacy retention hold release ID`)"
 	}
 	if p.Reason == PauseUpdateRefused {
 		return "Intercom refused a correction's or a mark's update as invalid or conflicting (e.g. another user took the new email meanwhile): fix the value or the contact in Intercom and the request resumes, or deny it (dsar deny ID --reason ...)"
@@ -87,11 +108,24 @@ func (s *Service) Paused(ctx context.Context, id string) (Pause, bool, error) {
 	if err != nil || !found || st.State != store.StepPending {
 		return Pause{}, false, err
 	}
-	var d struct {
-		Reason string `json:"reason"`
-	}
+	var d pauseDetail
 	_ = json.Unmarshal(st.Detail, &d)
-	return Pause{Reason: d.Reason, Since: st.StartedAt}, true, nil
+	p := Pause{Reason: d.Reason, Since: st.StartedAt}
+	if len(d.Holds) > 0 {
+		req, err := s.Get(ctx, id)
+		if err != nil {
+			return Pause{}, false, err
+		}
+		law := deadline.Jurisdiction(req.Jurisdiction)
+		for _, h := range d.Holds {
+			ph := PausedHold{ID: h.ID, Reason: h.Reason, Basis: h.Basis}
+			if ex, err := jurisdiction.ExceptionFor(law, jurisdiction.Basis(h.Basis)); err == nil && h.Basis != "" {
+				ph.Citation, ph.Text = ex.Citation, ex.Text
+			}
+			p.Holds = append(p.Holds, ph)
+		}
+	}
+	return p, true, nil
 }
 
 // Lease is a worker's claim on a request, as recorded in its "_lease" step.

@@ -679,6 +679,7 @@ type pauseDetail struct {
 type pausedHold struct {
 	ID     string `json:"id"`
 	Reason string `json:"reason"`
+	Basis  string `json:"basis,omitempty"`
 }
 
 // pause records request.paused once (until the next resume). held, when set,
@@ -697,7 +698,7 @@ func (r *runner) pause(ctx context.Context, reason string, held *HeldError) erro
 			RequestID: r.id, SubjectRef: r.req.SubjectRef, Outcome: audit.OutcomeSuccess, Reason: reason}
 		if held != nil {
 			for _, h := range held.Holds {
-				d.Holds = append(d.Holds, pausedHold{ID: h.ID, Reason: h.Reason})
+				d.Holds = append(d.Holds, pausedHold{ID: h.ID, Reason: h.Reason, Basis: h.Basis})
 			}
 			rec.ObjectIDs = holdIDs(held.Holds)
 			rec.Reason = reason + ": erasure stopped before its next step by the legal hold(s) listed in object_ids"

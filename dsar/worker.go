@@ -140,14 +140,17 @@ func Enqueue(ctx context.Context, q *jobs.Queue, requestID string) (inserted boo
 	return !res.UniqueSkippedAsDuplicate, nil
 }
 
-// EnqueuePending (re)inserts a job for every request that is received, verified or
-// in progress. Workers call it when they start, so a crash between filing a
+// EnqueuePending (re)inserts a job for every request a worker can run: verified
+// or in progress. Workers call it when they start, so a crash between verifying a
 // request and enqueueing its job (or a job River gave up on) loses nothing;
-// requests that already have a live job are left as they are. It returns how many
-// jobs it inserted.
+// requests that already have a live job are left as they are. A request still
+// waiting for verification (or approval) gets no job: the job would be snoozed,
+// and being unique per request it would swallow the enqueue of the verification
+// (or approval), which then waited out the snooze. It returns how many jobs it
+// inserted.
 func (s *Service) EnqueuePending(ctx context.Context, q *jobs.Queue) (int, error) {
 	n := 0
-	f := store.RequestFilter{States: []store.RequestState{store.StateReceived, store.StateVerified, store.StateInProgress}, Limit: 1000}
+	f := store.RequestFilter{States: []store.RequestState{store.StateVerified, store.StateInProgress}, Limit: 1000}
 	for {
 		rs, err := s.Store.ListRequests(ctx, f)
 		if err != nil {

@@ -128,3 +128,25 @@ func TestEnqueuePendingPagesPastAThousand(t *testing.T) {
 		t.Fatalf("EnqueuePending queued %d of %d: %v", got, n, err)
 	}
 }
+
+// TestEnqueuePendingLeavesUnverifiedRequests: a request waiting for
+// verification gets no job at worker start. Its job would be snoozed and, unique
+// per request, would swallow the job the verification inserts, so the verified
+// request would wait out the snooze.
+func TestEnqueuePendingLeavesUnverifiedRequests(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
+	ctx := context.Background()
+	r, err := h.app.Store.CreateRequest(ctx, store.Request{Type: store.RequestAccess, Jurisdiction: "gdpr", State: store.StateReceived,
+		ReceivedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), DueAt: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := openQueue(t, h, h.app.DSAR, false)
+	if n, err := h.app.DSAR.EnqueuePending(ctx, q); err != nil || n != 0 {
+		t.Fatalf("EnqueuePending queued %d unverified request(s): %v", n, err)
+	}
+	// Once verified, the request's job goes in at once.
+	if ok, err := dsar.Enqueue(ctx, q, r.ID); err != nil || !ok {
+		t.Fatalf("the verification's enqueue was swallowed: %v %v", ok, err)
+	}
+}

@@ -266,3 +266,22 @@ func (c *Client) CreateDataAttribute(ctx context.Context, model, name, dataType,
 	err := c.do(ctx, &call{method: "POST", path: "/data_attributes", body: b}, &a)
 	return a, err
 }
+
+// TagConversation attaches the workspace tag tagID to a conversation, as the admin
+// adminID, and returns the tag. Attaching a tag twice changes nothing, so it is
+// retried like a read. An unknown conversation or tag answers ErrNotFound.
+func (c *Client) TagConversation(ctx context.Context, conversationID, tagID, adminID string) (Tag, error) {
+	var t Tag
+	if err := needID("conversation id", conversationID); err != nil {
+		return t, err
+	}
+	if err := needID("tag id", tagID); err != nil {
+		return t, err
+	}
+	if err := needID("admin id", adminID); err != nil {
+		return t, err
+	}
+	err := c.do(ctx, &call{method: "POST", path: "/conversations/" + seg(conversationID) + "/tags", op: "/conversations/{conversation_id}/tags",
+		body: map[string]string{"id": tagID, "admin_id": adminID}, idempotent: true}, &t)
+	return t, err
+}

@@ -151,3 +151,38 @@ func TestOverrides(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// What a legal hold or an exception kept is told to the person with its basis
+// in the law's words, counted per kind, never by id.
+func TestErasedSaysWhatWasKeptAndWhy(t *testing.T) {
+	until := time.Date(2032, 3, 1, 0, 0, 0, 0, time.UTC)
+	_, kept := messages.Erased(dsar.Outcome{Result: "completed", Counts: map[string]int64{"contacts_deleted": 1}, Kept: []dsar.KeptObject{
+		{Object: "ticket", ID: "tk_1", Why: dsar.WhyException, Basis: "legal_claims", Citation: "GDPR Art. 17(3)(e)", Text: "we need it to establish or defend a legal claim", KeepUntil: until},
+		{Object: "ticket", ID: "tk_2", Why: dsar.WhyException, Basis: "legal_claims", Citation: "GDPR Art. 17(3)(e)", Text: "we need it to establish or defend a legal claim", KeepUntil: until.AddDate(0, -1, 0)},
+		{Object: "conversation", ID: "cv_9", Why: dsar.WhyLegalHold, Basis: "legal_obligation", Citation: "GDPR Art. 17(3)(b)", Text: "a legal obligation requires us to keep it"},
+		{Object: "contact", ID: "ct_3", Why: dsar.WhyKeepsObject},
+		{Object: "conversation", ID: "cv_shared", Why: dsar.WhyShared},
+	}})
+	var lines []string
+	for _, k := range kept {
+		lines = append(lines, k.What+": "+k.Why)
+	}
+	got := strings.Join(lines, "\n")
+	for _, want := range []string{
+		"2 support tickets: we need it to establish or defend a legal claim (GDPR Art. 17(3)(e)); we delete it by 1 March 2032",
+		"1 conversation: a legal obligation requires us to keep it (GDPR Art. 17(3)(b)); we delete it once that reason ends",
+		"1 customer profile (kept with the records above",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in\n%s", want, got)
+		}
+	}
+	for _, id := range []string{"tk_1", "tk_2", "cv_9", "ct_3", "cv_shared"} {
+		if strings.Contains(got, id) {
+			t.Errorf("an object id %s is told to the person:\n%s", id, got)
+		}
+	}
+	if len(kept) != 3 {
+		t.Errorf("%d lines, want 3 (shared conversations are said by their count):\n%s", len(kept), got)
+	}
+}

@@ -3,6 +3,7 @@ package messages
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -212,6 +213,7 @@ func Erased(o dsar.Outcome) (deleted []Count, kept []KeptItem) {
 		kept = append(kept, KeptItem{What: "a keyed fingerprint of the identifiers you gave (not the identifiers themselves)",
 			Why: "so that your data is not collected again from Intercom; the law allows keeping it for this (CCPA Regulations §7022(e))"})
 	}
+	kept = append(kept, keptUnderBasis(o.Kept)...)
 	for _, n := range o.Notices {
 		if n.Code == dsar.NoticePackageKept.Code || n.Code == dsar.NoticeRequestKeyKept.Code {
 			kept = append(kept, KeptItem{What: "the copy of your data prepared for you",
@@ -220,4 +222,77 @@ func Erased(o dsar.Outcome) (deleted []Count, kept []KeptItem) {
 		}
 	}
 	return deleted, kept
+}
+
+// keptUnderBasis tells the person which of their records a legal hold or an
+// exception kept (GDPR Art. 17(3), CCPA §1798.105(d)) and on what basis, in the
+// words of the request's law: one line per kind of record and basis, with how
+// many and until when, never an id or the records' content. Conversations kept
+// because other people took part in them are said by the shared count.
+func keptUnderBasis(objs []dsar.KeptObject) []KeptItem {
+	type key struct{ object, why, text, citation string }
+	type group struct {
+		n     int
+		until time.Time
+		open  bool // some kept until a hold is released
+	}
+	groups := map[key]*group{}
+	var order []key
+	for _, k := range objs {
+		if k.Why == dsar.WhyShared {
+			continue
+		}
+		gk := key{k.Object, k.Why, k.Text, k.Citation}
+		g, ok := groups[gk]
+		if !ok {
+			g = &group{}
+			groups[gk] = g
+			order = append(order, gk)
+		}
+		g.n++
+		if k.KeepUntil.IsZero() {
+			g.open = true
+		} else if k.KeepUntil.After(g.until) {
+			g.until = k.KeepUntil
+		}
+	}
+	var out []KeptItem
+	for _, gk := range order {
+		g := groups[gk]
+		what := keptNoun(gk.object, g.n)
+		if gk.why == dsar.WhyKeepsObject {
+			what += " (kept with the records above: deleting it would delete them)"
+		}
+		why := gk.text
+		if why == "" {
+			why = "a legal obligation or legal claim requires us to keep it"
+		}
+		if gk.citation != "" {
+			why += " (" + gk.citation + ")"
+		}
+		switch {
+		case g.open:
+			why += "; we delete it once that reason ends"
+		case !g.until.IsZero():
+			why += "; we delete it by " + g.until.UTC().Format("2 January 2006")
+		}
+		out = append(out, KeptItem{What: what, Why: why})
+	}
+	return out
+}
+
+// keptNoun names n records of a kind for the person.
+func keptNoun(object string, n int) string {
+	noun := map[string][2]string{
+		"ticket":       {"support ticket", "support tickets"},
+		"conversation": {"conversation", "conversations"},
+		"contact":      {"customer profile", "customer profiles"},
+	}[object]
+	if noun[0] == "" {
+		noun = [2]string{"record", "records"}
+	}
+	if n == 1 {
+		return "1 " + noun[0]
+	}
+	return fmt.Sprintf("%d %s", n, noun[1])
 }

@@ -18,7 +18,7 @@ import (
 var (
 	// ErrHoldTarget: a hold must name exactly one of a contact id and a
 	// request id, each 1 to 128 of [A-Za-z0-9_.:-].
-	ErrHoldTarget = errors.New("retention: a legal hold names exactly one of --contact-id, --request-id, --ticket-id and --conversation-id (1 to 128 of A-Z a-z 0-9 _ . : -); a ticket or conversation needs --basis")
+	ErrHoldTarget = errors.New("retention: a legal hold names exactly one of --contact-id, --request-id, --ticket-id, --conversation-id and --keep-contact-id (1 to 128 of A-Z a-z 0-9 _ . : -); a hold on one object needs --basis")
 	// ErrHoldBasis: the basis of a hold on one object is not a known code.
 	ErrHoldBasis = errors.New("retention: unknown basis for a hold on one object (valid: " + jurisdiction.BasisList() + ")")
 	// ErrHoldReason: the reason is missing or may carry personal data (the
@@ -31,18 +31,19 @@ var (
 )
 
 // HoldTarget is what a legal hold protects: a person, named by an Intercom
-// contact id, or a privacy request; or, with a Basis, one Intercom object
-// (a ticket, a conversation, or one contact) that an erasure keeps while it
-// erases the rest. Exactly one of the ids is set.
+// contact id, or a privacy request (retention skips their data, an erasure
+// stops); or one Intercom object (a ticket, a conversation, or one contact of
+// the person: KeepContactID) that an erasure keeps while it erases the rest.
+// Exactly one of the ids is set.
 type HoldTarget struct {
 	ContactID      string
 	RequestID      string
 	TicketID       string
 	ConversationID string
-	// Basis makes the hold one on a single object: a jurisdiction.Basis code
-	// (legal_claims, legal_obligation, security_incident, ...), which the
-	// person is told. Required for a ticket or a conversation; with a contact
-	// id, it keeps that contact only instead of stopping the whole erasure.
+	KeepContactID  string
+	// Basis is a jurisdiction.Basis code (legal_claims, legal_obligation,
+	// security_incident, ...), which the person is told: required for a hold
+	// on one object, optional on a person or a request.
 	Basis string
 }
 
@@ -117,24 +118,30 @@ func (r *Runner) AddHold(ctx context.Context, t HoldTarget, reason string) (Hold
 	if err := r.check(); err != nil {
 		return Hold{}, err
 	}
-	if t.Basis != "" || t.TicketID != "" || t.ConversationID != "" {
+	if t.TicketID != "" || t.ConversationID != "" || t.KeepContactID != "" {
 		return r.addObjectHold(ctx, t, reason)
 	}
 	if (t.ContactID == "") == (t.RequestID == "") || (t.ContactID != "" && !validID(t.ContactID)) ||
 		(t.RequestID != "" && !validID(t.RequestID)) {
 		return Hold{}, ErrHoldTarget
 	}
+	if t.Basis != "" && !jurisdiction.ValidBasis(jurisdiction.Basis(t.Basis)) {
+		return Hold{}, ErrHoldBasis
+	}
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
 		return Hold{}, fmt.Errorf("%w: give a reason (e.g. \"litigation hold, case 2026-17\")", ErrHoldReason)
 	}
 	rec := audit.Record{Actor: r.actor(ctx), Action: audit.ActionLegalHoldAdded, Outcome: audit.OutcomeSuccess, Reason: reason}
+	if t.Basis != "" {
+		rec.Reason += " (basis: " + t.Basis + ")"
+	}
 	if err := r.Chain.Validate(&rec); err != nil {
 		return Hold{}, reasonError(err)
 	}
 	var out Hold
 	err := r.Store.InTx(ctx, func(tx store.Tx) error {
-		h := store.LegalHold{Reason: reason, CreatedAt: r.now()}
+		h := store.LegalHold{Reason: reason, Basis: t.Basis, CreatedAt: r.now()}
 		rec := rec
 		if t.ContactID != "" {
 			key, ref, err := r.HoldKey(ctx, tx, t.ContactID)
@@ -276,7 +283,7 @@ func holdOf(h store.LegalHold) Hold {
 	if h.RequestID != "" {
 		k = "request"
 	}
-	return Hold{ID: h.ID, Kind: k, SubjectRef: h.SubjectRef, RequestID: h.RequestID, Reason: h.Reason,
+	return Hold{ID: h.ID, Kind: k, SubjectRef: h.SubjectRef, RequestID: h.RequestID, Reason: h.Reason, Basis: h.Basis,
 		CreatedAt: h.CreatedAt.UTC(), ReleasedAt: h.ReleasedAt.UTC()}
 }
 
@@ -287,13 +294,14 @@ func holdOf(h store.LegalHold) Hold {
 func (r *Runner) addObjectHold(ctx context.Context, t HoldTarget, reason string) (Hold, error) {
 	h := store.ObjectHold{Basis: t.Basis}
 	n := 0
-	for _, c := range []struct{ kind, id string }{{store.ObjectContact, t.ContactID}, {store.ObjectTicket, t.TicketID}, {store.ObjectConversation, t.ConversationID}} {
+	for _, c := range []struct{ kind, id string }{{store.ObjectContact, t.KeepContactID}, {store.ObjectTicket, t.TicketID},
+		{store.ObjectConversation, t.ConversationID}, {"", t.ContactID}} {
 		if c.id != "" {
 			h.ObjectType, h.ObjectID = c.kind, c.id
 			n++
 		}
 	}
-	if n != 1 || t.RequestID != "" || !validID(h.ObjectID) {
+	if n != 1 || h.ObjectType == "" || t.RequestID != "" || !validID(h.ObjectID) {
 		return Hold{}, ErrHoldTarget
 	}
 	if !jurisdiction.ValidBasis(jurisdiction.Basis(t.Basis)) {

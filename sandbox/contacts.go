@@ -27,6 +27,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /data_attributes", s.createDataAttribute)
 	m.HandleFunc("POST /conversations", s.createConversation)
 	m.HandleFunc("POST /conversations/{id}/reply", s.replyConversation)
+	m.HandleFunc("POST /conversations/{id}/tags", s.tagConversation)
 	m.HandleFunc("POST /events", s.createEvent)
 	m.HandleFunc("POST /contacts/search", s.searchContacts)
 	m.HandleFunc("GET /contacts/{id}", s.getContact)

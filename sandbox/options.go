@@ -71,7 +71,8 @@ type Burst struct {
 // contact.user.created, contact.lead.created, contact.user.updated,
 // contact.lead.updated, contact.email.updated, contact.user.tag.created,
 // contact.lead.tag.created, contact.user.tag.deleted, contact.lead.tag.deleted, conversation.user.created, conversation.user.replied,
-// conversation.admin.replied, conversation.admin.noted, conversation.deleted,
+// conversation.admin.replied, conversation.admin.noted, conversation_part.tag.created,
+// conversation.deleted,
 // ticket.deleted) to URL, signed as Intercom signs them: X-Hub-Signature:
 // sha1=hex(HMAC-SHA1(body, Secret)).
 type WebhookOptions struct {

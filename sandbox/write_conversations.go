@@ -225,3 +225,59 @@ func (ws *Workspace) replier(intercomUserID, userID, email string) *Contact {
 	}
 	return c
 }
+
+// tagConversation is POST /conversations/{id}/tags: a teammate (admin_id) tags a
+// conversation with a workspace tag (id). It answers the tag, as Intercom does, and
+// sends the signed conversation_part.tag.created notification whose item is the
+// conversation with its tags and contacts (1.x webhook models: item type
+// Conversation). Tagging twice with the same tag answers the tag again and sends
+// nothing.
+func (s *Server) tagConversation(w http.ResponseWriter, r *http.Request) {
+	body, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	var req struct {
+		ID      json.RawMessage `json:"id"`
+		AdminID json.RawMessage `json:"admin_id"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		writeError(w, r, http.StatusBadRequest, "parameter_invalid", "the request body must be a JSON object")
+		return
+	}
+	tagID, adminID := idString(req.ID), idString(req.AdminID)
+	switch {
+	case tagID == "":
+		writeErrorField(w, r, http.StatusBadRequest, "parameter_not_found", "id is required", "id")
+		return
+	case adminID == "":
+		writeErrorField(w, r, http.StatusBadRequest, "parameter_not_found", "admin_id is required", "admin_id")
+		return
+	}
+	ws := s.ws
+	ws.mu.Lock()
+	c, ok := ws.convs[r.PathValue("id")]
+	if !ok {
+		ws.mu.Unlock()
+		writeError(w, r, http.StatusNotFound, "not_found", "Conversation not found")
+		return
+	}
+	t, ok := ws.tags[tagID]
+	if !ok {
+		ws.mu.Unlock()
+		writeError(w, r, http.StatusNotFound, "tag_not_found", "Tag not found")
+		return
+	}
+	now := s.opts.Now().Unix()
+	added := !slices.Contains(c.TagIDs, tagID)
+	if added {
+		c.TagIDs = append(c.TagIDs, tagID)
+		c.UpdatedAt = max(c.UpdatedAt, now)
+	}
+	item := ws.renderConversation(c, false)
+	ws.mu.Unlock()
+	if added {
+		s.notify("conversation_part.tag.created", item)
+	}
+	writeJSON(w, http.StatusOK, tagJSON{Type: "tag", ID: t.ID, Name: t.Name, AppliedAt: &now, AppliedBy: &refJSON{Type: "admin", ID: ptr(adminID)}})
+}

@@ -27,6 +27,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/server"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/store/groupcommit"
+	"github.com/intercom-privacy/intercom-privacy/tagintake"
 	"github.com/intercom-privacy/intercom-privacy/webhook"
 )
 
@@ -236,6 +237,20 @@ func (p *Process) Run(ctx context.Context) error {
 	if monitor != nil {
 		// New customer messages are scanned as they arrive (scan.monitor).
 		wsink = monitor.Wrap(wsink)
+	}
+	if ic := a.Config.Intake.Intercom; ic.Enabled() {
+		// A conversation given a configured tag files a request (tagintake).
+		if a.Intercom == nil {
+			return fmt.Errorf("serve: intake.intercom needs an Intercom token")
+		}
+		o := tagintake.FromConfig(ic)
+		o.DSAR, o.Store, o.Chain, o.Intercom, o.Logger, o.Actor = a.DSAR, a.Store, a.Chain, a.Intercom, a.Logger, "webhook"
+		in, err := tagintake.New(o)
+		if err != nil {
+			return err
+		}
+		wsink = &tagintake.Sink{Intake: in, Next: wsink}
+		fmt.Fprintf(p.out, "serve: conversations tagged for privacy file requests (%d tag(s))\n", len(o.Rules))
 	}
 	p.sink.set(wsink)
 	if p.o.StartWorkers != nil {

@@ -357,6 +357,11 @@ type RequestFilter struct {
 	// DueBefore, when set, keeps requests whose effective due date (the extended
 	// one if set, else DueAt) is before it.
 	DueBefore time.Time
+	// DueFrom, when set, keeps requests whose effective due date is at or
+	// after it. With DueBefore it is a window of due dates (the dashboard's
+	// "due within 7 days": DueFrom now, DueBefore a week on), which the due
+	// date index reads as a range whatever the number of overdue requests.
+	DueFrom time.Time
 	// SubjectRef, when set, keeps the requests of this person (the keyed HMAC of
 	// their primary identifier, a blind index: no plain identifier is needed).
 	SubjectRef string
@@ -430,7 +435,10 @@ type LegalHold struct {
 	SubjectRef string
 	RequestID  string
 	// Reason must not contain personal data.
-	Reason     string
+	Reason string
+	// Basis is the jurisdiction.Basis code the hold is placed on (empty when
+	// none was given), which the person is told when it stops their erasure.
+	Basis      string
 	CreatedAt  time.Time
 	ReleasedAt time.Time
 }

@@ -145,7 +145,7 @@ contacts recoverable for 7 days before they are gone for good.`}[kind],
 			}
 			defer a.Close()
 			if dryRun {
-				return dryRunErasure(cmd, a, dsar.Identifiers{Emails: emails, Phones: phones, ExternalIDs: externalIDs, ContactIDs: contacts}, asJSON)
+				return dryRunErasure(cmd, a, j, dsar.Identifiers{Emails: emails, Phones: phones, ExternalIDs: externalIDs, ContactIDs: contacts}, asJSON)
 			}
 			if wait {
 				if err := a.RequireIntercom(); err != nil {
@@ -207,7 +207,7 @@ contacts recoverable for 7 days before they are gone for good.`}[kind],
 	f.StringArrayVar(&externalIDs, "external-id", nil, "the person's external id, your own user id in Intercom (repeatable)")
 	f.StringArrayVar(&contacts, "contact-id", nil, "an Intercom contact id; the only way to find archived contacts (repeatable)")
 	f.StringVar(&jurisdiction, "jurisdiction", "gdpr", "the law whose clock applies: gdpr or uk_gdpr (one calendar month, +2), ccpa (10 business days to acknowledge, 45 days, +45), a US state us_va, us_co, us_ct, us_ut, us_tx, us_or, us_mt, us_ia (90 days), us_de, us_nh, us_ne, us_nj, us_tn, us_mn, us_md, us_in, us_ky, us_ri (45 days, +45), lgpd (15 days) or pipeda (30 days, +30)")
-	f.StringVar(&channel, "channel", "email", "how the request was made: email, web_form, api, intercom_ticket, phone, mail, in_person, cli")
+	f.StringVar(&channel, "channel", "email", "how the request was made: email, web_form, api, intercom_ticket, intercom_conversation, phone, mail, in_person, cli")
 	f.StringVar(&receivedAt, "received-at", "", "when the request reached you, if not now: 2006-01-02 or RFC 3339; the legal clock starts there")
 	f.StringVar(&verifiedBy, "verified-by", "", "how the requester's identity was verified (recorded in the audit trail; no personal data); without it the request is filed as received, not verified")
 	other := map[string]string{"access": "erasure", "erase": "access"}[kind]
@@ -222,12 +222,13 @@ contacts recoverable for 7 days before they are gone for good.`}[kind],
 	return cmd
 }
 
-// dryRunErasure prints what an erasure of ids would do, filing nothing.
-func dryRunErasure(cmd *cobra.Command, a *app.App, ids dsar.Identifiers, asJSON bool) error {
+// dryRunErasure prints what an erasure of ids under the law j would do,
+// filing nothing.
+func dryRunErasure(cmd *cobra.Command, a *app.App, j deadline.Jurisdiction, ids dsar.Identifiers, asJSON bool) error {
 	if err := a.RequireIntercom(); err != nil {
 		return err
 	}
-	p, err := a.DSAR.DryRunErasure(cmd.Context(), ids)
+	p, err := a.DSAR.DryRunErasureUnder(cmd.Context(), j, ids)
 	if err != nil {
 		return err
 	}

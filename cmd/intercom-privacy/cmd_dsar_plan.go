@@ -68,7 +68,11 @@ func printPlan(w io.Writer, p dsar.ErasurePlan) {
 		fmt.Fprintf(w, "waiting period: starts after %s (it can be cancelled until then)\n", p.GraceUntil.UTC().Format(time.RFC3339))
 	}
 	for _, h := range p.Holds {
-		fmt.Fprintf(w, "STOPPED by legal hold %s (%s): nothing is deleted while it is active\n", h.ID, h.Reason)
+		basis := ""
+		if h.Basis != "" {
+			basis = "; basis " + h.Basis
+		}
+		fmt.Fprintf(w, "STOPPED by legal hold %s (%s%s): nothing is deleted while it is active\n", h.ID, h.Reason, basis)
 	}
 	if p.NothingFound {
 		fmt.Fprintln(w, "nothing found: no Intercom contact matched")

@@ -183,7 +183,7 @@ request of the same type for the same person (--new files another).`,
 		defVerified = "not required (opt-out)"
 	}
 	f.StringVar(&jurisdiction, "jurisdiction", "gdpr", "the law whose clock applies (as for 'dsar access')")
-	f.StringVar(&channel, "channel", "email", "how the request was made: email, web_form, api, intercom_ticket, phone, mail, in_person, cli")
+	f.StringVar(&channel, "channel", "email", "how the request was made: email, web_form, api, intercom_ticket, intercom_conversation, phone, mail, in_person, cli")
 	f.StringVar(&receivedAt, "received-at", "", "when the request reached you, if not now: 2006-01-02 or RFC 3339")
 	f.StringVar(&verifiedBy, "verified-by", defVerified, "how the requester's identity was verified (recorded; no personal data)")
 	f.BoolVar(&wait, "wait", false, "run the request in this process until it ends")

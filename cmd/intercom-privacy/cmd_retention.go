@@ -384,18 +384,21 @@ func newHoldAddCmd() *cobra.Command {
 		af                   appFlags
 		contactID, requestID string
 		ticketID, convID     string
+		keepContactID        string
 		basis                string
 		reason               string
 		asJS                 bool
 	)
 	cmd := &cobra.Command{
-		Use:   "add (--contact-id ID | --request-id ID | --ticket-id ID --basis B | --conversation-id ID --basis B) --reason R",
+		Use:   "add (--contact-id ID | --request-id ID | --ticket-id ID | --conversation-id ID | --keep-contact-id ID) [--basis B] --reason R",
 		Short: "Place a legal hold on a person, a privacy request, or one ticket, conversation or contact",
 		Long: `A hold on a person (--contact-id) or a request stops retention runs from deleting
-their data and stops an erasure before its next DELETE.
+their data and stops an erasure before its next DELETE; its --basis, when given, is
+what the person is told.
 
-A hold on one object (--ticket-id, --conversation-id, or --contact-id with --basis)
-keeps that object through an erasure, which erases the rest: the object is not
+A hold on one object (--ticket-id, --conversation-id, or --keep-contact-id for one
+contact of the person; --basis required) keeps that object through an erasure, which
+erases the rest: the object is not
 deleted and not redacted, the plan, the outcome and the audit trail list it with
 its basis, and the person is told the basis. Intercom deletes a contact's
 conversations and tickets with the contact, so the person's contacts taking part
@@ -409,7 +412,7 @@ in a held ticket or conversation are kept too. Bases: ` + jurisdiction.BasisList
 			}
 			defer a.Close()
 			h, err := a.Retention(cliActor()).AddHold(ctx, retention.HoldTarget{ContactID: contactID, RequestID: requestID,
-				TicketID: ticketID, ConversationID: convID, Basis: basis}, reason)
+				TicketID: ticketID, ConversationID: convID, KeepContactID: keepContactID, Basis: basis}, reason)
 			if err != nil {
 				return err
 			}
@@ -426,7 +429,8 @@ in a held ticket or conversation are kept too. Bases: ` + jurisdiction.BasisList
 	f.StringVar(&requestID, "request-id", "", "the privacy request to hold (its access packages)")
 	f.StringVar(&ticketID, "ticket-id", "", "the Intercom ticket an erasure must keep (with --basis)")
 	f.StringVar(&convID, "conversation-id", "", "the Intercom conversation an erasure must keep (with --basis)")
-	f.StringVar(&basis, "basis", "", "the legal basis of a hold on one object: "+jurisdiction.BasisList())
+	f.StringVar(&keepContactID, "keep-contact-id", "", "one Intercom contact of the person an erasure must keep while it erases their others (with --basis)")
+	f.StringVar(&basis, "basis", "", "the legal basis, told to the person (required for a hold on one object): "+jurisdiction.BasisList())
 	f.StringVar(&reason, "reason", "", "why, without personal data (e.g. \"litigation hold, case 2026-17\")")
 	f.BoolVar(&asJS, "json", false, "print the hold as JSON")
 	return cmd

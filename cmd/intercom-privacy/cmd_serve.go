@@ -246,7 +246,6 @@ func webMounts() []serve.Mount {
 		if err != nil {
 			return nil, err
 		}
-		o.Users = userDirectory{a.Users}
 		h, err := console.New(o)
 		if err != nil {
 			return nil, err

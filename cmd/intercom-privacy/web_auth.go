@@ -1,17 +1,13 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"sync"
 
 	"github.com/intercom-privacy/intercom-privacy/app"
-	"github.com/intercom-privacy/intercom-privacy/authz"
 	"github.com/intercom-privacy/intercom-privacy/serve"
-	"github.com/intercom-privacy/intercom-privacy/users"
 	"github.com/intercom-privacy/intercom-privacy/web/auth"
-	"github.com/intercom-privacy/intercom-privacy/web/console"
 )
 
 // The sign-in (web/auth) is built once per open application and shared by
@@ -61,37 +57,4 @@ func authMount() serve.Mount {
 		}
 		return h.Handler(), nil
 	}}
-}
-
-// userDirectory is the console's users page on package users: the admin acts
-// through the request's context, so the audit records name them.
-type userDirectory struct{ s *users.Service }
-
-func (d userDirectory) ListUsers(ctx context.Context) ([]console.User, error) {
-	us, err := d.s.List(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]console.User, len(us))
-	for i, u := range us {
-		out[i] = console.User{ID: u.ID, Email: u.Email, Role: u.Role, Disabled: u.Disabled, SecondStep: u.Enrolled,
-			Created: u.CreatedAt, LastSeen: u.LastSeen}
-	}
-	return out, nil
-}
-
-func (d userDirectory) AddUser(ctx context.Context, email string, role authz.Role) (console.NewUser, error) {
-	id, password, err := d.s.Invite(ctx, email, role)
-	if err != nil {
-		return console.NewUser{}, err
-	}
-	u, err := d.s.Get(ctx, id)
-	if err != nil {
-		return console.NewUser{}, err
-	}
-	return console.NewUser{User: console.User{ID: u.ID, Email: u.Email, Role: u.Role, Created: u.CreatedAt}, Setup: password}, nil
-}
-
-func (d userDirectory) DisableUser(ctx context.Context, id string) error {
-	return d.s.DisableID(ctx, id)
 }

@@ -4,17 +4,13 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/intercom-privacy/intercom-privacy/authz"
 	"github.com/intercom-privacy/intercom-privacy/internal/testwait"
 	"github.com/intercom-privacy/intercom-privacy/server"
-	"github.com/intercom-privacy/intercom-privacy/users"
 	"github.com/intercom-privacy/intercom-privacy/web/auth"
-	"github.com/intercom-privacy/intercom-privacy/web/httpx"
 )
 
 // TestServeSignInAndTokens: serve mounts the sign-in pages and puts web/auth's
@@ -87,46 +83,5 @@ func TestServeSignInAndTokens(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("serve: %v\n%s", err, errb.String())
-	}
-}
-
-// TestConsoleUserDirectory: the console's users page runs on package users;
-// its errors reach the page with their statuses, not as 500s.
-func TestConsoleUserDirectory(t *testing.T) {
-	cliStore(t)
-	ctx := context.Background()
-	a, err := (&appFlags{databaseURL: os.Getenv("DATABASE_URL")}).open(ctx, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	adminID, err := a.Users.Add(ctx, users.AddInput{Email: "admin@example.com", Role: authz.RoleAdmin})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx = authz.WithPrincipal(ctx, authz.Principal{UserID: adminID, Role: authz.RoleAdmin, Via: authz.ViaSession})
-	d := userDirectory{a.Users}
-	added, err := d.AddUser(ctx, "agent@example.com", authz.RoleAgent)
-	if err != nil || added.Setup == "" || added.Email != "agent@example.com" || added.Role != authz.RoleAgent {
-		t.Fatalf("add: %+v, %v", added, err)
-	}
-	list, err := d.ListUsers(ctx)
-	if err != nil || len(list) != 2 || list[1].ID != added.ID || list[1].SecondStep {
-		t.Fatalf("list: %+v, %v", list, err)
-	}
-	if _, err := d.AddUser(ctx, "AGENT@example.com", authz.RoleAgent); httpx.KindOf(err).Status != http.StatusConflict {
-		t.Fatalf("same email again: %v (%d)", err, httpx.KindOf(err).Status)
-	}
-	if _, err := d.AddUser(ctx, "not an email", authz.RoleAgent); httpx.KindOf(err).Status != http.StatusUnprocessableEntity {
-		t.Fatalf("bad email: %v", err)
-	}
-	if err := d.DisableUser(ctx, added.ID); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.DisableUser(ctx, adminID); httpx.KindOf(err).Status != http.StatusConflict {
-		t.Fatalf("last admin: %v", err)
-	}
-	if err := d.DisableUser(ctx, "usr_missing"); httpx.KindOf(err).Status != http.StatusNotFound {
-		t.Fatalf("unknown: %v", err)
 	}
 }

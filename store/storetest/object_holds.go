@@ -11,6 +11,11 @@ import (
 
 func testObjectHolds(t *testing.T, st store.Store) {
 	now := time.Now().UTC().Truncate(time.Microsecond)
+	lh, err := st.AddLegalHold(bg, store.LegalHold{RequestID: "req_9", Reason: "litigation", Basis: "legal_claims"})
+	must(t, err)
+	if lhs, err := st.ActiveLegalHolds(bg); err != nil || len(lhs) != 1 || lhs[0].ID != lh.ID || lhs[0].Basis != "legal_claims" {
+		t.Fatalf("legal hold basis: %+v, %v", lhs, err)
+	}
 	h1, err := st.AddObjectHold(bg, store.ObjectHold{ObjectType: store.ObjectTicket, ObjectID: "t1", Basis: "legal_claims", Reason: "billing dispute, case 17"})
 	must(t, err)
 	if h1.ID == "" || h1.CreatedAt.IsZero() {
@@ -134,5 +139,41 @@ func testRequestRecords(t *testing.T, st store.Store) {
 	}
 	if s, err := st.Suppressed(bg, b); err != nil || !s {
 		t.Fatalf("recent entry lost: %v, %v", s, err)
+	}
+}
+
+// testObjectHoldsKeepCache: retention keeps the cached copy of a contact or
+// conversation an object hold or a live exception keeps; an ended exception
+// keeps nothing.
+func testObjectHoldsKeepCache(t *testing.T, st store.Store) {
+	old := ts("2026-01-01T00:00:00Z")
+	cutoff := ts("2026-02-01T00:00:00Z")
+	for _, id := range []string{"held", "ended", "free"} {
+		c := sampleContact("c-"+id, "key-"+id)
+		c.CreatedAt = old
+		must(t, st.UpsertContact(bg, c))
+		must(t, st.UpsertConversation(bg, store.CachedConversation{ID: "v-" + id, ContactIDs: []string{c.IntercomID}, PersonKeyID: "key-" + id, CreatedAt: old}))
+	}
+	_, err := st.AddObjectHold(bg, store.ObjectHold{ObjectType: store.ObjectConversation, ObjectID: "v-held", Basis: "legal_claims"})
+	must(t, err)
+	_, err = st.AddObjectHold(bg, store.ObjectHold{ObjectType: store.ObjectContact, ObjectID: "c-held", Basis: "legal_claims"})
+	must(t, err)
+	_, err = st.AddObjectHold(bg, store.ObjectHold{ObjectType: store.ObjectConversation, ObjectID: "v-ended", Basis: "legal_claims",
+		Rule: "r", RequestID: "req_1", KeepUntil: ts("2026-03-01T00:00:00Z")})
+	must(t, err)
+	if n, err := st.CountExpired(bg, store.CategoryConversationCache, cutoff); err != nil || n != 2 {
+		t.Fatalf("CountExpired(conversations) = %d, %v; want 2", n, err)
+	}
+	if n, err := st.DeleteExpired(bg, store.CategoryConversationCache, cutoff, 10); err != nil || n != 2 {
+		t.Fatalf("DeleteExpired(conversations) = %d, %v; want 2", n, err)
+	}
+	if n, err := st.DeleteExpired(bg, store.CategoryContactCache, cutoff, 10); err != nil || n != 2 {
+		t.Fatalf("DeleteExpired(contacts) = %d, %v; want 2", n, err)
+	}
+	if _, err := st.GetContact(bg, "c-held"); err != nil {
+		t.Fatalf("the held contact's copy went: %v", err)
+	}
+	if cs, err := st.ConversationsByContact(bg, "c-held"); err != nil || len(cs) != 1 {
+		t.Fatalf("the held conversation's copy went: %v, %v", cs, err)
 	}
 }

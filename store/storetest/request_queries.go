@@ -90,8 +90,13 @@ func testRequestQueries(t *testing.T, st store.Store) {
 		"assignee":          {store.RequestFilter{Assignee: "user:u_a"}, 6},
 		"unassigned":        {store.RequestFilter{Unassigned: true}, 6},
 		// due before base+1m+5d: i in 0..4; open (i%4 != 0): 1, 2, 3
-		"overdue":               {store.RequestFilter{OverdueAt: base.AddDate(0, 1, 5).Add(-time.Second)}, 3},
-		"due before":            {store.RequestFilter{DueBefore: base.AddDate(0, 1, 5).Add(-time.Second)}, 5},
+		"overdue":    {store.RequestFilter{OverdueAt: base.AddDate(0, 1, 5).Add(-time.Second)}, 3},
+		"due before": {store.RequestFilter{DueBefore: base.AddDate(0, 1, 5).Add(-time.Second)}, 5},
+		// due in [base+1m+2d, base+1m+5d): i in 2..4; open: 2, 3
+		"due from":   {store.RequestFilter{DueFrom: base.AddDate(0, 1, 2)}, 10},
+		"due window": {store.RequestFilter{DueFrom: base.AddDate(0, 1, 2), DueBefore: base.AddDate(0, 1, 5)}, 3},
+		"due window, open": {store.RequestFilter{States: []store.RequestState{store.StateReceived, store.StateAwaitingApproval,
+			store.StateVerified, store.StateInProgress}, DueFrom: base.AddDate(0, 1, 2), DueBefore: base.AddDate(0, 1, 5)}, 2},
 		"identifier, secondary": {store.RequestFilter{IdentifierRef: fmt.Sprintf("%064x", 103)}, 1},
 		"identifier, primary":   {store.RequestFilter{IdentifierRef: fmt.Sprintf("%064x", 3)}, 1},
 		"identifier, unknown":   {store.RequestFilter{IdentifierRef: fmt.Sprintf("%064x", 999)}, 0},

@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"Suppression", testSuppression},
 		{"LegalHoldsAndRetention", testRetention},
 		{"ObjectHolds", testObjectHolds},
+		{"ObjectHoldsKeepCache", testObjectHoldsKeepCache},
 		{"RequestRecords", testRequestRecords},
 		{"RetentionRuns", testRetentionRuns},
 		{"ExportJobs", testExportJobs},

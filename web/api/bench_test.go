@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -18,78 +17,13 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/web/api"
 )
 
-// Load of the benchmark: the issue's figures.
+// Load of the benchmark: the issue's figures (storetest.SeedAt100k).
 const (
-	benchRequests = 100_000
-	benchAudit    = 2_000_000
+	benchRequests = storetest.SeedRequests
+	benchAudit    = storetest.SeedAudit
 )
 
-type rawExec interface {
-	ExecRaw(ctx context.Context, q string, args ...any) (int64, error)
-}
-
-// benchStart is the receipt of the first request; the requests are spread
-// evenly over three years (2024 to 2026), so a year holds about a third.
-var benchStart = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-
-const benchStep = int64(3*365*24*time.Hour/time.Microsecond) / benchRequests
-
-// seedSQL fills the store with benchRequests requests (states, types, laws,
-// assignees and answer dates spread by the request's number), their
-// identifier index, and benchAudit audit records (20 a request), in one
-// statement each, as SQL both dialects accept with their own series.
-func seedSQL(backend string) []string {
-	start := benchStart.UnixMicro()
-	day := int64(24 * time.Hour / time.Microsecond)
-	series, id, ref := "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < %d) ", "printf('req_%%032x', %s)", "printf('%%064x', %s)"
-	from, body, zero := "c", "CAST('{\"action\":\"request.step\",\"actor\":\"worker\",\"outcome\":\"success\",\"seq\":' || x || '}' AS BLOB)", "zeroblob(32)"
-	if backend == "postgres" {
-		series, id, ref = "", "'req_' || lpad(to_hex(%s), 32, '0')", "lpad(to_hex(%s), 64, '0')"
-		from = "generate_series(1, %d) AS c(x)"
-		body, zero = "convert_to('{\"action\":\"request.step\",\"actor\":\"worker\",\"outcome\":\"success\",\"seq\":' || x || '}', 'UTF8')", "decode(repeat('00', 32), 'hex')"
-	}
-	fromN := func(n int) string {
-		if backend == "postgres" {
-			return fmt.Sprintf(from, n)
-		}
-		return from
-	}
-	seriesN := func(n int) string {
-		if backend == "postgres" {
-			return ""
-		}
-		return fmt.Sprintf(series, n)
-	}
-	recv := fmt.Sprintf("(%d + CAST(x AS BIGINT) * %d)", start, benchStep)
-	reqs := seriesN(benchRequests) + `INSERT INTO requests (id, type, jurisdiction, channel, state, subject_ref, received_at, due_at,
-		completed_at, denial_reason, outcome, created_at, updated_at, filed_by, assignee)
-		SELECT ` + fmt.Sprintf(id, "x") + `,
-			CASE x % 3 WHEN 0 THEN 'erasure' WHEN 1 THEN 'access' ELSE 'access+erasure' END,
-			CASE x % 4 WHEN 0 THEN 'ccpa' ELSE 'gdpr' END, 'api',
-			CASE WHEN x % 10 < 7 THEN 'completed' WHEN x % 10 = 7 THEN 'denied' WHEN x % 10 = 8 THEN 'verified' ELSE 'received' END,
-			` + fmt.Sprintf(ref, "x") + `, ` + recv + `, ` + recv + fmt.Sprintf(` + %d, `, 30*day) + `
-			CASE WHEN x % 10 < 8 THEN ` + recv + fmt.Sprintf(` + (x %% 40) * %d`, day) + ` ELSE NULL END,
-			CASE WHEN x % 10 = 7 THEN 'identity not verified' ELSE '' END, '', ` + recv + `, ` + recv + `,
-			'user:u_' || (x % 7), CASE WHEN x % 10 = 0 THEN 'user:u_' || (x % 5) ELSE '' END
-		FROM ` + fromN(benchRequests)
-	subjects := `INSERT INTO request_subjects (ref, request_id) SELECT subject_ref, id FROM requests`
-	recs := seriesN(benchAudit) + `INSERT INTO audit_records (seq, recorded_at, action, request_id, subject_ref, body, prev_hash, hash)
-		SELECT x, ` + fmt.Sprintf("%d + CAST(x AS BIGINT) * 1000", start) + `, 'request.step', ` + fmt.Sprintf(id, fmt.Sprintf("x %% %d + 1", benchRequests)) + `,
-			` + fmt.Sprintf(ref, fmt.Sprintf("x %% %d + 1", benchRequests)) + `, ` + body + `, ` + zero + `, ` + zero + `
-		FROM ` + fromN(benchAudit)
-	analyze := "ANALYZE"
-	return []string{reqs, subjects, recs, analyze}
-}
-
-// beforeIndexes puts the request indexes back as they were before migration
-// 8: the baseline.
-var beforeIndexes = []string{
-	"DROP INDEX requests_received_id", "DROP INDEX requests_state_received", "DROP INDEX requests_assignee_received", "DROP INDEX requests_open_received",
-	"DROP INDEX requests_due", "DROP INDEX requests_subject_ref", "DROP INDEX requests_approval",
-	"CREATE INDEX requests_received_at ON requests (received_at)", "ANALYZE",
-}
-
-func benchID(x int) string { return fmt.Sprintf("req_%032x", x) }
+func benchID(x int) string { return storetest.SeedID(x) }
 
 // BenchmarkAPIAt100k measures the console's and API's reads on a store holding
 // 100,000 requests and 2,000,000 audit records, on SQLite and (with
@@ -106,13 +40,9 @@ func BenchmarkAPIAt100k(b *testing.B) {
 			ws := apptest.New(b, be, apptest.Options{})
 			a := ws.Open("server")
 			ctx := context.Background()
-			ex := a.Store.(rawExec)
+			ex := storetest.Raw(b, a.Store)
 			t0 := time.Now()
-			for _, q := range seedSQL(be.Name) {
-				if _, err := ex.ExecRaw(ctx, q); err != nil {
-					b.Fatalf("seed: %v", err)
-				}
-			}
+			storetest.SeedAt100k(b, a.Store, be.Name)
 			b.Logf("%s: seeded %d requests and %d audit records in %s", be.Name, benchRequests, benchAudit, time.Since(t0).Round(time.Second))
 			h, err := api.New(a, api.Options{Authenticate: func(next http.Handler) http.Handler {
 				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -197,11 +127,7 @@ func BenchmarkAPIAt100k(b *testing.B) {
 			}
 			for _, phase := range []string{"indexed", "before-0008"} {
 				if phase == "before-0008" {
-					for _, q := range beforeIndexes {
-						if _, err := ex.ExecRaw(ctx, q); err != nil {
-							b.Fatalf("baseline: %s: %v", q, err)
-						}
-					}
+					storetest.UseRequestIndexesBefore0008(b, a.Store)
 				}
 				for _, c := range cases {
 					if phase == "before-0008" && c.name == "search/api" {

@@ -94,6 +94,7 @@ func (h *Handler) addHold(w http.ResponseWriter, r *http.Request) {
 			ContactID      string `json:"contact_id"`
 			TicketID       string `json:"ticket_id"`
 			ConversationID string `json:"conversation_id"`
+			KeepContactID  string `json:"keep_contact_id"`
 			Basis          string `json:"basis"`
 			Reason         string `json:"reason"`
 		}
@@ -101,7 +102,7 @@ func (h *Handler) addHold(w http.ResponseWriter, r *http.Request) {
 			return 0, nil, err
 		}
 		hold, err := h.retentionRunner().AddHold(r.Context(), retention.HoldTarget{RequestID: b.RequestID, ContactID: b.ContactID,
-			TicketID: b.TicketID, ConversationID: b.ConversationID, Basis: b.Basis}, b.Reason)
+			TicketID: b.TicketID, ConversationID: b.ConversationID, KeepContactID: b.KeepContactID, Basis: b.Basis}, b.Reason)
 		if err != nil {
 			return 0, nil, err
 		}

@@ -11,8 +11,8 @@ import (
 )
 
 // FromApp returns the options of a console on a's services: its dsar
-// service, retention runner and policy, audit trail and metrics report.
-// Users is left for the caller (serve) to set from package users.
+// service, retention runner and policy, audit trail, metrics report and
+// accounts.
 func FromApp(a *app.App) (Options, error) {
 	policy, err := a.RetentionPolicy()
 	if err != nil {
@@ -26,6 +26,7 @@ func FromApp(a *app.App) (Options, error) {
 		Metrics: func(ctx context.Context, year int) (metrics.Report, error) {
 			return metrics.Requests(ctx, a.Store, year, time.UTC)
 		},
+		Users:  a.Users,
 		Now:    a.Settings.Now,
 		Logger: a.Logger,
 	}, nil

@@ -37,6 +37,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/retention"
 	"github.com/intercom-privacy/intercom-privacy/server"
 	"github.com/intercom-privacy/intercom-privacy/store"
+	"github.com/intercom-privacy/intercom-privacy/users"
 	"github.com/intercom-privacy/intercom-privacy/web/httpx"
 )
 
@@ -57,8 +58,8 @@ type Options struct {
 	// Metrics computes the yearly requests report (package metrics); nil:
 	// not available.
 	Metrics func(ctx context.Context, year int) (metrics.Report, error)
-	// Users lists, adds and disables console users (nil: not available).
-	Users UserDirectory
+	// Users lists, adds and disables accounts (nil: not available).
+	Users *users.Service
 	// Denied records a refused attempt on a route that audits refusals
 	// (approving, downloading a package, ...); nil: an access.denied audit
 	// record through DSAR's store and chain.

@@ -91,9 +91,7 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) {
 		return s
 	}
 	p.Overdue = list(store.RequestFilter{OverdueAt: now}, "/requests?overdue=1", nil)
-	p.DueSoon = list(store.RequestFilter{States: openStates, DueBefore: now.Add(7 * 24 * time.Hour)},
-		"/requests?due_before="+now.Add(7*24*time.Hour).Format("2006-01-02"),
-		func(l dsar.Listed) (bool, string) { return !now.After(effectiveDue(l.Request)), "" })
+	p.DueSoon = list(dueSoon(now), "/requests?due_before="+now.Add(7*24*time.Hour).Format("2006-01-02"), nil)
 	p.Unverified = list(store.RequestFilter{States: []store.RequestState{store.StateReceived}}, "/requests?state=received", nil)
 	p.AwaitingApproval = list(store.RequestFilter{States: []store.RequestState{store.StateAwaitingApproval}}, "/requests?state=awaiting_approval", nil)
 	p.Paused = list(store.RequestFilter{States: []store.RequestState{store.StateInProgress}}, "/requests?state=in_progress",
@@ -120,6 +118,16 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) {
 		p.Counts = append(p.Counts, stateCount{State: string(st), N: counts[st]})
 	}
 	render(h, w, r, http.StatusOK, h.views.dashboard, p)
+}
+
+// dueSoon is the dashboard's "due within 7 days" filter: the open requests
+// whose due date falls in [now, now+7 days). The window, rather than "due
+// before now+7 days" with the overdue ones dropped afterwards, keeps the
+// section right when more than sectionCap requests are overdue (they would
+// fill the page and leave it empty) and lets the due date index read only
+// the week (a scan of every open request before it).
+func dueSoon(now time.Time) store.RequestFilter {
+	return store.RequestFilter{States: openStates, DueFrom: now, DueBefore: now.Add(7 * 24 * time.Hour)}
 }
 
 // effectiveDue is the due date in force: the extended one if extended.

@@ -64,16 +64,15 @@ func withTestAuth(next http.Handler) http.Handler {
 
 // bundle is one console on a sandbox and a fresh database.
 type bundle struct {
-	t     testing.TB
-	ws    *apptest.Workspace
-	app   *app.App
-	h     *Handler
-	srv   http.Handler
-	users *fakeUsers
+	t   testing.TB
+	ws  *apptest.Workspace
+	app *app.App
+	h   *Handler
+	srv http.Handler
 }
 
-// setup builds a console on backend b with the fixed clock, fake metrics and
-// users, and the test authentication.
+// setup builds a console on backend b with the fixed clock and the test
+// authentication.
 func setup(t testing.TB, b storetest.Backend) *bundle {
 	t.Helper()
 	ws := apptest.New(t, b, apptest.Options{Now: func() time.Time { return testNow }})
@@ -82,8 +81,7 @@ func setup(t testing.TB, b storetest.Backend) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bd := &bundle{t: t, ws: ws, app: a, users: &fakeUsers{}}
-	o.Users = bd.users
+	bd := &bundle{t: t, ws: ws, app: a}
 	h, err := New(o)
 	if err != nil {
 		t.Fatal(err)
@@ -138,24 +136,6 @@ func (b *bundle) verify(id string) store.Request {
 		b.t.Fatal(err)
 	}
 	return r
-}
-
-type fakeUsers struct {
-	list     []User
-	disabled []string
-}
-
-func (f *fakeUsers) ListUsers(context.Context) ([]User, error) { return f.list, nil }
-
-func (f *fakeUsers) AddUser(_ context.Context, email string, role authz.Role) (NewUser, error) {
-	u := User{ID: "u_new", Email: email, Role: role, Created: testNow}
-	f.list = append(f.list, u)
-	return NewUser{User: u, Setup: "setup-secret-123"}, nil
-}
-
-func (f *fakeUsers) DisableUser(_ context.Context, id string) error {
-	f.disabled = append(f.disabled, id)
-	return nil
 }
 
 func newFormRequest(target string, form url.Values) *http.Request {

@@ -16,6 +16,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/store/storetest"
+	"github.com/intercom-privacy/intercom-privacy/users"
 )
 
 // section returns the part of a page from the heading with id to the next
@@ -488,21 +489,54 @@ func TestMetricsPage(t *testing.T) {
 	}
 }
 
+// TestUsersPage adds and disables accounts through package users: the
+// password is shown once, on the answer to the form.
 func TestUsersPage(t *testing.T) {
 	b := setup(t, storetest.SQLite())
 	res, body := b.do(authz.RoleAdmin, http.MethodPost, "/users", url.Values{"email": {"po@example.com"}, "role": {"privacy_officer"}})
-	if res.StatusCode != http.StatusOK || !strings.Contains(body, "setup-secret-123") || !strings.Contains(body, "privacy officer") {
+	m := regexp.MustCompile(`<p class="secret" id="new-password">([^<]+)</p>`).FindStringSubmatch(body)
+	if res.StatusCode != http.StatusOK || m == nil || len(m[1]) < 12 || !strings.Contains(body, "privacy officer") {
 		t.Fatalf("add: %d", res.StatusCode)
 	}
+	us, err := b.app.Users.List(context.Background())
+	if err != nil || len(us) != 1 || us[0].Email != "po@example.com" || us[0].Role != authz.RolePrivacyOfficer {
+		t.Fatalf("accounts %+v, %v", us, err)
+	}
 	_, body = b.do(authz.RoleAdmin, http.MethodGet, "/users", nil)
-	if strings.Contains(body, "setup-secret-123") || !strings.Contains(body, "po@example.com") {
-		t.Fatal("the list shows the secret again, or not the user")
+	if strings.Contains(body, m[1]) || !strings.Contains(body, "po@example.com") {
+		t.Fatal("the list shows the password again, or not the user")
 	}
-	if res, _ := b.do(authz.RoleAdmin, http.MethodPost, "/users", url.Values{"email": {"x@example.com"}, "role": {"root"}}); res.StatusCode != http.StatusUnprocessableEntity {
-		t.Fatalf("unknown role: %d", res.StatusCode)
+	for _, c := range []struct {
+		form url.Values
+		want int
+	}{
+		{url.Values{"email": {"x@example.com"}, "role": {"root"}}, http.StatusUnprocessableEntity},
+		{url.Values{"email": {"not an address"}, "role": {"agent"}}, http.StatusUnprocessableEntity},
+		{url.Values{"email": {"PO@example.com"}, "role": {"agent"}}, http.StatusConflict},
+	} {
+		if res, _ := b.do(authz.RoleAdmin, http.MethodPost, "/users", c.form); res.StatusCode != c.want {
+			t.Errorf("%v: %d, want %d", c.form, res.StatusCode, c.want)
+		}
 	}
-	if res, _ := b.do(authz.RoleAdmin, http.MethodPost, "/users/u_new/disable", url.Values{}); res.StatusCode != http.StatusSeeOther || len(b.users.disabled) != 1 {
+	if res, _ := b.do(authz.RoleAdmin, http.MethodPost, "/users/"+us[0].ID+"/disable", url.Values{}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("disable: %d", res.StatusCode)
+	}
+	if res, _ := b.do(authz.RoleAdmin, http.MethodPost, "/users/"+us[0].ID+"/disable", url.Values{}); res.StatusCode != http.StatusConflict {
+		t.Fatalf("disable twice: %d", res.StatusCode)
+	}
+	if us, _ := b.app.Users.List(context.Background()); !us[0].Disabled {
+		t.Fatal("not disabled")
+	}
+	if res, _ := b.do(authz.RoleAdmin, http.MethodPost, "/users/usr_missing/disable", url.Values{}); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown account: %d", res.StatusCode)
+	}
+	// The last active administrator is not disabled.
+	admin, err := b.app.Users.Add(context.Background(), users.AddInput{Email: "admin@example.com", Role: authz.RoleAdmin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, body := b.doAs(authz.RoleAdmin, admin, http.MethodPost, "/users/"+admin+"/disable", url.Values{}); res.StatusCode != http.StatusConflict || !strings.Contains(body, "last active admin") {
+		t.Fatalf("last admin: %d", res.StatusCode)
 	}
 }
 
@@ -581,4 +615,23 @@ func TestErasureThroughTheConsole(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestDashboardDueSoonBehindManyOverdue: more overdue requests than a
+// section holds, all received before the one due within the week, still
+// leave that one in "due soon" (the section is a window of due dates, not
+// "due before a week on" with the overdue dropped after).
+func TestDashboardDueSoonBehindManyOverdue(t *testing.T) {
+	b := setup(t, storetest.SQLite())
+	for i := range sectionCap + 1 {
+		b.file(store.RequestAccess, dsar.Identifiers{ExternalIDs: []string{fmt.Sprintf("late-%d", i)}}, testNow.AddDate(0, 0, -60).Add(time.Duration(i)*time.Minute))
+	}
+	soon := b.file(store.RequestErasure, dsar.Identifiers{Emails: []string{"soon@example.com"}}, testNow.AddDate(0, 0, -26))
+	_, body := b.do(authz.RolePrivacyOfficer, http.MethodGet, "/", nil)
+	if s := section(t, body, "soon"); !strings.Contains(s, `href="/requests/`+soon.ID+`"`) || strings.Contains(s, "late-") {
+		t.Fatalf("due soon: %s", s)
+	}
+	if n := strings.Count(section(t, body, "overdue"), `<td><a class="id" href="/requests/`); n != sectionCap {
+		t.Fatalf("overdue: %d rows", n)
+	}
 }

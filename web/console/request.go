@@ -32,16 +32,18 @@ type requestPage struct {
 	Identifiers     []identifierRow
 	IdentifiersGone string
 	Contacts        []contactRow
-	ResolveNotices  []string
-	Steps           []stepRow
-	Paused          string
-	Timeline        []timelineRow
-	Earlier         []string
-	Package         *packageView
-	Erasure         *erasureView
-	Recipients      []recipientRow
-	Notes           *notesView
-	Actions         actions
+	// Resolved is set once the resolve step is done.
+	Resolved       bool
+	ResolveNotices []string
+	Steps          []stepRow
+	Paused         string
+	Timeline       []timelineRow
+	Earlier        []string
+	Package        *packageView
+	Erasure        *erasureView
+	Recipients     []recipientRow
+	Notes          *notesView
+	Actions        actions
 	// FiledBy is the audit actor who filed the request; FiledByMe is set
 	// when that is the signed-in user. AwaitingApproval: an erasure waits
 	// for a second person (four eyes).
@@ -244,6 +246,7 @@ func (h *Handler) fillSteps(p *requestPage, req store.Request, steps []dsar.Step
 		p.Steps = append(p.Steps, row)
 	}
 	if s, ok := byName[dsar.StepResolve]; ok && len(s.Detail) > 0 {
+		p.Resolved = s.State == string(store.StepDone)
 		var d struct {
 			Contacts []struct {
 				ID         string   `json:"id"`

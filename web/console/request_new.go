@@ -31,7 +31,7 @@ type newRequestForm struct {
 }
 
 var channelOptions = []option{
-	{"email", "Email"}, {"web_form", "Web form"}, {"intercom_ticket", "Intercom ticket"}, {"phone", "Phone"},
+	{"email", "Email"}, {"web_form", "Web form"}, {"intercom_ticket", "Intercom ticket"}, {"intercom_conversation", "Intercom conversation"}, {"phone", "Phone"},
 	{"mail", "Post"}, {"in_person", "In person"}, {"api", "API"},
 }
 

@@ -1,80 +1,62 @@
 package console
 
 import (
-	"context"
+	"errors"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/authz"
+	"github.com/intercom-privacy/intercom-privacy/users"
+	"github.com/intercom-privacy/intercom-privacy/web/httpx"
 )
 
-// UserDirectory keeps the console's users; package users provides it.
-type UserDirectory interface {
-	ListUsers(ctx context.Context) ([]User, error)
-	// AddUser creates a user with role; the user signs in with Setup (shown
-	// once) and enrols a second factor at the first sign-in.
-	AddUser(ctx context.Context, email string, role authz.Role) (NewUser, error)
-	// DisableUser disables a user and ends their sessions and tokens.
-	DisableUser(ctx context.Context, id string) error
-}
-
-// User is one account as the users page lists it.
-type User struct {
-	ID, Email  string
-	Role       authz.Role
-	Disabled   bool
-	SecondStep bool
-	Created    time.Time
-	LastSeen   time.Time
-}
-
-// NewUser is a user just added, with the one-time secret they sign in with.
-type NewUser struct {
-	User
-	Setup string
-}
-
-// usersPage is users.html.
+// usersPage is users.html: the accounts, and the form that adds one.
 type usersPage struct {
 	base
 	Available bool
-	Users     []User
-	Added     *NewUser
-	Problem   string
-	Form      struct{ Email, Role string }
-	Roles     []option
+	Users     []users.User
+	// Added is the account just added, with its one-time password (shown on
+	// this answer only).
+	Added   *addedUser
+	Problem string
+	Form    struct{ Email, Role string }
+	Roles   []option
+	// Me is the signed-in administrator's id (not offered to disable).
+	Me string
 }
 
+type addedUser struct{ ID, Email, Password string }
+
 func (h *Handler) newUsersPage(r *http.Request) (*usersPage, error) {
-	p := &usersPage{base: h.base(r, "Users", routeUsers), Available: h.Users != nil}
+	p := &usersPage{base: h.base(r, "Users", routeUsers), Available: h.Users != nil, Me: principal(r).UserID}
 	for _, role := range authz.Roles {
 		p.Roles = append(p.Roles, option{string(role), roleName(role)})
 	}
 	if h.Users != nil {
 		var err error
-		if p.Users, err = h.Users.ListUsers(r.Context()); err != nil {
+		if p.Users, err = h.Users.List(r.Context()); err != nil {
 			return nil, err
 		}
 	}
 	return p, nil
 }
 
-// usersPage lists the users.
+// usersPage lists the accounts.
 func (h *Handler) usersPage(w http.ResponseWriter, r *http.Request) {
 	p, err := h.newUsersPage(r)
 	if err != nil {
-		h.failErr(w, r, err)
+		h.failErr(w, r, usersError(err))
 		return
 	}
 	render(h, w, r, http.StatusOK, h.views.users, p)
 }
 
-// addUser adds a user and shows their one-time secret on this answer only
-// (no redirect: it is never stored to be shown again).
+// addUser adds an account with a random password, shown once on this answer
+// (no redirect: it is never kept to be shown again); the user enrols a second
+// factor at the first sign-in.
 func (h *Handler) addUser(w http.ResponseWriter, r *http.Request) {
 	if h.Users == nil {
-		h.fail(w, r, http.StatusNotFound, "Not available", "User management is not available in this installation yet.")
+		h.fail(w, r, http.StatusNotFound, "Not available", "User management is not available in this installation.")
 		return
 	}
 	if !h.readForm(w, r) {
@@ -82,21 +64,21 @@ func (h *Handler) addUser(w http.ResponseWriter, r *http.Request) {
 	}
 	email, roleText := strings.TrimSpace(r.PostFormValue("email")), r.PostFormValue("role")
 	role, err := authz.ParseRole(roleText)
-	var added NewUser
+	if err != nil {
+		err = httpx.Errorf(httpx.KindInvalid, "Choose a role from the list.")
+	}
+	var id, password string
 	if err == nil {
-		added, err = h.Users.AddUser(r.Context(), email, role)
+		id, password, err = h.Users.Invite(r.Context(), email, role)
 	}
 	p, perr := h.newUsersPage(r)
 	if perr != nil {
-		h.failErr(w, r, perr)
+		h.failErr(w, r, usersError(perr))
 		return
 	}
 	if err != nil {
-		status, _, msg := classify(err)
-		if role == "" {
-			status, msg = http.StatusUnprocessableEntity, "Choose a role from the list."
-		}
-		if status == http.StatusInternalServerError {
+		status, _, msg := classify(usersError(err))
+		if status >= 500 {
 			h.failErr(w, r, err)
 			return
 		}
@@ -105,24 +87,45 @@ func (h *Handler) addUser(w http.ResponseWriter, r *http.Request) {
 		render(h, w, r, status, h.views.users, p)
 		return
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	p.Added = &added
+	p.Added = &addedUser{ID: id, Email: email, Password: password}
 	p.Done = doneMessages["user"]
 	render(h, w, r, http.StatusOK, h.views.users, p)
 }
 
-// disableUser disables a user.
+// disableUser disables an account: its sessions end and its tokens are
+// revoked (the last active administrator is refused).
 func (h *Handler) disableUser(w http.ResponseWriter, r *http.Request) {
 	if h.Users == nil {
-		h.fail(w, r, http.StatusNotFound, "Not available", "User management is not available in this installation yet.")
+		h.fail(w, r, http.StatusNotFound, "Not available", "User management is not available in this installation.")
 		return
 	}
 	if !h.readForm(w, r) {
 		return
 	}
-	if err := h.Users.DisableUser(r.Context(), r.PathValue("id")); err != nil {
-		h.failErr(w, r, err)
+	if err := h.Users.DisableID(r.Context(), r.PathValue("id")); err != nil {
+		h.failErr(w, r, usersError(err))
 		return
 	}
 	redirect(w, r, "/users", "disabled")
+}
+
+// usersError gives package users' errors their answer (their messages hold
+// no email, password or secret).
+func usersError(err error) error {
+	for _, m := range []struct {
+		err  error
+		kind httpx.Kind
+	}{
+		{users.ErrInvalidEmail, httpx.KindInvalid},
+		{users.ErrWeakPassword, httpx.KindInvalid},
+		{users.ErrUserExists, httpx.KindConflict},
+		{users.ErrDisabled, httpx.KindConflict},
+		{users.ErrLastAdmin, httpx.KindConflict},
+		{users.ErrNoUser, httpx.KindNotFound},
+	} {
+		if errors.Is(err, m.err) {
+			return httpx.Errorf(m.kind, err.Error())
+		}
+	}
+	return err
 }

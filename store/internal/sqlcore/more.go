@@ -11,6 +11,7 @@ import (
 	"iter"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -332,14 +333,25 @@ func notHeld(keyCol, reqCol string) string {
 	return c + `))`
 }
 
+// objectNotHeld is the condition that keeps the cached copy of an Intercom
+// object a hold or an erasure exception keeps (object_holds) active at now
+// (Unix microseconds, written into the statement as a number).
+func objectNotHeld(kind, idCol string, now int64) string {
+	return `NOT EXISTS (SELECT 1 FROM object_holds oh WHERE oh.object_type = '` + kind + `' AND oh.object_id = ` + idCol +
+		` AND oh.released_at IS NULL AND (oh.keep_until IS NULL OR oh.keep_until > ` + strconv.FormatInt(now, 10) + `))`
+}
+
 // expiredQuery returns the table, key column and condition (with $1 = before)
-// of a category's expired, unheld rows.
-func expiredQuery(cat store.Category) (table, key, cond string, err error) {
+// of a category's expired, unheld rows at now.
+func expiredQuery(cat store.Category, now time.Time) (table, key, cond string, err error) {
+	at := now.UnixMicro()
 	switch cat {
 	case store.CategoryContactCache:
-		return "cached_contacts", "intercom_id", `created_at < $1 AND ` + notHeld("cached_contacts.person_key_id", ""), nil
+		return "cached_contacts", "intercom_id", `created_at < $1 AND ` + notHeld("cached_contacts.person_key_id", "") +
+			` AND ` + objectNotHeld(store.ObjectContact, "cached_contacts.intercom_id", at), nil
 	case store.CategoryConversationCache:
-		return "cached_conversations", "id", `created_at < $1 AND ` + notHeld("cached_conversations.person_key_id", ""), nil
+		return "cached_conversations", "id", `created_at < $1 AND ` + notHeld("cached_conversations.person_key_id", "") +
+			` AND ` + objectNotHeld(store.ObjectConversation, "cached_conversations.id", at), nil
 	case store.CategoryWebhookEvents:
 		return "webhook_events", "notification_id", `received_at < $1 AND ` + notHeld("webhook_events.person_key_id", ""), nil
 	case store.CategoryExportFiles, store.CategoryAccessPackages:
@@ -359,7 +371,7 @@ func expiredQuery(cat store.Category) (table, key, cond string, err error) {
 
 // CountExpired implements store.Ops.
 func (o *Ops) CountExpired(ctx context.Context, cat store.Category, before time.Time) (int64, error) {
-	table, _, cond, err := expiredQuery(cat)
+	table, _, cond, err := expiredQuery(cat, o.now())
 	if err != nil {
 		return 0, err
 	}
@@ -371,7 +383,7 @@ func (o *Ops) CountExpired(ctx context.Context, cat store.Category, before time.
 // DeleteExpired deletes at most limit expired, unheld rows of a category; the
 // caller runs it in a short transaction of its own.
 func (o *Ops) DeleteExpired(ctx context.Context, cat store.Category, before time.Time, limit int) (int64, error) {
-	table, key, cond, err := expiredQuery(cat)
+	table, key, cond, err := expiredQuery(cat, o.now())
 	if err != nil {
 		return 0, err
 	}

@@ -531,6 +531,9 @@ func (o *Ops) ListRequests(ctx context.Context, f store.RequestFilter) ([]store.
 	if !f.DueBefore.IsZero() {
 		q += ` AND COALESCE(extended_due_at, due_at) < ` + arg(f.DueBefore.UnixMicro())
 	}
+	if !f.DueFrom.IsZero() {
+		q += ` AND COALESCE(extended_due_at, due_at) >= ` + arg(f.DueFrom.UnixMicro())
+	}
 	if !f.OverdueAt.IsZero() {
 		// is_open (migration 8) is derived from the state: its index gives
 		// the open requests in list order. The unary + keeps SQLite's planner
@@ -709,8 +712,8 @@ func (o *Ops) AddLegalHold(ctx context.Context, h store.LegalHold) (store.LegalH
 	}
 	h.CreatedAt = h.CreatedAt.UTC().Truncate(time.Microsecond)
 	h.ReleasedAt = time.Time{}
-	_, err := o.exec(ctx, `INSERT INTO legal_holds (id, subject_ref, request_id, reason, created_at, released_at)
-		VALUES ($1, $2, $3, $4, $5, NULL)`, h.ID, h.SubjectRef, h.RequestID, h.Reason, ts(h.CreatedAt))
+	_, err := o.exec(ctx, `INSERT INTO legal_holds (id, subject_ref, request_id, reason, basis, created_at, released_at)
+		VALUES ($1, $2, $3, $4, $5, $6, NULL)`, h.ID, h.SubjectRef, h.RequestID, h.Reason, h.Basis, ts(h.CreatedAt))
 	if err != nil {
 		return store.LegalHold{}, err
 	}
@@ -728,10 +731,10 @@ func (o *Ops) ReleaseLegalHold(ctx context.Context, id string, at time.Time) (bo
 
 // ActiveLegalHolds implements store.Ops.
 func (o *Ops) ActiveLegalHolds(ctx context.Context) ([]store.LegalHold, error) {
-	return queryList(ctx, o, `SELECT id, subject_ref, request_id, reason, created_at, released_at FROM legal_holds
+	return queryList(ctx, o, `SELECT id, subject_ref, request_id, reason, basis, created_at, released_at FROM legal_holds
 		WHERE released_at IS NULL ORDER BY created_at, id`, nil, func(r Rows) (store.LegalHold, error) {
 		var h store.LegalHold
-		err := r.Scan(&h.ID, &h.SubjectRef, &h.RequestID, &h.Reason, tc(&h.CreatedAt), tc(&h.ReleasedAt))
+		err := r.Scan(&h.ID, &h.SubjectRef, &h.RequestID, &h.Reason, &h.Basis, tc(&h.CreatedAt), tc(&h.ReleasedAt))
 		return h, err
 	})
 }

@@ -17,3 +17,7 @@ CREATE TABLE object_holds (
 );
 CREATE INDEX object_holds_object ON object_holds (object_type, object_id) WHERE released_at IS NULL;
 CREATE INDEX object_holds_request ON object_holds (request_id);
+
+-- The basis code of a hold on a person or a request, which the person is told
+-- when it stops their erasure ('' for holds placed before it was asked).
+ALTER TABLE legal_holds ADD COLUMN basis TEXT NOT NULL DEFAULT '';
