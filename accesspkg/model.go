@@ -53,6 +53,32 @@ type Package struct {
 	Withheld []Withheld `json:"withheld,omitempty"`
 	// Supplementary is the Art. 15 information.
 	Supplementary config.Access `json:"supplementary_information"`
+	// CategoriesOnly, when set, makes this the categories-only answer (CCPA
+	// Regs §7024): the identity was verified to a reasonable degree only, so
+	// the package lists the categories of data held (with the sources,
+	// purposes and recipients of Supplementary) and holds no value of the
+	// person's data: Identifiers, Contacts, Local and Withheld are empty.
+	CategoriesOnly *CategoriesOnly `json:"categories_only,omitempty"`
+}
+
+// CategoriesOnly is the categories-only answer's own part.
+type CategoriesOnly struct {
+	// Reason says why only categories are given.
+	Reason string `json:"reason"`
+	// HowToGetCopy says how to reach the higher level of verification.
+	HowToGetCopy string `json:"how_to_get_copy"`
+	// Held are the categories of personal data held about the person.
+	Held []HeldCategory `json:"held"`
+}
+
+// HeldCategory is one category of personal data held, without its values.
+type HeldCategory struct {
+	// Code names the category for programs ("identifiers", "communications").
+	Code string `json:"code"`
+	// Category is the category as the person reads it.
+	Category string `json:"category"`
+	// Records is how many records of it are held.
+	Records int64 `json:"records"`
 }
 
 // Withheld is one kind of value the package does not disclose, in one place.

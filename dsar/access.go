@@ -155,6 +155,13 @@ func (s *Service) buildNewPackage(ctx context.Context, req store.Request, ids Id
 	if err != nil {
 		return PackageInfo{}, err
 	}
+	limited := CategoriesOnly(req)
+	if limited {
+		// Verified to a reasonable degree only, under a law that tiers
+		// verification: the categories, not the values (CCPA Regs §7024).
+		p = categoriesOnly(p)
+		built.allowances = nil // no value is disclosed, under an allowance or not
+	}
 	var buf bytes.Buffer
 	man, err := accesspkg.Build(p, &buf)
 	if err != nil {
@@ -163,6 +170,10 @@ func (s *Service) buildNewPackage(ctx context.Context, req store.Request, ids Id
 	counts := countsOf(p)
 	counts["redactions"] = built.counts["redactions"]
 	counts["files"] = int64(len(man.Files) + 1)
+	if limited {
+		counts["categories_only"] = 1
+		counts["categories_held"] = int64(len(p.CategoriesOnly.Held))
+	}
 	rec := audit.Record{Actor: s.actor(ctx), Action: audit.ActionAccessPackageCreated, RequestID: req.ID, SubjectRef: req.SubjectRef,
 		Outcome: audit.OutcomeSuccess, Counts: counts}
 	if len(built.allowances) > 0 {

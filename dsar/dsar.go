@@ -121,6 +121,9 @@ type Submission struct {
 	// personal data) in the same transaction as the filing: the public form
 	// files a request only once the person followed the mailed link.
 	VerifiedBy string
+	// VerificationLevel is the level VerifiedBy reached; "" takes
+	// LevelOf(VerifiedBy).
+	VerificationLevel store.VerificationLevel
 	// Within, when set, runs inside the filing's transaction after the
 	// request is stored (the public form marks its intake settled there).
 	Within func(ctx context.Context, tx store.Tx, r store.Request) error
@@ -269,6 +272,10 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (store.Request, er
 		}
 		if sub.VerifiedBy != "" {
 			created.State, created.UpdatedAt = store.StateVerified, s.now()
+			created.VerificationLevel = sub.VerificationLevel
+			if created.VerificationLevel == "" {
+				created.VerificationLevel = LevelOf(sub.VerifiedBy)
+			}
 			if created.Approval == store.ApprovalRequired {
 				// Four eyes, as Verify: a second officer approves first.
 				created.State = store.StateAwaitingApproval
@@ -277,7 +284,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (store.Request, er
 				return err
 			}
 			if _, err = s.Chain.Append(ctx, tx, audit.Record{Actor: s.actor(ctx), Action: audit.ActionRequestVerified, RequestID: id,
-				SubjectRef: ref, Outcome: audit.OutcomeSuccess, Reason: "verified by " + sub.VerifiedBy}); err != nil {
+				SubjectRef: ref, Outcome: audit.OutcomeSuccess, Reason: "verified by " + sub.VerifiedBy + levelSuffix(created.VerificationLevel)}); err != nil {
 				return err
 			}
 		}
@@ -494,13 +501,32 @@ func (s *Service) transition(ctx context.Context, id string, allowed []store.Req
 
 // Verify records that the requester's identity was verified (proportionately, by
 // the privacy team: GDPR Art. 12(6)), which allows the work to start.
+// The level is LevelOf(method).
 func (s *Service) Verify(ctx context.Context, id, method string) (store.Request, error) {
+	return s.VerifyAt(ctx, id, method, LevelOf(method))
+}
+
+// VerifyAt is Verify at a stated level (the API's verify action). On a
+// request already verified at the low level, a high level raises it
+// (RaiseVerification).
+func (s *Service) VerifyAt(ctx context.Context, id, method string, level store.VerificationLevel) (store.Request, error) {
 	if method == "" {
 		method = "unspecified"
 	}
+	if _, err := ParseLevel(string(level)); err != nil {
+		return store.Request{}, err
+	}
+	if level == store.VerificationHigh {
+		// A request verified to a reasonable degree only (the public form)
+		// and now to a reasonably high one: raise its level.
+		if cur, err := s.Store.GetRequest(ctx, id); err == nil && cur.State != store.StateReceived && cur.VerificationLevel == store.VerificationLow {
+			return s.RaiseVerification(ctx, id, method)
+		}
+	}
 	return s.transition(ctx, id, []store.RequestState{store.StateReceived}, store.StateVerified,
-		audit.Record{Action: audit.ActionRequestVerified, Reason: "verified by " + method},
+		audit.Record{Action: audit.ActionRequestVerified, Reason: "verified by " + method + levelSuffix(level)},
 		func(r *store.Request) error {
+			r.VerificationLevel = level
 			if r.Approval == store.ApprovalRequired {
 				// Four eyes: a second privacy officer approves before anything
 				// is deleted (Approve).

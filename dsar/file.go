@@ -84,7 +84,11 @@ func (s *Service) File(ctx context.Context, f Filing) (r store.Request, attached
 		}
 	}
 	if r.State == store.StateReceived && f.VerifiedBy != "" {
-		v, err := s.Verify(ctx, r.ID, f.VerifiedBy)
+		level := f.Submission.VerificationLevel
+		if level == "" {
+			level = LevelOf(f.VerifiedBy)
+		}
+		v, err := s.VerifyAt(ctx, r.ID, f.VerifiedBy, level)
 		if err != nil {
 			return r, attached, &FiledError{Request: r, Stage: "verify", Err: err}
 		}

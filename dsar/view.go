@@ -39,10 +39,12 @@ type View struct {
 	// FiledBy, ApprovedBy and Assignee are audit actors ("user:<id>",
 	// "cli:<os user>"); Approval is "required" while an erasure waits for a
 	// second privacy officer, "approved" after.
-	FiledBy    string `json:"filed_by,omitempty"`
-	Approval   string `json:"approval,omitempty"`
-	ApprovedBy string `json:"approved_by,omitempty"`
-	Assignee   string `json:"assignee,omitempty"`
+	// VerificationLevel is "low" or "high" once verified (CCPA Regs §7062).
+	VerificationLevel string `json:"verification_level,omitempty"`
+	FiledBy           string `json:"filed_by,omitempty"`
+	Approval          string `json:"approval,omitempty"`
+	ApprovedBy        string `json:"approved_by,omitempty"`
+	Assignee          string `json:"assignee,omitempty"`
 	// Linked is the request an appeal or the lifting of a restriction is about.
 	Linked string `json:"linked_request,omitempty"`
 	// Limits are the restrictions and objections in force for the person
@@ -129,7 +131,7 @@ func (s *Service) ViewOf(r store.Request) View {
 		ID: r.ID, Type: string(r.Type), Jurisdiction: r.Jurisdiction, Channel: r.Channel, State: string(r.State),
 		ReceivedAt: r.ReceivedAt, AckDueAt: timePtr(r.AckDueAt), DueAt: r.DueAt, ExtendedDueAt: timePtr(r.ExtendedDueAt),
 		ExtensionReason: r.ExtensionReason, CompletedAt: timePtr(r.CompletedAt), DenialReason: r.DenialReason, Outcome: r.Outcome,
-		FiledBy: r.FiledBy, Approval: r.Approval, ApprovedBy: r.ApprovedBy, Assignee: r.Assignee, Linked: r.LinkedRequestID,
+		VerificationLevel: string(r.VerificationLevel), FiledBy: r.FiledBy, Approval: r.Approval, ApprovedBy: r.ApprovedBy, Assignee: r.Assignee, Linked: r.LinkedRequestID,
 	}
 	if !Finished(r.State) {
 		if st, err := s.Status(r); err == nil {

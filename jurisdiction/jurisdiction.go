@@ -72,6 +72,11 @@ type Verification struct {
 	// Declaration is true when specific pieces need a signed declaration
 	// under penalty of perjury (CCPA §7062(c)).
 	Declaration bool `json:"declaration"`
+	// Tiered is true when the law sets a lower standard for the categories
+	// of data than for the specific pieces (CCPA Regs §7062, §7024): an
+	// access request verified to the lower standard only gets the
+	// categories-only answer.
+	Tiered bool `json:"tiered"`
 }
 
 // Info is one law's row.

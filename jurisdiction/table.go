@@ -149,6 +149,7 @@ func table() []Info {
 				Specific:    "a reasonably high degree of certainty: at least three data points matched, and a declaration signed under penalty of perjury (§7062(c))",
 				OptOut:      "no verification: an opt-out of sale or sharing, or a request to limit, must not require it (§7026, §7027)",
 				Declaration: true,
+				Tiered:      true,
 			},
 			Authority: Authority{Name: "the California Privacy Protection Agency and the California Attorney General", URL: "https://cppa.ca.gov/",
 				Complaint: "You may file a complaint with the California Privacy Protection Agency (cppa.ca.gov) or the California Attorney General (oag.ca.gov)."},

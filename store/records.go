@@ -219,11 +219,30 @@ type Request struct {
 	ApprovedBy string
 	// Assignee is the audit actor ("user:<id>") the request is assigned to.
 	Assignee string
+	// VerificationLevel is the degree of certainty the identity was verified
+	// to (CCPA Regs §7062); "" before verification, and for requests verified
+	// before the level was recorded (treated as VerificationHigh).
+	VerificationLevel VerificationLevel
 	// SubjectRefs are the keyed HMACs of every identifier the request was
 	// filed with (search by identifier); written by CreateRequest, not read
 	// back.
 	SubjectRefs []string
 }
+
+// VerificationLevel is how certain the identity of a request's person is.
+type VerificationLevel string
+
+// Verification levels (CCPA Regs §7062).
+const (
+	// VerificationLow is a reasonable degree of certainty: the person followed
+	// a link mailed to the address, which matches an Intercom contact. Enough
+	// for a deletion and for the categories of data held, not for the data
+	// itself under a law that tiers verification (§7024).
+	VerificationLow VerificationLevel = "low"
+	// VerificationHigh is a reasonably high degree: two data points matched,
+	// or an operator's check by hand with a stated method.
+	VerificationHigh VerificationLevel = "high"
+)
 
 // Values of Request.Approval.
 const (

@@ -588,6 +588,22 @@ func testRequests(t *testing.T, st store.Store) {
 	if _, err := st.UpdateRequest(bg, store.Request{ID: "req_missing", State: store.StateDenied}, store.StateReceived); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("UpdateRequest missing: %v", err)
 	}
+	// The verification level is stored at creation and by an update.
+	if r2.VerificationLevel != "" {
+		t.Fatalf("a new request has verification level %q", r2.VerificationLevel)
+	}
+	r3, err := st.CreateRequest(bg, store.Request{Type: store.RequestAccess, Jurisdiction: store.JurisdictionCCPA, State: store.StateVerified,
+		VerificationLevel: store.VerificationLow, ReceivedAt: ts("2026-01-12T09:00:00Z"), DueAt: ts("2026-02-26T09:00:00Z")})
+	must(t, err)
+	if got, err := st.GetRequest(bg, r3.ID); err != nil || got.VerificationLevel != store.VerificationLow {
+		t.Fatalf("created at level low, read back %q (%v)", got.VerificationLevel, err)
+	}
+	r3.VerificationLevel = store.VerificationHigh
+	r3, err = st.UpdateRequest(bg, r3, store.StateVerified)
+	must(t, err)
+	if got, err := st.GetRequest(bg, r3.ID); err != nil || got.VerificationLevel != store.VerificationHigh || r3.VerificationLevel != store.VerificationHigh {
+		t.Fatalf("updated to level high, read back %q (%v)", got.VerificationLevel, err)
+	}
 }
 
 func testRequestConcurrency(t *testing.T, st store.Store) {

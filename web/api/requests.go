@@ -203,8 +203,10 @@ type createBody struct {
 	ReceivedAt   string `json:"received_at"`
 	// VerifiedBy, when set, records how the identity was verified and
 	// verifies the request at once.
-	VerifiedBy  string `json:"verified_by"`
-	Identifiers struct {
+	VerifiedBy string `json:"verified_by"`
+	// VerificationLevel is "low" or "high" ("": dsar.LevelOf(VerifiedBy)).
+	VerificationLevel string `json:"verification_level"`
+	Identifiers       struct {
 		Email      string `json:"email"`
 		Phone      string `json:"phone"`
 		ExternalID string `json:"external_id"`
@@ -248,12 +250,20 @@ func (h *Handler) createRequest(w http.ResponseWriter, r *http.Request) {
 			}
 			received = t
 		}
+		var level store.VerificationLevel
+		if b.VerificationLevel != "" {
+			l, err := dsar.ParseLevel(b.VerificationLevel)
+			if err != nil || b.VerifiedBy == "" {
+				return 0, nil, invalidParam("verification_level", "low or high, with verified_by")
+			}
+			level = l
+		}
 		id := b.Identifiers
 		req, attached, err := h.dsar.File(r.Context(), dsar.Filing{
 			Submission: dsar.Submission{Type: typ, Jurisdiction: j, Channel: cmpOr(b.Channel, "api"), ReceivedAt: received,
 				Identifiers: dsar.Identifiers{Emails: nonEmpty(id.Email), Phones: nonEmpty(id.Phone),
 					ExternalIDs: nonEmpty(id.ExternalID), ContactIDs: nonEmpty(id.ContactID)},
-				Payload: dsar.Payload{Set: b.Set, Scope: b.Scope}},
+				Payload: dsar.Payload{Set: b.Set, Scope: b.Scope}, VerificationLevel: level},
 			VerifiedBy: b.VerifiedBy,
 		})
 		var filed *dsar.FiledError
@@ -417,13 +427,22 @@ func (h *Handler) action(w http.ResponseWriter, r *http.Request, v any, run func
 
 func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
 	var b struct {
-		VerifiedBy string `json:"verified_by"`
+		VerifiedBy        string `json:"verified_by"`
+		VerificationLevel string `json:"verification_level"`
 	}
 	h.action(w, r, &b, func() (store.Request, error) {
 		if strings.TrimSpace(b.VerifiedBy) == "" {
 			return store.Request{}, invalidParam("verified_by", "say how the identity was verified (no personal data)")
 		}
-		req, err := h.dsar.Verify(r.Context(), r.PathValue("id"), b.VerifiedBy)
+		level := dsar.LevelOf(b.VerifiedBy)
+		if b.VerificationLevel != "" {
+			l, err := dsar.ParseLevel(b.VerificationLevel)
+			if err != nil {
+				return store.Request{}, invalidParam("verification_level", "low or high")
+			}
+			level = l
+		}
+		req, err := h.dsar.VerifyAt(r.Context(), r.PathValue("id"), b.VerifiedBy, level)
 		if err == nil && req.State == store.StateVerified && h.dsar.Enqueue != nil {
 			if err := h.dsar.Enqueue(r.Context(), req.ID); err != nil {
 				return req, &dsar.FiledError{Request: req, Stage: "enqueue", Err: err}

@@ -191,7 +191,7 @@ func (h *Handler) requestPage(w http.ResponseWriter, r *http.Request) {
 	waiting := req.State == store.StateAwaitingApproval
 	mine := req.FiledBy == me.Actor()
 	p.Actions = actions{
-		Verify:  req.State == store.StateReceived && h.allowed(role, routeVerify),
+		Verify:  (req.State == store.StateReceived || req.VerificationLevel == store.VerificationLow && !dsar.Finished(req.State)) && h.allowed(role, routeVerify),
 		Extend:  open && !p.Clock.Extended && p.Clock.ExtendMax > 0 && h.allowed(role, routeExtend),
 		Deny:    open && req.State != store.StateInProgress && h.allowed(role, routeDeny),
 		Cancel:  (req.State == store.StateReceived || req.State == store.StateVerified || waiting) && h.allowed(role, routeCancel),

@@ -652,6 +652,9 @@ func (h *Handler) settle(w http.ResponseWriter, r *http.Request, in store.Intake
 	}
 	if store.RequestType(in.RequestType) == store.RequestAccess {
 		lower = "We confirmed your e-mail address. For a copy of the data itself (not only its categories), the law may ask us to confirm two pieces of information about you; if we need more, we will write to you."
+		if info, err := jurisdiction.For(deadline.Jurisdiction(in.Jurisdiction)); err == nil && info.Verification.Tiered {
+			lower = "We confirmed your e-mail address. That is enough for us to tell you the categories of personal information we hold about you, where it came from, why we use it and who we share it with. For a copy of the information itself, the law asks us to confirm a second piece of information about you: reply to our e-mail with your phone number or account id as you gave it to us, and our privacy team will check it and send you the full copy."
+		}
 	}
 	j, _ := deadline.ParseJurisdiction(in.Jurisdiction)
 	var payload dsar.Payload
@@ -660,7 +663,7 @@ func (h *Handler) settle(w http.ResponseWriter, r *http.Request, in store.Intake
 	}
 	req, err := h.o.DSAR.Submit(ctx, dsar.Submission{
 		Type: in.RequestType, Identifiers: ids, Jurisdiction: j, Channel: "web_form", ReceivedAt: in.CreatedAt, VerifiedBy: evidence,
-		Payload: payload,
+		VerificationLevel: store.VerificationLow, Payload: payload,
 		Within: func(ctx context.Context, tx store.Tx, req store.Request) error {
 			next := in
 			next.State, next.RequestID, next.SettledAt, next.IdentifiersEnc = store.IntakeVerified, req.ID, h.now(), nil

@@ -143,7 +143,8 @@ func TestFormLinkFilesAVerifiedRequest(t *testing.T) {
 				t.Fatalf("filed %d", len(e.filed))
 			}
 			r, err := e.a.Store.GetRequest(ctx, e.filed[0].ID)
-			if err != nil || r.State != store.StateVerified || r.Channel != "web_form" || !r.ReceivedAt.Equal(received) || r.AcknowledgedAt.IsZero() {
+			if err != nil || r.State != store.StateVerified || r.Channel != "web_form" || !r.ReceivedAt.Equal(received) || r.AcknowledgedAt.IsZero() ||
+				r.VerificationLevel != store.VerificationLow {
 				t.Fatalf("request: %+v, %v", r, err)
 			}
 			// The link is single use.

@@ -416,16 +416,17 @@ func (o *Ops) DeleteWebhookEventsByContact(ctx context.Context, contactID string
 
 const requestCols = `id, type, jurisdiction, channel, state, identifiers_enc, subject_ref, received_at, ack_due_at,
 	due_at, extended_due_at, extension_reason, acknowledged_at, completed_at, denial_reason, outcome, created_at, updated_at,
-	filed_by, approval, approved_by, assignee, payload_enc, linked_request_id`
+	filed_by, approval, approved_by, assignee, payload_enc, linked_request_id, verification_level`
 
 func scanRequest(r Rows) (store.Request, error) {
 	var q store.Request
-	var typ, state, outcome string
+	var typ, state, outcome, level string
 	err := r.Scan(&q.ID, &typ, &q.Jurisdiction, &q.Channel, &state, &q.IdentifiersEnc, &q.SubjectRef,
 		tc(&q.ReceivedAt), tc(&q.AckDueAt), tc(&q.DueAt), tc(&q.ExtendedDueAt), &q.ExtensionReason,
 		tc(&q.AcknowledgedAt), tc(&q.CompletedAt), &q.DenialReason, &outcome, tc(&q.CreatedAt), tc(&q.UpdatedAt),
-		&q.FiledBy, &q.Approval, &q.ApprovedBy, &q.Assignee, &q.PayloadEnc, &q.LinkedRequestID)
+		&q.FiledBy, &q.Approval, &q.ApprovedBy, &q.Assignee, &q.PayloadEnc, &q.LinkedRequestID, &level)
 	q.Type, q.State, q.Outcome = store.RequestType(typ), store.RequestState(state), jsonOut(outcome)
+	q.VerificationLevel = store.VerificationLevel(level)
 	return q, err
 }
 
@@ -461,11 +462,11 @@ func (o *Ops) CreateRequest(ctx context.Context, r store.Request) (store.Request
 	var out store.Request
 	err := o.Atomic(ctx, func(t *Ops) error {
 		_, err := t.exec(ctx, `INSERT INTO requests (`+requestCols+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)`,
 			r.ID, string(r.Type), r.Jurisdiction, r.Channel, string(r.State), r.IdentifiersEnc, r.SubjectRef,
 			ts(r.ReceivedAt), ts(r.AckDueAt), ts(r.DueAt), ts(r.ExtendedDueAt), r.ExtensionReason,
 			ts(r.AcknowledgedAt), ts(r.CompletedAt), r.DenialReason, jsonArg(r.Outcome), ts(r.CreatedAt), ts(r.UpdatedAt),
-			r.FiledBy, r.Approval, r.ApprovedBy, r.Assignee, r.PayloadEnc, r.LinkedRequestID)
+			r.FiledBy, r.Approval, r.ApprovedBy, r.Assignee, r.PayloadEnc, r.LinkedRequestID, string(r.VerificationLevel))
 		if err != nil {
 			return err
 		}
@@ -598,11 +599,12 @@ func (o *Ops) UpdateRequest(ctx context.Context, r store.Request, expected store
 	err := o.Atomic(ctx, func(t *Ops) error {
 		n, err := t.exec(ctx, `UPDATE requests SET state = $3, identifiers_enc = $4, subject_ref = $5, ack_due_at = $6,
 			due_at = $7, extended_due_at = $8, extension_reason = $9, acknowledged_at = $10, completed_at = $11,
-			denial_reason = $12, outcome = $13, updated_at = $14, approval = $15, approved_by = $16, assignee = $17
+			denial_reason = $12, outcome = $13, updated_at = $14, approval = $15, approved_by = $16, assignee = $17,
+			verification_level = $18
 			WHERE id = $1 AND state = $2`,
 			r.ID, string(expected), string(r.State), r.IdentifiersEnc, r.SubjectRef, ts(r.AckDueAt), ts(r.DueAt),
 			ts(r.ExtendedDueAt), r.ExtensionReason, ts(r.AcknowledgedAt), ts(r.CompletedAt), r.DenialReason,
-			jsonArg(r.Outcome), t.now().UnixMicro(), r.Approval, r.ApprovedBy, r.Assignee)
+			jsonArg(r.Outcome), t.now().UnixMicro(), r.Approval, r.ApprovedBy, r.Assignee, string(r.VerificationLevel))
 		if err != nil {
 			return err
 		}
