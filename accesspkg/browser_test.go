@@ -1,11 +1,9 @@
 package accesspkg
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -15,20 +13,9 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
-)
 
-// chromiumPath finds a Chromium or Chrome binary ("" when none is installed).
-func chromiumPath() string {
-	if p := os.Getenv("CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
+	"github.com/intercom-privacy/intercom-privacy/internal/browsertest"
+)
 
 // browserPackage is samplePackage with a shared thread, as the access workflow
 // writes it: another customer's message kept with its author hidden and their data
@@ -54,13 +41,7 @@ func browserPackage() *Package {
 // messages, and logs no error. Set REPORT_SCREENSHOT=/path.png to keep a
 // screenshot.
 func TestReportInBrowser(t *testing.T) {
-	bin := chromiumPath()
-	if bin == "" {
-		t.Skip("no Chromium binary found (install Debian's chromium, or set CHROMIUM=/path/to/chrome); the browser test is skipped")
-	}
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
+	browsertest.Skip(t)
 	report, err := renderReport(browserPackage())
 	if err != nil {
 		t.Fatal(err)
@@ -76,32 +57,10 @@ func TestReportInBrowser(t *testing.T) {
 	defer srv.Close()
 	pageURL := srv.URL + "/report.html"
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(bin),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1100, 1400),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
-	defer cancelTimeout()
-
-	// Open the tab first, so that the listener sees every event of the page.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("chromium does not start: %v", err)
-	}
+	// The tab is open before the listener starts, so it sees every event of
+	// the page.
+	ctx := browsertest.Start(t, browsertest.Options{Width: 1100, Height: 1400, Timeout: 60 * time.Second,
+		Extra: []chromedp.ExecAllocatorOption{chromedp.Flag("disable-quic", true)}})
 	var mu sync.Mutex
 	var requests, problems []string
 	err = chromedp.Listen(ctx, func(ev any) {

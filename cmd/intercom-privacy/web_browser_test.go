@@ -6,19 +6,15 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
-	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
 
+	"github.com/intercom-privacy/intercom-privacy/internal/browsertest"
 	"github.com/intercom-privacy/intercom-privacy/internal/testwait"
 	"github.com/intercom-privacy/intercom-privacy/server"
 )
@@ -31,16 +27,7 @@ import (
 // the users page. No page of either surface reports a browser error (a CSP
 // violation would be one).
 func TestConsoleSignInInBrowser(t *testing.T) {
-	bin := os.Getenv("CHROMIUM")
-	if bin == "" {
-		bin, _ = exec.LookPath("chromium")
-	}
-	if bin == "" {
-		t.Skip("no Chromium binary found (install Debian's chromium, or set CHROMIUM); the browser test is skipped")
-	}
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
+	browsertest.Skip(t)
 	serveEnv(t)
 	t.Setenv(server.EnvClientSecret, "s")
 	const adminPW = "the first admin's passphrase"
@@ -74,36 +61,12 @@ func TestConsoleSignInInBrowser(t *testing.T) {
 	proxy := httptest.NewTLSServer(httputil.NewSingleHostReverseProxy(target))
 	defer proxy.Close()
 
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(bin), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.IgnoreCertErrors, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-extensions", true), chromedp.WindowSize(1000, 900))
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancelTimeout()
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("chromium does not start: %v", err)
-	}
-	var mu sync.Mutex
-	var problems []string
-	if err := chromedp.Listen(ctx, func(ev any) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch e := ev.(type) {
-		case *runtime.EventExceptionThrown:
-			problems = append(problems, "exception: "+e.ExceptionDetails.Text)
-		case *log.EventEntryAdded:
-			if e.Entry.Level == log.EntryLevelError && !strings.HasSuffix(e.Entry.URL, "/favicon.ico") &&
-				!strings.Contains(e.Entry.Text, "status of 403") {
-				problems = append(problems, "log error: "+e.Entry.Text)
-			}
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
+	ctx := browsertest.Start(t, browsertest.Options{Width: 1000, Height: 900,
+		Extra: []chromedp.ExecAllocatorOption{chromedp.IgnoreCertErrors}})
+	problems := browsertest.Problems(t, ctx, func(text, url string) bool {
+		// The browser's favicon request, and the 403 of the users page the agent is refused.
+		return strings.HasSuffix(url, "/favicon.ico") || strings.Contains(text, "status of 403")
+	})
 	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(ctx, actions...); err != nil {
@@ -169,9 +132,7 @@ func TestConsoleSignInInBrowser(t *testing.T) {
 	if err != nil || strings.Count(out, "enrolled") != 2 {
 		t.Fatalf("users list after both sign-ins:\n%s %v", out, err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	for _, p := range problems {
+	for _, p := range problems() {
 		t.Errorf("browser reported: %s", p)
 	}
 }

@@ -3,34 +3,19 @@ package auth_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/intercom-privacy/intercom-privacy/authz"
+	"github.com/intercom-privacy/intercom-privacy/internal/browsertest"
 	"github.com/intercom-privacy/intercom-privacy/store/storetest"
 	"github.com/intercom-privacy/intercom-privacy/users"
 	"github.com/intercom-privacy/intercom-privacy/web/auth"
 )
-
-func chromium() string {
-	if p := os.Getenv("CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
 
 // TestSignInInBrowser signs a person in with headless Chromium: password,
 // enrolment (the key read from the page, the code typed), the recovery
@@ -38,47 +23,14 @@ func chromium() string {
 // cookie over HTTPS, and reports no error (a CSP violation would be one).
 // AUTH_SCREENSHOTS=DIR keeps a screenshot of each page.
 func TestSignInInBrowser(t *testing.T) {
-	bin := chromium()
-	if bin == "" {
-		t.Skip("no Chromium binary found (install Debian's chromium, or set CHROMIUM); the browser test is skipped")
-	}
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
+	browsertest.Skip(t)
 	b := setup(t, storetest.SQLite(), auth.Options{AfterSignIn: "/whoami"})
 	if _, err := b.env.Service.Add(context.Background(), users.AddInput{Email: "agnes@example.com", Role: authz.RoleAgent, Password: pw}); err != nil {
 		t.Fatal(err)
 	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(bin), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.IgnoreCertErrors, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-extensions", true), chromedp.WindowSize(900, 900))
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	defer cancelTimeout()
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("chromium does not start: %v", err)
-	}
-	var mu sync.Mutex
-	var problems []string
-	if err := chromedp.Listen(ctx, func(ev any) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch e := ev.(type) {
-		case *runtime.EventExceptionThrown:
-			problems = append(problems, "exception: "+e.ExceptionDetails.Text)
-		case *log.EventEntryAdded:
-			// The browser's own favicon request is not the pages' doing.
-			if e.Entry.Level == log.EntryLevelError && !strings.HasSuffix(e.Entry.URL, "/favicon.ico") {
-				problems = append(problems, "log error: "+e.Entry.Text)
-			}
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
+	ctx := browsertest.Start(t, browsertest.Options{Width: 900, Height: 900, Timeout: 90 * time.Second,
+		Extra: []chromedp.ExecAllocatorOption{chromedp.IgnoreCertErrors}})
+	problems := browsertest.Problems(t, ctx, func(_, url string) bool { return strings.HasSuffix(url, "/favicon.ico") })
 	shot := func(name string) {
 		dir := os.Getenv("AUTH_SCREENSHOTS")
 		if dir == "" {
@@ -134,9 +86,7 @@ func TestSignInInBrowser(t *testing.T) {
 	if !strings.HasSuffix(strings.TrimSpace(body), " agent session") {
 		t.Fatalf("after sign-in the browser sees %q", body)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	for _, p := range problems {
+	for _, p := range problems() {
 		t.Errorf("browser reported: %s", p)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/intercom-privacy/intercom-privacy/dsar"
+	"github.com/intercom-privacy/intercom-privacy/internal/browsertest"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/store/storetest"
 )
@@ -30,19 +30,6 @@ var axeSource string
 
 // axeVersion is the vendored axe-core's version (testdata/axe-core/README.md).
 const axeVersion = "4.14.1"
-
-// chromium returns Debian's chromium (or $CHROMIUM), or skips the test.
-func chromium(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("CHROMIUM"); p != "" {
-		return p
-	}
-	p, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Skip("no chromium binary on PATH (Debian: apt-get install chromium; .ci/run installs it): the console's browser test is skipped")
-	}
-	return p
-}
 
 // browser is one headless Chromium tab on the console under test.
 type browser struct {
@@ -58,23 +45,7 @@ type browser struct {
 
 func newBrowser(t *testing.T, base string, extra ...chromedp.ExecAllocatorOption) *browser {
 	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium(t)),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-extensions", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 1000),
-	}
-	opts = append(opts, extra...)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(cancel)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
-	t.Cleanup(cancelTimeout)
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("chromium does not start: %v", err)
-	}
+	ctx := browsertest.Start(t, browsertest.Options{Width: 1280, Height: 1000, Timeout: 3 * time.Minute, Extra: extra})
 	dir := os.Getenv("CONSOLE_SCREENSHOTS")
 	if dir == "" {
 		dir = t.TempDir()
@@ -185,10 +156,7 @@ func (b *browser) axeRun() []axeViolation {
 // withTestAuth, a test-only stand-in for web/auth's Authenticate middleware
 // that puts the principal of a role in the context.
 func TestConsoleInBrowser(t *testing.T) {
-	chromium(t)
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
+	browsertest.Skip(t)
 	bd := setup(t, storetest.SQLite())
 	ctx := context.Background()
 	p := bd.ws.Sandbox.SamplePerson()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/intercom-privacy/intercom-privacy/authz"
 	"github.com/intercom-privacy/intercom-privacy/dsar"
+	"github.com/intercom-privacy/intercom-privacy/internal/browsertest"
 	"github.com/intercom-privacy/intercom-privacy/internal/testwait"
 	"github.com/intercom-privacy/intercom-privacy/jobs"
 	"github.com/intercom-privacy/intercom-privacy/store"
@@ -36,10 +37,7 @@ import (
 // sees the erasure's timeline without identifiers and verifies the audit
 // trail. axe-core checks every console page on the way.
 func TestFourEyesErasureInBrowser(t *testing.T) {
-	chromium(t)
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
+	browsertest.Skip(t)
 	bd := setup(t, storetest.SQLite())
 	ctx := context.Background()
 	a := bd.app

@@ -1,81 +1,25 @@
 package intake_test
 
 import (
-	"context"
-	"os"
-	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/intercom-privacy/intercom-privacy/internal/browsertest"
 	"github.com/intercom-privacy/intercom-privacy/store/storetest"
 )
-
-func chromiumPath() string {
-	if p := os.Getenv("CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
 
 // A person in a real browser (headless Chromium): fills the form without
 // JavaScript, receives the mail, follows the link and confirms. The page logs
 // no error (a Content-Security-Policy violation would be one).
 func TestFormInBrowser(t *testing.T) {
-	bin := chromiumPath()
-	if bin == "" {
-		t.Skip("no Chromium binary found (install Debian's chromium, or set CHROMIUM=/path/to/chrome); the browser test is skipped")
-	}
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
+	browsertest.Skip(t)
 	e := setup(t, storetest.SQLite())
 	p := e.ws.Sandbox.SamplePerson()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(bin), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(390, 844), // a phone's viewport
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	defer cancelTimeout()
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("chromium does not start: %v", err)
-	}
-	var mu sync.Mutex
-	var problems []string
-	if err := chromedp.Listen(ctx, func(ev any) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch e := ev.(type) {
-		case *runtime.EventExceptionThrown:
-			problems = append(problems, "exception")
-		case *runtime.EventConsoleAPICalled:
-			if e.Type == runtime.ConsoleAPICalledTypeError {
-				problems = append(problems, "console error")
-			}
-		case *log.EventEntryAdded:
-			if e.Entry.Level == log.EntryLevelError {
-				problems = append(problems, "log error: "+e.Entry.Text)
-			}
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
+	ctx := browsertest.Start(t, browsertest.Options{Width: 390, Height: 844, Timeout: 90 * time.Second}) // a phone's viewport
+	problems := browsertest.Problems(t, ctx, nil)
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(e.srv.URL+"/privacy/request"),
 		chromedp.WaitVisible(chromedp.ID("email")),
@@ -114,9 +58,7 @@ func TestFormInBrowser(t *testing.T) {
 	if !strings.Contains(heading, "your request is confirmed") || len(e.filed) != 1 {
 		t.Fatalf("after the link: %q, %d filed", heading, len(e.filed))
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(problems) > 0 {
-		t.Fatalf("the pages logged: %v", problems)
+	if p := problems(); len(p) > 0 {
+		t.Fatalf("the pages logged: %v", p)
 	}
 }
