@@ -259,7 +259,7 @@ func (s *Service) MailSettled(ctx context.Context, tx store.Tx, m store.OutboxMe
 	switch m.State {
 	case store.MessageSent:
 		next.State, next.FinishedAt, next.LastError = store.NoticeSent, s.now(), ""
-		rec = audit.Record{Outcome: audit.OutcomeSuccess, Reason: n.Event + " notice accepted by the mail server (message " + m.ID + ")"}
+		rec = audit.Record{Outcome: audit.OutcomeSuccess, Reason: n.Event + " notice accepted by the mail server"}
 	case store.MessageFailed:
 		next.State, next.LastError = store.NoticeFailed, m.LastError
 		rec = audit.Record{Outcome: audit.OutcomeFailure, Reason: n.Event + " notice not delivered by mail: " + m.LastError}
@@ -269,6 +269,8 @@ func (s *Service) MailSettled(ctx context.Context, tx store.Tx, m store.OutboxMe
 	if err := tx.UpdateNotice(ctx, next, n); err != nil {
 		return err
 	}
+	// The message's id goes in ObjectIDs, never in the reason: a random id may
+	// hold a run of digits the audit trail refuses as personal data.
 	rec.Actor, rec.Action, rec.RequestID, rec.ObjectIDs = s.actor(), audit.ActionRecipientsNotified, n.RequestID, []string{n.ID, m.ID}
 	_, err = s.Chain.Append(ctx, tx, rec)
 	return err
