@@ -30,6 +30,7 @@ import (
 
 	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/users"
+	"github.com/intercom-privacy/intercom-privacy/web/httpx"
 )
 
 // SessionCookie is the name of the session cookie. The __Host- prefix makes
@@ -169,17 +170,11 @@ func (h *Handler) Handler() http.Handler {
 	return mux
 }
 
-// pageHeaders sets the headers of every page: no script at all, nothing
-// framed, nothing cached, no referrer (the OIDC callback's URL holds a code).
+// pageHeaders sets the headers of every page: httpx's, with the policy of a
+// page without script (no referrer matters here: the OIDC callback's URL
+// holds a code).
 func (h *Handler) pageHeaders(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hd := w.Header()
-		hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-		hd.Set("X-Content-Type-Options", "nosniff")
-		hd.Set("Referrer-Policy", "no-referrer")
-		hd.Set("Cache-Control", "no-store")
-		next.ServeHTTP(w, r)
-	})
+	return httpx.Headers(httpx.PagePolicy)(next)
 }
 
 // page is the data of every page.

@@ -226,29 +226,14 @@ func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
 	h.fail(w, r, http.StatusNotFound, "Page not found", "There is no page at this address.")
 }
 
-// securityHeaders sets the headers every console answer carries. They are
-// httpx.SecurityHeaders' with a stricter policy: the console has no script
-// at all, so none is allowed (httpx allows the server's own). A strict
-// Content-Security-Policy (no inline script or style, nothing from another
-// origin, no framing), no MIME sniffing, no referrer, and no caching of pages
-// that may show personal data (assets override it).
-func securityHeaders(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hd := w.Header()
-		hd.Set("Content-Security-Policy", ContentSecurityPolicy)
-		hd.Set("X-Content-Type-Options", "nosniff")
-		hd.Set("Referrer-Policy", "no-referrer")
-		hd.Set("X-Frame-Options", "DENY")
-		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
-		hd.Set("Cache-Control", "no-store")
-		next.ServeHTTP(w, r)
-	})
-}
+// securityHeaders are httpx's with the policy of a page without script: the
+// console has none, so none is allowed (the API's policy allows the server's
+// own). Asset answers override Cache-Control.
+var securityHeaders = httpx.Headers(httpx.PagePolicy)
 
-// ContentSecurityPolicy is the console's policy: its own stylesheet, no
-// script at all, forms that post only to itself, no framing.
-const ContentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; " +
-	"base-uri 'none'; frame-ancestors 'none'"
+// ContentSecurityPolicy is the console's policy (httpx.PagePolicy): its own
+// stylesheet, no script at all, forms that post only to itself, no framing.
+const ContentSecurityPolicy = httpx.PagePolicy
 
 // renderTo executes t into a buffer and writes it with status; an error while
 // executing writes nothing of the page (500, logged).

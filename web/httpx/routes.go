@@ -10,21 +10,36 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/authz"
 )
 
-// SecurityHeaders sets, on every answer of h, a strict Content-Security-Policy
-// (nothing but the server's own resources, no inline script, no framing),
-// nosniff, no referrer, and no caching of answers that may hold personal data.
-func SecurityHeaders(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hd := w.Header()
-		hd.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-		hd.Set("X-Content-Type-Options", "nosniff")
-		hd.Set("X-Frame-Options", "DENY")
-		hd.Set("Referrer-Policy", "no-referrer")
-		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
-		hd.Set("Cache-Control", "no-store")
-		h.ServeHTTP(w, r)
-	})
+// PagePolicy is the Content-Security-Policy of the server-rendered surfaces
+// (console, sign-in, the public form): their own stylesheet and images, no
+// script at all, forms that post only to the server, no framing.
+const PagePolicy = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+// APIPolicy is the policy of the API's answers (and its OpenAPI document).
+const APIPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// Headers returns the middleware that sets, on every answer, the given
+// Content-Security-Policy, nosniff, no framing, no referrer (a link may carry
+// a token), a separate browsing context, and no caching of answers that may
+// hold personal data (an asset handler may override Cache-Control). Every web
+// surface takes its headers from here, so they differ only in their policy.
+func Headers(policy string) func(http.Handler) http.Handler {
+	return func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			hd := w.Header()
+			hd.Set("Content-Security-Policy", policy)
+			hd.Set("X-Content-Type-Options", "nosniff")
+			hd.Set("X-Frame-Options", "DENY")
+			hd.Set("Referrer-Policy", "no-referrer")
+			hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+			hd.Set("Cache-Control", "no-store")
+			h.ServeHTTP(w, r)
+		})
+	}
 }
+
+// SecurityHeaders is Headers(APIPolicy).
+func SecurityHeaders(h http.Handler) http.Handler { return Headers(APIPolicy)(h) }
 
 // Route is one row of a surface's route table: a ServeMux pattern with its
 // method ("GET /api/v1/requests/{id}"), the roles allowed, and the handler.

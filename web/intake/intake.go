@@ -56,6 +56,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/messages"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/vault"
+	"github.com/intercom-privacy/intercom-privacy/web/httpx"
 )
 
 // Options are what the handler needs. Store, Vault, DSAR, Outbox, Templates
@@ -206,17 +207,8 @@ func (h *Handler) Handler() http.Handler {
 	return headers(cop.Handler(mux))
 }
 
-func headers(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hd := w.Header()
-		hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-		hd.Set("Referrer-Policy", "no-referrer")
-		hd.Set("X-Content-Type-Options", "nosniff")
-		hd.Set("X-Frame-Options", "DENY")
-		hd.Set("Cache-Control", "no-store")
-		next.ServeHTTP(w, r)
-	})
-}
+// headers are httpx's, with the policy of a page without script.
+var headers = httpx.Headers(httpx.PagePolicy)
 
 // page is what every page's layout shows.
 type page struct {
