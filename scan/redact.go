@@ -91,8 +91,11 @@ type RedactResult struct {
 	// Remaining parts were left for another run by Max.
 	Remaining int
 	// Busy parts were being sent by another process (claimed) and left to it.
-	Busy   int
-	DryRun bool
+	Busy int
+	// Refused parts had no second person's approval when they were about to
+	// be sent (ErrNotApproved) and were left alone.
+	Refused int
+	DryRun  bool
 }
 
 func (r *Redactor) now() time.Time    { return nowOf(r.Now) }
@@ -141,7 +144,7 @@ func (r *Redactor) Run(ctx context.Context, opts RedactOptions) (RedactResult, e
 			return res, err
 		}
 		for _, x := range approved {
-			if !x.State.Final() {
+			if !x.State.Final() && approvedByAnother(x) {
 				targets = append(targets, x)
 			}
 		}
@@ -167,8 +170,13 @@ func (r *Redactor) Run(ctx context.Context, opts RedactOptions) (RedactResult, e
 			res.Busy++ // the continuous mode of a `serve` is sending it
 			continue
 		}
+		if errors.Is(err, ErrNotApproved) {
+			res.Refused++
+			r.log().Warn("scan: a redaction without a second person's approval was left alone", "error", err)
+			continue
+		}
 		if err != nil {
-			res.Remaining += len(targets) - sumCounts(res.Counts) - res.Busy
+			res.Remaining += len(targets) - sumCounts(res.Counts) - res.Busy - res.Refused
 			return res, lease.lost(ctx, err)
 		}
 		res.Counts[x.State]++
@@ -288,6 +296,9 @@ func (r *Redactor) intendTx(ctx context.Context, tx store.Tx, t store.Redaction)
 	}
 	x, err := sc.GetRedaction(ctx, t.ConversationID, t.PartID)
 	if err != nil || x.State.Final() {
+		return x, err
+	}
+	if err := checkApproval(x); err != nil {
 		return x, err
 	}
 	if err := r.claim(ctx, sc, t.ConversationID, t.PartID); err != nil {
