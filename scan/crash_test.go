@@ -38,6 +38,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(envCrashChild) == "redact" {
 		os.Exit(crashChild())
 	}
+	if os.Getenv(envCrashChild) == "approved" {
+		os.Exit(approvedChild())
+	}
 	if os.Getenv(envLeaseChild) == "scan" {
 		os.Exit(leaseChild())
 	}
@@ -89,6 +92,7 @@ type crashWorld struct {
 
 	mu     sync.Mutex
 	child  *exec.Cmd
+	mode   string // the child's work: "redact" (scan redact) when empty, or "approved"
 	killAt int64
 	after  bool
 	count  atomic.Int64
@@ -153,7 +157,11 @@ func (w *crashWorld) serve(rw http.ResponseWriter, r *http.Request) {
 func (w *crashWorld) runChild(killAt int64, after bool) bool {
 	w.t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), envCrashChild+"=redact", envCrashDB+"="+w.dbURL, envCrashKey+"="+w.keyText,
+	mode := w.mode
+	if mode == "" {
+		mode = "redact"
+	}
+	cmd.Env = append(os.Environ(), envCrashChild+"="+mode, envCrashDB+"="+w.dbURL, envCrashKey+"="+w.keyText,
 		envCrashAPI+"="+w.srv.URL, envCrashToken+"="+w.sb.Token())
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
