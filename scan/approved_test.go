@@ -212,7 +212,9 @@ func TestApprovedJob(t *testing.T) {
 			// The trail: an intent and an outcome for every send (the intent
 			// the crash left stands for the resend), nothing for the parts
 			// never sent.
-			key := func(x store.Redaction, act audit.Action) string { return x.ConversationID + "/" + x.PartID + " " + string(act) }
+			key := func(x store.Redaction, act audit.Action) string {
+				return x.ConversationID + "/" + x.PartID + " " + string(act)
+			}
 			got := auditActions(t, a, audit.ActionScanRedactionIntended, audit.ActionScanRedacted)
 			want := map[string]int{
 				key(approved, audit.ActionScanRedactionIntended): 1, key(approved, audit.ActionScanRedacted): 2,
