@@ -102,16 +102,35 @@ func (r *Redactor) Awaiting(ctx context.Context, a store.Approval, limit int) ([
 	return sc.RedactionsAwaiting(ctx, a, limit)
 }
 
-// Decide approves or rejects one proposed redaction as p: a privacy officer or
-// an admin who did not propose it. The decision and its audit record commit
-// together; a refusal for the proposer is recorded too.
+// Decide approves or rejects one proposed redaction as p, without a reason
+// (DecideBecause).
 func (r *Redactor) Decide(ctx context.Context, p authz.Principal, conversationID, partID string, approve bool) (store.Redaction, error) {
+	return r.decide(ctx, p, conversationID, partID, approve, "", false)
+}
+
+// ErrNeedReason: a rejection names its reason.
+var ErrNeedReason = errors.New("scan: say why the redaction is rejected")
+
+// DecideBecause approves or rejects one proposed redaction as p: a privacy
+// officer or an admin who did not propose it. The decision and its audit
+// record commit together; a refusal for the proposer is recorded too. reason
+// (required to reject) goes into the audit record: the audit trail refuses
+// it (audit.ErrPersonalData) if it holds personal data or a run of digits.
+func (r *Redactor) DecideBecause(ctx context.Context, p authz.Principal, conversationID, partID string, approve bool, reason string) (store.Redaction, error) {
+	return r.decide(ctx, p, conversationID, partID, approve, reason, true)
+}
+
+func (r *Redactor) decide(ctx context.Context, p authz.Principal, conversationID, partID string, approve bool, reason string, needReason bool) (store.Redaction, error) {
 	sc, err := scansOf(r.Store)
 	if err != nil {
 		return store.Redaction{}, err
 	}
 	if !p.Has(authz.RolePrivacyOfficer, authz.RoleAdmin) {
 		return store.Redaction{}, fmt.Errorf("%w: approving a redaction needs the privacy_officer or admin role", ErrNotAllowed)
+	}
+	reason = strings.TrimSpace(reason)
+	if !approve && reason == "" && needReason {
+		return store.Redaction{}, ErrNeedReason
 	}
 	x, err := sc.GetRedaction(ctx, conversationID, partID)
 	if err != nil {
@@ -129,9 +148,12 @@ func (r *Redactor) Decide(ctx context.Context, p authz.Principal, conversationID
 		})
 		return x, fmt.Errorf("%w: a redaction is approved by someone other than the person who proposed it", ErrNotAllowed)
 	}
-	decision, outcome, reason := store.ApprovalRejected, audit.OutcomeNoop, "rejected: nothing will be sent"
+	decision, outcome, why := store.ApprovalRejected, audit.OutcomeNoop, "rejected: nothing will be sent"
 	if approve {
-		decision, outcome, reason = store.ApprovalApproved, audit.OutcomeSuccess, "approved: the next redaction run sends it"
+		decision, outcome, why = store.ApprovalApproved, audit.OutcomeSuccess, "approved: the next redaction run sends it"
+	}
+	if reason != "" {
+		why += "; reason: " + reason
 	}
 	now := r.now()
 	err = r.Store.InTx(ctx, func(tx store.Tx) error {
@@ -139,7 +161,7 @@ func (r *Redactor) Decide(ctx context.Context, p authz.Principal, conversationID
 			return err
 		}
 		_, err := r.Chain.Append(ctx, tx, audit.Record{Actor: actor, Action: audit.ActionScanRedactionDecided,
-			ObjectIDs: []string{conversationID, partID}, Outcome: outcome, Reason: reason})
+			ObjectIDs: []string{conversationID, partID}, Outcome: outcome, Reason: why})
 		return err
 	})
 	if errors.Is(err, store.ErrStateConflict) {
