@@ -27,6 +27,7 @@ func FromApp(a *app.App) (Options, error) {
 			return metrics.Requests(ctx, a.Store, year, time.UTC)
 		},
 		Users:  a.Users,
+		Scan:   scanRedactor(a),
 		Now:    a.Settings.Now,
 		Logger: a.Logger,
 	}, nil

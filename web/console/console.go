@@ -35,6 +35,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/metrics"
 	"github.com/intercom-privacy/intercom-privacy/retention"
+	"github.com/intercom-privacy/intercom-privacy/scan"
 	"github.com/intercom-privacy/intercom-privacy/server"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/users"
@@ -60,6 +61,9 @@ type Options struct {
 	Metrics func(ctx context.Context, year int) (metrics.Report, error)
 	// Users lists, adds and disables accounts (nil: not available).
 	Users *users.Service
+	// Scan proposes and decides redactions of conversation parts (the
+	// redactions page; nil: not available).
+	Scan *scan.Redactor
 	// Denied records a refused attempt on a route that audits refusals
 	// (approving, downloading a package, ...); nil: an access.denied audit
 	// record through DSAR's store and chain.

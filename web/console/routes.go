@@ -57,6 +57,11 @@ const (
 	routeUsers      = "GET /users"
 	routeUserAdd    = "POST /users"
 	routeUserOff    = "POST /users/{id}/disable"
+
+	routeRedactions    = "GET /redactions"
+	routeRedactPropose = "POST /redactions"
+	routeRedactApprove = "POST /redactions/{conversation}/{part}/approve"
+	routeRedactReject  = "POST /redactions/{conversation}/{part}/reject"
 )
 
 // table is the console's route table (web/httpx rows): every route, its
@@ -98,5 +103,9 @@ func (h *Handler) table() []httpx.Route {
 		row(routeUsers, admins, h.usersPage),
 		audited(routeUserAdd, admins, h.addUser),
 		audited(routeUserOff, admins, h.disableUser),
+		row(routeRedactions, everyone, h.redactionsPage),
+		audited(routeRedactPropose, workers, h.proposeRedactions),
+		audited(routeRedactApprove, officers, h.approveRedaction),
+		audited(routeRedactReject, officers, h.rejectRedaction),
 	}
 }

@@ -34,6 +34,7 @@ type views struct {
 	retention  view[retentionPage]
 	metrics    view[metricsPage]
 	users      view[usersPage]
+	redactions view[redactionsPage]
 	error      view[errorPage]
 }
 
@@ -79,6 +80,7 @@ func parseViews(fsys fs.FS, assets *assetSet) (*views, error) {
 	v.retention = view[retentionPage]{"retention.html", parse("retention.html")}
 	v.metrics = view[metricsPage]{"metrics.html", parse("metrics.html")}
 	v.users = view[usersPage]{"users.html", parse("users.html")}
+	v.redactions = view[redactionsPage]{"redactions.html", parse("redactions.html")}
 	v.error = view[errorPage]{"error.html", parse("error.html")}
 	if err != nil {
 		return nil, err
@@ -134,6 +136,7 @@ func (h *Handler) base(r *http.Request, title, current string) base {
 		{"Retention", "/retention", routeRetention},
 		{"Metrics", "/reports/requests", routeMetrics},
 		{"Users", "/users", routeUsers},
+		{"Redactions", "/redactions", routeRedactions},
 	} {
 		if h.allowed(p.Role, n.route) {
 			b.Nav = append(b.Nav, navItem{Label: n.label, Href: n.href, Current: n.route == current})
