@@ -30,7 +30,9 @@ func TestWebhookSinkGroupCommit(t *testing.T) {
 			if _, err := s.Sync(ctx, contactsync.Options{}); err != nil {
 				t.Fatal(err)
 			}
-			gc := groupcommit.New(h.app.Store, groupcommit.Options{MaxBatch: 16})
+			// MaxWait is an hour: a loaded machine may take seconds to start a
+			// unit, and refusing it (503) is what TestWebhookSinkOverloaded tests.
+			gc := groupcommit.New(h.app.Store, groupcommit.Options{MaxBatch: 16, MaxWait: time.Hour})
 			defer gc.Close()
 			hd := webhook.Handler(webhook.HandlerOptions{Secret: []byte(secret), Sink: &contactsync.WebhookSink{Syncer: s, Commit: gc}})
 			live := h.liveContacts()
@@ -88,7 +90,7 @@ func TestWebhookSinkOverloaded(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, cachedBefore := cached(t, h.app.Store, h.liveContacts()[0].ID)
-	gc := groupcommit.New(h.app.Store, groupcommit.Options{QueueSize: 1})
+	gc := groupcommit.New(h.app.Store, groupcommit.Options{QueueSize: 1, MaxWait: time.Hour})
 	defer gc.Close()
 	// Hold the writer, then fill the queue's one place.
 	running, release := make(chan struct{}), make(chan struct{})

@@ -80,7 +80,7 @@ func TestBatchesConcurrentUnits(t *testing.T) {
 			chain := audittest.NewChain(t, signer, 50)
 			var mu sync.Mutex
 			var batches []int
-			c := New(st, Options{MaxBatch: 64, OnBatch: func(n int, err error) {
+			c := New(st, Options{MaxBatch: 64, MaxWait: time.Hour, OnBatch: func(n int, err error) {
 				mu.Lock()
 				defer mu.Unlock()
 				if err == nil {
@@ -150,7 +150,7 @@ func TestFailingUnitFailsAlone(t *testing.T) {
 			st := be.Open(t)
 			signer := audittest.NewSigner("gc")
 			chain := audittest.NewChain(t, signer, 50)
-			c := New(st, Options{})
+			c := New(st, Options{MaxWait: time.Hour}) // held units must not time out on a slow machine
 			defer c.Close()
 			g, running, release := gate()
 			go func() { _ = c.Do(t.Context(), g) }()
