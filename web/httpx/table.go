@@ -78,8 +78,8 @@ var Table = []Mapping{
 	{export.ErrMalformedJob, "export.ErrMalformedJob", KindInternal},
 	{export.ErrSealed, "export.ErrSealed", KindInternal},
 
-	// Accounts, as the admin pages and the API meet them; the sign-in pages
-	// (web/auth) answer their own errors.
+	// Accounts, as the admin pages, the API and the sign-in pages (web/auth)
+	// meet them.
 	{users.ErrInvalidEmail, "users.ErrInvalidEmail", KindInvalid},
 	{users.ErrWeakPassword, "users.ErrWeakPassword", KindInvalid},
 	{users.ErrInvalidToken, "users.ErrInvalidToken", KindInvalid},
@@ -91,7 +91,7 @@ var Table = []Mapping{
 	{users.ErrNotProvisioned, "users.ErrNotProvisioned", KindForbidden},
 	{users.ErrNoRole, "users.ErrNoRole", KindForbidden},
 	{users.ErrSignInFailed, "users.ErrSignInFailed", KindUnauth},
-	{users.ErrThrottled, "users.ErrThrottled", KindUnauth},
+	{users.ErrThrottled, "users.ErrThrottled", KindThrottled},
 	{users.ErrUnauthenticated, "users.ErrUnauthenticated", KindUnauth},
 	{users.ErrWrongStage, "users.ErrWrongStage", KindUnauth},
 	{users.ErrMalformedSecret, "users.ErrMalformedSecret", KindUnauth},
