@@ -15,6 +15,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/vault"
+	"github.com/intercom-privacy/intercom-privacy/web/httpx"
 )
 
 // requestPage is request.html: one request with everything the team needs
@@ -50,6 +51,12 @@ type requestPage struct {
 	FiledBy          string
 	FiledByMe        bool
 	AwaitingApproval bool
+	// Live is set while the request's steps run (verified or in
+	// progress): the page then loads progress.js, which polls Progress
+	// and updates the steps in place (no reload: a form being typed in is
+	// left alone); without JavaScript the page has a link to reload it.
+	Live     bool
+	Progress string
 }
 
 // clockView is the request's two clocks: acknowledgement and answer.
@@ -163,6 +170,9 @@ func (h *Handler) requestPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.fillSteps(p, req, v.Steps, role)
+	if live(req.State) {
+		p.Live, p.Progress, p.Script = true, "/requests/"+req.ID+"/progress", h.assets.url["progress.js"]
+	}
 	if v.Paused != "" {
 		p.Paused = v.Paused + ": " + dsar.Pause{Reason: v.Paused}.Fix()
 	}
@@ -199,6 +209,61 @@ func (h *Handler) requestPage(w http.ResponseWriter, r *http.Request) {
 	}
 	p.AwaitingApproval, p.FiledByMe = waiting, mine
 	render(h, w, r, http.StatusOK, h.views.request, p)
+}
+
+// live reports whether a request in state s has steps running or about to:
+// its page follows their progress.
+func live(s store.RequestState) bool {
+	return s == store.StateVerified || s == store.StateInProgress
+}
+
+// progressAnswer is what GET /requests/{id}/progress answers (JSON): the
+// request's state and its steps as the page's table shows them. Counts only,
+// never an identifier: every role that may open the page may read it.
+type progressAnswer struct {
+	State  string         `json:"state"`
+	Live   bool           `json:"live"`
+	Paused string         `json:"paused,omitempty"`
+	Done   int            `json:"done"`
+	Steps  []progressStep `json:"steps"`
+}
+
+type progressStep struct {
+	Name     string `json:"name"`
+	State    string `json:"state"`
+	Attempts int    `json:"attempts"`
+	Finished string `json:"finished"`
+	Counts   string `json:"counts"`
+}
+
+// requestProgress answers the request's progress as JSON, for the request
+// page's script (progress.js); errors as problems.
+func (h *Handler) requestProgress(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	req, err := h.DSAR.Get(ctx, r.PathValue("id"))
+	if err != nil {
+		httpx.Error(w, r, h.Logger, err)
+		return
+	}
+	v, err := h.DSAR.ShowRequest(ctx, req)
+	if err != nil {
+		httpx.Error(w, r, h.Logger, err)
+		return
+	}
+	var p requestPage
+	h.fillSteps(&p, req, v.Steps, principal(r).Role)
+	a := progressAnswer{State: strings.ReplaceAll(string(req.State), "_", " "), Live: live(req.State), Steps: []progressStep{}}
+	if v.Paused != "" {
+		a.Paused = v.Paused + ": " + dsar.Pause{Reason: v.Paused}.Fix()
+	}
+	for _, s := range p.Steps {
+		if s.Completed {
+			a.Done++
+		}
+		a.Steps = append(a.Steps, progressStep{Name: s.Name, State: s.State, Attempts: s.Attempts, Finished: fmtDateTime(s.Finished), Counts: s.Counts})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(a)
 }
 
 // fillClock reads both clocks of req now.

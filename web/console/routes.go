@@ -36,6 +36,7 @@ const (
 	routeNewForm    = "GET /requests/new"
 	routeFile       = "POST /requests"
 	routeRequest    = "GET /requests/{id}"
+	routeProgress   = "GET /requests/{id}/progress"
 	routeVerify     = "POST /requests/{id}/verify"
 	routeExtend     = "POST /requests/{id}/extend"
 	routeDeny       = "POST /requests/{id}/deny"
@@ -77,6 +78,7 @@ func (h *Handler) table() []httpx.Route {
 		row(routeNewForm, workers, h.newRequestForm),
 		row(routeFile, workers, h.fileRequest),
 		row(routeRequest, everyone, h.requestPage),
+		row(routeProgress, everyone, h.requestProgress),
 		row(routeVerify, workers, h.verify),
 		row(routeExtend, workers, h.extend),
 		row(routeDeny, workers, h.deny),

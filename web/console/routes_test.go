@@ -95,6 +95,7 @@ func TestRouteRoles(t *testing.T) {
 		"GET /requests/new":                  {A, PO, AG},
 		"POST /requests":                     {A, PO, AG},
 		"GET /requests/{id}":                 {A, PO, AG, AU},
+		"GET /requests/{id}/progress":        {A, PO, AG, AU},
 		"POST /requests/{id}/verify":         {A, PO, AG},
 		"POST /requests/{id}/extend":         {A, PO, AG},
 		"POST /requests/{id}/deny":           {A, PO, AG},

@@ -112,6 +112,9 @@ type base struct {
 	Done string
 	// Stylesheet is the stylesheet's URL.
 	Stylesheet string
+	// Script is the URL of a script file the page loads (deferred), or
+	// empty: only a running request's page has one (its live progress).
+	Script string
 	// SignOut is where the sign-out button posts.
 	SignOut string
 }
