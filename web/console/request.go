@@ -120,8 +120,21 @@ type recipientRow struct{ Recipient, Method, State, ID string }
 // not read notes).
 type notesView struct {
 	Assignee string
-	Items    []dsar.Note
-	CanEdit  bool
+	// AssigneeName is the assignee's email and role when the account is
+	// known (the roles reading notes read identifiers too).
+	AssigneeName string
+	Items        []dsar.Note
+	CanEdit      bool
+	// Assignees are the choices of the assign form: the active accounts
+	// that may work requests (nil when the console has no users service:
+	// the form then takes a typed user id).
+	Assignees []assigneeOption
+}
+
+// assigneeOption is one choice of the assign form.
+type assigneeOption struct {
+	Value, Label string
+	Selected     bool
 }
 
 // actions are the forms the page shows: each is offered only when the
@@ -196,6 +209,10 @@ func (h *Handler) requestPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p.Notes = &notesView{Assignee: req.Assignee, Items: notes, CanEdit: h.allowed(role, routeNote)}
+		if err := h.fillAssignees(r, p.Notes); err != nil {
+			h.failErr(w, r, err)
+			return
+		}
 	}
 	open := !dsar.Finished(req.State)
 	waiting := req.State == store.StateAwaitingApproval
