@@ -82,6 +82,7 @@ var Table = []Mapping{
 	// meet them.
 	{users.ErrInvalidEmail, "users.ErrInvalidEmail", KindInvalid},
 	{users.ErrWeakPassword, "users.ErrWeakPassword", KindInvalid},
+	{users.ErrWrongPassword, "users.ErrWrongPassword", KindInvalid},
 	{users.ErrInvalidToken, "users.ErrInvalidToken", KindInvalid},
 	{users.ErrUserExists, "users.ErrUserExists", KindConflict},
 	{users.ErrDisabled, "users.ErrDisabled", KindConflict},
