@@ -22,9 +22,11 @@ import (
 // cross-origin request with an unsafe method (CSRF), whatever the route
 // does with it. The store is read at every request, so a revoked token or an
 // ended session stops working at once. When the store cannot be read it
-// answers 503 itself.
+// answers 503 itself. The client address sign-ins are throttled by goes in
+// the context too (httpx.ClientAddr), for a surface that throttles alike.
 func (h *Handler) Authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = r.WithContext(httpx.WithClientAddr(r.Context(), h.clientAddr(r)))
 		p, err := h.principal(r)
 		switch {
 		case err == nil:

@@ -58,6 +58,8 @@ const (
 	routeUsers      = "GET /users"
 	routeUserAdd    = "POST /users"
 	routeUserOff    = "POST /users/{id}/disable"
+	routePassword   = "GET /account/password"
+	routePasswordGo = "POST /account/password"
 )
 
 // table is the console's route table (web/httpx rows): every route, its
@@ -100,5 +102,9 @@ func (h *Handler) table() []httpx.Route {
 		row(routeUsers, admins, h.usersPage),
 		audited(routeUserAdd, admins, h.addUser),
 		audited(routeUserOff, admins, h.disableUser),
+		// Everyone signed in changes their own password (the current one
+		// checked, throttled like a sign-in).
+		row(routePassword, everyone, h.accountForm),
+		row(routePasswordGo, everyone, h.changePassword),
 	}
 }

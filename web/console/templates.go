@@ -34,6 +34,7 @@ type views struct {
 	retention  view[retentionPage]
 	metrics    view[metricsPage]
 	users      view[usersPage]
+	account    view[accountPage]
 	error      view[errorPage]
 }
 
@@ -79,6 +80,7 @@ func parseViews(fsys fs.FS, assets *assetSet) (*views, error) {
 	v.retention = view[retentionPage]{"retention.html", parse("retention.html")}
 	v.metrics = view[metricsPage]{"metrics.html", parse("metrics.html")}
 	v.users = view[usersPage]{"users.html", parse("users.html")}
+	v.account = view[accountPage]{"account.html", parse("account.html")}
 	v.error = view[errorPage]{"error.html", parse("error.html")}
 	if err != nil {
 		return nil, err
@@ -160,6 +162,7 @@ var doneMessages = map[string]string{
 	"approved":             "The erasure is approved and queued; the workers run it.",
 	"noted":                "The note was added.",
 	"assigned":             "The assignee was changed.",
+	"password_changed":     "Your password was changed, and every other session of your account ended.",
 	"held":                 "The legal hold is in force.",
 	"released":             "The legal hold was released.",
 	"user":                 "The user was added.",
