@@ -231,6 +231,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Error("an auditor sees the identifiers, or not the timeline")
 	}
 	b.visit("forbidden", "/users", "Not allowed")
+	b.visit("account-auditor", "/account/password", "Change your password")
 
 	// Live progress: a running request's page updates its steps in place
 	// while the agent types a note, which a reload would have lost; it
