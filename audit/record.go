@@ -129,6 +129,9 @@ const (
 	// ActionUserEnrolled: an account enrolled its second factor (TOTP) and
 	// received recovery codes.
 	ActionUserEnrolled Action = "user.enrolled"
+	// ActionUserPasswordChanged: an account's owner changed its password
+	// (their other sessions ended), or tried to with a wrong current one.
+	ActionUserPasswordChanged Action = "user.password_changed"
 	// ActionSignIn: a sign-in attempt ended (success, or failure with the
 	// reason: wrong credentials, throttled, disabled).
 	ActionSignIn Action = "auth.sign_in"
@@ -159,7 +162,7 @@ var actions = []Action{
 	ActionMessageQueued, ActionMessageSent,
 	ActionCorrectionUpdated, ActionCorrectionVerified, ActionCorrectionLocalRefreshed,
 	ActionRestrictionMarked, ActionRestrictionLifted, ActionObjectionRecorded, ActionAppealDecided,
-	ActionUserAdded, ActionUserDisabled, ActionUserReset, ActionUserRoleChanged, ActionUserEnrolled,
+	ActionUserAdded, ActionUserDisabled, ActionUserReset, ActionUserRoleChanged, ActionUserEnrolled, ActionUserPasswordChanged,
 	ActionSignIn, ActionSessionEnded, ActionTokenCreated, ActionTokenRevoked,
 	ActionScanRedactionProposed, ActionScanRedactionDecided,
 }

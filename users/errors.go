@@ -20,6 +20,9 @@ var (
 	// account is disabled). The same error, after the same work, for an
 	// account that does not exist.
 	ErrSignInFailed = errors.New("users: wrong email, password or code")
+	// ErrWrongPassword: a password change gave a current password that is
+	// not the account's (counted like a failed sign-in).
+	ErrWrongPassword = errors.New("users: the current password is not right")
 	// ErrThrottled: too many failed sign-ins for this account or from this
 	// address; see ThrottledError for when to try again.
 	ErrThrottled = errors.New("users: too many failed sign-ins")

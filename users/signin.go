@@ -84,6 +84,19 @@ func (s *Service) keys(emailIndex []byte, addr string) []throttleKey {
 // fail counts a failed step against keys and records it, in one
 // transaction, and returns ErrSignInFailed.
 func (s *Service) fail(ctx context.Context, now time.Time, keys []throttleKey, userID, reason string) error {
+	rec := audit.Record{Actor: anonymous, Action: audit.ActionSignIn, Outcome: audit.OutcomeFailure, Reason: reason}
+	if userID != "" {
+		rec.ObjectIDs = []string{userID}
+	}
+	if err := s.countFailure(ctx, now, keys, rec); err != nil {
+		return err
+	}
+	return ErrSignInFailed
+}
+
+// countFailure counts a failed step against keys and appends rec (its
+// reason told when the limit is reached), in one transaction.
+func (s *Service) countFailure(ctx context.Context, now time.Time, keys []throttleKey, rec audit.Record) error {
 	window := or(s.ThrottleWindow, DefaultThrottleWindow)
 	err := s.Store.InTx(ctx, func(tx store.Tx) error {
 		locked := false
@@ -97,10 +110,6 @@ func (s *Service) fail(ctx context.Context, now time.Time, keys []throttleKey, u
 			}
 			locked = locked || n == k.limit
 		}
-		rec := audit.Record{Actor: anonymous, Action: audit.ActionSignIn, Outcome: audit.OutcomeFailure, Reason: reason}
-		if userID != "" {
-			rec.ObjectIDs = []string{userID}
-		}
 		if locked {
 			rec.Reason += "; sign-ins throttled for the rest of the window"
 		}
@@ -110,7 +119,7 @@ func (s *Service) fail(ctx context.Context, now time.Time, keys []throttleKey, u
 	if err != nil {
 		return errorf("recording a failed sign-in", err)
 	}
-	return ErrSignInFailed
+	return nil
 }
 
 // SignIn checks an email and password typed from the client address addr.

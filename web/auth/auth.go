@@ -25,7 +25,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"strconv"
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/config"
@@ -100,6 +99,10 @@ func New(o Options) (*Handler, error) {
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
+	h.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.fail(w, r, httpx.Explain(httpx.KindCrossOrigin, "Request refused",
+			"This form was sent from another site, so nothing was done. Open the sign-in page and try again.", nil))
+	}))
 	if h.now == nil {
 		h.now = time.Now
 	}
@@ -146,7 +149,7 @@ func parsePages() (map[string]*template.Template, error) {
 // Register adds the sign-in routes to mux. The state-changing ones are
 // wrapped in http.CrossOriginProtection; none needs a role.
 func (h *Handler) Register(mux *http.ServeMux) {
-	post := func(pattern string, f http.HandlerFunc) { mux.Handle("POST "+pattern, h.cop.Handler(h.pageHeaders(f))) }
+	post := func(pattern string, f http.HandlerFunc) { mux.Handle("POST "+pattern, h.pageHeaders(h.cop.Handler(f))) }
 	get := func(pattern string, f http.HandlerFunc) { mux.Handle("GET "+pattern, h.pageHeaders(f)) }
 	get(PathSignIn, h.signInForm)
 	post(PathSignIn, h.signIn)
@@ -191,11 +194,11 @@ type page struct {
 
 // render executes a page into a buffer first, so a failing template never
 // sends half a page.
-func (h *Handler) render(w http.ResponseWriter, status int, name string, p page) {
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
 	var buf bytes.Buffer
 	if err := h.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
-		h.log.Error("auth: rendering a page failed", "page", name, "error", err)
-		http.Error(w, "Internal error.", http.StatusInternalServerError)
+		// No page can be trusted to render now: a problem, logged.
+		httpx.Error(w, r, h.log, fmt.Errorf("auth: rendering the %s page: %w", name, err))
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -223,28 +226,43 @@ func sessionSecret(r *http.Request) string {
 	return c.Value
 }
 
-// failure answers a failed step: the same words for every wrong credential,
-// 429 with Retry-After when throttled, 503 when the store failed.
+// errorPage is the sign-in's HTML error page (httpx.ErrorPage): the message
+// page with the heading and message httpx.Describe wrote.
+func (h *Handler) errorPage(w http.ResponseWriter, r *http.Request, status int, heading, message string) {
+	h.render(w, r, status, "message", page{Title: heading, Message: message})
+}
+
+// fail answers err through web/httpx's table (httpx.Respond): the error page
+// for a browser, a problem for a client asking for JSON.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	httpx.Respond(w, r, h.log, err, h.errorPage)
+}
+
+// failure answers a failed step through web/httpx's table: the same words for
+// every wrong credential (401), 429 with Retry-After when throttled, 503 when
+// the store failed; a browser gets the step's form again with the message, a
+// client asking for JSON a problem. A step out of order goes back to the
+// sign-in page.
 func (h *Handler) failure(w http.ResponseWriter, r *http.Request, err error, name string, p page) {
 	var te *users.ThrottledError
 	switch {
 	case errors.As(err, &te):
 		mins := int(te.RetryAfter.Round(time.Minute) / time.Minute)
-		w.Header().Set("Retry-After", strconv.Itoa(int(te.RetryAfter.Round(time.Second)/time.Second)))
-		p.Error = fmt.Sprintf("Too many failed sign-ins. Try again in %d minutes.", max(mins, 1))
-		h.render(w, http.StatusTooManyRequests, name, p)
+		err = httpx.Explain(httpx.KindOf(err), p.Title, fmt.Sprintf("Too many failed sign-ins. Try again in %d minutes.", max(mins, 1)), err)
 	case errors.Is(err, users.ErrSignInFailed):
+		msg := "That code is not right. Try the current one."
 		if name == "signin" {
-			p.Error = "Wrong email or password."
-		} else {
-			p.Error = "That code is not right. Try the current one."
+			msg = "Wrong email or password."
 		}
-		h.render(w, http.StatusUnauthorized, name, p)
+		err = httpx.Explain(httpx.KindOf(err), p.Title, msg, err)
 	case errors.Is(err, users.ErrUnauthenticated), errors.Is(err, users.ErrWrongStage):
 		http.Redirect(w, r, PathSignIn, http.StatusSeeOther)
+		return
 	default:
-		h.log.Error("auth: sign-in step failed", "error", err)
-		p.Error = "Signing in is not possible right now. Try again in a minute."
-		h.render(w, http.StatusServiceUnavailable, name, p)
+		err = httpx.Explain(httpx.KindBusy, p.Title, "Signing in is not possible right now. Try again in a minute.", err)
 	}
+	httpx.Respond(w, r, h.log, err, func(w http.ResponseWriter, r *http.Request, status int, _, message string) {
+		p.Error = message
+		h.render(w, r, status, name, p)
+	})
 }

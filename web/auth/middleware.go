@@ -3,12 +3,14 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/netip"
 	"strings"
 
 	"github.com/intercom-privacy/intercom-privacy/authz"
 	"github.com/intercom-privacy/intercom-privacy/users"
+	"github.com/intercom-privacy/intercom-privacy/web/httpx"
 )
 
 // Authenticate puts the authz.Principal of the request in its context, or
@@ -20,9 +22,11 @@ import (
 // cross-origin request with an unsafe method (CSRF), whatever the route
 // does with it. The store is read at every request, so a revoked token or an
 // ended session stops working at once. When the store cannot be read it
-// answers 503 itself.
+// answers 503 itself. The client address sign-ins are throttled by goes in
+// the context too (httpx.ClientAddr), for a surface that throttles alike.
 func (h *Handler) Authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = r.WithContext(httpx.WithClientAddr(r.Context(), h.clientAddr(r)))
 		p, err := h.principal(r)
 		switch {
 		case err == nil:
@@ -31,9 +35,13 @@ func (h *Handler) Authenticate(next http.Handler) http.Handler {
 		case errors.Is(err, context.Canceled):
 			return
 		default:
-			h.log.Error("auth: checking a credential failed", "error", err)
-			w.Header().Set("Retry-After", "5")
-			http.Error(w, "Service unavailable.", http.StatusServiceUnavailable)
+			// A script with a token gets a problem; a browser the error page.
+			page := httpx.ErrorPage(h.errorPage)
+			if len(r.Header.Values("Authorization")) > 0 {
+				page = nil
+			}
+			httpx.Respond(w, r, h.log, httpx.Explain(httpx.KindBusy, "Service unavailable",
+				"Your sign-in cannot be checked right now. Try again in a minute.", fmt.Errorf("auth: checking a credential: %w", err)), page)
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -18,6 +18,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/authz"
 	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/users"
+	"github.com/intercom-privacy/intercom-privacy/web/httpx"
 )
 
 // stateCookie holds the state, nonce and PKCE verifier of one sign-in through
@@ -127,13 +128,12 @@ func parseFlowState(v string) (flowState, error) {
 
 func (h *Handler) oidcStart(w http.ResponseWriter, r *http.Request) {
 	if h.oidc == nil {
-		http.NotFound(w, r)
+		h.fail(w, r, httpx.Explain(httpx.KindNotFound, "Not found", "Sign-in with an identity provider is not set up here.", nil))
 		return
 	}
 	p, err := h.oidc.get(r.Context())
 	if err != nil {
-		h.log.Error("auth: the identity provider's discovery failed", "error", err)
-		h.render(w, http.StatusServiceUnavailable, "message", page{Title: "Sign in", Message: "The identity provider cannot be reached. Try again in a minute, or sign in with your password."})
+		h.fail(w, r, httpx.Explain(httpx.KindBusy, "Sign in", "The identity provider cannot be reached. Try again in a minute, or sign in with your password.", err))
 		return
 	}
 	st := flowState{State: randomToken(), Nonce: randomToken(), Verifier: oauth2.GenerateVerifier(), Expires: h.now().Add(stateLifetime),
@@ -146,48 +146,47 @@ func (h *Handler) oidcStart(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	if h.oidc == nil {
-		http.NotFound(w, r)
+		h.fail(w, r, httpx.Explain(httpx.KindNotFound, "Not found", "Sign-in with an identity provider is not set up here.", nil))
 		return
 	}
-	refuse := func(status int, msg string) {
+	refuse := func(k httpx.Kind, msg string, cause error) {
 		clearCookie(w, stateCookie)
-		h.render(w, status, "message", page{Title: "Sign in", Message: msg})
+		h.fail(w, r, httpx.Explain(k, "Sign in", msg, cause))
 	}
 	c, err := r.Cookie(stateCookie)
 	if err != nil {
-		refuse(http.StatusBadRequest, "This sign-in did not start here, or took longer than 10 minutes. Start again.")
+		refuse(httpx.KindBadRequest, "This sign-in did not start here, or took longer than 10 minutes. Start again.", nil)
 		return
 	}
 	st, err := parseFlowState(c.Value)
 	q := r.URL.Query()
 	if err != nil || !h.now().Before(st.Expires) || q.Get("state") != st.State {
-		refuse(http.StatusBadRequest, "This sign-in did not start here, or took longer than 10 minutes. Start again.")
+		refuse(httpx.KindBadRequest, "This sign-in did not start here, or took longer than 10 minutes. Start again.", nil)
 		return
 	}
 	if q.Get("error") != "" || q.Get("code") == "" {
-		refuse(http.StatusUnauthorized, "The identity provider did not sign you in.")
+		refuse(httpx.KindUnauth, "The identity provider did not sign you in.", nil)
 		return
 	}
 	id, err := h.oidc.exchange(r.Context(), q.Get("code"), st)
 	if err != nil {
 		h.log.Warn("auth: an identity provider sign-in was refused", "error", err)
-		refuse(http.StatusUnauthorized, "The identity provider's answer could not be verified. Start again.")
+		refuse(httpx.KindUnauth, "The identity provider's answer could not be verified. Start again.", nil)
 		return
 	}
 	started, err := h.users.SignInOIDC(r.Context(), id, users.OIDCPolicy{Provision: h.oidc.cfg.Provision, RoleFromProvider: h.oidc.cfg.RoleFromProvider})
 	switch {
 	case errors.Is(err, users.ErrNotProvisioned):
-		refuse(http.StatusForbidden, "There is no account for you here. Ask an admin to add one.")
+		refuse(httpx.KindForbidden, "There is no account for you here. Ask an admin to add one.", nil)
 		return
 	case errors.Is(err, users.ErrNoRole):
-		refuse(http.StatusForbidden, "Your company account has no role in this product. Ask an admin.")
+		refuse(httpx.KindForbidden, "Your company account has no role in this product. Ask an admin.", nil)
 		return
 	case errors.Is(err, users.ErrSignInFailed):
-		refuse(http.StatusForbidden, "Your company account may not sign in here. Ask an admin.")
+		refuse(httpx.KindForbidden, "Your company account may not sign in here. Ask an admin.", nil)
 		return
 	case err != nil:
-		h.log.Error("auth: an identity provider sign-in failed", "error", err)
-		refuse(http.StatusServiceUnavailable, "Signing in is not possible right now. Try again in a minute.")
+		refuse(httpx.KindBusy, "Signing in is not possible right now. Try again in a minute.", err)
 		return
 	}
 	if old := sessionSecret(r); old != "" {

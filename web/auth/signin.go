@@ -2,12 +2,14 @@ package auth
 
 import (
 	"bytes"
+	"fmt"
 	"image/png"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/intercom-privacy/intercom-privacy/store"
+	"github.com/intercom-privacy/intercom-privacy/web/httpx"
 )
 
 // SafeNext returns raw if it is a path on this site to go to after
@@ -44,7 +46,7 @@ func (h *Handler) nextOf(next string) string {
 }
 
 func (h *Handler) signInForm(w http.ResponseWriter, r *http.Request) {
-	h.render(w, http.StatusOK, "signin", page{Title: "Sign in", OIDC: h.oidc != nil, Next: SafeNext(r.URL.Query().Get("next"))})
+	h.render(w, r, http.StatusOK, "signin", page{Title: "Sign in", OIDC: h.oidc != nil, Next: SafeNext(r.URL.Query().Get("next"))})
 }
 
 func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
@@ -77,7 +79,7 @@ func (h *Handler) codeForm(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, PathSignIn, http.StatusSeeOther)
 		return
 	}
-	h.render(w, http.StatusOK, "code", page{Title: "Second factor", Next: SafeNext(r.URL.Query().Get("next"))})
+	h.render(w, r, http.StatusOK, "code", page{Title: "Second factor", Next: SafeNext(r.URL.Query().Get("next"))})
 }
 
 func (h *Handler) code(w http.ResponseWriter, r *http.Request) {
@@ -98,23 +100,23 @@ func (h *Handler) enrolForm(w http.ResponseWriter, r *http.Request) {
 		h.failure(w, r, err, "enrol", page{Title: "Set up your second factor"})
 		return
 	}
-	h.render(w, http.StatusOK, "enrol", page{Title: "Set up your second factor", Key: en.Key.Secret(), Next: SafeNext(r.URL.Query().Get("next"))})
+	h.render(w, r, http.StatusOK, "enrol", page{Title: "Set up your second factor", Key: en.Key.Secret(), Next: SafeNext(r.URL.Query().Get("next"))})
 }
 
 func (h *Handler) enrolQR(w http.ResponseWriter, r *http.Request) {
 	en, err := h.users.BeginEnrolment(r.Context(), sessionSecret(r))
 	if err != nil {
-		http.Error(w, "Not signed in.", http.StatusUnauthorized)
+		h.fail(w, r, err)
 		return
 	}
 	img, err := en.Key.Image(200, 200)
 	if err != nil {
-		http.Error(w, "Internal error.", http.StatusInternalServerError)
+		h.fail(w, r, fmt.Errorf("auth: drawing the QR code: %w", err))
 		return
 	}
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {
-		http.Error(w, "Internal error.", http.StatusInternalServerError)
+		h.fail(w, r, fmt.Errorf("auth: encoding the QR code: %w", err))
 		return
 	}
 	w.Header().Set("Content-Type", "image/png")
@@ -134,13 +136,12 @@ func (h *Handler) enrol(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.setSession(w, st)
-	h.render(w, http.StatusOK, "recovery", page{Title: "Recovery codes", Codes: codes, Next: h.nextOf(next)})
+	h.render(w, r, http.StatusOK, "recovery", page{Title: "Recovery codes", Codes: codes, Next: h.nextOf(next)})
 }
 
 func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) {
 	if err := h.users.SignOut(r.Context(), sessionSecret(r)); err != nil {
-		h.log.Error("auth: sign-out failed", "error", err)
-		http.Error(w, "Signing out failed; try again.", http.StatusServiceUnavailable)
+		h.fail(w, r, httpx.Explain(httpx.KindBusy, "Signing out failed", "Signing out failed; try again.", err))
 		return
 	}
 	clearCookie(w, SessionCookie)
@@ -154,10 +155,9 @@ func (h *Handler) signOutEverywhere(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := h.users.SignOutEverywhere(r.Context(), p); err != nil {
-		h.log.Error("auth: sign-out everywhere failed", "error", err)
-		http.Error(w, "Signing out failed; try again.", http.StatusServiceUnavailable)
+		h.fail(w, r, httpx.Explain(httpx.KindBusy, "Signing out failed", "Signing out failed; try again.", err))
 		return
 	}
 	clearCookie(w, SessionCookie)
-	h.render(w, http.StatusOK, "message", page{Title: "Signed out", Message: "Every session of your account has ended."})
+	h.render(w, r, http.StatusOK, "message", page{Title: "Signed out", Message: "Every session of your account has ended."})
 }

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/store"
+	"github.com/intercom-privacy/intercom-privacy/users"
 )
 
 // maxForm bounds the body of a console form.
@@ -150,8 +152,65 @@ func (h *Handler) assign(w http.ResponseWriter, r *http.Request) {
 		if to != "" && !strings.HasPrefix(to, "user:") {
 			to = "user:" + to
 		}
+		if err := h.checkAssignee(ctx, to); err != nil {
+			return store.Request{}, err
+		}
 		return h.DSAR.Assign(ctx, id, to)
 	})
+}
+
+// checkAssignee refuses, before anything is written, an assignee who may not
+// work requests: an account that does not exist or is disabled, or an
+// auditor (who only reads). Without a users service any user id is taken,
+// as the API does.
+func (h *Handler) checkAssignee(ctx context.Context, to string) error {
+	if to == "" || h.Users == nil {
+		return nil
+	}
+	u, err := h.Users.Get(ctx, strings.TrimPrefix(to, "user:"))
+	switch {
+	case errors.Is(err, users.ErrNoUser):
+		return fmt.Errorf("%w: there is no such account; choose someone from the list", errInput)
+	case err != nil:
+		return err
+	case u.Disabled:
+		return fmt.Errorf("%w: that account is disabled and cannot be assigned requests; choose an active user", errInput)
+	case !slices.Contains(workers, u.Role):
+		return fmt.Errorf("%w: %s only read requests and cannot be assigned one; choose an administrator, a privacy officer or an agent", errInput, roleName(u.Role)+"s")
+	}
+	return nil
+}
+
+// fillAssignees lists the assign form's choices: nobody, then every active
+// account whose role works requests, by email; the current assignee is
+// selected (and listed, marked, when no longer assignable).
+func (h *Handler) fillAssignees(r *http.Request, n *notesView) error {
+	if h.Users == nil {
+		return nil
+	}
+	us, err := h.Users.List(r.Context())
+	if err != nil {
+		return err
+	}
+	n.Assignees = []assigneeOption{{Value: "", Label: "Nobody", Selected: n.Assignee == ""}}
+	found := n.Assignee == ""
+	for _, u := range us {
+		actor := "user:" + u.ID
+		label := u.Email + " (" + roleName(u.Role) + ")"
+		if actor == n.Assignee {
+			n.AssigneeName = label
+		}
+		if u.Disabled || !slices.Contains(workers, u.Role) {
+			continue
+		}
+		n.Assignees = append(n.Assignees, assigneeOption{Value: u.ID, Label: label, Selected: actor == n.Assignee})
+		found = found || actor == n.Assignee
+	}
+	if !found {
+		n.Assignees = append(n.Assignees, assigneeOption{Value: strings.TrimPrefix(n.Assignee, "user:"),
+			Label: cmpOr(n.AssigneeName, n.Assignee) + " (no longer assignable)", Selected: true})
+	}
+	return nil
 }
 
 // checkReason holds a free-text reason to the audit trail's rule (no personal

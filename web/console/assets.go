@@ -10,7 +10,7 @@ import (
 	"strings"
 )
 
-//go:embed assets/*.css
+//go:embed assets/*.css assets/*.js
 var assetFS embed.FS
 
 // assetPrefix is where the console's static files are served.
@@ -45,7 +45,7 @@ func loadAssets() (*assetSet, error) {
 		sum := sha256.Sum256(body)
 		ext := path.Ext(e.Name())
 		served := strings.TrimSuffix(e.Name(), ext) + "." + hex.EncodeToString(sum[:6]) + ext
-		ct := map[string]string{".css": "text/css; charset=utf-8"}[ext]
+		ct := map[string]string{".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}[ext]
 		if ct == "" {
 			return nil, fmt.Errorf("%w: asset %s has no content type", ErrConfig, e.Name())
 		}

@@ -231,9 +231,30 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Error("an auditor sees the identifiers, or not the timeline")
 	}
 	b.visit("forbidden", "/users", "Not allowed")
+	b.visit("account-auditor", "/account/password", "Change your password")
+
+	// Live progress: a running request's page updates its steps in place
+	// while the agent types a note, which a reload would have lost; it
+	// stops once the request is finished, and stays accessible.
+	b.signIn("agent")
+	running := bd.file(store.RequestAccess, dsar.Identifiers{Emails: []string{p.Email}}, testNow.AddDate(0, 0, -1))
+	bd.verify(running.ID)
+	b.visit("request-running", "/requests/"+running.ID, "Request "+running.ID)
+	b.do(chromedp.WaitVisible(chromedp.CSS("#note-text")), chromedp.SendKeys(chromedp.CSS("#note-text"), "checking the export"))
+	if err := bd.app.DSAR.Run(ctx, running.ID); err != nil {
+		t.Fatal(err)
+	}
+	b.do(chromedp.Poll[chromedp.Void](`document.getElementById("progress").dataset.finished === "true"`, chromedp.WithPollingTimeout(30*time.Second)))
+	status := get(b, chromedp.Text(chromedp.CSS("#progress")))
+	steps := get(b, chromedp.Text(chromedp.CSS("#steps-table tbody")))
+	typed := get(b, chromedp.Evaluate[string](`document.getElementById("note-text").value`))
+	if !strings.Contains(status, "completed") || strings.Contains(steps, "not started") || !strings.Contains(steps, "done") || typed != "checking the export" {
+		t.Errorf("live progress: status %q, steps %q, note %q", status, steps, typed)
+	}
+	b.screenshot("request-finished-live")
+	b.axe("request-finished-live")
 
 	// The core flow works without JavaScript: an agent files a request.
-	b.signIn("agent")
 	scripts := func(off bool) {
 		if _, err := chromedp.Call(b.ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: off}); err != nil {
 			t.Fatal(err)

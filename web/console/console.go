@@ -230,14 +230,15 @@ func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
 	h.fail(w, r, http.StatusNotFound, "Page not found", "There is no page at this address.")
 }
 
-// securityHeaders are httpx's with the policy of a page without script: the
-// console has none, so none is allowed (the API's policy allows the server's
-// own). Asset answers override Cache-Control.
-var securityHeaders = httpx.Headers(httpx.PagePolicy)
+// securityHeaders are httpx's with the console's policy: its own stylesheet
+// and script files, never an inline script or style. Asset answers override
+// Cache-Control.
+var securityHeaders = httpx.Headers(httpx.ConsolePolicy)
 
-// ContentSecurityPolicy is the console's policy (httpx.PagePolicy): its own
-// stylesheet, no script at all, forms that post only to itself, no framing.
-const ContentSecurityPolicy = httpx.PagePolicy
+// ContentSecurityPolicy is the console's policy (httpx.ConsolePolicy): its
+// own stylesheet and script files (the live progress of a running request),
+// fetches only to itself, forms that post only to itself, no framing.
+const ContentSecurityPolicy = httpx.ConsolePolicy
 
 // renderTo executes t into a buffer and writes it with status; an error while
 // executing writes nothing of the page (500, logged).

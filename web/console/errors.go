@@ -27,26 +27,17 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, status int, headi
 var errInput = httpx.Errorf(httpx.KindInvalid, "please correct the form")
 
 // classify returns the status, heading and message for err from web/httpx's
-// error table, the one the API answers by: a workflow's message is shown
-// when its kind allows (it never carries personal data); anything the table
-// does not know is 500 with a fixed message (the error is logged by failErr).
+// error table, the one the API, the sign-in pages and the public form answer
+// by (httpx.Describe): a workflow's message is shown when its kind allows (it
+// never carries personal data); anything the table does not know is 500 with
+// a fixed message (the error is logged by failErr).
 func classify(err error) (int, string, string) {
-	k := httpx.KindOf(err)
-	if k.Status >= 500 && k.Status != http.StatusServiceUnavailable {
-		return k.Status, "Internal error", "Something went wrong on our side; nothing you did caused it. Try again, and tell an administrator if it keeps happening."
-	}
-	msg := k.Title
-	if k.ShowDetail {
-		msg = err.Error()
-	}
-	return k.Status, k.Title, msg
+	k, heading, msg := httpx.Describe(err)
+	return k.Status, heading, msg
 }
 
-// failErr renders the page for a workflow error.
+// failErr answers a workflow error through httpx.Respond: the error page for
+// a browser, a problem for a client that asks for JSON; a 5xx is logged.
 func (h *Handler) failErr(w http.ResponseWriter, r *http.Request, err error) {
-	status, heading, msg := classify(err)
-	if status >= 500 {
-		h.Logger.Error("console: request failed", "route", r.Pattern, "err", err)
-	}
-	h.fail(w, r, status, heading, msg)
+	httpx.Respond(w, r, h.Logger, err, h.fail)
 }

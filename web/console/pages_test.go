@@ -369,19 +369,23 @@ func TestFileAndWorkThroughForms(t *testing.T) {
 		if res, _ := b.do(authz.RoleAgent, http.MethodPost, "/requests/"+id+"/notes", url.Values{"text": {"called back, <b>waiting</b> for ID"}}); res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("note: %d", res.StatusCode)
 		}
-		if res, _ := b.do(authz.RoleAgent, http.MethodPost, "/requests/"+id+"/assignee", url.Values{"user_id": {"u_agent"}}); res.StatusCode != http.StatusSeeOther {
+		agentID, err := b.app.Users.Add(ctx, users.AddInput{Email: "agent@example.com", Role: authz.RoleAgent})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res, _ := b.do(authz.RoleAgent, http.MethodPost, "/requests/"+id+"/assignee", url.Values{"user_id": {agentID}}); res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("assign: %d", res.StatusCode)
 		}
 		_, page = b.do(authz.RoleAgent, http.MethodGet, "/requests/"+id, nil)
 		notes := section(t, page, "notes")
-		if !strings.Contains(notes, "called back, &lt;b&gt;waiting&lt;/b&gt; for ID") || !strings.Contains(notes, "user:u_agent") {
+		if !strings.Contains(notes, "called back, &lt;b&gt;waiting&lt;/b&gt; for ID") || !strings.Contains(notes, "user:"+agentID) || !strings.Contains(notes, "agent@example.com (agent)") {
 			t.Errorf("notes section: %s", notes)
 		}
 		_, page = b.do(authz.RoleAuditor, http.MethodGet, "/requests/"+id, nil)
 		if strings.Contains(page, "called back") {
 			t.Error("an auditor reads the notes")
 		}
-		if _, list := b.do(authz.RoleAgent, http.MethodGet, "/requests?assignee=u_agent", nil); !strings.Contains(list, id) || strings.Contains(list, acc) {
+		if _, list := b.do(authz.RoleAgent, http.MethodGet, "/requests?assignee="+agentID, nil); !strings.Contains(list, id) || strings.Contains(list, acc) {
 			t.Error("the assignee filter")
 		}
 

@@ -15,6 +15,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/vault"
+	"github.com/intercom-privacy/intercom-privacy/web/httpx"
 )
 
 // requestPage is request.html: one request with everything the team needs
@@ -50,6 +51,12 @@ type requestPage struct {
 	FiledBy          string
 	FiledByMe        bool
 	AwaitingApproval bool
+	// Live is set while the request's steps run (verified or in
+	// progress): the page then loads progress.js, which polls Progress
+	// and updates the steps in place (no reload: a form being typed in is
+	// left alone); without JavaScript the page has a link to reload it.
+	Live     bool
+	Progress string
 }
 
 // clockView is the request's two clocks: acknowledgement and answer.
@@ -113,8 +120,21 @@ type recipientRow struct{ Recipient, Method, State, ID string }
 // not read notes).
 type notesView struct {
 	Assignee string
-	Items    []dsar.Note
-	CanEdit  bool
+	// AssigneeName is the assignee's email and role when the account is
+	// known (the roles reading notes read identifiers too).
+	AssigneeName string
+	Items        []dsar.Note
+	CanEdit      bool
+	// Assignees are the choices of the assign form: the active accounts
+	// that may work requests (nil when the console has no users service:
+	// the form then takes a typed user id).
+	Assignees []assigneeOption
+}
+
+// assigneeOption is one choice of the assign form.
+type assigneeOption struct {
+	Value, Label string
+	Selected     bool
 }
 
 // actions are the forms the page shows: each is offered only when the
@@ -163,6 +183,9 @@ func (h *Handler) requestPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.fillSteps(p, req, v.Steps, role)
+	if live(req.State) {
+		p.Live, p.Progress, p.Script = true, "/requests/"+req.ID+"/progress", h.assets.url["progress.js"]
+	}
 	if v.Paused != "" {
 		p.Paused = v.Paused + ": " + dsar.Pause{Reason: v.Paused}.Fix()
 	}
@@ -186,6 +209,10 @@ func (h *Handler) requestPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p.Notes = &notesView{Assignee: req.Assignee, Items: notes, CanEdit: h.allowed(role, routeNote)}
+		if err := h.fillAssignees(r, p.Notes); err != nil {
+			h.failErr(w, r, err)
+			return
+		}
 	}
 	open := !dsar.Finished(req.State)
 	waiting := req.State == store.StateAwaitingApproval
@@ -199,6 +226,61 @@ func (h *Handler) requestPage(w http.ResponseWriter, r *http.Request) {
 	}
 	p.AwaitingApproval, p.FiledByMe = waiting, mine
 	render(h, w, r, http.StatusOK, h.views.request, p)
+}
+
+// live reports whether a request in state s has steps running or about to:
+// its page follows their progress.
+func live(s store.RequestState) bool {
+	return s == store.StateVerified || s == store.StateInProgress
+}
+
+// progressAnswer is what GET /requests/{id}/progress answers (JSON): the
+// request's state and its steps as the page's table shows them. Counts only,
+// never an identifier: every role that may open the page may read it.
+type progressAnswer struct {
+	State  string         `json:"state"`
+	Live   bool           `json:"live"`
+	Paused string         `json:"paused,omitempty"`
+	Done   int            `json:"done"`
+	Steps  []progressStep `json:"steps"`
+}
+
+type progressStep struct {
+	Name     string `json:"name"`
+	State    string `json:"state"`
+	Attempts int    `json:"attempts"`
+	Finished string `json:"finished"`
+	Counts   string `json:"counts"`
+}
+
+// requestProgress answers the request's progress as JSON, for the request
+// page's script (progress.js); errors as problems.
+func (h *Handler) requestProgress(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	req, err := h.DSAR.Get(ctx, r.PathValue("id"))
+	if err != nil {
+		httpx.Error(w, r, h.Logger, err)
+		return
+	}
+	v, err := h.DSAR.ShowRequest(ctx, req)
+	if err != nil {
+		httpx.Error(w, r, h.Logger, err)
+		return
+	}
+	var p requestPage
+	h.fillSteps(&p, req, v.Steps, principal(r).Role)
+	a := progressAnswer{State: strings.ReplaceAll(string(req.State), "_", " "), Live: live(req.State), Steps: []progressStep{}}
+	if v.Paused != "" {
+		a.Paused = v.Paused + ": " + dsar.Pause{Reason: v.Paused}.Fix()
+	}
+	for _, s := range p.Steps {
+		if s.Completed {
+			a.Done++
+		}
+		a.Steps = append(a.Steps, progressStep{Name: s.Name, State: s.State, Attempts: s.Attempts, Finished: fmtDateTime(s.Finished), Counts: s.Counts})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(a)
 }
 
 // fillClock reads both clocks of req now.

@@ -36,6 +36,7 @@ const (
 	routeNewForm    = "GET /requests/new"
 	routeFile       = "POST /requests"
 	routeRequest    = "GET /requests/{id}"
+	routeProgress   = "GET /requests/{id}/progress"
 	routeVerify     = "POST /requests/{id}/verify"
 	routeExtend     = "POST /requests/{id}/extend"
 	routeDeny       = "POST /requests/{id}/deny"
@@ -62,6 +63,8 @@ const (
 	routeRedactPropose = "POST /redactions"
 	routeRedactApprove = "POST /redactions/{conversation}/{part}/approve"
 	routeRedactReject  = "POST /redactions/{conversation}/{part}/reject"
+	routePassword      = "GET /account/password"
+	routePasswordGo    = "POST /account/password"
 )
 
 // table is the console's route table (web/httpx rows): every route, its
@@ -82,6 +85,7 @@ func (h *Handler) table() []httpx.Route {
 		row(routeNewForm, workers, h.newRequestForm),
 		row(routeFile, workers, h.fileRequest),
 		row(routeRequest, everyone, h.requestPage),
+		row(routeProgress, everyone, h.requestProgress),
 		row(routeVerify, workers, h.verify),
 		row(routeExtend, workers, h.extend),
 		row(routeDeny, workers, h.deny),
@@ -107,5 +111,9 @@ func (h *Handler) table() []httpx.Route {
 		audited(routeRedactPropose, workers, h.proposeRedactions),
 		audited(routeRedactApprove, officers, h.approveRedaction),
 		audited(routeRedactReject, officers, h.rejectRedaction),
+		// Everyone signed in changes their own password (the current one
+		// checked, throttled like a sign-in).
+		row(routePassword, everyone, h.accountForm),
+		row(routePasswordGo, everyone, h.changePassword),
 	}
 }

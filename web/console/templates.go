@@ -35,6 +35,7 @@ type views struct {
 	metrics    view[metricsPage]
 	users      view[usersPage]
 	redactions view[redactionsPage]
+	account    view[accountPage]
 	error      view[errorPage]
 }
 
@@ -81,6 +82,7 @@ func parseViews(fsys fs.FS, assets *assetSet) (*views, error) {
 	v.metrics = view[metricsPage]{"metrics.html", parse("metrics.html")}
 	v.users = view[usersPage]{"users.html", parse("users.html")}
 	v.redactions = view[redactionsPage]{"redactions.html", parse("redactions.html")}
+	v.account = view[accountPage]{"account.html", parse("account.html")}
 	v.error = view[errorPage]{"error.html", parse("error.html")}
 	if err != nil {
 		return nil, err
@@ -114,6 +116,9 @@ type base struct {
 	Done string
 	// Stylesheet is the stylesheet's URL.
 	Stylesheet string
+	// Script is the URL of a script file the page loads (deferred), or
+	// empty: only a running request's page has one (its live progress).
+	Script string
 	// SignOut is where the sign-out button posts.
 	SignOut string
 }
@@ -160,6 +165,7 @@ var doneMessages = map[string]string{
 	"approved":             "The erasure is approved and queued; the workers run it.",
 	"noted":                "The note was added.",
 	"assigned":             "The assignee was changed.",
+	"password_changed":     "Your password was changed, and every other session of your account ended.",
 	"held":                 "The legal hold is in force.",
 	"released":             "The legal hold was released.",
 	"user":                 "The user was added.",

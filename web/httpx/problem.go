@@ -1,5 +1,6 @@
-// Package httpx is what the web surfaces (web/api, web/console) share: errors
-// as RFC 9457 problem details with a stable type, the one table from workflow
+// Package httpx is what the web surfaces (web/api, web/console, web/auth,
+// web/intake) share: errors as RFC 9457 problem details with a stable type or
+// as the surface's HTML error page (Respond), the one table from workflow
 // errors to HTTP statuses, the security headers, and the route table whose
 // every row names the roles allowed.
 package httpx
@@ -9,7 +10,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strconv"
 )
 
 // ProblemBase prefixes every problem type: a stable URI per kind of error
@@ -73,11 +73,14 @@ var (
 	KindTooLarge         = Kind{Name: "too-large", Status: http.StatusRequestEntityTooLarge, Title: "The request body is too large.", ShowDetail: true}
 	KindMalformed        = Kind{Name: "malformed", Status: http.StatusBadRequest, Title: "The request body is not valid JSON of the expected shape.", ShowDetail: true}
 	KindUnsupportedMedia = Kind{Name: "unsupported-media-type", Status: http.StatusUnsupportedMediaType, Title: "Send JSON.", ShowDetail: true}
+	KindThrottled        = Kind{Name: "too-many-requests", Status: http.StatusTooManyRequests, Title: "Too many attempts; try again later.", ShowDetail: true}
+	KindCrossOrigin      = Kind{Name: "cross-origin", Status: http.StatusForbidden, Title: "Refused: sent from another site.", ShowDetail: true}
+	KindBadRequest       = Kind{Name: "bad-request", Status: http.StatusBadRequest, Title: "The request cannot be used as sent.", ShowDetail: true}
 	KindIdempotency      = Kind{Name: "idempotency-key-reused", Status: http.StatusUnprocessableEntity, Title: "This Idempotency-Key was used for another request.", ShowDetail: false}
 	KindInternal         = Kind{Name: "internal", Status: http.StatusInternalServerError, Title: "Internal error.", ShowDetail: false}
 )
 
-// Status returns the kind of err from Table (KindInternal when none matches).
+// KindOf returns the kind of err from Table (KindInternal when none matches).
 func KindOf(err error) Kind {
 	var k *kindError
 	if errors.As(err, &k) {
@@ -96,29 +99,31 @@ type kindError struct {
 	kind Kind
 	msg  string
 	err  error
+	// heading titles the HTML error page ("This link does not work"); the
+	// problem's title stays the kind's, stable per type.
+	heading string
+	// show: the message is shown whatever the kind (written for the reader).
+	show bool
 }
 
 func (e *kindError) Error() string { return e.msg }
 func (e *kindError) Unwrap() error { return e.err }
 
-// Errorf returns an error of kind k with a message shown to the client (no
-// personal data).
+// Errorf returns an error of kind k with a message shown to the client when
+// the kind shows details (no personal data).
 func Errorf(k Kind, msg string) error { return &kindError{kind: k, msg: msg} }
+
+// Explain returns an error of kind k whose heading and message were written
+// for the person reading them (a public page's "This link does not work"):
+// both are shown, on the HTML page and as the problem's detail, whatever the
+// kind. cause, when not nil, is what a 5xx logs (never shown).
+func Explain(k Kind, heading, msg string, cause error) error {
+	return &kindError{kind: k, msg: msg, err: cause, heading: heading, show: true}
+}
 
 // Error answers err as a problem: its kind from Table, the message as the
 // detail when the kind allows it, else the fixed title; a 5xx is logged through
 // log (the redacting logger) with the route, never the message to the client.
 func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
-	k := KindOf(err)
-	p := Problem{Type: ProblemBase + k.Name, Title: k.Title, Status: k.Status}
-	if k.ShowDetail {
-		p.Detail = err.Error()
-	}
-	if k.Status >= 500 && log != nil {
-		log.ErrorContext(r.Context(), "request failed", slog.String("route", r.Pattern), slog.String("error", err.Error()))
-	}
-	if k.Status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", strconv.Itoa(5))
-	}
-	WriteProblem(w, p)
+	Respond(w, r, log, err, nil)
 }

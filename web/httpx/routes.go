@@ -15,6 +15,12 @@ import (
 // script at all, forms that post only to the server, no framing.
 const PagePolicy = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
+// ConsolePolicy is PagePolicy with the console's own script files and
+// fetches to itself allowed (script-src and connect-src 'self'): the request
+// page's live progress (a served file, never an inline script). Every page
+// works without it.
+const ConsolePolicy = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
 // APIPolicy is the policy of the API's answers (and its OpenAPI document).
 const APIPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 

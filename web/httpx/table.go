@@ -78,10 +78,11 @@ var Table = []Mapping{
 	{export.ErrMalformedJob, "export.ErrMalformedJob", KindInternal},
 	{export.ErrSealed, "export.ErrSealed", KindInternal},
 
-	// Accounts, as the admin pages and the API meet them; the sign-in pages
-	// (web/auth) answer their own errors.
+	// Accounts, as the admin pages, the API and the sign-in pages (web/auth)
+	// meet them.
 	{users.ErrInvalidEmail, "users.ErrInvalidEmail", KindInvalid},
 	{users.ErrWeakPassword, "users.ErrWeakPassword", KindInvalid},
+	{users.ErrWrongPassword, "users.ErrWrongPassword", KindInvalid},
 	{users.ErrInvalidToken, "users.ErrInvalidToken", KindInvalid},
 	{users.ErrUserExists, "users.ErrUserExists", KindConflict},
 	{users.ErrDisabled, "users.ErrDisabled", KindConflict},
@@ -91,7 +92,7 @@ var Table = []Mapping{
 	{users.ErrNotProvisioned, "users.ErrNotProvisioned", KindForbidden},
 	{users.ErrNoRole, "users.ErrNoRole", KindForbidden},
 	{users.ErrSignInFailed, "users.ErrSignInFailed", KindUnauth},
-	{users.ErrThrottled, "users.ErrThrottled", KindUnauth},
+	{users.ErrThrottled, "users.ErrThrottled", KindThrottled},
 	{users.ErrUnauthenticated, "users.ErrUnauthenticated", KindUnauth},
 	{users.ErrWrongStage, "users.ErrWrongStage", KindUnauth},
 	{users.ErrMalformedSecret, "users.ErrMalformedSecret", KindUnauth},

@@ -17,6 +17,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/messages"
 	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/vault"
+	"github.com/intercom-privacy/intercom-privacy/web/httpx"
 )
 
 // PathDownload is the prefix of the links to access packages.
@@ -77,8 +78,8 @@ func (d *Downloads) Link(ctx context.Context, tx store.Tx, r store.Request, emai
 	return messages.DownloadLink{URL: d.PublicURL + PathDownload + "/" + token, ExpiresAt: l.ExpiresAt, Uses: uses}, true, nil
 }
 
-func (h *Handler) downloadGone(w http.ResponseWriter) {
-	h.problem(w, http.StatusNotFound, "This download link does not work",
+func (h *Handler) downloadGone(w http.ResponseWriter, r *http.Request) {
+	h.problem(w, r, httpx.KindNotFound, "This download link does not work",
 		"The link has expired, was used as many times as it allows, or was copied incompletely. The copy of your data is deleted when its link expires; you can make a new request.")
 }
 
@@ -86,33 +87,33 @@ func (h *Handler) downloadGone(w http.ResponseWriter) {
 // address.
 func (h *Handler) link(w http.ResponseWriter, r *http.Request) (store.DownloadLink, string, bool) {
 	if !h.verifyL.allow(clientKey(r), h.now()) {
-		h.problem(w, http.StatusTooManyRequests, "Too many attempts", "Too many links or codes were tried from your network. Try again in an hour.")
+		h.problem(w, r, httpx.KindThrottled, "Too many attempts", "Too many links or codes were tried from your network. Try again in an hour.")
 		return store.DownloadLink{}, "", false
 	}
 	token := r.PathValue("token")
 	th, err := ParseToken(token)
 	if err != nil {
-		h.downloadGone(w)
+		h.downloadGone(w, r)
 		return store.DownloadLink{}, "", false
 	}
 	l, err := h.o.Store.DownloadLinkByToken(r.Context(), th)
 	if err != nil || !h.now().Before(l.ExpiresAt) || l.Uses >= l.MaxUses {
-		h.downloadGone(w)
+		h.downloadGone(w, r)
 		return store.DownloadLink{}, "", false
 	}
 	return l, token, true
 }
 
-func (h *Handler) downloadPage(w http.ResponseWriter, status int, token string, l store.DownloadLink, sent bool) {
+func (h *Handler) downloadPage(w http.ResponseWriter, r *http.Request, status int, token string, l store.DownloadLink, sent bool) {
 	p := h.base("Download your personal data")
 	p.Token, p.Sent, p.Due = token, sent, l.ExpiresAt.UTC().Format("2 January 2006")
-	h.render(w, status, "download", p)
+	h.render(w, r, status, "download", p)
 }
 
 func (h *Handler) download(w http.ResponseWriter, r *http.Request) {
 	l, token, ok := h.link(w, r)
 	if ok {
-		h.downloadPage(w, http.StatusOK, token, l, false)
+		h.downloadPage(w, r, http.StatusOK, token, l, false)
 	}
 }
 
@@ -123,18 +124,18 @@ func (h *Handler) sendCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if l.CodesSent >= 5 {
-		h.problem(w, http.StatusTooManyRequests, "Too many codes", "We already sent five codes for this link. Use the last one, or make a new request.")
+		h.problem(w, r, httpx.KindThrottled, "Too many codes", "We already sent five codes for this link. Use the last one, or make a new request.")
 		return
 	}
 	ctx := r.Context()
 	plain, err := h.o.Vault.Decrypt(ctx, linkKey(l.ID), linkAAD(l.ID), l.EmailEnc)
 	if err != nil {
-		h.downloadGone(w)
+		h.downloadGone(w, r)
 		return
 	}
 	req, err := h.o.Store.GetRequest(ctx, l.RequestID)
 	if err != nil {
-		h.downloadGone(w)
+		h.downloadGone(w, r)
 		return
 	}
 	code := NewCode()
@@ -142,14 +143,14 @@ func (h *Handler) sendCode(w http.ResponseWriter, r *http.Request) {
 	d, _, err := (&messages.Service{Config: h.o.Config}).Base(req)
 	if err != nil {
 		h.logger().Error("intake: download code", "error", errClass(err))
-		h.problem(w, http.StatusInternalServerError, "Something went wrong", "Try again in a few minutes.")
+		h.problem(w, r, httpx.KindInternal, "Something went wrong", "Try again in a few minutes.")
 		return
 	}
 	d.Code = code
 	rendered, err := h.o.Templates.Render(messages.DownloadCode, j, h.o.Lang, d)
 	if err != nil {
 		h.logger().Error("intake: download code", "error", errClass(err))
-		h.problem(w, http.StatusInternalServerError, "Something went wrong", "Try again in a few minutes.")
+		h.problem(w, r, httpx.KindInternal, "Something went wrong", "Try again in a few minutes.")
 		return
 	}
 	next := l
@@ -167,13 +168,13 @@ func (h *Handler) sendCode(w http.ResponseWriter, r *http.Request) {
 		if !errors.Is(err, store.ErrStateConflict) {
 			h.logger().Error("intake: download code", "error", errClass(err))
 		}
-		h.problem(w, http.StatusConflict, "Try again", "The link changed meanwhile (another tab?). Open it again.")
+		h.problem(w, r, httpx.KindConflict, "Try again", "The link changed meanwhile (another tab?). Open it again.")
 		return
 	}
 	if h.o.Kick != nil {
 		h.o.Kick(ctx)
 	}
-	h.downloadPage(w, http.StatusOK, token, next, true)
+	h.downloadPage(w, r, http.StatusOK, token, next, true)
 }
 
 // deliver checks the code and serves the package, counting a use first.
@@ -202,7 +203,7 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request) {
 		if _, err := h.o.Store.UpdateDownloadLink(ctx, next); err != nil && !errors.Is(err, store.ErrStateConflict) {
 			h.logger().Error("intake: a wrong download code could not be counted", "error", errClass(err))
 		}
-		h.problem(w, http.StatusUnprocessableEntity, "That code is not right",
+		h.problem(w, r, httpx.KindInvalid, "That code is not right",
 			"The code is wrong, older than 15 minutes or already used. Open the link again and ask for a new code.")
 		return
 	}
@@ -222,18 +223,18 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request) {
 		return nil
 	})
 	if err != nil {
-		h.problem(w, http.StatusConflict, "Try again", "The link changed meanwhile (another tab?). Open it again.")
+		h.problem(w, r, httpx.KindConflict, "Try again", "The link changed meanwhile (another tab?). Open it again.")
 		return
 	}
 	var buf bytes.Buffer
 	_, err = h.o.DSAR.DeliverPackage(ctx, l.RequestID, &buf)
 	switch {
 	case errors.Is(err, dsar.ErrPackageExpired), errors.Is(err, dsar.ErrNoPackage):
-		h.downloadGone(w)
+		h.downloadGone(w, r)
 		return
 	case err != nil:
 		h.logger().Error("intake: package delivery failed", "request_id", l.RequestID, "error", errClass(err))
-		h.problem(w, http.StatusInternalServerError, "Something went wrong", "The download failed. Open the link again in a few minutes.")
+		h.problem(w, r, httpx.KindInternal, "Something went wrong", "The download failed. Open the link again in a few minutes.")
 		return
 	}
 	w.Header().Set("Content-Type", "application/zip")

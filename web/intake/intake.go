@@ -202,7 +202,7 @@ func (h *Handler) Handler() http.Handler {
 	mux.Handle("GET "+PathStatic, http.StripPrefix(PathStatic, http.FileServerFS(h.static)))
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.problem(w, http.StatusForbidden, "Request refused", "This form can only be sent from our own page. Open it and try again.")
+		h.problem(w, r, httpx.KindCrossOrigin, "Request refused", "This form can only be sent from our own page. Open it and try again.")
 	}))
 	return headers(cop.Handler(mux))
 }
@@ -242,11 +242,11 @@ func (h *Handler) base(title string) page {
 
 // render writes a page from a buffer, so a failing template never sends half
 // a page.
-func (h *Handler) render(w http.ResponseWriter, status int, name string, p page) {
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
 	var buf bytes.Buffer
 	if err := h.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
-		h.logger().Error("intake page failed", "page", name, "error", err.Error())
-		http.Error(w, "Internal error.", http.StatusInternalServerError)
+		// No page can be trusted to render now: a problem, logged.
+		httpx.Error(w, r, h.logger(), fmt.Errorf("intake: rendering the %s page: %w", name, err))
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -254,10 +254,19 @@ func (h *Handler) render(w http.ResponseWriter, status int, name string, p page)
 	_, _ = w.Write(buf.Bytes())
 }
 
-func (h *Handler) problem(w http.ResponseWriter, status int, heading, msg string) {
+// problem answers a refusal through web/httpx's table (httpx.Respond): the
+// problem page, with a heading and message written for the person, for a
+// browser; application/problem+json of kind k for a client asking for JSON.
+// The caller logs what it must (by class, never a value).
+func (h *Handler) problem(w http.ResponseWriter, r *http.Request, k httpx.Kind, heading, msg string) {
+	httpx.Respond(w, r, nil, httpx.Explain(k, heading, msg, nil), h.errorPage)
+}
+
+// errorPage is the public pages' HTML error page (httpx.ErrorPage).
+func (h *Handler) errorPage(w http.ResponseWriter, r *http.Request, status int, heading, msg string) {
 	p := h.base(heading)
 	p.Heading, p.Message = heading, msg
-	h.render(w, status, "problem", p)
+	h.render(w, r, status, "problem", p)
 }
 
 func (h *Handler) formPage(f Form, errs []fieldError) page {
@@ -283,7 +292,7 @@ func (h *Handler) formPage(f Form, errs []fieldError) page {
 }
 
 func (h *Handler) form(w http.ResponseWriter, r *http.Request) {
-	h.render(w, http.StatusOK, "form", h.formPage(Form{}, nil))
+	h.render(w, r, http.StatusOK, "form", h.formPage(Form{}, nil))
 }
 
 // Form is a posted request form.
@@ -385,14 +394,14 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
 	f, err := ParseForm(r)
 	if err != nil {
 		if errors.Is(err, ErrFormTooLarge) {
-			h.problem(w, http.StatusRequestEntityTooLarge, "Too much data", "The form was larger than it can be. Fill it in again.")
+			h.problem(w, r, httpx.KindTooLarge, "Too much data", "The form was larger than it can be. Fill it in again.")
 			return
 		}
-		h.problem(w, http.StatusBadRequest, "The form could not be read", "Fill it in again.")
+		h.problem(w, r, httpx.KindBadRequest, "The form could not be read", "Fill it in again.")
 		return
 	}
 	if !h.perIP.allow(clientKey(r), h.now()) {
-		h.problem(w, http.StatusTooManyRequests, "Too many requests", "Too many forms were sent from your network in the last hour. Try again later.")
+		h.problem(w, r, httpx.KindThrottled, "Too many requests", "Too many forms were sent from your network in the last hour. Try again later.")
 		return
 	}
 	if f.Honeypot != "" {
@@ -402,17 +411,24 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
 	}
 	ids, j, errs := h.Check(f)
 	if len(errs) > 0 {
-		h.render(w, http.StatusUnprocessableEntity, "form", h.formPage(f, errs))
+		// A browser gets the form again with the errors by their fields; a
+		// client asking for JSON an "invalid" problem naming the first field.
+		if httpx.PrefersJSON(r) {
+			httpx.WriteProblem(w, httpx.Problem{Type: httpx.ProblemBase + httpx.KindInvalid.Name, Title: httpx.KindInvalid.Title,
+				Status: httpx.KindInvalid.Status, Detail: errs[0].Text, Field: errs[0].Field})
+			return
+		}
+		h.render(w, r, http.StatusUnprocessableEntity, "form", h.formPage(f, errs))
 		return
 	}
 	id, err := h.file(r.Context(), requestType(f.Type), j, ids)
 	switch {
 	case errors.Is(err, errQueueFull):
-		h.problem(w, http.StatusServiceUnavailable, "We are busy", "Too many requests are waiting for confirmation. Try again in a few hours.")
+		h.problem(w, r, httpx.KindBusy, "We are busy", "Too many requests are waiting for confirmation. Try again in a few hours.")
 		return
 	case err != nil:
 		h.logger().Error("intake: the form could not be stored", "error", errClass(err))
-		h.problem(w, http.StatusInternalServerError, "Something went wrong", "Your request was not saved. Try again in a few minutes.")
+		h.problem(w, r, httpx.KindInternal, "Something went wrong", "Your request was not saved. Try again in a few minutes.")
 		return
 	}
 	h.submitted(w, r, id)
@@ -432,7 +448,7 @@ func requestType(formType string) store.RequestType {
 func (h *Handler) submitted(w http.ResponseWriter, r *http.Request, intakeID string) {
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: intakeID, Path: PathVerify, MaxAge: int(h.ttl() / time.Second),
 		HttpOnly: true, Secure: r.TLS != nil || strings.HasPrefix(h.o.PublicURL, "https://"), SameSite: http.SameSiteStrictMode})
-	h.render(w, http.StatusOK, "submitted", h.base("Check your e-mail"))
+	h.render(w, r, http.StatusOK, "submitted", h.base("Check your e-mail"))
 }
 
 var errQueueFull = errors.New("intake: too many requests wait for verification")
@@ -517,20 +533,20 @@ func errClass(err error) string {
 	return fmt.Sprintf("%T", errors.Unwrap(err))
 }
 
-func (h *Handler) invalidLink(w http.ResponseWriter) {
-	h.problem(w, http.StatusNotFound, "This link does not work",
+func (h *Handler) invalidLink(w http.ResponseWriter, r *http.Request) {
+	h.problem(w, r, httpx.KindNotFound, "This link does not work",
 		"The link is not valid any more: it was already used, it is older than 24 hours, or it was copied incompletely. Make the request again.")
 }
 
 func (h *Handler) lookup(w http.ResponseWriter, r *http.Request) (store.Intake, string, bool) {
 	if !h.verifyL.allow(clientKey(r), h.now()) {
-		h.problem(w, http.StatusTooManyRequests, "Too many attempts", "Too many links or codes were tried from your network. Try again in an hour.")
+		h.problem(w, r, httpx.KindThrottled, "Too many attempts", "Too many links or codes were tried from your network. Try again in an hour.")
 		return store.Intake{}, "", false
 	}
 	token := r.PathValue("token")
 	th, err := ParseToken(token)
 	if err != nil {
-		h.invalidLink(w)
+		h.invalidLink(w, r)
 		return store.Intake{}, "", false
 	}
 	in, err := h.o.Store.IntakeByToken(r.Context(), th)
@@ -538,7 +554,7 @@ func (h *Handler) lookup(w http.ResponseWriter, r *http.Request) (store.Intake, 
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			h.logger().Error("intake: lookup failed", "error", errClass(err))
 		}
-		h.invalidLink(w)
+		h.invalidLink(w, r)
 		return store.Intake{}, "", false
 	}
 	return in, token, true
@@ -551,7 +567,7 @@ func (h *Handler) confirm(w http.ResponseWriter, r *http.Request) {
 	}
 	p := h.base("Confirm your request")
 	p.Token = token
-	h.render(w, http.StatusOK, "confirm", p)
+	h.render(w, r, http.StatusOK, "confirm", p)
 }
 
 func (h *Handler) verifyLink(w http.ResponseWriter, r *http.Request) {
@@ -564,7 +580,7 @@ func (h *Handler) verifyLink(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) verifyCode(w http.ResponseWriter, r *http.Request) {
 	if !h.verifyL.allow(clientKey(r), h.now()) {
-		h.problem(w, http.StatusTooManyRequests, "Too many attempts", "Too many links or codes were tried from your network. Try again in an hour.")
+		h.problem(w, r, httpx.KindThrottled, "Too many attempts", "Too many links or codes were tried from your network. Try again in an hour.")
 		return
 	}
 	var typed string
@@ -578,13 +594,13 @@ func (h *Handler) verifyCode(w http.ResponseWriter, r *http.Request) {
 	c, err := r.Cookie(cookieName)
 	code, cerr := ParseCode(typed)
 	if err != nil || !strings.HasPrefix(c.Value, "int_") || len(c.Value) > 40 {
-		h.problem(w, http.StatusBadRequest, "Use the link instead",
+		h.problem(w, r, httpx.KindBadRequest, "Use the link instead",
 			"The code works only in the browser where you made the request. Open the link in the e-mail instead.")
 		return
 	}
 	in, err := h.o.Store.GetIntake(r.Context(), c.Value)
 	if err != nil || in.State != store.IntakePending || !h.now().Before(in.ExpiresAt) {
-		h.invalidLink(w)
+		h.invalidLink(w, r)
 		return
 	}
 	if cerr == nil && sameHash(codeHash(in.ID, code), in.CodeHash) {
@@ -610,10 +626,10 @@ func (h *Handler) verifyCode(w http.ResponseWriter, r *http.Request) {
 		h.logger().Error("intake: a wrong code could not be counted", "error", errClass(err))
 	}
 	if next.State == store.IntakeExpired {
-		h.problem(w, http.StatusUnprocessableEntity, "Too many wrong codes", "This request was cancelled after too many wrong codes. Make the request again.")
+		h.problem(w, r, httpx.KindInvalid, "Too many wrong codes", "This request was cancelled after too many wrong codes. Make the request again.")
 		return
 	}
-	h.problem(w, http.StatusUnprocessableEntity, "That code is not right",
+	h.problem(w, r, httpx.KindInvalid, "That code is not right",
 		fmt.Sprintf("Check the code in the e-mail and try again (%d tries left), or open the link in it.", maxAttempts-next.Attempts))
 }
 
@@ -623,12 +639,12 @@ func (h *Handler) settle(w http.ResponseWriter, r *http.Request, in store.Intake
 	ctx := r.Context()
 	plain, err := h.o.Vault.Decrypt(ctx, keyID(in.ID), aad(in.ID), in.IdentifiersEnc)
 	if err != nil {
-		h.invalidLink(w)
+		h.invalidLink(w, r)
 		return
 	}
 	var ids dsar.Identifiers
 	if err := json.Unmarshal(plain, &ids); err != nil || len(ids.Emails) == 0 {
-		h.invalidLink(w)
+		h.invalidLink(w, r)
 		return
 	}
 	evidence := method + "; address confirmed by the person; Intercom match not checked"
@@ -667,17 +683,17 @@ func (h *Handler) settle(w http.ResponseWriter, r *http.Request, in store.Intake
 		},
 	})
 	if errors.Is(err, store.ErrStateConflict) {
-		h.invalidLink(w) // confirmed twice at once: the other one filed it
+		h.invalidLink(w, r) // confirmed twice at once: the other one filed it
 		return
 	}
 	if errors.Is(err, dsar.ErrInvalidRequest) {
-		h.problem(w, http.StatusUnprocessableEntity, "We cannot take this request here",
+		h.problem(w, r, httpx.KindInvalid, "We cannot take this request here",
 			"This kind of request cannot be made with this form yet. Write to us at the privacy contact below.")
 		return
 	}
 	if err != nil {
 		h.logger().Error("intake: the request could not be filed", "error", errClass(err))
-		h.problem(w, http.StatusInternalServerError, "Something went wrong", "Your request was not confirmed. Open the link again in a few minutes.")
+		h.problem(w, r, httpx.KindInternal, "Something went wrong", "Your request was not confirmed. Open the link again in a few minutes.")
 		return
 	}
 	h.o.Vault.Forget(keyID(in.ID))
@@ -693,7 +709,7 @@ func (h *Handler) settle(w http.ResponseWriter, r *http.Request, in store.Intake
 		due = req.ExtendedDueAt
 	}
 	p.Due, p.LowerLevel = due.UTC().Format("2 January 2006"), lower
-	h.render(w, http.StatusOK, "verified", p)
+	h.render(w, r, http.StatusOK, "verified", p)
 }
 
 // Expire settles the intakes whose time ran out (expired, their identifiers
