@@ -313,6 +313,17 @@ func (s *scanner) run() {
 				i = j + 1
 				continue
 			}
+			// A separator after it, but no digit after the one or two
+			// separators numeric would join ("200 OK", "04/Nov",
+			// "4 - "): the same one group, which numeric returns at
+			// once (the DNI with a separated letter needs 8 digits).
+			if m := j + 1; m == n || !isDigit(t[m]) && (!isSepByte(t[m]) || m+1 == n || !isDigit(t[m+1])) {
+				if s.ipv6Candidate(i, j, f) {
+					s.ipv6(i)
+				}
+				i = j + 1 // t[j] is a separator, not a word byte
+				continue
+			}
 			// An ISO-8601 UTC timestamp ("2024-05-01T12:27:58.719Z"):
 			// word and numeric find nothing in it (see isoStampEnd) and
 			// only the IPv6 attempt at the minutes leaves state behind,
