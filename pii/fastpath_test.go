@@ -84,7 +84,9 @@ func loneDigitRuns() []string {
 	after := []string{"", " ", "\n", "?", "\"", ")", "-1", ".5", " 42", "x", "/", ":1", ",",
 		// A separator and no digit within the two separators numeric joins.
 		" OK", "/Nov/", " - 5", "--", "-- 5", ". ", "..5", " -5", "( 1", " Z", "-Z", ".", " -", "/ /5",
-		" -7946 0958", "..7946.0958", "/ 7946 0958", "-.79460958"}
+		" -7946 0958", "..7946.0958", "/ 7946 0958", "-.79460958",
+		// Two groups, and a third after them or not.
+		"/1.1", ".5.5", ". 5 .5", "-12ms", " 7 x", "..5 5", ".5-", "-5:", " 12345 6", ".1 - 2", " 1234567", "/12/x", ".5--5"}
 	for _, r := range runs {
 		for _, b := range before {
 			for _, a := range after {
