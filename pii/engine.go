@@ -113,10 +113,12 @@ func (e *Engine) find(text []byte, known *Known, dst []Finding, slow bool) []Fin
 		return dst
 	}
 	base := len(dst)
-	s := scanner{e: e, t: text, out: dst, ipv6Until: -1, pemEnd: -2}
-	for k := range s.ctx {
-		s.ctx[k] = -1 << 40
-	}
+	// Declared zero and filled in field by field: a composite literal of
+	// this 600-byte struct is built in a temporary and copied twice
+	// (about 260 instructions a call, 3 % of the engine on log lines).
+	var s scanner
+	s.e, s.t, s.out, s.ipv6Until, s.pemEnd = e, text, dst, -1, -2
+	s.ctx = ctxNone
 	if slow {
 		s.runSlow()
 	} else {
@@ -171,6 +173,14 @@ const (
 	ctxPassport // passport
 	numCtx
 )
+
+// ctxNone is the context of a scanner before any keyword: no window open.
+var ctxNone = func() (c [numCtx]int) {
+	for k := range c {
+		c[k] = -1 << 40
+	}
+	return c
+}()
 
 // ctxWindow is how far (in bytes) after a context keyword its value may start.
 const ctxWindow = 48
@@ -301,6 +311,17 @@ func (s *scanner) run() {
 					s.ipv6(i)
 				}
 				i = j + 1
+				continue
+			}
+			// A separator after it, but no digit after the one or two
+			// separators numeric would join ("200 OK", "04/Nov",
+			// "4 - "): the same one group, which numeric returns at
+			// once (the DNI with a separated letter needs 8 digits).
+			if m := j + 1; m == n || !isDigit(t[m]) && (!isSepByte(t[m]) || m+1 == n || !isDigit(t[m+1])) {
+				if s.ipv6Candidate(i, j, f) {
+					s.ipv6(i)
+				}
+				i = j + 1 // t[j] is a separator, not a word byte
 				continue
 			}
 			// An ISO-8601 UTC timestamp ("2024-05-01T12:27:58.719Z"):

@@ -78,10 +78,15 @@ func TestFastPathsMatchWord(t *testing.T) {
 func loneDigitRuns() []string {
 	var out []string
 	runs := []string{"0", "12", "123456", "2079460958", "4111111111", "0079460958", "00447911123456", "30123456", "123456789",
-		"12345678901", "79114567890", "987654321012", "0612345678", "5551234567"}
+		"12345678901", "79114567890", "987654321012", "0612345678", "5551234567", "020"}
 	before := []string{"", "x ", "order_id=", "+", "(", "+(", "id-", "#", "@", "phone: ", "call ", "tel. ", "ssn ",
 		"BSN ", "Steuer-ID ", "passport ", "licence ", "DL ", "born ", "dob ", "geb ", "card ", "Telefon ", "IBAN DE89 "}
-	after := []string{"", " ", "\n", "?", "\"", ")", "-1", ".5", " 42", "x", "/", ":1", ","}
+	after := []string{"", " ", "\n", "?", "\"", ")", "-1", ".5", " 42", "x", "/", ":1", ",",
+		// A separator and no digit within the two separators numeric joins.
+		" OK", "/Nov/", " - 5", "--", "-- 5", ". ", "..5", " -5", "( 1", " Z", "-Z", ".", " -", "/ /5",
+		" -7946 0958", "..7946.0958", "/ 7946 0958", "-.79460958",
+		// Two groups, and a third after them or not.
+		"/1.1", ".5.5", ". 5 .5", "-12ms", " 7 x", "..5 5", ".5-", "-5:", " 12345 6", ".1 - 2", " 1234567", "/12/x", ".5--5"}
 	for _, r := range runs {
 		for _, b := range before {
 			for _, a := range after {

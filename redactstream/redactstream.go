@@ -311,6 +311,34 @@ func (f *filter) read(ctx context.Context, r io.Reader, emit func(*batch, bool) 
 		if ctx.Err() != nil {
 			return nil
 		}
+		// The whole lines already in the reader's buffer are taken in
+		// one piece, up to the line that fills the batch: the same
+		// batches as line by line with ReadSlice, without a call, a
+		// copy and a check per line.
+		if nb := br.Buffered(); len(long) == 0 && nb > 0 {
+			buf, _ := br.Peek(nb)
+			end, full := 0, false
+			// The batch is full after the line that ends at or past
+			// need, as below.
+			if need := f.opts.BatchBytes - len(cur.in); need <= len(buf) {
+				if k := bytes.IndexByte(buf[max(need-1, 0):], '\n'); k >= 0 {
+					end, full = max(need-1, 0)+k+1, true
+				}
+			}
+			if !full {
+				end = bytes.LastIndexByte(buf, '\n') + 1
+			}
+			if end > 0 {
+				cur.in = append(cur.in, buf[:end]...)
+				if _, err := br.Discard(end); err != nil {
+					return fmt.Errorf("redactstream: reading input: %w", err)
+				}
+				if full && !flush() {
+					return nil
+				}
+				continue
+			}
+		}
 		chunk, err := br.ReadSlice('\n')
 		switch {
 		case err == bufio.ErrBufferFull:
