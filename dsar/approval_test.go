@@ -179,6 +179,10 @@ func TestAssignNotesTimelineAndSearch(t *testing.T) {
 			want := []string{string(audit.ActionRequestReceived), string(audit.ActionRequestAssigned), string(audit.ActionRequestNoteAdded)}
 			if !slices.Equal(actions, want) {
 				t.Errorf("timeline %v, want %v", actions, want)
+			} else if last := tl[len(tl)-1]; !slices.Equal(last.ObjectIDs, []string{n.ID}) {
+				// The timeline decodes the canonical body: the ids a record
+				// touched are there (JSON decoding into audit.Record lost them).
+				t.Errorf("note event object ids %v, want [%s]", last.ObjectIDs, n.ID)
 			}
 			view, _ := h.app.DSAR.Show(context.Background(), r.ID)
 			if view.Assignee != "user:u_9" || view.FiledBy != "user:u_7" {

@@ -2,7 +2,6 @@ package dsar
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -126,8 +125,8 @@ func (s *Service) Timeline(ctx context.Context, id string) ([]Event, error) {
 	}
 	out := make([]Event, 0, len(recs))
 	for _, r := range recs {
-		var body audit.Record
-		if err := json.Unmarshal(r.Body, &body); err != nil {
+		body, err := audit.DecodeBody(r.Body)
+		if err != nil {
 			return nil, fmt.Errorf("dsar: audit record %d of %s: %w", r.Seq, id, err)
 		}
 		out = append(out, Event{Seq: r.Seq, Time: r.Time, Actor: body.Actor, Action: r.Action,
