@@ -59,7 +59,7 @@ func TestReportInBrowser(t *testing.T) {
 
 	// The tab is open before the listener starts, so it sees every event of
 	// the page.
-	ctx := browsertest.Start(t, browsertest.Options{Width: 1100, Height: 1400, Timeout: 60 * time.Second,
+	ctx := browsertest.Start(t, browsertest.Options{Width: 1100, Height: 1400,
 		Extra: []chromedp.ExecAllocatorOption{chromedp.Flag("disable-quic", true)}})
 	var mu sync.Mutex
 	var requests, problems []string

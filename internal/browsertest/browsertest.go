@@ -38,7 +38,7 @@ func Path() string {
 type Options struct {
 	// Width and Height are the window's size (1280x1000 when zero).
 	Width, Height int
-	// Timeout bounds everything the test does in the browser (2 minutes
+	// Timeout bounds everything the test does in the browser (5 minutes
 	// when zero): a page that never loads fails the test rather than
 	// hanging it.
 	Timeout time.Duration
@@ -67,7 +67,7 @@ func Start(t testing.TB, o Options) context.Context {
 		o.Width, o.Height = 1280, 1000
 	}
 	if o.Timeout == 0 {
-		o.Timeout = 2 * time.Minute
+		o.Timeout = 5 * time.Minute
 	}
 	opts := append([]chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(Path()), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,

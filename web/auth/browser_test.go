@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -28,7 +27,7 @@ func TestSignInInBrowser(t *testing.T) {
 	if _, err := b.env.Service.Add(context.Background(), users.AddInput{Email: "agnes@example.com", Role: authz.RoleAgent, Password: pw}); err != nil {
 		t.Fatal(err)
 	}
-	ctx := browsertest.Start(t, browsertest.Options{Width: 900, Height: 900, Timeout: 90 * time.Second,
+	ctx := browsertest.Start(t, browsertest.Options{Width: 900, Height: 900,
 		Extra: []chromedp.ExecAllocatorOption{chromedp.IgnoreCertErrors}})
 	problems := browsertest.Problems(t, ctx, func(_, url string) bool { return strings.HasSuffix(url, "/favicon.ico") })
 	shot := func(name string) {

@@ -45,7 +45,7 @@ type browser struct {
 
 func newBrowser(t *testing.T, base string, extra ...chromedp.ExecAllocatorOption) *browser {
 	t.Helper()
-	ctx := browsertest.Start(t, browsertest.Options{Width: 1280, Height: 1000, Timeout: 3 * time.Minute, Extra: extra})
+	ctx := browsertest.Start(t, browsertest.Options{Width: 1280, Height: 1000, Extra: extra})
 	dir := os.Getenv("CONSOLE_SCREENSHOTS")
 	if dir == "" {
 		dir = t.TempDir()

@@ -3,7 +3,6 @@ package intake_test
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -18,7 +17,7 @@ func TestFormInBrowser(t *testing.T) {
 	browsertest.Skip(t)
 	e := setup(t, storetest.SQLite())
 	p := e.ws.Sandbox.SamplePerson()
-	ctx := browsertest.Start(t, browsertest.Options{Width: 390, Height: 844, Timeout: 90 * time.Second}) // a phone's viewport
+	ctx := browsertest.Start(t, browsertest.Options{Width: 390, Height: 844}) // a phone's viewport
 	problems := browsertest.Problems(t, ctx, nil)
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(e.srv.URL+"/privacy/request"),
