@@ -106,6 +106,11 @@ func TestStartFailuresNeedingAPersonStopAtOnce(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), vault.EnvMasterKeyFile) || !strings.Contains(err.Error(), "cannot be opened") {
 			t.Errorf("%s with a missing master key file: %v", cmd, err)
 		}
+		// The documented exit code: 2, the configuration is wrong (README,
+		// "Exit codes"); a supervisor that restarts on failure sees why.
+		if code := exitCodeOf(err, false); code != exitUsage {
+			t.Errorf("%s with a missing master key file exits %d, want %d", cmd, code, exitUsage)
+		}
 	}
 	key, _ := vault.GenerateMasterKey()
 	t.Setenv(vault.EnvMasterKey, key)
@@ -113,5 +118,40 @@ func TestStartFailuresNeedingAPersonStopAtOnce(t *testing.T) {
 	_, err := dsarCLI(t, "worker")
 	if err == nil || !strings.Contains(err.Error(), "directory does not exist") {
 		t.Errorf("worker on a SQLite file in a missing directory: %v", err)
+	}
+}
+
+// TestUnwritableTempDirStopsJobProcessesAtStart: with a temporary directory
+// that takes no files (a read-only root file system without a tmpfs on /tmp),
+// worker and serve with workers stop at start with the remedy and exit code 2,
+// before they touch the database, rather than failing export jobs later.
+func TestUnwritableTempDirStopsJobProcessesAtStart(t *testing.T) {
+	cliEnv(t)
+	t.Setenv("INTERCOM_CLIENT_SECRET", "s")
+	key, _ := vault.GenerateMasterKey()
+	t.Setenv(vault.EnvMasterKey, key)
+	notADir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notADir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TMPDIR", notADir)
+	for _, args := range [][]string{{"worker"}, {"serve", "--addr", "127.0.0.1:0"}} {
+		_, err := dsarCLI(t, args...)
+		if err == nil || !strings.Contains(err.Error(), "temporary directory "+notADir) || !strings.Contains(err.Error(), "TMPDIR") ||
+			!strings.Contains(err.Error(), "read-only root file system") {
+			t.Errorf("%s with an unwritable TMPDIR: %v", args[0], err)
+		}
+		if code := exitCodeOf(err, false); code != exitUsage {
+			t.Errorf("%s with an unwritable TMPDIR exits %d, want %d", args[0], code, exitUsage)
+		}
+	}
+	// A writable one passes the check and leaves nothing behind.
+	dir := t.TempDir()
+	t.Setenv("TMPDIR", dir)
+	if err := checkTempDir(); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("the check left %d file(s) in the temporary directory", len(left))
 	}
 }
