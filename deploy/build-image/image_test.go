@@ -106,6 +106,17 @@ func TestImageBuildsRunsAndChecks(t *testing.T) {
 	if v.CGO != "0" {
 		t.Errorf("version inside the image: %+v", v)
 	}
+	// The binary CI builds in the checkout names its commit, and an image
+	// labelled with another one is refused.
+	if v.Revision == "" {
+		t.Errorf("the binary reports no VCS revision (build it in the git checkout, as .ci/run does): %+v", v)
+	}
+	if err := CheckRevision(v, v.Revision); err != nil {
+		t.Error(err)
+	}
+	if err := CheckRevision(v, "abc"); err == nil {
+		t.Error("an image labelled with another revision than the binary's was accepted")
+	}
 
 	// The OCI layout holds the same image.
 	ociDir := filepath.Join(dir, "oci")
@@ -203,6 +214,25 @@ func TestBuildRefusesBadInputs(t *testing.T) {
 	in.Zoneinfo = []byte("TZif2")
 	if err := checkInputs(in); err == nil {
 		t.Error("bad inputs accepted")
+	}
+}
+
+// TestCheckRevision: the image's revision label must be the binary's.
+func TestCheckRevision(t *testing.T) {
+	const rev = "0123456789abcdef0123456789abcdef01234567"
+	for _, tc := range []struct {
+		binary, label, want string
+	}{
+		{rev, rev, ""},
+		{rev, "", ""},
+		{"", "", ""},
+		{"", rev, "reports none"},
+		{rev, "fedcba", "built from " + rev},
+	} {
+		err := CheckRevision(VersionOutput{Revision: tc.binary}, tc.label)
+		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("binary %q, label %q: %v, want %q", tc.binary, tc.label, err, tc.want)
+		}
 	}
 }
 

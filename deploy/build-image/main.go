@@ -210,13 +210,38 @@ func verifyAndRun(ctx context.Context, img v1.Image, w *os.File) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "the binary inside runs: intercom-privacy %s (%s, CGO_ENABLED=%s)\n", v.Version, v.GoVersion, v.CGO)
+	if err := CheckRevision(v, cfg.Config.Labels[LabelRevision]); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "the binary inside runs: intercom-privacy %s (%s, CGO_ENABLED=%s, revision %s)\n", v.Version, v.GoVersion, v.CGO, v.Revision)
+	return nil
+}
+
+// LabelRevision is the image label naming the source revision.
+const LabelRevision = "org.opencontainers.image.revision"
+
+// CheckRevision compares the source revision the binary reports (`version
+// --json`, from the build information go build stamps in a git checkout) with
+// the image's revision label: an image labelled with a commit must hold a
+// binary built from it, or the label and a bug report quoting `version` would
+// disagree. An image without the label is not checked.
+func CheckRevision(v VersionOutput, label string) error {
+	switch {
+	case label == "":
+		return nil
+	case v.Revision == "":
+		return fmt.Errorf("build-image: the image is labelled revision %s but the binary reports none (built outside a git checkout or with -buildvcs=false): build it in the checkout, or leave -binary out", label)
+	case v.Revision != label:
+		return fmt.Errorf("build-image: the image is labelled revision %s but the binary was built from %s: rebuild the binary, or pass -revision %s", label, v.Revision, v.Revision)
+	}
 	return nil
 }
 
 // VersionOutput is what RunVersion reads of `version --json`.
 type VersionOutput struct {
 	Version      string            `json:"version"`
+	Revision     string            `json:"vcs_revision"`
+	Modified     bool              `json:"vcs_modified"`
 	GoVersion    string            `json:"go_version"`
 	CGO          string            `json:"cgo_enabled"`
 	Dependencies map[string]string `json:"dependencies"`
