@@ -155,3 +155,68 @@ func TestUnwritableTempDirStopsJobProcessesAtStart(t *testing.T) {
 		t.Errorf("the check left %d file(s) in the temporary directory", len(left))
 	}
 }
+
+// TestWorkerWaitsForDatabase: `worker --health-addr` on a PostgreSQL server
+// that is not there stays up, answers /livez 200 and /readyz 503 naming the
+// database, logs why, and stops cleanly (exit 0) on interrupt.
+func TestWorkerWaitsForDatabase(t *testing.T) {
+	cliEnv(t)
+	t.Setenv("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2")
+	root := newRootCmd()
+	errb := &syncBuffer{}
+	root.SetOut(io.Discard)
+	root.SetErr(errb)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	go io.Copy(logs, r)
+	stderr := os.Stderr
+	os.Stderr = w
+	defer func() { os.Stderr = stderr; w.Close() }()
+	root.SetArgs([]string{"worker", "--health-addr", "127.0.0.1:0", "--log-level", "info"})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx) }()
+	re := regexp.MustCompile(`probes at (http://127\.0\.0\.1:\d+)`)
+	var base string
+	testwait.Until(t, "the worker's probes to listen", func() bool {
+		select {
+		case err := <-done:
+			t.Fatalf("worker exited early: %v\n%s", err, errb.String())
+		default:
+		}
+		if m := re.FindStringSubmatch(errb.String()); m != nil {
+			base = m[1]
+		}
+		return base != ""
+	})
+	testwait.Until(t, "the log line about the database", func() bool {
+		return strings.Contains(logs.String(), "database not reachable; not ready, retrying")
+	})
+	for path, want := range map[string]int{health.PathLive: 200, health.PathReady: 503} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%s = %d %q, want %d", path, resp.StatusCode, b, want)
+		}
+		if path == health.PathReady && (!strings.Contains(string(b), "[-] database") || !strings.Contains(string(b), "[-] workers")) {
+			t.Errorf("readyz does not name the database and the workers: %q", b)
+		}
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("worker exited while waiting for the database: %v", err)
+	default:
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("worker stopped with %v", err)
+	}
+}
