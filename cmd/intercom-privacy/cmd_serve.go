@@ -120,6 +120,9 @@ an orchestrator a grace period longer than --stop-timeout plus 15s.`,
 				if err := o.validate(); err != nil {
 					return err
 				}
+				if err := checkTempDir(); err != nil {
+					return err
+				}
 			}
 			secret, err := clientSecret()
 			if err != nil {

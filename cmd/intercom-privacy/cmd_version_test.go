@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -97,5 +98,51 @@ func TestVersionCommand(t *testing.T) {
 	}
 	if text != flag || !strings.Contains(text, "libraries: river v") {
 		t.Errorf("version and --version differ or lack the libraries:\n%s\n---\n%s", text, flag)
+	}
+}
+
+// TestVersionJSONFields pins the names of `version --json`'s fields: tools
+// read them (deploy/build-image reads version, vcs_revision, go_version,
+// cgo_enabled and dependencies from the binary in the image), so a renamed
+// field is a breaking change this test makes visible.
+func TestVersionJSONFields(t *testing.T) {
+	bi := &debug.BuildInfo{
+		GoVersion: "go1.26.0",
+		Main:      debug.Module{Path: "github.com/intercom-privacy/intercom-privacy", Version: "(devel)"},
+		Settings: []debug.BuildSetting{
+			{Key: "CGO_ENABLED", Value: "0"},
+			{Key: "vcs.revision", Value: "0123456789abcdef"},
+			{Key: "vcs.time", Value: "2026-12-06T10:00:00Z"},
+			{Key: "vcs.modified", Value: "true"},
+		},
+	}
+	b, err := json.Marshal(buildVersion("1.2.0", bi))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	want := []string{"cgo_enabled", "dependencies", "go_version", "module", "module_version", "platform", "vcs_modified", "vcs_revision", "vcs_time", "version"}
+	if !slices.Equal(keys, want) {
+		t.Errorf("version --json fields %v, want %v", keys, want)
+	}
+	var deps map[string]string
+	if err := json.Unmarshal(m["dependencies"], &deps); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for k := range deps {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	if !slices.Equal(names, []string{"pgx", "river", "sqlite", "tink"}) {
+		t.Errorf("dependencies %v, want pgx, river, sqlite, tink", names)
 	}
 }

@@ -187,6 +187,9 @@ which may take up to 15s more.`,
 			if err := checkPositive("--stop-timeout", stopWait); err != nil {
 				return err
 			}
+			if err := checkTempDir(); err != nil {
+				return err
+			}
 			settings, err := af.settings("worker")
 			if err != nil {
 				return err

@@ -38,7 +38,7 @@ var exitCodes = []struct {
 }{
 	{exitOK, "success"},
 	{exitFailure, "the command could not do its work (database, Intercom, network, disk, or a bug); the message says why"},
-	{exitUsage, "the command line or configuration is wrong (unknown command, bad flag or argument, invalid configuration file, missing database or master key); nothing was changed"},
+	{exitUsage, "the command line or configuration is wrong (unknown command, bad flag or argument, invalid configuration file, missing database or master key, a temporary directory that takes no files); nothing was changed"},
 	{exitIncomplete, "the work ran but ended without its result: an export failed, was cancelled, timed out or was unusable (`export list` shows why)"},
 	{exitAuditBroken, "`audit verify` found the audit trail altered or incomplete"},
 	{exitPaused, "`dsar ... --wait` stopped because the request is paused (Intercom refused the access token or a permission); fix the cause and the worker resumes it"},

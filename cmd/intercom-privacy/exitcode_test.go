@@ -11,6 +11,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/store"
+	"github.com/intercom-privacy/intercom-privacy/vault"
 )
 
 // TestUnknownSubcommandFails: an unknown sub-command of a group ("dsar lst")
@@ -152,4 +153,65 @@ func TestExitCodeTableDocumented(t *testing.T) {
 			t.Errorf("README.md lacks the exit code line %q (copy `intercom-privacy --help`'s table)", strings.TrimSpace(line))
 		}
 	}
+}
+
+// TestReadmeExitCodeBlockIsTheTable: the README's "Exit codes" block holds
+// exactly the table's lines, in its order: a code removed from or added to
+// the code, or a line left over in the README, fails (the test above only
+// looks for each of the table's lines somewhere in the README).
+func TestReadmeExitCodeBlockIsTheTable(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(readme), "\n### Exit codes\n")
+	if !ok {
+		t.Fatal("README.md has no \"### Exit codes\" section")
+	}
+	_, block, ok := strings.Cut(after, "```\n")
+	if ok {
+		block, _, ok = strings.Cut(block, "```")
+	}
+	if !ok {
+		t.Fatal("the README's Exit codes section has no fenced block")
+	}
+	var want []string
+	for _, line := range strings.Split(strings.TrimRight(exitTable(), "\n"), "\n") {
+		want = append(want, strings.TrimSpace(line))
+	}
+	got := strings.Split(strings.TrimRight(block, "\n"), "\n")
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("README's exit code block:\n%s\nwant (intercom-privacy --help's table):\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestStartFailureExitCodes: the codes README's "Start-up" paragraph gives the
+// failures that stop serve and worker at start.
+func TestStartFailureExitCodes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want exitCode
+	}{
+		{"no master key", vault.ErrNoMasterKey, exitUsage},
+		{"unreadable master key file", &vault.MasterKeyError{Source: vault.EnvMasterKeyFile, Problem: "the file cannot be opened", Err: os.ErrNotExist}, exitUsage},
+		{"keysets not initialised", vault.ErrNotInitialised, exitUsage},
+		{"schema newer than the binary", &store.SchemaVersionError{Database: 99, Binary: 1}, exitFailure},
+		{"temporary directory", checkTempDirIn(t, filepath.Join(t.TempDir(), "missing")), exitUsage},
+	} {
+		if got := exitCodeOf(tc.err, false); got != tc.want {
+			t.Errorf("%s: exit code %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
+
+// checkTempDirIn runs checkTempDir with TMPDIR set to dir.
+func checkTempDirIn(t *testing.T, dir string) error {
+	t.Helper()
+	t.Setenv("TMPDIR", dir)
+	err := checkTempDir()
+	if err == nil {
+		t.Fatalf("checkTempDir accepted %s", dir)
+	}
+	return err
 }

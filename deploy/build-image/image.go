@@ -119,7 +119,7 @@ func Build(in Inputs) (v1.Image, error) {
 		"org.opencontainers.image.created":     in.Created.UTC().Format(time.RFC3339),
 	}
 	if in.Revision != "" {
-		labels["org.opencontainers.image.revision"] = in.Revision
+		labels[LabelRevision] = in.Revision
 	}
 	cfg.Config = v1.Config{
 		User:       fmt.Sprintf("%d:%d", UID, GID),

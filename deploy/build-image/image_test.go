@@ -106,6 +106,18 @@ func TestImageBuildsRunsAndChecks(t *testing.T) {
 	if v.CGO != "0" {
 		t.Errorf("version inside the image: %+v", v)
 	}
+	// A binary that names its commit (.ci/run builds with -buildvcs=auto in
+	// the clone) is refused in an image labelled with another one.
+	if v.Revision != "" {
+		if err := CheckRevision(v, v.Revision); err != nil {
+			t.Error(err)
+		}
+		if err := CheckRevision(v, "abc"); err == nil {
+			t.Error("an image labelled with another revision than the binary's was accepted")
+		}
+	} else {
+		t.Log("the binary reports no VCS revision (built with -buildvcs=false or outside a git checkout): the revision check is not exercised")
+	}
 
 	// The OCI layout holds the same image.
 	ociDir := filepath.Join(dir, "oci")
@@ -203,6 +215,25 @@ func TestBuildRefusesBadInputs(t *testing.T) {
 	in.Zoneinfo = []byte("TZif2")
 	if err := checkInputs(in); err == nil {
 		t.Error("bad inputs accepted")
+	}
+}
+
+// TestCheckRevision: the image's revision label must be the binary's.
+func TestCheckRevision(t *testing.T) {
+	const rev = "0123456789abcdef0123456789abcdef01234567"
+	for _, tc := range []struct {
+		binary, label, want string
+	}{
+		{rev, rev, ""},
+		{rev, "", ""},
+		{"", "", ""},
+		{"", rev, ""},
+		{rev, "fedcba", "built from " + rev},
+	} {
+		err := CheckRevision(VersionOutput{Revision: tc.binary}, tc.label)
+		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("binary %q, label %q: %v, want %q", tc.binary, tc.label, err, tc.want)
+		}
 	}
 }
 

@@ -210,13 +210,42 @@ func verifyAndRun(ctx context.Context, img v1.Image, w *os.File) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "the binary inside runs: intercom-privacy %s (%s, CGO_ENABLED=%s)\n", v.Version, v.GoVersion, v.CGO)
+	if err := CheckRevision(v, cfg.Config.Labels[LabelRevision]); err != nil {
+		return err
+	}
+	rev := v.Revision
+	if rev == "" {
+		rev = "none: built with -buildvcs=false (see `go env GOFLAGS`) or outside a git checkout"
+	}
+	fmt.Fprintf(w, "the binary inside runs: intercom-privacy %s (%s, CGO_ENABLED=%s, revision %s)\n", v.Version, v.GoVersion, v.CGO, rev)
+	return nil
+}
+
+// LabelRevision is the image label naming the source revision.
+const LabelRevision = "org.opencontainers.image.revision"
+
+// CheckRevision compares the source revision the binary reports (`version
+// --json`, from the build information go build stamps in a git checkout) with
+// the image's revision label: an image labelled with a commit must not hold a
+// binary built from another one, or the label and a bug report quoting
+// `version` would disagree. An image without the label, or a binary built
+// without VCS information (-buildvcs=false, which a go env may set), is not
+// checked: the run says the binary reports no revision.
+func CheckRevision(v VersionOutput, label string) error {
+	switch {
+	case label == "", v.Revision == "":
+		return nil
+	case v.Revision != label:
+		return fmt.Errorf("build-image: the image is labelled revision %s but the binary was built from %s: rebuild the binary, or pass -revision %s", label, v.Revision, v.Revision)
+	}
 	return nil
 }
 
 // VersionOutput is what RunVersion reads of `version --json`.
 type VersionOutput struct {
 	Version      string            `json:"version"`
+	Revision     string            `json:"vcs_revision"`
+	Modified     bool              `json:"vcs_modified"`
 	GoVersion    string            `json:"go_version"`
 	CGO          string            `json:"cgo_enabled"`
 	Dependencies map[string]string `json:"dependencies"`
