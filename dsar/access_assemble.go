@@ -382,7 +382,7 @@ func (a *assembler) message(id, kind string, created intercom.Timestamp, au inte
 			// Another person's file: its name may name them, its content is theirs.
 			att.Withheld = true
 		} else {
-			att.Name, att.URL = a.red.text(f.Name), f.URL
+			att.Name, att.URL = a.red.text(f.Name), string(f.URL)
 		}
 		m.Attachments = append(m.Attachments, att)
 	}

@@ -402,3 +402,62 @@ func TestMissingScopePausesAndResumes(t *testing.T) {
 	}
 	checkErased(t, h, p, cached{})
 }
+
+// TestPauseReasonChangeRecorded: a paused request whose cause changes (the token
+// replaced by one Intercom accepts but that lacks a scope) is reported with the new
+// reason: Paused (which the worker's start summary, `dsar show` and `--wait` read)
+// names it with its fix, and a request.paused record marks each cause once
+// (issue #10: the reason is reported once per change, never a stale one).
+func TestPauseReasonChangeRecorded(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
+	sw, a := openSwitchable(t, h)
+	a.Config.Erasure.DeleteConversations = true
+	a.Config.Erasure.RetainMetrics = false
+	ctx := context.Background()
+	p := h.sb.SamplePerson()
+	r := file(t, h, store.RequestErasure, personIdentifiers(p))
+	var paused *dsar.PausedError
+	err := a.DSAR.RunWith(ctx, r.ID, dsar.RunOptions{Progress: func(pr dsar.Progress) {
+		if pr.Step == dsar.StepResolve && pr.State == "done" {
+			sw.revoked.Store(true)
+		}
+	}})
+	if !errors.As(err, &paused) || paused.Reason != dsar.PauseUnauthorized {
+		t.Fatalf("run with a revoked token: %v", err)
+	}
+	// A new token: accepted, but without the scope to delete conversations.
+	sw.revoked.Store(false)
+	sw.forbidDeleteConversations.Store(true)
+	for range 2 {
+		if err := a.DSAR.Run(ctx, r.ID); !errors.As(err, &paused) || paused.Reason != dsar.PauseForbidden {
+			t.Fatalf("run without the scope: %v", err)
+		}
+	}
+	pz, ok, err := a.DSAR.Paused(ctx, r.ID)
+	if err != nil || !ok || pz.Reason != dsar.PauseForbidden || !strings.Contains(pz.Fix(), "scope") {
+		t.Fatalf("Paused after the cause changed: %+v %v %v, want %s", pz, ok, err, dsar.PauseForbidden)
+	}
+	var reasons []string
+	for rec, err := range a.Store.Records(ctx, 1) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if audit.Action(rec.Action) == audit.ActionRequestPaused {
+			for _, reason := range []string{dsar.PauseUnauthorized, dsar.PauseForbidden} {
+				if strings.Contains(string(rec.Body), reason) {
+					reasons = append(reasons, reason)
+				}
+			}
+		}
+	}
+	if len(reasons) != 2 || reasons[0] != dsar.PauseUnauthorized || reasons[1] != dsar.PauseForbidden {
+		t.Fatalf("request.paused records %q, want one per cause: %s then %s", reasons, dsar.PauseUnauthorized, dsar.PauseForbidden)
+	}
+	sw.forbidDeleteConversations.Store(false)
+	if err := a.DSAR.Run(ctx, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := a.DSAR.Paused(ctx, r.ID); ok {
+		t.Fatal("still paused after both causes were fixed")
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/internal/testwait"
@@ -148,5 +149,45 @@ func TestEnqueuePendingLeavesUnverifiedRequests(t *testing.T) {
 	// Once verified, the request's job goes in at once.
 	if ok, err := dsar.Enqueue(ctx, q, r.ID); err != nil || !ok {
 		t.Fatalf("the verification's enqueue was swallowed: %v %v", ok, err)
+	}
+}
+
+// TestWorkerCancelsJobOnBadIdentifier: when Intercom answers, after the client's
+// retries, a ticket without an id, the worker cancels the request's job after its
+// first attempt (with the error) instead of leaving it to River's retries for days,
+// and sends no DELETE. TestTicketWithoutIDStopsErasure checks the run's error; this
+// checks what the worker makes of it.
+func TestWorkerCancelsJobOnBadIdentifier(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(), sandbox.Options{})
+	sw, a := openSwitchable(t, h)
+	sw.stripTicketIDs.Store(true)
+	ctx := context.Background()
+	r := file(t, h, store.RequestErasure, personIdentifiers(h.sb.SamplePerson()))
+	q := openQueue(t, h, a.DSAR, true)
+	res, err := q.Insert(ctx, dsar.RequestArgs{RequestID: r.ID}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = q.Stop(context.WithoutCancel(ctx)) })
+	var job *rivertype.JobRow
+	testwait.Until(t, "the request's job to end its first attempt", func() bool {
+		j, err := q.Job(ctx, res.Job.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		job = j
+		return j.Attempt >= 1 && j.State != rivertype.JobStateRunning && j.State != rivertype.JobStateAvailable
+	})
+	if job.State != rivertype.JobStateCancelled || job.Attempt != 1 {
+		t.Fatalf("job %s after attempt %d, want cancelled after the first (errors %v)", job.State, job.Attempt, job.Errors)
+	}
+	if len(job.Errors) == 0 || !strings.Contains(job.Errors[len(job.Errors)-1].Error, "ticket.id") {
+		t.Errorf("the job's error does not name the field: %+v", job.Errors)
+	}
+	if n := h.sb.Stats().Endpoints["DELETE /tickets/{id}"].Calls; n != 0 {
+		t.Errorf("%d ticket DELETEs sent", n)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"iter"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -126,6 +127,87 @@ var exampleCases = []exampleCase{
 		_, err := c.CreateDataAttribute(ctx, "contact", "x", "string", "")
 		return err
 	}},
+	{"POST", "/conversations/{conversation_id}/reply", false, func(ctx context.Context, c *Client) error {
+		_, err := c.AddAdminNote(ctx, "1", "a1", "x")
+		return err
+	}},
+	{"POST", "/conversations/{conversation_id}/tags", false, func(ctx context.Context, c *Client) error {
+		_, err := c.TagConversation(ctx, "1", "t1", "a1")
+		return err
+	}},
+}
+
+// clientOperations names, for every exported method of *Client, the operation of
+// the description it calls ("" for a method that calls none, or none with a JSON
+// answer, with why in clientNonOperations). TestEveryClientOperationHasExamples
+// fails when a method is added without a line here and a case in exampleCases, so
+// the example conformance keeps covering the client's every endpoint.
+var clientOperations = map[string]string{
+	"Me": "GET /me", "GetContact": "GET /contacts/{contact_id}",
+	"FindContactByExternalID": "GET /contacts/find_by_external_id/{external_id}",
+	"ListContacts":            "GET /contacts", "SearchContacts": "POST /contacts/search",
+	"DeleteContact": "DELETE /contacts/{contact_id}", "ArchiveContact": "POST /contacts/{contact_id}/archive",
+	"UnarchiveContact": "POST /contacts/{contact_id}/unarchive", "MergeContacts": "POST /contacts/merge",
+	"ContactTags": "GET /contacts/{contact_id}/tags", "ContactSegments": "GET /contacts/{contact_id}/segments",
+	"ContactSubscriptions": "GET /contacts/{contact_id}/subscriptions",
+	"ContactCompanies":     "GET /contacts/{contact_id}/companies", "ContactNotes": "GET /contacts/{contact_id}/notes",
+	"SearchConversations": "POST /conversations/search", "CountConversations": "POST /conversations/search",
+	"GetConversation": "GET /conversations/{conversation_id}", "DeleteConversation": "DELETE /conversations/{conversation_id}",
+	"RedactConversationPart": "POST /conversations/redact", "RedactConversationSource": "POST /conversations/redact",
+	"AddAdminNote":    "POST /conversations/{conversation_id}/reply",
+	"TagConversation": "POST /conversations/{conversation_id}/tags",
+	"SearchTickets":   "POST /tickets/search", "GetTicket": "GET /tickets/{ticket_id}", "DeleteTicket": "DELETE /tickets/{ticket_id}",
+	"EventSummary": "GET /events", "ListEvents": "GET /events",
+	"CreateContentExport": "POST /export/content/data", "GetContentExport": "GET /export/content/data/{job_identifier}",
+	"CancelContentExport": "POST /export/cancel/{job_identifier}",
+	"CreateContact":       "POST /contacts", "UpdateContact": "PUT /contacts/{contact_id}",
+	"TagContact": "POST /contacts/{contact_id}/tags", "UntagContact": "DELETE /contacts/{contact_id}/tags/{tag_id}",
+	"SetContactSubscription": "POST /contacts/{contact_id}/subscriptions", "CreateNote": "POST /contacts/{contact_id}/notes",
+	"ListDataAttributes": "GET /data_attributes", "CreateDataAttribute": "POST /data_attributes",
+}
+
+// clientNonOperations are the exported methods of *Client that call no operation
+// whose JSON answer the description documents.
+var clientNonOperations = map[string]string{
+	"BaseURL":        "configuration",
+	"Stats":          "counters of the client",
+	"Version":        "configuration",
+	"DownloadExport": "a binary download from the export's download_url (the description has no JSON example for it)",
+}
+
+// TestEveryClientOperationHasExamples: every exported method of *Client is either
+// driven by TestClientDecodesDescriptionExamples (through a case of exampleCases for
+// its operation) or named as calling none. AddAdminNote and TagConversation were
+// added to the client after the example conformance and went unchecked.
+func TestEveryClientOperationHasExamples(t *testing.T) {
+	cases := map[string]bool{}
+	for _, tc := range exampleCases {
+		cases[tc.method+" "+tc.path] = true
+	}
+	typ := reflect.TypeOf(&Client{})
+	seen := map[string]bool{}
+	for i := range typ.NumMethod() {
+		name := typ.Method(i).Name
+		seen[name] = true
+		op, isOp := clientOperations[name]
+		_, isNot := clientNonOperations[name]
+		switch {
+		case !isOp && !isNot:
+			t.Errorf("(*Client).%s is in neither clientOperations nor clientNonOperations: name the operation it calls and add a case to exampleCases", name)
+		case isOp && !cases[op]:
+			t.Errorf("(*Client).%s calls %s, which no case of exampleCases drives with the description's examples", name, op)
+		}
+	}
+	for name := range clientOperations {
+		if !seen[name] {
+			t.Errorf("clientOperations names %s, which *Client no longer has", name)
+		}
+	}
+	for name := range clientNonOperations {
+		if !seen[name] {
+			t.Errorf("clientNonOperations names %s, which *Client no longer has", name)
+		}
+	}
 }
 
 // exampleDeviations names the examples of the description the client does not

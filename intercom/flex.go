@@ -240,3 +240,21 @@ func (s *String) UnmarshalJSON(b []byte) error {
 	}
 	return nil
 }
+
+// InfoText is an informational text field, such as a URL (an avatar's image,
+// the API URL of a reference or an embedded list, an attachment, a company's
+// website): a JSON string is kept as sent; any other value (a number, an object,
+// an array, null) decodes as unset instead of failing the whole object, and the
+// object's Raw keeps it as sent. Identifying fields are never InfoText.
+type InfoText string
+
+// UnmarshalJSON accepts any JSON value: a string as it is, anything else as "".
+func (s *InfoText) UnmarshalJSON(b []byte) error {
+	var v string
+	if b = bytes.TrimSpace(b); len(b) > 0 && b[0] == '"' && json.Unmarshal(b, &v) == nil {
+		*s = InfoText(v)
+		return nil
+	}
+	*s = ""
+	return nil
+}

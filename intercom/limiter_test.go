@@ -126,7 +126,11 @@ func TestProbeSerialisesUntilLimitKnown(t *testing.T) {
 	}
 	// While the probe is unanswered, the seven others wait for it; none
 	// reaches the server.
-	testwait.Until(t, "seven calls to wait for the probe", func() bool { return c.limiter.waitingForProbe() == 7 })
+	// The probe must have reached the server too: being in flight on the client's
+	// side is not yet being counted by the handler.
+	testwait.Until(t, "seven calls to wait for the probe, and the probe to reach the server", func() bool {
+		return c.limiter.waitingForProbe() == 7 && n.Load() == 1
+	})
 	if got := inFlight.Load(); got != 1 {
 		t.Fatalf("%d requests in flight before the limit was known", got)
 	}

@@ -169,3 +169,72 @@ func TestNotesPageNumberWalk(t *testing.T) {
 		t.Errorf("walked %v in %d requests", ids, f.count())
 	}
 }
+
+// TestInformationalURLsTolerated: a URL Intercom sends with the wrong JSON type (an
+// avatar's image, the API URL of an embedded list or reference, a social profile, a
+// company's website, an attachment, a conversation source) is informational: it
+// decodes as unset, the object's Raw keeps it as sent, and the contact, company or
+// conversation still decodes. Before, "avatar.image_url: expected string, got a JSON
+// number" failed the whole contact, and with it an access request. A bad id next to
+// it still fails.
+func TestInformationalURLsTolerated(t *testing.T) {
+	body := `{"type":"contact","id":"c1","email":"a@example.com","avatar":{"type":"avatar","image_url":7},
+		"social_profiles":{"type":"list","data":[{"type":"social_profile","name":"x","url":{"href":"y"}}]},
+		"tags":{"type":"list","data":[{"type":"tag","id":"t1","url":["/tags/t1"]}],"url":7,"total_count":1,"has_more":false}}`
+	var mu sync.Mutex
+	setBody := func(b string) { mu.Lock(); body = b; mu.Unlock() }
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/companies"):
+			writeJSON(w, 200, `{"type":"list","data":[{"type":"company","id":"co1","name":"Acme","website":12}],"pages":{"type":"pages","next":null,"page":1,"per_page":50,"total_pages":1}}`)
+		case strings.HasPrefix(r.URL.Path, "/conversations/"):
+			writeJSON(w, 200, `{"type":"conversation","id":"1","source":{"type":"conversation","id":"s1","body":"hi","url":false,
+				"attachments":[{"type":"upload","name":"a.png","url":{"bad":1},"content_type":"image/png","filesize":3}]}}`)
+		default:
+			writeJSON(w, 200, body)
+		}
+	})
+	c := f.client(t, func(cfg *Config) { cfg.MaxRetries = -1 })
+	ct, err := c.GetContact(ctx(t), "c1")
+	if err != nil {
+		t.Fatalf("a contact with malformed URLs: %v", err)
+	}
+	if ct.ID != "c1" || ct.Avatar.ImageURL != "" || ct.Tags.URL != "" || len(ct.Tags.Data) != 1 || ct.Tags.Data[0].ID != "t1" ||
+		ct.Tags.Data[0].URL != "" || len(ct.SocialProfiles.Data) != 1 || ct.SocialProfiles.Data[0].Name != "x" {
+		t.Errorf("decoded %+v", ct)
+	}
+	if !bytes.Contains(ct.Raw, []byte(`"image_url":7`)) {
+		t.Errorf("Raw lost the value as sent: %s", ct.Raw)
+	}
+	var companies []Company
+	for co, err := range c.ContactCompanies(ctx(t), "c1", ListOptions{}) {
+		if err != nil {
+			t.Fatalf("a company with a malformed website: %v", err)
+		}
+		companies = append(companies, co)
+	}
+	if len(companies) != 1 || companies[0].Name != "Acme" || companies[0].Website != "" {
+		t.Errorf("companies %+v", companies)
+	}
+	cv, err := c.GetConversation(ctx(t), "1", GetConversationOptions{})
+	if err != nil {
+		t.Fatalf("a conversation with malformed URLs: %v", err)
+	}
+	if cv.Source.ID != "s1" || cv.Source.URL != "" || len(cv.Source.Attachments) != 1 || cv.Source.Attachments[0].Name != "a.png" || cv.Source.Attachments[0].URL != "" {
+		t.Errorf("conversation source %+v", cv.Source)
+	}
+	// A well-formed URL is kept as sent.
+	setBody(`{"type":"contact","id":"c1","avatar":{"type":"avatar","image_url":"https://example.com/a.png"},"tags":{"type":"list","data":[],"url":"/contacts/c1/tags"}}`)
+	if ct, err = c.GetContact(ctx(t), "c1"); err != nil || ct.Avatar.ImageURL != "https://example.com/a.png" || ct.Tags.URL != "/contacts/c1/tags" {
+		t.Errorf("well-formed URLs: %+v, %v", ct, err)
+	}
+	// An identifier of the wrong type is still an error naming the field.
+	setBody(`{"type":"contact","id":"c1","avatar":{"image_url":7},"tags":{"type":"list","data":[{"type":"tag","id":{"x":1}}]}}`)
+	_, err = c.GetContact(ctx(t), "c1")
+	var me *MalformedResponseError
+	if !errors.Is(err, ErrBadIdentifier) || !errors.As(err, &me) || me.Field != "tags.data.id" {
+		t.Errorf("a tag with an object for id: %v", err)
+	}
+}

@@ -32,8 +32,8 @@ type App struct {
 // Avatar is a contact's avatar. Intercom sends an object {type, image_url}; older
 // versions sent the URL as a plain string. Both decode.
 type Avatar struct {
-	Type     string `json:"type,omitempty"`
-	ImageURL string `json:"image_url,omitempty"`
+	Type     string   `json:"type,omitempty"`
+	ImageURL InfoText `json:"image_url,omitempty"`
 }
 
 // UnmarshalJSON accepts an object, a URL string or null.
@@ -44,7 +44,7 @@ func (a *Avatar) UnmarshalJSON(b []byte) error {
 		if err := json.Unmarshal(b, &s); err != nil {
 			return err
 		}
-		*a = Avatar{Type: "avatar", ImageURL: s}
+		*a = Avatar{Type: "avatar", ImageURL: InfoText(s)}
 		return nil
 	}
 	type plain Avatar
@@ -68,9 +68,9 @@ type Location struct {
 
 // SocialProfile is one social network profile of a contact.
 type SocialProfile struct {
-	Type string `json:"type,omitempty"`
-	Name string `json:"name,omitempty"`
-	URL  string `json:"url,omitempty"`
+	Type string   `json:"type,omitempty"`
+	Name string   `json:"name,omitempty"`
+	URL  InfoText `json:"url,omitempty"`
 }
 
 // SocialProfiles is the social_profiles list of a contact.
@@ -81,19 +81,19 @@ type SocialProfiles struct {
 
 // Ref is a reference to another object (type and id, and its API URL when given).
 type Ref struct {
-	Type string `json:"type,omitempty"`
-	ID   ID     `json:"id"`
-	URL  string `json:"url,omitempty"`
+	Type string   `json:"type,omitempty"`
+	ID   ID       `json:"id"`
+	URL  InfoText `json:"url,omitempty"`
 }
 
 // RefList is an embedded list of references, as a contact carries its tags, notes
 // and companies: at most 10 inline, with the total count and the URL of the full list.
 type RefList struct {
-	Type       string `json:"type,omitempty"`
-	Data       []Ref  `json:"data"`
-	URL        string `json:"url,omitempty"`
-	TotalCount Int    `json:"total_count"`
-	HasMore    Bool   `json:"has_more"`
+	Type       string   `json:"type,omitempty"`
+	Data       []Ref    `json:"data"`
+	URL        InfoText `json:"url,omitempty"`
+	TotalCount Int      `json:"total_count"`
+	HasMore    Bool     `json:"has_more"`
 }
 
 // MergeHistoryEntry records one contact merged into this one.
@@ -225,7 +225,7 @@ type Company struct {
 	AppID            string          `json:"app_id"`
 	Name             string          `json:"name"`
 	Plan             json.RawMessage `json:"plan,omitempty"`
-	Website          string          `json:"website"`
+	Website          InfoText        `json:"website"`
 	Industry         string          `json:"industry"`
 	Size             Int             `json:"size"`
 	UserCount        Int             `json:"user_count"`
@@ -272,13 +272,13 @@ type Author struct {
 
 // Attachment is a file attached to a conversation source or part.
 type Attachment struct {
-	Type        string `json:"type"`
-	Name        string `json:"name"`
-	URL         string `json:"url"`
-	ContentType string `json:"content_type"`
-	Filesize    Int    `json:"filesize"`
-	Width       Int    `json:"width"`
-	Height      Int    `json:"height"`
+	Type        string   `json:"type"`
+	Name        string   `json:"name"`
+	URL         InfoText `json:"url"`
+	ContentType string   `json:"content_type"`
+	Filesize    Int      `json:"filesize"`
+	Width       Int      `json:"width"`
+	Height      Int      `json:"height"`
 }
 
 // Source is the message that started a conversation. Body is HTML.
@@ -290,7 +290,7 @@ type Source struct {
 	Body        string       `json:"body"`
 	Author      Author       `json:"author"`
 	Attachments []Attachment `json:"attachments"`
-	URL         string       `json:"url"`
+	URL         InfoText     `json:"url"`
 	Redacted    Bool         `json:"redacted"`
 }
 
