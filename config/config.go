@@ -135,7 +135,9 @@ type IntakeTag struct {
 }
 
 // Enabled reports whether any tag or ticket type is configured.
-func (c IntercomIntake) Enabled() bool { return c.Tag != "" || len(c.Tags) > 0 || len(c.TicketTypes) > 0 }
+func (c IntercomIntake) Enabled() bool {
+	return c.Tag != "" || len(c.Tags) > 0 || len(c.TicketTypes) > 0
+}
 
 // CustomerReplies reports whether milestones are posted as replies the
 // customer sees.

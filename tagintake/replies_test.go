@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/audit"
+	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/deadline"
 	"github.com/intercom-privacy/intercom-privacy/intercom"
 	"github.com/intercom-privacy/intercom-privacy/internal/testwait"
@@ -382,5 +384,42 @@ func TestParseTicketErrorsNameFields(t *testing.T) {
 		if err != nil && strings.Contains(err.Error(), "Privacy") {
 			t.Errorf("the error repeats a value: %v", err)
 		}
+	}
+}
+
+func TestConfigTicketTypesAndReplyAs(t *testing.T) {
+	c, err := config.Parse("test.yaml", strings.NewReader(`intake:
+  intercom:
+    reply: true
+    reply_as: comment
+    admin_id: "42"
+    ticket_types:
+      - {ticket_type: Privacy request, type: erasure, jurisdiction: ccpa}
+      - {ticket_type: "7"}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ic := c.Intake.Intercom
+	o := tagintake.FromConfig(ic)
+	want := []tagintake.TicketRule{{TicketType: "Privacy request", Type: store.RequestErasure, Jurisdiction: deadline.CCPA},
+		{TicketType: "7", Type: store.RequestAccess, Jurisdiction: deadline.GDPR}}
+	if !slices.Equal(o.TicketRules, want) || o.ReplyAs != "comment" || !ic.Enabled() || !ic.CustomerReplies() {
+		t.Fatalf("options %+v", o)
+	}
+	// reply_as comment needs the Replies; a misspelt reply_as is refused.
+	e := setup(t, storetest.SQLite(), false)
+	base := tagintake.Options{DSAR: e.a.DSAR, Store: e.a.Store, Chain: e.a.Chain, Intercom: e.a.Intercom, Reply: true, ReplyAdminID: "42"}
+	for _, as := range []string{"comment", "comments"} {
+		o := base
+		o.ReplyAs = as
+		if _, err := tagintake.New(o); !errors.Is(err, tagintake.ErrConfig) {
+			t.Errorf("reply_as %s without replies: %v, want ErrConfig", as, err)
+		}
+	}
+	o = base
+	o.TicketRules = []tagintake.TicketRule{{Type: store.RequestAccess, Jurisdiction: deadline.GDPR}}
+	if _, err := tagintake.New(o); !errors.Is(err, tagintake.ErrConfig) {
+		t.Errorf("a ticket rule without a type: %v, want ErrConfig", err)
 	}
 }
