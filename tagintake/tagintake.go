@@ -463,7 +463,7 @@ func (in *Intake) recordReply(ctx context.Context, st store.Step, conversationID
 
 // Sink is the webhook.Sink that runs Handle on each notification and then
 // passes it to Next (the store-backed sink that keeps the minimised event).
-// A permanent error (a malformed item, a conversation without a contact) is
+// A permanent error (a malformed item, a conversation or ticket without a contact) is
 // logged by field name and the notification acknowledged: redelivering it
 // could not help, and nothing was written. A transient error answers 500 so
 // that Intercom delivers again.
@@ -480,7 +480,7 @@ func (s *Sink) Accept(ctx context.Context, n webhook.Notification, raw []byte) (
 	var pe *ParseError
 	switch {
 	case errors.As(err, &pe), errors.Is(err, ErrNoContact):
-		s.Intake.o.Logger.Error("tagintake: tagged conversation not filed", "id", n.ID, "error", err.Error())
+		s.Intake.o.Logger.Error("tagintake: tagged conversation or ticket not filed", "id", n.ID, "error", err.Error())
 	case err != nil:
 		return false, err
 	}
