@@ -28,6 +28,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/store"
 	_ "github.com/intercom-privacy/intercom-privacy/store/postgres" // registers postgres://
 	_ "github.com/intercom-privacy/intercom-privacy/store/sqlite"   // registers sqlite://
+	"github.com/intercom-privacy/intercom-privacy/tagintake"
 	"github.com/intercom-privacy/intercom-privacy/users"
 	"github.com/intercom-privacy/intercom-privacy/vault"
 	"github.com/intercom-privacy/intercom-privacy/web/intake"
@@ -119,6 +120,10 @@ type App struct {
 	Messages *messages.Service
 	// PublicURL is the base of the links in messages ("" when not configured).
 	PublicURL string
+	// Replies posts the milestones of requests filed from Intercom as
+	// replies the customer sees; nil unless intake.intercom.reply_as is
+	// comment (app/replies.go).
+	Replies *tagintake.Replies
 
 	checkpointInterval time.Duration
 	enq                enqueuer
@@ -250,6 +255,9 @@ func Open(ctx context.Context, s Settings) (*App, error) {
 	// through the same code (allow-list, keys, restriction) as the sync.
 	a.DSAR.LocalCopy = a.Syncer(s.Actor)
 	if err := a.openMail(s); err != nil {
+		return nil, err
+	}
+	if err := a.openReplies(s); err != nil {
 		return nil, err
 	}
 	ok = true

@@ -101,13 +101,30 @@ type Intake struct {
 // to its own type and jurisdiction. With Reply, an acknowledgement note is
 // posted in the conversation as the teammate AdminID. Checked when serve
 // starts (tagintake.New).
+//
+// ReplyAs chooses the reply: "note" (the default: an internal note with the
+// request's reference) or "comment" (a reply the customer sees, with the
+// acknowledgement's text, and later the extension, denial and completion
+// messages as replies too, each posted once by the workers). TicketTypes
+// file a request for each ticket created with one of those ticket types
+// (ticket.created).
 type IntercomIntake struct {
-	Tag          string      `yaml:"tag"`
-	Type         string      `yaml:"type"`
-	Jurisdiction string      `yaml:"jurisdiction"`
-	Tags         []IntakeTag `yaml:"tags"`
-	Reply        bool        `yaml:"reply"`
-	AdminID      string      `yaml:"admin_id"`
+	Tag          string             `yaml:"tag"`
+	Type         string             `yaml:"type"`
+	Jurisdiction string             `yaml:"jurisdiction"`
+	Tags         []IntakeTag        `yaml:"tags"`
+	Reply        bool               `yaml:"reply"`
+	ReplyAs      string             `yaml:"reply_as"`
+	AdminID      string             `yaml:"admin_id"`
+	TicketTypes  []IntakeTicketType `yaml:"ticket_types"`
+}
+
+// IntakeTicketType maps a ticket type (its id or its name) to the request a
+// ticket of that type files.
+type IntakeTicketType struct {
+	TicketType   string `yaml:"ticket_type"`
+	Type         string `yaml:"type"`
+	Jurisdiction string `yaml:"jurisdiction"`
 }
 
 // IntakeTag maps one tag to the request it files.
@@ -117,8 +134,14 @@ type IntakeTag struct {
 	Jurisdiction string `yaml:"jurisdiction"`
 }
 
-// Enabled reports whether any tag is configured.
-func (c IntercomIntake) Enabled() bool { return c.Tag != "" || len(c.Tags) > 0 }
+// Enabled reports whether any tag or ticket type is configured.
+func (c IntercomIntake) Enabled() bool {
+	return c.Tag != "" || len(c.Tags) > 0 || len(c.TicketTypes) > 0
+}
+
+// CustomerReplies reports whether milestones are posted as replies the
+// customer sees.
+func (c IntercomIntake) CustomerReplies() bool { return c.Reply && c.ReplyAs == "comment" }
 
 // Mail configures the e-mail the product sends. The environment variables
 // INTERCOM_PRIVACY_SMTP_URL and INTERCOM_PRIVACY_PUBLIC_URL override the two

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -693,5 +694,37 @@ func TestAddAdminNoteSentOnce(t *testing.T) {
 	}
 	if _, err := c.AddAdminNote(ctx(t), "1", "7", ""); !errors.Is(err, ErrValidation) {
 		t.Fatalf("empty body: %v", err)
+	}
+}
+
+func TestRepliesSentOnce(t *testing.T) {
+	var mu sync.Mutex
+	var bodies []string
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request, body []byte) {
+		mu.Lock()
+		bodies = append(bodies, r.URL.Path+" "+string(body))
+		mu.Unlock()
+		writeJSON(w, 502, `{"type":"error.list","errors":[{"code":"server_error","message":"x"}]}`)
+	})
+	c := f.client(t)
+	if _, err := c.AddAdminReply(ctx(t), "1", "7", "<p>hello</p>"); !errors.Is(err, ErrUnknownOutcome) && !errors.Is(err, ErrServer) {
+		t.Fatalf("reply: %v", err)
+	}
+	if _, err := c.ReplyTicket(ctx(t), "9", "7", TicketReplyComment, "hello"); !errors.Is(err, ErrUnknownOutcome) && !errors.Is(err, ErrServer) {
+		t.Fatalf("ticket reply: %v", err)
+	}
+	if len(bodies) != 2 || !strings.Contains(bodies[0], `"message_type":"comment"`) || !strings.Contains(bodies[0], `"type":"admin"`) ||
+		!strings.HasPrefix(bodies[1], "/tickets/9/reply ") || !strings.Contains(bodies[1], `"message_type":"comment"`) {
+		t.Fatalf("sent %q, want each reply once, as an admin comment", bodies)
+	}
+	for name, err := range map[string]error{
+		"empty body":  func() error { _, err := c.AddAdminReply(ctx(t), "1", "7", ""); return err }(),
+		"no admin":    func() error { _, err := c.ReplyTicket(ctx(t), "9", "", TicketReplyNote, "x"); return err }(),
+		"quick reply": func() error { _, err := c.ReplyTicket(ctx(t), "9", "7", "quick_reply", "x"); return err }(),
+		"no contact":  func() error { _, err := c.CreateTicket(ctx(t), TicketFields{TicketTypeID: "1"}); return err }(),
+	} {
+		if !errors.Is(err, ErrValidation) {
+			t.Errorf("%s: %v, want ErrValidation", name, err)
+		}
 	}
 }

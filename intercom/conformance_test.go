@@ -149,6 +149,12 @@ func TestRequestsConformToOpenAPI(t *testing.T) {
 	must("redact source", err)
 	_, err = c.AddAdminNote(cx, "123", "991", "<p>A message was removed: it held a card number.</p>")
 	must("admin note", err)
+	_, err = c.AddAdminReply(cx, "123", "991", "<p>We received your request.</p>")
+	must("admin reply", err)
+	_, err = c.ReplyTicket(cx, "9", "991", TicketReplyComment, "<p>We received your request.</p>")
+	must("ticket reply", err)
+	_, err = c.CreateTicket(cx, TicketFields{TicketTypeID: "88", ContactID: "6762f2d81bb69f9f2193bc54", Title: "Privacy", Description: "Delete my data"})
+	must("create ticket", err)
 	_, err = c.CountConversations(cx, Field("updated_at").Gt(int64(1.7e9)))
 	must("count conversations", err)
 	for _, err := range c.SearchTickets(cx, Field("contact_ids").Eq("c1"), SearchOptions{}) {

@@ -79,6 +79,14 @@ var exampleCases = []exampleCase{
 	}},
 	{"GET", "/tickets/{ticket_id}", false, func(ctx context.Context, c *Client) error { _, err := c.GetTicket(ctx, "1"); return err }},
 	{"DELETE", "/tickets/{ticket_id}", false, func(ctx context.Context, c *Client) error { _, err := c.DeleteTicket(ctx, "1"); return err }},
+	{"POST", "/tickets/{ticket_id}/reply", false, func(ctx context.Context, c *Client) error {
+		_, err := c.ReplyTicket(ctx, "1", "2", TicketReplyComment, "hello")
+		return err
+	}},
+	{"POST", "/tickets", false, func(ctx context.Context, c *Client) error {
+		_, err := c.CreateTicket(ctx, TicketFields{TicketTypeID: "1", ContactID: "c1"})
+		return err
+	}},
 	{"GET", "/events", true, func(ctx context.Context, c *Client) error {
 		// The description's 200 examples are summaries; both calls read GET /events.
 		if _, err := c.EventSummary(ctx, EventsOf{IntercomUserID: "c1"}); err != nil {

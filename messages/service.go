@@ -187,6 +187,21 @@ func (s *Service) Milestone(ctx context.Context, tx store.Tx, m dsar.Milestone) 
 }
 
 func (s *Service) completion(ctx context.Context, tx store.Tx, m dsar.Milestone, to string, d *Data) error {
+	s.completionData(m, d)
+	if m.Request.Type != store.RequestErasure && s.Downloads != nil {
+		link, ok, err := s.Downloads.Link(ctx, tx, m.Request, to)
+		if err != nil {
+			return err
+		}
+		if ok {
+			d.DownloadURL, d.ExpiresAt, d.DownloadUses = link.URL, link.ExpiresAt, link.Uses
+		}
+	}
+	return nil
+}
+
+// completionData fills what a completion says without a download link.
+func (s *Service) completionData(m dsar.Milestone, d *Data) {
 	out := m.Outcome
 	if out == nil && len(m.Request.Outcome) > 0 {
 		var o dsar.Outcome
@@ -205,17 +220,56 @@ func (s *Service) completion(ctx context.Context, tx store.Tx, m dsar.Milestone,
 			ttl = 7 * 24 * time.Hour
 		}
 		d.ExpiresAt = m.Request.CompletedAt.Add(ttl)
-		if s.Downloads != nil {
-			link, ok, err := s.Downloads.Link(ctx, tx, m.Request, to)
-			if err != nil {
-				return err
-			}
-			if ok {
-				d.DownloadURL, d.ExpiresAt, d.DownloadUses = link.URL, link.ExpiresAt, link.Uses
-			}
-		}
 	}
-	return nil
+}
+
+// Compose renders the message a milestone owes the person for a channel
+// other than e-mail (a reply in the Intercom conversation or ticket the
+// request came from, package tagintake): the same kinds and texts as
+// Milestone, with no download link (a link and its codes go to the verified
+// address only; the access completion then says the copy comes through a
+// secure channel), and for an access+erasure the erasure's completion only.
+// ok is false for a milestone with no message. It writes nothing.
+func (s *Service) Compose(m dsar.Milestone) (kind Kind, r Rendered, ok bool, err error) {
+	d, j, err := s.Base(m.Request)
+	if err != nil {
+		return "", Rendered{}, false, err
+	}
+	switch m.Kind {
+	case dsar.MilestoneAcknowledged:
+		kind = Acknowledgement
+		d.NeedsVerification = m.Request.State == store.StateReceived
+	case dsar.MilestoneExtended:
+		kind = Extension
+	case dsar.MilestoneDenied:
+		kind, d.DenialReason = Denial, m.Request.DenialReason
+		if m.Request.Type == store.RequestCorrection && m.Request.DenialReason == dsar.DenyCorrectionAccurate {
+			kind = CorrectionDenied
+		}
+	case dsar.MilestoneCompleted:
+		switch m.Request.Type {
+		case store.RequestAccess:
+			kind = AccessCompleted
+			s.completionData(m, &d)
+		case store.RequestErasure, store.RequestAccessErasure:
+			kind = ErasureCompleted
+			s.completionData(m, &d)
+		case store.RequestCorrection, store.RequestRestriction, store.RequestLiftRestriction, store.RequestObjection, store.RequestAppeal:
+			kind = rightsKind[m.Request.Type]
+			if err := rightsData(m, &d); err != nil {
+				return "", Rendered{}, false, err
+			}
+		default:
+			return "", Rendered{}, false, nil
+		}
+	default:
+		return "", Rendered{}, false, nil
+	}
+	r, err = s.Templates.Render(kind, j, s.Lang, d)
+	if err != nil {
+		return "", Rendered{}, false, err
+	}
+	return kind, r, true, nil
 }
 
 // RecoveryWindow tells the person of Intercom's 7-day recovery window.

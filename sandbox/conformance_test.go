@@ -124,6 +124,19 @@ func conformanceEndpoints(t *testing.T) {
 	e.want(e.do("POST", "/conversations/"+msg["conversation_id"].(string)+"/reply", map[string]any{"message_type": "comment", "type": "user", "intercom_user_id": newID,
 		"body": "", "attachment_urls": []string{"https://files.example.test/uploads/screenshot.png"}}), 200)
 	e.want(e.do("GET", "/conversations/"+msg["conversation_id"].(string), nil), 200)
+	// A teammate's reply the customer sees (tagintake's milestones).
+	admin := e.s.ws.admins[0].ID
+	e.want(e.do("POST", "/conversations/"+msg["conversation_id"].(string)+"/reply", map[string]any{"message_type": "comment", "type": "admin", "admin_id": admin, "body": "<p>We received your request.</p>"}), 200)
+	// Tickets: created (ticket.created), replied to as a comment on a
+	// Customer ticket, as a note only on a Back-office one.
+	tk := e.want(e.do("POST", "/tickets", map[string]any{"ticket_type_id": "2", "contacts": []map[string]string{{"id": newID}},
+		"ticket_attributes": map[string]string{"_default_title_": "Privacy", "_default_description_": "Delete my data"}}), 200).m(t)
+	e.want(e.do("POST", "/tickets/"+tk["id"].(string)+"/reply", map[string]any{"message_type": "comment", "type": "admin", "admin_id": admin, "body": "We received your request."}), 200)
+	e.want(e.do("GET", "/tickets/"+tk["id"].(string), nil), 200)
+	bo := e.want(e.do("POST", "/tickets", map[string]any{"ticket_type_id": 3, "contacts": []map[string]string{{"email": "new@example.com"}}}), 200).m(t)
+	e.want(e.do("POST", "/tickets/"+bo["id"].(string)+"/reply", map[string]any{"message_type": "note", "type": "admin", "admin_id": admin, "body": "checked"}), 200)
+	e.want(e.do("POST", "/tickets/"+bo["id"].(string)+"/reply", map[string]any{"message_type": "comment", "type": "admin", "admin_id": admin, "body": "hello"}), 400)
+	e.want(e.do("POST", "/tickets/nope/reply", map[string]any{"message_type": "comment", "type": "admin", "admin_id": admin, "body": "hello"}), 404)
 
 	// Export.
 	now := e.clock.Now().Unix()

@@ -44,6 +44,8 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /conversations/redact", s.redact)
 	m.HandleFunc("POST /tickets/search", s.searchTickets)
 	m.HandleFunc("GET /tickets/{id}", s.getTicket)
+	m.HandleFunc("POST /tickets", s.createTicket)
+	m.HandleFunc("POST /tickets/{id}/reply", s.replyTicket)
 	m.HandleFunc("DELETE /tickets/{id}", s.deleteTicket)
 	m.HandleFunc("GET /events", s.listEvents)
 	m.HandleFunc("POST /export/content/data", s.createExport)

@@ -94,8 +94,10 @@ type Conversation struct {
 
 // Ticket is one ticket.
 type Ticket struct {
-	ID          string
-	TicketID    string // the Inbox number, distinct from the API id
+	ID       string
+	TicketID string // the Inbox number, distinct from the API id
+	// TypeID is the ticket type's id (TicketTypes); "" is the first type.
+	TypeID      string
 	Category    string
 	Title       string
 	Description string

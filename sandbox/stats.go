@@ -17,6 +17,8 @@ const (
 	EffectPartRedacted         Effect = "conversation_part.redacted"
 	EffectConversationDeleted  Effect = "conversation.deleted"
 	EffectTicketDeleted        Effect = "ticket.deleted"
+	EffectTicketCreated        Effect = "ticket.created"
+	EffectTicketReplied        Effect = "ticket.replied" // counted on the ticket id, once per reply
 	EffectExportCreated        Effect = "export.created"
 	EffectExportCanceled       Effect = "export.canceled"
 	EffectContactCreated       Effect = "contact.created"

@@ -245,12 +245,13 @@ func (p *Process) Run(ctx context.Context) error {
 		}
 		o := tagintake.FromConfig(ic)
 		o.DSAR, o.Store, o.Chain, o.Intercom, o.Logger, o.Actor = a.DSAR, a.Store, a.Chain, a.Intercom, a.Logger, "webhook"
+		o.Replies = a.Replies
 		in, err := tagintake.New(o)
 		if err != nil {
 			return err
 		}
 		wsink = &tagintake.Sink{Intake: in, Next: wsink}
-		fmt.Fprintf(p.out, "serve: conversations tagged for privacy file requests (%d tag(s))\n", len(o.Rules))
+		fmt.Fprintf(p.out, "serve: conversations tagged for privacy file requests (%d tag(s), %d ticket type(s))\n", len(o.Rules), len(o.TicketRules))
 	}
 	p.sink.set(wsink)
 	if p.o.StartWorkers != nil {

@@ -60,6 +60,8 @@ type Ops interface {
 	Purger
 	Notices
 	Outbox
+	IntercomReplies
+	RateWindows
 	Intakes
 	DownloadLinks
 	Limits

@@ -68,17 +68,44 @@ type Rule struct {
 	Jurisdiction deadline.Jurisdiction
 }
 
+// TicketRule maps a ticket type (its id, or its name compared without regard
+// to case) to the request a ticket of that type files.
+type TicketRule struct {
+	TicketType   string
+	Type         store.RequestType
+	Jurisdiction deadline.Jurisdiction
+}
+
+// TicketTopic is the webhook topic Intercom sends when a ticket is created;
+// its item is the ticket.
+const TicketTopic webhook.Topic = "ticket.created"
+
+// TicketChannel is the §7101 method of a request filed from a ticket.
+const TicketChannel = "intercom_ticket"
+
+// ScopeTicket keeps the link ticket -> request (PutIdempotent).
+const ScopeTicket = "tagintake:ticket"
+
 // Options configure an Intake.
 type Options struct {
 	// Rules are the tags that file a request; the first matching rule wins.
 	Rules []Rule
-	// Reply posts an acknowledgement note in the conversation, as ReplyAdminID.
+	// TicketRules are the ticket types that file a request when a ticket of
+	// that type is created (ticket.created); the first matching rule wins.
+	TicketRules []TicketRule
+	// Reply posts an acknowledgement in the conversation, as ReplyAdminID:
+	// an internal note (ReplyAs "" or "note"), or, with ReplyAs "comment", a
+	// reply the customer sees, written to the Replies outbox in the filing's
+	// transaction (the later milestones follow through Messenger).
 	Reply        bool
+	ReplyAs      string
 	ReplyAdminID string
-	DSAR         *dsar.Service
-	Store        store.Store
-	Chain        *audit.Chain
-	Intercom     *intercom.Client
+	// Replies posts the customer replies (required with ReplyAs "comment").
+	Replies  *Replies
+	DSAR     *dsar.Service
+	Store    store.Store
+	Chain    *audit.Chain
+	Intercom *intercom.Client
 	// Actor names who acts in audit records ("webhook" when empty).
 	Actor string
 	// Logger is the project's redacting logger (discarding when nil).
@@ -104,22 +131,44 @@ func New(o Options) (*Intake, error) {
 	if o.DSAR == nil || o.Store == nil || o.Chain == nil || o.Intercom == nil {
 		return nil, fmt.Errorf("%w: DSAR, Store, Chain and Intercom are required", ErrConfig)
 	}
-	for i, r := range o.Rules {
-		if strings.TrimSpace(r.Tag) == "" {
-			return nil, fmt.Errorf("%w: rule %d has no tag", ErrConfig, i)
+	checkRule := func(what string, i int, key string, t store.RequestType, j deadline.Jurisdiction) error {
+		if strings.TrimSpace(key) == "" {
+			return fmt.Errorf("%w: %s %d has no %s", ErrConfig, what, i, strings.TrimSuffix(what, " rule"))
 		}
-		switch r.Type {
+		switch t {
 		case store.RequestAccess, store.RequestErasure, store.RequestAccessErasure,
 			store.RequestCorrection, store.RequestRestriction, store.RequestObjection:
 		default:
-			return nil, fmt.Errorf("%w: rule %d: type must be access, erasure, access+erasure, correction, restriction or objection", ErrConfig, i)
+			return fmt.Errorf("%w: %s %d: type must be access, erasure, access+erasure, correction, restriction or objection", ErrConfig, what, i)
 		}
-		if _, err := deadline.ParseJurisdiction(string(r.Jurisdiction)); err != nil {
-			return nil, fmt.Errorf("%w: rule %d: %v", ErrConfig, i, err)
+		if _, err := deadline.ParseJurisdiction(string(j)); err != nil {
+			return fmt.Errorf("%w: %s %d: %v", ErrConfig, what, i, err)
+		}
+		return nil
+	}
+	for i, r := range o.Rules {
+		if err := checkRule("tag rule", i, r.Tag, r.Type, r.Jurisdiction); err != nil {
+			return nil, err
+		}
+	}
+	for i, r := range o.TicketRules {
+		if err := checkRule("ticket_type rule", i, r.TicketType, r.Type, r.Jurisdiction); err != nil {
+			return nil, err
 		}
 	}
 	if o.Reply && o.ReplyAdminID == "" {
 		return nil, fmt.Errorf("%w: reply needs the admin id the note is written as", ErrConfig)
+	}
+	switch o.ReplyAs {
+	case "", "note":
+	case "comment":
+		if o.Reply {
+			if err := o.Replies.Check(); err != nil {
+				return nil, err
+			}
+		}
+	default:
+		return nil, fmt.Errorf("%w: reply_as must be note or comment", ErrConfig)
 	}
 	if o.Actor == "" {
 		o.Actor = "webhook"
@@ -164,6 +213,9 @@ var errAlready = errors.New("tagintake: already filed")
 // transient (nothing written, or the filing committed and only the reply is
 // left, which the next delivery finishes).
 func (in *Intake) Handle(ctx context.Context, n webhook.Notification) (Result, error) {
+	if n.Topic == TicketTopic {
+		return in.handleTicket(ctx, n)
+	}
 	if n.Topic != Topic {
 		return Result{}, nil
 	}
@@ -198,7 +250,8 @@ func (in *Intake) Handle(ctx context.Context, n webhook.Notification) (Result, e
 	req, err := in.o.DSAR.Submit(ctx, dsar.Submission{
 		Type: rule.Type, Identifiers: ids, Jurisdiction: rule.Jurisdiction, Channel: Channel,
 		Within: func(ctx context.Context, tx store.Tx, r store.Request) error {
-			return in.link(ctx, tx, r, t.ConversationID, n.ID, rule.Tag)
+			return in.link(ctx, tx, r, ScopeConversation, Target{Type: store.ReplyConversation, ID: t.ConversationID, Replies: in.customerReplies()},
+				n.ID, "filed from an Intercom conversation tagged "+rule.Tag)
 		},
 	})
 	if errors.Is(err, errAlready) {
@@ -232,7 +285,13 @@ type linkResponse struct {
 
 // linked returns the request filed for the conversation or by the notification.
 func (in *Intake) linked(ctx context.Context, conversationID, notificationID string) (string, bool, error) {
-	for _, k := range [][2]string{{ScopeConversation, conversationID}, {ScopeNotification, notificationID}} {
+	return in.linkedBy(ctx, ScopeConversation, conversationID, notificationID)
+}
+
+// linkedBy returns the request filed for the target (scope, id) or by the
+// notification.
+func (in *Intake) linkedBy(ctx context.Context, scope, targetID, notificationID string) (string, bool, error) {
+	for _, k := range [][2]string{{scope, targetID}, {ScopeNotification, notificationID}} {
 		if k[1] == "" {
 			continue
 		}
@@ -252,15 +311,20 @@ func (in *Intake) linked(ctx context.Context, conversationID, notificationID str
 	return "", false, nil
 }
 
-// link records, in the filing's transaction, the conversation -> request link,
-// the notification id, the audit record and (with Reply) the wanted note.
-func (in *Intake) link(ctx context.Context, tx store.Tx, r store.Request, conversationID, notificationID, tag string) error {
+// customerReplies reports whether milestones are posted as replies the
+// customer sees.
+func (in *Intake) customerReplies() bool { return in.o.Reply && in.o.ReplyAs == "comment" }
+
+// link records, in the filing's transaction, the target -> request link, the
+// notification id, the request -> target link, the audit record and (with
+// Reply) the wanted note or the acknowledgement's reply.
+func (in *Intake) link(ctx context.Context, tx store.Tx, r store.Request, scope string, target Target, notificationID, reason string) error {
 	body, err := json.Marshal(linkResponse{RequestID: r.ID})
 	if err != nil {
 		return err
 	}
 	now := in.o.Now().UTC()
-	for _, k := range [][2]string{{ScopeConversation, conversationID}, {ScopeNotification, notificationID}} {
+	for _, k := range [][2]string{{scope, target.ID}, {ScopeNotification, notificationID}} {
 		if k[1] == "" {
 			continue
 		}
@@ -273,13 +337,28 @@ func (in *Intake) link(ctx context.Context, tx store.Tx, r store.Request, conver
 			return errAlready
 		}
 	}
+	tb, err := json.Marshal(target)
+	if err != nil {
+		return err
+	}
+	if _, _, err := tx.PutIdempotent(ctx, store.IdempotentResponse{Scope: ScopeRequest, Key: r.ID, Fingerprint: "tagintake",
+		Status: 201, Response: tb, CreatedAt: now}); err != nil {
+		return err
+	}
 	if _, err := in.o.Chain.Append(ctx, tx, audit.Record{Actor: in.o.Actor, Action: audit.ActionRequestStep, RequestID: r.ID,
-		SubjectRef: r.SubjectRef, ObjectIDs: []string{conversationID}, Outcome: audit.OutcomeSuccess,
-		Reason: "filed from an Intercom conversation tagged " + tag}); err != nil {
+		SubjectRef: r.SubjectRef, ObjectIDs: []string{target.ID}, Outcome: audit.OutcomeSuccess,
+		Reason: reason}); err != nil {
 		return err
 	}
 	if !in.o.Reply {
 		return nil
+	}
+	if in.customerReplies() {
+		_, err := in.o.Replies.Enqueue(ctx, tx, dsar.Milestone{Kind: dsar.MilestoneAcknowledged, Request: r}, target)
+		return err
+	}
+	if target.Type != store.ReplyConversation {
+		return nil // the note is a conversation's
 	}
 	return tx.UpsertStep(ctx, store.Step{RequestID: r.ID, Name: StepReply, State: store.StepPending,
 		Detail: json.RawMessage(`{"note":"wanted"}`), StartedAt: now})
@@ -299,6 +378,15 @@ func noteBody(requestID string) string {
 // is not settled.
 func (in *Intake) reply(ctx context.Context, requestID, conversationID string) error {
 	if !in.o.Reply || requestID == "" {
+		return nil
+	}
+	if in.customerReplies() {
+		// The reply is in the outbox, committed with the filing: post it now
+		// rather than at the workers' next tick. A failure is recorded on the
+		// reply and retried by the workers; the notification is answered.
+		if _, err := in.o.Replies.SendRequest(ctx, requestID); err != nil {
+			in.o.Logger.Warn("tagintake: acknowledgement reply left to the workers", "request_id", requestID, "error", err)
+		}
 		return nil
 	}
 	steps, err := in.o.Store.Steps(ctx, requestID)
@@ -375,7 +463,7 @@ func (in *Intake) recordReply(ctx context.Context, st store.Step, conversationID
 
 // Sink is the webhook.Sink that runs Handle on each notification and then
 // passes it to Next (the store-backed sink that keeps the minimised event).
-// A permanent error (a malformed item, a conversation without a contact) is
+// A permanent error (a malformed item, a conversation or ticket without a contact) is
 // logged by field name and the notification acknowledged: redelivering it
 // could not help, and nothing was written. A transient error answers 500 so
 // that Intercom delivers again.
@@ -392,7 +480,7 @@ func (s *Sink) Accept(ctx context.Context, n webhook.Notification, raw []byte) (
 	var pe *ParseError
 	switch {
 	case errors.As(err, &pe), errors.Is(err, ErrNoContact):
-		s.Intake.o.Logger.Error("tagintake: tagged conversation not filed", "id", n.ID, "error", err.Error())
+		s.Intake.o.Logger.Error("tagintake: tagged conversation or ticket not filed", "id", n.ID, "error", err.Error())
 	case err != nil:
 		return false, err
 	}
@@ -418,6 +506,11 @@ func FromConfig(c config.IntercomIntake) Options {
 	for _, t := range c.Tags {
 		add(t.Tag, t.Type, t.Jurisdiction)
 	}
-	o.Reply, o.ReplyAdminID = c.Reply, c.AdminID
+	for _, t := range c.TicketTypes {
+		o.TicketRules = append(o.TicketRules, TicketRule{TicketType: t.TicketType,
+			Type:         store.RequestType(cmp.Or(t.Type, string(store.RequestAccess))),
+			Jurisdiction: deadline.Jurisdiction(cmp.Or(t.Jurisdiction, string(deadline.GDPR)))})
+	}
+	o.Reply, o.ReplyAs, o.ReplyAdminID = c.Reply, c.ReplyAs, c.AdminID
 	return o
 }

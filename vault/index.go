@@ -31,6 +31,9 @@ const (
 	KindName IndexKind = "name"
 	// KindContactID: an Intercom contact id, trimmed.
 	KindContactID IndexKind = "contact_id"
+	// KindNetAddress: a client's network address (the public form's rate
+	// limits), trimmed, lower-cased.
+	KindNetAddress IndexKind = "net_address"
 )
 
 // Output sizes.
@@ -50,7 +53,7 @@ func Normalize(kind IndexKind, value string) (string, error) {
 	}
 	var out string
 	switch kind {
-	case KindEmail:
+	case KindEmail, KindNetAddress:
 		out = strings.ToLower(strings.TrimSpace(value))
 	case KindPhone:
 		out = normalizePhone(value)

@@ -48,6 +48,8 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"PurgePerson", testPurge},
 		{"Notices", testNotices},
 		{"Outbox", testOutbox},
+		{"IntercomReplies", testReplies},
+		{"RateWindows", testRateWindows},
 		{"Intakes", testIntakes},
 		{"DownloadLinks", testDownloadLinks},
 		{"Limits", testLimits},

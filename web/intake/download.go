@@ -86,7 +86,7 @@ func (h *Handler) downloadGone(w http.ResponseWriter, r *http.Request) {
 // link finds the live link of the request's token, throttled per network
 // address.
 func (h *Handler) link(w http.ResponseWriter, r *http.Request) (store.DownloadLink, string, bool) {
-	if !h.verifyL.allow(clientKey(r), h.now()) {
+	if !h.verifyL.allow(r.Context(), clientKey(r), h.now()) {
 		h.problem(w, r, httpx.KindThrottled, "Too many attempts", "Too many links or codes were tried from your network. Try again in an hour.")
 		return store.DownloadLink{}, "", false
 	}

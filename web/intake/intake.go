@@ -45,7 +45,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/config"
@@ -147,8 +146,8 @@ func New(o Options) (*Handler, error) {
 	h.cfg.PerClient = cmp.Or(h.cfg.PerClient, 10)
 	h.cfg.Title = cmp.Or(h.cfg.Title, "Your privacy request")
 	h.cfg.Organisation = cmp.Or(h.cfg.Organisation, o.Config.Access.Controller)
-	h.perIP = newLimiter(h.cfg.PerClient, time.Hour)
-	h.verifyL = newLimiter(30, time.Hour)
+	h.perIP = h.newLimiter(bucketForm, h.cfg.PerClient, time.Hour)
+	h.verifyL = h.newLimiter(bucketVerify, 30, time.Hour)
 	for _, p := range []string{"form", "submitted", "confirm", "verified", "problem", "download"} {
 		t, err := template.ParseFS(files, "templates/layout.html", "templates/"+p+".html")
 		if err != nil {
@@ -400,7 +399,7 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
 		h.problem(w, r, httpx.KindBadRequest, "The form could not be read", "Fill it in again.")
 		return
 	}
-	if !h.perIP.allow(clientKey(r), h.now()) {
+	if !h.perIP.allow(r.Context(), clientKey(r), h.now()) {
 		h.problem(w, r, httpx.KindThrottled, "Too many requests", "Too many forms were sent from your network in the last hour. Try again later.")
 		return
 	}
@@ -539,7 +538,7 @@ func (h *Handler) invalidLink(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) lookup(w http.ResponseWriter, r *http.Request) (store.Intake, string, bool) {
-	if !h.verifyL.allow(clientKey(r), h.now()) {
+	if !h.verifyL.allow(r.Context(), clientKey(r), h.now()) {
 		h.problem(w, r, httpx.KindThrottled, "Too many attempts", "Too many links or codes were tried from your network. Try again in an hour.")
 		return store.Intake{}, "", false
 	}
@@ -579,7 +578,7 @@ func (h *Handler) verifyLink(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) verifyCode(w http.ResponseWriter, r *http.Request) {
-	if !h.verifyL.allow(clientKey(r), h.now()) {
+	if !h.verifyL.allow(r.Context(), clientKey(r), h.now()) {
 		h.problem(w, r, httpx.KindThrottled, "Too many attempts", "Too many links or codes were tried from your network. Try again in an hour.")
 		return
 	}
@@ -760,30 +759,6 @@ func Expire(ctx context.Context, st store.Store, v *vault.Vault, now time.Time) 
 			n++
 		}
 	}
-}
-
-// limiter counts events per key in fixed windows; it forgets everything when
-// it holds too many keys (a flood of addresses must not grow it forever).
-type limiter struct {
-	mu     sync.Mutex
-	max    int
-	window time.Duration
-	start  time.Time
-	counts map[string]int
-}
-
-func newLimiter(max int, window time.Duration) *limiter {
-	return &limiter{max: max, window: window, counts: map[string]int{}}
-}
-
-func (l *limiter) allow(key string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if now.Sub(l.start) >= l.window || len(l.counts) > 100_000 {
-		l.start, l.counts = now, map[string]int{}
-	}
-	l.counts[key]++
-	return l.counts[key] <= l.max
 }
 
 func shorten(s string) string {
