@@ -30,6 +30,11 @@ func TestFormInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The element is visible before the stylesheet has loaded: wait for the
+	// load event (which waits for stylesheets) before reading styles.
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.readyState === "complete"`)); err != nil {
+		t.Fatal(err)
+	}
 	heading, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1")))
 	if err != nil {
 		t.Fatal(err)
