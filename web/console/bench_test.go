@@ -139,6 +139,12 @@ func BenchmarkConsoleAt100k(b *testing.B) {
 				// form (due before now+7 days, the overdue ones dropped after).
 				{"dashboard-query/due-soon", listQuery(dueSoon(benchNow))},
 				{"dashboard-query/due-soon-previous", listQuery(store.RequestFilter{States: openStates, DueBefore: benchNow.AddDate(0, 0, 7)})},
+				// The dashboard's paused section's query (one join).
+				{"dashboard-query/paused", func(b *testing.B) {
+					if _, err := a.DSAR.ListPaused(ctx, sectionCap+1); err != nil {
+						b.Fatal(err)
+					}
+				}},
 				// The dashboard's count per state.
 				{"dashboard-query/counts", func(b *testing.B) {
 					if _, err := a.Store.CountRequestsByState(ctx); err != nil {
