@@ -169,9 +169,13 @@ type moreRows struct {
 
 func (m moreRows) Scan(dest ...any) error { return m.Rows.Scan(append(dest, m.extra...)...) }
 
-// PendingStepRequests implements store.Ops: one join from the pending steps
-// named step (the partial index request_steps_pending, migration 13) to
-// their requests.
+// PendingStepRequests implements store.Ops: one join of the requests, read
+// in list order (the (state, received_at, id) index), to their pending step
+// (the partial index request_steps_pending, migration 13), stopping at limit.
+// CROSS JOIN makes SQLite keep that order: left to choose, it read every
+// pending step, fetched each one's request and sorted them (38-54 ms at
+// 100,000 requests with 1,250 paused, against 2-5 ms; measured on the
+// benchmark's data). PostgreSQL plans it as the inner join it is.
 func (o *Ops) PendingStepRequests(ctx context.Context, step string, states []store.RequestState, limit int) ([]store.RequestAtStep, error) {
 	if step == "" {
 		return nil, fmt.Errorf("%w: PendingStepRequests needs a step name", store.ErrInvalid)
@@ -181,8 +185,8 @@ func (o *Ops) PendingStepRequests(ctx context.Context, step string, states []sto
 	}
 	args := []any{step}
 	q := `SELECT ` + qualifiedRequestCols + `, s.attempts, s.detail, s.started_at, s.finished_at
-		FROM request_steps s JOIN requests r ON r.id = s.request_id
-		WHERE s.name = $1 AND s.state = 'pending'`
+		FROM requests r CROSS JOIN request_steps s
+		WHERE s.request_id = r.id AND s.name = $1 AND s.state = 'pending'`
 	if len(states) > 0 {
 		q += ` AND r.state IN (` + placeholders(2, len(states)) + `)`
 		for _, st := range states {
