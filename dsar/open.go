@@ -108,24 +108,63 @@ func (s *Service) Paused(ctx context.Context, id string) (Pause, bool, error) {
 	if err != nil || !found || st.State != store.StepPending {
 		return Pause{}, false, err
 	}
+	var req store.Request
+	if pauseHolds(st) {
+		if req, err = s.Get(ctx, id); err != nil {
+			return Pause{}, false, err
+		}
+	}
+	return pauseOf(req, st), true, nil
+}
+
+// PausedRequest is a request paused, with why.
+type PausedRequest struct {
+	Listed
+	Pause Pause
+}
+
+// ListPaused lists the requests in progress that are paused, with why, in
+// list order (ReceivedAt, ID), at most limit (1,000 when 0): one store query
+// whatever the number of requests in progress.
+func (s *Service) ListPaused(ctx context.Context, limit int) ([]PausedRequest, error) {
+	rs, err := s.Store.PendingStepRequests(ctx, stepPause, []store.RequestState{store.StateInProgress}, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PausedRequest, 0, len(rs))
+	for _, x := range rs {
+		l := Listed{Request: x.Request}
+		if st, err := s.Status(x.Request); err == nil {
+			l.Status = st
+		}
+		out = append(out, PausedRequest{Listed: l, Pause: pauseOf(x.Request, x.Step)})
+	}
+	return out, nil
+}
+
+// pauseHolds reports whether a pending "_pause" step names legal holds (whose
+// basis is told under the request's law).
+func pauseHolds(st store.Step) bool {
+	var d pauseDetail
+	_ = json.Unmarshal(st.Detail, &d)
+	return len(d.Holds) > 0
+}
+
+// pauseOf reads a pending "_pause" step of req: why, since when, and the
+// legal holds with their basis under req's law.
+func pauseOf(req store.Request, st store.Step) Pause {
 	var d pauseDetail
 	_ = json.Unmarshal(st.Detail, &d)
 	p := Pause{Reason: d.Reason, Since: st.StartedAt}
-	if len(d.Holds) > 0 {
-		req, err := s.Get(ctx, id)
-		if err != nil {
-			return Pause{}, false, err
+	law := deadline.Jurisdiction(req.Jurisdiction)
+	for _, h := range d.Holds {
+		ph := PausedHold{ID: h.ID, Reason: h.Reason, Basis: h.Basis}
+		if ex, err := jurisdiction.ExceptionFor(law, jurisdiction.Basis(h.Basis)); err == nil && h.Basis != "" {
+			ph.Citation, ph.Text = ex.Citation, ex.Text
 		}
-		law := deadline.Jurisdiction(req.Jurisdiction)
-		for _, h := range d.Holds {
-			ph := PausedHold{ID: h.ID, Reason: h.Reason, Basis: h.Basis}
-			if ex, err := jurisdiction.ExceptionFor(law, jurisdiction.Basis(h.Basis)); err == nil && h.Basis != "" {
-				ph.Citation, ph.Text = ex.Citation, ex.Text
-			}
-			p.Holds = append(p.Holds, ph)
-		}
+		p.Holds = append(p.Holds, ph)
 	}
-	return p, true, nil
+	return p
 }
 
 // Lease is a worker's claim on a request, as recorded in its "_lease" step.

@@ -187,3 +187,49 @@ func TestDeadlineReminders(t *testing.T) {
 		t.Fatalf("reminder: %+v", reminder)
 	}
 }
+
+// TestRemindersBehindManyOverdue: more open requests overdue than a run used
+// to read (it took the 1,000 oldest open requests due before now + 3 days,
+// all overdue here) leave the ones due within the days reminded, every page
+// of them; the overdue ones get none.
+func TestRemindersBehindManyOverdue(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)
+	cfg := apptest.Config()
+	cfg.Mail.Operators = []string{"privacy-team@example-trading.test"}
+	smtp := mailtest.Start(t, mailtest.Options{})
+	ws := apptest.New(t, storetest.SQLite(), apptest.Options{SMTPURL: smtp.URL("privacy@example-trading.test"), Config: cfg,
+		Now: func() time.Time { return now }})
+	a := ws.Open("test")
+	create := func(received, due time.Time) store.Request {
+		t.Helper()
+		r, err := a.Store.CreateRequest(ctx, store.Request{Type: store.RequestAccess, Jurisdiction: "gdpr", Channel: "email",
+			State: store.StateVerified, ReceivedAt: received, DueAt: due})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	for i := range 1001 {
+		create(now.AddDate(0, -3, 0).Add(time.Duration(i)*time.Minute), now.AddDate(0, 0, -20))
+	}
+	var soon []string
+	for i := range 5 {
+		soon = append(soon, create(now.AddDate(0, 0, -28).Add(time.Duration(i)*time.Minute), now.AddDate(0, 0, 1)).ID)
+	}
+	create(now.AddDate(0, 0, -2), now.AddDate(0, 0, 28)) // not yet
+	r := &messages.Reminders{Store: a.Store, Messages: a.Messages, Operators: cfg.Mail.Operators,
+		Now: func() time.Time { return now }, Page: 2}
+	if n, err := r.Run(ctx); err != nil || n != len(soon) {
+		t.Fatalf("reminders: %d %v, want %d", n, err, len(soon))
+	}
+	for _, id := range soon {
+		if ms, err := a.Store.MessagesByRequest(ctx, id); err != nil || len(ms) != 1 {
+			t.Fatalf("request due soon: %d messages, %v", len(ms), err)
+		}
+	}
+	r.Page = 0
+	if n, err := r.Run(ctx); err != nil || n != 0 {
+		t.Fatalf("again, one page: %d %v", n, err)
+	}
+}

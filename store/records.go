@@ -416,6 +416,12 @@ type Step struct {
 	FinishedAt time.Time
 }
 
+// RequestAtStep is a request with one of its steps.
+type RequestAtStep struct {
+	Request Request
+	Step    Step
+}
+
 // Suppression is one entry of the suppression list: a person erased who must not
 // come back through sync or webhooks.
 type Suppression struct {

@@ -148,9 +148,15 @@ type Requests interface {
 	// ListRequests lists requests matching f.
 	ListRequests(ctx context.Context, f RequestFilter) ([]Request, error)
 	// CountRequestsByState counts the requests in each state (a state with
-	// none is absent): one grouped query on the state index, for the
-	// console's dashboard and the server's gauges.
+	// none is absent), for the console's dashboard and the server's gauges:
+	// counters kept in the transaction of every insert, move and delete of a
+	// request, so the cost does not grow with the number of requests.
 	CountRequestsByState(ctx context.Context) (map[RequestState]int64, error)
+	// PendingStepRequests lists the requests in one of states (any state
+	// when none is given) that have a pending step named step, each with that
+	// step, in list order (ReceivedAt, ID), at most limit (1,000 when 0):
+	// one query, for the dashboard's paused requests.
+	PendingStepRequests(ctx context.Context, step string, states []RequestState, limit int) ([]RequestAtStep, error)
 	// UpdateRequest replaces the mutable fields of r (all but ID, Type,
 	// Jurisdiction, Channel, ReceivedAt, CreatedAt) if the stored state is still
 	// expected; otherwise it fails with a *StateConflictError (ErrStateConflict).

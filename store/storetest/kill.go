@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"strconv"
@@ -221,6 +222,35 @@ func RunMigrations(t *testing.T, b Backend, open Opener, migrations fs.FS) {
 		defer st2.Close()
 		if v, _ := st2.SchemaVersion(ctx); v != latest+1 {
 			t.Fatalf("after the fixed migration the version is %d, want %d", v, latest+1)
+		}
+	})
+
+	// Migration 13 fills the counts per state from the requests already
+	// there; the triggers keep them from then on.
+	t.Run("StateCountsBackfilled", func(t *testing.T) {
+		u := b.NewURL(t)
+		upTo12 := fstest.MapFS{}
+		for k, v := range good {
+			if n, err := strconv.Atoi(strings.SplitN(k, "_", 2)[0]); err == nil && n <= 12 {
+				upTo12[k] = v
+			}
+		}
+		st, err := open(ctx, u, store.Options{Create: true}, upTo12)
+		must(t, err)
+		base := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+		for i, s := range []store.RequestState{store.StateReceived, store.StateReceived, store.StateCompleted, store.StateInProgress, store.StateCompleted, store.StateCompleted} {
+			_, err := st.CreateRequest(ctx, store.Request{Type: store.RequestAccess, Jurisdiction: "gdpr", State: s,
+				ReceivedAt: base.Add(time.Duration(i) * time.Hour), DueAt: base.AddDate(0, 1, 0)})
+			must(t, err)
+		}
+		st.Close()
+		st, err = open(ctx, u, store.Options{Create: true}, good)
+		must(t, err)
+		defer st.Close()
+		got, err := st.CountRequestsByState(ctx)
+		must(t, err)
+		if want := map[store.RequestState]int64{store.StateReceived: 2, store.StateCompleted: 3, store.StateInProgress: 1}; !maps.Equal(got, want) {
+			t.Fatalf("counts after migration 13: %v, want %v", got, want)
 		}
 	})
 

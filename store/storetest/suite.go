@@ -37,6 +37,8 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"Requests", testRequests},
 		{"RequestOptimisticConcurrency", testRequestConcurrency},
 		{"RequestQueries", testRequestQueries},
+		{"RequestStateCounts", testRequestStateCounts},
+		{"PendingStepRequests", testPendingStepRequests},
 		{"Steps", testSteps},
 		{"Suppression", testSuppression},
 		{"LegalHoldsAndRetention", testRetention},

@@ -581,10 +581,11 @@ func TestDashboardSectionsAreBounded(t *testing.T) {
 	}
 	_, body := b.do(authz.RolePrivacyOfficer, http.MethodGet, "/", nil)
 	s := section(t, body, "unverified")
-	if n := strings.Count(s, `<td><a class="id" href="/requests/`); n != sectionCap || !strings.Contains(s, `href="/requests?state=received">see them all`) {
+	if n := strings.Count(s, `<td><a class="id" href="/requests/`); n != sectionCap || !strings.Contains(s, fmt.Sprintf(`href="/requests?state=received">see all %d`, sectionCap+1)) {
 		t.Fatalf("%d rows", n)
 	}
-	if !strings.Contains(section(t, body, "counts"), `received</a>: 201`) {
+	if !strings.Contains(section(t, body, "counts"), fmt.Sprintf(`received</a>: %d`, sectionCap+1)) ||
+		!strings.Contains(s, fmt.Sprintf(`verification (%d)`, sectionCap+1)) {
 		t.Fatal("the count is capped")
 	}
 }
@@ -638,4 +639,51 @@ func TestDashboardDueSoonBehindManyOverdue(t *testing.T) {
 	if n := strings.Count(section(t, body, "overdue"), `<td><a class="id" href="/requests/`); n != sectionCap {
 		t.Fatalf("overdue: %d rows", n)
 	}
+}
+
+// TestDashboardPausedBehindManyInProgress: a paused request received after
+// more in-progress requests than the dashboard used to read (it listed the
+// first 201 in progress and asked each whether it was paused) is in the
+// "paused" section, with why, on both backends; the ones in progress and not
+// paused are not.
+func TestDashboardPausedBehindManyInProgress(t *testing.T) {
+	forBackends(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		st := b.app.Store
+		const busy = 210
+		for i := range busy {
+			r, err := st.CreateRequest(ctx, store.Request{Type: store.RequestAccess, Jurisdiction: "gdpr", State: store.StateInProgress,
+				ReceivedAt: testNow.AddDate(0, 0, -20).Add(time.Duration(i) * time.Minute), DueAt: testNow.AddDate(0, 0, 10)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i%50 == 0 {
+				// Paused once and resumed: not paused now.
+				if err := st.UpsertStep(ctx, store.Step{RequestID: r.ID, Name: "_pause", State: store.StepDone,
+					Detail: []byte(`{"reason":"` + dsar.PauseForbidden + `"}`), StartedAt: testNow.AddDate(0, 0, -3)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		paused, err := st.CreateRequest(ctx, store.Request{Type: store.RequestErasure, Jurisdiction: "gdpr", State: store.StateInProgress,
+			ReceivedAt: testNow.AddDate(0, 0, -1), DueAt: testNow.AddDate(0, 0, 29)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.UpsertStep(ctx, store.Step{RequestID: paused.ID, Name: "_pause", State: store.StepPending,
+			Detail: []byte(`{"reason":"` + dsar.PauseUnauthorized + `"}`), StartedAt: testNow.Add(-time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		_, body := b.do(authz.RolePrivacyOfficer, http.MethodGet, "/", nil)
+		s := section(t, body, "paused")
+		if !strings.Contains(s, `href="/requests/`+paused.ID+`"`) || !strings.Contains(s, dsar.PauseUnauthorized) || !strings.Contains(s, "INTERCOM_ACCESS_TOKEN") {
+			t.Fatalf("the paused request is not listed with why: %s", s)
+		}
+		if n := strings.Count(s, `<td><a class="id" href="/requests/`); n != 1 {
+			t.Fatalf("paused: %d rows, want 1", n)
+		}
+		if !strings.Contains(section(t, body, "counts"), fmt.Sprintf(`in_progress</a>: %d`, busy+1)) {
+			t.Fatalf("counts: %s", section(t, body, "counts"))
+		}
+	})
 }

@@ -489,21 +489,6 @@ func (o *Ops) GetRequest(ctx context.Context, id string) (store.Request, error) 
 	return queryOne(ctx, o, "request", `SELECT `+requestCols+` FROM requests WHERE id = $1`, []any{id}, scanRequest)
 }
 
-// CountRequestsByState implements store.Ops.
-func (o *Ops) CountRequestsByState(ctx context.Context) (map[store.RequestState]int64, error) {
-	out := map[store.RequestState]int64{}
-	err := o.queryAll(ctx, `SELECT state, COUNT(*) FROM requests GROUP BY state`, nil, func(r Rows) error {
-		var st string
-		var n int64
-		if err := r.Scan(&st, &n); err != nil {
-			return err
-		}
-		out[store.RequestState(st)] = n
-		return nil
-	})
-	return out, err
-}
-
 // ListRequests implements store.Ops. Every filter is a condition on an
 // indexed column (migration 8), and the page is a keyset range on
 // (received_at, id), so a page costs the same wherever it is.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/audit"
@@ -112,7 +113,8 @@ func (o *Ops) RequestStats(ctx context.Context, from, to time.Time) ([]store.Req
 		})
 }
 
-// CountRequests implements store.Ops: one grouped count over the state index.
+// CountRequests implements store.Ops: the rows of request_state_counts
+// (migration 13), kept by triggers on requests.
 func (o *Ops) CountRequests(ctx context.Context, states ...store.RequestState) (map[store.RequestState]int64, error) {
 	out := map[store.RequestState]int64{}
 	if len(states) == 0 {
@@ -122,15 +124,85 @@ func (o *Ops) CountRequests(ctx context.Context, states ...store.RequestState) (
 	for i, s := range states {
 		args[i] = string(s)
 	}
-	err := o.queryAll(ctx, `SELECT state, COUNT(*) FROM requests WHERE state IN (`+placeholders(1, len(states))+`) GROUP BY state`, args,
-		func(r Rows) error {
-			var st string
-			var n int64
-			if err := r.Scan(&st, &n); err != nil {
-				return err
-			}
-			out[store.RequestState(st)] = n
-			return nil
-		})
+	err := o.queryAll(ctx, `SELECT state, n FROM request_state_counts WHERE n <> 0 AND state IN (`+placeholders(1, len(states))+`)`, args,
+		scanCount(out))
 	return out, err
+}
+
+// CountRequestsByState implements store.Ops: the rows of
+// request_state_counts (migration 13), kept by triggers on requests in the
+// statement that inserts, moves or deletes a request; a handful of rows
+// whatever the number of requests.
+func (o *Ops) CountRequestsByState(ctx context.Context) (map[store.RequestState]int64, error) {
+	out := map[store.RequestState]int64{}
+	err := o.queryAll(ctx, `SELECT state, n FROM request_state_counts WHERE n <> 0`, nil, scanCount(out))
+	return out, err
+}
+
+func scanCount(out map[store.RequestState]int64) func(Rows) error {
+	return func(r Rows) error {
+		var st string
+		var n int64
+		if err := r.Scan(&st, &n); err != nil {
+			return err
+		}
+		out[store.RequestState(st)] = n
+		return nil
+	}
+}
+
+// qualifiedRequestCols is requestCols with each column prefixed "r.", for
+// joins.
+var qualifiedRequestCols = func() string {
+	cols := strings.Split(requestCols, ",")
+	for i, c := range cols {
+		cols[i] = "r." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}()
+
+// moreRows scans extra destinations after those a scanner asks for.
+type moreRows struct {
+	Rows
+	extra []any
+}
+
+func (m moreRows) Scan(dest ...any) error { return m.Rows.Scan(append(dest, m.extra...)...) }
+
+// PendingStepRequests implements store.Ops: one join of the requests, read
+// in list order (the (state, received_at, id) index), to their pending step
+// (the partial index request_steps_pending, migration 13), stopping at limit.
+// CROSS JOIN makes SQLite keep that order: left to choose, it read every
+// pending step, fetched each one's request and sorted them (38-54 ms at
+// 100,000 requests with 1,250 paused, against 2-5 ms; measured on the
+// benchmark's data). PostgreSQL plans it as the inner join it is.
+func (o *Ops) PendingStepRequests(ctx context.Context, step string, states []store.RequestState, limit int) ([]store.RequestAtStep, error) {
+	if step == "" {
+		return nil, fmt.Errorf("%w: PendingStepRequests needs a step name", store.ErrInvalid)
+	}
+	if limit <= 0 {
+		limit = 1000
+	}
+	args := []any{step}
+	q := `SELECT ` + qualifiedRequestCols + `, s.attempts, s.detail, s.started_at, s.finished_at
+		FROM requests r CROSS JOIN request_steps s
+		WHERE s.request_id = r.id AND s.name = $1 AND s.state = 'pending'`
+	if len(states) > 0 {
+		q += ` AND r.state IN (` + placeholders(2, len(states)) + `)`
+		for _, st := range states {
+			args = append(args, string(st))
+		}
+	}
+	args = append(args, int64(limit))
+	q += ` ORDER BY r.received_at, r.id LIMIT $` + strconv.Itoa(len(args))
+	return queryList(ctx, o, q, args, func(r Rows) (store.RequestAtStep, error) {
+		var x store.RequestAtStep
+		var attempts int64
+		var detail string
+		req, err := scanRequest(moreRows{r, []any{&attempts, &detail, tc(&x.Step.StartedAt), tc(&x.Step.FinishedAt)}})
+		x.Request = req
+		x.Step.RequestID, x.Step.Name, x.Step.State = req.ID, step, store.StepPending
+		x.Step.Attempts, x.Step.Detail = int(attempts), jsonOut(detail)
+		return x, err
+	})
 }
