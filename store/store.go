@@ -62,6 +62,8 @@ type Ops interface {
 	Outbox
 	Intakes
 	DownloadLinks
+	AgentPermissions
+	StepUps
 	Limits
 	Users
 	Sessions

@@ -50,6 +50,8 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"Outbox", testOutbox},
 		{"Intakes", testIntakes},
 		{"DownloadLinks", testDownloadLinks},
+		{"AgentPermissions", testAgentPermissions},
+		{"StepUps", testStepUps},
 		{"Limits", testLimits},
 		{"LinkedRequests", testLinkedRequests},
 		{"TxRollback", testTxRollback},
