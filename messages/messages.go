@@ -156,15 +156,15 @@ type Data struct {
 	// the page telling how to reach the higher level (PublicURL +
 	// HigherLevelPath, "" without a public form) and HigherLevelHow that in
 	// a sentence.
-	CategoriesOnly    bool
-	HigherLevelHow    string
-	HigherLevelURL    string
+	CategoriesOnly bool
+	HigherLevelHow string
+	HigherLevelURL string
 	// ViaAgent: the request was made by an authorised agent (the
 	// verification message says so to the person).
-	ViaAgent bool
-	Deleted           []Count
-	Kept              []KeptItem
-	RecoveryWindow    string
+	ViaAgent       bool
+	Deleted        []Count
+	Kept           []KeptItem
+	RecoveryWindow string
 	// Fields are the names of the fields a correction changed (never their
 	// values); Recipients how many recipients of the data are told.
 	Fields     []string
