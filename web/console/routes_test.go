@@ -33,6 +33,19 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A request an authorised agent filed gives the permission routes a
+	// document to send.
+	agented := b.file(store.RequestAccess, dsar.Identifiers{Emails: []string{"agented@example.org"}}, testNow.AddDate(0, 0, -1))
+	if err := b.app.Store.InTx(ctx, func(tx store.Tx) error {
+		p, err := tx.CreateAgentPermission(ctx, store.AgentPermission{IntakeID: "int_routes", MediaType: "application/pdf", Size: 9,
+			DocumentEnc: []byte("sealed"), AgentEnc: []byte("sealed")})
+		if err != nil {
+			return err
+		}
+		return b.app.DSAR.AttachAgent(ctx, tx, agented, p, []byte("%PDF-1.4\n"), dsar.Agent{Name: "Agent", Email: "agent@example.net"})
+	}); err != nil {
+		t.Fatal(err)
+	}
 	if len(b.h.Routes()) < 20 {
 		t.Fatalf("only %d routes", len(b.h.Routes()))
 	}
@@ -41,6 +54,9 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 		path = strings.NewReplacer("{id}", done.ID, "{$}", "").Replace(path)
 		if strings.HasPrefix(path, "/retention/holds/") {
 			path = strings.Replace(path, done.ID, hold.ID, 1)
+		}
+		if strings.HasSuffix(path, "/agent-permission") {
+			path = strings.Replace(path, done.ID, agented.ID, 1)
 		}
 		if strings.HasPrefix(path, "/users/") {
 			path = strings.Replace(path, done.ID, "u_other", 1)
@@ -89,33 +105,35 @@ func TestRouteRoles(t *testing.T) {
 		AU = authz.RoleAuditor
 	)
 	want := map[string][]authz.Role{
-		"GET /{$}":                           {A, PO, AG, AU},
-		"GET /requests":                      {A, PO, AG, AU},
-		"POST /requests/search":              {A, PO, AG},
-		"GET /requests/new":                  {A, PO, AG},
-		"POST /requests":                     {A, PO, AG},
-		"GET /requests/{id}":                 {A, PO, AG, AU},
-		"POST /requests/{id}/verify":         {A, PO, AG},
-		"POST /requests/{id}/extend":         {A, PO, AG},
-		"POST /requests/{id}/deny":           {A, PO, AG},
-		"POST /requests/{id}/cancel":         {A, PO, AG},
-		"POST /requests/{id}/approve":        {A, PO},
-		"POST /requests/{id}/reject":         {A, PO},
-		"POST /requests/{id}/notes":          {A, PO, AG},
-		"POST /requests/{id}/assignee":       {A, PO, AG},
-		"GET /requests/{id}/package":         {A, PO},
-		"GET /audit":                         {A, PO, AU},
-		"GET /audit/verify":                  {A, PO, AU},
-		"GET /audit/export":                  {A, PO, AU},
-		"GET /retention":                     {A, PO, AU},
-		"POST /retention/holds":              {A, PO},
-		"POST /retention/holds/{id}/release": {A, PO},
-		"GET /reports/requests":              {A, PO, AG, AU},
-		"GET /reports/requests.csv":          {A, PO, AG, AU},
-		"GET /reports/requests.json":         {A, PO, AG, AU},
-		"GET /users":                         {A},
-		"POST /users":                        {A},
-		"POST /users/{id}/disable":           {A},
+		"GET /{$}":                             {A, PO, AG, AU},
+		"GET /requests":                        {A, PO, AG, AU},
+		"POST /requests/search":                {A, PO, AG},
+		"GET /requests/new":                    {A, PO, AG},
+		"POST /requests":                       {A, PO, AG},
+		"GET /requests/{id}":                   {A, PO, AG, AU},
+		"POST /requests/{id}/verify":           {A, PO, AG},
+		"POST /requests/{id}/extend":           {A, PO, AG},
+		"POST /requests/{id}/deny":             {A, PO, AG},
+		"POST /requests/{id}/cancel":           {A, PO, AG},
+		"POST /requests/{id}/approve":          {A, PO},
+		"POST /requests/{id}/reject":           {A, PO},
+		"POST /requests/{id}/notes":            {A, PO, AG},
+		"POST /requests/{id}/assignee":         {A, PO, AG},
+		"GET /requests/{id}/package":           {A, PO},
+		"GET /requests/{id}/agent-permission":  {PO},
+		"POST /requests/{id}/agent-permission": {A, PO},
+		"GET /audit":                           {A, PO, AU},
+		"GET /audit/verify":                    {A, PO, AU},
+		"GET /audit/export":                    {A, PO, AU},
+		"GET /retention":                       {A, PO, AU},
+		"POST /retention/holds":                {A, PO},
+		"POST /retention/holds/{id}/release":   {A, PO},
+		"GET /reports/requests":                {A, PO, AG, AU},
+		"GET /reports/requests.csv":            {A, PO, AG, AU},
+		"GET /reports/requests.json":           {A, PO, AG, AU},
+		"GET /users":                           {A},
+		"POST /users":                          {A},
+		"POST /users/{id}/disable":             {A},
 	}
 	b := setup(t, storetest.SQLite())
 	got := map[string]bool{}
