@@ -292,7 +292,11 @@ func TestAgentUploadRefused(t *testing.T) {
 				{"10 MB streamed", agentFields("ann@example.org"), huge, "big.pdf", "larger than 5 MB", false},
 				{"not a pdf", agentFields("ann@example.org"), []byte("<html><script>alert(1)</script></html>"), "letter.pdf", "must be a PDF, PNG or JPEG", true},
 				{"missing", agentFields("ann@example.org"), nil, "", "Attach the permission", true},
-				{"same address", func() url.Values { v := agentFields("ann@example.org"); v.Set("agent_email", "ANN@example.org"); return v }(),
+				{"same address", func() url.Values {
+					v := agentFields("ann@example.org")
+					v.Set("agent_email", "ANN@example.org")
+					return v
+				}(),
 					pdfFile, "l.pdf", "must be different from the person", true},
 				{"file without agent", url.Values{"type": {"access"}, "email": {"ann@example.org"}, "jurisdiction": {"ccpa"}}, pdfFile, "l.pdf",
 					"Tick", true},
