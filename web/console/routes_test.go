@@ -91,6 +91,44 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 	}
 }
 
+// The page of a request an agent filed says so; only a privacy officer is
+// offered the permission's download; officers may decide.
+func TestAgentSectionByRole(t *testing.T) {
+	b := setup(t, storetest.SQLite())
+	ctx := context.Background()
+	req := b.file(store.RequestAccess, dsar.Identifiers{Emails: []string{"agented@example.org"}}, testNow.AddDate(0, 0, -1))
+	if err := b.app.Store.InTx(ctx, func(tx store.Tx) error {
+		p, err := tx.CreateAgentPermission(ctx, store.AgentPermission{IntakeID: "int_page", MediaType: "image/png", Size: 9,
+			DocumentEnc: []byte("sealed"), AgentEnc: []byte("sealed")})
+		if err != nil {
+			return err
+		}
+		return b.app.DSAR.AttachAgent(ctx, tx, req, p, []byte("\x89PNG\r\n\x1a\n"), dsar.Agent{Name: "Agent", Email: "agent@example.net"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, role := range authz.Roles {
+		res, body := b.do(role, "GET", "/requests/"+req.ID, nil)
+		link := strings.Contains(body, `href="/requests/`+req.ID+`/agent-permission"`)
+		decide := strings.Contains(body, `value="accept"`)
+		if res.StatusCode != 200 || !strings.Contains(body, "Authorised agent") || link != (role == authz.RolePrivacyOfficer) ||
+			decide != (role == authz.RolePrivacyOfficer || role == authz.RoleAdmin) || strings.Contains(body, "agent@example.net") {
+			t.Errorf("%s: %d, download link %v, decision %v", role, res.StatusCode, link, decide)
+		}
+	}
+	res, body := b.do(authz.RolePrivacyOfficer, "GET", "/requests/"+req.ID+"/agent-permission", nil)
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "image/png" || body != "\x89PNG\r\n\x1a\n" {
+		t.Fatalf("download: %d %q", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	if res, _ := b.do(authz.RolePrivacyOfficer, "POST", "/requests/"+req.ID+"/agent-permission", url.Values{"decision": {"refuse"}}); res.StatusCode >= 400 {
+		t.Fatalf("refuse: %d", res.StatusCode)
+	}
+	got, _ := b.app.Store.GetRequest(ctx, req.ID)
+	if got.State != store.StateDenied {
+		t.Fatalf("after refusal: %s", got.State)
+	}
+}
+
 // TestRouteRoles holds the route table to the issue's roles, written out
 // here apart from the table (and equal to the API's for the same action): an
 // agent files and works requests but neither approves an erasure nor
