@@ -332,6 +332,8 @@ func (a *App) openMail(s Settings) error {
 	if a.PublicURL != "" {
 		// Access completions carry a link to /privacy/download/{token}.
 		a.Messages.Downloads = &intake.Downloads{Vault: a.Vault, PublicURL: a.PublicURL, Uses: s.Config.Intake.DownloadUses, Now: s.Now}
+		// A categories-only answer links to how to reach the higher level.
+		a.Messages.PublicURL = a.PublicURL
 	}
 	a.DSAR.Messenger = a.Messages
 	// Email recipients of the registry are told through the outbox, and a

@@ -109,6 +109,13 @@ const (
 	ActionObjectionRecorded Action = "objection.recorded"
 	// ActionAppealDecided: the decision on an appeal.
 	ActionAppealDecided Action = "appeal.decided"
+	// ActionAgentPermissionDecided: an operator accepted or refused the
+	// signed permission of an authorised agent (CCPA Regs §7063); the
+	// outcome and reason say which, never the agent or the document.
+	ActionAgentPermissionDecided Action = "agent.permission_decided"
+	// ActionAgentPermissionRead: an operator downloaded an authorised
+	// agent's signed permission.
+	ActionAgentPermissionRead Action = "agent.permission_read"
 )
 
 // The actions of the console's and the API's accounts (package users). The
@@ -165,6 +172,7 @@ var actions = []Action{
 	ActionUserAdded, ActionUserDisabled, ActionUserReset, ActionUserRoleChanged, ActionUserEnrolled, ActionUserPasswordChanged,
 	ActionSignIn, ActionSessionEnded, ActionTokenCreated, ActionTokenRevoked,
 	ActionScanRedactionProposed, ActionScanRedactionDecided,
+	ActionAgentPermissionDecided, ActionAgentPermissionRead,
 }
 
 var actionSet = func() map[Action]struct{} {

@@ -91,6 +91,12 @@ type Intake struct {
 	// DownloadUses is how many times the link to an access package works
 	// (default 3), each time after a fresh code mailed to the person.
 	DownloadUses int `yaml:"download_uses"`
+	// VerificationAttribute names an Intercom custom attribute whose value
+	// is the answer to VerificationQuestion, the second data point a person
+	// gives to reach the higher verification level (CCPA Regs §7062(c)) on
+	// the form; when empty, the question is the phone number on the contact.
+	VerificationAttribute string `yaml:"verification_attribute"`
+	VerificationQuestion  string `yaml:"verification_question"`
 	// Intercom files requests from Intercom conversations given a configured
 	// tag (package tagintake; off when no tag is configured).
 	Intercom IntercomIntake `yaml:"intercom"`

@@ -449,6 +449,13 @@ func Finished(st store.RequestState) bool { return slices.Contains(finishedState
 // transition moves a request from one state to another and appends rec, in one
 // transaction. mutate may change other fields of the request.
 func (s *Service) transition(ctx context.Context, id string, allowed []store.RequestState, to store.RequestState, rec audit.Record, mutate func(*store.Request) error, tell ...MilestoneKind) (store.Request, error) {
+	return s.transitionWithin(ctx, id, allowed, to, rec, mutate, nil, tell...)
+}
+
+// transitionWithin is transition that also runs within (when set) in the
+// same transaction, after the request is updated and before the milestones.
+func (s *Service) transitionWithin(ctx context.Context, id string, allowed []store.RequestState, to store.RequestState, rec audit.Record,
+	mutate func(*store.Request) error, within func(ctx context.Context, tx store.Tx, r store.Request) error, tell ...MilestoneKind) (store.Request, error) {
 	var out store.Request
 	err := s.Store.InTx(ctx, func(tx store.Tx) error {
 		r, err := tx.GetRequest(ctx, id)
@@ -488,6 +495,11 @@ func (s *Service) transition(ctx context.Context, id string, allowed []store.Req
 		}
 		if _, err = s.Chain.Append(ctx, tx, rec); err != nil {
 			return err
+		}
+		if within != nil {
+			if err := within(ctx, tx, out); err != nil {
+				return err
+			}
 		}
 		for _, k := range tell {
 			if _, err := s.milestone(ctx, tx, k, out, nil); err != nil {

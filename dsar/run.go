@@ -160,6 +160,9 @@ func (s *Service) RunWith(ctx context.Context, requestID string, opts RunOptions
 		// Nothing is sent to Intercom before a second person approves.
 		return fmt.Errorf("%w (%s)", ErrAwaitingApproval, requestID)
 	}
+	if err := s.waitingForPerson(ctx, req); err != nil {
+		return err
+	}
 	if !isRightsType(req.Type) {
 		// The waiting period is an erasure's (erasure.grace).
 		if err := s.checkGrace(req); err != nil {

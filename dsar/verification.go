@@ -89,10 +89,16 @@ func CategoriesOnly(r store.Request) bool {
 // allowed until the request completes; an access package already built at
 // the low level is not rebuilt (file a new request for the full copy).
 func (s *Service) RaiseVerification(ctx context.Context, id, method string) (store.Request, error) {
+	return s.RaiseVerificationWithin(ctx, id, method, nil)
+}
+
+// RaiseVerificationWithin is RaiseVerification that also runs within (when
+// set) in the same transaction (the public form settles its offer there).
+func (s *Service) RaiseVerificationWithin(ctx context.Context, id, method string, within func(ctx context.Context, tx store.Tx, r store.Request) error) (store.Request, error) {
 	if method == "" {
 		return store.Request{}, fmt.Errorf("%w: say how the identity was verified to the higher level", ErrInvalidRequest)
 	}
-	return s.transition(ctx, id, []store.RequestState{store.StateAwaitingApproval, store.StateVerified, store.StateInProgress}, "",
+	return s.transitionWithin(ctx, id, []store.RequestState{store.StateAwaitingApproval, store.StateVerified, store.StateInProgress}, "",
 		audit.Record{Action: audit.ActionRequestVerified, Reason: "verified to a reasonably high degree by " + method},
 		func(r *store.Request) error {
 			if r.VerificationLevel != store.VerificationLow {
@@ -100,7 +106,7 @@ func (s *Service) RaiseVerification(ctx context.Context, id, method string) (sto
 			}
 			r.VerificationLevel = store.VerificationHigh
 			return nil
-		})
+		}, within)
 }
 
 // levelSuffix is what the audit reason says of the level.

@@ -50,6 +50,9 @@ type View struct {
 	// Limits are the restrictions and objections in force for the person
 	// (Show only): every request of a restricted person shows it.
 	Limits []Limit `json:"limits,omitempty"`
+	// Agent is the signed permission of the authorised agent who filed the
+	// request for the person (CCPA Regs §7063), Show only; nil otherwise.
+	Agent *AgentView `json:"authorised_agent,omitempty"`
 }
 
 // StepView is one step of a request as shown: no personal data, only states,
@@ -168,6 +171,9 @@ func (s *Service) ShowRequest(ctx context.Context, r store.Request) (View, error
 		v.EarlierRequests = append(v.EarlierRequests, e.ID)
 	}
 	if v.Limits, err = s.Limits(ctx, r); err != nil {
+		return v, err
+	}
+	if v.Agent, err = s.AgentOf(ctx, r.ID); err != nil {
 		return v, err
 	}
 	notices, err := s.Store.NoticesByRequest(ctx, r.ID)

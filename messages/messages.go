@@ -77,6 +77,10 @@ const (
 	// AppealDecided: the decision on an appeal, its reason, and the
 	// authority and how to complain (US state laws).
 	AppealDecided Kind = "appeal_decided"
+	// AgentAcknowledgement tells an authorised agent (CCPA Regs §7063) that
+	// the request they made for someone was received, that the person must
+	// confirm it from their own address and that the permission is checked.
+	AgentAcknowledgement Kind = "agent_acknowledgement"
 	// RecipientNotice tells a recipient of the data (a processor, a
 	// controller) of an erasure, a correction, a restriction or an opt-out
 	// (GDPR Art. 19, CCPA §7022(b)); its kind is notice.MailKind.
@@ -86,7 +90,8 @@ const (
 // Kinds lists every message, in the order of a request's life.
 func Kinds() []Kind {
 	return []Kind{Acknowledgement, Verification, Extension, Denial, AccessCompleted, ErasureCompleted, DownloadCode, DeadlineReminder,
-		CorrectionCompleted, CorrectionDenied, RestrictionCompleted, RestrictionLifted, ObjectionCompleted, AppealDecided, RecipientNotice}
+		CorrectionCompleted, CorrectionDenied, RestrictionCompleted, RestrictionLifted, ObjectionCompleted, AppealDecided, RecipientNotice,
+		AgentAcknowledgement}
 }
 
 // ParseKind checks a kind's name.
@@ -146,11 +151,20 @@ type Data struct {
 	ExpiresAt         time.Time
 	DownloadUses      int
 	NothingFound      bool
-	CategoriesOnly    bool
-	HigherLevelHow    string
-	Deleted           []Count
-	Kept              []KeptItem
-	RecoveryWindow    string
+	// CategoriesOnly: an access request answered with the categories only,
+	// verified to a reasonable degree (CCPA Regs §7024); HigherLevelURL is
+	// the page telling how to reach the higher level (PublicURL +
+	// HigherLevelPath, "" without a public form) and HigherLevelHow that in
+	// a sentence.
+	CategoriesOnly bool
+	HigherLevelHow string
+	HigherLevelURL string
+	// ViaAgent: the request was made by an authorised agent (the
+	// verification message says so to the person).
+	ViaAgent       bool
+	Deleted        []Count
+	Kept           []KeptItem
+	RecoveryWindow string
 	// Fields are the names of the fields a correction changed (never their
 	// values); Recipients how many recipients of the data are told.
 	Fields     []string

@@ -44,6 +44,24 @@ type Service struct {
 	// PackageTTL is how long a package is kept, for a completion without a
 	// link (0: 7 days).
 	PackageTTL time.Duration
+	// PublicURL is the base of the public form's pages ("" when there is
+	// none): a categories-only answer links to HigherLevelPath there.
+	PublicURL string
+}
+
+// HigherLevelPath is the public page that tells a person how to reach the
+// reasonably high degree of certainty (package web/intake serves it).
+const HigherLevelPath = "/privacy/higher-verification"
+
+// HigherLevel fills what a categories-only answer says of the higher level.
+func (s *Service) HigherLevel(d *Data) {
+	d.CategoriesOnly = true
+	if s.PublicURL != "" {
+		d.HigherLevelURL = s.PublicURL + HigherLevelPath
+		d.HigherLevelHow = "To receive the data itself, make a new request for a copy; after you confirm your e-mail address we ask you one more question about you and, where the law asks it, a signed declaration. How: " + d.HigherLevelURL
+		return
+	}
+	d.HigherLevelHow = "To receive the data itself, write to us and we will tell you what we need to confirm your identity to the higher level."
 }
 
 // Base fills the fields every message shares from the configuration and r.
@@ -214,6 +232,9 @@ func (s *Service) completionData(m dsar.Milestone, d *Data) {
 		d.Deleted, d.Kept = Erased(*out)
 	}
 	d.RecoveryWindow = RecoveryWindow
+	if dsar.CategoriesOnly(m.Request) {
+		s.HigherLevel(d)
+	}
 	if m.Request.Type != store.RequestErasure {
 		ttl := s.PackageTTL
 		if ttl <= 0 {

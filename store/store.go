@@ -64,6 +64,8 @@ type Ops interface {
 	RateWindows
 	Intakes
 	DownloadLinks
+	AgentPermissions
+	StepUps
 	Limits
 	Users
 	Sessions

@@ -53,7 +53,7 @@ default 30 days); the record itself is kept as the proof of the answer.`,
 	}
 	cmd.AddCommand(newDsarFileCmd("access"), newDsarFileCmd("erase"), newDsarListCmd(), newDsarShowCmd(),
 		newDsarExtendCmd(), newDsarDenyCmd(), newDsarCancelCmd())
-	cmd.AddCommand(newDsarPackageCmd(), newDsarVerifyCmd(), newDsarPlanCmd(), newDsarApproveCmd(), newDsarRejectCmd())
+	cmd.AddCommand(newDsarPackageCmd(), newDsarVerifyCmd(), newDsarPlanCmd(), newDsarApproveCmd(), newDsarRejectCmd(), newDsarAgentCmd())
 	cmd.AddCommand(rightsCommands()...)
 	return cmd
 }
@@ -445,6 +445,15 @@ func printShow(ctx context.Context, w io.Writer, a *app.App, r store.Request) er
 	}
 	if v.DenialReason != "" {
 		fmt.Fprintf(tw, "denied\t%s\n", v.DenialReason)
+	}
+	if v.Agent != nil {
+		line := fmt.Sprintf("filed by an authorised agent (CCPA §7063); signed permission %s, %s, %d bytes, uploaded %s", v.Agent.State, v.Agent.MediaType, v.Agent.Size, v.Agent.UploadedAt.Format(time.RFC3339))
+		if v.Agent.DecidedAt != nil {
+			line += fmt.Sprintf("; decided by %s at %s", v.Agent.DecidedBy, v.Agent.DecidedAt.Format(time.RFC3339))
+		} else {
+			line += fmt.Sprintf("; the work waits: 'dsar agent permission %s --out FILE', then 'dsar agent accept|refuse %s'", v.ID, v.ID)
+		}
+		fmt.Fprintf(tw, "agent\t%s\n", line)
 	}
 	for _, l := range rightsLines(ctx, a, r) {
 		fmt.Fprintln(tw, l)

@@ -184,6 +184,7 @@ func newMessagesPreviewCmd() *cobra.Command {
 	var (
 		configPath, jur, lang string
 		html, reversed        bool
+		categoriesOnly        bool
 	)
 	cmd := &cobra.Command{
 		Use:   "preview KIND",
@@ -217,6 +218,11 @@ needs no database and sends nothing.`,
 			}
 			d := previewData(cfg, kind)
 			d.Reversed = reversed
+			if categoriesOnly {
+				// The categories-only answer (CCPA Regs §7024) and how to
+				// reach the higher level, at the configured public URL.
+				(&messages.Service{PublicURL: previewPublicURL(cfg)}).HigherLevel(&d)
+			}
 			r, err := tpl.Render(kind, j, lang, d)
 			if errors.Is(err, messages.ErrLanguage) {
 				return usageError{err}
@@ -239,7 +245,17 @@ needs no database and sends nothing.`,
 	f.StringVar(&lang, "lang", "", "language of the templates (default: mail.language, else en)")
 	f.BoolVar(&html, "html", false, "print the HTML part instead of the subject and text")
 	f.BoolVar(&reversed, "reversed", false, "appeal_decided: the appeal is granted (default: the decision is upheld)")
+	f.BoolVar(&categoriesOnly, "categories-only", false, "access_completed: the answer gives the categories only (verified to the lower level, CCPA Regs §7024)")
 	return cmd
+}
+
+// previewPublicURL is the public URL links in a preview point to: the
+// configured one, else a placeholder.
+func previewPublicURL(cfg *config.Config) string {
+	if u := envString(mail.EnvPublicURL, cfg.Mail.PublicURL); u != "" {
+		return strings.TrimRight(u, "/")
+	}
+	return "https://privacy.example.com"
 }
 
 func kindList() string {

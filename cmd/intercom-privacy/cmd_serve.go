@@ -14,6 +14,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/app"
 	"github.com/intercom-privacy/intercom-privacy/contactsync"
 	"github.com/intercom-privacy/intercom-privacy/dsar"
+	"github.com/intercom-privacy/intercom-privacy/intercom"
 	"github.com/intercom-privacy/intercom-privacy/jobs"
 	"github.com/intercom-privacy/intercom-privacy/scan"
 	"github.com/intercom-privacy/intercom-privacy/serve"
@@ -269,7 +270,7 @@ func newIntakeHandler(a *app.App) (http.Handler, error) {
 	h, err := intake.New(intake.Options{
 		Store: a.Store, Vault: a.Vault, DSAR: a.DSAR, Outbox: a.Outbox, Templates: a.Messages.Templates, Config: a.Config,
 		PublicURL: a.PublicURL, Lang: a.Config.Mail.Language, Logger: a.Logger, Now: a.Settings.Now,
-		Matches: intakeMatcher(a), Kick: a.KickMail,
+		Matches: intakeMatcher(a), Contacts: intakeContacts(a), Kick: a.KickMail,
 		Filed: func(ctx context.Context, r store.Request) {
 			if err := a.Enqueue(ctx, r.ID); err != nil {
 				a.Logger.Warn("a verified request could not be queued; a worker queues it when it starts", "request_id", r.ID, "error", err.Error())
@@ -295,6 +296,27 @@ func intakeMatcher(a *app.App) func(ctx context.Context, email string) (int, err
 			return 0, err
 		}
 		return res.Found(), nil
+	}
+}
+
+// intakeContacts returns the Intercom contacts of an address, for the
+// person's step to the higher verification level; nil without Intercom.
+func intakeContacts(a *app.App) func(ctx context.Context, email string) ([]intercom.Contact, error) {
+	if a.Intercom == nil {
+		return nil
+	}
+	return func(ctx context.Context, email string) ([]intercom.Contact, error) {
+		res, err := a.DSAR.Resolve(ctx, dsar.Identifiers{Emails: []string{email}})
+		if err != nil {
+			return nil, err
+		}
+		var out []intercom.Contact
+		for _, m := range res.Matches {
+			if m.Contact != nil {
+				out = append(out, *m.Contact)
+			}
+		}
+		return out, nil
 	}
 }
 

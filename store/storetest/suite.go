@@ -54,6 +54,8 @@ func Run(t *testing.T, open func(t testing.TB) store.Store) {
 		{"RateWindows", testRateWindows},
 		{"Intakes", testIntakes},
 		{"DownloadLinks", testDownloadLinks},
+		{"AgentPermissions", testAgentPermissions},
+		{"StepUps", testStepUps},
 		{"Limits", testLimits},
 		{"LinkedRequests", testLinkedRequests},
 		{"TxRollback", testTxRollback},

@@ -41,6 +41,7 @@ type requestPage struct {
 	Timeline       []timelineRow
 	Earlier        []string
 	Package        *packageView
+	Agent          *agentView
 	Erasure        *erasureView
 	Recipients     []recipientRow
 	Notes          *notesView
@@ -225,6 +226,10 @@ func (h *Handler) requestPage(w http.ResponseWriter, r *http.Request) {
 		Approve: waiting && !mine && h.allowed(role, routeApprove),
 	}
 	p.AwaitingApproval, p.FiledByMe = waiting, mine
+	if v.Agent != nil {
+		p.Agent = &agentView{AgentView: v.Agent, CanRead: h.allowed(role, routeAgentDoc),
+			CanDecide: open && v.Agent.State == string(store.AgentPending) && h.allowed(role, routeAgentDecide)}
+	}
 	render(h, w, r, http.StatusOK, h.views.request, p)
 }
 

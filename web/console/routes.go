@@ -23,6 +23,8 @@ var (
 	readers = []authz.Role{authz.RoleAdmin, authz.RolePrivacyOfficer, authz.RoleAuditor}
 	// admins manage users.
 	admins = []authz.Role{authz.RoleAdmin}
+	// privacyOfficers only read an authorised agent's signed permission.
+	privacyOfficers = []authz.Role{authz.RolePrivacyOfficer}
 )
 
 // Route patterns the pages link or post to; the table below is the only
@@ -30,34 +32,36 @@ var (
 // (Prometheus), /healthz, /readyz and the webhook for itself: the request
 // metrics report lives under /reports/.
 const (
-	routeDashboard  = "GET /{$}"
-	routeList       = "GET /requests"
-	routeSearch     = "POST /requests/search"
-	routeNewForm    = "GET /requests/new"
-	routeFile       = "POST /requests"
-	routeRequest    = "GET /requests/{id}"
-	routeProgress   = "GET /requests/{id}/progress"
-	routeVerify     = "POST /requests/{id}/verify"
-	routeExtend     = "POST /requests/{id}/extend"
-	routeDeny       = "POST /requests/{id}/deny"
-	routeCancel     = "POST /requests/{id}/cancel"
-	routeApprove    = "POST /requests/{id}/approve"
-	routeReject     = "POST /requests/{id}/reject"
-	routeNote       = "POST /requests/{id}/notes"
-	routeAssign     = "POST /requests/{id}/assignee"
-	routePackage    = "GET /requests/{id}/package"
-	routeAudit      = "GET /audit"
-	routeVerifyLog  = "GET /audit/verify"
-	routeExportLog  = "GET /audit/export"
-	routeRetention  = "GET /retention"
-	routeHoldAdd    = "POST /retention/holds"
-	routeHoldFree   = "POST /retention/holds/{id}/release"
-	routeMetrics    = "GET /reports/requests"
-	routeMetricsCSV = "GET /reports/requests.csv"
-	routeMetricsJS  = "GET /reports/requests.json"
-	routeUsers      = "GET /users"
-	routeUserAdd    = "POST /users"
-	routeUserOff    = "POST /users/{id}/disable"
+	routeDashboard   = "GET /{$}"
+	routeList        = "GET /requests"
+	routeSearch      = "POST /requests/search"
+	routeNewForm     = "GET /requests/new"
+	routeFile        = "POST /requests"
+	routeRequest     = "GET /requests/{id}"
+	routeProgress    = "GET /requests/{id}/progress"
+	routeVerify      = "POST /requests/{id}/verify"
+	routeExtend      = "POST /requests/{id}/extend"
+	routeDeny        = "POST /requests/{id}/deny"
+	routeCancel      = "POST /requests/{id}/cancel"
+	routeApprove     = "POST /requests/{id}/approve"
+	routeReject      = "POST /requests/{id}/reject"
+	routeNote        = "POST /requests/{id}/notes"
+	routeAssign      = "POST /requests/{id}/assignee"
+	routePackage     = "GET /requests/{id}/package"
+	routeAgentDoc    = "GET /requests/{id}/agent-permission"
+	routeAgentDecide = "POST /requests/{id}/agent-permission"
+	routeAudit       = "GET /audit"
+	routeVerifyLog   = "GET /audit/verify"
+	routeExportLog   = "GET /audit/export"
+	routeRetention   = "GET /retention"
+	routeHoldAdd     = "POST /retention/holds"
+	routeHoldFree    = "POST /retention/holds/{id}/release"
+	routeMetrics     = "GET /reports/requests"
+	routeMetricsCSV  = "GET /reports/requests.csv"
+	routeMetricsJS   = "GET /reports/requests.json"
+	routeUsers       = "GET /users"
+	routeUserAdd     = "POST /users"
+	routeUserOff     = "POST /users/{id}/disable"
 
 	routeRedactions    = "GET /redactions"
 	routeRedactPropose = "POST /redactions"
@@ -95,6 +99,8 @@ func (h *Handler) table() []httpx.Route {
 		row(routeNote, workers, h.addNote),
 		row(routeAssign, workers, h.assign),
 		audited(routePackage, officers, h.downloadPackage),
+		audited(routeAgentDoc, privacyOfficers, h.downloadAgentPermission),
+		audited(routeAgentDecide, officers, h.decideAgent),
 		row(routeAudit, readers, h.auditPage),
 		row(routeVerifyLog, readers, h.auditVerify),
 		audited(routeExportLog, readers, h.auditExport),

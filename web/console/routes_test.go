@@ -33,6 +33,19 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A request an authorised agent filed gives the permission routes a
+	// document to send.
+	agented := b.file(store.RequestAccess, dsar.Identifiers{Emails: []string{"agented@example.org"}}, testNow.AddDate(0, 0, -1))
+	if err := b.app.Store.InTx(ctx, func(tx store.Tx) error {
+		p, err := tx.CreateAgentPermission(ctx, store.AgentPermission{IntakeID: "int_routes", MediaType: "application/pdf", Size: 9,
+			DocumentEnc: []byte("sealed"), AgentEnc: []byte("sealed")})
+		if err != nil {
+			return err
+		}
+		return b.app.DSAR.AttachAgent(ctx, tx, agented, p, []byte("%PDF-1.4\n"), dsar.Agent{Name: "Agent", Email: "agent@example.net"})
+	}); err != nil {
+		t.Fatal(err)
+	}
 	if len(b.h.Routes()) < 20 {
 		t.Fatalf("only %d routes", len(b.h.Routes()))
 	}
@@ -43,6 +56,9 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 			path = strings.Replace(path, done.ID, hold.ID, 1)
 		}
 		path = strings.NewReplacer("{conversation}", "c_none", "{part}", "p_none").Replace(path)
+		if strings.HasSuffix(path, "/agent-permission") {
+			path = strings.Replace(path, done.ID, agented.ID, 1)
+		}
 		if strings.HasPrefix(path, "/users/") {
 			path = strings.Replace(path, done.ID, "u_other", 1)
 		}
@@ -76,6 +92,44 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 	}
 }
 
+// The page of a request an agent filed says so; only a privacy officer is
+// offered the permission's download; officers may decide.
+func TestAgentSectionByRole(t *testing.T) {
+	b := setup(t, storetest.SQLite())
+	ctx := context.Background()
+	req := b.file(store.RequestAccess, dsar.Identifiers{Emails: []string{"agented@example.org"}}, testNow.AddDate(0, 0, -1))
+	if err := b.app.Store.InTx(ctx, func(tx store.Tx) error {
+		p, err := tx.CreateAgentPermission(ctx, store.AgentPermission{IntakeID: "int_page", MediaType: "image/png", Size: 9,
+			DocumentEnc: []byte("sealed"), AgentEnc: []byte("sealed")})
+		if err != nil {
+			return err
+		}
+		return b.app.DSAR.AttachAgent(ctx, tx, req, p, []byte("\x89PNG\r\n\x1a\n"), dsar.Agent{Name: "Agent", Email: "agent@example.net"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, role := range authz.Roles {
+		res, body := b.do(role, "GET", "/requests/"+req.ID, nil)
+		link := strings.Contains(body, `href="/requests/`+req.ID+`/agent-permission"`)
+		decide := strings.Contains(body, `value="accept"`)
+		if res.StatusCode != 200 || !strings.Contains(body, "Authorised agent") || link != (role == authz.RolePrivacyOfficer) ||
+			decide != (role == authz.RolePrivacyOfficer || role == authz.RoleAdmin) || strings.Contains(body, "agent@example.net") {
+			t.Errorf("%s: %d, download link %v, decision %v", role, res.StatusCode, link, decide)
+		}
+	}
+	res, body := b.do(authz.RolePrivacyOfficer, "GET", "/requests/"+req.ID+"/agent-permission", nil)
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "image/png" || body != "\x89PNG\r\n\x1a\n" {
+		t.Fatalf("download: %d %q", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	if res, _ := b.do(authz.RolePrivacyOfficer, "POST", "/requests/"+req.ID+"/agent-permission", url.Values{"decision": {"refuse"}}); res.StatusCode >= 400 {
+		t.Fatalf("refuse: %d", res.StatusCode)
+	}
+	got, _ := b.app.Store.GetRequest(ctx, req.ID)
+	if got.State != store.StateDenied {
+		t.Fatalf("after refusal: %s", got.State)
+	}
+}
+
 // TestRouteRoles holds the route table to the issue's roles, written out
 // here apart from the table (and equal to the API's for the same action): an
 // agent files and works requests but neither approves an erasure nor
@@ -90,34 +144,36 @@ func TestRouteRoles(t *testing.T) {
 		AU = authz.RoleAuditor
 	)
 	want := map[string][]authz.Role{
-		"GET /{$}":                           {A, PO, AG, AU},
-		"GET /requests":                      {A, PO, AG, AU},
-		"POST /requests/search":              {A, PO, AG},
-		"GET /requests/new":                  {A, PO, AG},
-		"POST /requests":                     {A, PO, AG},
-		"GET /requests/{id}":                 {A, PO, AG, AU},
-		"GET /requests/{id}/progress":        {A, PO, AG, AU},
-		"POST /requests/{id}/verify":         {A, PO, AG},
-		"POST /requests/{id}/extend":         {A, PO, AG},
-		"POST /requests/{id}/deny":           {A, PO, AG},
-		"POST /requests/{id}/cancel":         {A, PO, AG},
-		"POST /requests/{id}/approve":        {A, PO},
-		"POST /requests/{id}/reject":         {A, PO},
-		"POST /requests/{id}/notes":          {A, PO, AG},
-		"POST /requests/{id}/assignee":       {A, PO, AG},
-		"GET /requests/{id}/package":         {A, PO},
-		"GET /audit":                         {A, PO, AU},
-		"GET /audit/verify":                  {A, PO, AU},
-		"GET /audit/export":                  {A, PO, AU},
-		"GET /retention":                     {A, PO, AU},
-		"POST /retention/holds":              {A, PO},
-		"POST /retention/holds/{id}/release": {A, PO},
-		"GET /reports/requests":              {A, PO, AG, AU},
-		"GET /reports/requests.csv":          {A, PO, AG, AU},
-		"GET /reports/requests.json":         {A, PO, AG, AU},
-		"GET /users":                         {A},
-		"POST /users":                        {A},
-		"POST /users/{id}/disable":           {A},
+		"GET /{$}":                             {A, PO, AG, AU},
+		"GET /requests":                        {A, PO, AG, AU},
+		"POST /requests/search":                {A, PO, AG},
+		"GET /requests/new":                    {A, PO, AG},
+		"POST /requests":                       {A, PO, AG},
+		"GET /requests/{id}":                   {A, PO, AG, AU},
+		"GET /requests/{id}/progress":          {A, PO, AG, AU},
+		"POST /requests/{id}/verify":           {A, PO, AG},
+		"POST /requests/{id}/extend":           {A, PO, AG},
+		"POST /requests/{id}/deny":             {A, PO, AG},
+		"POST /requests/{id}/cancel":           {A, PO, AG},
+		"POST /requests/{id}/approve":          {A, PO},
+		"POST /requests/{id}/reject":           {A, PO},
+		"POST /requests/{id}/notes":            {A, PO, AG},
+		"POST /requests/{id}/assignee":         {A, PO, AG},
+		"GET /requests/{id}/package":           {A, PO},
+		"GET /requests/{id}/agent-permission":  {PO},
+		"POST /requests/{id}/agent-permission": {A, PO},
+		"GET /audit":                           {A, PO, AU},
+		"GET /audit/verify":                    {A, PO, AU},
+		"GET /audit/export":                    {A, PO, AU},
+		"GET /retention":                       {A, PO, AU},
+		"POST /retention/holds":                {A, PO},
+		"POST /retention/holds/{id}/release":   {A, PO},
+		"GET /reports/requests":                {A, PO, AG, AU},
+		"GET /reports/requests.csv":            {A, PO, AG, AU},
+		"GET /reports/requests.json":           {A, PO, AG, AU},
+		"GET /users":                           {A},
+		"POST /users":                          {A},
+		"POST /users/{id}/disable":             {A},
 		// Redactions in Intercom (#15): an agent proposes, a privacy officer
 		// (or an admin) decides, an auditor reads.
 		"GET /redactions":  {A, PO, AG, AU},

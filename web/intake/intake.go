@@ -50,6 +50,7 @@ import (
 	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/deadline"
 	"github.com/intercom-privacy/intercom-privacy/dsar"
+	"github.com/intercom-privacy/intercom-privacy/intercom"
 	"github.com/intercom-privacy/intercom-privacy/jurisdiction"
 	"github.com/intercom-privacy/intercom-privacy/mail"
 	"github.com/intercom-privacy/intercom-privacy/messages"
@@ -81,6 +82,10 @@ type Options struct {
 	// written (to drain the outbox at once). Both optional.
 	Filed func(ctx context.Context, r store.Request)
 	Kick  func(ctx context.Context)
+	// Contacts returns the Intercom contacts of an address (their phone and
+	// custom attributes), for the step to the higher verification level
+	// (stepup.go); nil: the step is not offered.
+	Contacts func(ctx context.Context, email string) ([]intercom.Contact, error)
 	// TTL is how long a link and its code work (0: 24 hours).
 	TTL time.Duration
 }
@@ -148,7 +153,7 @@ func New(o Options) (*Handler, error) {
 	h.cfg.Organisation = cmp.Or(h.cfg.Organisation, o.Config.Access.Controller)
 	h.perIP = h.newLimiter(bucketForm, h.cfg.PerClient, time.Hour)
 	h.verifyL = h.newLimiter(bucketVerify, 30, time.Hour)
-	for _, p := range []string{"form", "submitted", "confirm", "verified", "problem", "download"} {
+	for _, p := range []string{"form", "submitted", "confirm", "verified", "problem", "download", "stepup", "higher"} {
 		t, err := template.ParseFS(files, "templates/layout.html", "templates/"+p+".html")
 		if err != nil {
 			return nil, fmt.Errorf("intake: page %s: %w", p, err)
@@ -195,6 +200,8 @@ func (h *Handler) Handler() http.Handler {
 	mux.HandleFunc("POST "+PathVerify, h.verifyCode)
 	mux.HandleFunc("GET "+PathVerify+"/{token}", h.confirm)
 	mux.HandleFunc("POST "+PathVerify+"/{token}", h.verifyLink)
+	mux.HandleFunc("POST "+PathStepUp, h.stepUp)
+	mux.HandleFunc("GET "+PathHigher, h.higher)
 	mux.HandleFunc("GET "+PathDownload+"/{token}", h.download)
 	mux.HandleFunc("POST "+PathDownload+"/{token}/code", h.sendCode)
 	mux.HandleFunc("POST "+PathDownload+"/{token}", h.deliver)
@@ -219,6 +226,11 @@ type page struct {
 	Email, Phone           string
 	Errors                 []fieldError
 	EmailError, PhoneError bool
+	// the authorised agent's part (agent.go) and the step-up (stepup.go)
+	Agent                 bool
+	AgentName, AgentEmail string
+	AgentErrors           map[string]bool
+	StepUp                stepUpPage
 	// confirm
 	Token string
 	// verified, download
@@ -271,6 +283,7 @@ func (h *Handler) errorPage(w http.ResponseWriter, r *http.Request, status int, 
 func (h *Handler) formPage(f Form, errs []fieldError) page {
 	p := h.base(h.cfg.Title)
 	p.Intro, p.Email, p.Phone, p.Errors = h.cfg.Intro, f.Email, f.Phone, errs
+	p.Agent, p.AgentName, p.AgentEmail, p.AgentErrors = f.Agent, f.AgentName, f.AgentEmail, map[string]bool{}
 	for _, t := range h.cfg.Types {
 		p.Types = append(p.Types, choice{Value: t, Label: typeLabels[t], Checked: t == f.Type})
 	}
@@ -286,6 +299,7 @@ func (h *Handler) formPage(f Form, errs []fieldError) page {
 	for _, e := range errs {
 		p.EmailError = p.EmailError || e.Field == "email"
 		p.PhoneError = p.PhoneError || e.Field == "phone"
+		p.AgentErrors[e.Field] = true
 	}
 	return p
 }
@@ -299,6 +313,13 @@ type Form struct {
 	Type, Email, Phone, Jurisdiction string
 	// Honeypot is the hidden field a person leaves empty.
 	Honeypot string
+	// Agent is set when an authorised agent files for the person (agent.go):
+	// their name and address, and the signed permission uploaded (Upload),
+	// or why it was refused (UploadErr).
+	Agent                 bool
+	AgentName, AgentEmail string
+	Upload                *Upload
+	UploadErr             error
 }
 
 // ErrFormTooLarge and ErrFormType are forms ParseForm refuses.
@@ -312,7 +333,10 @@ var (
 // is refused without being read).
 func ParseForm(r *http.Request) (Form, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
+		mt, params, err := mime.ParseMediaType(ct)
+		if err == nil && mt == "multipart/form-data" && params["boundary"] != "" {
+			return parseMultipart(r, params["boundary"])
+		}
 		if err != nil || mt != "application/x-www-form-urlencoded" {
 			return Form{}, ErrFormType
 		}
@@ -337,13 +361,20 @@ func parseFields(body string) (Form, error) {
 	if err != nil {
 		return Form{}, err
 	}
+	return formOf(v)
+}
+
+// formOf reads a form's fields from v; a field given twice is refused.
+func formOf(v url.Values) (Form, error) {
 	for _, vs := range v {
 		if len(vs) > 1 {
 			return Form{}, errors.New("intake: a field is given twice")
 		}
 	}
 	get := func(k string) string { return strings.TrimSpace(v.Get(k)) }
-	return Form{Type: get("type"), Email: get("email"), Phone: get("phone"), Jurisdiction: get("jurisdiction"), Honeypot: v.Get("website")}, nil
+	f := Form{Type: get("type"), Email: get("email"), Phone: get("phone"), Jurisdiction: get("jurisdiction"), Honeypot: v.Get("website")}
+	agentFields(&f, get)
+	return f, nil
 }
 
 // Check validates f against the offered types and laws and returns the
@@ -371,6 +402,7 @@ func (h *Handler) Check(f Form) (dsar.Identifiers, deadline.Jurisdiction, []fiel
 	if !slices.Contains(h.cfg.Jurisdictions, j) {
 		errs = append(errs, fieldError{"jurisdiction", "Choose where you live from the list."})
 	}
+	errs = append(errs, checkAgent(f)...)
 	if len(errs) > 0 {
 		return dsar.Identifiers{}, "", errs
 	}
@@ -420,7 +452,7 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, http.StatusUnprocessableEntity, "form", h.formPage(f, errs))
 		return
 	}
-	id, err := h.file(r.Context(), requestType(f.Type), j, ids)
+	id, err := h.file(r.Context(), requestType(f.Type), j, ids, f.agentPart())
 	switch {
 	case errors.Is(err, errQueueFull):
 		h.problem(w, r, httpx.KindBusy, "We are busy", "Too many requests are waiting for confirmation. Try again in a few hours.")
@@ -455,7 +487,7 @@ var errQueueFull = errors.New("intake: too many requests wait for verification")
 // file writes the intake and its verification message in one transaction.
 // A silenced address (over its limit) gets no new intake and no message,
 // and the caller answers as usual.
-func (h *Handler) file(ctx context.Context, typ store.RequestType, j deadline.Jurisdiction, ids dsar.Identifiers) (string, error) {
+func (h *Handler) file(ctx context.Context, typ store.RequestType, j deadline.Jurisdiction, ids dsar.Identifiers, agent *agentUpload) (string, error) {
 	now := h.now()
 	ref, err := h.o.Vault.SubjectRef(vault.KindEmail, ids.Emails[0])
 	if err != nil {
@@ -485,7 +517,7 @@ func (h *Handler) file(ctx context.Context, typ store.RequestType, j deadline.Ju
 	}
 	d := messages.Data{Controller: h.o.Config.Access.Controller, Contact: h.o.Config.Access.ContactDPO, RequestID: id,
 		RequestWhat: messages.RequestWhat(typ), Law: law, ReceivedAt: now, DueAt: now.Add(h.ttl()),
-		VerifyURL: h.o.PublicURL + PathVerify + "/" + token, Code: code}
+		VerifyURL: h.o.PublicURL + PathVerify + "/" + token, Code: code, ViaAgent: agent != nil}
 	if typ == store.RequestObjection {
 		d.RequestWhat = "us to stop using your data for marketing and not to sell or share it"
 	}
@@ -502,9 +534,14 @@ func (h *Handler) file(ctx context.Context, typ store.RequestType, j deadline.Ju
 			EmailRef: ref, TokenHash: th, CodeHash: codeHash(id, code), CreatedAt: now, ExpiresAt: now.Add(h.ttl())}); err != nil {
 			return err
 		}
-		_, _, err = h.o.Outbox.Enqueue(ctx, tx, mail.Message{Kind: string(messages.Verification), DedupKey: "intake/" + id + "/verification",
-			To: ids.Emails[0], Subject: rendered.Subject, Text: rendered.Text, HTML: rendered.HTML})
-		return err
+		if _, _, err = h.o.Outbox.Enqueue(ctx, tx, mail.Message{Kind: string(messages.Verification), DedupKey: "intake/" + id + "/verification",
+			To: ids.Emails[0], Subject: rendered.Subject, Text: rendered.Text, HTML: rendered.HTML}); err != nil {
+			return err
+		}
+		if agent != nil {
+			return h.storeAgent(ctx, tx, id, d, j, agent)
+		}
+		return nil
 	})
 	if err != nil {
 		return "", err
@@ -616,6 +653,9 @@ func (h *Handler) verifyCode(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		if next.State == store.IntakeExpired {
+			if err := tx.DeleteAgentPermissionOfIntake(r.Context(), in.ID); err != nil {
+				return err
+			}
 			_, err := h.o.Vault.DestroyPersonKey(r.Context(), tx, keyID(in.ID))
 			return err
 		}
@@ -664,6 +704,7 @@ func (h *Handler) settle(w http.ResponseWriter, r *http.Request, in store.Intake
 		}
 	}
 	j, _ := deadline.ParseJurisdiction(in.Jurisdiction)
+	var offer string // the step-up token, when the higher level is offered
 	var payload dsar.Payload
 	if in.RequestType == store.RequestObjection {
 		payload.Scope = []string{dsar.ScopeMarketing, dsar.ScopeSaleSharing}
@@ -675,6 +716,12 @@ func (h *Handler) settle(w http.ResponseWriter, r *http.Request, in store.Intake
 			next := in
 			next.State, next.RequestID, next.SettledAt, next.IdentifiersEnc = store.IntakeVerified, req.ID, h.now(), nil
 			if err := tx.UpdateIntake(ctx, next, in); err != nil {
+				return err
+			}
+			if err := h.attachAgent(ctx, tx, in, req); err != nil {
+				return err
+			}
+			if offer, err = h.offerStepUp(ctx, tx, req); err != nil {
 				return err
 			}
 			_, err := h.o.Vault.DestroyPersonKey(ctx, tx, keyID(in.ID))
@@ -701,6 +748,10 @@ func (h *Handler) settle(w http.ResponseWriter, r *http.Request, in store.Intake
 	}
 	if h.o.Kick != nil {
 		h.o.Kick(ctx)
+	}
+	if offer != "" {
+		h.stepUpPage(w, r, http.StatusOK, offer, req, nil)
+		return
 	}
 	p := h.base("Request confirmed")
 	due := req.DueAt
@@ -747,6 +798,9 @@ func Expire(ctx context.Context, st store.Store, v *vault.Vault, now time.Time) 
 			next.State, next.SettledAt, next.IdentifiersEnc = store.IntakeExpired, now, nil
 			err := st.InTx(ctx, func(tx store.Tx) error {
 				if err := tx.UpdateIntake(ctx, next, in); err != nil {
+					return err
+				}
+				if err := tx.DeleteAgentPermissionOfIntake(ctx, in.ID); err != nil {
 					return err
 				}
 				_, err := v.DestroyPersonKey(ctx, tx, keyID(in.ID))
