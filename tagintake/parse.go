@@ -74,6 +74,41 @@ type ref struct {
 	Name json.RawMessage `json:"name"`
 }
 
+// decodeObject decodes raw, which must be a JSON object, into v.
+func decodeObject(raw []byte, v any) error {
+	if len(raw) == 0 || raw[0] != '{' {
+		return &ParseError{Err: ErrMalformed, Detail: "want a JSON object"}
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return &ParseError{Err: ErrMalformed, Detail: "not valid JSON"}
+	}
+	return nil
+}
+
+// typedID checks that an item's type is want and returns its id, which must
+// be present: it links the request to the object.
+func typedID(typRaw, idRaw json.RawMessage, want string) (string, error) {
+	typ, err := str(typRaw, "type", maxIDLen)
+	if err != nil {
+		return "", err
+	}
+	switch typ {
+	case want:
+	case "":
+		return "", &ParseError{Field: "type", Err: ErrMissing, Detail: "want " + strconv.Quote(want)}
+	default:
+		return "", &ParseError{Field: "type", Err: ErrInvalid, Detail: "want " + strconv.Quote(want)}
+	}
+	v, err := id(idRaw, "id")
+	if err != nil {
+		return "", err
+	}
+	if v == "" {
+		return "", &ParseError{Field: "id", Err: ErrMissing, Detail: "the " + want + "'s id links the request"}
+	}
+	return v, nil
+}
+
 // Parse decodes the conversation item of a conversation_part.tag.created
 // notification (webhook.Notification.Item). It requires type "conversation"
 // and an id; tags is the {type:"tag.list", tags:[...]} list (a bare array is
@@ -83,28 +118,12 @@ type ref struct {
 func Parse(raw []byte) (Tagged, error) {
 	var t Tagged
 	var it item
-	if len(raw) == 0 || raw[0] != '{' {
-		return t, &ParseError{Err: ErrMalformed, Detail: "want a JSON object"}
-	}
-	if err := json.Unmarshal(raw, &it); err != nil {
-		return t, &ParseError{Err: ErrMalformed, Detail: "not valid JSON"}
-	}
-	typ, err := str(it.Type, "type", maxIDLen)
-	if err != nil {
+	var err error
+	if err := decodeObject(raw, &it); err != nil {
 		return t, err
 	}
-	switch typ {
-	case "conversation":
-	case "":
-		return t, &ParseError{Field: "type", Err: ErrMissing, Detail: "want \"conversation\""}
-	default:
-		return t, &ParseError{Field: "type", Err: ErrInvalid, Detail: "want \"conversation\""}
-	}
-	if t.ConversationID, err = id(it.ID, "id"); err != nil {
+	if t.ConversationID, err = typedID(it.Type, it.ID, "conversation"); err != nil {
 		return t, err
-	}
-	if t.ConversationID == "" {
-		return t, &ParseError{Field: "id", Err: ErrMissing, Detail: "the conversation's id links the request"}
 	}
 	tags, err := list(it.Tags, "tags", "tags")
 	if err != nil {

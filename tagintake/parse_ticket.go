@@ -39,28 +39,12 @@ type ticketTypeRef struct {
 func ParseTicket(raw []byte) (TicketCreated, error) {
 	var t TicketCreated
 	var it ticketItem
-	if len(raw) == 0 || raw[0] != '{' {
-		return t, &ParseError{Err: ErrMalformed, Detail: "want a JSON object"}
-	}
-	if err := json.Unmarshal(raw, &it); err != nil {
-		return t, &ParseError{Err: ErrMalformed, Detail: "not valid JSON"}
-	}
-	typ, err := str(it.Type, "type", maxIDLen)
-	if err != nil {
+	var err error
+	if err := decodeObject(raw, &it); err != nil {
 		return t, err
 	}
-	switch typ {
-	case "ticket":
-	case "":
-		return t, &ParseError{Field: "type", Err: ErrMissing, Detail: "want \"ticket\""}
-	default:
-		return t, &ParseError{Field: "type", Err: ErrInvalid, Detail: "want \"ticket\""}
-	}
-	if t.TicketID, err = id(it.ID, "id"); err != nil {
+	if t.TicketID, err = typedID(it.Type, it.ID, "ticket"); err != nil {
 		return t, err
-	}
-	if t.TicketID == "" {
-		return t, &ParseError{Field: "id", Err: ErrMissing, Detail: "the ticket's id links the request"}
 	}
 	if isNull(it.TicketType) {
 		return t, &ParseError{Field: "ticket_type", Err: ErrMissing, Detail: "the ticket's type chooses the request"}
