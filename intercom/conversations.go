@@ -172,6 +172,12 @@ const MaxNoteLen = 10000
 // once, and a failure after it may have reached Intercom is ErrUnknownOutcome
 // (a retry could post the note twice).
 func (c *Client) AddAdminNote(ctx context.Context, conversationID, adminID, body string) (Conversation, error) {
+	return c.adminReply(ctx, "note", "a note", conversationID, adminID, body)
+}
+
+// adminReply posts a reply of messageType ("note" or "comment") as the
+// teammate adminID, once (see AddAdminNote). what names it in errors.
+func (c *Client) adminReply(ctx context.Context, messageType, what, conversationID, adminID, body string) (Conversation, error) {
 	var cv Conversation
 	if err := needID("conversation id", conversationID); err != nil {
 		return cv, err
@@ -180,14 +186,14 @@ func (c *Client) AddAdminNote(ctx context.Context, conversationID, adminID, body
 		return cv, err
 	}
 	if body == "" || len(body) > MaxNoteLen {
-		return cv, fmt.Errorf("%w: a note body must hold 1 to %d bytes", ErrValidation, MaxNoteLen)
+		return cv, fmt.Errorf("%w: %s body must hold 1 to %d bytes", ErrValidation, what, MaxNoteLen)
 	}
 	req := struct {
 		MessageType string `json:"message_type"`
 		Type        string `json:"type"`
 		AdminID     string `json:"admin_id"`
 		Body        string `json:"body"`
-	}{"note", "admin", adminID, body}
+	}{messageType, "admin", adminID, body}
 	err := c.do(ctx, &call{method: "POST", path: "/conversations/" + seg(conversationID) + "/reply",
 		op: "/conversations/{conversation_id}/reply", body: req}, &cv)
 	return cv, err

@@ -10,25 +10,7 @@ import (
 // answer lost on the way is ErrUnknownOutcome, and the caller looks for the
 // reply in the conversation before posting it again.
 func (c *Client) AddAdminReply(ctx context.Context, conversationID, adminID, body string) (Conversation, error) {
-	var cv Conversation
-	if err := needID("conversation id", conversationID); err != nil {
-		return cv, err
-	}
-	if err := needID("admin id", adminID); err != nil {
-		return cv, err
-	}
-	if body == "" || len(body) > MaxNoteLen {
-		return cv, fmt.Errorf("%w: a reply body must hold 1 to %d bytes", ErrValidation, MaxNoteLen)
-	}
-	req := struct {
-		MessageType string `json:"message_type"`
-		Type        string `json:"type"`
-		AdminID     string `json:"admin_id"`
-		Body        string `json:"body"`
-	}{"comment", "admin", adminID, body}
-	err := c.do(ctx, &call{method: "POST", path: "/conversations/" + seg(conversationID) + "/reply",
-		op: "/conversations/{conversation_id}/reply", body: req}, &cv)
-	return cv, err
+	return c.adminReply(ctx, "comment", "a reply", conversationID, adminID, body)
 }
 
 // TicketReplyComment and TicketReplyNote are the message types ReplyTicket
