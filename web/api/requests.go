@@ -216,6 +216,48 @@ type createBody struct {
 	// covers.
 	Set   map[string]string `json:"set"`
 	Scope []string          `json:"scope"`
+	// Intake is what another intake system (a web form, a help desk) did
+	// before handing the request over: its channel, when the person asked,
+	// and the identity check it already made. Its fields replace the
+	// top-level ones of the same name, which must then be left out.
+	Intake *intakeBlock `json:"intake"`
+}
+
+// intakeBlock is the "intake" object of POST /api/v1/requests.
+type intakeBlock struct {
+	Channel           string `json:"channel"`
+	ReceivedAt        string `json:"received_at"`
+	VerifiedBy        string `json:"verified_by"`
+	VerificationLevel string `json:"verification_level"`
+}
+
+// applyIntake moves an intake block into b's top-level fields. The
+// verification is recorded as made by the intake system: the method keeps
+// its own level ("email_link" stays low), and the record says where it was
+// done.
+func (b *createBody) applyIntake() error {
+	in := b.Intake
+	if in == nil {
+		return nil
+	}
+	if b.Channel != "" || b.ReceivedAt != "" || b.VerifiedBy != "" || b.VerificationLevel != "" {
+		return invalidParam("intake", "give channel, received_at, verified_by and verification_level either in intake or at the top level, not both")
+	}
+	if in.Channel == "" {
+		return invalidParam("intake.channel", "say how the request came in (web_form, email, phone, ...)")
+	}
+	if in.VerificationLevel != "" && in.VerifiedBy == "" {
+		return invalidParam("intake.verification_level", "low or high, with intake.verified_by")
+	}
+	b.Channel, b.ReceivedAt = in.Channel, in.ReceivedAt
+	if in.VerifiedBy != "" {
+		b.VerificationLevel = in.VerificationLevel
+		if b.VerificationLevel == "" {
+			b.VerificationLevel = string(dsar.LevelOf(in.VerifiedBy))
+		}
+		b.VerifiedBy = in.VerifiedBy + " (checked by the intake system " + in.Channel + ")"
+	}
+	return nil
 }
 
 func nonEmpty(s string) []string {
@@ -229,6 +271,9 @@ func (h *Handler) createRequest(w http.ResponseWriter, r *http.Request) {
 	h.idempotent(w, r, func(body []byte) (int, any, error) {
 		var b createBody
 		if err := decodeBytes(body, &b); err != nil {
+			return 0, nil, err
+		}
+		if err := b.applyIntake(); err != nil {
 			return 0, nil, err
 		}
 		typ, ok := apiTypes[b.Type]
