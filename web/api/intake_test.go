@@ -21,7 +21,7 @@ func TestIntakeBlock(t *testing.T) {
 			p := b.ws.Sandbox.SamplePerson()
 			r := b.call(officer, "POST", "/api/v1/requests", map[string]any{"type": "access", "jurisdiction": "ccpa",
 				"identifiers": map[string]string{"email": p.Email},
-				"intake": map[string]string{"channel": "web_form", "received_at": "2026-06-10", "verified_by": "email_link"}})
+				"intake":      map[string]string{"channel": "web_form", "received_at": "2026-06-10", "verified_by": "email_link"}})
 			if r.status != 201 {
 				t.Fatalf("filing: %d %s", r.status, r.body)
 			}
