@@ -93,6 +93,8 @@ func TestErrorAnswersProblems(t *testing.T) {
 		{fmt.Errorf("wrap: %w", &store.StateConflictError{RequestID: "req_1", Expected: "verified", Actual: "completed"}), 409, "conflict", "", false},
 		{dsar.ErrWildcard, 422, "invalid", "wildcards", false},
 		{dsar.ErrSelfApproval, 403, "self-approval", "someone other", false},
+		{fmt.Errorf("%w (req_1)", dsar.ErrAgentPending), 409, "conflict", "signed permission", false},
+		{fmt.Errorf("%w (req_1)", dsar.ErrNoAgent), 404, "not-found", "authorised agent", false},
 		{errors.New("secret internal detail ada@example.com"), 500, "internal", "", true},
 	} {
 		rec := httptest.NewRecorder()
