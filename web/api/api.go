@@ -14,7 +14,6 @@
 package api
 
 import (
-	"context"
 	_ "embed"
 	"errors"
 	"log/slog"
@@ -22,12 +21,10 @@ import (
 	"time"
 
 	"github.com/intercom-privacy/intercom-privacy/app"
-	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/authz"
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/retention"
 	"github.com/intercom-privacy/intercom-privacy/server"
-	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/web/httpx"
 )
 
@@ -87,7 +84,7 @@ func New(a *app.App, o Options) (*Handler, error) {
 	if h.max <= 0 {
 		h.max = DefaultMaxBody
 	}
-	if err := httpx.Register(h.mux, h.Routes(), h.denied, server.SetRoute); err != nil {
+	if err := httpx.Register(h.mux, h.Routes(), httpx.AuditDenied(h.app.Store, h.app.Chain, h.log), server.SetRoute); err != nil {
 		return nil, err
 	}
 	// Anything else under the prefix: a problem, not the mux's text 404.
@@ -140,21 +137,6 @@ func (h *Handler) Routes() []httpx.Route {
 		{Pattern: "POST /api/v1/retention/holds", Roles: officers, Handler: http.HandlerFunc(h.addHold), AuditDenied: true},
 		{Pattern: "POST /api/v1/retention/holds/{id}/release", Roles: officers, Handler: http.HandlerFunc(h.releaseHold), AuditDenied: true},
 		{Pattern: "GET /api/v1/metrics/requests", Roles: everyone, Handler: http.HandlerFunc(h.metricsRequests)},
-	}
-}
-
-// denied records a refused attempt on an audited route: who, which route,
-// never the path (which holds ids only, but the pattern is what matters).
-func (h *Handler) denied(ctx context.Context, p authz.Principal, pattern string) {
-	// Recorded even when the caller hangs up at once.
-	ctx = context.WithoutCancel(ctx)
-	err := h.app.Store.InTx(ctx, func(tx store.Tx) error {
-		_, err := h.app.Chain.Append(ctx, tx, audit.Record{Actor: p.Actor(), Action: audit.ActionAccessDenied,
-			Outcome: audit.OutcomeFailure, Reason: "role " + string(p.Role) + " refused: " + pattern})
-		return err
-	})
-	if err != nil {
-		h.log.WarnContext(ctx, "recording a refused attempt failed", slog.String("route", pattern), slog.String("error", err.Error()))
 	}
 }
 

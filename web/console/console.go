@@ -30,14 +30,12 @@ import (
 	"slices"
 	"time"
 
-	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/authz"
 	"github.com/intercom-privacy/intercom-privacy/dsar"
 	"github.com/intercom-privacy/intercom-privacy/metrics"
 	"github.com/intercom-privacy/intercom-privacy/retention"
 	"github.com/intercom-privacy/intercom-privacy/scan"
 	"github.com/intercom-privacy/intercom-privacy/server"
-	"github.com/intercom-privacy/intercom-privacy/store"
 	"github.com/intercom-privacy/intercom-privacy/users"
 	"github.com/intercom-privacy/intercom-privacy/web/httpx"
 )
@@ -117,7 +115,7 @@ func New(o Options) (*Handler, error) {
 	}
 	h := &Handler{Options: o}
 	if h.Denied == nil {
-		h.Denied = h.recordDenied
+		h.Denied = httpx.AuditDenied(o.DSAR.Store, o.DSAR.Chain, o.Logger)
 	}
 	var err error
 	if h.assets, err = loadAssets(); err != nil {
@@ -187,19 +185,6 @@ func (h *Handler) gate(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 		}
 	})
-}
-
-// recordDenied writes a refused attempt as an access.denied audit record:
-// who (the user id), which route (its pattern, never the path).
-func (h *Handler) recordDenied(ctx context.Context, p authz.Principal, pattern string) {
-	err := h.DSAR.Store.InTx(context.WithoutCancel(ctx), func(tx store.Tx) error {
-		_, err := h.DSAR.Chain.Append(ctx, tx, audit.Record{Actor: p.Actor(), Action: audit.ActionAccessDenied,
-			Outcome: audit.OutcomeFailure, Reason: "role " + string(p.Role) + " refused: " + pattern})
-		return err
-	})
-	if err != nil {
-		h.Logger.Warn("console: recording a refused attempt failed", "route", pattern, "err", err)
-	}
 }
 
 // allowed reports whether role may use the route with pattern.

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 
+	"github.com/intercom-privacy/intercom-privacy/audit"
 	"github.com/intercom-privacy/intercom-privacy/authz"
+	"github.com/intercom-privacy/intercom-privacy/store"
 )
 
 // PagePolicy is the Content-Security-Policy of the server-rendered surfaces
@@ -133,4 +136,22 @@ func RequireRole(rt Route, denied Denied) http.Handler {
 		}
 		rt.Handler.ServeHTTP(w, r)
 	})
+}
+
+// AuditDenied returns the Denied that writes a refused attempt as an
+// access.denied audit record, in a transaction of its own: who (the user id)
+// and which route (its pattern, never the path). It is recorded even when the
+// caller hangs up at once; a failure to record is logged.
+func AuditDenied(st store.Store, chain *audit.Chain, log *slog.Logger) Denied {
+	return func(ctx context.Context, p authz.Principal, pattern string) {
+		ctx = context.WithoutCancel(ctx)
+		err := st.InTx(ctx, func(tx store.Tx) error {
+			_, err := chain.Append(ctx, tx, audit.Record{Actor: p.Actor(), Action: audit.ActionAccessDenied,
+				Outcome: audit.OutcomeFailure, Reason: "role " + string(p.Role) + " refused: " + pattern})
+			return err
+		})
+		if err != nil {
+			log.WarnContext(ctx, "recording a refused attempt failed", slog.String("route", pattern), slog.String("error", err.Error()))
+		}
+	}
 }
