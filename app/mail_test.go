@@ -7,24 +7,17 @@ import (
 	"testing"
 
 	"github.com/intercom-privacy/intercom-privacy/app"
+	"github.com/intercom-privacy/intercom-privacy/app/apptest"
 	"github.com/intercom-privacy/intercom-privacy/config"
 	"github.com/intercom-privacy/intercom-privacy/mail"
 	"github.com/intercom-privacy/intercom-privacy/store/storetest"
-	"github.com/intercom-privacy/intercom-privacy/vault"
 )
 
 // The environment's SMTP URL wins over the configuration's; a bad one stops
 // Open naming the setting, never the password; none leaves mail off.
 func TestOpenMailSettings(t *testing.T) {
 	ctx := context.Background()
-	text, err := vault.GenerateMasterKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	master, err := vault.ParseMasterKey(text)
-	if err != nil {
-		t.Fatal(err)
-	}
+	master, _ := apptest.MasterKey(t)
 	open := func(s app.Settings) (*app.App, error) {
 		s.DatabaseURL, s.MasterKey, s.InitKeys = storetest.SQLite().NewURL(t), master, true
 		a, err := app.Open(ctx, s)

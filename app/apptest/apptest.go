@@ -78,6 +78,14 @@ func New(t testing.TB, b storetest.Backend, o Options) *Workspace {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { sb.Close() })
+	master, text := MasterKey(t)
+	return &Workspace{t: t, o: o, Sandbox: sb, Server: srv, DatabaseURL: b.NewURL(t), MasterKey: master, MasterKeyText: text}
+}
+
+// MasterKey generates a fresh master key: the key and its text form (what
+// INTERCOM_PRIVACY_MASTER_KEY holds).
+func MasterKey(t testing.TB) (vault.MasterKey, string) {
+	t.Helper()
 	text, err := vault.GenerateMasterKey()
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +94,7 @@ func New(t testing.TB, b storetest.Backend, o Options) *Workspace {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Workspace{t: t, o: o, Sandbox: sb, Server: srv, DatabaseURL: b.NewURL(t), MasterKey: master, MasterKeyText: text}
+	return master, text
 }
 
 // Open assembles an application on the workspace's database and sandbox, as another
