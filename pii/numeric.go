@@ -180,11 +180,6 @@ func (s *scanner) eval(a, b, runStart int, plus bool) bool {
 	if nd > len(s.digits) || nd < 7 && ngr < 3 {
 		return false
 	}
-	nd = 0
-	for g := a; g < b; g++ {
-		nd += copy(s.digits[nd:], t[s.g[g].s:s.g[g].e])
-	}
-	d := s.digits[:nd]
 	start := s.g[a].s
 	if a == 0 {
 		start = runStart
@@ -226,14 +221,14 @@ func (s *scanner) eval(a, b, runStart int, plus bool) bool {
 		return true // inside a value found as a phone by its key ("phone=+44 20 ...")
 	}
 	if plus && t[start] == '+' && nd >= 8 && nd <= 15 {
-		return s.e.on[TypePhone] && !s.idKey(runStart) && s.phone(start, end, d, true, ngr, uniform)
+		return s.e.on[TypePhone] && !s.idKey(runStart) && s.phone(start, end, s.subDigits(a, b), true, ngr, uniform)
 	}
-	if !plus && nd >= 10 && nd <= 17 && d[0] == '0' && d[1] == '0' && d[2] != '0' && s.phoneShape(a, b, end) && s.phoneSeps(a, b) {
-		return s.e.on[TypePhone] && !s.idKey(runStart) && s.phone(start, end, d, true, ngr, uniform) // 00 international prefix
+	if !plus && nd >= 10 && nd <= 17 && t[s.g[a].s] == '0' && s.lead00(a) && s.phoneShape(a, b, end) && s.phoneSeps(a, b) {
+		return s.e.on[TypePhone] && !s.idKey(runStart) && s.phone(start, end, s.subDigits(a, b), true, ngr, uniform) // 00 international prefix
 	}
 	switch {
 	case nd >= 12 && nd <= 19 && (ngr == 1 || sepc == ' ' || sepc == '-'):
-		if luhn(d) && !s.idKey(runStart) && s.card(start, end, d, a, ngr) {
+		if d := s.subDigits(a, b); luhn(d) && !s.idKey(runStart) && s.card(start, end, d, a, ngr) {
 			return true
 		}
 	}
@@ -243,7 +238,7 @@ func (s *scanner) eval(a, b, runStart int, plus bool) bool {
 	}
 	switch nd {
 	case 15:
-		if (ngr == 1 || (sepc == ' ' && ngr == 7) || (ngr == 2 && glen(0) == 13)) && frNIR(d) {
+		if (ngr == 1 || (sepc == ' ' && ngr == 7) || (ngr == 2 && glen(0) == 13)) && frNIR(s.subDigits(a, b)) {
 			s.emit(TypeFRNIR, start, end, 0.95, "mod97-key")
 			return true
 		}
@@ -251,24 +246,24 @@ func (s *scanner) eval(a, b, runStart int, plus bool) bool {
 		ctx := s.hasCtx(ctxTax, start)
 		grouped := ngr == 4 && sepc == ' ' && glen(0) == 2 && glen(1) == 3 && glen(2) == 3
 		if (ctx && (ngr == 1 || uniform)) || grouped {
-			if deTaxID(d) {
+			if deTaxID(s.subDigits(a, b)) {
 				s.emit(TypeDETaxID, start, end, 0.9, "iso7064")
 				return true
 			}
 		}
 	case 9:
 		if s.hasCtx(ctxBSN, start) && (ngr == 1 || uniform && (sepc == '.' || sepc == ' ' || sepc == '-')) {
-			if nlBSN(d) {
+			if nlBSN(s.subDigits(a, b)) {
 				s.emit(TypeNLBSN, start, end, 0.85, "11-proof+context")
 				return true
 			}
 		}
 		if ngr == 3 && (sepc == '-' || sepc == ' ') && glen(0) == 3 && glen(1) == 2 {
-			if ssnValid(d) {
+			if ssnValid(s.subDigits(a, b)) {
 				s.emit(TypeSSN, start, end, 0.85, "ssn-format")
 			}
 			return true // SSN-shaped: never a phone
-		} else if ngr == 1 && s.hasCtx(ctxSSN, start) && ssnValid(d) {
+		} else if ngr == 1 && s.hasCtx(ctxSSN, start) && ssnValid(s.subDigits(a, b)) {
 			s.emit(TypeSSN, start, end, 0.75, "ssn-context")
 			return true
 		}
@@ -287,9 +282,39 @@ func (s *scanner) eval(a, b, runStart int, plus bool) bool {
 		if ngr == 1 && !ctx || ngr > 4 && !ctx && !uniform || !s.nationalPhoneShape(a, b, ctx) || s.idKey(runStart) {
 			return false
 		}
-		return s.phone(start, end, d, false, ngr, uniform)
+		return s.phone(start, end, s.subDigits(a, b), false, ngr, uniform)
 	}
 	return false
+}
+
+// subDigits returns the digits of groups [a,b) of the current run. A lone
+// group is returned in place; the digits of several are copied into
+// s.digits, once eval knows it needs them (most sub-runs are rejected by
+// their length, separators or context first). The callers only read it.
+func (s *scanner) subDigits(a, b int) []byte {
+	if b-a == 1 {
+		return s.t[s.g[a].s:s.g[a].e]
+	}
+	nd := 0
+	for g := a; g < b; g++ {
+		nd += copy(s.digits[nd:], s.t[s.g[g].s:s.g[g].e])
+	}
+	return s.digits[:nd]
+}
+
+// lead00 reports whether the digits of the sub-run starting at group a
+// start with "00" and a third digit that is not '0' (an international
+// prefix). The sub-run has at least 10 digits, so three exist.
+func (s *scanner) lead00(a int) bool {
+	var p [3]byte
+	k := 0
+	for g := a; k < 3; g++ {
+		for x := s.g[g].s; x < s.g[g].e && k < 3; x++ {
+			p[k] = s.t[x]
+			k++
+		}
+	}
+	return p[0] == '0' && p[1] == '0' && p[2] != '0'
 }
 
 // phoneShape rejects sub-runs that are pieces of something else: cut out
