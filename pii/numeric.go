@@ -6,13 +6,12 @@ import (
 	"github.com/nyaruka/phonenumbers"
 )
 
-func isSepByte(c byte) bool {
-	switch c {
-	case ' ', '-', '.', '(', ')', '/':
-		return true
-	}
-	return false
-}
+// sepBytes marks the bytes that may separate the digit groups of a run.
+// A table: the switch it replaces compiled to a chain of compares, run on
+// every byte after a digit group (here and in run's fast paths).
+var sepBytes = [256]bool{' ': true, '-': true, '.': true, '(': true, ')': true, '/': true}
+
+func isSepByte(c byte) bool { return sepBytes[c] }
 
 func isJoiner(c byte) bool {
 	return c == '-' || c == '_' || c == '.' || c == '/'
@@ -40,22 +39,32 @@ func (s *scanner) numeric(i, j int, f uint8) int {
 		}
 		plus = t[start] == '+'
 	}
-	joined := start >= 2 && isJoiner(t[start-1]) && isWordByte(t[start-2]) // "id-123", "blk_-5195..."
-	if start >= 1 && (t[start-1] == '@' || t[start-1] == '#' && start >= 2 && isAlnum(t[start-2])) {
-		joined = true
-	}
-	// The digits after a grouped IBAN's first block ("DE89 3704 ...")
-	// belong to that IBAN, valid or not.
-	if start >= 5 && t[start-1] == ' ' && ibanHead(t[start-5:start-1]) && (start == 5 || !isWordByte(t[start-6])) {
-		joined = true
+	// Joined on the left: one switch on the byte before the run.
+	joined := false
+	if start >= 1 {
+		switch t[start-1] {
+		case '-', '_', '.', '/': // "id-123", "blk_-5195..."
+			joined = start >= 2 && isWordByte(t[start-2])
+		case '@':
+			joined = true
+		case '#':
+			joined = start >= 2 && isAlnum(t[start-2])
+		case ' ':
+			// The digits after a grouped IBAN's first block ("DE89
+			// 3704 ...") belong to that IBAN, valid or not.
+			joined = start >= 5 && ibanHead(t[start-5:start-1]) && (start == 5 || !isWordByte(t[start-6]))
+		}
 	}
 	s.g[0] = span{i, j}
 	ng := 1
 	k := j
 	for {
-		m := k
-		for m < n && m-k < 2 && isSepByte(t[m]) {
+		m := k // at most two separators
+		if m < n && isSepByte(t[m]) {
 			m++
+			if m < n && isSepByte(t[m]) {
+				m++
+			}
 		}
 		if m == k || m >= n || !isDigit(t[m]) {
 			break
