@@ -203,6 +203,7 @@ type scanner struct {
 	g         [maxGroups]span // digit groups of the current numeric run
 	ng        int
 	sep       [maxGroups]span // separator before each group (sep[0] unused)
+	gsum      groupSums       // what eval reads of the current run (numeric.go)
 	idk       int8            // idKey of the current digit run: 0 unknown, 1 yes, 2 no
 	keyPhone  span            // the last value found as a phone by its key (keys.go)
 	digits    [48]byte        // the digits of the sub-run eval evaluates

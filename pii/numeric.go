@@ -6,6 +6,17 @@ import (
 	"github.com/nyaruka/phonenumbers"
 )
 
+// groupSums holds, per digit run that reaches eval, the running count of
+// digits (cum[g] is the number in groups [0,g); such a run spans at most 64
+// bytes, so a byte holds it) and each separator, one or two non-zero bytes,
+// as one number (sepk[g], for g > 0): equal separators are equal numbers
+// and a one-byte separator is below 256. Every sub-run eval looks at then
+// costs a subtraction and a few compares instead of loops over its groups.
+type groupSums struct {
+	cum  [maxGroups + 1]uint8
+	sepk [maxGroups]uint16
+}
+
 // sepBytes marks the bytes that may separate the digit groups of a run.
 // A table: the switch it replaces compiled to a chain of compares, run on
 // every byte after a digit group (here and in run's fast paths).
@@ -133,6 +144,20 @@ func (s *scanner) numeric(i, j int, f uint8) int {
 	}
 	s.ng = ng
 	s.idk = 0
+	c := uint8(0)
+	for g := 0; g < ng; g++ {
+		if g > 0 {
+			sp := s.sep[g]
+			k := uint16(t[sp.s])
+			if sp.e-sp.s == 2 {
+				k |= uint16(t[sp.s+1]) << 8
+			}
+			s.gsum.sepk[g] = k
+		}
+		s.gsum.cum[g] = c
+		c += uint8(s.g[g].e - s.g[g].s)
+	}
+	s.gsum.cum[ng] = c
 	for a := 0; a < ng && a < 4; a++ {
 		for b := ng; b > a; b-- {
 			if s.eval(a, b, start, plus) {
@@ -180,15 +205,12 @@ func (s *scanner) digitsLetters(i, j int) {
 
 // eval evaluates the sub-run of groups [a,b) and emits at most one finding.
 func (s *scanner) eval(a, b, runStart int, plus bool) bool {
-	t := s.t
 	ngr := b - a
-	nd := 0
-	for g := a; g < b; g++ {
-		nd += s.g[g].e - s.g[g].s
-	}
+	nd := int(s.gsum.cum[b] - s.gsum.cum[a])
 	if nd > len(s.digits) || nd < 7 && ngr < 3 {
 		return false
 	}
+	t := s.t
 	start := s.g[a].s
 	if a == 0 {
 		start = runStart
@@ -201,20 +223,18 @@ func (s *scanner) eval(a, b, runStart int, plus bool) bool {
 	end := s.g[b-1].e
 	// Separator summary.
 	uniform := true
-	var sep0 span
+	sepc := byte(0)
 	if ngr > 1 {
-		sep0 = s.sep[a+1]
+		k0 := s.gsum.sepk[a+1]
 		for g := a + 2; g < b; g++ {
-			sp := s.sep[g]
-			if sp.e-sp.s != sep0.e-sep0.s || string(t[sp.s:sp.e]) != string(t[sep0.s:sep0.e]) {
+			if s.gsum.sepk[g] != k0 {
 				uniform = false
 				break
 			}
 		}
-	}
-	sepc := byte(0)
-	if ngr > 1 && uniform && sep0.e-sep0.s == 1 {
-		sepc = t[sep0.s]
+		if uniform && k0 < 256 {
+			sepc = byte(k0)
+		}
 	}
 	glen := func(g int) int { return s.g[a+g].e - s.g[a+g].s }
 
@@ -237,7 +257,7 @@ func (s *scanner) eval(a, b, runStart int, plus bool) bool {
 	}
 	switch {
 	case nd >= 12 && nd <= 19 && (ngr == 1 || sepc == ' ' || sepc == '-'):
-		if d := s.subDigits(a, b); luhn(d) && !s.idKey(runStart) && s.card(start, end, d, a, ngr) {
+		if s.luhnGroups(a, b) && !s.idKey(runStart) && s.card(start, end, s.subDigits(a, b), a, ngr) {
 			return true
 		}
 	}
@@ -309,6 +329,28 @@ func (s *scanner) subDigits(a, b int) []byte {
 		nd += copy(s.digits[nd:], s.t[s.g[g].s:s.g[g].e])
 	}
 	return s.digits[:nd]
+}
+
+// luhnGroups is luhn on the digits of groups [a,b), read in place.
+func (s *scanner) luhnGroups(a, b int) bool {
+	t := s.t
+	sum := 0
+	double := false
+	for g := b - 1; g >= a; g-- {
+		d := t[s.g[g].s:s.g[g].e]
+		for i := len(d) - 1; i >= 0; i-- {
+			v := int(d[i] - '0')
+			if double {
+				v *= 2
+				if v > 9 {
+					v -= 9
+				}
+			}
+			sum += v
+			double = !double
+		}
+	}
+	return sum%10 == 0
 }
 
 // lead00 reports whether the digits of the sub-run starting at group a
