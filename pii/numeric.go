@@ -17,6 +17,25 @@ type groupSums struct {
 	sepk [maxGroups]uint16
 }
 
+// sumGroups fills s.gsum for the s.ng groups of the current run.
+func (s *scanner) sumGroups() {
+	t := s.t
+	c := uint8(0)
+	for g := 0; g < s.ng; g++ {
+		if g > 0 {
+			sp := s.sep[g]
+			k := uint16(t[sp.s])
+			if sp.e-sp.s == 2 {
+				k |= uint16(t[sp.s+1]) << 8
+			}
+			s.gsum.sepk[g] = k
+		}
+		s.gsum.cum[g] = c
+		c += uint8(s.g[g].e - s.g[g].s)
+	}
+	s.gsum.cum[s.ng] = c
+}
+
 // sepBytes marks the bytes that may separate the digit groups of a run.
 // A table: the switch it replaces compiled to a chain of compares, run on
 // every byte after a digit group (here and in run's fast paths).
@@ -144,20 +163,7 @@ func (s *scanner) numeric(i, j int, f uint8) int {
 	}
 	s.ng = ng
 	s.idk = 0
-	c := uint8(0)
-	for g := 0; g < ng; g++ {
-		if g > 0 {
-			sp := s.sep[g]
-			k := uint16(t[sp.s])
-			if sp.e-sp.s == 2 {
-				k |= uint16(t[sp.s+1]) << 8
-			}
-			s.gsum.sepk[g] = k
-		}
-		s.gsum.cum[g] = c
-		c += uint8(s.g[g].e - s.g[g].s)
-	}
-	s.gsum.cum[ng] = c
+	s.sumGroups()
 	for a := 0; a < ng && a < 4; a++ {
 		for b := ng; b > a; b-- {
 			if s.eval(a, b, start, plus) {

@@ -1,0 +1,83 @@
+package pii
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestGroupHelpers checks the per-run helpers of eval against what they
+// stand for, on random runs of digit groups and separators: the running
+// digit counts against the group lengths, separator numbers against the
+// separator bytes, subDigits against the digits written out, luhnGroups
+// against luhn on them, and lead00 against their first three digits.
+func TestGroupHelpers(t *testing.T) {
+	seps := []string{" ", "-", ".", "(", ")", "/", "  ", " -", "- ", "--", ". ", "/ ", ") ", " ("}
+	r := rand.New(rand.NewPCG(1, 16))
+	for it := 0; it < 20000; it++ {
+		var text []byte
+		var s scanner
+		ng := 1 + r.IntN(maxGroups)
+		var all []byte
+		for g := 0; g < ng; g++ {
+			if g > 0 {
+				st := len(text)
+				text = append(text, seps[r.IntN(len(seps))]...)
+				s.sep[g] = span{st, len(text)}
+			}
+			st := len(text)
+			for k := 1 + r.IntN(6); k > 0; k-- {
+				c := byte('0' + r.IntN(10))
+				if r.IntN(3) == 0 {
+					c = '0'
+				}
+				text = append(text, c)
+			}
+			s.g[g] = span{st, len(text)}
+			all = append(all, text[st:]...)
+		}
+		s.t, s.ng = text, ng
+		s.sumGroups()
+		for a := 0; a < ng; a++ {
+			for b := a + 1; b <= ng; b++ {
+				var want []byte
+				for g := a; g < b; g++ {
+					want = append(want, text[s.g[g].s:s.g[g].e]...)
+				}
+				if got := int(s.gsum.cum[b] - s.gsum.cum[a]); got != len(want) {
+					t.Fatalf("%q [%d,%d): cum says %d digits, want %d", text, a, b, got, len(want))
+				}
+				if len(want) > len(s.digits) {
+					continue
+				}
+				d := s.subDigits(a, b)
+				if !bytes.Equal(d, want) {
+					t.Fatalf("%q [%d,%d): subDigits %q, want %q", text, a, b, d, want)
+				}
+				if s.luhnGroups(a, b) != luhn(want) {
+					t.Fatalf("%q [%d,%d): luhnGroups differs from luhn", text, a, b)
+				}
+				if len(want) >= 3 {
+					if got, w := s.lead00(a), want[0] == '0' && want[1] == '0' && want[2] != '0'; got != w {
+						t.Fatalf("%q [%d,%d): lead00 %v, want %v", text, a, b, got, w)
+					}
+				}
+			}
+		}
+		for g := 1; g < ng; g++ {
+			sg := text[s.sep[g].s:s.sep[g].e]
+			if (s.gsum.sepk[g] < 256) != (len(sg) == 1) {
+				t.Fatalf("%q: separator %q has number %d", text, sg, s.gsum.sepk[g])
+			}
+			for h := 1; h < ng; h++ {
+				sh := text[s.sep[h].s:s.sep[h].e]
+				if (s.gsum.sepk[g] == s.gsum.sepk[h]) != bytes.Equal(sg, sh) {
+					t.Fatalf("%q: separators %q and %q numbered %d and %d", text, sg, sh, s.gsum.sepk[g], s.gsum.sepk[h])
+				}
+			}
+			if len(sg) == 1 && byte(s.gsum.sepk[g]) != sg[0] {
+				t.Fatalf("%q: separator %q numbered %d", text, sg, s.gsum.sepk[g])
+			}
+		}
+	}
+}
