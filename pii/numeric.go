@@ -263,7 +263,10 @@ func (s *scanner) eval(a, b, runStart int, plus bool) bool {
 	}
 	switch {
 	case nd >= 12 && nd <= 19 && (ngr == 1 || sepc == ' ' || sepc == '-'):
-		if s.luhnGroups(a, b) && !s.idKey(runStart) && s.card(start, end, s.subDigits(a, b), a, ngr) {
+		// card's own cheap test first: without a card cue, a known issuer
+		// prefix for this length from 13 digits. Then Luhn.
+		if (s.hasCtx(ctxCard, start) || nd >= 13 && s.cardIINGroups(a, b, nd)) &&
+			s.luhnGroups(a, b) && !s.idKey(runStart) && s.card(start, end, s.subDigits(a, b), a, ngr) {
 			return true
 		}
 	}
@@ -337,26 +340,50 @@ func (s *scanner) subDigits(a, b int) []byte {
 	return s.digits[:nd]
 }
 
-// luhnGroups is luhn on the digits of groups [a,b), read in place.
+// luhnGroups is luhn on the digits of groups [a,b), read in place: each
+// digit's value, doubled or not by its position from the right, from a
+// table indexed by the byte itself.
 func (s *scanner) luhnGroups(a, b int) bool {
 	t := s.t
 	sum := 0
-	double := false
+	odd := 0 // 1: the next digit from the right is doubled
 	for g := b - 1; g >= a; g-- {
 		d := t[s.g[g].s:s.g[g].e]
 		for i := len(d) - 1; i >= 0; i-- {
-			v := int(d[i] - '0')
-			if double {
-				v *= 2
-				if v > 9 {
-					v -= 9
-				}
-			}
-			sum += v
-			double = !double
+			sum += int(luhnTab[odd][d[i]])
+			odd ^= 1
 		}
 	}
 	return sum%10 == 0
+}
+
+// luhnTab[0][c] is the value of the digit c, luhnTab[1][c] that of the
+// digit doubled, less 9 when above 9 (Luhn).
+var luhnTab = func() (tab [2][256]uint8) {
+	for v := uint8(0); v < 10; v++ {
+		tab[0]['0'+v] = v
+		d := 2 * v
+		if d > 9 {
+			d -= 9
+		}
+		tab[1]['0'+v] = d
+	}
+	return tab
+}()
+
+// cardIINGroups is cardIIN on the nd digits (12 to 19) of groups [a,b)
+// without copying them: cardIIN reads the first four digits and the count
+// only (TestGroupHelpers holds it to that), so the rest are left zero.
+func (s *scanner) cardIINGroups(a, b, nd int) bool {
+	var p [19]byte
+	k := 0
+	for g := a; g < b && k < 4; g++ {
+		for x := s.g[g].s; x < s.g[g].e && k < 4; x++ {
+			p[k] = s.t[x]
+			k++
+		}
+	}
+	return cardIIN(p[:nd])
 }
 
 // lead00 reports whether the digits of the sub-run starting at group a

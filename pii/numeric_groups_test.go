@@ -10,7 +10,8 @@ import (
 // stand for, on random runs of digit groups and separators: the running
 // digit counts against the group lengths, separator numbers against the
 // separator bytes, subDigits against the digits written out, luhnGroups
-// against luhn on them, and lead00 against their first three digits.
+// against luhn on them, cardIINGroups against cardIIN on them and lead00
+// against their first three digits.
 func TestGroupHelpers(t *testing.T) {
 	seps := []string{" ", "-", ".", "(", ")", "/", "  ", " -", "- ", "--", ". ", "/ ", ") ", " ("}
 	r := rand.New(rand.NewPCG(1, 16))
@@ -56,6 +57,9 @@ func TestGroupHelpers(t *testing.T) {
 				}
 				if s.luhnGroups(a, b) != luhn(want) {
 					t.Fatalf("%q [%d,%d): luhnGroups differs from luhn", text, a, b)
+				}
+				if len(want) >= 12 && len(want) <= 19 && s.cardIINGroups(a, b, len(want)) != cardIIN(want) {
+					t.Fatalf("%q [%d,%d): cardIINGroups differs from cardIIN", text, a, b)
 				}
 				if len(want) >= 3 {
 					if got, w := s.lead00(a), want[0] == '0' && want[1] == '0' && want[2] != '0'; got != w {
