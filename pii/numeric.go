@@ -164,9 +164,19 @@ func (s *scanner) numeric(i, j int, f uint8) int {
 	s.ng = ng
 	s.idk = 0
 	s.sumGroups()
+	cum := &s.gsum.cum
 	for a := 0; a < ng && a < 4; a++ {
 		for b := ng; b > a; b-- {
-			if s.eval(a, b, start, plus) {
+			// eval needs 7 digits or 3 groups; a shorter b has fewer of
+			// both, so the first sub-run below both ends this a.
+			nd := int(cum[b] - cum[a])
+			if nd < 7 && b-a < 3 {
+				break
+			}
+			if nd > len(s.digits) {
+				continue
+			}
+			if s.eval(a, b, nd, start, plus) {
 				a = b - 1
 				break
 			}
@@ -209,13 +219,11 @@ func (s *scanner) digitsLetters(i, j int) {
 	}
 }
 
-// eval evaluates the sub-run of groups [a,b) and emits at most one finding.
-func (s *scanner) eval(a, b, runStart int, plus bool) bool {
+// eval evaluates the sub-run of groups [a,b), nd digits (at most
+// len(s.digits), and 7 or more or in 3 groups or more), and emits at most
+// one finding.
+func (s *scanner) eval(a, b, nd, runStart int, plus bool) bool {
 	ngr := b - a
-	nd := int(s.gsum.cum[b] - s.gsum.cum[a])
-	if nd > len(s.digits) || nd < 7 && ngr < 3 {
-		return false
-	}
 	t := s.t
 	start := s.g[a].s
 	if a == 0 {
@@ -313,11 +321,12 @@ func (s *scanner) eval(a, b, runStart int, plus bool) bool {
 		}
 		return false
 	}
-	if nd >= 7 && nd <= 13 && s.e.regions.anyPhone && s.phoneShape(a, b, end) {
+	if nd >= 7 && nd <= 13 && s.e.regions.anyPhone {
 		// The cheap tests of shape and context first: a libphonenumber
-		// call (microseconds) only for a run that may be a phone.
+		// call (microseconds) only for a run that may be a phone. A lone
+		// group without a phone word is rejected before phoneShape.
 		ctx := s.hasCtx(ctxPhone, start)
-		if ngr == 1 && !ctx || ngr > 4 && !ctx && !uniform || !s.nationalPhoneShape(a, b, ctx) || s.idKey(runStart) {
+		if ngr == 1 && !ctx || !s.phoneShape(a, b, end) || ngr > 4 && !ctx && !uniform || !s.nationalPhoneShape(a, b, ctx) || s.idKey(runStart) {
 			return false
 		}
 		return s.phone(start, end, s.subDigits(a, b), false, ngr, uniform)
