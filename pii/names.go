@@ -222,6 +222,22 @@ func init() {
 	}
 }
 
+// capGlue marks the bytes that, right after a capitalised word, glue it to
+// something that is not a name: digits, upper-case letters, '_', '@', '='
+// and '/' (one table look-up instead of a chain of compares).
+var capGlue = func() (g [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		g[c] = true
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		g[c] = true
+	}
+	for _, c := range "_@=/" {
+		g[c] = true
+	}
+	return g
+}()
+
 // capWord returns the end of the capitalised word at i (an upper-case
 // ASCII letter then letters, non-ASCII letters, apostrophes or hyphens)
 // or i when there is none; a word glued to digits, '_', '@', '/', '.'
@@ -246,8 +262,7 @@ func capWord(t []byte, i int) int {
 		e++
 	}
 done:
-	if e < n && (isDigit(t[e]) || isUpper(t[e]) || t[e] == '_' || t[e] == '@' || t[e] == '=' || t[e] == '/' ||
-		t[e] == '.' && e+1 < n && isLetter(t[e+1]) || t[e] == ':' && e+1 < n && t[e+1] != ' ') {
+	if e < n && (capGlue[t[e]] || t[e] == '.' && e+1 < n && isLetter(t[e+1]) || t[e] == ':' && e+1 < n && t[e+1] != ' ') {
 		return i
 	}
 	if e-i < 2 || lowers == 0 || e-i >= 24 {
