@@ -3,6 +3,7 @@ package pii
 import (
 	"bytes"
 	"math/rand/v2"
+	"net/netip"
 	"testing"
 )
 
@@ -82,6 +83,38 @@ func TestGroupHelpers(t *testing.T) {
 			if len(sg) == 1 && byte(s.gsum.sepk[g]) != sg[0] {
 				t.Fatalf("%q: separator %q numbered %d", text, sg, s.gsum.sepk[g])
 			}
+		}
+	}
+}
+
+// TestIPv6ShortNeedsDoubleColon checks the claim ipv6's early return rests
+// on: an IPv6 address of fewer than 15 bytes has a "::" (8 groups, or 10
+// around a dotted quad, need 15 bytes at least), on random strings of the
+// bytes ipv6 gathers; and hasDoubleColon against bytes.Contains.
+func TestIPv6ShortNeedsDoubleColon(t *testing.T) {
+	const alphabet = "0123456789abcdefABCDEF:::...."
+	r := rand.New(rand.NewPCG(6, 16))
+	for it := 0; it < 300000; it++ {
+		b := make([]byte, 1+r.IntN(14))
+		for k := range b {
+			b[k] = alphabet[r.IntN(len(alphabet))]
+		}
+		dc := bytes.Contains(b, []byte("::"))
+		if hasDoubleColon(b) != dc {
+			t.Fatalf("hasDoubleColon(%q) = %v", b, !dc)
+		}
+		if a, err := netip.ParseAddr(string(b)); err == nil && a.Is6() && !dc {
+			t.Fatalf("%q is an IPv6 address of %d bytes without \"::\"", b, len(b))
+		}
+	}
+	for _, s := range []string{"1:2:3:4:5:6:7:8", "::ffff:1.2.3.4", "1:2:3:4:5:6:1.2.3.4"} {
+		if a, err := netip.ParseAddr(s); err != nil || !a.Is6() || len(s) < 15 && !bytes.Contains([]byte(s), []byte("::")) {
+			t.Fatalf("%q: %v %v", s, a, err)
+		}
+	}
+	for b := 0; b < 256; b++ {
+		if v6Bytes[b] != (isHex(byte(b)) || b == ':' || b == '.') {
+			t.Fatalf("v6Bytes[%#x] = %v", b, v6Bytes[b])
 		}
 	}
 }

@@ -848,6 +848,26 @@ func (s *scanner) pem(h, j int) int {
 	return e
 }
 
+// v6Bytes marks the bytes an IPv6 address is written with: hex digits,
+// ':' and '.' (a dotted quad at the end).
+var v6Bytes = func() (v [256]bool) {
+	for _, c := range "0123456789abcdefABCDEF:." {
+		v[c] = true
+	}
+	return v
+}()
+
+// hasDoubleColon reports whether b holds "::" (a loop: b is short, and
+// bytes.Index costs more than it on 8-14 bytes).
+func hasDoubleColon(b []byte) bool {
+	for k := 1; k < len(b); k++ {
+		if b[k] == ':' && b[k-1] == ':' {
+			return true
+		}
+	}
+	return false
+}
+
 func isHex(c byte) bool { return isDigit(c) || (c|0x20) >= 'a' && (c|0x20) <= 'f' }
 
 // ipv6 tries an IPv6 address that contains the hex word at i.
@@ -855,7 +875,7 @@ func (s *scanner) ipv6(i int) {
 	t := s.t
 	n := len(t)
 	start := i
-	for start > 0 && i-start < 45 && (isHex(t[start-1]) || t[start-1] == ':' || t[start-1] == '.') {
+	for start > 0 && i-start < 45 && v6Bytes[t[start-1]] {
 		start--
 	}
 	if start > 0 && isWordByte(t[start-1]) {
@@ -863,7 +883,7 @@ func (s *scanner) ipv6(i int) {
 		return
 	}
 	e := i
-	for e < n && e-start < 46 && (isHex(t[e]) || t[e] == ':' || t[e] == '.') {
+	for e < n && e-start < 46 && v6Bytes[t[e]] {
 		e++
 	}
 	s.ipv6Until = e
@@ -875,6 +895,12 @@ func (s *scanner) ipv6(i int) {
 	}
 	if e > start+1 && t[e-1] == ':' && t[e-2] != ':' {
 		e--
+	}
+	// Without "::" an address has 8 groups (or 10 around a dotted quad):
+	// 15 bytes at least. Shorter runs without one ("21:19:44", a time)
+	// fail the shape test below whatever they hold.
+	if e-start < 15 && !hasDoubleColon(t[start:e]) {
+		return
 	}
 	// Shape: hex groups of at most 4, at most one "::", 8 groups without it.
 	groups, dc, hasDigit, dots := 0, 0, false, 0
