@@ -1,5 +1,7 @@
 package pii
 
+import "encoding/binary"
+
 // isoStampEnd recognises, at t[i:], an ISO-8601 UTC timestamp of the exact
 // shape the main loop can skip in one step: "dddd-dd-ddTdd:dd:ddZ" or
 // "dddd-dd-ddTdd:dd:dd.fZ" with 1 to 6 fraction digits, followed by the end
@@ -29,23 +31,31 @@ func isoStampEnd(t []byte, i int) int {
 	if len(t)-i < 20 {
 		return -1
 	}
-	w := t[i : i+19 : i+19]
-	if w[4] != '-' || w[7] != '-' || w[10] != 'T' || w[13] != ':' || w[16] != ':' ||
-		!isDigit(w[5]) || !isDigit(w[6]) || !isDigit(w[8]) || !isDigit(w[9]) ||
-		!isDigit(w[11]) || !isDigit(w[12]) || !isDigit(w[14]) || !isDigit(w[15]) ||
-		!isDigit(w[17]) || !isDigit(w[18]) {
+	// w[5:13] is "dd-ddTdd" and w[11:19] "dd:dd:dd": two 8-byte loads,
+	// each with its two separators at bytes 2 and 5 compared at once and
+	// its six digits tested together (stampDigits).
+	if t[i+4] != '-' {
+		return -1
+	}
+	x1 := binary.LittleEndian.Uint64(t[i+5:])
+	x2 := binary.LittleEndian.Uint64(t[i+11:])
+	if x1&stampSeps != stampSeps1 || x2&stampSeps != stampSeps2 || !stampDigits(x1) || !stampDigits(x2) {
 		return -1
 	}
 	e := i + 19
 	if t[e] == '.' {
-		d := 0
-		for e+1+d < len(t) && d < 7 && isDigit(t[e+1+d]) {
-			d++
+		if e+4 < len(t) && isDigit(t[e+1]) && isDigit(t[e+2]) && isDigit(t[e+3]) && t[e+4] == 'Z' {
+			e += 4 // milliseconds, the commonest fraction
+		} else {
+			d := 0
+			for e+1+d < len(t) && d < 7 && isDigit(t[e+1+d]) {
+				d++
+			}
+			if d == 0 || d > 6 {
+				return -1
+			}
+			e += 1 + d
 		}
-		if d == 0 || d > 6 {
-			return -1
-		}
-		e += 1 + d
 	}
 	if e >= len(t) || t[e] != 'Z' {
 		return -1
@@ -55,6 +65,23 @@ func isoStampEnd(t []byte, i int) int {
 		return -1
 	}
 	return e
+}
+
+// The separators of the two 8-byte pieces of a timestamp isoStampEnd
+// loads: bytes 2 and 5 of "dd-ddTdd" and of "dd:dd:dd".
+const (
+	stampSeps  = 0x0000ff0000ff0000
+	stampSeps1 = 'T'<<40 | '-'<<16
+	stampSeps2 = ':'<<40 | ':'<<16
+)
+
+// stampDigits reports whether the six bytes of x other than its
+// separators (bytes 2 and 5) are ASCII digits: each, xor '0', is below 10,
+// so adding 0x76 leaves its high bit clear (no carry between bytes when
+// no byte has its high bit set; one that has fails anyway).
+func stampDigits(x uint64) bool {
+	d := (x ^ 0x3030303030303030) &^ stampSeps
+	return (d+0x7676767676767676|d)&0x8080808080808080 == 0
 }
 
 // skipStamp is the timestamp fast path of run for a 4-digit word at i

@@ -118,3 +118,64 @@ func TestIPv6ShortNeedsDoubleColon(t *testing.T) {
 		}
 	}
 }
+
+// isoStampEndRef is isoStampEnd written byte by byte, as it was before
+// the 8-byte loads; TestISOStampEndMatchesRef compares the two.
+func isoStampEndRef(t []byte, i int) int {
+	if len(t)-i < 20 {
+		return -1
+	}
+	w := t[i : i+19 : i+19]
+	if w[4] != '-' || w[7] != '-' || w[10] != 'T' || w[13] != ':' || w[16] != ':' ||
+		!isDigit(w[5]) || !isDigit(w[6]) || !isDigit(w[8]) || !isDigit(w[9]) ||
+		!isDigit(w[11]) || !isDigit(w[12]) || !isDigit(w[14]) || !isDigit(w[15]) ||
+		!isDigit(w[17]) || !isDigit(w[18]) {
+		return -1
+	}
+	e := i + 19
+	if t[e] == '.' {
+		d := 0
+		for e+1+d < len(t) && d < 7 && isDigit(t[e+1+d]) {
+			d++
+		}
+		if d == 0 || d > 6 {
+			return -1
+		}
+		e += 1 + d
+	}
+	if e >= len(t) || t[e] != 'Z' {
+		return -1
+	}
+	e++
+	if e < len(t) && isWordByte(t[e]) {
+		return -1
+	}
+	return e
+}
+
+// TestISOStampEndMatchesRef compares isoStampEnd with isoStampEndRef on
+// timestamps with every fraction length and with one to three bytes
+// replaced by bytes around the digits and separators (and any byte),
+// truncated at every length.
+func TestISOStampEndMatchesRef(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 16))
+	near := []byte("/0123456789:;-.TZtz \x00\x7f\x80\xb0\xff")
+	bases := []string{"2024-05-01T12:27:58Z", "2024-05-01T12:27:58.719Z x", "2024-05-01T12:27:58.7Zab",
+		"2024-05-01T12:27:58.719012Z", "2024-05-01T12:27:58.7190123Z", "2024-05-01T12:27:58.Z"}
+	for it := 0; it < 200000; it++ {
+		b := []byte(bases[r.IntN(len(bases))])
+		for m := r.IntN(4); m > 0; m-- {
+			c := near[r.IntN(len(near))]
+			if r.IntN(4) == 0 {
+				c = byte(r.IntN(256))
+			}
+			b[r.IntN(len(b))] = c
+		}
+		b = b[:r.IntN(len(b)+1)]
+		for i := 0; i < 2 && i <= len(b); i++ {
+			if got, want := isoStampEnd(b, i), isoStampEndRef(b, i); got != want {
+				t.Fatalf("isoStampEnd(%q, %d) = %d, want %d", b, i, got, want)
+			}
+		}
+	}
+}
