@@ -198,14 +198,8 @@ func (s *scanner) nationalPhoneShape(a, b int, ctx bool) bool {
 	t := s.t
 	// The two-group rule first: it is the cheapest and rejects most
 	// counters ("200 44821"); the tests are independent of each other.
-	if b-a == 2 && !ctx {
-		g0 := t[s.g[a].s:s.g[a].e]
-		br := s.g[a].s > 0 && t[s.g[a].s-1] == '('
-		g1 := t[s.g[a+1].s:s.g[a+1].e]
-		in := s.e.regions.in && len(g0) == 5 && len(g1) == 5 && g0[0] >= '6' // "98765 43210"
-		if !(g0[0] == '0' && len(g0) <= 6 || br || g0[0] == '3' && len(g0) == 3 || in) {
-			return false
-		}
+	if b-a == 2 && !ctx && !s.twoGroupPhone(a) {
+		return false
 	}
 	if !s.phoneSeps(a, b) {
 		return false
@@ -218,6 +212,19 @@ func (s *scanner) nationalPhoneShape(a, b int, ctx bool) bool {
 		}
 	}
 	return true
+}
+
+// twoGroupPhone is the rule of nationalPhoneShape for two groups a and
+// a+1 without a phone context word: the first is a trunk or area code
+// ('0'-led, at most 6 digits, or in brackets), an Italian mobile prefix or
+// the first half of an Indian mobile.
+func (s *scanner) twoGroupPhone(a int) bool {
+	t := s.t
+	g0 := t[s.g[a].s:s.g[a].e]
+	br := s.g[a].s > 0 && t[s.g[a].s-1] == '('
+	g1 := t[s.g[a+1].s:s.g[a+1].e]
+	in := s.e.regions.in && len(g0) == 5 && len(g1) == 5 && g0[0] >= '6' // "98765 43210"
+	return g0[0] == '0' && len(g0) <= 6 || br || g0[0] == '3' && len(g0) == 3 || in
 }
 
 // idKey reports, once per digit run (cached in s.idk), whether the run

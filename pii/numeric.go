@@ -324,9 +324,10 @@ func (s *scanner) eval(a, b, nd, runStart int, plus bool) bool {
 	if nd >= 7 && nd <= 13 && s.e.regions.anyPhone {
 		// The cheap tests of shape and context first: a libphonenumber
 		// call (microseconds) only for a run that may be a phone. A lone
-		// group without a phone word is rejected before phoneShape.
+		// group without a phone word, and two groups that do not start
+		// with a trunk or area code, are rejected before phoneShape.
 		ctx := s.hasCtx(ctxPhone, start)
-		if ngr == 1 && !ctx || !s.phoneShape(a, b, end) || ngr > 4 && !ctx && !uniform || !s.nationalPhoneShape(a, b, ctx) || s.idKey(runStart) {
+		if ngr == 1 && !ctx || ngr == 2 && !ctx && !s.twoGroupPhone(a) || !s.phoneShape(a, b, end) || ngr > 4 && !ctx && !uniform || !s.nationalPhoneShape(a, b, ctx) || s.idKey(runStart) {
 			return false
 		}
 		return s.phone(start, end, s.subDigits(a, b), false, ngr, uniform)
