@@ -179,3 +179,36 @@ func TestISOStampEndMatchesRef(t *testing.T) {
 		}
 	}
 }
+
+// TestCardGrouping checks the groupings card accepts.
+func TestCardGrouping(t *testing.T) {
+	for _, c := range []struct {
+		lens []int
+		want bool
+	}{
+		{[]int{16}, true}, {[]int{4, 4, 4, 4}, true}, {[]int{4, 4, 4, 1}, true}, {[]int{4, 4, 4, 4, 3}, true},
+		{[]int{4, 6, 5}, true}, {[]int{4, 6, 4}, true}, {[]int{4, 6, 6}, false}, {[]int{4, 4}, false},
+		{[]int{4, 4, 4, 5}, false}, {[]int{3, 4, 4, 4}, false}, {[]int{4, 4, 4, 4, 4, 4, 4, 4}, true},
+		{[]int{4, 4, 4, 4, 4, 4, 4, 4, 1}, false}, {[]int{4, 5, 4, 4}, false},
+	} {
+		var s scanner
+		var text []byte
+		for g, l := range c.lens {
+			if g > 0 {
+				text = append(text, ' ')
+			}
+			st := len(text)
+			text = append(text, bytes.Repeat([]byte("4"), l)...)
+			s.g[g] = span{st, len(text)}
+		}
+		s.t = text
+		for a := 0; a < 2; a++ { // the groups at a shifted start
+			if a == 1 {
+				copy(s.g[1:], s.g[:len(c.lens)])
+			}
+			if got := s.cardGrouping(a, len(c.lens)); got != c.want {
+				t.Errorf("%v at %d: cardGrouping %v, want %v", c.lens, a, got, c.want)
+			}
+		}
+	}
+}

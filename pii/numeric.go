@@ -271,9 +271,10 @@ func (s *scanner) eval(a, b, nd, runStart int, plus bool) bool {
 	}
 	switch {
 	case nd >= 12 && nd <= 19 && (ngr == 1 || sepc == ' ' || sepc == '-'):
-		// card's own cheap test first: without a card cue, a known issuer
-		// prefix for this length from 13 digits. Then Luhn.
-		if (s.hasCtx(ctxCard, start) || nd >= 13 && s.cardIINGroups(a, b, nd)) &&
+		// card's own cheap tests first: the grouping, then without a card
+		// cue a known issuer prefix for this length from 13 digits. Then
+		// Luhn.
+		if s.cardGrouping(a, ngr) && (s.hasCtx(ctxCard, start) || nd >= 13 && s.cardIINGroups(a, b, nd)) &&
 			s.luhnGroups(a, b) && !s.idKey(runStart) && s.card(start, end, s.subDigits(a, b), a, ngr) {
 			return true
 		}
@@ -555,6 +556,30 @@ func isVersionContext(t []byte, start int) bool {
 	return false
 }
 
+// cardGrouping reports whether the ngr groups from group a are grouped as
+// card numbers are written: 4-4-4-4 (at least three groups, the last of 1
+// to 4 digits) or 4-6-5 and 4-6-4 (American Express, Diners); a lone group
+// always is.
+func (s *scanner) cardGrouping(a, ngr int) bool {
+	if ngr == 1 {
+		return true
+	}
+	if ngr < 3 || ngr > 8 {
+		return false
+	}
+	gl := func(g int) int { return s.g[a+g].e - s.g[a+g].s }
+	if ngr == 3 && gl(0) == 4 && gl(1) == 6 && (gl(2) == 5 || gl(2) == 4) {
+		return true
+	}
+	for g := 0; g < ngr-1; g++ {
+		if gl(g) != 4 {
+			return false
+		}
+	}
+	last := gl(ngr - 1)
+	return last >= 1 && last <= 4
+}
+
 // card validates a payment card candidate.
 //
 // A run with a card cue before it (card, visa, Kreditkarte, ...) needs
@@ -569,34 +594,8 @@ func (s *scanner) card(start, end int, d []byte, a, ngr int) bool {
 	if !ctx && (nd < 13 || !cardIIN(d)) {
 		return false
 	}
-	if ngr == 1 {
-		if nd > 16 && !ctx {
-			return false
-		}
-	} else {
-		ok := true
-		lens := [8]int{}
-		if ngr > len(lens) {
-			return false
-		}
-		for g := 0; g < ngr; g++ {
-			lens[g] = s.g[a+g].e - s.g[a+g].s
-		}
-		switch {
-		case ngr == 3 && lens[0] == 4 && lens[1] == 6 && (lens[2] == 5 || lens[2] == 4):
-		default:
-			for g := 0; g < ngr-1; g++ {
-				if lens[g] != 4 {
-					ok = false
-				}
-			}
-			if lens[ngr-1] < 1 || lens[ngr-1] > 4 || ngr < 3 {
-				ok = false
-			}
-		}
-		if !ok {
-			return false
-		}
+	if ngr == 1 && nd > 16 && !ctx || !s.cardGrouping(a, ngr) {
+		return false
 	}
 	s.emit(TypeCard, start, end, 0.95, "luhn+iin")
 	return true
