@@ -640,6 +640,11 @@ func (s *scanner) token(i, j int, f uint8) int {
 // identifier, and IBANs in the wild are upper-case or grouped. Nor is a
 // value under an id-like key an IBAN.
 func (s *scanner) lowerIDs(i, j int, f uint8) {
+	// All three start with two letters (NINO prefix, surname consonants,
+	// country code): most hex ids fail this before the copy.
+	if j-i < 2 || !isLetter(s.t[i]) || !isLetter(s.t[i+1]) {
+		return
+	}
 	var buf [34]byte
 	u := buf[:j-i]
 	for k, c := range s.t[i:j] {
