@@ -212,3 +212,22 @@ func TestCardGrouping(t *testing.T) {
 		}
 	}
 }
+
+// TestPublicAddr4 compares publicAddr4 with publicAddr (netip's tests) on
+// every first and second byte with random last two, and on the edges of
+// each range.
+func TestPublicAddr4(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 16))
+	check := func(o [4]byte) {
+		if got, want := publicAddr4(o), publicAddr(netip.AddrFrom4(o)); got != want {
+			t.Fatalf("%v: publicAddr4 %v, publicAddr %v", o, got, want)
+		}
+	}
+	for a := 0; a < 256; a++ {
+		for b := 0; b < 256; b++ {
+			for _, cd := range [][2]byte{{0, 0}, {0, 1}, {255, 255}, {255, 254}, {byte(r.IntN(256)), byte(r.IntN(256))}} {
+				check([4]byte{byte(a), byte(b), cd[0], cd[1]})
+			}
+		}
+	}
+}

@@ -507,14 +507,28 @@ func (s *scanner) ipv4(start, end, a int) bool {
 		}
 		o[k] = byte(v)
 	}
-	if isVersionContext(t, start) {
-		return true // consumed: a version number, not an address
-	}
-	addr := netip.AddrFrom4(o)
-	if !s.e.privateIPs && !publicAddr(addr) {
-		return true
+	// Both tests consume the run without a finding; the address test on
+	// the four bytes is the cheaper and settles most log addresses
+	// (10.x, 192.168.x).
+	if !s.e.privateIPs && !publicAddr4(o) || isVersionContext(t, start) {
+		return true // consumed: a private address, or a version number
 	}
 	s.emit(TypeIPv4, start, end, 0.9, "netip")
+	return true
+}
+
+// publicAddr4 is publicAddr for the IPv4 address o, on its bytes:
+// not private (10/8, 172.16/12, 192.168/16), loopback (127/8), link-local
+// (169.254/16), multicast (224/4, which holds the link-local multicast
+// 224.0.0/24), unspecified (0.0.0.0) or the broadcast address.
+// TestPublicAddr4 compares it with publicAddr.
+func publicAddr4(o [4]byte) bool {
+	switch {
+	case o[0] == 10, o[0] == 172 && o[1]&0xf0 == 16, o[0] == 192 && o[1] == 168,
+		o[0] == 127, o[0] == 169 && o[1] == 254, o[0]&0xf0 == 224,
+		o == [4]byte{}, o == [4]byte{255, 255, 255, 255}:
+		return false
+	}
 	return true
 }
 
