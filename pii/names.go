@@ -248,14 +248,16 @@ func capWord(t []byte, i int) int {
 		return i
 	}
 	e := i + 1
-	lowers := 0
-	for e < n && e-i < 24 {
-		c := t[e]
+	lowers := false
+	// At most 24 bytes: w ends there, which also spares the bounds checks.
+	w := t[:min(n, i+24)]
+	for e < len(w) {
+		c := w[e]
 		switch {
-		case c >= 'a' && c <= 'z':
-			lowers++
+		case c-'a' < 26:
+			lowers = true
 		case c >= 0x80 || c == '\'' || c == '-' && e+1 < n && isUpper(t[e+1]):
-		case isUpper(c) && (t[e-1] == '\'' || e-i == 2 && t[i] == 'M' && t[i+1] == 'c'): // O'Brien, McDonald
+		case isUpper(c) && (w[e-1] == '\'' || e-i == 2 && w[i] == 'M' && w[i+1] == 'c'): // O'Brien, McDonald
 		default:
 			goto done
 		}
@@ -265,7 +267,7 @@ done:
 	if e < n && (capGlue[t[e]] || t[e] == '.' && e+1 < n && isLetter(t[e+1]) || t[e] == ':' && e+1 < n && t[e+1] != ' ') {
 		return i
 	}
-	if e-i < 2 || lowers == 0 || e-i >= 24 {
+	if e-i < 2 || !lowers || e-i >= 24 {
 		return i
 	}
 	return e
