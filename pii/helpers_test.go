@@ -231,3 +231,16 @@ func TestPublicAddr4(t *testing.T) {
 		}
 	}
 }
+
+// TestValueStop checks keyValue's table of value ends against the tests
+// it replaced, on every byte.
+func TestValueStop(t *testing.T) {
+	for b := 0; b < 256; b++ {
+		c := byte(b)
+		end := c == '\n' || c == '\r' || c == '"' || c == '\'' || c == '|' || c == '\t'
+		word := c == ' ' || c == ',' || c == ';' || c == '&' || c == '}' || c == ']' || c == ')' || c == '<' || c == '>' || c == '{' || c == '('
+		if (valueStop[c]&vEnd != 0) != end || (valueStop[c]&vWord != 0) != word {
+			t.Errorf("valueStop[%#x] = %d", c, valueStop[c])
+		}
+	}
+}

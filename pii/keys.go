@@ -48,6 +48,24 @@ var personKeyOwners = map[string]bool{"user": true, "customer": true, "contact":
 	"patient": true, "employee": true, "profile": true, "billing": true, "shipping": true, "lead": true,
 	"visitor": true, "admin": true, "agent": true, "assignee": true, "requester": true, "teammate": true}
 
+// valueStop classifies the bytes that end an unquoted value: vEnd always
+// (line ends, quotes, '|', tabs), vWord unless the value runs to the end
+// of the line (blanks and punctuation).
+var valueStop = func() (v [256]uint8) {
+	for _, c := range "\n\r\"'|\t" {
+		v[c] = vEnd
+	}
+	for _, c := range " ,;&}])<>{(" {
+		v[c] = vWord
+	}
+	return v
+}()
+
+const (
+	vEnd = 1 << iota
+	vWord
+)
+
 // keyValue handles the sensitive key t[i:j] of type typ: when it stands as
 // a key, its value is a finding of that type.
 func (s *scanner) keyValue(i, j int, typ Type, bare bool) {
@@ -148,14 +166,11 @@ func (s *scanner) keyValue(i, j int, typ Type, bare bool) {
 				}
 			}
 		}
-		for ve < n && ve-vs < 1024 {
-			c := t[ve]
-			if c == '\n' || c == '\r' || c == '"' || c == '\'' || c == '|' || c == '\t' {
-				break
-			}
-			if !toEOL && (c == ' ' || c == ',' || c == ';' || c == '&' || c == '}' || c == ']' || c == ')' || c == '<' || c == '>' || c == '{' || c == '(') {
-				break
-			}
+		stop := uint8(vEnd | vWord)
+		if toEOL {
+			stop = vEnd
+		}
+		for ve < n && ve-vs < 1024 && valueStop[t[ve]]&stop == 0 {
 			ve++
 		}
 		switch typ {
