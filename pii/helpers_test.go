@@ -90,7 +90,7 @@ func TestGroupHelpers(t *testing.T) {
 // TestIPv6ShortNeedsDoubleColon checks the claim ipv6's early return rests
 // on: an IPv6 address of fewer than 15 bytes has a "::" (8 groups, or 10
 // around a dotted quad, need 15 bytes at least), on random strings of the
-// bytes ipv6 gathers; and hasDoubleColon against bytes.Contains.
+// bytes ipv6 gathers.
 func TestIPv6ShortNeedsDoubleColon(t *testing.T) {
 	const alphabet = "0123456789abcdefABCDEF:::...."
 	r := rand.New(rand.NewPCG(6, 16))
@@ -100,9 +100,6 @@ func TestIPv6ShortNeedsDoubleColon(t *testing.T) {
 			b[k] = alphabet[r.IntN(len(alphabet))]
 		}
 		dc := bytes.Contains(b, []byte("::"))
-		if hasDoubleColon(b) != dc {
-			t.Fatalf("hasDoubleColon(%q) = %v", b, !dc)
-		}
 		if a, err := netip.ParseAddr(string(b)); err == nil && a.Is6() && !dc {
 			t.Fatalf("%q is an IPv6 address of %d bytes without \"::\"", b, len(b))
 		}
@@ -241,6 +238,127 @@ func TestValueStop(t *testing.T) {
 		word := c == ' ' || c == ',' || c == ';' || c == '&' || c == '}' || c == ']' || c == ')' || c == '<' || c == '>' || c == '{' || c == '('
 		if (valueStop[c]&vEnd != 0) != end || (valueStop[c]&vWord != 0) != word {
 			t.Errorf("valueStop[%#x] = %d", c, valueStop[c])
+		}
+	}
+}
+
+// ipv6Ref is ipv6 as it was before the byte table and the early return
+// for short runs without "::"; TestIPv6MatchesRef compares the two.
+func (s *scanner) ipv6Ref(i int) {
+	t := s.t
+	n := len(t)
+	start := i
+	for start > 0 && i-start < 45 && (isHex(t[start-1]) || t[start-1] == ':' || t[start-1] == '.') {
+		start--
+	}
+	if start > 0 && isWordByte(t[start-1]) {
+		s.ipv6Until = i + 1
+		return
+	}
+	e := i
+	for e < n && e-start < 46 && (isHex(t[e]) || t[e] == ':' || t[e] == '.') {
+		e++
+	}
+	s.ipv6Until = e
+	for e > start && t[e-1] == '.' {
+		e--
+	}
+	if e < n && (isWordByte(t[e]) || t[e] == ':') {
+		return
+	}
+	if e > start+1 && t[e-1] == ':' && t[e-2] != ':' {
+		e--
+	}
+	// Shape: hex groups of at most 4, at most one "::", 8 groups without it.
+	groups, dc, hasDigit, dots := 0, 0, false, 0
+	gl := 0
+	for k := start; k < e; k++ {
+		c := t[k]
+		switch {
+		case c == ':':
+			if k+1 < e && t[k+1] == ':' {
+				dc++
+				k++
+			}
+			if gl > 0 {
+				groups++
+			}
+			gl = 0
+		case c == '.':
+			dots++
+			gl = 0
+		default:
+			if isDigit(c) {
+				hasDigit = true
+			}
+			gl++
+			if gl > 4 {
+				return
+			}
+		}
+	}
+	if gl > 0 {
+		groups++
+	}
+	if dc > 1 || !hasDigit || dc == 0 && groups != 8 && !(dots == 3 && groups == 10) || groups > 10 {
+		return
+	}
+	addr, err := netip.ParseAddr(string(t[start:e]))
+	if err != nil || !addr.Is6() {
+		return
+	}
+	if !s.e.privateIPs && !publicAddr(addr) {
+		return
+	}
+	s.emit(TypeIPv6, start, e, 0.9, "netip")
+}
+
+// TestIPv6MatchesRef runs ipv6 and ipv6Ref at every offset of random
+// strings of hex digits, ':', '.', letters after 'f' and blanks (and any
+// byte now and then), with private addresses reported and not, and
+// compares the findings and ipv6Until.
+func TestIPv6MatchesRef(t *testing.T) {
+	const alphabet = "0123456789abcdefABCDEF::::::....gxZ _-/"
+	r := rand.New(rand.NewPCG(66, 16))
+	var engines []*Engine
+	for _, priv := range []bool{false, true} {
+		e, err := NewEngine(Options{PrivateIPs: priv})
+		if err != nil {
+			t.Fatal(err)
+		}
+		engines = append(engines, e)
+	}
+	seeds := []string{"fe80::1", "2001:db8::8a2e:370:7334", "::ffff:192.0.2.1", "1:2:3:4:5:6:7:8", "2606:4700:4700::1111",
+		"21:19:44", "2026:21:19:44", "::", "a::b::c", "1:2:3:4:5:6:1.2.3.4"}
+	for it := 0; it < 100000; it++ {
+		var b []byte
+		if r.IntN(2) == 0 {
+			b = append(b, seeds[r.IntN(len(seeds))]...)
+			for m := r.IntN(3); m > 0; m-- {
+				b[r.IntN(len(b))] = alphabet[r.IntN(len(alphabet))]
+			}
+		}
+		for k := r.IntN(30); k > 0; k-- {
+			c := alphabet[r.IntN(len(alphabet))]
+			if r.IntN(20) == 0 {
+				c = byte(r.IntN(256))
+			}
+			b = append(b, c)
+		}
+		if r.IntN(2) == 0 && len(b) > 0 {
+			b = append(b[:r.IntN(len(b))], append([]byte(seeds[r.IntN(len(seeds))]), b[r.IntN(len(b)):]...)...)
+		}
+		for _, e := range engines {
+			for i := range b {
+				var s1, s2 scanner
+				s1.e, s1.t, s1.ipv6Until = e, b, -1
+				s2.e, s2.t, s2.ipv6Until = e, b, -1
+				s1.ipv6(i)
+				s2.ipv6Ref(i)
+				if s1.ipv6Until != s2.ipv6Until || len(s1.out) != len(s2.out) || len(s1.out) == 1 && s1.out[0] != s2.out[0] {
+					t.Fatalf("%q at %d: ipv6 %v until %d, ipv6Ref %v until %d", b, i, s1.out, s1.ipv6Until, s2.out, s2.ipv6Until)
+				}
+			}
 		}
 	}
 }

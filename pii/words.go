@@ -862,16 +862,8 @@ var v6Bytes = func() (v [256]bool) {
 	return v
 }()
 
-// hasDoubleColon reports whether b holds "::" (a loop: b is short, and
-// bytes.Index costs more than it on 8-14 bytes).
-func hasDoubleColon(b []byte) bool {
-	for k := 1; k < len(b); k++ {
-		if b[k] == ':' && b[k-1] == ':' {
-			return true
-		}
-	}
-	return false
-}
+// colon is 2 for ':' and 0 for any other byte (ipv6's "::" test).
+var colon = [256]uint8{':': 2}
 
 func isHex(c byte) bool { return isDigit(c) || (c|0x20) >= 'a' && (c|0x20) <= 'f' }
 
@@ -880,7 +872,14 @@ func (s *scanner) ipv6(i int) {
 	t := s.t
 	n := len(t)
 	start := i
-	for start > 0 && i-start < 45 && v6Bytes[t[start-1]] {
+	// The scans note whether two ':' stand side by side ("::"): colon
+	// has bit 1 set for ':', so a&b is 2 only for a pair.
+	pair := uint8(0)
+	next := colon[t[i]]
+	for lo := max(i-45, 0); start > lo && v6Bytes[t[start-1]]; { // at most 44 bytes back
+		c := colon[t[start-1]]
+		pair |= c & next
+		next = c
 		start--
 	}
 	if start > 0 && isWordByte(t[start-1]) {
@@ -888,7 +887,15 @@ func (s *scanner) ipv6(i int) {
 		return
 	}
 	e := i
-	for e < n && e-start < 46 && v6Bytes[t[e]] {
+	w := t[:min(n, start+46)] // at most 46 bytes from start
+	prev := uint8(0)
+	if start < i {
+		prev = colon[t[i-1]]
+	}
+	for e < len(w) && v6Bytes[w[e]] {
+		c := colon[w[e]]
+		pair |= prev & c
+		prev = c
 		e++
 	}
 	s.ipv6Until = e
@@ -904,7 +911,7 @@ func (s *scanner) ipv6(i int) {
 	// Without "::" an address has 8 groups (or 10 around a dotted quad):
 	// 15 bytes at least. Shorter runs without one ("21:19:44", a time)
 	// fail the shape test below whatever they hold.
-	if e-start < 15 && !hasDoubleColon(t[start:e]) {
+	if e-start < 15 && pair == 0 {
 		return
 	}
 	// Shape: hex groups of at most 4, at most one "::", 8 groups without it.
