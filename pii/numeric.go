@@ -20,20 +20,20 @@ type groupSums struct {
 // sumGroups fills s.gsum for the s.ng groups of the current run.
 func (s *scanner) sumGroups() {
 	t := s.t
-	c := uint8(0)
-	for g := 0; g < s.ng; g++ {
-		if g > 0 {
-			sp := s.sep[g]
-			k := uint16(t[sp.s])
-			if sp.e-sp.s == 2 {
-				k |= uint16(t[sp.s+1]) << 8
-			}
-			s.gsum.sepk[g] = k
+	ng := min(s.ng, maxGroups) // s.ng is at most maxGroups; min lets the compiler drop the bounds checks
+	c := uint8(s.g[0].e - s.g[0].s)
+	s.gsum.cum[0] = 0
+	for g := 1; g < ng; g++ {
+		sp := s.sep[g]
+		k := uint16(t[sp.s])
+		if sp.e-sp.s == 2 {
+			k |= uint16(t[sp.s+1]) << 8
 		}
+		s.gsum.sepk[g] = k
 		s.gsum.cum[g] = c
 		c += uint8(s.g[g].e - s.g[g].s)
 	}
-	s.gsum.cum[s.ng] = c
+	s.gsum.cum[ng] = c
 }
 
 // sepBytes marks the bytes that may separate the digit groups of a run.
