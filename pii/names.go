@@ -433,11 +433,15 @@ func (s *scanner) cueBefore(i int) bool {
 	t := s.t
 	k := i
 	nl := 0
-	for k > 0 && i-k < 8 && (t[k-1] == ' ' || t[k-1] == '\n' || t[k-1] == '\r' || t[k-1] == '\t') {
-		if t[k-1] == '\n' {
+	// The loops walk back over slices that end where they start (no
+	// bounds checks) and down to their limits (one test a byte).
+	for b, lo := t[:i], max(i-8, 0); k > lo; k-- {
+		if c := b[k-1]; c != ' ' && c != '\t' && c != '\r' {
+			if c != '\n' {
+				break
+			}
 			nl++
 		}
-		k--
 	}
 	if k == i || nl > 1 {
 		return false
@@ -450,8 +454,10 @@ func (s *scanner) cueBefore(i int) bool {
 		return false // a line that starts with a capitalised word
 	}
 	e := k
-	for k > 0 && e-k < 16 && (isLetter(t[k-1]) || t[k-1] >= 0x80 || t[k-1] == '\'') {
-		k--
+	for b, lo := t[:e], max(e-16, 0); k > lo; k-- {
+		if c := b[k-1]; !isLetter(c) && c < 0x80 && c != '\'' {
+			break
+		}
 	}
 	if k == e || k > 0 && isWordByte(t[k-1]) {
 		return false
