@@ -170,7 +170,7 @@ func (s *scanner) keyValue(i, j int, typ Type, bare bool) {
 		if toEOL {
 			stop = vEnd
 		}
-		for ve < n && ve-vs < 1024 && valueStop[t[ve]]&stop == 0 {
+		for w := t[:min(n, vs+1024)]; ve < len(w) && valueStop[w[ve]]&stop == 0; {
 			ve++
 		}
 		switch typ {
