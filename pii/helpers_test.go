@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"net/netip"
+	"strconv"
 	"testing"
 )
 
@@ -358,6 +359,80 @@ func TestIPv6MatchesRef(t *testing.T) {
 				if s1.ipv6Until != s2.ipv6Until || len(s1.out) != len(s2.out) || len(s1.out) == 1 && s1.out[0] != s2.out[0] {
 					t.Fatalf("%q at %d: ipv6 %v until %d, ipv6Ref %v until %d", b, i, s1.out, s1.ipv6Until, s2.out, s2.ipv6Until)
 				}
+			}
+		}
+	}
+}
+
+// ipv4Ref is ipv4 as it was on main (octets through atoi, netip's
+// publicAddr after the version look-back); TestIPv4MatchesRef compares.
+func (s *scanner) ipv4Ref(start, end, a int) bool {
+	t := s.t
+	var o [4]byte
+	for k := 0; k < 4; k++ {
+		g := s.g[a+k]
+		if g.e-g.s > 3 || g.e-g.s > 1 && t[g.s] == '0' {
+			return false
+		}
+		v := atoi(t[g.s:g.e])
+		if v > 255 {
+			return false
+		}
+		o[k] = byte(v)
+	}
+	if isVersionContext(t, start) {
+		return true // consumed: a version number, not an address
+	}
+	addr := netip.AddrFrom4(o)
+	if !s.e.privateIPs && !publicAddr(addr) {
+		return true
+	}
+	s.emit(TypeIPv4, start, end, 0.9, "netip")
+	return true
+}
+
+// TestIPv4MatchesRef runs ipv4 and ipv4Ref on dotted runs of four groups
+// of one to four digits (leading zeros, values past 255, the edges of the
+// reserved ranges), after a version word or not, with private addresses
+// reported and not, and compares results and findings.
+func TestIPv4MatchesRef(t *testing.T) {
+	r := rand.New(rand.NewPCG(44, 16))
+	var engines []*Engine
+	for _, priv := range []bool{false, true} {
+		e, err := NewEngine(Options{PrivateIPs: priv})
+		if err != nil {
+			t.Fatal(err)
+		}
+		engines = append(engines, e)
+	}
+	octets := []string{"0", "00", "01", "1", "9", "10", "99", "100", "127", "169", "172", "16", "31", "32", "192", "168",
+		"223", "224", "239", "240", "254", "255", "256", "299", "300", "999", "0255", "1000"}
+	for it := 0; it < 50000; it++ {
+		var b []byte
+		if r.IntN(3) == 0 {
+			b = append(b, "version "...)
+		}
+		var gs [4]span
+		for k := range gs {
+			if k > 0 {
+				b = append(b, '.')
+			}
+			o := octets[r.IntN(len(octets))]
+			if r.IntN(3) == 0 {
+				o = strconv.Itoa(r.IntN(1000))
+			}
+			gs[k] = span{len(b), len(b) + len(o)}
+			b = append(b, o...)
+		}
+		for _, e := range engines {
+			var s1, s2 scanner
+			s1.e, s1.t = e, b
+			s2.e, s2.t = e, b
+			copy(s1.g[1:], gs[:])
+			copy(s2.g[1:], gs[:])
+			got, want := s1.ipv4(gs[0].s, gs[3].e, 1), s2.ipv4Ref(gs[0].s, gs[3].e, 1)
+			if got != want || len(s1.out) != len(s2.out) || len(s1.out) == 1 && s1.out[0] != s2.out[0] {
+				t.Fatalf("%q: ipv4 %v %v, ipv4Ref %v %v", b, got, s1.out, want, s2.out)
 			}
 		}
 	}

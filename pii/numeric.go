@@ -496,13 +496,22 @@ func plausibleDOB(t []byte, g []span) bool {
 func (s *scanner) ipv4(start, end, a int) bool {
 	t := s.t
 	var o [4]byte
-	for k := 0; k < 4; k++ {
-		g := s.g[a+k]
-		if g.e-g.s > 3 || g.e-g.s > 1 && t[g.s] == '0' {
+	gs := s.g[a : a+4 : a+4]
+	for k := range 4 {
+		// One to three digits, no leading zero; the value written out.
+		x := t[gs[k].s:gs[k].e]
+		var v int
+		switch len(x) {
+		case 1:
+			v = int(x[0] - '0')
+		case 2:
+			v = int(x[0]-'0')*10 + int(x[1]-'0')
+		case 3:
+			v = int(x[0]-'0')*100 + int(x[1]-'0')*10 + int(x[2]-'0')
+		default:
 			return false
 		}
-		v := atoi(t[g.s:g.e])
-		if v > 255 {
+		if len(x) > 1 && x[0] == '0' || v > 255 {
 			return false
 		}
 		o[k] = byte(v)
