@@ -177,7 +177,7 @@ func (f *Fixtures) check() error {
 	}
 	for i, a := range f.DataAttributes {
 		p := fmt.Sprintf("data_attributes[%d]", i)
-		if !attrNameRE.MatchString(a.Name) || strings.TrimSpace(a.Name) == "" {
+		if !validAttrName(a.Name) || strings.TrimSpace(a.Name) == "" {
 			return bad(p+".name", "must be 1-190 letters, digits, spaces, hyphens, underscores or currency symbols")
 		}
 		if a.Model != "" && a.Model != "contact" && a.Model != "company" {
