@@ -217,7 +217,11 @@ func (f *filter) run(ctx context.Context, r io.Reader, w io.Writer) (Stats, erro
 	defer cancel()
 	order := make(chan *batch, f.opts.InFlight)
 	jobs := make(chan *batch, f.opts.InFlight)
-	pool := sync.Pool{New: func() any { return &batch{} }}
+	// free holds batches whose buffers can be reused. A fixed free list,
+	// not a sync.Pool: the GC empties a pool, and every batch would then
+	// be allocated (and cleared) again, 300 KiB at a time. At most
+	// InFlight batches are in the pipeline and one more is being filled.
+	free := make(chan *batch, f.opts.InFlight+1)
 	// slots bounds the batches that exist at once.
 	slots := make(chan struct{}, f.opts.InFlight)
 
@@ -255,7 +259,12 @@ func (f *filter) run(ctx context.Context, r io.Reader, w io.Writer) (Stats, erro
 			}
 			return true
 		}, func() *batch {
-			b := pool.Get().(*batch)
+			var b *batch
+			select {
+			case b = <-free:
+			default:
+				b = &batch{}
+			}
 			if cap(b.in) < f.opts.BatchBytes+64<<10 {
 				b.in = make([]byte, 0, f.opts.BatchBytes+64<<10)
 				b.out = make([]byte, 0, f.opts.BatchBytes+f.opts.BatchBytes/4)
@@ -279,7 +288,10 @@ func (f *filter) run(ctx context.Context, r io.Reader, w io.Writer) (Stats, erro
 			}
 		}
 		if cap(b.in) <= 4*f.opts.BatchBytes && cap(b.out) <= 8*f.opts.BatchBytes {
-			pool.Put(b)
+			select {
+			case free <- b:
+			default: // cannot happen while at most InFlight+1 exist; drop it if it does
+			}
 		}
 		<-slots
 	}
