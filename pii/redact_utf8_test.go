@@ -6,8 +6,8 @@ import (
 	"unicode/utf8"
 )
 
-// TestValidUTF8 compares validUTF8 (32 bytes a step over ASCII) with
-// utf8.Valid on ASCII text of every length up to 100 with a valid or
+// TestValidUTF8 compares validUTF8 (64 bytes a step over ASCII) with
+// utf8.Valid on ASCII text of every length up to 200 with a valid or
 // broken sequence at every position, so that a step that skips a
 // non-ASCII byte, or a tail that is not checked, fails.
 func TestValidUTF8(t *testing.T) {
@@ -15,7 +15,7 @@ func TestValidUTF8(t *testing.T) {
 		[]byte("\u00e9"), []byte("\u20ac"), []byte("\U0001F600"), // valid, 2 to 4 bytes
 		{0x80}, {0xff}, {0xc3}, {0xe2, 0x82}, {0xed, 0xa0, 0x80}, // broken
 	}
-	for n := 0; n <= 100; n++ {
+	for n := 0; n <= 200; n++ {
 		ascii := bytes.Repeat([]byte("a"), n)
 		if !validUTF8(ascii) {
 			t.Fatalf("%d ASCII bytes reported invalid", n)
