@@ -128,24 +128,21 @@ func (r *Redactor) RedactLines(dst, text []byte, known *Known, counts *Counts) (
 	// reached, instead of a copy and an ending appended per line.
 	same := 0
 	for i := 0; i < len(text); {
-		next := len(text)
-		if k := bytes.IndexByte(text[i:], '\n'); k >= 0 {
-			next = i + k + 1
-		}
-		lines++
-		n := next
-		if n > i && text[n-1] == '\n' {
-			n--
-			if n > i && text[n-1] == '\r' {
-				n--
+		rest := text[i:]
+		next := len(rest) // of rest: the line and its ending
+		n := next         // of rest: the line's body
+		if k := bytes.IndexByte(rest, '\n'); k >= 0 {
+			next, n = k+1, k
+			if k > 0 && rest[k-1] == '\r' {
+				n = k - 1
 			}
 		}
-		body := text[i:n]
+		lines++
+		body := rest[:n]
 		if valid || utf8.Valid(body) {
 			fs := r.e.Find(body, known, sc.fs[:0])
 			if len(fs) == 0 {
-				sc.fs = fs
-				i = next
+				i += next
 				continue
 			}
 			dst = append(dst, text[same:i]...)
@@ -154,8 +151,9 @@ func (r *Redactor) RedactLines(dst, text []byte, known *Known, counts *Counts) (
 			dst = append(dst, text[same:i]...)
 			dst = r.redact(dst, body, known, counts, sc)
 		}
-		dst = append(dst, text[n:next]...)
-		i, same = next, next
+		dst = append(dst, rest[n:next]...)
+		i += next
+		same = i
 	}
 	dst = append(dst, text[same:]...)
 	r.putScratch(sc)
