@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash"
@@ -117,25 +118,44 @@ func (r *Redactor) Redact(dst, text []byte, known *Known, counts *Counts) []byte
 // costs; it returns the extended slice and the number of lines.
 func (r *Redactor) RedactLines(dst, text []byte, known *Known, counts *Counts) ([]byte, int) {
 	sc := r.scratch.Get().(*redactScratch)
+	// Valid UTF-8 as a whole means every line is valid ('\n' never sits
+	// inside a multi-byte sequence), so one check of the whole text, fast
+	// on ASCII, stands for a check per line.
+	valid := validUTF8(text)
 	lines := 0
-	for len(text) > 0 {
-		var line []byte
-		if i := bytes.IndexByte(text, '\n'); i >= 0 {
-			line, text = text[:i+1], text[i+1:]
-		} else {
-			line, text = text, nil
-		}
-		lines++
-		n := len(line)
-		if n > 0 && line[n-1] == '\n' {
-			n--
-			if n > 0 && line[n-1] == '\r' {
-				n--
+	// text[same:i] is whole lines that come out as they went in: they are
+	// appended in one piece when a line that changes (or the end) is
+	// reached, instead of a copy and an ending appended per line.
+	same := 0
+	for i := 0; i < len(text); {
+		rest := text[i:]
+		next := len(rest) // of rest: the line and its ending
+		n := next         // of rest: the line's body
+		if k := bytes.IndexByte(rest, '\n'); k >= 0 {
+			next, n = k+1, k
+			if k > 0 && rest[k-1] == '\r' {
+				n = k - 1
 			}
 		}
-		dst = r.redact(dst, line[:n], known, counts, sc)
-		dst = append(dst, line[n:]...)
+		lines++
+		body := rest[:n]
+		if valid || utf8.Valid(body) {
+			fs := r.e.Find(body, known, sc.fs[:0])
+			if len(fs) == 0 {
+				i += next
+				continue
+			}
+			dst = append(dst, text[same:i]...)
+			dst = r.redactFound(dst, body, fs, known, counts, sc)
+		} else {
+			dst = append(dst, text[same:i]...)
+			dst = r.redact(dst, body, known, counts, sc)
+		}
+		dst = append(dst, rest[n:next]...)
+		i += next
+		same = i
 	}
+	dst = append(dst, text[same:]...)
 	r.putScratch(sc)
 	return dst, lines
 }
@@ -148,7 +168,6 @@ func (r *Redactor) putScratch(sc *redactScratch) {
 }
 
 func (r *Redactor) redact(dst, text []byte, known *Known, counts *Counts, sc *redactScratch) []byte {
-	base := len(dst)
 	if !utf8.Valid(text) {
 		// Detect on the text as it will be written, so that a second
 		// pass sees exactly what the first one saw.
@@ -156,9 +175,21 @@ func (r *Redactor) redact(dst, text []byte, known *Known, counts *Counts, sc *re
 		text = sc.tmp
 		sc.tmp = nil
 	}
-	// text is valid UTF-8 from here on, and so is every later pass's
-	// input (the output of a pass).
-	dst, n := r.redactOnce(dst, text, known, counts, true, sc)
+	fs := r.e.Find(text, known, sc.fs[:0])
+	if len(fs) == 0 {
+		sc.fs = fs
+		return append(dst, text...)
+	}
+	return r.redactFound(dst, text, fs, known, counts, sc)
+}
+
+// redactFound is redact once the first pass has found fs (in sc.fs's
+// array) in text, which is valid UTF-8 (and so is every later pass's
+// input, the output of a pass).
+func (r *Redactor) redactFound(dst, text []byte, fs []Finding, known *Known, counts *Counts, sc *redactScratch) []byte {
+	base := len(dst)
+	dst, n := r.applyFindings(dst, text, fs, counts, true)
+	sc.fs = fs[:0]
 	if n == 0 {
 		return dst
 	}
@@ -182,6 +213,14 @@ const maxRounds = 4
 // leaves unchanged are not counted twice.
 func (r *Redactor) redactOnce(dst, text []byte, known *Known, counts *Counts, first bool, sc *redactScratch) ([]byte, int) {
 	fs := r.e.Find(text, known, sc.fs[:0])
+	dst, n := r.applyFindings(dst, text, fs, counts, first)
+	sc.fs = fs[:0]
+	return dst, n
+}
+
+// applyFindings appends text with the findings fs redacted to dst; see
+// redactOnce.
+func (r *Redactor) applyFindings(dst, text []byte, fs []Finding, counts *Counts, first bool) ([]byte, int) {
 	n := 0
 	last := 0
 	for _, f := range fs {
@@ -197,9 +236,26 @@ func (r *Redactor) redactOnce(dst, text []byte, known *Known, counts *Counts, fi
 		}
 		last = f.End
 	}
-	dst = appendCut(dst, text, last, len(text))
-	sc.fs = fs[:0]
-	return dst, n
+	return appendCut(dst, text, last, len(text)), n
+}
+
+// validUTF8 is utf8.Valid, 64 bytes a step over ASCII text (utf8.Valid
+// tests eight bytes a step) and from the first step with a non-ASCII byte
+// on utf8.Valid itself. (The index form, with a sub-slice of fixed length,
+// leaves no bounds checks in the loop.)
+func validUTF8(b []byte) bool {
+	i := 0
+	for ; i <= len(b)-64; i += 64 {
+		c := b[i : i+64 : i+64]
+		w := binary.LittleEndian.Uint64(c) | binary.LittleEndian.Uint64(c[8:]) |
+			binary.LittleEndian.Uint64(c[16:]) | binary.LittleEndian.Uint64(c[24:]) |
+			binary.LittleEndian.Uint64(c[32:]) | binary.LittleEndian.Uint64(c[40:]) |
+			binary.LittleEndian.Uint64(c[48:]) | binary.LittleEndian.Uint64(c[56:])
+		if w&0x8080808080808080 != 0 {
+			break
+		}
+	}
+	return utf8.Valid(b[i:])
 }
 
 // appendCut appends text[a:b] to dst, where text is valid UTF-8: as it is

@@ -33,6 +33,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -217,7 +218,11 @@ func (f *filter) run(ctx context.Context, r io.Reader, w io.Writer) (Stats, erro
 	defer cancel()
 	order := make(chan *batch, f.opts.InFlight)
 	jobs := make(chan *batch, f.opts.InFlight)
-	pool := sync.Pool{New: func() any { return &batch{} }}
+	// free holds batches whose buffers can be reused. A fixed free list,
+	// not a sync.Pool: the GC empties a pool, and every batch would then
+	// be allocated (and cleared) again, 300 KiB at a time. At most
+	// InFlight batches are in the pipeline and one more is being filled.
+	free := make(chan *batch, f.opts.InFlight+1)
 	// slots bounds the batches that exist at once.
 	slots := make(chan struct{}, f.opts.InFlight)
 
@@ -255,7 +260,12 @@ func (f *filter) run(ctx context.Context, r io.Reader, w io.Writer) (Stats, erro
 			}
 			return true
 		}, func() *batch {
-			b := pool.Get().(*batch)
+			var b *batch
+			select {
+			case b = <-free:
+			default:
+				b = &batch{}
+			}
 			if cap(b.in) < f.opts.BatchBytes+64<<10 {
 				b.in = make([]byte, 0, f.opts.BatchBytes+64<<10)
 				b.out = make([]byte, 0, f.opts.BatchBytes+f.opts.BatchBytes/4)
@@ -279,7 +289,10 @@ func (f *filter) run(ctx context.Context, r io.Reader, w io.Writer) (Stats, erro
 			}
 		}
 		if cap(b.in) <= 4*f.opts.BatchBytes && cap(b.out) <= 8*f.opts.BatchBytes {
-			pool.Put(b)
+			select {
+			case free <- b:
+			default: // cannot happen while at most InFlight+1 exist; drop it if it does
+			}
 		}
 		<-slots
 	}
@@ -293,82 +306,160 @@ func (f *filter) run(ctx context.Context, r io.Reader, w io.Writer) (Stats, erro
 	return total, ctx.Err()
 }
 
+// chunkBytes is the size of the buffer long lines are read through: a
+// line is read in pieces of this size (or up to its newline), and whether
+// it is long depends on them (see read).
+const chunkBytes = 64 << 10
+
+// source is the input with bytes put back in front of it: bytes read
+// ahead into a batch or a long line's buffer that belong to what comes
+// after. Once the reader has returned an error, source keeps returning it.
+type source struct {
+	r    io.Reader
+	pend []byte
+	err  error
+}
+
+func (s *source) Read(p []byte) (int, error) {
+	if len(s.pend) > 0 {
+		n := copy(p, s.pend)
+		s.pend = s.pend[n:]
+		return n, nil
+	}
+	if s.err != nil {
+		return 0, s.err
+	}
+	var n int
+	// Bounded like bufio's, so a reader that returns nothing forever
+	// cannot hang the filter.
+	for tries := 0; n == 0 && s.err == nil; tries++ {
+		if tries == 100 {
+			s.err = io.ErrNoProgress
+			break
+		}
+		n, s.err = s.r.Read(p)
+	}
+	return n, nil
+}
+
+// unread puts b (copied) back in front of what is left to read.
+func (s *source) unread(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	p := make([]byte, 0, len(b)+len(s.pend))
+	p = append(p, b...)
+	s.pend = append(p, s.pend...)
+}
+
 // read splits r into batches of whole lines and hands them to emit; long
 // lines are redacted here, in order, as prebuilt batches.
+//
+// The input is read straight into the batch being filled; a batch is
+// handed on once it holds BatchBytes, with its whole lines, and the start
+// of the line not yet ended moves to the next batch. (Where batches end
+// changes nothing in the output or the statistics: lines are redacted
+// one by one and the statistics are sums.)
+//
+// A line is long, and redacted in windows by longLine, when the bytes
+// before its newline (or the end of the input) reach longAt: the first
+// multiple of chunkBytes past MaxLine. These are the lines that the
+// filter, when it read through a bufio.Reader of chunkBytes, took for
+// long (it gathered a line chunk by chunk and took it for long once the
+// chunks held more than MaxLine), and longLine still reads them through
+// one, from the same place in the line, so the windows and their cut
+// points are the same too.
 func (f *filter) read(ctx context.Context, r io.Reader, emit func(*batch, bool) bool, get func() *batch) error {
-	br := bufio.NewReaderSize(r, 64<<10)
+	src := &source{r: r}
+	longAt := (f.opts.MaxLine/chunkBytes + 1) * chunkBytes
+	var (
+		br    *bufio.Reader // long lines are read through it
+		long  []byte        // the window buffer of long lines, reused
+		carry []byte        // the start of a line, moved to the next batch
+	)
 	cur := get()
-	flush := func() bool {
-		if len(cur.in) == 0 {
-			return true
-		}
-		ok := emit(cur, false)
-		cur = get()
-		return ok
-	}
-	var long []byte // a line being accumulated past the reader's buffer
+	// cur.in[lineStart:] is the line not yet ended (no newline in it).
+	lineStart := 0
 	for {
 		if ctx.Err() != nil {
 			return nil
 		}
-		// The whole lines already in the reader's buffer are taken in
-		// one piece, up to the line that fills the batch: the same
-		// batches as line by line with ReadSlice, without a call, a
-		// copy and a check per line.
-		if nb := br.Buffered(); len(long) == 0 && nb > 0 {
-			buf, _ := br.Peek(nb)
-			end, full := 0, false
-			// The batch is full after the line that ends at or past
-			// need, as below.
-			if need := f.opts.BatchBytes - len(cur.in); need <= len(buf) {
-				if k := bytes.IndexByte(buf[max(need-1, 0):], '\n'); k >= 0 {
-					end, full = max(need-1, 0)+k+1, true
-				}
-			}
-			if !full {
-				end = bytes.LastIndexByte(buf, '\n') + 1
-			}
-			if end > 0 {
-				cur.in = append(cur.in, buf[:end]...)
-				if _, err := br.Discard(end); err != nil {
-					return fmt.Errorf("redactstream: reading input: %w", err)
-				}
-				if full && !flush() {
-					return nil
-				}
-				continue
-			}
+		if len(cur.in) == cap(cur.in) {
+			// A line longer than the batch's buffer, not yet long.
+			cur.in = slices.Grow(cur.in, chunkBytes)
 		}
-		chunk, err := br.ReadSlice('\n')
-		switch {
-		case err == bufio.ErrBufferFull:
-			long = append(long, chunk...)
-			if len(long) > f.opts.MaxLine {
-				if !flush() {
-					return nil
-				}
-				var lerr error
-				long, lerr = f.longLine(ctx, br, long, emit, get)
-				if lerr != nil {
-					return lerr
-				}
-			}
-			continue
-		case err != nil && err != io.EOF:
+		// Up to BatchBytes, or further while the batch holds only the
+		// start of one line; and at most longAt bytes at a time, so that
+		// a line that starts and ends within one read is never long.
+		old, limit := len(cur.in), cap(cur.in)
+		if old < f.opts.BatchBytes {
+			limit = f.opts.BatchBytes
+		}
+		limit = min(limit, old+longAt)
+		n, err := src.Read(cur.in[old:limit])
+		cur.in = cur.in[:old+n]
+		if err != nil && err != io.EOF {
 			return fmt.Errorf("redactstream: reading input: %w", err)
 		}
-		if len(long) > 0 {
-			cur.in = append(cur.in, long...)
-			long = long[:0]
-		}
-		cur.in = append(cur.in, chunk...)
-		if len(cur.in) >= f.opts.BatchBytes || err == io.EOF {
-			if !flush() {
-				return nil
+		// Only the line that was open before this read can be long:
+		// the first to end in it, or, if none ends, the open one.
+		isLong := false
+		if k := bytes.IndexByte(cur.in[old:], '\n'); k >= 0 {
+			isLong = old+k-lineStart >= longAt
+			if !isLong {
+				lineStart = old + bytes.LastIndexByte(cur.in[old:], '\n') + 1
 			}
+		} else {
+			isLong = len(cur.in)-lineStart >= longAt
+		}
+		if isLong {
+			// The first longAt bytes of the line start the window;
+			// what was read past them goes back to be read again,
+			// through br, as the old reader would have read it.
+			line := cur.in[lineStart:]
+			long = append(long[:0], line[:longAt]...)
+			src.unread(line[longAt:])
+			cur.in = cur.in[:lineStart]
+			if len(cur.in) > 0 {
+				if !emit(cur, false) {
+					return nil
+				}
+				cur = get()
+			}
+			lineStart = 0
+			if br == nil {
+				br = bufio.NewReaderSize(src, chunkBytes)
+			} else {
+				br.Reset(src)
+			}
+			var lerr error
+			long, lerr = f.longLine(ctx, br, long, emit, get)
+			if lerr != nil {
+				return lerr
+			}
+			// What br read past the line's end is the next batch's.
+			if nb := br.Buffered(); nb > 0 {
+				rest, _ := br.Peek(nb)
+				src.unread(rest)
+			}
+			br.Reset(nil)
+			continue
 		}
 		if err == io.EOF {
+			if len(cur.in) > 0 {
+				emit(cur, false)
+			}
 			return nil
+		}
+		if len(cur.in) >= f.opts.BatchBytes && lineStart > 0 {
+			carry = append(carry[:0], cur.in[lineStart:]...)
+			cur.in = cur.in[:lineStart]
+			if !emit(cur, false) {
+				return nil
+			}
+			cur = get()
+			cur.in = append(cur.in, carry...)
+			lineStart = 0
 		}
 	}
 }
