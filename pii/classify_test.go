@@ -1,0 +1,106 @@
+package pii
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// refMasks is the definition of blockMasks, one byte at a time from the
+// class table: the masks of t[base:base+64], bytes past the end in no class.
+func refMasks(t []byte, base int) blockMasks {
+	var m blockMasks
+	for k := 0; k < 64 && base+k < len(t); k++ {
+		c := t[base+k]
+		b := uint64(1) << k
+		f := class[c]
+		set := func(p *uint64, on bool) {
+			if on {
+				*p |= b
+			}
+		}
+		set(&m.word, f&cWord != 0)
+		set(&m.digit, f&cDigit != 0)
+		set(&m.lower, f&cLower != 0)
+		set(&m.upper, f&cUpper != 0)
+		set(&m.under, f&cUnder != 0)
+		set(&m.high, f&cHigh != 0)
+		set(&m.hexNot, f&cHexNot != 0)
+		set(&m.at, c == '@')
+		set(&m.amp, c == '&')
+		set(&m.pct, c == '%')
+		set(&m.nameStop, f&cWord != 0 || c == '.' || c == '/' || c == '-' || c == '_' || c == '@' || c == '=' || c == '$' || c == '#')
+	}
+	return m
+}
+
+// checkClassify compares, for every block of t, the reference masks with
+// classifyBlock's through the pure-Go classifier and, when the CPU has
+// it, through the AVX2 one.
+func checkClassify(tb testing.TB, t []byte) {
+	tb.Helper()
+	for base := 0; base < len(t); base += 64 {
+		want := refMasks(t, base)
+		var got blockMasks
+		classifyBlock(t, base, &got, true)
+		if got != want {
+			tb.Fatalf("Go classifier, block %d of %q:\n got %+v\nwant %+v", base, t, got, want)
+		}
+		if haveAVX2 {
+			got = blockMasks{}
+			classifyBlock(t, base, &got, false)
+			if got != want {
+				tb.Fatalf("AVX2 classifier, block %d of %q:\n got %+v\nwant %+v", base, t, got, want)
+			}
+		}
+	}
+}
+
+func TestClassifyEveryByte(t *testing.T) {
+	if !haveAVX2 {
+		t.Log("no AVX2 on this CPU: only the Go classifier is checked")
+	}
+	// All 256 byte values at every position of a block.
+	all := make([]byte, 256+64)
+	for sh := 0; sh < 64; sh++ {
+		for k := range all {
+			all[k] = byte(k - sh)
+		}
+		checkClassify(t, all)
+	}
+}
+
+func TestClassifyLengthsAndAlignments(t *testing.T) {
+	r := rand.New(rand.NewPCG(16, 64))
+	buf := make([]byte, 300)
+	// Bytes the classes care about, more often than at random.
+	const hot = "09afgzAFGZ_@&%.-/#$=\x80\xff\x00 "
+	for round := 0; round < 4; round++ {
+		for k := range buf {
+			if round&1 == 0 {
+				buf[k] = byte(r.Uint32())
+			} else {
+				buf[k] = hot[r.IntN(len(hot))]
+			}
+		}
+		for n := 0; n <= 200; n++ {
+			for a := 0; a < 64; a++ {
+				checkClassify(t, buf[a:a+n])
+				// The same bytes with a short capacity: nothing past
+				// the slice may be read (the race detector and the
+				// bounds checks of the Go paths would see it).
+				checkClassify(t, buf[a:a+n:a+n])
+			}
+		}
+	}
+}
+
+func FuzzClassify(f *testing.F) {
+	f.Add([]byte("2024-05-01T12:27:58.719Z INFO user=jane@example.com path=/a%40b&#64;c Ünïcode_x"))
+	f.Add(make([]byte, 130))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		checkClassify(t, b)
+		if len(b) > 1 {
+			checkClassify(t, b[1:])
+		}
+	})
+}
