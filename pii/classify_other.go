@@ -2,6 +2,8 @@
 
 package pii
 
+import "unsafe"
+
 // haveAVX2 is false off amd64: the scalar loop runs.
 const haveAVX2 = false
 
