@@ -1,6 +1,9 @@
 package pii
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // blockMasks classifies a 64-byte block of the text: bit k of each mask is
 // set when byte k of the block is in the class. Bytes past the end of the
@@ -142,3 +145,33 @@ var fullClass = func() (a [64]uint8) {
 	}
 	return a
 }()
+
+// loadBlock makes the block that holds t[i] the scanner's current block.
+func (s *scanner) loadBlock(i int) {
+	base := i &^ 63
+	classifyBlock(s.t, base, &s.m, s.goClass)
+	s.mb, s.mEnd = base, base+64
+}
+
+// wordAcross finishes a word that starts at bit off of the current block
+// and runs to its end: it moves through the next blocks to the word's end
+// j and returns j and the word's class bits. The current block is then the
+// one that holds j (or the last one).
+func (s *scanner) wordAcross(off uint) (j int, f uint8) {
+	f = maskClass(&s.m, ^uint64(0)<<off)
+	n := len(s.t)
+	for j = s.mEnd; j < n; {
+		s.loadBlock(j)
+		stop := ^s.m.word
+		if stop == 0 {
+			f |= maskClass(&s.m, ^uint64(0))
+			j += 64
+			continue
+		}
+		k := bits.TrailingZeros64(stop)
+		f |= maskClass(&s.m, uint64(1)<<k-1)
+		j += k
+		break
+	}
+	return j, f
+}

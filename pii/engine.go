@@ -103,12 +103,21 @@ func (e *Engine) FindString(s string, known *Known) []Finding {
 // phone shape) or an IPv6 parse allocate. known may be nil. Find runs in
 // time linear in len(text) and uses memory proportional to the findings.
 func (e *Engine) Find(text []byte, known *Known, dst []Finding) []Finding {
-	return e.find(text, known, dst, false)
+	return e.find(text, known, dst, runAuto)
 }
 
-// find is Find; with slow set it sends every word through word, without
-// the fast paths of run, which tests compare against (FuzzFastPaths).
-func (e *Engine) find(text []byte, known *Known, dst []Finding, slow bool) []Finding {
+// Main loop variants for find: runAuto is what Find uses; the others are
+// for tests, which compare them (FuzzFastPaths).
+const (
+	runAuto      = iota // the mask walker with AVX2, else the scalar one
+	runSlowMode         // runSlow: every word through word, no fast paths
+	runScalar           // the scalar walker (byte table and SWAR)
+	runMasksGo          // the mask walker with the pure-Go classifier
+	runMasksAVX2        // the mask walker with the AVX2 classifier (needs AVX2)
+)
+
+// find is Find with the main loop chosen by mode (runAuto for Find).
+func (e *Engine) find(text []byte, known *Known, dst []Finding, mode int) []Finding {
 	if e == nil || len(text) == 0 {
 		return dst
 	}
@@ -119,10 +128,18 @@ func (e *Engine) find(text []byte, known *Known, dst []Finding, slow bool) []Fin
 	var s scanner
 	s.e, s.t, s.out, s.ipv6Until, s.pemEnd = e, text, dst, -1, -2
 	s.ctx = ctxNone
-	if slow {
+	switch mode {
+	case runAuto:
+		s.run(haveAVX2)
+	case runSlowMode:
 		s.runSlow()
-	} else {
-		s.run()
+	case runScalar:
+		s.run(false)
+	case runMasksGo:
+		s.goClass = true
+		s.run(true)
+	case runMasksAVX2:
+		s.run(true)
 	}
 	s.emails()
 	s.names()
@@ -206,6 +223,12 @@ type scanner struct {
 	idk       int8            // idKey of the current digit run: 0 unknown, 1 yes, 2 no
 	keyPhone  span            // the last value found as a phone by its key (keys.go)
 	digits    [48]byte        // the digits of the sub-run eval evaluates
+	// The block of the text whose masks are in m: t[mb:mEnd] (mEnd 0:
+	// none yet). goClass forces the pure-Go classifier (tests).
+	m       blockMasks
+	mb      int
+	mEnd    int
+	goClass bool
 }
 
 func (s *scanner) emit(t Type, start, end int, conf float32, validator string) {
@@ -232,73 +255,118 @@ func (s *scanner) hasCtx(k, pos int) bool {
 
 // run is the main pass: it walks the input word by word (a word is a run of
 // letters, digits, '_' and non-ASCII bytes) and dispatches on the shape of
-// each word.
-func (s *scanner) run() {
+// each word. With masks set it finds the words and their class bits with
+// the 64-byte block masks (classifyBlock); else byte by byte, with a SWAR
+// path for lower-case letters. The two walkers hand the dispatch the same
+// word t[i:j] and the same f, the OR of class[c] over its bytes.
+func (s *scanner) run(masks bool) {
 	t := s.t
 	n := len(t)
 	i := 0
 	for i < n {
-		f := class[t[i]]
-		if f&cWord == 0 {
-			i++
-			continue
-		}
-		// Eight bytes at a time (SWAR) over the lower-case ASCII letters
-		// that start a word; the commonest word of all, 1 to 15 of them,
-		// not all hex digits, ended by a byte that is not a word byte, is
-		// handled here whole. Its length comes from the masks instead of
-		// a byte loop, whose exit branch at the word's end the CPU
-		// mispredicts about once a word. Any other word goes on to the
-		// byte loop after its lower-case letters. (lowerMask and the
-		// filters of lowerKeyword are written out here to be inlined.)
-		j := i + 1
-		if f&cLower != 0 && i+16 <= n {
-			x := binary.LittleEndian.Uint64(t[i:])
-			lo, hx := lowerMask(x)
-			stop := ^lo & swarHigh // the bytes that are not lower-case letters
-			var k int
-			if stop != 0 {
-				k = bits.TrailingZeros64(stop) >> 3
-				hx &= stop&-stop - 1
-			} else {
-				lo2, hx2 := lowerMask(binary.LittleEndian.Uint64(t[i+8:]))
-				stop2 := ^lo2 & swarHigh
-				k = 8 + bits.TrailingZeros64(stop2)>>3 // 16 when stop2 is 0
-				hx |= hx2 & (stop2&-stop2 - 1)
+		var f uint8
+		var j int
+		if masks {
+			if i >= s.mEnd || i < s.mb {
+				s.loadBlock(i)
 			}
-			j = i + k
-			if hx != 0 {
-				if k < 16 && class[t[j]]&cWord == 0 {
-					// A one-letter word passes no kw2 entry.
-					c2 := byte(x >> 16)
-					if k == 2 {
-						c2 = 0
+			off := uint(i - s.mb)
+			w := s.m.word >> off
+			if w == 0 {
+				i = s.mEnd // no word byte left in this block
+				continue
+			}
+			z := bits.TrailingZeros64(w)
+			i += z
+			off += uint(z)
+			// The word ends at the first byte after i that is not a
+			// word byte; stop is 0 when the word runs to the end of the
+			// block (past the end of the text, no byte is a word byte).
+			if stop := ^s.m.word >> off; stop != 0 {
+				k := bits.TrailingZeros64(stop)
+				r := (uint64(1)<<k - 1) << off // the word's bytes
+				j = i + k
+				if s.m.lower&r == r {
+					// The commonest word: lower-case ASCII letters. Not
+					// all hex digits, only a keyword can matter (the
+					// fast path below).
+					if s.m.hexNot&r != 0 {
+						if k < 32 {
+							s.lowerKeyword(i, k)
+						}
+						i = j + 1 // t[j], if there is one, is not a word byte: skip it too
+						continue
 					}
-					if kwMaybe(byte(x), byte(x>>8), c2, k) {
-						s.keyword(i, j)
-					}
-					i = j + 1
-					continue
+					f = cLower | cLocal | cDomain
+				} else {
+					f = maskClass(&s.m, r)
 				}
-				f |= cHexNot
+			} else {
+				j, f = s.wordAcross(off)
 			}
-		}
-		for j < n {
-			c := class[t[j]]
-			if c&cWord == 0 {
-				break
+		} else {
+			f = class[t[i]]
+			if f&cWord == 0 {
+				i++
+				continue
 			}
-			f |= c
-			j++
-		}
-		// Fast path for the commonest word: lower-case ASCII letters, not
-		// all hex digits. Only a keyword can matter.
-		if f&(cWord|cHexNot) == cLower|cHexNot {
-			if wl := j - i; wl < 32 {
-				s.lowerKeyword(i, wl)
+			// Eight bytes at a time (SWAR) over the lower-case ASCII letters
+			// that start a word; the commonest word of all, 1 to 15 of them,
+			// not all hex digits, ended by a byte that is not a word byte, is
+			// handled here whole. Its length comes from the masks instead of
+			// a byte loop, whose exit branch at the word's end the CPU
+			// mispredicts about once a word. Any other word goes on to the
+			// byte loop after its lower-case letters. (lowerMask and the
+			// filters of lowerKeyword are written out here to be inlined.)
+			j = i + 1
+			if f&cLower != 0 && i+16 <= n {
+				x := binary.LittleEndian.Uint64(t[i:])
+				lo, hx := lowerMask(x)
+				stop := ^lo & swarHigh // the bytes that are not lower-case letters
+				var k int
+				if stop != 0 {
+					k = bits.TrailingZeros64(stop) >> 3
+					hx &= stop&-stop - 1
+				} else {
+					lo2, hx2 := lowerMask(binary.LittleEndian.Uint64(t[i+8:]))
+					stop2 := ^lo2 & swarHigh
+					k = 8 + bits.TrailingZeros64(stop2)>>3 // 16 when stop2 is 0
+					hx |= hx2 & (stop2&-stop2 - 1)
+				}
+				j = i + k
+				if hx != 0 {
+					if k < 16 && class[t[j]]&cWord == 0 {
+						// A one-letter word passes no kw2 entry.
+						c2 := byte(x >> 16)
+						if k == 2 {
+							c2 = 0
+						}
+						if kwMaybe(byte(x), byte(x>>8), c2, k) {
+							s.keyword(i, j)
+						}
+						i = j + 1
+						continue
+					}
+					f |= cHexNot
+				}
 			}
-			i = j + 1 // t[j], if there is one, is not a word byte: skip it too
-			continue
+			for j < n {
+				c := class[t[j]]
+				if c&cWord == 0 {
+					break
+				}
+				f |= c
+				j++
+			}
+			// Fast path for the commonest word: lower-case ASCII letters, not
+			// all hex digits. Only a keyword can matter.
+			if f&(cWord|cHexNot) == cLower|cHexNot {
+				if wl := j - i; wl < 32 {
+					s.lowerKeyword(i, wl)
+				}
+				i = j + 1 // t[j], if there is one, is not a word byte: skip it too
+				continue
+			}
 		}
 		// Fast paths for short digit runs, outside a date-of-birth context.
 		if f&cWord == cDigit && j-i < 7 && !s.hasCtx(ctxDOB, i) {

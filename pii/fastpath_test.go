@@ -35,12 +35,25 @@ func findingsString(fs []Finding) string {
 func compareFastSlow(t testing.TB, es []*Engine, in []byte, k *Known) {
 	t.Helper()
 	for n, e := range es {
-		fast := findingsString(e.find(in, k, nil, false))
-		slow := findingsString(e.find(in, k, nil, true))
-		if fast != slow {
-			t.Fatalf("engine %d: fast paths change the findings on %q:\n fast %s\n slow %s", n, in, fast, slow)
+		slow := findingsString(e.find(in, k, nil, runSlowMode))
+		// Both walkers of run: the scalar one and the mask one, with
+		// each classifier (runMasksAVX2 only where the CPU has AVX2).
+		for _, mode := range fastModes() {
+			fast := findingsString(e.find(in, k, nil, mode))
+			if fast != slow {
+				t.Fatalf("engine %d, run mode %d: fast paths change the findings on %q:\n fast %s\n slow %s", n, mode, in, fast, slow)
+			}
 		}
 	}
+}
+
+// fastModes are the main-loop variants the fast-path tests compare with
+// runSlow.
+func fastModes() []int {
+	if haveAVX2 {
+		return []int{runScalar, runMasksGo, runMasksAVX2}
+	}
+	return []int{runScalar, runMasksGo}
 }
 
 func TestFastPathsMatchWord(t *testing.T) {
