@@ -3,72 +3,65 @@ package pii
 import (
 	"encoding/binary"
 	"math/bits"
+	"unsafe"
 )
 
 // blockMasks classifies a 64-byte block of the text: bit k of each mask is
-// set when byte k of the block is in the class. Bytes past the end of the
-// text are in no class. The field order is the layout classify_amd64.s
-// writes (offsets 0, 8, ... 80).
+// set when byte k of the block is in the class, and cls[k] holds byte k's
+// class bits cDigit, cLower, cUpper, cUnder, cHigh and cHexNot (class[c]
+// without cLocal and cDomain). Bytes past the end of the text are in no
+// class. The field order is the layout classify_amd64.s writes (offsets 0,
+// 8, ... 40, cls at 48).
 type blockMasks struct {
-	word   uint64 // cWord: letters, digits, '_' and bytes >= 0x80
-	digit  uint64 // 0-9
-	lower  uint64 // a-z
-	upper  uint64 // A-Z
-	under  uint64 // _
-	high   uint64 // >= 0x80
-	hexNot uint64 // a letter after 'f' or 'F'
-	at     uint64 // '@'
-	amp    uint64 // '&'
-	pct    uint64 // '%'
+	word  uint64 // cWord: letters, digits, '_' and bytes >= 0x80
+	upper uint64 // A-Z
+	at    uint64 // '@'
+	amp   uint64 // '&'
+	pct   uint64 // '%'
 	// nameStop: a byte after which an upper-case letter does not start a
 	// name for the names pass: a word byte or one of . / - @ = $ #
 	nameStop uint64
+	// cls has eight bytes of padding (never written, always zero) so
+	// that eight bytes can be loaded from any of the 64.
+	cls [72]byte
 }
 
-// classifyBlock fills m for the 64-byte block of t that starts at base
-// (0 <= base < len(t)). It never reads outside t: a block that runs past
-// the end is classified as the last 64 bytes of t, shifted, or, when t is
-// shorter than 64 bytes, from a zero-padded copy (a zero byte is in no
-// class, so the masks past the end are zero either way). goClass forces
-// the pure-Go classifier (tests).
-func classifyBlock(t []byte, base int, m *blockMasks, goClass bool) {
+// Classifiers for classifyBlock.
+const (
+	clsAVX2      = iota // classifyAVX2 (needs AVX2)
+	clsWordsAVX2        // wordsAVX2: m.word and m.cls only (needs AVX2)
+	clsGo               // classifyGo
+)
+
+// classifyBlock fills m for 64 bytes of t that hold t[i] (0 <= i < len(t))
+// with the classifier kind, and returns the offset in t of the first of
+// them: i itself when 64 bytes are left from i, else the last 64 bytes of
+// t, or, when t is shorter than 64 bytes, a zero-padded copy of t (offset
+// 0; a zero byte is in no class, so the masks are zero past the end). It
+// never reads outside t.
+func classifyBlock(t []byte, i int, m *blockMasks, kind int) int {
 	n := len(t)
-	avx := haveAVX2 && !goClass
-	if base+64 <= n {
-		if avx {
-			classifyAVX2(&t[base], m)
-		} else {
-			classifyGo((*[64]byte)(t[base:]), m)
-		}
-		return
+	base := i
+	if i+64 > n {
+		base = n - 64
 	}
-	if n >= 64 {
-		if avx {
-			classifyAVX2(&t[n-64], m)
-		} else {
-			classifyGo((*[64]byte)(t[n-64:]), m)
-		}
-		d := uint(base - (n - 64))
-		m.word >>= d
-		m.digit >>= d
-		m.lower >>= d
-		m.upper >>= d
-		m.under >>= d
-		m.high >>= d
-		m.hexNot >>= d
-		m.at >>= d
-		m.amp >>= d
-		m.pct >>= d
-		m.nameStop >>= d
-		return
-	}
+	var p *byte
 	var buf [64]byte
-	copy(buf[:], t[base:])
-	if avx {
-		classifyAVX2(&buf[0], m)
+	if base >= 0 {
+		p = &t[base]
 	} else {
-		classifyGo(&buf, m)
+		copy(buf[:], t)
+		p, base = &buf[0], 0
 	}
+	switch kind {
+	case clsAVX2:
+		classifyAVX2(p, m)
+	case clsWordsAVX2:
+		wordsAVX2(p, m)
+	default:
+		classifyGo((*[64]byte)(unsafe.Slice(p, 64)), m)
+	}
+	return base
 }
 
 // swarRange returns the high bit of each byte of x that lies in [lo, hi]
@@ -87,7 +80,7 @@ func swarBits(v uint64) uint64 {
 }
 
 // classifyGo is the pure-Go classifier: eight bytes at a time (SWAR), the
-// same masks as classifyAVX2 (TestClassifyAVX2MatchesGo, FuzzClassify).
+// same masks as classifyAVX2 (TestClassifyLengthsAndAlignments, FuzzClassify).
 func classifyGo(p *[64]byte, m *blockMasks) {
 	var r blockMasks
 	for k := 0; k < 8; k++ {
@@ -104,36 +97,42 @@ func classifyGo(p *[64]byte, m *blockMasks) {
 		word := digit | lowerM | upper | under | high
 		stop := word | at | swarRange(x, y, '-', '/') | swarRange(x, y, '#', '$') | swarRange(x, y, '=', '=')
 		r.word |= swarBits(word) << sh
-		r.digit |= swarBits(digit) << sh
-		r.lower |= swarBits(lowerM) << sh
 		r.upper |= swarBits(upper) << sh
-		r.under |= swarBits(under) << sh
-		r.high |= swarBits(high) << sh
-		r.hexNot |= swarBits(hexNot) << sh
 		r.at |= swarBits(at) << sh
 		r.amp |= swarBits(swarRange(x, y, '&', '&')) << sh
 		r.pct |= swarBits(swarRange(x, y, '%', '%')) << sh
 		r.nameStop |= swarBits(stop) << sh
+		// Each mask has the high bit of its bytes: shift it to the class bit.
+		cls := digit>>7*cDigit | lowerM>>7*cLower | upper>>7*cUpper | under>>7*cUnder |
+			high>>7*cHigh | hexNot>>7*cHexNot
+		binary.LittleEndian.PutUint64(r.cls[8*k:], cls)
 	}
 	*m = r
 }
 
-// nz is 1 when x is not zero, else 0, without a branch.
-func nz(x uint64) uint8 { return uint8((x | -x) >> 63) }
-
-// maskClass returns the class bits (as in the class table, cLocal and
-// cDomain included) of the bytes selected by r in m: the OR of class[c]
-// over those bytes, which are all word bytes.
-func maskClass(m *blockMasks, r uint64) uint8 {
-	f := nz(m.digit&r) | nz(m.lower&r)<<1 | nz(m.upper&r)<<2 | nz(m.under&r)<<3 |
-		nz(m.high&r)<<4 | nz(m.hexNot&r)<<5
-	return fullClass[f]
+// wordClass returns the OR of cls[off:off+k] (k >= 1, off+k <= 64): the
+// class bits of k bytes, eight at a time.
+func (m *blockMasks) wordClass(off uint, k int) uint8 {
+	off &= 63 // no bounds checks: off+8 <= 71
+	var x uint64
+	for ; k > 8; k -= 8 {
+		x |= binary.LittleEndian.Uint64(m.cls[off : off+8])
+		off = (off + 8) & 63
+	}
+	x |= binary.LittleEndian.Uint64(m.cls[off:off+8]) & (^uint64(0) >> (64 - 8*uint(k)))
+	x |= x >> 32
+	x |= x >> 16
+	x |= x >> 8
+	return uint8(x)
 }
 
 // fullClass adds to a set of the six class bits cDigit..cHexNot the
-// cLocal and cDomain bits that the class table gives those bytes.
-var fullClass = func() (a [64]uint8) {
-	for f := range a {
+// cLocal and cDomain bits that the class table gives those bytes (256
+// entries so that a byte indexes it without a bounds check): the
+// class bits of a word, the OR of class[c] over its bytes, from the OR of
+// their cls bytes.
+var fullClass = func() (a [256]uint8) {
+	for f := range 64 {
 		k := uint8(f)
 		if k&cAlnum != 0 {
 			k |= cLocal | cDomain
@@ -146,30 +145,35 @@ var fullClass = func() (a [64]uint8) {
 	return a
 }()
 
-// loadBlock makes the block that holds t[i] the scanner's current block.
+// loadBlock makes a block that holds t[i] the scanner's current block.
 func (s *scanner) loadBlock(i int) {
-	base := i &^ 63
-	classifyBlock(s.t, base, &s.m, s.goClass)
-	s.mb, s.mEnd = base, base+64
+	kind := clsWordsAVX2
+	if s.goClass {
+		kind = clsGo
+	}
+	s.mb = classifyBlock(s.t, i, &s.m, kind)
+	s.mEnd = s.mb + 64
 }
 
 // wordAcross finishes a word that starts at bit off of the current block
 // and runs to its end: it moves through the next blocks to the word's end
-// j and returns j and the word's class bits. The current block is then the
-// one that holds j (or the last one).
+// j and returns j and the word's six class bits (cls bits; fullClass adds
+// the others). The current block is then the one that holds j, or the
+// last one.
 func (s *scanner) wordAcross(off uint) (j int, f uint8) {
-	f = maskClass(&s.m, ^uint64(0)<<off)
+	f = s.m.wordClass(off, 64-int(off))
 	n := len(s.t)
 	for j = s.mEnd; j < n; {
 		s.loadBlock(j)
-		stop := ^s.m.word
+		o := uint(j - s.mb) // 0, or more in the last block of t
+		stop := ^s.m.word >> o
 		if stop == 0 {
-			f |= maskClass(&s.m, ^uint64(0))
-			j += 64
+			f |= s.m.wordClass(o, 64-int(o))
+			j = s.mEnd
 			continue
 		}
 		k := bits.TrailingZeros64(stop)
-		f |= maskClass(&s.m, uint64(1)<<k-1)
+		f |= s.m.wordClass(o, k)
 		j += k
 		break
 	}

@@ -10,3 +10,8 @@ var haveAVX2 = cpu.X86.HasAVX2
 //
 //go:noescape
 func classifyAVX2(p *byte, m *blockMasks)
+
+// wordsAVX2 is classifyAVX2 for run: it fills only m.word and m.cls.
+//
+//go:noescape
+func wordsAVX2(p *byte, m *blockMasks)

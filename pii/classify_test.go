@@ -19,38 +19,48 @@ func refMasks(t []byte, base int) blockMasks {
 			}
 		}
 		set(&m.word, f&cWord != 0)
-		set(&m.digit, f&cDigit != 0)
-		set(&m.lower, f&cLower != 0)
 		set(&m.upper, f&cUpper != 0)
-		set(&m.under, f&cUnder != 0)
-		set(&m.high, f&cHigh != 0)
-		set(&m.hexNot, f&cHexNot != 0)
 		set(&m.at, c == '@')
 		set(&m.amp, c == '&')
 		set(&m.pct, c == '%')
 		set(&m.nameStop, f&cWord != 0 || c == '.' || c == '/' || c == '-' || c == '_' || c == '@' || c == '=' || c == '$' || c == '#')
+		m.cls[k] = f &^ (cLocal | cDomain)
 	}
 	return m
 }
 
-// checkClassify compares, for every block of t, the reference masks with
-// classifyBlock's through the pure-Go classifier and, when the CPU has
-// it, through the AVX2 one.
+// checkClassify compares, for the block classifyBlock gives for each
+// position of t, the reference masks with classifyBlock's through the
+// pure-Go classifier and, when the CPU has it, through the AVX2 one.
 func checkClassify(tb testing.TB, t []byte) {
 	tb.Helper()
-	for base := 0; base < len(t); base += 64 {
-		want := refMasks(t, base)
+	for i := 0; i < len(t); i++ {
 		var got blockMasks
-		classifyBlock(t, base, &got, true)
+		base := classifyBlock(t, i, &got, clsGo)
+		if base > i || base+64 <= i || base+64 > max(len(t), 64) || base < 0 {
+			tb.Fatalf("block for %d of %d bytes at %d", i, len(t), base)
+		}
+		want := refMasks(t, base)
 		if got != want {
 			tb.Fatalf("Go classifier, block %d of %q:\n got %+v\nwant %+v", base, t, got, want)
 		}
-		if haveAVX2 {
-			got = blockMasks{}
-			classifyBlock(t, base, &got, false)
-			if got != want {
-				tb.Fatalf("AVX2 classifier, block %d of %q:\n got %+v\nwant %+v", base, t, got, want)
-			}
+		if !haveAVX2 {
+			continue
+		}
+		got = blockMasks{}
+		if b := classifyBlock(t, i, &got, clsAVX2); b != base {
+			tb.Fatalf("AVX2 block at %d, Go block at %d", b, base)
+		}
+		if got != want {
+			tb.Fatalf("AVX2 classifier, block %d of %q:\n got %+v\nwant %+v", base, t, got, want)
+		}
+		// wordsAVX2 writes the word mask and the class bytes only.
+		got = blockMasks{}
+		if b := classifyBlock(t, i, &got, clsWordsAVX2); b != base {
+			tb.Fatalf("AVX2 words block at %d, Go block at %d", b, base)
+		}
+		if got.word != want.word || got.cls != want.cls {
+			tb.Fatalf("AVX2 words classifier, block %d of %q:\n got %x %v\nwant %x %v", base, t, got.word, got.cls, want.word, want.cls)
 		}
 	}
 }
