@@ -1,7 +1,7 @@
 #include "textflag.h"
 
 // Byte constants, each repeated 32 times (one YMM register): kXX is the byte
-// 0xXX (k25p: 0x25, as k25 is 25).
+// 0xXX, except k09, k25, k02 and k01, which are 9, 25, 2 and 1.
 DATA k30<>+0(SB)/8, $0x3030303030303030
 DATA k30<>+8(SB)/8, $0x3030303030303030
 DATA k30<>+16(SB)/8, $0x3030303030303030
@@ -32,36 +32,6 @@ DATA k5f<>+8(SB)/8, $0x5f5f5f5f5f5f5f5f
 DATA k5f<>+16(SB)/8, $0x5f5f5f5f5f5f5f5f
 DATA k5f<>+24(SB)/8, $0x5f5f5f5f5f5f5f5f
 GLOBL k5f<>(SB), RODATA|NOPTR, $32
-DATA k20<>+0(SB)/8, $0x2020202020202020
-DATA k20<>+8(SB)/8, $0x2020202020202020
-DATA k20<>+16(SB)/8, $0x2020202020202020
-DATA k20<>+24(SB)/8, $0x2020202020202020
-GLOBL k20<>(SB), RODATA|NOPTR, $32
-DATA k67<>+0(SB)/8, $0x6767676767676767
-DATA k67<>+8(SB)/8, $0x6767676767676767
-DATA k67<>+16(SB)/8, $0x6767676767676767
-DATA k67<>+24(SB)/8, $0x6767676767676767
-GLOBL k67<>(SB), RODATA|NOPTR, $32
-DATA k19<>+0(SB)/8, $0x1313131313131313
-DATA k19<>+8(SB)/8, $0x1313131313131313
-DATA k19<>+16(SB)/8, $0x1313131313131313
-DATA k19<>+24(SB)/8, $0x1313131313131313
-GLOBL k19<>(SB), RODATA|NOPTR, $32
-DATA k40<>+0(SB)/8, $0x4040404040404040
-DATA k40<>+8(SB)/8, $0x4040404040404040
-DATA k40<>+16(SB)/8, $0x4040404040404040
-DATA k40<>+24(SB)/8, $0x4040404040404040
-GLOBL k40<>(SB), RODATA|NOPTR, $32
-DATA k26<>+0(SB)/8, $0x2626262626262626
-DATA k26<>+8(SB)/8, $0x2626262626262626
-DATA k26<>+16(SB)/8, $0x2626262626262626
-DATA k26<>+24(SB)/8, $0x2626262626262626
-GLOBL k26<>(SB), RODATA|NOPTR, $32
-DATA k25p<>+0(SB)/8, $0x2525252525252525
-DATA k25p<>+8(SB)/8, $0x2525252525252525
-DATA k25p<>+16(SB)/8, $0x2525252525252525
-DATA k25p<>+24(SB)/8, $0x2525252525252525
-GLOBL k25p<>(SB), RODATA|NOPTR, $32
 DATA k2d<>+0(SB)/8, $0x2d2d2d2d2d2d2d2d
 DATA k2d<>+8(SB)/8, $0x2d2d2d2d2d2d2d2d
 DATA k2d<>+16(SB)/8, $0x2d2d2d2d2d2d2d2d
@@ -87,147 +57,60 @@ DATA k3d<>+8(SB)/8, $0x3d3d3d3d3d3d3d3d
 DATA k3d<>+16(SB)/8, $0x3d3d3d3d3d3d3d3d
 DATA k3d<>+24(SB)/8, $0x3d3d3d3d3d3d3d3d
 GLOBL k3d<>(SB), RODATA|NOPTR, $32
-DATA k04<>+0(SB)/8, $0x0404040404040404
-DATA k04<>+8(SB)/8, $0x0404040404040404
-DATA k04<>+16(SB)/8, $0x0404040404040404
-DATA k04<>+24(SB)/8, $0x0404040404040404
-GLOBL k04<>(SB), RODATA|NOPTR, $32
-DATA k08<>+0(SB)/8, $0x0808080808080808
-DATA k08<>+8(SB)/8, $0x0808080808080808
-DATA k08<>+16(SB)/8, $0x0808080808080808
-DATA k08<>+24(SB)/8, $0x0808080808080808
-GLOBL k08<>(SB), RODATA|NOPTR, $32
-DATA k10<>+0(SB)/8, $0x1010101010101010
-DATA k10<>+8(SB)/8, $0x1010101010101010
-DATA k10<>+16(SB)/8, $0x1010101010101010
-DATA k10<>+24(SB)/8, $0x1010101010101010
-GLOBL k10<>(SB), RODATA|NOPTR, $32
+DATA k40<>+0(SB)/8, $0x4040404040404040
+DATA k40<>+8(SB)/8, $0x4040404040404040
+DATA k40<>+16(SB)/8, $0x4040404040404040
+DATA k40<>+24(SB)/8, $0x4040404040404040
+GLOBL k40<>(SB), RODATA|NOPTR, $32
 
-// CLASSIFY32 classifies the 32 bytes at off(SI): it stores each mask (bit k:
-// byte k) as the 32-bit half at d (0 or 4) of its field of the blockMasks at
-// DI, and the class bytes at 48+off(DI). A range test lo <= c <= hi is
-// (c-lo) == min(c-lo, hi-lo) in unsigned bytes: VPSUBB, VPMINUB, VPCMPEQB.
-// Registers: Y1 digit ('0'..'9'), Y2 lower ('a'..'z'), Y3 upper ('A'..'Z'),
-// Y4 under ('_'), Y5 hexNot ((c|0x20) in 'g'..'z', which only the letters
-// after f and F are), Y10 high (0 > c, signed; Y15 is zero), Y6 word (any
-// of Y1-Y4, or the high bit of the byte itself: VPMOVMSKB reads only the
-// high bits), Y7 '@', Y12 '&', Y13 '%', Y11 nameStop (word, '-'..'/',
-// '#'..'$', '=', '@'). The class bytes are the compare results ANDed with
-// their class bit (cDigit 1 ... cHexNot 32) and ORed together.
+// CLASSIFY32 classifies the 32 bytes at off(SI) and stores each mask (bit
+// k: byte k) as the 32-bit half at d (0 or 4) of its field of the
+// blockMasks at DI. A range test lo <= c <= hi is (c-lo) == min(c-lo,
+// hi-lo) in unsigned bytes: VPSUBB, VPMINUB, VPCMPEQB. Registers: Y1 digit
+// ('0'..'9'), Y2 lower ('a'..'z'), Y3 upper ('A'..'Z'), Y4 '_', Y6 word
+// (any of Y1-Y4, or the high bit of the byte itself: VPMOVMSKB reads only
+// the high bits), Y7 '-'..'/', Y8 '#'..'$', Y9 '=', Y10 '@', Y11 nameStop
+// (word or any of Y7-Y10).
 #define CLASSIFY32(off, d) \
 	VMOVDQU   off(SI), Y0 \
 	VPSUBB    k30<>(SB), Y0, Y1 \
-	VPMINUB   k09<>(SB), Y1, Y11 \
-	VPCMPEQB  Y11, Y1, Y1 \
+	VPMINUB   k09<>(SB), Y1, Y5 \
+	VPCMPEQB  Y5, Y1, Y1 \
 	VPSUBB    k61<>(SB), Y0, Y2 \
-	VPMINUB   k25<>(SB), Y2, Y11 \
-	VPCMPEQB  Y11, Y2, Y2 \
+	VPMINUB   k25<>(SB), Y2, Y5 \
+	VPCMPEQB  Y5, Y2, Y2 \
 	VPSUBB    k41<>(SB), Y0, Y3 \
-	VPMINUB   k25<>(SB), Y3, Y11 \
-	VPCMPEQB  Y11, Y3, Y3 \
+	VPMINUB   k25<>(SB), Y3, Y5 \
+	VPCMPEQB  Y5, Y3, Y3 \
 	VPCMPEQB  k5f<>(SB), Y0, Y4 \
-	VPOR      k20<>(SB), Y0, Y5 \
-	VPSUBB    k67<>(SB), Y5, Y5 \
-	VPMINUB   k19<>(SB), Y5, Y11 \
-	VPCMPEQB  Y11, Y5, Y5 \
-	VPCMPGTB  Y0, Y15, Y10 \
 	VPOR      Y1, Y2, Y6 \
 	VPOR      Y3, Y6, Y6 \
 	VPOR      Y4, Y6, Y6 \
 	VPOR      Y0, Y6, Y6 \
+	VPSUBB    k2d<>(SB), Y0, Y7 \
+	VPMINUB   k02<>(SB), Y7, Y5 \
+	VPCMPEQB  Y5, Y7, Y7 \
+	VPSUBB    k23<>(SB), Y0, Y8 \
+	VPMINUB   k01<>(SB), Y8, Y5 \
+	VPCMPEQB  Y5, Y8, Y8 \
+	VPCMPEQB  k3d<>(SB), Y0, Y9 \
+	VPCMPEQB  k40<>(SB), Y0, Y10 \
+	VPOR      Y6, Y7, Y11 \
+	VPOR      Y8, Y11, Y11 \
+	VPOR      Y9, Y11, Y11 \
+	VPOR      Y10, Y11, Y11 \
 	VPMOVMSKB Y6, AX \
 	MOVL      AX, (0+d)(DI) \
 	VPMOVMSKB Y3, AX \
 	MOVL      AX, (8+d)(DI) \
-	VPCMPEQB  k40<>(SB), Y0, Y7 \
-	VPMOVMSKB Y7, AX \
-	MOVL      AX, (16+d)(DI) \
-	VPCMPEQB  k26<>(SB), Y0, Y12 \
-	VPMOVMSKB Y12, AX \
-	MOVL      AX, (24+d)(DI) \
-	VPCMPEQB  k25p<>(SB), Y0, Y13 \
-	VPMOVMSKB Y13, AX \
-	MOVL      AX, (32+d)(DI) \
-	VPSUBB    k2d<>(SB), Y0, Y8 \
-	VPMINUB   k02<>(SB), Y8, Y11 \
-	VPCMPEQB  Y11, Y8, Y8 \
-	VPSUBB    k23<>(SB), Y0, Y9 \
-	VPMINUB   k01<>(SB), Y9, Y11 \
-	VPCMPEQB  Y11, Y9, Y9 \
-	VPCMPEQB  k3d<>(SB), Y0, Y14 \
-	VPOR      Y6, Y7, Y11 \
-	VPOR      Y8, Y11, Y11 \
-	VPOR      Y9, Y11, Y11 \
-	VPOR      Y14, Y11, Y11 \
 	VPMOVMSKB Y11, AX \
-	MOVL      AX, (40+d)(DI) \
-	VPAND     k01<>(SB), Y1, Y1 \
-	VPAND     k02<>(SB), Y2, Y2 \
-	VPAND     k04<>(SB), Y3, Y3 \
-	VPAND     k08<>(SB), Y4, Y4 \
-	VPAND     k10<>(SB), Y10, Y10 \
-	VPAND     k20<>(SB), Y5, Y5 \
-	VPOR      Y1, Y2, Y1 \
-	VPOR      Y3, Y1, Y1 \
-	VPOR      Y4, Y1, Y1 \
-	VPOR      Y10, Y1, Y1 \
-	VPOR      Y5, Y1, Y1 \
-	VMOVDQU   Y1, (48+off)(DI)
+	MOVL      AX, (16+d)(DI)
 
 // func classifyAVX2(p *byte, m *blockMasks)
 TEXT ·classifyAVX2(SB), NOSPLIT, $0-16
-	MOVQ   p+0(FP), SI
-	MOVQ   m+8(FP), DI
-	VPXOR  Y15, Y15, Y15
+	MOVQ p+0(FP), SI
+	MOVQ m+8(FP), DI
 	CLASSIFY32(0, 0)
 	CLASSIFY32(32, 4)
-	VZEROUPPER
-	RET
-
-// WORDS32 is the part of CLASSIFY32 that run needs: the word mask and the
-// class bytes (same registers).
-#define WORDS32(off, d) \
-	VMOVDQU   off(SI), Y0 \
-	VPSUBB    k30<>(SB), Y0, Y1 \
-	VPMINUB   k09<>(SB), Y1, Y11 \
-	VPCMPEQB  Y11, Y1, Y1 \
-	VPSUBB    k61<>(SB), Y0, Y2 \
-	VPMINUB   k25<>(SB), Y2, Y11 \
-	VPCMPEQB  Y11, Y2, Y2 \
-	VPSUBB    k41<>(SB), Y0, Y3 \
-	VPMINUB   k25<>(SB), Y3, Y11 \
-	VPCMPEQB  Y11, Y3, Y3 \
-	VPCMPEQB  k5f<>(SB), Y0, Y4 \
-	VPOR      k20<>(SB), Y0, Y5 \
-	VPSUBB    k67<>(SB), Y5, Y5 \
-	VPMINUB   k19<>(SB), Y5, Y11 \
-	VPCMPEQB  Y11, Y5, Y5 \
-	VPCMPGTB  Y0, Y15, Y10 \
-	VPOR      Y1, Y2, Y6 \
-	VPOR      Y3, Y6, Y6 \
-	VPOR      Y4, Y6, Y6 \
-	VPOR      Y0, Y6, Y6 \
-	VPMOVMSKB Y6, AX \
-	MOVL      AX, (0+d)(DI) \
-	VPAND     k01<>(SB), Y1, Y1 \
-	VPAND     k02<>(SB), Y2, Y2 \
-	VPAND     k04<>(SB), Y3, Y3 \
-	VPAND     k08<>(SB), Y4, Y4 \
-	VPAND     k10<>(SB), Y10, Y10 \
-	VPAND     k20<>(SB), Y5, Y5 \
-	VPOR      Y1, Y2, Y1 \
-	VPOR      Y3, Y1, Y1 \
-	VPOR      Y4, Y1, Y1 \
-	VPOR      Y10, Y1, Y1 \
-	VPOR      Y5, Y1, Y1 \
-	VMOVDQU   Y1, (48+off)(DI)
-
-// func wordsAVX2(p *byte, m *blockMasks)
-TEXT ·wordsAVX2(SB), NOSPLIT, $0-16
-	MOVQ   p+0(FP), SI
-	MOVQ   m+8(FP), DI
-	VPXOR  Y15, Y15, Y15
-	WORDS32(0, 0)
-	WORDS32(32, 4)
 	VZEROUPPER
 	RET

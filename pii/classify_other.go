@@ -12,8 +12,3 @@ const haveAVX2 = false
 func classifyAVX2(p *byte, m *blockMasks) {
 	classifyGo((*[64]byte)(unsafe.Slice(p, 64)), m)
 }
-
-// wordsAVX2 is never called off amd64 either.
-func wordsAVX2(p *byte, m *blockMasks) {
-	classifyAVX2(p, m)
-}

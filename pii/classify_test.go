@@ -20,11 +20,7 @@ func refMasks(t []byte, base int) blockMasks {
 		}
 		set(&m.word, f&cWord != 0)
 		set(&m.upper, f&cUpper != 0)
-		set(&m.at, c == '@')
-		set(&m.amp, c == '&')
-		set(&m.pct, c == '%')
 		set(&m.nameStop, f&cWord != 0 || c == '.' || c == '/' || c == '-' || c == '_' || c == '@' || c == '=' || c == '$' || c == '#')
-		m.cls[k] = f &^ (cLocal | cDomain)
 	}
 	return m
 }
@@ -36,7 +32,7 @@ func checkClassify(tb testing.TB, t []byte) {
 	tb.Helper()
 	for i := 0; i < len(t); i++ {
 		var got blockMasks
-		base := classifyBlock(t, i, &got, clsGo)
+		base := classifyBlock(t, i, &got, true)
 		if base > i || base+64 <= i || base+64 > max(len(t), 64) || base < 0 {
 			tb.Fatalf("block for %d of %d bytes at %d", i, len(t), base)
 		}
@@ -48,19 +44,11 @@ func checkClassify(tb testing.TB, t []byte) {
 			continue
 		}
 		got = blockMasks{}
-		if b := classifyBlock(t, i, &got, clsAVX2); b != base {
+		if b := classifyBlock(t, i, &got, false); b != base {
 			tb.Fatalf("AVX2 block at %d, Go block at %d", b, base)
 		}
 		if got != want {
 			tb.Fatalf("AVX2 classifier, block %d of %q:\n got %+v\nwant %+v", base, t, got, want)
-		}
-		// wordsAVX2 writes the word mask and the class bytes only.
-		got = blockMasks{}
-		if b := classifyBlock(t, i, &got, clsWordsAVX2); b != base {
-			tb.Fatalf("AVX2 words block at %d, Go block at %d", b, base)
-		}
-		if got.word != want.word || got.cls != want.cls {
-			tb.Fatalf("AVX2 words classifier, block %d of %q:\n got %x %v\nwant %x %v", base, t, got.word, got.cls, want.word, want.cls)
 		}
 	}
 }

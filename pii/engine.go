@@ -106,17 +106,17 @@ func (e *Engine) Find(text []byte, known *Known, dst []Finding) []Finding {
 	return e.find(text, known, dst, runAuto)
 }
 
-// Main loop variants for find: runAuto is what Find uses; the others are
-// for tests, which compare them (FuzzFastPaths).
+// Variants for find: runAuto is what Find uses; the others are for tests,
+// which compare them (FuzzFastPaths).
 const (
-	runAuto      = iota // what Find uses: the scalar walker
-	runSlowMode         // runSlow: every word through word, no fast paths
-	runScalar           // the scalar walker (byte table and SWAR)
-	runMasksGo          // the mask walker with the pure-Go classifier
-	runMasksAVX2        // the mask walker with the AVX2 classifier (needs AVX2)
+	runAuto        = iota // run, and names with the AVX2 block masks where the CPU has AVX2
+	runSlowMode           // runSlow (every word through word, no fast paths), names' scalar scan
+	runNamesScalar        // run, names' scalar (SWAR) scan
+	runNamesGo            // run, names with the block masks of the pure-Go classifier
+	runNamesAVX2          // run, names with the AVX2 block masks (needs AVX2)
 )
 
-// find is Find with the main loop chosen by mode (runAuto for Find).
+// find is Find with the variant mode (runAuto for Find).
 func (e *Engine) find(text []byte, known *Known, dst []Finding, mode int) []Finding {
 	if e == nil || len(text) == 0 {
 		return dst
@@ -130,20 +130,16 @@ func (e *Engine) find(text []byte, known *Known, dst []Finding, mode int) []Find
 	s.ctx = ctxNone
 	switch mode {
 	case runAuto:
-		// The scalar walker: the mask walker does more instructions on
-		// the log corpus (52.5 M per MiB for the engine against 48.6 M;
-		// see runMasksAVX2), so it is kept for the tests and for later
-		// work, not used.
-		s.run(false)
-	case runSlowMode:
+		s.nameMasks = haveAVX2
+	case runNamesGo:
+		s.nameMasks, s.goClass = true, true
+	case runNamesAVX2:
+		s.nameMasks = true
+	}
+	if mode == runSlowMode {
 		s.runSlow()
-	case runScalar:
-		s.run(false)
-	case runMasksGo:
-		s.goClass = true
-		s.run(true)
-	case runMasksAVX2:
-		s.run(true)
+	} else {
+		s.run()
 	}
 	s.emails()
 	s.names()
@@ -227,13 +223,17 @@ type scanner struct {
 	idk       int8            // idKey of the current digit run: 0 unknown, 1 yes, 2 no
 	keyPhone  span            // the last value found as a phone by its key (keys.go)
 	digits    [48]byte        // the digits of the sub-run eval evaluates
-	// The block of the text whose masks are in m: t[mb:mEnd], mEnd =
-	// mb+64 (past the end of t for a text shorter than 64 bytes).
-	// goClass forces the pure-Go classifier (tests).
-	m       blockMasks
-	mb      int
-	mEnd    int
-	goClass bool
+	// The names pass with nameMasks set finds its candidates with the
+	// masks m of the block t[mb:mEnd] (mEnd = mb+64, past the end of t
+	// for a text shorter than 64 bytes); prevStop is 1 when the byte
+	// before the block is a name stop. goClass forces the pure-Go
+	// classifier (tests).
+	m         blockMasks
+	mb        int
+	mEnd      int
+	prevStop  uint64
+	nameMasks bool
+	goClass   bool
 }
 
 func (s *scanner) emit(t Type, start, end int, conf float32, validator string) {
@@ -260,132 +260,73 @@ func (s *scanner) hasCtx(k, pos int) bool {
 
 // run is the main pass: it walks the input word by word (a word is a run of
 // letters, digits, '_' and non-ASCII bytes) and dispatches on the shape of
-// each word. With masks set it finds the words and their class bits with
-// the 64-byte block masks (classifyBlock); else byte by byte, with a SWAR
-// path for lower-case letters. The two walkers hand the dispatch the same
-// word t[i:j] and the same f, the OR of class[c] over its bytes.
-func (s *scanner) run(masks bool) {
+// each word.
+func (s *scanner) run() {
 	t := s.t
 	n := len(t)
 	i := 0
-	s.mb = -64 // no block yet: i is not in [mb, mb+64)
 	for i < n {
-		var f uint8
-		var j int
-		if masks {
-			off := uint(i - s.mb)
-			if off >= 64 { // i is not in the current block (or there is none)
-				s.loadBlock(i)
-				off = uint(i - s.mb)
-			}
-			w := s.m.word >> off
-			if w == 0 {
-				i = s.mEnd // no word byte left in this block
-				continue
-			}
-			z := bits.TrailingZeros64(w)
-			i += z
-			off += uint(z)
-			// The word ends at the first byte after i that is not a word
-			// byte: past the end of the text no byte is, and ^w has ones
-			// in the top bits shifted in, so k stops at the block's end
-			// at the latest; a word that reaches it goes on in the next
-			// block.
-			k := bits.TrailingZeros64(^w >> uint(z))
-			if off+uint(k) >= 64 && off > 0 {
-				// The word may go on past this block: take the 64
-				// bytes from its start instead, which hold all of a
-				// word shorter than that.
-				s.loadBlock(i)
-				off = uint(i - s.mb) // 0, or more in the last block of t
-				k = bits.TrailingZeros64(^(s.m.word >> off))
-			}
-			if off+uint(k) < 64 {
-				j = i + k
-				f = s.m.wordClass(off, k)
+		f := class[t[i]]
+		if f&cWord == 0 {
+			i++
+			continue
+		}
+		// Eight bytes at a time (SWAR) over the lower-case ASCII letters
+		// that start a word; the commonest word of all, 1 to 15 of them,
+		// not all hex digits, ended by a byte that is not a word byte, is
+		// handled here whole. Its length comes from the masks instead of
+		// a byte loop, whose exit branch at the word's end the CPU
+		// mispredicts about once a word. Any other word goes on to the
+		// byte loop after its lower-case letters. (lowerMask and the
+		// filters of lowerKeyword are written out here to be inlined.)
+		j := i + 1
+		if f&cLower != 0 && i+16 <= n {
+			x := binary.LittleEndian.Uint64(t[i:])
+			lo, hx := lowerMask(x)
+			stop := ^lo & swarHigh // the bytes that are not lower-case letters
+			var k int
+			if stop != 0 {
+				k = bits.TrailingZeros64(stop) >> 3
+				hx &= stop&-stop - 1
 			} else {
-				j, f = s.wordAcross(off)
+				lo2, hx2 := lowerMask(binary.LittleEndian.Uint64(t[i+8:]))
+				stop2 := ^lo2 & swarHigh
+				k = 8 + bits.TrailingZeros64(stop2)>>3 // 16 when stop2 is 0
+				hx |= hx2 & (stop2&-stop2 - 1)
 			}
-			// Fast path for the commonest word: lower-case ASCII
-			// letters, not all hex digits. Only a keyword can matter.
-			// (lowerKeyword written out to be inlined.)
-			if f&(cWord|cHexNot) == cLower|cHexNot {
-				if wl := j - i; wl < 32 && wl >= 2 {
-					var c2 byte
-					if wl > 2 {
-						c2 = t[i+2]
+			j = i + k
+			if hx != 0 {
+				if k < 16 && class[t[j]]&cWord == 0 {
+					// A one-letter word passes no kw2 entry.
+					c2 := byte(x >> 16)
+					if k == 2 {
+						c2 = 0
 					}
-					if kwMaybe(t[i], t[i+1], c2, wl) {
+					if kwMaybe(byte(x), byte(x>>8), c2, k) {
 						s.keyword(i, j)
 					}
+					i = j + 1
+					continue
 				}
-				i = j + 1 // t[j], if there is one, is not a word byte: skip it too
-				continue
+				f |= cHexNot
 			}
-			f = fullClass[f]
-		} else {
-			f = class[t[i]]
-			if f&cWord == 0 {
-				i++
-				continue
+		}
+		for j < n {
+			c := class[t[j]]
+			if c&cWord == 0 {
+				break
 			}
-			// Eight bytes at a time (SWAR) over the lower-case ASCII letters
-			// that start a word; the commonest word of all, 1 to 15 of them,
-			// not all hex digits, ended by a byte that is not a word byte, is
-			// handled here whole. Its length comes from the masks instead of
-			// a byte loop, whose exit branch at the word's end the CPU
-			// mispredicts about once a word. Any other word goes on to the
-			// byte loop after its lower-case letters. (lowerMask and the
-			// filters of lowerKeyword are written out here to be inlined.)
-			j = i + 1
-			if f&cLower != 0 && i+16 <= n {
-				x := binary.LittleEndian.Uint64(t[i:])
-				lo, hx := lowerMask(x)
-				stop := ^lo & swarHigh // the bytes that are not lower-case letters
-				var k int
-				if stop != 0 {
-					k = bits.TrailingZeros64(stop) >> 3
-					hx &= stop&-stop - 1
-				} else {
-					lo2, hx2 := lowerMask(binary.LittleEndian.Uint64(t[i+8:]))
-					stop2 := ^lo2 & swarHigh
-					k = 8 + bits.TrailingZeros64(stop2)>>3 // 16 when stop2 is 0
-					hx |= hx2 & (stop2&-stop2 - 1)
-				}
-				j = i + k
-				if hx != 0 {
-					if k < 16 && class[t[j]]&cWord == 0 {
-						// A one-letter word passes no kw2 entry.
-						c2 := byte(x >> 16)
-						if k == 2 {
-							c2 = 0
-						}
-						if kwMaybe(byte(x), byte(x>>8), c2, k) {
-							s.keyword(i, j)
-						}
-						i = j + 1
-						continue
-					}
-					f |= cHexNot
-				}
+			f |= c
+			j++
+		}
+		// Fast path for the commonest word: lower-case ASCII letters, not
+		// all hex digits. Only a keyword can matter.
+		if f&(cWord|cHexNot) == cLower|cHexNot {
+			if wl := j - i; wl < 32 {
+				s.lowerKeyword(i, wl)
 			}
-			for j < n {
-				c := class[t[j]]
-				if c&cWord == 0 {
-					break
-				}
-				f |= c
-				j++
-			}
-			// Fast path for the commonest word: lower-case ASCII letters, not
-			// all hex digits. Only a keyword can matter.
-			if f&(cWord|cHexNot) == cLower|cHexNot {
-				if wl := j - i; wl < 32 {
-					s.lowerKeyword(i, wl)
-				}
-				i = j + 1 // t[j], if there is one, is not a word byte: skip it too
-				continue
-			}
+			i = j + 1 // t[j], if there is one, is not a word byte: skip it too
+			continue
 		}
 		// Fast paths for short digit runs, outside a date-of-birth context.
 		if f&cWord == cDigit && j-i < 7 && !s.hasCtx(ctxDOB, i) {

@@ -36,24 +36,24 @@ func compareFastSlow(t testing.TB, es []*Engine, in []byte, k *Known) {
 	t.Helper()
 	for n, e := range es {
 		slow := findingsString(e.find(in, k, nil, runSlowMode))
-		// Both walkers of run: the scalar one and the mask one, with
-		// each classifier (runMasksAVX2 only where the CPU has AVX2).
+		// run, with the names pass's scalar scan and its mask walk
+		// with each classifier (runNamesAVX2 only where the CPU has AVX2).
 		for _, mode := range fastModes() {
 			fast := findingsString(e.find(in, k, nil, mode))
 			if fast != slow {
-				t.Fatalf("engine %d, run mode %d: fast paths change the findings on %q:\n fast %s\n slow %s", n, mode, in, fast, slow)
+				t.Fatalf("engine %d, mode %d: fast paths change the findings on %q:\n fast %s\n slow %s", n, mode, in, fast, slow)
 			}
 		}
 	}
 }
 
-// fastModes are the main-loop variants the fast-path tests compare with
-// runSlow.
+// fastModes are the variants of find the fast-path tests compare with
+// runSlow: run with each of the names pass's candidate scans.
 func fastModes() []int {
 	if haveAVX2 {
-		return []int{runScalar, runMasksGo, runMasksAVX2}
+		return []int{runNamesScalar, runNamesGo, runNamesAVX2}
 	}
-	return []int{runScalar, runMasksGo}
+	return []int{runNamesScalar, runNamesGo}
 }
 
 func TestFastPathsMatchWord(t *testing.T) {
