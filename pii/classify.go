@@ -3,6 +3,7 @@ package pii
 import (
 	"encoding/binary"
 	"math/bits"
+	"strings"
 	"unsafe"
 )
 
@@ -85,11 +86,25 @@ func classifyGo(p *[64]byte, m *blockMasks) {
 // neither a word byte nor one of . / - _ @ = $ # (the test of the scalar
 // scan in names), or len(s.t) when there is none, with the block masks.
 func (s *scanner) nextNameStart(i int) int {
-	n := len(s.t)
+	t := s.t
+	n := len(t)
 	for i < n {
 		off := uint(i - s.mb)
-		if off >= 64 { // i is not in the current block (or there is none)
-			s.loadNameBlock(i)
+		if off >= 64 {
+			// i is not in the current block (or there is none): take
+			// the 64 bytes from i (classifyBlock written out for the
+			// common case: AVX2 and 64 bytes left).
+			if i+64 <= n && haveAVX2 && !s.goClass {
+				classifyAVX2(&t[i], &s.m)
+				s.mb = i
+			} else {
+				s.mb = classifyBlock(t, i, &s.m, s.goClass)
+			}
+			s.mEnd = s.mb + 64
+			s.prevStop = 0
+			if s.mb > 0 && nameStopByte[t[s.mb-1]] {
+				s.prevStop = 1
+			}
 			off = uint(i - s.mb)
 		}
 		if c := (s.m.upper &^ (s.m.nameStop<<1 | s.prevStop)) >> off; c != 0 {
@@ -100,16 +115,32 @@ func (s *scanner) nextNameStart(i int) int {
 	return n
 }
 
-// loadNameBlock makes a block that holds t[i] the current block and sets
-// prevStop to 1 when the byte before the block is a name stop.
-func (s *scanner) loadNameBlock(i int) {
-	t := s.t
-	s.mb = classifyBlock(t, i, &s.m, s.goClass)
-	s.mEnd = s.mb + 64
-	s.prevStop = 0
-	if s.mb > 0 {
-		if c := t[s.mb-1]; isWordByte(c) || c == '.' || c == '/' || c == '-' || c == '@' || c == '=' || c == '$' || c == '#' {
-			s.prevStop = 1
-		}
+// nameStopByte: the bytes after which names does not look for a name, the
+// bytes of blockMasks.nameStop: word bytes and . / - @ = $ #
+// (Not from the class table, which init fills after this is set.)
+var nameStopByte = func() (a [256]bool) {
+	for c := range a {
+		a[c] = c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80 ||
+			strings.IndexByte("_./-@=$#", byte(c)) >= 0
 	}
+	return a
+}()
+
+// Bits of emailBytes: which of the bytes that start an e-mail address or
+// its escapes the text holds.
+const (
+	ebAt  = 1 << iota // '@'
+	ebAmp             // '&' (&#64;, &#x40;)
+	ebPct             // '%' (%40)
+)
+
+// emailBytes returns which of '@', '&' and '%' occur in t, in one pass,
+// so that emails skips the look-ups for the absent ones. Without AVX2, and
+// for texts shorter than 32 bytes, it says all three (the look-ups find
+// out). goClass forces that answer (tests).
+func emailBytes(t []byte, goClass bool) uint8 {
+	if haveAVX2 && !goClass && len(t) >= 32 {
+		return emailBytesAVX2(&t[0], len(t))
+	}
+	return ebAt | ebAmp | ebPct
 }

@@ -10,3 +10,9 @@ var haveAVX2 = cpu.X86.HasAVX2
 //
 //go:noescape
 func classifyAVX2(p *byte, m *blockMasks)
+
+// emailBytesAVX2 returns the OR over the n >= 32 bytes at p of 1 for '@',
+// 2 for '&' and 4 for '%'.
+//
+//go:noescape
+func emailBytesAVX2(p *byte, n int) uint8

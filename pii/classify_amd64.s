@@ -1,7 +1,8 @@
 #include "textflag.h"
 
 // Byte constants, each repeated 32 times (one YMM register): kXX is the byte
-// 0xXX, except k09, k25, k02 and k01, which are 9, 25, 2 and 1.
+// 0xXX, except k09, k25, k02 and k01, which are 9, 25, 2 and 1, and k25p,
+// which is 0x25.
 DATA k30<>+0(SB)/8, $0x3030303030303030
 DATA k30<>+8(SB)/8, $0x3030303030303030
 DATA k30<>+16(SB)/8, $0x3030303030303030
@@ -62,6 +63,16 @@ DATA k40<>+8(SB)/8, $0x4040404040404040
 DATA k40<>+16(SB)/8, $0x4040404040404040
 DATA k40<>+24(SB)/8, $0x4040404040404040
 GLOBL k40<>(SB), RODATA|NOPTR, $32
+DATA k26<>+0(SB)/8, $0x2626262626262626
+DATA k26<>+8(SB)/8, $0x2626262626262626
+DATA k26<>+16(SB)/8, $0x2626262626262626
+DATA k26<>+24(SB)/8, $0x2626262626262626
+GLOBL k26<>(SB), RODATA|NOPTR, $32
+DATA k25p<>+0(SB)/8, $0x2525252525252525
+DATA k25p<>+8(SB)/8, $0x2525252525252525
+DATA k25p<>+16(SB)/8, $0x2525252525252525
+DATA k25p<>+24(SB)/8, $0x2525252525252525
+GLOBL k25p<>(SB), RODATA|NOPTR, $32
 
 // CLASSIFY32 classifies the 32 bytes at off(SI) and stores each mask (bit
 // k: byte k) as the 32-bit half at d (0 or 4) of its field of the
@@ -112,5 +123,59 @@ TEXT ·classifyAVX2(SB), NOSPLIT, $0-16
 	MOVQ m+8(FP), DI
 	CLASSIFY32(0, 0)
 	CLASSIFY32(32, 4)
+	VZEROUPPER
+	RET
+
+// func emailBytesAVX2(p *byte, n int) uint8
+//
+// The OR over the n >= 32 bytes at p of 1 for '@', 2 for '&' and 4 for
+// '%': 32 bytes a step, the last step on the last 32 bytes (which may
+// overlap the one before; only presence counts).
+TEXT ·emailBytesAVX2(SB), NOSPLIT, $0-17
+	MOVQ    p+0(FP), SI
+	MOVQ    n+8(FP), CX
+	VMOVDQU k40<>(SB), Y13
+	VMOVDQU k26<>(SB), Y14
+	VMOVDQU k25p<>(SB), Y15
+	VPXOR   Y10, Y10, Y10
+	VPXOR   Y11, Y11, Y11
+	VPXOR   Y12, Y12, Y12
+	LEAQ    -32(SI)(CX*1), DX
+
+loop:
+	CMPQ     SI, DX
+	JAE      last
+	VMOVDQU  (SI), Y0
+	VPCMPEQB Y13, Y0, Y1
+	VPOR     Y1, Y10, Y10
+	VPCMPEQB Y14, Y0, Y2
+	VPOR     Y2, Y11, Y11
+	VPCMPEQB Y15, Y0, Y3
+	VPOR     Y3, Y12, Y12
+	ADDQ     $32, SI
+	JMP      loop
+
+last:
+	VMOVDQU   (DX), Y0
+	VPCMPEQB  Y13, Y0, Y1
+	VPOR      Y1, Y10, Y10
+	VPCMPEQB  Y14, Y0, Y2
+	VPOR      Y2, Y11, Y11
+	VPCMPEQB  Y15, Y0, Y3
+	VPOR      Y3, Y12, Y12
+	XORL      DI, DI
+	VPMOVMSKB Y10, AX
+	TESTL     AX, AX
+	JZ        2(PC)
+	ORL       $1, DI
+	VPMOVMSKB Y11, AX
+	TESTL     AX, AX
+	JZ        2(PC)
+	ORL       $2, DI
+	VPMOVMSKB Y12, AX
+	TESTL     AX, AX
+	JZ        2(PC)
+	ORL       $4, DI
+	MOVB      DI, ret+16(FP)
 	VZEROUPPER
 	RET

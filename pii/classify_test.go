@@ -1,6 +1,7 @@
 package pii
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -20,7 +21,11 @@ func refMasks(t []byte, base int) blockMasks {
 		}
 		set(&m.word, f&cWord != 0)
 		set(&m.upper, f&cUpper != 0)
-		set(&m.nameStop, f&cWord != 0 || c == '.' || c == '/' || c == '-' || c == '_' || c == '@' || c == '=' || c == '$' || c == '#')
+		stop := f&cWord != 0 || c == '.' || c == '/' || c == '-' || c == '_' || c == '@' || c == '=' || c == '$' || c == '#'
+		if stop != nameStopByte[c] {
+			panic(fmt.Sprintf("nameStopByte[%#x] = %v", c, !stop))
+		}
+		set(&m.nameStop, stop)
 	}
 	return m
 }
@@ -96,9 +101,103 @@ func FuzzClassify(f *testing.F) {
 	f.Add([]byte("2024-05-01T12:27:58.719Z INFO user=jane@example.com path=/a%40b&#64;c Ünïcode_x"))
 	f.Add(make([]byte, 130))
 	f.Fuzz(func(t *testing.T, b []byte) {
+		checkEmailBytes(t, b)
 		checkClassify(t, b)
 		if len(b) > 1 {
 			checkClassify(t, b[1:])
 		}
 	})
+}
+
+// checkEmailBytes compares emailBytesAVX2 (where the CPU has AVX2) with
+// the presence of each byte in t.
+func checkEmailBytes(tb testing.TB, t []byte) {
+	tb.Helper()
+	if !haveAVX2 || len(t) < 32 {
+		if got := emailBytes(t, false); !haveAVX2 && got != ebAt|ebAmp|ebPct {
+			tb.Fatalf("emailBytes without AVX2 = %b", got)
+		}
+		return
+	}
+	var want uint8
+	for _, c := range t {
+		switch c {
+		case '@':
+			want |= ebAt
+		case '&':
+			want |= ebAmp
+		case '%':
+			want |= ebPct
+		}
+	}
+	if got := emailBytes(t, false); got != want {
+		tb.Fatalf("emailBytes(%q) = %b, want %b", t, got, want)
+	}
+	if got := emailBytes(t, true); got != ebAt|ebAmp|ebPct {
+		tb.Fatalf("emailBytes forced to Go = %b", got)
+	}
+}
+
+func TestEmailBytes(t *testing.T) {
+	r := rand.New(rand.NewPCG(40, 64))
+	buf := make([]byte, 300)
+	for round := 0; round < 200; round++ {
+		for k := range buf {
+			buf[k] = "ab @&%"[r.IntN(3)] // mostly without the three
+		}
+		// One or two of the three at random places, sometimes none.
+		for m := r.IntN(3); m > 0; m-- {
+			buf[r.IntN(len(buf))] = "@&%"[r.IntN(3)]
+		}
+		n := r.IntN(201)
+		a := r.IntN(64)
+		checkEmailBytes(t, buf[a:a+n:a+n])
+	}
+	// Each byte alone at every position of every length up to 100.
+	for n := 0; n <= 100; n++ {
+		for p := 0; p < n; p++ {
+			for _, c := range []byte("@&%") {
+				b := make([]byte, n)
+				b[p] = c
+				checkEmailBytes(t, b)
+			}
+		}
+	}
+}
+
+// TestNextNameStart compares nextNameStart, from every position and with
+// each classifier, with the scalar test of names on random text made of
+// the bytes that matter (upper-case letters, the name stops, blanks).
+func TestNextNameStart(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 16))
+	const hot = "AZaz09_./-@=$# \n,\x80"
+	cand := func(b []byte, p int) bool {
+		return isUpper(b[p]) && (p == 0 || !(isWordByte(b[p-1]) || b[p-1] == '.' || b[p-1] == '/' || b[p-1] == '-' ||
+			b[p-1] == '_' || b[p-1] == '@' || b[p-1] == '=' || b[p-1] == '$' || b[p-1] == '#'))
+	}
+	for round := 0; round < 300; round++ {
+		b := make([]byte, r.IntN(260))
+		for k := range b {
+			b[k] = hot[r.IntN(len(hot))]
+		}
+		for _, goClass := range []bool{true, false} {
+			if !goClass && !haveAVX2 {
+				continue
+			}
+			for i := 0; i <= len(b); i++ {
+				s := scanner{t: b, goClass: goClass, mb: -64}
+				// Also from a block loaded for an earlier position.
+				if i > 0 {
+					s.nextNameStart(r.IntN(i))
+				}
+				want := i
+				for want < len(b) && !cand(b, want) {
+					want++
+				}
+				if got := s.nextNameStart(i); got != want {
+					t.Fatalf("goClass %v: nextNameStart(%d) of %q = %d, want %d", goClass, i, b, got, want)
+				}
+			}
+		}
+	}
 }

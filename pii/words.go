@@ -927,7 +927,11 @@ func (s *scanner) emails() {
 		return
 	}
 	t := s.t
-	for off := 0; off < len(t); {
+	has := uint8(ebAt | ebAmp | ebPct)
+	if s.nameMasks {
+		has = emailBytes(t, s.goClass)
+	}
+	for off := 0; off < len(t) && has&ebAt != 0; {
 		k := bytes.IndexByte(t[off:], '@')
 		if k < 0 {
 			break
@@ -936,7 +940,7 @@ func (s *scanner) emails() {
 		off = p + 1
 		s.email(p, p+1)
 	}
-	for off := 0; off < len(t); {
+	for off := 0; off < len(t) && has&ebAmp != 0; {
 		k := bytes.IndexByte(t[off:], '&')
 		if k < 0 {
 			break
@@ -950,7 +954,7 @@ func (s *scanner) emails() {
 		}
 	}
 	// Percent-encoded (a query string or a mailto: link): "jane%40example.com".
-	for off := 0; off < len(t); {
+	for off := 0; off < len(t) && has&ebPct != 0; {
 		k := bytes.IndexByte(t[off:], '%')
 		if k < 0 {
 			break
