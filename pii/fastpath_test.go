@@ -140,6 +140,12 @@ func FuzzFastPaths(f *testing.F) {
 	for _, v := range timestampVariants() {
 		f.Add([]byte(v))
 	}
+	// Names and e-mail escapes where the names pass's 64-byte blocks and
+	// emails' 32-byte steps begin and end.
+	for _, k := range []int{30, 31, 62, 63, 64, 65, 126, 127} {
+		f.Add([]byte(strings.Repeat("x", k) + " Hi John Smith, mail jane%40example.com"))
+		f.Add([]byte(strings.Repeat("a.", k/2) + "Mr Smith x/Anna Meyer &#64; j@example.org"))
+	}
 	es := fastPathEngines(f)
 	k := NewKnown([]KnownValue{{TypeKnownName, "Jane Doe"}, {TypeKnownPhone, "+44 20 7946 0958"}})
 	f.Fuzz(func(t *testing.T, in []byte) {
