@@ -109,11 +109,11 @@ func (e *Engine) Find(text []byte, known *Known, dst []Finding) []Finding {
 // Variants for find: runAuto is what Find uses; the others are for tests,
 // which compare them (FuzzFastPaths).
 const (
-	runAuto        = iota // run, and names with the AVX2 block masks where the CPU has AVX2
-	runSlowMode           // runSlow (every word through word, no fast paths), names' scalar scan
-	runNamesScalar        // run, names' scalar (SWAR) scan
+	runAuto        = iota // run, and the AVX2 names and e-mail passes where the CPU has AVX2
+	runSlowMode           // runSlow (every word through word, no fast paths), scalar names and e-mail passes
+	runNamesScalar        // run, scalar names and e-mail passes
 	runNamesGo            // run, names with the block masks of the pure-Go classifier
-	runNamesAVX2          // run, names with the AVX2 block masks (needs AVX2)
+	runNamesAVX2          // run, the AVX2 names and e-mail passes (needs AVX2)
 )
 
 // find is Find with the variant mode (runAuto for Find).
@@ -130,11 +130,11 @@ func (e *Engine) find(text []byte, known *Known, dst []Finding, mode int) []Find
 	s.ctx = ctxNone
 	switch mode {
 	case runAuto:
-		s.nameMasks = haveAVX2
+		s.vecPasses = haveAVX2
 	case runNamesGo:
-		s.nameMasks, s.goClass = true, true
+		s.vecPasses, s.goClass = true, true
 	case runNamesAVX2:
-		s.nameMasks = true
+		s.vecPasses = true
 	}
 	if mode == runSlowMode {
 		s.runSlow()
@@ -223,16 +223,17 @@ type scanner struct {
 	idk       int8            // idKey of the current digit run: 0 unknown, 1 yes, 2 no
 	keyPhone  span            // the last value found as a phone by its key (keys.go)
 	digits    [48]byte        // the digits of the sub-run eval evaluates
-	// The names pass with nameMasks set finds its candidates with the
-	// masks m of the block t[mb:mEnd] (mEnd = mb+64, past the end of t
-	// for a text shorter than 64 bytes); prevStop is 1 when the byte
-	// before the block is a name stop. goClass forces the pure-Go
+	// vecPasses: the names pass finds its candidates with the masks m of
+	// the block t[mb:mEnd] (mEnd = mb+64, past the end of t for a text
+	// shorter than 64 bytes; prevStop is 1 when the byte before the
+	// block is a name stop), and the e-mail pass looks only for the
+	// bytes emailBytes says the text holds. goClass forces the pure-Go
 	// classifier (tests).
 	m         blockMasks
 	mb        int
 	mEnd      int
 	prevStop  uint64
-	nameMasks bool
+	vecPasses bool
 	goClass   bool
 }
 

@@ -265,7 +265,7 @@ func (s *scanner) names() {
 	}
 	t := s.t
 	n := len(t)
-	masks := s.nameMasks
+	masks := s.vecPasses
 	s.mb = -64 // no block yet: i is not in [mb, mb+64)
 	for i := 0; i < n; i++ {
 		if masks {

@@ -927,8 +927,10 @@ func (s *scanner) emails() {
 		return
 	}
 	t := s.t
+	// Which of the three bytes the text holds (one AVX2 pass), so that
+	// the look-ups for the others are skipped.
 	has := uint8(ebAt | ebAmp | ebPct)
-	if s.nameMasks {
+	if s.vecPasses {
 		has = emailBytes(t, s.goClass)
 	}
 	for off := 0; off < len(t) && has&ebAt != 0; {
