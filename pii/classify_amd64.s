@@ -74,15 +74,15 @@ DATA k25p<>+16(SB)/8, $0x2525252525252525
 DATA k25p<>+24(SB)/8, $0x2525252525252525
 GLOBL k25p<>(SB), RODATA|NOPTR, $32
 
-// CLASSIFY32 classifies the 32 bytes at off(SI) and stores each mask (bit
-// k: byte k) as the 32-bit half at d (0 or 4) of its field of the
-// blockMasks at DI. A range test lo <= c <= hi is (c-lo) == min(c-lo,
-// hi-lo) in unsigned bytes: VPSUBB, VPMINUB, VPCMPEQB. Registers: Y1 digit
+// CLASSIFY32 classifies the 32 bytes at off(SI) and leaves the masks (bit
+// k: byte k) in the low 32 bits of rw (word), ru (upper) and rs
+// (nameStop). A range test lo <= c <= hi is (c-lo) == min(c-lo, hi-lo) in
+// unsigned bytes: VPSUBB, VPMINUB, VPCMPEQB. Registers: Y1 digit
 // ('0'..'9'), Y2 lower ('a'..'z'), Y3 upper ('A'..'Z'), Y4 '_', Y6 word
 // (any of Y1-Y4, or the high bit of the byte itself: VPMOVMSKB reads only
 // the high bits), Y7 '-'..'/', Y8 '#'..'$', Y9 '=', Y10 '@', Y11 nameStop
 // (word or any of Y7-Y10).
-#define CLASSIFY32(off, d) \
+#define CLASSIFY32(off, rw, ru, rs) \
 	VMOVDQU   off(SI), Y0 \
 	VPSUBB    k30<>(SB), Y0, Y1 \
 	VPMINUB   k09<>(SB), Y1, Y5 \
@@ -110,19 +110,28 @@ GLOBL k25p<>(SB), RODATA|NOPTR, $32
 	VPOR      Y8, Y11, Y11 \
 	VPOR      Y9, Y11, Y11 \
 	VPOR      Y10, Y11, Y11 \
-	VPMOVMSKB Y6, AX \
-	MOVL      AX, (0+d)(DI) \
-	VPMOVMSKB Y3, AX \
-	MOVL      AX, (8+d)(DI) \
-	VPMOVMSKB Y11, AX \
-	MOVL      AX, (16+d)(DI)
+	VPMOVMSKB Y6, rw \
+	VPMOVMSKB Y3, ru \
+	VPMOVMSKB Y11, rs
 
 // func classifyAVX2(p *byte, m *blockMasks)
+//
+// Each mask is stored with one 64-bit store: two 32-bit stores read back
+// by a 64-bit load cannot be forwarded and stall the load.
 TEXT ·classifyAVX2(SB), NOSPLIT, $0-16
 	MOVQ p+0(FP), SI
 	MOVQ m+8(FP), DI
-	CLASSIFY32(0, 0)
-	CLASSIFY32(32, 4)
+	CLASSIFY32(0, AX, BX, CX)
+	CLASSIFY32(32, DX, R8, R9)
+	SHLQ $32, DX
+	ORQ  DX, AX
+	MOVQ AX, 0(DI)
+	SHLQ $32, R8
+	ORQ  R8, BX
+	MOVQ BX, 8(DI)
+	SHLQ $32, R9
+	ORQ  R9, CX
+	MOVQ CX, 16(DI)
 	VZEROUPPER
 	RET
 
