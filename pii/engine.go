@@ -103,12 +103,21 @@ func (e *Engine) FindString(s string, known *Known) []Finding {
 // phone shape) or an IPv6 parse allocate. known may be nil. Find runs in
 // time linear in len(text) and uses memory proportional to the findings.
 func (e *Engine) Find(text []byte, known *Known, dst []Finding) []Finding {
-	return e.find(text, known, dst, false)
+	return e.find(text, known, dst, runAuto)
 }
 
-// find is Find; with slow set it sends every word through word, without
-// the fast paths of run, which tests compare against (FuzzFastPaths).
-func (e *Engine) find(text []byte, known *Known, dst []Finding, slow bool) []Finding {
+// Variants for find: runAuto is what Find uses; the others are for tests,
+// which compare them (FuzzFastPaths).
+const (
+	runAuto        = iota // run, and the AVX2 names and e-mail passes where the CPU has AVX2
+	runSlowMode           // runSlow (every word through word, no fast paths), scalar names and e-mail passes
+	runNamesScalar        // run, scalar names and e-mail passes
+	runNamesGo            // run, names with the block masks of the pure-Go classifier
+	runNamesAVX2          // run, the AVX2 names and e-mail passes (needs AVX2)
+)
+
+// find is Find with the variant mode (runAuto for Find).
+func (e *Engine) find(text []byte, known *Known, dst []Finding, mode int) []Finding {
 	if e == nil || len(text) == 0 {
 		return dst
 	}
@@ -119,7 +128,15 @@ func (e *Engine) find(text []byte, known *Known, dst []Finding, slow bool) []Fin
 	var s scanner
 	s.e, s.t, s.out, s.ipv6Until, s.pemEnd = e, text, dst, -1, -2
 	s.ctx = ctxNone
-	if slow {
+	switch mode {
+	case runAuto:
+		s.vecPasses = haveAVX2
+	case runNamesGo:
+		s.vecPasses, s.goClass = true, true
+	case runNamesAVX2:
+		s.vecPasses = true
+	}
+	if mode == runSlowMode {
 		s.runSlow()
 	} else {
 		s.run()
@@ -207,6 +224,18 @@ type scanner struct {
 	idk       int8            // idKey of the current digit run: 0 unknown, 1 yes, 2 no
 	keyPhone  span            // the last value found as a phone by its key (keys.go)
 	digits    [48]byte        // the digits of the sub-run eval evaluates
+	// vecPasses: the names pass finds its candidates with the masks m of
+	// the block t[mb:mEnd] (mEnd = mb+64, past the end of t for a text
+	// shorter than 64 bytes; prevStop is 1 when the byte before the
+	// block is a name stop), and the e-mail pass looks only for the
+	// bytes emailBytes says the text holds. goClass forces the pure-Go
+	// classifier (tests).
+	m         blockMasks
+	mb        int
+	mEnd      int
+	prevStop  uint64
+	vecPasses bool
+	goClass   bool
 }
 
 func (s *scanner) emit(t Type, start, end int, conf float32, validator string) {

@@ -35,12 +35,25 @@ func findingsString(fs []Finding) string {
 func compareFastSlow(t testing.TB, es []*Engine, in []byte, k *Known) {
 	t.Helper()
 	for n, e := range es {
-		fast := findingsString(e.find(in, k, nil, false))
-		slow := findingsString(e.find(in, k, nil, true))
-		if fast != slow {
-			t.Fatalf("engine %d: fast paths change the findings on %q:\n fast %s\n slow %s", n, in, fast, slow)
+		slow := findingsString(e.find(in, k, nil, runSlowMode))
+		// run, with the names pass's scalar scan and its mask walk
+		// with each classifier (runNamesAVX2 only where the CPU has AVX2).
+		for _, mode := range fastModes() {
+			fast := findingsString(e.find(in, k, nil, mode))
+			if fast != slow {
+				t.Fatalf("engine %d, mode %d: fast paths change the findings on %q:\n fast %s\n slow %s", n, mode, in, fast, slow)
+			}
 		}
 	}
+}
+
+// fastModes are the variants of find the fast-path tests compare with
+// runSlow: run with each of the names pass's candidate scans.
+func fastModes() []int {
+	if haveAVX2 {
+		return []int{runNamesScalar, runNamesGo, runNamesAVX2}
+	}
+	return []int{runNamesScalar, runNamesGo}
 }
 
 func TestFastPathsMatchWord(t *testing.T) {
@@ -126,6 +139,12 @@ func FuzzFastPaths(f *testing.F) {
 	}
 	for _, v := range timestampVariants() {
 		f.Add([]byte(v))
+	}
+	// Names and e-mail escapes where the names pass's 64-byte blocks and
+	// emails' 32-byte steps begin and end.
+	for _, k := range []int{30, 31, 62, 63, 64, 65, 126, 127} {
+		f.Add([]byte(strings.Repeat("x", k) + " Hi John Smith, mail jane%40example.com"))
+		f.Add([]byte(strings.Repeat("a.", k/2) + "Mr Smith x/Anna Meyer &#64; j@example.org"))
 	}
 	es := fastPathEngines(f)
 	k := NewKnown([]KnownValue{{TypeKnownName, "Jane Doe"}, {TypeKnownPhone, "+44 20 7946 0958"}})

@@ -287,26 +287,36 @@ func (s *scanner) names() {
 	}
 	t := s.t
 	n := len(t)
+	masks := s.vecPasses
+	s.mb = -64 // no block yet: i is not in [mb, mb+64)
 	for i := 0; i < n; i++ {
-		// Eight bytes at a time up to the next upper-case ASCII letter
-		// that follows a blank: most log bytes are neither.
-		for i+8 <= n {
-			x := binary.LittleEndian.Uint64(t[i:])
-			y := x &^ swarHigh
-			up := (y + swarOnes*(0x80-'A')) &^ (y + swarOnes*(0x7f-'Z')) &^ x & swarHigh
-			if up == 0 {
-				i += 8
+		if masks {
+			// The next upper-case letter after a byte that is not a
+			// word byte nor one of . / - _ @ = $ #, from the masks.
+			if i = s.nextNameStart(i); i >= n {
+				break
+			}
+		} else {
+			// Eight bytes at a time up to the next upper-case ASCII letter
+			// that follows a blank: most log bytes are neither.
+			for i+8 <= n {
+				x := binary.LittleEndian.Uint64(t[i:])
+				y := x &^ swarHigh
+				up := (y + swarOnes*(0x80-'A')) &^ (y + swarOnes*(0x7f-'Z')) &^ x & swarHigh
+				if up == 0 {
+					i += 8
+					continue
+				}
+				i += bits.TrailingZeros64(up) >> 3
+				break
+			}
+			if i >= n {
+				break
+			}
+			if !isUpper(t[i]) || i > 0 && (isWordByte(t[i-1]) || t[i-1] == '.' || t[i-1] == '/' || t[i-1] == '-' ||
+				t[i-1] == '_' || t[i-1] == '@' || t[i-1] == '=' || t[i-1] == '$' || t[i-1] == '#') {
 				continue
 			}
-			i += bits.TrailingZeros64(up) >> 3
-			break
-		}
-		if i >= n {
-			break
-		}
-		if !isUpper(t[i]) || i > 0 && (isWordByte(t[i-1]) || t[i-1] == '.' || t[i-1] == '/' || t[i-1] == '-' ||
-			t[i-1] == '_' || t[i-1] == '@' || t[i-1] == '=' || t[i-1] == '$' || t[i-1] == '#') {
-			continue
 		}
 		e := capWord(t, i)
 		if e == i {

@@ -965,7 +965,13 @@ func (s *scanner) emails() {
 		return
 	}
 	t := s.t
-	for off := 0; off < len(t); {
+	// Which of the three bytes the text holds (one AVX2 pass), so that
+	// the look-ups for the others are skipped.
+	has := uint8(ebAt | ebAmp | ebPct)
+	if s.vecPasses {
+		has = emailBytes(t, s.goClass)
+	}
+	for off := 0; off < len(t) && has&ebAt != 0; {
 		k := bytes.IndexByte(t[off:], '@')
 		if k < 0 {
 			break
@@ -974,7 +980,7 @@ func (s *scanner) emails() {
 		off = p + 1
 		s.email(p, p+1)
 	}
-	for off := 0; off < len(t); {
+	for off := 0; off < len(t) && has&ebAmp != 0; {
 		k := bytes.IndexByte(t[off:], '&')
 		if k < 0 {
 			break
@@ -988,7 +994,7 @@ func (s *scanner) emails() {
 		}
 	}
 	// Percent-encoded (a query string or a mailto: link): "jane%40example.com".
-	for off := 0; off < len(t); {
+	for off := 0; off < len(t) && has&ebPct != 0; {
 		k := bytes.IndexByte(t[off:], '%')
 		if k < 0 {
 			break
