@@ -186,4 +186,3 @@ func redactEnvInt(t *testing.T, name string, def int) int {
 	}
 	return n
 }
-
