@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -44,12 +43,12 @@ func TestRedactBinaryCPU(t *testing.T) {
 	if list == "" {
 		t.Skipf("set %s=name=path,... to the builds to measure (see docs/bench/pii.md)", envRedactBinaries)
 	}
-	rounds := redactEnvInt(t, envRedactRounds, 6)
+	rounds := benchEnvInt(t, envRedactRounds, 6)
 	dir := t.TempDir()
 	in := os.Getenv(envRedactFile)
 	if in == "" {
 		in = filepath.Join(dir, "logs.txt")
-		writeLogCorpus(t, in, redactEnvInt(t, envRedactMiB, 40)<<20)
+		writeLogCorpus(t, in, benchEnvInt(t, envRedactMiB, 40)<<20)
 	}
 	data, err := os.ReadFile(in)
 	if err != nil {
@@ -173,16 +172,4 @@ func writeLogCorpus(t *testing.T, path string, size int) {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func redactEnvInt(t *testing.T, name string, def int) int {
-	v := os.Getenv(name)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		t.Fatalf("%s=%q: want a positive number", name, v)
-	}
-	return n
 }

@@ -75,7 +75,10 @@ func BenchmarkServeWebhookLoad(b *testing.B) {
 	}
 }
 
-func benchEnvInt(b *testing.B, name string, def int) int {
+// benchEnvInt reads a positive whole number from the environment variable
+// name, or def when it is unset; the benchmarks and measuring tests of this
+// package share it.
+func benchEnvInt(b testing.TB, name string, def int) int {
 	v := os.Getenv(name)
 	if v == "" {
 		return def
