@@ -6,7 +6,8 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
+
+	"github.com/intercom-privacy/intercom-privacy/jobs"
 )
 
 // JobKind is the River job kind that drains the outbox.
@@ -24,10 +25,7 @@ func (DrainArgs) Kind() string { return JobKind }
 // queues one drain (a message written during a running drain leaves at the
 // next tick at the latest).
 func (DrainArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
-		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
-		rivertype.JobStateScheduled, rivertype.JobStateRetryable,
-	}}}
+	return jobs.UniqueWhileQueued(3)
 }
 
 type drainWorker struct {

@@ -5,7 +5,8 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
+
+	"github.com/intercom-privacy/intercom-privacy/jobs"
 )
 
 // JobKind is the River job kind that posts the due replies.
@@ -19,10 +20,7 @@ func (DrainArgs) Kind() string { return JobKind }
 
 // InsertOpts makes the job unique while it waits or runs.
 func (DrainArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
-		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
-		rivertype.JobStateScheduled, rivertype.JobStateRetryable,
-	}}}
+	return jobs.UniqueWhileQueued(3)
 }
 
 type drainWorker struct {

@@ -27,19 +27,17 @@ var agentFileExt = map[string]string{"application/pdf": ".pdf", "image/png": ".p
 // filed the request (privacy officers only; dsar records the download).
 func (h *Handler) downloadAgentPermission(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	// A request not filed by an agent is dsar.ErrNoAgent, a 404 in the
+	// error table like any other missing thing; nosniff comes with every
+	// console answer (securityHeaders).
 	mt, doc, err := h.DSAR.AgentDocument(r.Context(), id)
 	if err != nil {
-		if errors.Is(err, dsar.ErrNoAgent) {
-			h.failErr(w, r, dsar.ErrNotFound)
-			return
-		}
 		h.failErr(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", mt)
 	w.Header().Set("Content-Disposition", `attachment; filename="agent-permission-`+id+agentFileExt[mt]+`"`)
 	w.Header().Set("Content-Length", strconv.Itoa(len(doc)))
-	w.Header().Set("X-Content-Type-Options", "nosniff")
 	_, _ = w.Write(doc)
 }
 

@@ -121,6 +121,14 @@ func TestAgentSectionByRole(t *testing.T) {
 	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "image/png" || body != "\x89PNG\r\n\x1a\n" {
 		t.Fatalf("download: %d %q", res.StatusCode, res.Header.Get("Content-Type"))
 	}
+	if res.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("download without nosniff")
+	}
+	// A request no agent filed has no permission: 404 from the error table.
+	other := b.file(store.RequestAccess, dsar.Identifiers{Emails: []string{"self@example.org"}}, testNow.AddDate(0, 0, -1))
+	if res, _ := b.do(authz.RolePrivacyOfficer, "GET", "/requests/"+other.ID+"/agent-permission", nil); res.StatusCode != http.StatusNotFound {
+		t.Errorf("permission of a request no agent filed: %d, want 404", res.StatusCode)
+	}
 	if res, _ := b.do(authz.RolePrivacyOfficer, "POST", "/requests/"+req.ID+"/agent-permission", url.Values{"decision": {"refuse"}}); res.StatusCode >= 400 {
 		t.Fatalf("refuse: %d", res.StatusCode)
 	}
