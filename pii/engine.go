@@ -267,7 +267,7 @@ func (s *scanner) run() {
 	t := s.t
 	n := len(t)
 	i := 0
-	for i < n {
+	for uint(i) < uint(len(t)) {
 		f := class[t[i]]
 		if f&cWord == 0 {
 			i++
@@ -313,14 +313,7 @@ func (s *scanner) run() {
 				f |= cHexNot
 			}
 		}
-		for j < n {
-			c := class[t[j]]
-			if c&cWord == 0 {
-				break
-			}
-			f |= c
-			j++
-		}
+		j, f = wordEnd(t, j, f)
 		// Fast path for the commonest word: lower-case ASCII letters, not
 		// all hex digits. Only a keyword can matter.
 		if f&(cWord|cHexNot) == cLower|cHexNot {
@@ -426,6 +419,23 @@ func (s *scanner) run() {
 		}
 		i = s.word(i, j, f)
 	}
+}
+
+// wordEnd returns the end of the word that goes on at t[j] (the first
+// byte at or after j that is not a word byte, or len(t)) and f OR-ed with
+// the classes of the bytes before it. The unsigned comparison tells the
+// compiler that t[j] is in range, which saves the bounds check of every
+// byte (TestWordEnd compares it with the plain loop).
+func wordEnd(t []byte, j int, f uint8) (int, uint8) {
+	for uint(j) < uint(len(t)) {
+		c := class[t[j]]
+		if c&cWord == 0 {
+			break
+		}
+		f |= c
+		j++
+	}
+	return j, f
 }
 
 // lowerKeyword looks up t[i:i+wl], lower-case ASCII letters (wl < 32), as a
