@@ -283,28 +283,21 @@ func (s *scanner) run() {
 		// filters of lowerKeyword are written out here to be inlined.)
 		j := i + 1
 		if f&cLower != 0 && i+16 <= n {
-			x := binary.LittleEndian.Uint64(t[i:])
-			lo, hx := lowerMask(x)
-			stop := ^lo & swarHigh // the bytes that are not lower-case letters
+			w := (*[16]byte)(t[i : i+16])
+			x := binary.LittleEndian.Uint64(w[:8])
+			stop, hx := lowerRun(x)
 			var k int
 			if stop != 0 {
 				k = bits.TrailingZeros64(stop) >> 3
-				hx &= stop&-stop - 1
 			} else {
-				lo2, hx2 := lowerMask(binary.LittleEndian.Uint64(t[i+8:]))
-				stop2 := ^lo2 & swarHigh
+				stop2, hx2 := lowerRun(binary.LittleEndian.Uint64(w[8:]))
 				k = 8 + bits.TrailingZeros64(stop2)>>3 // 16 when stop2 is 0
-				hx |= hx2 & (stop2&-stop2 - 1)
+				hx |= hx2
 			}
 			j = i + k
 			if hx != 0 {
-				if k < 16 && class[t[j]]&cWord == 0 {
-					// A one-letter word passes no kw2 entry.
-					c2 := byte(x >> 16)
-					if k == 2 {
-						c2 = 0
-					}
-					if kwMaybe(byte(x), byte(x>>8), c2, k) {
+				if k < 16 && class[w[k&15]]&cWord == 0 {
+					if kwMaybeSWAR(x, k) {
 						s.keyword(i, j)
 					}
 					i = j + 1
@@ -453,6 +446,32 @@ func (s *scanner) lowerKeyword(i, wl int) {
 	if kwMaybe(t[i], t[i+1], c2, wl) {
 		s.keyword(i, i+wl)
 	}
+}
+
+// lowerRun returns, for the eight bytes x (little-endian), the high bit of
+// each byte that is not a lower-case ASCII letter (stop), and the high bit
+// of each letter after 'f' (not a hex digit) among the letters before the
+// first such byte (all eight when stop is 0). hx and stop have no bit in
+// common, so hx&(stop-1) keeps the bits of hx below the lowest bit of
+// stop (TestLowerRun compares it with a byte loop).
+func lowerRun(x uint64) (stop, hx uint64) {
+	lo, hx := lowerMask(x)
+	stop = ^lo & swarHigh
+	return stop, hx & (stop - 1)
+}
+
+// kwMaybeSWAR is kwMaybe for a word of k bytes (1 <= k < 16) that starts
+// with the bytes of x, read as run reads them (little-endian): the first
+// three bytes packed as kw3Bit packs them, the third zero for a two-byte
+// word, in a few instructions instead of three byte extractions. A
+// one-letter word passes no kw2 entry, whatever its third byte.
+func kwMaybeSWAR(x uint64, k int) bool {
+	m := uint64(0xffffff)
+	if k == 2 {
+		m = 0xffff
+	}
+	h := uint32((x&m|uint64(k)<<24)*0x9E3779B97F4A7C15>>(64-12)) & (64*64 - 1)
+	return uint64(kw2[x&31][x>>8&31])>>k&(kw3[h>>6]>>(h&63))&1 != 0
 }
 
 // SWAR constants: one byte repeated eight times, and the high bit of each.

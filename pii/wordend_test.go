@@ -2,6 +2,8 @@ package pii
 
 import (
 	"math/rand/v2"
+	"sort"
+	"strings"
 	"testing"
 )
 
@@ -86,4 +88,134 @@ func FuzzWordEnd(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		checkWordEnd(t, b)
 	})
+}
+
+// TestKwMaybeSWAR compares run's keyword filter on the eight bytes of a
+// word with kwMaybe on its first three bytes, for every pair of first
+// bytes, third bytes of each kind, every length and random bytes after.
+func TestKwMaybeSWAR(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 16))
+	check := func(x uint64, k int) {
+		c2 := byte(x >> 16)
+		if k == 2 {
+			c2 = 0
+		}
+		if got, want := kwMaybeSWAR(x, k), kwMaybe(byte(x), byte(x>>8), c2, k); got != want {
+			t.Fatalf("kwMaybeSWAR(%#x, %d) = %v, kwMaybe says %v", x, k, got, want)
+		}
+	}
+	passed := 0
+	for a := 0; a < 256; a++ {
+		for b := 0; b < 256; b++ {
+			for _, c := range []uint64{0, 'a', 'e', 'r', 'z', 'A', 'Z', ' ', '_', '1', 0x80, 0xff, uint64(r.Uint32() & 0xff)} {
+				for k := 1; k < 16; k++ {
+					x := uint64(a) | uint64(b)<<8 | c<<16 | r.Uint64()<<24
+					check(x, k)
+					if kwMaybeSWAR(x, k) {
+						passed++
+					}
+				}
+			}
+		}
+	}
+	for n := 0; n < 1<<20; n++ {
+		check(r.Uint64(), 1+r.IntN(15))
+	}
+	// Every keyword of up to 15 letters passes, lower-case as run sees it.
+	for _, e := range kwTable {
+		if e.w == "" || len(e.w) >= 16 {
+			continue
+		}
+		var b [8]byte
+		copy(b[:], e.w)
+		if len(e.w) < 8 {
+			b[len(e.w)] = ' '
+		}
+		x := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+		if !kwMaybeSWAR(x, len(e.w)) {
+			t.Errorf("keyword %q is rejected by kwMaybeSWAR", e.w)
+		}
+	}
+	if passed == 0 {
+		t.Fatal("no input passed the filter")
+	}
+}
+
+// lowerRunPlain is lowerRun byte by byte: the reference.
+func lowerRunPlain(x uint64) (stop, hx uint64) {
+	in := true // still in the run of lower-case letters that starts x
+	for k := 0; k < 8; k++ {
+		c := byte(x >> (8 * k))
+		if c < 'a' || c > 'z' {
+			stop |= 0x80 << (8 * k)
+			in = false
+		} else if in && c > 'f' {
+			hx |= 0x80 << (8 * k)
+		}
+	}
+	return stop, hx
+}
+
+func TestLowerRun(t *testing.T) {
+	check := func(x uint64) {
+		gs, gh := lowerRun(x)
+		ws, wh := lowerRunPlain(x)
+		if gs != ws || gh != wh {
+			t.Fatalf("lowerRun(%#016x) = %#x, %#x; the byte loop gives %#x, %#x", x, gs, gh, ws, wh)
+		}
+	}
+	// Every byte value at every position of eight letters of each kind,
+	// and after a stop byte at every position before it.
+	for _, fill := range []byte{'a', 'f', 'g', 'z', '0', 0xe1} {
+		for p := 0; p < 8; p++ {
+			for v := 0; v < 256; v++ {
+				var x uint64
+				for k := 0; k < 8; k++ {
+					x |= uint64(fill) << (8 * k)
+				}
+				x = x&^(0xff<<(8*p)) | uint64(v)<<(8*p)
+				check(x)
+				for q := 0; q < p; q++ {
+					check(x&^(0xff<<(8*q)) | ' '<<(8*q))
+				}
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(8, 16))
+	for n := 0; n < 1<<20; n++ {
+		var x uint64
+		for k := 0; k < 8; k++ {
+			x |= uint64(wordEndAlphabet[r.IntN(len(wordEndAlphabet))]) << (8 * k)
+		}
+		check(x)
+		check(r.Uint64())
+	}
+}
+
+// TestFastPathsLowerWords: the keywords run finds with lowerRun and
+// kwMaybeSWAR (lower-case words of up to 15 letters read eight bytes at a
+// time), each cut short, lengthened, with a byte of each kind after it and
+// at several distances from the end of the text, give the findings of
+// runSlow.
+func TestFastPathsLowerWords(t *testing.T) {
+	es := fastPathEngines(t)
+	var words []string
+	for _, e := range kwTable {
+		w := e.w
+		if w == "" || len(w) >= 16 || strings.IndexFunc(w, func(r rune) bool { return r < 'a' || r > 'z' }) >= 0 {
+			continue
+		}
+		words = append(words, w, w[:len(w)-1], w+"s", w+"ghij")
+	}
+	sort.Strings(words)
+	for n, w := range words {
+		after := []string{" ", ":", "=", "x", "A", "1", "_", "\xc3\xa9", "-", "."}
+		for k, a := range after {
+			pad := strings.Repeat(" ", (n+k)%17)
+			for _, tail := range []string{" 536-22-1234 x", " 536221234", " +44 20 7946 0958 and more words after it"} {
+				compareFastSlow(t, es, []byte(pad+w+a+tail), nil)
+			}
+		}
+	}
 }
