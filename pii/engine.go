@@ -305,8 +305,110 @@ func (s *scanner) run() {
 				}
 				f |= cHexNot
 			}
+		} else if i+16 <= n {
+			// Any other word: the byte loop written out over the next
+			// 15 bytes, read at constant offsets of one 16-byte slice:
+			// no loop counter, end test or bounds check per byte, and
+			// a branch of its own for each length. A word that goes on
+			// goes on in wordEnd. The steps are generated; edit
+			// unrolledWordSteps in wordend_test.go, not them.
+			w := (*[16]byte)(t[i : i+16])
+			// unrolled word steps: begin
+			if c := class[w[1]]; c&cWord == 0 {
+				j = i + 1
+				goto end
+			} else {
+				f |= c
+			}
+			if c := class[w[2]]; c&cWord == 0 {
+				j = i + 2
+				goto end
+			} else {
+				f |= c
+			}
+			if c := class[w[3]]; c&cWord == 0 {
+				j = i + 3
+				goto end
+			} else {
+				f |= c
+			}
+			if c := class[w[4]]; c&cWord == 0 {
+				j = i + 4
+				goto end
+			} else {
+				f |= c
+			}
+			if c := class[w[5]]; c&cWord == 0 {
+				j = i + 5
+				goto end
+			} else {
+				f |= c
+			}
+			if c := class[w[6]]; c&cWord == 0 {
+				j = i + 6
+				goto end
+			} else {
+				f |= c
+			}
+			if c := class[w[7]]; c&cWord == 0 {
+				j = i + 7
+				goto end
+			} else {
+				f |= c
+			}
+			if c := class[w[8]]; c&cWord == 0 {
+				j = i + 8
+				goto end
+			} else {
+				f |= c
+			}
+			if c := class[w[9]]; c&cWord == 0 {
+				j = i + 9
+				goto end
+			} else {
+				f |= c
+			}
+			if c := class[w[10]]; c&cWord == 0 {
+				j = i + 10
+				goto end
+			} else {
+				f |= c
+			}
+			if c := class[w[11]]; c&cWord == 0 {
+				j = i + 11
+				goto end
+			} else {
+				f |= c
+			}
+			if c := class[w[12]]; c&cWord == 0 {
+				j = i + 12
+				goto end
+			} else {
+				f |= c
+			}
+			if c := class[w[13]]; c&cWord == 0 {
+				j = i + 13
+				goto end
+			} else {
+				f |= c
+			}
+			if c := class[w[14]]; c&cWord == 0 {
+				j = i + 14
+				goto end
+			} else {
+				f |= c
+			}
+			if c := class[w[15]]; c&cWord == 0 {
+				j = i + 15
+				goto end
+			} else {
+				f |= c
+			}
+			j = i + 16
+			// unrolled word steps: end
 		}
 		j, f = wordEnd(t, j, f)
+	end:
 		// Fast path for the commonest word: lower-case ASCII letters, not
 		// all hex digits. Only a keyword can matter.
 		if f&(cWord|cHexNot) == cLower|cHexNot {

@@ -1,7 +1,9 @@
 package pii
 
 import (
+	"fmt"
 	"math/rand/v2"
+	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -217,5 +219,111 @@ func TestFastPathsLowerWords(t *testing.T) {
 				compareFastSlow(t, es, []byte(pad+w+a+tail), nil)
 			}
 		}
+	}
+}
+
+// unrolledWordSteps is the source of the steps run takes over the 15 bytes
+// after a word's first byte when it does not start with a lower-case
+// letter: the byte loop written out, one step a byte, then wordEnd from
+// the 16th byte. TestUnrolledWordSteps checks that engine.go holds
+// exactly these lines; paste them there after a change here.
+func unrolledWordSteps() []string {
+	var l []string
+	for k := 1; k < 16; k++ {
+		l = append(l,
+			fmt.Sprintf("if c := class[w[%d]]; c&cWord == 0 {", k),
+			fmt.Sprintf("j = i + %d", k),
+			"goto end",
+			"} else {",
+			"f |= c",
+			"}")
+	}
+	return append(l, "j = i + 16")
+}
+
+// unrolledWordEnd is what the steps compute, as a loop: the end of the
+// word that starts at w[0], from its class f0, and its classes.
+func unrolledWordEnd(t []byte, i int, f0 uint8) (int, uint8) {
+	w := (*[16]byte)(t[i : i+16])
+	f := f0
+	for k := 1; k < 16; k++ {
+		c := class[w[k]]
+		if c&cWord == 0 {
+			return i + k, f
+		}
+		f |= c
+	}
+	return wordEnd(t, i+16, f)
+}
+
+func TestUnrolledWordSteps(t *testing.T) {
+	src, err := os.ReadFile("engine.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	in, after := false, 0
+	for _, l := range strings.Split(string(src), "\n") {
+		l = strings.TrimSpace(l)
+		switch {
+		case l == "// unrolled word steps: begin":
+			if in || got != nil {
+				t.Fatal("engine.go: a second begin marker")
+			}
+			in = true
+		case l == "// unrolled word steps: end":
+			in, after = false, 1
+		case in:
+			got = append(got, l)
+		case after > 0:
+			// What follows the steps: the byte loop from the 16th byte,
+			// then the label the steps jump to.
+			if want := []string{"}", "j, f = wordEnd(t, j, f)", "end:"}[after-1]; l != want {
+				t.Fatalf("engine.go: %q after the unrolled steps, want %q", l, want)
+			}
+			if after++; after > 3 {
+				after = 0
+			}
+		}
+	}
+	want := unrolledWordSteps()
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("engine.go's unrolled word steps are not unrolledWordSteps():\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// What the steps compute is the byte loop's end and classes, from
+	// every start with 16 bytes left, for every byte value at every
+	// position and random texts.
+	check := func(b []byte) {
+		for i := 0; i+16 <= len(b); i++ {
+			f0 := class[b[i]]
+			if f0&cWord == 0 {
+				continue
+			}
+			gj, gf := unrolledWordEnd(b, i, f0)
+			wj, wf := wordEndPlain(b, i+1, f0)
+			if gj != wj || gf != wf {
+				t.Fatalf("the unrolled steps on %q from %d give %d, %#x; the byte loop %d, %#x", b, i, gj, gf, wj, wf)
+			}
+		}
+	}
+	for _, fill := range []byte{'7', 'A', '_', 0xc3, 'a'} {
+		b := make([]byte, 40)
+		for p := 0; p < 20; p++ {
+			for v := 0; v < 256; v++ {
+				for k := range b {
+					b[k] = fill
+				}
+				b[p] = byte(v)
+				check(b)
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(15, 16))
+	for n := 0; n < 20000; n++ {
+		b := make([]byte, 16+r.IntN(48))
+		for k := range b {
+			b[k] = wordEndAlphabet[r.IntN(len(wordEndAlphabet))]
+		}
+		check(b)
 	}
 }
