@@ -264,7 +264,9 @@ func (s *scanner) hasCtx(k, pos int) bool {
 // letters, digits, '_' and non-ASCII bytes) and dispatches on the shape of
 // each word.
 func (s *scanner) run() {
-	t := s.t
+	// Capacity cut to the length: the compiler then knows that a window
+	// t[i:i+16] with i+16 <= n needs no check against the capacity.
+	t := s.t[:len(s.t):len(s.t)]
 	n := len(t)
 	i := 0
 	for uint(i) < uint(len(t)) {
