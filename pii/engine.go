@@ -281,8 +281,8 @@ func (s *scanner) run() {
 		// handled here whole. Its length comes from the masks instead of
 		// a byte loop, whose exit branch at the word's end the CPU
 		// mispredicts about once a word. Any other word goes on to the
-		// byte loop after its lower-case letters. (lowerMask and the
-		// filters of lowerKeyword are written out here to be inlined.)
+		// byte loop after its lower-case letters. (lowerRun, and
+		// kwMaybeSWAR for the filters of lowerKeyword, are inlined.)
 		j := i + 1
 		if f&cLower != 0 && i+16 <= n {
 			w := (*[16]byte)(t[i : i+16])
