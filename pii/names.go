@@ -278,9 +278,99 @@ done:
 	return e
 }
 
+// The candidates of the names pass are the upper-case ASCII letters at the
+// start of the text or after a byte that is neither a word byte nor one of
+// . / - _ @ = $ # (nameStopByte): each starts a word. run meets them as it
+// walks the words and records them (noteCand), so that names need not
+// search the text for them again. Where word returns past the end of the
+// word (a run of digit groups, a date, a token, a PEM block), run records
+// the candidates of the bytes it skipped (noteCandsIn); its timestamp fast
+// path skips none ("dddd-dd-ddTdd:dd:dd[.f]Z": its letters follow digits).
+//
+// run leaves out the candidates that capWord rejects by the word's class
+// bits alone (the capsWord rule): a word of two or more ASCII letters
+// without a lower-case one ("GET", "HTTP", "INFO"), and a word with a
+// digit or '_' ("GB82WEST...", "API_KEY"). capWord stops inside such a
+// word, at a byte in capGlue, and rejects it; names then passes over the
+// word and the byte after it, where no candidate can stand, so leaving the
+// candidate out changes nothing. (A lone capital is kept: "I'm", "I-Bar"
+// go on past the word.)
+//
+// TestNameCandsMatchScan compares the list with the scan, and FuzzFastPaths
+// the findings with those of runSlow, whose names pass scans the text.
+
+// nameCands is how many candidates run records (a power of two); a line
+// of the log corpus has at most nine. When a text has more, or is longer
+// than maxNameCandPos (the positions are uint16), names scans it itself.
+const (
+	nameCands      = 32
+	maxNameCandPos = 1<<16 - 1
+)
+
+// noteCand records the candidate at p: no branch, the overflow is seen by
+// names (nc > nameCands; the array then holds no useful list).
+func (s *scanner) noteCand(p int) {
+	s.cands[s.nc&(nameCands-1)] = uint16(p)
+	s.nc++
+}
+
+// noteCap records the upper-case ASCII letter at p, at the start of a
+// word, when it is a candidate.
+func (s *scanner) noteCap(p int) {
+	if p == 0 || !nameStopByte[s.t[p-1]] {
+		s.noteCand(p)
+	}
+}
+
+// plainSkip reports whether t[a:b], 0 < a < b <= len(t), bytes run
+// skipped, are at most eight and all below 'A', so that they hold no
+// candidate. Most are a few digits and separators ("1.1" of "HTTP/1.1",
+// " 44821" of a status and a size), which this test of the eight bytes
+// that end at b settles without a call to noteCandsIn.
+func plainSkip(t []byte, a, b int) bool {
+	if b-a > 8 || b < 8 || b > len(t) {
+		return false
+	}
+	return belowA(binary.LittleEndian.Uint64(t[b-8:]) >> (uint(8-(b-a)) * 8 & 63))
+}
+
+// noteCandsIn records the candidates in t[a:b], 0 < a < b <= len(t): the
+// bytes run skipped. Those without a byte from 'A' up (digit groups such
+// as the last three of an IPv4 address) hold none, which the test eight
+// bytes at a time settles.
+//
+//go:noinline
+func (s *scanner) noteCandsIn(a, b int) {
+	t := s.t[:b]
+	if b >= 8 {
+		p := a
+		for ; p+8 < b; p += 8 {
+			if belowA(binary.LittleEndian.Uint64(t[p:])) {
+				continue
+			}
+			goto scan
+		}
+		// The last 1 to 8 bytes, the high ones of the 8 that end at b.
+		if belowA(binary.LittleEndian.Uint64(t[b-8:]) >> (uint(8-(b-p)) * 8 & 63)) {
+			return
+		}
+	}
+scan:
+	for p := a; p < len(t); p++ {
+		if isUpper(t[p]) && !nameStopByte[t[p-1]] {
+			s.noteCand(p)
+		}
+	}
+}
+
+// belowA reports whether every byte of x is below 'A'.
+func belowA(x uint64) bool { return (x+0x3f3f3f3f3f3f3f3f|x)&swarHigh == 0 }
+
 // names finds person names (see the comment at the top of this file). It
-// looks only at upper-case ASCII letters that start a word, so text
-// without them costs one table look-up a byte.
+// looks only at the candidates run recorded (upper-case ASCII letters that
+// start a word); the rest of a text whose candidates did not all fit in
+// the list, it scans itself, one table look-up a byte, or with the block
+// masks.
 func (s *scanner) names() {
 	if !s.e.on[TypePerson] {
 		return
@@ -289,8 +379,29 @@ func (s *scanner) names() {
 	n := len(t)
 	masks := s.vecPasses
 	s.mb = -64 // no block yet: i is not in [mb, mb+64)
-	for i := 0; i < n; i++ {
-		if masks {
+	// The candidates run recorded, when they fit; else scan finds them.
+	scan := s.nc > nameCands
+	var cands []uint16
+	if !scan {
+		cands = s.cands[:s.nc]
+	}
+	ci := 0
+	// next: the candidates before it are inside a name found or a word
+	// rejected, and names passes over them.
+	for next := 0; ; {
+		var i int
+		if !scan {
+			if ci == len(cands) {
+				break
+			}
+			i = int(cands[ci])
+			ci++
+			if i < next {
+				continue
+			}
+		} else if i = next; i >= n {
+			break
+		} else if masks {
 			// The next upper-case letter after a byte that is not a
 			// word byte nor one of . / - _ @ = $ #, from the masks.
 			if i = s.nextNameStart(i); i >= n {
@@ -315,12 +426,13 @@ func (s *scanner) names() {
 			}
 			if !isUpper(t[i]) || i > 0 && (isWordByte(t[i-1]) || t[i-1] == '.' || t[i-1] == '/' || t[i-1] == '-' ||
 				t[i-1] == '_' || t[i-1] == '@' || t[i-1] == '=' || t[i-1] == '$' || t[i-1] == '#') {
+				next = i + 1
 				continue
 			}
 		}
 		e := capWord(t, i)
 		if e == i {
-			i = skipWord(t, i)
+			next = skipWord(t, i) + 1
 			continue
 		}
 		// A title: "Mr Smith", "Dr. Jane Doe", "Herr Müller".
@@ -346,12 +458,12 @@ func (s *scanner) names() {
 				if p < n && isUpper(t[p]) {
 					if ne := s.nameRun(p, true); ne > p {
 						s.emit(TypePerson, k+1, ne, 0.85, "title")
-						i = ne - 1
+						next = ne
 						continue
 					}
 				}
 			}
-			i = e - 1
+			next = e
 			continue
 		}
 		// One word alone needs a cue before it, and without a cue only
@@ -361,7 +473,7 @@ func (s *scanner) names() {
 		c := s.cueBefore(i)
 		if !c && (!(e+1 < n && t[e] == ' ' && (isUpper(t[e+1]) || t[e+1] >= 'a' && t[e+1] <= 'z' && nameParticleStart[t[e+1]])) ||
 			!isFirstName(t[i:e])) {
-			i = e - 1
+			next = e
 			continue
 		}
 		ne := s.nameRun(i, false)
@@ -377,11 +489,11 @@ func (s *scanner) names() {
 			}
 			if why != "" {
 				s.emit(TypePerson, i, ne, conf, why)
-				i = ne - 1
+				next = ne
 				continue
 			}
 		}
-		i = e - 1
+		next = e
 	}
 }
 
