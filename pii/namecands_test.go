@@ -272,3 +272,17 @@ func TestNameSkipHelpers(t *testing.T) {
 		}
 	}
 }
+
+// TestTitleLensPassEveryTitle: the filter in front of the title set must
+// let every title through, capitalised as names finds it.
+func TestTitleLensPassEveryTitle(t *testing.T) {
+	if len(nameTitles.m) < 30 {
+		t.Fatalf("%d titles", len(nameTitles.m))
+	}
+	for w := range nameTitles.m {
+		c := w[0] - 'a' + 'A'
+		if len(w) > 9 || titleLens[c-'A']&(1<<len(w)) == 0 {
+			t.Errorf("title %q (%d bytes) is rejected by titleLens", w, len(w))
+		}
+	}
+}

@@ -144,8 +144,9 @@ var nameTitles = newWordSet[bool](50)
 // nameParticleStart[c] is set when some particle starts with c.
 var nameParticleStart [256]bool
 
-// titleFirst has bit c-'A' set when some title starts with the letter c.
-var titleFirst uint32
+// titleLens[c-'A'] has bit n set when some title starts with the letter
+// c (folded) and has n bytes: "Scheduled" and "Completed" skip the set.
+var titleLens [26]uint16
 
 // nameParticles may stand between the words of a name.
 var nameParticles = newWordSet[bool](40)
@@ -218,7 +219,7 @@ func init() {
 		"mme", "mlle", "m", "sr", "sra", "srta", "sig", "sigra", "signor", "signora", "dott", "dottssa", "dhr",
 		"mevr", "mevrouw", "meneer", "monsieur", "madame", "don", "do\u00f1a", "doctor", "professor"} {
 		nameTitles.set(w, true)
-		titleFirst |= 1 << (w[0] - 'a')
+		titleLens[w[0]-'a'] |= 1 << len(w)
 	}
 	for _, w := range []string{"van", "de", "der", "den", "von", "di", "da", "del", "della", "la", "le", "du",
 		"dos", "das", "do", "ten", "ter", "y", "zu", "vom", "dei", "degli", "van't", "d'", "bin", "al"} {
@@ -436,7 +437,7 @@ func (s *scanner) names() {
 			continue
 		}
 		// A title: "Mr Smith", "Dr. Jane Doe", "Herr Müller".
-		if e-i <= 9 && titleFirst&(1<<(t[i]-'A')) != 0 && nameTitles.getFold(t[i:e]) {
+		if e-i <= 9 && titleLens[t[i]-'A']&(1<<(e-i)) != 0 && nameTitles.getFold(t[i:e]) {
 			k := e
 			if k < n && t[k] == '.' {
 				k++
