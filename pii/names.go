@@ -373,8 +373,8 @@ func belowA(x uint64) bool { return (x+0x3f3f3f3f3f3f3f3f|x)&swarHigh == 0 }
 // the list, it scans itself, one table look-up a byte, or with the block
 // masks.
 func (s *scanner) names() {
-	if !s.e.on[TypePerson] {
-		return
+	if s.nc == 0 || !s.e.on[TypePerson] {
+		return // no candidate (run recorded all there are)
 	}
 	t := s.t
 	n := len(t)
