@@ -415,7 +415,7 @@ func (s *scanner) run() {
 					s.keyword(i, j)
 				}
 			}
-			if isUpper(t[i]) && (f&cLower != 0 || j-i == 1) && (i == 0 || !nameStopByte[t[i-1]]) {
+			if isUpper(t[i]) && (f&cLower != 0 && (j == n || !capGlue[t[j]]) || j-i == 1) && (i == 0 || !nameStopByte[t[i-1]]) {
 				s.noteCand(i) // a candidate of the names pass (names.go)
 			}
 			i = j + 1

@@ -27,7 +27,8 @@ func scanNameCands(t []byte) []int {
 
 // capsWordAt reports whether the word at p (the word bytes from p) is one
 // the capsWord rule lets run leave out: two or more ASCII letters without a
-// lower-case one, or a word with a digit or '_'.
+// lower-case one, a word with a digit or '_', or ASCII letters followed by
+// '/', '@' or '='.
 func capsWordAt(t []byte, p int) bool {
 	e := p
 	for e < len(t) && isWordByte(t[e]) {
@@ -37,15 +38,12 @@ func capsWordAt(t []byte, p int) bool {
 	if bytes.ContainsAny(w, "0123456789_") {
 		return true
 	}
-	if len(w) < 2 {
-		return false
-	}
+	upper, letters := true, true
 	for _, c := range w {
-		if !isUpper(c) {
-			return false
-		}
+		upper = upper && isUpper(c)
+		letters = letters && isLetter(c)
 	}
-	return true
+	return len(w) >= 2 && upper || letters && e < len(t) && strings.IndexByte("/@=", t[e]) >= 0
 }
 
 // recordNameCands runs the main pass (run, or runSlow when slow is set) as
@@ -120,7 +118,7 @@ var nameCandPieces = []string{
 	"AIzaSyAbCdEfGhIjKlMnOpQrStUvWxYz0123456", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJBbm5hIn0.Abc-Def_Ghi",
 	"-----BEGIN RSA PRIVATE KEY-----\nMIIE Anna Smith\n-----END RSA PRIVATE KEY-----",
 	"-----BEGIN PRIVATE KEY-----\nMIIEvQ Jan Z", "DE89 3704 0044 0532 0130 00", "AB 12 34 56 C",
-	"name=Jane Doe", "user.name=Anna", "x/Anna", "x.Anna", "x-Anna", "x_Anna", "x@Anna", "x=Anna", "$Anna", "#Anna",
+	"name=Jane Doe", "user.name=Anna", "x/Anna", "Anna/", "Anna@x", "Anna=", "Anna=x", "I/O", "Ab/", "ÄB/", "Müller/", "Anna:x", "Anna.x", "x.Anna", "x-Anna", "x_Anna", "x@Anna", "x=Anna", "$Anna", "#Anna",
 	"~Anna", "'Anna'", "\"Anna\"", "(Anna)", "[Anna]", "\tAnna", "\nAnna", ":Anna", ",Anna", "9Anna", "éAnna",
 	"12:34:56", "::1 Anna", "fe80::1", "2001:db8::ff00:42:8329", "v2", "sha256", "request_id=45e1107f", "652ms", "01T12",
 }

@@ -289,13 +289,14 @@ done:
 // path skips none ("dddd-dd-ddTdd:dd:dd[.f]Z": its letters follow digits).
 //
 // run leaves out the candidates that capWord rejects by the word's class
-// bits alone (the capsWord rule): a word of two or more ASCII letters
-// without a lower-case one ("GET", "HTTP", "INFO"), and a word with a
-// digit or '_' ("GB82WEST...", "API_KEY"). capWord stops inside such a
-// word, at a byte in capGlue, and rejects it; names then passes over the
-// word and the byte after it, where no candidate can stand, so leaving the
-// candidate out changes nothing. (A lone capital is kept: "I'm", "I-Bar"
-// go on past the word.)
+// bits and the byte after it alone (the capsWord rule): a word of two or
+// more ASCII letters without a lower-case one ("GET", "HTTP", "INFO"), a
+// word with a digit or '_' ("GB82WEST...", "API_KEY"), and a word of ASCII
+// letters followed by '/', '@' or '=' ("Mozilla/5.0"). capWord stops
+// inside such a word or right after it, at a byte in capGlue, and rejects
+// it; names then passes over the word and the byte after it, where no
+// candidate can stand, so leaving the candidate out changes nothing. (A
+// lone capital is kept: "I'm", "I-Bar" go on past the word.)
 //
 // TestNameCandsMatchScan compares the list with the scan, and FuzzFastPaths
 // the findings with those of runSlow, whose names pass scans the text.
