@@ -284,3 +284,21 @@ func TestTitleLensPassEveryTitle(t *testing.T) {
 		}
 	}
 }
+
+// TestCueLastPassesEveryCue: the filter in front of the cue set must let
+// every cue through, in either ASCII case.
+func TestCueLastPassesEveryCue(t *testing.T) {
+	if len(nameCues.m) < 50 {
+		t.Fatalf("%d cues", len(nameCues.m))
+	}
+	for w := range nameCues.m {
+		c := w[len(w)-1]
+		u := c
+		if c >= 'a' && c <= 'z' {
+			u = c - 32
+		}
+		if !cueLast[c] || !cueLast[u] {
+			t.Errorf("cue %q is rejected by cueLast", w)
+		}
+	}
+}

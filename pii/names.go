@@ -138,6 +138,11 @@ var greetNot = newWordSet[bool](300)
 // ("Thanks, Jane" and the signature "Regards,\nJane").
 var nameCues = newWordSet[bool](100)
 
+// cueLast marks the bytes a cue ends with, in either ASCII case: cueBefore
+// looks no further back when the word before the blanks ends otherwise
+// ("Normal Scheduled").
+var cueLast [256]bool
+
 // nameTitles precede a name ("Mr Smith", "Dr. Jane Doe").
 var nameTitles = newWordSet[bool](50)
 
@@ -214,6 +219,11 @@ func init() {
 		"heisse", "llamo", "chiamo", "ben", "name", "naam", "nombre", "nom", "nome", "from", "by", "signed",
 		"love", "xoxo", "welcome", "congratulations", "bye", "ciao"} {
 		nameCues.set(w, true)
+		c := w[len(w)-1]
+		cueLast[c] = true
+		if c >= 'a' && c <= 'z' {
+			cueLast[c-32] = true
+		}
 	}
 	for _, w := range []string{"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "lady", "lord", "herr", "frau",
 		"mme", "mlle", "m", "sr", "sra", "srta", "sig", "sigra", "signor", "signora", "dott", "dottssa", "dhr",
@@ -583,6 +593,9 @@ func (s *scanner) cueBefore(i int) bool {
 		return false // a line that starts with a capitalised word
 	}
 	e := k
+	if e == 0 || !cueLast[t[e-1]] {
+		return false
+	}
 	for b, lo := t[:e], max(e-16, 0); k > lo; k-- {
 		if c := b[k-1]; !isLetter(c) && c < 0x80 && c != '\'' {
 			break
