@@ -406,6 +406,9 @@ func (s *scanner) run() {
 			// a keyword is all word looks for. The filters of
 			// lowerKeyword, on the letters folded to lower case
 			// (c|0x20 folds an ASCII letter).
+			if isUpper(t[i]) && (f&cLower != 0 && (j == n || !capGlue[t[j]]) || j-i == 1) && (i == 0 || !nameStopByte[t[i-1]]) {
+				s.noteCand(i) // a candidate of the names pass (names.go)
+			}
 			if wl < 32 && wl >= 2 {
 				var c2 byte
 				if wl > 2 {
@@ -414,9 +417,6 @@ func (s *scanner) run() {
 				if kwMaybe(t[i]|0x20, t[i+1]|0x20, c2, wl) {
 					s.keyword(i, j)
 				}
-			}
-			if isUpper(t[i]) && (f&cLower != 0 && (j == n || !capGlue[t[j]]) || j-i == 1) && (i == 0 || !nameStopByte[t[i-1]]) {
-				s.noteCand(i) // a candidate of the names pass (names.go)
 			}
 			i = j + 1
 			continue
