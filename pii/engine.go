@@ -136,6 +136,11 @@ func (e *Engine) find(text []byte, known *Known, dst []Finding, mode int) []Find
 	case runNamesAVX2:
 		s.vecPasses = true
 	}
+	if mode == runSlowMode || len(text) > maxNameCandPos {
+		// names finds its candidates itself: the reference for the
+		// list run records, or positions that do not fit.
+		s.nc = nameCands + 1<<40
+	}
 	if mode == runSlowMode {
 		s.runSlow()
 	} else {
@@ -236,6 +241,11 @@ type scanner struct {
 	prevStop  uint64
 	vecPasses bool
 	goClass   bool
+	// The names pass's candidates, recorded by run (names.go, noteCand):
+	// cands[:nc] in increasing order, when nc <= nameCands; a larger nc
+	// says that names must find them itself.
+	nc    int
+	cands [nameCands]uint16
 }
 
 func (s *scanner) emit(t Type, start, end int, conf float32, validator string) {
@@ -486,6 +496,9 @@ func (s *scanner) run() {
 			// a keyword is all word looks for. The filters of
 			// lowerKeyword, on the letters folded to lower case
 			// (c|0x20 folds an ASCII letter).
+			if isUpper(t[i]) && (f&cLower != 0 && (j == n || !capGlue[t[j]]) || j-i == 1) && (i == 0 || !nameStopByte[t[i-1]]) {
+				s.noteCand(i) // a candidate of the names pass (names.go)
+			}
 			if wl < 32 && wl >= 2 {
 				var c2 byte
 				if wl > 2 {
@@ -514,7 +527,11 @@ func (s *scanner) run() {
 			i = j + 1
 			continue
 		}
-		i = s.word(i, j, f)
+		r := s.word(i, j, f)
+		if r > j+1 && !plainSkip(t, j+1, r) {
+			s.noteCandsIn(j+1, r) // word skipped past later words
+		}
+		i = r
 	}
 }
 
@@ -613,7 +630,11 @@ func (s *scanner) runSlow() {
 			f |= class[t[j]]
 			j++
 		}
-		i = s.word(i, j, f)
+		r := s.word(i, j, f)
+		if r > j+1 && !plainSkip(t, j+1, r) {
+			s.noteCandsIn(j+1, r) // the names pass's list, as run records it
+		}
+		i = r
 	}
 }
 
@@ -651,6 +672,9 @@ func (s *scanner) word(i, j int, f uint8) int {
 	}
 	if !isLetter(c0) {
 		return j
+	}
+	if isUpper(c0) && f&(cDigit|cUnder) == 0 {
+		s.noteCap(i) // for the names pass (names.go)
 	}
 	next := j
 	if f&(cDigit|cUnder|cUpper) != 0 {

@@ -138,14 +138,20 @@ var greetNot = newWordSet[bool](300)
 // ("Thanks, Jane" and the signature "Regards,\nJane").
 var nameCues = newWordSet[bool](100)
 
+// cueLast marks the bytes a cue ends with, in either ASCII case: cueBefore
+// looks no further back when the word before the blanks ends otherwise
+// ("Normal Scheduled").
+var cueLast [256]bool
+
 // nameTitles precede a name ("Mr Smith", "Dr. Jane Doe").
 var nameTitles = newWordSet[bool](50)
 
 // nameParticleStart[c] is set when some particle starts with c.
 var nameParticleStart [256]bool
 
-// titleFirst has bit c-'A' set when some title starts with the letter c.
-var titleFirst uint32
+// titleLens[c-'A'] has bit n set when some title starts with the letter
+// c (folded) and has n bytes: "Scheduled" and "Completed" skip the set.
+var titleLens [26]uint16
 
 // nameParticles may stand between the words of a name.
 var nameParticles = newWordSet[bool](40)
@@ -213,12 +219,17 @@ func init() {
 		"heisse", "llamo", "chiamo", "ben", "name", "naam", "nombre", "nom", "nome", "from", "by", "signed",
 		"love", "xoxo", "welcome", "congratulations", "bye", "ciao"} {
 		nameCues.set(w, true)
+		c := w[len(w)-1]
+		cueLast[c] = true
+		if c >= 'a' && c <= 'z' {
+			cueLast[c-32] = true
+		}
 	}
 	for _, w := range []string{"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "lady", "lord", "herr", "frau",
 		"mme", "mlle", "m", "sr", "sra", "srta", "sig", "sigra", "signor", "signora", "dott", "dottssa", "dhr",
 		"mevr", "mevrouw", "meneer", "monsieur", "madame", "don", "do\u00f1a", "doctor", "professor"} {
 		nameTitles.set(w, true)
-		titleFirst |= 1 << (w[0] - 'a')
+		titleLens[w[0]-'a'] |= 1 << len(w)
 	}
 	for _, w := range []string{"van", "de", "der", "den", "von", "di", "da", "del", "della", "la", "le", "du",
 		"dos", "das", "do", "ten", "ter", "y", "zu", "vom", "dei", "degli", "van't", "d'", "bin", "al"} {
@@ -278,19 +289,131 @@ done:
 	return e
 }
 
+// The candidates of the names pass are the upper-case ASCII letters at the
+// start of the text or after a byte that is neither a word byte nor one of
+// . / - _ @ = $ # (nameStopByte): each starts a word. run meets them as it
+// walks the words and records them (noteCand), so that names need not
+// search the text for them again. Where word returns past the end of the
+// word (a run of digit groups, a date, a token, a PEM block), run records
+// the candidates of the bytes it skipped (noteCandsIn); its timestamp fast
+// path skips none ("dddd-dd-ddTdd:dd:dd[.f]Z": its letters follow digits).
+//
+// run leaves out the candidates that capWord rejects by the word's class
+// bits and the byte after it alone (the capsWord rule): a word of two or
+// more ASCII letters without a lower-case one ("GET", "HTTP", "INFO"), a
+// word with a digit or '_' ("GB82WEST...", "API_KEY"), and a word of ASCII
+// letters followed by '/', '@' or '=' ("Mozilla/5.0"). capWord stops
+// inside such a word or right after it, at a byte in capGlue, and rejects
+// it; names then passes over the word and the byte after it, where no
+// candidate can stand, so leaving the candidate out changes nothing. (A
+// lone capital is kept: "I'm", "I-Bar" go on past the word.)
+//
+// TestNameCandsMatchScan compares the list with the scan, and FuzzFastPaths
+// the findings with those of runSlow, whose names pass scans the text.
+
+// nameCands is how many candidates run records (a power of two); a line
+// of the log corpus has at most nine. When a text has more, or is longer
+// than maxNameCandPos (the positions are uint16), names scans it itself.
+const (
+	nameCands      = 32
+	maxNameCandPos = 1<<16 - 1
+)
+
+// noteCand records the candidate at p: no branch, the overflow is seen by
+// names (nc > nameCands; the array then holds no useful list).
+func (s *scanner) noteCand(p int) {
+	s.cands[s.nc&(nameCands-1)] = uint16(p)
+	s.nc++
+}
+
+// noteCap records the upper-case ASCII letter at p, at the start of a
+// word, when it is a candidate.
+func (s *scanner) noteCap(p int) {
+	if p == 0 || !nameStopByte[s.t[p-1]] {
+		s.noteCand(p)
+	}
+}
+
+// plainSkip reports whether t[a:b], 0 < a < b <= len(t), bytes run
+// skipped, are at most eight and all below 'A', so that they hold no
+// candidate. Most are a few digits and separators ("1.1" of "HTTP/1.1",
+// " 44821" of a status and a size), which this test of the eight bytes
+// that end at b settles without a call to noteCandsIn.
+func plainSkip(t []byte, a, b int) bool {
+	if b-a > 8 || b < 8 || b > len(t) {
+		return false
+	}
+	return belowA(binary.LittleEndian.Uint64(t[b-8:]) >> (uint(8-(b-a)) * 8 & 63))
+}
+
+// noteCandsIn records the candidates in t[a:b], 0 < a < b <= len(t): the
+// bytes run skipped. Those without a byte from 'A' up (digit groups such
+// as the last three of an IPv4 address) hold none, which the test eight
+// bytes at a time settles.
+//
+//go:noinline
+func (s *scanner) noteCandsIn(a, b int) {
+	t := s.t[:b]
+	if b >= 8 {
+		p := a
+		for ; p+8 < b; p += 8 {
+			if belowA(binary.LittleEndian.Uint64(t[p:])) {
+				continue
+			}
+			goto scan
+		}
+		// The last 1 to 8 bytes, the high ones of the 8 that end at b.
+		if belowA(binary.LittleEndian.Uint64(t[b-8:]) >> (uint(8-(b-p)) * 8 & 63)) {
+			return
+		}
+	}
+scan:
+	for p := a; p < len(t); p++ {
+		if isUpper(t[p]) && !nameStopByte[t[p-1]] {
+			s.noteCand(p)
+		}
+	}
+}
+
+// belowA reports whether every byte of x is below 'A'.
+func belowA(x uint64) bool { return (x+0x3f3f3f3f3f3f3f3f|x)&swarHigh == 0 }
+
 // names finds person names (see the comment at the top of this file). It
-// looks only at upper-case ASCII letters that start a word, so text
-// without them costs one table look-up a byte.
+// looks only at the candidates run recorded (upper-case ASCII letters that
+// start a word); the rest of a text whose candidates did not all fit in
+// the list, it scans itself, one table look-up a byte, or with the block
+// masks.
 func (s *scanner) names() {
-	if !s.e.on[TypePerson] {
-		return
+	if s.nc == 0 || !s.e.on[TypePerson] {
+		return // no candidate (run recorded all there are)
 	}
 	t := s.t
 	n := len(t)
 	masks := s.vecPasses
 	s.mb = -64 // no block yet: i is not in [mb, mb+64)
-	for i := 0; i < n; i++ {
-		if masks {
+	// The candidates run recorded, when they fit; else scan finds them.
+	scan := s.nc > nameCands
+	var cands []uint16
+	if !scan {
+		cands = s.cands[:s.nc]
+	}
+	ci := 0
+	// next: the candidates before it are inside a name found or a word
+	// rejected, and names passes over them.
+	for next := 0; ; {
+		var i int
+		if !scan {
+			if ci == len(cands) {
+				break
+			}
+			i = int(cands[ci])
+			ci++
+			if i < next {
+				continue
+			}
+		} else if i = next; i >= n {
+			break
+		} else if masks {
 			// The next upper-case letter after a byte that is not a
 			// word byte nor one of . / - _ @ = $ #, from the masks.
 			if i = s.nextNameStart(i); i >= n {
@@ -315,16 +438,17 @@ func (s *scanner) names() {
 			}
 			if !isUpper(t[i]) || i > 0 && (isWordByte(t[i-1]) || t[i-1] == '.' || t[i-1] == '/' || t[i-1] == '-' ||
 				t[i-1] == '_' || t[i-1] == '@' || t[i-1] == '=' || t[i-1] == '$' || t[i-1] == '#') {
+				next = i + 1
 				continue
 			}
 		}
 		e := capWord(t, i)
 		if e == i {
-			i = skipWord(t, i)
+			next = skipWord(t, i) + 1
 			continue
 		}
 		// A title: "Mr Smith", "Dr. Jane Doe", "Herr Müller".
-		if e-i <= 9 && titleFirst&(1<<(t[i]-'A')) != 0 && nameTitles.getFold(t[i:e]) {
+		if e-i <= 9 && titleLens[t[i]-'A']&(1<<(e-i)) != 0 && nameTitles.getFold(t[i:e]) {
 			k := e
 			if k < n && t[k] == '.' {
 				k++
@@ -346,12 +470,12 @@ func (s *scanner) names() {
 				if p < n && isUpper(t[p]) {
 					if ne := s.nameRun(p, true); ne > p {
 						s.emit(TypePerson, k+1, ne, 0.85, "title")
-						i = ne - 1
+						next = ne
 						continue
 					}
 				}
 			}
-			i = e - 1
+			next = e
 			continue
 		}
 		// One word alone needs a cue before it, and without a cue only
@@ -361,7 +485,7 @@ func (s *scanner) names() {
 		c := s.cueBefore(i)
 		if !c && (!(e+1 < n && t[e] == ' ' && (isUpper(t[e+1]) || t[e+1] >= 'a' && t[e+1] <= 'z' && nameParticleStart[t[e+1]])) ||
 			!isFirstName(t[i:e])) {
-			i = e - 1
+			next = e
 			continue
 		}
 		ne := s.nameRun(i, false)
@@ -377,11 +501,11 @@ func (s *scanner) names() {
 			}
 			if why != "" {
 				s.emit(TypePerson, i, ne, conf, why)
-				i = ne - 1
+				next = ne
 				continue
 			}
 		}
-		i = e - 1
+		next = e
 	}
 }
 
@@ -469,6 +593,9 @@ func (s *scanner) cueBefore(i int) bool {
 		return false // a line that starts with a capitalised word
 	}
 	e := k
+	if e == 0 || !cueLast[t[e-1]] {
+		return false
+	}
 	for b, lo := t[:e], max(e-16, 0); k > lo; k-- {
 		if c := b[k-1]; !isLetter(c) && c < 0x80 && c != '\'' {
 			break
