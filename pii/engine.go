@@ -365,17 +365,20 @@ func (s *scanner) run() {
 					continue
 				}
 			}
-		} else if wl := j - i; f&cWord == cDigit && wl >= 7 && wl <= 11 && (j == n || !isSepByte(t[j])) &&
-			(i == 0 || t[i-1] != '+' && t[i-1] != '(') && (t[i] != '0' || t[i+1] != '0') && !s.anyCtx(i) {
-			// A lone run of 7 to 11 digits with no separator after it,
-			// no '+' or '(' before it, not starting "00", and no context
-			// word before it ("order_id=155232064", "/orders/780770133?"):
-			// numeric makes it one group and eval finds nothing in it,
-			// since a lone group is a card only from 12 digits, a phone
-			// only after a phone word or with a '+' or "00", and a
-			// national id, licence, passport or date only after its
-			// context word.
-			i = j + 1
+		} else if wl := j - i; f&cWord == cDigit && wl >= 7 && wl <= 11 &&
+			(j == n || !isSepByte(t[j]) || groupEnds(t, j) && !(wl == 8 && j+1 < n && isUpper(t[j+1]))) &&
+			(i == 0 || t[i-1] != '+' && t[i-1] != '(') && (t[i] != '0' || t[i+1] != '0') && s.ctxClosed(i) {
+			// A lone run of 7 to 11 digits with no separator after it, or
+			// a separator but no further group ("resourceVersion=28209290
+			// count=", "order_id=155232064 amount"; not 8 digits before a
+			// capital, a DNI "12345678 Z"), no '+' or '(' before it, not
+			// starting "00", and no context word before it
+			// ("/orders/780770133?"): numeric makes it one group and eval
+			// finds nothing in it, since a lone group is a card only from
+			// 12 digits, a phone only after a phone word or with a '+' or
+			// "00", and a national id, licence, passport or date only
+			// after its context word.
+			i = j + 1 // t[j], if there is one, is not a word byte
 			continue
 		}
 		// Fast paths for two more shapes on which word does nothing but

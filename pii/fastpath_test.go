@@ -91,7 +91,9 @@ func TestFastPathsMatchWord(t *testing.T) {
 func loneDigitRuns() []string {
 	var out []string
 	runs := []string{"0", "12", "123456", "2079460958", "4111111111", "0079460958", "00447911123456", "30123456", "123456789",
-		"12345678901", "79114567890", "987654321012", "0612345678", "5551234567", "020"}
+		"12345678901", "79114567890", "987654321012", "0612345678", "5551234567", "020",
+		// 8 digits with a separated DNI letter after them ("12345678 Z").
+		"12345678"}
 	before := []string{"", "x ", "order_id=", "+", "(", "+(", "id-", "#", "@", "phone: ", "call ", "tel. ", "ssn ",
 		"BSN ", "Steuer-ID ", "passport ", "licence ", "DL ", "born ", "dob ", "geb ", "card ", "Telefon ", "IBAN DE89 "}
 	after := []string{"", " ", "\n", "?", "\"", ")", "-1", ".5", " 42", "x", "/", ":1", ",",
@@ -99,7 +101,11 @@ func loneDigitRuns() []string {
 		" OK", "/Nov/", " - 5", "--", "-- 5", ". ", "..5", " -5", "( 1", " Z", "-Z", ".", " -", "/ /5",
 		" -7946 0958", "..7946.0958", "/ 7946 0958", "-.79460958",
 		// Two groups, and a third after them or not.
-		"/1.1", ".5.5", ". 5 .5", "-12ms", " 7 x", "..5 5", ".5-", "-5:", " 12345 6", ".1 - 2", " 1234567", "/12/x", ".5--5"}
+		"/1.1", ".5.5", ". 5 .5", "-12ms", " 7 x", "..5 5", ".5-", "-5:", " 12345 6", ".1 - 2", " 1234567", "/12/x", ".5--5",
+		// A separator and no further group, before a capital (the DNI
+		// letter) or not; then groups a sub-run of which is a finding.
+		" Zx", "-Z-", " A", "(Z", " z", ") ", " -x", "  y", " 4111 1111 1111 1111", " 10.1.2.3", " 81.2.3.4",
+		"-4111-1111-1111-1111", " (020) 7946 0958", " 020 7946 0958"}
 	for _, r := range runs {
 		for _, b := range before {
 			for _, a := range after {
@@ -108,6 +114,30 @@ func loneDigitRuns() []string {
 		}
 	}
 	return out
+}
+
+// TestCtxClosed compares ctxClosed, run's test of the context windows in
+// its digit fast paths, with anyCtx, for windows opened at every distance
+// around the window's ends, before and after pos, one context at a time
+// and several at once.
+func TestCtxClosed(t *testing.T) {
+	var s scanner
+	for k := 0; k < numCtx; k++ {
+		for d := -3; d <= ctxWindow+3; d++ {
+			for _, other := range []int{-1 << 40, -200, 60, 1000} {
+				s.ctx = ctxNone
+				for m := range s.ctx {
+					if m != k && other != -1<<40 {
+						s.ctx[m] = 100 - other
+					}
+				}
+				s.ctx[k] = 100 - d
+				if got, want := s.ctxClosed(100), !s.anyCtx(100); got != want {
+					t.Fatalf("ctx %v at 100: ctxClosed %v, anyCtx %v", s.ctx, got, !want)
+				}
+			}
+		}
+	}
 }
 
 // TestFastPathLoneDigits compares the lone-digit-run fast path of run with

@@ -43,6 +43,26 @@ var sepBytes = [256]bool{' ': true, '-': true, '.': true, '(': true, ')': true, 
 
 func isSepByte(c byte) bool { return sepBytes[c] }
 
+// ctxClosed is !s.anyCtx(pos) for run's digit fast paths: whether no
+// context window is open at pos. One unsigned compare of the smallest
+// distance instead of a loop of two compares per context (a window is
+// open when 0 <= pos-ctx[k] <= ctxWindow, i.e. uint(pos-ctx[k]) <=
+// ctxWindow). TestCtxClosed compares it with anyCtx.
+func (s *scanner) ctxClosed(pos int) bool {
+	c := &s.ctx
+	d := min(uint(pos-c[0]), uint(pos-c[1]), uint(pos-c[2]), uint(pos-c[3]),
+		uint(pos-c[4]), uint(pos-c[5]), uint(pos-c[6]), uint(pos-c[7]))
+	return d > ctxWindow
+}
+
+// groupEnds reports whether numeric's group loop stops at the separator
+// t[j] (j < len(t)) after a group: no digit follows it, nor a second
+// separator and a digit.
+func groupEnds(t []byte, j int) bool {
+	m := j + 1
+	return m == len(t) || !isDigit(t[m]) && (!isSepByte(t[m]) || m+1 == len(t) || !isDigit(t[m+1]))
+}
+
 func isJoiner(c byte) bool {
 	return c == '-' || c == '_' || c == '.' || c == '/'
 }
