@@ -365,6 +365,15 @@ func (s *scanner) run() {
 					continue
 				}
 			}
+			// Further groups, but the run is joined to a word on its left
+			// ("HTTP/1.1", "Nov/2026 12:", the digit groups of a UUID):
+			// numeric gathers its groups and returns their end, evaluating
+			// nothing (see joinedLeft). No IPv6 attempt: t[j] is a
+			// separator, not ':', and t[i-1] is a joiner, '@' or '#'.
+			if joinedLeft(t, i) {
+				i = groupsEnd(t, j)
+				continue
+			}
 		} else if wl := j - i; f&cWord == cDigit && wl >= 7 && wl <= 11 &&
 			(j == n || !isSepByte(t[j]) || groupEnds(t, j) && !(wl == 8 && j+1 < n && isUpper(t[j+1]))) &&
 			(i == 0 || t[i-1] != '+' && t[i-1] != '(') && (t[i] != '0' || t[i+1] != '0') && s.ctxClosed(i) {

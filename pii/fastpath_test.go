@@ -116,6 +116,34 @@ func loneDigitRuns() []string {
 	return out
 }
 
+// TestFastPathJoinedDigits compares the fast path of run for short digit
+// runs joined to a word on their left (joinedLeft, groupsEnd) with word, on
+// runs after every byte numeric tests on the left, after those bytes
+// without a word before them, after '+' and '(' (which move the run's left
+// edge), before groups that numeric gathers or not (two separators, a
+// group glued to a word, more than maxGroups groups) and values a sub-run
+// of which would be a finding; after context words, and ':' for IPv6.
+func TestFastPathJoinedDigits(t *testing.T) {
+	es := fastPathEngines(t)
+	before := []string{"HTTP/", "id-", "blk_", "v.", "a@", "@", "x#", "1#", "#", " #", "-", " -", "a -", "a/+", "a-(", "a.+(",
+		"DE89 ", "x/", "\u00e9/", "_/", "a//", "a-.", "::", "fe80::", "a:", "phone a-", "dob x/", "ssn id-", "card a/"}
+	runs := []string{"1", "12", "123", "2026", "12345", "123456", "0"}
+	after := []string{"", ".1\"", " 12:34:56", "-4a", ".1.1", "..5", "-- 5", " 12ms", "-12ms", ".5x", ":1", "::1", "-Z",
+		".5.5.5.5.5.5.5.5.5.5.5", ".5.5.5.5.5.5.5.5.5.5.5.5", ".5.5.5.5.5.5.5.5.5.5.5.5.5 5", " 5 5 5 5 5 5 5 5 5 5 5 5 5 5-x",
+		" 4111 1111 1111 1111", ".1 4111 1111 1111 1111", " 10.1.2.3", " 81.2.3.4", "/81.2.3.4", " 020 7946 0958", " (020) 7946 0958",
+		"-0958 x", ". 5 .5", " 536221234", "-45-6789", " 45 6789",
+		// A DNI glued after a group ends the run before it; so does
+		// the thirteenth group, which numeric consumes with what follows.
+		" 12345678Z", ".1 12345678Z", ".5.5.5.5.5.5.5.5.5.5.5 5 12345678Z", ".5.5.5.5.5.5.5.5.5.5 5 12345678Z"}
+	for _, b := range before {
+		for _, r := range runs {
+			for _, a := range after {
+				compareFastSlow(t, es, []byte(b+r+a), nil)
+			}
+		}
+	}
+}
+
 // TestCtxClosed compares ctxClosed, run's test of the context windows in
 // its digit fast paths, with anyCtx, for windows opened at every distance
 // around the window's ends, before and after pos, one context at a time

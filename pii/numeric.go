@@ -63,6 +63,62 @@ func groupEnds(t []byte, j int) bool {
 	return m == len(t) || !isDigit(t[m]) && (!isSepByte(t[m]) || m+1 == len(t) || !isDigit(t[m+1]))
 }
 
+// joinedLeft reports whether numeric finds the digit run at i joined to a
+// word on its left by one of the bytes it tests first ("HTTP/1.1",
+// "id-123", "user@123", "#12"), with no '+' or '(' before the run (which
+// would move its left edge): numeric then evaluates nothing and returns
+// the end of the run's groups (groupsEnd). The blank after an IBAN block,
+// which numeric also treats as a join, is left to it.
+func joinedLeft(t []byte, i int) bool {
+	if i == 0 {
+		return false
+	}
+	switch t[i-1] {
+	case '-', '_', '.', '/':
+		return i >= 2 && isWordByte(t[i-2])
+	case '@':
+		return true
+	case '#':
+		return i >= 2 && isAlnum(t[i-2])
+	}
+	return false
+}
+
+// groupsEnd is the end numeric returns for a run whose first group ends at
+// j and which it evaluates no further: its group loop without the spans.
+func groupsEnd(t []byte, j int) int {
+	n := len(t)
+	ng := 1
+	k := j
+	for {
+		m := k // at most two separators
+		if m < n && isSepByte(t[m]) {
+			m++
+			if m < n && isSepByte(t[m]) {
+				m++
+			}
+		}
+		if m == k || m >= n || !isDigit(t[m]) {
+			return k
+		}
+		e := m + 1
+		for e < n && isDigit(t[e]) {
+			e++
+		}
+		if e < n && isWordByte(t[e]) {
+			return k // the next group is part of a word such as "12ms"
+		}
+		if ng == maxGroups {
+			for k < n && (isDigit(t[k]) || isSepByte(t[k])) {
+				k++
+			}
+			return k
+		}
+		ng++
+		k = e
+	}
+}
+
 func isJoiner(c byte) bool {
 	return c == '-' || c == '_' || c == '.' || c == '/'
 }
