@@ -116,8 +116,9 @@ func loneDigitRuns() []string {
 	return out
 }
 
-// TestFastPathJoinedDigits compares the fast path of run for short digit
-// runs joined to a word on their left (joinedLeft, groupsEnd) with word, on
+// TestFastPathJoinedDigits compares the fast paths of run for short digit
+// runs joined to a word on their left (joinedLeft, groupsEnd) and for
+// short runs of one or two groups before a '.' (shortRun) with word, on
 // runs after every byte numeric tests on the left, after those bytes
 // without a word before them, after '+' and '(' (which move the run's left
 // edge), before groups that numeric gathers or not (two separators, a
@@ -126,7 +127,9 @@ func loneDigitRuns() []string {
 func TestFastPathJoinedDigits(t *testing.T) {
 	es := fastPathEngines(t)
 	before := []string{"HTTP/", "id-", "blk_", "v.", "a@", "@", "x#", "1#", "#", " #", "-", " -", "a -", "a/+", "a-(", "a.+(",
-		"DE89 ", "x/", "\u00e9/", "_/", "a//", "a-.", "::", "fe80::", "a:", "phone a-", "dob x/", "ssn id-", "card a/"}
+		"DE89 ", "x/", "\u00e9/", "_/", "a//", "a-.", "::", "fe80::", "a:", "phone a-", "dob x/", "ssn id-", "card a/",
+		"", "rt=", "Views: ", "(", "+", "a::", "phone ", "dob ", "born ", "ssn ", "card ", "Steuer-ID ", "IBAN DE89 ",
+		"order_id=", "passport "}
 	runs := []string{"1", "12", "123", "2026", "12345", "123456", "0"}
 	after := []string{"", ".1\"", " 12:34:56", "-4a", ".1.1", "..5", "-- 5", " 12ms", "-12ms", ".5x", ":1", "::1", "-Z",
 		".5.5.5.5.5.5.5.5.5.5.5", ".5.5.5.5.5.5.5.5.5.5.5.5", ".5.5.5.5.5.5.5.5.5.5.5.5.5 5", " 5 5 5 5 5 5 5 5 5 5 5 5 5 5-x",
@@ -134,7 +137,15 @@ func TestFastPathJoinedDigits(t *testing.T) {
 		"-0958 x", ". 5 .5", " 536221234", "-45-6789", " 45 6789",
 		// A DNI glued after a group ends the run before it; so does
 		// the thirteenth group, which numeric consumes with what follows.
-		" 12345678Z", ".1 12345678Z", ".5.5.5.5.5.5.5.5.5.5.5 5 12345678Z", ".5.5.5.5.5.5.5.5.5.5 5 12345678Z"}
+		" 12345678Z", ".1 12345678Z", ".5.5.5.5.5.5.5.5.5.5.5 5 12345678Z", ".5.5.5.5.5.5.5.5.5.5 5 12345678Z",
+		// One group before a word, two, three.
+		".384ms", ".5rc", ".123", ".5.5x", ".5 5", ".5 5x", ".5 55555", ".12345 6", ".123456", ".5. 5", ".5..5",
+		".1234567", ".12 345", ".12 345x", ".1-2", ".1-2-3", ".1 2 3 4", ".1\u00e9", ".5_", ".5.\u00e9", ".12.345 12345678Z",
+		". 5", ". 5ms", ".-5", "..5ms", ".5 (5", ".5)", ".5.5.", ".34 56 78 90", ".456 7890",
+		// A glued DNI or IPv6 group after the first group; a third
+		// group after two separators, then a card the run's id key
+		// hides.
+		".12345678Z", ".5a::1", ".5ab:cd::1", ".cafe::1", ".5  4111 1111 1111 1111", ".5 4111 1111 1111 1111"}
 	for _, b := range before {
 		for _, r := range runs {
 			for _, a := range after {

@@ -119,6 +119,57 @@ func groupsEnd(t []byte, j int) int {
 	}
 }
 
+// shortRun is for run's short digit runs: t[i:j], fewer than 7 digits
+// with class bits f, outside a date-of-birth context, followed by a
+// separator and a digit within the two separators numeric joins
+// (groupEnds(t, j) is false). When the run has one group (the next is
+// glued to a word: "217.384ms", "v2.5rc") or two of fewer than 7 digits
+// in all and no third ("rt=0.123", "1.1\""), numeric returns their end
+// and evaluates nothing, whatever stands on either side: eval needs 7
+// digits or 3 groups, the DNI with a separated letter 8 digits, and the
+// written date of birth its context. shortRun then makes the IPv6 attempt
+// word makes before numeric and returns that end; otherwise it returns -1
+// and does nothing.
+func (s *scanner) shortRun(i, j int, f uint8) int {
+	t := s.t
+	n := len(t)
+	m := j + 1
+	if !isDigit(t[m]) {
+		m++ // a second separator, then a digit (groupEnds)
+	}
+	e := m + 1
+	for e < n && isDigit(t[e]) {
+		e++
+	}
+	end := j // the next group is part of a word: one group
+	if e == n || !isWordByte(t[e]) {
+		if j-i+e-m >= 7 {
+			return -1
+		}
+		// Two groups: is there a third?
+		end = e
+		if e < n && isSepByte(t[e]) {
+			m = e + 1
+			if m < n && isSepByte(t[m]) {
+				m++
+			}
+			if m < n && isDigit(t[m]) {
+				k := m + 1
+				for k < n && isDigit(t[k]) {
+					k++
+				}
+				if k == n || !isWordByte(t[k]) {
+					return -1 // a third group
+				}
+			}
+		}
+	}
+	if s.ipv6Candidate(i, j, f) {
+		s.ipv6(i)
+	}
+	return end
+}
+
 func isJoiner(c byte) bool {
 	return c == '-' || c == '_' || c == '.' || c == '/'
 }
