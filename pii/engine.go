@@ -338,6 +338,12 @@ func (s *scanner) run() {
 			// address or a date of birth ("3 March 1985") can start here.
 			if j == n || !isSepByte(t[j]) {
 				if s.ipv6Candidate(i, j, f) {
+					// A time of day ("2026:23:18:45", "12:34:56"):
+					// skipped whole (see clock).
+					if e := s.clock(i, j); e >= 0 {
+						i = e + 1 // t[e], if there is one, is not a word byte
+						continue
+					}
 					s.ipv6(i)
 				}
 				i = j + 1

@@ -155,6 +155,35 @@ func TestFastPathJoinedDigits(t *testing.T) {
 	}
 }
 
+// TestFastPathClock compares the time-of-day fast path of run (clock)
+// with word on times and near misses (other group lengths, more groups,
+// letters, fractions, IPv6 addresses) after and before every byte that
+// changes the IPv6 attempt or what numeric does with the last group, and
+// with a date-of-birth context whose window ends at every byte of the
+// time.
+func TestFastPathClock(t *testing.T) {
+	es := fastPathEngines(t)
+	times := []string{"2026:23:18:45", "12:34:56", "2026 12:34:56", "28 12:34:56", "2026-11-28 12:34:56", "Nov/2026:23:18:45",
+		"12:34:5", "12:34:567", "1:23:45", "12:3a:45", "2026:23:18:45:12", "2026:23:18", "123:45:67", "12:34:56:78",
+		"12:34:56.789", "20261:23:18:45", "12:34:56:78:90:ab:cd:ef", "2026:12:34:56:78:90:ab:cd", "12:34 56", "12::34:56",
+		"10:20:30", "2026:23:18:12"}
+	befores := []string{"", "[", "/", "a/", ":", "::", "a:", "fe80::", "1.", ".", "x ", "-", "+", "(", "dob ", "born: ",
+		"phone ", "ssn ", "card "}
+	afters := []string{"", " ", " +0000]", "]", "Z", ".5", ":1", "::1", "a", "g", " 12345", " 555 1234", " March 1985",
+		".", "-", ":", " 4111 1111 1111 1111", "-7", "\n", "\u00e9", "_", " -", ". 5", "/x",
+		"xssn 536221234", ".81.2.3.4", " 81.2.3.4", "-81.2.3.4"}
+	for _, tm := range times {
+		for _, b := range befores {
+			for _, a := range afters {
+				compareFastSlow(t, es, []byte(b+tm+a), nil)
+			}
+		}
+		for k := 20; k <= 50; k++ {
+			compareFastSlow(t, es, []byte("dob "+strings.Repeat("x", k)+" "+tm+" March 1985"), nil)
+		}
+	}
+}
+
 // TestCtxClosed compares ctxClosed, run's test of the context windows in
 // its digit fast paths, with anyCtx, for windows opened at every distance
 // around the window's ends, before and after pos, one context at a time
