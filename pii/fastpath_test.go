@@ -184,6 +184,29 @@ func TestFastPathClock(t *testing.T) {
 	}
 }
 
+// TestFastPathDottedQuad compares the IPv4 fast path of run (dottedQuad,
+// from shortRun) with word on addresses public, private and invalid, near
+// misses with three or five groups, after every byte numeric and
+// isVersionContext look at on the left and before every byte that ends,
+// extends or joins the run on the right.
+func TestFastPathDottedQuad(t *testing.T) {
+	es := fastPathEngines(t)
+	quads := []string{"10.1.2.3", "81.2.3.4", "192.168.1.2", "256.1.2.3", "01.2.3.4", "81.2.3.04", "1.2.3.4567", "127.0.0.1",
+		"1.2.3", "1.2.3.4.5", "8.8.8.8", "203.0.113.255", "81..2.3.4", "81.2.3.4.", "255.255.255.255", "0.0.0.0",
+		"01.23.45.6789", "06.12.34.5678", "555.123.4567", "1.212.736.5000", "01.23.456.789"}
+	befores := []string{"", " ", "x ", "v ", "version ", "firmware: ", "DE89 ", "a DE89 ", "+", "(", "+(", ":", "::", "a:", "=",
+		"ip=", "client_ip=\"", "a/", "/", "-", "a-", "#", "a#", "@", "order_id=", "phone ", "card ", "dob ", ".", "a."}
+	afters := []string{"", " ", " - -", ":80", ".", ".5", "..5", " 5", " 5ms", "-x", "-5", "/x", "/24", "a", "_", "\u00e9",
+		"\n", "\"", ",", ". 5", " 1234567", " (5", ")", " 4111 1111 1111 1111", ".5.5.5", "-"}
+	for _, q := range quads {
+		for _, b := range befores {
+			for _, a := range afters {
+				compareFastSlow(t, es, []byte(b+q+a), nil)
+			}
+		}
+	}
+}
+
 // TestCtxClosed compares ctxClosed, run's test of the context windows in
 // its digit fast paths, with anyCtx, for windows opened at every distance
 // around the window's ends, before and after pos, one context at a time

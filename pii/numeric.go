@@ -159,7 +159,7 @@ func (s *scanner) shortRun(i, j int, f uint8) int {
 					k++
 				}
 				if k == n || !isWordByte(t[k]) {
-					return -1 // a third group
+					return s.dottedQuad(i, j) // a third group
 				}
 			}
 		}
@@ -168,6 +168,58 @@ func (s *scanner) shortRun(i, j int, f uint8) int {
 		s.ipv6(i)
 	}
 	return end
+}
+
+// dottedQuad is shortRun's way out for a run of three groups or more:
+// an IPv4 address of four dot-separated groups that ipv4 accepts
+// ("10.42.7.1 - -", "client_ip=81.2.3.4"), with nothing numeric would see
+// otherwise. The run is t[i:j] and its groups; its left edge is t[i] (no
+// '+' or '(' before it), it is not joined on the left (joinedLeft, run's
+// test before shortRun, and the grouped IBAN block before a blank), and
+// it ends after the fourth group, where numeric's group loop stops and
+// nothing joins it on the right. numeric then evaluates the four groups
+// first, and eval tries ipv4 before anything else; when ipv4 accepts
+// (consuming the run, with or without a finding) nothing more is
+// evaluated. dottedQuad calls ipv4 as eval would, with the groups in s.g,
+// and returns the end of the run; when ipv4 rejects the run (an octet
+// above 255, a leading zero) it returns -1, having emitted nothing, and
+// run takes word's path. So does it for any other shape, and when word
+// would make an IPv6 attempt first.
+func (s *scanner) dottedQuad(i, j int) int {
+	t := s.t
+	n := len(t)
+	if i > 0 {
+		switch t[i-1] {
+		case '+', '(', ':':
+			return -1
+		case ' ':
+			if i >= 5 && ibanHead(t[i-5:i-1]) && (i == 5 || !isWordByte(t[i-6])) {
+				return -1
+			}
+		}
+	}
+	s.g[0] = span{i, j}
+	k := j
+	for g := 1; g < 4; g++ {
+		if k+1 >= n || t[k] != '.' || !isDigit(t[k+1]) {
+			return -1
+		}
+		e := k + 2
+		for e < n && isDigit(t[e]) {
+			e++
+		}
+		s.g[g] = span{k + 1, e}
+		k = e
+	}
+	// The end: neither a word byte (the fourth group would be part of a
+	// word) nor a further group or a joiner before a word byte.
+	if k < n && (isWordByte(t[k]) || isSepByte(t[k]) && !groupEnds(t, k) || isJoiner(t[k]) && k+1 < n && isAlnum(t[k+1])) {
+		return -1
+	}
+	if !s.ipv4(i, k, 0) {
+		return -1
+	}
+	return k
 }
 
 func isJoiner(c byte) bool {
