@@ -380,15 +380,12 @@ func (s *scanner) run() {
 				i = groupsEnd(t, j)
 				continue
 			}
-			// A '.' after it, and one group (the next is glued to a word:
-			// "217.384ms") or two of fewer than 7 digits in all
-			// ("rt=0.123"): numeric returns their end and evaluates
-			// nothing (see shortRun).
-			if t[j] == '.' {
-				if e := s.shortRun(i, j, f); e >= 0 {
-					i = e
-					continue
-				}
+			// One group (the next is glued to a word: "217.384ms"), two
+			// in which eval finds nothing ("rt=0.123", "200 44821"), or
+			// an IPv4 address: see shortRun.
+			if e := s.shortRun(i, j, f); e >= 0 {
+				i = e
+				continue
 			}
 		} else if wl := j - i; f&cWord == cDigit && wl >= 7 && wl <= 11 &&
 			(j == n || !isSepByte(t[j]) || groupEnds(t, j) && !(wl == 8 && j+1 < n && isUpper(t[j+1]))) &&

@@ -129,8 +129,8 @@ func TestFastPathJoinedDigits(t *testing.T) {
 	before := []string{"HTTP/", "id-", "blk_", "v.", "a@", "@", "x#", "1#", "#", " #", "-", " -", "a -", "a/+", "a-(", "a.+(",
 		"DE89 ", "x/", "\u00e9/", "_/", "a//", "a-.", "::", "fe80::", "a:", "phone a-", "dob x/", "ssn id-", "card a/",
 		"", "rt=", "Views: ", "(", "+", "a::", "phone ", "dob ", "born ", "ssn ", "card ", "Steuer-ID ", "IBAN DE89 ",
-		"order_id=", "passport "}
-	runs := []string{"1", "12", "123", "2026", "12345", "123456", "0"}
+		"order_id=", "passport ", "tel: ", "phone=", "licence ", "BSN ", "+44 ", "00 "}
+	runs := []string{"1", "12", "123", "2026", "12345", "123456", "0", "200", "333", "98765", "020", "0201", "07911"}
 	after := []string{"", ".1\"", " 12:34:56", "-4a", ".1.1", "..5", "-- 5", " 12ms", "-12ms", ".5x", ":1", "::1", "-Z",
 		".5.5.5.5.5.5.5.5.5.5.5", ".5.5.5.5.5.5.5.5.5.5.5.5", ".5.5.5.5.5.5.5.5.5.5.5.5.5 5", " 5 5 5 5 5 5 5 5 5 5 5 5 5 5-x",
 		" 4111 1111 1111 1111", ".1 4111 1111 1111 1111", " 10.1.2.3", " 81.2.3.4", "/81.2.3.4", " 020 7946 0958", " (020) 7946 0958",
@@ -145,7 +145,11 @@ func TestFastPathJoinedDigits(t *testing.T) {
 		// A glued DNI or IPv6 group after the first group; a third
 		// group after two separators, then a card the run's id key
 		// hides.
-		".12345678Z", ".5a::1", ".5ab:cd::1", ".cafe::1", ".5  4111 1111 1111 1111", ".5 4111 1111 1111 1111"}
+		".12345678Z", ".5a::1", ".5ab:cd::1", ".cafe::1", ".5  4111 1111 1111 1111", ".5 4111 1111 1111 1111",
+		// Two groups of 7 digits or more in all, the second of fewer
+		// than 7 or not, and a third.
+		" 44821", " 43210", " 1234", " 123456", " 1234567", " 44821 5", " 44821 5ms", "  44821", "-44821", "/44821",
+		" 7946 0958", " 946 0958", " 591695", " 1234567890", " 555 0123", ") 123456", " 44821\n", " 654321x", " 4111111111111111", "-4111111111111111"}
 	for _, b := range before {
 		for _, r := range runs {
 			for _, a := range after {

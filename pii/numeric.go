@@ -127,9 +127,12 @@ func groupsEnd(t []byte, j int) int {
 // in all and no third ("rt=0.123", "1.1\""), numeric returns their end
 // and evaluates nothing, whatever stands on either side: eval needs 7
 // digits or 3 groups, the DNI with a separated letter 8 digits, and the
-// written date of birth its context. shortRun then makes the IPv6 attempt
-// word makes before numeric and returns that end; otherwise it returns -1
-// and does nothing.
+// written date of birth its context. With two groups of 7 digits or more
+// ("200 44821") numeric evaluates the two together only, in which eval
+// finds nothing when twoGroupsQuiet says so. shortRun then makes the IPv6
+// attempt word makes before numeric and returns the run's end. A run of
+// three groups or more before a '.' may be an IPv4 address (dottedQuad).
+// Otherwise shortRun returns -1 and does nothing.
 func (s *scanner) shortRun(i, j int, f uint8) int {
 	t := s.t
 	n := len(t)
@@ -143,31 +146,53 @@ func (s *scanner) shortRun(i, j int, f uint8) int {
 	}
 	end := j // the next group is part of a word: one group
 	if e == n || !isWordByte(t[e]) {
-		if j-i+e-m >= 7 {
-			return -1
-		}
 		// Two groups: is there a third?
-		end = e
 		if e < n && isSepByte(t[e]) {
-			m = e + 1
-			if m < n && isSepByte(t[m]) {
-				m++
+			k := e + 1
+			if k < n && isSepByte(t[k]) {
+				k++
 			}
-			if m < n && isDigit(t[m]) {
-				k := m + 1
+			if k < n && isDigit(t[k]) {
+				k++
 				for k < n && isDigit(t[k]) {
 					k++
 				}
 				if k == n || !isWordByte(t[k]) {
-					return s.dottedQuad(i, j) // a third group
+					if t[j] == '.' {
+						return s.dottedQuad(i, j)
+					}
+					return -1
 				}
 			}
 		}
+		if j-i+e-m >= 7 && !s.twoGroupsQuiet(i, j, m, e) {
+			return -1
+		}
+		end = e
 	}
 	if s.ipv6Candidate(i, j, f) {
 		s.ipv6(i)
 	}
 	return end
+}
+
+// twoGroupsQuiet reports whether eval finds nothing, and sets nothing,
+// in a run of exactly two groups t[i:j] and t[m:e], the first of fewer
+// than 7 digits, with 7 or more in all (eval's only sub-run when the
+// second has fewer than 7 digits too: "200 44821"). With no '+' or '('
+// before the run and no context window open at it, no ipv4 (four groups),
+// '+' or "00" phone (the first digit is not '0'), card (two groups never
+// have a card's grouping), licence, passport, tax id, BSN or SSN (each
+// needs its context word or three groups or more), NIR (a first group of
+// 13 digits) or date (three groups); and a phone of two groups without a
+// phone word needs twoGroupPhone, whose rules are written out here for
+// the first group: '0'-led, in brackets, "3dd" (Italian mobile), or the
+// first half of an Indian mobile. (A value found as a phone by its key
+// makes eval stop with nothing either.)
+func (s *scanner) twoGroupsQuiet(i, j, m, e int) bool {
+	t := s.t
+	return e-m < 7 && t[i] != '0' && (i == 0 || t[i-1] != '+' && t[i-1] != '(') &&
+		!(t[i] == '3' && j-i == 3) && !(j-i == 5 && e-m == 5 && t[i] >= '6' && s.e.regions.in) && s.ctxClosed(i)
 }
 
 // dottedQuad is shortRun's way out for a run of three groups or more:
