@@ -153,6 +153,7 @@ func (s *scanner) shortRun(i, j int, f uint8) int {
 				k++
 			}
 			if k < n && isDigit(t[k]) {
+				m2 := k
 				k++
 				for k < n && isDigit(t[k]) {
 					k++
@@ -161,19 +162,59 @@ func (s *scanner) shortRun(i, j int, f uint8) int {
 					if t[j] == '.' {
 						return s.dottedQuad(i, j)
 					}
-					return -1
+					if !s.threeGroupsQuiet(i, j, m, e, m2, k) {
+						return -1
+					}
+					end = k
 				}
 			}
 		}
-		if j-i+e-m >= 7 && !s.twoGroupsQuiet(i, j, m, e) {
-			return -1
+		if end == j {
+			if j-i+e-m >= 7 && !s.twoGroupsQuiet(i, j, m, e) {
+				return -1
+			}
+			end = e
 		}
-		end = e
 	}
 	if s.ipv6Candidate(i, j, f) {
 		s.ipv6(i)
 	}
 	return end
+}
+
+// threeGroupsQuiet reports whether numeric evaluates nothing in the run
+// of exactly three groups t[i:j], t[m1:e1] and t[m2:e2] (the first of fewer
+// than 7 digits) each after one blank, with no group after them
+// ("200 123456789 1234567", Apache's status, bytes and time): with no '+'
+// or '(' before the run and no context window open at it, eval finds
+// nothing in any of its sub-runs when
+//   - the whole: not a card's grouping (a first group of 4), no SSN (9
+//     digits) and no phone (7 to 13 digits: here 14 or more, or fewer
+//     than 7), no '+' or "00";
+//   - the first two (a sub-run only from 7 digits), and the last two: a
+//     phone only by twoGroupPhone, whose rules fail on these first
+//     groups (not '0'-led, not "3dd", not the first half of an Indian
+//     mobile), no card in two groups, no NIR (a first group of 13);
+//   - the second and the third alone (from 7 digits): fewer than 12
+//     digits (no card), not '0'-led (no "00" prefix), and a lone group is
+//     a phone only after a phone word.
+//
+// (A value found as a phone by its key makes eval stop with nothing
+// either.) TestFastPathJoinedDigits checks these against word.
+func (s *scanner) threeGroupsQuiet(i, j, m1, e1, m2, e2 int) bool {
+	t := s.t
+	n := len(t)
+	l0, l1, l2 := j-i, e1-m1, e2-m2
+	nd := l0 + l1 + l2
+	in := s.e.regions.in
+	return m1 == j+1 && t[j] == ' ' && m2 == e1+1 && t[e1] == ' ' &&
+		(e2 == n || !isSepByte(t[e2]) || groupEnds(t, e2)) &&
+		(i == 0 || t[i-1] != '+' && t[i-1] != '(') &&
+		t[i] != '0' && t[m1] != '0' && t[m2] != '0' && l1 < 12 && l2 < 12 &&
+		l0 != 4 && (nd >= 14 || nd < 7) &&
+		!(t[i] == '3' && l0 == 3) && !(in && l0 == 5 && l1 == 5 && t[i] >= '6') &&
+		!(t[m1] == '3' && l1 == 3) && !(in && l1 == 5 && l2 == 5 && t[m1] >= '6') &&
+		s.ctxClosed(i)
 }
 
 // twoGroupsQuiet reports whether eval finds nothing, and sets nothing,
