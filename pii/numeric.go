@@ -246,11 +246,12 @@ func (s *scanner) twoGroupsQuiet(i, j, m, e int) bool {
 // nothing joins it on the right. numeric then evaluates the four groups
 // first, and eval tries ipv4 before anything else; when ipv4 accepts
 // (consuming the run, with or without a finding) nothing more is
-// evaluated. dottedQuad calls ipv4 as eval would, with the groups in s.g,
-// and returns the end of the run; when ipv4 rejects the run (an octet
-// above 255, a leading zero) it returns -1, having emitted nothing, and
-// run takes word's path. So does it for any other shape, and when word
-// would make an IPv6 attempt first.
+// evaluated. dottedQuad reads the octets as ipv4 does, applies the
+// address policy ipv4 applies (ipv4Addr) and returns the end of the run;
+// where ipv4 would reject the run (more than three digits in a group, an
+// octet above 255, a leading zero) it returns -1, having emitted nothing,
+// and run takes word's path. So does it for any other shape, and when
+// word would make an IPv6 attempt first.
 func (s *scanner) dottedQuad(i, j int) int {
 	t := s.t
 	n := len(t)
@@ -264,17 +265,29 @@ func (s *scanner) dottedQuad(i, j int) int {
 			}
 		}
 	}
-	s.g[0] = span{i, j}
-	k := j
-	for g := 1; g < 4; g++ {
-		if k+1 >= n || t[k] != '.' || !isDigit(t[k+1]) {
+	// The octets as ipv4 reads them: one to three digits, no leading
+	// zero, at most 255 (else ipv4 rejects the run).
+	var o [4]byte
+	k := i
+	for g := range 4 {
+		if g > 0 {
+			if k+1 >= n || t[k] != '.' || !isDigit(t[k+1]) {
+				return -1
+			}
+			k++
+		}
+		v := int(t[k] - '0')
+		e := k + 1
+		for ; e < n && isDigit(t[e]); e++ {
+			if e-k == 3 {
+				return -1
+			}
+			v = v*10 + int(t[e]-'0')
+		}
+		if e-k > 1 && t[k] == '0' || v > 255 {
 			return -1
 		}
-		e := k + 2
-		for e < n && isDigit(t[e]) {
-			e++
-		}
-		s.g[g] = span{k + 1, e}
+		o[g] = byte(v)
 		k = e
 	}
 	// The end: neither a word byte (the fourth group would be part of a
@@ -282,9 +295,7 @@ func (s *scanner) dottedQuad(i, j int) int {
 	if k < n && (isWordByte(t[k]) || isSepByte(t[k]) && !groupEnds(t, k) || isJoiner(t[k]) && k+1 < n && isAlnum(t[k+1])) {
 		return -1
 	}
-	if !s.ipv4(i, k, 0) {
-		return -1
-	}
+	s.ipv4Addr(i, k, o)
 	return k
 }
 
@@ -761,14 +772,20 @@ func (s *scanner) ipv4(start, end, a int) bool {
 		}
 		o[k] = byte(v)
 	}
+	s.ipv4Addr(start, end, o)
+	return true
+}
+
+// ipv4Addr applies the private-address policy to the valid IPv4 address
+// o written at t[start:end] (ipv4, dottedQuad).
+func (s *scanner) ipv4Addr(start, end int, o [4]byte) {
 	// Both tests consume the run without a finding; the address test on
 	// the four bytes is the cheaper and settles most log addresses
 	// (10.x, 192.168.x).
-	if !s.e.privateIPs && !publicAddr4(o) || isVersionContext(t, start) {
-		return true // consumed: a private address, or a version number
+	if !s.e.privateIPs && !publicAddr4(o) || isVersionContext(s.t, start) {
+		return // consumed: a private address, or a version number
 	}
 	s.emit(TypeIPv4, start, end, 0.9, "netip")
-	return true
 }
 
 // publicAddr4 is publicAddr for the IPv4 address o, on its bytes:
