@@ -273,6 +273,15 @@ func FuzzFastPaths(f *testing.F) {
 	for _, v := range timestampVariants() {
 		f.Add([]byte(v))
 	}
+	// The digit shapes of the log corpus that run's digit fast paths take
+	// (joinedLeft, shortRun, dottedQuad, twoGroupsQuiet, threeGroupsQuiet,
+	// clock, the lone run before a separator).
+	for _, v := range []string{`10.42.7.1 - - [03/Nov/2026:23:18:45 +0000] "GET /api/v2/orders/155232064?page=7 HTTP/1.1" 200 44821 "-" rt=0.123`,
+		`192.168.1.2 - - [01/Nov/2026:22:52:47 +0100] "GET /download/x.tar.gz HTTP/1.1" 200 693265100 4701688`,
+		`[05/Nov/2026 12:34:56] INFO "GET /api/tickets/12345678/ HTTP/1.1" 200 1234 ticket_id=12345678901 sha=ab`,
+		`Completed 200 OK in 12ms (Views: 217.384ms | ActiveRecord: 4.5ms) resourceVersion=28209290 count=3 client_ip=81.2.3.4`} {
+		f.Add([]byte(v))
+	}
 	// Names and e-mail escapes where the names pass's 64-byte blocks and
 	// emails' 32-byte steps begin and end.
 	for _, k := range []int{30, 31, 62, 63, 64, 65, 126, 127} {
