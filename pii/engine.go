@@ -438,6 +438,12 @@ func (s *scanner) run() {
 			// address or a date of birth ("3 March 1985") can start here.
 			if j == n || !isSepByte(t[j]) {
 				if s.ipv6Candidate(i, j, f) {
+					// A time of day ("2026:23:18:45", "12:34:56"):
+					// skipped whole (see clock).
+					if e := s.clock(i, j); e >= 0 {
+						i = e + 1 // t[e], if there is one, is not a word byte
+						continue
+					}
 					s.ipv6(i)
 				}
 				i = j + 1
@@ -465,17 +471,36 @@ func (s *scanner) run() {
 					continue
 				}
 			}
-		} else if wl := j - i; f&cWord == cDigit && wl >= 7 && wl <= 11 && (j == n || !isSepByte(t[j])) &&
-			(i == 0 || t[i-1] != '+' && t[i-1] != '(') && (t[i] != '0' || t[i+1] != '0') && !s.anyCtx(i) {
-			// A lone run of 7 to 11 digits with no separator after it,
-			// no '+' or '(' before it, not starting "00", and no context
-			// word before it ("order_id=155232064", "/orders/780770133?"):
-			// numeric makes it one group and eval finds nothing in it,
-			// since a lone group is a card only from 12 digits, a phone
-			// only after a phone word or with a '+' or "00", and a
-			// national id, licence, passport or date only after its
-			// context word.
-			i = j + 1
+			// Further groups, but the run is joined to a word on its left
+			// ("HTTP/1.1", "Nov/2026 12:", the digit groups of a UUID):
+			// numeric gathers its groups and returns their end, evaluating
+			// nothing (see joinedLeft). No IPv6 attempt: t[j] is a
+			// separator, not ':', and t[i-1] is a joiner, '@' or '#'.
+			if joinedLeft(t, i) {
+				i = groupsEnd(t, j)
+				continue
+			}
+			// One group (the next is glued to a word: "217.384ms"), two
+			// in which eval finds nothing ("rt=0.123", "200 44821"), or
+			// an IPv4 address: see shortRun.
+			if e := s.shortRun(i, j, f); e >= 0 {
+				i = e
+				continue
+			}
+		} else if wl := j - i; f&cWord == cDigit && wl >= 7 && wl <= 11 &&
+			(j == n || !isSepByte(t[j]) || groupEnds(t, j) && !(wl == 8 && j+1 < n && isUpper(t[j+1]))) &&
+			(i == 0 || t[i-1] != '+' && t[i-1] != '(') && (t[i] != '0' || t[i+1] != '0') && s.ctxClosed(i) {
+			// A lone run of 7 to 11 digits with no separator after it, or
+			// a separator but no further group ("resourceVersion=28209290
+			// count=", "order_id=155232064 amount"; not 8 digits before a
+			// capital, a DNI "12345678 Z"), no '+' or '(' before it, not
+			// starting "00", and no context word before it
+			// ("/orders/780770133?"): numeric makes it one group and eval
+			// finds nothing in it, since a lone group is a card only from
+			// 12 digits, a phone only after a phone word or with a '+' or
+			// "00", and a national id, licence, passport or date only
+			// after its context word.
+			i = j + 1 // t[j], if there is one, is not a word byte
 			continue
 		}
 		// Fast paths for two more shapes on which word does nothing but

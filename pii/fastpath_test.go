@@ -91,7 +91,9 @@ func TestFastPathsMatchWord(t *testing.T) {
 func loneDigitRuns() []string {
 	var out []string
 	runs := []string{"0", "12", "123456", "2079460958", "4111111111", "0079460958", "00447911123456", "30123456", "123456789",
-		"12345678901", "79114567890", "987654321012", "0612345678", "5551234567", "020"}
+		"12345678901", "79114567890", "987654321012", "0612345678", "5551234567", "020",
+		// 8 digits with a separated DNI letter after them ("12345678 Z").
+		"12345678"}
 	before := []string{"", "x ", "order_id=", "+", "(", "+(", "id-", "#", "@", "phone: ", "call ", "tel. ", "ssn ",
 		"BSN ", "Steuer-ID ", "passport ", "licence ", "DL ", "born ", "dob ", "geb ", "card ", "Telefon ", "IBAN DE89 "}
 	after := []string{"", " ", "\n", "?", "\"", ")", "-1", ".5", " 42", "x", "/", ":1", ",",
@@ -99,7 +101,11 @@ func loneDigitRuns() []string {
 		" OK", "/Nov/", " - 5", "--", "-- 5", ". ", "..5", " -5", "( 1", " Z", "-Z", ".", " -", "/ /5",
 		" -7946 0958", "..7946.0958", "/ 7946 0958", "-.79460958",
 		// Two groups, and a third after them or not.
-		"/1.1", ".5.5", ". 5 .5", "-12ms", " 7 x", "..5 5", ".5-", "-5:", " 12345 6", ".1 - 2", " 1234567", "/12/x", ".5--5"}
+		"/1.1", ".5.5", ". 5 .5", "-12ms", " 7 x", "..5 5", ".5-", "-5:", " 12345 6", ".1 - 2", " 1234567", "/12/x", ".5--5",
+		// A separator and no further group, before a capital (the DNI
+		// letter) or not; then groups a sub-run of which is a finding.
+		" Zx", "-Z-", " A", "(Z", " z", ") ", " -x", "  y", " 4111 1111 1111 1111", " 10.1.2.3", " 81.2.3.4",
+		"-4111-1111-1111-1111", " (020) 7946 0958", " 020 7946 0958"}
 	for _, r := range runs {
 		for _, b := range before {
 			for _, a := range after {
@@ -108,6 +114,133 @@ func loneDigitRuns() []string {
 		}
 	}
 	return out
+}
+
+// TestFastPathJoinedDigits compares the fast paths of run for short digit
+// runs joined to a word on their left (joinedLeft, groupsEnd) and for
+// short runs of one or two groups before a '.' (shortRun) with word, on
+// runs after every byte numeric tests on the left, after those bytes
+// without a word before them, after '+' and '(' (which move the run's left
+// edge), before groups that numeric gathers or not (two separators, a
+// group glued to a word, more than maxGroups groups) and values a sub-run
+// of which would be a finding; after context words, and ':' for IPv6.
+func TestFastPathJoinedDigits(t *testing.T) {
+	es := fastPathEngines(t)
+	before := []string{"HTTP/", "id-", "blk_", "v.", "a@", "@", "x#", "1#", "#", " #", "-", " -", "a -", "a/+", "a-(", "a.+(",
+		"DE89 ", "x/", "\u00e9/", "_/", "a//", "a-.", "::", "fe80::", "a:", "phone a-", "dob x/", "ssn id-", "card a/",
+		"", "rt=", "Views: ", "(", "+", "a::", "phone ", "dob ", "born ", "ssn ", "card ", "Steuer-ID ", "IBAN DE89 ",
+		"order_id=", "passport ", "tel: ", "phone=", "licence ", "BSN ", "+44 ", "00 "}
+	runs := []string{"1", "12", "123", "2026", "12345", "123456", "0", "200", "333", "98765", "020", "0201", "07911", "4111", "212", "3782", "3056"}
+	after := []string{"", ".1\"", " 12:34:56", "-4a", ".1.1", "..5", "-- 5", " 12ms", "-12ms", ".5x", ":1", "::1", "-Z",
+		".5.5.5.5.5.5.5.5.5.5.5", ".5.5.5.5.5.5.5.5.5.5.5.5", ".5.5.5.5.5.5.5.5.5.5.5.5.5 5", " 5 5 5 5 5 5 5 5 5 5 5 5 5 5-x",
+		" 4111 1111 1111 1111", ".1 4111 1111 1111 1111", " 10.1.2.3", " 81.2.3.4", "/81.2.3.4", " 020 7946 0958", " (020) 7946 0958",
+		"-0958 x", ". 5 .5", " 536221234", "-45-6789", " 45 6789",
+		// A DNI glued after a group ends the run before it; so does
+		// the thirteenth group, which numeric consumes with what follows.
+		" 12345678Z", ".1 12345678Z", ".5.5.5.5.5.5.5.5.5.5.5 5 12345678Z", ".5.5.5.5.5.5.5.5.5.5 5 12345678Z",
+		// One group before a word, two, three.
+		".384ms", ".5rc", ".123", ".5.5x", ".5 5", ".5 5x", ".5 55555", ".12345 6", ".123456", ".5. 5", ".5..5",
+		".1234567", ".12 345", ".12 345x", ".1-2", ".1-2-3", ".1 2 3 4", ".1\u00e9", ".5_", ".5.\u00e9", ".12.345 12345678Z",
+		". 5", ". 5ms", ".-5", "..5ms", ".5 (5", ".5)", ".5.5.", ".34 56 78 90", ".456 7890",
+		// A glued DNI or IPv6 group after the first group; a third
+		// group after two separators, then a card the run's id key
+		// hides.
+		".12345678Z", ".5a::1", ".5ab:cd::1", ".cafe::1", ".5  4111 1111 1111 1111", ".5 4111 1111 1111 1111",
+		// Two groups of 7 digits or more in all, the second of fewer
+		// than 7 or not, and a third.
+		" 44821", " 43210", " 1234", " 123456", " 1234567", " 44821 5", " 44821 5ms", "  44821", "-44821", "/44821",
+		" 7946 0958", " 946 0958", " 591695", " 1234567890", " 555 0123", ") 123456", " 44821\n", " 654321x", " 4111111111111111", "-4111111111111111",
+		// Three groups after blanks: quiet or not (threeGroupsQuiet).
+		" 123456789 1234567", " 59986318 441965", " 12 3456", " 45 6789", " 123 4567", " 736 5000", " 1234 5678",
+		" 98765 43210", " 333 1234567", " 012345678 1234", " 123456789 0123456", " 123456789012 1", " 12345678901 1234567",
+		" 1234567 12345678901", " 1234567 4111111111111111", " 123456789 1234567 5", " 123456789 1234567 5ms",
+		" 123456789 1234567-x", " 123456789  1234567", " 123456789-1234567", " 4111 1111 1111", " 1111 1111 1111",
+		" 1111 1111 1111 1111", " 2 3", " 23 45", " 1234567 00447911123456", " 0044 7911123456", " 1234567 7911 123456",
+		" 7911 123456", " 91234 56789", " 98765 43210 1", " 1234567 98765 43210", " 123456789 1234567\n",
+		" 123456789 1234567 4111111111111111", " 4111111111111111 1234", " 822463 10005", " 930902 5904", " 43210 1234567"}
+	for _, b := range before {
+		for _, r := range runs {
+			for _, a := range after {
+				compareFastSlow(t, es, []byte(b+r+a), nil)
+			}
+		}
+	}
+}
+
+// TestFastPathClock compares the time-of-day fast path of run (clock)
+// with word on times and near misses (other group lengths, more groups,
+// letters, fractions, IPv6 addresses) after and before every byte that
+// changes the IPv6 attempt or what numeric does with the last group, and
+// with a date-of-birth context whose window ends at every byte of the
+// time.
+func TestFastPathClock(t *testing.T) {
+	es := fastPathEngines(t)
+	times := []string{"2026:23:18:45", "12:34:56", "2026 12:34:56", "28 12:34:56", "2026-11-28 12:34:56", "Nov/2026:23:18:45",
+		"12:34:5", "12:34:567", "1:23:45", "12:3a:45", "2026:23:18:45:12", "2026:23:18", "123:45:67", "12:34:56:78",
+		"12:34:56.789", "20261:23:18:45", "12:34:56:78:90:ab:cd:ef", "2026:12:34:56:78:90:ab:cd", "12:34 56", "12::34:56",
+		"10:20:30", "2026:23:18:12"}
+	befores := []string{"", "[", "/", "a/", ":", "::", "a:", "fe80::", "1.", ".", "x ", "-", "+", "(", "dob ", "born: ",
+		"phone ", "ssn ", "card "}
+	afters := []string{"", " ", " +0000]", "]", "Z", ".5", ":1", "::1", "a", "g", " 12345", " 555 1234", " March 1985",
+		".", "-", ":", " 4111 1111 1111 1111", "-7", "\n", "\u00e9", "_", " -", ". 5", "/x",
+		"xssn 536221234", ".81.2.3.4", " 81.2.3.4", "-81.2.3.4"}
+	for _, tm := range times {
+		for _, b := range befores {
+			for _, a := range afters {
+				compareFastSlow(t, es, []byte(b+tm+a), nil)
+			}
+		}
+		for k := 20; k <= 50; k++ {
+			compareFastSlow(t, es, []byte("dob "+strings.Repeat("x", k)+" "+tm+" March 1985"), nil)
+		}
+	}
+}
+
+// TestFastPathDottedQuad compares the IPv4 fast path of run (dottedQuad,
+// from shortRun) with word on addresses public, private and invalid, near
+// misses with three or five groups, after every byte numeric and
+// isVersionContext look at on the left and before every byte that ends,
+// extends or joins the run on the right.
+func TestFastPathDottedQuad(t *testing.T) {
+	es := fastPathEngines(t)
+	quads := []string{"10.1.2.3", "81.2.3.4", "192.168.1.2", "256.1.2.3", "01.2.3.4", "81.2.3.04", "1.2.3.4567", "127.0.0.1",
+		"1.2.3", "1.2.3.4.5", "8.8.8.8", "203.0.113.255", "81..2.3.4", "81.2.3.4.", "255.255.255.255", "0.0.0.0",
+		"01.23.45.6789", "06.12.34.5678", "555.123.4567", "1.212.736.5000", "01.23.456.789"}
+	befores := []string{"", " ", "x ", "v ", "version ", "firmware: ", "DE89 ", "a DE89 ", "+", "(", "+(", ":", "::", "a:", "=",
+		"ip=", "client_ip=\"", "a/", "/", "-", "a-", "#", "a#", "@", "order_id=", "phone ", "card ", "dob ", ".", "a."}
+	afters := []string{"", " ", " - -", ":80", ".", ".5", "..5", " 5", " 5ms", "-x", "-5", "/x", "/24", "a", "_", "\u00e9",
+		"\n", "\"", ",", ". 5", " 1234567", " (5", ")", " 4111 1111 1111 1111", ".5.5.5", "-"}
+	for _, q := range quads {
+		for _, b := range befores {
+			for _, a := range afters {
+				compareFastSlow(t, es, []byte(b+q+a), nil)
+			}
+		}
+	}
+}
+
+// TestCtxClosed compares ctxClosed, run's test of the context windows in
+// its digit fast paths, with anyCtx, for windows opened at every distance
+// around the window's ends, before and after pos, one context at a time
+// and several at once.
+func TestCtxClosed(t *testing.T) {
+	var s scanner
+	for k := 0; k < numCtx; k++ {
+		for d := -3; d <= ctxWindow+3; d++ {
+			for _, other := range []int{-1 << 40, -200, 60, 1000} {
+				s.ctx = ctxNone
+				for m := range s.ctx {
+					if m != k && other != -1<<40 {
+						s.ctx[m] = 100 - other
+					}
+				}
+				s.ctx[k] = 100 - d
+				if got, want := s.ctxClosed(100), !s.anyCtx(100); got != want {
+					t.Fatalf("ctx %v at 100: ctxClosed %v, anyCtx %v", s.ctx, got, !want)
+				}
+			}
+		}
+	}
 }
 
 // TestFastPathLoneDigits compares the lone-digit-run fast path of run with
@@ -138,6 +271,15 @@ func FuzzFastPaths(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	for _, v := range timestampVariants() {
+		f.Add([]byte(v))
+	}
+	// The digit shapes of the log corpus that run's digit fast paths take
+	// (joinedLeft, shortRun, dottedQuad, twoGroupsQuiet, threeGroupsQuiet,
+	// clock, the lone run before a separator).
+	for _, v := range []string{`10.42.7.1 - - [03/Nov/2026:23:18:45 +0000] "GET /api/v2/orders/155232064?page=7 HTTP/1.1" 200 44821 "-" rt=0.123`,
+		`192.168.1.2 - - [01/Nov/2026:22:52:47 +0100] "GET /download/x.tar.gz HTTP/1.1" 200 693265100 4701688`,
+		`[05/Nov/2026 12:34:56] INFO "GET /api/tickets/12345678/ HTTP/1.1" 200 1234 ticket_id=12345678901 sha=ab`,
+		`Completed 200 OK in 12ms (Views: 217.384ms | ActiveRecord: 4.5ms) resourceVersion=28209290 count=3 client_ip=81.2.3.4`} {
 		f.Add([]byte(v))
 	}
 	// Names and e-mail escapes where the names pass's 64-byte blocks and

@@ -43,6 +43,262 @@ var sepBytes = [256]bool{' ': true, '-': true, '.': true, '(': true, ')': true, 
 
 func isSepByte(c byte) bool { return sepBytes[c] }
 
+// ctxClosed is !s.anyCtx(pos) for run's digit fast paths: whether no
+// context window is open at pos. One unsigned compare of the smallest
+// distance instead of a loop of two compares per context (a window is
+// open when 0 <= pos-ctx[k] <= ctxWindow, i.e. uint(pos-ctx[k]) <=
+// ctxWindow). TestCtxClosed compares it with anyCtx.
+func (s *scanner) ctxClosed(pos int) bool {
+	c := &s.ctx
+	d := min(uint(pos-c[0]), uint(pos-c[1]), uint(pos-c[2]), uint(pos-c[3]),
+		uint(pos-c[4]), uint(pos-c[5]), uint(pos-c[6]), uint(pos-c[7]))
+	return d > ctxWindow
+}
+
+// groupEnds reports whether numeric's group loop stops at the separator
+// t[j] (j < len(t)) after a group: no digit follows it, nor a second
+// separator and a digit.
+func groupEnds(t []byte, j int) bool {
+	m := j + 1
+	return m == len(t) || !isDigit(t[m]) && (!isSepByte(t[m]) || m+1 == len(t) || !isDigit(t[m+1]))
+}
+
+// joinedLeft reports whether numeric finds the digit run at i joined to a
+// word on its left by one of the bytes it tests first ("HTTP/1.1",
+// "id-123", "user@123", "#12"), with no '+' or '(' before the run (which
+// would move its left edge): numeric then evaluates nothing and returns
+// the end of the run's groups (groupsEnd). The blank after an IBAN block,
+// which numeric also treats as a join, is left to it.
+func joinedLeft(t []byte, i int) bool {
+	if i == 0 {
+		return false
+	}
+	switch t[i-1] {
+	case '-', '_', '.', '/':
+		return i >= 2 && isWordByte(t[i-2])
+	case '@':
+		return true
+	case '#':
+		return i >= 2 && isAlnum(t[i-2])
+	}
+	return false
+}
+
+// groupsEnd is the end numeric returns for a run whose first group ends at
+// j and which it evaluates no further: its group loop without the spans.
+func groupsEnd(t []byte, j int) int {
+	n := len(t)
+	ng := 1
+	k := j
+	for {
+		m := k // at most two separators
+		if m < n && isSepByte(t[m]) {
+			m++
+			if m < n && isSepByte(t[m]) {
+				m++
+			}
+		}
+		if m == k || m >= n || !isDigit(t[m]) {
+			return k
+		}
+		e := m + 1
+		for e < n && isDigit(t[e]) {
+			e++
+		}
+		if e < n && isWordByte(t[e]) {
+			return k // the next group is part of a word such as "12ms"
+		}
+		if ng == maxGroups {
+			for k < n && (isDigit(t[k]) || isSepByte(t[k])) {
+				k++
+			}
+			return k
+		}
+		ng++
+		k = e
+	}
+}
+
+// shortRun is for run's short digit runs: t[i:j], fewer than 7 digits
+// with class bits f, outside a date-of-birth context, followed by a
+// separator and a digit within the two separators numeric joins
+// (groupEnds(t, j) is false). When the run has one group (the next is
+// glued to a word: "217.384ms", "v2.5rc") or two of fewer than 7 digits
+// in all and no third ("rt=0.123", "1.1\""), numeric returns their end
+// and evaluates nothing, whatever stands on either side: eval needs 7
+// digits or 3 groups, the DNI with a separated letter 8 digits, and the
+// written date of birth its context. With two groups of 7 digits or more
+// ("200 44821") numeric evaluates the two together only, in which eval
+// finds nothing when twoGroupsQuiet says so. shortRun then makes the IPv6
+// attempt word makes before numeric and returns the run's end. A run of
+// three groups or more before a '.' may be an IPv4 address (dottedQuad).
+// Otherwise shortRun returns -1 and does nothing.
+func (s *scanner) shortRun(i, j int, f uint8) int {
+	t := s.t
+	n := len(t)
+	m := j + 1
+	if !isDigit(t[m]) {
+		m++ // a second separator, then a digit (groupEnds)
+	}
+	e := m + 1
+	for e < n && isDigit(t[e]) {
+		e++
+	}
+	end := j // the next group is part of a word: one group
+	if e == n || !isWordByte(t[e]) {
+		// Two groups: is there a third?
+		if e < n && isSepByte(t[e]) {
+			k := e + 1
+			if k < n && isSepByte(t[k]) {
+				k++
+			}
+			if k < n && isDigit(t[k]) {
+				m2 := k
+				k++
+				for k < n && isDigit(t[k]) {
+					k++
+				}
+				if k == n || !isWordByte(t[k]) {
+					if t[j] == '.' {
+						return s.dottedQuad(i, j)
+					}
+					if !s.threeGroupsQuiet(i, j, m, e, m2, k) {
+						return -1
+					}
+					end = k
+				}
+			}
+		}
+		if end == j {
+			if j-i+e-m >= 7 && !s.twoGroupsQuiet(i, j, m, e) {
+				return -1
+			}
+			end = e
+		}
+	}
+	if s.ipv6Candidate(i, j, f) {
+		s.ipv6(i)
+	}
+	return end
+}
+
+// threeGroupsQuiet reports whether numeric evaluates nothing in the run
+// of exactly three groups t[i:j], t[m1:e1] and t[m2:e2] (the first of fewer
+// than 7 digits) each after one blank, with no group after them
+// ("200 123456789 1234567", Apache's status, bytes and time): with no '+'
+// or '(' before the run and no context window open at it, eval finds
+// nothing in any of its sub-runs when
+//   - the whole: not a card's grouping (a first group of 4), no SSN (9
+//     digits) and no phone (7 to 13 digits: here 14 or more, or fewer
+//     than 7), no '+' or "00";
+//   - the first two (a sub-run only from 7 digits), and the last two: a
+//     phone only by twoGroupPhone, whose rules fail on these first
+//     groups (not '0'-led, not "3dd", not the first half of an Indian
+//     mobile), no card in two groups, no NIR (a first group of 13);
+//   - the second and the third alone (from 7 digits): fewer than 12
+//     digits (no card), not '0'-led (no "00" prefix), and a lone group is
+//     a phone only after a phone word.
+//
+// (A value found as a phone by its key makes eval stop with nothing
+// either.) TestFastPathJoinedDigits checks these against word.
+func (s *scanner) threeGroupsQuiet(i, j, m1, e1, m2, e2 int) bool {
+	t := s.t
+	n := len(t)
+	l0, l1, l2 := j-i, e1-m1, e2-m2
+	nd := l0 + l1 + l2
+	in := s.e.regions.in
+	return m1 == j+1 && t[j] == ' ' && m2 == e1+1 && t[e1] == ' ' &&
+		(e2 == n || !isSepByte(t[e2]) || groupEnds(t, e2)) &&
+		(i == 0 || t[i-1] != '+' && t[i-1] != '(') &&
+		t[i] != '0' && t[m1] != '0' && t[m2] != '0' && l1 < 12 && l2 < 12 &&
+		l0 != 4 && (nd >= 14 || nd < 7) &&
+		!(t[i] == '3' && l0 == 3) && !(in && l0 == 5 && l1 == 5 && t[i] >= '6') &&
+		!(t[m1] == '3' && l1 == 3) && !(in && l1 == 5 && l2 == 5 && t[m1] >= '6') &&
+		s.ctxClosed(i)
+}
+
+// twoGroupsQuiet reports whether eval finds nothing, and sets nothing,
+// in a run of exactly two groups t[i:j] and t[m:e], the first of fewer
+// than 7 digits, with 7 or more in all (eval's only sub-run when the
+// second has fewer than 7 digits too: "200 44821"). With no '+' or '('
+// before the run and no context window open at it, no ipv4 (four groups),
+// '+' or "00" phone (the first digit is not '0'), card (two groups never
+// have a card's grouping), licence, passport, tax id, BSN or SSN (each
+// needs its context word or three groups or more), NIR (a first group of
+// 13 digits) or date (three groups); and a phone of two groups without a
+// phone word needs twoGroupPhone, whose rules are written out here for
+// the first group: '0'-led, in brackets, "3dd" (Italian mobile), or the
+// first half of an Indian mobile. (A value found as a phone by its key
+// makes eval stop with nothing either.)
+func (s *scanner) twoGroupsQuiet(i, j, m, e int) bool {
+	t := s.t
+	return e-m < 7 && t[i] != '0' && (i == 0 || t[i-1] != '+' && t[i-1] != '(') &&
+		!(t[i] == '3' && j-i == 3) && !(j-i == 5 && e-m == 5 && t[i] >= '6' && s.e.regions.in) && s.ctxClosed(i)
+}
+
+// dottedQuad is shortRun's way out for a run of three groups or more:
+// an IPv4 address of four dot-separated groups that ipv4 accepts
+// ("10.42.7.1 - -", "client_ip=81.2.3.4"), with nothing numeric would see
+// otherwise. The run is t[i:j] and its groups; its left edge is t[i] (no
+// '+' or '(' before it), it is not joined on the left (joinedLeft, run's
+// test before shortRun, and the grouped IBAN block before a blank), and
+// it ends after the fourth group, where numeric's group loop stops and
+// nothing joins it on the right. numeric then evaluates the four groups
+// first, and eval tries ipv4 before anything else; when ipv4 accepts
+// (consuming the run, with or without a finding) nothing more is
+// evaluated. dottedQuad reads the octets as ipv4 does, applies the
+// address policy ipv4 applies (ipv4Addr) and returns the end of the run;
+// where ipv4 would reject the run (more than three digits in a group, an
+// octet above 255, a leading zero) it returns -1, having emitted nothing,
+// and run takes word's path. So does it for any other shape, and when
+// word would make an IPv6 attempt first.
+func (s *scanner) dottedQuad(i, j int) int {
+	t := s.t
+	n := len(t)
+	if i > 0 {
+		switch t[i-1] {
+		case '+', '(', ':':
+			return -1
+		case ' ':
+			if i >= 5 && ibanHead(t[i-5:i-1]) && (i == 5 || !isWordByte(t[i-6])) {
+				return -1
+			}
+		}
+	}
+	// The octets as ipv4 reads them: one to three digits, no leading
+	// zero, at most 255 (else ipv4 rejects the run).
+	var o [4]byte
+	k := i
+	for g := range 4 {
+		if g > 0 {
+			if k+1 >= n || t[k] != '.' || !isDigit(t[k+1]) {
+				return -1
+			}
+			k++
+		}
+		v := int(t[k] - '0')
+		e := k + 1
+		for ; e < n && isDigit(t[e]); e++ {
+			if e-k == 3 {
+				return -1
+			}
+			v = v*10 + int(t[e]-'0')
+		}
+		if e-k > 1 && t[k] == '0' || v > 255 {
+			return -1
+		}
+		o[g] = byte(v)
+		k = e
+	}
+	// The end: neither a word byte (the fourth group would be part of a
+	// word) nor a further group or a joiner before a word byte.
+	if k < n && (isWordByte(t[k]) || isSepByte(t[k]) && !groupEnds(t, k) || isJoiner(t[k]) && k+1 < n && isAlnum(t[k+1])) {
+		return -1
+	}
+	s.ipv4Addr(i, k, o)
+	return k
+}
+
 func isJoiner(c byte) bool {
 	return c == '-' || c == '_' || c == '.' || c == '/'
 }
@@ -516,14 +772,20 @@ func (s *scanner) ipv4(start, end, a int) bool {
 		}
 		o[k] = byte(v)
 	}
+	s.ipv4Addr(start, end, o)
+	return true
+}
+
+// ipv4Addr applies the private-address policy to the valid IPv4 address
+// o written at t[start:end] (ipv4, dottedQuad).
+func (s *scanner) ipv4Addr(start, end int, o [4]byte) {
 	// Both tests consume the run without a finding; the address test on
 	// the four bytes is the cheaper and settles most log addresses
 	// (10.x, 192.168.x).
-	if !s.e.privateIPs && !publicAddr4(o) || isVersionContext(t, start) {
-		return true // consumed: a private address, or a version number
+	if !s.e.privateIPs && !publicAddr4(o) || isVersionContext(s.t, start) {
+		return // consumed: a private address, or a version number
 	}
 	s.emit(TypeIPv4, start, end, 0.9, "netip")
-	return true
 }
 
 // publicAddr4 is publicAddr for the IPv4 address o, on its bytes:

@@ -101,3 +101,50 @@ func (s *scanner) skipStamp(i int) int {
 	}
 	return e
 }
+
+// clock is the time-of-day fast path of run for a digit word t[i:j],
+// outside a date-of-birth context, followed by ':' where word would make
+// an IPv6 attempt (ipv6Candidate). It recognises "hh:mm:ss" (the 8 bytes
+// checked as in isoStampEnd) as the whole run of IPv6 bytes (hex digits,
+// ':', '.') around the word, in three places: the word is "hh", or a
+// 4-digit year before it ("Nov/2026:23:18:45"), or the word is the
+// minutes after an "hh:" already passed ("2026 12:34:56", whose "12"
+// numeric took with the year). Then ipv6 finds nothing (fewer than 15
+// bytes without "::") and only sets ipv6Until to the end of the run, which
+// clock does; the groups after the word are two digits after ':', each a
+// lone group numeric returns at once, with no IPv6 attempt before
+// ipv6Until, and the last is left alone: it is followed by the end of the
+// input or a byte that is not a word byte, and no further group (the
+// date of birth written out, "12 March 1985", is excluded by the context
+// test at the last group: a context window open there is open at every
+// group before it, since a context position never lies after the word
+// being scanned). clock returns the end of the run, or -1 and does
+// nothing for any other shape.
+func (s *scanner) clock(i, j int) int {
+	t := s.t
+	n := len(t)
+	st, vs := i, i // start of "hh:mm:ss" and of the IPv6 bytes
+	switch j - i {
+	case 4:
+		st = j + 1
+	case 2:
+		if i >= 3 && t[i-1] == ':' {
+			st, vs = i-3, i-3
+		}
+	default:
+		return -1
+	}
+	e := st + 8
+	if e > n || vs > 0 && v6Bytes[t[vs-1]] {
+		return -1
+	}
+	x := binary.LittleEndian.Uint64(t[st:])
+	if x&stampSeps != stampSeps2 || !stampDigits(x) {
+		return -1
+	}
+	if e < n && (v6Bytes[t[e]] || isWordByte(t[e]) || isSepByte(t[e]) && !groupEnds(t, e)) || s.hasCtx(ctxDOB, e-2) {
+		return -1
+	}
+	s.ipv6Until = e
+	return e
+}
