@@ -118,6 +118,13 @@ const (
 
 // find is Find with the variant mode (runAuto for Find).
 func (e *Engine) find(text []byte, known *Known, dst []Finding, mode int) []Finding {
+	return e.findEB(text, known, dst, mode, ebUnknown)
+}
+
+// findEB is find with what the caller knows of the e-mail bytes of text
+// (see emailBytes): eb holds at least the ebAt, ebAmp and ebPct bits of
+// the bytes text holds, or is ebUnknown (the e-mail pass finds out).
+func (e *Engine) findEB(text []byte, known *Known, dst []Finding, mode int, eb uint8) []Finding {
 	if e == nil || len(text) == 0 {
 		return dst
 	}
@@ -128,6 +135,7 @@ func (e *Engine) find(text []byte, known *Known, dst []Finding, mode int) []Find
 	var s scanner
 	s.e, s.t, s.out, s.ipv6Until, s.pemEnd = e, text, dst, -1, -2
 	s.ctx = ctxNone
+	s.eb = eb
 	switch mode {
 	case runAuto:
 		s.vecPasses = haveAVX2
@@ -236,6 +244,9 @@ type scanner struct {
 	prevStop  uint64
 	vecPasses bool
 	goClass   bool
+	// eb: the e-mail bytes of t as the caller of find knows them, or
+	// ebUnknown.
+	eb uint8
 }
 
 func (s *scanner) emit(t Type, start, end int, conf float32, validator string) {

@@ -118,10 +118,15 @@ func (r *Redactor) Redact(dst, text []byte, known *Known, counts *Counts) []byte
 // costs; it returns the extended slice and the number of lines.
 func (r *Redactor) RedactLines(dst, text []byte, known *Known, counts *Counts) ([]byte, int) {
 	sc := r.scratch.Get().(*redactScratch)
-	// Valid UTF-8 as a whole means every line is valid ('\n' never sits
-	// inside a multi-byte sequence), so one check of the whole text, fast
-	// on ASCII, stands for a check per line.
-	valid := validUTF8(text)
+	// With AVX2, one pass over each line (lineScanAVX2) finds its end and
+	// says whether it may hold a byte >= 0x80 (else it is ASCII, so valid
+	// UTF-8) and one of the bytes that start an e-mail address (else the
+	// e-mail pass need not look for them). Without it, valid UTF-8 as a
+	// whole means every line is valid ('\n' never sits inside a multi-byte
+	// sequence), so one check of the whole text, fast on ASCII, stands for
+	// a check per line.
+	vec := haveAVX2
+	valid := !vec && validUTF8(text)
 	lines := 0
 	// text[same:i] is whole lines that come out as they went in: they are
 	// appended in one piece when a line that changes (or the end) is
@@ -130,17 +135,30 @@ func (r *Redactor) RedactLines(dst, text []byte, known *Known, counts *Counts) (
 	for i := 0; i < len(text); {
 		rest := text[i:]
 		next := len(rest) // of rest: the line and its ending
-		n := next         // of rest: the line's body
-		if k := bytes.IndexByte(rest, '\n'); k >= 0 {
-			next, n = k+1, k
+		k := next         // of rest: the line's '\n', or its end
+		ok := valid       // the line is known to be valid UTF-8
+		eb := uint8(ebUnknown)
+		if vec && len(rest) >= 32 {
+			var fl uint8
+			k, fl = lineScanAVX2(&rest[0], len(rest))
+			ok = fl&lsHigh == 0
+			if fl&lsEmail == 0 {
+				eb = 0
+			}
+		} else if k = bytes.IndexByte(rest, '\n'); k < 0 {
+			k = next
+		}
+		n := k // of rest: the line's body
+		if k < next {
+			next = k + 1
 			if k > 0 && rest[k-1] == '\r' {
 				n = k - 1
 			}
 		}
 		lines++
 		body := rest[:n]
-		if valid || utf8.Valid(body) {
-			fs := r.e.Find(body, known, sc.fs[:0])
+		if ok || utf8.Valid(body) {
+			fs := r.e.findEB(body, known, sc.fs[:0], runAuto, eb)
 			if len(fs) == 0 {
 				i += next
 				continue

@@ -967,9 +967,12 @@ func (s *scanner) emails() {
 	t := s.t
 	// Which of the three bytes the text holds (one AVX2 pass), so that
 	// the look-ups for the others are skipped.
-	has := uint8(ebAt | ebAmp | ebPct)
-	if s.vecPasses {
-		has = emailBytes(t, s.goClass)
+	has := s.eb
+	if has == ebUnknown {
+		has = ebAt | ebAmp | ebPct
+		if s.vecPasses {
+			has = emailBytes(t, s.goClass)
+		}
 	}
 	for off := 0; off < len(t) && has&ebAt != 0; {
 		k := bytes.IndexByte(t[off:], '@')
