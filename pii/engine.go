@@ -128,11 +128,30 @@ func (e *Engine) findEB(text []byte, known *Known, dst []Finding, mode int, eb u
 	if e == nil || len(text) == 0 {
 		return dst
 	}
-	base := len(dst)
 	// Declared zero and filled in field by field: a composite literal of
 	// this 600-byte struct is built in a temporary and copied twice
 	// (about 260 instructions a call, 3 % of the engine on log lines).
 	var s scanner
+	s.init(e, text, dst, mode, eb)
+	return s.find(known, mode, len(dst))
+}
+
+// findReuse is findEB(text, known, dst, runAuto, eb) on s, a scanner
+// kept from one call to the next (a redactor's scratch): reset sets only
+// the fields a call starts from, not the scratch arrays the numeric
+// passes write before they read them, which is cheaper than a zeroed
+// scanner a call (TestScannerReset, TestFindReuse).
+func (e *Engine) findReuse(s *scanner, text []byte, known *Known, dst []Finding, eb uint8) []Finding {
+	if e == nil || len(text) == 0 {
+		return dst
+	}
+	s.reset(e, text, dst, eb)
+	return s.find(known, runAuto, len(dst))
+}
+
+// init fills in the fields of a zero scanner that a find call does not
+// start from zero.
+func (s *scanner) init(e *Engine, text []byte, dst []Finding, mode int, eb uint8) {
 	s.e, s.t, s.out, s.ipv6Until, s.pemEnd = e, text, dst, -1, -2
 	s.ctx = ctxNone
 	s.eb = eb
@@ -144,6 +163,24 @@ func (e *Engine) findEB(text []byte, known *Known, dst []Finding, mode int, eb u
 	case runNamesAVX2:
 		s.vecPasses = true
 	}
+}
+
+// reset leaves s as init(e, text, dst, runAuto, eb) leaves a zero scanner,
+// but for the scratch arrays g, sep, gsum and digits, which keep what the
+// last call left in them (a digit run writes them before it reads them).
+// A field added to scanner must be set here too (TestScannerReset).
+func (s *scanner) reset(e *Engine, text []byte, dst []Finding, eb uint8) {
+	s.e, s.t, s.out = e, text, dst
+	s.ctx = ctxNone
+	s.ipv6Until, s.urlUntil, s.jwtUntil, s.slkUntil, s.pemEnd = -1, 0, 0, 0, -2
+	s.ng, s.idk, s.keyPhone = 0, 0, span{}
+	s.m, s.mb, s.mEnd, s.prevStop = blockMasks{}, 0, 0, 0
+	s.vecPasses, s.goClass, s.eb = haveAVX2, false, eb
+}
+
+// find runs the passes of a find call on s, set up by init or reset,
+// and returns the findings, resolved, appended to s.out[:base].
+func (s *scanner) find(known *Known, mode int, base int) []Finding {
 	if mode == runSlowMode {
 		s.runSlow()
 	} else {

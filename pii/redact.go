@@ -39,6 +39,7 @@ type Redactor struct {
 type redactScratch struct {
 	fs  []Finding
 	tmp []byte
+	s   scanner // for findReuse
 }
 
 // NewRedactor returns a Redactor that finds with e and redacts by p.
@@ -158,7 +159,7 @@ func (r *Redactor) RedactLines(dst, text []byte, known *Known, counts *Counts) (
 		lines++
 		body := rest[:n]
 		if ok || utf8.Valid(body) {
-			fs := r.e.findEB(body, known, sc.fs[:0], runAuto, eb)
+			fs := r.e.findReuse(&sc.s, body, known, sc.fs[:0], eb)
 			if len(fs) == 0 {
 				i += next
 				continue
@@ -181,6 +182,7 @@ func (r *Redactor) RedactLines(dst, text []byte, known *Known, counts *Counts) (
 func (r *Redactor) putScratch(sc *redactScratch) {
 	if cap(sc.tmp) <= 1<<20 && cap(sc.fs) <= 4096 {
 		sc.tmp, sc.fs = sc.tmp[:0], sc.fs[:0]
+		sc.s.e, sc.s.t, sc.s.out = nil, nil, nil // keep nothing of the call alive
 		r.scratch.Put(sc)
 	}
 }
@@ -193,7 +195,7 @@ func (r *Redactor) redact(dst, text []byte, known *Known, counts *Counts, sc *re
 		text = sc.tmp
 		sc.tmp = nil
 	}
-	fs := r.e.Find(text, known, sc.fs[:0])
+	fs := r.e.findReuse(&sc.s, text, known, sc.fs[:0], ebUnknown)
 	if len(fs) == 0 {
 		sc.fs = fs
 		return append(dst, text...)
@@ -230,7 +232,7 @@ const maxRounds = 4
 // every finding; later passes count only new redactions, so values a mask
 // leaves unchanged are not counted twice.
 func (r *Redactor) redactOnce(dst, text []byte, known *Known, counts *Counts, first bool, sc *redactScratch) ([]byte, int) {
-	fs := r.e.Find(text, known, sc.fs[:0])
+	fs := r.e.findReuse(&sc.s, text, known, sc.fs[:0], ebUnknown)
 	dst, n := r.applyFindings(dst, text, fs, counts, first)
 	sc.fs = fs[:0]
 	return dst, n
