@@ -146,7 +146,18 @@ func (e *Engine) findReuse(s *scanner, text []byte, known *Known, dst []Finding,
 		return dst
 	}
 	s.reset(e, text, dst, eb)
-	return s.find(known, runAuto, len(dst))
+	// s.find(known, runAuto, len(dst)), written out (one call less).
+	base := len(dst)
+	s.run()
+	s.emails()
+	s.names()
+	if known != nil {
+		s.known(known)
+	}
+	if len(s.out)-base < 2 {
+		return s.out // nothing to sort or resolve
+	}
+	return resolve(s.out, base)
 }
 
 // init fills in the fields of a zero scanner that a find call does not
@@ -190,6 +201,9 @@ func (s *scanner) find(known *Known, mode int, base int) []Finding {
 	s.names()
 	if known != nil {
 		s.known(known)
+	}
+	if len(s.out)-base < 2 {
+		return s.out // nothing to sort or resolve
 	}
 	return resolve(s.out, base)
 }
