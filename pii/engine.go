@@ -149,7 +149,9 @@ func (e *Engine) findReuse(s *scanner, text []byte, known *Known, dst []Finding,
 	// s.find(known, runAuto, len(dst)), written out (one call less).
 	base := len(dst)
 	s.run()
-	s.emails()
+	if eb != 0 { // else the text holds no '@', '&' or '%': no address
+		s.emails()
+	}
 	s.names()
 	if known != nil {
 		s.known(known)

@@ -1057,6 +1057,9 @@ func (s *scanner) emails() {
 			has = emailBytes(t, s.goClass)
 		}
 	}
+	if has == 0 {
+		return
+	}
 	for off := 0; off < len(t) && has&ebAt != 0; {
 		k := bytes.IndexByte(t[off:], '@')
 		if k < 0 {
