@@ -214,9 +214,17 @@ func (r *Redactor) redactFound(dst, text []byte, fs []Finding, known *Known, cou
 		return dst
 	}
 	for round := 1; round < maxRounds; round++ {
+		// Another pass over what the last one wrote; the text is not
+		// copied when the pass finds nothing (the usual second pass).
+		out := dst[base:]
+		fs = r.e.findReuse(&sc.s, out, known, sc.fs[:0], ebUnknown)
+		if len(fs) == 0 {
+			sc.fs = fs
+			break
+		}
 		var tmp []byte
-		tmp, n = r.redactOnce(sc.tmp[:0], dst[base:], known, counts, false, sc)
-		sc.tmp = tmp
+		tmp, n = r.applyFindings(sc.tmp[:0], out, fs, counts, false)
+		sc.fs, sc.tmp = fs[:0], tmp
 		if n == 0 {
 			break
 		}
@@ -227,19 +235,10 @@ func (r *Redactor) redactFound(dst, text []byte, fs []Finding, known *Known, cou
 
 const maxRounds = 4
 
-// redactOnce redacts the findings of one pass over text, which is valid
-// UTF-8, and returns how many changed the text. The first pass counts
-// every finding; later passes count only new redactions, so values a mask
-// leaves unchanged are not counted twice.
-func (r *Redactor) redactOnce(dst, text []byte, known *Known, counts *Counts, first bool, sc *redactScratch) ([]byte, int) {
-	fs := r.e.findReuse(&sc.s, text, known, sc.fs[:0], ebUnknown)
-	dst, n := r.applyFindings(dst, text, fs, counts, first)
-	sc.fs = fs[:0]
-	return dst, n
-}
-
-// applyFindings appends text with the findings fs redacted to dst; see
-// redactOnce.
+// applyFindings appends text, which is valid UTF-8, with the findings fs
+// of one pass redacted to dst, and returns how many changed the text. The
+// first pass counts every finding; later passes count only new
+// redactions, so values a mask leaves unchanged are not counted twice.
 func (r *Redactor) applyFindings(dst, text []byte, fs []Finding, counts *Counts, first bool) ([]byte, int) {
 	n := 0
 	last := 0
