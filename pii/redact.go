@@ -119,13 +119,11 @@ func (r *Redactor) Redact(dst, text []byte, known *Known, counts *Counts) []byte
 // costs; it returns the extended slice and the number of lines.
 func (r *Redactor) RedactLines(dst, text []byte, known *Known, counts *Counts) ([]byte, int) {
 	sc := r.scratch.Get().(*redactScratch)
-	// With AVX2, one pass over each line (lineScanAVX2) finds its end and
-	// says whether it may hold a byte >= 0x80 (else it is ASCII, so valid
-	// UTF-8) and one of the bytes that start an e-mail address (else the
-	// e-mail pass need not look for them). Without it, valid UTF-8 as a
-	// whole means every line is valid ('\n' never sits inside a multi-byte
-	// sequence), so one check of the whole text, fast on ASCII, stands for
-	// a check per line.
+	// With AVX2, quietLines passes the lines that come out as they went
+	// in, in a loop of its own. Without it, valid UTF-8 as a whole means
+	// every line is valid ('\n' never sits inside a multi-byte sequence),
+	// so one check of the whole text, fast on ASCII, stands for a check
+	// per line.
 	vec := haveAVX2
 	valid := !vec && validUTF8(text)
 	lines := 0
@@ -134,49 +132,91 @@ func (r *Redactor) RedactLines(dst, text []byte, known *Known, counts *Counts) (
 	// reached, instead of a copy and an ending appended per line.
 	same := 0
 	for i := 0; i < len(text); {
-		rest := text[i:]
-		next := len(rest) // of rest: the line and its ending
-		k := next         // of rest: the line's '\n', or its end
-		ok := valid       // the line is known to be valid UTF-8
-		eb := uint8(ebUnknown)
-		if vec && len(rest) >= 32 {
-			var fl uint8
-			k, fl = lineScanAVX2(&rest[0], len(rest))
-			ok = fl&lsHigh == 0
-			if fl&lsEmail == 0 {
-				eb = 0
+		k := -1                       // the line's '\n' (or len(text)), if known
+		fl := uint8(lsEmail | lsHigh) // what the line may hold
+		var fs []Finding              // its findings, if found already
+		if vec {
+			var quiet int
+			i, k, quiet, fl, fs = r.quietLines(sc, text, i, known)
+			lines += quiet
+			if i == len(text) {
+				break
 			}
-		} else if k = bytes.IndexByte(rest, '\n'); k < 0 {
-			k = next
 		}
-		n := k // of rest: the line's body
-		if k < next {
+		if k < 0 {
+			if k = bytes.IndexByte(text[i:], '\n'); k < 0 {
+				k = len(text)
+			} else {
+				k += i
+			}
+		}
+		next, n := len(text), k // the next line's start, the body's end
+		if k < len(text) {
 			next = k + 1
-			if k > 0 && rest[k-1] == '\r' {
+			if k > i && text[k-1] == '\r' {
 				n = k - 1
 			}
 		}
 		lines++
-		body := rest[:n]
-		if ok || utf8.Valid(body) {
-			fs := r.e.findReuse(&sc.s, body, known, sc.fs[:0], eb)
-			if len(fs) == 0 {
-				i += next
+		body := text[i:n]
+		if len(fs) == 0 && (valid || fl&lsHigh == 0 || utf8.Valid(body)) {
+			eb := uint8(ebUnknown)
+			if fl&lsEmail == 0 {
+				eb = 0
+			}
+			if fs = r.e.findReuse(&sc.s, body, known, sc.fs[:0], eb); len(fs) == 0 {
+				i = next
 				continue
 			}
-			dst = append(dst, text[same:i]...)
+		}
+		dst = append(dst, text[same:i]...)
+		if len(fs) != 0 {
 			dst = r.redactFound(dst, body, fs, known, counts, sc)
 		} else {
-			dst = append(dst, text[same:i]...)
 			dst = r.redact(dst, body, known, counts, sc)
 		}
-		dst = append(dst, rest[n:next]...)
-		i += next
+		dst = append(dst, text[n:next]...)
+		i = next
 		same = i
 	}
 	dst = append(dst, text[same:]...)
 	r.putScratch(sc)
 	return dst, lines
+}
+
+// quietLines runs the engine over the lines of text from i, each found
+// with lineScanAVX2, while they are ASCII and have no findings, and
+// returns where it stopped and how many lines it passed: at the end of
+// text, at a line with findings (k is its '\n' or len(text), fl what
+// lineScanAVX2 says of it, fs its findings, in sc.fs's array), at a line
+// that may not be ASCII (k and fl, no findings: not scanned), or with
+// fewer than 32 bytes left (k = -1). Its loop holds fewer values across
+// the calls than RedactLines' would.
+func (r *Redactor) quietLines(sc *redactScratch, text []byte, i int, known *Known) (start, k, lines int, fl uint8, fs []Finding) {
+	for len(text)-i >= 32 {
+		rest := text[i:]
+		k, fl = lineScanAVX2(&rest[0], len(rest))
+		if fl&lsHigh != 0 {
+			return i, i + k, lines, fl, nil
+		}
+		n, next := k, len(rest)
+		if k < len(rest) {
+			next = k + 1
+			if k > 0 && rest[k-1] == '\r' {
+				n = k - 1
+			}
+		}
+		eb := uint8(ebUnknown)
+		if fl&lsEmail == 0 {
+			eb = 0
+		}
+		if fs = r.e.findReuse(&sc.s, rest[:n], known, sc.fs[:0], eb); len(fs) != 0 {
+			return i, i + k, lines, fl, fs
+		}
+		lines++
+		i += next
+	}
+	return i, -1, lines, lsEmail | lsHigh, nil
 }
 
 func (r *Redactor) putScratch(sc *redactScratch) {
