@@ -118,16 +118,56 @@ const (
 
 // find is Find with the variant mode (runAuto for Find).
 func (e *Engine) find(text []byte, known *Known, dst []Finding, mode int) []Finding {
+	return e.findEB(text, known, dst, mode, ebUnknown)
+}
+
+// findEB is find with what the caller knows of the e-mail bytes of text
+// (see emailBytes): eb holds at least the ebAt, ebAmp and ebPct bits of
+// the bytes text holds, or is ebUnknown (the e-mail pass finds out).
+func (e *Engine) findEB(text []byte, known *Known, dst []Finding, mode int, eb uint8) []Finding {
 	if e == nil || len(text) == 0 {
 		return dst
 	}
-	base := len(dst)
 	// Declared zero and filled in field by field: a composite literal of
 	// this 600-byte struct is built in a temporary and copied twice
 	// (about 260 instructions a call, 3 % of the engine on log lines).
 	var s scanner
+	s.init(e, text, dst, mode, eb)
+	return s.find(known, mode, len(dst))
+}
+
+// findReuse is findEB(text, known, dst, runAuto, eb) on s, a scanner
+// kept from one call to the next (a redactor's scratch): reset sets only
+// the fields a call starts from, not the scratch arrays the numeric
+// passes write before they read them, which is cheaper than a zeroed
+// scanner a call (TestScannerReset, TestFindReuse).
+func (e *Engine) findReuse(s *scanner, text []byte, known *Known, dst []Finding, eb uint8) []Finding {
+	if e == nil || len(text) == 0 {
+		return dst
+	}
+	s.reset(e, text, dst, eb)
+	// s.find(known, runAuto, len(dst)), written out (one call less).
+	base := len(dst)
+	s.run()
+	if eb != 0 { // else the text holds no '@', '&' or '%': no address
+		s.emails()
+	}
+	s.names()
+	if known != nil {
+		s.known(known)
+	}
+	if len(s.out)-base < 2 {
+		return s.out // nothing to sort or resolve
+	}
+	return resolve(s.out, base)
+}
+
+// init fills in the fields of a zero scanner that a find call does not
+// start from zero.
+func (s *scanner) init(e *Engine, text []byte, dst []Finding, mode int, eb uint8) {
 	s.e, s.t, s.out, s.ipv6Until, s.pemEnd = e, text, dst, -1, -2
 	s.ctx = ctxNone
+	s.eb = eb
 	switch mode {
 	case runAuto:
 		s.vecPasses = haveAVX2
@@ -141,6 +181,29 @@ func (e *Engine) find(text []byte, known *Known, dst []Finding, mode int) []Find
 		// list run records, or positions that do not fit.
 		s.nc = nameCands + 1<<40
 	}
+}
+
+// reset leaves s as init(e, text, dst, runAuto, eb) leaves a zero scanner,
+// but for the scratch arrays g, sep, gsum, digits and cands, which keep
+// what the last call left in them (a digit run writes them before it
+// reads them; cands[:nc] is written by run before names reads it).
+// A field added to scanner must be set here too (TestScannerReset).
+func (s *scanner) reset(e *Engine, text []byte, dst []Finding, eb uint8) {
+	s.e, s.t, s.out = e, text, dst
+	s.ctx = ctxNone
+	s.ipv6Until, s.urlUntil, s.jwtUntil, s.slkUntil, s.pemEnd = -1, 0, 0, 0, -2
+	s.ng, s.idk, s.keyPhone = 0, 0, span{}
+	s.m, s.mb, s.mEnd, s.prevStop = blockMasks{}, 0, 0, 0
+	s.vecPasses, s.goClass, s.eb = haveAVX2, false, eb
+	s.nc = 0
+	if len(text) > maxNameCandPos {
+		s.nc = nameCands + 1<<40 // as init
+	}
+}
+
+// find runs the passes of a find call on s, set up by init or reset,
+// and returns the findings, resolved, appended to s.out[:base].
+func (s *scanner) find(known *Known, mode int, base int) []Finding {
 	if mode == runSlowMode {
 		s.runSlow()
 	} else {
@@ -150,6 +213,9 @@ func (e *Engine) find(text []byte, known *Known, dst []Finding, mode int) []Find
 	s.names()
 	if known != nil {
 		s.known(known)
+	}
+	if len(s.out)-base < 2 {
+		return s.out // nothing to sort or resolve
 	}
 	return resolve(s.out, base)
 }
@@ -246,6 +312,9 @@ type scanner struct {
 	// says that names must find them itself.
 	nc    int
 	cands [nameCands]uint16
+	// eb: the e-mail bytes of t as the caller of find knows them, or
+	// ebUnknown.
+	eb uint8
 }
 
 func (s *scanner) emit(t Type, start, end int, conf float32, validator string) {

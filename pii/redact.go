@@ -39,6 +39,7 @@ type Redactor struct {
 type redactScratch struct {
 	fs  []Finding
 	tmp []byte
+	s   scanner // for findReuse
 }
 
 // NewRedactor returns a Redactor that finds with e and redacts by p.
@@ -118,41 +119,64 @@ func (r *Redactor) Redact(dst, text []byte, known *Known, counts *Counts) []byte
 // costs; it returns the extended slice and the number of lines.
 func (r *Redactor) RedactLines(dst, text []byte, known *Known, counts *Counts) ([]byte, int) {
 	sc := r.scratch.Get().(*redactScratch)
-	// Valid UTF-8 as a whole means every line is valid ('\n' never sits
-	// inside a multi-byte sequence), so one check of the whole text, fast
-	// on ASCII, stands for a check per line.
-	valid := validUTF8(text)
+	// With AVX2, quietLines passes the lines that come out as they went
+	// in, in a loop of its own. Without it, valid UTF-8 as a whole means
+	// every line is valid ('\n' never sits inside a multi-byte sequence),
+	// so one check of the whole text, fast on ASCII, stands for a check
+	// per line.
+	vec := haveAVX2
+	valid := !vec && validUTF8(text)
 	lines := 0
 	// text[same:i] is whole lines that come out as they went in: they are
 	// appended in one piece when a line that changes (or the end) is
 	// reached, instead of a copy and an ending appended per line.
 	same := 0
 	for i := 0; i < len(text); {
-		rest := text[i:]
-		next := len(rest) // of rest: the line and its ending
-		n := next         // of rest: the line's body
-		if k := bytes.IndexByte(rest, '\n'); k >= 0 {
-			next, n = k+1, k
-			if k > 0 && rest[k-1] == '\r' {
+		k := -1                       // the line's '\n' (or len(text)), if known
+		fl := uint8(lsEmail | lsHigh) // what the line may hold
+		var fs []Finding              // its findings, if found already
+		if vec {
+			var quiet int
+			i, k, quiet, fl, fs = r.quietLines(sc, text, i, known)
+			lines += quiet
+			if i == len(text) {
+				break
+			}
+		}
+		if k < 0 {
+			if k = bytes.IndexByte(text[i:], '\n'); k < 0 {
+				k = len(text)
+			} else {
+				k += i
+			}
+		}
+		next, n := len(text), k // the next line's start, the body's end
+		if k < len(text) {
+			next = k + 1
+			if k > i && text[k-1] == '\r' {
 				n = k - 1
 			}
 		}
 		lines++
-		body := rest[:n]
-		if valid || utf8.Valid(body) {
-			fs := r.e.Find(body, known, sc.fs[:0])
-			if len(fs) == 0 {
-				i += next
+		body := text[i:n]
+		if len(fs) == 0 && (valid || fl&lsHigh == 0 || utf8.Valid(body)) {
+			eb := uint8(ebUnknown)
+			if fl&lsEmail == 0 {
+				eb = 0
+			}
+			if fs = r.e.findReuse(&sc.s, body, known, sc.fs[:0], eb); len(fs) == 0 {
+				i = next
 				continue
 			}
-			dst = append(dst, text[same:i]...)
+		}
+		dst = append(dst, text[same:i]...)
+		if len(fs) != 0 {
 			dst = r.redactFound(dst, body, fs, known, counts, sc)
 		} else {
-			dst = append(dst, text[same:i]...)
 			dst = r.redact(dst, body, known, counts, sc)
 		}
-		dst = append(dst, rest[n:next]...)
-		i += next
+		dst = append(dst, text[n:next]...)
+		i = next
 		same = i
 	}
 	dst = append(dst, text[same:]...)
@@ -160,9 +184,45 @@ func (r *Redactor) RedactLines(dst, text []byte, known *Known, counts *Counts) (
 	return dst, lines
 }
 
+// quietLines runs the engine over the lines of text from i, each found
+// with lineScanAVX2, while they are ASCII and have no findings, and
+// returns where it stopped and how many lines it passed: at the end of
+// text, at a line with findings (k is its '\n' or len(text), fl what
+// lineScanAVX2 says of it, fs its findings, in sc.fs's array), at a line
+// that may not be ASCII (k and fl, no findings: not scanned), or with
+// fewer than 32 bytes left (k = -1). Its loop holds fewer values across
+// the calls than RedactLines' would.
+func (r *Redactor) quietLines(sc *redactScratch, text []byte, i int, known *Known) (start, k, lines int, fl uint8, fs []Finding) {
+	for len(text)-i >= 32 {
+		rest := text[i:]
+		k, fl = lineScanAVX2(&rest[0], len(rest))
+		if fl&lsHigh != 0 {
+			return i, i + k, lines, fl, nil
+		}
+		n, next := k, len(rest)
+		if k < len(rest) {
+			next = k + 1
+			if k > 0 && rest[k-1] == '\r' {
+				n = k - 1
+			}
+		}
+		eb := uint8(ebUnknown)
+		if fl&lsEmail == 0 {
+			eb = 0
+		}
+		if fs = r.e.findReuse(&sc.s, rest[:n], known, sc.fs[:0], eb); len(fs) != 0 {
+			return i, i + k, lines, fl, fs
+		}
+		lines++
+		i += next
+	}
+	return i, -1, lines, lsEmail | lsHigh, nil
+}
+
 func (r *Redactor) putScratch(sc *redactScratch) {
 	if cap(sc.tmp) <= 1<<20 && cap(sc.fs) <= 4096 {
 		sc.tmp, sc.fs = sc.tmp[:0], sc.fs[:0]
+		sc.s.e, sc.s.t, sc.s.out = nil, nil, nil // keep nothing of the call alive
 		r.scratch.Put(sc)
 	}
 }
@@ -175,7 +235,7 @@ func (r *Redactor) redact(dst, text []byte, known *Known, counts *Counts, sc *re
 		text = sc.tmp
 		sc.tmp = nil
 	}
-	fs := r.e.Find(text, known, sc.fs[:0])
+	fs := r.e.findReuse(&sc.s, text, known, sc.fs[:0], ebUnknown)
 	if len(fs) == 0 {
 		sc.fs = fs
 		return append(dst, text...)
@@ -194,9 +254,17 @@ func (r *Redactor) redactFound(dst, text []byte, fs []Finding, known *Known, cou
 		return dst
 	}
 	for round := 1; round < maxRounds; round++ {
+		// Another pass over what the last one wrote; the text is not
+		// copied when the pass finds nothing (the usual second pass).
+		out := dst[base:]
+		fs = r.e.findReuse(&sc.s, out, known, sc.fs[:0], ebUnknown)
+		if len(fs) == 0 {
+			sc.fs = fs
+			break
+		}
 		var tmp []byte
-		tmp, n = r.redactOnce(sc.tmp[:0], dst[base:], known, counts, false, sc)
-		sc.tmp = tmp
+		tmp, n = r.applyFindings(sc.tmp[:0], out, fs, counts, false)
+		sc.fs, sc.tmp = fs[:0], tmp
 		if n == 0 {
 			break
 		}
@@ -207,19 +275,10 @@ func (r *Redactor) redactFound(dst, text []byte, fs []Finding, known *Known, cou
 
 const maxRounds = 4
 
-// redactOnce redacts the findings of one pass over text, which is valid
-// UTF-8, and returns how many changed the text. The first pass counts
-// every finding; later passes count only new redactions, so values a mask
-// leaves unchanged are not counted twice.
-func (r *Redactor) redactOnce(dst, text []byte, known *Known, counts *Counts, first bool, sc *redactScratch) ([]byte, int) {
-	fs := r.e.Find(text, known, sc.fs[:0])
-	dst, n := r.applyFindings(dst, text, fs, counts, first)
-	sc.fs = fs[:0]
-	return dst, n
-}
-
-// applyFindings appends text with the findings fs redacted to dst; see
-// redactOnce.
+// applyFindings appends text, which is valid UTF-8, with the findings fs
+// of one pass redacted to dst, and returns how many changed the text. The
+// first pass counts every finding; later passes count only new
+// redactions, so values a mask leaves unchanged are not counted twice.
 func (r *Redactor) applyFindings(dst, text []byte, fs []Finding, counts *Counts, first bool) ([]byte, int) {
 	n := 0
 	last := 0

@@ -3,6 +3,7 @@ package pii
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"net/netip"
 )
 
@@ -153,35 +154,95 @@ func init() {
 			}
 		}
 	}
+	for _, e := range kwTable {
+		if e.w != "" && len(e.w) <= 16 {
+			kwShortInsert(e.w, e.k)
+		}
+	}
+}
+
+// kwShort holds the keywords of at most 16 bytes, keyed by kwPack of
+// their bytes; keyword looks a word up with two loads instead of a byte
+// loop, a hash and a string comparison. Every slot it probes is either
+// empty (n == 0) or one of them.
+var kwShort [512]kwShortSlot
+
+type kwShortSlot struct {
+	lo, hi uint64
+	n      uint8 // len of the keyword
+	k      kw
+}
+
+func kwShortHash(lo, hi uint64) uint32 {
+	return uint32((lo ^ hi*0xff51afd7ed558ccd) * 0x9E3779B97F4A7C15 >> (64 - 9))
+}
+
+// kwMask[n] keeps the first n bytes of a little-endian uint64 (n <= 8).
+var kwMask = [9]uint64{0, 0xff, 0xffff, 0xffffff, 0xffffffff, 0xffffffffff, 0xffffffffffff, 0xffffffffffffff, ^uint64(0)}
+
+// kwPack returns the bytes of b, a word of 1 to 16 bytes followed by at
+// least 16-len(b) more, as two little-endian uint64s (zero past the
+// word) with bit 5 set in every ASCII byte: that folds A-Z to lower case
+// and leaves the other word bytes (a-z, digits, '_' -> 0x7f, bytes >=
+// 0x80) distinct from one another, so two words, or a word and a
+// keyword, pack alike exactly when they are equal folded by lower.
+// (Bytes that are not word bytes may pack like word bytes: 0x7f like
+// '_', '@' like '`'; keyword is only called on words.)
+func kwPack(b []byte) (lo, hi uint64) {
+	n := len(b)
+	b = b[:16:cap(b)]
+	lo = binary.LittleEndian.Uint64(b)
+	hi = binary.LittleEndian.Uint64(b[8:])
+	lo = (lo | (^lo&swarHigh)>>2) & kwMask[min(n, 8)]
+	hi = (hi | (^hi&swarHigh)>>2) & kwMask[max(n, 8)-8]
+	return lo, hi
+}
+
+func kwShortInsert(w string, k kw) {
+	var b [16]byte
+	copy(b[:], w)
+	lo, hi := kwPack(b[:len(w)])
+	for p := kwShortHash(lo, hi); ; p = (p + 1) & (uint32(len(kwShort)) - 1) {
+		if kwShort[p].n == 0 {
+			kwShort[p] = kwShortSlot{lo, hi, uint8(len(w)), k}
+			return
+		}
+	}
 }
 
 // keyword looks the word t[i:j] up in the keyword table and acts on it.
 func (s *scanner) keyword(i, j int) {
 	t := s.t
-	if j-i < 2 || kw2Bits(t[i], t[i+1])&(1<<(j-i)) == 0 || !kw3Maybe(t[i:j]) {
+	wl := j - i
+	if wl < 2 || kw2Bits(t[i], t[i+1])&(1<<wl) == 0 {
+		return
+	}
+	// kw3Maybe(t[i:j]), written out.
+	var c2 byte
+	if wl > 2 {
+		c2 = lower(t[i+2])
+	}
+	if b := kw3Bit(lower(t[i]), lower(t[i+1]), c2, wl); kw3[b>>6]&(1<<(b&63)) == 0 {
 		return
 	}
 	if i > 0 && t[i-1] == '[' {
 		return // a redaction tag such as "[PASSWORD]" or "[PASSWORD:…]"
 	}
-	var buf [32]byte
-	lw := buf[:j-i]
-	var h uint32
-	for k, c := range t[i:j] {
-		c = lower(c)
-		lw[k] = c
-		h = h*31 + uint32(c)
-	}
 	var k kw
-	for p := kwHash(h); ; p = (p + 1) & (uint32(len(kwTable)) - 1) {
-		e := &kwTable[p]
-		if e.w == "" {
-			return
+	if wl <= 16 && i+16 <= len(t) {
+		lo, hi := kwPack(t[i:j])
+		for p := kwShortHash(lo, hi); ; p = (p + 1) & (uint32(len(kwShort)) - 1) {
+			e := &kwShort[p]
+			if e.lo == lo && e.hi == hi && int(e.n) == wl {
+				k = e.k
+				break
+			}
+			if e.n == 0 {
+				return
+			}
 		}
-		if e.w == string(lw) {
-			k = e.k
-			break
-		}
+	} else if k = kwFind(t[i:j]); k == (kw{}) {
+		return
 	}
 	switch k.kind {
 	case kwCtx:
@@ -214,6 +275,28 @@ func (s *scanner) keyword(i, j int) {
 	}
 	if k.key != 0 {
 		s.keyValue(i, j, Type(k.key-1), k.bare)
+	}
+}
+
+// kwFind returns the keyword entry of w (at most 31 bytes), folded to
+// lower case, from kwTable; the zero kw when it is none.
+func kwFind(w []byte) kw {
+	var buf [32]byte
+	lw := buf[:len(w)]
+	var h uint32
+	for k, c := range w {
+		c = lower(c)
+		lw[k] = c
+		h = h*31 + uint32(c)
+	}
+	for p := kwHash(h); ; p = (p + 1) & (uint32(len(kwTable)) - 1) {
+		e := &kwTable[p]
+		if e.w == "" {
+			return kw{}
+		}
+		if e.w == string(lw) {
+			return e.k
+		}
 	}
 }
 
@@ -967,9 +1050,15 @@ func (s *scanner) emails() {
 	t := s.t
 	// Which of the three bytes the text holds (one AVX2 pass), so that
 	// the look-ups for the others are skipped.
-	has := uint8(ebAt | ebAmp | ebPct)
-	if s.vecPasses {
-		has = emailBytes(t, s.goClass)
+	has := s.eb
+	if has == ebUnknown {
+		has = ebAt | ebAmp | ebPct
+		if s.vecPasses {
+			has = emailBytes(t, s.goClass)
+		}
+	}
+	if has == 0 {
+		return
 	}
 	for off := 0; off < len(t) && has&ebAt != 0; {
 		k := bytes.IndexByte(t[off:], '@')
