@@ -24,8 +24,9 @@ import (
 //	    valgrind --tool=callgrind --branch-sim=yes --callgrind-out-file=/dev/null \
 //	    /tmp/rs.test -test.run TestInstructionCount
 //
-// (the "Collected" line gives Ir and the mispredicted branches Bcm); see
-// docs/bench/pii.md.
+// (the "Collected" line gives Ir and the mispredicted branches Bcm);
+// REDACT_INSTR_CORPUS=loghub runs it on 1 MiB of the real log samples
+// (loghubCorpus) instead; see docs/bench/pii.md.
 func TestInstructionCount(t *testing.T) {
 	mode := os.Getenv("REDACT_INSTR")
 	if mode == "" {
@@ -36,6 +37,9 @@ func TestInstructionCount(t *testing.T) {
 		t.Fatal(err)
 	}
 	data := evalCorpus(evalgen.Logs(1, 4000), 1<<20)
+	if os.Getenv("REDACT_INSTR_CORPUS") == "loghub" {
+		data = loghubCorpus(t, 1<<20) // the real log samples instead
+	}
 	lines := bytes.SplitAfter(data, []byte("\n"))
 	fs := make([]pii.Finding, 0, 64)
 	// Warm up both paths (lexicons, libphonenumber metadata, pools) in

@@ -33,8 +33,9 @@ func processCPU() time.Duration {
 // the redactor alone line by line, the engine alone line by line and on
 // the whole buffer, and the regexp baseline, on the independent log
 // corpus (an id in every line, PII in about 5 %) and the support-chat
-// corpus. Run with REDACT_CPUTIME=1 GOMAXPROCS=1 (REDACT_CPUTIME=logs for
-// the log corpus only); figures in docs/bench/pii.md.
+// corpus, and the real log samples of 16 systems (loghubCorpus). Run with
+// REDACT_CPUTIME=1 GOMAXPROCS=1 for all three, REDACT_CPUTIME=logs, chat
+// or loghub for one; figures in docs/bench/pii.md.
 func TestCPUTimeRedact(t *testing.T) {
 	if os.Getenv("REDACT_CPUTIME") == "" {
 		t.Skip("set REDACT_CPUTIME=1 (and GOMAXPROCS=1) to measure throughput per CPU-second")
@@ -53,8 +54,9 @@ func TestCPUTimeRedact(t *testing.T) {
 	}{
 		{"logs", evalCorpus(evalgen.Logs(1, 40000), 16<<20)},
 		{"chat", evalCorpus(evalgen.Chat(2, 20000), 4<<20)},
+		{"loghub", loghubCorpus(t, 16<<20)},
 	} {
-		if c.name == "chat" && os.Getenv("REDACT_CPUTIME") == "logs" {
+		if only := os.Getenv("REDACT_CPUTIME"); only != "1" && only != c.name {
 			continue
 		}
 		data := c.data
