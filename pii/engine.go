@@ -585,7 +585,7 @@ func (s *scanner) run() {
 				continue
 			}
 		} else if f&cWord == f&cLetter|cUpper &&
-			(wl < 39 && letterShapeOdd>>uint(wl)&1 == 0 && t[i] != 'e' && t[i] != 'A' || letterShapeOK(t, i, j, f)) && (f&cHexNot != 0 || !s.ipv6Candidate(i, j, f)) {
+			(wl < 39 && letterShapeOdd>>uint(wl)&1 == 0 && t[i] != 'e' && t[i] != 'A' || letterShapeOK(t, i, j)) && (f&cHexNot != 0 || !s.ipv6Candidate(i, j, f)) {
 			// ASCII letters with an upper-case letter ("INFO", "GET",
 			// "Thanks", "Dec"; all hex digits only if no IPv6 group can
 			// start there): token ignores the shape, and a keyword is
@@ -778,22 +778,19 @@ func (s *scanner) ipv6Candidate(i, j int, f uint8) bool {
 // letterShapeOK reports whether t[i:j], ASCII letters with at least one
 // upper-case letter (class bits f), has none of the shapes token looks
 // at: two upper-case letters before a space and a digit (NINO group),
-// "BEGIN", 16 with the second upper case (codice fiscale with omocodia
-// letters: its first six are capitals), 20 upper-case (AWS key id), "SK"
-// and 32 more (Twilio key, hex digits), 39 and more, the prefixes "AIza"
-// (Google API key) and "eyJ" (JWT). Letters alone cannot make an IBAN, a
-// DNI or an NINO.
-func letterShapeOK(t []byte, i, j int, f uint8) bool {
+// "BEGIN", "SK" and 32 more (Twilio key, hex digits), 39 and more, the
+// prefixes "AIza" (Google API key) and "eyJ" (JWT). Letters alone cannot
+// make an IBAN, a DNI or an NINO. Nor an AWS key id or a codice fiscale
+// (omocodia letters in place of its digits): token returns at once on
+// upper-case letters alone, other than 2 or 5 of them, and both need
+// upper case throughout.
+func letterShapeOK(t []byte, i, j int) bool {
 	w := t[i:j]
 	switch len(w) {
 	case 2:
 		return !(isUpper(w[0]) && isUpper(w[1]) && j+2 < len(t) && t[j] == ' ' && isDigit(t[j+1]))
 	case 5:
 		return string(w) != "BEGIN"
-	case 16:
-		return !isUpper(w[1])
-	case 20:
-		return f&cLower != 0
 	case 34:
 		return !(w[0] == 'S' && w[1] == 'K')
 	}
@@ -804,7 +801,7 @@ func letterShapeOK(t []byte, i, j int, f uint8) bool {
 // letterShapeOdd holds the lengths at which letterShapeOK looks further: run
 // calls it only for them, for 39 bytes and more and for a word that starts
 // with 'e' or 'A'.
-const letterShapeOdd = 1<<2 | 1<<5 | 1<<16 | 1<<20 | 1<<34
+const letterShapeOdd = 1<<2 | 1<<5 | 1<<34
 
 // underShapeOK reports whether w, a letter followed by ASCII letters,
 // digits and at least one '_' (class bits f), has none of the shapes
@@ -812,9 +809,10 @@ const letterShapeOdd = 1<<2 | 1<<5 | 1<<16 | 1<<20 | 1<<34
 // 's', 'r', 'w', 'h' ("sk_live_", "rk_live_", "whsec_", "hf_", "shpat_")
 // or are 40 and longer ("ghp_", "github_pat_", "npm_", "dop_v1_"; a "ghp_"
 // word shorter is returned untouched). With an upper-case letter also:
-// the Azure secret "abc8Q~" (5 bytes), "AIza", "eyJ" and an IBAN start
-// (two capitals, two digits). A '_' fails the DNI, NINO and codice
-// fiscale checks, and lowerIDs and idDocument take no '_'.
+// the Azure secret "abc8Q~" (5 bytes), "AIza" and "eyJ". A '_' fails
+// the IBAN (ibanMod97; a grouped IBAN starts with four bytes of its
+// shape), DNI, NINO and codice fiscale checks, and lowerIDs and
+// idDocument take no '_'.
 func underShapeOK(w []byte, f uint8) bool {
 	wl := len(w)
 	if wl >= 40 {
@@ -827,8 +825,7 @@ func underShapeOK(w []byte, f uint8) bool {
 	if f&cUpper == 0 {
 		return true
 	}
-	return !(wl == 5 && w[4] == 'Q') && c0 != 'e' && c0 != 'A' &&
-		!(wl >= 4 && isUpper(c0) && isUpper(w[1]) && isDigit(w[2]) && isDigit(w[3]))
+	return !(wl == 5 && w[4] == 'Q') && c0 != 'e' && c0 != 'A'
 }
 
 func (s *scanner) word(i, j int, f uint8) int {
