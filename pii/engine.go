@@ -584,7 +584,7 @@ func (s *scanner) run() {
 				i = j + 1
 				continue
 			}
-		} else if f&cWord == f&cLetter|cUpper &&
+		} else if f&(cDigit|cUnder|cHigh|cUpper) == cUpper &&
 			(wl < 39 && letterShapeOdd>>uint(wl)&1 == 0 && t[i] != 'e' && t[i] != 'A' || letterShapeOK(t, i, j)) && (f&cHexNot != 0 || !s.ipv6Candidate(i, j, f)) {
 			// ASCII letters with an upper-case letter ("INFO", "GET",
 			// "Thanks", "Dec"; all hex digits only if no IPv6 group can
