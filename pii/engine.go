@@ -585,7 +585,7 @@ func (s *scanner) run() {
 				continue
 			}
 		} else if f&(cDigit|cUnder|cHigh|cUpper) == cUpper &&
-			(wl < 39 && letterShapeOdd>>uint(wl)&1 == 0 && t[i] != 'e' && t[i] != 'A' || letterShapeOK(t, i, j)) && (f&cHexNot != 0 || !s.ipv6Candidate(i, j, f)) {
+			(uint(wl) < 64 && letterShapeRare[t[i]]>>uint(wl)&1 == 0 || letterShapeOK(t, i, j)) && (f&cHexNot != 0 || !s.ipv6Candidate(i, j, f)) {
 			// ASCII letters with an upper-case letter ("INFO", "GET",
 			// "Thanks", "Dec"; all hex digits only if no IPv6 group can
 			// start there): token ignores the shape, and a keyword is
@@ -798,10 +798,18 @@ func letterShapeOK(t []byte, i, j int) bool {
 		!(len(w) >= 4 && w[0] == 'A' && w[1] == 'I' && w[2] == 'z' && w[3] == 'a')
 }
 
-// letterShapeOdd holds the lengths at which letterShapeOK looks further: run
-// calls it only for them, for 39 bytes and more and for a word that starts
-// with 'e' or 'A'.
-const letterShapeOdd = 1<<2 | 1<<5 | 1<<34
+// letterShapeRare[c] has bit n set when letterShapeOK may reject a word of
+// n letters that starts with c: 2, 34 and 39 or more letters, 5 after 'B'
+// ("BEGIN"), any after 'e' or 'A'. run calls letterShapeOK only for those.
+var letterShapeRare = func() (m [256]uint64) {
+	for c := range m {
+		m[c] = 1<<2 | 1<<34 | (1<<64-1)&^(1<<39-1)
+	}
+	m['B'] |= 1 << 5
+	m['e'] = ^uint64(0)
+	m['A'] = ^uint64(0)
+	return m
+}()
 
 // underShapeOK reports whether w, a letter followed by ASCII letters,
 // digits and at least one '_' (class bits f), has none of the shapes
