@@ -776,7 +776,7 @@ func (s *scanner) ipv6Candidate(i, j int, f uint8) bool {
 }
 
 // letterShapeOK reports whether t[i:j], ASCII letters with at least one
-// upper-case letter (class bits f), has none of the shapes token looks
+// upper-case letter, has none of the shapes token looks
 // at: two upper-case letters before a space and a digit (NINO group),
 // "BEGIN", "SK" and 32 more (Twilio key, hex digits), 39 and more, the
 // prefixes "AIza" (Google API key) and "eyJ" (JWT). Letters alone cannot
