@@ -584,12 +584,14 @@ func (s *scanner) run() {
 				i = j + 1
 				continue
 			}
-		} else if f&(cWord|cHexNot) == f&cLetter|cUpper|cHexNot && letterShapeOK(t[i:j]) {
-			// ASCII letters with an upper-case letter and one after 'F'
-			// ("INFO", "GET", "Thanks"): token ignores the shape, and
-			// a keyword is all word looks for. The filters of
-			// lowerKeyword, on the letters folded to lower case
-			// (c|0x20 folds an ASCII letter).
+		} else if f&(cDigit|cUnder|cHigh|cUpper) == cUpper &&
+			(uint(wl) < 64 && letterShapeRare[t[i]]>>uint(wl)&1 == 0 || letterShapeOK(t, i, j)) && (f&cHexNot != 0 || !s.ipv6Candidate(i, j, f)) {
+			// ASCII letters with an upper-case letter ("INFO", "GET",
+			// "Thanks", "Dec"; all hex digits only if no IPv6 group can
+			// start there): token ignores the shape, and a keyword is
+			// all word looks for. The filters of lowerKeyword, on the
+			// letters folded to lower case (c|0x20 folds an ASCII
+			// letter).
 			if isUpper(t[i]) && (f&cLower != 0 && (j == n || !capGlue[t[j]]) || j-i == 1) && (i == 0 || !nameStopByte[t[i-1]]) {
 				s.noteCand(i) // a candidate of the names pass (names.go)
 			}
@@ -616,6 +618,39 @@ func (s *scanner) run() {
 			}
 		} else if f&cWord == cLower|cUnder && wl < 40 {
 			if wl < 32 && kwLen[t[i]]&(1<<wl) != 0 {
+				s.keyword(i, j)
+			}
+			i = j + 1
+			continue
+		} else if f&(cLetter|cDigit|cUnder|cHigh) > cDigit && f&(cDigit|cUnder|cHigh) == cDigit && wl <= 3 {
+			// Letters and digits, two or three bytes, starting with a
+			// letter ("R02", "M1", "U11"): no token shape is this short
+			// (a NINO group is two letters), no keyword has a digit and
+			// word notes no capital before a digit, so only an IPv6
+			// group can start here.
+			if !s.ipv6Candidate(i, j, f) {
+				i = j + 1
+				continue
+			}
+		} else if f&cWord == cLower && !s.ipv6Candidate(i, j, f) {
+			// Lower-case hex digits ("added", "be", "a"), not an IPv6
+			// group: as the lower-case fast path above.
+			if wl < 32 {
+				s.lowerKeyword(i, wl)
+			}
+			i = j + 1
+			continue
+		} else if c0 := t[i]; c0 == '_' || c0 >= 0x80 {
+			// A word that starts with '_' or a non-ASCII byte: word
+			// returns at once (not an IPv6 group: '_' or a high byte).
+			i = j + 1
+			continue
+		} else if f&(cUnder|cHigh) == cUnder && (wl < 24 && f&cUpper == 0 || underShapeOK(t[i:j], f)) {
+			// A letter, then letters, digits and '_' ("Step_LSC",
+			// "blk_7128370237687728475", "CBS_E_MANIFEST_INVALID_ITEM"):
+			// no token shape (see underShapeOK), no IPv6 group ('_'),
+			// no capital noted ('_'): only a keyword can matter.
+			if wl < 32 && kwLen[lower(c0)]&(1<<wl) != 0 {
 				s.keyword(i, j)
 			}
 			i = j + 1
@@ -740,19 +775,65 @@ func (s *scanner) ipv6Candidate(i, j int, f uint8) bool {
 		(j < len(t) && t[j] == ':' || i >= 2 && t[i-1] == ':' && t[i-2] == ':')
 }
 
-// letterShapeOK reports whether w, ASCII letters with at least one
-// upper-case letter and one letter after 'F', has none of the shapes token
-// looks at: two letters (NINO group), five (BEGIN), 16 (codice fiscale with
-// omocodia letters), 20 (AWS key id), 39 and more, the prefixes "AIza"
-// (Google API key) and "eyJ" (JWT). Letters alone cannot make an IBAN, a
-// DNI or an NINO.
-func letterShapeOK(w []byte) bool {
+// letterShapeOK reports whether t[i:j], ASCII letters with at least one
+// upper-case letter, has none of the shapes token looks
+// at: two upper-case letters before a space and a digit (NINO group),
+// "BEGIN", "SK" and 32 more (Twilio key, hex digits), 39 and more, the
+// prefixes "AIza" (Google API key) and "eyJ" (JWT). Letters alone cannot
+// make an IBAN, a DNI or an NINO. Nor an AWS key id or a codice fiscale
+// (omocodia letters in place of its digits): token returns at once on
+// upper-case letters alone, other than 2 or 5 of them, and both need
+// upper case throughout.
+func letterShapeOK(t []byte, i, j int) bool {
+	w := t[i:j]
 	switch len(w) {
-	case 2, 5, 16, 20:
-		return false
+	case 2:
+		return !(isUpper(w[0]) && isUpper(w[1]) && j+2 < len(t) && t[j] == ' ' && isDigit(t[j+1]))
+	case 5:
+		return string(w) != "BEGIN"
+	case 34:
+		return !(w[0] == 'S' && w[1] == 'K')
 	}
 	return len(w) < 39 && !(len(w) >= 3 && w[0] == 'e' && w[1] == 'y' && w[2] == 'J') &&
 		!(len(w) >= 4 && w[0] == 'A' && w[1] == 'I' && w[2] == 'z' && w[3] == 'a')
+}
+
+// letterShapeRare[c] has bit n set when letterShapeOK may reject a word of
+// n letters that starts with c: 2, 34 and 39 or more letters, 5 after 'B'
+// ("BEGIN"), any after 'e' or 'A'. run calls letterShapeOK only for those.
+var letterShapeRare = func() (m [256]uint64) {
+	for c := range m {
+		m[c] = 1<<2 | 1<<34 | (1<<64-1)&^(1<<39-1)
+	}
+	m['B'] |= 1 << 5
+	m['e'] = ^uint64(0)
+	m['A'] = ^uint64(0)
+	return m
+}()
+
+// underShapeOK reports whether w, a letter followed by ASCII letters,
+// digits and at least one '_' (class bits f), has none of the shapes
+// token looks at. The prefixed secrets of 24 bytes and more start with
+// 's', 'r', 'w', 'h' ("sk_live_", "rk_live_", "whsec_", "hf_", "shpat_")
+// or are 40 and longer ("ghp_", "github_pat_", "npm_", "dop_v1_"; a "ghp_"
+// word shorter is returned untouched). With an upper-case letter also:
+// the Azure secret "abc8Q~" (5 bytes), "AIza" and "eyJ". A '_' fails
+// the IBAN (ibanMod97; a grouped IBAN starts with four bytes of its
+// shape), DNI, NINO and codice fiscale checks, and lowerIDs and
+// idDocument take no '_'.
+func underShapeOK(w []byte, f uint8) bool {
+	wl := len(w)
+	if wl >= 40 {
+		return false
+	}
+	c0 := w[0]
+	if wl >= 24 && (c0 == 's' || c0 == 'r' || c0 == 'w' || c0 == 'h') {
+		return false
+	}
+	if f&cUpper == 0 {
+		return true
+	}
+	return !(wl == 5 && w[4] == 'Q') && c0 != 'e' && c0 != 'A'
 }
 
 func (s *scanner) word(i, j int, f uint8) int {

@@ -282,6 +282,13 @@ func FuzzFastPaths(f *testing.F) {
 		`Completed 200 OK in 12ms (Views: 217.384ms | ActiveRecord: 4.5ms) resourceVersion=28209290 count=3 client_ip=81.2.3.4`} {
 		f.Add([]byte(v))
 	}
+	// Lines of the real log samples and the word shapes of run's letter
+	// fast paths (fastpath_shapes_test.go).
+	for _, v := range realLogFuzzSeeds {
+		f.Add([]byte(v))
+	}
+	f.Add([]byte(strings.Join(realLogShapes, " ")))
+	f.Add([]byte(strings.Join(realLogShapes, ":")))
 	// Names and e-mail escapes where the names pass's 64-byte blocks and
 	// emails' 32-byte steps begin and end.
 	for _, k := range []int{30, 31, 62, 63, 64, 65, 126, 127} {
