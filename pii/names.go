@@ -149,9 +149,42 @@ var nameTitles = newWordSet[bool](50)
 // nameParticleStart[c] is set when some particle starts with c.
 var nameParticleStart [256]bool
 
-// titleLens[c-'A'] has bit n set when some title starts with the letter
-// c (folded) and has n bytes: "Scheduled" and "Completed" skip the set.
-var titleLens [26]uint16
+// titleLens[c0-'a'][c1-'a'] has bit n set when some title starts with
+// the letters c0 c1 (folded) and has n bytes: "Scheduled", "Completed",
+// "Dec" and "Mon" skip the set (titleMaybe).
+var titleLens [26][26]uint16
+
+// titleMaybe reports whether w, a word capWord accepted (an upper-case
+// ASCII letter then at least one more byte), may be a title: its first two
+// letters, folded, and its length are those of some title.
+func titleMaybe(w []byte) bool {
+	c1 := uint(w[1]|0x20) - 'a'
+	return len(w) <= 9 && c1 < 26 && titleLens[(w[0]-'A')%26][c1]&(1<<len(w)) != 0
+}
+
+// cueBlank and cueNear classify the bytes for cueMaybe: cueBlank the
+// blanks cueBefore walks back over (' ', '\t', '\r', '\n'); cueNear those
+// it may stop at before a cue is ruled out: a blank, ',' or the last byte
+// of a cue (cueLast).
+const (
+	cueBlank = 1 << iota
+	cueNear
+)
+
+var cueBytes [256]uint8
+
+// cueMaybe reports whether cueBefore(i) may be true: a blank must stand
+// before i, and when it is the only blank, the byte before it must be a
+// comma or end a cue. Most capitalised words of a log line follow a
+// blank after a word that ends otherwise ("Normal Scheduled"), or start
+// the text, and cueMaybe settles them without the call.
+func cueMaybe(t []byte, i int) bool {
+	if i < 2 || i > len(t) {
+		return false // i == 1: cueBefore finds no room for a cue
+	}
+	b := t[i-1]
+	return cueBytes[b]&cueBlank != 0 && (b != ' ' || cueBytes[t[i-2]]&cueNear != 0)
+}
 
 // nameParticles may stand between the words of a name.
 var nameParticles = newWordSet[bool](40)
@@ -225,11 +258,21 @@ func init() {
 			cueLast[c-32] = true
 		}
 	}
+	for c := range cueBytes {
+		if cueLast[c] || c == ',' || c == ' ' || c == '\t' || c == '\r' || c == '\n' {
+			cueBytes[c] |= cueNear
+		}
+		if c == ' ' || c == '\t' || c == '\r' || c == '\n' {
+			cueBytes[c] |= cueBlank
+		}
+	}
 	for _, w := range []string{"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "lady", "lord", "herr", "frau",
 		"mme", "mlle", "m", "sr", "sra", "srta", "sig", "sigra", "signor", "signora", "dott", "dottssa", "dhr",
 		"mevr", "mevrouw", "meneer", "monsieur", "madame", "don", "do\u00f1a", "doctor", "professor"} {
 		nameTitles.set(w, true)
-		titleLens[w[0]-'a'] |= 1 << len(w)
+		if len(w) >= 2 {
+			titleLens[w[0]-'a'][w[1]-'a'] |= 1 << len(w)
+		}
 	}
 	for _, w := range []string{"van", "de", "der", "den", "von", "di", "da", "del", "della", "la", "le", "du",
 		"dos", "das", "do", "ten", "ter", "y", "zu", "vom", "dei", "degli", "van't", "d'", "bin", "al"} {
@@ -444,11 +487,16 @@ func (s *scanner) names() {
 		}
 		e := capWord(t, i)
 		if e == i {
-			next = skipWord(t, i) + 1
+			// No candidate stands inside the word nor on the byte after
+			// it (a word byte before each, or no upper-case letter): the
+			// list goes on to the next, the scan skips them.
+			if scan {
+				next = skipWord(t, i) + 1
+			}
 			continue
 		}
 		// A title: "Mr Smith", "Dr. Jane Doe", "Herr Müller".
-		if e-i <= 9 && titleLens[t[i]-'A']&(1<<(e-i)) != 0 && nameTitles.getFold(t[i:e]) {
+		if titleMaybe(t[i:e]) && nameTitles.getFold(t[i:e]) {
 			k := e
 			if k < n && t[k] == '.' {
 				k++
@@ -482,7 +530,7 @@ func (s *scanner) names() {
 		// the lexicon rule is left, whose first word must be a first
 		// name: both tests are cheaper than the look-ups of nameRun, and
 		// most capitalised words of a log line fail them.
-		c := s.cueBefore(i)
+		c := cueMaybe(t, i) && s.cueBefore(i)
 		if !c && (!(e+1 < n && t[e] == ' ' && (isUpper(t[e+1]) || t[e+1] >= 'a' && t[e+1] <= 'z' && nameParticleStart[t[e+1]])) ||
 			!isFirstName(t[i:e])) {
 			next = e
@@ -555,7 +603,7 @@ func (s *scanner) nameRun(i int, cued bool) int {
 			break
 		}
 		we := capWord(t, p)
-		if we == p || greetNot.get(t[p:we]) || nameTitles.getFold(t[p:we]) {
+		if we == p || greetNot.get(t[p:we]) || titleMaybe(t[p:we]) && nameTitles.getFold(t[p:we]) {
 			break
 		}
 		end = we
