@@ -310,27 +310,92 @@ func capWord(t []byte, i int) int {
 	lowers := false
 	// At most 24 bytes: w ends there, which also spares the bounds checks.
 	w := t[:min(n, i+24)]
-	for e < len(w) {
-		c := w[e]
-		switch {
-		case c-'a' < 26:
-			lowers = true
-		case c >= 0x80 || c == '\'' || c == '-' && e+1 < n && isUpper(t[e+1]):
-		case isUpper(c) && (w[e-1] == '\'' || e-i == 2 && w[i] == 'M' && w[i+1] == 'c'): // O'Brien, McDonald
-		default:
-			goto done
+	for {
+		l := e
+		for uint(e) < uint(len(w)) && capClass[w[e]] == ccLower {
+			e++
 		}
-		e++
+		lowers = lowers || e > l
+		if uint(e) >= uint(len(w)) {
+			// The end of the text, or 24 bytes (too long for a name word).
+			if e-i < 2 || !lowers || e-i >= 24 {
+				return i
+			}
+			return e
+		}
+		// t[e] ends the lower-case letters: the word goes on at a
+		// non-ASCII byte, an apostrophe, a hyphen before a capital
+		// (Anna-Lena) and a capital after an apostrophe or "Mc"
+		// (O'Brien, McDonald); it is glued to what follows at a capital,
+		// a digit, '_', '@', '=', '/', a '.' before a letter and a ':'
+		// before anything but a blank.
+		switch capClass[w[e]] {
+		case ccStop:
+		case ccCont:
+			e++
+			continue
+		case ccHyphen:
+			if e+1 < n && isUpper(t[e+1]) {
+				e++
+				continue
+			}
+		case ccUpper:
+			if w[e-1] == '\'' || e-i == 2 && w[i] == 'M' && w[i+1] == 'c' {
+				e++
+				continue
+			}
+			return i
+		case ccGlue:
+			return i
+		case ccDot:
+			if e+1 < n && isLetter(t[e+1]) {
+				return i
+			}
+		case ccColon:
+			if e+1 < n && t[e+1] != ' ' {
+				return i
+			}
+		}
+		if e-i < 2 || !lowers {
+			return i
+		}
+		return e
 	}
-done:
-	if e < n && (capGlue[t[e]] || t[e] == '.' && e+1 < n && isLetter(t[e+1]) || t[e] == ':' && e+1 < n && t[e+1] != ' ') {
-		return i
-	}
-	if e-i < 2 || !lowers || e-i >= 24 {
-		return i
-	}
-	return e
 }
+
+// The classes of capClass, for capWord.
+const (
+	ccStop   = iota // ends the word: a blank, most punctuation
+	ccLower         // a-z
+	ccCont          // bytes >= 0x80 and '\''
+	ccHyphen        // '-'
+	ccUpper         // A-Z
+	ccGlue          // digits, '_', '@', '=', '/' (capGlue without A-Z)
+	ccDot           // '.'
+	ccColon         // ':'
+)
+
+var capClass = func() (a [256]uint8) {
+	for c := range a {
+		switch {
+		case c >= 'a' && c <= 'z':
+			a[c] = ccLower
+		case c >= 0x80 || c == '\'':
+			a[c] = ccCont
+		case c == '-':
+			a[c] = ccHyphen
+		case c >= 'A' && c <= 'Z':
+			a[c] = ccUpper
+		case c >= '0' && c <= '9' || c == '_' || c == '@' || c == '=' || c == '/':
+			a[c] = ccGlue
+		case c == '.':
+			a[c] = ccDot
+		case c == ':':
+			a[c] = ccColon
+		}
+	}
+	return a
+}()
 
 // The candidates of the names pass are the upper-case ASCII letters at the
 // start of the text or after a byte that is neither a word byte nor one of
