@@ -149,18 +149,22 @@ var nameTitles = newWordSet[bool](50)
 // nameParticleStart[c] is set when some particle starts with c.
 var nameParticleStart [256]bool
 
-// titleLens[c0-'a'][c1-'a'] has bit n set when some title starts with
-// the letters c0 c1 (folded) and has n bytes: "Scheduled", "Completed",
-// "Dec" and "Mon" skip the set (titleMaybe).
-var titleLens [26][26]uint16
+// titleLens[c0&31][c1&31] has bit n set when some title starts with the
+// bytes c0 c1 (ASCII letters, so either case) and has n bytes: "Scheduled",
+// "Completed", "Dec" and "Mon" skip the set (titleMaybe).
+var titleLens [32][32]uint32
 
-// titleMaybe reports whether w, a word capWord accepted (an upper-case
-// ASCII letter then at least one more byte), may be a title: its first two
-// letters, folded, and its length are those of some title.
+// titleMaybe reports whether w may be a title: its first two bytes, as
+// ASCII letters in either case, and its length are those of some title.
+// (Other bytes and lengths alias some letters and lengths: the set decides.)
 func titleMaybe(w []byte) bool {
-	c1 := uint(w[1]|0x20) - 'a'
-	return len(w) <= 9 && c1 < 26 && titleLens[(w[0]-'A')%26][c1]&(1<<len(w)) != 0
+	return len(w) >= 2 && titleLens[w[0]&31][w[1]&31]>>(uint(len(w))&31)&1 != 0
 }
+
+// cueFirst[c&31] and cueEnd[c&31] have bit n set when some cue of n bytes
+// starts, or ends, with c (either case): cueBefore looks up only a word
+// that passes both ("Sun", "CBS", "at" do not).
+var cueFirst, cueEnd [32]uint32
 
 // cueBlank and cueNear classify the bytes for cueMaybe: cueBlank the
 // blanks cueBefore walks back over (' ', '\t', '\r', '\n'); cueNear those
@@ -252,6 +256,8 @@ func init() {
 		"heisse", "llamo", "chiamo", "ben", "name", "naam", "nombre", "nom", "nome", "from", "by", "signed",
 		"love", "xoxo", "welcome", "congratulations", "bye", "ciao"} {
 		nameCues.set(w, true)
+		cueFirst[w[0]&31] |= 1 << len(w)
+		cueEnd[w[len(w)-1]&31] |= 1 << len(w)
 		c := w[len(w)-1]
 		cueLast[c] = true
 		if c >= 'a' && c <= 'z' {
@@ -271,7 +277,7 @@ func init() {
 		"mevr", "mevrouw", "meneer", "monsieur", "madame", "don", "do\u00f1a", "doctor", "professor"} {
 		nameTitles.set(w, true)
 		if len(w) >= 2 {
-			titleLens[w[0]-'a'][w[1]-'a'] |= 1 << len(w)
+			titleLens[w[0]&31][w[1]&31] |= 1 << len(w)
 		}
 	}
 	for _, w := range []string{"van", "de", "der", "den", "von", "di", "da", "del", "della", "la", "le", "du",
@@ -718,7 +724,7 @@ func (s *scanner) cueBefore(i int) bool {
 		return false
 	}
 	w := t[k:e]
-	if !nameCues.getFold(w) {
+	if (cueFirst[w[0]&31]&cueEnd[w[len(w)-1]&31])>>(uint(len(w))&31)&1 == 0 || !nameCues.getFold(w) {
 		return false
 	}
 	switch {
