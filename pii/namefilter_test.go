@@ -192,3 +192,26 @@ func TestTitleMaybeExact(t *testing.T) {
 		t.Fatalf("only %d titles seen", hits)
 	}
 }
+
+// TestNamesAfterRejectedWords: a name right after a word the names pass
+// rejects (capWord, title, cue or lexicon tests) or passes over is found
+// as by the scan of runSlow: walking the list, names goes on at the next
+// candidate after such a word, however close.
+func TestNamesAfterRejectedWords(t *testing.T) {
+	es := fastPathEngines(t)
+	words := []string{"A", "I", "AB", "KB", "HTTPS", "QuorumCnxManager", "McDonaldS", "McDonald", "Ab1", "O'BRIEN", "O'Brien",
+		"Abcdefghijklmnopqrstuvwxyz", "Abcdefghijklmnopqrstuvw", "Anna_", "Anna/x", "Anna.b", "Anna:x", "Anna-", "Anna-Lena",
+		"X-", "Received", "Dec", "Mon", "Sun", "Mr", "Dr.", "Hi", "Bye", "Dear", "Thanks,", "Regards,\n", "CBS", "Info", "É", "Ém"}
+	seps := []string{" ", "  ", ", ", ",", "\n", "-", "(", "'", ". ", ": "}
+	names := []string{"Jane Smith", "Jane", "John Doe,", "Anna Müller", "Mr Smith", "Hi Jane", "Dear John,", "I Jane Smith", "A Jane Smith"}
+	for _, pre := range []string{"", "Hi ", "x "} {
+		for _, w := range words {
+			for _, sep := range seps {
+				for _, nm := range names {
+					compareFastSlow(t, es, []byte(pre+w+sep+nm), nil)
+					compareFastSlow(t, es, []byte(pre+w+sep+nm+" "+w+sep+nm+"\n"), nil)
+				}
+			}
+		}
+	}
+}

@@ -178,16 +178,12 @@ const (
 var cueBytes [256]uint8
 
 // cueMaybe reports whether cueBefore(i) may be true: a blank must stand
-// before i, and when it is the only blank, the byte before it must be a
-// comma or end a cue. Most capitalised words of a log line follow a
-// blank after a word that ends otherwise ("Normal Scheduled"), or start
-// the text, and cueMaybe settles them without the call.
+// before i, and before that blank another, a comma or the last byte of a
+// cue. Most capitalised words of a log line follow a blank after a word
+// that ends otherwise ("Normal Scheduled"), or start the text, and
+// cueMaybe settles them without the call.
 func cueMaybe(t []byte, i int) bool {
-	if i < 2 || i > len(t) {
-		return false // i == 1: cueBefore finds no room for a cue
-	}
-	b := t[i-1]
-	return cueBytes[b]&cueBlank != 0 && (b != ' ' || cueBytes[t[i-2]]&cueNear != 0)
+	return i >= 2 && i <= len(t) && cueBytes[t[i-1]]&cueBlank != 0 && cueBytes[t[i-2]]&cueNear != 0
 }
 
 // nameParticles may stand between the words of a name.
