@@ -497,31 +497,18 @@ func (s *scanner) names() {
 	if s.nc == 0 || !s.e.on[TypePerson] {
 		return // no candidate (run recorded all there are)
 	}
+	if s.nc <= nameCands {
+		s.namesList()
+		return
+	}
+	// The candidates did not all fit in the list: scan for them.
 	t := s.t
 	n := len(t)
 	masks := s.vecPasses
 	s.mb = -64 // no block yet: i is not in [mb, mb+64)
-	// The candidates run recorded, when they fit; else scan finds them.
-	scan := s.nc > nameCands
-	var cands []uint16
-	if !scan {
-		cands = s.cands[:s.nc]
-	}
-	ci := 0
-	// next: the candidates before it are inside a name found or a word
-	// rejected, and names passes over them.
 	for next := 0; ; {
 		var i int
-		if !scan {
-			if ci == len(cands) {
-				break
-			}
-			i = int(cands[ci])
-			ci++
-			if i < next {
-				continue
-			}
-		} else if i = next; i >= n {
+		if i = next; i >= n {
 			break
 		} else if masks {
 			// The next upper-case letter after a byte that is not a
@@ -555,73 +542,118 @@ func (s *scanner) names() {
 		e := capWord(t, i)
 		if e == i {
 			// No candidate stands inside the word nor on the byte after
-			// it (a word byte before each, or no upper-case letter): the
-			// list goes on to the next, the scan skips them.
-			if scan {
-				next = skipWord(t, i) + 1
-			}
+			// it (a word byte before each, or no upper-case letter).
+			next = skipWord(t, i) + 1
 			continue
 		}
-		// A title: "Mr Smith", "Dr. Jane Doe", "Herr Müller".
-		if titleMaybe(t[i:e]) && nameTitles.getFold(t[i:e]) {
-			k := e
-			if k < n && t[k] == '.' {
-				k++
-			}
-			if k+1 < n && t[k] == ' ' {
-				// "Herr de Jong", "Mevr. van den Berg": particles first.
-				p := k + 1
-				for m := 0; m < 2; m++ {
-					pe := p
-					for pe < n && pe-p < 6 && t[pe] >= 'a' && t[pe] <= 'z' {
-						pe++
-					}
-					if pe > p && pe+1 < n && t[pe] == ' ' && nameParticles.get(t[p:pe]) {
-						p = pe + 1
-						continue
-					}
-					break
-				}
-				if p < n && isUpper(t[p]) {
-					if ne := s.nameRun(p, true); ne > p {
-						s.emit(TypePerson, k+1, ne, 0.85, "title")
-						next = ne
-						continue
-					}
-				}
-			}
-			next = e
+		next = s.nameAt(i, e)
+	}
+}
+
+// namesList is names on the candidates run recorded. Most capitalised
+// words of a log line are no title, follow no cue and are not followed by
+// another capitalised word or a particle; those it passes over without
+// the call to nameAt.
+func (s *scanner) namesList() {
+	t := s.t
+	n := len(t)
+	// next: the candidates before it are inside a name found or a word
+	// passed over, and names passes over them.
+	next := 0
+	for _, p := range s.cands[:s.nc] {
+		i := int(p)
+		if i < next {
 			continue
 		}
-		// One word alone needs a cue before it, and without a cue only
-		// the lexicon rule is left, whose first word must be a first
-		// name: both tests are cheaper than the look-ups of nameRun, and
-		// most capitalised words of a log line fail them.
-		c := cueMaybe(t, i) && s.cueBefore(i)
-		if !c && (!(e+1 < n && t[e] == ' ' && (isUpper(t[e+1]) || t[e+1] >= 'a' && t[e+1] <= 'z' && nameParticleStart[t[e+1]])) ||
-			!isFirstName(t[i:e])) {
-			next = e
-			continue
+		// capWord, its common cases written out: the lower-case letters
+		// after the capital end at a blank or punctuation (a name word
+		// when there are any), or at a capital (glued: no name word,
+		// unless "Mc"). Every candidate is an upper-case ASCII letter.
+		w := t[:min(n, i+24)]
+		e := i + 1
+		for uint(e) < uint(len(w)) && capClass[w[e]] == ccLower {
+			e++
 		}
-		ne := s.nameRun(i, false)
-		if ne > i {
-			conf, why := float32(0), ""
-			if c && (lexLookup(t[i:e]) != 0 || ne == e && (ne == n || strings.IndexByte(",.!?;:\n\r)", t[ne]) >= 0)) {
-				// A cue, and a first word the lexicons know, or a name
-				// standing alone ("Hi Zorblax,"); not "Hi, Visa 4111..."
-				// nor "Hello World Maria".
-				conf, why = 0.85, "cue"
-			} else if s.lexiconName(i, ne) {
-				conf, why = 0.75, "lexicon"
-			}
-			if why != "" {
-				s.emit(TypePerson, i, ne, conf, why)
-				next = ne
-				continue
-			}
+		if uint(e) >= uint(len(w)) {
+			e = capWord(t, i)
+		} else if k := capClass[w[e]]; k == ccUpper && !(e-i == 2 && w[i] == 'M' && w[i+1] == 'c') {
+			continue // "PacketResponder", "KB": capWord returns i
+		} else if k != ccStop || e-i < 2 {
+			e = capWord(t, i)
+		}
+		if e == i {
+			// No candidate stands inside the word nor on the byte after
+			// it (a word byte before each, or no upper-case letter).
+			continue
 		}
 		next = e
+		if e+1 < n && t[e] == ' ' && (isUpper(t[e+1]) || t[e+1]-'a' < 26 && nameParticleStart[t[e+1]]) ||
+			cueMaybe(t, i) || titleMaybe(t[i:e]) {
+			next = s.nameAt(i, e)
+		}
 	}
+}
+
+// nameAt looks for a name at the capitalised word t[i:e] (capWord) and
+// returns where names goes on: the end of the name found, or e.
+func (s *scanner) nameAt(i, e int) int {
+	t := s.t
+	n := len(t)
+	// A title: "Mr Smith", "Dr. Jane Doe", "Herr Müller".
+	if titleMaybe(t[i:e]) && nameTitles.getFold(t[i:e]) {
+		k := e
+		if k < n && t[k] == '.' {
+			k++
+		}
+		if k+1 < n && t[k] == ' ' {
+			// "Herr de Jong", "Mevr. van den Berg": particles first.
+			p := k + 1
+			for m := 0; m < 2; m++ {
+				pe := p
+				for pe < n && pe-p < 6 && t[pe] >= 'a' && t[pe] <= 'z' {
+					pe++
+				}
+				if pe > p && pe+1 < n && t[pe] == ' ' && nameParticles.get(t[p:pe]) {
+					p = pe + 1
+					continue
+				}
+				break
+			}
+			if p < n && isUpper(t[p]) {
+				if ne := s.nameRun(p, true); ne > p {
+					s.emit(TypePerson, k+1, ne, 0.85, "title")
+					return ne
+				}
+			}
+		}
+		return e
+	}
+	// One word alone needs a cue before it, and without a cue only
+	// the lexicon rule is left, whose first word must be a first
+	// name: both tests are cheaper than the look-ups of nameRun, and
+	// most capitalised words of a log line fail them.
+	c := cueMaybe(t, i) && s.cueBefore(i)
+	if !c && (!(e+1 < n && t[e] == ' ' && (isUpper(t[e+1]) || t[e+1] >= 'a' && t[e+1] <= 'z' && nameParticleStart[t[e+1]])) ||
+		!isFirstName(t[i:e])) {
+		return e
+	}
+	ne := s.nameRun(i, false)
+	if ne > i {
+		conf, why := float32(0), ""
+		if c && (lexLookup(t[i:e]) != 0 || ne == e && (ne == n || strings.IndexByte(",.!?;:\n\r)", t[ne]) >= 0)) {
+			// A cue, and a first word the lexicons know, or a name
+			// standing alone ("Hi Zorblax,"); not "Hi, Visa 4111..."
+			// nor "Hello World Maria".
+			conf, why = 0.85, "cue"
+		} else if s.lexiconName(i, ne) {
+			conf, why = 0.75, "lexicon"
+		}
+		if why != "" {
+			s.emit(TypePerson, i, ne, conf, why)
+			return ne
+		}
+	}
+	return e
 }
 
 func skipWord(t []byte, i int) int {
