@@ -37,7 +37,25 @@ done:
 	return e
 }
 
-// TestCapWordMatchesRef compares capWord with the byte loop at every
+// capWordQuick is the code namesList has written out for capWord(t, i),
+// t[i] an upper-case ASCII letter (keep the two the same).
+func capWordQuick(t []byte, i int) int {
+	w := t[:min(len(t), i+24)]
+	e := i + 1
+	for uint(e) < uint(len(w)) && capClass[w[e]] == ccLower {
+		e++
+	}
+	if uint(e) >= uint(len(w)) {
+		e = capWord(t, i)
+	} else if k := capClass[w[e]]; k == ccUpper && !(e-i == 2 && w[i] == 'M' && w[i+1] == 'c') {
+		return i
+	} else if k != ccStop || e-i < 2 {
+		e = capWord(t, i)
+	}
+	return e
+}
+
+// TestCapWordMatchesRef compares capWord (and capWordQuick) with the byte loop at every
 // position of texts made of the bytes that matter (lower- and upper-case
 // letters, 'M' 'c', apostrophes, hyphens, non-ASCII bytes, the glue and
 // stop bytes), with words of every length around the 8-byte steps and the
@@ -47,8 +65,14 @@ func TestCapWordMatchesRef(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	check := func(b []byte) {
 		for i := range len(b) + 1 {
-			if got, want := capWord(b, i), capWordRef(b, i); got != want {
+			want := capWordRef(b, i)
+			if got := capWord(b, i); got != want {
 				t.Fatalf("capWord(%q, %d) = %d, want %d", b, i, got, want)
+			}
+			if i < len(b) && isUpper(b[i]) {
+				if got := capWordQuick(b, i); got != want {
+					t.Fatalf("capWordQuick(%q, %d) = %d, want %d", b, i, got, want)
+				}
 			}
 		}
 	}

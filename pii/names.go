@@ -565,10 +565,12 @@ func (s *scanner) namesList() {
 		if i < next {
 			continue
 		}
-		// capWord, its common cases written out: the lower-case letters
-		// after the capital end at a blank or punctuation (a name word
-		// when there are any), or at a capital (glued: no name word,
-		// unless "Mc"). Every candidate is an upper-case ASCII letter.
+		// capWord, its common cases written out (capWordQuick in
+		// capword_test.go is this code, held to capWord): the lower-case
+		// letters after the capital end at a blank or punctuation (the
+		// word, when there are any), or at a capital ("PacketResponder",
+		// "KB": glued, no name word, unless "Mc"). Every candidate is an
+		// upper-case ASCII letter.
 		w := t[:min(n, i+24)]
 		e := i + 1
 		for uint(e) < uint(len(w)) && capClass[w[e]] == ccLower {
@@ -577,7 +579,7 @@ func (s *scanner) namesList() {
 		if uint(e) >= uint(len(w)) {
 			e = capWord(t, i)
 		} else if k := capClass[w[e]]; k == ccUpper && !(e-i == 2 && w[i] == 'M' && w[i+1] == 'c') {
-			continue // "PacketResponder", "KB": capWord returns i
+			continue // capWord returns i
 		} else if k != ccStop || e-i < 2 {
 			e = capWord(t, i)
 		}
