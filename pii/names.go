@@ -149,9 +149,42 @@ var nameTitles = newWordSet[bool](50)
 // nameParticleStart[c] is set when some particle starts with c.
 var nameParticleStart [256]bool
 
-// titleLens[c-'A'] has bit n set when some title starts with the letter
-// c (folded) and has n bytes: "Scheduled" and "Completed" skip the set.
-var titleLens [26]uint16
+// titleLens[c0&31][c1&31] has bit n set when some title starts with the
+// bytes c0 c1 (ASCII letters, so either case) and has n bytes: "Scheduled",
+// "Completed", "Dec" and "Mon" skip the set (titleMaybe).
+var titleLens [32][32]uint32
+
+// titleMaybe reports whether w may be a title: its first two bytes, as
+// ASCII letters in either case, and its length are those of some title.
+// (Other bytes and lengths alias some letters and lengths: the set decides.)
+func titleMaybe(w []byte) bool {
+	return len(w) >= 2 && titleLens[w[0]&31][w[1]&31]>>(uint(len(w))&31)&1 != 0
+}
+
+// cueFirst[c&31] and cueEnd[c&31] have bit n set when some cue of n bytes
+// starts, or ends, with c (either case): cueBefore looks up only a word
+// that passes both ("Sun", "CBS", "at" do not).
+var cueFirst, cueEnd [32]uint32
+
+// cueBlank and cueNear classify the bytes for cueMaybe: cueBlank the
+// blanks cueBefore walks back over (' ', '\t', '\r', '\n'); cueNear those
+// it may stop at before a cue is ruled out: a blank, ',' or the last byte
+// of a cue (cueLast).
+const (
+	cueBlank = 1 << iota
+	cueNear
+)
+
+var cueBytes [256]uint8
+
+// cueMaybe reports whether cueBefore(i) may be true: a blank must stand
+// before i, and before that blank another, a comma or the last byte of a
+// cue. Most capitalised words of a log line follow a blank after a word
+// that ends otherwise ("Normal Scheduled"), or start the text, and
+// cueMaybe settles them without the call.
+func cueMaybe(t []byte, i int) bool {
+	return i >= 2 && i <= len(t) && cueBytes[t[i-1]]&cueBlank != 0 && cueBytes[t[i-2]]&cueNear != 0
+}
 
 // nameParticles may stand between the words of a name.
 var nameParticles = newWordSet[bool](40)
@@ -219,17 +252,29 @@ func init() {
 		"heisse", "llamo", "chiamo", "ben", "name", "naam", "nombre", "nom", "nome", "from", "by", "signed",
 		"love", "xoxo", "welcome", "congratulations", "bye", "ciao"} {
 		nameCues.set(w, true)
+		cueFirst[w[0]&31] |= 1 << len(w)
+		cueEnd[w[len(w)-1]&31] |= 1 << len(w)
 		c := w[len(w)-1]
 		cueLast[c] = true
 		if c >= 'a' && c <= 'z' {
 			cueLast[c-32] = true
 		}
 	}
+	for c := range cueBytes {
+		if cueLast[c] || c == ',' || c == ' ' || c == '\t' || c == '\r' || c == '\n' {
+			cueBytes[c] |= cueNear
+		}
+		if c == ' ' || c == '\t' || c == '\r' || c == '\n' {
+			cueBytes[c] |= cueBlank
+		}
+	}
 	for _, w := range []string{"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "lady", "lord", "herr", "frau",
 		"mme", "mlle", "m", "sr", "sra", "srta", "sig", "sigra", "signor", "signora", "dott", "dottssa", "dhr",
 		"mevr", "mevrouw", "meneer", "monsieur", "madame", "don", "do\u00f1a", "doctor", "professor"} {
 		nameTitles.set(w, true)
-		titleLens[w[0]-'a'] |= 1 << len(w)
+		if len(w) >= 2 {
+			titleLens[w[0]&31][w[1]&31] |= 1 << len(w)
+		}
 	}
 	for _, w := range []string{"van", "de", "der", "den", "von", "di", "da", "del", "della", "la", "le", "du",
 		"dos", "das", "do", "ten", "ter", "y", "zu", "vom", "dei", "degli", "van't", "d'", "bin", "al"} {
@@ -267,27 +312,92 @@ func capWord(t []byte, i int) int {
 	lowers := false
 	// At most 24 bytes: w ends there, which also spares the bounds checks.
 	w := t[:min(n, i+24)]
-	for e < len(w) {
-		c := w[e]
-		switch {
-		case c-'a' < 26:
-			lowers = true
-		case c >= 0x80 || c == '\'' || c == '-' && e+1 < n && isUpper(t[e+1]):
-		case isUpper(c) && (w[e-1] == '\'' || e-i == 2 && w[i] == 'M' && w[i+1] == 'c'): // O'Brien, McDonald
-		default:
-			goto done
+	for {
+		l := e
+		for uint(e) < uint(len(w)) && capClass[w[e]] == ccLower {
+			e++
 		}
-		e++
+		lowers = lowers || e > l
+		if uint(e) >= uint(len(w)) {
+			// The end of the text, or 24 bytes (too long for a name word).
+			if e-i < 2 || !lowers || e-i >= 24 {
+				return i
+			}
+			return e
+		}
+		// t[e] ends the lower-case letters: the word goes on at a
+		// non-ASCII byte, an apostrophe, a hyphen before a capital
+		// (Anna-Lena) and a capital after an apostrophe or "Mc"
+		// (O'Brien, McDonald); it is glued to what follows at a capital,
+		// a digit, '_', '@', '=', '/', a '.' before a letter and a ':'
+		// before anything but a blank.
+		switch capClass[w[e]] {
+		case ccStop:
+		case ccCont:
+			e++
+			continue
+		case ccHyphen:
+			if e+1 < n && isUpper(t[e+1]) {
+				e++
+				continue
+			}
+		case ccUpper:
+			if w[e-1] == '\'' || e-i == 2 && w[i] == 'M' && w[i+1] == 'c' {
+				e++
+				continue
+			}
+			return i
+		case ccGlue:
+			return i
+		case ccDot:
+			if e+1 < n && isLetter(t[e+1]) {
+				return i
+			}
+		case ccColon:
+			if e+1 < n && t[e+1] != ' ' {
+				return i
+			}
+		}
+		if e-i < 2 || !lowers {
+			return i
+		}
+		return e
 	}
-done:
-	if e < n && (capGlue[t[e]] || t[e] == '.' && e+1 < n && isLetter(t[e+1]) || t[e] == ':' && e+1 < n && t[e+1] != ' ') {
-		return i
-	}
-	if e-i < 2 || !lowers || e-i >= 24 {
-		return i
-	}
-	return e
 }
+
+// The classes of capClass, for capWord.
+const (
+	ccStop   = iota // ends the word: a blank, most punctuation
+	ccLower         // a-z
+	ccCont          // bytes >= 0x80 and '\''
+	ccHyphen        // '-'
+	ccUpper         // A-Z
+	ccGlue          // digits, '_', '@', '=', '/' (capGlue without A-Z)
+	ccDot           // '.'
+	ccColon         // ':'
+)
+
+var capClass = func() (a [256]uint8) {
+	for c := range a {
+		switch {
+		case c >= 'a' && c <= 'z':
+			a[c] = ccLower
+		case c >= 0x80 || c == '\'':
+			a[c] = ccCont
+		case c == '-':
+			a[c] = ccHyphen
+		case c >= 'A' && c <= 'Z':
+			a[c] = ccUpper
+		case c >= '0' && c <= '9' || c == '_' || c == '@' || c == '=' || c == '/':
+			a[c] = ccGlue
+		case c == '.':
+			a[c] = ccDot
+		case c == ':':
+			a[c] = ccColon
+		}
+	}
+	return a
+}()
 
 // The candidates of the names pass are the upper-case ASCII letters at the
 // start of the text or after a byte that is neither a word byte nor one of
@@ -387,31 +497,18 @@ func (s *scanner) names() {
 	if s.nc == 0 || !s.e.on[TypePerson] {
 		return // no candidate (run recorded all there are)
 	}
+	if s.nc <= nameCands {
+		s.namesList()
+		return
+	}
+	// The candidates did not all fit in the list: scan for them.
 	t := s.t
 	n := len(t)
 	masks := s.vecPasses
 	s.mb = -64 // no block yet: i is not in [mb, mb+64)
-	// The candidates run recorded, when they fit; else scan finds them.
-	scan := s.nc > nameCands
-	var cands []uint16
-	if !scan {
-		cands = s.cands[:s.nc]
-	}
-	ci := 0
-	// next: the candidates before it are inside a name found or a word
-	// rejected, and names passes over them.
 	for next := 0; ; {
 		var i int
-		if !scan {
-			if ci == len(cands) {
-				break
-			}
-			i = int(cands[ci])
-			ci++
-			if i < next {
-				continue
-			}
-		} else if i = next; i >= n {
+		if i = next; i >= n {
 			break
 		} else if masks {
 			// The next upper-case letter after a byte that is not a
@@ -444,69 +541,121 @@ func (s *scanner) names() {
 		}
 		e := capWord(t, i)
 		if e == i {
+			// No candidate stands inside the word nor on the byte after
+			// it (a word byte before each, or no upper-case letter).
 			next = skipWord(t, i) + 1
 			continue
 		}
-		// A title: "Mr Smith", "Dr. Jane Doe", "Herr Müller".
-		if e-i <= 9 && titleLens[t[i]-'A']&(1<<(e-i)) != 0 && nameTitles.getFold(t[i:e]) {
-			k := e
-			if k < n && t[k] == '.' {
-				k++
-			}
-			if k+1 < n && t[k] == ' ' {
-				// "Herr de Jong", "Mevr. van den Berg": particles first.
-				p := k + 1
-				for m := 0; m < 2; m++ {
-					pe := p
-					for pe < n && pe-p < 6 && t[pe] >= 'a' && t[pe] <= 'z' {
-						pe++
-					}
-					if pe > p && pe+1 < n && t[pe] == ' ' && nameParticles.get(t[p:pe]) {
-						p = pe + 1
-						continue
-					}
-					break
-				}
-				if p < n && isUpper(t[p]) {
-					if ne := s.nameRun(p, true); ne > p {
-						s.emit(TypePerson, k+1, ne, 0.85, "title")
-						next = ne
-						continue
-					}
-				}
-			}
-			next = e
+		next = s.nameAt(i, e)
+	}
+}
+
+// namesList is names on the candidates run recorded. Most capitalised
+// words of a log line are no title, follow no cue and are not followed by
+// another capitalised word or a particle; those it passes over without
+// the call to nameAt.
+func (s *scanner) namesList() {
+	t := s.t
+	n := len(t)
+	// next: the candidates before it are inside a name found or a word
+	// passed over, and names passes over them.
+	next := 0
+	for _, p := range s.cands[:s.nc] {
+		i := int(p)
+		if i < next {
 			continue
 		}
-		// One word alone needs a cue before it, and without a cue only
-		// the lexicon rule is left, whose first word must be a first
-		// name: both tests are cheaper than the look-ups of nameRun, and
-		// most capitalised words of a log line fail them.
-		c := s.cueBefore(i)
-		if !c && (!(e+1 < n && t[e] == ' ' && (isUpper(t[e+1]) || t[e+1] >= 'a' && t[e+1] <= 'z' && nameParticleStart[t[e+1]])) ||
-			!isFirstName(t[i:e])) {
-			next = e
-			continue
+		// capWord, its common cases written out (capWordQuick in
+		// capword_test.go is this code, held to capWord): the lower-case
+		// letters after the capital end at a blank or punctuation (the
+		// word, when there are any), or at a capital ("PacketResponder",
+		// "KB": glued, no name word, unless "Mc"). Every candidate is an
+		// upper-case ASCII letter.
+		w := t[:min(n, i+24)]
+		e := i + 1
+		for uint(e) < uint(len(w)) && capClass[w[e]] == ccLower {
+			e++
 		}
-		ne := s.nameRun(i, false)
-		if ne > i {
-			conf, why := float32(0), ""
-			if c && (lexLookup(t[i:e]) != 0 || ne == e && (ne == n || strings.IndexByte(",.!?;:\n\r)", t[ne]) >= 0)) {
-				// A cue, and a first word the lexicons know, or a name
-				// standing alone ("Hi Zorblax,"); not "Hi, Visa 4111..."
-				// nor "Hello World Maria".
-				conf, why = 0.85, "cue"
-			} else if s.lexiconName(i, ne) {
-				conf, why = 0.75, "lexicon"
-			}
-			if why != "" {
-				s.emit(TypePerson, i, ne, conf, why)
-				next = ne
-				continue
-			}
+		if uint(e) >= uint(len(w)) {
+			e = capWord(t, i)
+		} else if k := capClass[w[e]]; k == ccUpper && !(e-i == 2 && w[i] == 'M' && w[i+1] == 'c') {
+			continue // capWord returns i
+		} else if k != ccStop || e-i < 2 {
+			e = capWord(t, i)
+		}
+		if e == i {
+			// No candidate stands inside the word nor on the byte after
+			// it (a word byte before each, or no upper-case letter).
+			continue
 		}
 		next = e
+		if e+1 < n && t[e] == ' ' && (isUpper(t[e+1]) || t[e+1]-'a' < 26 && nameParticleStart[t[e+1]]) ||
+			cueMaybe(t, i) || titleMaybe(t[i:e]) {
+			next = s.nameAt(i, e)
+		}
 	}
+}
+
+// nameAt looks for a name at the capitalised word t[i:e] (capWord) and
+// returns where names goes on: the end of the name found, or e.
+func (s *scanner) nameAt(i, e int) int {
+	t := s.t
+	n := len(t)
+	// A title: "Mr Smith", "Dr. Jane Doe", "Herr Müller".
+	if titleMaybe(t[i:e]) && nameTitles.getFold(t[i:e]) {
+		k := e
+		if k < n && t[k] == '.' {
+			k++
+		}
+		if k+1 < n && t[k] == ' ' {
+			// "Herr de Jong", "Mevr. van den Berg": particles first.
+			p := k + 1
+			for m := 0; m < 2; m++ {
+				pe := p
+				for pe < n && pe-p < 6 && t[pe] >= 'a' && t[pe] <= 'z' {
+					pe++
+				}
+				if pe > p && pe+1 < n && t[pe] == ' ' && nameParticles.get(t[p:pe]) {
+					p = pe + 1
+					continue
+				}
+				break
+			}
+			if p < n && isUpper(t[p]) {
+				if ne := s.nameRun(p, true); ne > p {
+					s.emit(TypePerson, k+1, ne, 0.85, "title")
+					return ne
+				}
+			}
+		}
+		return e
+	}
+	// One word alone needs a cue before it, and without a cue only
+	// the lexicon rule is left, whose first word must be a first
+	// name: both tests are cheaper than the look-ups of nameRun, and
+	// most capitalised words of a log line fail them.
+	c := cueMaybe(t, i) && s.cueBefore(i)
+	if !c && (!(e+1 < n && t[e] == ' ' && (isUpper(t[e+1]) || t[e+1] >= 'a' && t[e+1] <= 'z' && nameParticleStart[t[e+1]])) ||
+		!isFirstName(t[i:e])) {
+		return e
+	}
+	ne := s.nameRun(i, false)
+	if ne > i {
+		conf, why := float32(0), ""
+		if c && (lexLookup(t[i:e]) != 0 || ne == e && (ne == n || strings.IndexByte(",.!?;:\n\r)", t[ne]) >= 0)) {
+			// A cue, and a first word the lexicons know, or a name
+			// standing alone ("Hi Zorblax,"); not "Hi, Visa 4111..."
+			// nor "Hello World Maria".
+			conf, why = 0.85, "cue"
+		} else if s.lexiconName(i, ne) {
+			conf, why = 0.75, "lexicon"
+		}
+		if why != "" {
+			s.emit(TypePerson, i, ne, conf, why)
+			return ne
+		}
+	}
+	return e
 }
 
 func skipWord(t []byte, i int) int {
@@ -555,7 +704,7 @@ func (s *scanner) nameRun(i int, cued bool) int {
 			break
 		}
 		we := capWord(t, p)
-		if we == p || greetNot.get(t[p:we]) || nameTitles.getFold(t[p:we]) {
+		if we == p || greetNot.get(t[p:we]) || titleMaybe(t[p:we]) && nameTitles.getFold(t[p:we]) {
 			break
 		}
 		end = we
@@ -605,7 +754,7 @@ func (s *scanner) cueBefore(i int) bool {
 		return false
 	}
 	w := t[k:e]
-	if !nameCues.getFold(w) {
+	if (cueFirst[w[0]&31]&cueEnd[w[len(w)-1]&31])>>(uint(len(w))&31)&1 == 0 || !nameCues.getFold(w) {
 		return false
 	}
 	switch {
