@@ -2,6 +2,8 @@ package pii
 
 import (
 	"math/rand/v2"
+	"os"
+	"strings"
 	"testing"
 )
 
@@ -38,9 +40,12 @@ done:
 }
 
 // capWordQuick is the code namesList has written out for capWord(t, i),
-// t[i] an upper-case ASCII letter (keep the two the same).
+// t[i] an upper-case ASCII letter: the lines between the markers are the
+// same as there (TestCapWordQuickIsNamesList).
 func capWordQuick(t []byte, i int) int {
-	w := t[:min(len(t), i+24)]
+	n := len(t)
+	// capWordQuick: begin
+	w := t[:min(n, i+24)]
 	e := i + 1
 	for uint(e) < uint(len(w)) && capClass[w[e]] == ccLower {
 		e++
@@ -48,11 +53,45 @@ func capWordQuick(t []byte, i int) int {
 	if uint(e) >= uint(len(w)) {
 		e = capWord(t, i)
 	} else if k := capClass[w[e]]; k == ccUpper && !(e-i == 2 && w[i] == 'M' && w[i+1] == 'c') {
-		return i
+		e = i // glued: capWord returns i
 	} else if k != ccStop || e-i < 2 {
 		e = capWord(t, i)
 	}
+	// capWordQuick: end
 	return e
+}
+
+// TestCapWordQuickIsNamesList: the lines capWordQuick tests are the lines
+// namesList runs (both files read, the lines between the markers compared
+// without their indentation).
+func TestCapWordQuickIsNamesList(t *testing.T) {
+	block := func(file, fn string) []string {
+		src, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(src)
+		f := strings.Index(text, "func "+fn)
+		if f < 0 {
+			t.Fatalf("%s: no func %s", file, fn)
+		}
+		text = text[f:]
+		a := strings.Index(text, "// capWordQuick: begin\n")
+		b := strings.Index(text, "// capWordQuick: end\n")
+		if a < 0 || b < a {
+			t.Fatalf("%s: %s has no capWordQuick markers", file, fn)
+		}
+		var lines []string
+		for _, l := range strings.Split(text[a:b], "\n") {
+			lines = append(lines, strings.TrimSpace(l))
+		}
+		return lines
+	}
+	quick, list := block("capword_test.go", "capWordQuick("), block("names.go", "(s *scanner) namesList(")
+	if strings.Join(quick, "\n") != strings.Join(list, "\n") {
+		t.Fatalf("capWordQuick (capword_test.go) and namesList (names.go) differ between their markers:\n%s\n----\n%s",
+			strings.Join(quick, "\n"), strings.Join(list, "\n"))
+	}
 }
 
 // TestCapWordMatchesRef compares capWord (and capWordQuick) with the byte loop at every

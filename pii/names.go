@@ -565,12 +565,14 @@ func (s *scanner) namesList() {
 		if i < next {
 			continue
 		}
-		// capWord, its common cases written out (capWordQuick in
-		// capword_test.go is this code, held to capWord): the lower-case
-		// letters after the capital end at a blank or punctuation (the
-		// word, when there are any), or at a capital ("PacketResponder",
-		// "KB": glued, no name word, unless "Mc"). Every candidate is an
-		// upper-case ASCII letter.
+		// capWord, its common cases written out: the lower-case letters
+		// after the capital end at a blank or punctuation (the word, when
+		// there are any), or at a capital ("PacketResponder", "KB":
+		// glued, no name word, unless "Mc"). Every candidate is an
+		// upper-case ASCII letter. The lines between the markers are
+		// capWordQuick's in capword_test.go, which TestCapWordMatchesRef
+		// holds to capWord and TestCapWordQuickIsNamesList to these.
+		// capWordQuick: begin
 		w := t[:min(n, i+24)]
 		e := i + 1
 		for uint(e) < uint(len(w)) && capClass[w[e]] == ccLower {
@@ -579,10 +581,11 @@ func (s *scanner) namesList() {
 		if uint(e) >= uint(len(w)) {
 			e = capWord(t, i)
 		} else if k := capClass[w[e]]; k == ccUpper && !(e-i == 2 && w[i] == 'M' && w[i+1] == 'c') {
-			continue // capWord returns i
+			e = i // glued: capWord returns i
 		} else if k != ccStop || e-i < 2 {
 			e = capWord(t, i)
 		}
+		// capWordQuick: end
 		if e == i {
 			// No candidate stands inside the word nor on the byte after
 			// it (a word byte before each, or no upper-case letter).
