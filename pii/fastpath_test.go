@@ -473,3 +473,51 @@ func TestFastPathsIssue16Shapes(t *testing.T) {
 		}
 	}
 }
+
+// TestFastPathEvalQuiet compares numeric with and without evalQuiet (run
+// and runSlow) on values eval finds (cards of every grouping, IPv4, the
+// "00" prefix, national phones of each region phone tries, NIR, the
+// grouped tax id, SSN) and near misses, as sub-runs of longer runs: after
+// groups that precede them in one run (dates, times, counters) and before
+// groups, ':' and glued words, behind '+', '(', context words and keys
+// that find a phone.
+func TestFastPathEvalQuiet(t *testing.T) {
+	es := fastPathEngines(t)
+	values := []string{"4111 1111 1111 1111", "4111-1111-1111-1111", "4111111111111111", "4222222222222", "3782 822463 10005",
+		"4000000000000000006", "5500 0000 0000 0004", "4111 1111 1111 1112", "81.2.3.4", "10.1.2.3", "1.2.3.4567",
+		"0044 20 7946 0958", "0044 7911 123456", "00 44 20 7946 0958", "020 7946 0958", "0201 234 5678", "07911 123456",
+		"212 736 5000", "1 212 736 5000", "612 345 678", "333 1234567", "312 345 678", "98765 43210", "91234 56789",
+		"1 84 12 76 451 089 46", "1841276451089 46", "184127645108946", "86 095 742 719", "536-22-1234", "536 22 1234",
+		"000-12-3456", "536221234", "2005-06-03", "15.42.50.675872", "081109 203615", "38.811  1702  2395", "0.2477829"}
+	prefixes := []string{"", "5 ", "12 ", "2005-06-03 ", "081109 ", "7 5 ", "0 ", "1 ", "0.", "12.34 "}
+	suffixes := []string{"", " 5", " 12", ":5", "  7", ".5", "-5", " x", "x"}
+	befores := []string{"", "x ", "+", "(", "phone ", "card ", "ssn ", "Steuer-ID ", "phone: ", "phone=+44 ", ":"}
+	for _, v := range values {
+		for _, p := range prefixes {
+			for _, q := range suffixes {
+				for _, b := range befores {
+					compareFastSlow(t, es, []byte(b+p+v+q), nil)
+				}
+			}
+		}
+	}
+}
+
+// TestFastPathsRealLogs compares run with runSlow on the real log samples
+// (testdata/loghub), whose digit shapes the digit fast paths were
+// measured on, and on each line behind a phone word and a card word.
+func TestFastPathsRealLogs(t *testing.T) {
+	es := fastPathEngines(t)
+	for _, ls := range realLogLines(t) {
+		if testing.Short() {
+			ls = ls[:200]
+		}
+		for k, l := range ls {
+			compareFastSlow(t, es, []byte(l), nil)
+			if k%10 == 0 {
+				compareFastSlow(t, es, []byte("phone "+l), nil)
+				compareFastSlow(t, es, []byte("card "+l), nil)
+			}
+		}
+	}
+}
