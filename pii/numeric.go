@@ -433,7 +433,9 @@ func (s *scanner) numeric(i, j int, f uint8) int {
 			if nd < 7 && b-a < 3 {
 				break
 			}
-			if nd > len(s.digits) || quiet && s.evalQuiet(a, b, nd) {
+			// (evalQuiet's first answer written out: fewer than 7 or
+			// more than 19 digits, not four groups.)
+			if nd > len(s.digits) || quiet && (uint(nd-7) > 12 && b-a != 4 || s.evalQuiet(a, b, nd)) {
 				continue
 			}
 			if s.eval(a, b, nd, start, plus) {
