@@ -194,7 +194,7 @@ func (s *scanner) reset(e *Engine, text []byte, dst []Finding, eb uint8) {
 	s.ipv6Until, s.urlUntil, s.jwtUntil, s.slkUntil, s.pemEnd = -1, 0, 0, 0, -2
 	s.ng, s.idk, s.keyPhone = 0, 0, span{}
 	s.m, s.mb, s.mEnd, s.prevStop = blockMasks{}, 0, 0, 0
-	s.vecPasses, s.goClass, s.eb = haveAVX2, false, eb
+	s.vecPasses, s.goClass, s.slow, s.eb = haveAVX2, false, false, eb
 	s.nc = 0
 	if len(text) > maxNameCandPos {
 		s.nc = nameCands + 1<<40 // as init
@@ -307,6 +307,9 @@ type scanner struct {
 	prevStop  uint64
 	vecPasses bool
 	goClass   bool
+	// slow: set by runSlow, the reference of the tests, in which numeric
+	// also evaluates the sub-runs evalQuiet says nothing can come of.
+	slow bool
 	// The names pass's candidates, recorded by run (names.go, noteCand):
 	// cands[:nc] in increasing order, when nc <= nameCands; a larger nc
 	// says that names must find them itself.
@@ -746,6 +749,7 @@ func lowerMask(x uint64) (lower, hexNot uint64) {
 // runSlow is run without its fast paths: every word goes to word. The
 // fast paths must not change any finding (FuzzFastPaths).
 func (s *scanner) runSlow() {
+	s.slow = true
 	t := s.t
 	n := len(t)
 	for i := 0; i < n; {

@@ -6,20 +6,6 @@ import (
 	"testing"
 )
 
-// TestFastPathsRealLogs compares run with runSlow on every line of the
-// real log samples (testdata/loghub), on each line alone and on the
-// lines of each system joined (words then meet the 64-byte blocks of the
-// names pass at every offset).
-func TestFastPathsRealLogs(t *testing.T) {
-	es := fastPathEngines(t)
-	for _, ls := range realLogLines(t) {
-		for _, l := range ls {
-			compareFastSlow(t, es, []byte(l), nil)
-		}
-		compareFastSlow(t, es, []byte(strings.Join(ls, "\n")), nil)
-	}
-}
-
 // realLogShapes are words of the shapes that run's letter fast paths take
 // or leave to word (letterShapeOK, underShapeOK, the short letter-digit
 // words, the hex-only words), and words one step from each condition:

@@ -289,6 +289,19 @@ func FuzzFastPaths(f *testing.F) {
 	}
 	f.Add([]byte(strings.Join(realLogShapes, " ")))
 	f.Add([]byte(strings.Join(realLogShapes, ":")))
+	// Real log lines (testdata/loghub) whose digit runs numeric gathers
+	// and evalQuiet settles: dates, times, decimals, counters, columns.
+	for _, v := range []string{"081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 for block blk_38865049064139660",
+		"- 1117838570 2005.06.03 R02-M1-N0-C:J12-U11 2005-06-03-15.42.50.675872 R02-M1-N0-C:J12-U11 RAS KERNEL INFO",
+		"03-17 16:13:38.811  1702  2395 D WindowManager: acquire lock=233570404, flags=0x1, uid=10037, pid=2227",
+		"20171223-22:15:29:606|Step_LSC|30002312|onExtend:1514038530000 14 0 4",
+		"nova-api.log.1.2017-05-16_13:53:08 2017-05-16 00:00:00.008 25746 INFO status: 200 len: 1893 time: 0.2477829",
+		"2015-07-29 19:04:12,394 - INFO  [/10.10.34.11:3888:QuorumCnxManager$Listener@493] - Received connection request",
+		"[10.30 16:49:06] chrome.exe - proxy.cse.cuhk.edu.hk:5070 open through proxy", "17/06/09 20:10:40 INFO executor",
+		"350766 node-109 unix.hw state_change.unavailable 1084680778 1 Component", "Fan speeds ( 3552 3534 3375 4245 3515 3479 )",
+		"081110 001250 4631 INFO", "REPORT : 7007 5002 150089 240"} {
+		f.Add([]byte(v))
+	}
 	// Names and e-mail escapes where the names pass's 64-byte blocks and
 	// emails' 32-byte steps begin and end.
 	for _, k := range []int{30, 31, 62, 63, 64, 65, 126, 127} {
@@ -478,5 +491,56 @@ func TestFastPathsIssue16Shapes(t *testing.T) {
 				compareFastSlow(t, es, []byte(v[cut:]), nil)
 			}
 		}
+	}
+}
+
+// TestFastPathEvalQuiet compares numeric with and without evalQuiet (run
+// and runSlow) on values eval finds (cards of every grouping, IPv4, the
+// "00" prefix, national phones of each region phone tries, NIR, the
+// grouped tax id, SSN) and near misses, as sub-runs of longer runs: after
+// groups that precede them in one run (dates, times, counters) and before
+// groups, ':' and glued words, behind '+', '(', context words and keys
+// that find a phone.
+func TestFastPathEvalQuiet(t *testing.T) {
+	es := fastPathEngines(t)
+	values := []string{"4111 1111 1111 1111", "4111-1111-1111-1111", "4111111111111111", "4222222222222", "3782 822463 10005",
+		"4000000000000000006", "4000 0000 0000 0000 006", "5500 0000 0000 0004", "4111 1111 1111 1112", "81.2.3.4",
+		"212.58.244.20", "10.1.2.3", "1.2.3.4567", "00685 22123", "0068522123", "0049 800 1234567890", "0044 20 7946 0958", "0044 7911 123456", "00 44 20 7946 0958", "020 7946 0958", "0201 234 5678", "07911 123456",
+		"212 736 5000", "1 212 736 5000", "612 345 678", "333 1234567", "312 345 678", "98765 43210", "91234 56789",
+		"1 84 12 76 451 089 46", "1841276451089 46", "184127645108946", "86 095 742 719", "536-22-1234", "536 22 1234",
+		"000-12-3456", "536221234", "2005-06-03", "15.42.50.675872", "081109 203615", "38.811  1702  2395", "0.2477829"}
+	prefixes := []string{"", "5 ", "12 ", "2005-06-03 ", "081109 ", "7 5 ", "0 ", "1 ", "0.", "12.34 ", "5- "}
+	suffixes := []string{"", " 5", " 12", ":5", "  7", ".5", "-5", " x", "x", "- 5"}
+	befores := []string{"", "x ", "+", "(", "phone ", "card ", "ssn ", "Steuer-ID ", "phone: ", "phone=+44 ", ":"}
+	for _, v := range values {
+		for _, p := range prefixes {
+			for _, q := range suffixes {
+				for _, b := range befores {
+					compareFastSlow(t, es, []byte(b+p+v+q), nil)
+				}
+			}
+		}
+	}
+}
+
+// TestFastPathsRealLogs compares run with runSlow on the real log samples
+// (testdata/loghub), whose shapes the fast paths of the fifth pass were
+// measured on: every line alone, one line in ten behind a phone word and
+// a card word, and the lines of each system joined (words then meet the
+// 64-byte blocks of the names pass at every offset).
+func TestFastPathsRealLogs(t *testing.T) {
+	es := fastPathEngines(t)
+	for _, ls := range realLogLines(t) {
+		if testing.Short() {
+			ls = ls[:200]
+		}
+		for k, l := range ls {
+			compareFastSlow(t, es, []byte(l), nil)
+			if k%10 == 0 {
+				compareFastSlow(t, es, []byte("phone "+l), nil)
+				compareFastSlow(t, es, []byte("card "+l), nil)
+			}
+		}
+		compareFastSlow(t, es, []byte(strings.Join(ls, "\n")), nil)
 	}
 }

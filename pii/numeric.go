@@ -421,6 +421,10 @@ func (s *scanner) numeric(i, j int, f uint8) int {
 	s.idk = 0
 	s.sumGroups()
 	cum := &s.gsum.cum
+	// A run with no '+' or '(' before it, no context window open at it,
+	// and beyond the last value found as a phone by its key: evalQuiet
+	// tells most of the sub-runs eval finds nothing in at a glance.
+	quiet := start == i && s.keyPhone.e <= i && !s.slow && s.ctxClosed(i)
 	for a := 0; a < ng && a < 4; a++ {
 		for b := ng; b > a; b-- {
 			// eval needs 7 digits or 3 groups; a shorter b has fewer of
@@ -429,7 +433,9 @@ func (s *scanner) numeric(i, j int, f uint8) int {
 			if nd < 7 && b-a < 3 {
 				break
 			}
-			if nd > len(s.digits) {
+			// (evalQuiet's first answer written out: fewer than 7 or
+			// more than 19 digits, not four groups.)
+			if nd > len(s.digits) || quiet && (uint(nd-7) > 12 && b-a != 4 || s.evalQuiet(a, b, nd)) {
 				continue
 			}
 			if s.eval(a, b, nd, start, plus) {
@@ -439,6 +445,102 @@ func (s *scanner) numeric(i, j int, f uint8) int {
 		}
 	}
 	return end
+}
+
+// evalQuiet reports whether eval(a, b, nd, s.g[0].s, false) returns
+// false having emitted nothing, for the sub-run of groups [a,b) (nd
+// digits, 7 or more or in 3 groups or more) of a run that numeric is
+// evaluating, with no '+' or '(' before it (start == s.g[0].s, plus
+// false), no context window open at its start (nor, then, at any later
+// sub-run's start: a context position never lies after the word being
+// scanned) and ending after the last value found as a phone by its key
+// (keyPhone.e <= s.g[0].s: eval's keyPhone test fails). It settles at a
+// glance the sub-runs of log lines (dates, times, decimals, counters and
+// columns: "2005-06-03-15.42.50.675872", "38.811  1702  2395", "081109
+// 203615 148"), following eval's branches with their context closed:
+//   - ipv4: four groups joined by single dots, each of at most 3 digits;
+//   - the "00" international prefix: 10 to 17 digits starting "00" whose
+//     edges phoneShape accepts (phoneEdges);
+//   - a card: 13 to 19 digits (12 need a card word) in a lone group or
+//     groups that cardGrouping accepts, joined by one blank or '-', with
+//     an issuer prefix for their length (cardIINGroups);
+//   - a NIR (15 digits in one group, 13 and 2, or seven groups after
+//     blanks), the grouped tax id (11 digits, 2-3-3-3 after blanks) and
+//     the SSN shape (9 digits, 3-2-4 after one blank or '-', which eval
+//     consumes even when invalid);
+//   - a national phone: 7 to 13 digits in two groups or more (a lone
+//     group needs a phone word), two only when twoGroupPhone accepts the
+//     first, edges phoneShape accepts, and digits phone tries a region
+//     for: a '0' first, or 9 digits from '6' or '3' (ES, IT), 10 from '2'
+//     (NANP, BR, IN, IT) or 11 from '1' (NANP; BR's '(' first is excluded).
+//
+// The date branch finds nothing without its context word; licences,
+// passports, BSNs, SSNs and tax ids by their context words are excluded
+// by the closed windows. Each test is conservative: evalQuiet may answer
+// false where eval finds nothing, never true where eval could return true
+// (which would change the sub-runs numeric evaluates after it).
+func (s *scanner) evalQuiet(a, b, nd int) bool {
+	t := s.t
+	ngr := b - a
+	sk := &s.gsum.sepk
+	l0 := s.g[a].e - s.g[a].s
+	if ngr == 4 && sk[a+1] == '.' && sk[a+2] == '.' && sk[a+3] == '.' &&
+		l0 <= 3 && s.g[a+1].e-s.g[a+1].s <= 3 && s.g[a+2].e-s.g[a+2].s <= 3 && s.g[a+3].e-s.g[a+3].s <= 3 {
+		return false // ipv4 may accept it
+	}
+	if nd < 7 || nd > 19 {
+		return true // (only ipv4 and the date need no 7 to 19 digits)
+	}
+	d0 := t[s.g[a].s]
+	if nd >= 9 {
+		switch nd {
+		case 9: // the SSN shape
+			if ngr == 3 && l0 == 3 && s.g[a+1].e-s.g[a+1].s == 2 && sk[a+1] == sk[a+2] && (sk[a+1] == ' ' || sk[a+1] == '-') {
+				return false
+			}
+		case 11: // the grouped tax id
+			if ngr == 4 && l0 == 2 && sk[a+1] == ' ' {
+				return false
+			}
+		case 15: // NIR
+			if ngr == 1 || ngr == 2 && l0 == 13 || ngr == 7 {
+				return false
+			}
+		}
+		if nd >= 13 && (ngr == 1 || l0 == 4 && ngr >= 3) && s.cardGrouping(a, ngr) && s.cardIINGroups(a, b, nd) {
+			return false // a card if the separators and Luhn agree
+		}
+		if d0 == '0' && nd >= 10 && nd <= 17 && s.second(a) == '0' && s.phoneEdges(a, b) {
+			return false // the "00" prefix
+		}
+	}
+	if nd > 13 || ngr == 1 || d0 != '0' && !(nd == 9 && (d0 >= '6' || d0 == '3') || nd == 10 && d0 >= '2' || nd == 11 && d0 == '1') {
+		return true
+	}
+	// The tests of eval's phone branch before phone, cheapest first
+	// (phoneEdges is the start of phoneShape).
+	return ngr == 2 && !s.twoGroupPhone(a) || !s.phoneEdges(a, b) || !s.phoneShape(a, b, s.g[b-1].e) || !s.nationalPhoneShape(a, b, false)
+}
+
+// second returns the second digit of the sub-run from group a (which
+// has two digits at least).
+func (s *scanner) second(a int) byte {
+	if g := s.g[a]; g.e-g.s > 1 {
+		return s.t[g.s+1]
+	}
+	return s.t[s.g[a+1].s]
+}
+
+// phoneEdges is phoneShape's test of the edges of the sub-run [a,b): a
+// blank in the separators before and after it, no ":d" after it.
+func (s *scanner) phoneEdges(a, b int) bool {
+	sk := &s.gsum.sepk
+	if a > 0 && byte(sk[a]) != ' ' && sk[a]>>8 != ' ' || b < s.ng && byte(sk[b]) != ' ' && sk[b]>>8 != ' ' {
+		return false
+	}
+	t := s.t
+	end := s.g[b-1].e
+	return !(end+1 < len(t) && t[end] == ':' && isDigit(t[end+1]))
 }
 
 // ibanHead reports whether w is the first or a later 4-character block of a
