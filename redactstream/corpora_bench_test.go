@@ -33,9 +33,10 @@ func evalCorpus(samples []evalgen.Sample, size int) []byte {
 }
 
 var (
-	corporaOnce sync.Once
-	corpusLogs  []byte
-	corpusChat  []byte
+	corporaOnce  sync.Once
+	corpusLogs   []byte
+	corpusChat   []byte
+	corpusLoghub []byte
 )
 
 func loadCorpora() {
@@ -45,11 +46,14 @@ func loadCorpora() {
 
 // BenchmarkCorpora runs, side by side on the independent corpora of
 // internal/evalgen (logs: an id in every line, PII in 5 %; chat: PII in
-// most sentences), `redact --format text` end to end with one worker, the
+// most sentences) and on the real log samples (loghub), `redact --format text` end to end with one worker, the
 // engine alone line by line, and the regexp baseline (e-mail, card, SSN,
 // IPv4). TestCPUTimeRedact gives the same per CPU-second.
 func BenchmarkCorpora(b *testing.B) {
 	corporaOnce.Do(loadCorpora)
+	if corpusLoghub == nil {
+		corpusLoghub = loghubCorpus(b, 8<<20)
+	}
 	eng, err := pii.NewEngine(pii.Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -57,7 +61,7 @@ func BenchmarkCorpora(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		data []byte
-	}{{"logs", corpusLogs}, {"chat", corpusChat}} {
+	}{{"logs", corpusLogs}, {"chat", corpusChat}, {"loghub", corpusLoghub}} {
 		lines := bytes.SplitAfter(c.data, []byte("\n"))
 		b.Run(c.name+"/redact-text-end-to-end", func(b *testing.B) {
 			b.SetBytes(int64(len(c.data)))
