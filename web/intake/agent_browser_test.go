@@ -38,7 +38,11 @@ func TestAgentAndStepUpInBrowser(t *testing.T) {
 	problems := browsertest.Problems(t, ctx, func(text, url string) bool {
 		return strings.Contains(text, "status of 422") && strings.HasSuffix(url, "/privacy/request")
 	})
-	fill := func(file string) error {
+	// fill submits the form with file and waits for an element only the
+	// answer page has (done), not for one the form page has too: a wait
+	// that the page being left satisfies lets the next read run while the
+	// browser swaps documents ("Cannot find context with specified id").
+	fill := func(file string, done chromedp.Action[chromedp.Void]) error {
 		return chromedp.Do(ctx,
 			chromedp.Navigate(e.srv.URL+"/privacy/request"),
 			chromedp.WaitVisible(chromedp.ID("email")),
@@ -50,17 +54,17 @@ func TestAgentAndStepUpInBrowser(t *testing.T) {
 			chromedp.SendKeys(chromedp.ID("agent_email"), "alex@agents.example.net"),
 			chromedp.SetUploadFiles(chromedp.ID("permission"), []string{file}),
 			chromedp.Click(chromedp.CSS("form button[type=submit]")),
-			chromedp.WaitVisible(chromedp.CSS("main h1")),
+			done,
 		)
 	}
-	if err := fill(bad); err != nil {
+	if err := fill(bad, chromedp.WaitVisible(chromedp.ID("errors"))); err != nil {
 		t.Fatal(err)
 	}
 	errs, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("errors")))
 	if err != nil || !strings.Contains(errs, "must be a PDF, PNG or JPEG") {
 		t.Fatalf("bad file: %q, %v", errs, err)
 	}
-	if err := fill(good); err != nil {
+	if err := fill(good, chromedp.WaitVisible(chromedp.ID("code"))); err != nil {
 		t.Fatal(err)
 	}
 	heading, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main h1")))
@@ -81,7 +85,7 @@ func TestAgentAndStepUpInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.ID("declare")),
 		chromedp.SendKeys(chromedp.ID("full_name"), "Pat Person"),
 		chromedp.Click(chromedp.CSS("button[value=raise]")),
-		chromedp.WaitNotPresent(chromedp.ID("answer")),
+		chromedp.WaitVisible(chromedp.Search(`//main/h1[contains(., "your request is confirmed")]`)),
 	)
 	if err != nil {
 		t.Fatal(err)
