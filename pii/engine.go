@@ -146,20 +146,7 @@ func (e *Engine) findReuse(s *scanner, text []byte, known *Known, dst []Finding,
 		return dst
 	}
 	s.reset(e, text, dst, eb)
-	// s.find(known, runAuto, len(dst)), written out (one call less).
-	base := len(dst)
-	s.run()
-	if eb != 0 { // else the text holds no '@', '&' or '%': no address
-		s.emails()
-	}
-	s.names()
-	if known != nil {
-		s.known(known)
-	}
-	if len(s.out)-base < 2 {
-		return s.out // nothing to sort or resolve
-	}
-	return resolve(s.out, base)
+	return s.find(known, runAuto, len(dst))
 }
 
 // init fills in the fields of a zero scanner that a find call does not
@@ -209,7 +196,9 @@ func (s *scanner) find(known *Known, mode int, base int) []Finding {
 	} else {
 		s.run()
 	}
-	s.emails()
+	if s.eb != 0 { // else the text holds no '@', '&' or '%': no address
+		s.emails()
+	}
 	s.names()
 	if known != nil {
 		s.known(known)
